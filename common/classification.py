@@ -1,0 +1,45 @@
+"""Field classification: the single fact that decides who may see a column.
+
+Every column of every table carries one classification in its SQLAlchemy ``info``. Pull masking,
+privacy export, erasure and retention all read it from here; nothing else decides which field is
+personal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table
+
+
+class Classification(StrEnum):
+    PUBLIC = "public"  # visible to every member of the organization
+    BUSINESS = "business"  # visible with the module's read permission
+    PERSONAL = "personal"  # personal data of a person: exported, erased on request
+    SENSITIVE = "sensitive"  # salary, bank account, national id: needs hr.sensitive.read
+
+
+def classification_of(column: ColumnElement[Any]) -> Classification:
+    """The classification of ``column``; raises ``LookupError`` if it has none."""
+    value = column.info.get("classification")
+    if value is None:
+        raise LookupError(f"column {column.table.name}.{column.name} has no classification")
+    return Classification(value)
+
+
+def columns_by_classification(table: Table) -> dict[Classification, list[str]]:
+    """Column names of ``table`` grouped by classification."""
+    grouped: dict[Classification, list[str]] = {c: [] for c in Classification}
+    for column in table.columns:
+        grouped[classification_of(column)].append(column.name)
+    return grouped
+
+
+def personal_columns(table: Table) -> list[str]:
+    """Columns holding personal data of a person (``personal`` and ``sensitive``)."""
+    return [
+        column.name
+        for column in table.columns
+        if classification_of(column) in (Classification.PERSONAL, Classification.SENSITIVE)
+    ]

@@ -1,0 +1,123 @@
+"""Constrained argument types shared by every command: each string and list has a size limit."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from common.ids import is_uuid
+from common.money import CURRENCIES, MAX_MINOR_UNITS, QuantityError, parse_quantity
+
+
+def _check_uuid(value: str) -> str:
+    if not is_uuid(value):
+        raise ValueError("must be a lowercase UUID like 0190a0b2-7c4e-7d2a-9f00-3c5e8a1b2c3d")
+    return value
+
+
+def _check_currency(value: str) -> str:
+    if value not in CURRENCIES:
+        raise ValueError(f"'{value}' is not a supported ISO 4217 currency code")
+    return value
+
+
+def _parse_quantity(value: Any) -> Decimal:
+    try:
+        return parse_quantity(value)
+    except QuantityError as exc:
+        raise ValueError(f"quantity {exc}") from exc
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+def _not_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _no_control_chars(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _text(max_length: int, min_length: int = 1) -> StringConstraints:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+_NO_CONTROL = AfterValidator(_no_control_chars)
+# Texts of bounded length, stripped, without control characters; ``Opt…`` ones may be empty.
+Text16 = Annotated[str, _text(16), _NO_CONTROL]
+Text50 = Annotated[str, _text(50), _NO_CONTROL]
+Text64 = Annotated[str, _text(64), _NO_CONTROL]
+Text100 = Annotated[str, _text(100), _NO_CONTROL]
+Text200 = Annotated[str, _text(200), _NO_CONTROL]
+Text500 = Annotated[str, _text(500), _NO_CONTROL]
+OptText500 = Annotated[str, _text(500, 0), _NO_CONTROL]
+OptText1000 = Annotated[str, _text(1000, 0), _NO_CONTROL]
+OptText2000 = Annotated[str, _text(2000, 0), _NO_CONTROL]
+OptText4000 = Annotated[str, _text(4000, 0), _NO_CONTROL]
+
+Id = Annotated[str, StringConstraints(max_length=36), AfterValidator(_check_uuid)]
+Currency = Annotated[
+    str, StringConstraints(min_length=3, max_length=3, to_upper=True), AfterValidator(_check_currency)
+]
+Name = Text200
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/]+$"),
+]
+Sku = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$"),
+]
+Note = OptText1000
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=50, pattern=r"^[0-9+()\-. /]{3,50}$")
+]
+# Money in integer minor units (cents): never a float.
+MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR_UNITS)]
+SignedMinorUnits = Annotated[int, Field(strict=True, ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS)]
+QuantityValue = Annotated[Decimal, BeforeValidator(_parse_quantity)]
+PositiveQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_positive)]
+NonNegativeQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_not_negative)]
+Day = date
+
+
+class Args(BaseModel):
+    """Base of every command's args: unknown fields are refused, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Changes(BaseModel):
+    """Base of the ``changes``/``base`` part of an update: only the named fields may appear."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class UpdateArgs(Args):
+    """Args of every ``update_<entity>`` command: per-field ``changes`` and their ``base`` values."""
+
+    id: Id
+    changes: dict[str, Any] = Field(max_length=50)
+    base: dict[str, Any] = Field(max_length=50)

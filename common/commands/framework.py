@@ -1,0 +1,367 @@
+"""The command framework: the one way data changes (DESIGN §4).
+
+A command is declared once with :func:`command`: its name, its args model (size limits on every
+string and list), the permission it needs and its effect. Both sides run it through
+:func:`execute` against a :class:`CommandContext`; what differs per side is only the
+:class:`ChangeRecorder` (server: versions, change log, audit; client: undo images) and the
+:class:`DocumentNumbering` (server: final gapless numbers; client: provisional ``DRAFT-…``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from common.schema.base import SyncedEntity, table_of
+from common.schema.types import utcnow
+from common.wire import row_to_wire
+
+Row = dict[str, Any]
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+BOOKKEEPING_COLUMNS = frozenset({"org_id", "id", "version", "updated_at", "updated_by", "deleted"})
+
+
+class CommandError(Exception):
+    """A command refused: ``code`` is machine-readable, ``message`` names the problem.
+
+    Codes: ``unknown_command``, ``forbidden``, ``invalid`` (``field`` names the argument),
+    ``not_found``, ``conflict`` (``server_values`` holds the current values), ``invalid_state``.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        server_values: Mapping[str, Any] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+        self.server_values = dict(server_values) if server_values is not None else None
+        self.details = dict(details or {})
+        if field is not None:
+            self.details.setdefault("field", field)
+
+
+def invalid(field: str, problem: str) -> CommandError:
+    """An ``invalid`` error whose message starts with the field it is about."""
+    return CommandError("invalid", f"{field}: {problem}", field=field)
+
+
+class ChangeRecorder(Protocol):
+    """What each side does around a row write."""
+
+    def version_for_write(self, entity: str, entity_id: str, current: int | None) -> int:
+        """The ``version`` to stamp on the row being written."""
+        ...
+
+    def record_write(self, entity: str, entity_id: str, before: Row | None, after: Row) -> None:
+        """Called after a row was inserted (``before`` is ``None``) or updated."""
+        ...
+
+
+class DocumentNumbering(Protocol):
+    def next_number(self, kind: str) -> str:
+        """The number of a new document of ``kind`` (``invoice``, ``purchase_order``…)."""
+        ...
+
+
+@dataclass
+class CommandOutcome:
+    """What a successful command reports back (warnings such as negative stock, assigned data)."""
+
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.warnings:
+            out["warnings"] = self.warnings
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+_COLUMNS: dict[type[SyncedEntity], tuple[InstrumentedAttribute[Any], ...]] = {}
+
+
+def _columns(model: type[SyncedEntity]) -> tuple[InstrumentedAttribute[Any], ...]:
+    """The mapped attributes of every column (ORM-enabled, so tenant criteria apply)."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = _COLUMNS[model] = tuple(getattr(model, column.key) for column in table_of(model).columns)
+    return found
+
+
+def entity_name(model: type[SyncedEntity]) -> str:
+    return table_of(model).name
+
+
+@dataclass
+class CommandContext:
+    """Everything a command's effect may use. Every read and write here is scoped to ``org_id``."""
+
+    session: Session
+    org_id: str
+    actor_id: str
+    permissions: frozenset[str]
+    command_id: str
+    recorder: ChangeRecorder
+    numbering: DocumentNumbering
+    device_id: str | None = None
+    now: datetime = field(default_factory=utcnow)
+    outcome: CommandOutcome = field(default_factory=CommandOutcome)
+
+    # -- reads ---------------------------------------------------------------------------------
+    def select(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> Select[Any]:
+        """``SELECT`` of every column of ``model`` in this organization, live rows only."""
+        return select(*_columns(model)).where(model.org_id == self.org_id, model.deleted.is_(False), *where)
+
+    def get(self, model: type[SyncedEntity], entity_id: str, *, include_deleted: bool = False) -> Row | None:
+        """The row with ``entity_id`` as a dict, or ``None``."""
+        stmt = select(*_columns(model)).where(model.org_id == self.org_id, model.id == entity_id)
+        if not include_deleted:
+            stmt = stmt.where(model.deleted.is_(False))
+        found = self.session.execute(stmt).mappings().first()
+        return dict(found) if found is not None else None
+
+    def require(self, model: type[SyncedEntity], entity_id: str, field_name: str) -> Row:
+        """The row, or an ``invalid`` error naming ``field_name`` when there is none."""
+        row = self.get(model, entity_id)
+        if row is None:
+            raise invalid(field_name, f"no {entity_name(model).replace('_', ' ')} with id {entity_id}")
+        return row
+
+    def exists(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> bool:
+        stmt = select(model.id).where(model.org_id == self.org_id, model.deleted.is_(False), *where)
+        return self.session.execute(stmt.limit(1)).first() is not None
+
+    def scalar(self, stmt: Select[Any]) -> Any:
+        """Run a scalar query; the statement must filter on ``org_id`` itself."""
+        return self.session.execute(stmt).scalar()
+
+    # -- writes --------------------------------------------------------------------------------
+    def insert(self, model: type[SyncedEntity], values: Mapping[str, Any]) -> Row:
+        """Insert a new row born in this command; its ``id`` must be new."""
+        name = entity_name(model)
+        entity_id = values["id"]
+        if self.get(model, entity_id, include_deleted=True) is not None:
+            raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
+        row: Row = {
+            **values,
+            "org_id": self.org_id,
+            "version": self.recorder.version_for_write(name, entity_id, None),
+            "updated_at": self.now,
+            "updated_by": self.actor_id,
+            "deleted": False,
+        }
+        self.session.execute(insert(model).values(**row))
+        after = self.get(model, entity_id)
+        assert after is not None
+        self.recorder.record_write(name, entity_id, None, after)
+        return after
+
+    def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
+        """Change fields of an existing row (``deleted=True`` makes a tombstone)."""
+        name = entity_name(model)
+        before = self.get(model, entity_id, include_deleted=True)
+        if before is None:
+            raise CommandError("not_found", f"no {name.replace('_', ' ')} with id {entity_id}")
+        stamped = {
+            **changes,
+            "version": self.recorder.version_for_write(name, entity_id, before["version"]),
+            "updated_at": self.now,
+            "updated_by": self.actor_id,
+        }
+        self.session.execute(
+            update(model)
+            .where(model.org_id == self.org_id, model.id == entity_id)
+            .values(**stamped)
+            .execution_options(synchronize_session=False)
+        )
+        after = self.get(model, entity_id, include_deleted=True)
+        assert after is not None
+        self.recorder.record_write(name, entity_id, before, after)
+        return after
+
+    def derived_id(self, *parts: str) -> str:
+        """A deterministic id for a row this command creates without an id in its args.
+
+        Client and server derive the same id from the command id, so the optimistic local row
+        and the server's row are one and the same.
+        """
+        digest = hashlib.sha256("|".join((self.command_id, *parts)).encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=8))
+
+    def warn(self, code: str, message: str, **details: Any) -> None:
+        self.outcome.warnings.append({"code": code, "message": message, **details})
+
+
+Handler = Callable[[CommandContext, Any], None]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    args_model: type[BaseModel]
+    permission: str
+    handler: Handler
+    summary: str
+    # Further permissions any one of which also allows the command (e.g. self-service).
+    alternatives: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, CommandSpec] = {}
+
+
+def command(
+    name: str, *, args: type[ArgsT], permission: str, alternatives: Iterable[str] = ()
+) -> Callable[[Callable[[CommandContext, ArgsT], None]], Callable[[CommandContext, ArgsT], None]]:
+    """Register the decorated function as the effect of command ``name``."""
+
+    def register(fn: Callable[[CommandContext, ArgsT], None]) -> Callable[[CommandContext, ArgsT], None]:
+        if name in REGISTRY:
+            raise ValueError(f"command {name} is defined twice")
+        summary = (fn.__doc__ or name).strip().splitlines()[0]
+        REGISTRY[name] = CommandSpec(name, args, permission, fn, summary, tuple(alternatives))
+        return fn
+
+    return register
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "") -> CommandError:
+    """Turn a pydantic error into ``invalid`` naming the first bad field (all are in details)."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in error["loc"] if part != "__root__")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a known field"
+        elif error["type"] == "missing":
+            message = "is required"
+        problems.append({"field": prefix + loc if loc else prefix.rstrip("."), "problem": message})
+    first = problems[0]
+    return CommandError(
+        "invalid",
+        "; ".join(f"{p['field']}: {p['problem']}" if p["field"] else p["problem"] for p in problems),
+        field=first["field"] or None,
+        details={"errors": problems},
+    )
+
+
+def parse_args(spec: CommandSpec, raw: Any) -> BaseModel:
+    if not isinstance(raw, dict):
+        raise CommandError("invalid", "args: must be a JSON object", field="args")
+    try:
+        return spec.args_model.model_validate(raw)
+    except ValidationError as exc:
+        raise format_validation_error(exc) from None
+
+
+def authorize(spec: CommandSpec, permissions: frozenset[str]) -> None:
+    if spec.permission in permissions or any(p in permissions for p in spec.alternatives):
+        return
+    raise CommandError(
+        "forbidden",
+        f"{spec.name} needs the permission {spec.permission}",
+        details={"permission": spec.permission},
+    )
+
+
+def execute(ctx: CommandContext, name: str, raw_args: Any) -> CommandOutcome:
+    """Check, validate and apply command ``name`` in ``ctx``.
+
+    The caller owns the transaction (a savepoint per command), so a refused command leaves
+    nothing behind. Raises :class:`CommandError`.
+    """
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise CommandError("unknown_command", f"there is no command called {name!r}")
+    authorize(spec, ctx.permissions)
+    args = parse_args(spec, raw_args)
+    spec.handler(ctx, args)
+    return ctx.outcome
+
+
+# -- per-field compare-and-set -----------------------------------------------------------------
+
+
+def parse_changes(model: type[BaseModel], changes: Any, base: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate ``changes`` and ``base`` with ``model``; every changed field needs a base value."""
+    if not isinstance(changes, dict) or not changes:
+        raise invalid("changes", "must name at least one field to change")
+    if not isinstance(base, dict):
+        raise invalid("base", "must hold the old value of every changed field")
+    try:
+        parsed_changes = model.model_validate(changes).model_dump(include=set(changes))
+    except ValidationError as exc:
+        raise format_validation_error(exc, "changes.") from None
+    missing = sorted(set(changes) - set(base))
+    if missing:
+        raise invalid(f"base.{missing[0]}", "the old value of every changed field is required")
+    extra = sorted(set(base) - set(changes))
+    if extra:
+        raise invalid(f"base.{extra[0]}", "is not among the changed fields")
+    parsed_base = {key: _parse_base_value(model, key, value) for key, value in base.items()}
+    return parsed_changes, parsed_base
+
+
+def _parse_base_value(model: type[BaseModel], key: str, value: Any) -> Any:
+    """A base value in the stored type; a value that no longer validates is kept raw and
+    therefore simply never equals the stored value (a conflict, not an error)."""
+    try:
+        return model.model_validate({key: value}).model_dump(include={key})[key]
+    except ValidationError:
+        return value
+
+
+def apply_field_changes(
+    ctx: CommandContext,
+    model: type[SyncedEntity],
+    entity_id: str,
+    changes_model: type[BaseModel],
+    changes: Any,
+    base: Any,
+    *,
+    current: Row | None = None,
+) -> Row:
+    """Per-field compare-and-set: apply ``changes`` only where the stored value equals ``base``.
+
+    Any changed field whose stored value differs from its base value rejects the whole command
+    with ``conflict`` and the current values of the changed fields; untouched fields of the same
+    record are not compared, so edits of different fields merge.
+    """
+    new_values, old_values = parse_changes(changes_model, changes, base)
+    table = table_of(model)
+    for key, value in new_values.items():
+        if value is None and not table.c[key].nullable:
+            raise invalid(f"changes.{key}", "cannot be emptied")
+    row = current if current is not None else ctx.get(model, entity_id)
+    if row is None:
+        raise CommandError("not_found", f"no {entity_name(model).replace('_', ' ')} with id {entity_id}")
+    conflicting = sorted(k for k, old in old_values.items() if row[k] != old)
+    if conflicting:
+        server_values = row_to_wire({k: row[k] for k in new_values})
+        raise CommandError(
+            "conflict",
+            f"{', '.join(conflicting)} changed on the server since you read "
+            f"{'it' if len(conflicting) == 1 else 'them'}",
+            server_values=server_values,
+            details={"fields": conflicting, "version": row["version"]},
+        )
+    effective = {k: v for k, v in new_values.items() if row[k] != v}
+    if not effective:
+        return row
+    return ctx.update(model, entity_id, effective)

@@ -1,0 +1,509 @@
+"""Inventory and purchasing commands: warehouses, products, stock moves, suppliers, purchase orders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from common.commands.fields import (
+    Args,
+    Changes,
+    Code,
+    Currency,
+    Email,
+    Id,
+    MinorUnits,
+    Name,
+    NonNegativeQuantity,
+    Note,
+    OptText500,
+    OptText2000,
+    Phone,
+    PositiveQuantity,
+    Sku,
+    Text16,
+    Text50,
+    Text64,
+    Text100,
+    UpdateArgs,
+)
+from common.commands.framework import (
+    CommandContext,
+    CommandError,
+    apply_field_changes,
+    command,
+    invalid,
+)
+from common.money import line_amount
+from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
+from common.stock import MOVE_REASONS, stock_on_hand
+
+MAX_ORDER_LINES = 500
+Unit = Text16
+Barcode = Text64
+Address = OptText500
+
+# Purchase order life cycle, as data: state → states it may move to.
+PURCHASE_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"ordered", "cancelled"}),
+    "ordered": frozenset({"received", "cancelled"}),
+    "received": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def _check_transition(order: dict[str, Any], target: str) -> None:
+    if target not in PURCHASE_ORDER_TRANSITIONS[order["status"]]:
+        raise CommandError(
+            "invalid_state",
+            f"purchase order {order['number']} is {order['status']} and cannot become {target}",
+            details={"status": order["status"], "wanted": target},
+        )
+
+
+# -- warehouses ------------------------------------------------------------------------------
+
+
+class CreateWarehouseArgs(Args):
+    id: Id
+    code: Code
+    name: Name
+    address: Address | None = None
+
+
+class WarehouseChanges(Changes):
+    code: Code | None = None
+    name: Name | None = None
+    address: Address | None = None
+    archived: bool | None = None
+
+
+def _unique(
+    ctx: CommandContext, model: Any, column: str, value: Any, field: str, exclude: str | None = None
+) -> None:
+    where = [getattr(model, column) == value]
+    if exclude is not None:
+        where.append(model.id != exclude)
+    if ctx.exists(model, *where):
+        raise invalid(field, f"{value!r} is already used by another {model.__tablename__.replace('_', ' ')}")
+
+
+@command("inventory.create_warehouse", args=CreateWarehouseArgs, permission="inventory.write")
+def create_warehouse(ctx: CommandContext, args: CreateWarehouseArgs) -> None:
+    """Create a warehouse with a code unique in the organization."""
+    _unique(ctx, Warehouse, "code", args.code, "code")
+    ctx.insert(Warehouse, args.model_dump())
+
+
+@command("inventory.update_warehouse", args=UpdateArgs, permission="inventory.write")
+def update_warehouse(ctx: CommandContext, args: UpdateArgs) -> None:
+    """Change a warehouse's code, name, address or archive it (per-field compare-and-set)."""
+    if "code" in args.changes and isinstance(args.changes["code"], str):
+        _unique(ctx, Warehouse, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+    apply_field_changes(ctx, Warehouse, args.id, WarehouseChanges, args.changes, args.base)
+
+
+# -- products --------------------------------------------------------------------------------
+
+
+class CreateProductArgs(Args):
+    id: Id
+    sku: Sku
+    name: Name
+    unit: Unit = "pcs"
+    sale_price: MinorUnits
+    currency: Currency
+    reorder_point: NonNegativeQuantity | None = None
+    barcode: Barcode | None = None
+    description: OptText2000 | None = None
+    cost_price: MinorUnits | None = None
+
+
+class ProductChanges(Changes):
+    sku: Sku | None = None
+    name: Name | None = None
+    unit: Unit | None = None
+    sale_price: MinorUnits | None = None
+    cost_price: MinorUnits | None = None
+    currency: Currency | None = None
+    reorder_point: NonNegativeQuantity | None = None
+    barcode: Barcode | None = None
+    description: OptText2000 | None = None
+    archived: bool | None = None
+
+
+@command("inventory.create_product", args=CreateProductArgs, permission="inventory.write")
+def create_product(ctx: CommandContext, args: CreateProductArgs) -> None:
+    """Create a product; its SKU is unique in the organization."""
+    _unique(ctx, Product, "sku", args.sku, "sku")
+    ctx.insert(Product, args.model_dump())
+
+
+@command("inventory.update_product", args=UpdateArgs, permission="inventory.write")
+def update_product(ctx: CommandContext, args: UpdateArgs) -> None:
+    """Change product fields, or archive it, with per-field compare-and-set."""
+    if "sku" in args.changes and isinstance(args.changes["sku"], str):
+        _unique(ctx, Product, "sku", args.changes["sku"].strip(), "changes.sku", exclude=args.id)
+    apply_field_changes(ctx, Product, args.id, ProductChanges, args.changes, args.base)
+
+
+# -- stock moves -----------------------------------------------------------------------------
+
+
+class RecordStockMoveArgs(Args):
+    id: Id
+    product_id: Id
+    from_warehouse_id: Id | None = None
+    to_warehouse_id: Id | None = None
+    quantity: PositiveQuantity
+    unit_cost: MinorUnits | None = None
+    currency: Currency | None = None
+    reason: str = Field(max_length=16)
+    note: Note | None = None
+    reference: Text100 | None = None
+    moved_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _sides_fit_reason(self) -> RecordStockMoveArgs:
+        if self.reason not in MOVE_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(MOVE_REASONS)}")
+        needs_from, needs_to = MOVE_REASONS[self.reason]
+        has_from, has_to = self.from_warehouse_id is not None, self.to_warehouse_id is not None
+        if needs_from and not has_from:
+            raise ValueError(f"from_warehouse_id is required for a {self.reason}")
+        if needs_to and not has_to:
+            raise ValueError(f"to_warehouse_id is required for a {self.reason}")
+        if self.reason == "receipt" and has_from:
+            raise ValueError("from_warehouse_id must be empty for a receipt")
+        if self.reason == "issue" and has_to:
+            raise ValueError("to_warehouse_id must be empty for an issue")
+        if self.reason in ("adjustment", "count") and has_from == has_to:
+            raise ValueError(f"a {self.reason} names exactly one of from_warehouse_id and to_warehouse_id")
+        if has_from and self.from_warehouse_id == self.to_warehouse_id:
+            raise ValueError("to_warehouse_id must differ from from_warehouse_id")
+        if self.moved_at is not None and self.moved_at.tzinfo is None:
+            raise ValueError("moved_at must include a time zone")
+        return self
+
+
+def _record_move(ctx: CommandContext, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert one stock move, flagging (never refusing) a move that takes stock below zero."""
+    source = values.get("from_warehouse_id")
+    negative = False
+    if source is not None:
+        on_hand = stock_on_hand(ctx.session, ctx.org_id, values["product_id"], source)
+        negative = on_hand - values["quantity"] < 0
+    row = ctx.insert(StockMove, {**values, "negative_stock": negative})
+    if negative:
+        ctx.warn(
+            "negative_stock",
+            f"stock of this product in the source warehouse is now {on_hand - values['quantity']}",
+            move_id=row["id"],
+            product_id=values["product_id"],
+            warehouse_id=source,
+        )
+    return row
+
+
+@command("inventory.record_stock_move", args=RecordStockMoveArgs, permission="inventory.write")
+def record_stock_move(ctx: CommandContext, args: RecordStockMoveArgs) -> None:
+    """Record a receipt, issue, transfer, adjustment or count of stock."""
+    product = ctx.require(Product, args.product_id, "product_id")
+    for side in ("from_warehouse_id", "to_warehouse_id"):
+        warehouse_id = getattr(args, side)
+        if warehouse_id is not None:
+            ctx.require(Warehouse, warehouse_id, side)
+    values = args.model_dump()
+    if values["unit_cost"] is not None and values["currency"] is None:
+        values["currency"] = product["currency"]
+    values["moved_at"] = values["moved_at"] or ctx.now
+    _record_move(ctx, values)
+
+
+class ReverseStockMoveArgs(Args):
+    id: Id
+    move_id: Id
+    note: Note | None = None
+
+
+@command("inventory.reverse_stock_move", args=ReverseStockMoveArgs, permission="inventory.write")
+def reverse_stock_move(ctx: CommandContext, args: ReverseStockMoveArgs) -> None:
+    """Correct a stock move by recording its exact opposite (moves are never edited)."""
+    original = ctx.require(StockMove, args.move_id, "move_id")
+    if original["reverses_move_id"] is not None:
+        raise invalid("move_id", "is itself a reversal; record a new move instead")
+    if ctx.exists(StockMove, StockMove.reverses_move_id == args.move_id):
+        raise invalid("move_id", "has already been reversed")
+    _record_move(
+        ctx,
+        {
+            "id": args.id,
+            "product_id": original["product_id"],
+            "from_warehouse_id": original["to_warehouse_id"],
+            "to_warehouse_id": original["from_warehouse_id"],
+            "quantity": original["quantity"],
+            "unit_cost": original["unit_cost"],
+            "currency": original["currency"],
+            "reason": original["reason"],
+            "note": args.note,
+            "reference": original["reference"],
+            "moved_at": ctx.now,
+            "reverses_move_id": args.move_id,
+        },
+    )
+
+
+# -- suppliers -------------------------------------------------------------------------------
+
+
+class CreateSupplierArgs(Args):
+    id: Id
+    name: Name
+    contact_name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    tax_id: Text50 | None = None
+    currency: Currency
+
+
+class SupplierChanges(Changes):
+    name: Name | None = None
+    contact_name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    address: Address | None = None
+    tax_id: Text50 | None = None
+    currency: Currency | None = None
+    archived: bool | None = None
+
+
+@command("inventory.create_supplier", args=CreateSupplierArgs, permission="inventory.write")
+def create_supplier(ctx: CommandContext, args: CreateSupplierArgs) -> None:
+    """Create a supplier."""
+    ctx.insert(Supplier, args.model_dump())
+
+
+@command("inventory.update_supplier", args=UpdateArgs, permission="inventory.write")
+def update_supplier(ctx: CommandContext, args: UpdateArgs) -> None:
+    """Change supplier fields, or archive it, with per-field compare-and-set."""
+    apply_field_changes(ctx, Supplier, args.id, SupplierChanges, args.changes, args.base)
+
+
+# -- purchase orders -------------------------------------------------------------------------
+
+
+class OrderLineArgs(Args):
+    id: Id
+    product_id: Id
+    quantity: PositiveQuantity
+    unit_cost: MinorUnits
+
+
+class CreatePurchaseOrderArgs(Args):
+    id: Id
+    supplier_id: Id
+    warehouse_id: Id
+    currency: Currency | None = None
+    expected_on: date | None = None
+    note: Note | None = None
+    lines: list[OrderLineArgs] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
+
+
+class PurchaseOrderChanges(Changes):
+    supplier_id: Id | None = None
+    warehouse_id: Id | None = None
+    expected_on: date | None = None
+    note: Note | None = None
+
+
+class SetOrderLinesArgs(Args):
+    id: Id
+    lines: list[OrderLineArgs] = Field(max_length=MAX_ORDER_LINES)
+
+
+class OrderStateArgs(Args):
+    id: Id
+
+
+class ReceiptLineArgs(Args):
+    line_id: Id
+    quantity: PositiveQuantity
+
+
+class ReceivePurchaseOrderArgs(Args):
+    id: Id
+    # Quantities received per line; omitted: everything still outstanding.
+    lines: list[ReceiptLineArgs] | None = Field(default=None, max_length=MAX_ORDER_LINES)
+    received_at: datetime | None = None
+
+
+def _write_lines(ctx: CommandContext, order_id: str, lines: list[OrderLineArgs]) -> int:
+    """Insert or replace the lines of a draft order; returns the order total in minor units."""
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if line.id in seen:
+            raise invalid(f"lines.{index}.id", "appears twice")
+        seen.add(line.id)
+        ctx.require(Product, line.product_id, f"lines.{index}.product_id")
+    existing = {
+        row["id"]: row
+        for row in ctx.session.execute(
+            ctx.select(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == order_id)
+        ).mappings()
+    }
+    for line_id in set(existing) - seen:
+        ctx.update(PurchaseOrderLine, line_id, {"deleted": True})
+    total = 0
+    for line_no, line in enumerate(lines, start=1):
+        values = {
+            "purchase_order_id": order_id,
+            "line_no": line_no,
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "unit_cost": line.unit_cost,
+        }
+        if line.id in existing:
+            ctx.update(PurchaseOrderLine, line.id, values)
+        else:
+            ctx.insert(PurchaseOrderLine, {"id": line.id, **values, "received_quantity": Decimal(0)})
+        total += line_amount(line.quantity, line.unit_cost)
+    return total
+
+
+@command("inventory.create_purchase_order", args=CreatePurchaseOrderArgs, permission="inventory.write")
+def create_purchase_order(ctx: CommandContext, args: CreatePurchaseOrderArgs) -> None:
+    """Create a draft purchase order with its lines."""
+    supplier = ctx.require(Supplier, args.supplier_id, "supplier_id")
+    ctx.require(Warehouse, args.warehouse_id, "warehouse_id")
+    number = ctx.numbering.next_number("purchase_order")
+    ctx.insert(
+        PurchaseOrder,
+        {
+            "id": args.id,
+            "number": number,
+            "supplier_id": args.supplier_id,
+            "warehouse_id": args.warehouse_id,
+            "status": "draft",
+            "currency": args.currency or supplier["currency"],
+            "expected_on": args.expected_on,
+            "note": args.note,
+            "total": 0,
+        },
+    )
+    total = _write_lines(ctx, args.id, list(args.lines))
+    ctx.update(PurchaseOrder, args.id, {"total": total})
+    ctx.outcome.data["number"] = number
+
+
+def _draft_order(ctx: CommandContext, order_id: str) -> dict[str, Any]:
+    order = ctx.require(PurchaseOrder, order_id, "id")
+    if order["status"] != "draft":
+        raise CommandError(
+            "invalid_state",
+            f"purchase order {order['number']} is {order['status']}; only a draft can be edited",
+            details={"status": order["status"]},
+        )
+    return order
+
+
+@command("inventory.update_purchase_order", args=UpdateArgs, permission="inventory.write")
+def update_purchase_order(ctx: CommandContext, args: UpdateArgs) -> None:
+    """Change a draft order's supplier, warehouse, expected date or note (compare-and-set)."""
+    order = _draft_order(ctx, args.id)
+    for key, model in (("supplier_id", Supplier), ("warehouse_id", Warehouse)):
+        if isinstance(args.changes.get(key), str):
+            ctx.require(model, args.changes[key], f"changes.{key}")
+    apply_field_changes(
+        ctx, PurchaseOrder, args.id, PurchaseOrderChanges, args.changes, args.base, current=order
+    )
+
+
+@command("inventory.set_purchase_order_lines", args=SetOrderLinesArgs, permission="inventory.write")
+def set_purchase_order_lines(ctx: CommandContext, args: SetOrderLinesArgs) -> None:
+    """Replace the lines of a draft purchase order."""
+    _draft_order(ctx, args.id)
+    total = _write_lines(ctx, args.id, list(args.lines))
+    ctx.update(PurchaseOrder, args.id, {"total": total})
+
+
+@command("inventory.order_purchase_order", args=OrderStateArgs, permission="inventory.write")
+def order_purchase_order(ctx: CommandContext, args: OrderStateArgs) -> None:
+    """Send a draft purchase order to the supplier (draft → ordered)."""
+    order = ctx.require(PurchaseOrder, args.id, "id")
+    _check_transition(order, "ordered")
+    if not ctx.exists(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == args.id):
+        raise invalid("id", f"purchase order {order['number']} has no lines to order")
+    ctx.update(PurchaseOrder, args.id, {"status": "ordered", "ordered_at": ctx.now})
+
+
+@command("inventory.cancel_purchase_order", args=OrderStateArgs, permission="inventory.write")
+def cancel_purchase_order(ctx: CommandContext, args: OrderStateArgs) -> None:
+    """Cancel a draft or ordered purchase order on which nothing was received yet."""
+    order = ctx.require(PurchaseOrder, args.id, "id")
+    _check_transition(order, "cancelled")
+    received = ctx.session.execute(
+        ctx.select(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == args.id)
+    ).mappings()
+    if any(line["received_quantity"] > 0 for line in received):
+        raise CommandError("invalid_state", f"goods were already received on {order['number']}")
+    ctx.update(PurchaseOrder, args.id, {"status": "cancelled"})
+
+
+@command("inventory.receive_purchase_order", args=ReceivePurchaseOrderArgs, permission="inventory.write")
+def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) -> None:
+    """Receive goods of an ordered purchase order: one stock receipt per line received.
+
+    Receiving everything outstanding moves the order to ``received``.
+    """
+    order = ctx.require(PurchaseOrder, args.id, "id")
+    if order["status"] != "ordered":
+        raise CommandError(
+            "invalid_state",
+            f"purchase order {order['number']} is {order['status']}; only an ordered one can be received",
+            details={"status": order["status"]},
+        )
+    lines = {
+        row["id"]: dict(row)
+        for row in ctx.session.execute(
+            ctx.select(PurchaseOrderLine, PurchaseOrderLine.purchase_order_id == args.id)
+        ).mappings()
+    }
+    if args.lines is None:
+        wanted = {line_id: line["quantity"] - line["received_quantity"] for line_id, line in lines.items()}
+    else:
+        wanted = {}
+        for index, receipt in enumerate(args.lines):
+            if receipt.line_id not in lines:
+                raise invalid(f"lines.{index}.line_id", f"is not a line of {order['number']}")
+            if receipt.line_id in wanted:
+                raise invalid(f"lines.{index}.line_id", "appears twice")
+            wanted[receipt.line_id] = receipt.quantity
+    received_at = args.received_at or ctx.now
+    for line_id, quantity in sorted(wanted.items(), key=lambda item: lines[item[0]]["line_no"]):
+        if quantity <= 0:
+            continue
+        line = lines[line_id]
+        _record_move(
+            ctx,
+            {
+                "id": ctx.derived_id("receipt", line_id),
+                "product_id": line["product_id"],
+                "from_warehouse_id": None,
+                "to_warehouse_id": order["warehouse_id"],
+                "quantity": quantity,
+                "unit_cost": line["unit_cost"],
+                "currency": order["currency"],
+                "reason": "receipt",
+                "note": None,
+                "reference": order["number"],
+                "moved_at": received_at,
+            },
+        )
+        line["received_quantity"] = line["received_quantity"] + quantity
+        ctx.update(PurchaseOrderLine, line_id, {"received_quantity": line["received_quantity"]})
+    if all(line["received_quantity"] >= line["quantity"] for line in lines.values()):
+        ctx.update(PurchaseOrder, args.id, {"status": "received", "received_at": received_at})

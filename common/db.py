@@ -1,0 +1,116 @@
+"""Opening SQLite and SQLCipher databases the same way on both sides.
+
+SQLCipher files are opened with a raw 256-bit key (no passphrase KDF on open: the key is already
+random), checked by reading the schema so a wrong key fails at once with :class:`WrongKeyError`
+and never writes to the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import QueuePool
+
+KEY_BYTES = 32
+# 64 MiB page cache: decrypted pages stay cached, so repeated scans are not decrypted again.
+DEFAULT_CACHE_KIB = 65536
+
+
+class WrongKeyError(Exception):
+    """The key does not open this database file (or the file is not a database)."""
+
+
+def _configure(dbapi_conn: Any, *, foreign_keys: bool, cache_kib: int, wal: bool) -> None:
+    dbapi_conn.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
+        cursor.execute("PRAGMA temp_store = MEMORY")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+    finally:
+        cursor.close()
+
+
+def check_key(path: Path, key: bytes) -> None:
+    """Raise :class:`WrongKeyError` unless ``key`` opens the SQLCipher file at ``path``.
+
+    Read-only: the file is not modified whether or not the key is right.
+    """
+    conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher3.DatabaseError as exc:
+        raise WrongKeyError(f"{path.name}: the key does not open this database") from exc
+    finally:
+        conn.close()
+
+
+def _install_begin_hooks(engine: Engine) -> None:
+    """Take over transaction start: ``BEGIN`` or, for writers, ``BEGIN IMMEDIATE``.
+
+    A writer that asks for the write lock up front never fails half-way with SQLITE_BUSY when
+    it upgrades from reading to writing.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_sqlite_engine(
+    path: Path | str,
+    key: bytes | None,
+    *,
+    foreign_keys: bool = True,
+    cache_kib: int = DEFAULT_CACHE_KIB,
+    wal: bool = True,
+    pool_size: int = 5,
+    connect_hook: Callable[[Any], None] | None = None,
+) -> Engine:
+    """An engine on the SQLite file at ``path``; SQLCipher-encrypted when ``key`` is given.
+
+    A new file is created encrypted. An existing file is checked against the key first.
+    """
+    path = Path(path)
+    if key is not None:
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"SQLCipher keys are {KEY_BYTES} bytes")
+        if path.exists() and path.stat().st_size > 0:
+            check_key(path, key)
+    pragma_key = f"PRAGMA key = \"x'{key.hex()}'\"" if key is not None else None
+
+    def connect() -> Any:
+        conn = sqlcipher3.connect(str(path), check_same_thread=False)
+        if pragma_key is not None:
+            conn.execute(pragma_key)
+        _configure(conn, foreign_keys=foreign_keys, cache_kib=cache_kib, wal=wal)
+        if connect_hook is not None:
+            connect_hook(conn)
+        return conn
+
+    engine = create_engine(
+        "sqlite://",
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=False,
+    )
+    _install_begin_hooks(engine)
+    return engine
+
+
+def new_key() -> bytes:
+    """A fresh random 256-bit database key."""
+    return os.urandom(KEY_BYTES)

@@ -1,0 +1,167 @@
+"""Money and quantities: exact arithmetic, one rounding helper.
+
+Money is an integer count of minor units plus an ISO 4217 currency code. Quantities are
+``Decimal`` values with at most ``QUANTITY_PLACES`` decimal places, stored as scaled integers so
+that SQL ``SUM`` stays exact on every store.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+
+QUANTITY_PLACES = 6
+QUANTITY_SCALE = 10**QUANTITY_PLACES
+MAX_QUANTITY = Decimal(10) ** 12  # far beyond any real stock level, far below int64 when scaled
+MAX_MINOR_UNITS = 10**15  # a trillion in major units of a 3-decimal currency
+
+# Minor-unit exponents that differ from the usual 2 (ISO 4217).
+_CURRENCY_EXPONENTS = {
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
+    "ISK": 0,
+    "CLP": 0,
+    "XOF": 0,
+    "XAF": 0,
+    "UGX": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "TND": 3,
+    "LYD": 3,
+    "IQD": 3,
+}
+# ISO 4217 codes accepted by the product. Kept as data: one source of truth for validation.
+CURRENCIES = frozenset(
+    [
+        "AED",
+        "ARS",
+        "AUD",
+        "BGN",
+        "BHD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EGP",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "ISK",
+        "JOD",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "LYD",
+        "MAD",
+        "MXN",
+        "MYR",
+        "NGN",
+        "NOK",
+        "NZD",
+        "OMR",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TND",
+        "TRY",
+        "TWD",
+        "UAH",
+        "UGX",
+        "USD",
+        "VND",
+        "XAF",
+        "XOF",
+        "ZAR",
+    ]
+)
+
+
+class QuantityError(ValueError):
+    """A quantity that cannot be stored exactly."""
+
+
+def currency_exponent(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (USD 2, JPY 0, KWD 3)."""
+    return _CURRENCY_EXPONENTS.get(currency, 2)
+
+
+def round_money(amount: Decimal, currency: str, *, bankers: bool = False) -> int:
+    """Round a major-unit ``Decimal`` amount to integer minor units.
+
+    Half-up by default; banker's rounding (half-even) only where the law asks for it.
+    """
+    exponent = currency_exponent(currency)
+    scaled = amount * (Decimal(10) ** exponent)
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN if bankers else ROUND_HALF_UP))
+
+
+def line_amount(quantity: Decimal, unit_price: int) -> int:
+    """``quantity * unit_price`` (minor units), rounded half-up to whole minor units."""
+    return int((quantity * unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_money(minor_units: int, currency: str) -> str:
+    """Human-readable amount, e.g. ``format_money(123456, "EUR") == "1,234.56 EUR"``."""
+    exponent = currency_exponent(currency)
+    major = Decimal(minor_units) / (Decimal(10) ** exponent)
+    return f"{major:,.{exponent}f} {currency}"
+
+
+def parse_quantity(value: object) -> Decimal:
+    """Parse a quantity given as text, int or Decimal (never float) into an exact ``Decimal``.
+
+    Raises :class:`QuantityError` naming what is wrong.
+    """
+    if isinstance(value, bool | float):
+        raise QuantityError("must be given as a decimal string or an integer, not a float")
+    try:
+        quantity = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation as exc:
+        raise QuantityError("is not a number") from exc
+    if not quantity.is_finite():
+        raise QuantityError("must be a finite number")
+    exponent = quantity.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -QUANTITY_PLACES:
+        raise QuantityError(f"has more than {QUANTITY_PLACES} decimal places")
+    if abs(quantity) >= MAX_QUANTITY:
+        raise QuantityError("is too large")
+    return quantity
+
+
+def quantity_to_scaled(quantity: Decimal) -> int:
+    """Scale an exact quantity to the stored integer representation."""
+    return int(quantity * QUANTITY_SCALE)
+
+
+def scaled_to_quantity(scaled: int) -> Decimal:
+    """Inverse of :func:`quantity_to_scaled`, normalised (``5`` not ``5.000000``)."""
+    quantity = Decimal(scaled) / QUANTITY_SCALE
+    normalized = quantity.normalize()
+    # normalize() turns 100 into 1E+2; keep plain notation.
+    return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral() else normalized
+
+
+def quantity_text(quantity: Decimal) -> str:
+    """Canonical wire text of a quantity: plain notation, no trailing zeros."""
+    return format(scaled_to_quantity(quantity_to_scaled(quantity)), "f")

@@ -1,0 +1,120 @@
+"""One schema for the whole ERP: every table of every module, in one metadata.
+
+``ENTITIES`` maps each synced entity name (its table name) to its model, in dependency order
+(a row's references come before it), which is also the order of a snapshot pull.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from common.schema import finance, hr, identity, inventory, privacy, projects, sales, system
+from common.schema.base import Base, EntityInfo, SyncedEntity, TenantRow, table_of
+from common.schema.finance import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
+from common.schema.hr import Department, Employee, LeaveRequest, PayrollRun, Payslip, PayslipLine
+from common.schema.identity import AppUser, Device, Membership, Organization, Role
+from common.schema.inventory import (
+    Product,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockMove,
+    Supplier,
+    Warehouse,
+)
+from common.schema.privacy import CommunicationPreference, DataSubjectRequest, Notification
+from common.schema.projects import Project, Task, TimesheetEntry
+from common.schema.sales import Customer, Invoice, InvoiceLine, Payment, SalesOrder, SalesOrderLine
+from common.schema.system import (
+    AuditEvent,
+    ChangeLog,
+    OrgSequence,
+    OutboxEntry,
+    ProcessedMutation,
+    RateLimitBucket,
+    RefreshToken,
+    SyncState,
+)
+
+# Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
+SCHEMA_VERSION = 1
+
+metadata = Base.metadata
+
+
+def _entities() -> dict[str, type[SyncedEntity]]:
+    by_table = {
+        table_of(mapper.class_).name: mapper.class_
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, SyncedEntity)
+    }
+    return {t.name: by_table[t.name] for t in metadata.sorted_tables if t.name in by_table}
+
+
+ENTITIES: MappingProxyType[str, type[SyncedEntity]] = MappingProxyType(_entities())
+
+
+def entity_info(name: str) -> EntityInfo:
+    """The sync/read rules of the entity called ``name``; ``KeyError`` if there is none."""
+    return ENTITIES[name].__entity__
+
+
+__all__ = [
+    "ENTITIES",
+    "SCHEMA_VERSION",
+    "Account",
+    "AppUser",
+    "AuditEvent",
+    "Base",
+    "ChangeLog",
+    "CommunicationPreference",
+    "Customer",
+    "DataSubjectRequest",
+    "Department",
+    "Device",
+    "Employee",
+    "EntityInfo",
+    "FiscalPeriod",
+    "Invoice",
+    "InvoiceLine",
+    "JournalEntry",
+    "JournalLine",
+    "LeaveRequest",
+    "Membership",
+    "Notification",
+    "OrgSequence",
+    "Organization",
+    "OutboxEntry",
+    "Payment",
+    "PayrollRun",
+    "Payslip",
+    "PayslipLine",
+    "ProcessedMutation",
+    "Product",
+    "Project",
+    "PurchaseOrder",
+    "PurchaseOrderLine",
+    "RateLimitBucket",
+    "RefreshToken",
+    "Role",
+    "SalesOrder",
+    "SalesOrderLine",
+    "StockMove",
+    "Supplier",
+    "SyncState",
+    "SyncedEntity",
+    "Task",
+    "TaxRate",
+    "TenantRow",
+    "TimesheetEntry",
+    "Warehouse",
+    "entity_info",
+    "finance",
+    "hr",
+    "identity",
+    "inventory",
+    "metadata",
+    "privacy",
+    "projects",
+    "sales",
+    "system",
+]

@@ -1,0 +1,93 @@
+"""Finance and accounting: chart of accounts, fiscal periods, journal entries, tax rates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped
+
+from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
+from common.schema.types import Quantity
+
+_FINANCE = EntityInfo(module="finance", read="finance.read", write="finance.post")
+
+
+class Account(SyncedEntity, Base):
+    """Types: asset, liability, equity, income, expense."""
+
+    __tablename__ = "account"
+    __entity__ = _FINANCE
+    __table_args__ = (UniqueConstraint("org_id", "code"), ref("account", "parent_id"))
+
+    code: Mapped[str] = business(String(20))
+    name: Mapped[str] = business(String(200))
+    type: Mapped[str] = business(String(16))
+    parent_id: Mapped[str | None] = business(String(ID_LENGTH))
+    archived: Mapped[bool] = business(Boolean, default=False)
+
+
+class FiscalPeriod(SyncedEntity, Base):
+    """States: open → closed (and reopened by ``finance.close_period``)."""
+
+    __tablename__ = "fiscal_period"
+    __entity__ = _FINANCE
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    name: Mapped[str] = business(String(40))
+    start_date: Mapped[date] = business(Date)
+    end_date: Mapped[date] = business(Date)
+    status: Mapped[str] = business(String(16), default="open")
+
+
+class JournalEntry(SyncedEntity, Base):
+    """A posted entry; corrected by a reversing entry, never edited."""
+
+    __tablename__ = "journal_entry"
+    __entity__ = EntityInfo(module="finance", read="finance.read", write="finance.post", append_only=True)
+    __table_args__ = (
+        ref("fiscal_period", "fiscal_period_id"),
+        ref("journal_entry", "reverses_entry_id"),
+        UniqueConstraint("org_id", "number"),
+        Index("ix_journal_entry_date", "org_id", "entry_date"),
+    )
+
+    number: Mapped[str] = business(String(40))
+    entry_date: Mapped[date] = business(Date)
+    fiscal_period_id: Mapped[str | None] = business(String(ID_LENGTH))
+    memo: Mapped[str | None] = business(String(500))
+    source: Mapped[str] = business(String(20), default="manual")
+    source_id: Mapped[str | None] = business(String(ID_LENGTH))
+    reverses_entry_id: Mapped[str | None] = business(String(ID_LENGTH))
+
+
+class JournalLine(SyncedEntity, Base):
+    __tablename__ = "journal_line"
+    __entity__ = EntityInfo(module="finance", read="finance.read", write="finance.post", append_only=True)
+    __table_args__ = (
+        ref("journal_entry", "journal_entry_id"),
+        ref("account", "account_id"),
+        Index("ix_journal_line_entry", "org_id", "journal_entry_id"),
+        Index("ix_journal_line_account", "org_id", "account_id"),
+    )
+
+    journal_entry_id: Mapped[str] = business(String(ID_LENGTH))
+    line_no: Mapped[int] = business(Integer)
+    account_id: Mapped[str] = business(String(ID_LENGTH))
+    debit: Mapped[int] = business(BigInteger, default=0)
+    credit: Mapped[int] = business(BigInteger, default=0)
+    currency: Mapped[str] = business(String(3))
+    memo: Mapped[str | None] = business(String(500))
+
+
+class TaxRate(SyncedEntity, Base):
+    __tablename__ = "tax_rate"
+    __entity__ = _FINANCE
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    code: Mapped[str] = business(String(20))
+    name: Mapped[str] = business(String(200))
+    # Percent, exact: 20 means 20 %.
+    rate: Mapped[Decimal] = business(Quantity)
+    archived: Mapped[bool] = business(Boolean, default=False)

@@ -1,0 +1,139 @@
+"""HR and payroll: departments, employees, leave, payroll runs and payslips."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped
+
+from common.schema.base import (
+    ID_LENGTH,
+    Base,
+    EntityInfo,
+    SyncedEntity,
+    business,
+    personal,
+    public,
+    ref,
+    sensitive,
+)
+from common.schema.types import Quantity
+
+
+class Department(SyncedEntity, Base):
+    __tablename__ = "department"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __table_args__ = (ref("department", "parent_id"),)
+
+    code: Mapped[str] = public(String(32))
+    name: Mapped[str] = public(String(200))
+    parent_id: Mapped[str | None] = public(String(ID_LENGTH))
+
+
+class Employee(SyncedEntity, Base):
+    """An employee. Directory fields are public; the rest needs ``hr.read``; pay and ids need
+    ``hr.sensitive.read``. The employee reads their own record (self-service) through ``user_id``.
+    """
+
+    __tablename__ = "employee"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True, owner="user_id")
+    __table_args__ = (
+        ref("department", "department_id"),
+        Index("ix_employee_org_name", "org_id", "name"),
+        Index("ix_employee_user", "org_id", "user_id"),
+    )
+
+    name: Mapped[str] = public(String(200))
+    job_title: Mapped[str | None] = public(String(200))
+    department_id: Mapped[str | None] = public(String(ID_LENGTH))
+    work_email: Mapped[str | None] = public(String(254))
+    work_phone: Mapped[str | None] = public(String(50))
+    user_id: Mapped[str | None] = business(String(ID_LENGTH), ForeignKey("app_user.id"))
+    status: Mapped[str] = business(String(16), default="active")
+    hire_date: Mapped[date | None] = business(Date)
+    termination_date: Mapped[date | None] = business(Date)
+    personal_email: Mapped[str | None] = personal(String(254))
+    personal_phone: Mapped[str | None] = personal(String(50))
+    home_address: Mapped[str | None] = personal(String(500))
+    birth_date: Mapped[date | None] = personal(Date)
+    national_id: Mapped[str | None] = sensitive(String(50))
+    bank_account: Mapped[str | None] = sensitive(String(64))
+    salary: Mapped[int | None] = sensitive(BigInteger)
+    salary_currency: Mapped[str | None] = sensitive(String(3))
+
+
+class LeaveRequest(SyncedEntity, Base):
+    """States: requested → approved | rejected; requested/approved → cancelled."""
+
+    __tablename__ = "leave_request"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", owner="employee_id")
+    __table_args__ = (
+        ref("employee", "employee_id"),
+        Index("ix_leave_employee", "org_id", "employee_id"),
+    )
+
+    employee_id: Mapped[str] = business(String(ID_LENGTH))
+    kind: Mapped[str] = personal(String(16))
+    start_date: Mapped[date] = business(Date)
+    end_date: Mapped[date] = business(Date)
+    status: Mapped[str] = business(String(16), default="requested")
+    note: Mapped[str | None] = personal(String(500))
+
+
+class PayrollRun(SyncedEntity, Base):
+    """States: draft → completed."""
+
+    __tablename__ = "payroll_run"
+    __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+
+    period_start: Mapped[date] = business(Date)
+    period_end: Mapped[date] = business(Date)
+    status: Mapped[str] = business(String(16), default="draft")
+    currency: Mapped[str] = business(String(3))
+    completed_at: Mapped[datetime | None] = business()
+    total_gross: Mapped[int] = sensitive(BigInteger, default=0)
+
+
+class Payslip(SyncedEntity, Base):
+    """Issued by a payroll run; append-only (corrected by a reversing payslip)."""
+
+    __tablename__ = "payslip"
+    __entity__ = EntityInfo(
+        module="hr", read="payroll.run", write="payroll.run", owner="employee_id", append_only=True
+    )
+    __table_args__ = (
+        ref("payroll_run", "payroll_run_id"),
+        ref("employee", "employee_id"),
+        Index("ix_payslip_employee", "org_id", "employee_id"),
+    )
+
+    payroll_run_id: Mapped[str] = business(String(ID_LENGTH))
+    employee_id: Mapped[str] = business(String(ID_LENGTH))
+    period_start: Mapped[date] = business(Date)
+    period_end: Mapped[date] = business(Date)
+    currency: Mapped[str] = business(String(3))
+    gross: Mapped[int] = sensitive(BigInteger)
+    deductions: Mapped[int] = sensitive(BigInteger, default=0)
+    net: Mapped[int] = sensitive(BigInteger)
+
+
+class PayslipLine(SyncedEntity, Base):
+    __tablename__ = "payslip_line"
+    __entity__ = EntityInfo(
+        module="hr", read="payroll.run", write="payroll.run", owner="employee_id", append_only=True
+    )
+    __table_args__ = (
+        ref("payslip", "payslip_id"),
+        ref("employee", "employee_id"),
+        Index("ix_payslip_line_payslip", "org_id", "payslip_id"),
+    )
+
+    payslip_id: Mapped[str] = business(String(ID_LENGTH))
+    employee_id: Mapped[str] = business(String(ID_LENGTH))
+    line_no: Mapped[int] = business(Integer)
+    kind: Mapped[str] = business(String(16))
+    description: Mapped[str] = business(String(200))
+    quantity: Mapped[Decimal | None] = business(Quantity)
+    amount: Mapped[int] = sensitive(BigInteger)

@@ -1,0 +1,274 @@
+"""The encrypted local database of one profile, and local application of commands.
+
+A command is applied optimistically and its outbox entry written in the same transaction; the
+outbox entry keeps the before-images of the rows the command touched, so a command the server
+rejects can be undone exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from common import migrate
+from common.commands import CommandContext, CommandOutcome, execute
+from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
+from common.ids import new_id
+from common.numbering import provisional_number
+from common.schema import OutboxEntry, SyncState
+from common.wire import row_to_wire
+from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
+from desktop.profiles import Profile, write_private_json
+from desktop.rows import WRITERS
+
+__all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
+
+
+class LocalStoreError(Exception):
+    """The local data cannot be opened; the message says why and what to do."""
+
+
+class UndoRecorder:
+    """Client side of :class:`common.commands.ChangeRecorder`: remember before-images."""
+
+    def __init__(self) -> None:
+        self.undo: list[dict[str, Any]] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def version_for_write(self, entity: str, entity_id: str, current: int | None) -> int:
+        # Local writes keep the server version they were based on; the server stamps a new one.
+        return current or 0
+
+    def record_write(
+        self, entity: str, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        if (entity, entity_id) in self._seen:
+            return  # the first before-image is the one to restore
+        self._seen.add((entity, entity_id))
+        self.undo.append(
+            {"entity": entity, "id": entity_id, "before": row_to_wire(before) if before else None}
+        )
+
+
+class ProvisionalNumbering:
+    """Client numbering: ``DRAFT-<device>-<n>``; the server gives the final number."""
+
+    def __init__(self, store: LocalStore, session: Session) -> None:
+        self.store = store
+        self.session = session
+
+    def next_number(self, kind: str) -> str:
+        value = int(self.store.get_state("draft_counter", session=self.session) or 0) + 1
+        self.store.set_state("draft_counter", str(value), session=self.session)
+        return provisional_number(self.store.device_tag, value)
+
+
+class LocalStore:
+    """One profile's SQLCipher database."""
+
+    def __init__(self, root: Path, profile: Profile, engine: Engine, key: bytes) -> None:
+        self.root = root
+        self.profile = profile
+        self.engine = engine
+        self._key = key
+        self.path = profile.db_path(root)
+
+    # -- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def exists(cls, root: Path, profile: Profile) -> bool:
+        return profile.key_path(root).is_file()
+
+    @classmethod
+    def create(cls, root: Path, profile: Profile, password: str, *, org_name: str = "") -> LocalStore:
+        """Create the profile's encrypted database with a fresh random key, wrapped by ``password``."""
+        db_path, key_path = profile.db_path(root), profile.key_path(root)
+        if db_path.exists() or key_path.exists():
+            raise LocalStoreError(f"local data already exists in {profile.directory(root)}; sign in instead")
+        profile.directory(root).mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = new_key()
+        write_private_json(key_path, wrap_key(key, password, profile.binding).to_json())
+        write_private_json(
+            profile.directory(root) / "org.json", {"org_id": profile.org_id, "org_name": org_name}
+        )
+        return cls._open(root, profile, key)
+
+    @classmethod
+    def unlock(cls, root: Path, profile: Profile, password: str) -> LocalStore:
+        """Open with the password. A wrong password raises :class:`WrongPasswordError` and
+        leaves every file exactly as it was."""
+        return cls._open(root, profile, cls._unwrap(root, profile, password))
+
+    @classmethod
+    def open_with_key(cls, root: Path, profile: Profile, key: bytes) -> LocalStore:
+        """Open with a key remembered in the OS keyring."""
+        return cls._open(root, profile, key)
+
+    @classmethod
+    def _unwrap(cls, root: Path, profile: Profile, password: str) -> bytes:
+        key_path = profile.key_path(root)
+        if not key_path.is_file():
+            if profile.db_path(root).exists():
+                raise LocalStoreError(
+                    f"the key file {key_path} is missing, so the local data cannot be opened; "
+                    "it was left untouched"
+                )
+            raise LocalStoreError(
+                "there is no local data for this account on this computer; sign in online first"
+            )
+        try:
+            wrapped = WrappedKey.from_json(json.loads(key_path.read_text("utf-8")))
+        except (OSError, ValueError) as exc:
+            raise DamagedKeyFileError(f"the key file {key_path} is damaged: {exc}") from exc
+        return unwrap_key(wrapped, password, profile.binding)
+
+    @classmethod
+    def _open(cls, root: Path, profile: Profile, key: bytes) -> LocalStore:
+        db_path = profile.db_path(root)
+        try:
+            if db_path.exists():
+                check_key(db_path, key)
+            # Client databases hold what the server sends, which may reference rows this user
+            # may not read; the server enforces references, so foreign keys are off here.
+            engine = create_sqlite_engine(db_path, key, foreign_keys=False, pool_size=2)
+            migrate.upgrade(engine)
+        except WrongKeyError as exc:
+            raise LocalStoreError(
+                f"the local database {db_path.name} could not be opened with its key (damaged or "
+                "replaced file); it was left untouched"
+            ) from exc
+        store = cls(root, profile, engine, key)
+        if store.get_state("device_id") is None:
+            store.set_state("device_id", new_id())
+        return store
+
+    @property
+    def key(self) -> bytes:
+        return self._key
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Re-wrap the key under the new password (the database itself is not re-encrypted)."""
+        key = self._unwrap(self.root, self.profile, old_password)
+        write_private_json(
+            self.profile.key_path(self.root), wrap_key(key, new_password, self.profile.binding).to_json()
+        )
+
+    def rewrap(self, new_password: str) -> None:
+        """Wrap the open database's key under ``new_password`` (after a server-side password change)."""
+        write_private_json(
+            self.profile.key_path(self.root),
+            wrap_key(self._key, new_password, self.profile.binding).to_json(),
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sessions and state ----------------------------------------------------------------------
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session in one write transaction (``BEGIN IMMEDIATE``), committed on success."""
+        with Session(self.engine.execution_options(sqlite_begin="IMMEDIATE")) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
+    def get_state(self, key: str, *, session: Session | None = None) -> str | None:
+        stmt = select(SyncState.value).where(SyncState.key == key)
+        if session is not None:
+            return session.execute(stmt).scalar()
+        with self.read_session() as own:
+            return own.execute(stmt).scalar()
+
+    def set_state(self, key: str, value: str | None, *, session: Session | None = None) -> None:
+        if session is None:
+            with self.write_session() as own:
+                self.set_state(key, value, session=own)
+            return
+        session.execute(delete(SyncState).where(SyncState.key == key))
+        session.execute(insert(SyncState).values(key=key, value=value))
+
+    @property
+    def device_id(self) -> str:
+        value = self.get_state("device_id")
+        assert value is not None
+        return value
+
+    @property
+    def device_tag(self) -> str:
+        """Short device tag used in provisional document numbers."""
+        return self.device_id.replace("-", "")[-6:].upper()
+
+    # -- commands --------------------------------------------------------------------------------
+    def apply(
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        actor_id: str,
+        permissions: frozenset[str],
+        command_id: str | None = None,
+        now: datetime | None = None,
+    ) -> tuple[str, CommandOutcome]:
+        """Apply a command locally and queue it for the server, atomically.
+
+        Raises :class:`common.commands.CommandError` (and writes nothing) when it is refused.
+        """
+        command_id = command_id or new_id()
+        recorder = UndoRecorder()
+        with self.write_session() as session:
+            ctx = CommandContext(
+                session=session,
+                org_id=self.profile.org_id,
+                actor_id=actor_id,
+                permissions=permissions,
+                command_id=command_id,
+                recorder=recorder,
+                numbering=ProvisionalNumbering(self, session),
+                device_id=self.get_state("device_id", session=session),
+            )
+            if now is not None:
+                ctx.now = now
+            outcome = execute(ctx, name, args)
+            session.execute(
+                insert(OutboxEntry).values(
+                    id=command_id, name=name, args=args, status="pending", undo=recorder.undo
+                )
+            )
+        return command_id, outcome
+
+    def outbox(self, *statuses: str) -> list[dict[str, Any]]:
+        """Outbox entries in order, optionally only those with the given statuses."""
+        stmt = select(*OutboxEntry.__table__.columns).order_by(OutboxEntry.seq)
+        if statuses:
+            stmt = stmt.where(OutboxEntry.status.in_(statuses))
+        with self.read_session() as session:
+            return [dict(row) for row in session.execute(stmt).mappings()]
+
+    def pending_count(self) -> int:
+        with self.read_session() as session:
+            return int(
+                session.execute(select(func.count()).where(OutboxEntry.status == "pending")).scalar() or 0
+            )
+
+    def undo_entry(self, session: Session, entry: dict[str, Any]) -> None:
+        """Put back the before-images of an outbox entry's rows (newest command first is the
+        caller's job), deleting rows the command created."""
+        connection = session.connection()
+        for image in reversed(entry.get("undo") or []):
+            writer = WRITERS[image["entity"]]
+            if image["before"] is None:
+                writer.delete(connection, self.profile.org_id, [image["id"]])
+            else:
+                writer.upsert(connection, [image["before"]])
+
+    def mark(self, session: Session, command_id: str, **values: Any) -> None:
+        session.execute(update(OutboxEntry).where(OutboxEntry.id == command_id).values(**values))

@@ -1,0 +1,90 @@
+"""Writing rows that arrive in wire form (pulled changes, undo images) into the local database.
+
+The hot path of initial sync: rows are converted column by column with precomputed converters
+and written with one ``executemany`` per entity and page, straight through the DB-API cursor.
+The wire form equals the stored form except for exact quantities (decimal text → scaled integer)
+and JSON columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Boolean, Connection, Table
+
+from common.money import QUANTITY_SCALE
+from common.schema import ENTITIES
+from common.schema.base import table_of
+from common.schema.types import Quantity
+
+Converter = Callable[[Any], Any] | None
+
+
+def _quantity(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(Decimal(value) * QUANTITY_SCALE)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _bool(value: Any) -> int | None:
+    return None if value is None else int(bool(value))
+
+
+def _converter(column_type: Any) -> Converter:
+    if isinstance(column_type, Quantity):
+        return _quantity
+    if isinstance(column_type, JSON):
+        return _json
+    if isinstance(column_type, Boolean):
+        return _bool
+    return None
+
+
+class EntityWriter:
+    """Prepared statements and converters for one entity table."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.columns = [c.name for c in table.columns]
+        self.converters = [_converter(c.type) for c in table.columns]
+        placeholders = ", ".join("?" for _ in self.columns)
+        names = ", ".join(f'"{c}"' for c in self.columns)
+        # OR REPLACE: a pulled row replaces the local one, and a unique value still held by a row
+        # the server has since changed gives way; that row's own change follows in the same sync.
+        self.upsert_sql = f'INSERT OR REPLACE INTO "{table.name}" ({names}) VALUES ({placeholders})'
+        self.delete_sql = f'DELETE FROM "{table.name}" WHERE org_id = ? AND id = ?'
+
+    def to_tuple(self, data: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            conv(data.get(name)) if conv is not None else data.get(name)
+            for name, conv in zip(self.columns, self.converters, strict=True)
+        )
+
+    def upsert(self, connection: Connection, rows: Iterable[dict[str, Any]]) -> int:
+        params = [self.to_tuple(row) for row in rows]
+        if params:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.executemany(self.upsert_sql, params)
+            finally:
+                cursor.close()
+        return len(params)
+
+    def delete(self, connection: Connection, org_id: str, ids: Sequence[str]) -> int:
+        if ids:
+            cursor = connection.connection.cursor()
+            try:
+                cursor.executemany(self.delete_sql, [(org_id, entity_id) for entity_id in ids])
+            finally:
+                cursor.close()
+        return len(ids)
+
+
+WRITERS: dict[str, EntityWriter] = {name: EntityWriter(table_of(model)) for name, model in ENTITIES.items()}
