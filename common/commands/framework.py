@@ -202,8 +202,10 @@ class CommandContext:
         Client and server derive the same id from the command id, so the optimistic local row
         and the server's row are one and the same.
         """
-        digest = hashlib.sha256("|".join((self.command_id, *parts)).encode()).digest()
-        return str(uuid.UUID(bytes=digest[:16], version=8))
+        digest = bytearray(hashlib.sha256("|".join((self.command_id, *parts)).encode()).digest()[:16])
+        digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: custom, derived
+        digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+        return str(uuid.UUID(bytes=bytes(digest)))
 
     def warn(self, code: str, message: str, **details: Any) -> None:
         self.outcome.warnings.append({"code": code, "message": message, **details})

@@ -1,0 +1,218 @@
+"""The encrypted local store: unreadable without its key, unlocked by the password, never damaged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from common.commands import CommandError
+from common.ids import new_id
+from common.permissions import BUILTIN_ROLES
+from common.schema import Product
+from desktop.keywrap import DamagedKeyFileError, WrongPasswordError
+from desktop.local_store import LocalStore, LocalStoreError
+from desktop.profiles import Profile, known_organizations
+
+WAREHOUSE = BUILTIN_ROLES["warehouse"]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(root: Path, profile: Profile) -> dict[str, str]:
+    return {p.name: _digest(p) for p in profile.directory(root).iterdir() if p.is_file()}
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return Profile("https://ops.example.test", "Clerk@Example.test", new_id())
+
+
+@pytest.fixture
+def store_with_data(tmp_path: Path, profile: Profile) -> tuple[Path, Profile]:
+    store = LocalStore.create(tmp_path, profile, "correct horse", org_name="Acme Trading")
+    store.apply(
+        "inventory.create_product",
+        {
+            "id": new_id(),
+            "sku": "SECRET-SKU-1",
+            "name": "Confidential widget",
+            "sale_price": 5,
+            "currency": "EUR",
+        },
+        actor_id=new_id(),
+        permissions=WAREHOUSE,
+    )
+    store.close()
+    return tmp_path, profile
+
+
+def test_database_file_is_encrypted_on_disk(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    raw = profile.db_path(root).read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"SECRET-SKU-1" not in raw and b"Confidential widget" not in raw
+    with pytest.raises(sqlite3.DatabaseError):
+        plain = sqlite3.connect(profile.db_path(root))
+        try:
+            plain.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        finally:
+            plain.close()
+
+
+def test_the_right_password_opens_it_and_data_is_there(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    store = LocalStore.unlock(root, profile, "correct horse")
+    with store.read_session() as session:
+        assert session.execute(select(Product.sku)).scalars().all() == ["SECRET-SKU-1"]
+    assert store.pending_count() == 1
+    store.close()
+
+
+def test_wrong_password_is_a_clear_error_and_changes_no_byte(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    before = _files(root, profile)
+    with pytest.raises(WrongPasswordError, match="password does not unlock"):
+        LocalStore.unlock(root, profile, "Correct horse")
+    assert _files(root, profile) == before
+
+
+def test_a_key_file_moved_to_another_profile_does_not_open_it(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    other = Profile(profile.server_url, "someone.else@example.test", profile.org_id)
+    other.directory(root).mkdir(parents=True)
+    (other.key_path(root)).write_bytes(profile.key_path(root).read_bytes())
+    with pytest.raises(WrongPasswordError):
+        LocalStore.unlock(root, other, "correct horse")
+
+
+def test_password_change_rewraps_the_key_without_reencrypting(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    db_before = _digest(profile.db_path(root))
+    key_before = profile.key_path(root).read_text()
+    store = LocalStore.unlock(root, profile, "correct horse")
+    store.close()
+    db_before = _digest(profile.db_path(root))
+    store = LocalStore.unlock(root, profile, "correct horse")
+    store.change_password("correct horse", "battery staple")
+    store.close()
+    assert _digest(profile.db_path(root)) == db_before  # same bytes: not re-encrypted
+    assert profile.key_path(root).read_text() != key_before
+    with pytest.raises(WrongPasswordError):
+        LocalStore.unlock(root, profile, "correct horse")
+    LocalStore.unlock(root, profile, "battery staple").close()
+
+
+def test_key_file_is_private_and_names_no_secret(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    key_path = profile.key_path(root)
+    assert key_path.stat().st_mode & 0o077 == 0
+    content = json.loads(key_path.read_text())
+    assert content["kdf"] == "argon2id" and content["memory_kib"] >= 65536
+    assert "correct horse" not in key_path.read_text()
+    # The e-mail address is not written in any path or file name.
+    assert "clerk" not in str(profile.directory(root)).lower()
+
+
+def test_offline_sign_in_lists_the_organizations_known_on_this_computer(
+    store_with_data: tuple[Path, Profile],
+) -> None:
+    root, profile = store_with_data
+    orgs = known_organizations(root, "https://OPS.example.test/", "clerk@example.test")
+    assert orgs == [{"org_id": profile.org_id, "org_name": "Acme Trading"}]
+    assert known_organizations(root, "https://other.example.test", "clerk@example.test") == []
+
+
+def test_a_damaged_database_is_reported_and_left_untouched(store_with_data: tuple[Path, Profile]) -> None:
+    root, profile = store_with_data
+    db_path = profile.db_path(root)
+    data = bytearray(db_path.read_bytes())
+    data[0:64] = b"\x00" * 64  # smash the first page (salt and header)
+    db_path.write_bytes(bytes(data))
+    before = _files(root, profile)
+    with pytest.raises(LocalStoreError, match="left untouched"):
+        LocalStore.unlock(root, profile, "correct horse")
+    assert _files(root, profile) == before
+
+
+def test_missing_or_damaged_key_file_is_reported_without_touching_the_database(
+    store_with_data: tuple[Path, Profile],
+) -> None:
+    root, profile = store_with_data
+    db_digest = _digest(profile.db_path(root))
+    profile.key_path(root).write_text("{not json")
+    with pytest.raises(DamagedKeyFileError):
+        LocalStore.unlock(root, profile, "correct horse")
+    profile.key_path(root).unlink()
+    with pytest.raises(LocalStoreError, match=r"key file .* is missing"):
+        LocalStore.unlock(root, profile, "correct horse")
+    with pytest.raises(LocalStoreError, match="already exists"):
+        LocalStore.create(root, profile, "new password")
+    assert _digest(profile.db_path(root)) == db_digest
+
+
+def test_outbox_entry_is_written_with_the_change_or_not_at_all(tmp_path: Path, profile: Profile) -> None:
+    store = LocalStore.create(tmp_path, profile, "pw")
+    product_id = new_id()
+    command_id, _ = store.apply(
+        "inventory.create_product",
+        {"id": product_id, "sku": "A-1", "name": "Widget", "sale_price": 5, "currency": "EUR"},
+        actor_id=new_id(),
+        permissions=WAREHOUSE,
+    )
+    (entry,) = store.outbox()
+    assert (entry["id"], entry["name"], entry["status"]) == (
+        command_id,
+        "inventory.create_product",
+        "pending",
+    )
+    assert entry["undo"] == [{"entity": "product", "id": product_id, "before": None}]
+    # A refused command leaves neither data nor an outbox entry.
+    with pytest.raises(CommandError):
+        store.apply(
+            "inventory.create_product",
+            {"id": new_id(), "sku": "A-1", "name": "Duplicate", "sale_price": 5, "currency": "EUR"},
+            actor_id=new_id(),
+            permissions=WAREHOUSE,
+        )
+    assert len(store.outbox()) == 1
+    with store.read_session() as session:
+        assert session.execute(select(Product.name)).scalars().all() == ["Widget"]
+    store.close()
+
+
+def test_undo_images_put_a_rejected_change_back(tmp_path: Path, profile: Profile) -> None:
+    store = LocalStore.create(tmp_path, profile, "pw")
+    actor, product_id = new_id(), new_id()
+    store.apply(
+        "inventory.create_product",
+        {"id": product_id, "sku": "A-1", "name": "Widget", "sale_price": 5, "currency": "EUR"},
+        actor_id=actor,
+        permissions=WAREHOUSE,
+    )
+    store.apply(
+        "inventory.update_product",
+        {
+            "id": product_id,
+            "changes": {"name": "Renamed", "sale_price": 7},
+            "base": {"name": "Widget", "sale_price": 5},
+        },
+        actor_id=actor,
+        permissions=WAREHOUSE,
+    )
+    create, rename = store.outbox()
+    with store.write_session() as session:
+        store.undo_entry(session, rename)
+    with store.read_session() as session:
+        assert session.execute(select(Product.name, Product.sale_price)).one() == ("Widget", 5)
+    with store.write_session() as session:
+        store.undo_entry(session, create)
+    with store.read_session() as session:
+        assert session.execute(select(Product.id)).first() is None
+    store.close()
