@@ -1,0 +1,143 @@
+"""Who may read what: readable entities and columns for a set of permissions.
+
+The one place that turns the column classification and each entity's :class:`EntityInfo` into
+read rights. The server uses it to mask pulls and audit events; the desktop uses it to shape
+its interface. Rules (DESIGN §3, §6):
+
+- a caller holding one of the entity's reader permissions reads its ``public``, ``business`` and
+  ``personal`` columns; ``sensitive`` columns also need ``hr.sensitive.read``;
+- every member reads the ``public`` columns of ``directory`` entities (the employee directory);
+- the owner of a row (``EntityInfo.owner`` names the column holding a user id or an employee id)
+  reads every column of that row: it is their own data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from common.classification import Classification, classification_of
+from common.schema import ENTITIES
+from common.schema.base import table_of
+
+SENSITIVE_PERMISSION = "hr.sensitive.read"
+_ALWAYS = (Classification.PUBLIC,)
+_READER = (Classification.PUBLIC, Classification.BUSINESS, Classification.PERSONAL)
+
+
+@dataclass(frozen=True)
+class EntityAccess:
+    """What a caller may read of one entity.
+
+    ``columns``: readable on every row (empty: no row is readable as such).
+    ``owner_column``: the column naming a row's owner, when owners read their own rows;
+    ``owner_kind`` says whether it holds a user id (``user``) or an employee id (``employee``).
+    ``owner_columns``: readable on the caller's own rows.
+    """
+
+    entity: str
+    columns: frozenset[str]
+    owner_column: str | None
+    owner_kind: str | None
+    owner_columns: frozenset[str]
+
+    @property
+    def readable(self) -> bool:
+        """True when at least some rows or columns of the entity may be sent to the caller."""
+        return bool(self.columns) or self.owner_column is not None
+
+    def columns_for(self, row: Mapping[str, Any], owner: OwnerIds) -> frozenset[str]:
+        """Columns of ``row`` the caller may read (its own rows may show more)."""
+        if self.owner_column is not None and owner.owns(self.owner_kind, row.get(self.owner_column)):
+            return self.owner_columns
+        return self.columns
+
+    def mask(self, row: Mapping[str, Any], owner: OwnerIds) -> dict[str, Any] | None:
+        """``row`` restricted to readable columns, or ``None`` when nothing of it is readable."""
+        allowed = self.columns_for(row, owner)
+        if not allowed:
+            return None
+        return {key: value for key, value in row.items() if key in allowed}
+
+
+@dataclass(frozen=True)
+class OwnerIds:
+    """Who the caller is, for owner rules: their user id and the employee records linked to it."""
+
+    user_id: str | None = None
+    employee_ids: frozenset[str] = frozenset()
+
+    def owns(self, kind: str | None, value: Any) -> bool:
+        if value is None:
+            return False
+        if kind == "user":
+            return value == self.user_id
+        if kind == "employee":
+            return value in self.employee_ids
+        return False
+
+
+def _columns_with(entity: str, classes: Iterable[Classification]) -> frozenset[str]:
+    wanted = set(classes)
+    return frozenset(c.name for c in table_of(ENTITIES[entity]).columns if classification_of(c) in wanted)
+
+
+@lru_cache(maxsize=4096)
+def _access(entity: str, permissions: frozenset[str]) -> EntityAccess:
+    info = ENTITIES[entity].__entity__
+    all_columns = frozenset(c.name for c in table_of(ENTITIES[entity]).columns)
+    if any(p in permissions for p in info.readers):
+        classes: tuple[Classification, ...] = _READER
+        if SENSITIVE_PERMISSION in permissions:
+            classes = (*_READER, Classification.SENSITIVE)
+        columns = _columns_with(entity, classes)
+    elif info.directory:
+        columns = _columns_with(entity, _ALWAYS)
+    else:
+        columns = frozenset()
+    owner_kind = None
+    if info.owner is not None:
+        owner_kind = "user" if info.owner == "user_id" else "employee"
+    return EntityAccess(
+        entity=entity,
+        columns=columns,
+        owner_column=info.owner,
+        owner_kind=owner_kind,
+        owner_columns=all_columns if info.owner is not None else columns,
+    )
+
+
+def entity_access(entity: str, permissions: Iterable[str]) -> EntityAccess:
+    """What a caller with ``permissions`` may read of ``entity``; ``KeyError`` for an unknown one."""
+    return _access(entity, frozenset(permissions))
+
+
+def readable_columns(entity: str, permissions: Iterable[str]) -> frozenset[str]:
+    """Columns of ``entity`` readable on every row with ``permissions`` (owner rules aside)."""
+    return entity_access(entity, permissions).columns
+
+
+def readable_entities(permissions: Iterable[str]) -> dict[str, EntityAccess]:
+    """Every entity the caller may read at least partly, in dependency (snapshot) order."""
+    perms = frozenset(permissions)
+    found = {}
+    for name in ENTITIES:
+        access = _access(name, perms)
+        if access.readable:
+            found[name] = access
+    return found
+
+
+def access_fingerprint(permissions: Iterable[str], owner: OwnerIds) -> str:
+    """A short digest of everything that decides what a caller reads.
+
+    A pull cursor can carry it: when it differs at the next pull, the caller's rights changed
+    and the client must re-download (``resync_required``).
+    """
+    material = "|".join(
+        [",".join(sorted(permissions)), owner.user_id or "", ",".join(sorted(owner.employee_ids))]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""The sync server: Flask app factory, auth, tenancy, audit, write path, CLI."""

@@ -1,0 +1,253 @@
+"""The endpoint registry: one declaration per endpoint drives routing, validation, auth and docs.
+
+``@endpoint(bp, "POST", "/path", body=Model, query=Model, response=Model, auth=..., permission=...)``
+registers the view on the blueprint and records an :class:`Endpoint`. The wrapper parses the body
+and query string with those pydantic models (400 naming the field on bad input), authenticates
+the caller, opens the database session scoped to the organization in the URL, checks the
+permission, calls the handler with an :class:`ApiContext` and encodes the answer with orjson.
+:mod:`sync_server.openapi` builds ``/api/v1/openapi.json`` from the same records, so the spec
+cannot drift from the validators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Literal
+
+import orjson
+from flask import Blueprint, Response, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from common.ids import is_uuid
+from sync_server.audit import PendingEvent, append_events
+from sync_server.auth.principal import Principal, resolve
+from sync_server.auth.tokens import AccessClaims, InvalidToken
+from sync_server.errors import ApiError, bad_request, forbidden, from_validation, unauthenticated
+from sync_server.services import Services
+from sync_server.store import SYSTEM_ORG_ID
+
+Auth = Literal["none", "user", "org"]
+ENDPOINTS: list[Endpoint] = []
+_PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    rule: str  # Flask rule, e.g. /api/v1/orgs/<org_id>/audit
+    name: str
+    summary: str
+    tag: str
+    auth: Auth
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    permission: str | None = None
+    write: bool = False
+    errors: tuple[int, ...] = ()
+
+    @property
+    def path(self) -> str:
+        """The OpenAPI path: ``/api/v1/orgs/{org_id}/audit``."""
+        return _PATH_PARAM.sub(r"{\1}", self.rule)
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.rule)
+
+
+@dataclass
+class ApiContext:
+    """What a handler gets: parsed input, the caller, the request's database session."""
+
+    services: Services
+    body: Any = None
+    query: Any = None
+    principal: Principal | None = None
+    claims: AccessClaims | None = None
+    session: Session | None = None
+    address: str = ""
+    extra_events: list[PendingEvent] = field(default_factory=list)
+
+    @property
+    def user(self) -> Principal:
+        assert self.principal is not None
+        return self.principal
+
+    @property
+    def db(self) -> Session:
+        assert self.session is not None
+        return self.session
+
+
+def services() -> Services:
+    found = current_app.extensions["ops"]
+    assert isinstance(found, Services)
+    return found
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json", exclude_none=True)
+    return Response(orjson.dumps(data), status=status, mimetype="application/json", headers=headers)
+
+
+def parse_json_body(model: type[BaseModel]) -> Any:
+    raw = request.get_data(cache=False)
+    if not raw:
+        raise bad_request("the request body must be a JSON object", code="invalid_json")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise bad_request("the request body must be a JSON object", code="invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def parse_query(model: type[BaseModel]) -> Any:
+    data: dict[str, Any] = {}
+    for key in request.args:
+        values = request.args.getlist(key)
+        if len(values) > 1:
+            raise bad_request(f"{key}: may be given only once", field=key)
+        data[key] = values[0]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation(exc) from None
+
+
+def bearer_claims(svc: Services) -> AccessClaims:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("send an access token: Authorization: Bearer <token>")
+    try:
+        return svc.tokens.verify_access(token.strip())
+    except InvalidToken:
+        raise unauthenticated("the access token is not valid or has expired", code="invalid_token") from None
+
+
+def record_denied(svc: Services, claims: AccessClaims, org_id: str, reason: str) -> None:
+    """Audit a refused request in its own transaction (the request's own was rolled back).
+
+    A member refused for lack of a permission goes to the organization's chain; a request for an
+    organization the caller does not belong to goes to the system chain.
+    """
+    chain = org_id if reason == "forbidden" else SYSTEM_ORG_ID
+    with svc.store.session(chain, user_id=claims.user_id, write=True) as session:
+        append_events(
+            session,
+            chain,
+            [
+                PendingEvent(
+                    action="auth.access_denied",
+                    actor=claims.user_id,
+                    device=claims.device_id,
+                    entity="organization",
+                    entity_id=org_id,
+                    after={"reason": reason, "method": request.method, "path": request.path[:200]},
+                )
+            ],
+        )
+
+
+@contextmanager
+def _request_session(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str | None) -> Iterator[None]:
+    assert ctx.claims is not None
+    with svc.store.session(org_id, user_id=ctx.claims.user_id, write=spec.write) as session:
+        ctx.session = session
+        ctx.principal = resolve(session, ctx.claims, org_id)
+        if spec.permission is not None and spec.permission not in ctx.principal.permissions:
+            raise forbidden(spec.permission)
+        yield
+
+
+def endpoint(
+    bp: Blueprint,
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    auth: Auth = "org",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    permission: str | None = None,
+    write: bool = False,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        full_rule = (bp.url_prefix or "") + rule
+        spec = Endpoint(
+            method=method,
+            rule=full_rule,
+            name=f"{bp.name}.{fn.__name__}",
+            summary=summary,
+            tag=bp.name,
+            auth=auth,
+            body=body,
+            query=query,
+            response=response,
+            status=status,
+            permission=permission,
+            write=write,
+            errors=errors,
+        )
+        ENDPOINTS.append(spec)
+
+        @wraps(fn)
+        def view(**params: str) -> Response:
+            svc = services()
+            ctx = ApiContext(services=svc, address=request.remote_addr or "unknown")
+            org_id = params.get("org_id")
+            if org_id is not None and not is_uuid(org_id):
+                raise ApiError(404, "not_found", "no such organization")
+            if auth != "none":
+                ctx.claims = bearer_claims(svc)
+            if query is not None:
+                ctx.query = parse_query(query)
+            if body is not None:
+                ctx.body = parse_json_body(body)
+            g.api_context = ctx
+            if auth == "none":
+                result = fn(ctx, **params)
+            else:
+                try:
+                    with _request_session(svc, spec, ctx, org_id):
+                        result = fn(ctx, **params)
+                except ApiError as exc:
+                    if org_id is not None and ctx.claims is not None:
+                        if exc.status == 403:
+                            record_denied(svc, ctx.claims, org_id, "forbidden")
+                        elif exc.status == 404 and ctx.principal is None:
+                            record_denied(svc, ctx.claims, org_id, "not_a_member")
+                    raise
+            if result is None:
+                return Response(status=204)
+            if isinstance(result, Response):
+                return result
+            return json_response(result, status)
+
+        bp.add_url_rule(rule, fn.__name__, view, methods=[method])
+        return fn
+
+    return register
+
+
+def registered_endpoints(app: Any) -> list[Endpoint]:
+    """The endpoints of the blueprints registered on ``app``, in declaration order."""
+    return [spec for spec in ENDPOINTS if spec.tag in app.blueprints]

@@ -1,0 +1,139 @@
+"""Request and response models of the HTTP API (besides the sync models in ``common.wire``).
+
+Every string and list has a size limit; unknown fields are refused. These same models validate
+requests and generate ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from common.wire import UuidText, WireModel
+from sync_server.auth.passwords import MAX_PASSWORD_LENGTH
+
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+Token = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+RoleName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+EntityName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+
+
+class ErrorBody(WireModel):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorResponse(WireModel):
+    error: ErrorBody
+
+
+class LoginRequest(WireModel):
+    email: Email
+    password: Password
+    device_id: UuidText | None = None
+    device_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class RefreshRequest(WireModel):
+    refresh_token: Token
+
+
+class PasswordChangeRequest(WireModel):
+    current_password: Password
+    new_password: Password
+
+
+class UserInfo(WireModel):
+    id: str
+    email: str
+    name: str
+
+
+class MembershipInfo(WireModel):
+    org_id: str
+    org_name: str
+    roles: list[str]
+    permissions: list[str]
+
+
+class TokenResponse(WireModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+    expires_in: int
+
+
+class LoginResponse(TokenResponse):
+    user: UserInfo
+    memberships: list[MembershipInfo]
+
+
+class MeResponse(WireModel):
+    user: UserInfo
+    memberships: list[MembershipInfo]
+
+
+class AuditQuery(WireModel):
+    entity: EntityName | None = None
+    entity_id: UuidText | None = None
+    limit: int = Field(default=100, ge=1, le=1000)
+    before_seq: int | None = Field(default=None, ge=1, le=2**62)
+
+
+class AuditEventOut(WireModel):
+    seq: int
+    at: str
+    actor: str | None = None
+    device: str | None = None
+    action: str
+    entity: str | None = None
+    entity_id: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    masked: list[str] | None = None
+    prev_hash: str
+    hash: str
+
+
+class AuditResponse(WireModel):
+    events: list[AuditEventOut]
+    next_before_seq: int | None = None
+
+
+class MemberOut(WireModel):
+    user_id: str
+    email: str
+    name: str
+    roles: list[str]
+
+
+class MembersResponse(WireModel):
+    members: list[MemberOut]
+
+
+class SetRolesRequest(WireModel):
+    roles: list[RoleName] = Field(max_length=32)
+
+
+class RoleOut(WireModel):
+    name: str
+    description: str
+    permissions: list[str]
+    builtin: bool
+
+
+class RolesResponse(WireModel):
+    roles: list[RoleOut]
+
+
+class RoleRequest(WireModel):
+    description: Annotated[str, StringConstraints(max_length=500)] = ""
+    permissions: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=64)
+
+
+class HealthResponse(WireModel):
+    status: str
+    schema_version: int

@@ -1,0 +1,88 @@
+"""The Flask app factory (no module-level app): ``create_app(config)``.
+
+Every answer is JSON, errors included (DESIGN §5): handlers raise :class:`ApiError`; werkzeug's
+HTTP errors (404 route, 405, 413…) and unexpected exceptions are rendered in the same shape,
+the latter as a 500 that reveals nothing of the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from sync_server.api import json_response
+from sync_server.blueprints import BLUEPRINTS
+from sync_server.config import ServerConfig
+from sync_server.errors import ApiError
+from sync_server.services import Services
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
+    """A new app over ``config``'s store (which must already be prepared: ``ops-server init``)."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["ops"] = services or Services.build(config)
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+    if config.trusted_proxies > 0:
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return json_response(exc.body(), exc.status, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        code = _HTTP_CODES.get(status, "http_error")
+        message = (exc.description or exc.name or "error").split("\n")[0]
+        if status == 413:
+            message = f"the request is larger than {config.max_content_length} bytes"
+        headers = {}
+        if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return json_response({"error": {"code": code, "message": message, "details": {}}}, status, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # Logged with the traceback, never with the request body (it may hold a password).
+        log.exception("unexpected error in %s %s", request.method, request.path)
+        body = {"error": {"code": "internal_error", "message": "an unexpected error occurred", "details": {}}}
+        return json_response(body, 500)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for key, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, rate limits, sign-in sessions, request principals."""

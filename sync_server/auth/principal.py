@@ -1,0 +1,121 @@
+"""Who is calling: the user, their membership of the organization in the URL, their permissions.
+
+Looked up in the database on every request (never trusted from the token), so a revoked role,
+a disabled account, a password change or a logout takes effect at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from common.access import OwnerIds
+from common.permissions import BUILTIN_ROLES, permissions_for_roles
+from common.schema import AppUser, Employee, Membership, Organization, RefreshToken, Role
+from sync_server.auth.tokens import AccessClaims
+from sync_server.errors import ApiError, unauthenticated
+
+
+@dataclass
+class Principal:
+    """The authenticated caller of one request."""
+
+    user_id: str
+    session_id: str
+    device_id: str | None
+    org_id: str | None = None
+    roles: tuple[str, ...] = ()
+    permissions: frozenset[str] = frozenset()
+    _owner: OwnerIds | None = field(default=None, repr=False)
+
+    def owner_ids(self, session: Session) -> OwnerIds:
+        """The caller's user id and the employee records linked to it (for owner read rules)."""
+        if self._owner is None:
+            employee_ids = frozenset(
+                session.execute(
+                    select(Employee.id).where(Employee.user_id == self.user_id, Employee.deleted.is_(False))
+                ).scalars()
+            )
+            self._owner = OwnerIds(user_id=self.user_id, employee_ids=employee_ids)
+        return self._owner
+
+
+def check_session(session: Session, claims: AccessClaims) -> None:
+    """401 unless the account is active and the sign-in session is still valid."""
+    revoked = exists().where(
+        RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_not(None)
+    )
+    row = session.execute(
+        select(AppUser.disabled, AppUser.sessions_valid_after, revoked.label("revoked")).where(
+            AppUser.id == claims.user_id
+        )
+    ).first()
+    if row is None or row.disabled or row.revoked:
+        raise unauthenticated("this session has ended; sign in again", code="invalid_token")
+    if claims.issued_at < row.sessions_valid_after.timestamp():
+        raise unauthenticated("this session has ended; sign in again", code="invalid_token")
+
+
+def custom_roles(session: Session, names: list[str]) -> dict[str, list[str]]:
+    """Permissions of the organization's custom roles among ``names`` (session must be scoped)."""
+    wanted = [n for n in names if n not in BUILTIN_ROLES]
+    if not wanted:
+        return {}
+    rows = session.execute(select(Role.name, Role.permissions).where(Role.name.in_(wanted)))
+    return {name: list(perms or []) for name, perms in rows}
+
+
+def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Principal:
+    """The caller, checked against the store; with ``org_id``, their membership there.
+
+    Not a member (or no such organization) → 404, never 403: it does not reveal that it exists.
+    ``session`` must be scoped to ``org_id`` and the user.
+    """
+    check_session(session, claims)
+    principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
+    if org_id is None:
+        return principal
+    roles = session.execute(
+        select(Membership.roles).where(Membership.org_id == org_id, Membership.user_id == claims.user_id)
+    ).scalar()
+    if roles is None:
+        raise ApiError(404, "not_found", "no such organization")
+    role_list = [str(r) for r in roles]
+    principal.org_id = org_id
+    principal.roles = tuple(role_list)
+    principal.permissions = permissions_for_roles(role_list, custom_roles(session, role_list))
+    return principal
+
+
+def memberships(session: Session, user_id: str, rescope: Any) -> list[dict[str, Any]]:
+    """``[{org_id, org_name, roles, permissions}]`` of the user, by organization name.
+
+    ``rescope(session, org_id)`` points the session at each organization in turn (custom roles
+    are tenant rows); the session is left scoped to no organization.
+    """
+    rows = session.execute(
+        select(Membership.org_id, Membership.roles, Organization.name)
+        .join(Organization, Organization.id == Membership.org_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Organization.name)
+    ).all()
+    found = []
+    for org_id, roles, org_name in rows:
+        role_list = [str(r) for r in roles or []]
+        custom: dict[str, list[str]] = {}
+        if any(r not in BUILTIN_ROLES for r in role_list):
+            rescope(session, org_id)
+            custom = custom_roles(session, role_list)
+            rescope(session, None)
+        found.append(
+            {
+                "org_id": org_id,
+                "org_name": org_name,
+                "roles": role_list,
+                "permissions": sorted(permissions_for_roles(role_list, custom)),
+            }
+        )
+    return found

@@ -1,0 +1,17 @@
+"""One blueprint per resource. ``BLUEPRINTS`` lists them in registration order."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from sync_server.blueprints import admin, audit, auth, health, me, openapi, sync
+
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp,
+    openapi.bp,
+    auth.bp,
+    me.bp,
+    sync.bp,
+    audit.bp,
+    admin.bp,
+)

@@ -1,0 +1,243 @@
+"""Organization administration: members and their roles, custom roles (``admin.users``).
+
+Every change is audited in the organization's chain. Granting a role that carries
+``hr.sensitive.read`` or ``payroll.run`` is allowed to admins (DESIGN §6) and shows in the trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from common.ids import new_id
+from common.permissions import (
+    BUILTIN_ROLE_DESCRIPTIONS,
+    BUILTIN_ROLES,
+    permissions_for_roles,
+    validate_permissions,
+)
+from common.schema import AppUser, Membership, Role
+from sync_server.api import ApiContext, endpoint
+from sync_server.api_models import MembersResponse, RoleRequest, RolesResponse, SetRolesRequest
+from sync_server.audit import PendingEvent, append_events
+from sync_server.auth.principal import custom_roles
+from sync_server.errors import ApiError, bad_request, not_found
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/orgs")
+ADMIN = "admin.users"
+
+
+def _audit(
+    ctx: ApiContext, org_id: str, action: str, entity: str, entity_id: str, before: Any, after: Any
+) -> None:
+    append_events(
+        ctx.db,
+        org_id,
+        [
+            PendingEvent(
+                action=action,
+                actor=ctx.user.user_id,
+                device=ctx.user.device_id,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+            )
+        ],
+    )
+
+
+def _admins_left(session: Session) -> int:
+    """Members who would still hold ``admin.users``."""
+    rows = session.execute(select(Membership.roles)).scalars().all()
+    names = sorted({r for roles in rows for r in roles or []})
+    custom = custom_roles(session, names)
+    return sum(1 for roles in rows if ADMIN in permissions_for_roles(roles or [], custom))
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/members",
+    summary="Members of the organization and their roles",
+    auth="org",
+    response=MembersResponse,
+    permission=ADMIN,
+    errors=(401, 403, 404),
+)
+def list_members(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    return _members(ctx)
+
+
+@endpoint(
+    bp,
+    "PUT",
+    "/<org_id>/members/<user_id>/roles",
+    summary="Set a member's roles",
+    auth="org",
+    body=SetRolesRequest,
+    response=MembersResponse,
+    permission=ADMIN,
+    write=True,
+    errors=(400, 401, 403, 404, 409),
+)
+def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, Any]:
+    body: SetRolesRequest = ctx.body
+    current = ctx.db.execute(
+        select(Membership.id, Membership.roles).where(Membership.user_id == user_id)
+    ).first()
+    if current is None:
+        raise not_found("member")
+    roles = sorted(set(body.roles))
+    known = set(BUILTIN_ROLES) | set(ctx.db.execute(select(Role.name)).scalars())
+    unknown = [r for r in roles if r not in known]
+    if unknown:
+        raise bad_request(f"roles: unknown role {unknown[0]!r}", field="roles")
+    ctx.db.execute(update(Membership).where(Membership.id == current.id).values(roles=roles))
+    if _admins_left(ctx.db) == 0:
+        raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
+    _audit(
+        ctx,
+        org_id,
+        "admin.set_roles",
+        "membership",
+        current.id,
+        {"user_id": user_id, "roles": list(current.roles or [])},
+        {"user_id": user_id, "roles": roles},
+    )
+    return _members(ctx)
+
+
+def _members(ctx: ApiContext) -> dict[str, Any]:
+    rows = ctx.db.execute(
+        select(Membership.user_id, Membership.roles, AppUser.email, AppUser.name)
+        .join(AppUser, AppUser.id == Membership.user_id)
+        .order_by(AppUser.email)
+    ).all()
+    return {
+        "members": [
+            {"user_id": r.user_id, "email": r.email, "name": r.name, "roles": list(r.roles or [])}
+            for r in rows
+        ]
+    }
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/roles",
+    summary="Built-in and custom roles",
+    auth="org",
+    response=RolesResponse,
+    permission=ADMIN,
+    errors=(401, 403, 404),
+)
+def list_roles(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    roles: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "description": BUILTIN_ROLE_DESCRIPTIONS.get(name, ""),
+            "permissions": sorted(perms),
+            "builtin": True,
+        }
+        for name, perms in BUILTIN_ROLES.items()
+    ]
+    for row in ctx.db.execute(select(Role.name, Role.description, Role.permissions).order_by(Role.name)):
+        roles.append(
+            {
+                "name": row.name,
+                "description": row.description,
+                "permissions": sorted(row.permissions or []),
+                "builtin": False,
+            }
+        )
+    return {"roles": roles}
+
+
+@endpoint(
+    bp,
+    "PUT",
+    "/<org_id>/roles/<name>",
+    summary="Create or change a custom role",
+    auth="org",
+    body=RoleRequest,
+    response=RolesResponse,
+    permission=ADMIN,
+    write=True,
+    errors=(400, 401, 403, 404, 409),
+)
+def put_role(ctx: ApiContext, org_id: str, name: str) -> dict[str, Any]:
+    body: RoleRequest = ctx.body
+    if name in BUILTIN_ROLES:
+        raise ApiError(409, "builtin_role", f"{name} is a built-in role and cannot be changed")
+    if (
+        not (1 <= len(name) <= 64)
+        or not name.replace("_", "").isalnum()
+        or not name[0].isalpha()
+        or name != name.lower()
+    ):
+        raise bad_request(
+            "name: use lowercase letters, digits and underscores, starting with a letter", field="name"
+        )
+    try:
+        permissions = sorted(validate_permissions(body.permissions))
+    except ValueError as exc:
+        raise bad_request(f"permissions: {exc}", field="permissions") from None
+    current = ctx.db.execute(
+        select(Role.id, Role.description, Role.permissions).where(Role.name == name)
+    ).first()
+    after = {"name": name, "description": body.description, "permissions": permissions}
+    if current is None:
+        role_id = new_id()
+        ctx.db.execute(
+            insert(Role).values(id=role_id, name=name, description=body.description, permissions=permissions)
+        )
+        before = None
+    else:
+        role_id = current.id
+        ctx.db.execute(
+            update(Role)
+            .where(Role.id == role_id)
+            .values(description=body.description, permissions=permissions)
+        )
+        before = {
+            "name": name,
+            "description": current.description,
+            "permissions": list(current.permissions or []),
+        }
+    if _admins_left(ctx.db) == 0:
+        raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
+    _audit(ctx, org_id, "admin.put_role", "role", role_id, before, after)
+    return list_roles(ctx, org_id)
+
+
+@endpoint(
+    bp,
+    "DELETE",
+    "/<org_id>/roles/<name>",
+    summary="Delete a custom role (members holding it lose it)",
+    auth="org",
+    status=204,
+    permission=ADMIN,
+    write=True,
+    errors=(401, 403, 404, 409),
+)
+def delete_role(ctx: ApiContext, org_id: str, name: str) -> None:
+    current = ctx.db.execute(select(Role.id, Role.permissions).where(Role.name == name)).first()
+    if current is None:
+        raise not_found("role")
+    ctx.db.execute(delete(Role).where(Role.id == current.id))
+    if _admins_left(ctx.db) == 0:
+        raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
+    _audit(
+        ctx,
+        org_id,
+        "admin.delete_role",
+        "role",
+        current.id,
+        {"name": name, "permissions": list(current.permissions or [])},
+        None,
+    )

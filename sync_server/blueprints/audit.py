@@ -1,0 +1,65 @@
+"""``GET /api/v1/orgs/<org_id>/audit``: the organization's audit trail, masked for the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from common.access import entity_access
+from common.schema import ENTITIES, AuditEvent
+from common.wire import to_wire
+from sync_server.api import ApiContext, endpoint
+from sync_server.api_models import AuditQuery, AuditResponse
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/orgs")
+_COLUMNS = [getattr(AuditEvent, c.key) for c in AuditEvent.__table__.columns]
+
+
+def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
+    """Drop before/after fields of entity rows the caller may not read (listed in ``masked``)."""
+    entity = event.get("entity")
+    if not isinstance(entity, str) or entity not in ENTITIES:
+        return event
+    allowed = entity_access(entity, permissions).columns
+    masked: set[str] = set()
+    for side in ("before", "after"):
+        values = event.get(side)
+        if values:
+            hidden = {k for k in values if k not in allowed}
+            masked |= hidden
+            event[side] = {k: v for k, v in values.items() if k not in hidden}
+    if masked:
+        event["masked"] = sorted(masked)
+    return event
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/audit",
+    summary="Audit events, newest first",
+    auth="org",
+    query=AuditQuery,
+    response=AuditResponse,
+    permission="admin.audit",
+    errors=(400, 401, 403, 404),
+)
+def list_audit(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    query: AuditQuery = ctx.query
+    stmt = select(*_COLUMNS).where(AuditEvent.org_id == org_id)
+    if query.entity is not None:
+        stmt = stmt.where(AuditEvent.entity == query.entity)
+    if query.entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == query.entity_id)
+    if query.before_seq is not None:
+        stmt = stmt.where(AuditEvent.seq < query.before_seq)
+    rows = ctx.db.execute(stmt.order_by(AuditEvent.seq.desc()).limit(query.limit + 1)).mappings().all()
+    more = len(rows) > query.limit
+    events = []
+    for row in rows[: query.limit]:
+        event = {k: v for k, v in dict(row).items() if k != "org_id"}
+        event["at"] = to_wire(event["at"])
+        events.append(_mask(event, ctx.user.permissions))
+    return {"events": events, "next_before_seq": events[-1]["seq"] if more else None}

@@ -1,0 +1,166 @@
+"""Server configuration: read once from the environment (or built by tests), then passed around.
+
+Secrets (the database key, the JWT signing key) come from the environment or from 0600 files in
+the data directory, created on first use. Every worker reading the same directory or variables
+signs and checks the same tokens: the workers keep no state of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+KEY_BYTES = 32
+DB_FILE = "server.db"
+DB_KEY_FILE = "server.key"
+JWT_KEY_FILE = "jwt.key"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the variable or file at fault."""
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """Argon2id parameters. The defaults are argon2-cffi's (RFC 9106 low-memory profile).
+
+    Only tests lower them, explicitly, through :meth:`ServerConfig.for_tests`.
+    """
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+
+
+# Cheap Argon2id for test suites only: never selected implicitly.
+TEST_PASSWORD_POLICY = PasswordPolicy(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Failed sign-ins allowed per window, per account and per client address."""
+
+    window_seconds: int = 900
+    per_account: int = 5
+    per_address: int = 50
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    database_url: str | None = None  # PostgreSQL; None → embedded SQLCipher store in data_dir
+    db_key: bytes | None = None  # embedded store key; None → read/create the key file
+    jwt_key: bytes | None = None  # None → read/create the key file
+    issuer: str = "ops-server"
+    audience: str = "ops-api"
+    access_token_seconds: int = 900
+    refresh_token_days: int = 30
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    max_content_length: int = 8 * 1024 * 1024
+    # Number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted.
+    trusted_proxies: int = 0
+    # PostgreSQL: the non-owner role every request transaction runs as.
+    app_role: str = "ops_app"
+    pool_size: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
+        """The configuration named by ``OPS_*`` variables (see README, "Configuration")."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("OPS_DATA_DIR") or platformdirs.user_data_dir("ops-server", appauthor=False))
+        return cls(
+            data_dir=data_dir,
+            database_url=normalize_database_url(env.get("OPS_DATABASE_URL") or None),
+            db_key=_hex_key(env, "OPS_DB_KEY"),
+            jwt_key=_hex_key(env, "OPS_JWT_KEY"),
+            trusted_proxies=_int(env, "OPS_TRUSTED_PROXIES", 0),
+        )
+
+    def for_tests(self) -> ServerConfig:
+        """This configuration with cheap Argon2 parameters: for test suites only."""
+        return replace(self, password_policy=TEST_PASSWORD_POLICY)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE
+
+    def database_key(self) -> bytes:
+        """The embedded store's key: ``OPS_DB_KEY``, else the key file (created 0600 if absent)."""
+        return self.db_key if self.db_key is not None else load_or_create_key(self.data_dir / DB_KEY_FILE)
+
+    def signing_key(self) -> bytes:
+        """The JWT signing key: ``OPS_JWT_KEY``, else the key file (created 0600 if absent)."""
+        return self.jwt_key if self.jwt_key is not None else load_or_create_key(self.data_dir / JWT_KEY_FILE)
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """Use psycopg 3 for ``postgresql://`` URLs; refuse anything that is not PostgreSQL."""
+    if url is None:
+        return None
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    raise ConfigError("OPS_DATABASE_URL must be a postgresql:// URL")
+
+
+def _hex_key(env: Mapping[str, str], name: str) -> bytes | None:
+    value = env.get(name)
+    if not value:
+        return None
+    try:
+        key = bytes.fromhex(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be {KEY_BYTES * 2} hexadecimal digits") from None
+    if len(key) != KEY_BYTES:
+        raise ConfigError(f"{name} must be {KEY_BYTES * 2} hexadecimal digits ({KEY_BYTES} bytes)")
+    return key
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read a hex key file, or create it with a fresh random key readable by the owner only."""
+    if path.exists():
+        try:
+            key = bytes.fromhex(path.read_text("ascii").strip())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"the key file {path} is damaged: {exc}") from None
+        if len(key) != KEY_BYTES:
+            raise ConfigError(f"the key file {path} does not hold a {KEY_BYTES * 8}-bit key")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key.hex())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        # A hard link appears complete or not at all, and fails if another worker won the race.
+        os.link(tmp, path)
+    except FileExistsError:
+        return load_or_create_key(path)
+    finally:
+        os.unlink(tmp)
+    return key

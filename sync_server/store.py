@@ -1,0 +1,120 @@
+"""The server's canonical store: embedded SQLCipher or PostgreSQL, one way to open sessions.
+
+Every request works in a session opened by :meth:`Store.session`, which names the organization
+(and user) it works for. Tenant criteria come from :mod:`sync_server.tenancy`. On PostgreSQL each
+transaction starts with ``SET LOCAL ROLE <app role>`` and ``SET LOCAL app.org_id/app.user_id``
+(one ``set_config`` round trip), so row-level security applies even when the URL names the
+owner of the schema. Writers on SQLite begin ``IMMEDIATE``: one writer at a time, which is also
+the per-organization write lock the change sequence needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from common import migrate
+from common.db import create_sqlite_engine
+from sync_server import tenancy
+from sync_server.config import ServerConfig
+
+# The audit chain of events that belong to no organization (sign-in attempts for unknown
+# e-mail addresses, requests for organizations the caller is not a member of).
+SYSTEM_ORG_ID = "00000000-0000-0000-0000-000000000000"
+
+_SET_SCOPE = text(
+    "SELECT set_config('role', :role, true), set_config('app.org_id', :org_id, true), "
+    "set_config('app.user_id', :user_id, true)"
+)
+
+
+class Store:
+    """Engine plus session factory of the server store."""
+
+    def __init__(self, config: ServerConfig, engine: Engine) -> None:
+        self.config = config
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._write_engine = (
+            engine.execution_options(sqlite_begin="IMMEDIATE") if self.dialect == "sqlite" else engine
+        )
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        for factory in (self._read, self._write):
+            tenancy.install(factory)
+            if self.dialect == "postgresql":
+                event.listen(factory, "after_begin", self._pg_scope)
+
+    @classmethod
+    def open(cls, config: ServerConfig) -> Store:
+        """Open (creating if needed) the configured store. Does not migrate."""
+        if config.database_url is not None:
+            engine = create_engine(
+                config.database_url,
+                pool_size=config.pool_size,
+                max_overflow=config.pool_size,
+                pool_pre_ping=True,
+            )
+        else:
+            config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            engine = create_sqlite_engine(config.db_path, config.database_key(), pool_size=config.pool_size)
+        return cls(config, engine)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def migrate(self) -> bool:
+        """Bring the schema to the newest revision (as the connecting, owning role)."""
+        return migrate.upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- sessions --------------------------------------------------------------------------------
+    def _pg_scope(self, session: Session, transaction: SessionTransaction, connection: Any) -> None:
+        if session.info.get("unscoped"):
+            return
+        connection.execute(
+            _SET_SCOPE,
+            {
+                "role": self.config.app_role,
+                "org_id": session.info.get("org_id") or "",
+                "user_id": session.info.get("user_id") or "",
+            },
+        )
+
+    @contextmanager
+    def session(
+        self, org_id: str | None = None, *, user_id: str | None = None, write: bool = False
+    ) -> Iterator[Session]:
+        """A session in one transaction, scoped to ``org_id`` (and ``user_id``); committed on
+        success, rolled back on error. ``write=True`` takes the write lock up front on SQLite."""
+        factory = self._write if write else self._read
+        with factory(info={"org_id": org_id, "user_id": user_id}) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def admin_session(self) -> Iterator[Session]:
+        """An unscoped session as the connecting role: CLI maintenance only, never a request."""
+        with self._write(info={"unscoped": True}) as session, session.begin():
+            yield session
+
+    def rescope(self, session: Session, org_id: str | None, user_id: str | None = None) -> None:
+        """Point an open session at another organization (sign-in reads each membership's org)."""
+        session.info["org_id"] = org_id
+        if user_id is not None:
+            session.info["user_id"] = user_id
+        if self.is_postgres and not session.info.get("unscoped"):
+            session.execute(
+                _SET_SCOPE,
+                {
+                    "role": self.config.app_role,
+                    "org_id": org_id or "",
+                    "user_id": session.info.get("user_id") or "",
+                },
+            )

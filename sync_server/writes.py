@@ -1,0 +1,311 @@
+"""The server write path: apply a batch of pushed commands to the canonical store.
+
+:func:`apply_mutations` runs in the caller's write transaction (one per batch):
+
+1. take the organization's write lock first — PostgreSQL: ``SELECT … FOR UPDATE`` of the
+   organization's ``change`` and ``audit`` counter rows; SQLite: the transaction already began
+   ``IMMEDIATE`` — so change sequence numbers commit in order and a pull that has passed a
+   sequence number never misses a lower one (DESIGN §5);
+2. per command: a mutation id already processed answers ``duplicate`` with its original result;
+   otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
+   (version = next change sequence, one change-log row and one audit event per row written) and
+   :class:`ServerNumbering` (final gapless numbers); a refused command rolls back to the
+   savepoint and is recorded ``rejected``, consuming no sequence and no document number;
+3. bulk-insert the change-log rows, the audit events (hash-chained) and every result into
+   ``processed_mutation``, and store the new counter values.
+
+The caller commits. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from common.commands import CommandContext, CommandError, execute
+from common.numbering import final_number
+from common.schema import ChangeLog, OrgSequence, ProcessedMutation
+from common.schema.types import utcnow
+from common.wire import Mutation, MutationResult, row_to_wire
+from sync_server.audit import AUDIT_SEQUENCE, GENESIS_HASH, PendingEvent, append_events
+
+log = logging.getLogger(__name__)
+
+CHANGE_SEQUENCE = "change"
+# Stamped by every write; not "changed fields" worth auditing.
+_STAMPS = frozenset({"version", "updated_at", "updated_by"})
+_IDENTITY = frozenset({"org_id", "id"})
+
+
+class ServerRecorder:
+    """Server side of :class:`common.commands.ChangeRecorder`.
+
+    Hands out change sequence numbers and collects change-log rows and audit events in memory;
+    :meth:`mark`/:meth:`restore` drop what a refused command recorded.
+    """
+
+    def __init__(self, org_id: str, last_seq: int, now: datetime) -> None:
+        self.org_id = org_id
+        self.seq = last_seq
+        self.now = now
+        self.changes: list[dict[str, Any]] = []
+        self.events: list[PendingEvent] = []
+        self.action = ""
+        self.actor: str | None = None
+        self.device: str | None = None
+
+    def version_for_write(self, entity: str, entity_id: str, current: int | None) -> int:
+        self.seq += 1
+        return self.seq
+
+    def record_write(
+        self, entity: str, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        self.changes.append(
+            {
+                "org_id": self.org_id,
+                "seq": after["version"],
+                "entity": entity,
+                "entity_id": entity_id,
+                "at": self.now,
+            }
+        )
+        if before is None:
+            changed = [k for k in after if k not in _STAMPS and k not in _IDENTITY]
+            old = None
+        else:
+            changed = [k for k, v in after.items() if k not in _STAMPS and before.get(k) != v]
+            old = row_to_wire({k: before.get(k) for k in changed})
+        self.events.append(
+            PendingEvent(
+                action=self.action,
+                actor=self.actor,
+                device=self.device,
+                entity=entity,
+                entity_id=entity_id,
+                before=old,
+                after=row_to_wire({k: after[k] for k in changed}),
+                at=self.now,
+            )
+        )
+
+    def mark(self) -> tuple[int, int, int]:
+        return self.seq, len(self.changes), len(self.events)
+
+    def restore(self, mark: tuple[int, int, int]) -> None:
+        self.seq = mark[0]
+        del self.changes[mark[1] :]
+        del self.events[mark[2] :]
+
+
+class ServerNumbering:
+    """Final, gapless per-organization document numbers (``INV-000042``).
+
+    The counter row is updated inside the command's savepoint, so a refused command gives its
+    number back. The organization's write lock makes the read-and-increment safe.
+    """
+
+    def __init__(self, session: Session, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    def next_number(self, kind: str) -> str:
+        value = self.session.execute(
+            update(OrgSequence)
+            .where(OrgSequence.org_id == self.org_id, OrgSequence.name == kind)
+            .values(value=OrgSequence.value + 1)
+            .returning(OrgSequence.value)
+        ).scalar()
+        if value is None:
+            value = 1
+            self.session.execute(insert(OrgSequence).values(org_id=self.org_id, name=kind, value=value))
+        return final_number(kind, int(value))
+
+
+@dataclass
+class WriteLock:
+    """The organization's counters as read under its write lock."""
+
+    change_seq: int
+    audit_head: tuple[int, str]
+
+
+def lock_organization(session: Session, org_id: str) -> WriteLock:
+    """Take the organization's write lock and read its counters (create them if missing)."""
+    stmt = (
+        select(OrgSequence.name, OrgSequence.value, OrgSequence.extra)
+        .where(OrgSequence.org_id == org_id, OrgSequence.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
+        .order_by(OrgSequence.name)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = {row.name: row for row in session.execute(stmt)}
+    missing = [
+        {
+            "org_id": org_id,
+            "name": name,
+            "value": 0,
+            "extra": GENESIS_HASH if name == AUDIT_SEQUENCE else None,
+        }
+        for name in (AUDIT_SEQUENCE, CHANGE_SEQUENCE)
+        if name not in rows
+    ]
+    if missing:
+        session.execute(insert(OrgSequence), missing)
+    audit = rows.get(AUDIT_SEQUENCE)
+    change = rows.get(CHANGE_SEQUENCE)
+    return WriteLock(
+        change_seq=int(change.value) if change else 0,
+        audit_head=(int(audit.value), audit.extra or GENESIS_HASH) if audit else (0, GENESIS_HASH),
+    )
+
+
+def create_counters(session: Session, org_id: str) -> None:
+    """The counter rows of a new organization (so the write lock always has a row to lock)."""
+    lock_organization(session, org_id)
+
+
+@dataclass
+class _Batch:
+    results: list[MutationResult] = field(default_factory=list)
+    processed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _stored_result(result: MutationResult) -> dict[str, Any]:
+    return result.model_dump(mode="json", exclude_none=True, exclude={"id"})
+
+
+def _duplicate(mutation_id: str, stored: dict[str, Any]) -> MutationResult:
+    details = dict(stored.get("details") or {})
+    details["original_status"] = stored.get("status")
+    return MutationResult(
+        id=mutation_id,
+        status="duplicate",
+        code=stored.get("code"),
+        message=stored.get("message"),
+        server_values=stored.get("server_values"),
+        details=details,
+    )
+
+
+def apply_mutations(
+    session: Session,
+    org_id: str,
+    user_id: str,
+    device_id: str | None,
+    permissions: frozenset[str],
+    mutations: Sequence[Mutation],
+) -> list[MutationResult]:
+    """Apply ``mutations`` in order in the caller's transaction; one result per mutation.
+
+    ``session`` must be a write session scoped to ``org_id``. Raises only for store failures
+    (then the caller's transaction must roll back: nothing of the batch is kept).
+    """
+    lock = lock_organization(session, org_id)
+    now = utcnow()
+    ids = list({m.id for m in mutations})
+    seen: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = session.execute(
+            select(ProcessedMutation.id, ProcessedMutation.result).where(ProcessedMutation.id.in_(chunk))
+        )
+        seen.update({row.id: dict(row.result) for row in rows})
+    recorder = ServerRecorder(org_id, lock.change_seq, now)
+    recorder.actor, recorder.device = user_id, device_id
+    numbering = ServerNumbering(session, org_id)
+    batch = _Batch()
+    for mutation in mutations:
+        if mutation.id in seen:
+            batch.results.append(_duplicate(mutation.id, seen[mutation.id]))
+            continue
+        result = _apply_one(
+            session, org_id, user_id, device_id, permissions, mutation, recorder, numbering, now
+        )
+        stored = _stored_result(result)
+        seen[mutation.id] = stored
+        batch.results.append(result)
+        batch.processed.append(
+            {
+                "org_id": org_id,
+                "id": mutation.id,
+                "user_id": user_id,
+                "device_id": device_id,
+                "name": mutation.name[:64],
+                "status": result.status,
+                "result": stored,
+                "processed_at": now,
+            }
+        )
+    if recorder.changes:
+        session.execute(insert(ChangeLog), recorder.changes)
+        session.execute(
+            update(OrgSequence)
+            .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
+            .values(value=recorder.seq)
+        )
+    if batch.processed:
+        session.execute(insert(ProcessedMutation), batch.processed)
+    append_events(session, org_id, recorder.events, head=lock.audit_head)
+    return batch.results
+
+
+def _apply_one(
+    session: Session,
+    org_id: str,
+    user_id: str,
+    device_id: str | None,
+    permissions: frozenset[str],
+    mutation: Mutation,
+    recorder: ServerRecorder,
+    numbering: ServerNumbering,
+    now: datetime,
+) -> MutationResult:
+    mark = recorder.mark()
+    recorder.action = mutation.name
+    savepoint = session.begin_nested()
+    ctx = CommandContext(
+        session=session,
+        org_id=org_id,
+        actor_id=user_id,
+        permissions=permissions,
+        command_id=mutation.id,
+        recorder=recorder,
+        numbering=numbering,
+        device_id=device_id,
+        now=now,
+    )
+    try:
+        outcome = execute(ctx, mutation.name, mutation.args)
+    except CommandError as exc:
+        savepoint.rollback()
+        recorder.restore(mark)
+        return MutationResult(
+            id=mutation.id,
+            status="rejected",
+            code=exc.code,
+            message=exc.message,
+            server_values=exc.server_values,
+            details=exc.details or None,
+        )
+    except Exception:
+        # A fault in one command must not block the queue behind it: it is rejected (and logged
+        # without its arguments, which may hold personal data). A dead connection re-raises below.
+        log.exception("command %s (%s) failed unexpectedly", mutation.name, mutation.id)
+        savepoint.rollback()
+        recorder.restore(mark)
+        return MutationResult(
+            id=mutation.id,
+            status="rejected",
+            code="server_error",
+            message="the server could not apply this command; it was not applied",
+        )
+    savepoint.commit()
+    extra = outcome.as_dict()
+    return MutationResult(id=mutation.id, status="applied", details=extra or None)
