@@ -173,6 +173,13 @@ def _request_session(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str
         yield
 
 
+def _parse_input(ctx: ApiContext, query: type[BaseModel] | None, body: type[BaseModel] | None) -> None:
+    if query is not None:
+        ctx.query = parse_query(query)
+    if body is not None:
+        ctx.body = parse_json_body(body)
+
+
 def endpoint(
     bp: Blueprint,
     method: str,
@@ -214,20 +221,19 @@ def endpoint(
             svc = services()
             ctx = ApiContext(services=svc, address=request.remote_addr or "unknown")
             org_id = params.get("org_id")
-            if org_id is not None and not is_uuid(org_id):
-                raise ApiError(404, "not_found", "no such organization")
-            if auth != "none":
-                ctx.claims = bearer_claims(svc)
-            if query is not None:
-                ctx.query = parse_query(query)
-            if body is not None:
-                ctx.body = parse_json_body(body)
             g.api_context = ctx
             if auth == "none":
+                _parse_input(ctx, query, body)
                 result = fn(ctx, **params)
             else:
+                ctx.claims = bearer_claims(svc)
+                if org_id is not None and not is_uuid(org_id):
+                    raise ApiError(404, "not_found", "no such organization")
                 try:
+                    # Membership and permission first: a non-member learns nothing, not even
+                    # what the endpoint would have found wrong with the input.
                     with _request_session(svc, spec, ctx, org_id):
+                        _parse_input(ctx, query, body)
                         result = fn(ctx, **params)
                 except ApiError as exc:
                     if org_id is not None and ctx.claims is not None:

@@ -118,3 +118,15 @@ class Store:
                     "user_id": session.info.get("user_id") or "",
                 },
             )
+
+
+def prepare_store(config: ServerConfig) -> Store:
+    """Open the store, bring the schema up to date and, on PostgreSQL, set up the application
+    role, its grants and row-level security (``ops-server init``; idempotent)."""
+    store = Store.open(config)
+    store.migrate()
+    if store.is_postgres:
+        from sync_server import pg_security
+
+        pg_security.prepare(store.engine, config.app_role)
+    return store

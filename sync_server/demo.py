@@ -1,0 +1,387 @@
+"""``ops-server demo``: the two demo organizations, one user per built-in role, sample data.
+
+Sample data goes through the real write path (:func:`sync_server.writes.apply_mutations`) with
+registered commands, acted by the demo user of the role that would do it, so the audit trail and
+change log are exactly what real use produces. Every id (rows and mutation ids) is derived from
+names, so running the demo again answers ``duplicate`` for every command and changes nothing.
+
+Each module's sample data is one small function returning :class:`Step` s; a step whose command is
+not registered (a module not built yet) is skipped.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from common.commands import REGISTRY
+from common.permissions import BUILTIN_ROLES
+from common.wire import Mutation
+from sync_server import admin_ops
+from sync_server.services import Services
+from sync_server.writes import apply_mutations
+
+_NAMESPACE = uuid.UUID("6f1c3f7e-4f0e-4b7a-9c1d-0c7d5e0a9b11")
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class DemoOrg:
+    key: str  # acme | globex: the e-mail domain is <key>.test
+    name: str
+    currency: str
+    seed: int
+
+
+DEMO_ORGS = (
+    DemoOrg("acme", "Acme Trading", "EUR", 1),
+    DemoOrg("globex", "Globex Manufacturing", "USD", 2),
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    role: str  # the demo user of this role performs it
+    command: str
+    args: dict[str, Any]
+
+
+def demo_id(*parts: object) -> str:
+    """A stable id from names: the same on every run."""
+    return str(uuid.uuid5(_NAMESPACE, "|".join(str(p) for p in parts)))
+
+
+def user_email(role: str, org: DemoOrg) -> str:
+    return f"{role}@{org.key}.test"
+
+
+# -- sample data, one function per module --------------------------------------------------------
+
+PRODUCT_NAMES = [
+    "Steel bolt M8",
+    "Steel nut M8",
+    "Washer 8mm",
+    "Hex key set",
+    "Cordless drill",
+    "Drill bit set",
+    "Safety gloves",
+    "Safety goggles",
+    "Work boots",
+    "Hard hat",
+    "Measuring tape 5m",
+    "Spirit level",
+    "Claw hammer",
+    "Screwdriver set",
+    "Pliers",
+    "Cable ties",
+    "Duct tape",
+    "Extension cord",
+    "LED work light",
+    "Ladder 3m",
+    "Wheelbarrow",
+    "Shovel",
+    "Paint roller",
+    "Wood glue",
+    "Sandpaper pack",
+    "Angle grinder",
+    "Circular saw",
+    "Workbench",
+    "Tool box",
+    "Padlock",
+]
+CUSTOMER_NAMES = [
+    "Northwind Builders",
+    "Blue Ridge Construction",
+    "Harbor Renovations",
+    "Summit Facilities",
+    "Oak & Iron Workshop",
+    "Riverside Housing",
+    "Metro Maintenance",
+    "Pioneer Fabrication",
+    "Lakeside Carpentry",
+    "Granite Developments",
+    "Evergreen Landscapes",
+    "Keystone Plumbing",
+]
+SUPPLIER_NAMES = [
+    "Fastenal Supply",
+    "ToolWorks Wholesale",
+    "SafeGear Ltd",
+    "Nordic Hardware",
+    "Pacific Imports",
+]
+DEPARTMENTS = [
+    ("MGMT", "Management"),
+    ("OPS", "Operations"),
+    ("SALES", "Sales"),
+    ("FIN", "Finance"),
+    ("HR", "People"),
+]
+EXTRA_EMPLOYEES = ["Alex Morgan", "Sam Rivera", "Jordan Lee", "Taylor Kim", "Casey Brown", "Robin Schmidt"]
+ROLE_TITLES = {
+    "admin": ("MGMT", "Managing director"),
+    "accountant": ("FIN", "Accountant"),
+    "sales": ("SALES", "Sales representative"),
+    "warehouse": ("OPS", "Warehouse lead"),
+    "hr": ("HR", "HR manager"),
+    "project_manager": ("OPS", "Project manager"),
+    "employee": ("OPS", "Technician"),
+    "auditor": ("FIN", "Internal auditor"),
+}
+
+
+def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    k = org.key
+    steps: list[Step] = []
+    warehouses = [demo_id(k, "warehouse", code) for code in ("MAIN", "EAST", "WEST")]
+    for wid, (code, name) in zip(
+        warehouses, [("MAIN", "Main warehouse"), ("EAST", "East depot"), ("WEST", "West depot")], strict=True
+    ):
+        steps.append(Step("warehouse", "inventory.create_warehouse", {"id": wid, "code": code, "name": name}))
+    products = []
+    for index, name in enumerate(PRODUCT_NAMES):
+        pid = demo_id(k, "product", index)
+        products.append(pid)
+        price = rng.randrange(150, 25000)
+        steps.append(
+            Step(
+                "warehouse",
+                "inventory.create_product",
+                {
+                    "id": pid,
+                    "sku": f"{k[:2].upper()}-{index + 1:04d}",
+                    "name": name,
+                    "unit": "pcs",
+                    "sale_price": price,
+                    "cost_price": price * 6 // 10,
+                    "currency": org.currency,
+                    "reorder_point": str(rng.choice([5, 10, 20])),
+                },
+            )
+        )
+    for index, pid in enumerate(products):
+        steps.append(
+            Step(
+                "warehouse",
+                "inventory.record_stock_move",
+                {
+                    "id": demo_id(k, "receipt", index),
+                    "product_id": pid,
+                    "to_warehouse_id": warehouses[0],
+                    "quantity": str(rng.randrange(8, 200)),
+                    "reason": "receipt",
+                    "reference": "Opening stock",
+                },
+            )
+        )
+    for index in range(30):
+        pid = rng.choice(products)
+        source, target = rng.sample(warehouses, 2) if index % 3 == 0 else (warehouses[0], None)
+        args: dict[str, Any] = {
+            "id": demo_id(k, "move", index),
+            "product_id": pid,
+            "from_warehouse_id": source,
+            "quantity": str(rng.randrange(1, 6)),
+            "reason": "transfer" if target else "issue",
+        }
+        if target:
+            args["to_warehouse_id"] = target
+        steps.append(Step("warehouse", "inventory.record_stock_move", args))
+    suppliers = [demo_id(k, "supplier", i) for i in range(len(SUPPLIER_NAMES))]
+    for sid, name in zip(suppliers, SUPPLIER_NAMES, strict=True):
+        slug = name.lower().split()[0]
+        steps.append(
+            Step(
+                "warehouse",
+                "inventory.create_supplier",
+                {
+                    "id": sid,
+                    "name": name,
+                    "contact_name": "Order desk",
+                    "email": f"orders@{slug}.example",
+                    "currency": org.currency,
+                },
+            )
+        )
+    for index in range(4):
+        oid = demo_id(k, "purchase_order", index)
+        lines = [
+            {
+                "id": demo_id(k, "po_line", index, n),
+                "product_id": products[(index * 5 + n) % len(products)],
+                "quantity": str(rng.randrange(10, 50)),
+                "unit_cost": rng.randrange(100, 5000),
+            }
+            for n in range(3)
+        ]
+        steps.append(
+            Step(
+                "warehouse",
+                "inventory.create_purchase_order",
+                {
+                    "id": oid,
+                    "supplier_id": suppliers[index % len(suppliers)],
+                    "warehouse_id": warehouses[0],
+                    "lines": lines,
+                },
+            )
+        )
+        if index >= 1:
+            steps.append(Step("warehouse", "inventory.order_purchase_order", {"id": oid}))
+        if index >= 2:
+            steps.append(Step("warehouse", "inventory.receive_purchase_order", {"id": oid}))
+    return steps
+
+
+def sales_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    steps = []
+    for index, name in enumerate(CUSTOMER_NAMES):
+        slug = "".join(ch for ch in name.lower() if ch.isalpha())[:20]
+        steps.append(
+            Step(
+                "sales",
+                "sales.create_customer",
+                {
+                    "id": demo_id(org.key, "customer", index),
+                    "name": name,
+                    "email": f"buyer@{slug}.example",
+                    "phone": f"+1 555 01{index:02d}",
+                    "currency": org.currency,
+                    "credit_limit": rng.randrange(5, 50) * 100000,
+                },
+            )
+        )
+    return steps
+
+
+def hr_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    k = org.key
+    steps = []
+    for code, name in DEPARTMENTS:
+        steps.append(
+            Step(
+                "hr",
+                "hr.create_department",
+                {"id": demo_id(k, "department", code), "code": code, "name": name},
+            )
+        )
+    people = [(role, users[role], *ROLE_TITLES[role]) for role in BUILTIN_ROLES if role in users]
+    for index, (role, user_id, dept, title) in enumerate(people):
+        display = f"{role.replace('_', ' ').title()} User"
+        steps.append(
+            Step(
+                "hr",
+                "hr.create_employee",
+                {
+                    "id": demo_id(k, "employee", role),
+                    "name": display,
+                    "job_title": title,
+                    "department_id": demo_id(k, "department", dept),
+                    "work_email": user_email(role, org),
+                    "user_id": user_id,
+                    "hire_date": f"20{18 + index % 6}-0{1 + index % 9}-01",
+                    "salary": rng.randrange(40, 120) * 100000,
+                    "salary_currency": org.currency,
+                    "bank_account": f"DE{rng.randrange(10**19, 10**20)}",
+                    "national_id": f"ID-{rng.randrange(10**8, 10**9)}",
+                },
+            )
+        )
+    for index, name in enumerate(EXTRA_EMPLOYEES):
+        dept = DEPARTMENTS[index % len(DEPARTMENTS)][0]
+        steps.append(
+            Step(
+                "hr",
+                "hr.create_employee",
+                {
+                    "id": demo_id(k, "employee", "extra", index),
+                    "name": name,
+                    "job_title": "Specialist",
+                    "department_id": demo_id(k, "department", dept),
+                    "work_email": f"{name.split()[0].lower()}@{k}.test",
+                    "salary": rng.randrange(35, 90) * 100000,
+                    "salary_currency": org.currency,
+                },
+            )
+        )
+    return steps
+
+
+MODULES: tuple[Callable[[DemoOrg, random.Random, dict[str, str]], list[Step]], ...] = (
+    inventory_data,
+    sales_data,
+    hr_data,
+)
+
+
+# -- seeding -------------------------------------------------------------------------------------
+
+
+def _ensure_users(services: Services, org: DemoOrg, password: str) -> tuple[str, dict[str, str], int]:
+    store = services.store
+    try:
+        org_id, _ = admin_ops.find_org(store, org.name)
+    except admin_ops.AdminError:
+        org_id = admin_ops.create_org(
+            store, org.name, base_currency=org.currency, org_id=demo_id(org.key, "org")
+        )
+    users: dict[str, str] = {}
+    created = 0
+    for role in BUILTIN_ROLES:
+        email = user_email(role, org)
+        user_id = admin_ops.find_user(store, email)
+        if user_id is None:
+            name = f"{role.replace('_', ' ').title()} ({org.name.split()[0]})"
+            user_id = admin_ops.create_user(store, services.passwords, email, name, password)
+            created += 1
+        admin_ops.grant(store, email, org_id, role)
+        users[role] = user_id
+    return org_id, users, created
+
+
+def _apply(
+    services: Services, org_id: str, org: DemoOrg, users: dict[str, str], steps: list[Step]
+) -> dict[str, int]:
+    counts = {"applied": 0, "duplicate": 0, "rejected": 0}
+    runnable = [s for s in steps if s.command in REGISTRY]
+    start = 0
+    while start < len(runnable):
+        role = runnable[start].role
+        end = start
+        while end < len(runnable) and runnable[end].role == role and end - start < BATCH:
+            end += 1
+        mutations = [
+            Mutation(
+                id=demo_id(org.key, "mutation", s.command, s.args.get("id", n + start)),
+                name=s.command,
+                args=s.args,
+            )
+            for n, s in enumerate(runnable[start:end])
+        ]
+        with services.store.session(org_id, user_id=users[role], write=True) as session:
+            results = apply_mutations(session, org_id, users[role], None, BUILTIN_ROLES[role], mutations)
+        for result in results:
+            counts[result.status] += 1
+            if result.status == "rejected":
+                raise RuntimeError(f"demo data was refused: {result.code}: {result.message}")
+        start = end
+    return counts
+
+
+def seed_demo(services: Services, password: str) -> list[str]:
+    """Seed (or top up) both demo organizations. Returns a human-readable report."""
+    report = []
+    for org in DEMO_ORGS:
+        org_id, users, created = _ensure_users(services, org, password)
+        rng = random.Random(org.seed)
+        steps = [step for module in MODULES for step in module(org, rng, users)]
+        counts = _apply(services, org_id, org, users, steps)
+        report.append(
+            f"{org.name} ({org_id}): {created} users created, {counts['applied']} commands applied, "
+            f"{counts['duplicate']} already present; sign in as <role>@{org.key}.test"
+        )
+    report.append("roles: " + ", ".join(BUILTIN_ROLES))
+    return report

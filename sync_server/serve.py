@@ -1,0 +1,95 @@
+"""Serving the app: cheroot, a pure-Python production WSGI server.
+
+Why cheroot: it runs the same on Windows, macOS and Linux (no fork, unlike gunicorn), it is
+threaded, and it terminates TLS itself when given a certificate and key, which waitress cannot
+(waitress expects a TLS proxy in front). Behind a reverse proxy, run it on loopback without
+``--cert`` and set ``OPS_TRUSTED_PROXIES`` (README, "Running behind a proxy").
+
+:class:`BackgroundServer` runs it in a thread on a free port: the end-to-end tests, the bench and
+the desktop's demo launcher use it to talk to a real server over real HTTP.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8750
+
+
+def make_server(
+    app: Any,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    cert: Path | None = None,
+    key: Path | None = None,
+    threads: int = 16,
+) -> wsgi.Server:
+    """A cheroot server for ``app`` (not yet listening); TLS when ``cert`` and ``key`` are given."""
+    if (cert is None) != (key is None):
+        raise ValueError("give both a certificate and its private key for TLS, or neither")
+    server = wsgi.Server(
+        (host, port),
+        app,
+        numthreads=threads,
+        server_name="ops-server",
+        request_queue_size=256,
+        timeout=30,
+        shutdown_timeout=5,
+    )
+    if cert is not None and key is not None:
+        server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
+    return server
+
+
+class BackgroundServer:
+    """The app served on ``host`` and a free port in a background thread.
+
+    ``with BackgroundServer(app) as server: requests.get(server.url + "/healthz")``
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = DEFAULT_HOST,
+        port: int = 0,
+        *,
+        cert: Path | None = None,
+        key: Path | None = None,
+        threads: int = 16,
+    ) -> None:
+        self._server = make_server(app, host, port, cert=cert, key=key, threads=threads)
+        self._thread: threading.Thread | None = None
+        self.scheme = "https" if cert is not None else "http"
+
+    def start(self) -> BackgroundServer:
+        self._server.prepare()  # binds and listens: connections are accepted from here on
+        self._thread = threading.Thread(target=self._server.serve, name="ops-server", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        return int(self._server.bind_addr[1])
+
+    @property
+    def url(self) -> str:
+        host = self._server.bind_addr[0]
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,205 @@
+"""Server fixtures: a fresh store per test on BOTH stores, an app, a world of two organizations.
+
+``store_kind`` is parametrized over the embedded SQLCipher store and PostgreSQL. To stay fast,
+each store is prepared (migrated, app role, RLS) once per session and cloned per test: the
+SQLCipher file is copied, the PostgreSQL database is created from a template database.
+Argon2 runs with the cheap test parameters, chosen explicitly with ``ServerConfig.for_tests()``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from common.ids import new_id
+from common.permissions import BUILTIN_ROLES
+from sync_server import admin_ops
+from sync_server.app import create_app
+from sync_server.config import RateLimits, ServerConfig, normalize_database_url
+from sync_server.serve import BackgroundServer
+from sync_server.services import Services
+from sync_server.store import prepare_store
+
+PASSWORD = "correct horse battery"
+JWT_KEY = bytes(range(32))
+
+
+@dataclass
+class _Template:
+    kind: str
+    data_dir: Path | None = None
+    pg_admin: str | None = None
+    pg_name: str | None = None
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("server-template")
+    store = prepare_store(ServerConfig(data_dir=data_dir))
+    store.dispose()
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_url: str) -> Iterator[str]:
+    name = f"ops_tmpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = pg_admin_url.rsplit("/", 1)[0]
+    store = prepare_store(
+        ServerConfig(data_dir=Path("/nonexistent"), database_url=normalize_database_url(f"{base}/{name}"))
+    )
+    store.dispose()
+    yield name
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def server_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerConfig]:
+    """A configuration over a fresh, prepared store of ``store_kind``."""
+    data_dir = tmp_path / "server"
+    if store_kind == "sqlite":
+        shutil.copytree(request.getfixturevalue("sqlite_template"), data_dir)
+        yield ServerConfig(data_dir=data_dir, jwt_key=JWT_KEY).for_tests()
+        return
+    admin_url = request.getfixturevalue("pg_admin_url")
+    template = request.getfixturevalue("pg_template")
+    name = f"ops_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    base = admin_url.rsplit("/", 1)[0]
+    data_dir.mkdir()
+    try:
+        yield ServerConfig(
+            data_dir=data_dir,
+            database_url=normalize_database_url(f"{base}/{name}"),
+            jwt_key=JWT_KEY,
+            pool_size=4,
+        ).for_tests()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def services(server_config: ServerConfig) -> Iterator[Services]:
+    svc = Services.build(server_config)
+    yield svc
+    svc.store.dispose()
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    return create_app(services.config, services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[BackgroundServer]:
+    """The app on a real port, served by the production server (cheroot) in a thread."""
+    with BackgroundServer(app, threads=8) as server:
+        yield server
+
+
+# -- a world of two organizations with one user per built-in role -----------------------------
+
+
+@dataclass
+class OrgInfo:
+    id: str
+    name: str
+    users: dict[str, str] = field(default_factory=dict)  # role → user id
+
+    def email(self, role: str) -> str:
+        return f"{role}@{self.name.lower()}.test"
+
+
+@dataclass
+class World:
+    services: Services
+    client: FlaskClient
+    a: OrgInfo
+    b: OrgInfo
+    tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def login(self, email: str, password: str = PASSWORD, **extra: Any) -> dict[str, Any]:
+        response = self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password, **extra}
+        )
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert isinstance(body, dict)
+        return body
+
+    def token(self, email: str) -> str:
+        if email not in self.tokens:
+            self.tokens[email] = self.login(email)
+        return str(self.tokens[email]["access_token"])
+
+    def headers(self, email: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(email)}"}
+
+    def push(self, email: str, org: OrgInfo, mutations: list[dict[str, Any]], **extra: Any) -> Any:
+        body = {"client_id": "tests", "schema_version": 1, "mutations": mutations, **extra}
+        return self.client.post(f"/api/v1/orgs/{org.id}/sync/push", json=body, headers=self.headers(email))
+
+
+def make_org(services: Services, name: str) -> OrgInfo:
+    org = OrgInfo(id=admin_ops.create_org(services.store, name), name=name)
+    for role in BUILTIN_ROLES:
+        user_id = admin_ops.create_user(
+            services.store, services.passwords, org.email(role), f"{role} {name}", PASSWORD
+        )
+        admin_ops.grant(services.store, org.email(role), org.id, role)
+        org.users[role] = user_id
+    return org
+
+
+@pytest.fixture
+def world(services: Services, client: FlaskClient) -> World:
+    return World(services, client, make_org(services, "Acme"), make_org(services, "Globex"))
+
+
+def mutation(command: str, **args: Any) -> dict[str, Any]:
+    return {"id": new_id(), "name": command, "args": args}
+
+
+def warehouse(code: str = "MAIN") -> dict[str, Any]:
+    return mutation("inventory.create_warehouse", id=new_id(), code=code, name=f"Warehouse {code}")
+
+
+def product(sku: str = "SKU-1", **extra: Any) -> dict[str, Any]:
+    return mutation(
+        "inventory.create_product",
+        id=new_id(),
+        sku=sku,
+        name=f"Product {sku}",
+        sale_price=1000,
+        currency="EUR",
+        **extra,
+    )
+
+
+def strict_limits(config: ServerConfig, per_account: int = 3, per_address: int = 1000) -> ServerConfig:
+    return replace(
+        config, rate_limits=RateLimits(window_seconds=600, per_account=per_account, per_address=per_address)
+    )

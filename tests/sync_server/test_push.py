@@ -1,0 +1,241 @@
+"""Push and the server write path: applied / duplicate / rejected, ordering, numbering, audit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from common.commands.fields import Args, Id
+from common.commands.framework import REGISTRY, CommandContext, command
+from common.ids import new_id
+from common.schema import AuditEvent, ChangeLog, Product, PurchaseOrder
+from common.wire import MAX_PUSH_MUTATIONS
+from sync_server.audit import verify_chain
+from sync_server.serve import BackgroundServer
+from tests.sync_server.conftest import World, mutation, product, warehouse
+
+
+def _statuses(response: Any) -> list[str]:
+    assert response.status_code == 200, response.get_json()
+    return [r["status"] for r in response.get_json()["results"]]
+
+
+def _change_log(world: World, org_id: str) -> list[tuple[int, str, str]]:
+    with world.services.store.session(org_id) as session:
+        rows = session.execute(
+            select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id).order_by(ChangeLog.seq)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_results_come_back_in_order_and_retries_are_duplicates(world: World) -> None:
+    wh, p1 = warehouse(), product("A-1")
+    clash = product("A-1")  # same SKU: rejected
+    batch = [wh, p1, clash]
+    first = world.push("warehouse@acme.test", world.a, batch)
+    assert _statuses(first) == ["applied", "applied", "rejected"]
+    rejected = first.get_json()["results"][2]
+    assert rejected["code"] == "invalid" and rejected["message"].startswith("sku:")
+    assert [r["id"] for r in first.get_json()["results"]] == [m["id"] for m in batch]
+    log_before = _change_log(world, world.a.id)
+    again = world.push("warehouse@acme.test", world.a, batch)
+    assert _statuses(again) == ["duplicate"] * 3
+    replay = again.get_json()["results"][2]
+    assert (replay["code"], replay["message"]) == (rejected["code"], rejected["message"])
+    assert replay["details"]["original_status"] == "rejected"
+    assert _change_log(world, world.a.id) == log_before
+
+
+def test_the_same_id_twice_in_one_batch_is_applied_once(world: World) -> None:
+    wh = warehouse()
+    assert _statuses(world.push("warehouse@acme.test", world.a, [wh, wh])) == ["applied", "duplicate"]
+
+
+def test_change_sequence_is_gapless_and_versions_match(world: World) -> None:
+    wh, p = warehouse(), product("B-1")
+    bad = mutation(
+        "inventory.create_product", id=new_id(), sku="B-2", name="x", sale_price=-5, currency="EUR"
+    )
+    world.push("warehouse@acme.test", world.a, [wh, bad, p])
+    log = _change_log(world, world.a.id)
+    assert [seq for seq, _, _ in log] == list(range(1, len(log) + 1))
+    with world.services.store.session(world.a.id) as session:
+        version = session.execute(select(Product.version).where(Product.id == p["args"]["id"])).scalar()
+    assert (version, "product", p["args"]["id"]) in log
+
+
+def test_a_rejected_command_consumes_no_document_number(world: World) -> None:
+    wh = warehouse()
+    supplier = mutation("inventory.create_supplier", id=new_id(), name="Supplier", currency="EUR")
+    orders = [
+        mutation(
+            "inventory.create_purchase_order",
+            id=new_id(),
+            supplier_id=supplier["args"]["id"],
+            warehouse_id=wh["args"]["id"],
+        ),
+        mutation(
+            "inventory.create_purchase_order",
+            id=new_id(),
+            supplier_id=new_id(),
+            warehouse_id=wh["args"]["id"],
+        ),
+        mutation(
+            "inventory.create_purchase_order",
+            id=new_id(),
+            supplier_id=supplier["args"]["id"],
+            warehouse_id=wh["args"]["id"],
+        ),
+    ]
+    results = world.push("warehouse@acme.test", world.a, [wh, supplier, *orders]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied", "applied", "rejected", "applied"]
+    assert results[2]["details"]["data"]["number"] == "PO-000001"
+    assert results[4]["details"]["data"]["number"] == "PO-000002"
+    with world.services.store.session(world.a.id) as session:
+        numbers = sorted(session.execute(select(PurchaseOrder.number)).scalars())
+    assert numbers == ["PO-000001", "PO-000002"]
+    # Numbering is per organization.
+    other = world.push(
+        "warehouse@globex.test",
+        world.b,
+        [
+            warehouse(),
+        ],
+    )
+    assert _statuses(other) == ["applied"]
+
+
+def test_each_row_written_is_audited_with_the_changed_fields(world: World) -> None:
+    p = product("C-1")
+    world.push("warehouse@acme.test", world.a, [p])
+    update = mutation(
+        "inventory.update_product",
+        id=p["args"]["id"],
+        changes={"name": "Renamed"},
+        base={"name": "Product C-1"},
+    )
+    conflict = mutation(
+        "inventory.update_product", id=p["args"]["id"], changes={"name": "Again"}, base={"name": "stale"}
+    )
+    results = world.push("warehouse@acme.test", world.a, [update, conflict]).get_json()["results"]
+    assert results[0]["status"] == "applied"
+    assert results[1]["status"] == "rejected" and results[1]["code"] == "conflict"
+    assert results[1]["server_values"] == {"name": "Renamed"}
+    with world.services.store.session(world.a.id) as session:
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.entity_id == p["args"]["id"])
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert verify_chain(session, world.a.id)[1] is None
+    assert [e.action for e in events] == ["inventory.create_product", "inventory.update_product"]
+    assert events[0].before is None and events[0].after["sku"] == "C-1"
+    assert (events[1].before, events[1].after) == ({"name": "Product C-1"}, {"name": "Renamed"})
+    assert {e.actor for e in events} == {world.a.users["warehouse"]}
+
+
+def test_commands_need_their_permission(world: World) -> None:
+    result = world.push("employee@acme.test", world.a, [warehouse()]).get_json()["results"][0]
+    assert (result["status"], result["code"]) == ("rejected", "forbidden")
+    result = world.push(
+        "hr@acme.test",
+        world.a,
+        [mutation("hr.create_employee", id=new_id(), name="Pat", salary=100, salary_currency="EUR")],
+    ).get_json()["results"][0]
+    assert result["status"] == "applied"
+    admin = world.push(
+        "admin@acme.test",
+        world.a,
+        [mutation("hr.create_employee", id=new_id(), name="Pat", salary=100, salary_currency="EUR")],
+    ).get_json()["results"][0]
+    assert (admin["status"], admin["code"]) == ("rejected", "forbidden")  # admin lacks hr.sensitive.read
+
+
+def test_unknown_commands_are_rejected_and_do_not_block_the_queue(world: World) -> None:
+    results = world.push("warehouse@acme.test", world.a, [mutation("inventory.teleport"), warehouse()])
+    assert _statuses(results) == ["rejected", "applied"]
+    assert results.get_json()["results"][0]["code"] == "unknown_command"
+
+
+@pytest.fixture
+def exploding_command() -> Iterator[str]:
+    class BoomArgs(Args):
+        id: Id
+
+    @command("inventory.test_explode", args=BoomArgs, permission="inventory.write")
+    def explode(ctx: CommandContext, args: BoomArgs) -> None:
+        raise RuntimeError("a bug in a command")
+
+    yield "inventory.test_explode"
+    REGISTRY.pop("inventory.test_explode", None)
+
+
+def test_a_crashing_command_is_rejected_without_blocking_the_queue(
+    world: World, exploding_command: str
+) -> None:
+    boom = mutation(exploding_command, id=new_id())
+    response = world.push("warehouse@acme.test", world.a, [boom, warehouse()])
+    assert _statuses(response) == ["rejected", "applied"]
+    assert response.get_json()["results"][0]["code"] == "server_error"
+    assert "bug" not in response.get_data(as_text=True)
+
+
+def test_bad_batches_are_refused_whole(world: World) -> None:
+    too_many = [warehouse(f"W{n}") for n in range(MAX_PUSH_MUTATIONS + 1)]
+    response = world.push("warehouse@acme.test", world.a, too_many)
+    assert response.status_code == 400 and response.get_json()["error"]["details"]["field"] == "mutations"
+    missing_args = {"id": new_id(), "name": "inventory.create_warehouse"}
+    response = world.push("warehouse@acme.test", world.a, [missing_args])
+    assert response.status_code == 400 and response.get_json()["error"]["message"].startswith(
+        "mutations.0.args"
+    )
+    response = world.push("warehouse@acme.test", world.a, [{"id": "not-a-uuid", "name": "a.b", "args": {}}])
+    assert response.status_code == 400 and "mutations.0.id" in response.get_json()["error"]["message"]
+    assert _change_log(world, world.a.id) == []
+
+
+def test_a_schema_version_the_server_cannot_serve_needs_an_upgrade(world: World) -> None:
+    response = world.push("warehouse@acme.test", world.a, [warehouse()], schema_version=999)
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "upgrade_required" and error["details"]["server_schema_version"] >= 1
+    assert _change_log(world, world.a.id) == []
+
+
+def test_concurrent_pushes_over_http_keep_the_change_log_ordered(
+    world: World, live_server: BackgroundServer
+) -> None:
+    headers = world.headers("warehouse@acme.test")
+    url = f"{live_server.url}/api/v1/orgs/{world.a.id}/sync/push"
+    failures: list[Any] = []
+
+    def pusher(worker: int) -> None:
+        with requests.Session() as http:
+            for batch in range(4):
+                body = {
+                    "client_id": f"w{worker}",
+                    "schema_version": 1,
+                    "mutations": [warehouse(f"W{worker}-{batch}-{n}") for n in range(10)],
+                }
+                response = http.post(url, json=body, headers=headers, timeout=60)
+                if response.status_code != 200 or {r["status"] for r in response.json()["results"]} != {
+                    "applied"
+                }:
+                    failures.append(response.text)
+
+    threads = [threading.Thread(target=pusher, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    log = _change_log(world, world.a.id)
+    assert [seq for seq, _, _ in log] == list(range(1, 4 * 4 * 10 + 1))
+    with world.services.store.session(world.a.id) as session:
+        count, problem = verify_chain(session, world.a.id)
+    assert problem is None and count >= 160
