@@ -1,0 +1,179 @@
+"""The bench harness: figures, targets, one subprocess per benchmark module, a report.
+
+A benchmark module is ``bench/bench_<name>.py`` with ``run(quick: bool) -> list[Figure]``. Each module
+runs in its own process (so peak memory is its own and a crash is contained); the harness collects the
+figures, prints one row per target and writes ``bench/results/<date>[-quick].json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+
+
+@dataclass
+class Figure:
+    """One measured figure and the DESIGN §9 target it is judged against."""
+
+    name: str
+    value: float
+    unit: str
+    target: str = ""
+    met: bool | None = None  # None: informational, no target
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def at_most(name: str, value: float, limit: float, unit: str, **detail: Any) -> Figure:
+    return Figure(name, value, unit, f"<= {limit:g} {unit}", value <= limit, detail)
+
+
+def at_least(name: str, value: float, floor: float, unit: str, **detail: Any) -> Figure:
+    return Figure(name, value, unit, f">= {floor:g} {unit}", value >= floor, detail)
+
+
+def info(name: str, value: float, unit: str, **detail: Any) -> Figure:
+    return Figure(name, value, unit, "", None, detail)
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Timer]:
+    timer = Timer()
+    start = time.perf_counter()
+    try:
+        yield timer
+    finally:
+        timer.seconds = time.perf_counter() - start
+
+
+def best_of(repeats: int, fn: Callable[[], Any]) -> float:
+    """Fastest of ``repeats`` runs of ``fn`` in seconds (least disturbed by the machine)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples) if samples else float("nan")
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def discover() -> list[str]:
+    return sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
+
+
+def run_module(module: str, quick: bool, timeout: float) -> tuple[list[dict[str, Any]], str | None]:
+    """Run one benchmark module in a subprocess; returns its figures and an error, if any."""
+    cmd = [sys.executable, "-m", "bench.run_one", module, "--quick" if quick else "--full"]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, cwd=BENCH_DIR.parent, env={**os.environ}
+        )
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {timeout:.0f} s"
+    marker = "BENCH-RESULT "
+    for line in done.stdout.splitlines():
+        if line.startswith(marker):
+            return json.loads(line[len(marker) :]), None
+    tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+    return [], f"exit {done.returncode}: " + " | ".join(tail)
+
+
+def _fmt(value: float) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}"
+
+
+def render(figures: list[dict[str, Any]], errors: dict[str, str]) -> str:
+    rows = [("benchmark", "figure", "target", "result")]
+    for fig in figures:
+        status = "" if fig["met"] is None else ("met" if fig["met"] else "MISSED")
+        rows.append((fig["name"], f"{_fmt(fig['value'])} {fig['unit']}", fig["target"], status))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for module, error in errors.items():
+        lines.append(f"{module}: FAILED ({error})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="same rows on smaller data (under two minutes)")
+    parser.add_argument("--only", nargs="*", help="benchmark modules to run (e.g. bench_storage)")
+    args = parser.parse_args(argv)
+    modules = args.only or discover()
+    timeout = 300 if args.quick else 1800
+    figures: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    started = time.perf_counter()
+    for module in modules:
+        print(f"running {module} ({'quick' if args.quick else 'full'}) ...", flush=True)
+        found, error = run_module(module, args.quick, timeout)
+        figures.extend(found)
+        if error:
+            errors[module] = error
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC)
+    out = RESULTS_DIR / f"{stamp:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    report = {
+        "at": stamp.isoformat(),
+        "mode": "quick" if args.quick else "full",
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "figures": figures,
+        "errors": errors,
+    }
+    out.write_text(json.dumps(report, indent=2))
+    print()
+    print(render(figures, errors))
+    print(f"\nwritten to {out.relative_to(BENCH_DIR.parent)} in {report['seconds']} s")
+    return 1 if errors else 0
