@@ -68,8 +68,19 @@ def find_user(store: Store, email: str) -> str | None:
         return session.execute(select(AppUser.id).where(AppUser.email == normalize_email(email))).scalar()
 
 
-def create_user(store: Store, passwords: Passwords, email: str, name: str, password: str) -> str:
-    """Create a user account (global: memberships are granted per organization)."""
+def create_user(
+    store: Store,
+    passwords: Passwords,
+    email: str,
+    name: str,
+    password: str,
+    *,
+    password_hash: str | None = None,
+) -> str:
+    """Create a user account (global: memberships are granted per organization).
+
+    ``password_hash``: the Argon2 hash of ``password`` when the caller already computed it.
+    """
     email = normalize_email(email)
     if "@" not in email or len(email) > 254:
         raise AdminError(f"{email!r} is not an e-mail address")
@@ -81,7 +92,7 @@ def create_user(store: Store, passwords: Passwords, email: str, name: str, passw
     if find_user(store, email) is not None:
         raise AdminError(f"a user with the e-mail address {email} already exists")
     user_id = new_id()
-    password_hash = passwords.hash(password)
+    password_hash = password_hash or passwords.hash(password)
     with store.session(write=True) as session:
         session.execute(
             insert(AppUser).values(id=user_id, email=email, name=name.strip(), password_hash=password_hash)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -329,17 +330,24 @@ def _ensure_users(services: Services, org: DemoOrg, password: str) -> tuple[str,
             store, org.name, base_currency=org.currency, org_id=demo_id(org.key, "org")
         )
     users: dict[str, str] = {}
-    created = 0
+    existing = {role: admin_ops.find_user(store, user_email(role, org)) for role in BUILTIN_ROLES}
+    missing = [role for role, user_id in existing.items() if user_id is None]
+    # Argon2 releases the GIL: hash the new users' passwords on every core.
+    with ThreadPoolExecutor() as pool:
+        hashes = dict(
+            zip(missing, pool.map(lambda _: services.passwords.hash(password), missing), strict=True)
+        )
     for role in BUILTIN_ROLES:
         email = user_email(role, org)
-        user_id = admin_ops.find_user(store, email)
+        user_id = existing[role]
         if user_id is None:
             name = f"{role.replace('_', ' ').title()} ({org.name.split()[0]})"
-            user_id = admin_ops.create_user(store, services.passwords, email, name, password)
-            created += 1
+            user_id = admin_ops.create_user(
+                store, services.passwords, email, name, password, password_hash=hashes[role]
+            )
         admin_ops.grant(store, email, org_id, role)
         users[role] = user_id
-    return org_id, users, created
+    return org_id, users, len(missing)
 
 
 def _apply(

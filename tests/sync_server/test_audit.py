@@ -1,0 +1,206 @@
+"""The audit trail: append-only in the store, tamper-evident, verified by the real CLI, masked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import sqlcipher3
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from common.ids import new_id
+from common.schema import AuditEvent
+from sync_server.audit import verify_chain
+from sync_server.config import ServerConfig
+from tests.sync_server.conftest import World, mutation
+
+OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
+
+
+def _cli(config: ServerConfig, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    env["OPS_DATA_DIR"] = str(config.data_dir)
+    if config.database_url:
+        env["OPS_DATABASE_URL"] = config.database_url
+    return subprocess.run(
+        [OPS_SERVER, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _tamper(config: ServerConfig, sql: str) -> None:
+    """Change the audit table behind the application's back, as an attacker with file/DB access."""
+    if config.database_url is None:
+        conn = sqlcipher3.connect(str(config.db_path))
+        conn.execute(f"PRAGMA key = \"x'{config.database_key().hex()}'\"")
+        conn.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
+        conn.execute("DROP TRIGGER IF EXISTS audit_event_no_delete")
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    url = config.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit_event DISABLE TRIGGER USER")
+        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute("ALTER TABLE audit_event ENABLE TRIGGER USER")
+
+
+def _seed_events(world: World) -> None:
+    pushes = [
+        mutation("inventory.create_warehouse", id=new_id(), code=f"W{n}", name=f"W {n}") for n in range(5)
+    ]
+    assert world.push("warehouse@acme.test", world.a, pushes).status_code == 200
+
+
+def test_the_store_refuses_to_edit_or_delete_audit_events(world: World) -> None:
+    _seed_events(world)
+    store = world.services.store
+    for statement in (
+        update(AuditEvent).where(AuditEvent.seq == 2).values(action="nothing.happened"),
+        delete(AuditEvent).where(AuditEvent.seq == 2),
+    ):
+        # sqlcipher3's errors pass through SQLAlchemy unwrapped (its dialect expects sqlite3's).
+        with (
+            pytest.raises((DBAPIError, sqlcipher3.DatabaseError)) as refused,
+            store.session(world.a.id, write=True) as session,
+        ):
+            session.execute(statement)
+        assert "append-only" in str(refused.value) or "permission denied" in str(refused.value)
+    with store.session(world.a.id) as session:
+        assert (
+            session.execute(select(AuditEvent.action).where(AuditEvent.seq == 2)).scalar()
+            != "nothing.happened"
+        )
+
+
+@pytest.mark.parametrize("store_kind", ["postgres"])
+def test_even_the_schema_owner_cannot_edit_audit_events_on_postgres(world: World) -> None:
+    _seed_events(world)
+    with pytest.raises(DBAPIError, match="append-only"), world.services.store.admin_session() as session:
+        session.execute(text("UPDATE audit_event SET action = 'x'"))
+    with pytest.raises(DBAPIError, match="append-only"), world.services.store.admin_session() as session:
+        session.execute(text("TRUNCATE audit_event"))
+
+
+def _last_seq(world: World) -> int:
+    with world.services.store.session(world.a.id) as session:
+        last = session.execute(select(AuditEvent.seq).order_by(AuditEvent.seq.desc())).scalars().first()
+    assert last is not None
+    return int(last)
+
+
+def test_the_cli_names_the_first_broken_link(world: World) -> None:
+    """The real ``ops-server audit verify``, as a subprocess, before and after tampering."""
+    _seed_events(world)
+    config = world.services.config
+    intact = _cli(config, "audit", "verify", "--org", "Acme")
+    assert intact.returncode == 0, intact.stderr
+    assert "intact" in intact.stdout
+    world.services.store.dispose()
+    _tamper(
+        config,
+        f"UPDATE audit_event SET action = 'inventory.nothing' WHERE seq = 3 AND org_id = '{world.a.id}'",
+    )
+    broken = _cli(config, "audit", "verify", "--org", world.a.id)
+    assert broken.returncode != 0
+    assert "first bad sequence number: 3" in broken.stdout, broken.stdout + broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("sql", "bad_seq"),
+    [
+        ("UPDATE audit_event SET after = NULL WHERE seq = 2", 2),
+        ("UPDATE audit_event SET hash = prev_hash WHERE seq = 5", 5),
+        ("DELETE FROM audit_event WHERE seq = 4", 4),
+        ("DELETE FROM audit_event WHERE seq = {last}", None),
+    ],
+    ids=["edited", "rehashed", "removed", "truncated"],
+)
+def test_every_kind_of_tampering_is_detected(world: World, sql: str, bad_seq: int | None) -> None:
+    _seed_events(world)
+    last = _last_seq(world)
+    world.services.store.dispose()
+    _tamper(world.services.config, sql.format(last=last) + f" AND org_id = '{world.a.id}'")
+    with world.services.store.session(world.a.id) as session:
+        _, problem = verify_chain(session, world.a.id)
+    assert problem is not None
+    assert problem.seq == (bad_seq if bad_seq is not None else last)
+    with world.services.store.session(world.b.id) as session:
+        assert verify_chain(session, world.b.id)[1] is None
+
+
+def _audit(world: World, email: str, **query: Any) -> Any:
+    response = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit", query_string=query, headers=world.headers(email)
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_audit_events_are_masked_for_the_reader(world: World) -> None:
+    employee_id = new_id()
+    created = world.push(
+        "hr@acme.test",
+        world.a,
+        [
+            mutation(
+                "hr.create_employee",
+                id=employee_id,
+                name="Dana",
+                job_title="Welder",
+                salary=420000,
+                salary_currency="EUR",
+                bank_account="DE001",
+                home_address="1 Main St",
+            )
+        ],
+    )
+    assert created.get_json()["results"][0]["status"] == "applied"
+    [event] = _audit(world, "auditor@acme.test", entity="employee", entity_id=employee_id)["events"]
+    assert event["action"] == "hr.create_employee" and event["actor"] == world.a.users["hr"]
+    assert event["after"]["name"] == "Dana" and event["after"]["home_address"] == "1 Main St"
+    assert {"salary", "salary_currency", "bank_account", "national_id"} <= set(event["masked"])
+    assert "salary" not in event["after"] and "420000" not in repr(event)
+    # A custom role that may read the audit trail and sensitive HR data sees everything.
+    headers = world.headers("admin@acme.test")
+    put = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/roles/payroll_auditor",
+        json={"permissions": ["admin.audit", "hr.read", "hr.sensitive.read"]},
+        headers=headers,
+    )
+    assert put.status_code == 200
+    grant = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/members/{world.a.users['employee']}/roles",
+        json={"roles": ["employee", "payroll_auditor"]},
+        headers=headers,
+    )
+    assert grant.status_code == 200
+    [full] = _audit(world, "employee@acme.test", entity="employee", entity_id=employee_id)["events"]
+    assert full["after"]["salary"] == 420000 and "masked" not in full
+
+
+def test_audit_listing_pages_newest_first(world: World) -> None:
+    _seed_events(world)
+    first = _audit(world, "auditor@acme.test", limit=3)
+    seqs = [e["seq"] for e in first["events"]]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) == 3
+    second = _audit(world, "auditor@acme.test", limit=3, before_seq=first["next_before_seq"])
+    assert max(e["seq"] for e in second["events"]) < min(seqs)
+    bad = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit?limit=0", headers=world.headers("auditor@acme.test")
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["details"]["field"] == "limit"
+
+
+def test_denied_access_is_audited(world: World) -> None:
+    world.client.get(f"/api/v1/orgs/{world.a.id}/audit", headers=world.headers("employee@acme.test"))
+    events = _audit(world, "auditor@acme.test", entity="organization")["events"]
+    denied = [e for e in events if e["action"] == "auth.access_denied"]
+    assert denied and denied[0]["actor"] == world.a.users["employee"]
+    assert denied[0]["after"]["reason"] == "forbidden"

@@ -1,0 +1,147 @@
+"""The server over real HTTP (cheroot on a real port): JSON errors everywhere, limits, headers, TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from flask import Flask
+
+from sync_server.app import create_app
+from sync_server.serve import BackgroundServer
+from sync_server.services import Services
+from tests.sync_server.conftest import PASSWORD, World, product, warehouse
+
+
+def _error_code(response: requests.Response) -> str:
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    return str(body["error"]["code"])
+
+
+def test_sign_in_and_push_over_http(world: World, live_server: BackgroundServer) -> None:
+    with requests.Session() as http:
+        login = http.post(
+            f"{live_server.url}/api/v1/auth/login",
+            json={"email": "warehouse@acme.test", "password": PASSWORD},
+            timeout=30,
+        )
+        assert login.status_code == 200
+        http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        body = {"client_id": "http", "schema_version": 1, "mutations": [warehouse(), product()]}
+        pushed = http.post(f"{live_server.url}/api/v1/orgs/{world.a.id}/sync/push", json=body, timeout=30)
+        assert [r["status"] for r in pushed.json()["results"]] == ["applied", "applied"]
+        assert (
+            http.get(f"{live_server.url}/api/v1/me", timeout=30).json()["user"]["email"]
+            == "warehouse@acme.test"
+        )
+
+
+def test_malformed_input_is_a_400_naming_the_problem(world: World, live_server: BackgroundServer) -> None:
+    url = f"{live_server.url}/api/v1/auth/login"
+    cases = {
+        b"{not json": "invalid_json",
+        b"[1, 2, 3]": "invalid_json",
+        b"": "invalid_json",
+        b'{"email": 42, "password": "x"}': "invalid",
+        b'{"email": "a@b.c"}': "invalid",
+        b'{"email": "a@b.c", "password": "x", "admin": true}': "invalid",
+        '{"email": "\u00ff\\ud800", "password": "x"}'.encode(): "invalid_json",  # lone surrogate
+    }
+    for raw, code in cases.items():
+        response = requests.post(url, data=raw, headers={"Content-Type": "application/json"}, timeout=30)
+        assert response.status_code == 400, raw
+        assert _error_code(response) == code, raw
+    missing = requests.post(url, json={"email": "a@b.c"}, timeout=30).json()["error"]
+    assert missing["message"] == "password: is required" and missing["details"]["field"] == "password"
+
+
+def test_unknown_routes_and_methods_answer_json(live_server: BackgroundServer) -> None:
+    missing = requests.get(f"{live_server.url}/api/v1/nothing-here", timeout=30)
+    assert missing.status_code == 404 and _error_code(missing) == "not_found"
+    wrong_method = requests.delete(f"{live_server.url}/api/v1/auth/login", timeout=30)
+    assert wrong_method.status_code == 405 and _error_code(wrong_method) == "method_not_allowed"
+    assert "POST" in wrong_method.headers["Allow"]
+
+
+def test_oversized_requests_get_413(services: Services) -> None:
+    small = replace(services.config, max_content_length=4096)
+    app = create_app(small, Services.build(small, services.store))
+    with BackgroundServer(app) as server:
+        response = requests.post(
+            f"{server.url}/api/v1/auth/login",
+            data=b"{" + b" " * 10_000 + b"}",
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+    assert response.status_code == 413 and _error_code(response) == "too_large"
+
+
+def test_unexpected_errors_are_a_json_500_without_internals(app: Flask) -> None:
+    def explode() -> str:
+        raise RuntimeError("secret internal detail /etc/passwd")
+
+    app.add_url_rule("/explode", "explode", explode)
+    with BackgroundServer(app) as server:
+        response = requests.get(f"{server.url}/explode", timeout=30)
+    assert response.status_code == 500 and _error_code(response) == "internal_error"
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_security_headers(live_server: BackgroundServer) -> None:
+    response = requests.get(f"{live_server.url}/healthz", timeout=30)
+    assert response.json()["status"] == "ok"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert "Strict-Transport-Security" not in response.headers  # only over HTTPS
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_the_server_speaks_tls_itself(app: Flask, tls_files: tuple[Path, Path]) -> None:
+    cert, key = tls_files
+    with BackgroundServer(app, cert=cert, key=key) as server:
+        assert server.url.startswith("https://")
+        response = requests.get(f"{server.url}/healthz", verify=str(cert), timeout=30)
+        assert response.status_code == 200
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"{server.url}/healthz", timeout=30)  # not trusted by default: no silent downgrade

@@ -1,0 +1,149 @@
+"""Tenant isolation: the session hook (both stores) and PostgreSQL row-level security."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import delete, insert, select, text, update
+
+from common.ids import new_id
+from common.schema import Membership, Organization, Warehouse
+from common.schema.types import utcnow
+from sync_server.config import ServerConfig
+from sync_server.tenancy import TENANT_TABLES, TenantScopeError
+from tests.sync_server.conftest import World, warehouse
+
+
+def _seed(world: World) -> tuple[str, str]:
+    a, b = warehouse("A-WH"), warehouse("B-WH")
+    assert world.push("warehouse@acme.test", world.a, [a]).status_code == 200
+    assert world.push("warehouse@globex.test", world.b, [b]).status_code == 200
+    return a["args"]["id"], b["args"]["id"]
+
+
+def _row(org_id: str | None = None) -> dict[str, object]:
+    values: dict[str, object] = {
+        "id": new_id(),
+        "code": "X",
+        "name": "x",
+        "version": 1,
+        "updated_at": utcnow(),
+    }
+    if org_id is not None:
+        values["org_id"] = org_id
+    return values
+
+
+def test_sessions_see_and_touch_only_their_organization(world: World) -> None:
+    a_id, b_id = _seed(world)
+    store = world.services.store
+    with store.session(world.a.id, write=True) as session:
+        assert session.execute(select(Warehouse.id)).scalars().all() == [a_id]
+        assert session.execute(select(Warehouse.id).where(Warehouse.id == b_id)).first() is None
+        # Bulk UPDATE/DELETE without a WHERE on org_id still touch only this organization.
+        session.execute(update(Warehouse).values(name="renamed"))
+        session.execute(delete(Warehouse).where(Warehouse.id == b_id))
+        session.execute(insert(Warehouse).values(**_row()))  # stamped with this organization
+    with store.session(world.b.id) as session:
+        assert session.execute(select(Warehouse.id, Warehouse.name)).all() == [(b_id, "Warehouse B-WH")]
+    with store.session(world.a.id) as session:
+        assert session.execute(select(Warehouse.org_id).distinct()).scalars().all() == [world.a.id]
+
+
+def test_writes_naming_another_organization_are_refused(world: World) -> None:
+    store = world.services.store
+    with pytest.raises(TenantScopeError), store.session(world.a.id, write=True) as session:
+        session.execute(insert(Warehouse).values(**_row(world.b.id)))
+    with pytest.raises(TenantScopeError), store.session(world.a.id, write=True) as session:
+        session.execute(insert(Warehouse), [_row(world.a.id), _row(world.b.id)])
+    with pytest.raises(TenantScopeError), store.session(world.a.id, write=True) as session:
+        session.execute(update(Warehouse).values(org_id=world.b.id))
+
+
+def test_a_session_without_an_organization_cannot_read_tenant_rows(world: World) -> None:
+    _seed(world)
+    with pytest.raises(TenantScopeError), world.services.store.session() as session:
+        session.execute(select(Warehouse.id)).all()
+    # Memberships only for the named user.
+    with world.services.store.session(user_id=world.a.users["hr"]) as session:
+        rows = session.execute(select(Membership.org_id)).scalars().all()
+    assert rows == [world.a.id]
+
+
+# -- PostgreSQL row-level security ------------------------------------------------------------
+
+
+def _pg(config: ServerConfig) -> psycopg.Connection:
+    assert config.database_url is not None
+    return psycopg.connect(
+        config.database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    )
+
+
+# Row-level security is PostgreSQL's: these tests run on that store only (no skip).
+pg_only = pytest.mark.parametrize("store_kind", ["postgres"])
+
+
+@pg_only
+def test_every_tenant_table_forces_row_level_security(world: World) -> None:
+    with _pg(world.services.config) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+        ).fetchall()
+        app_role = conn.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
+            (world.services.config.app_role,),
+        ).fetchone()
+    state = {name: (enabled, forced) for name, enabled, forced in rows}
+    assert set(state) >= TENANT_TABLES
+    assert {t for t in TENANT_TABLES if state[t] != (True, True)} == set()
+    assert state["organization"][0] is True
+    assert app_role == (False, False)
+
+
+@pg_only
+def test_the_app_role_with_one_org_set_sees_and_writes_only_that_org(world: World) -> None:
+    a_id, b_id = _seed(world)
+    role = world.services.config.app_role
+    with _pg(world.services.config) as conn, conn.transaction():
+        conn.execute(f"SET LOCAL ROLE {role}")
+        conn.execute("SELECT set_config('app.org_id', %s, true)", (world.a.id,))
+        assert [r[0] for r in conn.execute("SELECT id FROM warehouse").fetchall()] == [a_id]
+        assert conn.execute(
+            "SELECT count(*) FROM audit_event WHERE org_id = %s", (world.b.id,)
+        ).fetchone() == (0,)
+        assert conn.execute("UPDATE warehouse SET name = 'x' WHERE id = %s", (b_id,)).rowcount == 0
+        assert conn.execute("DELETE FROM warehouse WHERE id = %s", (b_id,)).rowcount == 0
+        assert [r[0] for r in conn.execute("SELECT id FROM organization").fetchall()] == [world.a.id]
+    with _pg(world.services.config) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"SET LOCAL ROLE {role}")
+            conn.execute("SELECT set_config('app.org_id', %s, true)", (world.a.id,))
+            conn.execute(
+                "INSERT INTO warehouse (org_id, id, code, name, address, archived, version, updated_at, deleted) "
+                "VALUES (%s, %s, 'EVIL', 'evil', NULL, false, 1, now(), false)",
+                (world.b.id, new_id()),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute(f"SET LOCAL ROLE {role}")
+            conn.execute("SELECT set_config('app.org_id', %s, true)", (world.a.id,))
+            conn.execute("UPDATE warehouse SET org_id = %s WHERE id = %s", (world.b.id, a_id))
+        with conn.transaction():  # no organization set: nothing at all
+            conn.execute(f"SET LOCAL ROLE {role}")
+            assert conn.execute("SELECT count(*) FROM warehouse").fetchone() == (0,)
+            assert conn.execute("SELECT count(*) FROM membership").fetchone() == (0,)
+        b_names = conn.execute("SELECT name FROM warehouse WHERE id = %s", (b_id,)).fetchone()
+    assert b_names == ("Warehouse B-WH",)
+
+
+@pg_only
+def test_requests_run_as_the_app_role(world: World) -> None:
+    with world.services.store.session(world.a.id) as session:
+        assert session.execute(text("SELECT current_user")).scalar() == world.services.config.app_role
+        assert session.execute(text("SELECT current_setting('app.org_id')")).scalar() == world.a.id
+        # Even a raw statement that forgets the organization sees only this one.
+        names = session.execute(text("SELECT name FROM organization")).scalars().all()
+    assert names == ["Acme"]
+    with world.services.store.session(world.a.id) as session:
+        assert session.execute(select(Organization.name)).scalars().all() == ["Acme"]
