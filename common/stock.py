@@ -76,8 +76,19 @@ def stock_levels(
     }
 
 
-def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str, Any]]:
-    """Live products whose total stock is at or below their reorder point, lowest first."""
+def on_hand_by_location(org_id: str) -> Select[Any]:
+    """``SELECT product_id, warehouse_id, on_hand`` (scaled integer) for every product and
+    warehouse that has moves: the query behind stock lists that filter, sort and page in SQL."""
+    signed = _signed_moves(org_id).subquery()
+    return select(
+        signed.c.product_id, signed.c.warehouse_id, func.sum(signed.c.qty).label("on_hand")
+    ).group_by(signed.c.product_id, signed.c.warehouse_id)
+
+
+def low_stock_query(org_id: str) -> Select[Any]:
+    """Live, unarchived products at or below their reorder point: ``id, sku, name, unit,
+    reorder_point, on_hand`` (scaled integer) and ``shortfall`` (scaled, reorder point − on hand),
+    unordered and unlimited, for callers that add their own filter, order and paging."""
     signed = _signed_moves(org_id).subquery()
     totals = (
         select(signed.c.product_id, func.sum(signed.c.qty).label("on_hand"))
@@ -86,7 +97,8 @@ def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str,
     )
     table = Product.__table__
     on_hand = func.coalesce(totals.c.on_hand, 0)
-    stmt = (
+    reorder = type_coerce(table.c.reorder_point, BigInteger)
+    return (
         select(
             table.c.id,
             table.c.sku,
@@ -94,6 +106,7 @@ def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str,
             table.c.unit,
             table.c.reorder_point,
             on_hand.label("on_hand"),
+            (reorder - on_hand).label("shortfall"),
         )
         .select_from(table.outerjoin(totals, totals.c.product_id == table.c.id))
         .where(
@@ -101,10 +114,16 @@ def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str,
             table.c.deleted.is_(False),
             table.c.archived.is_(False),
             table.c.reorder_point.is_not(None),
-            on_hand <= type_coerce(table.c.reorder_point, BigInteger),
+            on_hand <= reorder,
         )
-        .order_by(on_hand - type_coerce(table.c.reorder_point, BigInteger), table.c.sku)
-        .limit(limit)
+    )
+
+
+def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    """Live products whose total stock is at or below their reorder point, lowest first."""
+    query = low_stock_query(org_id).subquery()
+    stmt = select(query).order_by(
+        query.c.on_hand - type_coerce(query.c.reorder_point, BigInteger), query.c.sku
     )
     return [
         {
@@ -115,5 +134,5 @@ def low_stock(session: Session, org_id: str, limit: int = 500) -> list[dict[str,
             "reorder_point": row.reorder_point,
             "on_hand": scaled_to_quantity(int(row.on_hand)),
         }
-        for row in session.execute(stmt)
+        for row in session.execute(stmt.limit(limit))
     ]

@@ -47,17 +47,33 @@ def remember_key(name: str, key: bytes) -> bool:
 
 
 def recall_key(name: str) -> bytes | None:
-    if not keyring_available():
-        return None
-    try:
-        value = keyring.get_password(SERVICE, name)
-    except keyring.errors.KeyringError:
-        return None
+    value = recall_text(name)
     if not value:
         return None
     try:
         return bytes.fromhex(value)
     except ValueError:
+        return None
+
+
+def remember_text(name: str, text: str) -> bool:
+    """Store a short secret text (e.g. which profile to reopen); ``False`` without a keyring."""
+    if not keyring_available():
+        return False
+    try:
+        keyring.set_password(SERVICE, name, text)
+    except keyring.errors.KeyringError as exc:
+        log.warning("could not store an entry in the keyring: %s", type(exc).__name__)
+        return False
+    return True
+
+
+def recall_text(name: str) -> str | None:
+    if not keyring_available():
+        return None
+    try:
+        return keyring.get_password(SERVICE, name)
+    except keyring.errors.KeyringError:
         return None
 
 

@@ -217,32 +217,45 @@ class LocalStore:
         permissions: frozenset[str],
         command_id: str | None = None,
         now: datetime | None = None,
+        session: Session | None = None,
     ) -> tuple[str, CommandOutcome]:
         """Apply a command locally and queue it for the server, atomically.
 
         Raises :class:`common.commands.CommandError` (and writes nothing) when it is refused.
+        With ``session`` the command joins the caller's write transaction (which then owns
+        commit and rollback), so several steps can be one atomic change.
         """
+        if session is None:
+            with self.write_session() as own:
+                return self.apply(
+                    name,
+                    args,
+                    actor_id=actor_id,
+                    permissions=permissions,
+                    command_id=command_id,
+                    now=now,
+                    session=own,
+                )
         command_id = command_id or new_id()
         recorder = UndoRecorder()
-        with self.write_session() as session:
-            ctx = CommandContext(
-                session=session,
-                org_id=self.profile.org_id,
-                actor_id=actor_id,
-                permissions=permissions,
-                command_id=command_id,
-                recorder=recorder,
-                numbering=ProvisionalNumbering(self, session),
-                device_id=self.get_state("device_id", session=session),
+        ctx = CommandContext(
+            session=session,
+            org_id=self.profile.org_id,
+            actor_id=actor_id,
+            permissions=permissions,
+            command_id=command_id,
+            recorder=recorder,
+            numbering=ProvisionalNumbering(self, session),
+            device_id=self.get_state("device_id", session=session),
+        )
+        if now is not None:
+            ctx.now = now
+        outcome = execute(ctx, name, args)
+        session.execute(
+            insert(OutboxEntry).values(
+                id=command_id, name=name, args=args, status="pending", undo=recorder.undo
             )
-            if now is not None:
-                ctx.now = now
-            outcome = execute(ctx, name, args)
-            session.execute(
-                insert(OutboxEntry).values(
-                    id=command_id, name=name, args=args, status="pending", undo=recorder.undo
-                )
-            )
+        )
         return command_id, outcome
 
     def outbox(self, *statuses: str) -> list[dict[str, Any]]:

@@ -39,7 +39,10 @@ def normalize_server_url(url: str) -> str:
         raise ValueError(f"server address must look like https://host[:port], not {url!r}")
     port = f":{parts.port}" if parts.port else ""
     path = parts.path.rstrip("/")
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}{path}"
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 def _hash(text: str) -> str:

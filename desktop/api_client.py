@@ -1,0 +1,394 @@
+"""HTTP client of the sync server's API (DESIGN §5): authentication, the user, the audit trail.
+
+One :class:`ApiClient` per signed-in session. It holds the access and refresh tokens in memory
+(the caller persists the refresh token in the encrypted local store through ``on_tokens``),
+refreshes the access token once when a request answers 401, and turns every failure into an
+:class:`ApiError` subclass that says what happened: offline, wrong credentials, rate limited,
+session ended, server error. Tokens and passwords are never logged and never part of a ``repr``.
+
+Transport: plain ``http://`` is refused except to this computer (loopback); a custom CA bundle
+can be given (``ca_bundle`` or the ``OPS_CA_BUNDLE`` environment variable). No Qt here: the
+sync engine extends this class with push and pull and runs it off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from desktop.profiles import normalize_server_url
+
+API_PREFIX = "/api/v1"
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 60.0
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+class ApiError(Exception):
+    """The server could not do what was asked; ``code`` is the server's error code."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "error",
+        status: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.details = dict(details or {})
+
+
+class InsecureTransportError(ApiError, ValueError):
+    """The server address would send passwords unencrypted (``http://`` to another machine)."""
+
+
+class OfflineError(ApiError):
+    """The server cannot be reached (no network, server down, TLS failure, time-out)."""
+
+
+class InvalidCredentialsError(ApiError):
+    """Wrong e-mail address or password (the server does not say which)."""
+
+
+class RateLimitedError(ApiError):
+    """Too many attempts; ``retry_after`` seconds to wait when the server says."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class SessionEndedError(ApiError):
+    """The session is over (refresh token expired, revoked or reused): sign in again."""
+
+
+class ForbiddenError(ApiError):
+    """The server refused: this user may not do that."""
+
+
+class NotFoundError(ApiError):
+    """No such thing (also the answer for another organization's data)."""
+
+
+class ServerError(ApiError):
+    """The server failed (5xx) or answered something this client cannot read."""
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_server_url(url: str) -> str:
+    """The normalized server address; refuses plain http to anything but this computer."""
+    try:
+        normalized = normalize_server_url(url)
+    except ValueError as exc:
+        raise InsecureTransportError(str(exc), code="invalid_url") from None
+    parts = urlsplit(normalized)
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+        raise InsecureTransportError(
+            f"{normalized} is not encrypted: use an https:// address (plain http is only allowed "
+            "to this computer, e.g. http://127.0.0.1)",
+            code="insecure_transport",
+        )
+    return normalized
+
+
+def resolve_ca_bundle(ca_bundle: str | None = None) -> str | bool:
+    """What ``requests`` verifies TLS with: the given bundle, ``OPS_CA_BUNDLE``, or the defaults."""
+    chosen = ca_bundle or os.environ.get("OPS_CA_BUNDLE") or None
+    if chosen is None:
+        return True
+    if not Path(chosen).is_file():
+        raise ApiError(f"the CA bundle {chosen} does not exist", code="ca_bundle_missing")
+    return chosen
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The user's place in one organization, as the server reported it at sign-in."""
+
+    org_id: str
+    org_name: str
+    roles: tuple[str, ...]
+    permissions: frozenset[str]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Membership:
+        return cls(
+            org_id=str(data["org_id"]),
+            org_name=str(data.get("org_name") or ""),
+            roles=tuple(str(r) for r in data.get("roles") or ()),
+            permissions=frozenset(str(p) for p in data.get("permissions") or ()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "org_id": self.org_id,
+            "org_name": self.org_name,
+            "roles": list(self.roles),
+            "permissions": sorted(self.permissions),
+        }
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> User:
+        return cls(id=str(data["id"]), email=str(data["email"]), name=str(data.get("name") or ""))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "name": self.name}
+
+
+@dataclass(frozen=True)
+class Me:
+    """Who is signed in and where: the answer of login and of ``GET /me``."""
+
+    user: User
+    memberships: tuple[Membership, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Me:
+        try:
+            return cls(
+                user=User.from_json(data["user"]),
+                memberships=tuple(Membership.from_json(m) for m in data.get("memberships") or ()),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ServerError(f"the server's answer is missing {exc}", code="bad_response") from None
+
+    def membership(self, org_id: str) -> Membership | None:
+        return next((m for m in self.memberships if m.org_id == org_id), None)
+
+
+TokensCallback = Callable[[str | None], None]
+
+
+class ApiClient:
+    """Client of ``/api/v1`` on one server. Safe to use from one worker thread at a time;
+    token refresh is serialized so two workers never spend the same refresh token."""
+
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        ca_bundle: str | None = None,
+        refresh_token: str | None = None,
+        on_tokens: TokensCallback | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.server_url = check_server_url(server_url)
+        self.verify = resolve_ca_bundle(ca_bundle)
+        self.http = session or requests.Session()
+        self.http.headers["User-Agent"] = "ops-desktop/0.1"
+        self._access_token: str | None = None
+        self._refresh_token = refresh_token
+        self._on_tokens = on_tokens
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show tokens
+        return f"ApiClient({self.server_url!r}, signed_in={self.signed_in})"
+
+    @property
+    def signed_in(self) -> bool:
+        return self._access_token is not None or self._refresh_token is not None
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._refresh_token
+
+    def set_token_listener(self, callback: TokensCallback | None) -> None:
+        """``callback(refresh_token)`` runs whenever the refresh token changes (to persist it)."""
+        self._on_tokens = callback
+
+    def url(self, path: str) -> str:
+        return f"{self.server_url}{API_PREFIX}{path}"
+
+    # -- authentication ----------------------------------------------------------------------
+    def login(
+        self, email: str, password: str, *, device_id: str | None = None, device_name: str | None = None
+    ) -> Me:
+        body: dict[str, Any] = {"email": email, "password": password}
+        if device_id:
+            body["device_id"] = device_id
+        if device_name:
+            body["device_name"] = device_name[:200]
+        data = self._send("POST", "/auth/login", json=body, auth=False)
+        self._store_tokens(data)
+        return Me.from_json(data)
+
+    def refresh(self) -> None:
+        """Exchange the refresh token for a new pair (tokens rotate)."""
+        with self._lock:
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
+        if self._refresh_token is None:
+            raise SessionEndedError("you are not signed in to the server", code="not_signed_in", status=401)
+        try:
+            data = self._send(
+                "POST", "/auth/refresh", json={"refresh_token": self._refresh_token}, auth=False
+            )
+        except (InvalidCredentialsError, SessionEndedError) as exc:
+            self._set_tokens(None, None)
+            raise SessionEndedError(
+                "your session with the server has ended; sign in again", code=exc.code, status=exc.status
+            ) from None
+        self._store_tokens(data)
+
+    def logout(self) -> None:
+        """Revoke the refresh token on the server and forget both tokens (also when offline)."""
+        token = self._refresh_token
+        self._set_tokens(None, None)
+        if token is not None:
+            self._send("POST", "/auth/logout", json={"refresh_token": token}, auth=False)
+
+    def forget_tokens(self) -> None:
+        self._set_tokens(None, None)
+
+    def me(self) -> Me:
+        return Me.from_json(self.request("GET", "/me"))
+
+    def audit(
+        self, org_id: str, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Audit events of one organization the user may read, optionally of one record."""
+        params: dict[str, Any] = {"limit": limit}
+        if entity:
+            params["entity"] = entity
+        if entity_id:
+            params["entity_id"] = entity_id
+        data = self.request("GET", f"/orgs/{quote(org_id, safe='')}/audit", params=params)
+        events = data.get("events", data.get("items")) if isinstance(data, dict) else data
+        if not isinstance(events, list):
+            raise ServerError("the server's audit answer has no list of events", code="bad_response")
+        return [e for e in events if isinstance(e, dict)]
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """An authenticated request; on 401 the access token is refreshed once and it is retried."""
+        if self._access_token is None:
+            self.refresh()
+        try:
+            return self._send(method, path, json=json, params=params, auth=True)
+        except (InvalidCredentialsError, SessionEndedError) as exc:
+            if exc.status != 401:
+                raise
+        used = self._access_token
+        with self._lock:
+            if self._access_token == used:  # nobody refreshed meanwhile
+                self._refresh_locked()
+        return self._send(method, path, json=json, params=params, auth=True)
+
+    def _store_tokens(self, data: Any) -> None:
+        if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
+            raise ServerError("the server's sign-in answer has no tokens", code="bad_response")
+        self._set_tokens(str(data["access_token"]), str(data["refresh_token"]))
+
+    def _set_tokens(self, access: str | None, refresh: str | None) -> None:
+        changed = refresh != self._refresh_token
+        self._access_token, self._refresh_token = access, refresh
+        if changed and self._on_tokens is not None:
+            self._on_tokens(refresh)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        auth: bool,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if auth and self._access_token:
+            headers["Authorization"] = f"Bearer {self._access_token}"
+        try:
+            response = self.http.request(
+                method,
+                self.url(path),
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+                verify=self.verify,
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError:
+            raise OfflineError(
+                f"the secure connection to {self.server_url} failed: its certificate is not trusted "
+                "(set a CA bundle if your organization uses its own)",
+                code="tls_error",
+            ) from None
+        except requests.exceptions.Timeout:
+            raise OfflineError(f"{self.server_url} did not answer in time", code="timeout") from None
+        except requests.exceptions.RequestException:
+            raise OfflineError(f"cannot reach {self.server_url}; working offline", code="offline") from None
+        return self._parse(response)
+
+    def _parse(self, response: requests.Response) -> Any:
+        status = response.status_code
+        if status == 204:
+            return None
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if 200 <= status < 300:
+            if body is None:
+                raise ServerError(
+                    f"the server answered {status} without JSON", status=status, code="bad_response"
+                )
+            return body
+        error = body.get("error") if isinstance(body, dict) else None
+        code = str(error.get("code", "error")) if isinstance(error, dict) else "error"
+        message = str(error.get("message", "")) if isinstance(error, dict) else ""
+        details = error.get("details") if isinstance(error, dict) else None
+        details = details if isinstance(details, dict) else {}
+        kwargs: dict[str, Any] = {"code": code, "status": status, "details": details}
+        if status == 401:
+            if code == "invalid_credentials":
+                raise InvalidCredentialsError("wrong e-mail address or password", **kwargs)
+            raise SessionEndedError(message or "your session with the server has ended", **kwargs)
+        if status == 429:
+            retry = response.headers.get("Retry-After")
+            retry_after = int(retry) if retry and retry.isdigit() else None
+            wait = f" Try again in {retry_after} seconds." if retry_after else " Try again later."
+            raise RateLimitedError(f"too many attempts.{wait}", retry_after=retry_after, **kwargs)
+        if status == 403:
+            raise ForbiddenError(message or "the server refused: you do not have permission", **kwargs)
+        if status == 404:
+            raise NotFoundError(message or "not found on the server", **kwargs)
+        if 300 <= status < 400:
+            raise ServerError(
+                f"the server redirected to {response.headers.get('Location', '?')}; check the address",
+                **kwargs,
+            )
+        if status >= 500:
+            raise ServerError(f"the server failed ({status}); try again later", **kwargs)
+        raise ApiError(message or f"the server refused the request ({status})", **kwargs)

@@ -1,0 +1,193 @@
+"""``ops-desktop [--server URL]``: the desktop application's entry point.
+
+The :class:`DesktopApp` moves between the sign-in window and the main window: it opens a
+remembered session straight away ("remember me"), shows the main window after a sign-in, and
+goes back to the sign-in window after signing out or to switch organization.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from desktop.background import run_op
+from desktop.profiles import data_root
+from desktop.qt import QApplication, QObject
+from desktop.session import UserSession
+from desktop.signin import open_remembered, sign_out
+from desktop.ui.main_window import MainWindow
+from desktop.ui.signin import DemoInfo, SignInDialog
+from desktop.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+
+def display_problem() -> str | None:
+    """Why no window can be shown here (``None`` when one can), with what to do about it."""
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        return (
+            "There is no display to show the application on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+            "Run it from a desktop session, or under a virtual display:  xvfb-run -a make run\n"
+            "(or set QT_QPA_PLATFORM=offscreen to run it without showing anything)."
+        )
+    return None
+
+
+class DesktopApp(QObject):
+    """The application's windows over its lifetime."""
+
+    def __init__(
+        self,
+        *,
+        root: Path | None = None,
+        server_url: str = "",
+        demo: DemoInfo | None = None,
+        ca_bundle: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.root = root or data_root()
+        self.server_url = server_url
+        self.demo = demo
+        self.ca_bundle = ca_bundle
+        self.session: UserSession | None = None
+        self.window: MainWindow | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+
+    def start(self) -> None:
+        remembered = open_remembered(self.root, server_url=self.server_url or None, ca_bundle=self.ca_bundle)
+        if remembered is not None:
+            remembered.demo = self.demo is not None
+            self.show_main(remembered)
+        else:
+            self.show_sign_in()
+
+    def show_sign_in(
+        self, *, email: str = "", org_id: str | None = None, notice: str | None = None
+    ) -> SignInDialog:
+        dialog = SignInDialog(
+            self.root,
+            server_url=self.server_url,
+            email=email,
+            org_id=org_id,
+            demo=self.demo,
+            ca_bundle=self.ca_bundle,
+            notice=notice,
+        )
+        dialog.signed_in.connect(self.show_main)
+        dialog.rejected.connect(self._sign_in_cancelled)
+        self.sign_in_dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _sign_in_cancelled(self) -> None:
+        if self.window is None:
+            QApplication.quit()
+
+    def show_main(self, session: UserSession) -> MainWindow:
+        self.session = session
+        self.server_url = session.server_url
+        window = MainWindow(session)
+        window.sign_out_requested.connect(self.sign_out)
+        window.switch_requested.connect(self.switch_organization)
+        self.window = window
+        window.show()
+        return window
+
+    def _close_window(self) -> None:
+        if self.window is not None:
+            window, self.window = self.window, None
+            window.close()
+            window.deleteLater()
+
+    def sign_out(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        email = session.user.email
+        window = self.window
+        if window is not None:
+            window.setEnabled(False)
+
+        # The sign-in window opens before the main window closes: closing the last window quits.
+        def done(note: str | None) -> None:
+            self.show_sign_in(email=email, notice=note or "You are signed out.")
+            self._close_window()
+
+        def failed(exc: BaseException) -> None:
+            self.show_sign_in(email=email, notice=f"Signed out; {exc}")
+            self._close_window()
+
+        run_op(None, lambda _p: sign_out(session), on_success=done, on_failure=failed)
+
+    def switch_organization(self, org_id: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        email = session.user.email
+        self.show_sign_in(
+            email=email, org_id=org_id, notice="Enter your password to open the other organization."
+        )
+        self._close_window()
+        session.close()
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ops-desktop", description="Operations Management desktop application"
+    )
+    parser.add_argument(
+        "--server", default=os.environ.get("OPS_SERVER_URL", ""), help="the sync server's address"
+    )
+    parser.add_argument("--ca-bundle", default=None, help="CA bundle to trust (also OPS_CA_BUNDLE)")
+    parser.add_argument(
+        "--data-dir", default=None, help="where local data is kept (also OPS_DESKTOP_DATA_DIR)"
+    )
+    return parser
+
+
+def run(
+    *,
+    server_url: str = "",
+    demo: DemoInfo | None = None,
+    ca_bundle: str | None = None,
+    root: Path | None = None,
+) -> int:
+    """Show the application until its last window closes; returns the exit code."""
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Operations")
+    app.setOrganizationName("OpsManagement")
+    apply_theme(app)
+    desktop = DesktopApp(root=root, server_url=server_url, demo=demo, ca_bundle=ca_bundle)
+    desktop.start()
+    try:
+        return app.exec()
+    finally:
+        desktop.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    root = Path(args.data_dir) if args.data_dir else None
+    return run(server_url=args.server, ca_bundle=args.ca_bundle, root=root)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

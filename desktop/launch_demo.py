@@ -1,0 +1,145 @@
+"""``make run``: the embedded server with demo data, and the desktop app pointed at it.
+
+1. ``ops-server init`` and, the first time, ``ops-server demo --password …`` in ``.ops-data/``
+   of the repository (``OPS_DATA_DIR`` overrides it);
+2. ``ops-server run --port 8750`` as a subprocess (``OPS_DEMO_PORT`` overrides the port), waiting
+   for ``/healthz`` to answer;
+3. the app in demo mode (the sign-in window shows the demo accounts and password);
+4. the server is stopped when the app quits.
+
+With no display it stops at once and says how to run it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import requests
+
+DEMO_PASSWORD = "demo-2026!"  # noqa: S105 (the demo accounts' published password)
+DEFAULT_PORT = 8750
+HEALTH_DEADLINE_S = 60.0
+SEEDED_MARKER = ".demo-seeded"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class LaunchError(Exception):
+    """The demo could not be started; the message says why and what to do."""
+
+
+def server_command() -> list[str]:
+    """The ``ops-server`` console script next to this interpreter (or the module, if not installed)."""
+    script = shutil.which("ops-server", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "sync_server.cli"]
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def run_step(args: Sequence[str], env: dict[str, str], what: str) -> None:
+    result = subprocess.run([*server_command(), *args], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise LaunchError(f"{what} failed:\n{(result.stderr or result.stdout).strip()}")
+
+
+def prepare_data(data_dir: Path, env: dict[str, str], password: str) -> None:
+    """Create the store and, the first time only, the demo organizations."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run_step(["init"], env, "ops-server init")
+    marker = data_dir / SEEDED_MARKER
+    if not marker.exists():
+        print("Creating the demo organizations (first run only)…", flush=True)
+        run_step(["demo", "--password", password], env, "ops-server demo")
+        marker.write_text("ops-server demo done\n", encoding="utf-8")
+
+
+def wait_for_health(url: str, process: subprocess.Popen[bytes], log_path: Path, deadline_s: float) -> None:
+    """Poll ``/healthz`` until it answers, the server exits, or the deadline passes."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise LaunchError(f"the server stopped at start (exit {process.returncode}); see {log_path}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)  # polling an external process: there is no signal to wait on
+    raise LaunchError(f"the server did not answer {url}/healthz within {deadline_s:.0f} s; see {log_path}")
+
+
+def start_server(data_dir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    if not port_free(port):
+        raise LaunchError(
+            f"port {port} is already in use (another ops-server?). Stop it, or choose another port "
+            "with OPS_DEMO_PORT=8751 make run"
+        )
+    log_path = data_dir / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [*server_command(), "run", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_health(url, process, log_path, HEALTH_DEADLINE_S)
+    except BaseException:
+        stop_server(process)
+        raise
+    return process, url
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from desktop.app import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    data_dir = Path(os.environ.get("OPS_DATA_DIR") or REPO / ".ops-data").resolve()
+    port = int(os.environ.get("OPS_DEMO_PORT") or DEFAULT_PORT)
+    env = {**os.environ, "OPS_DATA_DIR": str(data_dir)}
+    try:
+        prepare_data(data_dir, env, DEMO_PASSWORD)
+        process, url = start_server(data_dir, port, env)
+    except LaunchError as exc:
+        print(f"make run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Demo server on {url} (data in {data_dir}). Sign in with the demo accounts shown.", flush=True)
+    try:
+        from desktop.app import run
+        from desktop.ui.signin import DemoInfo
+
+        root = Path(os.environ.get("OPS_DESKTOP_DATA_DIR") or data_dir / "desktop")
+        return run(server_url=url, demo=DemoInfo(DEMO_PASSWORD), root=root)
+    finally:
+        stop_server(process)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

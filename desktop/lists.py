@@ -1,0 +1,122 @@
+"""Big lists over the local store, filtered, sorted and paged in SQL (no Qt here).
+
+A :class:`ListSource` is a ``SELECT`` with labelled columns, the columns a search looks in and
+the columns a user may sort by. The table model asks it for one page at a time, so a list of
+100,000 products costs one small indexed query to show, and a keystroke in the search box one
+filtered query, never a load of every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from desktop.local_store import LocalStore
+
+PAGE_SIZE = 200
+MAX_SEARCH_TERMS = 5
+MAX_SEARCH_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list: ``key`` is the label in the SELECT.
+
+    ``kind``: ``text``, ``money`` (minor units; ``currency_key`` names the currency column),
+    ``quantity``, ``date``, ``datetime``, ``status``, ``bool``.
+    """
+
+    key: str
+    title: str
+    kind: str = "text"
+    sortable: bool = True
+    currency_key: str = "currency"
+    width: int | None = None
+    stretch: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("money", "quantity", "number")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words of a search, bounded (a pasted novel does not become a giant query)."""
+    return text[:MAX_SEARCH_LENGTH].split()[:MAX_SEARCH_TERMS]
+
+
+Decorator = Callable[[Session, list[dict[str, Any]]], None]
+
+
+@dataclass
+class ListSource:
+    """A SQL-side list: ``build()`` returns the base SELECT (already scoped to the organization,
+    with an ``id`` column that makes the order stable for paging)."""
+
+    store: LocalStore
+    columns: Sequence[Column]
+    build: Callable[[], Select[Any]]
+    search_keys: Sequence[str]
+    default_sort: str
+    default_descending: bool = False
+    # Adds computed values to a fetched page (e.g. stock on hand of the page's products).
+    decorate: Decorator | None = None
+    filters: list[ColumnElement[bool]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._base = self.build()
+
+    def _col(self, key: str) -> Any:
+        return self._base.selected_columns[key]
+
+    def filtered(self, search: str) -> Select[Any]:
+        stmt = self._base
+        for clause in self.filters:
+            stmt = stmt.where(clause)
+        for term in search_terms(search):
+            pattern = f"%{_escape_like(term)}%"
+            stmt = stmt.where(or_(*(self._col(key).like(pattern, escape="\\") for key in self.search_keys)))
+        return stmt
+
+    def sort_key(self, key: str | None) -> str:
+        sortable = {c.key for c in self.columns if c.sortable}
+        return key if key in sortable else self.default_sort
+
+    def fetch(
+        self,
+        search: str = "",
+        *,
+        sort: str | None = None,
+        descending: bool | None = None,
+        offset: int = 0,
+        limit: int = PAGE_SIZE,
+    ) -> list[dict[str, Any]]:
+        """One page of rows as dicts, ordered by ``sort`` then id (a stable order for paging)."""
+        key = self.sort_key(sort)
+        desc = self.default_descending if descending is None else descending
+        order, tie = self._col(key), self._col("id")
+        stmt = self.filtered(search).order_by(
+            order.desc() if desc else order.asc(), tie.desc() if desc else tie.asc()
+        )
+        with self.store.read_session() as session:
+            rows = [dict(r) for r in session.execute(stmt.offset(offset).limit(limit)).mappings()]
+            if self.decorate is not None and rows:
+                self.decorate(session, rows)
+        return rows
+
+    def count(self, search: str = "") -> int:
+        stmt = select(func.count()).select_from(self.filtered(search).subquery())
+        with self.store.read_session() as session:
+            return int(session.execute(stmt).scalar() or 0)
+
+
+def live(model: Any, org_id: str) -> ColumnElement[bool]:
+    """Rows of ``model`` in the organization that are not tombstones."""
+    return and_(model.org_id == org_id, model.deleted.is_(False))

@@ -1,0 +1,1 @@
+"""The desktop interface: one module per screen (like Anki's ``aqt``)."""

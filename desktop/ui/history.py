@@ -1,0 +1,132 @@
+"""Per-record history from the server's audit trail (needs a connection)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop.api_client import ApiError, ForbiddenError, OfflineError
+from desktop.formatting import timestamp
+from desktop.qt import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.ui import theme
+from desktop.ui.context import UiContext
+from desktop.ui.widgets import EmptyState, label
+
+HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by"})
+
+
+def describe_change(event: dict[str, Any]) -> str:
+    """``name: Old → New; price: 100 → 120`` from an event's before and after images."""
+    before = event.get("before") or {}
+    after = event.get("after") or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return ""
+    if not before and after:
+        shown = [
+            f"{k}: {v}"
+            for k, v in after.items()
+            if k not in HIDDEN_FIELDS and k != "id" and v not in (None, "")
+        ]
+        return "Created with " + "; ".join(shown[:8])
+    parts = []
+    for key in sorted(set(before) | set(after)):
+        if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
+            continue
+        parts.append(f"{key}: {before.get(key)} → {after.get(key)}")
+    return "; ".join(parts)
+
+
+class HistoryDialog(QDialog):
+    def __init__(self, parent: QWidget | None, title: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"History — {title}")
+        self.resize(820, 460)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
+        layout.setSpacing(theme.SPACING * 2)
+        layout.addWidget(label(f"History of {title}", "pageTitle"))
+        layout.addWidget(label("From the server's audit trail: who changed what, and when.", "muted"))
+        self.stack = QStackedWidget()
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["When", "Who", "What", "Changes"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
+        self.message = EmptyState()
+        self.message.show_message("Loading history…", "")
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.table)
+        layout.addWidget(self.stack, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def show_events(self, events: list[dict[str, Any]], me: str) -> None:
+        if not events:
+            self.message.show_message("No history yet", "The server has no recorded change of this record.")
+            return
+        self.table.setRowCount(len(events))
+        for row, event in enumerate(events):
+            actor = event.get("actor")
+            who = (
+                "You"
+                if actor == me
+                else str(event.get("actor_name") or event.get("actor_email") or actor or "system")
+            )
+            values = (timestamp(event.get("at")), who, str(event.get("action", "")), describe_change(event))
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.stack.setCurrentWidget(self.table)
+
+    def show_problem(self, exc: BaseException) -> None:
+        if isinstance(exc, OfflineError):
+            self.message.show_message(
+                "History needs a connection to the server",
+                f"{exc.message}. Your own unsynced changes are not in the server's history yet.",
+            )
+        elif isinstance(exc, ForbiddenError):
+            self.message.show_message("You may not read this history", exc.message)
+        elif isinstance(exc, ApiError):
+            self.message.show_message("The history could not be loaded", exc.message)
+        else:
+            self.message.show_message("The history could not be loaded", str(exc))
+
+
+def open_history(
+    owner: QWidget, ctx: UiContext, sync: Any, entity: str, entity_id: str, title: str
+) -> HistoryDialog:
+    """Show the dialog at once and fill it from the server in the background."""
+    dialog = HistoryDialog(owner, title)
+    session = ctx.session
+
+    def loaded(events: list[dict[str, Any]]) -> None:
+        sync.online = True
+        dialog.show_events(events, session.user.id)
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, OfflineError):
+            sync.online = False
+        dialog.show_problem(exc)
+
+    ctx.run(
+        dialog,
+        lambda: session.api.audit(session.org_id, entity=entity, entity_id=entity_id),
+        on_success=loaded,
+        on_failure=failed,
+        busy_text="Loading history…",
+    )
+    dialog.open()
+    return dialog
