@@ -39,6 +39,7 @@ def _describe(config: ServerConfig) -> str:
 def cmd_init(config: ServerConfig, args: argparse.Namespace) -> int:
     store = prepare_store(config)
     store.dispose()
+    config.signing_key()  # created now, so every worker started later shares it
     print(f"store ready: {_describe(config)}")
     return 0
 

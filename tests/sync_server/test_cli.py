@@ -1,0 +1,153 @@
+"""``ops-server`` as a user runs it: a real subprocess over a real data directory."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
+UUID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
+    env["OPS_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [OPS_SERVER, *args], env=env, input=stdin, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def test_the_embedded_store_is_encrypted_on_disk(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert cli(env, "init").returncode == 0
+    assert cli(env, "create-org", "Secretive Corp").returncode == 0
+    db = tmp_path / "server.db"
+    raw = db.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"Secretive Corp" not in raw
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(db).execute("SELECT count(*) FROM sqlite_master").fetchone()
+    for key_file in ("server.key", "jwt.key"):
+        mode = stat.S_IMODE((tmp_path / key_file).stat().st_mode)
+        assert mode == 0o600, (key_file, oct(mode))
+        assert len(bytes.fromhex((tmp_path / key_file).read_text())) == 32
+
+
+def test_a_wrong_key_is_refused_and_the_file_left_untouched(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert cli(env, "init").returncode == 0
+    before = hashlib.sha256((tmp_path / "server.db").read_bytes()).hexdigest()
+    result = cli({**env, "OPS_DB_KEY": "ab" * 32}, "create-org", "X")
+    assert result.returncode == 2
+    assert "key does not open" in result.stderr
+    assert hashlib.sha256((tmp_path / "server.db").read_bytes()).hexdigest() == before
+    bad = cli({**env, "OPS_DB_KEY": "not-hex"}, "init")
+    assert bad.returncode == 2 and "OPS_DB_KEY" in bad.stderr
+
+
+def test_organizations_users_and_grants(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    org = cli(env, "create-org", "Initech")
+    assert org.returncode == 0 and UUID.match(org.stdout.strip())
+    again = cli(env, "create-org", "Initech")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    user = cli(
+        env, "create-user", "--email", "Peter@Initech.test", "--name", "Peter", stdin="tps reports 4ever\n"
+    )
+    assert user.returncode == 0 and UUID.match(user.stdout.strip())
+    weak = cli(env, "create-user", "--email", "bob@initech.test", "--name", "Bob", stdin="short\n")
+    assert weak.returncode == 1 and "at least" in weak.stderr
+    granted = cli(env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "sales")
+    assert granted.returncode == 0 and "sales" in granted.stdout
+    granted = cli(env, "grant", "--email", "peter@initech.test", "--org", org.stdout.strip(), "--role", "hr")
+    assert granted.returncode == 0 and "hr, sales" in granted.stdout
+    unknown_role = cli(env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "king")
+    assert unknown_role.returncode == 1 and "neither a built-in role" in unknown_role.stderr
+    unknown_org = cli(env, "grant", "--email", "peter@initech.test", "--org", "Nowhere", "--role", "hr")
+    assert unknown_org.returncode == 1 and "no organization" in unknown_org.stderr
+    verify = cli(env, "audit", "verify", "--org", "Initech")
+    assert verify.returncode == 0 and "intact" in verify.stdout
+    # The password was never written anywhere in clear.
+    for path in tmp_path.iterdir():
+        assert b"tps reports 4ever" not in path.read_bytes()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_is_idempotent_and_run_serves_it(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    first = cli(env, "demo", "--password", "demo password 1")
+    assert first.returncode == 0, first.stderr
+    assert "Acme Trading" in first.stdout and "Globex Manufacturing" in first.stdout
+    applied = [int(n) for n in re.findall(r"(\d+) commands applied", first.stdout)]
+    assert len(applied) == 2 and min(applied) > 50
+    second = cli(env, "demo", "--password", "demo password 1")
+    assert second.returncode == 0, second.stderr
+    assert re.findall(r"(\d+) commands applied", second.stdout) == ["0", "0"]
+    assert re.findall(r"(\d+) users created", second.stdout) == ["0", "0"]
+    for org in ("Acme Trading", "Globex Manufacturing"):
+        assert cli(env, "audit", "verify", "--org", org).returncode == 0
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [OPS_SERVER, "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert server.poll() is None, server.communicate()
+            assert time.monotonic() < deadline, "ops-server run did not answer in time"
+            time.sleep(0.1)  # polling a subprocess with a deadline
+        for role in ("admin", "hr", "employee", "auditor"):
+            login = requests.post(
+                f"{base}/api/v1/auth/login",
+                json={"email": f"{role}@globex.test", "password": "demo password 1"},
+                timeout=30,
+            )
+            assert login.status_code == 200, login.text
+            [membership] = login.json()["memberships"]
+            assert membership["org_name"] == "Globex Manufacturing" and membership["roles"] == [role]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.postgres
+def test_init_on_postgres_creates_the_app_role_and_schema(pg_database: str, tmp_path: Path) -> None:
+    env = _env(tmp_path, OPS_DATABASE_URL=pg_database)
+    result = cli(env, "init")
+    assert result.returncode == 0, result.stderr
+    assert "PostgreSQL" in result.stdout and "@" not in result.stdout.split("(")[0]
+    assert cli(env, "init").returncode == 0  # idempotent
+    assert cli(env, "create-org", "Umbrella").returncode == 0
+    assert cli(env, "audit", "verify", "--org", "Umbrella").returncode == 0
