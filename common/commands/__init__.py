@@ -1,6 +1,6 @@
 """Every command of the product, registered on import. ``REGISTRY`` maps name → spec."""
 
-from common.commands import hr, inventory, sales
+from common.commands import finance, hr, inventory, invoicing, payroll, privacy, projects, sales
 from common.commands.framework import (
     REGISTRY,
     ChangeRecorder,
@@ -21,7 +21,12 @@ __all__ = [
     "CommandSpec",
     "DocumentNumbering",
     "execute",
+    "finance",
     "hr",
     "inventory",
+    "invoicing",
+    "payroll",
+    "privacy",
+    "projects",
     "sales",
 ]

@@ -31,11 +31,29 @@ def _check_currency(value: str) -> str:
     return value
 
 
+# Longer number text is refused before parsing: no exact quantity needs more, and a megabyte of
+# digits would overflow the decimal context instead of failing validation.
+MAX_NUMBER_TEXT = 40
+
+
+def _bounded_number(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+        raise QuantityError(f"is too long (at most {MAX_NUMBER_TEXT} characters)")
+    return value
+
+
 def _parse_quantity(value: Any) -> Decimal:
     try:
-        return parse_quantity(value)
+        return parse_quantity(_bounded_number(value))
     except QuantityError as exc:
         raise ValueError(f"quantity {exc}") from exc
+
+
+def _parse_exact(value: Any) -> Decimal:
+    try:
+        return parse_quantity(_bounded_number(value))
+    except QuantityError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _positive(value: Decimal) -> Decimal:
@@ -47,6 +65,12 @@ def _positive(value: Decimal) -> Decimal:
 def _not_negative(value: Decimal) -> Decimal:
     if value < 0:
         raise ValueError("must not be negative")
+    return value
+
+
+def _percent(value: Decimal) -> Decimal:
+    if value < 0 or value > 100:
+        raise ValueError("must be a percentage between 0 and 100")
     return value
 
 
@@ -63,6 +87,7 @@ def _text(max_length: int, min_length: int = 1) -> StringConstraints:
 _NO_CONTROL = AfterValidator(_no_control_chars)
 # Texts of bounded length, stripped, without control characters; ``Opt…`` ones may be empty.
 Text16 = Annotated[str, _text(16), _NO_CONTROL]
+Text40 = Annotated[str, _text(40), _NO_CONTROL]
 Text50 = Annotated[str, _text(50), _NO_CONTROL]
 Text64 = Annotated[str, _text(64), _NO_CONTROL]
 Text100 = Annotated[str, _text(100), _NO_CONTROL]
@@ -82,6 +107,11 @@ Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/]+$"),
 ]
+# A short code such as an account number or a tax code (``4000``, ``VAT-20``).
+ShortCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20, pattern=r"^[A-Za-z0-9._\-/]+$"),
+]
 Sku = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-/]+$"),
@@ -97,9 +127,12 @@ Phone = Annotated[
 # Money in integer minor units (cents): never a float.
 MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR_UNITS)]
 SignedMinorUnits = Annotated[int, Field(strict=True, ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS)]
+PositiveMinorUnits = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR_UNITS)]
 QuantityValue = Annotated[Decimal, BeforeValidator(_parse_quantity)]
 PositiveQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_positive)]
 NonNegativeQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_not_negative)]
+# An exact percentage, 0-100 inclusive (``"20"`` is 20 %), given as decimal text or an integer.
+Percent = Annotated[Decimal, BeforeValidator(_parse_exact), AfterValidator(_percent)]
 Day = date
 
 

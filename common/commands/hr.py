@@ -1,8 +1,14 @@
-"""HR commands: departments and employees. Sensitive fields need ``hr.sensitive.read``."""
+"""HR commands: departments, employees and leave. Sensitive fields need ``hr.sensitive.read``.
+
+Leave life cycle: requested → approved | rejected; requested/approved → cancelled. An employee
+requests and cancels their own leave (self-service through ``employee.user_id``); HR approves.
+Payroll is in ``payroll``.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, Literal, get_args
 
 from common.classification import Classification, classification_of
 from common.commands.fields import (
@@ -22,13 +28,46 @@ from common.commands.fields import (
     UpdateArgs,
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
-from common.schema import Department, Employee
+from common.commands.inventory import _unique
+from common.commands.rules import ANY_MEMBER, Transitions, require_parent, require_transition
+from common.schema import Department, Employee, LeaveRequest
 
 Title = Text200
 Address = OptText500
 NationalId = Text50
 BankAccount = Text64
-EMPLOYEE_STATUSES = ("active", "on_leave", "terminated")
+EmployeeStatus = Literal["active", "on_leave", "terminated"]
+EMPLOYEE_STATUSES: tuple[str, ...] = get_args(EmployeeStatus)
+LeaveKind = Literal["annual", "sick", "unpaid", "parental", "training", "other"]
+LEAVE_KINDS: tuple[str, ...] = get_args(LeaveKind)
+
+LEAVE_TRANSITIONS: Transitions = {
+    "requested": frozenset({"approved", "rejected", "cancelled"}),
+    "approved": frozenset({"cancelled"}),
+    "rejected": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+def require_own_employee(
+    ctx: CommandContext, employee_id: str, field: str, permission: str
+) -> dict[str, Any]:
+    """The employee ``employee_id``; without ``permission`` it must be the caller's own record.
+
+    The second half of self-service: the command's ``alternatives`` let any member in, this
+    check keeps them to the employee record linked to their user.
+    """
+    employee = ctx.require(Employee, employee_id, field)
+    if permission in ctx.permissions:
+        return employee
+    if employee["user_id"] is None or employee["user_id"] != ctx.actor_id:
+        raise CommandError(
+            "forbidden",
+            f"{field}: without the permission {permission} you may only act for your own employee record",
+            field=field,
+            details={"permission": permission},
+        )
+    return employee
 
 
 class CreateDepartmentArgs(Args):
@@ -46,6 +85,22 @@ def create_department(ctx: CommandContext, args: CreateDepartmentArgs) -> None:
     if args.parent_id is not None:
         ctx.require(Department, args.parent_id, "parent_id")
     ctx.insert(Department, args.model_dump())
+
+
+class DepartmentChanges(Changes):
+    code: Code | None = None
+    name: Name | None = None
+    parent_id: Id | None = None
+
+
+@command("hr.update_department", args=UpdateArgs, permission="hr.write")
+def update_department(ctx: CommandContext, args: UpdateArgs) -> None:
+    """Rename, recode or move a department (per-field compare-and-set; no circular parents)."""
+    if isinstance(args.changes.get("code"), str):
+        _unique(ctx, Department, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+    if isinstance(args.changes.get("parent_id"), str):
+        require_parent(ctx, Department, args.id, args.changes["parent_id"], "changes.parent_id")
+    apply_field_changes(ctx, Department, args.id, DepartmentChanges, args.changes, args.base)
 
 
 class CreateEmployeeArgs(Args):
@@ -74,7 +129,7 @@ class EmployeeChanges(Changes):
     work_email: Email | None = None
     work_phone: Phone | None = None
     user_id: Id | None = None
-    status: str | None = None
+    status: EmployeeStatus | None = None
     hire_date: date | None = None
     termination_date: date | None = None
     personal_email: Email | None = None
@@ -107,6 +162,8 @@ def create_employee(ctx: CommandContext, args: CreateEmployeeArgs) -> None:
     _check_sensitive(ctx, args.model_fields_set)
     if args.department_id is not None:
         ctx.require(Department, args.department_id, "department_id")
+    if args.user_id is not None:
+        _unique(ctx, Employee, "user_id", args.user_id, "user_id")
     if args.salary is not None and args.salary_currency is None:
         raise invalid("salary_currency", "is required with a salary")
     ctx.insert(Employee, {**args.model_dump(), "status": "active"})
@@ -116,9 +173,80 @@ def create_employee(ctx: CommandContext, args: CreateEmployeeArgs) -> None:
 def update_employee(ctx: CommandContext, args: UpdateArgs) -> None:
     """Change employee fields with per-field compare-and-set."""
     _check_sensitive(ctx, set(args.changes), "changes.")
-    status = args.changes.get("status")
-    if status is not None and status not in EMPLOYEE_STATUSES:
-        raise invalid("changes.status", f"must be one of {', '.join(EMPLOYEE_STATUSES)}")
     if isinstance(args.changes.get("department_id"), str):
         ctx.require(Department, args.changes["department_id"], "changes.department_id")
+    if isinstance(args.changes.get("user_id"), str):
+        _unique(ctx, Employee, "user_id", args.changes["user_id"], "changes.user_id", exclude=args.id)
     apply_field_changes(ctx, Employee, args.id, EmployeeChanges, args.changes, args.base)
+
+
+# -- leave -----------------------------------------------------------------------------------
+
+
+class RequestLeaveArgs(Args):
+    id: Id
+    employee_id: Id
+    kind: LeaveKind
+    start_date: date
+    end_date: date
+    note: OptText500 | None = None
+
+
+class LeaveStateArgs(Args):
+    id: Id
+
+
+def _leave_label(leave: dict[str, Any]) -> str:
+    return f"the leave request from {leave['start_date'].isoformat()} to {leave['end_date'].isoformat()}"
+
+
+@command("hr.request_leave", args=RequestLeaveArgs, permission="hr.write", alternatives=ANY_MEMBER)
+def request_leave(ctx: CommandContext, args: RequestLeaveArgs) -> None:
+    """Request leave for an employee (HR), or for oneself (self-service)."""
+    employee = require_own_employee(ctx, args.employee_id, "employee_id", "hr.write")
+    if employee["status"] == "terminated":
+        raise invalid("employee_id", f"{employee['name']} has left the organization")
+    if args.end_date < args.start_date:
+        raise invalid("end_date", "must not be before start_date")
+    overlap = (
+        ctx.session.execute(
+            ctx.select(
+                LeaveRequest,
+                LeaveRequest.employee_id == args.employee_id,
+                LeaveRequest.status.in_(("requested", "approved")),
+                LeaveRequest.start_date <= args.end_date,
+                LeaveRequest.end_date >= args.start_date,
+            ).limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if overlap is not None:
+        raise invalid("start_date", f"overlaps {_leave_label(dict(overlap))}, which is {overlap['status']}")
+    ctx.insert(LeaveRequest, {**args.model_dump(), "status": "requested"})
+
+
+def _decide(ctx: CommandContext, leave_id: str, target: str) -> None:
+    leave = ctx.require(LeaveRequest, leave_id, "id")
+    require_transition(LEAVE_TRANSITIONS, leave, target, _leave_label(leave))
+    ctx.update(LeaveRequest, leave_id, {"status": target})
+
+
+@command("hr.approve_leave", args=LeaveStateArgs, permission="hr.write")
+def approve_leave(ctx: CommandContext, args: LeaveStateArgs) -> None:
+    """Approve a requested leave (requested → approved)."""
+    _decide(ctx, args.id, "approved")
+
+
+@command("hr.reject_leave", args=LeaveStateArgs, permission="hr.write")
+def reject_leave(ctx: CommandContext, args: LeaveStateArgs) -> None:
+    """Reject a requested leave (requested → rejected)."""
+    _decide(ctx, args.id, "rejected")
+
+
+@command("hr.cancel_leave", args=LeaveStateArgs, permission="hr.write", alternatives=ANY_MEMBER)
+def cancel_leave(ctx: CommandContext, args: LeaveStateArgs) -> None:
+    """Cancel a requested or approved leave: HR, or the employee for their own leave."""
+    leave = ctx.require(LeaveRequest, args.id, "id")
+    require_own_employee(ctx, leave["employee_id"], "id", "hr.write")
+    _decide(ctx, args.id, "cancelled")

@@ -71,6 +71,7 @@ class TimesheetEntry(SyncedEntity, Base):
         ref("employee", "employee_id"),
         ref("project", "project_id"),
         ref("task", "task_id"),
+        ref("timesheet_entry", "reverses_entry_id"),
         Index("ix_timesheet_employee", "org_id", "employee_id", "work_date"),
     )
 
@@ -81,3 +82,4 @@ class TimesheetEntry(SyncedEntity, Base):
     hours: Mapped[Decimal] = business(Quantity)
     note: Mapped[str | None] = business(String(500))
     billable: Mapped[bool] = business(Boolean, default=True)
+    reverses_entry_id: Mapped[str | None] = business(String(ID_LENGTH))

@@ -14,6 +14,7 @@ from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
+from tests.common.business import Business
 
 
 @dataclass
@@ -50,3 +51,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         yield Workspace(store=store, actor_id=new_id())
     finally:
         store.close()
+
+
+@pytest.fixture
+def business(workspace: Workspace) -> Business:
+    """Business command tests: the module's store, applied as a chosen person and role, with seeds."""
+    return Business(workspace.store, workspace.actor_id)

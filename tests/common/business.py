@@ -1,0 +1,131 @@
+"""Helpers for the business command tests: apply as a role or person, read rows, seed records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from common.commands import CommandError, CommandOutcome
+from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
+from common.schema.base import SyncedEntity, table_of
+from desktop.local_store import LocalStore
+
+# Everything, including what even admin lacks (sensitive HR data, payroll).
+EVERYTHING = ALL_PERMISSIONS
+
+
+def role(*names: str) -> frozenset[str]:
+    """The permissions of built-in roles."""
+    granted: set[str] = set()
+    for name in names:
+        granted |= BUILTIN_ROLES[name]
+    return frozenset(granted)
+
+
+class Business:
+    """Commands applied through a real encrypted client store, as a given person and role."""
+
+    def __init__(self, store: LocalStore, actor_id: str) -> None:
+        self.store = store
+        self.actor_id = actor_id
+
+    @property
+    def org_id(self) -> str:
+        return self.store.profile.org_id
+
+    def apply(
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        permissions: frozenset[str] = EVERYTHING,
+        actor_id: str | None = None,
+        command_id: str | None = None,
+    ) -> CommandOutcome:
+        _, outcome = self.store.apply(
+            name, args, actor_id=actor_id or self.actor_id, permissions=permissions, command_id=command_id
+        )
+        return outcome
+
+    def refused(
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        permissions: frozenset[str] = EVERYTHING,
+        actor_id: str | None = None,
+    ) -> CommandError:
+        """Apply a command that must be refused; checks nothing was queued and returns the error."""
+        before = len(self.store.outbox())
+        with pytest.raises(CommandError) as info:
+            self.apply(name, args, permissions=permissions, actor_id=actor_id)
+        assert len(self.store.outbox()) == before
+        return info.value
+
+    def invalid(self, name: str, args: dict[str, Any], field: str, **kwargs: Any) -> CommandError:
+        """Apply a command that must be refused as ``invalid`` naming ``field``."""
+        error = self.refused(name, args, **kwargs)
+        assert (error.code, error.field) == ("invalid", field), (error.code, error.field, error.message)
+        assert error.message.startswith(f"{field}:"), error.message
+        return error
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.store.read_session() as session:
+            yield session
+
+    def row(self, model: type[SyncedEntity], entity_id: str) -> dict[str, Any]:
+        with self.session() as session:
+            stmt = select(*table_of(model).columns).where(model.org_id == self.org_id, model.id == entity_id)
+            return dict(session.execute(stmt).mappings().one())
+
+    def rows(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> list[dict[str, Any]]:
+        """Live rows of ``model`` matching ``where``, in insertion order."""
+        with self.session() as session:
+            stmt = select(*table_of(model).columns).where(
+                model.org_id == self.org_id, model.deleted.is_(False), *where
+            )
+            return [dict(row) for row in session.execute(stmt.order_by(table_of(model).c.id)).mappings()]
+
+    # -- seeds -----------------------------------------------------------------------------------
+    def _create(self, name: str, args: dict[str, Any]) -> str:
+        entity_id = new_id()
+        self.apply(name, {"id": entity_id, **args})
+        return entity_id
+
+    def warehouse(self) -> str:
+        return self._create("inventory.create_warehouse", {"code": f"W-{new_id()[-12:]}", "name": "Main"})
+
+    def product(self, **extra: Any) -> str:
+        args = {"sku": f"P-{new_id()[-12:]}", "name": "Hex bolt M8", "sale_price": 120, "currency": "EUR"}
+        return self._create("inventory.create_product", {**args, **extra})
+
+    def customer(self, **extra: Any) -> str:
+        return self._create("sales.create_customer", {"name": "Ada Lovelace", **extra})
+
+    def tax_rate(self, rate: str = "20") -> str:
+        return self._create(
+            "finance.create_tax_rate", {"code": f"T{new_id()[-12:]}", "name": "VAT", "rate": rate}
+        )
+
+    def account(self, type: str = "asset", **extra: Any) -> str:
+        return self._create(
+            "finance.create_account", {"code": f"A{new_id()[-12:]}", "name": "Cash", "type": type, **extra}
+        )
+
+    def department(self, **extra: Any) -> str:
+        return self._create("hr.create_department", {"code": f"D-{new_id()[-12:]}", "name": "Sales", **extra})
+
+    def employee(self, **extra: Any) -> str:
+        return self._create("hr.create_employee", {"name": "Grace Hopper", **extra})
+
+    def project(self, **extra: Any) -> str:
+        return self._create(
+            "projects.create_project", {"code": f"PR-{new_id()[-12:]}", "name": "Website", **extra}
+        )
