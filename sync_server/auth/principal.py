@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from common.access import OwnerIds
 from common.permissions import BUILTIN_ROLES, permissions_for_roles
 from common.schema import AppUser, Employee, Membership, Organization, RefreshToken, Role
+from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
 
@@ -43,20 +44,48 @@ class Principal:
         return self._owner
 
 
-def check_session(session: Session, claims: AccessClaims) -> None:
-    """401 unless the account is active and the sign-in session is still valid."""
-    revoked = exists().where(
-        RefreshToken.family_id == claims.session_id, RefreshToken.revoked_at.is_not(None)
-    )
+_USER = table_of(AppUser)
+_MEMBERSHIP = table_of(Membership)
+_TOKENS = table_of(RefreshToken)
+_ORGS = table_of(Organization)
+
+# Per-request lookups run on every authenticated request: statements built once, bound
+# parameters only, each filtering on the organization and user explicitly (on PostgreSQL
+# row-level security applies to them as well).
+_CALLER = select(
+    _USER.c.disabled,
+    _USER.c.sessions_valid_after,
+    exists()
+    .where(_TOKENS.c.family_id == bindparam("sid"), _TOKENS.c.revoked_at.is_not(None))
+    .label("revoked"),
+    select(_MEMBERSHIP.c.roles)
+    .where(_MEMBERSHIP.c.org_id == bindparam("org_id"), _MEMBERSHIP.c.user_id == bindparam("uid"))
+    .scalar_subquery()
+    .label("roles"),
+).where(_USER.c.id == bindparam("uid"))
+_MEMBERSHIPS = (
+    select(_MEMBERSHIP.c.org_id, _MEMBERSHIP.c.roles, _ORGS.c.name)
+    .join(_ORGS, _ORGS.c.id == _MEMBERSHIP.c.org_id)
+    .where(_MEMBERSHIP.c.user_id == bindparam("uid"))
+    .order_by(_ORGS.c.name)
+)
+
+
+def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> Any:
+    """The caller's account state and roles in ``org_id``; 401 unless the session is valid."""
     row = session.execute(
-        select(AppUser.disabled, AppUser.sessions_valid_after, revoked.label("revoked")).where(
-            AppUser.id == claims.user_id
-        )
+        _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""}
     ).first()
     if row is None or row.disabled or row.revoked:
         raise unauthenticated("this session has ended; sign in again", code="invalid_token")
     if claims.issued_at < row.sessions_valid_after.timestamp():
         raise unauthenticated("this session has ended; sign in again", code="invalid_token")
+    return row
+
+
+def check_session(session: Session, claims: AccessClaims) -> None:
+    """401 unless the account is active and the sign-in session is still valid."""
+    _caller(session, claims, None)
 
 
 def custom_roles(session: Session, names: list[str]) -> dict[str, list[str]]:
@@ -74,13 +103,11 @@ def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Princ
     Not a member (or no such organization) → 404, never 403: it does not reveal that it exists.
     ``session`` must be scoped to ``org_id`` and the user.
     """
-    check_session(session, claims)
+    caller = _caller(session, claims, org_id)
     principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
     if org_id is None:
         return principal
-    roles = session.execute(
-        select(Membership.roles).where(Membership.org_id == org_id, Membership.user_id == claims.user_id)
-    ).scalar()
+    roles = caller.roles
     if roles is None:
         raise ApiError(404, "not_found", "no such organization")
     role_list = [str(r) for r in roles]
@@ -96,12 +123,7 @@ def memberships(session: Session, user_id: str, rescope: Any) -> list[dict[str, 
     ``rescope(session, org_id)`` points the session at each organization in turn (custom roles
     are tenant rows); the session is left scoped to no organization.
     """
-    rows = session.execute(
-        select(Membership.org_id, Membership.roles, Organization.name)
-        .join(Organization, Organization.id == Membership.org_id)
-        .where(Membership.user_id == user_id)
-        .order_by(Organization.name)
-    ).all()
+    rows = session.execute(_MEMBERSHIPS, {"uid": user_id}).all()
     found = []
     for org_id, roles, org_name in rows:
         role_list = [str(r) for r in roles or []]

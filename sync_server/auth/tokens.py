@@ -21,6 +21,7 @@ ALGORITHM = "HS256"
 LEEWAY_SECONDS = 5
 REFRESH_PREFIX = "ort_"
 _REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+_MEMO_SIZE = 10_000
 
 
 class InvalidToken(Exception):
@@ -44,6 +45,7 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        self._verified: dict[str, tuple[AccessClaims, float, float]] = {}
 
     def issue_access(self, user_id: str, session_id: str, device_id: str | None) -> str:
         now = time.time()
@@ -63,6 +65,25 @@ class TokenService:
         return jwt.encode(claims, self._key, algorithm=ALGORITHM)
 
     def verify_access(self, token: str) -> AccessClaims:
+        """The claims of a valid access token; raises :class:`InvalidToken`.
+
+        A token verified before is recognised by its exact text (verification is deterministic)
+        and only its time window is checked again; the memo is bounded and per process.
+        """
+        known = self._verified.get(token)
+        if known is not None:
+            claims, not_before, expires = known
+            now = time.time()
+            if not_before - LEEWAY_SECONDS <= now < expires + LEEWAY_SECONDS:
+                return claims
+            self._verified.pop(token, None)
+        claims, not_before, expires = self._verify(token)
+        if len(self._verified) >= _MEMO_SIZE:
+            self._verified.clear()
+        self._verified[token] = (claims, not_before, expires)
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessClaims, float, float]:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM:
@@ -83,13 +104,14 @@ class TokenService:
         if not isinstance(claims["sub"], str) or not isinstance(claims["iat"], int | float):
             raise InvalidToken("malformed claims")
         device = claims.get("dev")
-        return AccessClaims(
+        access = AccessClaims(
             user_id=claims["sub"],
             session_id=claims["sid"],
             device_id=device if isinstance(device, str) else None,
             issued_at=float(claims["iat"]),
             token_id=str(claims["jti"]),
         )
+        return access, float(claims["nbf"]), float(claims["exp"])
 
 
 def new_refresh_token() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from common.schema import AppUser
 from sync_server.api import ApiContext, endpoint
@@ -11,6 +11,9 @@ from sync_server.api_models import MeResponse
 from sync_server.auth.principal import memberships
 
 bp = Blueprint("me", __name__, url_prefix="/api/v1")
+_USER = select(AppUser.__table__.c.id, AppUser.__table__.c.email, AppUser.__table__.c.name).where(
+    AppUser.__table__.c.id == bindparam("uid")
+)
 
 
 @endpoint(
@@ -23,9 +26,7 @@ bp = Blueprint("me", __name__, url_prefix="/api/v1")
     errors=(401,),
 )
 def me(ctx: ApiContext) -> dict[str, object]:
-    user = ctx.db.execute(
-        select(AppUser.id, AppUser.email, AppUser.name).where(AppUser.id == ctx.user.user_id)
-    ).one()
+    user = ctx.db.execute(_USER, {"uid": ctx.user.user_id}).one()
     return {
         "user": {"id": user.id, "email": user.email, "name": user.name},
         "memberships": memberships(ctx.db, user.id, ctx.services.store.rescope),

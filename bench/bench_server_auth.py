@@ -1,0 +1,355 @@
+"""The sync server's own costs: sign-in, an authenticated no-op request, concurrency, push throughput.
+
+The server runs as it does in production: ``ops-server run`` (cheroot) in its own process over an
+embedded SQLCipher store seeded with ``ops-server demo``, production Argon2id parameters. The load
+comes from another process, 50 keep-alive HTTP clients. A bare Flask endpoint served the same way
+(cheroot, same threads) in the same run is the anchor of DESIGN §9's concurrency target.
+
+Push throughput (DESIGN §9: ≥ 2,000 commands/s per organization embedded, ≥ 1,000 on PostgreSQL;
+validated, applied, audited) is measured twice: through HTTP (1,000-command batches, JSON and
+validation included) and through ``sync_server.writes.apply_mutations`` alone, on both stores.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.harness import Figure, at_least, at_most, info, median, percentile
+
+PASSWORD = "bench password 1"
+CLIENTS = 50
+BARE_APP = """
+import sys
+from flask import Flask
+from sync_server.serve import make_server
+app = Flask("bare")
+@app.get("/noop")
+def noop():
+    return {"ok": True}
+make_server(app, "127.0.0.1", int(sys.argv[1]), threads=int(sys.argv[2])).safe_start()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_up(port: int, path: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.05)  # polling a starting subprocess with a deadline
+    raise RuntimeError("server did not start")
+
+
+def _request(
+    conn: http.client.HTTPConnection, method: str, path: str, body: Any = None, token: str | None = None
+) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, json.loads(data) if data else None
+
+
+def _client(args: tuple[int, str, str | None, dict[str, Any] | None, float, int]) -> tuple[list[float], int]:
+    """One load process: ``threads`` keep-alive clients hammering one request until ``seconds`` pass."""
+    import threading
+
+    port, path, token, body, seconds, threads = args
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def worker() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            start = time.perf_counter()
+            try:
+                status, _ = _request(conn, "POST" if body is not None else "GET", path, body, token)
+                if status != 200:
+                    bad += 1
+            except OSError:
+                bad += 1
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return latencies, errors
+
+
+def _load(
+    port: int, path: str, token: str | None, body: dict[str, Any] | None, seconds: float
+) -> dict[str, float]:
+    processes = 2
+    with mp.get_context("spawn").Pool(processes) as pool:
+        results = pool.map(_client, [(port, path, token, body, seconds, CLIENTS // processes)] * processes)
+    latencies = [x for lat, _ in results for x in lat]
+    return {
+        "rps": len(latencies) / seconds,
+        "p50_ms": median(latencies) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "errors": float(sum(e for _, e in results)),
+    }
+
+
+def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPS_")}, "OPS_DATA_DIR": str(data_dir)}
+    ops = str(Path(sys.executable).with_name("ops-server"))
+    subprocess.run([ops, "demo", "--password", PASSWORD], env=env, check=True, capture_output=True)
+    port, bare_port = _free_port(), _free_port()
+    threads = "16"
+    server = subprocess.Popen(
+        [ops, "run", "--port", str(port), "--threads", threads],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    bare = subprocess.Popen(
+        [sys.executable, "-c", BARE_APP, str(bare_port), threads],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    figures: list[Figure] = []
+    try:
+        _wait_up(port, "/healthz", server)
+        _wait_up(bare_port, "/noop", bare)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        logins = []
+        for _ in range(5 if quick else 20):
+            start = time.perf_counter()
+            status, body = _request(
+                conn, "POST", "/api/v1/auth/login", {"email": "warehouse@acme.test", "password": PASSWORD}
+            )
+            logins.append(time.perf_counter() - start)
+            assert status == 200, body
+        token, org_id = body["access_token"], body["memberships"][0]["org_id"]
+        figures.append(
+            info("server: sign-in latency p50 (Argon2id, production parameters)", median(logins) * 1000, "ms")
+        )
+        push_path = f"/api/v1/orgs/{org_id}/sync/push"
+        empty_push = {"client_id": "bench", "schema_version": 1, "mutations": []}
+        for name, method, path, payload in (
+            ("GET /api/v1/me", "GET", "/api/v1/me", None),
+            ("empty push", "POST", push_path, empty_push),
+        ):
+            samples = []
+            for _ in range(100 if quick else 500):
+                start = time.perf_counter()
+                status, _ = _request(conn, method, path, payload, token)
+                samples.append(time.perf_counter() - start)
+                assert status == 200
+            figures.append(
+                info(
+                    f"server: authenticated no-op ({name}) p50",
+                    median(samples) * 1000,
+                    "ms",
+                    p99_ms=percentile(samples, 99) * 1000,
+                )
+            )
+        seconds = 3.0 if quick else 10.0
+        baseline = _load(bare_port, "/noop", None, None, seconds)
+        ours = _load(port, "/api/v1/me", token, None, seconds)
+        ratio = ours["rps"] / baseline["rps"]
+        figures.append(
+            info(
+                "server: bare Flask endpoint, 50 clients", baseline["rps"], "req/s", p99_ms=baseline["p99_ms"]
+            )
+        )
+        figures.append(
+            at_least(
+                "server: authenticated no-op (GET /me), 50 clients, vs bare Flask",
+                ratio,
+                1 / 3,
+                "x",
+                rps=ours["rps"],
+                p50_ms=ours["p50_ms"],
+                p99_ms=ours["p99_ms"],
+                errors=ours["errors"],
+            )
+        )
+        figures.append(at_most("server: authenticated no-op, 50 clients, p99", ours["p99_ms"], 100, "ms"))
+        figures.append(
+            at_most("server: authenticated no-op, 50 clients, errors", ours["errors"], 0, "errors")
+        )
+        figures.extend(_http_push(conn, push_path, token, batches=2 if quick else 5))
+    finally:
+        for proc in (server, bare):
+            proc.terminate()
+            proc.wait(timeout=30)
+    return figures
+
+
+def _moves(product_ids: list[str], warehouse_id: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "name": "inventory.record_stock_move",
+            "args": {
+                "id": str(uuid.uuid4()),
+                "product_id": product_ids[n % len(product_ids)],
+                "to_warehouse_id": warehouse_id,
+                "quantity": "2",
+                "reason": "receipt",
+            },
+        }
+        for n in range(count)
+    ]
+
+
+def _http_push(conn: http.client.HTTPConnection, path: str, token: str, batches: int) -> list[Figure]:
+    warehouse = str(uuid.uuid4())
+    products = [str(uuid.uuid4()) for _ in range(50)]
+    setup = [
+        {
+            "id": str(uuid.uuid4()),
+            "name": "inventory.create_warehouse",
+            "args": {"id": warehouse, "code": f"B{warehouse[:6]}", "name": "Bench"},
+        }
+    ]
+    setup += [
+        {
+            "id": str(uuid.uuid4()),
+            "name": "inventory.create_product",
+            "args": {"id": p, "sku": f"B-{p[:8]}", "name": "Bench", "sale_price": 100, "currency": "EUR"},
+        }
+        for p in products
+    ]
+    _request(conn, "POST", path, {"client_id": "bench", "schema_version": 1, "mutations": setup}, token)
+    best = 0.0
+    for _ in range(batches):
+        body = {"client_id": "bench", "schema_version": 1, "mutations": _moves(products, warehouse, 1000)}
+        start = time.perf_counter()
+        status, answer = _request(conn, "POST", path, body, token)
+        elapsed = time.perf_counter() - start
+        assert status == 200 and {r["status"] for r in answer["results"]} == {"applied"}, answer
+        best = max(best, 1000 / elapsed)
+    return [at_least("push over HTTP, embedded store (1,000-command batches)", best, 2000, "commands/s")]
+
+
+def _direct_push(database_url: str | None, quick: bool) -> float:
+    from common.permissions import BUILTIN_ROLES
+    from common.wire import Mutation
+    from sync_server import admin_ops
+    from sync_server.config import ServerConfig, normalize_database_url
+    from sync_server.store import prepare_store
+    from sync_server.writes import apply_mutations
+
+    config = ServerConfig(
+        data_dir=Path(tempfile.mkdtemp(prefix="bench-push-")),
+        database_url=normalize_database_url(database_url),
+    )
+    store = prepare_store(config)
+    org_id = admin_ops.create_org(store, f"Bench {uuid.uuid4().hex[:8]}")
+    user = str(uuid.uuid4())
+    perms = BUILTIN_ROLES["warehouse"]
+    warehouse = str(uuid.uuid4())
+    products = [str(uuid.uuid4()) for _ in range(50)]
+    setup = [
+        Mutation(
+            id=str(uuid.uuid4()),
+            name="inventory.create_warehouse",
+            args={"id": warehouse, "code": "B", "name": "Bench"},
+        )
+    ]
+    setup += [
+        Mutation(
+            id=str(uuid.uuid4()),
+            name="inventory.create_product",
+            args={"id": p, "sku": f"B-{n}", "name": "Bench", "sale_price": 100, "currency": "EUR"},
+        )
+        for n, p in enumerate(products)
+    ]
+    with store.session(org_id, user_id=user, write=True) as session:
+        apply_mutations(session, org_id, user, None, perms, setup)
+    best = 0.0
+    for _ in range(2 if quick else 5):
+        batch = [Mutation.model_validate(m) for m in _moves(products, warehouse, 1000)]
+        start = time.perf_counter()
+        with store.session(org_id, user_id=user, write=True) as session:
+            results = apply_mutations(session, org_id, user, None, perms, batch)
+        best = max(best, len(batch) / (time.perf_counter() - start))
+        assert {r.status for r in results} == {"applied"}
+    store.dispose()
+    return best
+
+
+def _pg_database() -> tuple[str, str] | None:
+    """A scratch PostgreSQL database (URL, name), or None when the service is not reachable."""
+    admin = os.environ.get("OPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        import psycopg
+
+        name = f"ops_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    except Exception:
+        return None
+    return admin.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def run(quick: bool) -> list[Figure]:
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
+        figures.extend(_server_figures(quick, Path(data_dir)))
+    figures.append(
+        at_least("push, write path only, embedded store", _direct_push(None, quick), 2000, "commands/s")
+    )
+    pg = _pg_database()
+    if pg is None:
+        figures.append(
+            info("push, write path only, PostgreSQL: service not reachable", float("nan"), "commands/s")
+        )
+    else:
+        url, name = pg
+        try:
+            figures.append(
+                at_least("push, write path only, PostgreSQL", _direct_push(url, quick), 1000, "commands/s")
+            )
+        finally:
+            import psycopg
+
+            admin = os.environ.get("OPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+    return figures
+
+
+if __name__ == "__main__":
+    from bench.harness import render
+
+    print(render([f.as_dict() for f in run(quick="--quick" in sys.argv)], {}))
