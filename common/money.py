@@ -12,7 +12,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 QUANTITY_PLACES = 6
 QUANTITY_SCALE = 10**QUANTITY_PLACES
 MAX_QUANTITY = Decimal(10) ** 12  # far beyond any real stock level, far below int64 when scaled
-MAX_MINOR_UNITS = 10**15  # a trillion in major units of a 3-decimal currency
+MAX_MINOR_UNITS = 10**15
+MAX_QUANTITY_TEXT = 40  # a trillion in major units of a 3-decimal currency
 
 # Minor-unit exponents that differ from the usual 2 (ISO 4217).
 _CURRENCY_EXPONENTS = {
@@ -135,17 +136,22 @@ def parse_quantity(value: object) -> Decimal:
     """
     if isinstance(value, bool | float):
         raise QuantityError("must be given as a decimal string or an integer, not a float")
+    text = value if isinstance(value, str) else None
+    if text is not None and len(text) > MAX_QUANTITY_TEXT:
+        raise QuantityError(f"is longer than {MAX_QUANTITY_TEXT} characters")
     try:
         quantity = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        if not quantity.is_finite():
+            raise QuantityError("must be a finite number")
+        exponent = quantity.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -QUANTITY_PLACES:
+            raise QuantityError(f"has more than {QUANTITY_PLACES} decimal places")
+        if abs(quantity) >= MAX_QUANTITY:
+            raise QuantityError("is too large")
     except InvalidOperation as exc:
         raise QuantityError("is not a number") from exc
-    if not quantity.is_finite():
-        raise QuantityError("must be a finite number")
-    exponent = quantity.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -QUANTITY_PLACES:
-        raise QuantityError(f"has more than {QUANTITY_PLACES} decimal places")
-    if abs(quantity) >= MAX_QUANTITY:
-        raise QuantityError("is too large")
+    except ArithmeticError as exc:  # Overflow and decimal's other signals
+        raise QuantityError("is out of range") from exc
     return quantity
 
 
