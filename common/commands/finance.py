@@ -27,7 +27,6 @@ from common.commands.fields import (
     UpdateArgs,
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
-from common.commands.inventory import _unique
 from common.commands.rules import Transitions, require_parent, require_transition
 from common.money import format_money
 from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
@@ -65,7 +64,7 @@ class AccountChanges(Changes):
 @command("finance.create_account", args=CreateAccountArgs, permission="finance.post")
 def create_account(ctx: CommandContext, args: CreateAccountArgs) -> None:
     """Create an account of the chart of accounts; its code is unique in the organization."""
-    _unique(ctx, Account, "code", args.code, "code")
+    ctx.ensure_unique(Account, "code", args.code, "code")
     if args.parent_id is not None:
         require_parent(ctx, Account, args.id, args.parent_id, "parent_id")
     ctx.insert(Account, args.model_dump())
@@ -75,7 +74,7 @@ def create_account(ctx: CommandContext, args: CreateAccountArgs) -> None:
 def update_account(ctx: CommandContext, args: UpdateArgs) -> None:
     """Change an account's code, name, type or parent, or archive it (compare-and-set)."""
     if isinstance(args.changes.get("code"), str):
-        _unique(ctx, Account, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+        ctx.ensure_unique(Account, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
     if isinstance(args.changes.get("parent_id"), str):
         require_parent(ctx, Account, args.id, args.changes["parent_id"], "changes.parent_id")
     apply_field_changes(ctx, Account, args.id, AccountChanges, args.changes, args.base)
@@ -101,7 +100,7 @@ class TaxRateChanges(Changes):
 @command("finance.create_tax_rate", args=CreateTaxRateArgs, permission="finance.post")
 def create_tax_rate(ctx: CommandContext, args: CreateTaxRateArgs) -> None:
     """Create a tax rate (a percentage); lines already priced keep the tax they were given."""
-    _unique(ctx, TaxRate, "code", args.code, "code")
+    ctx.ensure_unique(TaxRate, "code", args.code, "code")
     ctx.insert(TaxRate, args.model_dump())
 
 
@@ -109,7 +108,7 @@ def create_tax_rate(ctx: CommandContext, args: CreateTaxRateArgs) -> None:
 def update_tax_rate(ctx: CommandContext, args: UpdateArgs) -> None:
     """Change a tax rate's code, name or percentage, or archive it (compare-and-set)."""
     if isinstance(args.changes.get("code"), str):
-        _unique(ctx, TaxRate, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+        ctx.ensure_unique(TaxRate, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
     apply_field_changes(ctx, TaxRate, args.id, TaxRateChanges, args.changes, args.base)
 
 
@@ -145,7 +144,7 @@ def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
 @command("finance.create_fiscal_period", args=CreateFiscalPeriodArgs, permission="finance.post")
 def create_fiscal_period(ctx: CommandContext, args: CreateFiscalPeriodArgs) -> None:
     """Create an open fiscal period; periods of one organization never overlap."""
-    _unique(ctx, FiscalPeriod, "name", args.name, "name")
+    ctx.ensure_unique(FiscalPeriod, "name", args.name, "name")
     overlap = (
         ctx.session.execute(
             ctx.select(

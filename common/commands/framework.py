@@ -148,6 +148,18 @@ class CommandContext:
         stmt = select(model.id).where(model.org_id == self.org_id, model.deleted.is_(False), *where)
         return self.session.execute(stmt.limit(1)).first() is not None
 
+    def ensure_unique(
+        self, model: type[SyncedEntity], column: str, value: Any, field_name: str, exclude: str | None = None
+    ) -> None:
+        """Refuse, naming ``field_name``, when another live row already has ``value`` in ``column``."""
+        where = [getattr(model, column) == value]
+        if exclude is not None:
+            where.append(model.id != exclude)
+        if self.exists(model, *where):
+            raise invalid(
+                field_name, f"{value!r} is already used by another {entity_name(model).replace('_', ' ')}"
+            )
+
     def scalar(self, stmt: Select[Any]) -> Any:
         """Run a scalar query; the statement must filter on ``org_id`` itself."""
         return self.session.execute(stmt).scalar()

@@ -28,7 +28,6 @@ from common.commands.fields import (
     UpdateArgs,
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
-from common.commands.inventory import _unique
 from common.commands.rules import ANY_MEMBER, Transitions, require_parent, require_transition
 from common.schema import Department, Employee, LeaveRequest
 
@@ -97,7 +96,7 @@ class DepartmentChanges(Changes):
 def update_department(ctx: CommandContext, args: UpdateArgs) -> None:
     """Rename, recode or move a department (per-field compare-and-set; no circular parents)."""
     if isinstance(args.changes.get("code"), str):
-        _unique(ctx, Department, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+        ctx.ensure_unique(Department, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
     if isinstance(args.changes.get("parent_id"), str):
         require_parent(ctx, Department, args.id, args.changes["parent_id"], "changes.parent_id")
     apply_field_changes(ctx, Department, args.id, DepartmentChanges, args.changes, args.base)
@@ -163,7 +162,7 @@ def create_employee(ctx: CommandContext, args: CreateEmployeeArgs) -> None:
     if args.department_id is not None:
         ctx.require(Department, args.department_id, "department_id")
     if args.user_id is not None:
-        _unique(ctx, Employee, "user_id", args.user_id, "user_id")
+        ctx.ensure_unique(Employee, "user_id", args.user_id, "user_id")
     if args.salary is not None and args.salary_currency is None:
         raise invalid("salary_currency", "is required with a salary")
     ctx.insert(Employee, {**args.model_dump(), "status": "active"})
@@ -176,7 +175,7 @@ def update_employee(ctx: CommandContext, args: UpdateArgs) -> None:
     if isinstance(args.changes.get("department_id"), str):
         ctx.require(Department, args.changes["department_id"], "changes.department_id")
     if isinstance(args.changes.get("user_id"), str):
-        _unique(ctx, Employee, "user_id", args.changes["user_id"], "changes.user_id", exclude=args.id)
+        ctx.ensure_unique(Employee, "user_id", args.changes["user_id"], "changes.user_id", exclude=args.id)
     apply_field_changes(ctx, Employee, args.id, EmployeeChanges, args.changes, args.base)
 
 

@@ -81,20 +81,10 @@ class WarehouseChanges(Changes):
     archived: bool | None = None
 
 
-def _unique(
-    ctx: CommandContext, model: Any, column: str, value: Any, field: str, exclude: str | None = None
-) -> None:
-    where = [getattr(model, column) == value]
-    if exclude is not None:
-        where.append(model.id != exclude)
-    if ctx.exists(model, *where):
-        raise invalid(field, f"{value!r} is already used by another {model.__tablename__.replace('_', ' ')}")
-
-
 @command("inventory.create_warehouse", args=CreateWarehouseArgs, permission="inventory.write")
 def create_warehouse(ctx: CommandContext, args: CreateWarehouseArgs) -> None:
     """Create a warehouse with a code unique in the organization."""
-    _unique(ctx, Warehouse, "code", args.code, "code")
+    ctx.ensure_unique(Warehouse, "code", args.code, "code")
     ctx.insert(Warehouse, args.model_dump())
 
 
@@ -102,7 +92,7 @@ def create_warehouse(ctx: CommandContext, args: CreateWarehouseArgs) -> None:
 def update_warehouse(ctx: CommandContext, args: UpdateArgs) -> None:
     """Change a warehouse's code, name, address or archive it (per-field compare-and-set)."""
     if "code" in args.changes and isinstance(args.changes["code"], str):
-        _unique(ctx, Warehouse, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+        ctx.ensure_unique(Warehouse, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
     apply_field_changes(ctx, Warehouse, args.id, WarehouseChanges, args.changes, args.base)
 
 
@@ -138,7 +128,7 @@ class ProductChanges(Changes):
 @command("inventory.create_product", args=CreateProductArgs, permission="inventory.write")
 def create_product(ctx: CommandContext, args: CreateProductArgs) -> None:
     """Create a product; its SKU is unique in the organization."""
-    _unique(ctx, Product, "sku", args.sku, "sku")
+    ctx.ensure_unique(Product, "sku", args.sku, "sku")
     ctx.insert(Product, args.model_dump())
 
 
@@ -146,7 +136,7 @@ def create_product(ctx: CommandContext, args: CreateProductArgs) -> None:
 def update_product(ctx: CommandContext, args: UpdateArgs) -> None:
     """Change product fields, or archive it, with per-field compare-and-set."""
     if "sku" in args.changes and isinstance(args.changes["sku"], str):
-        _unique(ctx, Product, "sku", args.changes["sku"].strip(), "changes.sku", exclude=args.id)
+        ctx.ensure_unique(Product, "sku", args.changes["sku"].strip(), "changes.sku", exclude=args.id)
     apply_field_changes(ctx, Product, args.id, ProductChanges, args.changes, args.base)
 
 
@@ -189,7 +179,7 @@ class RecordStockMoveArgs(Args):
         return self
 
 
-def _record_move(ctx: CommandContext, values: dict[str, Any]) -> dict[str, Any]:
+def record_move(ctx: CommandContext, values: dict[str, Any]) -> dict[str, Any]:
     """Insert one stock move, flagging (never refusing) a move that takes stock below zero."""
     source = values.get("from_warehouse_id")
     negative = False
@@ -220,7 +210,7 @@ def record_stock_move(ctx: CommandContext, args: RecordStockMoveArgs) -> None:
     if values["unit_cost"] is not None and values["currency"] is None:
         values["currency"] = product["currency"]
     values["moved_at"] = values["moved_at"] or ctx.now
-    _record_move(ctx, values)
+    record_move(ctx, values)
 
 
 class ReverseStockMoveArgs(Args):
@@ -237,7 +227,7 @@ def reverse_stock_move(ctx: CommandContext, args: ReverseStockMoveArgs) -> None:
         raise invalid("move_id", "is itself a reversal; record a new move instead")
     if ctx.exists(StockMove, StockMove.reverses_move_id == args.move_id):
         raise invalid("move_id", "has already been reversed")
-    _record_move(
+    record_move(
         ctx,
         {
             "id": args.id,
@@ -487,7 +477,7 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
         if quantity <= 0:
             continue
         line = lines[line_id]
-        _record_move(
+        record_move(
             ctx,
             {
                 "id": ctx.derived_id("receipt", line_id),

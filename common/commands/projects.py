@@ -40,7 +40,6 @@ from common.commands.framework import (
     parse_changes,
 )
 from common.commands.hr import require_own_employee
-from common.commands.inventory import _unique
 from common.commands.rules import ANY_MEMBER, Transitions, require_status, require_transition
 from common.money import scaled_to_quantity
 from common.schema import Customer, Employee, Project, Task, TimesheetEntry
@@ -119,7 +118,7 @@ def _check_references(ctx: CommandContext, values: dict[str, Any], prefix: str =
 @command("projects.create_project", args=CreateProjectArgs, permission="projects.write")
 def create_project(ctx: CommandContext, args: CreateProjectArgs) -> None:
     """Create a planned project; its code is unique in the organization."""
-    _unique(ctx, Project, "code", args.code, "code")
+    ctx.ensure_unique(Project, "code", args.code, "code")
     if args.budget is not None and args.currency is None:
         raise invalid("currency", "is required with a budget")
     _check_references(ctx, args.model_dump())
@@ -133,7 +132,7 @@ def update_project(ctx: CommandContext, args: UpdateArgs) -> None:
     if project is None:
         raise CommandError("not_found", f"no project with id {args.id}")
     if isinstance(args.changes.get("code"), str):
-        _unique(ctx, Project, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+        ctx.ensure_unique(Project, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
     new_values, _ = parse_changes(ProjectChanges, args.changes, args.base)
     _check_references(ctx, new_values, "changes.")
     _check_status_change(PROJECT_TRANSITIONS, project, new_values, args.base, f"project {project['code']}")

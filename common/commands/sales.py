@@ -29,7 +29,7 @@ from common.commands.fields import (
     UpdateArgs,
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
-from common.commands.inventory import _record_move
+from common.commands.inventory import record_move
 from common.commands.rules import Transitions, percent_of, require_status, require_transition
 from common.money import MAX_MINOR_UNITS, format_money, line_amount
 from common.schema import (
@@ -338,7 +338,7 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
     for line in _order_lines(ctx, args.id):
         product = ctx.get(Product, line["product_id"]) or {}
         cost = product.get("cost_price")
-        _record_move(
+        record_move(
             ctx,
             {
                 "id": ctx.derived_id("issue", line["id"]),
