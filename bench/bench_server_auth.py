@@ -131,7 +131,7 @@ def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
     ops = str(Path(sys.executable).with_name("ops-server"))
     subprocess.run([ops, "demo", "--password", PASSWORD], env=env, check=True, capture_output=True)
     port, bare_port = _free_port(), _free_port()
-    threads = "16"
+    threads = os.environ.get("OPS_BENCH_THREADS", "16")
     server = subprocess.Popen(
         [ops, "run", "--port", str(port), "--threads", threads],
         env=env,

@@ -77,8 +77,8 @@ class Store:
 
     # -- sessions --------------------------------------------------------------------------------
     def _pg_scope(self, session: Session, transaction: SessionTransaction, connection: Any) -> None:
-        if session.info.get("unscoped"):
-            return
+        if session.info.get("unscoped") or transaction.nested:
+            return  # a savepoint inherits the transaction's SET LOCALs
         connection.execute(
             _SET_SCOPE,
             {

@@ -172,6 +172,32 @@ def create_counters(session: Session, org_id: str) -> None:
     lock_organization(session, org_id)
 
 
+class _Savepoint:
+    """``SAVEPOINT`` / ``RELEASE`` / ``ROLLBACK TO`` on the session's connection.
+
+    Issued on the DBAPI connection: the write path holds no ORM objects for the session to
+    track, and SQLAlchemy's nested-transaction bookkeeping costs more than the command itself.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._dbapi = session.connection().connection.dbapi_connection
+        self._run("SAVEPOINT ops_command")
+
+    def _run(self, sql: str) -> None:
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(sql)
+        finally:
+            cursor.close()
+
+    def commit(self) -> None:
+        self._run("RELEASE SAVEPOINT ops_command")
+
+    def rollback(self) -> None:
+        self._run("ROLLBACK TO SAVEPOINT ops_command")
+        self._run("RELEASE SAVEPOINT ops_command")
+
+
 @dataclass
 class _Batch:
     results: list[MutationResult] = field(default_factory=list)
@@ -270,7 +296,7 @@ def _apply_one(
 ) -> MutationResult:
     mark = recorder.mark()
     recorder.action = mutation.name
-    savepoint = session.begin_nested()
+    savepoint = _Savepoint(session)
     ctx = ServerCommandContext(
         session=session,
         org_id=org_id,

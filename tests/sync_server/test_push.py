@@ -239,3 +239,14 @@ def test_concurrent_pushes_over_http_keep_the_change_log_ordered(
     with world.services.store.session(world.a.id) as session:
         count, problem = verify_chain(session, world.a.id)
     assert problem is None and count >= 160
+
+
+def test_a_row_id_can_be_created_only_once(world: World) -> None:
+    first = warehouse("ONE")
+    again = mutation("inventory.create_warehouse", id=first["args"]["id"], code="TWO", name="Second")
+    results = world.push("warehouse@acme.test", world.a, [first, again]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["code"] == "invalid" and results[1]["message"].startswith("id: a warehouse with id")
+    # The same id in another organization is another row.
+    other = mutation("inventory.create_warehouse", id=first["args"]["id"], code="ONE", name="Globex's")
+    assert _statuses(world.push("warehouse@globex.test", world.b, [other])) == ["applied"]
