@@ -180,7 +180,9 @@ class _Savepoint:
     """
 
     def __init__(self, session: Session) -> None:
-        self._dbapi = session.connection().connection.dbapi_connection
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        self._dbapi = dbapi
         self._run("SAVEPOINT ops_command")
 
     def _run(self, sql: str) -> None:
