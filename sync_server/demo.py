@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from common.commands import REGISTRY
@@ -311,10 +312,268 @@ def hr_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Ste
     return steps
 
 
+def sales_orders_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """Sales orders through their life, invoices issued and partly paid."""
+    k = org.key
+    steps = []
+    for index in range(8):
+        order_id = demo_id(k, "sales_order", index)
+        lines = [
+            {
+                "id": demo_id(k, "so_line", index, n),
+                "product_id": demo_id(k, "product", (index * 3 + n) % 30),
+                "quantity": str(rng.randrange(1, 6)),
+            }
+            for n in range(2)
+        ]
+        steps.append(
+            Step(
+                "sales",
+                "sales.create_sales_order",
+                {
+                    "id": order_id,
+                    "customer_id": demo_id(k, "customer", index % len(CUSTOMER_NAMES)),
+                    "warehouse_id": demo_id(k, "warehouse", "MAIN"),
+                    "currency": org.currency,
+                    "lines": lines,
+                },
+            )
+        )
+        if index < 6:
+            steps.append(Step("sales", "sales.confirm_sales_order", {"id": order_id}))
+        if index < 4:
+            steps.append(Step("sales", "sales.fulfil_sales_order", {"id": order_id}))
+            invoice_id = demo_id(k, "invoice", index)
+            steps.append(
+                Step("sales", "sales.create_invoice", {"id": invoice_id, "sales_order_id": order_id})
+            )
+            steps.append(Step("sales", "sales.post_invoice", {"id": invoice_id}))
+        if index < 2:
+            steps.append(
+                Step(
+                    "sales",
+                    "sales.record_payment",
+                    {
+                        "id": demo_id(k, "payment", index),
+                        "invoice_id": demo_id(k, "invoice", index),
+                        "amount": 1000,
+                        "reference": f"Transfer {index + 1}",
+                    },
+                )
+            )
+    return steps
+
+
+ACCOUNTS = [
+    ("1000", "Cash at bank", "asset"),
+    ("1200", "Accounts receivable", "asset"),
+    ("1400", "Inventory", "asset"),
+    ("2000", "Accounts payable", "liability"),
+    ("3000", "Owner's equity", "equity"),
+    ("4000", "Sales", "income"),
+    ("5000", "Cost of goods sold", "expense"),
+    ("6000", "Salaries", "expense"),
+    ("6100", "Rent", "expense"),
+]
+
+
+def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """A small chart of accounts, a tax rate, this year's period and a few journal entries."""
+    k = org.key
+    year = date.today().year
+    steps = [
+        Step(
+            "accountant",
+            "finance.create_account",
+            {"id": demo_id(k, "account", code), "code": code, "name": name, "type": kind},
+        )
+        for code, name, kind in ACCOUNTS
+    ]
+    steps.append(
+        Step(
+            "accountant",
+            "finance.create_tax_rate",
+            {"id": demo_id(k, "tax", "STD"), "code": "STD", "name": "Standard rate", "rate": "20"},
+        )
+    )
+    steps.append(
+        Step(
+            "accountant",
+            "finance.create_fiscal_period",
+            {
+                "id": demo_id(k, "period", year),
+                "name": f"FY {year}",
+                "start_date": f"{year}-01-01",
+                "end_date": f"{year}-12-31",
+            },
+        )
+    )
+    entries = [
+        ("Opening capital", "1000", "3000", 5_000_000),
+        ("Rent January", "6100", "1000", 250_000),
+        ("Stock purchase", "1400", "2000", 1_200_000),
+        ("Supplier paid", "2000", "1000", 800_000),
+    ]
+    for index, (memo, debit, credit, amount) in enumerate(entries):
+        steps.append(
+            Step(
+                "accountant",
+                "finance.post_journal_entry",
+                {
+                    "id": demo_id(k, "journal", index),
+                    "entry_date": f"{year}-01-{10 + index:02d}",
+                    "currency": org.currency,
+                    "memo": memo,
+                    "lines": [
+                        {"account_id": demo_id(k, "account", debit), "debit": amount},
+                        {"account_id": demo_id(k, "account", credit), "credit": amount},
+                    ],
+                },
+            )
+        )
+    return steps
+
+
+def projects_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """Two customer projects with tasks, and time logged by the demo employee."""
+    k = org.key
+    today = date.today()
+    steps = []
+    for index, (code, name) in enumerate([("P-100", "Warehouse fit-out"), ("P-200", "Annual maintenance")]):
+        project_id = demo_id(k, "project", code)
+        steps.append(
+            Step(
+                "project_manager",
+                "projects.create_project",
+                {
+                    "id": project_id,
+                    "code": code,
+                    "name": name,
+                    "customer_id": demo_id(k, "customer", index),
+                    "manager_employee_id": demo_id(k, "employee", "project_manager"),
+                    "budget": 2_500_000 * (index + 1),
+                    "currency": org.currency,
+                },
+            )
+        )
+        for n, title in enumerate(["Survey the site", "Order materials", "Install", "Hand over"]):
+            steps.append(
+                Step(
+                    "project_manager",
+                    "projects.create_task",
+                    {
+                        "id": demo_id(k, "task", code, n),
+                        "project_id": project_id,
+                        "title": title,
+                        "assignee_employee_id": demo_id(k, "employee", "employee"),
+                        "estimate_hours": str(4 * (n + 1)),
+                    },
+                )
+            )
+        for day in range(3):
+            steps.append(
+                Step(
+                    "project_manager",
+                    "projects.log_time",
+                    {
+                        "id": demo_id(k, "time", code, day),
+                        "employee_id": demo_id(k, "employee", "employee"),
+                        "project_id": project_id,
+                        "task_id": demo_id(k, "task", code, day % 4),
+                        "work_date": (today - timedelta(days=day + 1)).isoformat(),
+                        "hours": str(rng.choice([2, 4, 6, 8])),
+                    },
+                )
+            )
+    return steps
+
+
+def people_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """Leave requests and last month's payroll run."""
+    k = org.key
+    today = date.today()
+    start = today + timedelta(days=14)
+    steps = [
+        Step(
+            "hr",
+            "hr.request_leave",
+            {
+                "id": demo_id(k, "leave", 0),
+                "employee_id": demo_id(k, "employee", "sales"),
+                "kind": "annual",
+                "start_date": start.isoformat(),
+                "end_date": (start + timedelta(days=4)).isoformat(),
+            },
+        ),
+        Step("hr", "hr.approve_leave", {"id": demo_id(k, "leave", 0)}),
+        Step(
+            "hr",
+            "hr.request_leave",
+            {
+                "id": demo_id(k, "leave", 1),
+                "employee_id": demo_id(k, "employee", "employee"),
+                "kind": "training",
+                "start_date": (start + timedelta(days=30)).isoformat(),
+                "end_date": (start + timedelta(days=31)).isoformat(),
+            },
+        ),
+    ]
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    steps.append(
+        Step(
+            "hr",
+            "hr.run_payroll",
+            {
+                "id": demo_id(k, "payroll", last_month_end.isoformat()[:7]),
+                "period_start": last_month_end.replace(day=1).isoformat(),
+                "period_end": last_month_end.isoformat(),
+                "currency": org.currency,
+                "withholding_rate": "22",
+            },
+        )
+    )
+    return steps
+
+
+def privacy_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """A customer's opt-out and an open data subject request."""
+    k = org.key
+    return [
+        Step(
+            "admin",
+            "privacy.set_communication_preference",
+            {
+                "subject_type": "customer",
+                "subject_id": demo_id(k, "customer", 2),
+                "channel": "email",
+                "purpose": "marketing",
+                "opted_out": True,
+            },
+        ),
+        Step(
+            "admin",
+            "privacy.open_data_subject_request",
+            {
+                "id": demo_id(k, "dsr", 0),
+                "subject_type": "customer",
+                "subject_id": demo_id(k, "customer", 3),
+                "kind": "access",
+                "details": "Asked by e-mail for a copy of their data",
+            },
+        ),
+    ]
+
+
 MODULES: tuple[Callable[[DemoOrg, random.Random, dict[str, str]], list[Step]], ...] = (
     inventory_data,
     sales_data,
     hr_data,
+    sales_orders_data,
+    finance_data,
+    projects_data,
+    people_data,
+    privacy_data,
 )
 
 
@@ -363,11 +622,12 @@ def _apply(
             end += 1
         mutations = [
             Mutation(
-                id=demo_id(org.key, "mutation", s.command, s.args.get("id", n + start)),
+                # Ids from the step's content, never its position: adding a module keeps them.
+                id=demo_id(org.key, "mutation", s.command, s.args.get("id") or sorted(s.args.items())),
                 name=s.command,
                 args=s.args,
             )
-            for n, s in enumerate(runnable[start:end])
+            for s in runnable[start:end]
         ]
         with services.store.session(org_id, user_id=users[role], write=True) as session:
             results = apply_mutations(session, org_id, users[role], None, BUILTIN_ROLES[role], mutations)
