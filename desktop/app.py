@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 from desktop.background import run_op
 from desktop.profiles import data_root
-from desktop.qt import QApplication, QObject
+from desktop.qt import QApplication, QObject, QTimer
 from desktop.session import UserSession
 from desktop.signin import open_remembered, sign_out
 from desktop.ui.main_window import MainWindow
@@ -175,11 +176,24 @@ def run(
     app.setOrganizationName("OpsManagement")
     apply_theme(app)
     desktop = DesktopApp(root=root, server_url=server_url, demo=demo, ca_bundle=ca_bundle)
+    _quit_on_signals(app)
     desktop.start()
     try:
         return app.exec()
     finally:
         desktop.shutdown()
+
+
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C or a termination request closes the app normally (so the demo server is stopped).
+
+    Python handles signals only while Python code runs; a light timer lets it in regularly.
+    """
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import shiboken6
 
-from desktop.qt import QObject, QRunnable, QThreadPool, Signal
+from desktop.qt import QObject, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,8 @@ class _Relay(QObject):
     progressed = Signal(object)
 
 
-# Operations whose result has not reached the GUI thread yet, and runnables still executing
-# (kept referenced until their ``run`` returns, whatever happened to the window that started them).
-_ACTIVE: set[_Op] = set()
-_RUNNING: set[_Op] = set()
+# Operations whose result has not reached the GUI thread yet.
+_ACTIVE: set[_Job] = set()
 
 
 def active_count() -> int:
@@ -67,10 +65,15 @@ def active_count() -> int:
     return len(_ACTIVE)
 
 
-class _Op(QRunnable):
+class _Job:
+    """The worker side of one operation: runs ``work`` and reports through the relay.
+
+    It is handed to ``QThreadPool.start`` as a plain callable, so Qt and PySide own the runnable
+    wrapping it; a Python ``QRunnable`` subclass would be freed by its last Python reference while
+    its ``run`` is still on the worker's stack.
+    """
+
     def __init__(self, work: Callable[[ProgressCallback], Any], relay: _Relay) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
         self.work = work
         self.relay = relay
         self._last_progress = 0.0
@@ -86,15 +89,13 @@ class _Op(QRunnable):
         with contextlib.suppress(RuntimeError):  # the receiving window is gone; nothing to tell
             signal.emit(value)
 
-    def run(self) -> None:
+    def __call__(self) -> None:
         try:
             result = self.work(self._progress)
         except BaseException as exc:
             self._emit(self.relay.failed, exc)
         else:
             self._emit(self.relay.succeeded, result)
-        finally:
-            _RUNNING.discard(self)
 
 
 def run_op(
@@ -115,9 +116,8 @@ def run_op(
     # The relay has no parent: it must outlive a window closed mid-operation, because the worker
     # still emits through it; callbacks are skipped when the window that asked is gone.
     relay = _Relay()
-    op = _Op(work, relay)
+    op = _Job(work, relay)
     _ACTIVE.add(op)
-    _RUNNING.add(op)
 
     def alive() -> bool:
         return parent is None or shiboken6.isValid(parent)

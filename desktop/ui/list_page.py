@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from desktop.background import run_op
 from desktop.lists import ListSource
 from desktop.qt import (
     QAbstractItemView,
@@ -62,6 +63,7 @@ class ListPage(QWidget):
         self.model.rowsInserted.connect(lambda *_: self._update_count())
         ctx.data_changed.connect(self.refresh)
         self._stale = True
+        self._counting = -1
 
     # -- to override ---------------------------------------------------------------------------
     def make_source(self) -> ListSource:
@@ -193,9 +195,25 @@ class ListPage(QWidget):
         shown = self.model.rowCount()
         if self.model.exhausted:
             text = f"{shown:,} {self.noun if shown == 1 else self.plural()}"
+        elif self.model.total is not None:
+            text = f"{shown:,} of {self.model.total:,} {self.plural()} loaded"
         else:
-            text = f"{shown:,} of {self.model.count_all():,} {self.plural()} loaded"
+            text = f"{shown:,}+ {self.plural()}"
+            self._count_in_background()
         self.count_label.setText(text)
+
+    def _count_in_background(self) -> None:
+        """Counting every matching row scans them all: done off the GUI thread, shown when known."""
+        generation, source, search = self.model.generation, self.model.source, self.model.search
+        if self._counting == generation:
+            return
+        self._counting = generation
+
+        def counted(total: int) -> None:
+            if self.model.set_total(generation, total):
+                self._update_count()
+
+        run_op(self, lambda _progress: source.count(search), on_success=counted, on_failure=lambda _exc: None)
 
     def select_id(self, entity_id: str) -> bool:
         """Make the row with ``entity_id`` current if it is loaded."""

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         self.sync_label.setTextFormat(Qt.TextFormat.RichText)
         self.sync_label.linkActivated.connect(lambda _link: self.open_page(ATTENTION_KEY))
         status.addWidget(self.sync_label)
-        status.addWidget(self.busy)
+        status.addWidget(self.busy, 1)
         mode = "demo server" if self.session.demo else self.session.server_url
         self.who_label = label(f"{self.session.user.email} · {mode}", "muted")
         status.addPermanentWidget(self.who_label)

@@ -83,6 +83,8 @@ class MasterDataPage(ListPage):
             header.add_action(widget)
         self.new_button.setVisible(self.ctx.writable)
         self.archive_button.setVisible(self.ctx.writable)
+        # The server's audit trail is readable with admin.audit only.
+        self.history_button.setVisible(self.ctx.can("admin.audit"))
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         for widget in (self.history_button, self.archive_button, self.edit_button):

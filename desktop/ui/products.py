@@ -67,7 +67,7 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
     org_id = ctx.session.org_id
     t = Product.__table__.c
 
-    def build() -> Any:
+    def build(scan: bool = False) -> Any:
         stmt = select(
             t.id,
             t.sku,
@@ -80,7 +80,7 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
             t.reorder_point,
             t.description,
             t.archived,
-        ).where(live(Product, org_id))
+        ).where(live(Product, org_id, scan=scan))
         return stmt if include_archived else stmt.where(t.archived.is_(False))
 
     def decorate(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -97,6 +97,7 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
         search_keys=("sku", "name", "barcode"),
         default_sort="name",
         decorate=decorate,
+        build_for_search=lambda: build(scan=True),
     )
 
 

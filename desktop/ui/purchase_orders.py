@@ -539,6 +539,7 @@ class PurchaseOrdersPage(ListPage):
             header.add_action(widget)
         for widget in (self.cancel_order_button, self.order_button, self.receive_button, self.new_button):
             widget.setVisible(self.ctx.writable)
+        self.history_button.setVisible(self.ctx.can("admin.audit"))
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         status = row["status"] if row else None

@@ -34,6 +34,8 @@ class LazyTableModel(QAbstractTableModel):
         self.descending: bool | None = None
         self.exhausted = False
         self.total: int | None = None
+        # Bumped on every reload: a count computed in the background for an older search is dropped.
+        self.generation = 0
 
     # -- loading -------------------------------------------------------------------------------
     def _fetch(self, offset: int, limit: int) -> list[dict[str, Any]]:
@@ -49,6 +51,7 @@ class LazyTableModel(QAbstractTableModel):
         self.rows = rows
         self.exhausted = len(rows) < limit
         self.total = len(rows) if self.exhausted else None
+        self.generation += 1
         self.endResetModel()
         self.loaded.emit()
 
@@ -63,6 +66,13 @@ class LazyTableModel(QAbstractTableModel):
         if self.total is None:
             self.total = self.source.count(self.search)
         return self.total
+
+    def set_total(self, generation: int, total: int) -> bool:
+        """Take a count made in the background, if it is still about the rows shown."""
+        if generation != self.generation:
+            return False
+        self.total = total
+        return True
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:
         return not parent.isValid() and not self.exhausted

@@ -1,0 +1,292 @@
+"""The main window: status bar, the needs-attention panel resolved both ways, history, screenshot."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select, update
+
+from common.schema import OutboxEntry, Product
+from desktop import background
+from desktop.api_client import ApiClient
+from desktop.qt import QApplication, QMessageBox, Qt
+from desktop.session import LAST_SYNC_KEY, UserSession
+from desktop.signin import Credentials, SignIn
+from desktop.sync_status import SyncSnapshot, status_text
+from desktop.ui.attention import AttentionPage
+from desktop.ui.history import HistoryDialog, describe_change
+from desktop.ui.main_window import MainWindow
+from desktop.ui.theme import apply_theme
+from tests.desktop.conftest import LiveServer
+
+SCREENSHOTS = Path("/tmp/ops-screenshots")
+
+
+def make_window(qtbot: QtBot, session: UserSession) -> MainWindow:
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def product_id(session: UserSession, sku: str) -> str:
+    with session.store.read_session() as db:
+        return str(db.execute(select(Product.id).where(Product.sku == sku)).scalar_one())
+
+
+def product_name(session: UserSession, pid: str) -> str:
+    with session.store.read_session() as db:
+        return str(db.execute(select(Product.name).where(Product.id == pid)).scalar_one())
+
+
+def as_if_synced(session: UserSession) -> None:
+    """What a completed sync leaves behind: an empty outbox, confirmed rows, a sync time."""
+    with session.store.write_session() as db:
+        db.execute(OutboxEntry.__table__.delete())
+        db.execute(update(Product).values(version=7))
+    session.store.set_state(LAST_SYNC_KEY, (datetime.now(UTC) - timedelta(minutes=3)).isoformat())
+
+
+def test_status_text_says_synced_pending_offline_and_attention() -> None:
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    base = SyncSnapshot(
+        online=True, syncing=False, pending=0, attention=0, last_sync_at=now - timedelta(minutes=4)
+    )
+    assert status_text(base, now) == "Synced 4 min ago"
+    assert (
+        status_text(SyncSnapshot(False, False, 3, 1, None), now) == "Offline · 3 pending · 1 needs attention"
+    )
+    assert (
+        status_text(SyncSnapshot(None, True, 1200, 2, None), now)
+        == "Syncing… · 1,200 pending · 2 need attention"
+    )
+    assert status_text(SyncSnapshot(True, False, 0, 0, None), now) == "Not synced yet"
+    assert (
+        status_text(SyncSnapshot(True, False, 0, 0, now - timedelta(days=3)), now) == "Synced on 2026-04-28"
+    )
+
+
+def test_the_status_bar_counts_pending_and_attention_and_links_to_the_panel(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]]
+) -> None:
+    session, _ = seeded
+    as_if_synced(session)
+    window = make_window(qtbot, session)
+    assert window.sync_label.text() == "Offline" or window.sync_label.text().startswith("Synced 3 min ago")
+    window.sync.online = True
+    window.update_sync_state()
+    assert window.sync_label.text() == "Synced 3 min ago"
+    pid = product_id(session, "LAMP-BRASS")
+    entry, _ = session.apply(
+        "inventory.update_product",
+        {"id": pid, "changes": {"name": "Lamp"}, "base": {"name": "Brass desk lamp"}},
+    )
+    window.ctx.data_changed.emit()
+    assert window.sync_label.text() == "Synced 3 min ago · 1 pending"
+    with session.store.write_session() as db:
+        session.store.mark(db, entry, status="rejected", code="forbidden", message="you may not rename lamps")
+    window.ctx.data_changed.emit()
+    assert "1 needs attention" in window.sync_label.text()
+    assert window.attention_item.text() == "Needs attention (1)"
+    window.sync_label.linkActivated.emit("attention")
+    assert isinstance(window.current_page(), AttentionPage)
+
+
+def test_conflict_resolved_by_keeping_the_servers(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, _ = seeded
+    as_if_synced(session)
+    pid = product_id(session, "DESK-ASH-140")
+    entry, _ = session.apply(
+        "inventory.update_product",
+        {"id": pid, "changes": {"name": "Desk, ash"}, "base": {"name": "Ash desk 140 cm"}},
+    )
+    with session.store.write_session() as db:
+        session.store.mark(
+            db,
+            entry,
+            status="conflict",
+            code="conflict",
+            message="name changed on the server since you read it",
+            server_values={"name": "Ash writing desk"},
+        )
+    window = make_window(qtbot, session)
+    page = window.open_page("attention")
+    assert isinstance(page, AttentionPage)
+    assert page.list.count() == 1 and "name changed on the server" in page.reason.text()
+    assert [page.fields.item(0, c).text() for c in range(4)] == [
+        "name",
+        "Desk, ash",
+        "Ash desk 140 cm",
+        "Ash writing desk",
+    ]
+    assert page.reapply_button.isEnabled() and page.keep_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.keep_button.click()
+    qtbot.waitUntil(lambda: background.active_count() == 0)
+    assert product_name(session, pid) == "Ash writing desk"
+    assert page.stack.currentWidget() is page.empty
+    assert session.store.outbox() == []
+    assert "attention" not in window.sync_label.text()
+
+
+def test_conflict_resolved_by_reapplying_mine(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]]
+) -> None:
+    session, _ = seeded
+    as_if_synced(session)
+    pid = product_id(session, "DESK-ASH-140")
+    entry, _ = session.apply(
+        "inventory.update_product",
+        {"id": pid, "changes": {"sale_price": 49900}, "base": {"sale_price": 52900}},
+    )
+    with session.store.write_session() as db:
+        session.store.mark(
+            db,
+            entry,
+            status="conflict",
+            code="conflict",
+            message="sale_price changed on the server",
+            server_values={"sale_price": 54900},
+        )
+    window = make_window(qtbot, session)
+    page = window.open_page("attention")
+    page.reapply_button.click()
+    qtbot.waitUntil(lambda: background.active_count() == 0)
+    (pending,) = session.store.outbox()
+    assert pending["status"] == "pending"
+    assert pending["args"]["changes"] == {"sale_price": 49900} and pending["args"]["base"] == {
+        "sale_price": 54900
+    }
+    assert page.list.count() == 0
+    products = window.open_page("products")
+    assert next(r for r in products.model.rows if r["id"] == pid)["sale_price"] == 49900
+    assert "1 pending" in window.sync_label.text()
+
+
+def test_a_rejected_create_can_only_be_undone(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session, _ = seeded
+    create = next(e for e in session.store.outbox() if e["name"] == "inventory.create_product")
+    with session.store.write_session() as db:
+        session.store.mark(
+            db, create["id"], status="rejected", code="invalid", message="sku: already used on the server"
+        )
+    window = make_window(qtbot, session)
+    page = window.open_page("attention")
+    assert not page.reapply_button.isEnabled() and page.keep_button.isEnabled()
+    assert "already used on the server" in page.reason.text()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    page.keep_button.click()
+    assert page.list.count() == 1  # "No" keeps it
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.keep_button.click()
+    qtbot.waitUntil(lambda: background.active_count() == 0)
+    assert page.list.count() == 0
+    with session.store.read_session() as db:
+        assert db.execute(select(Product.id).where(Product.id == create["args"]["id"])).first() is None
+
+
+def test_history_comes_from_the_servers_audit_trail(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    result = SignIn(data_root, Credentials(live_server.url, "admin@acme.test", live_server.password)).start()
+    assert isinstance(result, UserSession)
+    session = result
+    try:
+        org_id = session.org_id
+        api = ApiClient(live_server.url)
+        api.login("admin@acme.test", live_server.password)
+        from common.ids import new_id
+
+        pid = new_id()
+        push = {
+            "client_id": "test",
+            "schema_version": 1,
+            "mutations": [
+                {
+                    "id": new_id(),
+                    "name": "inventory.create_product",
+                    "args": {
+                        "id": pid,
+                        "sku": "HIST-1",
+                        "name": "History",
+                        "sale_price": 100,
+                        "currency": "EUR",
+                    },
+                },
+                {
+                    "id": new_id(),
+                    "name": "inventory.update_product",
+                    "args": {"id": pid, "changes": {"name": "History 2"}, "base": {"name": "History"}},
+                },
+            ],
+        }
+        results = api.request("POST", f"/orgs/{org_id}/sync/push", json=push)["results"]
+        assert [r["status"] for r in results] == ["applied", "applied"]
+        window = make_window(qtbot, session)
+        dialog = window.ctx.open_history(window, "product", pid, "HIST-1")  # type: ignore[misc]
+        assert isinstance(dialog, HistoryDialog)
+        qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.table, timeout=10_000)
+        changes = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
+        assert "name: History → History 2" in changes
+        assert dialog.table.item(0, 1).text() == "You"
+        live_server.stop()
+        offline = window.ctx.open_history(window, "product", pid, "HIST-1")  # type: ignore[misc]
+        qtbot.waitUntil(lambda: "needs a connection" in offline.message.title.text(), timeout=10_000)
+        assert window.sync.online is False
+    finally:
+        session.close()
+
+
+def test_describe_change_lists_changed_fields_only() -> None:
+    event = {
+        "before": {"name": "A", "version": 1, "sku": "X"},
+        "after": {"name": "B", "version": 2, "sku": "X"},
+    }
+    assert describe_change(event) == "name: A → B"
+    assert describe_change({"before": None, "after": {"id": "1", "name": "New", "sku": "N-1"}}) == (
+        "Created with name: New; sku: N-1"
+    )
+
+
+def test_screenshot_of_the_main_window_with_demo_like_data(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]], tmp_path: Path, qapp: QApplication
+) -> None:
+    apply_theme(qapp)
+    session, _ = seeded
+    session.store.set_state(LAST_SYNC_KEY, (datetime.now(UTC) - timedelta(minutes=2)).isoformat())
+    window = make_window(qtbot, session)
+    window.resize(1280, 800)
+    window.sync.online = True
+    window.update_sync_state()
+    page = window.open_page("products")
+    page.table.selectRow(1)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 12)
+    shots = {}
+    for key in ("products", "stock", "purchase_orders"):
+        window.open_page(key)
+        image = window.grab().toImage()
+        assert image.width() == 1280 and image.height() == 800
+        path = tmp_path / f"main-window-{key}.png"
+        assert image.save(str(path))
+        shots[key] = path
+    # the picture shows real content: the table is not blank, money is right-aligned text
+    products = window.open_page("products")
+    assert products.model.data(products.model.index(0, 4)).endswith("EUR")
+    assert (
+        products.model.data(products.model.index(0, 4), Qt.ItemDataRole.TextAlignmentRole)
+        & Qt.AlignmentFlag.AlignRight
+    )
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for path in shots.values():
+        shutil.copy(path, SCREENSHOTS / path.name)
+        assert path.stat().st_size > 20_000  # a rendered window, not an empty image
