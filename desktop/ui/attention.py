@@ -66,7 +66,10 @@ class AttentionPage(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(theme.SPACING * 2)
         self.list = QListWidget()
-        self.list.setFixedWidth(320)
+        self.list.setObjectName("attentionList")
+        self.list.setFixedWidth(340)
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentItemChanged.connect(lambda *_: self._show_current())
         row.addWidget(self.list)
         detail = QWidget()
@@ -144,6 +147,9 @@ class AttentionPage(QWidget):
             for key, value in item.args.items()
             if key != "id"
         ]
+        is_field_change = bool(item.changed_fields())
+        self.fields.setColumnHidden(2, not is_field_change)
+        self.fields.setColumnHidden(3, not is_field_change)
         self.fields.setRowCount(len(rows))
         for r, field in enumerate(rows):
             for c, key in enumerate(("field", "mine", "base", "server")):

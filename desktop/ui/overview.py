@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from common.schema import ENTITIES
 from desktop.modules import MODULES
-from desktop.qt import QGridLayout, QVBoxLayout, QWidget
+from desktop.qt import QFrame, QGridLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.widgets import PageHeader, label
@@ -22,7 +22,7 @@ def entity_counts(ctx: UiContext, module: str) -> list[tuple[str, int]]:
             total = session.execute(
                 select(func.count()).where(model.org_id == ctx.session.org_id, model.deleted.is_(False))
             ).scalar()
-            counts.append((name.replace("_", " ").capitalize(), int(total or 0)))
+            counts.append((name.replace("_", " ").capitalize() + "s", int(total or 0)))
     return counts
 
 
@@ -42,10 +42,17 @@ class ModuleOverviewPage(QWidget):
                 "Its screens come in a later version of the desktop app.",
             )
         )
-        self.grid = QGridLayout()
+        card = QFrame()
+        card.setObjectName("card")
+        card.setMaximumWidth(440)
+        self.grid = QGridLayout(card)
+        self.grid.setContentsMargins(
+            theme.SPACING * 2, theme.SPACING * 2, theme.SPACING * 2, theme.SPACING * 2
+        )
         self.grid.setHorizontalSpacing(theme.SPACING * 4)
         self.grid.setVerticalSpacing(theme.SPACING)
-        layout.addLayout(self.grid)
+        self.grid.setColumnStretch(0, 1)
+        layout.addWidget(card)
         layout.addStretch(1)
         ctx.data_changed.connect(self.activate)
 
@@ -58,4 +65,5 @@ class ModuleOverviewPage(QWidget):
         for row, (title, total) in enumerate(entity_counts(self.ctx, self.module)):
             self.grid.addWidget(label(title), row, 0)
             count = label(f"{total:,}")
+            count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.grid.addWidget(count, row, 1)

@@ -166,7 +166,7 @@ class LinesTable(QTableWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, column, item)
-        remove = button("✕", tooltip="Remove this line")
+        remove = button("×", tooltip="Remove this line")
         this_line = self.line_ids[row]
         remove.clicked.connect(lambda: self.remove_line(self.line_ids.index(this_line)))
         self.setCellWidget(row, 5, remove)

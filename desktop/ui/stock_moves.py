@@ -135,8 +135,10 @@ class StockMoveDialog(FormDialog):
             save_text="Record move",
         )
         self.stock_info = label("", "muted")
-        self.form.insertRow(self.rows["quantity"], "", self.stock_info)
-        self.rows = {k: (v + 1 if v >= self.rows["quantity"] else v) for k, v in self.rows.items()}
+        self.stock_row = self.rows["quantity"]
+        self.form.insertRow(self.stock_row, "", self.stock_info)
+        self.rows = {k: (v + 1 if v >= self.stock_row else v) for k, v in self.rows.items()}
+        self.form.setRowVisible(self.stock_row, False)
         choices = warehouse_choices(ctx.session)
         for key in ("from_warehouse_id", "to_warehouse_id", "warehouse_id"):
             combo = self.inputs[key]
@@ -221,10 +223,12 @@ class StockMoveDialog(FormDialog):
         if product is None or not warehouse_id or not hasattr(self, "stock_info"):
             if hasattr(self, "stock_info"):
                 self.stock_info.setText("")
+                self.form.setRowVisible(self.stock_row, False)
             return
         with self.ctx.session.store.read_session() as db:
             self.on_hand = stock_on_hand(db, self.ctx.session.org_id, product["id"], warehouse_id)
         self.stock_info.setText(f"On hand there now: {quantity(self.on_hand)} {product['unit']}")
+        self.form.setRowVisible(self.stock_row, True)
 
 
 class StockMovesPage(ListPage):

@@ -45,6 +45,9 @@ QListWidget#navigation {{
 QListWidget#navigation::item {{ padding: 0 16px; border: none; }}
 QListWidget#navigation::item:selected {{ background: {SURFACE}; color: {ACCENT_DARK}; font-weight: 600;
     border-left: 3px solid {ACCENT}; }}
+QListWidget#attentionList {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 4px; }}
+QListWidget#attentionList::item {{ padding: 10px 12px; border-bottom: 1px solid #eef0f3; }}
+QListWidget#attentionList::item:selected {{ background: #dbe8f6; color: {TEXT}; }}
 QTableView {{
     background: {SURFACE}; alternate-background-color: #f9fafb; border: 1px solid {BORDER};
     border-radius: 4px; gridline-color: #eef0f3; selection-background-color: #dbe8f6;

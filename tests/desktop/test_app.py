@@ -8,6 +8,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from desktop import background
+from desktop.api_client import ApiClient
 from desktop.app import DesktopApp
 from desktop.qt import QApplication, Qt
 from desktop.ui.main_window import MainWindow
@@ -70,8 +71,9 @@ def test_sign_in_online_sign_out_then_sign_in_offline(
     assert not window.session.online
     assert "Offline" in window.sync_label.text() or "Not synced yet" in window.sync_label.text()
     assert "Working offline" in window.notice.text()
-    window.sync.sync_now()  # F5 while the server is down: the status says offline
-    qtbot.waitUntil(lambda: background.active_count() == 0, timeout=15_000)
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # Sync now while the server is down: the status says offline
+    qtbot.waitUntil(lambda: background.active_count() == 0 and not window.sync.syncing, timeout=15_000)
     assert window.sync_label.text().startswith("Offline")
     close_all(app)
 
@@ -158,3 +160,35 @@ def test_an_insecure_server_address_is_refused_in_the_form(qtbot: QtBot, data_ro
     qtbot.waitUntil(lambda: not dialog.busy_running)
     assert dialog.field_errors["server_url"].isVisible()
     assert "not encrypted" in dialog.field_errors["server_url"].text()
+
+
+def test_password_changed_on_the_server_asks_for_the_previous_one_in_the_window(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path, qapp: QApplication
+) -> None:
+    qapp.setQuitOnLastWindowClosed(False)
+    old = live_server.password
+    app = DesktopApp(root=data_root, server_url=live_server.url)
+    app.start()
+    assert app.sign_in_dialog is not None
+    fill_and_sign_in(qtbot, app.sign_in_dialog, "admin@acme.test", old)
+    wait_for_main(qtbot, app).sign_out_requested.emit()
+    qtbot.waitUntil(lambda: app.window is None and app.sign_in_dialog is not None)
+    api = ApiClient(live_server.url)
+    api.login("admin@acme.test", old)
+    api.request(
+        "POST", "/auth/password", json={"current_password": old, "new_password": "new and longer secret"}
+    )
+    dialog = app.sign_in_dialog
+    assert dialog is not None
+    fill_and_sign_in(qtbot, dialog, "admin@acme.test", "new and longer secret")
+    qtbot.waitUntil(lambda: dialog.pages.currentWidget() is dialog.previous_page, timeout=15_000)
+    assert "changed on the server" in dialog.previous_intro.text()
+    assert dialog.fresh_button.isVisibleTo(dialog)  # nothing unsynced: starting fresh is offered
+    dialog.previous_password.setText("not it")
+    dialog.unlock_button.click()
+    qtbot.waitUntil(lambda: not dialog.busy_running and dialog.error.isVisible(), timeout=15_000)
+    assert "does not unlock" in dialog.error.text()
+    dialog.previous_password.setText(old)
+    dialog.unlock_button.click()
+    assert wait_for_main(qtbot, app).session.online
+    close_all(app)

@@ -80,6 +80,24 @@ def test_create_a_product_offline_with_the_keyboard(qtbot: QtBot, window: MainWi
     assert f"{before + 1} pending" in window.sync_label.text()
 
 
+def test_keyboard_ctrl_f_finds_and_enter_opens(qtbot: QtBot, window: MainWindow) -> None:
+    page = window.open_page("warehouses")
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert page.search.hasFocus()
+    qtbot.keyClicks(page.search, "east")
+    assert [r["code"] for r in page.model.rows] == ["EAST"]
+    qtbot.keyClick(page.search, Qt.Key.Key_Tab)
+    assert page.table.hasFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Down)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    (dialog,) = page.findChildren(FormDialog)
+    assert dialog.windowTitle() == "Edit warehouse: EAST — East depot"
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+
+
 def test_invalid_input_is_refused_with_the_field_named(qtbot: QtBot, window: MainWindow) -> None:
     dialog = open_dialog(qtbot, window, "products")
     type_into(qtbot, dialog, "sku", "bad sku")
