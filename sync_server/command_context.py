@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Dialect, Select, Table, Update, bindparam, false, select
+from sqlalchemy import Connection, Dialect, Select, Table, Update, bindparam, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from common.commands.framework import CommandContext, CommandError, Row, entity_name, invalid
@@ -94,13 +95,22 @@ def _update_statement(table: Table, keys: tuple[str, ...]) -> Update:
     )
 
 
+def session_connection(session: Session) -> tuple[Connection, Any]:
+    """The session's connection and its DBAPI connection, looked up once per transaction."""
+    found = session.info.get("_ops_connection")
+    if found is None or found[0].closed:
+        connection = session.connection()
+        found = session.info["_ops_connection"] = (connection, connection.connection.dbapi_connection)
+    return found  # type: ignore[no-any-return]
+
+
 class ServerCommandContext(CommandContext):
     """:class:`CommandContext` with cached Core statements for the hot reads and writes."""
 
     def get(self, model: type[SyncedEntity], entity_id: str, *, include_deleted: bool = False) -> Row | None:
-        connection = self.session.connection()
+        connection, dbapi = session_connection(self.session)
         reader = _reader(table_of(model), include_deleted, connection.dialect)
-        return reader.fetch(connection.connection.dbapi_connection, self.org_id, entity_id)
+        return reader.fetch(dbapi, self.org_id, entity_id)
 
     def insert(self, model: type[SyncedEntity], values: Mapping[str, Any]) -> Row:
         name = entity_name(model)
@@ -113,7 +123,7 @@ class ServerCommandContext(CommandContext):
             "updated_by": self.actor_id,
             "deleted": False,
         }
-        connection = self.session.connection()
+        connection, _ = session_connection(self.session)
         stmt = _insert_statement(table_of(model), connection.dialect.name)
         inserted = connection.execute(stmt, row).mappings().first()
         if inserted is None:  # the id exists (perhaps as a tombstone): nothing was written
@@ -136,7 +146,7 @@ class ServerCommandContext(CommandContext):
         if "org_id" in stamped or "id" in stamped:
             raise CommandError("invalid", "a row's organization and id never change")
         stmt = _update_statement(table_of(model), tuple(sorted(stamped)))
-        connection = self.session.connection()
+        connection, _ = session_connection(self.session)
         updated = (
             connection.execute(stmt, {**stamped, "_org_id": self.org_id, "_id": entity_id}).mappings().first()
         )

@@ -34,7 +34,7 @@ from common.schema import ChangeLog, OrgSequence, ProcessedMutation
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
 from sync_server.audit import AUDIT_SEQUENCE, GENESIS_HASH, PendingEvent, append_events
-from sync_server.command_context import ServerCommandContext
+from sync_server.command_context import ServerCommandContext, session_connection
 
 log = logging.getLogger(__name__)
 
@@ -180,9 +180,7 @@ class _Savepoint:
     """
 
     def __init__(self, session: Session) -> None:
-        dbapi = session.connection().connection.dbapi_connection
-        assert dbapi is not None
-        self._dbapi = dbapi
+        self._dbapi = session_connection(session)[1]
         self._run("SAVEPOINT ops_command")
 
     def _run(self, sql: str) -> None:
