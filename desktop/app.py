@@ -26,14 +26,14 @@ from desktop.ui.theme import apply_theme
 log = logging.getLogger(__name__)
 
 
-def display_problem() -> str | None:
+def display_problem(command: str = "ops-desktop") -> str | None:
     """Why no window can be shown here (``None`` when one can), with what to do about it."""
     if sys.platform.startswith("linux") and not any(
         os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
     ):
         return (
             "There is no display to show the application on (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
-            "Run it from a desktop session, or under a virtual display:  xvfb-run -a make run\n"
+            f"Run it from a desktop session, or under a virtual display:  xvfb-run -a {command}\n"
             "(or set QT_QPA_PLATFORM=offscreen to run it without showing anything)."
         )
     return None

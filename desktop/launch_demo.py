@@ -117,7 +117,7 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     from desktop.app import display_problem
 
-    problem = display_problem()
+    problem = display_problem("make run")
     if problem is not None:
         print(problem, file=sys.stderr)
         return 2

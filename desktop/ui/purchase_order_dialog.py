@@ -1,0 +1,343 @@
+"""Editing a purchase order: header fields and lines (product, quantity, unit cost)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from common.commands import CommandError
+from common.commands.inventory import CreatePurchaseOrderArgs
+from common.ids import new_id
+from common.money import QuantityError, line_amount, parse_quantity, quantity_text
+from common.schema import PurchaseOrderLine, Supplier
+from desktop.formatting import InputError, money, money_input, parse_money, quantity
+from desktop.lists import live
+from desktop.qt import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from desktop.ui import theme
+from desktop.ui.context import UiContext
+from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
+from desktop.ui.widgets import button, label
+from desktop.validation import problems
+
+
+def order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
+    line = PurchaseOrderLine.__table__.c
+    with ctx.session.store.read_session() as db:
+        rows = db.execute(
+            select(
+                line.id, line.line_no, line.product_id, line.quantity, line.unit_cost, line.received_quantity
+            )
+            .where(live(PurchaseOrderLine, ctx.session.org_id), line.purchase_order_id == order_id)
+            .order_by(line.line_no)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def supplier_currency(ctx: UiContext, supplier_id: str | None) -> str | None:
+    if not supplier_id:
+        return None
+    t = Supplier.__table__.c
+    with ctx.session.store.read_session() as db:
+        return db.execute(
+            select(t.currency).where(t.org_id == ctx.session.org_id, t.id == supplier_id)
+        ).scalar()
+
+
+HEADER_FIELDS = (
+    FormField("supplier_id", "Supplier", kind="choice", required=True),
+    FormField("warehouse_id", "Deliver to", kind="choice", required=True),
+    FormField("expected_on", "Expected on", placeholder="YYYY-MM-DD, optional", max_length=10),
+    FormField("note", "Note", kind="multiline", max_length=1000),
+)
+LINE_COLUMNS = ("Product", "Quantity", "Unit cost", "Line total", "Received", "")
+
+
+class LinesTable(QTableWidget):
+    """Order lines: a product picker, quantity and unit cost per row."""
+
+    def __init__(self, dialog: PurchaseOrderDialog) -> None:
+        super().__init__(0, len(LINE_COLUMNS))
+        self.dialog = dialog
+        self.line_ids: list[str] = []
+        self.received: list[Decimal] = []
+        self.setHorizontalHeaderLabels(list(LINE_COLUMNS))
+        self.verticalHeader().setVisible(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 100), (2, 110), (3, 130), (4, 90), (5, 40)):
+            header.resizeSection(column, width)
+        self.verticalHeader().setDefaultSectionSize(36)
+        self.setMinimumHeight(200)
+
+    def add_line(
+        self,
+        line_id: str | None = None,
+        product_id: str | None = None,
+        qty: str = "",
+        cost: str = "",
+        received: Decimal = Decimal(0),
+    ) -> int:
+        row = self.rowCount()
+        self.insertRow(row)
+        self.line_ids.append(line_id or new_id())
+        self.received.append(received)
+        picker = ProductPicker(self.dialog.ctx.session)
+        if product_id:
+            picker.set_value(product_id)
+        quantity_edit, cost_edit = QLineEdit(qty), QLineEdit(cost)
+        for edit in (quantity_edit, cost_edit):
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.setMaxLength(24)
+            edit.textChanged.connect(self.dialog.lines_changed)
+        picker.changed.connect(self.dialog.lines_changed)
+        self.setCellWidget(row, 0, picker)
+        self.setCellWidget(row, 1, quantity_edit)
+        self.setCellWidget(row, 2, cost_edit)
+        for column, text in ((3, ""), (4, quantity(received) if received else "")):
+            item = QTableWidgetItem(text)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(row, column, item)
+        remove = button("×", tooltip="Remove this line")
+        this_line = self.line_ids[row]
+        remove.clicked.connect(lambda: self.remove_line(self.line_ids.index(this_line)))
+        self.setCellWidget(row, 5, remove)
+        return row
+
+    def remove_line(self, row: int) -> None:
+        if 0 <= row < self.rowCount():
+            self.removeRow(row)
+            del self.line_ids[row]
+            del self.received[row]
+            self.dialog.lines_changed()
+
+    def picker(self, row: int) -> ProductPicker:
+        widget = self.cellWidget(row, 0)
+        assert isinstance(widget, ProductPicker)
+        return widget
+
+    def text(self, row: int, column: int) -> str:
+        widget = self.cellWidget(row, column)
+        return widget.text() if isinstance(widget, QLineEdit) else ""
+
+    def set_line_total(self, row: int, text: str) -> None:
+        item = self.item(row, 3)
+        if item is not None:
+            item.setText(text)
+
+    def set_editable(self, editable: bool) -> None:
+        for row in range(self.rowCount()):
+            for column in (0, 1, 2, 5):
+                widget = self.cellWidget(row, column)
+                if widget is not None:
+                    widget.setEnabled(editable)
+
+
+class PurchaseOrderDialog(FormDialog):
+    """Create a draft order, edit a draft, or look at an order that was sent."""
+
+    def __init__(self, parent: QWidget, ctx: UiContext, order: dict[str, Any] | None) -> None:
+        self.ctx = ctx
+        self.order = order
+        self.order_id = order["id"] if order else new_id()
+        self.editable = ctx.writable and (order is None or order["status"] == "draft")
+        self.lines: LinesTable | None = None
+        title = "New purchase order" if order is None else f"Purchase order {order['number']}"
+        super().__init__(
+            parent,
+            title,
+            HEADER_FIELDS,
+            build=self.build_args,
+            save=self.save,
+            save_text="Create draft" if order is None else "Save",
+        )
+        self.setMinimumWidth(820)
+        fill_combo(self.inputs["supplier_id"], supplier_choices(ctx.session), empty="Choose a supplier…")  # type: ignore[arg-type]
+        fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Choose a warehouse…")  # type: ignore[arg-type]
+        box = QWidget()
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(theme.SPACING)
+        top = QHBoxLayout()
+        top.addWidget(label("Lines", "muted"))
+        top.addStretch(1)
+        self.total_label = label("", None)
+        self.total_label.setStyleSheet("font-weight: 600;")
+        top.addWidget(self.total_label)
+        box_layout.addLayout(top)
+        self.lines = LinesTable(self)
+        box_layout.addWidget(self.lines)
+        self.add_button = button("Add line", tooltip="Add a product to the order")
+        self.add_button.clicked.connect(lambda: self.add_line())
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        box_layout.addLayout(row)
+        main = self.layout()
+        assert isinstance(main, QVBoxLayout)
+        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        if order is not None:
+            self.set_value("supplier_id", order["supplier_id"])
+            self.set_value("warehouse_id", order["warehouse_id"])
+            self.set_value("expected_on", str(order.get("expected_on") or ""))
+            self.set_value("note", order.get("note") or "")
+            for line in order_lines(ctx, order["id"]):
+                self.lines.add_line(
+                    line["id"],
+                    line["product_id"],
+                    quantity_text(line["quantity"]),
+                    money_input(line["unit_cost"], order["currency"]),
+                    line["received_quantity"],
+                )
+            self.original = self.build_args(self.raw())[0]
+        if not self.editable:
+            for widget in self.inputs.values():
+                widget.setEnabled(False)
+            self.lines.set_editable(False)
+            self.add_button.hide()
+            self.save_button.hide()
+            self.cancel_button.setText("Close")
+        self.touched.clear()
+        self.validate()
+
+    def add_line(self, product_id: str | None = None, qty: Any = None) -> None:
+        assert self.lines is not None
+        self.lines.add_line(None, product_id, quantity_text(Decimal(str(qty))) if qty else "")
+        self.lines_changed()
+
+    def lines_changed(self, *_args: Any) -> None:
+        self.touched.add("lines")
+        self.validate()
+
+    def currency(self, raw: dict[str, Any]) -> str:
+        if self.order is not None:
+            return str(self.order["currency"])
+        return supplier_currency(self.ctx, raw.get("supplier_id")) or ""
+
+    def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        currency = self.currency(raw)
+        found: dict[str, str] = {}
+        args: dict[str, Any] = {"id": self.order_id}
+        for key in ("supplier_id", "warehouse_id"):
+            if raw.get(key):
+                args[key] = raw[key]
+        expected = (raw.get("expected_on") or "").strip()
+        args["expected_on"] = expected or None
+        args["note"] = (raw.get("note") or "").strip() or None
+        lines: list[dict[str, Any]] = []
+        total = 0
+        table = self.lines
+        for row in range(table.rowCount() if table is not None else 0):
+            assert table is not None
+            name = f"Line {row + 1}"
+            line: dict[str, Any] = {"id": table.line_ids[row]}
+            picker = table.picker(row)
+            if picker.product is not None:
+                line["product_id"] = picker.product["id"]
+            else:
+                found[f"{name} product"] = (
+                    "pick a product" if not picker.text().strip() else "no product has that SKU"
+                )
+            qty_text = table.text(row, 1).replace(",", "").strip()
+            cost_text = table.text(row, 2).strip()
+            qty: Decimal | None = None
+            try:
+                qty = parse_quantity(qty_text) if qty_text else None
+            except QuantityError as exc:
+                found[f"{name} quantity"] = str(exc)
+            if qty is None and f"{name} quantity" not in found:
+                found[f"{name} quantity"] = "is required"
+            elif qty is not None:
+                line["quantity"] = quantity_text(qty)
+            cost: int | None = None
+            try:
+                cost = parse_money(cost_text, currency) if cost_text else None
+            except InputError as exc:
+                found[f"{name} unit cost"] = str(exc)
+            if cost is None and f"{name} unit cost" not in found:
+                found[f"{name} unit cost"] = "is required"
+            elif cost is not None:
+                line["unit_cost"] = cost
+            amount = line_amount(qty, cost) if qty is not None and cost is not None else None
+            table.set_line_total(row, money(amount, currency) if amount is not None else "")
+            total += amount or 0
+            lines.append(line)
+        args["lines"] = lines
+        self._show_total(total, currency)
+        present = {k: v for k, v in args.items() if v is not None}
+        for key, phrase in problems(CreatePurchaseOrderArgs, present).items():
+            if key.startswith("lines."):
+                parts = key.split(".")
+                key = f"Line {int(parts[1]) + 1} {parts[2].replace('_', ' ')}" if len(parts) > 2 else "lines"
+            found.setdefault(key, phrase)
+        if not lines:
+            found.setdefault("", "Add at least one line (Add line).")
+        if self.order is not None and not found and args == getattr(self, "original", None):
+            found[""] = "Nothing to save yet: nothing was changed."
+        return args, found
+
+    def _show_total(self, total: int, currency: str) -> None:
+        if hasattr(self, "total_label"):
+            self.total_label.setText(f"Total {money(total, currency)}" if currency else "")
+
+    def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        session = self.ctx.session
+        if self.order is None:
+            self.ctx.apply(
+                self,
+                "inventory.create_purchase_order",
+                args,
+                on_done=self.saved,
+                on_refused=self.refused,
+                on_error=self.failed,
+            )
+            return
+        original = self.original
+        header_keys = ("supplier_id", "warehouse_id", "expected_on", "note")
+        changes = {k: args.get(k) for k in header_keys if args.get(k) != original.get(k)}
+        lines_changed = args["lines"] != original["lines"]
+
+        def work() -> None:
+            with session.store.write_session() as db:
+                if changes:
+                    session.apply(
+                        "inventory.update_purchase_order",
+                        {
+                            "id": self.order_id,
+                            "changes": changes,
+                            "base": {k: original.get(k) for k in changes},
+                        },
+                        session=db,
+                    )
+                if lines_changed:
+                    session.apply(
+                        "inventory.set_purchase_order_lines",
+                        {"id": self.order_id, "lines": args["lines"]},
+                        session=db,
+                    )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CommandError):
+                self.refused(exc)
+            else:
+                self.failed(exc)
+
+        def done(_result: Any) -> None:
+            self.ctx.data_changed.emit()
+            self.saved()
+
+        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Saving…")
