@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.sync.changed.connect(self.update_sync_state)
         self.sync.message.connect(self.show_notice)
+        self.sync.finished.connect(lambda _report: self.show_notice(None))  # back online: no stale note
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.update_sync_state)
         self.timer.start(STATUS_REFRESH_MS)
