@@ -102,6 +102,7 @@ def create_sqlite_engine(
     engine = create_engine(
         "sqlite://",
         creator=connect,
+        module=sqlcipher3.dbapi2,  # so driver errors are wrapped as sqlalchemy.exc.* like any other
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=pool_size * 2,

@@ -7,7 +7,7 @@ Where things are:
   ``openapi`` builds ``/api/v1/openapi.json`` from those declarations.
 - ``blueprints/sync.py`` — push; pull belongs here too (see its docstring).
 - ``writes.apply_mutations`` — the write path (per-org lock, savepoint per command, change log,
-  audit, processed mutations); ``command_context`` — its fast ``CommandContext``.
+  audit, processed mutations) around ``common.commands.execute``.
 - ``auth/`` — passwords, tokens, rate limits, sign-in sessions, the per-request ``Principal``.
 - ``store`` — engines and scoped sessions; ``tenancy`` — the one place queries are scoped to an
   organization; ``pg_security`` — PostgreSQL app role and row-level security.

@@ -28,13 +28,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from common.commands import CommandError, execute
+from common.commands import CommandContext, CommandError, execute
+from common.commands.rowaccess import session_connection
 from common.numbering import final_number
 from common.schema import ChangeLog, OrgSequence, ProcessedMutation
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
 from sync_server.audit import AUDIT_SEQUENCE, GENESIS_HASH, PendingEvent, append_events
-from sync_server.command_context import ServerCommandContext, session_connection
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ def _apply_one(
     mark = recorder.mark()
     recorder.action = mutation.name
     savepoint = _Savepoint(session)
-    ctx = ServerCommandContext(
+    ctx = CommandContext(
         session=session,
         org_id=org_id,
         actor_id=user_id,

@@ -17,9 +17,10 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, Select, insert, select, update
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from common.commands.rowaccess import insert_statement, row_reader, session_connection, update_statement
 from common.schema.base import SyncedEntity, table_of
 from common.schema.types import utcnow
 from common.wire import row_to_wire
@@ -131,11 +132,10 @@ class CommandContext:
 
     def get(self, model: type[SyncedEntity], entity_id: str, *, include_deleted: bool = False) -> Row | None:
         """The row with ``entity_id`` as a dict, or ``None``."""
-        stmt = select(*_columns(model)).where(model.org_id == self.org_id, model.id == entity_id)
-        if not include_deleted:
-            stmt = stmt.where(model.deleted.is_(False))
-        found = self.session.execute(stmt).mappings().first()
-        return dict(found) if found is not None else None
+        connection, dbapi = session_connection(self.session)
+        return row_reader(table_of(model), include_deleted, connection.dialect).fetch(
+            dbapi, self.org_id, entity_id
+        )
 
     def require(self, model: type[SyncedEntity], entity_id: str, field_name: str) -> Row:
         """The row, or an ``invalid`` error naming ``field_name`` when there is none."""
@@ -166,11 +166,9 @@ class CommandContext:
 
     # -- writes --------------------------------------------------------------------------------
     def insert(self, model: type[SyncedEntity], values: Mapping[str, Any]) -> Row:
-        """Insert a new row born in this command; its ``id`` must be new."""
+        """Insert a new row born in this command; its ``id`` must be new (tombstones included)."""
         name = entity_name(model)
         entity_id = values["id"]
-        if self.get(model, entity_id, include_deleted=True) is not None:
-            raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
         row: Row = {
             **values,
             "org_id": self.org_id,
@@ -179,15 +177,23 @@ class CommandContext:
             "updated_by": self.actor_id,
             "deleted": False,
         }
-        self.session.execute(insert(model).values(**row))
-        after = self.get(model, entity_id)
-        assert after is not None
+        connection, _ = session_connection(self.session)
+        inserted = (
+            connection.execute(insert_statement(table_of(model), connection.dialect.name), row)
+            .mappings()
+            .first()
+        )
+        if inserted is None:  # the id exists: nothing was written
+            raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
+        after = dict(inserted)
         self.recorder.record_write(name, entity_id, None, after)
         return after
 
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
         """Change fields of an existing row (``deleted=True`` makes a tombstone)."""
         name = entity_name(model)
+        if "org_id" in changes or "id" in changes:
+            raise CommandError("invalid", "a row's organization and id never change")
         before = self.get(model, entity_id, include_deleted=True)
         if before is None:
             raise CommandError("not_found", f"no {name.replace('_', ' ')} with id {entity_id}")
@@ -197,14 +203,13 @@ class CommandContext:
             "updated_at": self.now,
             "updated_by": self.actor_id,
         }
-        self.session.execute(
-            update(model)
-            .where(model.org_id == self.org_id, model.id == entity_id)
-            .values(**stamped)
-            .execution_options(synchronize_session=False)
+        connection, _ = session_connection(self.session)
+        stmt = update_statement(table_of(model), tuple(sorted(stamped)))
+        updated = (
+            connection.execute(stmt, {**stamped, "_org_id": self.org_id, "_id": entity_id}).mappings().first()
         )
-        after = self.get(model, entity_id, include_deleted=True)
-        assert after is not None
+        assert updated is not None
+        after = dict(updated)
         self.recorder.record_write(name, entity_id, before, after)
         return after
 
