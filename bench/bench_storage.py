@@ -19,6 +19,8 @@ from bench.harness import Figure, at_most, best_of, info, median, timed
 from common import migrate
 from common.db import create_sqlite_engine, new_key
 from common.ids import new_id
+from desktop.local_store import LOCAL_CACHE_KIB, LocalStore
+from desktop.profiles import Profile
 from desktop.rows import WRITERS
 
 WORDS = [
@@ -67,7 +69,7 @@ def _rows(count: int, org_id: str) -> list[dict[str, Any]]:
 
 
 def _open(path: Path, key: bytes | None) -> Engine:
-    engine = create_sqlite_engine(path, key, foreign_keys=False, pool_size=1)
+    engine = create_sqlite_engine(path, key, foreign_keys=False, pool_size=1, cache_kib=LOCAL_CACHE_KIB)
     migrate.upgrade(engine)
     return engine
 
@@ -113,16 +115,22 @@ def _workload(workdir: Path, key: bytes | None, rows: list[dict[str, Any]], look
     return {"insert": insert_s, "select": select_s, "like_scan": like_s, "range_scan": range_s}
 
 
-def _open_times(path: Path, key: bytes, repeats: int) -> list[float]:
+def _open_times(root: Path, rows: list[dict[str, Any]], repeats: int) -> list[float]:
+    """Seconds for the desktop to open a populated store with its raw key (the keyring path:
+    key check, engine, schema-version check, first query), Argon2 unwrapping excluded."""
+    profile = Profile("https://bench.example", "bench@example.test", rows[0]["org_id"])
+    store = LocalStore.create(root, profile, "bench-password")
+    with store.write_session() as session:
+        WRITERS["product"].upsert(session.connection(), rows)
+    raw_key = store.key
+    store.close()
     samples = []
     for _ in range(repeats):
         with timed() as t:
-            engine = create_sqlite_engine(path, key, pool_size=1)
-            conn = engine.raw_connection()
-            conn.cursor().execute("SELECT count(*) FROM product").fetchone()
+            store = LocalStore.open_with_key(root, profile, raw_key)
+            store.pending_count()
         samples.append(t.seconds)
-        conn.close()
-        engine.dispose()
+        store.close()
     return samples
 
 
@@ -135,7 +143,7 @@ def run(quick: bool) -> list[Figure]:
         workdir = Path(tmp)
         plain = _workload(workdir, None, rows, lookups)
         cipher = _workload(workdir, key, rows, lookups)
-        opens = _open_times(workdir / "cipher-0.db", key, 10 if quick else 30)
+        opens = _open_times(workdir / "profiles", rows, 10 if quick else 30)
     figures: list[Figure] = []
     total_plain, total_cipher = sum(plain.values()), sum(cipher.values())
     figures.append(
@@ -162,6 +170,11 @@ def run(quick: bool) -> list[Figure]:
         )
     figures.append(info("sqlcipher insert rate", round(count / cipher["insert"]), "rows/s"))
     figures.append(
-        at_most("open encrypted db with raw key (median)", round(median(opens) * 1000, 2), 50, "ms")
+        at_most(
+            f"open encrypted store with raw key ({count:,} rows, median)",
+            round(median(opens) * 1000, 2),
+            50,
+            "ms",
+        )
     )
     return figures

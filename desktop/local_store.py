@@ -31,6 +31,15 @@ from desktop.rows import WRITERS
 __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
 
 
+# One statement for every outbox entry (compiled once; a fresh .values() per command is not free).
+_OUTBOX_INSERT = insert(OutboxEntry.__table__)
+
+
+# Decrypted pages stay in this cache: a 300k-row store (~150 MB) then answers repeated lookups
+# and scans without decrypting pages again. Only pages actually read take memory.
+LOCAL_CACHE_KIB = 262144
+
+
 class LocalStoreError(Exception):
     """The local data cannot be opened; the message says why and what to do."""
 
@@ -79,6 +88,7 @@ class LocalStore:
         self.engine = engine
         self._key = key
         self.path = profile.db_path(root)
+        self._device_id: str | None = None
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -136,7 +146,9 @@ class LocalStore:
                 check_key(db_path, key)
             # Client databases hold what the server sends, which may reference rows this user
             # may not read; the server enforces references, so foreign keys are off here.
-            engine = create_sqlite_engine(db_path, key, foreign_keys=False, pool_size=2)
+            engine = create_sqlite_engine(
+                db_path, key, foreign_keys=False, pool_size=2, cache_kib=LOCAL_CACHE_KIB
+            )
             migrate.upgrade(engine)
         except WrongKeyError as exc:
             raise LocalStoreError(
@@ -198,9 +210,12 @@ class LocalStore:
 
     @property
     def device_id(self) -> str:
-        value = self.get_state("device_id")
-        assert value is not None
-        return value
+        # Set once when the store is first opened and never changed: read it once.
+        if self._device_id is None:
+            value = self.get_state("device_id")
+            assert value is not None
+            self._device_id = value
+        return self._device_id
 
     @property
     def device_tag(self) -> str:
@@ -246,15 +261,14 @@ class LocalStore:
             command_id=command_id,
             recorder=recorder,
             numbering=ProvisionalNumbering(self, session),
-            device_id=self.get_state("device_id", session=session),
+            device_id=self.device_id,
         )
         if now is not None:
             ctx.now = now
         outcome = execute(ctx, name, args)
         session.execute(
-            insert(OutboxEntry).values(
-                id=command_id, name=name, args=args, status="pending", undo=recorder.undo
-            )
+            _OUTBOX_INSERT,
+            {"id": command_id, "name": name, "args": args, "status": "pending", "undo": recorder.undo},
         )
         return command_id, outcome
 
