@@ -114,12 +114,39 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+QT_LINUX_PACKAGES = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 "
+    "libxcb-randr0 libxcb-xinerama0 libxkbcommon-x11-0 libegl1 libfontconfig1"
+)
+
+
+def qt_problem() -> str | None:
+    """Start Qt once in a throw-away process: when its platform plugin cannot load, Qt aborts the
+    process, and it must not be this one (the server would be left running)."""
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None  # slow, not broken
+    if result.returncode == 0:
+        return None
+    details = "\n".join(line for line in result.stderr.splitlines() if line.strip())[-1500:]
+    hint = (
+        f"\nOn Debian or Ubuntu the libraries Qt needs are: sudo apt-get install {QT_LINUX_PACKAGES}"
+        if sys.platform.startswith("linux")
+        else ""
+    )
+    return f"the desktop app cannot start Qt on this display:\n{details}{hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from desktop.app import display_problem
 
-    problem = display_problem("make run")
+    problem = display_problem("make run") or qt_problem()
     if problem is not None:
-        print(problem, file=sys.stderr)
+        print(problem if problem.startswith("make run") else f"make run: {problem}", file=sys.stderr)
         return 2
     data_dir = Path(os.environ.get("OPS_DATA_DIR") or REPO / ".ops-data").resolve()
     port = int(os.environ.get("OPS_DEMO_PORT") or DEFAULT_PORT)
