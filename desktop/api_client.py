@@ -1,4 +1,5 @@
-"""HTTP client of the sync server's API (DESIGN §5): authentication, the user, the audit trail.
+"""HTTP client of the sync server's API (DESIGN §5): authentication, the user, the audit trail,
+and the two sync calls, push and pull.
 
 One :class:`ApiClient` per signed-in session. It holds the access and refresh tokens in memory
 (the caller persists the refresh token in the encrypted local store through ``on_tokens``),
@@ -8,7 +9,8 @@ session ended, server error. Tokens and passwords are never logged and never par
 
 Transport: plain ``http://`` is refused except to this computer (loopback); a custom CA bundle
 can be given (``ca_bundle`` or the ``OPS_CA_BUNDLE`` environment variable). No Qt here: the
-sync engine extends this class with push and pull and runs it off the GUI thread.
+sync engine (``desktop/sync``) calls :meth:`ApiClient.push` and :meth:`ApiClient.pull` off the
+GUI thread. JSON is encoded and decoded with orjson: a pull page holds thousands of rows.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import orjson
 import requests
 
 from desktop.profiles import normalize_server_url
@@ -84,6 +87,15 @@ class NotFoundError(ApiError):
 
 class ServerError(ApiError):
     """The server failed (5xx) or answered something this client cannot read."""
+
+
+class ResyncRequiredError(ApiError):
+    """The server cannot continue this copy's download (rights changed, or the copy is older than
+    the server's change history): download a fresh copy, keeping the pending changes."""
+
+
+class UpgradeRequiredError(ApiError):
+    """This program is too old (or too new) for the server: upgrade it; pending changes are kept."""
 
 
 def is_loopback_host(host: str) -> bool:
@@ -287,6 +299,45 @@ class ApiClient:
             raise ServerError("the server's audit answer has no list of events", code="bad_response")
         return [e for e in events if isinstance(e, dict)]
 
+    # -- sync ----------------------------------------------------------------------------------
+    def push(
+        self, org_id: str, mutations: list[dict[str, Any]], *, client_id: str, schema_version: int
+    ) -> list[dict[str, Any]]:
+        """Send commands (at most 1000) in order; one result per command, in the same order."""
+        data = self.request(
+            "POST",
+            f"/orgs/{quote(org_id, safe='')}/sync/push",
+            json={"client_id": client_id, "schema_version": schema_version, "mutations": mutations},
+        )
+        results = data.get("results") if isinstance(data, dict) else None
+        if (
+            not isinstance(results, list)
+            or len(results) != len(mutations)
+            or any(
+                not isinstance(r, dict) or r.get("id") != m["id"]
+                for r, m in zip(results, mutations, strict=False)
+            )
+        ):
+            raise ServerError(
+                "the server's push answer does not match the commands sent", code="bad_response"
+            )
+        return results
+
+    def pull(self, org_id: str, cursor: str | None, *, limit: int, schema_version: int) -> dict[str, Any]:
+        """One page of changes after ``cursor`` (``None``: start a full download)."""
+        params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
+        if cursor is not None:
+            params["cursor"] = cursor
+        data = self.request("GET", f"/orgs/{quote(org_id, safe='')}/sync/pull", params=params)
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("changes"), list)
+            or not isinstance(data.get("cursor"), str)
+            or not isinstance(data.get("has_more"), bool)
+        ):
+            raise ServerError("the server's pull answer is incomplete", code="bad_response")
+        return data
+
     # -- plumbing ------------------------------------------------------------------------------
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
@@ -328,11 +379,15 @@ class ApiClient:
         headers = {"Accept": "application/json"}
         if auth and self._access_token:
             headers["Authorization"] = f"Bearer {self._access_token}"
+        body = None
+        if json is not None:
+            body = orjson.dumps(json)
+            headers["Content-Type"] = "application/json"
         try:
             response = self.http.request(
                 method,
                 self.url(path),
-                json=json,
+                data=body,
                 params=params,
                 headers=headers,
                 timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
@@ -356,8 +411,8 @@ class ApiClient:
         if status == 204:
             return None
         try:
-            body = response.json() if response.content else None
-        except ValueError:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
             body = None
         if 200 <= status < 300:
             if body is None:
@@ -384,6 +439,12 @@ class ApiClient:
             raise ForbiddenError(message or "the server refused: you do not have permission", **kwargs)
         if status == 404:
             raise NotFoundError(message or "not found on the server", **kwargs)
+        if status == 409 and code == "resync_required":
+            raise ResyncRequiredError(message or "download a fresh copy of the data", **kwargs)
+        if status == 409 and code == "upgrade_required":
+            raise UpgradeRequiredError(
+                message or "this program is too old for the server; upgrade it", **kwargs
+            )
         if 300 <= status < 400:
             raise ServerError(
                 f"the server redirected to {response.headers.get('Location', '?')}; check the address",

@@ -23,6 +23,7 @@ from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
 from common.ids import new_id
 from common.numbering import provisional_number
 from common.schema import OutboxEntry, SyncState
+from common.schema.base import table_of
 from common.wire import row_to_wire
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
@@ -32,7 +33,7 @@ __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswor
 
 
 # One statement for every outbox entry (compiled once; a fresh .values() per command is not free).
-_OUTBOX_INSERT = insert(OutboxEntry.__table__)
+_OUTBOX_INSERT = insert(table_of(OutboxEntry))
 
 
 # Decrypted pages stay in this cache: a 300k-row store (~150 MB) then answers repeated lookups

@@ -1,19 +1,22 @@
-"""Sync endpoints (DESIGN §5): push here; pull belongs in this module too.
+"""Sync endpoints (DESIGN §5): push a batch of commands; pull changes page by page.
 
-Pull (``GET /api/v1/orgs/<org_id>/sync/pull``) is added by the sync engine work: declare it with
-``@endpoint(bp, "GET", "/<org_id>/sync/pull", query=..., response=PullResponse, auth="org")``
-and use :func:`check_schema_version`, ``common.access`` for masking and ``ctx.user`` /
-``ctx.user.owner_ids(ctx.db)`` for the caller's rights.
+The work is elsewhere: :mod:`sync_server.writes` applies pushed commands, :mod:`sync_server.pull`
+builds pull pages and :mod:`sync_server.pull_cursor` signs and checks cursors.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+from functools import lru_cache
+
+from flask import Blueprint, Response
 
 from common.schema import SCHEMA_VERSION
-from common.wire import PushRequest, PushResponse
+from common.wire import PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
+from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
+from sync_server.pull import PullQuery, Reader, encode_page, pull
+from sync_server.pull_cursor import InvalidCursor, cursor_key, decode_cursor, encode_cursor
 from sync_server.writes import apply_mutations
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/orgs")
@@ -53,3 +56,36 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
         ctx.db, org_id, principal.user_id, principal.device_id, principal.permissions, body.mutations
     )
     return PushResponse(results=results)
+
+
+@lru_cache(maxsize=8)
+def _cursor_key(config: ServerConfig) -> bytes:
+    return cursor_key(config.signing_key())
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/sync/pull",
+    summary="Changes the caller may read: a snapshot without a cursor, else what changed since it",
+    auth="org",
+    query=PullQuery,
+    response=PullResponse,
+    errors=(400, 401, 404, 409),
+)
+def pull_changes(ctx: ApiContext, org_id: str) -> Response:
+    query: PullQuery = ctx.query
+    if query.schema_version is not None:
+        check_schema_version(query.schema_version)
+    key = _cursor_key(ctx.services.config)
+    cursor = None
+    if query.cursor is not None:
+        try:
+            cursor = decode_cursor(query.cursor, key, org_id)
+        except InvalidCursor as exc:
+            raise ApiError(400, "invalid_cursor", str(exc), {"field": "cursor"}) from None
+    principal = ctx.user
+    reader = Reader.of(principal.permissions, principal.owner_ids(ctx.db))
+    page = pull(ctx.db.connection(), org_id, reader, cursor, query.limit)
+    body = encode_page(page, encode_cursor(page.cursor, key))
+    return Response(body, status=200, mimetype="application/json")

@@ -1,0 +1,220 @@
+"""The sync cycle (DESIGN §5), with no Qt: push every pending command, then pull until done.
+
+1. **Push** the outbox oldest first in batches of at most 1000, again and again until nothing is
+   pending (the user may add commands meanwhile; bounded). ``applied`` removes an entry; a
+   ``duplicate`` counts as its original status (a retried batch whose answer was lost);
+   ``rejected``/``conflict`` stays in the outbox with the server's reason and values until the
+   user resolves it (``desktop.attention``).
+2. **Pull** pages until ``has_more`` is false, each page written in one local transaction with
+   its cursor. A page is never written while a command is pending: the cycle pushes again first.
+3. ``resync_required`` (rights changed, copy older than the server's history) → forget the cursor
+   and download a fresh copy; its first page replaces every local row, so rows the user may no
+   longer read disappear. Pending commands were pushed before, so none is lost.
+   ``upgrade_required`` → stop; the outbox is kept.
+
+Calls that fail because the server is unreachable or failing are retried with backoff
+(:mod:`desktop.sync.retry`); when that runs out the sync ends with :class:`OfflineError`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.schema import SCHEMA_VERSION
+from common.schema.types import utcnow
+from common.wire import MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS
+from desktop.api_client import (
+    ApiClient,
+    ApiError,
+    OfflineError,
+    ResyncRequiredError,
+    UpgradeRequiredError,
+)
+from desktop.local_store import LocalStore
+from desktop.session import LAST_SYNC_KEY
+from desktop.sync.local import apply_page, forget_cursor, pending_batch, record_results, saved_cursor
+from desktop.sync.retry import Retrier, RetryPolicy
+
+Progress = Callable[[int, int | None, str], None]
+MAX_ROUNDS = 5
+MAX_RESYNCS = 2
+
+
+def _no_progress(done: int, total: int | None, text: str) -> None:
+    return None
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    pushed: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+    pulled: int = 0
+    pages: int = 0
+    resynced: bool = False
+    retries: int = 0
+    pending_left: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = []
+        if self.pushed:
+            parts.append(f"sent {self.pushed:,} change{'s' if self.pushed != 1 else ''}")
+        if self.pulled:
+            parts.append(f"received {self.pulled:,}")
+        refused = self.rejected + self.conflicts
+        if refused:
+            parts.append(f"{refused:,} need{'s' if refused == 1 else ''} attention")
+        if self.resynced:
+            parts.append("downloaded a fresh copy")
+        if self.pending_left:
+            parts.append(f"{self.pending_left:,} still waiting (made during the sync)")
+        return ("Synced: " + ", ".join(parts)) if parts else "Synced: nothing new"
+
+
+class SyncEngine:
+    """Syncs one local store with its server organization. One run at a time."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        api: ApiClient,
+        org_id: str,
+        *,
+        policy: RetryPolicy | None = None,
+        push_batch: int = MAX_PUSH_MUTATIONS,
+        page_limit: int = MAX_PULL_LIMIT,
+        on_resync: Callable[[], None] | None = None,
+    ) -> None:
+        if not 1 <= push_batch <= MAX_PUSH_MUTATIONS:
+            raise ValueError(f"push batches hold 1 to {MAX_PUSH_MUTATIONS} commands")
+        if not 1 <= page_limit <= MAX_PULL_LIMIT:
+            raise ValueError(f"pull pages hold 1 to {MAX_PULL_LIMIT} changes")
+        self.store = store
+        self.api = api
+        self.org_id = org_id
+        self.retrier = Retrier(policy or RetryPolicy())
+        self.push_batch = push_batch
+        self.page_limit = page_limit
+        self.on_resync = on_resync
+        self._running = threading.Lock()
+
+    def cancel(self) -> None:
+        """Stop a running sync at its next step (committed pages and batches stay)."""
+        self.retrier.cancel()
+
+    def run(self, progress: Progress | None = None) -> SyncReport:
+        """One full cycle; raises :class:`OfflineError` when the server stays unreachable,
+        :class:`UpgradeRequiredError` when this program is too old, other ``ApiError``s as they come."""
+        if not self._running.acquire(blocking=False):
+            raise RuntimeError("a sync of this data is already running")
+        started = time.perf_counter()
+        report = SyncReport()
+        self.retrier.reset()
+        self.retrier.retries = 0
+        try:
+            self._cycle(report, progress or _no_progress)
+        except OfflineError as exc:
+            waiting = self.store.pending_count()
+            note = f"; {waiting:,} change{'s' if waiting != 1 else ''} wait to be sent" if waiting else ""
+            raise OfflineError(
+                f"The server cannot be reached ({exc.message}); working offline{note}.",
+                code=exc.code,
+                status=exc.status,
+            ) from exc
+        except UpgradeRequiredError as exc:
+            waiting = self.store.pending_count()
+            raise UpgradeRequiredError(
+                "This program is too old for the server: install the new version. "
+                f"Your {waiting:,} unsent change{'s are' if waiting != 1 else ' is'} kept and will be "
+                "sent after the upgrade.",
+                code=exc.code,
+                status=exc.status,
+                details=exc.details,
+            ) from exc
+        finally:
+            report.retries = self.retrier.retries
+            report.seconds = time.perf_counter() - started
+            self._running.release()
+        return report
+
+    # -- the cycle ---------------------------------------------------------------------------------
+    def _cycle(self, report: SyncReport, progress: Progress) -> None:
+        for _ in range(MAX_ROUNDS):
+            self._push_all(report, progress)
+            if self._pull_all(report, progress):
+                break
+        report.pending_left = self.store.pending_count()
+        self.store.set_state(LAST_SYNC_KEY, utcnow().isoformat())
+        progress(1, 1, report.summary())
+
+    def _push_all(self, report: SyncReport, progress: Progress) -> None:
+        total = self.store.pending_count()
+        if not total:
+            return
+        sent = 0
+        # Bounded: what was pending at the start plus a few batches the user adds meanwhile.
+        for _ in range(total // self.push_batch + 4):
+            batch = pending_batch(self.store, self.push_batch)
+            if not batch:
+                return
+            progress(sent, max(total, sent + len(batch)), f"Sending changes… {sent:,} of {total:,}")
+            device = self.store.device_id
+            results = self.retrier.call(
+                lambda batch=batch, device=device: self.api.push(  # type: ignore[misc]
+                    self.org_id, batch, client_id=device, schema_version=SCHEMA_VERSION
+                )
+            )
+            outcome = record_results(self.store, results)
+            sent += len(batch)
+            report.pushed += len(batch)
+            report.applied += outcome.applied
+            report.duplicates += outcome.duplicates
+            report.rejected += outcome.rejected
+            report.conflicts += outcome.conflicts
+        progress(sent, max(total, sent), f"Sent {sent:,} changes")
+
+    def _pull_all(self, report: SyncReport, progress: Progress) -> bool:
+        """Pull until done; ``False`` when a command became pending (push first, then again)."""
+        resyncs = 0
+        while True:
+            self.retrier.check()
+            cursor = saved_cursor(self.store)
+            try:
+                page = self._pull(cursor)
+            except ApiError as exc:
+                if not _needs_fresh_copy(exc) or resyncs >= MAX_RESYNCS:
+                    raise
+                resyncs += 1
+                report.resynced = True
+                forget_cursor(self.store)
+                if self.on_resync is not None:
+                    self.on_resync()
+                continue
+            changes = page["changes"]
+            if not apply_page(self.store, changes, page["cursor"], fresh_start=cursor is None):
+                return False
+            report.pulled += len(changes)
+            report.pages += 1
+            progress(report.pulled, None, f"Receiving changes… {report.pulled:,}")
+            if not page["has_more"]:
+                return True
+
+    def _pull(self, cursor: str | None) -> dict[str, Any]:
+        return self.retrier.call(
+            lambda: self.api.pull(self.org_id, cursor, limit=self.page_limit, schema_version=SCHEMA_VERSION)
+        )
+
+
+def _needs_fresh_copy(exc: ApiError) -> bool:
+    """``resync_required``, or a cursor the server no longer accepts (its key was replaced)."""
+    return isinstance(exc, ResyncRequiredError) or (exc.status == 400 and exc.code == "invalid_cursor")

@@ -1,0 +1,138 @@
+"""The sync engine's side of the local store: the outbox going out, pulled pages coming in.
+
+Each step is one local transaction: a push batch's results are recorded together; a pulled
+page is written together with the cursor that follows it, so an interrupted sync resumes
+exactly where the last committed page ended. A page is never written while a command is
+pending (DESIGN §5: never pull over unsent changes): the caller pushes first and asks again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from common.schema import ENTITIES, OutboxEntry
+from common.schema.base import table_of
+from desktop.local_store import LocalStore
+from desktop.rows import WRITERS
+
+CURSOR_KEY = "pull_cursor"
+_OUTBOX = table_of(OutboxEntry)
+_PENDING = exists().where(_OUTBOX.c.status == "pending")
+
+
+def pending_batch(store: LocalStore, limit: int) -> list[dict[str, Any]]:
+    """The oldest ``limit`` pending commands as mutations ``{id, name, args}``, in order."""
+    stmt = (
+        select(_OUTBOX.c.id, _OUTBOX.c.name, _OUTBOX.c.args)
+        .where(_OUTBOX.c.status == "pending")
+        .order_by(_OUTBOX.c.seq)
+        .limit(limit)
+    )
+    with store.read_session() as session:
+        return [{"id": row.id, "name": row.name, "args": row.args} for row in session.execute(stmt)]
+
+
+@dataclass
+class PushOutcome:
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+
+
+def record_results(store: LocalStore, results: Sequence[dict[str, Any]]) -> PushOutcome:
+    """Apply the server's answers to the outbox in one transaction.
+
+    ``applied`` (or a ``duplicate`` of an applied command) removes the entry; ``rejected`` keeps
+    it, marked ``conflict`` or ``rejected`` with the code, message and server values, for the user.
+    """
+    outcome = PushOutcome()
+    done: list[str] = []
+    with store.write_session() as session:
+        for result in results:
+            status = result.get("status")
+            details = result.get("details") or {}
+            if status == "duplicate":
+                outcome.duplicates += 1
+                status = details.get("original_status") or "applied"
+            if status == "applied":
+                outcome.applied += 1
+                done.append(result["id"])
+                continue
+            code = str(result.get("code") or "rejected")[:64]
+            new_status = "conflict" if code == "conflict" else "rejected"
+            if new_status == "conflict":
+                outcome.conflicts += 1
+            else:
+                outcome.rejected += 1
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id == result["id"])
+                .values(
+                    status=new_status,
+                    code=code,
+                    message=str(result.get("message") or "refused by the server")[:2000],
+                    server_values=result.get("server_values"),
+                    attempts=OutboxEntry.attempts + 1,
+                )
+            )
+        for start in range(0, len(done), 500):
+            session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done[start : start + 500])))
+    return outcome
+
+
+def saved_cursor(store: LocalStore) -> str | None:
+    return store.get_state(CURSOR_KEY)
+
+
+def forget_cursor(store: LocalStore) -> None:
+    """The next pull starts a full download (after ``resync_required``)."""
+    store.set_state(CURSOR_KEY, None)
+
+
+def _clear_entities(session: Session) -> None:
+    connection = session.connection().connection
+    cursor = connection.cursor()
+    try:
+        for name in ENTITIES:
+            cursor.execute(f'DELETE FROM "{name}"')
+    finally:
+        cursor.close()
+
+
+def apply_page(
+    store: LocalStore, changes: Sequence[dict[str, Any]], cursor: str, *, fresh_start: bool
+) -> bool:
+    """Write one pulled page and its cursor in one transaction; ``False`` (nothing written) when
+    a command is pending. ``fresh_start``: the first page of a full download, which replaces
+    every local row, so rows the user may no longer read disappear."""
+    org_id = store.profile.org_id
+    upserts: dict[str, list[dict[str, Any]]] = {}
+    deletes: dict[str, list[str]] = {}
+    for change in changes:
+        entity = change["entity"]
+        if entity not in WRITERS:
+            continue  # an entity this program does not know (a newer server): ignored
+        if change["op"] == "delete":
+            deletes.setdefault(entity, []).append(change["id"])
+        else:
+            upserts.setdefault(entity, []).append(change["data"])
+    with store.write_session() as session:
+        if session.execute(select(_PENDING)).scalar():
+            return False
+        if fresh_start:
+            _clear_entities(session)
+        connection = session.connection()
+        # Each row occurs once per page, and local foreign keys are off, so writing entity by
+        # entity keeps the page's meaning while batching each entity into one executemany.
+        for entity, rows in upserts.items():
+            WRITERS[entity].upsert(connection, rows, org_id)
+        for entity, ids in deletes.items():
+            WRITERS[entity].delete(connection, org_id, ids)
+        store.set_state(CURSOR_KEY, cursor, session=session)
+    return True

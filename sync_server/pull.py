@@ -1,0 +1,338 @@
+"""Pull (DESIGN §5): what changed for one caller, as pages of changes and an opaque cursor.
+
+* **No cursor → snapshot.** Every live row the caller may read, entity by entity in dependency
+  order (``common.schema.ENTITIES``), keyset-paginated by id, no tombstones. The snapshot is
+  pinned to the change sequence at its start; when it is done the cursor continues incrementally
+  from that sequence, so a row written while the snapshot ran arrives afterwards (rows are sent
+  whole: applying one twice is harmless).
+* **Cursor → incremental** from the change log (``seq > cursor``). Each row changed in the page is
+  sent once, at its first occurrence, with its current data (so referenced rows still come before
+  the rows that reference them); tombstones are sent as ``delete``.
+* Only what the caller may read (``common.access``): entities, columns, and the caller's own rows
+  under owner rules. A row the caller cannot read is not sent.
+* A cursor whose access fingerprint differs from the caller's now (a role, permission or owner
+  link changed) or that is older than the retained change log → ``resync_required``; a cursor
+  of another schema version → ``resync_required``.
+
+Queries are Core statements on the session's connection, each naming the organization
+explicitly; on PostgreSQL they run under the request's ``SET LOCAL`` role and organization, so
+row-level security applies too. Rows become plain dicts, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from pydantic import Field
+from sqlalchemy import BigInteger, Connection, Date, String, Table, bindparam, false, select, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+from common.access import EntityAccess, OwnerIds, access_fingerprint, readable_entities
+from common.money import QUANTITY_SCALE
+from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
+from common.schema.base import table_of
+from common.schema.types import Quantity, UTCDateTime
+from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
+from sync_server.errors import ApiError
+from sync_server.pull_cursor import MAX_CURSOR_LENGTH, PullCursor
+from sync_server.retention import pruned_floor
+
+CHANGE_SEQUENCE = "change"
+_IN_CHUNK = 500
+_CHANGES = table_of(ChangeLog)
+_SEQUENCES = table_of(OrgSequence)
+
+
+class PullQuery(WireModel):
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
+    limit: int = Field(default=DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT)
+    schema_version: int | None = Field(default=None, ge=1, le=10_000)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The caller's read rights: what they may read, and the fingerprint of those rights."""
+
+    owner: OwnerIds
+    entities: dict[str, EntityAccess]
+    fingerprint: str
+
+    @classmethod
+    def of(cls, permissions: Iterable[str], owner: OwnerIds) -> Reader:
+        perms = frozenset(permissions)
+        return cls(owner, readable_entities(perms), access_fingerprint(perms, owner))
+
+    def owner_values(self, access: EntityAccess) -> list[str]:
+        if access.owner_kind == "user":
+            return [self.owner.user_id] if self.owner.user_id else []
+        return sorted(self.owner.employee_ids)
+
+
+@dataclass
+class PullPage:
+    changes: list[dict[str, Any]]
+    cursor: PullCursor
+    has_more: bool
+
+
+def resync_required(reason: str, message: str) -> ApiError:
+    return ApiError(
+        409,
+        "resync_required",
+        f"{message}; download a fresh copy (keep your pending changes)",
+        {"reason": reason},
+    )
+
+
+# -- reading rows ------------------------------------------------------------------------------
+
+
+def _quantity_text(scaled: int | None) -> str | None:
+    if scaled is None:
+        return None
+    value = (Decimal(scaled) / QUANTITY_SCALE).normalize()
+    if value == value.to_integral():
+        value = value.quantize(Decimal(1))
+    return format(value, "f")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How one entity is read for one kind of caller: columns, per-row masking, owner filter."""
+
+    entity: str
+    table: Table
+    names: tuple[str, ...]
+    expressions: tuple[ColumnElement[Any], ...]
+    quantity_indexes: tuple[int, ...]
+    per_row_mask: bool
+    owner_only: bool
+
+
+@lru_cache(maxsize=1024)
+def _plan(entity: str, access: EntityAccess, dialect: str) -> _Plan:
+    table = table_of(ENTITIES[entity])
+    per_row = access.owner_column is not None and access.owner_columns != access.columns
+    owner_only = not access.columns
+    wanted = access.owner_columns if per_row or owner_only else access.columns
+    names: list[str] = []
+    expressions: list[ColumnElement[Any]] = []
+    quantities: list[int] = []
+    for column in table.columns:
+        if column.name not in wanted or column.name == "org_id":
+            continue
+        expression: ColumnElement[Any] = column
+        # Read stored forms that already are the wire form as they are: SQLite keeps UTC
+        # timestamps and dates as ISO text; quantities are scaled integers on both stores.
+        if dialect == "sqlite" and isinstance(column.type, UTCDateTime | Date):
+            expression = type_coerce(column, String)
+        elif isinstance(column.type, Quantity):
+            expression = type_coerce(column, BigInteger)
+            quantities.append(len(names))
+        names.append(column.name)
+        expressions.append(expression.label(column.name))
+    return _Plan(entity, table, tuple(names), tuple(expressions), tuple(quantities), per_row, owner_only)
+
+
+def _rows(plan: _Plan, result: Sequence[Any]) -> list[dict[str, Any]]:
+    names = plan.names
+    if not plan.quantity_indexes:
+        return [dict(zip(names, row, strict=True)) for row in result]
+    rows = []
+    for raw in result:
+        values = list(raw)
+        for index in plan.quantity_indexes:
+            values[index] = _quantity_text(values[index])
+        rows.append(dict(zip(names, values, strict=True)))
+    return rows
+
+
+def _visible(
+    plan: _Plan, access: EntityAccess, owner: OwnerIds, row: dict[str, Any]
+) -> dict[str, Any] | None:
+    if not plan.per_row_mask and not plan.owner_only:
+        return row
+    allowed = access.columns_for(row, owner)
+    if not allowed:
+        return None
+    return {key: value for key, value in row.items() if key in allowed}
+
+
+def _upsert(entity: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"entity": entity, "id": data["id"], "op": "upsert", "version": data["version"], "data": data}
+
+
+def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
+    return {"entity": entity, "id": entity_id, "op": "delete", "version": version}
+
+
+# -- the two kinds of page -----------------------------------------------------------------------
+
+
+def change_counter(connection: Connection, org_id: str) -> int:
+    value = connection.execute(
+        select(_SEQUENCES.c.value).where(_SEQUENCES.c.org_id == org_id, _SEQUENCES.c.name == CHANGE_SEQUENCE)
+    ).scalar()
+    return int(value or 0)
+
+
+def snapshot_page(
+    connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
+) -> PullPage:
+    """The next ``limit`` live rows of the snapshot ``cursor`` is in."""
+    dialect = connection.dialect.name
+    names = list(ENTITIES)
+    start = names.index(cursor.entity) if cursor.entity is not None and cursor.entity in ENTITIES else 0
+    after_id = cursor.after_id
+    changes: list[dict[str, Any]] = []
+    for entity in names[start:]:
+        access = reader.entities.get(entity)
+        if access is None:
+            after_id = ""
+            continue
+        plan = _plan(entity, access, dialect)
+        table = plan.table
+        stmt = select(*plan.expressions).where(table.c.org_id == org_id, table.c.deleted == false())
+        if plan.owner_only:
+            owners = reader.owner_values(access)
+            if not owners:
+                after_id = ""
+                continue
+            assert access.owner_column is not None
+            stmt = stmt.where(table.c[access.owner_column].in_(owners))
+        if after_id:
+            stmt = stmt.where(table.c.id > after_id)
+        remaining = limit - len(changes)
+        result = connection.execute(stmt.order_by(table.c.id).limit(remaining)).all()
+        rows = _rows(plan, result)
+        if plan.per_row_mask or plan.owner_only:
+            for row in rows:
+                visible = _visible(plan, access, reader.owner, row)
+                if visible is not None:
+                    changes.append(_upsert(entity, visible))
+        else:
+            changes.extend(_upsert(entity, row) for row in rows)
+        if len(result) == remaining:
+            last = rows[-1]["id"] if rows else after_id
+            return PullPage(changes, cursor.at_snapshot(entity, last), True)
+        after_id = ""
+    # The snapshot is complete: continue with what changed since it was pinned.
+    return PullPage(changes, cursor.incremental(cursor.seq), True)
+
+
+def _current_rows(
+    connection: Connection, org_id: str, plan: _Plan, ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    table = plan.table
+    stmt = select(*plan.expressions, table.c.deleted.label("__deleted")).where(
+        table.c.org_id == org_id, table.c.id.in_(bindparam("ids", expanding=True))
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        result = connection.execute(stmt, {"ids": ids[start : start + _IN_CHUNK]}).all()
+        deleted_flags = [bool(row[-1]) for row in result]
+        rows = _rows(plan, [row[:-1] for row in result])
+        for row, deleted in zip(rows, deleted_flags, strict=True):
+            row["__deleted"] = deleted
+            found[row["id"]] = row
+    return found
+
+
+def incremental_page(
+    connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
+) -> PullPage:
+    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them."""
+    log = connection.execute(
+        select(_CHANGES.c.seq, _CHANGES.c.entity, _CHANGES.c.entity_id)
+        .where(_CHANGES.c.org_id == org_id, _CHANGES.c.seq > cursor.seq)
+        .order_by(_CHANGES.c.seq)
+        .limit(limit + 1)
+    ).all()
+    # Read after the change log: a prune that committed before that read is seen here.
+    if cursor.seq < pruned_floor(connection, org_id):
+        raise resync_required("cursor_expired", "this copy is older than the server's change history")
+    has_more = len(log) > limit
+    log = log[:limit]
+    if not log:
+        return PullPage([], cursor, False)
+    first: dict[tuple[str, str], int] = {}
+    for seq, entity, entity_id in log:
+        if entity in reader.entities:
+            first.setdefault((entity, entity_id), seq)
+    dialect = connection.dialect.name
+    by_entity: dict[str, list[str]] = {}
+    for entity, entity_id in first:
+        by_entity.setdefault(entity, []).append(entity_id)
+    current: dict[str, dict[str, dict[str, Any]]] = {}
+    plans: dict[str, _Plan] = {}
+    for entity, ids in by_entity.items():
+        plans[entity] = _plan(entity, reader.entities[entity], dialect)
+        current[entity] = _current_rows(connection, org_id, plans[entity], ids)
+    changes: list[dict[str, Any]] = []
+    for (entity, entity_id), seq in first.items():
+        access = reader.entities[entity]
+        row = current[entity].get(entity_id)
+        if row is None:
+            # Gone from the store altogether (a pruned tombstone): its owner is unknown, so only
+            # callers who read the entity as such hear of it.
+            if access.columns:
+                changes.append(_delete(entity, entity_id, seq))
+            continue
+        deleted = row.pop("__deleted")
+        visible = _visible(plans[entity], access, reader.owner, row)
+        if visible is None:
+            continue
+        if deleted:
+            changes.append(_delete(entity, entity_id, int(row["version"])))
+        else:
+            changes.append(_upsert(entity, visible))
+    return PullPage(changes, cursor.incremental(int(log[-1][0])), has_more)
+
+
+def pull(
+    connection: Connection, org_id: str, reader: Reader, cursor: PullCursor | None, limit: int
+) -> PullPage:
+    """One page for ``reader`` from ``cursor`` (``None``: start a snapshot)."""
+    if cursor is None:
+        start = PullCursor(
+            org_id=org_id,
+            seq=change_counter(connection, org_id),
+            fingerprint=reader.fingerprint,
+            schema_version=SCHEMA_VERSION,
+            entity=next(iter(ENTITIES)),
+        )
+        return snapshot_page(connection, org_id, reader, start, limit)
+    if cursor.schema_version != SCHEMA_VERSION:
+        raise resync_required("schema_changed", "the server's data layout changed since your last download")
+    if cursor.fingerprint != reader.fingerprint:
+        raise resync_required("access_changed", "your access rights changed since your last download")
+    if cursor.in_snapshot:
+        if cursor.seq < pruned_floor(connection, org_id):
+            raise resync_required("cursor_expired", "this copy is older than the server's change history")
+        return snapshot_page(connection, org_id, reader, cursor, limit)
+    return incremental_page(connection, org_id, reader, cursor, limit)
+
+
+def _default(value: Any) -> Any:
+    converted = to_wire(value)
+    if converted is value:
+        raise TypeError(f"cannot encode {type(value).__name__}")
+    return converted
+
+
+def encode_page(page: PullPage, cursor_text: str) -> bytes:
+    """The page as the JSON body of the pull answer (orjson, no intermediate models)."""
+    return orjson.dumps(
+        {
+            "changes": page.changes,
+            "cursor": cursor_text,
+            "has_more": page.has_more,
+            "schema_version": SCHEMA_VERSION,
+        },
+        default=_default,
+    )

@@ -1,0 +1,140 @@
+"""The pull cursor: an opaque, signed token saying where a client's download stands.
+
+A cursor carries the organization it was issued for, the change sequence number the client has
+reached (during a snapshot: the sequence the snapshot is pinned to), the snapshot position (entity
+and last id sent) while a snapshot is in progress, the caller's access fingerprint and the schema
+version. It is ``1.<payload>.<mac>``: base64url JSON and a truncated HMAC-SHA256 under a key
+derived from the server's signing key. A cursor that does not verify, or names another
+organization than the URL, is refused with 400; it is never trusted for what it says about the
+organization (the URL and the session scope decide that).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import orjson
+
+from common.ids import is_uuid
+from common.schema import ENTITIES
+
+VERSION = "1"
+MAX_CURSOR_LENGTH = 1024
+_MAC_BYTES = 16
+_MAX_SEQ = 2**63 - 1
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not issued by this server for this organization, or was altered."""
+
+
+@dataclass(frozen=True)
+class PullCursor:
+    """Where a client stands: incremental after ``seq``, or a snapshot pinned to ``seq``.
+
+    ``entity`` names the entity a snapshot is downloading (``None``: incremental) and
+    ``after_id`` the last id of it already sent (``""``: none yet).
+    """
+
+    org_id: str
+    seq: int
+    fingerprint: str
+    schema_version: int
+    entity: str | None = None
+    after_id: str = ""
+
+    @property
+    def in_snapshot(self) -> bool:
+        return self.entity is not None
+
+    def at_snapshot(self, entity: str, after_id: str) -> PullCursor:
+        return replace(self, entity=entity, after_id=after_id)
+
+    def incremental(self, seq: int) -> PullCursor:
+        return replace(self, seq=seq, entity=None, after_id="")
+
+
+@lru_cache(maxsize=16)
+def cursor_key(signing_key: bytes) -> bytes:
+    """The cursor MAC key: derived from the signing key, never the signing key itself."""
+    return hmac.new(signing_key, b"ops-server pull cursor v1", hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, payload: str) -> bytes:
+    return hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def encode_cursor(cursor: PullCursor, key: bytes) -> str:
+    """The cursor as opaque text."""
+    payload = _b64(
+        orjson.dumps(
+            [
+                cursor.org_id,
+                cursor.seq,
+                cursor.entity or "",
+                cursor.after_id,
+                cursor.fingerprint,
+                cursor.schema_version,
+            ]
+        )
+    )
+    body = f"{VERSION}.{payload}"
+    return f"{body}.{_b64(_mac(key, body))}"
+
+
+def decode_cursor(text: str, key: bytes, org_id: str) -> PullCursor:
+    """The cursor ``text`` stands for; :class:`InvalidCursor` unless this server issued it for
+    ``org_id`` and it is unaltered."""
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor("cursor: too long")
+    version, _, rest = text.partition(".")
+    payload, _, mac = rest.partition(".")
+    if version != VERSION or not payload or not mac:
+        raise InvalidCursor("cursor: not a cursor issued by this server")
+    try:
+        given = _unb64(mac)
+    except (binascii.Error, ValueError):
+        raise InvalidCursor("cursor: not a cursor issued by this server") from None
+    if not hmac.compare_digest(given, _mac(key, f"{version}.{payload}")):
+        raise InvalidCursor("cursor: altered, or issued by another server")
+    try:
+        fields = orjson.loads(_unb64(payload))
+        cursor_org, seq, entity, after_id, fingerprint, schema_version = fields
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise InvalidCursor("cursor: not a cursor issued by this server") from None
+    if cursor_org != org_id:
+        raise InvalidCursor("cursor: issued for another organization")
+    valid = (
+        isinstance(seq, int)
+        and 0 <= seq <= _MAX_SEQ
+        and isinstance(entity, str)
+        and (entity == "" or entity in ENTITIES)
+        and isinstance(after_id, str)
+        and (after_id == "" or is_uuid(after_id))
+        and isinstance(fingerprint, str)
+        and isinstance(schema_version, int)
+        and not isinstance(seq, bool)
+    )
+    if not valid:
+        raise InvalidCursor("cursor: not a cursor issued by this server")
+    return PullCursor(
+        org_id=org_id,
+        seq=seq,
+        fingerprint=fingerprint,
+        schema_version=schema_version,
+        entity=entity or None,
+        after_id=after_id,
+    )
