@@ -7,6 +7,7 @@
     ops-server grant --email E --org ORG --role R
     ops-server audit verify --org ORG
     ops-server demo --password P
+    ops-server prune [--days 90]                      (change log and tombstones; at least 90 days kept)
 
 Configuration comes from ``OPS_DATA_DIR``, ``OPS_DATABASE_URL``, ``OPS_DB_KEY``, ``OPS_JWT_KEY``.
 """
@@ -125,6 +126,24 @@ def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(config: ServerConfig, args: argparse.Namespace) -> int:
+    from sync_server.retention import RETENTION_DAYS, prune
+
+    if args.days < RETENTION_DAYS:
+        print(f"ops-server: --days must be at least {RETENTION_DAYS}", file=sys.stderr)
+        return 2
+    store = prepare_store(config)
+    try:
+        for report in prune(store, keep_days=args.days):
+            print(
+                f"{report.org_id}: history kept after change {report.floor}; dropped "
+                f"{report.change_log_rows} change-log rows and {report.tombstones} tombstones"
+            )
+    finally:
+        store.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ops-server", description="Operations Management System sync server"
@@ -161,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the two demo organizations (idempotent)")
     demo.add_argument("--password", required=True)
     demo.set_defaults(func=cmd_demo)
+    prune = sub.add_parser("prune", help="drop change history and tombstones older than --days (>= 90)")
+    prune.add_argument("--days", type=int, default=90)
+    prune.set_defaults(func=cmd_prune)
     return parser
 
 

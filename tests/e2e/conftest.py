@@ -111,14 +111,17 @@ ClientFactory = Callable[..., Client]
 
 
 @pytest.fixture
-def clients(server: Server, tmp_path: Path) -> Iterator[ClientFactory]:
+def clients(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ClientFactory]:
+    """``clients(email, org=server.a, url=server.url)``: a signed-in client of ``org``."""
     made: list[Client] = []
     numbers = itertools.count()
 
     def make(email: str, org: OrgInfo | None = None, *, url: str | None = None) -> Client:
-        org = org or server.a
+        if org is None or url is None:
+            server: Server = request.getfixturevalue("server")
+            org, url = org or server.a, url or server.url
         root = tmp_path / f"client-{next(numbers)}"
-        server_url = url or server.url
+        server_url = url
         api = ApiClient(server_url)
         me = api.login(email, PASSWORD)
         membership = me.membership(org.id)
