@@ -8,7 +8,11 @@ its interface. Rules (DESIGN §3, §6):
   ``personal`` columns; ``sensitive`` columns also need ``hr.sensitive.read``;
 - every member reads the ``public`` columns of ``directory`` entities (the employee directory);
 - the owner of a row (``EntityInfo.owner`` names the column holding a user id or an employee id)
-  reads every column of that row: it is their own data.
+  reads every column of that row: it is their own data. That includes the sensitive columns of
+  their own employee record and their payslips (self-service: an employee sees their own pay).
+  Because of that, the link itself is guarded where it is written: ``employee.user_id`` is a
+  sensitive column (setting it needs ``hr.sensitive.read``) and may name only a member of the
+  organization (checked by the server, see ``CommandContext.require_member``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from common.commands import CommandContext, CommandError, execute
 from common.commands.rowaccess import session_connection
 from common.numbering import final_number
-from common.schema import ChangeLog, OrgSequence, ProcessedMutation
+from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
 from sync_server.audit import AUDIT_SEQUENCE, GENESIS_HASH, PendingEvent, append_events
@@ -127,6 +127,32 @@ class ServerNumbering:
             value = 1
             self.session.execute(insert(OrgSequence).values(org_id=self.org_id, name=kind, value=value))
         return final_number(kind, int(value))
+
+
+class ServerMembers:
+    """Server side of :class:`common.commands.MemberDirectory`: the organization's memberships.
+
+    Commands that name a user (linking an employee record to an account) may only name a member
+    of the organization; the client cannot know who that is, the server checks.
+    """
+
+    def __init__(self, session: Session, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+        self._known: dict[str, bool] = {}
+
+    def is_member(self, user_id: str) -> bool:
+        found = self._known.get(user_id)
+        if found is None:
+            found = self._known[user_id] = (
+                self.session.execute(
+                    select(Membership.id).where(
+                        Membership.org_id == self.org_id, Membership.user_id == user_id
+                    )
+                ).first()
+                is not None
+            )
+        return found
 
 
 @dataclass
@@ -247,13 +273,14 @@ def apply_mutations(
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.actor, recorder.device = user_id, device_id
     numbering = ServerNumbering(session, org_id)
+    members = ServerMembers(session, org_id)
     batch = _Batch()
     for mutation in mutations:
         if mutation.id in seen:
             batch.results.append(_duplicate(mutation.id, seen[mutation.id]))
             continue
         result = _apply_one(
-            session, org_id, user_id, device_id, permissions, mutation, recorder, numbering, now
+            session, org_id, user_id, device_id, permissions, mutation, recorder, numbering, members, now
         )
         stored = _stored_result(result)
         seen[mutation.id] = stored
@@ -292,6 +319,7 @@ def _apply_one(
     mutation: Mutation,
     recorder: ServerRecorder,
     numbering: ServerNumbering,
+    members: ServerMembers,
     now: datetime,
 ) -> MutationResult:
     mark = recorder.mark()
@@ -307,6 +335,7 @@ def _apply_one(
         numbering=numbering,
         device_id=device_id,
         now=now,
+        members=members,
     )
     try:
         outcome = execute(ctx, mutation.name, mutation.args)

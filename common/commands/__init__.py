@@ -9,6 +9,7 @@ from common.commands.framework import (
     CommandOutcome,
     CommandSpec,
     DocumentNumbering,
+    MemberDirectory,
     execute,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "CommandOutcome",
     "CommandSpec",
     "DocumentNumbering",
+    "MemberDirectory",
     "execute",
     "finance",
     "hr",

@@ -73,6 +73,14 @@ class ChangeRecorder(Protocol):
         ...
 
 
+class MemberDirectory(Protocol):
+    """Who belongs to the organization: known to the server, not to a workstation."""
+
+    def is_member(self, user_id: str) -> bool:
+        """True when ``user_id`` is a member of the context's organization."""
+        ...
+
+
 class DocumentNumbering(Protocol):
     def next_number(self, kind: str) -> str:
         """The number of a new document of ``kind`` (``invoice``, ``purchase_order``…)."""
@@ -124,6 +132,9 @@ class CommandContext:
     device_id: str | None = None
     now: datetime = field(default_factory=utcnow)
     outcome: CommandOutcome = field(default_factory=CommandOutcome)
+    # The server always provides the organization's members; a workstation does not know them
+    # (``None``), so checks against them are the server's alone.
+    members: MemberDirectory | None = None
 
     # -- reads ---------------------------------------------------------------------------------
     def select(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> Select[Any]:
@@ -159,6 +170,14 @@ class CommandContext:
             raise invalid(
                 field_name, f"{value!r} is already used by another {entity_name(model).replace('_', ' ')}"
             )
+
+    def require_member(self, user_id: str, field_name: str) -> None:
+        """Refuse, naming ``field_name``, a user id that is not a member of this organization.
+
+        Skipped where memberships are unknown (the client): the server decides.
+        """
+        if self.members is not None and not self.members.is_member(user_id):
+            raise invalid(field_name, f"no member of this organization has the user id {user_id}")
 
     def scalar(self, stmt: Select[Any]) -> Any:
         """Run a scalar query; the statement must filter on ``org_id`` itself."""

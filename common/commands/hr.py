@@ -142,7 +142,11 @@ class EmployeeChanges(Changes):
 
 
 def _check_sensitive(ctx: CommandContext, fields: set[str], prefix: str = "") -> None:
-    """Writing a sensitive field needs the right to read it."""
+    """Writing a sensitive field needs the right to read it.
+
+    ``user_id`` is sensitive too: whoever it names reads the whole record, pay included (the
+    owner rule of :mod:`common.access`), so linking a record to a user is as much as reading it.
+    """
     if "hr.sensitive.read" in ctx.permissions:
         return
     table = Employee.__table__
@@ -162,6 +166,7 @@ def create_employee(ctx: CommandContext, args: CreateEmployeeArgs) -> None:
     if args.department_id is not None:
         ctx.require(Department, args.department_id, "department_id")
     if args.user_id is not None:
+        ctx.require_member(args.user_id, "user_id")
         ctx.ensure_unique(Employee, "user_id", args.user_id, "user_id")
     if args.salary is not None and args.salary_currency is None:
         raise invalid("salary_currency", "is required with a salary")
@@ -175,6 +180,7 @@ def update_employee(ctx: CommandContext, args: UpdateArgs) -> None:
     if isinstance(args.changes.get("department_id"), str):
         ctx.require(Department, args.changes["department_id"], "changes.department_id")
     if isinstance(args.changes.get("user_id"), str):
+        ctx.require_member(args.changes["user_id"], "changes.user_id")
         ctx.ensure_unique(Employee, "user_id", args.changes["user_id"], "changes.user_id", exclude=args.id)
     apply_field_changes(ctx, Employee, args.id, EmployeeChanges, args.changes, args.base)
 

@@ -35,6 +35,10 @@ class Department(SyncedEntity, Base):
 class Employee(SyncedEntity, Base):
     """An employee. Directory fields are public; the rest needs ``hr.read``; pay and ids need
     ``hr.sensitive.read``. The employee reads their own record (self-service) through ``user_id``.
+
+    ``user_id`` is sensitive: the user it names reads the whole record, pay included, so setting
+    it is as much as reading the sensitive fields (and only a member may be named: the server
+    checks).
     """
 
     __tablename__ = "employee"
@@ -50,7 +54,7 @@ class Employee(SyncedEntity, Base):
     department_id: Mapped[str | None] = public(String(ID_LENGTH))
     work_email: Mapped[str | None] = public(String(254))
     work_phone: Mapped[str | None] = public(String(50))
-    user_id: Mapped[str | None] = business(String(ID_LENGTH), ForeignKey("app_user.id"))
+    user_id: Mapped[str | None] = sensitive(String(ID_LENGTH), ForeignKey("app_user.id"))
     status: Mapped[str] = business(String(16), default="active")
     hire_date: Mapped[date | None] = business(Date)
     termination_date: Mapped[date | None] = business(Date)

@@ -123,6 +123,28 @@ def test_employee_records_and_their_sensitive_fields(business: Business) -> None
     assert error.code == "conflict" and error.server_values == {"job_title": "Lead"}
 
 
+def test_linking_a_record_to_a_user_needs_sensitive_rights(business: Business) -> None:
+    """Whoever the link names reads the record's pay: linking is as much as reading it."""
+    employee_id = business.employee(salary=100, salary_currency="EUR")
+    admin = role("admin")
+    error = business.refused(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"user_id": new_id()}, "base": {"user_id": None}},
+        permissions=admin,
+    )
+    assert (error.code, error.field) == ("forbidden", "changes.user_id")
+    error = business.refused(
+        "hr.create_employee", {"id": new_id(), "name": "Me", "user_id": new_id()}, permissions=admin
+    )
+    assert (error.code, error.field) == ("forbidden", "user_id")
+    # With the right, the workstation applies it: who is a member only the server knows.
+    business.apply(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"user_id": new_id()}, "base": {"user_id": None}},
+        permissions=HR,
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "field"),
     [
