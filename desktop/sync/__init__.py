@@ -41,9 +41,11 @@ def engine_for(session: UserSession, *, policy: RetryPolicy | None = None) -> Sy
     )
 
 
-def sync_function_for(session: UserSession) -> Callable[[Progress], SyncReport]:
+def sync_function_for(
+    session: UserSession, *, policy: RetryPolicy | None = None
+) -> Callable[[Progress], SyncReport]:
     """The one sync entry point of the interface: ``run(progress) -> SyncReport``."""
-    engine = engine_for(session)
+    engine = engine_for(session, policy=policy)
 
     def run(progress: Progress) -> SyncReport:
         report = engine.run(progress)

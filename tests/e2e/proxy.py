@@ -37,7 +37,10 @@ def _read_message(sock: socket.socket, buffer: bytearray) -> bytes | None:
 
 
 class DroppingProxy:
-    """``with DroppingProxy(upstream_port) as proxy: proxy.drop_next("/sync/push")``."""
+    """``with DroppingProxy(upstream_port) as proxy: proxy.drop_next("/sync/push")``.
+
+    ``offline = True`` makes it refuse every connection (the network is gone) until reset.
+    """
 
     def __init__(self, upstream_port: int) -> None:
         self.upstream = ("127.0.0.1", upstream_port)
@@ -48,6 +51,7 @@ class DroppingProxy:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._closing = False
+        self.offline = False
 
     @property
     def url(self) -> str:
@@ -74,7 +78,7 @@ class DroppingProxy:
         try:
             while True:
                 request = _read_message(client, inbound)
-                if request is None:
+                if request is None or self.offline:
                     return
                 upstream.sendall(request)
                 response = _read_message(upstream, outbound)
@@ -97,6 +101,9 @@ class DroppingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.offline:
+                client.close()
+                continue
             thread = threading.Thread(target=self._serve_connection, args=(client,), daemon=True)
             thread.start()
             self._threads.append(thread)
