@@ -96,8 +96,6 @@ class AuditEventOut(WireModel):
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     masked: list[str] | None = None
-    prev_hash: str
-    hash: str
 
 
 class AuditResponse(WireModel):

@@ -1,7 +1,10 @@
 """The audit trail: one hash chain per organization (DESIGN §6).
 
 ``hash = sha256(prev_hash + canonical JSON of the event)``; the canonical JSON is the event's
-fields except the two hashes, with sorted keys and no whitespace. Sequence numbers are gapless
+fields except the two hashes, with sorted keys and no whitespace. Each event has a random 128-bit
+``salt`` among its fields: the hash covers values a reader may not see (a masked salary), and
+without the salt a known hash would confirm a guess at them. Salts and hashes never leave the
+server (the audit API omits them); ``ops-server audit verify`` checks them on the server. Sequence numbers are gapless
 per organization; the last number and hash live in the organization's ``audit`` counter row,
 which the writer locks. The store refuses UPDATE and DELETE on ``audit_event`` (migration 0002
 and, on PostgreSQL, the grants of the application role).
@@ -12,6 +15,7 @@ Events never hold a password or a token: callers pass only ids, names and change
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +32,7 @@ from common.wire import to_wire
 GENESIS_HASH = "0" * 64
 AUDIT_SEQUENCE = "audit"
 _EVENT_FIELDS = ("org_id", "seq", "at", "actor", "device", "action", "entity", "entity_id", "before", "after")
+SALT_BYTES = 16
 
 
 @dataclass
@@ -53,8 +58,13 @@ def _json_value(value: Any) -> Any:
 
 
 def canonical_json(event: Mapping[str, Any]) -> bytes:
-    """The bytes that are hashed: the event's fields, sorted keys, compact."""
+    """The bytes that are hashed: the event's fields and its salt, sorted keys, compact.
+
+    Events from before salts existed have none and hash without the key, as they always did.
+    """
     body = {name: _json_value(event.get(name)) for name in _EVENT_FIELDS}
+    if event.get("salt") is not None:
+        body["salt"] = event["salt"]
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
@@ -111,6 +121,7 @@ def append_events(
             "entity_id": event.entity_id,
             "before": _json_value(event.before) if event.before is not None else None,
             "after": _json_value(event.after) if event.after is not None else None,
+            "salt": secrets.token_hex(SALT_BYTES),
         }
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, row)

@@ -17,6 +17,8 @@ from common.schema.types import utcnow
 class AuditEvent(Base):
     """One link of an organization's hash chain: ``hash = sha256(prev_hash + canonical JSON)``.
 
+    ``salt`` is 128 random bits, part of the hashed event, never shown through the API: without
+    it a published hash would let anyone confirm a guess at a masked value (a salary).
     Append-only: both stores refuse UPDATE and DELETE on this table.
     """
 
@@ -35,6 +37,7 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = personal(JSON)
     prev_hash: Mapped[str] = public(String(64))
     hash: Mapped[str] = public(String(64))
+    salt: Mapped[str | None] = sensitive(String(32))  # None only on events from before 0004
 
 
 class ChangeLog(Base):

@@ -11,12 +11,13 @@ from typing import Any
 import psycopg
 import pytest
 import sqlcipher3
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from common.ids import new_id
-from common.schema import AuditEvent
-from sync_server.audit import verify_chain
+from common.schema import AuditEvent, OrgSequence
+from common.schema.types import utcnow
+from sync_server.audit import ChainProblem, chain_hash, verify_chain
 from sync_server.config import ServerConfig
 from tests.sync_server.conftest import World, mutation
 
@@ -204,3 +205,69 @@ def test_denied_access_is_audited(world: World) -> None:
     denied = [e for e in events if e["action"] == "auth.access_denied"]
     assert denied and denied[0]["actor"] == world.a.users["employee"]
     assert denied[0]["after"]["reason"] == "forbidden"
+
+
+def _create_paid_employee(world: World, salary: int) -> str:
+    employee_id = new_id()
+    created = world.push(
+        "hr@acme.test",
+        world.a,
+        [mutation("hr.create_employee", id=employee_id, name="Robin", salary=salary, salary_currency="EUR")],
+    )
+    assert created.get_json()["results"][0]["status"] == "applied"
+    return employee_id
+
+
+def test_the_api_gives_no_hash_to_test_guesses_at_masked_values(world: World) -> None:
+    """An admin without hr.sensitive.read sees the event with the salary masked, and nothing that
+    would confirm a guess at it: no hash, no previous hash, no salt."""
+    employee_id = _create_paid_employee(world, 6_543_210)
+    [event] = _audit(world, "admin@acme.test", entity="employee", entity_id=employee_id)["events"]
+    assert "salary" in event["masked"]
+    assert not {"hash", "prev_hash", "salt"} & set(event), event
+    every = _audit(world, "auditor@acme.test", limit=1000)["events"]
+    assert all(not {"hash", "prev_hash", "salt"} & set(e) for e in every)
+
+
+def test_each_event_hash_covers_a_random_salt(world: World) -> None:
+    """Even with the stored hash, the right salary does not confirm without the event's salt."""
+    employee_id = _create_paid_employee(world, 6_543_210)
+    with world.services.store.session(world.a.id) as session:
+        rows = [dict(r) for r in session.execute(select(AuditEvent.__table__)).mappings()]
+    salts = [r["salt"] for r in rows]
+    assert all(s is not None and len(bytes.fromhex(s)) == 16 for s in salts)
+    assert len(set(salts)) == len(salts)
+    [event] = [r for r in rows if r["entity_id"] == employee_id]
+    assert event["after"]["salary"] == 6_543_210
+    assert chain_hash(event["prev_hash"], event) == event["hash"]
+    assert chain_hash(event["prev_hash"], {**event, "salt": None}) != event["hash"]
+
+
+def test_events_from_before_salts_still_verify(world: World) -> None:
+    """A chain written before migration 0004 (no salts) verifies; so does one that continues it."""
+    org = world.a.id
+    with world.services.store.session(org, write=True) as session:
+        seq, prev = session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).one()
+        legacy = {"org_id": org, "seq": seq + 1, "at": utcnow(), "action": "legacy.event", "salt": None}
+        legacy.update(prev_hash=prev, hash=chain_hash(prev, legacy))
+        session.execute(insert(AuditEvent).values(**legacy))
+        session.execute(
+            update(OrgSequence)
+            .where(OrgSequence.org_id == org, OrgSequence.name == "audit")
+            .values(value=seq + 1, extra=legacy["hash"])
+        )
+    _seed_events(world)
+    with world.services.store.session(org) as session:
+        count, problem = verify_chain(session, org)
+    assert problem is None and count >= seq + 6
+    world.services.store.dispose()
+    _tamper(
+        world.services.config,
+        f"UPDATE audit_event SET salt = NULL WHERE seq = {seq + 2} AND org_id = '{org}'",
+    )
+    with world.services.store.session(org) as session:
+        assert verify_chain(session, org)[1] == ChainProblem(
+            seq + 2, "the event's contents do not match its hash"
+        )
