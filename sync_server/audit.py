@@ -4,10 +4,22 @@
 fields except the two hashes, with sorted keys and no whitespace. Each event has a random 128-bit
 ``salt`` among its fields: the hash covers values a reader may not see (a masked salary), and
 without the salt a known hash would confirm a guess at them. Salts and hashes never leave the
-server (the audit API omits them); ``ops-server audit verify`` checks them on the server. Sequence numbers are gapless
-per organization; the last number and hash live in the organization's ``audit`` counter row,
-which the writer locks. The store refuses UPDATE and DELETE on ``audit_event`` (migration 0002
-and, on PostgreSQL, the grants of the application role).
+server (the audit API omits them); ``ops-server audit verify`` checks them on the server.
+
+Sequence numbers are gapless per organization; the last number and hash (the chain's head) live
+in the organization's ``audit`` counter row, which the writer locks, with a MAC of
+``(org, seq, hash)`` under the server's audit key (``OPS_AUDIT_KEY`` or ``audit.key``), which is
+not in the store. The store refuses UPDATE and DELETE on ``audit_event`` (migration 0002 and, on
+PostgreSQL, the grants of the application role).
+
+What :func:`verify_chain` detects, for someone who can write to the store but does not hold the
+audit key: an edited, removed, inserted or reordered event; events moved to another chain; the
+tail cut off, whether or not the counter row is rewritten to match or deleted; every event of an
+organization removed. What it cannot detect: the whole store (or one organization's events and
+counter) put back to an earlier copy, since an old head carries a valid MAC; an organization
+deleted together with its chain; anything done by someone holding the audit key (the server's
+host). Keep backups of the key apart from backups of the store, and compare event counts with
+an outside record (a log shipper, a periodic export) where rollback matters.
 
 Events never hold a password or a token: callers pass only ids, names and changed fields.
 """
@@ -15,6 +27,7 @@ Events never hold a password or a token: callers pass only ids, names and change
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -25,7 +38,7 @@ import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from common.schema import AuditEvent, OrgSequence
+from common.schema import AuditEvent, Organization, OrgSequence
 from common.schema.types import utcnow
 from common.wire import to_wire
 
@@ -33,6 +46,16 @@ GENESIS_HASH = "0" * 64
 AUDIT_SEQUENCE = "audit"
 _EVENT_FIELDS = ("org_id", "seq", "at", "actor", "device", "action", "entity", "entity_id", "before", "after")
 SALT_BYTES = 16
+# ``session.info`` key of a callable returning the audit key (sessions of sync_server.store have it).
+AUDIT_KEY_INFO = "audit_key"
+
+
+class AuditChainBroken(RuntimeError):
+    """The chain's head is missing where it must exist: the store was changed behind the server.
+
+    Nothing is appended then (a new chain would hide the old one); ``ops-server audit verify``
+    names the problem.
+    """
 
 
 @dataclass
@@ -72,40 +95,117 @@ def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(event)).hexdigest()
 
 
+def head_mac(key: bytes, org_id: str, seq: int, head_hash: str) -> str:
+    """The MAC that binds an organization's chain head ``(seq, hash)`` to the audit key."""
+    message = f"ops-audit-head|{org_id}|{seq}|{head_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def audit_key(session: Session) -> bytes:
+    """The audit key of a session opened through :class:`sync_server.store.Store`."""
+    provider = session.info.get(AUDIT_KEY_INFO)
+    if provider is None:
+        raise RuntimeError("this session cannot sign the audit chain: open it through Store.session")
+    key = provider()
+    assert isinstance(key, bytes)
+    return key
+
+
 def ensure_counter(session: Session, org_id: str) -> None:
     """Create the organization's audit counter row (at organization creation)."""
     session.execute(
-        insert(OrgSequence).values(org_id=org_id, name=AUDIT_SEQUENCE, value=0, extra=GENESIS_HASH)
+        insert(OrgSequence).values(
+            org_id=org_id,
+            name=AUDIT_SEQUENCE,
+            value=0,
+            extra=GENESIS_HASH,
+            mac=head_mac(audit_key(session), org_id, 0, GENESIS_HASH),
+        )
     )
 
 
-def lock_chain_head(session: Session, org_id: str) -> tuple[int, str]:
-    """Lock the organization's audit counter and return ``(last seq, last hash)``.
+def _has_events(session: Session, org_id: str) -> bool:
+    stmt = select(AuditEvent.seq).where(AuditEvent.org_id == org_id).limit(1)
+    return session.execute(stmt).first() is not None
 
-    Creates the counter on first use (the system chain has no organization row).
+
+def _is_organization(session: Session, org_id: str) -> bool:
+    return session.execute(select(Organization.id).where(Organization.id == org_id)).first() is not None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last link of a chain as the writer found it; ``signed``: its MAC was valid."""
+
+    seq: int
+    hash: str
+    signed: bool
+
+
+def read_head(org_id: str, key: bytes, value: int, extra: str | None, mac: str | None) -> ChainHead:
+    """The chain head of a counter row, checking its MAC.
+
+    A writer continues a head whose MAC is wrong but never signs what follows it: signing would
+    launder a cut-and-rewritten chain, refusing every write would let tampering stop the business.
+    ``audit verify`` keeps reporting it.
     """
-    stmt = select(OrgSequence.value, OrgSequence.extra).where(
+    head_hash = extra or GENESIS_HASH
+    signed = mac is not None and hmac.compare_digest(mac, head_mac(key, org_id, value, head_hash))
+    return ChainHead(value, head_hash, signed)
+
+
+def lock_chain_head(session: Session, org_id: str) -> ChainHead:
+    """Lock the organization's audit counter and return its head.
+
+    Creates the counter on first use of a chain that belongs to no organization (the system
+    chain). An organization's counter is made with the organization; a missing one raises
+    :class:`AuditChainBroken` rather than start the chain afresh.
+    """
+    stmt = select(OrgSequence.value, OrgSequence.extra, OrgSequence.mac).where(
         OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     row = session.execute(stmt).first()
     if row is None:
+        if _is_organization(session, org_id) or _has_events(session, org_id):
+            raise AuditChainBroken(
+                f"the audit chain head of {org_id} is missing; run ops-server audit verify"
+            )
         ensure_counter(session, org_id)
-        return 0, GENESIS_HASH
-    return int(row.value), row.extra or GENESIS_HASH
+        return ChainHead(0, GENESIS_HASH, True)
+    return read_head(org_id, audit_key(session), int(row.value), row.extra, row.mac)
+
+
+def sign_unsigned_head(session: Session, org_id: str) -> None:
+    """Sign the chain head if it has no MAC yet: once, when upgrading a store from before MACs."""
+    head = session.execute(
+        select(OrgSequence.value, OrgSequence.extra, OrgSequence.mac).where(
+            OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE
+        )
+    ).first()
+    if head is None or head.mac is not None:
+        return
+    mac = head_mac(audit_key(session), org_id, int(head.value), head.extra or GENESIS_HASH)
+    session.execute(
+        update(OrgSequence)
+        .where(OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE)
+        .values(mac=mac)
+    )
 
 
 def append_events(
-    session: Session, org_id: str, events: list[PendingEvent], *, head: tuple[int, str] | None = None
+    session: Session, org_id: str, events: list[PendingEvent], *, head: ChainHead | None = None
 ) -> int:
     """Chain and insert ``events`` for ``org_id`` in the caller's transaction. Returns the last seq.
 
     ``head`` is the already locked chain head, when the caller holds it.
     """
     if not events:
-        return head[0] if head else 0
-    seq, prev = head if head is not None else lock_chain_head(session, org_id)
+        return head.seq if head else 0
+    if head is None:
+        head = lock_chain_head(session, org_id)
+    seq, prev = head.seq, head.hash
     now = utcnow()
     rows = []
     for event in events:
@@ -127,10 +227,11 @@ def append_events(
         row["hash"] = prev = chain_hash(prev, row)
         rows.append(row)
     session.execute(insert(AuditEvent), rows)
+    mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
     session.execute(
         update(OrgSequence)
         .where(OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE)
-        .values(value=seq, extra=prev)
+        .values(value=seq, extra=prev, mac=mac)
     )
     return seq
 
@@ -167,7 +268,10 @@ def verify_chain(session: Session, org_id: str) -> tuple[int, ChainProblem | Non
     """Check the organization's chain. Returns ``(events checked, first problem or None)``.
 
     Finds edited events (hash mismatch), removed or reordered events (sequence gap or a
-    ``prev_hash`` that is not the previous hash) and a truncated tail (counter ahead of the rows).
+    ``prev_hash`` that is not the previous hash), and a truncated tail: the head in the counter
+    row ahead of the events, missing, or not signed with the audit key (rewritten to match the
+    cut chain). An organization without a single event has lost its chain (its creation is the
+    first event). See the module docstring for what cannot be detected.
     """
     expected_seq, prev, count = 1, GENESIS_HASH, 0
     for event in iter_events(session, org_id):
@@ -180,11 +284,28 @@ def verify_chain(session: Session, org_id: str) -> tuple[int, ChainProblem | Non
             return count, ChainProblem(event["seq"], "the event's contents do not match its hash")
         prev = event["hash"]
         expected_seq += 1
+    last = expected_seq - 1
     head = session.execute(
-        select(OrgSequence.value, OrgSequence.extra).where(
+        select(OrgSequence.value, OrgSequence.extra, OrgSequence.mac).where(
             OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE
         )
     ).first()
-    if head is not None and (int(head.value) != expected_seq - 1 or (head.extra or GENESIS_HASH) != prev):
-        return count, ChainProblem(expected_seq, f"events after {expected_seq - 1} were removed")
+    organization = _is_organization(session, org_id)
+    if head is None:
+        if count == 0 and not organization:
+            return 0, None  # a chain never used (the system chain of a new store)
+        return count, ChainProblem(
+            expected_seq, f"the chain head is missing: events after {last} may have been removed"
+        )
+    if organization and count == 0:
+        return 0, ChainProblem(1, "the organization has no audit events: its chain was removed")
+    if int(head.value) != last or (head.extra or GENESIS_HASH) != prev:
+        return count, ChainProblem(expected_seq, f"events after {last} were removed")
+    expected_mac = head_mac(audit_key(session), org_id, last, prev)
+    if head.mac is None or not hmac.compare_digest(head.mac, expected_mac):
+        return count, ChainProblem(
+            expected_seq,
+            f"the chain head is not signed with this server's audit key: events after {last} may "
+            "have been removed and the head rewritten (or the audit key is not this store's)",
+        )
     return count, None

@@ -9,7 +9,8 @@
     ops-server demo --password P
     ops-server prune [--days 90]                      (change log and tombstones; at least 90 days kept)
 
-Configuration comes from ``OPS_DATA_DIR``, ``OPS_DATABASE_URL``, ``OPS_DB_KEY``, ``OPS_JWT_KEY``.
+Configuration comes from ``OPS_DATA_DIR``, ``OPS_DATABASE_URL``, ``OPS_DB_KEY``, ``OPS_JWT_KEY``,
+``OPS_AUDIT_KEY``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def _describe(config: ServerConfig) -> str:
 def cmd_init(config: ServerConfig, args: argparse.Namespace) -> int:
     store = prepare_store(config)
     store.dispose()
-    config.signing_key()  # created now, so every worker started later shares it
+    config.signing_key()  # created now, so every worker started later shares them
+    config.audit_signing_key()
     print(f"store ready: {_describe(config)}")
     return 0
 

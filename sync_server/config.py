@@ -1,7 +1,7 @@
 """Server configuration: read once from the environment (or built by tests), then passed around.
 
-Secrets (the database key, the JWT signing key) come from the environment or from 0600 files in
-the data directory, created on first use. Every worker reading the same directory or variables
+Secrets (the database key, the JWT signing key, the audit head key) come from the environment or
+from 0600 files in the data directory, created on first use. Every worker reading the same directory or variables
 signs and checks the same tokens: the workers keep no state of their own.
 """
 
@@ -20,6 +20,7 @@ KEY_BYTES = 32
 DB_FILE = "server.db"
 DB_KEY_FILE = "server.key"
 JWT_KEY_FILE = "jwt.key"
+AUDIT_KEY_FILE = "audit.key"
 
 
 class ConfigError(Exception):
@@ -57,6 +58,9 @@ class ServerConfig:
     database_url: str | None = None  # PostgreSQL; None → embedded SQLCipher store in data_dir
     db_key: bytes | None = None  # embedded store key; None → read/create the key file
     jwt_key: bytes | None = None  # None → read/create the key file
+    # Signs each organization's audit chain head, kept outside the store so that truncating the
+    # chain and rewriting its counter is detected. None → read/create the key file.
+    audit_key: bytes | None = None
     issuer: str = "ops-server"
     audience: str = "ops-api"
     access_token_seconds: int = 900
@@ -80,6 +84,7 @@ class ServerConfig:
             database_url=normalize_database_url(env.get("OPS_DATABASE_URL") or None),
             db_key=_hex_key(env, "OPS_DB_KEY"),
             jwt_key=_hex_key(env, "OPS_JWT_KEY"),
+            audit_key=_hex_key(env, "OPS_AUDIT_KEY"),
             trusted_proxies=_int(env, "OPS_TRUSTED_PROXIES", 0),
         )
 
@@ -102,6 +107,12 @@ class ServerConfig:
     def signing_key(self) -> bytes:
         """The JWT signing key: ``OPS_JWT_KEY``, else the key file (created 0600 if absent)."""
         return self.jwt_key if self.jwt_key is not None else load_or_create_key(self.data_dir / JWT_KEY_FILE)
+
+    def audit_signing_key(self) -> bytes:
+        """The key that signs audit chain heads: ``OPS_AUDIT_KEY``, else the key file (0600)."""
+        if self.audit_key is not None:
+            return self.audit_key
+        return load_or_create_key(self.data_dir / AUDIT_KEY_FILE)
 
 
 def normalize_database_url(url: str | None) -> str | None:

@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from common import migrate
 from common.db import create_sqlite_engine
+from common.schema import Organization
 from sync_server import tenancy
+from sync_server.audit import AUDIT_KEY_INFO, sign_unsigned_head
 from sync_server.config import ServerConfig
 
 # The audit chain of events that belong to no organization (sign-in attempts for unknown
@@ -42,8 +44,11 @@ class Store:
         self._write_engine = (
             engine.execution_options(sqlite_begin="IMMEDIATE") if self.dialect == "sqlite" else engine
         )
-        self._read = sessionmaker(engine, expire_on_commit=False)
-        self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._audit_key: bytes | None = None
+        # Every session can sign the audit chain head (sync_server.audit); the key is read lazily.
+        info = {AUDIT_KEY_INFO: self.audit_key}
+        self._read = sessionmaker(engine, expire_on_commit=False, info=info)
+        self._write = sessionmaker(self._write_engine, expire_on_commit=False, info=info)
         for factory in (self._read, self._write):
             tenancy.install(factory)
             if self.dialect == "postgresql":
@@ -63,6 +68,12 @@ class Store:
             config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             engine = create_sqlite_engine(config.db_path, config.database_key(), pool_size=config.pool_size)
         return cls(config, engine)
+
+    def audit_key(self) -> bytes:
+        """The key that signs audit chain heads (read or created on first use)."""
+        if self._audit_key is None:
+            self._audit_key = self.config.audit_signing_key()
+        return self._audit_key
 
     @property
     def is_postgres(self) -> bool:
@@ -124,9 +135,33 @@ def prepare_store(config: ServerConfig) -> Store:
     """Open the store, bring the schema up to date and, on PostgreSQL, set up the application
     role, its grants and row-level security (``ops-server init``; idempotent)."""
     store = Store.open(config)
+    unsigned = _heads_unsigned(store.engine)
     store.migrate()
     if store.is_postgres:
         from sync_server import pg_security
 
         pg_security.prepare(store.engine, config.app_role)
+    if unsigned:
+        _sign_legacy_heads(store)
     return store
+
+
+def _heads_unsigned(engine: Engine) -> bool:
+    """True for a store from before audit chain heads were signed (it needs them signed once)."""
+    inspector = inspect(engine)
+    if not inspector.has_table("org_sequence"):
+        return False
+    return "mac" not in {c["name"] for c in inspector.get_columns("org_sequence")}
+
+
+def _sign_legacy_heads(store: Store) -> None:
+    """Sign every chain head once, right after the migration that added signatures.
+
+    Only here: a head found unsigned later is reported by ``audit verify``, never signed, or
+    deleting a signature would be a way to have a truncated chain signed.
+    """
+    with store.admin_session() as session:
+        org_ids = list(session.execute(select(Organization.id)).scalars())
+    for org_id in [SYSTEM_ORG_ID, *org_ids]:
+        with store.session(org_id, write=True) as session:
+            sign_unsigned_head(session, org_id)

@@ -34,7 +34,16 @@ from common.numbering import final_number
 from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
-from sync_server.audit import AUDIT_SEQUENCE, GENESIS_HASH, PendingEvent, append_events
+from sync_server.audit import (
+    AUDIT_SEQUENCE,
+    AuditChainBroken,
+    ChainHead,
+    PendingEvent,
+    append_events,
+    audit_key,
+    ensure_counter,
+    read_head,
+)
 
 log = logging.getLogger(__name__)
 
@@ -160,42 +169,41 @@ class WriteLock:
     """The organization's counters as read under its write lock."""
 
     change_seq: int
-    audit_head: tuple[int, str]
+    audit_head: ChainHead
 
 
 def lock_organization(session: Session, org_id: str) -> WriteLock:
-    """Take the organization's write lock and read its counters (create them if missing)."""
+    """Take the organization's write lock and read its counters.
+
+    The counters are made with the organization (:func:`create_counters`). A missing audit
+    counter raises :class:`AuditChainBroken`: starting the chain afresh would hide the old one.
+    """
     stmt = (
-        select(OrgSequence.name, OrgSequence.value, OrgSequence.extra)
+        select(OrgSequence.name, OrgSequence.value, OrgSequence.extra, OrgSequence.mac)
         .where(OrgSequence.org_id == org_id, OrgSequence.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
         .order_by(OrgSequence.name)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     rows = {row.name: row for row in session.execute(stmt)}
-    missing = [
-        {
-            "org_id": org_id,
-            "name": name,
-            "value": 0,
-            "extra": GENESIS_HASH if name == AUDIT_SEQUENCE else None,
-        }
-        for name in (AUDIT_SEQUENCE, CHANGE_SEQUENCE)
-        if name not in rows
-    ]
-    if missing:
-        session.execute(insert(OrgSequence), missing)
     audit = rows.get(AUDIT_SEQUENCE)
+    if audit is None:
+        raise AuditChainBroken(
+            f"the audit chain head of organization {org_id} is missing; run ops-server audit verify"
+        )
     change = rows.get(CHANGE_SEQUENCE)
+    if change is None:
+        session.execute(insert(OrgSequence).values(org_id=org_id, name=CHANGE_SEQUENCE, value=0))
     return WriteLock(
         change_seq=int(change.value) if change else 0,
-        audit_head=(int(audit.value), audit.extra or GENESIS_HASH) if audit else (0, GENESIS_HASH),
+        audit_head=read_head(org_id, audit_key(session), int(audit.value), audit.extra, audit.mac),
     )
 
 
 def create_counters(session: Session, org_id: str) -> None:
     """The counter rows of a new organization (so the write lock always has a row to lock)."""
-    lock_organization(session, org_id)
+    session.execute(insert(OrgSequence).values(org_id=org_id, name=CHANGE_SEQUENCE, value=0))
+    ensure_counter(session, org_id)
 
 
 class _Savepoint:

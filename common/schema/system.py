@@ -65,6 +65,9 @@ class OrgSequence(Base):
     name: Mapped[str] = public(String(32), primary_key=True)
     value: Mapped[int] = public(BigInteger, default=0)
     extra: Mapped[str | None] = public(String(64))
+    # ``audit``: HMAC of (org, value, extra) under the server's audit key, which is not in the
+    # store: a chain cut short and its head rewritten to match does not verify.
+    mac: Mapped[str | None] = public(String(64))
 
 
 class ProcessedMutation(Base):

@@ -17,9 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from common.ids import new_id
 from common.schema import AuditEvent, OrgSequence
 from common.schema.types import utcnow
-from sync_server.audit import ChainProblem, chain_hash, verify_chain
+from sync_server.audit import ChainProblem, chain_hash, head_mac, verify_chain
 from sync_server.config import ServerConfig
-from tests.sync_server.conftest import World, mutation
+from sync_server.store import prepare_store
+from tests.sync_server.conftest import World, mutation, warehouse
 
 OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
 
@@ -256,7 +257,11 @@ def test_events_from_before_salts_still_verify(world: World) -> None:
         session.execute(
             update(OrgSequence)
             .where(OrgSequence.org_id == org, OrgSequence.name == "audit")
-            .values(value=seq + 1, extra=legacy["hash"])
+            .values(
+                value=seq + 1,
+                extra=legacy["hash"],
+                mac=head_mac(world.services.store.audit_key(), org, seq + 1, legacy["hash"]),
+            )
         )
     _seed_events(world)
     with world.services.store.session(org) as session:
@@ -271,3 +276,61 @@ def test_events_from_before_salts_still_verify(world: World) -> None:
         assert verify_chain(session, org)[1] == ChainProblem(
             seq + 2, "the event's contents do not match its hash"
         )
+
+
+def _head_sql(org: str, keep: int) -> str:
+    """Rewrite the counter row to the cut chain's head, as an attacker without the key can."""
+    return (
+        f"UPDATE org_sequence SET value = {keep}, extra = (SELECT hash FROM audit_event "
+        f"WHERE org_id = '{org}' AND seq = {keep}) WHERE org_id = '{org}' AND name = 'audit'"
+    )
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["cut_and_rewrite_head", "cut_and_delete_head", "delete_everything", "unsign_head"],
+)
+def test_a_cut_chain_is_detected_whatever_is_done_to_its_head(world: World, attack: str) -> None:
+    _seed_events(world)
+    org, last = world.a.id, _last_seq(world)
+    keep = last - 3
+    cut = f"DELETE FROM audit_event WHERE org_id = '{org}' AND seq > {keep}"
+    drop_head = f"DELETE FROM org_sequence WHERE org_id = '{org}' AND name = 'audit'"
+    statements = {
+        "cut_and_rewrite_head": [cut, _head_sql(org, keep)],
+        "cut_and_delete_head": [cut, drop_head],
+        "delete_everything": [f"DELETE FROM audit_event WHERE org_id = '{org}'", drop_head],
+        "unsign_head": [f"UPDATE org_sequence SET mac = NULL WHERE org_id = '{org}' AND name = 'audit'"],
+    }[attack]
+    world.services.store.dispose()
+    for sql in statements:
+        _tamper(world.services.config, sql)
+    broken = _cli(world.services.config, "audit", "verify", "--org", "Acme")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    first_bad = {"delete_everything": 1, "unsign_head": last + 1}.get(attack, keep + 1)
+    assert f"first bad sequence number: {first_bad}" in broken.stdout, broken.stdout + broken.stderr
+    # Writing on does not launder it: a missing head stops writes (a fresh chain would hide the
+    # old one); a head with a wrong MAC is continued but never signed again.
+    pushed = world.push("warehouse@acme.test", world.a, [warehouse("AFTER")])
+    if attack in ("cut_and_delete_head", "delete_everything"):
+        assert pushed.status_code == 500 and pushed.get_json()["error"]["code"] == "internal_error"
+    else:
+        assert pushed.get_json()["results"][0]["status"] == "applied"
+    assert _cli(world.services.config, "audit", "verify", "--org", "Acme").returncode == 1
+    assert _cli(world.services.config, "audit", "verify", "--org", "Globex").returncode == 0
+
+
+def test_a_store_from_before_signed_heads_is_signed_once_on_upgrade(world: World) -> None:
+    _seed_events(world)
+    config = world.services.config
+    world.services.store.dispose()
+    _tamper(config, "ALTER TABLE org_sequence DROP COLUMN mac")
+    _tamper(config, "UPDATE alembic_version SET version_num = '0004'")
+    prepare_store(config).dispose()  # what ops-server init/run does after an upgrade
+    for name in ("Acme", "Globex", "system"):
+        result = _cli(config, "audit", "verify", "--org", name)
+        assert result.returncode == 0, result.stdout + result.stderr
+    # Later, an unsigned head is never signed again: it is reported.
+    _tamper(config, f"UPDATE org_sequence SET mac = NULL WHERE org_id = '{world.a.id}' AND name = 'audit'")
+    prepare_store(config).dispose()
+    assert _cli(config, "audit", "verify", "--org", "Acme").returncode == 1
