@@ -100,12 +100,19 @@ class EntityWriter:
                         values[index] = placeholder
         return values
 
+    def parameters(self, rows: Iterable[dict[str, Any]], org_id: str | None = None) -> list[list[Any]]:
+        """``rows`` as parameters of :attr:`upsert_sql` (no database work: any thread may do it)."""
+        to_tuple = self.to_tuple
+        return [to_tuple(row, org_id) for row in rows]
+
     def upsert(
         self, connection: Connection, rows: Iterable[dict[str, Any]], org_id: str | None = None
     ) -> int:
         """Insert or replace ``rows``; with ``org_id`` they are pulled rows of that organization."""
-        to_tuple = self.to_tuple
-        params = [to_tuple(row, org_id) for row in rows]
+        return self.write(connection, self.parameters(rows, org_id))
+
+    def write(self, connection: Connection, params: list[list[Any]]) -> int:
+        """Insert or replace rows given as :meth:`parameters`."""
         if params:
             cursor = connection.connection.cursor()
             try:

@@ -21,31 +21,37 @@ row-level security applies too. Rows become plain dicts, never ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from pydantic import Field
-from sqlalchemy import BigInteger, Connection, Date, String, Table, bindparam, false, select, type_coerce
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, bindparam, select
 
 from common.access import EntityAccess, OwnerIds, access_fingerprint, readable_entities
-from common.money import QUANTITY_SCALE
 from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
 from common.schema.base import table_of
-from common.schema.types import Quantity, UTCDateTime
 from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
 from sync_server.errors import ApiError
 from sync_server.pull_cursor import MAX_CURSOR_LENGTH, PullCursor
+from sync_server.pull_rows import RowPlan, row_plan
 from sync_server.retention import pruned_floor
 
 CHANGE_SEQUENCE = "change"
 _IN_CHUNK = 500
 _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
+# Built once: a no-op incremental pull is the most frequent request of all.
+_LOG_AFTER = (
+    select(_CHANGES.c.seq, _CHANGES.c.entity, _CHANGES.c.entity_id)
+    .where(_CHANGES.c.org_id == bindparam("org_id"), _CHANGES.c.seq > bindparam("after"))
+    .order_by(_CHANGES.c.seq)
+    .limit(bindparam("limit"))
+)
+_COUNTER = select(_SEQUENCES.c.value).where(
+    _SEQUENCES.c.org_id == bindparam("org_id"), _SEQUENCES.c.name == bindparam("name")
+)
 
 
 class PullQuery(WireModel):
@@ -89,78 +95,7 @@ def resync_required(reason: str, message: str) -> ApiError:
     )
 
 
-# -- reading rows ------------------------------------------------------------------------------
-
-
-def _quantity_text(scaled: int | None) -> str | None:
-    if scaled is None:
-        return None
-    value = (Decimal(scaled) / QUANTITY_SCALE).normalize()
-    if value == value.to_integral():
-        value = value.quantize(Decimal(1))
-    return format(value, "f")
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How one entity is read for one kind of caller: columns, per-row masking, owner filter."""
-
-    entity: str
-    table: Table
-    names: tuple[str, ...]
-    expressions: tuple[ColumnElement[Any], ...]
-    quantity_indexes: tuple[int, ...]
-    per_row_mask: bool
-    owner_only: bool
-
-
-@lru_cache(maxsize=1024)
-def _plan(entity: str, access: EntityAccess, dialect: str) -> _Plan:
-    table = table_of(ENTITIES[entity])
-    per_row = access.owner_column is not None and access.owner_columns != access.columns
-    owner_only = not access.columns
-    wanted = access.owner_columns if per_row or owner_only else access.columns
-    names: list[str] = []
-    expressions: list[ColumnElement[Any]] = []
-    quantities: list[int] = []
-    for column in table.columns:
-        if column.name not in wanted or column.name == "org_id":
-            continue
-        expression: ColumnElement[Any] = column
-        # Read stored forms that already are the wire form as they are: SQLite keeps UTC
-        # timestamps and dates as ISO text; quantities are scaled integers on both stores.
-        if dialect == "sqlite" and isinstance(column.type, UTCDateTime | Date):
-            expression = type_coerce(column, String)
-        elif isinstance(column.type, Quantity):
-            expression = type_coerce(column, BigInteger)
-            quantities.append(len(names))
-        names.append(column.name)
-        expressions.append(expression.label(column.name))
-    return _Plan(entity, table, tuple(names), tuple(expressions), tuple(quantities), per_row, owner_only)
-
-
-def _rows(plan: _Plan, result: Sequence[Any]) -> list[dict[str, Any]]:
-    names = plan.names
-    if not plan.quantity_indexes:
-        return [dict(zip(names, row, strict=True)) for row in result]
-    rows = []
-    for raw in result:
-        values = list(raw)
-        for index in plan.quantity_indexes:
-            values[index] = _quantity_text(values[index])
-        rows.append(dict(zip(names, values, strict=True)))
-    return rows
-
-
-def _visible(
-    plan: _Plan, access: EntityAccess, owner: OwnerIds, row: dict[str, Any]
-) -> dict[str, Any] | None:
-    if not plan.per_row_mask and not plan.owner_only:
-        return row
-    allowed = access.columns_for(row, owner)
-    if not allowed:
-        return None
-    return {key: value for key, value in row.items() if key in allowed}
+# -- building pages -----------------------------------------------------------------------------
 
 
 def _upsert(entity: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -175,9 +110,8 @@ def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
 
 
 def change_counter(connection: Connection, org_id: str) -> int:
-    value = connection.execute(
-        select(_SEQUENCES.c.value).where(_SEQUENCES.c.org_id == org_id, _SEQUENCES.c.name == CHANGE_SEQUENCE)
-    ).scalar()
+    """The organization's last change sequence number (committed: read outside its write lock)."""
+    value = connection.execute(_COUNTER, {"org_id": org_id, "name": CHANGE_SEQUENCE}).scalar()
     return int(value or 0)
 
 
@@ -185,7 +119,6 @@ def snapshot_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
     """The next ``limit`` live rows of the snapshot ``cursor`` is in."""
-    dialect = connection.dialect.name
     names = list(ENTITIES)
     start = names.index(cursor.entity) if cursor.entity is not None and cursor.entity in ENTITIES else 0
     after_id = cursor.after_id
@@ -195,64 +128,37 @@ def snapshot_page(
         if access is None:
             after_id = ""
             continue
-        plan = _plan(entity, access, dialect)
-        table = plan.table
-        stmt = select(*plan.expressions).where(table.c.org_id == org_id, table.c.deleted == false())
+        plan = row_plan(entity, access, connection.dialect)
+        owners = None
         if plan.owner_only:
             owners = reader.owner_values(access)
             if not owners:
                 after_id = ""
                 continue
-            assert access.owner_column is not None
-            stmt = stmt.where(table.c[access.owner_column].in_(owners))
-        if after_id:
-            stmt = stmt.where(table.c.id > after_id)
         remaining = limit - len(changes)
-        result = connection.execute(stmt.order_by(table.c.id).limit(remaining)).all()
-        rows = _rows(plan, result)
-        if plan.per_row_mask or plan.owner_only:
+        rows = plan.keyset(connection, org_id, after_id, remaining, owners)
+        if plan.plain:
+            changes.extend(
+                {"entity": entity, "id": row["id"], "op": "upsert", "version": row["version"], "data": row}
+                for row in rows
+            )
+        else:
             for row in rows:
-                visible = _visible(plan, access, reader.owner, row)
+                visible = plan.visible(access, reader.owner, row)
                 if visible is not None:
                     changes.append(_upsert(entity, visible))
-        else:
-            changes.extend(_upsert(entity, row) for row in rows)
-        if len(result) == remaining:
-            last = rows[-1]["id"] if rows else after_id
-            return PullPage(changes, cursor.at_snapshot(entity, last), True)
+        if len(rows) == remaining:
+            return PullPage(changes, cursor.at_snapshot(entity, rows[-1]["id"]), True)
         after_id = ""
     # The snapshot is complete: continue with what changed since it was pinned.
     return PullPage(changes, cursor.incremental(cursor.seq), True)
-
-
-def _current_rows(
-    connection: Connection, org_id: str, plan: _Plan, ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    table = plan.table
-    stmt = select(*plan.expressions, table.c.deleted.label("__deleted")).where(
-        table.c.org_id == org_id, table.c.id.in_(bindparam("ids", expanding=True))
-    )
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), _IN_CHUNK):
-        result = connection.execute(stmt, {"ids": ids[start : start + _IN_CHUNK]}).all()
-        deleted_flags = [bool(row[-1]) for row in result]
-        rows = _rows(plan, [row[:-1] for row in result])
-        for row, deleted in zip(rows, deleted_flags, strict=True):
-            row["__deleted"] = deleted
-            found[row["id"]] = row
-    return found
 
 
 def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
     """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them."""
-    log = connection.execute(
-        select(_CHANGES.c.seq, _CHANGES.c.entity, _CHANGES.c.entity_id)
-        .where(_CHANGES.c.org_id == org_id, _CHANGES.c.seq > cursor.seq)
-        .order_by(_CHANGES.c.seq)
-        .limit(limit + 1)
-    ).all()
+    log = connection.execute(_LOG_AFTER, {"org_id": org_id, "after": cursor.seq, "limit": limit + 1}).all()
     # Read after the change log: a prune that committed before that read is seen here.
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
@@ -264,27 +170,26 @@ def incremental_page(
     for seq, entity, entity_id in log:
         if entity in reader.entities:
             first.setdefault((entity, entity_id), seq)
-    dialect = connection.dialect.name
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in first:
         by_entity.setdefault(entity, []).append(entity_id)
-    current: dict[str, dict[str, dict[str, Any]]] = {}
-    plans: dict[str, _Plan] = {}
+    current: dict[str, dict[str, tuple[dict[str, Any], bool]]] = {}
+    plans: dict[str, RowPlan] = {}
     for entity, ids in by_entity.items():
-        plans[entity] = _plan(entity, reader.entities[entity], dialect)
-        current[entity] = _current_rows(connection, org_id, plans[entity], ids)
+        plans[entity] = row_plan(entity, reader.entities[entity], connection.dialect)
+        current[entity] = plans[entity].by_ids(connection, org_id, ids)
     changes: list[dict[str, Any]] = []
     for (entity, entity_id), seq in first.items():
         access = reader.entities[entity]
-        row = current[entity].get(entity_id)
-        if row is None:
+        found = current[entity].get(entity_id)
+        if found is None:
             # Gone from the store altogether (a pruned tombstone): its owner is unknown, so only
             # callers who read the entity as such hear of it.
             if access.columns:
                 changes.append(_delete(entity, entity_id, seq))
             continue
-        deleted = row.pop("__deleted")
-        visible = _visible(plans[entity], access, reader.owner, row)
+        row, deleted = found
+        visible = plans[entity].visible(access, reader.owner, row)
         if visible is None:
             continue
         if deleted:

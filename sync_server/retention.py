@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, exists, func, insert, select, true, update
+from sqlalchemy import Connection, Table, bindparam, delete, exists, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from common.schema import ENTITIES, ChangeLog, Organization, OrgSequence, metadata
@@ -33,12 +33,14 @@ _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
 
 
+_FLOOR = select(_SEQUENCES.c.value).where(
+    _SEQUENCES.c.org_id == bindparam("org_id"), _SEQUENCES.c.name == PRUNED_SEQUENCE
+)
+
+
 def pruned_floor(connection: Connection, org_id: str) -> int:
     """The highest change sequence whose change-log row may have been dropped (0: none)."""
-    value = connection.execute(
-        select(_SEQUENCES.c.value).where(_SEQUENCES.c.org_id == org_id, _SEQUENCES.c.name == PRUNED_SEQUENCE)
-    ).scalar()
-    return int(value or 0)
+    return int(connection.execute(_FLOOR, {"org_id": org_id}).scalar() or 0)
 
 
 @dataclass(frozen=True)

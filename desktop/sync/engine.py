@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,16 @@ from desktop.api_client import (
 )
 from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
-from desktop.sync.local import apply_page, forget_cursor, pending_batch, record_results, saved_cursor
+from desktop.sync.local import (
+    apply_prepared,
+    forget_cursor,
+    pending_batch,
+    pending_count,
+    prepare_page,
+    record_results,
+    saved_cursor,
+    write_state,
+)
 from desktop.sync.retry import Retrier, RetryPolicy
 
 Progress = Callable[[int, int | None, str], None]
@@ -153,12 +163,12 @@ class SyncEngine:
             self._push_all(report, progress)
             if self._pull_all(report, progress):
                 break
-        report.pending_left = self.store.pending_count()
-        self.store.set_state(LAST_SYNC_KEY, utcnow().isoformat())
+        report.pending_left = pending_count(self.store)
+        write_state(self.store, LAST_SYNC_KEY, utcnow().isoformat())
         progress(1, 1, report.summary())
 
     def _push_all(self, report: SyncReport, progress: Progress) -> None:
-        total = self.store.pending_count()
+        total = pending_count(self.store)
         if not total:
             return
         sent = 0
@@ -166,7 +176,7 @@ class SyncEngine:
         for _ in range(total // self.push_batch + 4):
             batch = pending_batch(self.store, self.push_batch)
             if not batch:
-                return
+                break
             progress(sent, max(total, sent + len(batch)), f"Sending changes… {sent:,} of {total:,}")
             device = self.store.device_id
             results = self.retrier.call(
@@ -184,32 +194,44 @@ class SyncEngine:
         progress(sent, max(total, sent), f"Sent {sent:,} changes")
 
     def _pull_all(self, report: SyncReport, progress: Progress) -> bool:
-        """Pull until done; ``False`` when a command became pending (push first, then again)."""
-        resyncs = 0
-        while True:
-            self.retrier.check()
-            cursor = saved_cursor(self.store)
-            try:
-                page = self._pull(cursor)
-            except ApiError as exc:
-                if not _needs_fresh_copy(exc) or resyncs >= MAX_RESYNCS:
-                    raise
-                resyncs += 1
-                report.resynced = True
-                forget_cursor(self.store)
-                if self.on_resync is not None:
-                    self.on_resync()
-                continue
-            changes = page["changes"]
-            if not apply_page(self.store, changes, page["cursor"], fresh_start=cursor is None):
-                return False
-            report.pulled += len(changes)
-            report.pages += 1
-            progress(report.pulled, None, f"Receiving changes… {report.pulled:,}")
-            if not page["has_more"]:
-                return True
+        """Pull until done; ``False`` when a command became pending (push first, then again).
 
-    def _pull(self, cursor: str | None) -> dict[str, Any]:
+        While a page is written, the next one is requested on a helper thread: the server and
+        the network work while the local database does.
+        """
+        resyncs = 0
+        org_id = self.store.profile.org_id
+        cursor = saved_cursor(self.store)
+        fresh = cursor is None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher:
+            fetching: Future[dict[str, Any]] | None = None
+            while True:
+                try:
+                    page = fetching.result() if fetching is not None else self._fetch(cursor)
+                except ApiError as exc:
+                    if not _needs_fresh_copy(exc) or resyncs >= MAX_RESYNCS:
+                        raise
+                    resyncs += 1
+                    report.resynced = True
+                    forget_cursor(self.store)
+                    if self.on_resync is not None:
+                        self.on_resync()
+                    cursor, fresh, fetching = None, True, None
+                    continue
+                self.retrier.check()
+                fetching = fetcher.submit(self._fetch, page["cursor"]) if page["has_more"] else None
+                if page["changes"] or page["cursor"] != cursor or fresh:
+                    prepared = prepare_page(page, org_id)
+                    if not apply_prepared(self.store, prepared, fresh_start=fresh):
+                        return False  # a page fetched meanwhile is dropped with the helper thread
+                    report.pulled += prepared.count
+                    progress(report.pulled, None, f"Receiving changes… {report.pulled:,}")
+                report.pages += 1
+                cursor, fresh = page["cursor"], False
+                if fetching is None:
+                    return True
+
+    def _fetch(self, cursor: str | None) -> dict[str, Any]:
         return self.retrier.call(
             lambda: self.api.pull(self.org_id, cursor, limit=self.page_limit, schema_version=SCHEMA_VERSION)
         )

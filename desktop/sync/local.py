@@ -12,17 +12,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from common.schema import ENTITIES, OutboxEntry
+from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
 from desktop.local_store import LocalStore
 from desktop.rows import WRITERS
 
 CURSOR_KEY = "pull_cursor"
 _OUTBOX = table_of(OutboxEntry)
+_STATE = table_of(SyncState)
 _PENDING = exists().where(_OUTBOX.c.status == "pending")
+_COUNT_PENDING = select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.status == "pending")
+_READ_STATE = select(_STATE.c.value).where(_STATE.c.key == bindparam("key"))
+
+
+# Small reads and writes of the cycle on a plain connection: a no-op sync is all bookkeeping.
+def pending_count(store: LocalStore) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(_COUNT_PENDING).scalar() or 0)
+
+
+def read_state(store: LocalStore, key: str) -> str | None:
+    with store.engine.connect() as connection:
+        value = connection.execute(_READ_STATE, {"key": key}).scalar()
+    return None if value is None else str(value)
+
+
+def write_state(store: LocalStore, key: str, value: str | None) -> None:
+    with store.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
+        _put_state(connection, key, value)
+
+
+def _put_state(connection: Connection, key: str, value: str | None) -> None:
+    connection.execute(delete(_STATE).where(_STATE.c.key == key))
+    connection.execute(insert(_STATE).values(key=key, value=value))
 
 
 def pending_batch(store: LocalStore, limit: int) -> list[dict[str, Any]]:
@@ -87,12 +112,12 @@ def record_results(store: LocalStore, results: Sequence[dict[str, Any]]) -> Push
 
 
 def saved_cursor(store: LocalStore) -> str | None:
-    return store.get_state(CURSOR_KEY)
+    return read_state(store, CURSOR_KEY)
 
 
 def forget_cursor(store: LocalStore) -> None:
     """The next pull starts a full download (after ``resync_required``)."""
-    store.set_state(CURSOR_KEY, None)
+    write_state(store, CURSOR_KEY, None)
 
 
 def _clear_entities(session: Session) -> None:
@@ -105,15 +130,23 @@ def _clear_entities(session: Session) -> None:
         cursor.close()
 
 
-def apply_page(
-    store: LocalStore, changes: Sequence[dict[str, Any]], cursor: str, *, fresh_start: bool
-) -> bool:
-    """Write one pulled page and its cursor in one transaction; ``False`` (nothing written) when
-    a command is pending. ``fresh_start``: the first page of a full download, which replaces
-    every local row, so rows the user may no longer read disappear."""
-    org_id = store.profile.org_id
-    upserts: dict[str, list[dict[str, Any]]] = {}
+@dataclass
+class PreparedPage:
+    """A pulled page turned into statement parameters, ready to be written (built off the
+    writing thread, so the next page is prepared while this one is written)."""
+
+    cursor: str
+    upserts: dict[str, list[list[Any]]]
+    deletes: dict[str, list[str]]
+    count: int
+    has_more: bool
+
+
+def prepare_page(page: dict[str, Any], org_id: str) -> PreparedPage:
+    """Group a page's changes by entity and convert its rows to parameters (no database work)."""
+    upsert_rows: dict[str, list[dict[str, Any]]] = {}
     deletes: dict[str, list[str]] = {}
+    changes = page["changes"]
     for change in changes:
         entity = change["entity"]
         if entity not in WRITERS:
@@ -121,7 +154,16 @@ def apply_page(
         if change["op"] == "delete":
             deletes.setdefault(entity, []).append(change["id"])
         else:
-            upserts.setdefault(entity, []).append(change["data"])
+            upsert_rows.setdefault(entity, []).append(change["data"])
+    upserts = {entity: WRITERS[entity].parameters(rows, org_id) for entity, rows in upsert_rows.items()}
+    return PreparedPage(page["cursor"], upserts, deletes, len(changes), bool(page["has_more"]))
+
+
+def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) -> bool:
+    """Write one prepared page and its cursor in one transaction; ``False`` (nothing written)
+    when a command is pending. ``fresh_start``: the first page of a full download, which
+    replaces every local row, so rows the user may no longer read disappear."""
+    org_id = store.profile.org_id
     with store.write_session() as session:
         if session.execute(select(_PENDING)).scalar():
             return False
@@ -130,9 +172,17 @@ def apply_page(
         connection = session.connection()
         # Each row occurs once per page, and local foreign keys are off, so writing entity by
         # entity keeps the page's meaning while batching each entity into one executemany.
-        for entity, rows in upserts.items():
-            WRITERS[entity].upsert(connection, rows, org_id)
-        for entity, ids in deletes.items():
+        for entity, params in page.upserts.items():
+            WRITERS[entity].write(connection, params)
+        for entity, ids in page.deletes.items():
             WRITERS[entity].delete(connection, org_id, ids)
-        store.set_state(CURSOR_KEY, cursor, session=session)
+        _put_state(connection, CURSOR_KEY, page.cursor)
     return True
+
+
+def apply_page(
+    store: LocalStore, changes: Sequence[dict[str, Any]], cursor: str, *, fresh_start: bool
+) -> bool:
+    """:func:`prepare_page` and :func:`apply_prepared` in one go."""
+    page = {"changes": changes, "cursor": cursor, "has_more": False}
+    return apply_prepared(store, prepare_page(page, store.profile.org_id), fresh_start=fresh_start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, false, select
 from sqlalchemy.orm import Session
 
 from common.access import OwnerIds
@@ -36,9 +36,7 @@ class Principal:
         """The caller's user id and the employee records linked to it (for owner read rules)."""
         if self._owner is None:
             employee_ids = frozenset(
-                session.execute(
-                    select(Employee.id).where(Employee.user_id == self.user_id, Employee.deleted.is_(False))
-                ).scalars()
+                session.execute(_OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id}).scalars()
             )
             self._owner = OwnerIds(user_id=self.user_id, employee_ids=employee_ids)
         return self._owner
@@ -48,6 +46,7 @@ _USER = table_of(AppUser)
 _MEMBERSHIP = table_of(Membership)
 _TOKENS = table_of(RefreshToken)
 _ORGS = table_of(Organization)
+_EMPLOYEES = table_of(Employee)
 
 # Per-request lookups run on every authenticated request: statements built once, bound
 # parameters only, each filtering on the organization and user explicitly (on PostgreSQL
@@ -63,6 +62,11 @@ _CALLER = select(
     .scalar_subquery()
     .label("roles"),
 ).where(_USER.c.id == bindparam("uid"))
+_OWN_EMPLOYEES = select(_EMPLOYEES.c.id).where(
+    _EMPLOYEES.c.org_id == bindparam("org_id"),
+    _EMPLOYEES.c.user_id == bindparam("uid"),
+    _EMPLOYEES.c.deleted == false(),
+)
 _MEMBERSHIPS = (
     select(_MEMBERSHIP.c.org_id, _MEMBERSHIP.c.roles, _ORGS.c.name)
     .join(_ORGS, _ORGS.c.id == _MEMBERSHIP.c.org_id)

@@ -1,0 +1,204 @@
+"""Reading rows for pulls: one plan per entity and kind of reader, rows as plain wire dicts.
+
+A snapshot page reads thousands of rows, so the plain case (every row of the entity readable
+with the same columns) runs a statement compiled once per dialect straight on the DB-API cursor
+and converts only the columns whose stored form is not already the wire form: scaled-integer
+quantities become exact decimal text, SQLite's 0/1 booleans become booleans, SQLite's JSON text
+is embedded as it is, PostgreSQL's timestamps are put in UTC. Rows read per owner or masked per
+row (the employee directory, self-service records) take the general SQLAlchemy path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Boolean, Connection, String, Table, bindparam, false, select, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
+
+from common.access import EntityAccess, OwnerIds
+from common.money import QUANTITY_PLACES
+from common.schema import ENTITIES
+from common.schema.base import table_of
+from common.schema.types import Quantity, UTCDateTime
+
+Converter = Callable[[Any], Any]
+_SCALE = 10**QUANTITY_PLACES
+_IN_CHUNK = 500
+
+
+def quantity_text(scaled: int | None) -> str | None:
+    """A stored scaled quantity as canonical wire text (``1.5``, ``-0.25``, ``100``)."""
+    if scaled is None:
+        return None
+    whole, fraction = divmod(abs(scaled), _SCALE)
+    sign = "-" if scaled < 0 else ""
+    if not fraction:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:0{QUANTITY_PLACES}d}".rstrip("0")
+
+
+def _boolean(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _utc(value: Any) -> Any:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _json_text(value: Any) -> Any:
+    return None if value is None else orjson.Fragment(value)
+
+
+def _converter(column: Any, dialect: str) -> Converter | None:
+    kind = column.type
+    if isinstance(kind, Quantity):
+        return quantity_text
+    if dialect == "sqlite":
+        if isinstance(kind, Boolean):
+            return _boolean
+        if isinstance(kind, JSON):
+            return _json_text
+        return None  # timestamps and dates are stored as their ISO text
+    if isinstance(kind, UTCDateTime):
+        return _utc
+    return None
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """How one entity is read for one kind of reader on one dialect."""
+
+    entity: str
+    table: Table
+    names: tuple[str, ...]
+    converters: tuple[tuple[int, Converter], ...]
+    per_row_mask: bool
+    owner_only: bool
+    keyset_sql: str
+    keyset_params: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
+    keyset_compiled: Any
+
+    @property
+    def plain(self) -> bool:
+        """Every row is readable with the same columns: the fast path applies."""
+        return not self.per_row_mask and not self.owner_only
+
+    def to_dicts(self, result: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        names, converters = self.names, self.converters
+        if not converters:
+            return [dict(zip(names, row, strict=True)) for row in result]
+        rows = []
+        for raw in result:
+            values = list(raw)
+            for index, convert in converters:
+                values[index] = convert(values[index])
+            rows.append(dict(zip(names, values, strict=True)))
+        return rows
+
+    def visible(self, access: EntityAccess, owner: OwnerIds, row: dict[str, Any]) -> dict[str, Any] | None:
+        """``row`` as the caller may see it, ``None`` when not at all."""
+        if self.plain:
+            return row
+        allowed = access.columns_for(row, owner)
+        if not allowed:
+            return None
+        return {key: value for key, value in row.items() if key in allowed}
+
+    def _raw_columns(self) -> list[ColumnElement[Any]]:
+        # Stored values as the driver returns them (no type processing); converters make wire values.
+        return [type_coerce(self.table.c[name], String).label(name) for name in self.names]
+
+    def keyset(
+        self, connection: Connection, org_id: str, after_id: str, limit: int, owners: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Live rows with ``id > after_id`` in id order, at most ``limit`` (``owners``: only
+        rows whose owner column holds one of them)."""
+        if owners is None:
+            params: Any = self.keyset_compiled.construct_params(
+                {"org_id": org_id, "after_id": after_id, "limit": limit}
+            )
+            if self.keyset_params is not None:
+                params = tuple(params[name] for name in self.keyset_params)
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(self.keyset_sql, params)
+                result = cursor.fetchall()
+            finally:
+                cursor.close()
+            return self.to_dicts(result)
+        table = self.table
+        info = ENTITIES[self.entity].__entity__
+        assert info.owner is not None
+        stmt = (
+            select(*self._raw_columns())
+            .where(
+                table.c.org_id == org_id,
+                table.c.deleted == false(),
+                table.c.id > after_id,
+                table.c[info.owner].in_(owners),
+            )
+            .order_by(table.c.id)
+            .limit(limit)
+        )
+        return self.to_dicts(connection.execute(stmt).all())
+
+    def by_ids(
+        self, connection: Connection, org_id: str, ids: list[str]
+    ) -> dict[str, tuple[dict[str, Any], bool]]:
+        """Current rows with these ids, tombstones included: ``id → (row, deleted)``."""
+        table = self.table
+        stmt = select(*self._raw_columns(), table.c.deleted.label("__deleted")).where(
+            table.c.org_id == org_id, table.c.id.in_(bindparam("ids", expanding=True))
+        )
+        found: dict[str, tuple[dict[str, Any], bool]] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            result = connection.execute(stmt, {"ids": ids[start : start + _IN_CHUNK]}).all()
+            rows = self.to_dicts([row[:-1] for row in result])
+            for row, raw in zip(rows, result, strict=True):
+                found[row["id"]] = (row, bool(raw[-1]))
+        return found
+
+
+@lru_cache(maxsize=1024)
+def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowPlan:
+    """The plan for ``entity`` as ``access`` reads it, compiled for ``connection_dialect``."""
+    dialect = connection_dialect.name
+    table = table_of(ENTITIES[entity])
+    per_row = access.owner_column is not None and access.owner_columns != access.columns
+    owner_only = not access.columns
+    wanted = access.owner_columns if per_row or owner_only else access.columns
+    columns = [c for c in table.columns if c.name in wanted and c.name != "org_id"]
+    names = tuple(c.name for c in columns)
+    converters = tuple(
+        (index, convert)
+        for index, convert in ((i, _converter(c, dialect)) for i, c in enumerate(columns))
+        if convert is not None
+    )
+    keyset = (
+        select(*(c.label(c.name) for c in columns))
+        .where(
+            table.c.org_id == bindparam("org_id"),
+            table.c.deleted == false(),
+            table.c.id > bindparam("after_id"),
+        )
+        .order_by(table.c.id)
+        .limit(bindparam("limit"))
+    )
+    compiled = keyset.compile(dialect=connection_dialect)
+    positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return RowPlan(
+        entity=entity,
+        table=table,
+        names=names,
+        converters=converters,
+        per_row_mask=per_row,
+        owner_only=owner_only,
+        keyset_sql=compiled.string,
+        keyset_params=positional,
+        keyset_compiled=compiled,
+    )
