@@ -107,6 +107,8 @@ def create_sqlite_engine(
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=False,
+        # Errors never repeat a statement's values (they may be personal data or key material).
+        hide_parameters=True,
     )
     _install_begin_hooks(engine)
     return engine

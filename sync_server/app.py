@@ -17,6 +17,7 @@ from sync_server.api import json_response
 from sync_server.blueprints import BLUEPRINTS
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
+from sync_server.incidents import log_incident
 from sync_server.services import Services
 
 log = logging.getLogger(__name__)
@@ -72,9 +73,16 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        # Logged with the traceback, never with the request body (it may hold a password).
-        log.exception("unexpected error in %s %s", request.method, request.path)
-        body = {"error": {"code": "internal_error", "message": "an unexpected error occurred", "details": {}}}
+        # Logged by type and place only: the request body may hold a password, an error's text
+        # the values of a failed statement.
+        incident = log_incident(log, f"unexpected error in {request.method} {request.url_rule or '?'}", exc)
+        body = {
+            "error": {
+                "code": "internal_error",
+                "message": f"an unexpected error occurred (incident {incident})",
+                "details": {"incident": incident},
+            }
+        }
         return json_response(body, 500)
 
     @app.after_request

@@ -63,6 +63,8 @@ class Store:
                 pool_size=config.pool_size,
                 max_overflow=config.pool_size,
                 pool_pre_ping=True,
+                # Errors never repeat a statement's values: they may be personal data.
+                hide_parameters=True,
             )
         else:
             config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -44,6 +44,7 @@ from sync_server.audit import (
     ensure_counter,
     read_head,
 )
+from sync_server.incidents import log_incident
 
 log = logging.getLogger(__name__)
 
@@ -358,17 +359,19 @@ def _apply_one(
             server_values=exc.server_values,
             details=exc.details or None,
         )
-    except Exception:
-        # A fault in one command must not block the queue behind it: it is rejected (and logged
-        # without its arguments, which may hold personal data). A dead connection re-raises below.
-        log.exception("command %s (%s) failed unexpectedly", mutation.name, mutation.id)
+    except Exception as exc:
+        # A fault in one command must not block the queue behind it: it is rejected, and logged
+        # without its arguments or the error's text (either may hold personal data). A dead
+        # connection re-raises below.
+        incident = log_incident(log, f"command {mutation.name} ({mutation.id}) failed unexpectedly", exc)
         savepoint.rollback()
         recorder.restore(mark)
         return MutationResult(
             id=mutation.id,
             status="rejected",
             code="server_error",
-            message="the server could not apply this command; it was not applied",
+            message=f"the server could not apply this command; it was not applied (incident {incident})",
+            details={"incident": incident},
         )
     savepoint.commit()
     extra = outcome.as_dict()
