@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 from pydantic import Field
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from common.access import EntityAccess, OwnerIds, access_fingerprint, readable_entities
 from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
@@ -35,8 +35,8 @@ from common.schema.base import table_of
 from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
 from sync_server.errors import ApiError
 from sync_server.pull_cursor import MAX_CURSOR_LENGTH, PullCursor
-from sync_server.pull_rows import RowPlan, row_plan
-from sync_server.retention import pruned_floor
+from sync_server.pull_rows import RowPlan, raw_statement, row_plan
+from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 
 CHANGE_SEQUENCE = "change"
 _IN_CHUNK = 500
@@ -48,6 +48,10 @@ _LOG_AFTER = (
     .where(_CHANGES.c.org_id == bindparam("org_id"), _CHANGES.c.seq > bindparam("after"))
     .order_by(_CHANGES.c.seq)
     .limit(bindparam("limit"))
+)
+_COUNTERS = select(_SEQUENCES.c.name, _SEQUENCES.c.value).where(
+    _SEQUENCES.c.org_id == bindparam("org_id"),
+    or_(_SEQUENCES.c.name == CHANGE_SEQUENCE, _SEQUENCES.c.name == PRUNED_SEQUENCE),
 )
 _COUNTER = select(_SEQUENCES.c.value).where(
     _SEQUENCES.c.org_id == bindparam("org_id"), _SEQUENCES.c.name == bindparam("name")
@@ -158,8 +162,15 @@ def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
     """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them."""
+    # One statement reads the last committed sequence and the pruning floor together: when
+    # nothing was committed after the cursor (the common case) that is the whole answer.
+    counters = dict(raw_statement(_COUNTERS, connection.dialect).all(connection, {"org_id": org_id}))
+    if cursor.seq < int(counters.get(PRUNED_SEQUENCE) or 0):
+        raise resync_required("cursor_expired", "this copy is older than the server's change history")
+    if int(counters.get(CHANGE_SEQUENCE) or 0) <= cursor.seq:
+        return PullPage([], cursor, False)
     log = connection.execute(_LOG_AFTER, {"org_id": org_id, "after": cursor.seq, "limit": limit + 1}).all()
-    # Read after the change log: a prune that committed before that read is seen here.
+    # Read again after the change log: a prune that committed before that read is seen here.
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
     has_more = len(log) > limit

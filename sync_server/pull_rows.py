@@ -70,6 +70,39 @@ def _converter(column: Any, dialect: str) -> Converter | None:
 
 
 @dataclass(frozen=True)
+class RawStatement:
+    """A Core statement compiled once for one dialect and run on the DB-API cursor: no result
+    processing, no per-call statement building (for the hot, simple queries of a pull)."""
+
+    sql: str
+    positional: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
+    compiled: Any
+
+    @classmethod
+    def of(cls, stmt: Any, dialect: Any) -> RawStatement:
+        compiled = stmt.compile(dialect=dialect)
+        positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        return cls(compiled.string, positional, compiled)
+
+    def all(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        values: Any = self.compiled.construct_params(params)
+        if self.positional is not None:
+            values = tuple(values[name] for name in self.positional)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(self.sql, values)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+@lru_cache(maxsize=256)
+def raw_statement(stmt: Any, dialect: Any) -> RawStatement:
+    """``stmt`` (built once, at import) compiled for ``dialect``."""
+    return RawStatement.of(stmt, dialect)
+
+
+@dataclass(frozen=True)
 class RowPlan:
     """How one entity is read for one kind of reader on one dialect."""
 
@@ -79,9 +112,7 @@ class RowPlan:
     converters: tuple[tuple[int, Converter], ...]
     per_row_mask: bool
     owner_only: bool
-    keyset_sql: str
-    keyset_params: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
-    keyset_compiled: Any
+    keyset_statement: RawStatement
 
     @property
     def plain(self) -> bool:
@@ -119,18 +150,8 @@ class RowPlan:
         """Live rows with ``id > after_id`` in id order, at most ``limit`` (``owners``: only
         rows whose owner column holds one of them)."""
         if owners is None:
-            params: Any = self.keyset_compiled.construct_params(
-                {"org_id": org_id, "after_id": after_id, "limit": limit}
-            )
-            if self.keyset_params is not None:
-                params = tuple(params[name] for name in self.keyset_params)
-            cursor = connection.connection.cursor()
-            try:
-                cursor.execute(self.keyset_sql, params)
-                result = cursor.fetchall()
-            finally:
-                cursor.close()
-            return self.to_dicts(result)
+            params = {"org_id": org_id, "after_id": after_id, "limit": limit}
+            return self.to_dicts(self.keyset_statement.all(connection, params))
         table = self.table
         info = ENTITIES[self.entity].__entity__
         assert info.owner is not None
@@ -189,8 +210,6 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
         .order_by(table.c.id)
         .limit(bindparam("limit"))
     )
-    compiled = keyset.compile(dialect=connection_dialect)
-    positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
     return RowPlan(
         entity=entity,
         table=table,
@@ -198,7 +217,5 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
         converters=converters,
         per_row_mask=per_row,
         owner_only=owner_only,
-        keyset_sql=compiled.string,
-        keyset_params=positional,
-        keyset_compiled=compiled,
+        keyset_statement=RawStatement.of(keyset, connection_dialect),
     )
