@@ -5,8 +5,8 @@ fills it (``desktop.rows``): products and one stock receipt each, so the list's 
 does its real work. The real Products screen is then shown offscreen, and timed from creating the
 screen (or from a keystroke in its search box) until the table has been painted.
 
-The third §9 figure — the longest UI-thread stall while a 100k-row sync runs — needs the sync
-engine; it is added when the engine lands (see ``desktop/ui/sync_controller.py``).
+The third §9 figure — the longest UI-thread stall while a 100k-row sync runs — is measured by
+``bench/bench_sync_ui.py`` (it needs a running server and the sync engine).
 """
 
 from __future__ import annotations
