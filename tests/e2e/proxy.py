@@ -39,7 +39,9 @@ def _read_message(sock: socket.socket, buffer: bytearray) -> bytes | None:
 class DroppingProxy:
     """``with DroppingProxy(upstream_port) as proxy: proxy.drop_next("/sync/push")``.
 
-    ``offline = True`` makes it refuse every connection (the network is gone) until reset.
+    ``offline = True`` makes it refuse every connection (the network is gone) until reset;
+    ``fail_next(fragment, status)`` answers the next matching request itself with that status
+    (a failing server or gateway), without forwarding it.
     """
 
     def __init__(self, upstream_port: int) -> None:
@@ -48,6 +50,7 @@ class DroppingProxy:
         self.port = self.listener.getsockname()[1]
         self.dropped: list[str] = []
         self._armed: list[str] = []
+        self._failing: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._closing = False
@@ -61,6 +64,19 @@ class DroppingProxy:
         """Lose the answer to the next request whose request line contains ``path_fragment``."""
         with self._lock:
             self._armed.append(path_fragment)
+
+    def fail_next(self, path_fragment: str, status: int = 503) -> None:
+        with self._lock:
+            self._failing.append((path_fragment, status))
+
+    def _failure_for(self, request: bytes) -> int | None:
+        line = request.split(b"\r\n", 1)[0].decode("latin-1")
+        with self._lock:
+            for fragment, status in self._failing:
+                if fragment in line:
+                    self._failing.remove((fragment, status))
+                    return status
+        return None
 
     def _should_drop(self, request: bytes) -> str | None:
         line = request.split(b"\r\n", 1)[0].decode("latin-1")
@@ -80,6 +96,15 @@ class DroppingProxy:
                 request = _read_message(client, inbound)
                 if request is None or self.offline:
                     return
+                failure = self._failure_for(request)
+                if failure is not None:
+                    body = b'{"error":{"code":"unavailable","message":"try again","details":{}}}'
+                    client.sendall(
+                        f"HTTP/1.1 {failure} Failing\r\nContent-Type: application/json\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                    continue
                 upstream.sendall(request)
                 response = _read_message(upstream, outbound)
                 if response is None:
