@@ -51,6 +51,7 @@ class Endpoint:
     permission: str | None = None
     write: bool = False
     errors: tuple[int, ...] = ()
+    own_sessions: bool = False
 
     @property
     def path(self) -> str:
@@ -194,8 +195,14 @@ def endpoint(
     permission: str | None = None,
     write: bool = False,
     errors: tuple[int, ...] = (),
+    own_sessions: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``."""
+    """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``.
+
+    ``own_sessions``: the handler opens its own sessions (it must commit between steps), so the
+    request's session is closed once the caller is checked; holding it meanwhile would take two
+    pooled connections per request, and a burst of such requests could exhaust the pool.
+    """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         full_rule = (bp.url_prefix or "") + rule
@@ -213,6 +220,7 @@ def endpoint(
             permission=permission,
             write=write,
             errors=errors,
+            own_sessions=own_sessions,
         )
         ENDPOINTS.append(spec)
 
@@ -234,6 +242,10 @@ def endpoint(
                     # what the endpoint would have found wrong with the input.
                     with _request_session(svc, spec, ctx, org_id):
                         _parse_input(ctx, query, body)
+                        if not own_sessions:
+                            result = fn(ctx, **params)
+                    if own_sessions:
+                        ctx.session = None
                         result = fn(ctx, **params)
                 except ApiError as exc:
                     if org_id is not None and ctx.claims is not None:

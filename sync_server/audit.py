@@ -36,9 +36,12 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from common.schema import AuditEvent, Organization, OrgSequence
+from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import to_wire
 
@@ -112,15 +115,18 @@ def audit_key(session: Session) -> bytes:
 
 
 def ensure_counter(session: Session, org_id: str) -> None:
-    """Create the organization's audit counter row (at organization creation)."""
+    """Create the chain's audit counter row unless it exists (concurrent first uses are safe)."""
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(OrgSequence).values(
+        make(table_of(OrgSequence))
+        .values(
             org_id=org_id,
             name=AUDIT_SEQUENCE,
             value=0,
             extra=GENESIS_HASH,
             mac=head_mac(audit_key(session), org_id, 0, GENESIS_HASH),
         )
+        .on_conflict_do_nothing(index_elements=["org_id", "name"])
     )
 
 
@@ -168,12 +174,14 @@ def lock_chain_head(session: Session, org_id: str) -> ChainHead:
         stmt = stmt.with_for_update()
     row = session.execute(stmt).first()
     if row is None:
-        if _is_organization(session, org_id) or _has_events(session, org_id):
+        if not (_is_organization(session, org_id) or _has_events(session, org_id)):
+            ensure_counter(session, org_id)  # first use of a chain that belongs to no organization
+        # Ours, or that of a concurrent first writer which has committed meanwhile.
+        row = session.execute(stmt).first()
+        if row is None:
             raise AuditChainBroken(
                 f"the audit chain head of {org_id} is missing; run ops-server audit verify"
             )
-        ensure_counter(session, org_id)
-        return ChainHead(0, GENESIS_HASH, True)
     return read_head(org_id, audit_key(session), int(row.value), row.extra, row.mac)
 
 

@@ -25,7 +25,10 @@ def log_incident(logger: logging.Logger, what: str, exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     if cause is not None:
         kinds.append(_type_name(cause))
-    frames = traceback.extract_tb(exc.__traceback__)[-12:]
-    where = " > ".join(f"{PurePath(f.filename).name}:{f.lineno}:{f.name}" for f in frames)
+    frames = traceback.extract_tb(exc.__traceback__)
+    # Our own frames tell where it went wrong; of the libraries', only the last one.
+    ours = [f for f in frames[:-1] if "site-packages" not in f.filename][-12:]
+    shown = [*ours, *frames[-1:]]
+    where = " > ".join(f"{PurePath(f.filename).name}:{f.lineno}:{f.name}" for f in shown)
     logger.error("%s [incident %s]: %s at %s", what, incident, " from ".join(kinds), where or "?")
     return incident

@@ -1,8 +1,12 @@
-"""Failed sign-in counters in the database (``rate_limit_bucket``), shared by every worker.
+"""Sign-in attempt counters in the database (``rate_limit_bucket``), shared by every worker.
 
 Fixed windows per key: ``acct:<sha256 of the e-mail>`` (the address itself is never stored) and
-``addr:<client address>``. Once a key reaches its limit, sign-ins answer 429 with Retry-After
-until its window ends, without checking the password.
+``addr:<client address>``. An attempt is reserved before its password is checked: one atomic
+upsert per key that increments and returns the count (a row lock on PostgreSQL, the write lock
+on SQLite), committed before the slow Argon2 check. Parallel attempts therefore cannot all read
+"under the limit": beyond the limit an attempt answers 429 with Retry-After until its window
+ends, without a password check. A successful attempt clears its account's bucket and gives its
+address's reservation back, so only failures use up the limits.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,40 +36,43 @@ def _limit(key: str, limits: RateLimits) -> int:
     return limits.per_account if key.startswith("acct:") else limits.per_address
 
 
-def retry_after(session: Session, keys: list[str], limits: RateLimits, now: datetime) -> int | None:
-    """Seconds until the caller may try again, or ``None`` when no key is over its limit."""
+def _wait(start: datetime, window: timedelta, now: datetime) -> int:
+    return max(1, int((start + window - now).total_seconds()) + 1)
+
+
+def reserve(session: Session, keys: list[str], limits: RateLimits, now: datetime) -> int | None:
+    """Count one attempt against every key, atomically; the caller commits before checking.
+
+    Returns the seconds to wait when a key is over its limit (the attempt must then be refused
+    without a password check), else ``None``.
+    """
     window = timedelta(seconds=limits.window_seconds)
-    rows = session.execute(
-        select(RateLimitBucket.key, RateLimitBucket.window_start, RateLimitBucket.count).where(
-            RateLimitBucket.key.in_(keys)
-        )
-    ).all()
-    wait = None
-    for key, start, count in rows:
-        if now - start < window and count >= _limit(key, limits):
-            seconds = max(1, int((start + window - now).total_seconds()) + 1)
-            wait = max(wait or 0, seconds)
-    return wait
-
-
-def record_failure(session: Session, keys: list[str], limits: RateLimits, now: datetime) -> None:
-    """Count one failed attempt against every key (a new window starts when the old one ended)."""
-    window_floor = now - timedelta(seconds=limits.window_seconds)
+    window_floor = now - window
     dialect = session.get_bind().dialect.name
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     table = table_of(RateLimitBucket)
-    for key in keys:
-        stmt = make(table).values(key=key, window_start=now, count=1)
+    wait = None
+    for key in sorted(keys):  # one lock order for every caller
+        new = make(table).values(key=key, window_start=now, count=1)
         expired = table.c.window_start <= window_floor
-        stmt = stmt.on_conflict_do_update(
+        upsert = new.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={
                 "count": case((expired, 1), else_=table.c["count"] + 1),
-                "window_start": case((expired, stmt.excluded.window_start), else_=table.c.window_start),
+                "window_start": case((expired, new.excluded.window_start), else_=table.c.window_start),
             },
-        )
-        session.execute(stmt)
+        ).returning(table.c.window_start, table.c["count"])
+        start, count = session.execute(upsert).one()
+        if count > _limit(key, limits):
+            wait = max(wait or 0, _wait(start, window, now))
+    return wait
 
 
-def reset(session: Session, key: str) -> None:
-    session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == key))
+def succeeded(session: Session, account: str, address: str) -> None:
+    """A correct password: clear the account's failures, give the address its attempt back."""
+    session.execute(delete(RateLimitBucket).where(RateLimitBucket.key == account))
+    session.execute(
+        update(RateLimitBucket)
+        .where(RateLimitBucket.key == address, RateLimitBucket.count > 0)
+        .values(count=RateLimitBucket.count - 1)
+    )

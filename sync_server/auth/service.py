@@ -81,8 +81,9 @@ class AuthService:
         email = normalize_email(email)
         keys = [ratelimit.account_key(email), ratelimit.address_key(address)]
         now = utcnow()
-        with self.store.session() as session:
-            wait = ratelimit.retry_after(session, keys, self.config.rate_limits, now)
+        # The attempt is counted (and committed) before the password is checked.
+        with self.store.session(write=True) as session:
+            wait = ratelimit.reserve(session, keys, self.config.rate_limits, now)
             user = session.execute(
                 select(AppUser.id, AppUser.password_hash, AppUser.disabled, AppUser.name).where(
                     AppUser.email == email
@@ -99,10 +100,10 @@ class AuthService:
         # Always the same Argon2 work: a dummy hash stands in for an unknown account.
         ok = self.passwords.verify(user.password_hash if user is not None else None, password)
         if not ok or user is None or user.disabled:
-            self._login_failed(email, address, keys, user)
+            self._login_failed(email, address, user)
             raise unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
         with self.store.session(user_id=user.id, write=True) as session:
-            ratelimit.reset(session, keys[0])
+            ratelimit.succeeded(session, *keys)
             if self.passwords.needs_rehash(user.password_hash):
                 session.execute(
                     update(AppUser)
@@ -128,9 +129,8 @@ class AuthService:
             found = memberships(session, user.id, self.store.rescope)
         return pair, {"id": user.id, "email": email, "name": user.name}, found
 
-    def _login_failed(self, email: str, address: str, keys: list[str], user: Any) -> None:
+    def _login_failed(self, email: str, address: str, user: Any) -> None:
         with self.store.session(user_id=user.id if user is not None else None, write=True) as session:
-            ratelimit.record_failure(session, keys, self.config.rate_limits, utcnow())
             if user is None:
                 digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:16]
                 event = PendingEvent(
@@ -299,14 +299,15 @@ class AuthService:
         problem = check_new_password(new)
         if problem is not None:
             raise ApiError(400, "invalid", f"new_password: {problem}", {"field": "new_password"})
-        with self.store.session(user_id=claims.user_id) as session:
+        with self.store.session(user_id=claims.user_id, write=True) as session:
             user = session.execute(
                 select(AppUser.email, AppUser.password_hash).where(AppUser.id == claims.user_id)
             ).first()
             if user is None:
                 raise unauthenticated(code="invalid_token")
             keys = [ratelimit.account_key(user.email), ratelimit.address_key(address)]
-            wait = ratelimit.retry_after(session, keys, self.config.rate_limits, utcnow())
+            # Counted (and committed) before the current password is checked.
+            wait = ratelimit.reserve(session, keys, self.config.rate_limits, utcnow())
         if wait is not None:
             raise ApiError(
                 429,
@@ -317,7 +318,6 @@ class AuthService:
             )
         if not self.passwords.verify(user.password_hash, current):
             with self.store.session(user_id=claims.user_id, write=True) as session:
-                ratelimit.record_failure(session, keys, self.config.rate_limits, utcnow())
                 self.audit(
                     session,
                     self._org_ids(session, claims.user_id),
@@ -339,6 +339,7 @@ class AuthService:
         new_hash = self.passwords.hash(new)
         now = utcnow()
         with self.store.session(user_id=claims.user_id, write=True) as session:
+            ratelimit.succeeded(session, *keys)
             session.execute(
                 update(AppUser)
                 .where(AppUser.id == claims.user_id)

@@ -71,6 +71,7 @@ def logout(ctx: ApiContext) -> None:
     body=PasswordChangeRequest,
     response=TokenResponse,
     errors=(400, 401, 403, 429),
+    own_sessions=True,
 )
 def change_password(ctx: ApiContext) -> dict[str, object]:
     assert ctx.claims is not None
