@@ -1,7 +1,7 @@
 """Sign-in attempt counters in the database (``rate_limit_bucket``), shared by every worker.
 
 Fixed windows per key: ``acct:<sha256 of the e-mail>`` (the address itself is never stored) and
-``addr:<client address>``. An attempt is reserved before its password is checked: one atomic
+``addr:<client address>`` (IPv6: its /64 network). An attempt is reserved before its password is checked: one atomic
 upsert per key that increments and returns the count (a row lock on PostgreSQL, the write lock
 on SQLite), committed before the slow Argon2 check. Parallel attempts therefore cannot all read
 "under the limit": beyond the limit an attempt answers 429 with Retry-After until its window
@@ -12,6 +12,7 @@ address's reservation back, so only failures use up the limits.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, update
@@ -29,7 +30,21 @@ def account_key(email: str) -> str:
 
 
 def address_key(address: str) -> str:
-    return "addr:" + address[:100]
+    """The bucket of a client address: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One host is routinely given a whole IPv6 /64 (SLAAC, privacy addresses), so counting single
+    IPv6 addresses would let it change address for every guess. An IPv4-mapped IPv6 address
+    counts as its IPv4 address.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "addr:" + address[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"addr:{ip.ipv4_mapped}"
+        return f"addr:{ipaddress.IPv6Network((int(ip), 64), strict=False)}"
+    return f"addr:{ip}"
 
 
 def _limit(key: str, limits: RateLimits) -> int:

@@ -102,3 +102,25 @@ def test_successful_sign_ins_do_not_use_up_the_address_limit(
     for _ in range(8):
         assert _login(strict_server, "daily@x.test", PASSWORD) == 200
     assert _login(strict_server, "other@x.test", "wrong") == 401
+
+
+def test_ipv6_addresses_share_a_bucket_per_64_bit_network(services: Services) -> None:
+    """One host gets a whole /64: counting single IPv6 addresses would let it dodge the limit."""
+    config = strict_limits(services.config, per_account=100, per_address=4)
+    client = create_app(config, Services.build(config, services.store)).test_client()
+
+    def login(address: str) -> int:
+        response = client.post(
+            "/api/v1/auth/login",
+            json={"email": f"x{address}@x.test".replace(":", ""), "password": "guess"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+        return response.status_code
+
+    assert [login(f"2001:db8:5:7::{n}") for n in range(1, 5)] == [401] * 4
+    assert login("2001:db8:5:7:ffff::1") == 429
+    assert login("2001:db8:5:8::1") == 401  # the next /64 is someone else
+    assert login("::ffff:192.0.2.7") == 401  # an IPv4-mapped address is its IPv4 address
+    for _ in range(3):
+        login("192.0.2.7")
+    assert login("::ffff:192.0.2.7") == 429
