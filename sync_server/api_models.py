@@ -10,12 +10,16 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from common.commands.fields import NO_CONTROL, SINGLE_LINE
 from common.wire import UuidText, WireModel
 from sync_server.auth.passwords import MAX_PASSWORD_LENGTH
 
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+    SINGLE_LINE,
 ]
+# Passwords and tokens are only ever hashed, never stored or shown: any character may be in them.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=512)]
 RoleName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -36,7 +40,7 @@ class LoginRequest(WireModel):
     email: Email
     password: Password
     device_id: UuidText | None = None
-    device_name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    device_name: Annotated[str, StringConstraints(max_length=200), SINGLE_LINE] | None = None
 
 
 class RefreshRequest(WireModel):
@@ -130,8 +134,8 @@ class RolesResponse(WireModel):
 
 
 class RoleRequest(WireModel):
-    description: Annotated[str, StringConstraints(max_length=500)] = ""
-    permissions: list[Annotated[str, StringConstraints(max_length=64)]] = Field(max_length=64)
+    description: Annotated[str, StringConstraints(max_length=500), NO_CONTROL] = ""
+    permissions: list[Annotated[str, StringConstraints(max_length=64), SINGLE_LINE]] = Field(max_length=64)
 
 
 class HealthResponse(WireModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -70,6 +71,22 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return json_response({"error": {"code": code, "message": message, "details": {}}}, status, headers)
+
+    @app.errorhandler(DataError)
+    def _unstorable_value(exc: DataError) -> Response:
+        # A safety net: validation refuses such values first (a NUL byte, which PostgreSQL
+        # cannot store; a value the column cannot hold). Bad input is a 400, never a 500.
+        incident = log_incident(
+            log, f"the store refused a value in {request.method} {request.url_rule or '?'}", exc
+        )
+        body = {
+            "error": {
+                "code": "invalid",
+                "message": "a value in the request cannot be stored (a character or size the database refuses)",
+                "details": {"incident": incident},
+            }
+        }
+        return json_response(body, 400)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

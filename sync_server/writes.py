@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from common.commands import CommandContext, CommandError, execute
@@ -358,6 +359,18 @@ def _apply_one(
             message=exc.message,
             server_values=exc.server_values,
             details=exc.details or None,
+        )
+    except DataError as exc:
+        # A value the store refuses that validation let through: bad input, not a server fault.
+        incident = log_incident(log, f"the store refused a value of {mutation.name} ({mutation.id})", exc)
+        savepoint.rollback()
+        recorder.restore(mark)
+        return MutationResult(
+            id=mutation.id,
+            status="rejected",
+            code="invalid",
+            message=f"a value cannot be stored (a character or size the database refuses; incident {incident})",
+            details={"incident": incident},
         )
     except Exception as exc:
         # A fault in one command must not block the queue behind it: it is rejected, and logged

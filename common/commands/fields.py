@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -74,10 +75,26 @@ def _percent(value: Decimal) -> Decimal:
     return value
 
 
-def _no_control_chars(value: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise ValueError("must not contain control characters")
+def refuse_control_characters(value: str, *, multiline: bool) -> str:
+    """``value``, unless it holds a control character (Unicode category Cc: C0, DEL, C1).
+
+    Tabs and newlines are allowed in text that has lines (``multiline``), never elsewhere.
+    Every string that arrives over the wire passes here (command args, API bodies): a NUL byte
+    cannot be stored by PostgreSQL, and escape sequences have no place in stored text.
+    """
+    allowed = "\n\t" if multiline else ""
+    for ch in value:
+        if unicodedata.category(ch) == "Cc" and ch not in allowed:
+            raise ValueError(f"must not contain control characters (found U+{ord(ch):04X})")
     return value
+
+
+def _no_control_chars(value: str) -> str:
+    return refuse_control_characters(value, multiline=True)
+
+
+def _single_line(value: str) -> str:
+    return refuse_control_characters(value, multiline=False)
 
 
 def _text(max_length: int, min_length: int = 1) -> StringConstraints:
@@ -85,6 +102,9 @@ def _text(max_length: int, min_length: int = 1) -> StringConstraints:
 
 
 _NO_CONTROL = AfterValidator(_no_control_chars)
+# Shared with the HTTP API's models: text with lines, and single-line text.
+NO_CONTROL = _NO_CONTROL
+SINGLE_LINE = AfterValidator(_single_line)
 # Texts of bounded length, stripped, without control characters; ``Opt…`` ones may be empty.
 Text16 = Annotated[str, _text(16), _NO_CONTROL]
 Text40 = Annotated[str, _text(40), _NO_CONTROL]
@@ -120,6 +140,7 @@ Note = OptText1000
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    SINGLE_LINE,
 ]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=50, pattern=r"^[0-9+()\-. /]{3,50}$")

@@ -1,0 +1,29 @@
+"""The shared argument types refuse control characters (Unicode Cc) in every string."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from common.commands.fields import Email, Note, Text200
+
+TEXT = TypeAdapter(Text200)
+NOTE = TypeAdapter(Note)
+EMAIL = TypeAdapter(Email)
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b", "a\x9bb", "a\rb"])
+def test_control_characters_are_refused_by_name(bad: str) -> None:
+    for adapter in (TEXT, NOTE):
+        with pytest.raises(ValidationError, match="control characters"):
+            adapter.validate_python(bad)
+
+
+def test_lines_only_where_text_has_lines() -> None:
+    assert NOTE.validate_python("first line\n\tsecond") == "first line\n\tsecond"
+    with pytest.raises(ValidationError, match="control characters"):
+        EMAIL.validate_python("dana@acme.test\x00")
+    with pytest.raises(ValidationError, match="control characters"):
+        EMAIL.validate_python("da\x7fna@acme.test")
+    assert EMAIL.validate_python(" dana@acme.test ") == "dana@acme.test"
+    assert TEXT.validate_python("Zoë נעמי 😀") == "Zoë נעמי 😀"  # letters of any script
