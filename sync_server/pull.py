@@ -37,9 +37,8 @@ from sync_server.errors import ApiError
 from sync_server.pull_cursor import MAX_CURSOR_LENGTH, PullCursor
 from sync_server.pull_rows import RowPlan, raw_statement, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
+from sync_server.writes import CHANGE_SEQUENCE
 
-CHANGE_SEQUENCE = "change"
-_IN_CHUNK = 500
 _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
 # Built once: a no-op incremental pull is the most frequent request of all.
@@ -99,7 +98,7 @@ def resync_required(reason: str, message: str) -> ApiError:
     )
 
 
-# -- building pages -----------------------------------------------------------------------------
+# -- pages ---------------------------------------------------------------------------------------
 
 
 def _upsert(entity: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -108,9 +107,6 @@ def _upsert(entity: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
     return {"entity": entity, "id": entity_id, "op": "delete", "version": version}
-
-
-# -- the two kinds of page -----------------------------------------------------------------------
 
 
 def change_counter(connection: Connection, org_id: str) -> int:
