@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from common.access import readable_columns
 from common.commands.rowaccess import insert_statement, row_reader, session_connection, update_statement
 from common.schema.base import SyncedEntity, table_of
 from common.schema.types import utcnow
@@ -380,8 +381,20 @@ def apply_field_changes(
     Any changed field whose stored value differs from its base value rejects the whole command
     with ``conflict`` and the current values of the changed fields; untouched fields of the same
     record are not compared, so edits of different fields merge.
+
+    Only fields the caller may read (:mod:`common.access`, owner rules aside) can be changed:
+    the conflict answer shows their stored values, and even without it, applied-or-conflict
+    would tell whether a guessed base value is the stored one.
     """
     new_values, old_values = parse_changes(changes_model, changes, base)
+    readable = readable_columns(entity_name(model), ctx.permissions)
+    unreadable = sorted(set(new_values) - readable)
+    if unreadable:
+        raise CommandError(
+            "forbidden",
+            f"changes.{unreadable[0]}: changing a field needs the right to read it",
+            field=f"changes.{unreadable[0]}",
+        )
     table = table_of(model)
     for key, value in new_values.items():
         if value is None and not table.c[key].nullable:

@@ -123,6 +123,24 @@ def test_employee_records_and_their_sensitive_fields(business: Business) -> None
     assert error.code == "conflict" and error.server_values == {"job_title": "Lead"}
 
 
+def test_only_fields_the_caller_reads_can_be_compared_and_set(business: Business) -> None:
+    """hr.write without hr.read reads the public directory only: it may change only that."""
+    employee_id = business.employee(home_address="1 Main St", job_title="Buyer")
+    writer = frozenset({"hr.write"})
+    error = business.refused(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"home_address": "x"}, "base": {"home_address": "1 Main St"}},
+        permissions=writer,
+    )
+    assert (error.code, error.field, error.server_values) == ("forbidden", "changes.home_address", None)
+    error = business.refused(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"job_title": "Lead"}, "base": {"job_title": "?"}},
+        permissions=writer,
+    )
+    assert (error.code, error.server_values) == ("conflict", {"job_title": "Buyer"})
+
+
 def test_linking_a_record_to_a_user_needs_sensitive_rights(business: Business) -> None:
     """Whoever the link names reads the record's pay: linking is as much as reading it."""
     employee_id = business.employee(salary=100, salary_currency="EUR")
