@@ -6,7 +6,8 @@
    organization's ``change`` and ``audit`` counter rows; SQLite: the transaction already began
    ``IMMEDIATE`` — so change sequence numbers commit in order and a pull that has passed a
    sequence number never misses a lower one (DESIGN §5);
-2. per command: a mutation id already processed answers ``duplicate`` with its original result;
+2. per command: a mutation id the same user already pushed answers ``duplicate`` with its
+   original result (another user's id answers ``rejected``/``id_taken`` and tells nothing);
    otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
    (version = next change sequence, one change-log row and one audit event per row written) and
    :class:`ServerNumbering` (final gapless numbers); a refused command rolls back to the
@@ -257,6 +258,18 @@ def _duplicate(mutation_id: str, stored: dict[str, Any]) -> MutationResult:
     )
 
 
+def _id_taken(mutation_id: str) -> MutationResult:
+    """Another user's command already has this id: neither a duplicate (its result is theirs)
+    nor applied (the id stays theirs). Nothing of it is told."""
+    return MutationResult(
+        id=mutation_id,
+        status="rejected",
+        code="id_taken",
+        message="id: another user's command already has this id; nothing was applied (send it with a new id)",
+        details={"field": "id"},
+    )
+
+
 def apply_mutations(
     session: Session,
     org_id: str,
@@ -273,13 +286,16 @@ def apply_mutations(
     lock = lock_organization(session, org_id)
     now = utcnow()
     ids = list({m.id for m in mutations})
-    seen: dict[str, dict[str, Any]] = {}
+    # Mutation id → (who pushed it, its stored result). Only the same user's retry is a duplicate.
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = session.execute(
-            select(ProcessedMutation.id, ProcessedMutation.result).where(ProcessedMutation.id.in_(chunk))
+            select(ProcessedMutation.id, ProcessedMutation.user_id, ProcessedMutation.result).where(
+                ProcessedMutation.id.in_(chunk)
+            )
         )
-        seen.update({row.id: dict(row.result) for row in rows})
+        seen.update({row.id: (row.user_id, dict(row.result)) for row in rows})
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.actor, recorder.device = user_id, device_id
     numbering = ServerNumbering(session, org_id)
@@ -287,13 +303,17 @@ def apply_mutations(
     batch = _Batch()
     for mutation in mutations:
         if mutation.id in seen:
-            batch.results.append(_duplicate(mutation.id, seen[mutation.id]))
+            pusher, stored_result = seen[mutation.id]
+            if pusher == user_id:
+                batch.results.append(_duplicate(mutation.id, stored_result))
+            else:
+                batch.results.append(_id_taken(mutation.id))
             continue
         result = _apply_one(
             session, org_id, user_id, device_id, permissions, mutation, recorder, numbering, members, now
         )
         stored = _stored_result(result)
-        seen[mutation.id] = stored
+        seen[mutation.id] = (user_id, stored)
         batch.results.append(result)
         batch.processed.append(
             {

@@ -250,3 +250,22 @@ def test_a_row_id_can_be_created_only_once(world: World) -> None:
     # The same id in another organization is another row.
     other = mutation("inventory.create_warehouse", id=first["args"]["id"], code="ONE", name="Globex's")
     assert _statuses(world.push("warehouse@globex.test", world.b, [other])) == ["applied"]
+
+
+def test_another_users_mutation_id_is_not_a_duplicate_and_reveals_nothing(world: World) -> None:
+    """Duplicate detection is per user: a guessed or replayed id of someone else's command
+    neither returns its result nor applies anything."""
+    customer = mutation("sales.create_customer", id=new_id(), name="Private Customer Ltd")
+    assert _statuses(world.push("sales@acme.test", world.a, [customer])) == ["applied"]
+    replay = mutation("inventory.create_warehouse", id=new_id(), code="X", name="X")
+    replay["id"] = customer["id"]
+    response = world.push("admin@acme.test", world.a, [replay])
+    [result] = response.get_json()["results"]
+    assert (result["status"], result["code"]) == ("rejected", "id_taken")
+    assert result["details"] == {"field": "id"}
+    assert "Private Customer" not in response.get_data(as_text=True)
+    again = world.push("admin@acme.test", world.a, [replay]).get_json()["results"][0]
+    assert again["code"] == "id_taken"
+    assert _statuses(world.push("sales@acme.test", world.a, [customer])) == ["duplicate"]
+    log = _change_log(world, world.a.id)
+    assert [entity for _, entity, _ in log] == ["customer"]
