@@ -1,0 +1,157 @@
+"""Trial balance over a million journal lines (DESIGN §9: ≤ 1 s).
+
+Measured where an accountant runs it: on the desktop's encrypted store (the same query the server
+runs), and on PostgreSQL when the service is reachable. The lines are written in bulk (the way an
+initial sync writes them) across 60 accounts, 3 currencies and two years of dates.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from bench.harness import Figure, at_most, best_of, info, timed
+from common import migrate
+from common.ids import new_id
+from common.reports import trial_balance
+from common.schema import Account, JournalEntry, JournalLine, Organization
+from common.schema.base import table_of
+from desktop.local_store import LocalStore
+from desktop.profiles import Profile
+from desktop.rows import WRITERS
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ACCOUNTS = 60
+CURRENCIES = ("EUR", "USD", "GBP")
+LINES_PER_ENTRY = 4
+STAMP = "2026-01-01T00:00:00+00:00"
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _books(
+    org_id: str, line_count: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Accounts, entries and balanced lines in wire form."""
+    rng = random.Random(11)
+    common = {"org_id": org_id, "version": 1, "updated_at": STAMP, "updated_by": None, "deleted": False}
+    accounts = [
+        {**common, "id": _uuid(rng), "code": f"{1000 + i}", "name": f"Account {i}", "type": "asset",
+         "parent_id": None, "archived": False}
+        for i in range(ACCOUNTS)
+    ]  # fmt: skip
+    entries, lines = [], []
+    start = date(2025, 1, 1)
+    for n in range(line_count // LINES_PER_ENTRY):
+        entry_id = _uuid(rng)
+        day = (start + timedelta(days=rng.randrange(730))).isoformat()
+        currency = CURRENCIES[n % len(CURRENCIES)]
+        entries.append(
+            {**common, "id": entry_id, "number": f"JE-{n + 1:07d}", "entry_date": day, "fiscal_period_id": None,
+             "memo": None, "source": "manual", "source_id": None, "reverses_entry_id": None}
+        )  # fmt: skip
+        amount = rng.randint(100, 1_000_000)
+        for line_no, (debit, credit) in enumerate(
+            ((amount, 0), (0, amount), (amount // 2, 0), (0, amount // 2))
+        ):
+            lines.append(
+                {**common, "id": _uuid(rng), "journal_entry_id": entry_id, "line_no": line_no + 1,
+                 "account_id": accounts[rng.randrange(ACCOUNTS)]["id"], "debit": debit, "credit": credit,
+                 "currency": currency, "memo": None, "entry_date": day}
+            )  # fmt: skip
+    return accounts, entries, lines
+
+
+def _desktop(line_count: int) -> tuple[float, float, int]:
+    org_id = new_id()
+    accounts, entries, lines = _books(org_id, line_count)
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
+        store = LocalStore.create(
+            Path(tmp), Profile("https://bench.example", "acct@example.test", org_id), "pw"
+        )
+        with store.write_session() as session:
+            connection = session.connection()
+            WRITERS["account"].upsert(connection, accounts)
+            WRITERS["journal_entry"].upsert(connection, entries)
+            WRITERS["journal_line"].upsert(connection, lines)
+        with store.read_session() as session:
+            trial_balance(session, org_id)  # warm the page cache, as a second look would
+            full = best_of(3, lambda: trial_balance(session, org_id))
+            as_of = best_of(3, lambda: trial_balance(session, org_id, date(2025, 12, 31)))
+            result = trial_balance(session, org_id)
+        store.close()
+    assert result.is_balanced()
+    return full, as_of, len(result.rows)
+
+
+def _postgres(line_count: int) -> tuple[float, float] | None:
+    try:
+        admin = create_engine(
+            PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        return None
+    name = f"bench_reports_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+        migrate.upgrade(engine)
+        org_id = new_id()
+        accounts, entries, lines = _books(org_id, line_count)
+        with engine.begin() as conn:
+            conn.execute(
+                table_of(Organization).insert(), [{"id": org_id, "name": "Bench", "base_currency": "EUR"}]
+            )
+            for model, rows in ((Account, accounts), (JournalEntry, entries), (JournalLine, lines)):
+                for start in range(0, len(rows), 20_000):
+                    conn.execute(table_of(model).insert(), rows[start : start + 20_000])
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE journal_line"))
+        with Session(engine) as session:
+            trial_balance(session, org_id)
+            full = best_of(3, lambda: trial_balance(session, org_id))
+            as_of = best_of(3, lambda: trial_balance(session, org_id, date(2025, 12, 31)))
+        engine.dispose()
+        return full, as_of
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(quick: bool) -> list[Figure]:
+    line_count = 100_000 if quick else 1_000_000
+    with timed() as load:
+        full, as_of, rows = _desktop(line_count)
+    figures = [
+        at_most(
+            f"trial balance, {line_count:,} lines, encrypted desktop store",
+            full * 1000,
+            1000,
+            "ms",
+            accounts=rows,
+        ),
+        at_most(f"trial balance as of a date, {line_count:,} lines, desktop", as_of * 1000, 1000, "ms"),
+        info("journal lines written (setup, for scale)", line_count / load.seconds, "lines/s"),
+    ]
+    pg = _postgres(line_count)
+    if pg is None:
+        figures.append(info("trial balance on PostgreSQL: service not reachable", float("nan"), "ms"))
+    else:
+        figures.append(at_most(f"trial balance, {line_count:,} lines, PostgreSQL", pg[0] * 1000, 1000, "ms"))
+        figures.append(
+            at_most(f"trial balance as of a date, {line_count:,} lines, PostgreSQL", pg[1] * 1000, 1000, "ms")
+        )
+    return figures
