@@ -110,23 +110,48 @@ class AuthService:
                     .where(AppUser.id == user.id)
                     .values(password_hash=self.passwords.hash(password))
                 )
-            pair = self._new_session(session, user.id, device_id)
             org_ids = self._org_ids(session, user.id)
-            if device_id is not None:
-                self._register_device(session, org_ids, user.id, device_id, device_name or "")
-            self.audit(
-                session,
-                org_ids,
-                PendingEvent(
-                    action="auth.login",
-                    actor=user.id,
-                    device=device_id,
-                    entity="app_user",
-                    entity_id=user.id,
-                    after={"address": address},
-                ),
+            taken = device_id is not None and self._device_of_another(session, org_ids, user.id, device_id)
+            if taken:
+                self.audit(
+                    session,
+                    org_ids,
+                    PendingEvent(
+                        action="auth.login_failed",
+                        actor=user.id,
+                        entity="app_user",
+                        entity_id=user.id,
+                        after={"reason": "device_of_another_user", "device": device_id, "address": address},
+                    ),
+                )
+            else:
+                # Only a device registered to this user in each of their organizations goes into
+                # the token (and so into the audit trail); none without an organization.
+                device = device_id if org_ids else None
+                if device is not None:
+                    self._register_device(session, org_ids, user.id, device, device_name or "")
+                pair = self._new_session(session, user.id, device)
+                self.audit(
+                    session,
+                    org_ids,
+                    PendingEvent(
+                        action="auth.login",
+                        actor=user.id,
+                        device=device,
+                        entity="app_user",
+                        entity_id=user.id,
+                        after={"address": address},
+                    ),
+                )
+                found = memberships(session, user.id, self.store.rescope)
+        # Raised after the commit, so the refusal stays in the audit trail.
+        if taken:
+            raise ApiError(
+                409,
+                "device_taken",
+                "device_id: this device id belongs to another user; sign in with a new device id",
+                {"field": "device_id"},
             )
-            found = memberships(session, user.id, self.store.rescope)
         return pair, {"id": user.id, "email": email, "name": user.name}, found
 
     def _login_failed(self, email: str, address: str, user: Any) -> None:
@@ -176,9 +201,22 @@ class AuthService:
         )
         return token
 
+    def _device_of_another(self, session: Session, org_ids: list[str], user_id: str, device_id: str) -> bool:
+        """True when ``device_id`` is registered to another user in one of the user's organizations."""
+        try:
+            for org_id in org_ids:
+                self.store.rescope(session, org_id)
+                owner = session.execute(select(Device.user_id).where(Device.id == device_id)).scalar()
+                if owner is not None and owner != user_id:
+                    return True
+            return False
+        finally:
+            self.store.rescope(session, None)
+
     def _register_device(
         self, session: Session, org_ids: list[str], user_id: str, device_id: str, name: str
     ) -> None:
+        """Register the device to the user in each organization (the caller checked it is theirs)."""
         now = utcnow()
         for org_id in org_ids:
             self.store.rescope(session, org_id)
@@ -187,7 +225,7 @@ class AuthService:
                 session.execute(
                     insert(Device).values(id=device_id, user_id=user_id, name=name[:200], last_seen_at=now)
                 )
-            elif owner == user_id:
+            else:
                 session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
         self.store.rescope(session, None)
 

@@ -24,7 +24,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
     auth="none",
     body=LoginRequest,
     response=LoginResponse,
-    errors=(400, 401, 429),
+    errors=(400, 401, 409, 429),
 )
 def login(ctx: ApiContext) -> dict[str, object]:
     body: LoginRequest = ctx.body

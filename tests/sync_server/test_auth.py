@@ -296,3 +296,28 @@ def test_test_suites_must_choose_cheap_argon2_explicitly(services: Services, app
     production = replace(services.config, password_policy=type(services.config.password_policy)())
     assert production.password_policy.memory_cost_kib >= 65536
     assert services.config.password_policy.memory_cost_kib < production.password_policy.memory_cost_kib
+
+
+def test_a_device_of_another_user_is_refused_and_never_in_a_token(world: World) -> None:
+    device = "0190a0b2-7c4e-7d2a-9f00-3c5e8a1b2c3d"
+    world.login("sales@acme.test", device_id=device, device_name="Sales laptop")
+    spoof = world.client.post(
+        "/api/v1/auth/login",
+        json={"email": "warehouse@acme.test", "password": PASSWORD, "device_id": device},
+    )
+    assert spoof.status_code == 409
+    error = _error(spoof)
+    assert (error["code"], error["details"]["field"]) == ("device_taken", "device_id")
+    with world.services.store.session(world.a.id) as session:
+        refused = session.execute(
+            select(AuditEvent.actor, AuditEvent.after).where(AuditEvent.action == "auth.login_failed")
+        ).all()
+    assert [(a, b["reason"]) for a, b in refused] == [(world.a.users["warehouse"], "device_of_another_user")]
+    # The user's own new device is registered and is what the token and the audit trail carry.
+    own = "0190a0b2-7c4e-7d2a-9f00-3c5e8a1b2c3e"
+    pair = world.login("warehouse@acme.test", device_id=own)
+    assert jwt.decode(pair["access_token"], options={"verify_signature": False})["dev"] == own
+    # Without an organization a device cannot be registered: it stays out of the token.
+    _make_user(world.services, "loner@x.test")
+    loner = world.login("loner@x.test", device_id=device)
+    assert "dev" not in jwt.decode(loner["access_token"], options={"verify_signature": False})
