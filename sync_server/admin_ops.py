@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, update
 from common.ids import is_uuid, new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import AppUser, Membership, Organization, Role
+from sync_server.api_models import is_role_name
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.passwords import Passwords, check_new_password
 from sync_server.auth.service import normalize_email
@@ -102,6 +103,10 @@ def create_user(
 
 def grant(store: Store, email: str, org: str, role: str) -> list[str]:
     """Add ``role`` to the user's membership of ``org`` (creating it). Returns the roles held."""
+    if not is_role_name(role):
+        raise AdminError(
+            f"{role!r} is not a role name: use lowercase ASCII letters (a-z), digits and underscores"
+        )
     user_id = find_user(store, email)
     if user_id is None:
         raise AdminError(f"there is no user with the e-mail address {normalize_email(email)}")

@@ -6,6 +6,7 @@ requests and generate ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -22,7 +23,21 @@ Email = Annotated[
 # Passwords and tokens are only ever hashed, never stored or shown: any character may be in them.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-RoleName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+# Role names: ASCII lowercase letters, digits and underscores, starting with a letter. No other
+# letters: Unicode look-alikes ("аdmin" with a Cyrillic а) would pass for another role.
+ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+ROLE_NAME_MAX = 64
+_ROLE_NAME = re.compile(r"[a-z][a-z0-9_]*", re.ASCII)
+RoleName = Annotated[
+    str, StringConstraints(min_length=1, max_length=ROLE_NAME_MAX, pattern=ROLE_NAME_PATTERN)
+]
+
+
+def is_role_name(name: str) -> bool:
+    """True for a well-formed role name (wherever a role name enters: API path, body, CLI)."""
+    return len(name) <= ROLE_NAME_MAX and _ROLE_NAME.fullmatch(name) is not None
+
+
 EntityName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 
 

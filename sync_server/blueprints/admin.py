@@ -21,7 +21,13 @@ from common.permissions import (
 )
 from common.schema import AppUser, Membership, Role
 from sync_server.api import ApiContext, endpoint
-from sync_server.api_models import MembersResponse, RoleRequest, RolesResponse, SetRolesRequest
+from sync_server.api_models import (
+    MembersResponse,
+    RoleRequest,
+    RolesResponse,
+    SetRolesRequest,
+    is_role_name,
+)
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.principal import custom_roles
 from sync_server.errors import ApiError, bad_request, not_found
@@ -173,14 +179,10 @@ def put_role(ctx: ApiContext, org_id: str, name: str) -> dict[str, Any]:
     body: RoleRequest = ctx.body
     if name in BUILTIN_ROLES:
         raise ApiError(409, "builtin_role", f"{name} is a built-in role and cannot be changed")
-    if (
-        not (1 <= len(name) <= 64)
-        or not name.replace("_", "").isalnum()
-        or not name[0].isalpha()
-        or name != name.lower()
-    ):
+    if not is_role_name(name):
         raise bad_request(
-            "name: use lowercase letters, digits and underscores, starting with a letter", field="name"
+            "name: use lowercase ASCII letters (a-z), digits and underscores, starting with a letter",
+            field="name",
         )
     try:
         permissions = sorted(validate_permissions(body.permissions))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+import pytest
 
 from common.ids import new_id
+from sync_server import admin_ops
 from tests.sync_server.conftest import World, warehouse
 
 
@@ -66,6 +70,21 @@ def test_role_changes_are_validated(world: World) -> None:
     assert bad_name.status_code == 400
     unknown_role = _put(world, f"/members/{world.a.users['sales']}/roles", {"roles": ["wizard"]})
     assert unknown_role.status_code == 400 and unknown_role.get_json()["error"]["details"]["field"] == "roles"
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    ["\u0430dmin", "clerk\u0663", "\uff52ole", "cl\u00e9rk", "clerk\n", "\U0001d5cblerk", "a" * 65],
+    ids=["cyrillic-a", "arabic-indic-digit", "fullwidth", "accented", "newline", "math-letter", "too-long"],
+)
+def test_role_names_are_ascii_everywhere_they_enter(world: World, look_alike: str) -> None:
+    created = _put(world, f"/roles/{quote(look_alike)}", {"permissions": ["admin.users"]})
+    assert created.status_code == 400, created.get_json()
+    assert created.get_json()["error"]["details"]["field"] == "name"
+    with pytest.raises(admin_ops.AdminError, match="not a role name"):
+        admin_ops.grant(world.services.store, "sales@acme.test", world.a.id, look_alike)
+    roles = world.client.get(f"/api/v1/orgs/{world.a.id}/roles", headers=world.headers("admin@acme.test"))
+    assert all(r["builtin"] for r in roles.get_json()["roles"])
 
 
 def test_the_last_user_admin_cannot_be_removed(world: World) -> None:
