@@ -22,6 +22,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from common.ids import is_uuid
 from sync_server.audit import PendingEvent, append_events
@@ -101,6 +102,11 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 def parse_json_body(model: type[BaseModel]) -> Any:
     raw = request.get_data(cache=False)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        # A streamed (chunked) body is cut off at the limit without a word from werkzeug: the
+        # client must hear that it was too large, not that its (truncated) JSON is invalid.
+        raise RequestEntityTooLarge()
     if not raw:
         raise bad_request("the request body must be a JSON object", code="invalid_json")
     try:

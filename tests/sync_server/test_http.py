@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -84,6 +85,27 @@ def test_oversized_requests_get_413(services: Services) -> None:
             timeout=30,
         )
     assert response.status_code == 413 and _error_code(response) == "too_large"
+
+
+def test_oversized_chunked_requests_get_413_not_a_truncated_parse(services: Services) -> None:
+    """A chunked body has no Content-Length: it is cut at the limit, and must answer 413."""
+    small = replace(services.config, max_content_length=64 * 1024)
+
+    def chunks(count: int) -> Iterator[bytes]:
+        yield b'{"email": "'
+        for _ in range(count):
+            yield b"a" * 8192
+        yield b'", "password": "x"}'
+
+    app = create_app(small, Services.build(small, services.store))
+    # Connection: close, or cheroot keeps a worker waiting on the idle connection at shutdown.
+    headers = {"Content-Type": "application/json", "Connection": "close"}
+    with BackgroundServer(app) as server:
+        url = f"{server.url}/api/v1/auth/login"
+        too_big = requests.post(url, data=chunks(20), headers=headers, timeout=30)
+        fits = requests.post(url, data=chunks(2), headers=headers, timeout=30)
+    assert too_big.status_code == 413 and _error_code(too_big) == "too_large"
+    assert fits.status_code == 400 and fits.json()["error"]["details"]["field"] == "email"
 
 
 def test_unexpected_errors_are_a_json_500_without_internals(app: Flask) -> None:
