@@ -48,6 +48,9 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
     """A new app over ``config``'s store (which must already be prepared: ``ops-server init``)."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_content_length
+    # No automatic OPTIONS (an empty text/html answer): there is no CORS to serve, so OPTIONS
+    # is a method like any other the route does not allow, a JSON 405 with Allow.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["ops"] = services or Services.build(config)
     for bp in BLUEPRINTS:

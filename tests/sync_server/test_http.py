@@ -72,6 +72,9 @@ def test_unknown_routes_and_methods_answer_json(live_server: BackgroundServer) -
     wrong_method = requests.delete(f"{live_server.url}/api/v1/auth/login", timeout=30)
     assert wrong_method.status_code == 405 and _error_code(wrong_method) == "method_not_allowed"
     assert "POST" in wrong_method.headers["Allow"]
+    options = requests.options(f"{live_server.url}/api/v1/auth/login", timeout=30)
+    assert options.status_code == 405 and _error_code(options) == "method_not_allowed"
+    assert options.headers["Allow"] == "POST"
 
 
 def test_oversized_requests_get_413(services: Services) -> None:
