@@ -10,8 +10,10 @@ the per-organization write lock the change sequence needs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, select, text
@@ -68,6 +70,7 @@ class Store:
             )
         else:
             config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _owner_only(config.db_path)
             engine = create_sqlite_engine(config.db_path, config.database_key(), pool_size=config.pool_size)
         return cls(config, engine)
 
@@ -131,6 +134,18 @@ class Store:
                     "user_id": session.info.get("user_id") or "",
                 },
             )
+
+
+def _owner_only(db_path: Path) -> None:
+    """The store file (created empty if new) and its -wal/-shm files readable by the owner only.
+
+    SQLite creates -wal and -shm with the database file's mode, so a 0600 database keeps them
+    0600 too; existing files (from before) are tightened.
+    """
+    os.close(os.open(db_path, os.O_CREAT | os.O_RDWR, 0o600))
+    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
 
 
 def prepare_store(config: ServerConfig) -> Store:

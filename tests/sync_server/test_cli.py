@@ -16,6 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync_server import admin_ops
+from sync_server.config import ServerConfig
+from sync_server.store import prepare_store
+
 OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
 UUID = re.compile(r"^[0-9a-f-]{36}$")
 
@@ -43,10 +47,27 @@ def test_the_embedded_store_is_encrypted_on_disk(tmp_path: Path) -> None:
     assert b"Secretive Corp" not in raw
     with pytest.raises(sqlite3.DatabaseError):
         sqlite3.connect(db).execute("SELECT count(*) FROM sqlite_master").fetchone()
-    for key_file in ("server.key", "jwt.key"):
+    for key_file in ("server.key", "jwt.key", "audit.key"):
         mode = stat.S_IMODE((tmp_path / key_file).stat().st_mode)
         assert mode == 0o600, (key_file, oct(mode))
         assert len(bytes.fromhex((tmp_path / key_file).read_text())) == 32
+
+
+def test_the_store_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # the usual default: new files would be world-readable
+    try:
+        store = prepare_store(ServerConfig(data_dir=tmp_path).for_tests())
+        try:
+            admin_ops.create_org(store, "Private Co")  # the pool keeps the WAL and SHM files open
+            modes = {
+                name: stat.S_IMODE((tmp_path / name).stat().st_mode)
+                for name in ("server.db", "server.db-wal", "server.db-shm")
+            }
+        finally:
+            store.dispose()
+    finally:
+        os.umask(previous)
+    assert modes == dict.fromkeys(modes, 0o600), {k: oct(v) for k, v in modes.items()}
 
 
 def test_a_wrong_key_is_refused_and_the_file_left_untouched(tmp_path: Path) -> None:
