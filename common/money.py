@@ -7,6 +7,7 @@ that SQL ``SUM`` stays exact on every store.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 QUANTITY_PLACES = 6
@@ -14,6 +15,7 @@ QUANTITY_SCALE = 10**QUANTITY_PLACES
 MAX_QUANTITY = Decimal(10) ** 12  # far beyond any real stock level, far below int64 when scaled
 MAX_MINOR_UNITS = 10**15
 MAX_QUANTITY_TEXT = 40  # a trillion in major units of a 3-decimal currency
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 # Minor-unit exponents that differ from the usual 2 (ISO 4217).
 _CURRENCY_EXPONENTS = {
@@ -137,8 +139,15 @@ def parse_quantity(value: object) -> Decimal:
     if isinstance(value, bool | float):
         raise QuantityError("must be given as a decimal string or an integer, not a float")
     text = value if isinstance(value, str) else None
-    if text is not None and len(text) > MAX_QUANTITY_TEXT:
-        raise QuantityError(f"is longer than {MAX_QUANTITY_TEXT} characters")
+    if text is not None:
+        if len(text) > MAX_QUANTITY_TEXT:
+            raise QuantityError(f"is longer than {MAX_QUANTITY_TEXT} characters")
+        # Decimal() also reads "1_000", exponents, "Infinity" and digits of every script
+        # ("١٢", "𝟓"): text is refused unless it is plain ASCII decimal notation.
+        text = text.strip()
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise QuantityError("is not a number: use the digits 0-9, at most one '.' and an optional sign")
+        value = text
     try:
         quantity = Decimal(str(value)) if not isinstance(value, Decimal) else value
         if not quantity.is_finite():

@@ -25,6 +25,7 @@ def test_quantities_are_exact_and_round_trip_through_storage() -> None:
     assert quantity_text(parse_quantity("100.500")) == "100.5"
     assert quantity_text(parse_quantity("100")) == "100"
     assert sum(parse_quantity("0.1") for _ in range(10)) == Decimal(1)
+    assert [parse_quantity(t) for t in (" 5 ", "+5", "-0", "5.", ".5")] == [5, 5, 0, 5, Decimal("0.5")]
 
 
 @pytest.mark.parametrize(
@@ -33,8 +34,17 @@ def test_quantities_are_exact_and_round_trip_through_storage() -> None:
         (0.1, "float"),
         ("1.0000001", "decimal places"),
         ("abc", "not a number"),
-        ("NaN", "finite"),
-        ("1e13", "too large"),
+        ("NaN", "not a number"),
+        ("1" + "0" * 12, "too large"),
+        ("1e3", "not a number"),
+        ("1_000", "not a number"),
+        ("\u0661\u0662", "not a number"),  # Arabic-Indic digits
+        ("\U0001d7d3", "not a number"),  # mathematical bold digit five
+        ("\uff15", "not a number"),  # fullwidth five
+        ("Infinity", "not a number"),
+        ("1.2.3", "not a number"),
+        ("0x10", "not a number"),
+        ("", "not a number"),
     ],
 )
 def test_bad_quantities_are_refused_with_the_reason(value: object, problem: str) -> None:
