@@ -47,7 +47,7 @@ def _parse_quantity(value: Any) -> Decimal:
     try:
         return parse_quantity(_bounded_number(value))
     except QuantityError as exc:
-        raise ValueError(f"quantity {exc}") from exc
+        raise ValueError(str(exc)) from exc
 
 
 def _parse_exact(value: Any) -> Decimal:

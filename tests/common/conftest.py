@@ -29,13 +29,20 @@ class Workspace:
     def org_id(self) -> str:
         return self.store.profile.org_id
 
-    def apply(self, name: str, args: dict[str, Any], *, permissions: frozenset[str] | None = None) -> CommandOutcome:
+    def apply(
+        self, name: str, args: dict[str, Any], *, permissions: frozenset[str] | None = None
+    ) -> CommandOutcome:
         _, outcome = self.store.apply(
-            name, args, actor_id=self.actor_id, permissions=self.permissions if permissions is None else permissions
+            name,
+            args,
+            actor_id=self.actor_id,
+            permissions=self.permissions if permissions is None else permissions,
         )
         return outcome
 
-    def refused(self, name: str, args: dict[str, Any], *, permissions: frozenset[str] | None = None) -> CommandError:
+    def refused(
+        self, name: str, args: dict[str, Any], *, permissions: frozenset[str] | None = None
+    ) -> CommandError:
         """Apply a command that must be refused; returns the error."""
         with pytest.raises(CommandError) as info:
             self.apply(name, args, permissions=permissions)
@@ -46,7 +53,9 @@ class Workspace:
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """A fresh encrypted store per test module (Argon2 makes creating one cost ~0.3 s)."""
     root: Path = tmp_path_factory.mktemp("store")
-    store = LocalStore.create(root, Profile("https://ops.example.test", "tester@example.test", new_id()), "pw")
+    store = LocalStore.create(
+        root, Profile("https://ops.example.test", "tester@example.test", new_id()), "pw"
+    )
     try:
         yield Workspace(store=store, actor_id=new_id())
     finally:
