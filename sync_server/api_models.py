@@ -97,9 +97,15 @@ class MeResponse(WireModel):
     memberships: list[MembershipInfo]
 
 
+ActionName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)*$")]
+
+
 class AuditQuery(WireModel):
     entity: EntityName | None = None
     entity_id: UuidText | None = None
+    action: ActionName | None = None
+    actor: UuidText | None = None
+    actor_email: Email | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     before_seq: int | None = Field(default=None, ge=1, le=2**62)
 
@@ -108,6 +114,7 @@ class AuditEventOut(WireModel):
     seq: int
     at: str
     actor: str | None = None
+    actor_email: str | None = None
     device: str | None = None
     action: str
     entity: str | None = None
@@ -122,6 +129,13 @@ class AuditResponse(WireModel):
     next_before_seq: int | None = None
 
 
+class AuditVerifyResponse(WireModel):
+    intact: bool
+    events: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
 class MemberOut(WireModel):
     user_id: str
     email: str
@@ -131,6 +145,24 @@ class MemberOut(WireModel):
 
 class MembersResponse(WireModel):
     members: list[MemberOut]
+
+
+class AddMemberRequest(WireModel):
+    """An existing account by e-mail becomes a member; an unknown e-mail needs a name and password."""
+
+    email: Email
+    roles: list[RoleName] = Field(default_factory=list, max_length=32)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SINGLE_LINE] | None = None
+    password: Password | None = None
+
+
+class AddMemberResponse(WireModel):
+    member: MemberOut
+    created_account: bool
+
+
+class EndSessionsResponse(WireModel):
+    sessions_ended: int
 
 
 class SetRolesRequest(WireModel):
@@ -151,6 +183,17 @@ class RolesResponse(WireModel):
 class RoleRequest(WireModel):
     description: Annotated[str, StringConstraints(max_length=500), NO_CONTROL] = ""
     permissions: list[Annotated[str, StringConstraints(max_length=64), SINGLE_LINE]] = Field(max_length=64)
+
+
+class PermissionOut(WireModel):
+    name: str
+    description: str
+    module: str
+    held_by_admin: bool
+
+
+class PermissionsResponse(WireModel):
+    permissions: list[PermissionOut]
 
 
 class HealthResponse(WireModel):

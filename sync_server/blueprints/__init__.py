@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from sync_server.blueprints import admin, audit, auth, health, me, openapi, sync
+from sync_server.blueprints import admin, audit, auth, health, me, members, openapi, permissions, sync
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     health.bp,
@@ -14,4 +14,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     sync.bp,
     audit.bp,
     admin.bp,
+    members.bp,
+    permissions.bp,
 )

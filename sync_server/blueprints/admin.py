@@ -36,7 +36,7 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1/orgs")
 ADMIN = "admin.users"
 
 
-def _audit(
+def record_admin_event(
     ctx: ApiContext, org_id: str, action: str, entity: str, entity_id: str, before: Any, after: Any
 ) -> None:
     append_events(
@@ -56,7 +56,7 @@ def _audit(
     )
 
 
-def _admins_left(session: Session) -> int:
+def admins_left(session: Session) -> int:
     """Members who would still hold ``admin.users``."""
     rows = session.execute(select(Membership.roles)).scalars().all()
     names = sorted({r for roles in rows for r in roles or []})
@@ -75,7 +75,7 @@ def _admins_left(session: Session) -> int:
     errors=(401, 403, 404),
 )
 def list_members(ctx: ApiContext, org_id: str) -> dict[str, Any]:
-    return _members(ctx)
+    return members_of(ctx)
 
 
 @endpoint(
@@ -103,9 +103,9 @@ def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, An
     if unknown:
         raise bad_request(f"roles: unknown role {unknown[0]!r}", field="roles")
     ctx.db.execute(update(Membership).where(Membership.id == current.id).values(roles=roles))
-    if _admins_left(ctx.db) == 0:
+    if admins_left(ctx.db) == 0:
         raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
-    _audit(
+    record_admin_event(
         ctx,
         org_id,
         "admin.set_roles",
@@ -114,10 +114,10 @@ def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, An
         {"user_id": user_id, "roles": list(current.roles or [])},
         {"user_id": user_id, "roles": roles},
     )
-    return _members(ctx)
+    return members_of(ctx)
 
 
-def _members(ctx: ApiContext) -> dict[str, Any]:
+def members_of(ctx: ApiContext) -> dict[str, Any]:
     rows = ctx.db.execute(
         select(Membership.user_id, Membership.roles, AppUser.email, AppUser.name)
         .join(AppUser, AppUser.id == Membership.user_id)
@@ -210,9 +210,9 @@ def put_role(ctx: ApiContext, org_id: str, name: str) -> dict[str, Any]:
             "description": current.description,
             "permissions": list(current.permissions or []),
         }
-    if _admins_left(ctx.db) == 0:
+    if admins_left(ctx.db) == 0:
         raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
-    _audit(ctx, org_id, "admin.put_role", "role", role_id, before, after)
+    record_admin_event(ctx, org_id, "admin.put_role", "role", role_id, before, after)
     return list_roles(ctx, org_id)
 
 
@@ -232,9 +232,9 @@ def delete_role(ctx: ApiContext, org_id: str, name: str) -> None:
     if current is None:
         raise not_found("role")
     ctx.db.execute(delete(Role).where(Role.id == current.id))
-    if _admins_left(ctx.db) == 0:
+    if admins_left(ctx.db) == 0:
         raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
-    _audit(
+    record_admin_event(
         ctx,
         org_id,
         "admin.delete_role",

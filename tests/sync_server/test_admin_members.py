@@ -1,0 +1,230 @@
+"""The admin console's API: adding, removing and signing out members, the permission catalogue,
+audit filters and the server-side chain check. Every change is tenant-scoped and audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from common.permissions import PERMISSIONS
+from common.schema import AppUser
+from tests.sync_server.conftest import PASSWORD, World
+from tests.sync_server.test_audit import _seed_events, _tamper
+
+ADMIN = "admin@acme.test"
+
+
+def _members_path(world: World, org_id: str | None = None) -> str:
+    return f"/api/v1/orgs/{org_id or world.a.id}/members"
+
+
+def _add(world: World, body: dict[str, Any], email: str = ADMIN) -> Any:
+    return world.client.post(_members_path(world), json=body, headers=world.headers(email))
+
+
+def _member_emails(world: World) -> dict[str, list[str]]:
+    listed = world.client.get(_members_path(world), headers=world.headers(ADMIN)).get_json()
+    return {m["email"]: m["roles"] for m in listed["members"]}
+
+
+def _events(world: World, email: str = "auditor@acme.test", **query: Any) -> list[dict[str, Any]]:
+    response = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit", query_string=query, headers=world.headers(email)
+    )
+    assert response.status_code == 200, response.get_json()
+    events = response.get_json()["events"]
+    assert isinstance(events, list)
+    return events
+
+
+def _error(response: Any) -> dict[str, Any]:
+    body = response.get_json()
+    assert isinstance(body, dict) and "error" in body, body
+    error = body["error"]
+    assert isinstance(error, dict)
+    return error
+
+
+def test_a_new_person_gets_an_account_and_can_sign_in(world: World) -> None:
+    added = _add(
+        world,
+        {
+            "email": "  Newbie@Acme.test ",
+            "name": "New Bie",
+            "password": "a fine password",
+            "roles": ["sales"],
+        },
+    )
+    assert added.status_code == 201, added.get_json()
+    body = added.get_json()
+    assert body["created_account"] is True
+    assert body["member"]["email"] == "newbie@acme.test" and body["member"]["roles"] == ["sales"]
+    assert _member_emails(world)["newbie@acme.test"] == ["sales"]
+    signed_in = world.login("newbie@acme.test", "a fine password")
+    assert [m["org_name"] for m in signed_in["memberships"]] == ["Acme"]
+    with world.services.store.session() as session:
+        stored = session.execute(select(AppUser.password_hash).where(AppUser.email == "newbie@acme.test"))
+        assert stored.scalar_one().startswith("$argon2id$")
+    [event] = _events(world, action="admin.add_member")
+    assert event["after"]["new_account"] is True and event["after"]["roles"] == ["sales"]
+    assert event["actor"] == world.a.users["admin"] and event["actor_email"] == ADMIN
+    assert "a fine password" not in repr(event) and "newbie" not in repr(event)
+
+
+def test_a_new_account_needs_a_name_and_a_long_enough_password(world: World) -> None:
+    cases = [
+        ({"email": "x@acme.test", "password": "long enough pw"}, "name"),
+        ({"email": "x@acme.test", "name": "X"}, "password"),
+        ({"email": "x@acme.test", "name": "X", "password": "short"}, "password"),
+        ({"email": "not an address", "name": "X", "password": "long enough pw"}, "email"),
+        ({"email": "x@acme.test", "name": "X", "password": "long enough pw", "roles": ["wizard"]}, "roles"),
+        ({"email": "x@acme.test", "name": "X\nY", "password": "long enough pw"}, "name"),
+    ]
+    for body, field in cases:
+        response = _add(world, body)
+        assert response.status_code == 400, (body, response.get_json())
+        error = _error(response)
+        assert error["details"]["field"] == field and error["message"].startswith(field), error
+    assert "x@acme.test" not in _member_emails(world)
+    assert _events(world, action="admin.add_member") == []
+
+
+def test_an_existing_account_joins_and_keeps_its_password(world: World) -> None:
+    added = _add(world, {"email": "sales@globex.test", "password": "ignored password", "roles": ["auditor"]})
+    assert added.status_code == 201, added.get_json()
+    assert added.get_json()["created_account"] is False
+    signed_in = world.login("sales@globex.test", PASSWORD)
+    assert {m["org_name"]: m["roles"] for m in signed_in["memberships"]} == {
+        "Acme": ["auditor"],
+        "Globex": ["sales"],
+    }
+    again = _add(world, {"email": "SALES@globex.test"})
+    assert again.status_code == 409 and _error(again)["code"] == "already_member"
+    assert "already a member" in _error(again)["message"]
+
+
+def test_removing_a_member_keeps_the_account(world: World) -> None:
+    hr_id = world.a.users["hr"]
+    hr_headers = world.headers("hr@acme.test")
+    removed = world.client.delete(f"{_members_path(world)}/{hr_id}", headers=world.headers(ADMIN))
+    assert removed.status_code == 204
+    assert "hr@acme.test" not in _member_emails(world)
+    # Same access token: the membership is gone at once, the organization is now "not found".
+    response = world.client.get(f"/api/v1/orgs/{world.a.id}/sync/pull", headers=hr_headers)
+    assert response.status_code == 404
+    assert world.login("hr@acme.test")["memberships"] == []
+    [event] = _events(world, action="admin.remove_member")
+    assert event["before"] == {"user_id": hr_id, "roles": ["hr"]} and event["after"] is None
+    again = world.client.delete(f"{_members_path(world)}/{hr_id}", headers=world.headers(ADMIN))
+    assert again.status_code == 404
+
+
+def test_the_last_administrator_cannot_remove_themselves(world: World) -> None:
+    admin_id = world.a.users["admin"]
+    refused = world.client.delete(f"{_members_path(world)}/{admin_id}", headers=world.headers(ADMIN))
+    assert refused.status_code == 409
+    error = _error(refused)
+    assert error["code"] == "last_admin" and "last member who manages users" in error["message"]
+    assert ADMIN in _member_emails(world)
+    # With a second administrator, leaving is allowed.
+    put = world.client.put(
+        f"{_members_path(world)}/{world.a.users['accountant']}/roles",
+        json={"roles": ["accountant", "admin"]},
+        headers=world.headers(ADMIN),
+    )
+    assert put.status_code == 200
+    left = world.client.delete(f"{_members_path(world)}/{admin_id}", headers=world.headers(ADMIN))
+    assert left.status_code == 204
+
+
+def test_ending_a_members_sessions_signs_them_out_everywhere(world: World) -> None:
+    first = world.login("warehouse@acme.test")
+    second = world.login("warehouse@acme.test")
+    ended = world.client.delete(
+        f"{_members_path(world)}/{world.a.users['warehouse']}/sessions", headers=world.headers(ADMIN)
+    )
+    assert ended.status_code == 200, ended.get_json()
+    assert ended.get_json()["sessions_ended"] == 2
+    for pair in (first, second):
+        refreshed = world.client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert refreshed.status_code == 401
+        me = world.client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+        assert me.status_code == 401
+    assert world.login("warehouse@acme.test")["access_token"]  # signing in again works
+    [event] = _events(world, action="admin.end_sessions")
+    assert event["entity_id"] == world.a.users["warehouse"] and event["after"] == {"sessions_ended": 2}
+
+
+def test_another_organizations_members_are_not_found(world: World) -> None:
+    """Globex's admin, in Globex's own URL space, naming Acme's people: 404, nothing changes."""
+    acme_pair = world.login("warehouse@acme.test")
+    headers = world.headers("admin@globex.test")
+    globex = _members_path(world, world.b.id)
+    for method, path in [
+        ("DELETE", f"{globex}/{world.a.users['warehouse']}"),
+        ("DELETE", f"{globex}/{world.a.users['warehouse']}/sessions"),
+        ("PUT", f"{globex}/{world.a.users['warehouse']}/roles"),
+    ]:
+        body = {"roles": ["employee"]} if method == "PUT" else None
+        response = world.client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code == 404, (method, path, response.get_json())
+        assert "acme" not in response.get_data(as_text=True).lower()
+    refreshed = world.client.post("/api/v1/auth/refresh", json={"refresh_token": acme_pair["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert _member_emails(world)["warehouse@acme.test"] == ["warehouse"]
+
+
+def test_the_permission_catalogue_is_the_one_in_common(world: World) -> None:
+    response = world.client.get("/api/v1/permissions", headers=world.headers("employee@acme.test"))
+    assert response.status_code == 200
+    listed = {p["name"]: p for p in response.get_json()["permissions"]}
+    assert {name: p["description"] for name, p in listed.items()} == dict(PERMISSIONS)
+    assert {name for name, p in listed.items() if not p["held_by_admin"]} == {
+        "hr.sensitive.read",
+        "payroll.run",
+    }
+    assert listed["hr.sensitive.read"]["module"] == "hr"
+    assert world.client.get("/api/v1/permissions").status_code == 401
+
+
+def test_audit_events_filter_by_action_and_actor(world: World) -> None:
+    _seed_events(world)
+    world.client.put(
+        f"{_members_path(world)}/{world.a.users['sales']}/roles",
+        json={"roles": ["sales", "hr"]},
+        headers=world.headers(ADMIN),
+    )
+    by_warehouse = _events(world, actor=world.a.users["warehouse"], entity="warehouse")
+    assert len(by_warehouse) == 5
+    assert {e["actor_email"] for e in by_warehouse} == {"warehouse@acme.test"}
+    by_email = _events(world, actor_email="WAREHOUSE@acme.test", action="inventory.create_warehouse")
+    assert [e["seq"] for e in by_email] == [e["seq"] for e in by_warehouse]
+    [change] = _events(world, action="admin.set_roles", actor_email=ADMIN)
+    assert change["after"]["roles"] == ["hr", "sales"]
+    assert _events(world, actor_email="nobody@acme.test") == []
+    bad = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit?action=DROP%20TABLE", headers=world.headers("auditor@acme.test")
+    )
+    assert bad.status_code == 400 and _error(bad)["details"]["field"] == "action"
+
+
+def test_the_chain_is_verified_on_the_server(world: World) -> None:
+    _seed_events(world)
+    path = f"/api/v1/orgs/{world.a.id}/audit/verify"
+    intact = world.client.get(path, headers=world.headers("auditor@acme.test")).get_json()
+    assert intact["intact"] is True and intact["events"] > 5 and "broken_seq" not in intact
+    world.services.store.dispose()
+    _tamper(
+        world.services.config,
+        f"UPDATE audit_event SET action = 'inventory.nothing' WHERE seq = 3 AND org_id = '{world.a.id}'",
+    )
+    broken = world.client.get(path, headers=world.headers("auditor@acme.test")).get_json()
+    assert broken["intact"] is False and broken["broken_seq"] == 3
+    assert "do not match its hash" in broken["reason"]
+    other = world.client.get(
+        f"/api/v1/orgs/{world.b.id}/audit/verify", headers=world.headers("admin@globex.test")
+    )
+    assert other.get_json()["intact"] is True
+    refused = world.client.get(path, headers=world.headers("warehouse@acme.test"))
+    assert refused.status_code == 403
