@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from sync_server import console
 from sync_server.api import json_response
 from sync_server.blueprints import BLUEPRINTS
 from sync_server.config import ServerConfig
@@ -55,6 +56,7 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
     app.extensions["ops"] = services or Services.build(config)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
+    app.register_blueprint(console.bp)  # the admin console's pages (no API endpoints)
     if config.trusted_proxies > 0:
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
