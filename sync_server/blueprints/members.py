@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from common.ids import new_id
+from common.ids import is_uuid, new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import AppUser, Membership, RefreshToken, Role
 from common.schema.types import utcnow
@@ -146,6 +146,8 @@ def add_member(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     errors=(401, 403, 404, 409),
 )
 def remove_member(ctx: ApiContext, org_id: str, user_id: str) -> None:
+    if not is_uuid(user_id):
+        raise not_found("member")
     current = ctx.db.execute(
         select(Membership.id, Membership.roles).where(Membership.user_id == user_id)
     ).first()
@@ -184,6 +186,8 @@ def remove_member(ctx: ApiContext, org_id: str, user_id: str) -> None:
     errors=(401, 403, 404),
 )
 def end_member_sessions(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, Any]:
+    if not is_uuid(user_id):
+        raise not_found("member")
     if ctx.db.execute(select(Membership.id).where(Membership.user_id == user_id)).first() is None:
         raise not_found("member")
     now = utcnow()

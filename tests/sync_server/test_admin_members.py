@@ -170,6 +170,10 @@ def test_another_organizations_members_are_not_found(world: World) -> None:
         response = world.client.open(path, method=method, json=body, headers=headers)
         assert response.status_code == 404, (method, path, response.get_json())
         assert "acme" not in response.get_data(as_text=True).lower()
+    for odd in ("not-a-uuid", "%00", "x" * 5000):
+        for suffix in ("", "/sessions"):
+            response = world.client.delete(f"{globex}/{odd}{suffix}", headers=headers)
+            assert response.status_code == 404, (odd, suffix, response.get_json())
     refreshed = world.client.post("/api/v1/auth/refresh", json={"refresh_token": acme_pair["refresh_token"]})
     assert refreshed.status_code == 200
     assert _member_emails(world)["warehouse@acme.test"] == ["warehouse"]
@@ -228,3 +232,14 @@ def test_the_chain_is_verified_on_the_server(world: World) -> None:
     assert other.get_json()["intact"] is True
     refused = world.client.get(path, headers=world.headers("warehouse@acme.test"))
     assert refused.status_code == 403
+
+
+def test_the_new_endpoints_are_documented(world: World) -> None:
+    paths = world.client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert set(paths["/api/v1/orgs/{org_id}/members"]) == {"get", "post"}
+    assert set(paths["/api/v1/orgs/{org_id}/members/{user_id}"]) == {"delete"}
+    assert set(paths["/api/v1/orgs/{org_id}/members/{user_id}/sessions"]) == {"delete"}
+    assert set(paths["/api/v1/orgs/{org_id}/audit/verify"]) == {"get"}
+    assert set(paths["/api/v1/permissions"]) == {"get"}
+    audit_params = {p["name"] for p in paths["/api/v1/orgs/{org_id}/audit"]["get"]["parameters"]}
+    assert {"entity", "entity_id", "action", "actor", "actor_email", "before_seq"} <= audit_params
