@@ -39,6 +39,10 @@ def display_problem(command: str = "ops-desktop") -> str | None:
     return None
 
 
+# Sync in the background this often while the app is open (and once right after sign-in).
+AUTO_SYNC_MINUTES = 2.0
+
+
 class DesktopApp(QObject):
     """The application's windows over its lifetime."""
 
@@ -49,8 +53,12 @@ class DesktopApp(QObject):
         server_url: str = "",
         demo: DemoInfo | None = None,
         ca_bundle: str | None = None,
+        auto_sign_in: str | None = None,
+        auto_sync_minutes: float = AUTO_SYNC_MINUTES,
     ) -> None:
         super().__init__()
+        self.auto_sign_in = auto_sign_in if demo is not None else None
+        self.auto_sync_minutes = auto_sync_minutes
         self.root = root or data_root()
         self.server_url = server_url
         self.demo = demo
@@ -64,8 +72,12 @@ class DesktopApp(QObject):
         if remembered is not None:
             remembered.demo = self.demo is not None
             self.show_main(remembered)
-        else:
-            self.show_sign_in()
+            return
+        dialog = self.show_sign_in()
+        if self.auto_sign_in:
+            # make run: the demo opens signed in (the sign-in screen still lists the demo accounts).
+            dialog.fill_demo(self.auto_sign_in)
+            dialog.sign_in()
 
     def show_sign_in(
         self, *, email: str = "", org_id: str | None = None, notice: str | None = None
@@ -97,6 +109,11 @@ class DesktopApp(QObject):
         window.switch_requested.connect(self.switch_organization)
         self.window = window
         window.show()
+        if self.auto_sync_minutes > 0 and session.online:
+            # Sync right away (a first sign-in fetches the organization's data), then regularly.
+            # An offline sign-in has no server session: its user syncs after signing in online.
+            window.sync.sync_now()
+            window.start_auto_sync(int(self.auto_sync_minutes * 60_000))
         return window
 
     def _close_window(self) -> None:
@@ -164,6 +181,7 @@ def run(
     demo: DemoInfo | None = None,
     ca_bundle: str | None = None,
     root: Path | None = None,
+    auto_sign_in: str | None = None,
 ) -> int:
     """Show the application until its last window closes; returns the exit code."""
     problem = display_problem()
@@ -175,7 +193,9 @@ def run(
     app.setApplicationName("Operations")
     app.setOrganizationName("OpsManagement")
     apply_theme(app)
-    desktop = DesktopApp(root=root, server_url=server_url, demo=demo, ca_bundle=ca_bundle)
+    desktop = DesktopApp(
+        root=root, server_url=server_url, demo=demo, ca_bundle=ca_bundle, auto_sign_in=auto_sign_in
+    )
     _quit_on_signals(app)
     desktop.start()
     try:

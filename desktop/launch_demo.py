@@ -4,7 +4,8 @@
    of the repository (``OPS_DATA_DIR`` overrides it);
 2. ``ops-server run --port 8750`` as a subprocess (``OPS_DEMO_PORT`` overrides the port), waiting
    for ``/healthz`` to answer;
-3. the app in demo mode (the sign-in window shows the demo accounts and password);
+3. the app in demo mode, signed in as the Acme administrator (after signing out, the sign-in
+   window shows the demo accounts and their password);
 4. the server is stopped when the app quits.
 
 With no display it stops at once and says how to run it.
@@ -24,6 +25,7 @@ from pathlib import Path
 import requests
 
 DEMO_PASSWORD = "demo-2026!"  # noqa: S105 (the demo accounts' published password)
+DEMO_ADMIN = "admin@acme.test"  # make run opens signed in as this user (OPS_DEMO_AUTO_SIGN_IN=0: don't)
 DEFAULT_PORT = 8750
 HEALTH_DEADLINE_S = 60.0
 SEEDED_MARKER = ".demo-seeded"
@@ -163,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from desktop.ui.signin import DemoInfo
 
         root = Path(os.environ.get("OPS_DESKTOP_DATA_DIR") or data_dir / "desktop")
-        return run(server_url=url, demo=DemoInfo(DEMO_PASSWORD), root=root)
+        auto = None if os.environ.get("OPS_DEMO_AUTO_SIGN_IN") == "0" else DEMO_ADMIN
+        return run(server_url=url, demo=DemoInfo(DEMO_PASSWORD), root=root, auto_sign_in=auto)
     finally:
         stop_server(process)
 

@@ -269,6 +269,12 @@ class MainWindow(QMainWindow):
         if callable(method):
             method()
 
+    def start_auto_sync(self, interval_ms: int) -> None:
+        """Sync every ``interval_ms`` while the window is open (skipped while one is running)."""
+        self.auto_sync_timer = QTimer(self)
+        self.auto_sync_timer.timeout.connect(self.sync.sync_now)
+        self.auto_sync_timer.start(interval_ms)
+
     def update_sync_state(self) -> None:
         snapshot = self.sync.snapshot()
         text = status_html = self.sync.status_text()

@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from common.ids import new_id
+from common.schema import SCHEMA_VERSION, Product
 from desktop import background
 from desktop.api_client import ApiClient
 from desktop.app import DesktopApp
@@ -14,6 +17,35 @@ from desktop.qt import QApplication, Qt
 from desktop.ui.main_window import MainWindow
 from desktop.ui.signin import DemoInfo, SignInDialog
 from tests.desktop.conftest import LiveServer, MemoryKeyring
+
+
+def _product_on_server(live_server: LiveServer, sku: str) -> str:
+    """Record a warehouse and a product on the server through the API, as another user would."""
+    api = ApiClient(live_server.url)
+    org_id = live_server.orgs["Acme Trading"]
+    api.login("admin@acme.test", live_server.password)
+    product_id = new_id()
+    mutations = [
+        {
+            "id": new_id(),
+            "name": "inventory.create_warehouse",
+            "args": {"id": new_id(), "code": "HQ", "name": "HQ"},
+        },
+        {
+            "id": new_id(),
+            "name": "inventory.create_product",
+            "args": {
+                "id": product_id,
+                "sku": sku,
+                "name": "Made elsewhere",
+                "sale_price": 100,
+                "currency": "EUR",
+            },
+        },
+    ]
+    results = api.push(org_id, mutations, client_id="test", schema_version=SCHEMA_VERSION)
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    return product_id
 
 
 def fill_and_sign_in(qtbot: QtBot, dialog: SignInDialog, email: str, password: str) -> None:
@@ -40,6 +72,8 @@ def test_sign_in_online_sign_out_then_sign_in_offline(
     qtbot: QtBot, live_server: LiveServer, data_root: Path, qapp: QApplication
 ) -> None:
     qapp.setQuitOnLastWindowClosed(False)
+    # Someone else already recorded a product on the server.
+    product_id = _product_on_server(live_server, "SKU-ON-SERVER")
     app = DesktopApp(root=data_root, server_url=live_server.url)
     app.start()
     dialog = app.sign_in_dialog
@@ -49,7 +83,10 @@ def test_sign_in_online_sign_out_then_sign_in_offline(
     assert dialog.busy_box.isVisible()  # Argon2 and HTTP run in the background
     window = wait_for_main(qtbot, app)
     assert window.session.online and window.session.org_name == "Acme Trading"
-    assert "Synced" in window.sync_label.text() or "Not synced yet" in window.sync_label.text()
+    # Signing in syncs at once: the organization's data arrives without pressing anything.
+    qtbot.waitUntil(lambda: "Synced" in window.sync_label.text(), timeout=20_000)
+    with window.session.store.read_session() as local:
+        assert local.execute(select(Product.sku).where(Product.id == product_id)).scalar() == "SKU-ON-SERVER"
     assert "hr.overview" not in window.page_keys()
 
     window.sign_out_requested.emit()
