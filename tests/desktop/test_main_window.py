@@ -274,6 +274,7 @@ def test_screenshot_of_the_main_window_with_demo_like_data(
     shots = {}
     for key in ("products", "stock", "purchase_orders"):
         window.open_page(key)
+        qapp.processEvents()  # let pending layout requests run, as the event loop would before painting
         image = window.grab().toImage()
         assert image.width() == 1280 and image.height() == 800
         path = tmp_path / f"main-window-{key}.png"
