@@ -136,17 +136,18 @@ def snapshot_page(
                 after_id = ""
                 continue
         remaining = limit - len(changes)
-        rows = plan.keyset(connection, org_id, after_id, remaining, owners)
         if plan.plain:
-            changes.extend(
-                {"entity": entity, "id": row["id"], "op": "upsert", "version": row["version"], "data": row}
-                for row in rows
-            )
-        else:
-            for row in rows:
-                visible = plan.visible(access, reader.owner, row)
-                if visible is not None:
-                    changes.append(_upsert(entity, visible))
+            found = plan.plain_changes(connection, org_id, after_id, remaining)
+            changes.extend(found)
+            if len(found) == remaining:
+                return PullPage(changes, cursor.at_snapshot(entity, found[-1]["id"]), True)
+            after_id = ""
+            continue
+        rows = plan.keyset(connection, org_id, after_id, remaining, owners)
+        for row in rows:
+            visible = plan.visible(access, reader.owner, row)
+            if visible is not None:
+                changes.append(_upsert(entity, visible))
         if len(rows) == remaining:
             return PullPage(changes, cursor.at_snapshot(entity, rows[-1]["id"]), True)
         after_id = ""
