@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
 from desktop.local_store import LocalStore
-from desktop.rows import WRITERS
+from desktop.rows import WRITERS, Batch
 
 CURSOR_KEY = "pull_cursor"
 _OUTBOX = table_of(OutboxEntry)
@@ -136,7 +136,7 @@ class PreparedPage:
     writing thread, so the next page is prepared while this one is written)."""
 
     cursor: str
-    upserts: dict[str, list[list[Any]]]
+    upserts: dict[str, Batch]
     deletes: dict[str, list[str]]
     count: int
     has_more: bool

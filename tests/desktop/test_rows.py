@@ -1,0 +1,141 @@
+"""Pulled rows land in the local store exactly as sent: nulls, booleans, quantities, JSON,
+partly readable rows, and a row that becomes null where it had a value."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from common.db import new_key
+from common.ids import new_id
+from common.schema import DataSubjectRequest, Employee, StockMove
+from desktop.local_store import LocalStore
+from desktop.profiles import Profile
+from desktop.rows import WRITERS
+
+NOW = "2026-11-01T08:00:00+00:00"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    profile = Profile("https://ops.example.test", "clerk@example.test", new_id())
+    profile.directory(tmp_path).mkdir(parents=True, mode=0o700)
+    opened = LocalStore.open_with_key(tmp_path, profile, new_key())
+    yield opened
+    opened.close()
+
+
+def move(**values: Any) -> dict[str, Any]:
+    row = {
+        "id": new_id(),
+        "version": 1,
+        "product_id": new_id(),
+        "from_warehouse_id": None,
+        "to_warehouse_id": new_id(),
+        "quantity": "2",
+        "unit_cost": None,
+        "currency": None,
+        "reason": "receipt",
+        "note": None,
+        "reference": None,
+        "moved_at": NOW,
+        "negative_stock": False,
+        "reverses_move_id": None,
+        "updated_at": NOW,
+        "updated_by": None,
+        "deleted": False,
+    }
+    row.update(values)
+    return row
+
+
+def write(store: LocalStore, entity: str, rows: list[dict[str, Any]]) -> None:
+    with store.write_session() as session:
+        WRITERS[entity].upsert(session.connection(), rows, store.profile.org_id)
+
+
+def stored_moves(store: LocalStore) -> dict[str, StockMove]:
+    with store.read_session() as session:
+        return {m.id: m for m in session.execute(select(StockMove)).scalars()}
+
+
+def test_rows_with_different_nulls_are_each_stored_as_sent(store: LocalStore) -> None:
+    rows = [
+        move(),
+        move(note="checked", from_warehouse_id=new_id(), quantity="-0.25", negative_stock=True),
+        move(reference="PO-7", unit_cost=450, currency="EUR", quantity="1000000.000001"),
+        move(note="only a note", deleted=True),
+        move(quantity="0.5", updated_by=new_id()),
+    ]
+    write(store, "stock_move", rows)
+    got = stored_moves(store)
+    assert len(got) == len(rows)
+    for row in rows:
+        stored = got[row["id"]]
+        assert stored.org_id == store.profile.org_id
+        for key, value in row.items():
+            if key == "quantity":
+                assert stored.quantity == Decimal(value), key
+            elif key in ("moved_at", "updated_at"):
+                assert getattr(stored, key).isoformat() == value
+            else:
+                assert getattr(stored, key) == value, key
+                assert type(getattr(stored, key)) is type(value) or value is None, key
+
+
+def test_a_value_that_became_null_is_null_after_the_pull(store: LocalStore) -> None:
+    first = move(note="to be removed", unit_cost=300, currency="EUR", negative_stock=True)
+    write(store, "stock_move", [first])
+    changed = {
+        **first,
+        "note": None,
+        "unit_cost": None,
+        "currency": None,
+        "negative_stock": False,
+        "version": 2,
+    }
+    write(store, "stock_move", [changed, move()])
+    stored = stored_moves(store)[first["id"]]
+    assert (stored.note, stored.unit_cost, stored.currency, stored.negative_stock, stored.version) == (
+        None,
+        None,
+        None,
+        False,
+        2,
+    )
+
+
+def test_json_values_and_partly_readable_rows(store: LocalStore) -> None:
+    outcomes = [None, {"rows": 3, "note": "done ✓"}, ["a", 1, None]]
+    requests = [
+        {
+            "id": new_id(),
+            "version": n,
+            "subject_type": "customer",
+            "subject_id": new_id(),
+            "kind": "export",
+            "status": "completed",
+            "requested_at": NOW,
+            "completed_at": None,
+            "details": None,
+            "outcome": outcome,
+            "updated_at": NOW,
+            "updated_by": None,
+            "deleted": False,
+        }
+        for n, outcome in enumerate(outcomes)
+    ]
+    write(store, "data_subject_request", requests)
+    # The employee directory: a member without hr.read gets the public columns only.
+    public = {"id": new_id(), "version": 3, "deleted": False, "name": "Dana Public", "job_title": "Clerk"}
+    write(store, "employee", [public])
+    with store.read_session() as session:
+        got = {r.id: r.outcome for r in session.execute(select(DataSubjectRequest)).scalars()}
+        employee = session.execute(select(Employee)).scalar_one()
+    assert [got[r["id"]] for r in requests] == outcomes
+    assert (employee.name, employee.job_title, employee.version) == ("Dana Public", "Clerk", 3)
+    assert employee.status == "" and employee.personal_email is None  # hidden: empty, never a made-up value
