@@ -95,6 +95,27 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak_rss() -> bool:
+    """Start the peak memory figure afresh (Linux: VmHWM), so setup work is not counted;
+    False where the platform cannot."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def current_peak_rss_mib() -> float:
+    """Peak resident memory since the last :func:`reset_peak_rss` (Linux), else since start."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mib()
+
+
 def discover() -> list[str]:
     return sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
 
