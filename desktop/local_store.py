@@ -25,6 +25,7 @@ from common.numbering import provisional_number
 from common.schema import OutboxEntry, SyncState
 from common.schema.base import table_of
 from common.wire import row_to_wire
+from desktop import deferred_indexes
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
@@ -150,6 +151,9 @@ class LocalStore:
             engine = create_sqlite_engine(
                 db_path, key, foreign_keys=False, pool_size=2, cache_kib=LOCAL_CACHE_KIB
             )
+            # Before migrating: a download stopped half-way left indexes aside (their text is
+            # the schema's as it was then), and a migration may expect them.
+            deferred_indexes.restore_pending(engine)
             migrate.upgrade(engine)
         except WrongKeyError as exc:
             raise LocalStoreError(

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,10 +42,12 @@ from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
     apply_prepared,
     forget_cursor,
+    indexes_set_aside,
     pending_batch,
     pending_count,
     prepare_page,
     record_results,
+    restore_indexes,
     saved_cursor,
     write_state,
 )
@@ -201,8 +203,19 @@ class SyncEngine:
         While a page is written, the next one is requested on a helper thread: the server and
         the network work while the local database does.
         """
-        with collector_paused():
-            return self._pull_pages(report, progress)
+        # A full download sets indexes aside (desktop.deferred_indexes): they are back when the
+        # pull ends, however it ends (if even that fails, the next sync or opening does it).
+        try:
+            with collector_paused():
+                done = self._pull_pages(report, progress)
+        except BaseException:
+            with suppress(Exception):
+                restore_indexes(self.store)
+            raise
+        if indexes_set_aside(self.store):
+            progress(report.pulled, None, "Indexing…")
+            restore_indexes(self.store)
+        return done
 
     def _pull_pages(self, report: SyncReport, progress: Progress) -> bool:
         resyncs = 0

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
+from desktop import deferred_indexes
 from desktop.local_store import LocalStore
 from desktop.rows import WRITERS, Batch
 
@@ -167,9 +168,11 @@ def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) 
     with store.write_session() as session:
         if session.execute(select(_PENDING)).scalar():
             return False
-        if fresh_start:
-            _clear_entities(session)
         connection = session.connection()
+        if fresh_start:
+            # A full download: indexes are built once at its end (desktop.deferred_indexes).
+            deferred_indexes.defer(connection)
+            _clear_entities(session)
         # Each row occurs once per page, and local foreign keys are off, so writing entity by
         # entity keeps the page's meaning while batching each entity into one executemany.
         for entity, params in page.upserts.items():
@@ -178,6 +181,15 @@ def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) 
             WRITERS[entity].delete(connection, org_id, ids)
         _put_state(connection, CURSOR_KEY, page.cursor)
     return True
+
+
+def indexes_set_aside(store: LocalStore) -> bool:
+    return deferred_indexes.pending(store.engine)
+
+
+def restore_indexes(store: LocalStore) -> int:
+    """Build the indexes a full download set aside (a no-op unless one did)."""
+    return deferred_indexes.restore_pending(store.engine)
 
 
 def apply_page(

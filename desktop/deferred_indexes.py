@@ -1,0 +1,103 @@
+"""Secondary indexes set aside while a full download is written, and put back after it.
+
+Maintaining an index row by row while hundreds of thousands of rows arrive costs more than
+building it once at the end: rows come in id order, but an index on product name or on a stock
+move's product is written all over, so every page would rewrite (and re-encrypt) most of its
+pages. So the first page of a full download drops the entity tables' non-unique indexes (unique
+ones stay: they decide which row a pulled row replaces) and the end of the download builds them
+again.
+
+Crash-safe: the indexes dropped are recorded, with their exact ``CREATE INDEX`` text, in
+``sync_state`` in the same transaction that drops them, and removed from it in the transaction
+that builds them again. A download stopped half-way (an error, the program killed) leaves the
+record behind; the next sync's end or the next opening of the store puts the indexes back.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, Engine
+
+from common.schema import ENTITIES
+
+STATE_KEY = "deferred_indexes"
+_ENTITY_TABLES = frozenset(ENTITIES)
+
+
+def defer(connection: Connection) -> int:
+    """Drop the entity tables' non-unique indexes in the caller's write transaction and record
+    them; returns how many were dropped (none when some are already set aside)."""
+    if _recorded(connection) is not None:
+        return 0
+    dropped: dict[str, str] = {}
+    for name, table, sql in connection.exec_driver_sql(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    ).all():
+        if table in _ENTITY_TABLES and not _is_unique(connection, name):
+            dropped[str(name)] = str(sql)
+    for name in dropped:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    _record(connection, dropped)
+    return len(dropped)
+
+
+def restore(connection: Connection) -> int:
+    """Build again every index :func:`defer` set aside, in the caller's write transaction;
+    returns how many were built."""
+    recorded = _recorded(connection)
+    if recorded is None:
+        return 0
+    existing = {
+        row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    built = 0
+    for name, sql in recorded.items():
+        if name not in existing:
+            connection.exec_driver_sql(sql)
+            built += 1
+    connection.exec_driver_sql("DELETE FROM sync_state WHERE key = ?", (STATE_KEY,))
+    return built
+
+
+def pending(engine: Engine) -> bool:
+    """Whether indexes are set aside (a download under way, or stopped half-way)."""
+    with engine.connect() as connection:
+        has_state = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
+        ).first()
+        return has_state is not None and _recorded(connection) is not None
+
+
+def restore_pending(engine: Engine) -> int:
+    """Put back indexes a stopped download left aside (at the end of a sync, when a store is
+    opened); when there are none, one read and no write."""
+    if not pending(engine):
+        return 0
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
+        return restore(connection)
+
+
+def _is_unique(connection: Connection, index: str) -> bool:
+    # PRAGMA index_list has the unique flag; sqlite_master's text would need parsing.
+    row = connection.exec_driver_sql(
+        'SELECT il."unique" FROM sqlite_master m, pragma_index_list(m.name) il '
+        "WHERE m.type = 'table' AND il.name = ?",
+        (index,),
+    ).first()
+    return bool(row and row[0])
+
+
+def _recorded(connection: Connection) -> dict[str, str] | None:
+    value = connection.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (STATE_KEY,)).scalar()
+    if value is None:
+        return None
+    loaded = json.loads(value)
+    return {str(k): str(v) for k, v in loaded.items()}
+
+
+def _record(connection: Connection, dropped: dict[str, str]) -> None:
+    connection.exec_driver_sql("DELETE FROM sync_state WHERE key = ?", (STATE_KEY,))
+    connection.exec_driver_sql(
+        "INSERT INTO sync_state (key, value) VALUES (?, ?)", (STATE_KEY, json.dumps(dropped))
+    )
