@@ -6,13 +6,21 @@ its interface. Rules (DESIGN §3, §6):
 
 - a caller holding one of the entity's reader permissions reads its ``public``, ``business`` and
   ``personal`` columns; ``sensitive`` columns also need ``hr.sensitive.read``;
-- every member reads the ``public`` columns of ``directory`` entities (the employee directory);
+- every member reads the ``public`` columns of ``directory`` entities (the employee directory,
+  departments);
 - the owner of a row (``EntityInfo.owner`` names the column holding a user id or an employee id)
-  reads every column of that row: it is their own data. That includes the sensitive columns of
-  their own employee record and their payslips (self-service: an employee sees their own pay).
-  Because of that, the link itself is guarded where it is written: ``employee.user_id`` is a
-  sensitive column (setting it needs ``hr.sensitive.read``) and may name only a member of the
-  organization (checked by the server, see ``CommandContext.require_member``).
+  reads the ``public``, ``business`` and ``personal`` columns of that row: it is their own data.
+  Never its ``sensitive`` columns without ``hr.sensitive.read``: the classification means the
+  same for everyone, so an employee's own salary, bank account and national id, and the amounts
+  of their payslips, stay with HR and payroll (sensitive means sensitive, self-service included);
+- for ``self_service`` entities (employee records, leave, payslips, timesheets) the owner rule
+  applies only to callers holding ``hr.self_service``: a warehouse or sales login linked to an
+  employee record pulls none of it. Other owner entities (notifications) are read by their
+  owner whatever their roles.
+
+The link itself is guarded where it is written: ``employee.user_id`` is a sensitive column
+(setting it needs ``hr.sensitive.read``) and may name only a member of the organization
+(checked by the server, see ``CommandContext.require_member``).
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ from typing import Any
 
 from common.classification import Classification, classification_of
 from common.schema import ENTITIES
-from common.schema.base import table_of
+from common.schema.base import EntityInfo, table_of
 
 SENSITIVE_PERMISSION = "hr.sensitive.read"
+SELF_SERVICE_PERMISSION = "hr.self_service"
 _ALWAYS = (Classification.PUBLIC,)
 _READER = (Classification.PUBLIC, Classification.BUSINESS, Classification.PERSONAL)
 
@@ -89,28 +98,36 @@ def _columns_with(entity: str, classes: Iterable[Classification]) -> frozenset[s
     return frozenset(c.name for c in table_of(ENTITIES[entity]).columns if classification_of(c) in wanted)
 
 
+def _classes_read(permissions: frozenset[str]) -> tuple[Classification, ...]:
+    """What a reader (or an owner) reads: the reader classes, sensitive ones with the right."""
+    if SENSITIVE_PERMISSION in permissions:
+        return (*_READER, Classification.SENSITIVE)
+    return _READER
+
+
+def _owner_rule_applies(info: EntityInfo, permissions: frozenset[str]) -> bool:
+    return info.owner is not None and (not info.self_service or SELF_SERVICE_PERMISSION in permissions)
+
+
 @lru_cache(maxsize=4096)
 def _access(entity: str, permissions: frozenset[str]) -> EntityAccess:
     info = ENTITIES[entity].__entity__
-    all_columns = frozenset(c.name for c in table_of(ENTITIES[entity]).columns)
     if any(p in permissions for p in info.readers):
-        classes: tuple[Classification, ...] = _READER
-        if SENSITIVE_PERMISSION in permissions:
-            classes = (*_READER, Classification.SENSITIVE)
-        columns = _columns_with(entity, classes)
+        columns = _columns_with(entity, _classes_read(permissions))
     elif info.directory:
         columns = _columns_with(entity, _ALWAYS)
     else:
         columns = frozenset()
-    owner_kind = None
-    if info.owner is not None:
-        owner_kind = "user" if info.owner == "user_id" else "employee"
+    if not _owner_rule_applies(info, permissions):
+        return EntityAccess(
+            entity=entity, columns=columns, owner_column=None, owner_kind=None, owner_columns=columns
+        )
     return EntityAccess(
         entity=entity,
         columns=columns,
         owner_column=info.owner,
-        owner_kind=owner_kind,
-        owner_columns=all_columns if info.owner is not None else columns,
+        owner_kind="user" if info.owner == "user_id" else "employee",
+        owner_columns=columns | _columns_with(entity, _classes_read(permissions)),
     )
 
 

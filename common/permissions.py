@@ -21,6 +21,7 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType(
         "hr.read": "See departments, employees and leave",
         "hr.write": "Create and change HR records",
         "hr.sensitive.read": "See salaries, bank accounts and national ids",
+        "hr.self_service": "See and request one's own employee record, leave, payslips and timesheets",
         "payroll.run": "Run payroll and issue payslips",
         "projects.read": "See projects, tasks and timesheets",
         "projects.write": "Create and change projects, tasks and timesheets",
@@ -48,7 +49,7 @@ BUILTIN_ROLES: Mapping[str, frozenset[str]] = MappingProxyType(
         "warehouse": _with_prefix("inventory."),
         "hr": _with_prefix("hr.") | {"payroll.run"},
         "project_manager": _with_prefix("projects."),
-        "employee": frozenset({"projects.read"}),
+        "employee": frozenset({"projects.read", "hr.self_service"}),
         "auditor": _READS | {"admin.audit"},
     }
 )

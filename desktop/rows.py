@@ -13,9 +13,9 @@ has an SQL default, so an omitted column is NULL, exactly as if NULL had been bo
 
 Pulled rows carry no ``org_id`` (the organization is the profile's: the writer stamps it, so a
 pulled row can never land in another organization). A row the caller may read only partly (the
-public columns of the employee directory) lacks some columns: nullable ones are stored empty,
-required ones get an empty placeholder that the interface never shows, because the same rights
-that hid the value hide the column.
+public columns of a directory entity, one's own employee record without its sensitive fields)
+lacks some columns: nullable ones are stored empty, required ones get an empty placeholder that
+the interface never shows, because the same rights that hid the value hide the column.
 """
 
 from __future__ import annotations

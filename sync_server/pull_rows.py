@@ -7,8 +7,8 @@ quantities become exact decimal text, SQLite's 0/1 booleans become booleans, SQL
 is embedded as it is, PostgreSQL's timestamps are put in UTC. On SQLite, snapshot pages go one
 step further: the database writes each row's ``data`` object itself (``json_object``, the same
 conversions in SQL), so a row costs the server one string instead of a dozen Python values, a
-dict and their encoding. Rows read per owner or masked per row (the employee directory,
-self-service records) take the general SQLAlchemy path.
+dict and their encoding. Rows read per owner or masked per row (self-service records, a
+notification's recipient) take the general SQLAlchemy path.
 """
 
 from __future__ import annotations
@@ -242,7 +242,11 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
     table = table_of(ENTITIES[entity])
     per_row = access.owner_column is not None and access.owner_columns != access.columns
     owner_only = not access.columns
-    wanted = access.owner_columns if per_row or owner_only else access.columns
+    wanted = access.columns
+    if per_row or owner_only:
+        # The owner column is read even where the owner may not see it (``employee.user_id`` is
+        # sensitive): :meth:`RowPlan.visible` needs it to know whose row it is, then drops it.
+        wanted = access.owner_columns | {access.owner_column or "id"}
     columns = [c for c in table.columns if c.name in wanted and c.name != "org_id"]
     names = tuple(c.name for c in columns)
     converters = tuple(

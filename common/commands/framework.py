@@ -106,6 +106,28 @@ class CommandOutcome:
 
 _COLUMNS: dict[type[SyncedEntity], tuple[InstrumentedAttribute[Any], ...]] = {}
 
+# Rows kept in step with another entity's rows (the employee directory with employees): entity
+# name → what runs after each insert or update of one of its rows, in the same command.
+Follower = Callable[["CommandContext", Row], None]
+_FOLLOWERS: dict[str, list[Follower]] = {}
+
+
+def keeps_in_step_with(model: type[SyncedEntity]) -> Callable[[Follower], Follower]:
+    """Register the decorated function to run after every write of a ``model`` row.
+
+    It gets the context and the row as written, and writes the rows derived from it through the
+    same context: on the server they get versions, change-log rows and audit events, on a
+    workstation undo images, like any other write of the command. Registered on the entity
+    rather than called by each command, so no command (nor a future one) can write the source
+    row and forget the derived one.
+    """
+
+    def register(follower: Follower) -> Follower:
+        _FOLLOWERS.setdefault(entity_name(model), []).append(follower)
+        return follower
+
+    return register
+
 
 def _columns(model: type[SyncedEntity]) -> tuple[InstrumentedAttribute[Any], ...]:
     """The mapped attributes of every column (ORM-enabled, so tenant criteria apply)."""
@@ -207,6 +229,7 @@ class CommandContext:
             raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
         after = dict(inserted)
         self.recorder.record_write(name, entity_id, None, after)
+        self._follow(name, after)
         return after
 
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
@@ -231,7 +254,12 @@ class CommandContext:
         assert updated is not None
         after = dict(updated)
         self.recorder.record_write(name, entity_id, before, after)
+        self._follow(name, after)
         return after
+
+    def _follow(self, entity: str, row: Row) -> None:
+        for follower in _FOLLOWERS.get(entity, ()):
+            follower(self, row)
 
     def derived_id(self, *parts: str) -> str:
         """A deterministic id for a row this command creates without an id in its args.
@@ -312,10 +340,13 @@ def parse_args(spec: CommandSpec, raw: Any) -> BaseModel:
 def authorize(spec: CommandSpec, permissions: frozenset[str]) -> None:
     if spec.permission in permissions or any(p in permissions for p in spec.alternatives):
         return
+    details: dict[str, Any] = {"permission": spec.permission}
+    if spec.alternatives:
+        details["alternatives"] = list(spec.alternatives)
     raise CommandError(
         "forbidden",
-        f"{spec.name} needs the permission {spec.permission}",
-        details={"permission": spec.permission},
+        f"{spec.name} needs the permission {' or '.join((spec.permission, *spec.alternatives))}",
+        details=details,
     )
 
 
@@ -375,6 +406,7 @@ def apply_field_changes(
     base: Any,
     *,
     current: Row | None = None,
+    readable: frozenset[str] | None = None,
 ) -> Row:
     """Per-field compare-and-set: apply ``changes`` only where the stored value equals ``base``.
 
@@ -382,12 +414,14 @@ def apply_field_changes(
     with ``conflict`` and the current values of the changed fields; untouched fields of the same
     record are not compared, so edits of different fields merge.
 
-    Only fields the caller may read (:mod:`common.access`, owner rules aside) can be changed:
-    the conflict answer shows their stored values, and even without it, applied-or-conflict
-    would tell whether a guessed base value is the stored one.
+    Only fields the caller may read can be changed: the conflict answer shows their stored
+    values, and even without it, applied-or-conflict would tell whether a guessed base value is
+    the stored one. ``readable`` defaults to the entity's columns the caller reads
+    (:mod:`common.access`, owner rules aside).
     """
     new_values, old_values = parse_changes(changes_model, changes, base)
-    readable = readable_columns(entity_name(model), ctx.permissions)
+    if readable is None:
+        readable = readable_columns(entity_name(model), ctx.permissions)
     unreadable = sorted(set(new_values) - readable)
     if unreadable:
         raise CommandError(

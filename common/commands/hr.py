@@ -1,8 +1,11 @@
 """HR commands: departments, employees and leave. Sensitive fields need ``hr.sensitive.read``.
 
-Leave life cycle: requested → approved | rejected; requested/approved → cancelled. An employee
-requests and cancels their own leave (self-service through ``employee.user_id``); HR approves.
-Payroll is in ``payroll``.
+Every write of an employee keeps their row of the employee directory in step (same id, the
+public fields; a tombstone once they are terminated): :func:`keep_directory_in_step`.
+
+Leave life cycle: requested → approved | rejected; requested/approved → cancelled. With
+``hr.self_service`` an employee requests and cancels their own leave (through
+``employee.user_id``); HR approves. Payroll is in ``payroll``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal, get_args
 
+from common.access import readable_columns
 from common.classification import Classification, classification_of
 from common.commands.fields import (
     Args,
@@ -27,9 +31,19 @@ from common.commands.fields import (
     Text200,
     UpdateArgs,
 )
-from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
-from common.commands.rules import ANY_MEMBER, Transitions, require_parent, require_transition
-from common.schema import Department, Employee, LeaveRequest
+from common.commands.framework import (
+    BOOKKEEPING_COLUMNS,
+    CommandContext,
+    CommandError,
+    Row,
+    apply_field_changes,
+    command,
+    invalid,
+    keeps_in_step_with,
+)
+from common.commands.rules import SELF_SERVICE, Transitions, require_parent, require_transition
+from common.schema import Department, Employee, EmployeeDirectory, LeaveRequest
+from common.schema.base import table_of
 
 Title = Text200
 Address = OptText500
@@ -39,6 +53,13 @@ EmployeeStatus = Literal["active", "on_leave", "terminated"]
 EMPLOYEE_STATUSES: tuple[str, ...] = get_args(EmployeeStatus)
 LeaveKind = Literal["annual", "sick", "unpaid", "parental", "training", "other"]
 LEAVE_KINDS: tuple[str, ...] = get_args(LeaveKind)
+
+# The employee fields the directory mirrors: every column of its own.
+DIRECTORY_FIELDS: tuple[str, ...] = tuple(
+    c.name for c in table_of(EmployeeDirectory).columns if c.name not in BOOKKEEPING_COLUMNS
+)
+# An employee is listed in the directory while in one of these states.
+LISTED_STATUSES = frozenset({"active", "on_leave"})
 
 LEAVE_TRANSITIONS: Transitions = {
     "requested": frozenset({"approved", "rejected", "cancelled"}),
@@ -53,8 +74,8 @@ def require_own_employee(
 ) -> dict[str, Any]:
     """The employee ``employee_id``; without ``permission`` it must be the caller's own record.
 
-    The second half of self-service: the command's ``alternatives`` let any member in, this
-    check keeps them to the employee record linked to their user.
+    The second half of self-service: the command's ``alternatives`` let ``hr.self_service``
+    holders in, this check keeps them to the employee record linked to their user.
     """
     employee = ctx.require(Employee, employee_id, field)
     if permission in ctx.permissions:
@@ -67,6 +88,33 @@ def require_own_employee(
             details={"permission": permission},
         )
     return employee
+
+
+@keeps_in_step_with(Employee)
+def keep_directory_in_step(ctx: CommandContext, employee: Row) -> None:
+    """Mirror an employee row just written into their directory row, in the same command.
+
+    Listed employees get a row with their public fields (created, changed, or brought back
+    from a tombstone on a re-hire); a terminated one's row becomes a tombstone, so every
+    member's copy drops it at the next pull. Only changed fields are written: an employee write
+    that touches no public field writes nothing here.
+    """
+    listed = employee["status"] in LISTED_STATUSES and not employee["deleted"]
+    entry = ctx.get(EmployeeDirectory, employee["id"], include_deleted=True)
+    fields = {name: employee[name] for name in DIRECTORY_FIELDS}
+    if entry is None:
+        if listed:
+            ctx.insert(EmployeeDirectory, {"id": employee["id"], **fields})
+        return
+    if not listed:
+        if not entry["deleted"]:
+            ctx.update(EmployeeDirectory, employee["id"], {"deleted": True})
+        return
+    changes: dict[str, Any] = {name: value for name, value in fields.items() if entry[name] != value}
+    if entry["deleted"]:
+        changes["deleted"] = False
+    if changes:
+        ctx.update(EmployeeDirectory, employee["id"], changes)
 
 
 class CreateDepartmentArgs(Args):
@@ -144,8 +192,9 @@ class EmployeeChanges(Changes):
 def _check_sensitive(ctx: CommandContext, fields: set[str], prefix: str = "") -> None:
     """Writing a sensitive field needs the right to read it.
 
-    ``user_id`` is sensitive too: whoever it names reads the whole record, pay included (the
-    owner rule of :mod:`common.access`), so linking a record to a user is as much as reading it.
+    ``user_id`` is sensitive too: whoever it names reads the record (the owner rule of
+    :mod:`common.access`) and can act for it (self-service), so linking a record to a user
+    needs the strongest HR read right.
     """
     if "hr.sensitive.read" in ctx.permissions:
         return
@@ -173,16 +222,34 @@ def create_employee(ctx: CommandContext, args: CreateEmployeeArgs) -> None:
     ctx.insert(Employee, {**args.model_dump(), "status": "active"})
 
 
+def _employee_fields_read(permissions: frozenset[str]) -> frozenset[str]:
+    """Employee fields the caller reads, the directory's mirror of them included.
+
+    A writer without ``hr.read`` (a custom role) reads colleagues' public fields in the
+    directory, so comparing and setting those reveals nothing it cannot read already.
+    """
+    mirrored = frozenset(DIRECTORY_FIELDS) & readable_columns("employee_directory", permissions)
+    return readable_columns("employee", permissions) | mirrored
+
+
 @command("hr.update_employee", args=UpdateArgs, permission="hr.write")
 def update_employee(ctx: CommandContext, args: UpdateArgs) -> None:
-    """Change employee fields with per-field compare-and-set."""
+    """Change employee fields with per-field compare-and-set (terminated: off the directory)."""
     _check_sensitive(ctx, set(args.changes), "changes.")
     if isinstance(args.changes.get("department_id"), str):
         ctx.require(Department, args.changes["department_id"], "changes.department_id")
     if isinstance(args.changes.get("user_id"), str):
         ctx.require_member(args.changes["user_id"], "changes.user_id")
         ctx.ensure_unique(Employee, "user_id", args.changes["user_id"], "changes.user_id", exclude=args.id)
-    apply_field_changes(ctx, Employee, args.id, EmployeeChanges, args.changes, args.base)
+    apply_field_changes(
+        ctx,
+        Employee,
+        args.id,
+        EmployeeChanges,
+        args.changes,
+        args.base,
+        readable=_employee_fields_read(ctx.permissions),
+    )
 
 
 # -- leave -----------------------------------------------------------------------------------
@@ -205,9 +272,9 @@ def _leave_label(leave: dict[str, Any]) -> str:
     return f"the leave request from {leave['start_date'].isoformat()} to {leave['end_date'].isoformat()}"
 
 
-@command("hr.request_leave", args=RequestLeaveArgs, permission="hr.write", alternatives=ANY_MEMBER)
+@command("hr.request_leave", args=RequestLeaveArgs, permission="hr.write", alternatives=SELF_SERVICE)
 def request_leave(ctx: CommandContext, args: RequestLeaveArgs) -> None:
-    """Request leave for an employee (HR), or for oneself (self-service)."""
+    """Request leave for an employee (HR), or for oneself (``hr.self_service``)."""
     employee = require_own_employee(ctx, args.employee_id, "employee_id", "hr.write")
     if employee["status"] == "terminated":
         raise invalid("employee_id", f"{employee['name']} has left the organization")
@@ -249,7 +316,7 @@ def reject_leave(ctx: CommandContext, args: LeaveStateArgs) -> None:
     _decide(ctx, args.id, "rejected")
 
 
-@command("hr.cancel_leave", args=LeaveStateArgs, permission="hr.write", alternatives=ANY_MEMBER)
+@command("hr.cancel_leave", args=LeaveStateArgs, permission="hr.write", alternatives=SELF_SERVICE)
 def cancel_leave(ctx: CommandContext, args: LeaveStateArgs) -> None:
     """Cancel a requested or approved leave: HR, or the employee for their own leave."""
     leave = ctx.require(LeaveRequest, args.id, "id")

@@ -30,7 +30,9 @@ CHANNELS: tuple[str, ...] = get_args(Channel)
 PURPOSES: tuple[str, ...] = get_args(Purpose)
 SUBJECTS: dict[str, type[SyncedEntity]] = {"customer": Customer, "employee": Employee, "supplier": Supplier}
 # Subjects whose personal data an erasure request blanks automatically; employee records are kept
-# for as long as employment and payroll law require and are handled by HR.
+# for as long as employment and payroll law require and are handled by HR. Whatever writes an
+# employee row (HR anonymising a leaver, or an erasure here one day), their employee directory
+# row follows it in the same command (``common.commands.hr.keep_directory_in_step``).
 ERASABLE = frozenset({"customer", "supplier"})
 ERASED_TEXT = "[erased]"
 

@@ -4,7 +4,7 @@ Project life cycle: planned → active → completed; planned/active → cancell
 may be reopened). Task life cycle: todo → in_progress → done (and back one step). Status changes
 go through ``update_…`` with per-field compare-and-set and are checked against those tables.
 Timesheet entries are append-only: corrected by a reversing (negative) entry, once. Employees
-log and reverse their own time (self-service); ``projects.write`` does it for anyone.
+log and reverse their own time (with ``hr.self_service``); ``projects.write`` does it for anyone.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from common.commands.framework import (
     parse_changes,
 )
 from common.commands.hr import require_own_employee
-from common.commands.rules import ANY_MEMBER, Transitions, require_status, require_transition
+from common.commands.rules import SELF_SERVICE, Transitions, require_status, require_transition
 from common.money import scaled_to_quantity
 from common.schema import Customer, Employee, Project, Task, TimesheetEntry
 
@@ -226,7 +226,7 @@ def _hours_logged(ctx: CommandContext, employee_id: str, work_date: date) -> Dec
     return scaled_to_quantity(int(ctx.scalar(stmt) or 0))
 
 
-@command("projects.log_time", args=LogTimeArgs, permission="projects.write", alternatives=ANY_MEMBER)
+@command("projects.log_time", args=LogTimeArgs, permission="projects.write", alternatives=SELF_SERVICE)
 def log_time(ctx: CommandContext, args: LogTimeArgs) -> None:
     """Log hours worked on a project (and task): anyone's with projects.write, else one's own."""
     require_own_employee(ctx, args.employee_id, "employee_id", "projects.write")
@@ -247,7 +247,7 @@ def log_time(ctx: CommandContext, args: LogTimeArgs) -> None:
     "projects.reverse_time_entry",
     args=ReverseTimeEntryArgs,
     permission="projects.write",
-    alternatives=ANY_MEMBER,
+    alternatives=SELF_SERVICE,
 )
 def reverse_time_entry(ctx: CommandContext, args: ReverseTimeEntryArgs) -> None:
     """Correct a timesheet entry by logging its negative, once (entries are never edited)."""

@@ -11,15 +11,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from common.access import SELF_SERVICE_PERMISSION
 from common.commands.framework import CommandContext, CommandError, invalid
 from common.money import currency_exponent, round_money
-from common.permissions import ALL_PERMISSIONS
 from common.schema.base import SyncedEntity
 
 Transitions = Mapping[str, frozenset[str]]
-# ``alternatives`` of a self-service command: any member with any permission may call it, and
-# the handler then limits it to the caller's own records (see ``hr.require_own_employee``).
-ANY_MEMBER: tuple[str, ...] = tuple(sorted(ALL_PERMISSIONS))
+# ``alternatives`` of a self-service command: holders of ``hr.self_service`` may call it, and
+# the handler then limits them to their own records (see ``hr.require_own_employee``). The same
+# permission opens those records to their owner for reading (``common.access``).
+SELF_SERVICE: tuple[str, ...] = (SELF_SERVICE_PERMISSION,)
 # A parent chain longer than this is refused rather than walked forever.
 MAX_HIERARCHY_DEPTH = 64
 

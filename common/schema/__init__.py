@@ -11,7 +11,15 @@ from types import MappingProxyType
 from common.schema import finance, hr, identity, inventory, privacy, projects, sales, system
 from common.schema.base import Base, EntityInfo, SyncedEntity, TenantRow, table_of
 from common.schema.finance import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
-from common.schema.hr import Department, Employee, LeaveRequest, PayrollRun, Payslip, PayslipLine
+from common.schema.hr import (
+    Department,
+    Employee,
+    EmployeeDirectory,
+    LeaveRequest,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+)
 from common.schema.identity import AppUser, Device, Membership, Organization, Role
 from common.schema.inventory import (
     Product,
@@ -36,7 +44,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = Base.metadata
 
@@ -72,6 +80,7 @@ __all__ = [
     "Department",
     "Device",
     "Employee",
+    "EmployeeDirectory",
     "EntityInfo",
     "FiscalPeriod",
     "Invoice",

@@ -77,7 +77,10 @@ class EntityInfo:
     owners read it); ``also_read``: further permissions that read it as well.
     ``directory``: every member may read the ``public`` columns even without ``read``.
     ``owner``: a column naming the owning person (``employee_id`` or ``user_id``): a member reads
-    their own rows with self-service rights even without ``read``.
+    their own rows even without ``read`` (never their ``sensitive`` columns without
+    ``hr.sensitive.read``).
+    ``self_service``: the owner rule applies only to callers holding ``hr.self_service`` (the HR
+    and timesheet records of a person); without it, it applies to every member (notifications).
     ``append_only``: rows are corrected by reversal, never edited.
     """
 
@@ -87,6 +90,7 @@ class EntityInfo:
     also_read: tuple[str, ...] = ()
     directory: bool = False
     owner: str | None = None
+    self_service: bool = False
     append_only: bool = False
 
     @property

@@ -1,4 +1,4 @@
-"""HR and payroll: departments, employees, leave, payroll runs and payslips."""
+"""HR and payroll: departments, employees and their directory, leave, payroll runs and payslips."""
 
 from __future__ import annotations
 
@@ -33,16 +33,19 @@ class Department(SyncedEntity, Base):
 
 
 class Employee(SyncedEntity, Base):
-    """An employee. Directory fields are public; the rest needs ``hr.read``; pay and ids need
-    ``hr.sensitive.read``. The employee reads their own record (self-service) through ``user_id``.
+    """An employee record: read with ``hr.read``; pay and ids also need ``hr.sensitive.read``.
 
-    ``user_id`` is sensitive: the user it names reads the whole record, pay included, so setting
-    it is as much as reading the sensitive fields (and only a member may be named: the server
-    checks).
+    Members without ``hr.read`` see colleagues through :class:`EmployeeDirectory`, never here.
+    With ``hr.self_service`` an employee reads their own record through ``user_id``: its public,
+    business and personal fields, but not its sensitive ones (salary, bank account, national
+    id) unless they also hold ``hr.sensitive.read``.
+
+    ``user_id`` is sensitive: the user it names reads the record, so setting it needs
+    ``hr.sensitive.read`` (and only a member may be named: the server checks).
     """
 
     __tablename__ = "employee"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True, owner="user_id")
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", owner="user_id", self_service=True)
     __table_args__ = (
         ref("department", "department_id"),
         Index("ix_employee_org_name", "org_id", "name"),
@@ -68,11 +71,38 @@ class Employee(SyncedEntity, Base):
     salary_currency: Mapped[str | None] = sensitive(String(3))
 
 
+class EmployeeDirectory(SyncedEntity, Base):
+    """The employee directory (DESIGN §6): one row per employee not terminated, with the
+    employee's id and its public fields only. Every member reads it.
+
+    A table of its own rather than the public columns of ``employee``, so that a pull without
+    ``hr.read`` holds no employee row at all. Written only together with the employee, by the
+    HR commands (:func:`common.commands.hr.keep_directory_in_step`): a leaver's row becomes a
+    tombstone.
+    """
+
+    __tablename__ = "employee_directory"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __table_args__ = (
+        ref("employee", "id"),
+        ref("department", "department_id"),
+        Index("ix_employee_directory_org_name", "org_id", "name"),
+    )
+
+    name: Mapped[str] = public(String(200))
+    job_title: Mapped[str | None] = public(String(200))
+    department_id: Mapped[str | None] = public(String(ID_LENGTH))
+    work_email: Mapped[str | None] = public(String(254))
+    work_phone: Mapped[str | None] = public(String(50))
+
+
 class LeaveRequest(SyncedEntity, Base):
     """States: requested → approved | rejected; requested/approved → cancelled."""
 
     __tablename__ = "leave_request"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", owner="employee_id")
+    __entity__ = EntityInfo(
+        module="hr", read="hr.read", write="hr.write", owner="employee_id", self_service=True
+    )
     __table_args__ = (
         ref("employee", "employee_id"),
         Index("ix_leave_employee", "org_id", "employee_id"),
@@ -105,7 +135,12 @@ class Payslip(SyncedEntity, Base):
 
     __tablename__ = "payslip"
     __entity__ = EntityInfo(
-        module="hr", read="payroll.run", write="payroll.run", owner="employee_id", append_only=True
+        module="hr",
+        read="payroll.run",
+        write="payroll.run",
+        owner="employee_id",
+        self_service=True,
+        append_only=True,
     )
     __table_args__ = (
         ref("payroll_run", "payroll_run_id"),
@@ -126,7 +161,12 @@ class Payslip(SyncedEntity, Base):
 class PayslipLine(SyncedEntity, Base):
     __tablename__ = "payslip_line"
     __entity__ = EntityInfo(
-        module="hr", read="payroll.run", write="payroll.run", owner="employee_id", append_only=True
+        module="hr",
+        read="payroll.run",
+        write="payroll.run",
+        owner="employee_id",
+        self_service=True,
+        append_only=True,
     )
     __table_args__ = (
         ref("payslip", "payslip_id"),

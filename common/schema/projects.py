@@ -65,6 +65,7 @@ class TimesheetEntry(SyncedEntity, Base):
         read="projects.read",
         write="projects.write",
         owner="employee_id",
+        self_service=True,
         append_only=True,
     )
     __table_args__ = (

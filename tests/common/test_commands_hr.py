@@ -9,13 +9,22 @@ from typing import Any
 import pytest
 
 from common.ids import new_id
-from common.schema import Department, Employee, LeaveRequest, PayrollRun, Payslip, PayslipLine
+from common.schema import (
+    Department,
+    Employee,
+    EmployeeDirectory,
+    LeaveRequest,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+)
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from tests.common.business import Business, role
 
 HR = role("hr")
 EMPLOYEE = role("employee")
+WAREHOUSE = role("warehouse")
 
 
 def _staff(biz: Business, **extra: Any) -> tuple[str, str]:
@@ -121,6 +130,104 @@ def test_employee_records_and_their_sensitive_fields(business: Business) -> None
         {"id": employee_id, "changes": {"job_title": "CTO"}, "base": {"job_title": "Engineer"}},
     )
     assert error.code == "conflict" and error.server_values == {"job_title": "Lead"}
+
+
+def _entry(biz: Business, employee_id: str) -> dict[str, Any]:
+    """The employee's directory row, tombstone included."""
+    return biz.row(EmployeeDirectory, employee_id)
+
+
+def _public(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["name"], row["job_title"], row["department_id"], row["work_email"], row["work_phone"])
+
+
+def test_the_directory_row_is_born_and_changed_with_the_employee(business: Business) -> None:
+    department = business.department(name="Operations")
+    employee_id = business.employee(
+        name="Ada Lovelace",
+        job_title="Engineer",
+        department_id=department,
+        work_email="ada@acme.test",
+        work_phone="+44 1",
+        home_address="1 Private Road",
+        salary=500_000,
+        salary_currency="EUR",
+    )
+    entry = _entry(business, employee_id)
+    assert _public(entry) == ("Ada Lovelace", "Engineer", department, "ada@acme.test", "+44 1")
+    assert entry["deleted"] is False and entry["updated_by"] == business.actor_id
+    moved = business.department(name="Research")
+    business.apply(
+        "hr.update_employee",
+        {
+            "id": employee_id,
+            "changes": {"job_title": "Lead", "department_id": moved, "work_phone": None},
+            "base": {"job_title": "Engineer", "department_id": department, "work_phone": "+44 1"},
+        },
+        permissions=HR,
+    )
+    assert _public(_entry(business, employee_id)) == ("Ada Lovelace", "Lead", moved, "ada@acme.test", None)
+    # A change of no public field leaves the directory row as it was.
+    before = _entry(business, employee_id)
+    business.apply(
+        "hr.update_employee",
+        {
+            "id": employee_id,
+            "changes": {"home_address": "2 Other St"},
+            "base": {"home_address": "1 Private Road"},
+        },
+        permissions=HR,
+    )
+    assert _entry(business, employee_id) == before
+
+
+def test_a_leaver_leaves_the_directory_and_a_rehire_comes_back(business: Business) -> None:
+    employee_id = business.employee(name="Bo", job_title="Driver")
+    business.apply(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"status": "on_leave"}, "base": {"status": "active"}},
+    )
+    assert _entry(business, employee_id)["deleted"] is False  # on leave, still a colleague
+    business.apply(
+        "hr.update_employee",
+        {
+            "id": employee_id,
+            "changes": {"status": "terminated", "termination_date": "2030-06-30"},
+            "base": {"status": "on_leave", "termination_date": None},
+        },
+    )
+    assert _entry(business, employee_id)["deleted"] is True
+    assert business.rows(EmployeeDirectory, EmployeeDirectory.id == employee_id) == []
+    assert business.row(Employee, employee_id)["deleted"] is False  # the record itself stays with HR
+    # Renamed while gone, then hired again: the row comes back with the current fields.
+    business.apply(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"name": "Bo Berg"}, "base": {"name": "Bo"}},
+    )
+    assert _entry(business, employee_id)["deleted"] is True
+    business.apply(
+        "hr.update_employee",
+        {"id": employee_id, "changes": {"status": "active"}, "base": {"status": "terminated"}},
+    )
+    entry = _entry(business, employee_id)
+    assert (entry["deleted"], entry["name"], entry["job_title"]) == (False, "Bo Berg", "Driver")
+
+
+def test_undoing_an_employee_change_undoes_its_directory_row(business: Business) -> None:
+    """What a rejected command leaves behind on the workstation: nothing, directory included."""
+    employee_id = business.employee(name="Cy", job_title="Clerk")
+    business.apply(
+        "hr.update_employee", {"id": employee_id, "changes": {"name": "Cyrus"}, "base": {"name": "Cy"}}
+    )
+    created_id = business.employee(name="Dee")
+    *_, renamed, created = business.store.outbox()
+    assert {image["entity"] for image in renamed["undo"]} == {"employee", "employee_directory"}
+    with business.store.write_session() as session:
+        business.store.undo_entry(session, created)
+        business.store.undo_entry(session, renamed)
+    assert _entry(business, employee_id)["name"] == "Cy"
+    assert business.rows(EmployeeDirectory, EmployeeDirectory.id == created_id) == []
+    assert business.rows(Employee, Employee.id == created_id) == []
 
 
 def test_only_fields_the_caller_reads_can_be_compared_and_set(business: Business) -> None:
@@ -256,6 +363,21 @@ def test_self_service_is_only_for_ones_own_record(business: Business) -> None:
         actor_id=me,
     )
     assert error.code == "forbidden"
+
+
+def test_self_service_needs_the_self_service_permission(business: Business) -> None:
+    """A warehouse login linked to an employee record does not act for it; an employee does."""
+    mine, me = _staff(business)
+    args = {"employee_id": mine, "kind": "annual", "start_date": "2030-05-04", "end_date": "2030-05-05"}
+    error = business.refused("hr.request_leave", {"id": new_id(), **args}, permissions=WAREHOUSE, actor_id=me)
+    assert error.code == "forbidden"
+    assert error.message == "hr.request_leave needs the permission hr.write or hr.self_service"
+    assert error.details == {"permission": "hr.write", "alternatives": ["hr.self_service"]}
+    leave_id = _leave(business, mine, "2030-05-04", "2030-05-05", permissions=EMPLOYEE, actor_id=me)
+    error = business.refused("hr.cancel_leave", {"id": leave_id}, permissions=WAREHOUSE, actor_id=me)
+    assert error.code == "forbidden" and "hr.self_service" in error.message
+    business.apply("hr.cancel_leave", {"id": leave_id}, permissions=WAREHOUSE | EMPLOYEE, actor_id=me)
+    assert business.row(LeaveRequest, leave_id)["status"] == "cancelled"
 
 
 @pytest.mark.parametrize(

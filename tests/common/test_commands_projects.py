@@ -287,6 +287,20 @@ def test_employees_log_their_own_time_and_managers_anyones(business: Business) -
         actor_id=user_id,
     )
     assert (error.code, error.field) == ("forbidden", "employee_id")
+    # Logging one's own time is self-service: a warehouse login linked to a record may not.
+    error = business.refused(
+        "projects.log_time",
+        {
+            "id": new_id(),
+            "employee_id": me,
+            "project_id": project_id,
+            "work_date": "2030-04-02",
+            "hours": "1",
+        },
+        permissions=role("warehouse"),
+        actor_id=user_id,
+    )
+    assert error.code == "forbidden" and "hr.self_service" in error.message
 
 
 def test_a_day_has_twenty_four_hours(business: Business) -> None:

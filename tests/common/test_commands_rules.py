@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from common.commands import REGISTRY, CommandError, finance, hr, invoicing, privacy, projects, sales
 from common.commands.fields import Changes
-from common.commands.rules import ANY_MEMBER
+from common.commands.rules import SELF_SERVICE
 from common.permissions import ALL_PERMISSIONS
 from tests.common.business import Business
 
@@ -51,8 +51,8 @@ def test_every_command_declares_known_permissions_and_a_summary(name: str) -> No
     assert spec.permission in ALL_PERMISSIONS
     assert set(spec.alternatives) <= ALL_PERMISSIONS
     assert spec.summary and spec.summary != name
-    # Self-service commands are open to members and narrowed by the handler.
-    assert spec.alternatives in ((), ANY_MEMBER, ("sales.write",))
+    # Self-service commands are open to hr.self_service holders and narrowed by the handler.
+    assert spec.alternatives in ((), SELF_SERVICE, ("sales.write",))
 
 
 @pytest.mark.parametrize("name", BUSINESS_COMMANDS)

@@ -16,8 +16,8 @@ from common.permissions import (
 def test_catalogue_is_the_designed_one() -> None:
     assert {
         "inventory.read", "inventory.write", "sales.read", "sales.write", "finance.read", "finance.post",
-        "finance.close_period", "hr.read", "hr.write", "hr.sensitive.read", "payroll.run", "projects.read",
-        "projects.write", "privacy.manage", "admin.users", "admin.audit",
+        "finance.close_period", "hr.read", "hr.write", "hr.sensitive.read", "hr.self_service",
+        "payroll.run", "projects.read", "projects.write", "privacy.manage", "admin.users", "admin.audit",
     } == ALL_PERMISSIONS  # fmt: skip
 
 
@@ -26,16 +26,25 @@ def test_builtin_roles() -> None:
         "admin", "accountant", "sales", "warehouse", "hr", "project_manager", "employee", "auditor",
     }  # fmt: skip
     assert BUILTIN_ROLES["admin"] == ALL_PERMISSIONS - {"hr.sensitive.read", "payroll.run"}
-    assert BUILTIN_ROLES["hr"] == {"hr.read", "hr.write", "hr.sensitive.read", "payroll.run"}
+    assert BUILTIN_ROLES["hr"] == {
+        "hr.read",
+        "hr.write",
+        "hr.sensitive.read",
+        "hr.self_service",
+        "payroll.run",
+    }
     assert BUILTIN_ROLES["warehouse"] == {"inventory.read", "inventory.write"}
     assert BUILTIN_ROLES["sales"] == {"sales.read", "sales.write", "inventory.read"}
     assert BUILTIN_ROLES["accountant"] == {
         "finance.read", "finance.post", "finance.close_period", "sales.read", "inventory.read",
     }  # fmt: skip
     assert BUILTIN_ROLES["project_manager"] == {"projects.read", "projects.write"}
-    assert BUILTIN_ROLES["employee"] == {"projects.read"}
+    assert BUILTIN_ROLES["employee"] == {"projects.read", "hr.self_service"}
     auditor = BUILTIN_ROLES["auditor"]
     assert "admin.audit" in auditor and "hr.sensitive.read" not in auditor
+    # Self-service (one's own HR records) is the employee's, HR's and admin's only.
+    self_service = {role for role, granted in BUILTIN_ROLES.items() if "hr.self_service" in granted}
+    assert self_service == {"admin", "hr", "employee"}
     assert all(p.endswith(".read") or p == "admin.audit" for p in auditor)
     assert {"inventory.read", "sales.read", "finance.read", "hr.read", "projects.read"} <= auditor
 
@@ -47,6 +56,7 @@ def test_custom_roles_and_unknown_names() -> None:
         "inventory.read",
         "inventory.write",
         "projects.read",
+        "hr.self_service",
     }
     assert permissions_for_roles(["deleted_role"], custom) == frozenset()
     with pytest.raises(ValueError, match="unknown permission"):

@@ -16,9 +16,11 @@ from common.classification import (
     columns_by_classification,
     personal_columns,
 )
+from common.commands.framework import BOOKKEEPING_COLUMNS
+from common.commands.hr import DIRECTORY_FIELDS
 from common.db import create_sqlite_engine, new_key
 from common.permissions import ALL_PERMISSIONS
-from common.schema import ENTITIES, Base, Employee, metadata
+from common.schema import ENTITIES, Base, Employee, EmployeeDirectory, metadata
 from common.schema.base import TenantRow
 
 
@@ -41,6 +43,21 @@ def test_classification_is_queryable_and_marks_pay_and_ids_sensitive() -> None:
     )
     assert "home_address" in personal_columns(employee)
     assert classification_of(employee.c.salary) is Classification.SENSITIVE
+
+
+def test_the_employee_directory_mirrors_public_employee_fields_only() -> None:
+    """Every member reads the directory, so it may hold nothing but what is public anyway."""
+    employee, directory = Employee.__table__, EmployeeDirectory.__table__
+    mirrored = [c for c in directory.columns if c.name not in BOOKKEEPING_COLUMNS]
+    assert {c.name for c in mirrored} == set(DIRECTORY_FIELDS)
+    for column in mirrored:
+        assert classification_of(column) is Classification.PUBLIC, column.name
+        assert classification_of(employee.c[column.name]) is Classification.PUBLIC, column.name
+        assert repr(column.type) == repr(employee.c[column.name].type), column.name
+        assert column.nullable == employee.c[column.name].nullable, column.name
+    assert {"name", "job_title", "department_id", "work_email", "work_phone"} == set(DIRECTORY_FIELDS)
+    info = EmployeeDirectory.__entity__
+    assert info.directory and not Employee.__entity__.directory
 
 
 def test_tenant_tables_key_uniques_and_references_include_the_organization() -> None:

@@ -3,6 +3,7 @@ partly readable rows, and a row that becomes null where it had a value."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from common.db import new_key
 from common.ids import new_id
-from common.schema import DataSubjectRequest, Employee, StockMove
+from common.schema import DataSubjectRequest, Employee, EmployeeDirectory, StockMove
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.rows import WRITERS
@@ -130,12 +131,25 @@ def test_json_values_and_partly_readable_rows(store: LocalStore) -> None:
         for n, outcome in enumerate(outcomes)
     ]
     write(store, "data_subject_request", requests)
-    # The employee directory: a member without hr.read gets the public columns only.
+    # The employee directory: a member without hr.read gets its public columns only, and one's
+    # own employee record comes without its sensitive columns.
     public = {"id": new_id(), "version": 3, "deleted": False, "name": "Dana Public", "job_title": "Clerk"}
-    write(store, "employee", [public])
+    write(store, "employee_directory", [public])
+    own = {
+        "id": new_id(),
+        "version": 4,
+        "deleted": False,
+        "name": "Me",
+        "status": "active",
+        "updated_at": NOW,
+    }
+    write(store, "employee", [own])
     with store.read_session() as session:
         got = {r.id: r.outcome for r in session.execute(select(DataSubjectRequest)).scalars()}
+        entry = session.execute(select(EmployeeDirectory)).scalar_one()
         employee = session.execute(select(Employee)).scalar_one()
     assert [got[r["id"]] for r in requests] == outcomes
-    assert (employee.name, employee.job_title, employee.version) == ("Dana Public", "Clerk", 3)
-    assert employee.status == "" and employee.personal_email is None  # hidden: empty, never a made-up value
+    assert (entry.name, entry.job_title, entry.version) == ("Dana Public", "Clerk", 3)
+    # Hidden: empty, never a made-up value.
+    assert entry.updated_at == datetime(1970, 1, 1, tzinfo=UTC) and entry.updated_by is None
+    assert (employee.name, employee.status) == ("Me", "active") and employee.salary is None

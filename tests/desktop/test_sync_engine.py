@@ -11,6 +11,7 @@ import pytest
 
 from common.db import new_key
 from common.ids import new_id
+from common.schema import SCHEMA_VERSION
 from desktop.api_client import ApiClient, OfflineError, SessionEndedError, UpgradeRequiredError
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
@@ -114,7 +115,7 @@ def test_a_too_old_program_is_told_to_upgrade_and_keeps_its_outbox(
 ) -> None:
     new_product(depot, "CHAIR")
     new_product(depot, "TABLE")
-    monkeypatch.setattr(sync_blueprint, "MIN_CLIENT_SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sync_blueprint, "MIN_CLIENT_SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(UpgradeRequiredError) as info:
         sync_function_for(depot, policy=FAST)(lambda *_: None)
     assert (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from common.access import OwnerIds, entity_access, readable_entities
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
-from common.schema import ENTITIES, Employee
+from common.schema import ENTITIES, SCHEMA_VERSION, Employee
 from common.schema.base import table_of
 from common.wire import row_to_wire
 from tests.sync_server.conftest import World, mutation, product, warehouse
@@ -50,7 +50,7 @@ def test_the_snapshot_is_exactly_what_each_role_may_read(world: World) -> None:
         assert got == expected_view(world, world.a.id, role), role
         raw = b"".join(pulled.bodies)
         assert world.b.id.encode() not in raw and b"org_id" not in raw
-        if "hr.sensitive.read" not in BUILTIN_ROLES[role] and role != "employee":
+        if "hr.sensitive.read" not in BUILTIN_ROLES[role]:  # not even one's own
             for secret in SENSITIVE_VALUES:
                 assert secret not in raw, (role, secret)
         order = [c["entity"] for c in pulled.changes]
@@ -66,8 +66,8 @@ def test_role_specific_views(world: World) -> None:
         }
 
     warehouse_view = view("warehouse")
-    assert {e for e, _ in warehouse_view} == {"warehouse", "product", "department", "employee"}
-    assert set(warehouse_view[("employee", ids["other_employee"])]) == {
+    assert {e for e, _ in warehouse_view} == {"warehouse", "product", "department", "employee_directory"}
+    assert set(warehouse_view[("employee_directory", ids["other_employee"])]) == {
         "id",
         "version",
         "deleted",
@@ -77,13 +77,20 @@ def test_role_specific_views(world: World) -> None:
         "work_email",
         "work_phone",
     }
+    assert warehouse_view[("employee_directory", ids["own_employee"])]["name"] == "Emma Employee"
     mine = view("employee")
-    assert mine[("employee", ids["own_employee"])]["salary"] == 500000  # their own record, in full
-    assert "salary" not in mine[("employee", ids["other_employee"])]
+    own = mine[("employee", ids["own_employee"])]  # their own record, without what is sensitive
+    assert own["home_address"] == "1 Private Road" and own["hire_date"] == "2020-01-01"
+    assert not {"salary", "salary_currency", "bank_account", "national_id", "user_id"} & set(own)
+    assert ("employee", ids["other_employee"]) not in mine  # colleagues: through the directory only
+    assert ("employee_directory", ids["other_employee"]) in mine
     assert ("leave_request", ids["leave"]) in mine and ("timesheet_entry", ids["timesheet"]) in mine
     assert any(e == "payslip" for e, _ in mine) and not any(e == "payroll_run" for e, _ in mine)
     own_payslips = [d for (e, _), d in mine.items() if e == "payslip"]
     assert [p["employee_id"] for p in own_payslips] == [ids["own_employee"]]
+    assert not {"gross", "deductions", "net"} & set(own_payslips[0])
+    own_lines = [d for (e, _), d in mine.items() if e == "payslip_line"]
+    assert len(own_lines) == 3 and all("amount" not in line and "kind" in line for line in own_lines)
     auditor = view("auditor")
     assert "home_address" in auditor[("employee", ids["other_employee"])]
     assert "salary" not in auditor[("employee", ids["other_employee"])]
@@ -157,7 +164,12 @@ def test_incremental_sends_each_row_once_with_its_current_data_and_tombstones(wo
     assert late["args"]["id"] in pulled.of("product")
     # Caught up: the next pull is empty and keeps the cursor.
     again = pull_page(world, email, world.a, pulled.cursor).get_json()
-    assert again == {"changes": [], "cursor": pulled.cursor, "has_more": False, "schema_version": 1}
+    assert again == {
+        "changes": [],
+        "cursor": pulled.cursor,
+        "has_more": False,
+        "schema_version": SCHEMA_VERSION,
+    }
 
 
 def test_small_pages_split_the_log_and_lose_nothing(world: World) -> None:
