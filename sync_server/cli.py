@@ -20,12 +20,13 @@ import getpass
 import ipaddress
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from common.db import WrongKeyError
 from sync_server import admin_ops
 from sync_server.config import ConfigError, ServerConfig
-from sync_server.serve import DEFAULT_HOST, DEFAULT_PORT, make_server
+from sync_server.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, make_server
 from sync_server.services import Services
 from sync_server.store import prepare_store
 
@@ -57,6 +58,9 @@ def _is_loopback(host: str) -> bool:
 def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     from sync_server.app import create_app
 
+    # One pooled connection per worker thread: a smaller pool makes busy workers open and
+    # close overflow connections, each a new SQLCipher open with a cold page cache.
+    config = replace(config, pool_size=max(config.pool_size, args.threads))
     store = prepare_store(config)
     app = create_app(config, Services.build(config, store))
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
@@ -157,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=DEFAULT_PORT)
     run.add_argument("--cert", type=Path, help="TLS certificate (PEM); serve HTTPS")
     run.add_argument("--key", type=Path, help="TLS private key (PEM)")
-    run.add_argument("--threads", type=int, default=16)
+    run.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     run.set_defaults(func=cmd_run)
     org = sub.add_parser("create-org", help="create an organization; prints its id")
     org.add_argument("name")

@@ -6,10 +6,14 @@ a disabled account, a password change or a logout takes effect at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, false, select
+from sqlalchemy import Select, bindparam, exists, false, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from common.access import OwnerIds
@@ -18,6 +22,7 @@ from common.schema import AppUser, Employee, Membership, Organization, RefreshTo
 from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
+from sync_server.pull_rows import RawStatement, raw_statement
 
 
 @dataclass
@@ -35,9 +40,8 @@ class Principal:
     def owner_ids(self, session: Session) -> OwnerIds:
         """The caller's user id and the employee records linked to it (for owner read rules)."""
         if self._owner is None:
-            employee_ids = frozenset(
-                session.execute(_OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id}).scalars()
-            )
+            rows = _lookup(session, _OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id})
+            employee_ids = frozenset(employee_id for (employee_id,) in rows)
             self._owner = OwnerIds(user_id=self.user_id, employee_ids=employee_ids)
         return self._owner
 
@@ -50,7 +54,7 @@ _EMPLOYEES = table_of(Employee)
 
 # Per-request lookups run on every authenticated request: statements built once, bound
 # parameters only, each filtering on the organization and user explicitly (on PostgreSQL
-# row-level security applies to them as well).
+# row-level security applies to them as well). They run through :func:`_lookup`.
 _CALLER = select(
     _USER.c.disabled,
     _USER.c.sessions_valid_after,
@@ -75,11 +79,50 @@ _MEMBERSHIPS = (
 )
 
 
-def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> Any:
+@lru_cache(maxsize=16)
+def _compiled(
+    stmt: Select[Any], dialect: Dialect
+) -> tuple[RawStatement, tuple[Callable[[Any], Any] | None, ...]]:
+    """``stmt`` compiled once for ``dialect``, with each column's conversion from its stored form."""
+    converters = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in stmt.selected_columns
+    )
+    return raw_statement(stmt, dialect), converters
+
+
+def _lookup(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of one per-request lookup, in the session's transaction.
+
+    Run on the DB-API cursor: SQLAlchemy's statement execution costs more than these indexed
+    one-row queries themselves, on every authenticated request. The statements name the tables
+    (no ORM entities), so the tenancy hook has nothing to add to them; they filter on the
+    organization and user themselves.
+    """
+    connection = session.connection()
+    raw, converters = _compiled(stmt, connection.dialect)
+    return [
+        tuple(
+            value if convert is None else convert(value)
+            for value, convert in zip(row, converters, strict=True)
+        )
+        for row in raw.all(connection, params)
+    ]
+
+
+@dataclass(frozen=True)
+class _Caller:
+    disabled: bool
+    sessions_valid_after: datetime
+    revoked: bool
+    roles: list[str] | None
+
+
+def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> _Caller:
     """The caller's account state and roles in ``org_id``; 401 unless the session is valid."""
-    row = session.execute(
-        _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""}
-    ).first()
+    rows = _lookup(
+        session, _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""}
+    )
+    row = _Caller(*rows[0]) if rows else None
     if row is None or row.disabled or row.revoked:
         raise unauthenticated("this session has ended; sign in again", code="invalid_token")
     if claims.issued_at < row.sessions_valid_after.timestamp():

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from flask import Blueprint, Response
 
+from common.access import OwnerIds
 from common.schema import SCHEMA_VERSION
 from common.wire import PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
@@ -65,6 +66,13 @@ def _cursor_key(config: ServerConfig) -> bytes:
     return cursor_key(config.signing_key())
 
 
+@lru_cache(maxsize=1024)
+def _reader(permissions: frozenset[str], owner: OwnerIds) -> Reader:
+    """The read rights of these permissions and owner ids (a pure function of them; the
+    permissions and owner ids themselves are looked up on every request)."""
+    return Reader.of(permissions, owner)
+
+
 @endpoint(
     bp,
     "GET",
@@ -87,7 +95,7 @@ def pull_changes(ctx: ApiContext, org_id: str) -> Response:
         except InvalidCursor as exc:
             raise ApiError(400, "invalid_cursor", str(exc), {"field": "cursor"}) from None
     principal = ctx.user
-    reader = Reader.of(principal.permissions, principal.owner_ids(ctx.db))
+    reader = _reader(principal.permissions, principal.owner_ids(ctx.db))
     page = pull(ctx.db.connection(), org_id, reader, cursor, query.limit)
     # Nothing new: the cursor the client sent is the answer's cursor (no need to sign it again).
     text = query.cursor if query.cursor is not None and page.cursor == cursor else None
