@@ -1,22 +1,20 @@
-"""The sync server's own costs: sign-in, an authenticated no-op request, concurrency, push throughput.
+"""The sync server's own costs: sign-in, a single client's authenticated no-op, the write path.
 
 The server runs as it does in production: ``ops-server run`` (cheroot) in its own process over an
-embedded SQLCipher store seeded with ``ops-server demo``, production Argon2id parameters. The load
-comes from another process, 50 keep-alive HTTP clients. A bare Flask endpoint served the same way
-(cheroot, same threads) in the same run is the anchor of DESIGN §9's concurrency target.
+embedded SQLCipher store seeded with ``ops-server demo``, production Argon2id parameters. Sign-in
+and one client's no-op requests (``GET /me``, an empty push) are context, without targets.
 
 Push throughput (DESIGN §9: ≥ 2,000 commands/s per organization embedded, ≥ 1,000 on PostgreSQL;
-validated, applied, audited) is measured twice: through HTTP (1,000-command batches, JSON and
-validation included) and through ``sync_server.writes.apply_mutations`` alone, on both stores.
+validated, applied, audited) is measured here through ``sync_server.writes.apply_mutations``
+alone, on both stores. The rows measured over HTTP (push from a client outbox, 50 clients doing
+no-op incremental syncs against a bare Flask endpoint) are ``bench_sync``'s.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import multiprocessing as mp
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,41 +23,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Figure, at_least, at_most, info, median, percentile
+from bench.harness import Figure, at_least, info, median, percentile
+from bench.sync_setup import free_port, wait_up
 
 PASSWORD = "bench password 1"
-CLIENTS = 50
-BARE_APP = """
-import sys
-from flask import Flask
-from sync_server.serve import make_server
-app = Flask("bare")
-@app.get("/noop")
-def noop():
-    return {"ok": True}
-make_server(app, "127.0.0.1", int(sys.argv[1]), threads=int(sys.argv[2])).safe_start()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_up(port: int, path: str, proc: subprocess.Popen[bytes], deadline_s: float = 60) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.05)  # polling a starting subprocess with a deadline
-    raise RuntimeError("server did not start")
 
 
 def _request(
@@ -74,80 +41,20 @@ def _request(
     return response.status, json.loads(data) if data else None
 
 
-def _client(args: tuple[int, str, str | None, dict[str, Any] | None, float, int]) -> tuple[list[float], int]:
-    """One load process: ``threads`` keep-alive clients hammering one request until ``seconds`` pass."""
-    import threading
-
-    port, path, token, body, seconds, threads = args
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-
-    def worker() -> None:
-        nonlocal errors
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        bad = 0
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end:
-            start = time.perf_counter()
-            try:
-                status, _ = _request(conn, "POST" if body is not None else "GET", path, body, token)
-                if status != 200:
-                    bad += 1
-            except OSError:
-                bad += 1
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            mine.append(time.perf_counter() - start)
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return latencies, errors
-
-
-def _load(
-    port: int, path: str, token: str | None, body: dict[str, Any] | None, seconds: float
-) -> dict[str, float]:
-    processes = 2
-    with mp.get_context("spawn").Pool(processes) as pool:
-        results = pool.map(_client, [(port, path, token, body, seconds, CLIENTS // processes)] * processes)
-    latencies = [x for lat, _ in results for x in lat]
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000,
-        "errors": float(sum(e for _, e in results)),
-    }
-
-
 def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OPS_")}, "OPS_DATA_DIR": str(data_dir)}
     ops = str(Path(sys.executable).with_name("ops-server"))
     subprocess.run([ops, "demo", "--password", PASSWORD], env=env, check=True, capture_output=True)
-    port, bare_port = _free_port(), _free_port()
-    threads = os.environ.get("OPS_BENCH_THREADS", "16")
+    port = free_port()
     server = subprocess.Popen(
-        [ops, "run", "--port", str(port), "--threads", threads],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    bare = subprocess.Popen(
-        [sys.executable, "-c", BARE_APP, str(bare_port), threads],
+        [ops, "run", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     figures: list[Figure] = []
     try:
-        _wait_up(port, "/healthz", server)
-        _wait_up(bare_port, "/noop", bare)
+        wait_up(port, "/healthz", server)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         logins = []
         for _ in range(5 if quick else 20):
@@ -175,42 +82,15 @@ def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
                 assert status == 200
             figures.append(
                 info(
-                    f"server: authenticated no-op ({name}) p50",
+                    f"server: authenticated no-op ({name}), one client, p50",
                     median(samples) * 1000,
                     "ms",
                     p99_ms=percentile(samples, 99) * 1000,
                 )
             )
-        seconds = 3.0 if quick else 10.0
-        baseline = _load(bare_port, "/noop", None, None, seconds)
-        ours = _load(port, "/api/v1/me", token, None, seconds)
-        ratio = ours["rps"] / baseline["rps"]
-        figures.append(
-            info(
-                "server: bare Flask endpoint, 50 clients", baseline["rps"], "req/s", p99_ms=baseline["p99_ms"]
-            )
-        )
-        figures.append(
-            at_least(
-                "server: authenticated no-op (GET /me), 50 clients, vs bare Flask",
-                ratio,
-                1 / 3,
-                "x",
-                rps=ours["rps"],
-                p50_ms=ours["p50_ms"],
-                p99_ms=ours["p99_ms"],
-                errors=ours["errors"],
-            )
-        )
-        figures.append(at_most("server: authenticated no-op, 50 clients, p99", ours["p99_ms"], 100, "ms"))
-        figures.append(
-            at_most("server: authenticated no-op, 50 clients, errors", ours["errors"], 0, "errors")
-        )
-        figures.extend(_http_push(conn, push_path, token, batches=2 if quick else 5))
     finally:
-        for proc in (server, bare):
-            proc.terminate()
-            proc.wait(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
     return figures
 
 
@@ -229,36 +109,6 @@ def _moves(product_ids: list[str], warehouse_id: str, count: int) -> list[dict[s
         }
         for n in range(count)
     ]
-
-
-def _http_push(conn: http.client.HTTPConnection, path: str, token: str, batches: int) -> list[Figure]:
-    warehouse = str(uuid.uuid4())
-    products = [str(uuid.uuid4()) for _ in range(50)]
-    setup = [
-        {
-            "id": str(uuid.uuid4()),
-            "name": "inventory.create_warehouse",
-            "args": {"id": warehouse, "code": f"B{warehouse[:6]}", "name": "Bench"},
-        }
-    ]
-    setup += [
-        {
-            "id": str(uuid.uuid4()),
-            "name": "inventory.create_product",
-            "args": {"id": p, "sku": f"B-{p[:8]}", "name": "Bench", "sale_price": 100, "currency": "EUR"},
-        }
-        for p in products
-    ]
-    _request(conn, "POST", path, {"client_id": "bench", "schema_version": 1, "mutations": setup}, token)
-    best = 0.0
-    for _ in range(batches):
-        body = {"client_id": "bench", "schema_version": 1, "mutations": _moves(products, warehouse, 1000)}
-        start = time.perf_counter()
-        status, answer = _request(conn, "POST", path, body, token)
-        elapsed = time.perf_counter() - start
-        assert status == 200 and {r["status"] for r in answer["results"]} == {"applied"}, answer
-        best = max(best, 1000 / elapsed)
-    return [at_least("push over HTTP, embedded store (1,000-command batches)", best, 2000, "commands/s")]
 
 
 def _direct_push(database_url: str | None, quick: bool) -> float:

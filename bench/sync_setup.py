@@ -37,6 +37,7 @@ from desktop.profiles import Profile
 from desktop.session import UserSession, save_session_facts
 from sync_server import admin_ops
 from sync_server.config import ServerConfig, normalize_database_url
+from sync_server.serve import DEFAULT_THREADS
 from sync_server.services import Services
 from sync_server.store import Store, prepare_store
 from sync_server.writes import CHANGE_SEQUENCE, lock_organization
@@ -88,7 +89,7 @@ class BenchServer:
             env["OPS_DATABASE_URL"] = self.config.database_url
         return env
 
-    def start(self, threads: int = 16) -> None:
+    def start(self, threads: int = DEFAULT_THREADS) -> None:
         self.port = free_port()
         ops = str(Path(sys.executable).with_name("ops-server"))
         self.process = subprocess.Popen(
@@ -134,7 +135,7 @@ def _drop_pg(name: str) -> None:
 
 
 @contextmanager
-def bench_server(postgres: bool = False, threads: int = 16) -> Iterator[BenchServer]:
+def bench_server(postgres: bool = False, threads: int = DEFAULT_THREADS) -> Iterator[BenchServer]:
     """A running ``ops-server`` with a fresh organization; everything removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
         scratch = _pg_scratch() if postgres else None
