@@ -1,6 +1,6 @@
 """Reports computed in SQL: the trial balance and the stock valuation.
 
-Each report is one aggregate query per organization, so it scales with the number of accounts
+Each report sums in one aggregate query per organization, so it scales with the number of accounts
 (or products), not with the number of journal lines or stock moves (DESIGN §9: a trial balance
 over a million journal lines within a second). Both sides run them: the desktop on its local
 store, the server on the canonical one.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.money import line_amount
@@ -58,55 +58,51 @@ class TrialBalance:
 def trial_balance(session: Session, org_id: str, as_of: date | None = None) -> TrialBalance:
     """Debit and credit totals per account and currency of every posted line up to ``as_of``.
 
-    One query: lines are summed per account and currency (an index-only scan of
-    ``ix_journal_line_balance``, which carries the entry date), then joined to the accounts.
+    Two queries: lines summed per account and currency (one pass over the lines, or an
+    index-only scan of ``ix_journal_line_balance``, which carries the entry date), then the
+    organization's accounts, joined here. Not one query with a join: a planner that believes
+    there is one account (statistics not yet gathered for a new organization's accounts) picks
+    a nested loop that sums every line once per account — measured on PostgreSQL, 1M lines over
+    60 accounts took 10 s instead of 0.2 s.
     """
     lines = JournalLine.__table__
     where = [lines.c.org_id == org_id, lines.c.deleted.is_(False)]
     if as_of is not None:
         where.append(lines.c.entry_date <= as_of)
-    sums = (
+    sums = session.execute(
         select(
             lines.c.account_id,
             lines.c.currency,
-            func.sum(lines.c.debit).label("debit"),
-            func.sum(lines.c.credit).label("credit"),
+            func.sum(lines.c.debit),
+            func.sum(lines.c.credit),
         )
         .where(*where)
         .group_by(lines.c.account_id, lines.c.currency)
-        .subquery("sums")
-    )
+    ).all()
     accounts = Account.__table__
-    stmt = (
-        select(
-            accounts.c.id,
-            accounts.c.code,
-            accounts.c.name,
-            accounts.c.type,
-            sums.c.currency,
-            sums.c.debit,
-            sums.c.credit,
-        )
-        .select_from(
-            sums.join(accounts, and_(accounts.c.org_id == org_id, accounts.c.id == sums.c.account_id))
-        )
-        .order_by(accounts.c.code, sums.c.currency)
-    )
-    return TrialBalance(
-        as_of=as_of,
-        rows=[
-            TrialBalanceRow(
-                account_id=row.id,
-                code=row.code,
-                name=row.name,
-                type=row.type,
-                currency=row.currency,
-                debit=int(row.debit or 0),
-                credit=int(row.credit or 0),
+    by_id = {
+        row.id: row
+        for row in session.execute(
+            select(accounts.c.id, accounts.c.code, accounts.c.name, accounts.c.type).where(
+                accounts.c.org_id == org_id
             )
-            for row in session.execute(stmt)
-        ],
-    )
+        )
+    }
+    rows = [
+        TrialBalanceRow(
+            account_id=account.id,
+            code=account.code,
+            name=account.name,
+            type=account.type,
+            currency=currency,
+            debit=int(debit or 0),
+            credit=int(credit or 0),
+        )
+        for account_id, currency, debit, credit in sums
+        if (account := by_id.get(account_id)) is not None
+    ]
+    rows.sort(key=lambda row: (row.code, row.currency))
+    return TrialBalance(as_of=as_of, rows=rows)
 
 
 @dataclass(frozen=True)
