@@ -11,7 +11,9 @@
    otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
    (version = next change sequence, one change-log row and one audit event per row written) and
    :class:`ServerNumbering` (final gapless numbers); a refused command rolls back to the
-   savepoint and is recorded ``rejected``, consuming no sequence and no document number;
+   savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
+   commands of a batch share the rows they read and write (``CommandContext.rows``), forgotten
+   whenever one is rolled back, so a batch of moves reads each product once;
 3. bulk-insert the change-log rows, the audit events (hash-chained) and every result into
    ``processed_mutation``, and store the new counter values.
 
@@ -209,30 +211,52 @@ def create_counters(session: Session, org_id: str) -> None:
     ensure_counter(session, org_id)
 
 
-class _Savepoint:
-    """``SAVEPOINT`` / ``RELEASE`` / ``ROLLBACK TO`` on the session's connection.
+class _Savepoints:
+    """One ``SAVEPOINT`` per command, in as few round trips as PostgreSQL allows.
 
+    A command that succeeds leaves its savepoint open; the next command's :meth:`begin`
+    releases it and sets the new one in one round trip (PostgreSQL runs both in one simple
+    query; SQLite, in process, runs them one by one). ``ROLLBACK TO`` keeps the savepoint, so
+    the command after a refused one starts from it as is. :meth:`finish` releases the last one.
     Issued on the DBAPI connection: the write path holds no ORM objects for the session to
     track, and SQLAlchemy's nested-transaction bookkeeping costs more than the command itself.
     """
 
-    def __init__(self, session: Session) -> None:
-        self._dbapi = session_connection(session)[1]
-        self._run("SAVEPOINT ops_command")
+    _SET = "SAVEPOINT ops_command"
+    _RELEASE = "RELEASE SAVEPOINT ops_command"
 
-    def _run(self, sql: str) -> None:
+    def __init__(self, session: Session) -> None:
+        connection, self._dbapi = session_connection(session)
+        self._combine = connection.dialect.name == "postgresql"
+        self._held = False  # a savepoint is set
+        self._clean = False  # ...and nothing was done since it was set (or rolled back to)
+
+    def _run(self, *statements: str) -> None:
         cursor = self._dbapi.cursor()
         try:
-            cursor.execute(sql)
+            if self._combine:
+                cursor.execute("; ".join(statements))
+            else:
+                for sql in statements:
+                    cursor.execute(sql)
         finally:
             cursor.close()
 
-    def commit(self) -> None:
-        self._run("RELEASE SAVEPOINT ops_command")
+    def begin(self) -> None:
+        if not self._held:
+            self._run(self._SET)
+        elif not self._clean:
+            self._run(self._RELEASE, self._SET)
+        self._held, self._clean = True, False
 
     def rollback(self) -> None:
         self._run("ROLLBACK TO SAVEPOINT ops_command")
-        self._run("RELEASE SAVEPOINT ops_command")
+        self._clean = True
+
+    def finish(self) -> None:
+        if self._held:
+            self._run(self._RELEASE)
+            self._held = False
 
 
 @dataclass
@@ -301,6 +325,8 @@ def apply_mutations(
     numbering = ServerNumbering(session, org_id)
     members = ServerMembers(session, org_id)
     batch = _Batch()
+    savepoints = _Savepoints(session)
+    known_rows: dict[tuple[str, str], dict[str, Any]] = {}
     for mutation in mutations:
         if mutation.id in seen:
             pusher, stored_result = seen[mutation.id]
@@ -309,9 +335,20 @@ def apply_mutations(
             else:
                 batch.results.append(_id_taken(mutation.id))
             continue
-        result = _apply_one(
-            session, org_id, user_id, device_id, permissions, mutation, recorder, numbering, members, now
+        ctx = CommandContext(
+            session=session,
+            org_id=org_id,
+            actor_id=user_id,
+            permissions=permissions,
+            command_id=mutation.id,
+            recorder=recorder,
+            numbering=numbering,
+            device_id=device_id,
+            now=now,
+            members=members,
+            rows=known_rows,
         )
+        result = _apply_one(ctx, mutation, recorder, savepoints)
         stored = _stored_result(result)
         seen[mutation.id] = (user_id, stored)
         batch.results.append(result)
@@ -327,6 +364,7 @@ def apply_mutations(
                 "processed_at": now,
             }
         )
+    savepoints.finish()
     if recorder.changes:
         session.execute(insert(ChangeLog), recorder.changes)
         session.execute(
@@ -341,37 +379,16 @@ def apply_mutations(
 
 
 def _apply_one(
-    session: Session,
-    org_id: str,
-    user_id: str,
-    device_id: str | None,
-    permissions: frozenset[str],
-    mutation: Mutation,
-    recorder: ServerRecorder,
-    numbering: ServerNumbering,
-    members: ServerMembers,
-    now: datetime,
+    ctx: CommandContext, mutation: Mutation, recorder: ServerRecorder, savepoints: _Savepoints
 ) -> MutationResult:
+    """Run one command in its own savepoint; a refused one leaves nothing behind."""
     mark = recorder.mark()
     recorder.action = mutation.name
-    savepoint = _Savepoint(session)
-    ctx = CommandContext(
-        session=session,
-        org_id=org_id,
-        actor_id=user_id,
-        permissions=permissions,
-        command_id=mutation.id,
-        recorder=recorder,
-        numbering=numbering,
-        device_id=device_id,
-        now=now,
-        members=members,
-    )
+    savepoints.begin()
     try:
         outcome = execute(ctx, mutation.name, mutation.args)
     except CommandError as exc:
-        savepoint.rollback()
-        recorder.restore(mark)
+        _undo(ctx, savepoints, recorder, mark)
         return MutationResult(
             id=mutation.id,
             status="rejected",
@@ -383,8 +400,7 @@ def _apply_one(
     except DataError as exc:
         # A value the store refuses that validation let through: bad input, not a server fault.
         incident = log_incident(log, f"the store refused a value of {mutation.name} ({mutation.id})", exc)
-        savepoint.rollback()
-        recorder.restore(mark)
+        _undo(ctx, savepoints, recorder, mark)
         return MutationResult(
             id=mutation.id,
             status="rejected",
@@ -397,8 +413,7 @@ def _apply_one(
         # without its arguments or the error's text (either may hold personal data). A dead
         # connection re-raises below.
         incident = log_incident(log, f"command {mutation.name} ({mutation.id}) failed unexpectedly", exc)
-        savepoint.rollback()
-        recorder.restore(mark)
+        _undo(ctx, savepoints, recorder, mark)
         return MutationResult(
             id=mutation.id,
             status="rejected",
@@ -406,6 +421,15 @@ def _apply_one(
             message=f"the server could not apply this command; it was not applied (incident {incident})",
             details={"incident": incident},
         )
-    savepoint.commit()
     extra = outcome.as_dict()
     return MutationResult(id=mutation.id, status="applied", details=extra or None)
+
+
+def _undo(
+    ctx: CommandContext, savepoints: _Savepoints, recorder: ServerRecorder, mark: tuple[int, int, int]
+) -> None:
+    """Forget everything a refused command did: its writes, its records, the rows it read."""
+    savepoints.rollback()
+    recorder.restore(mark)
+    if ctx.rows is not None:
+        ctx.rows.clear()

@@ -158,6 +158,12 @@ class CommandContext:
     # The server always provides the organization's members; a workstation does not know them
     # (``None``), so checks against them are the server's alone.
     members: MemberDirectory | None = None
+    # Rows already read or written in this write transaction, by (table, id), as the store holds
+    # them (tombstones included). The server shares one across a pushed batch so that commands
+    # naming the same product do not read it again: every write to an entity row goes through
+    # :meth:`insert`/:meth:`update` (which refresh it) under the organization's write lock, and
+    # the owner clears it when a command is rolled back. ``None``: always read the store.
+    rows: dict[tuple[str, str], Row] | None = None
 
     # -- reads ---------------------------------------------------------------------------------
     def select(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> Select[Any]:
@@ -166,10 +172,24 @@ class CommandContext:
 
     def get(self, model: type[SyncedEntity], entity_id: str, *, include_deleted: bool = False) -> Row | None:
         """The row with ``entity_id`` as a dict, or ``None``."""
-        connection, dbapi = session_connection(self.session)
-        return row_reader(table_of(model), include_deleted, connection.dialect).fetch(
-            dbapi, self.org_id, entity_id
-        )
+        table = table_of(model)
+        if self.rows is None:
+            connection, dbapi = session_connection(self.session)
+            return row_reader(table, include_deleted, connection.dialect).fetch(dbapi, self.org_id, entity_id)
+        row = self.rows.get((table.name, entity_id))
+        if row is None:
+            connection, dbapi = session_connection(self.session)
+            row = row_reader(table, True, connection.dialect).fetch(dbapi, self.org_id, entity_id)
+            if row is None:
+                return None
+            self.rows[(table.name, entity_id)] = row
+        if row["deleted"] and not include_deleted:
+            return None
+        return dict(row)  # a copy: a command may change what it was given
+
+    def _remember(self, entity: str, row: Row) -> None:
+        if self.rows is not None:
+            self.rows[(entity, row["id"])] = dict(row)
 
     def require(self, model: type[SyncedEntity], entity_id: str, field_name: str) -> Row:
         """The row, or an ``invalid`` error naming ``field_name`` when there is none."""
@@ -228,6 +248,7 @@ class CommandContext:
         if inserted is None:  # the id exists: nothing was written
             raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
         after = dict(inserted)
+        self._remember(name, after)
         self.recorder.record_write(name, entity_id, None, after)
         self._follow(name, after)
         return after
@@ -253,6 +274,7 @@ class CommandContext:
         )
         assert updated is not None
         after = dict(updated)
+        self._remember(name, after)
         self.recorder.record_write(name, entity_id, before, after)
         self._follow(name, after)
         return after

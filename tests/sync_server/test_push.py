@@ -269,3 +269,93 @@ def test_another_users_mutation_id_is_not_a_duplicate_and_reveals_nothing(world:
     assert _statuses(world.push("sales@acme.test", world.a, [customer])) == ["duplicate"]
     log = _change_log(world, world.a.id)
     assert [entity for _, entity, _ in log] == ["customer"]
+
+
+@pytest.fixture
+def half_done_command() -> Iterator[str]:
+    """A command that changes a product's currency, then fails: nothing of it may be seen."""
+
+    class HalfArgs(Args):
+        id: Id
+        product_id: Id
+
+    @command("inventory.test_half_done", args=HalfArgs, permission="inventory.write")
+    def half_done(ctx: CommandContext, args: HalfArgs) -> None:
+        ctx.update(Product, args.product_id, {"currency": "USD"})
+        raise RuntimeError("failed after writing")
+
+    yield "inventory.test_half_done"
+    REGISTRY.pop("inventory.test_half_done", None)
+
+
+@pytest.fixture
+def tombstone_command() -> Iterator[str]:
+    """A command that makes a product a tombstone (no shipped command deletes products)."""
+
+    class TombstoneArgs(Args):
+        id: Id
+        product_id: Id
+
+    @command("inventory.test_tombstone", args=TombstoneArgs, permission="inventory.write")
+    def tombstone(ctx: CommandContext, args: TombstoneArgs) -> None:
+        ctx.update(Product, args.product_id, {"deleted": True})
+
+    yield "inventory.test_tombstone"
+    REGISTRY.pop("inventory.test_tombstone", None)
+
+
+def _receipt_with_cost(product_id: str, warehouse_id: str) -> dict[str, Any]:
+    """A receipt with a unit cost and no currency: it takes the product's currency as read."""
+    return mutation(
+        "inventory.record_stock_move",
+        id=new_id(),
+        product_id=product_id,
+        to_warehouse_id=warehouse_id,
+        quantity="1",
+        unit_cost=500,
+        reason="receipt",
+    )
+
+
+def _move_currencies(world: World, moves: list[dict[str, Any]]) -> list[str | None]:
+    from common.schema import StockMove
+
+    with world.services.store.session(world.a.id) as session:
+        found = dict(session.execute(select(StockMove.id, StockMove.currency)).all())
+    return [found.get(m["args"]["id"]) for m in moves]
+
+
+def test_later_commands_of_a_batch_read_what_earlier_ones_wrote(world: World, tombstone_command: str) -> None:
+    wh, p = warehouse(), product("D-1")
+    pid, whid = p["args"]["id"], wh["args"]["id"]
+    before = _receipt_with_cost(pid, whid)
+    to_usd = mutation(
+        "inventory.update_product", id=pid, changes={"currency": "USD"}, base={"currency": "EUR"}
+    )
+    after = _receipt_with_cost(pid, whid)
+    remove = mutation(tombstone_command, id=new_id(), product_id=pid)
+    gone = _receipt_with_cost(pid, whid)
+    response = world.push("warehouse@acme.test", world.a, [wh, p, before, to_usd, after, remove, gone])
+    assert _statuses(response) == ["applied"] * 6 + ["rejected"]
+    assert response.get_json()["results"][6]["message"].startswith("product_id:")
+    assert _move_currencies(world, [before, after, gone]) == ["EUR", "USD", None]
+
+
+def test_a_failed_command_leaves_nothing_for_the_rest_of_the_batch_to_read(
+    world: World, half_done_command: str
+) -> None:
+    wh, p = warehouse(), product("E-1")
+    pid, whid = p["args"]["id"], wh["args"]["id"]
+    # Read (and so known to the batch) before the failed command changes it.
+    first = _receipt_with_cost(pid, whid)
+    half = mutation(half_done_command, id=new_id(), product_id=pid)
+    second = _receipt_with_cost(pid, whid)
+    cas = mutation("inventory.update_product", id=pid, changes={"currency": "GBP"}, base={"currency": "EUR"})
+    response = world.push("warehouse@acme.test", world.a, [wh, p, first, half, second, cas])
+    assert _statuses(response) == ["applied", "applied", "applied", "rejected", "applied", "applied"]
+    assert _move_currencies(world, [first, second]) == ["EUR", "EUR"]
+    with world.services.store.session(world.a.id) as session:
+        currency = session.execute(select(Product.currency).where(Product.id == pid)).scalar()
+    assert currency == "GBP"  # the compare-and-set found EUR: the failed command's USD is gone
+    with world.services.store.session(world.a.id) as session:
+        assert verify_chain(session, world.a.id)[1] is None
