@@ -1,8 +1,8 @@
 """Fast row access for commands: statements built once per table, run with the org bound.
 
 Building an ORM ``SELECT`` of every column for each ``ctx.get`` costs several hundred
-microseconds; the push target (DESIGN §9: ≥ 2,000 commands/s per organization) leaves about
-500 µs per command for everything. These statements are built once per table (and per set of
+microseconds; the push target (DESIGN §9: ≥ 2,000 commands/s per organization on the embedded
+store) leaves about 500 µs per command for everything. These statements are built once per table (and per set of
 changed columns) with the organization as a bound parameter: primary-key lookups run on the DBAPI
 cursor with SQLAlchemy's own type processing, an insert is one ``INSERT … ON CONFLICT DO NOTHING
 RETURNING`` (an existing id, tombstones included, is refused), an update returns its row. Every
