@@ -20,7 +20,7 @@ from common.schema.hr import (
     Payslip,
     PayslipLine,
 )
-from common.schema.identity import AppUser, Device, Membership, Organization, Role
+from common.schema.identity import AppUser, Device, Invitation, Membership, Organization, Role
 from common.schema.inventory import (
     Product,
     PurchaseOrder,
@@ -40,6 +40,7 @@ from common.schema.system import (
     ProcessedMutation,
     RateLimitBucket,
     RefreshToken,
+    SecurityLogEntry,
     SyncState,
 )
 
@@ -79,6 +80,7 @@ __all__ = [
     "DataSubjectRequest",
     "Department",
     "Device",
+    "Invitation",
     "Employee",
     "EmployeeDirectory",
     "EntityInfo",
@@ -104,6 +106,7 @@ __all__ = [
     "PurchaseOrderLine",
     "RateLimitBucket",
     "RefreshToken",
+    "SecurityLogEntry",
     "Role",
     "SalesOrder",
     "SalesOrderLine",

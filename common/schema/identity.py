@@ -61,6 +61,35 @@ class Membership(TenantRow, Base):
     user_id: Mapped[str] = business(String(ID_LENGTH), ForeignKey("app_user.id"))
     roles: Mapped[list[str]] = business(JSON, default=list)
     created_at: Mapped[datetime] = business(default=utcnow)
+    # The organization signed this member out: sign-ins from before this instant (carried through
+    # token refreshes as the access token's ``auth_time``) no longer reach this organization.
+    sessions_valid_after: Mapped[datetime | None] = business()
+
+
+class Invitation(TenantRow, Base):
+    """An invitation to join an organization, sent to an e-mail address.
+
+    The token is random and single-use, stored only as its SHA-256; the person who holds it joins
+    with their own account (proving its password) or creates one with their own name and
+    password. Ended invitations stay as a record: accepted, revoked or expired.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("org_id", "token_hash"),
+        Index("ix_invitation_email", "org_id", "email"),
+    )
+
+    email: Mapped[str] = personal(String(254))
+    roles: Mapped[list[str]] = business(JSON, default=list)
+    token_hash: Mapped[str] = sensitive(String(64))
+    invited_by: Mapped[str | None] = business(String(ID_LENGTH))
+    created_at: Mapped[datetime] = business(default=utcnow)
+    expires_at: Mapped[datetime] = business()
+    accepted_at: Mapped[datetime | None] = business()
+    accepted_by: Mapped[str | None] = business(String(ID_LENGTH))
+    revoked_at: Mapped[datetime | None] = business()
+    revoked_by: Mapped[str | None] = business(String(ID_LENGTH))
 
 
 class Device(TenantRow, Base):

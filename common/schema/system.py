@@ -100,6 +100,10 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = business()
     used_at: Mapped[datetime | None] = business()
     revoked_at: Mapped[datetime | None] = business()
+    # When the person typed their password for this family (kept through rotations): an
+    # organization's sign-out refuses families signed in before it, whatever their age.
+    signed_in_at: Mapped[datetime | None] = business()
+    device_name: Mapped[str | None] = business(String(200))
 
 
 class RateLimitBucket(Base):
@@ -110,6 +114,25 @@ class RateLimitBucket(Base):
     key: Mapped[str] = sensitive(String(128), primary_key=True)
     window_start: Mapped[datetime] = business()
     count: Mapped[int] = business(Integer, default=0)
+
+
+class SecurityLogEntry(Base):
+    """Server: refused requests, one row per (organization, user, endpoint, reason) with a count.
+
+    Repeated refusals update the row instead of adding audit events (bounded growth); the first
+    one of a row is also audited. ``ops-server prune`` drops rows not seen for its retention.
+    """
+
+    __tablename__ = "security_log"
+
+    org_id: Mapped[str] = public(String(ID_LENGTH), primary_key=True)
+    user_id: Mapped[str] = business(String(ID_LENGTH), primary_key=True)
+    action: Mapped[str] = business(String(64), primary_key=True)
+    reason: Mapped[str] = business(String(32), primary_key=True)
+    count: Mapped[int] = business(BigInteger, default=0)
+    first_seen: Mapped[datetime] = business()
+    last_seen: Mapped[datetime] = business()
+    last_target: Mapped[str | None] = business(String(200))
 
 
 class OutboxEntry(Base):
