@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from common.ids import is_uuid
-from sync_server.audit import PendingEvent, append_events
+from sync_server.audit import PendingEvent, lock_chain_head
 from sync_server.auth.principal import Principal, resolve
 from sync_server.auth.tokens import AccessClaims, InvalidToken
 from sync_server.errors import ApiError, bad_request, forbidden, from_validation, unauthenticated
+from sync_server.security_log import ORG_REASONS, record_refusal
 from sync_server.services import Services
-from sync_server.store import SYSTEM_ORG_ID
 
 Auth = Literal["none", "user", "org"]
 ENDPOINTS: list[Endpoint] = []
@@ -53,6 +53,7 @@ class Endpoint:
     write: bool = False
     errors: tuple[int, ...] = ()
     own_sessions: bool = False
+    lock_org: bool = False
 
     @property
     def path(self) -> str:
@@ -76,6 +77,8 @@ class ApiContext:
     session: Session | None = None
     address: str = ""
     extra_events: list[PendingEvent] = field(default_factory=list)
+    # Run once the request's transaction has committed (sending mail about what it wrote).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def user(self) -> Principal:
@@ -101,6 +104,15 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def parse_json_body(model: type[BaseModel]) -> Any:
+    if request.mimetype != "application/json":
+        # Only JSON is read: a form or text body (a browser's cross-site form post among them)
+        # is refused before anything else looks at it.
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the request body as JSON with Content-Type: application/json",
+            {"content_type": request.mimetype[:100]},
+        )
     raw = request.get_data(cache=False)
     limit = request.max_content_length
     if limit is not None and request.content_length is None and len(raw) >= limit:
@@ -145,28 +157,36 @@ def bearer_claims(svc: Services) -> AccessClaims:
         raise unauthenticated("the access token is not valid or has expired", code="invalid_token") from None
 
 
-def record_denied(svc: Services, claims: AccessClaims, org_id: str, reason: str) -> None:
-    """Audit a refused request in its own transaction (the request's own was rolled back).
+def record_denied(
+    svc: Services, spec: Endpoint, claims: AccessClaims, org_id: str | None, reason: str
+) -> None:
+    """Count a refused request in the security log (its own transaction: the request's own was
+    rolled back); the first of its kind is audited there too."""
+    record_refusal(
+        svc.store,
+        org_id=org_id,
+        user_id=claims.user_id,
+        device_id=claims.device_id,
+        action=spec.name,
+        reason=reason,
+        target=f"{request.method} {request.path}",
+    )
 
-    A member refused for lack of a permission goes to the organization's chain; a request for an
-    organization the caller does not belong to goes to the system chain.
-    """
-    chain = org_id if reason == "forbidden" else SYSTEM_ORG_ID
-    with svc.store.session(chain, user_id=claims.user_id, write=True) as session:
-        append_events(
-            session,
-            chain,
-            [
-                PendingEvent(
-                    action="auth.access_denied",
-                    actor=claims.user_id,
-                    device=claims.device_id,
-                    entity="organization",
-                    entity_id=org_id,
-                    after={"reason": reason, "method": request.method, "path": request.path[:200]},
-                )
-            ],
-        )
+
+def check_request_limit(svc: Services, spec: Endpoint, claims: AccessClaims) -> None:
+    """429 with Retry-After when the caller is over the per-user request limit (in memory)."""
+    refusal = svc.limiter.take(claims.user_id)
+    if refusal is None:
+        return
+    if refusal.first:  # one security-log write per episode, never one per refused request
+        record_denied(svc, spec, claims, None, "rate_limited")
+    raise ApiError(
+        429,
+        "rate_limited",
+        f"too many requests; try again in {refusal.retry_after} seconds",
+        {"retry_after": refusal.retry_after},
+        headers={"Retry-After": str(refusal.retry_after)},
+    )
 
 
 @contextmanager
@@ -175,6 +195,13 @@ def _request_session(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str
     with svc.store.session(org_id, user_id=ctx.claims.user_id, write=spec.write) as session:
         ctx.session = session
         ctx.principal = resolve(session, ctx.claims, org_id)
+        if spec.lock_org and org_id is not None:
+            # Administrative changes of one organization run one at a time (its audit chain head
+            # is the lock), and the caller's rights are read again once it is held: two
+            # concurrent requests can never both pass a check (the last administrator) that only
+            # one of them may pass. Members only: the caller's membership was checked first.
+            lock_chain_head(session, org_id)
+            ctx.principal = resolve(session, ctx.claims, org_id)
         if spec.permission is not None and spec.permission not in ctx.principal.permissions:
             raise forbidden(spec.permission)
         yield
@@ -202,12 +229,15 @@ def endpoint(
     write: bool = False,
     errors: tuple[int, ...] = (),
     own_sessions: bool = False,
+    lock_org: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``.
 
     ``own_sessions``: the handler opens its own sessions (it must commit between steps), so the
     request's session is closed once the caller is checked; holding it meanwhile would take two
     pooled connections per request, and a burst of such requests could exhaust the pool.
+    ``lock_org``: take the organization's administrative lock before the caller is checked
+    (changes to members, roles and invitations).
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -227,6 +257,7 @@ def endpoint(
             write=write,
             errors=errors,
             own_sessions=own_sessions,
+            lock_org=lock_org,
         )
         ENDPOINTS.append(spec)
 
@@ -241,6 +272,7 @@ def endpoint(
                 result = fn(ctx, **params)
             else:
                 ctx.claims = bearer_claims(svc)
+                check_request_limit(svc, spec, ctx.claims)
                 if org_id is not None and not is_uuid(org_id):
                     raise ApiError(404, "not_found", "no such organization")
                 try:
@@ -253,12 +285,14 @@ def endpoint(
                     if own_sessions:
                         ctx.session = None
                         result = fn(ctx, **params)
+                    for step in ctx.after_commit:
+                        step()
                 except ApiError as exc:
                     if org_id is not None and ctx.claims is not None:
-                        if exc.status == 403:
-                            record_denied(svc, ctx.claims, org_id, "forbidden")
+                        if exc.status == 403 and exc.code in ORG_REASONS:
+                            record_denied(svc, spec, ctx.claims, org_id, exc.code)
                         elif exc.status == 404 and ctx.principal is None:
-                            record_denied(svc, ctx.claims, org_id, "not_a_member")
+                            record_denied(svc, spec, ctx.claims, org_id, "not_a_member")
                     raise
             if result is None:
                 return Response(status=204)

@@ -7,19 +7,15 @@ requests and generate ``/api/v1/openapi.json``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from common.commands.fields import NO_CONTROL, SINGLE_LINE
+from common.commands.fields import NAME_TEXT, NO_CONTROL, SINGLE_LINE, PersonName
+from common.commands.fields import AccountEmail as Email
 from common.wire import UuidText, WireModel
 from sync_server.auth.passwords import MAX_PASSWORD_LENGTH
 
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
-    SINGLE_LINE,
-]
 # Passwords and tokens are only ever hashed, never stored or shown: any character may be in them.
 Password = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 Token = Annotated[str, StringConstraints(min_length=1, max_length=512)]
@@ -55,7 +51,7 @@ class LoginRequest(WireModel):
     email: Email
     password: Password
     device_id: UuidText | None = None
-    device_name: Annotated[str, StringConstraints(max_length=200), SINGLE_LINE] | None = None
+    device_name: Annotated[str, StringConstraints(max_length=200), NAME_TEXT] | None = None
 
 
 class RefreshRequest(WireModel):
@@ -148,21 +144,80 @@ class MembersResponse(WireModel):
 
 
 class AddMemberRequest(WireModel):
-    """An existing account by e-mail becomes a member; an unknown e-mail needs a name and password."""
+    """Invite an e-mail address: whoever holds the invitation joins with their own account."""
 
     email: Email
     roles: list[RoleName] = Field(default_factory=list, max_length=32)
-    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SINGLE_LINE] | None = None
+
+
+class InvitationOut(WireModel):
+    id: str
+    email: str
+    roles: list[str]
+    status: Literal["pending", "expired", "accepted", "revoked"]
+    created_at: str
+    expires_at: str
+    invited_by: str | None = None
+
+
+class InviteResponse(WireModel):
+    """``token`` only when the server does not mail it (no ``OPS_SMTP_URL``): shown this once."""
+
+    invitation: InvitationOut
+    delivery: Literal["link", "mailed", "mail_failed"]
+    token: str | None = None
+
+
+class InvitationsResponse(WireModel):
+    invitations: list[InvitationOut]
+
+
+class InvitationToken(WireModel):
+    token: Token
+
+
+class InvitationPreview(WireModel):
+    org_name: str
+    email: str
+    expires_at: str
+
+
+class AcceptInvitationRequest(WireModel):
+    """An existing account proves itself with its password (or a bearer token); a new address
+    chooses its own name and password."""
+
+    token: Token
     password: Password | None = None
+    name: PersonName | None = None
 
 
-class AddMemberResponse(WireModel):
-    member: MemberOut
-    created_account: bool
+class AcceptInvitationResponse(WireModel):
+    org_id: str
+    org_name: str
+    email: str
+    roles: list[str]
+
+
+class SignOutMemberResponse(WireModel):
+    signed_out_at: str
 
 
 class EndSessionsResponse(WireModel):
     sessions_ended: int
+
+
+class SessionOut(WireModel):
+    id: str
+    device_name: str | None = None
+    device_id: str | None = None
+    signed_in_at: str
+    last_used_at: str
+    expires_at: str
+    current: bool
+
+
+class SessionsResponse(WireModel):
+    sessions: list[SessionOut]
 
 
 class SetRolesRequest(WireModel):

@@ -16,6 +16,11 @@ from pathlib import Path
 
 import platformdirs
 
+from sync_server.auth.request_limit import DEFAULT_BURST, DEFAULT_PER_MINUTE
+from sync_server.mail import MailError, SmtpSettings
+
+DEFAULT_SECURITY_LOG_DAYS = 90
+
 KEY_BYTES = 32
 DB_FILE = "server.db"
 DB_KEY_FILE = "server.key"
@@ -53,6 +58,14 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class RequestLimits:
+    """Requests per user on authenticated endpoints (sync_server.auth.request_limit); 0: none."""
+
+    per_minute: int = DEFAULT_PER_MINUTE
+    burst: int = DEFAULT_BURST
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     data_dir: Path
     database_url: str | None = None  # PostgreSQL; None → embedded SQLCipher store in data_dir
@@ -67,6 +80,14 @@ class ServerConfig:
     refresh_token_days: int = 30
     password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    request_limits: RequestLimits = field(default_factory=RequestLimits)
+    security_log_days: int = DEFAULT_SECURITY_LOG_DAYS
+    # The embedded store's key file; None → server.key in the data directory.
+    db_key_file: Path | None = None
+    # Where people reach the server (https://ops.example.com): the links in invitation e-mails.
+    # Never taken from a request's Host header, which the sender of the request chooses.
+    public_url: str | None = None
+    smtp_url: str | None = None  # OPS_SMTP_URL: invitations are mailed when set (sync_server.mail)
     max_content_length: int = 8 * 1024 * 1024
     # Number of reverse proxies in front of the server whose X-Forwarded-* headers are trusted.
     trusted_proxies: int = 0
@@ -79,14 +100,38 @@ class ServerConfig:
         """The configuration named by ``OPS_*`` variables (see README, "Configuration")."""
         env = os.environ if env is None else env
         data_dir = Path(env.get("OPS_DATA_DIR") or platformdirs.user_data_dir("ops-server", appauthor=False))
-        return cls(
+        config = cls(
             data_dir=data_dir,
             database_url=normalize_database_url(env.get("OPS_DATABASE_URL") or None),
             db_key=_hex_key(env, "OPS_DB_KEY"),
             jwt_key=_hex_key(env, "OPS_JWT_KEY"),
             audit_key=_hex_key(env, "OPS_AUDIT_KEY"),
             trusted_proxies=_int(env, "OPS_TRUSTED_PROXIES", 0),
+            request_limits=RequestLimits(
+                per_minute=_int(env, "OPS_USER_REQUESTS_PER_MINUTE", DEFAULT_PER_MINUTE),
+                burst=_int(env, "OPS_USER_REQUEST_BURST", DEFAULT_BURST),
+            ),
+            security_log_days=_int(env, "OPS_SECURITY_LOG_DAYS", DEFAULT_SECURITY_LOG_DAYS),
+            db_key_file=Path(env["OPS_DB_KEY_FILE"]) if env.get("OPS_DB_KEY_FILE") else None,
+            public_url=_public_url(env.get("OPS_PUBLIC_URL") or None),
+            smtp_url=env.get("OPS_SMTP_URL") or None,
         )
+        config.check_mail()
+        return config
+
+    def check_mail(self) -> None:
+        """Refuse a mail setup that cannot work: a bad ``OPS_SMTP_URL``, or no address for links."""
+        if self.smtp_url is None:
+            return
+        try:
+            SmtpSettings.from_url(self.smtp_url)
+        except MailError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.public_url is None:
+            raise ConfigError(
+                "OPS_SMTP_URL needs OPS_PUBLIC_URL, the address people reach the server at: the "
+                "invitation links it mails point there (never to a request's Host header)"
+            )
 
     def for_tests(self) -> ServerConfig:
         """This configuration with cheap Argon2 parameters: for test suites only."""
@@ -100,9 +145,13 @@ class ServerConfig:
     def db_path(self) -> Path:
         return self.data_dir / DB_FILE
 
+    @property
+    def db_key_path(self) -> Path:
+        return self.db_key_file if self.db_key_file is not None else self.data_dir / DB_KEY_FILE
+
     def database_key(self) -> bytes:
         """The embedded store's key: ``OPS_DB_KEY``, else the key file (created 0600 if absent)."""
-        return self.db_key if self.db_key is not None else load_or_create_key(self.data_dir / DB_KEY_FILE)
+        return self.db_key if self.db_key is not None else load_or_create_key(self.db_key_path)
 
     def signing_key(self) -> bytes:
         """The JWT signing key: ``OPS_JWT_KEY``, else the key file (created 0600 if absent)."""
@@ -124,6 +173,15 @@ def normalize_database_url(url: str | None) -> str | None:
     if url.startswith("postgresql+psycopg://"):
         return url
     raise ConfigError("OPS_DATABASE_URL must be a postgresql:// URL")
+
+
+def _public_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    url = url.strip().rstrip("/")
+    if not url.startswith(("https://", "http://")) or "#" in url or "?" in url:
+        raise ConfigError("OPS_PUBLIC_URL must be the server's address, such as https://ops.example.com")
+    return url
 
 
 def _hex_key(env: Mapping[str, str], name: str) -> bytes | None:

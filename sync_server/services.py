@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync_server.auth.passwords import Passwords
+from sync_server.auth.request_limit import RequestLimiter
 from sync_server.auth.service import AuthService
 from sync_server.auth.tokens import TokenService
 from sync_server.config import ServerConfig
@@ -18,6 +19,7 @@ class Services:
     passwords: Passwords
     tokens: TokenService
     auth: AuthService
+    limiter: RequestLimiter
 
     @classmethod
     def build(cls, config: ServerConfig, store: Store | None = None) -> Services:
@@ -29,4 +31,12 @@ class Services:
             audience=config.audience,
             ttl_seconds=config.access_token_seconds,
         )
-        return cls(config, store, passwords, tokens, AuthService(config, store, passwords, tokens))
+        limits = config.request_limits
+        return cls(
+            config,
+            store,
+            passwords,
+            tokens,
+            AuthService(config, store, passwords, tokens),
+            RequestLimiter(limits.per_minute, limits.burst),
+        )

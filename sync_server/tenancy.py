@@ -25,12 +25,13 @@ from common.schema import (
     Membership,
     OrgSequence,
     ProcessedMutation,
+    SecurityLogEntry,
     TenantRow,
 )
 from common.schema.base import table_of
 
 # Server tables keyed by organization that are not ``TenantRow`` subclasses.
-_BOOKKEEPING = (AuditEvent, ChangeLog, OrgSequence, ProcessedMutation)
+_BOOKKEEPING = (AuditEvent, ChangeLog, OrgSequence, ProcessedMutation, SecurityLogEntry)
 # Tables a session without an organization may use (global, or filtered by the caller's user).
 _GLOBAL_OK = {"app_user", "refresh_token", "rate_limit_bucket", "organization", "membership"}
 

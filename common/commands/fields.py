@@ -89,6 +89,27 @@ def refuse_control_characters(value: str, *, multiline: bool) -> str:
     return value
 
 
+def check_name_text(value: str) -> str:
+    """``value`` in Unicode NFC, unless it holds a control or an invisible format character.
+
+    Names and e-mail addresses are what people recognise each other by, so they must look like
+    what they are: besides controls (Cc), format characters (Cf: bidirectional overrides such
+    as U+202E that show "moc.elgoog" as "google.com", zero-width spaces and joiners, soft
+    hyphens) and line or paragraph separators are refused, and the text is stored composed
+    (NFC), so that "é" typed as e + U+0301 and as U+00E9 are one and the same name.
+    """
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Zl", "Zp"):
+            raise ValueError(f"must not contain control characters (found U+{ord(ch):04X})")
+        if category == "Cf":
+            raise ValueError(
+                f"must not contain invisible formatting characters such as direction overrides "
+                f"or zero-width characters (found U+{ord(ch):04X})"
+            )
+    return unicodedata.normalize("NFC", value)
+
+
 def _no_control_chars(value: str) -> str:
     return refuse_control_characters(value, multiline=True)
 
@@ -105,6 +126,8 @@ _NO_CONTROL = AfterValidator(_no_control_chars)
 # Shared with the HTTP API's models: text with lines, and single-line text.
 NO_CONTROL = _NO_CONTROL
 SINGLE_LINE = AfterValidator(_single_line)
+# Names of people and things, and e-mail addresses: NFC, no controls, no format characters.
+NAME_TEXT = AfterValidator(check_name_text)
 # Texts of bounded length, stripped, without control characters; ``Opt…`` ones may be empty.
 Text16 = Annotated[str, _text(16), _NO_CONTROL]
 Text40 = Annotated[str, _text(40), _NO_CONTROL]
@@ -122,7 +145,8 @@ Id = Annotated[str, StringConstraints(max_length=36), AfterValidator(_check_uuid
 Currency = Annotated[
     str, StringConstraints(min_length=3, max_length=3, to_upper=True), AfterValidator(_check_currency)
 ]
-Name = Text200
+Name = Annotated[str, _text(200), NAME_TEXT]
+PersonName = Name
 Code = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._\-/]+$"),
@@ -140,7 +164,13 @@ Note = OptText1000
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-    SINGLE_LINE,
+    NAME_TEXT,
+]
+# An account's sign-in address (the API): any ``local@domain``, as accounts have always allowed.
+AccountEmail = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+    NAME_TEXT,
 ]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=50, pattern=r"^[0-9+()\-. /]{3,50}$")

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, false, select
+from sqlalchemy import Select, and_, bindparam, exists, false, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
 from sync_server.pull_rows import RawStatement, raw_statement
+
+SIGNED_OUT = "signed_out"  # the error code of a request from before the organization's sign-out
 
 
 @dataclass
@@ -55,17 +57,24 @@ _EMPLOYEES = table_of(Employee)
 # Per-request lookups run on every authenticated request: statements built once, bound
 # parameters only, each filtering on the organization and user explicitly (on PostgreSQL
 # row-level security applies to them as well). They run through :func:`_lookup`.
-_CALLER = select(
-    _USER.c.disabled,
-    _USER.c.sessions_valid_after,
-    exists()
-    .where(_TOKENS.c.family_id == bindparam("sid"), _TOKENS.c.revoked_at.is_not(None))
-    .label("revoked"),
-    select(_MEMBERSHIP.c.roles)
-    .where(_MEMBERSHIP.c.org_id == bindparam("org_id"), _MEMBERSHIP.c.user_id == bindparam("uid"))
-    .scalar_subquery()
-    .label("roles"),
-).where(_USER.c.id == bindparam("uid"))
+_CALLER = (
+    select(
+        _USER.c.disabled,
+        _USER.c.sessions_valid_after,
+        exists()
+        .where(_TOKENS.c.family_id == bindparam("sid"), _TOKENS.c.revoked_at.is_not(None))
+        .label("revoked"),
+        _MEMBERSHIP.c.roles,
+        _MEMBERSHIP.c.sessions_valid_after.label("org_sessions_valid_after"),
+    )
+    .select_from(
+        _USER.outerjoin(
+            _MEMBERSHIP,
+            and_(_MEMBERSHIP.c.user_id == _USER.c.id, _MEMBERSHIP.c.org_id == bindparam("org_id")),
+        )
+    )
+    .where(_USER.c.id == bindparam("uid"))
+)
 _OWN_EMPLOYEES = select(_EMPLOYEES.c.id).where(
     _EMPLOYEES.c.org_id == bindparam("org_id"),
     _EMPLOYEES.c.user_id == bindparam("uid"),
@@ -115,6 +124,7 @@ class _Caller:
     sessions_valid_after: datetime
     revoked: bool
     roles: list[str] | None
+    org_sessions_valid_after: datetime | None
 
 
 def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> _Caller:
@@ -157,6 +167,17 @@ def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Princ
     roles = caller.roles
     if roles is None:
         raise ApiError(404, "not_found", "no such organization")
+    signed_out = caller.org_sessions_valid_after
+    if signed_out is not None and claims.auth_time < signed_out.timestamp():
+        # The organization signed this member out; refreshing keeps the sign-in's auth_time, so
+        # only signing in again (typing the password) gets past this. Other organizations are
+        # not concerned.
+        raise ApiError(
+            403,
+            SIGNED_OUT,
+            "this organization signed you out; sign in again to continue",
+            {"signed_out_at": signed_out.isoformat()},
+        )
     role_list = [str(r) for r in roles]
     principal.org_id = org_id
     principal.roles = tuple(role_list)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -30,6 +30,17 @@ from sync_server.errors import ApiError, unauthenticated
 from sync_server.store import SYSTEM_ORG_ID, Store
 
 INVALID_CREDENTIALS = "the e-mail address or the password is wrong"
+
+
+@dataclass(frozen=True)
+class _Family:
+    """One sign-in: the refresh tokens that rotate from it share all of this."""
+
+    id: str
+    user_id: str
+    device_id: str | None
+    device_name: str | None
+    signed_in_at: datetime
 
 
 @dataclass
@@ -63,7 +74,7 @@ class AuthService:
         self.tokens = tokens
 
     # -- audit -----------------------------------------------------------------------------------
-    def _org_ids(self, session: Session, user_id: str) -> list[str]:
+    def org_ids(self, session: Session, user_id: str) -> list[str]:
         return list(session.execute(select(Membership.org_id).where(Membership.user_id == user_id)).scalars())
 
     def audit(self, session: Session, org_ids: list[str], event: PendingEvent) -> None:
@@ -100,7 +111,7 @@ class AuthService:
         # Always the same Argon2 work: a dummy hash stands in for an unknown account.
         ok = self.passwords.verify(user.password_hash if user is not None else None, password)
         if not ok or user is None or user.disabled:
-            self._login_failed(email, address, user)
+            self.record_failed_sign_in(email, address, user)
             raise unauthenticated(INVALID_CREDENTIALS, code="invalid_credentials")
         with self.store.session(user_id=user.id, write=True) as session:
             ratelimit.succeeded(session, *keys)
@@ -110,7 +121,7 @@ class AuthService:
                     .where(AppUser.id == user.id)
                     .values(password_hash=self.passwords.hash(password))
                 )
-            org_ids = self._org_ids(session, user.id)
+            org_ids = self.org_ids(session, user.id)
             taken = device_id is not None and self._device_of_another(session, org_ids, user.id, device_id)
             if taken:
                 self.audit(
@@ -130,7 +141,7 @@ class AuthService:
                 device = device_id if org_ids else None
                 if device is not None:
                     self._register_device(session, org_ids, user.id, device, device_name or "")
-                pair = self._new_session(session, user.id, device)
+                pair = self._new_session(session, user.id, device, device_name)
                 self.audit(
                     session,
                     org_ids,
@@ -154,7 +165,7 @@ class AuthService:
             )
         return pair, {"id": user.id, "email": email, "name": user.name}, found
 
-    def _login_failed(self, email: str, address: str, user: Any) -> None:
+    def record_failed_sign_in(self, email: str, address: str, user: Any) -> None:
         with self.store.session(user_id=user.id if user is not None else None, write=True) as session:
             if user is None:
                 digest = hashlib.sha256(email.encode("utf-8")).hexdigest()[:16]
@@ -172,29 +183,39 @@ class AuthService:
                     entity_id=user.id,
                     after={"reason": reason, "address": address},
                 )
-                self.audit(session, self._org_ids(session, user.id), event)
+                self.audit(session, self.org_ids(session, user.id), event)
 
-    def _new_session(self, session: Session, user_id: str, device_id: str | None) -> TokenPair:
+    def _new_session(
+        self, session: Session, user_id: str, device_id: str | None, device_name: str | None
+    ) -> TokenPair:
         family = new_id()
-        refresh = self._store_refresh(session, user_id, family, device_id)
+        signed_in = _Family(family, user_id, device_id, device_name or None, utcnow())
+        refresh = self._store_refresh(session, signed_in)
+        return self._pair(signed_in, refresh)
+
+    def _pair(self, family: _Family, refresh: str) -> TokenPair:
         return TokenPair(
-            access_token=self.tokens.issue_access(user_id, family, device_id),
+            access_token=self.tokens.issue_access(
+                family.user_id, family.id, family.device_id, family.signed_in_at.timestamp()
+            ),
             refresh_token=refresh,
             expires_in=self.tokens.ttl_seconds,
-            user_id=user_id,
-            session_id=family,
+            user_id=family.user_id,
+            session_id=family.id,
         )
 
-    def _store_refresh(self, session: Session, user_id: str, family: str, device_id: str | None) -> str:
+    def _store_refresh(self, session: Session, family: _Family) -> str:
         token = new_refresh_token()
         now = utcnow()
         session.execute(
             insert(RefreshToken).values(
                 id=new_id(),
                 token_hash=hash_refresh_token(token),
-                family_id=family,
-                user_id=user_id,
-                device_id=device_id,
+                family_id=family.id,
+                user_id=family.user_id,
+                device_id=family.device_id,
+                device_name=family.device_name,
+                signed_in_at=family.signed_in_at,
                 issued_at=now,
                 expires_at=now + timedelta(days=self.config.refresh_token_days),
             )
@@ -256,7 +277,7 @@ class AuthService:
             self._revoke_family(session, row.family_id, now)
             self.audit(
                 session,
-                self._org_ids(session, row.user_id),
+                self.org_ids(session, row.user_id),
                 PendingEvent(
                     action="auth.refresh_reused",
                     actor=row.user_id,
@@ -290,14 +311,10 @@ class AuthService:
         if claimed != 1:  # a concurrent refresh with the same token won: treat as reuse
             self._revoke_family(session, row.family_id, now)
             return unauthenticated("this refresh token was already used", code="token_reused")
-        refresh = self._store_refresh(session, row.user_id, row.family_id, row.device_id)
-        return TokenPair(
-            access_token=self.tokens.issue_access(row.user_id, row.family_id, row.device_id),
-            refresh_token=refresh,
-            expires_in=self.tokens.ttl_seconds,
-            user_id=row.user_id,
-            session_id=row.family_id,
+        family = _Family(
+            row.family_id, row.user_id, row.device_id, row.device_name, row.signed_in_at or row.issued_at
         )
+        return self._pair(family, self._store_refresh(session, family))
 
     def _revoke_family(self, session: Session, family_id: str, now: Any) -> None:
         session.execute(
@@ -319,7 +336,7 @@ class AuthService:
                 self._revoke_family(session, row.family_id, utcnow())
                 self.audit(
                     session,
-                    self._org_ids(session, row.user_id),
+                    self.org_ids(session, row.user_id),
                     PendingEvent(
                         action="auth.logout",
                         actor=row.user_id,
@@ -358,7 +375,7 @@ class AuthService:
             with self.store.session(user_id=claims.user_id, write=True) as session:
                 self.audit(
                     session,
-                    self._org_ids(session, claims.user_id),
+                    self.org_ids(session, claims.user_id),
                     PendingEvent(
                         action="auth.password_change_failed",
                         actor=claims.user_id,
@@ -390,7 +407,7 @@ class AuthService:
             )
             self.audit(
                 session,
-                self._org_ids(session, claims.user_id),
+                self.org_ids(session, claims.user_id),
                 PendingEvent(
                     action="auth.password_changed",
                     actor=claims.user_id,
@@ -399,4 +416,7 @@ class AuthService:
                     entity_id=claims.user_id,
                 ),
             )
-            return self._new_session(session, claims.user_id, claims.device_id)
+            device_name = session.execute(
+                select(RefreshToken.device_name).where(RefreshToken.family_id == claims.session_id).limit(1)
+            ).scalar()
+            return self._new_session(session, claims.user_id, claims.device_id, device_name)

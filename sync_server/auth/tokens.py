@@ -35,6 +35,9 @@ class AccessClaims:
     device_id: str | None
     issued_at: float
     token_id: str
+    # When the person typed their password for this sign-in (OpenID's ``auth_time``): the same
+    # in every access token of the family, however often it is refreshed.
+    auth_time: float
 
 
 class TokenService:
@@ -47,7 +50,7 @@ class TokenService:
         self.ttl_seconds = ttl_seconds
         self._verified: dict[str, tuple[AccessClaims, float, float]] = {}
 
-    def issue_access(self, user_id: str, session_id: str, device_id: str | None) -> str:
+    def issue_access(self, user_id: str, session_id: str, device_id: str | None, auth_time: float) -> str:
         now = time.time()
         claims = {
             "iss": self.issuer,
@@ -59,6 +62,7 @@ class TokenService:
             "jti": new_id(),
             "typ": "access",
             "sid": session_id,
+            "auth_time": auth_time,
         }
         if device_id is not None:
             claims["dev"] = device_id
@@ -103,6 +107,9 @@ class TokenService:
             raise InvalidToken("not an access token")
         if not isinstance(claims["sub"], str) or not isinstance(claims["iat"], int | float):
             raise InvalidToken("malformed claims")
+        auth_time = claims.get("auth_time")
+        if not isinstance(auth_time, int | float) or isinstance(auth_time, bool):
+            raise InvalidToken("no auth_time")  # a token from before it existed: refresh it
         device = claims.get("dev")
         access = AccessClaims(
             user_id=claims["sub"],
@@ -110,6 +117,7 @@ class TokenService:
             device_id=device if isinstance(device, str) else None,
             issued_at=float(claims["iat"]),
             token_id=str(claims["jti"]),
+            auth_time=float(auth_time),
         )
         return access, float(claims["nbf"]), float(claims["exp"])
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from sync_server.blueprints import admin, audit, auth, health, me, members, openapi, permissions, sync
+from sync_server.blueprints import (
+    admin,
+    audit,
+    auth,
+    health,
+    invitations,
+    me,
+    members,
+    openapi,
+    permissions,
+    sync,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     health.bp,
@@ -15,5 +26,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     audit.bp,
     admin.bp,
     members.bp,
+    invitations.bp,
     permissions.bp,
 )

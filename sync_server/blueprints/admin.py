@@ -89,6 +89,7 @@ def list_members(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     permission=ADMIN,
     write=True,
     errors=(400, 401, 403, 404, 409),
+    lock_org=True,
 )
 def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, Any]:
     body: SetRolesRequest = ctx.body
@@ -174,6 +175,7 @@ def list_roles(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     permission=ADMIN,
     write=True,
     errors=(400, 401, 403, 404, 409),
+    lock_org=True,
 )
 def put_role(ctx: ApiContext, org_id: str, name: str) -> dict[str, Any]:
     body: RoleRequest = ctx.body
@@ -226,6 +228,7 @@ def put_role(ctx: ApiContext, org_id: str, name: str) -> dict[str, Any]:
     permission=ADMIN,
     write=True,
     errors=(401, 403, 404, 409),
+    lock_org=True,
 )
 def delete_role(ctx: ApiContext, org_id: str, name: str) -> None:
     current = ctx.db.execute(select(Role.id, Role.permissions).where(Role.name == name)).first()

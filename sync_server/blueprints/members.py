@@ -1,137 +1,140 @@
-"""A member's life in an organization (``admin.users``): added, signed out everywhere, removed.
+"""A member's life in an organization (``admin.users``): invited, signed out, removed.
 
-Adding a member by e-mail makes an existing account a member, or creates the account with an
-initial password the administrator chose (Argon2id, the sign-in's own hasher). Removing a
-member ends the membership, never the account: the person may belong to other organizations.
-Ending a member's sessions signs them out on every device (their sign-ins are per person, not
-per organization). Every change is audited in the organization's chain; another organization's
-user ids answer 404 like unknown ones.
+Nobody but an account's owner sets or learns its password: adding a member by e-mail creates an
+invitation (:mod:`sync_server.invitations`), mailed when ``OPS_SMTP_URL`` is set, else shown to
+the administrator once to hand over. The answer is the same whether or not the address has an
+account anywhere on this server. Removing a member ends the membership, never the account.
+Signing a member out ends their access to *this* organization on every device (until they sign
+in again with their password); their other organizations are not concerned. Every change is
+audited in the organization's chain and runs under the organization's administrative lock;
+another organization's user ids answer 404 like unknown ones.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, select, update
 
-from common.ids import is_uuid, new_id
+from common.ids import is_uuid
 from common.permissions import BUILTIN_ROLES
-from common.schema import AppUser, Membership, RefreshToken, Role
+from common.schema import Membership, Organization, Role
 from common.schema.types import utcnow
+from common.wire import to_wire
+from sync_server import invitations
 from sync_server.api import ApiContext, endpoint
-from sync_server.api_models import AddMemberRequest, AddMemberResponse, EndSessionsResponse
-from sync_server.auth.passwords import check_new_password
-from sync_server.auth.principal import resolve
-from sync_server.auth.service import normalize_email
+from sync_server.api_models import (
+    AddMemberRequest,
+    InvitationsResponse,
+    InviteResponse,
+    SignOutMemberResponse,
+)
 from sync_server.blueprints.admin import ADMIN, admins_left, record_admin_event
-from sync_server.errors import ApiError, bad_request, forbidden, not_found
+from sync_server.errors import ApiError, bad_request, not_found
+from sync_server.mail import Mailer, MailError
 
 bp = Blueprint("members", __name__, url_prefix="/api/v1/orgs")
+log = logging.getLogger(__name__)
 
 
-def _unknown_role(session: Session, roles: list[str]) -> str | None:
+def _check_roles(ctx: ApiContext, roles: list[str]) -> None:
     custom = [r for r in roles if r not in BUILTIN_ROLES]
-    if not custom:
-        return None
-    known = set(session.execute(select(Role.name).where(Role.name.in_(custom))).scalars())
-    return next((r for r in custom if r not in known), None)
-
-
-def _check_addition(session: Session, email: str, roles: list[str]) -> str | None:
-    """The account's id (None for a new one); 400/409 when it cannot be added."""
-    unknown = _unknown_role(session, roles)
+    known = set(ctx.db.execute(select(Role.name).where(Role.name.in_(custom))).scalars()) if custom else set()
+    unknown = next((r for r in custom if r not in known), None)
     if unknown is not None:
         raise bad_request(f"roles: unknown role {unknown!r}", field="roles")
-    user_id = session.execute(select(AppUser.id).where(AppUser.email == email)).scalar()
-    if user_id is not None:
-        member = session.execute(select(Membership.id).where(Membership.user_id == user_id)).first()
-        if member is not None:
-            raise ApiError(409, "already_member", f"{email} is already a member of this organization")
-    return user_id
 
 
-def _new_account(body: AddMemberRequest) -> tuple[str, str]:
-    """The name and password of a new account, or a 400 naming what is missing."""
-    if not body.name:
-        raise bad_request("name: a new account needs the person's name", field="name")
-    if body.password is None:
-        raise bad_request("password: a new account needs an initial password", field="password")
-    problem = check_new_password(body.password)
-    if problem is not None:
-        raise bad_request(f"password: {problem}", field="password")
-    return body.name, body.password
-
-
-def _member(session: Session, user_id: str) -> dict[str, Any]:
-    row = session.execute(
-        select(Membership.user_id, Membership.roles, AppUser.email, AppUser.name)
-        .join(AppUser, AppUser.id == Membership.user_id)
-        .where(Membership.user_id == user_id)
-    ).one()
-    return {"user_id": row.user_id, "email": row.email, "name": row.name, "roles": list(row.roles or [])}
+def invitation_mail(
+    ctx: ApiContext, org_name: str, email: str, token: str, expires_at: str
+) -> tuple[str, str]:
+    """Subject and text of an invitation e-mail (the link goes to the console's accept page)."""
+    base = ctx.services.config.public_url
+    assert base is not None  # OPS_SMTP_URL without OPS_PUBLIC_URL is refused at start
+    link = f"{base}/console/#invitation={token}"
+    text = (
+        f"You have been invited to join {org_name} in the Operations Management System.\n\n"
+        f"Open this link to accept, with your existing account's password or by choosing a name\n"
+        f"and a password for a new account:\n\n    {link}\n\n"
+        f'In the desktop app, choose "Accept an invitation" on the sign-in screen and paste the link.\n'
+        f"The invitation is for {email} only and can be used once, until {expires_at[:10]}.\n"
+        f"If you did not expect it, ignore this message.\n"
+    )
+    return f"Invitation to join {org_name}", text
 
 
 @endpoint(
     bp,
     "POST",
     "/<org_id>/members",
-    summary="Add a member by e-mail (a new account needs a name and an initial password)",
+    summary="Invite a person by e-mail (they join with their own account, or create one)",
     auth="org",
     body=AddMemberRequest,
-    response=AddMemberResponse,
+    response=InviteResponse,
     status=201,
     permission=ADMIN,
     write=True,
     errors=(400, 401, 403, 404, 409),
-    own_sessions=True,
+    lock_org=True,
 )
 def add_member(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     body: AddMemberRequest = ctx.body
-    email = normalize_email(body.email)
     roles = sorted(set(body.roles))
-    store = ctx.services.store
-    with store.session(org_id, user_id=ctx.user.user_id) as session:
-        existing = _check_addition(session, email, roles)
-    account: tuple[str, str] | None = None  # name and password hash of a new account
-    if existing is None:
-        # Hashed before the write transaction: Argon2 must not hold the store's write lock.
-        name, password = _new_account(body)
-        account = name, ctx.services.passwords.hash(password)
-    try:
-        with store.session(org_id, user_id=ctx.user.user_id, write=True) as session:
-            ctx.session = session
-            assert ctx.claims is not None
-            ctx.principal = resolve(session, ctx.claims, org_id)  # still an administrator?
-            if ADMIN not in ctx.principal.permissions:
-                raise forbidden(ADMIN)
-            user_id = _check_addition(session, email, roles)
-            created = user_id is None
-            if user_id is None:
-                if account is None:  # cannot happen: accounts are never deleted
-                    raise ApiError(409, "conflict", "the account changed meanwhile; try again")
-                user_id = new_id()
-                session.execute(
-                    insert(AppUser).values(id=user_id, email=email, name=account[0], password_hash=account[1])
-                )
-            membership_id = new_id()
-            session.execute(insert(Membership).values(id=membership_id, user_id=user_id, roles=roles))
-            record_admin_event(
-                ctx,
-                org_id,
-                "admin.add_member",
-                "membership",
-                membership_id,
-                None,
-                {"user_id": user_id, "roles": roles, "new_account": created},
-            )
-            member = _member(session, user_id)
-    except IntegrityError:
-        # Another request added the same account or membership between our check and insert.
-        raise ApiError(409, "conflict", f"{email} was added meanwhile; reload and try again") from None
-    return {"member": member, "created_account": created}
+    _check_roles(ctx, roles)
+    invitation, token = invitations.create(
+        ctx.db, org_id, ctx.user.user_id, ctx.user.device_id, body.email, roles
+    )
+    config = ctx.services.config
+    if config.smtp_url is None:
+        return {"invitation": invitation, "delivery": "link", "token": token}
+    answer: dict[str, Any] = {"invitation": invitation, "delivery": "mailed"}
+    org_name = ctx.db.execute(select(Organization.name).where(Organization.id == org_id)).scalar_one()
+    subject, text = invitation_mail(ctx, org_name, invitation["email"], token, invitation["expires_at"])
+
+    def send() -> None:
+        try:
+            Mailer.from_url(config.smtp_url or "").send(invitation["email"], subject, text)
+        except MailError as exc:
+            log.warning("the invitation %s was not mailed: %s", invitation["id"], exc)
+            answer["delivery"] = "mail_failed"
+
+    ctx.after_commit.append(send)  # the invitation exists before it is announced
+    return answer
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/invitations",
+    summary="Invitations not yet accepted or revoked (pending or expired), newest first",
+    auth="org",
+    response=InvitationsResponse,
+    permission=ADMIN,
+    errors=(401, 403, 404),
+)
+def list_invitations(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    return {"invitations": invitations.listing(ctx.db)}
+
+
+@endpoint(
+    bp,
+    "DELETE",
+    "/<org_id>/invitations/<invitation_id>",
+    summary="Revoke an invitation (its link stops working)",
+    auth="org",
+    status=204,
+    permission=ADMIN,
+    write=True,
+    errors=(401, 403, 404),
+    lock_org=True,
+)
+def revoke_invitation(ctx: ApiContext, org_id: str, invitation_id: str) -> None:
+    if not is_uuid(invitation_id) or not invitations.revoke(
+        ctx.db, org_id, ctx.user.user_id, ctx.user.device_id, invitation_id
+    ):
+        raise not_found("pending invitation")
 
 
 @endpoint(
@@ -144,6 +147,7 @@ def add_member(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     permission=ADMIN,
     write=True,
     errors=(401, 403, 404, 409),
+    lock_org=True,
 )
 def remove_member(ctx: ApiContext, org_id: str, user_id: str) -> None:
     if not is_uuid(user_id):
@@ -178,29 +182,32 @@ def remove_member(ctx: ApiContext, org_id: str, user_id: str) -> None:
     bp,
     "DELETE",
     "/<org_id>/members/<user_id>/sessions",
-    summary="Sign a member out on every device (their refresh and access tokens stop working)",
+    summary="Sign a member out of this organization on every device (until they sign in again)",
     auth="org",
-    response=EndSessionsResponse,
+    response=SignOutMemberResponse,
     permission=ADMIN,
     write=True,
     errors=(401, 403, 404),
+    lock_org=True,
 )
 def end_member_sessions(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, Any]:
     if not is_uuid(user_id):
         raise not_found("member")
-    if ctx.db.execute(select(Membership.id).where(Membership.user_id == user_id)).first() is None:
+    membership_id = ctx.db.execute(select(Membership.id).where(Membership.user_id == user_id)).scalar()
+    if membership_id is None:
         raise not_found("member")
     now = utcnow()
-    active = RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
-    sessions = ctx.db.execute(
-        select(func.count(func.distinct(RefreshToken.family_id))).where(
-            *active, RefreshToken.used_at.is_(None), RefreshToken.expires_at > now
-        )
-    ).scalar_one()
-    ctx.db.execute(update(RefreshToken).where(*active).values(revoked_at=now))
-    # Access tokens already issued stop at once too: they are checked against this instant.
-    ctx.db.execute(update(AppUser).where(AppUser.id == user_id).values(sessions_valid_after=now))
+    # Checked on every request of this organization against the sign-in time the access token
+    # carries (unchanged by refreshes): every device's tokens stop here at once; the account's
+    # sessions, and so its other organizations, are left alone.
+    ctx.db.execute(update(Membership).where(Membership.id == membership_id).values(sessions_valid_after=now))
     record_admin_event(
-        ctx, org_id, "admin.end_sessions", "app_user", user_id, None, {"sessions_ended": sessions}
+        ctx,
+        org_id,
+        "admin.sign_out_member",
+        "membership",
+        membership_id,
+        None,
+        {"user_id": user_id, "signed_out_at": to_wire(now)},
     )
-    return {"sessions_ended": sessions}
+    return {"signed_out_at": to_wire(now)}
