@@ -326,6 +326,14 @@ def test_a_store_from_before_signed_heads_is_signed_once_on_upgrade(world: World
     world.services.store.dispose()
     _tamper(config, "ALTER TABLE org_sequence DROP COLUMN mac")
     _tamper(config, "DROP TABLE employee_directory")  # revision 0006, also to come
+    for undo in (  # revision 0007, also to come
+        "DROP TABLE invitation",
+        "DROP TABLE security_log",
+        "ALTER TABLE membership DROP COLUMN sessions_valid_after",
+        "ALTER TABLE refresh_token DROP COLUMN signed_in_at",
+        "ALTER TABLE refresh_token DROP COLUMN device_name",
+    ):
+        _tamper(config, undo)
     _tamper(config, "UPDATE alembic_version SET version_num = '0004'")
     prepare_store(config).dispose()  # what ops-server init/run does after an upgrade
     for name in ("Acme", "Globex", "system"):
