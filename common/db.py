@@ -25,7 +25,7 @@ class WrongKeyError(Exception):
     """The key does not open this database file (or the file is not a database)."""
 
 
-def _configure(dbapi_conn: Any, *, foreign_keys: bool, cache_kib: int, wal: bool) -> None:
+def _configure(dbapi_conn: Any, *, foreign_keys: bool, cache_kib: int, wal: bool, synchronous: str) -> None:
     dbapi_conn.isolation_level = None  # SQLAlchemy's begin event issues BEGIN itself
     cursor = dbapi_conn.cursor()
     try:
@@ -34,7 +34,7 @@ def _configure(dbapi_conn: Any, *, foreign_keys: bool, cache_kib: int, wal: bool
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         if wal:
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.execute("PRAGMA busy_timeout = 30000")
     finally:
         cursor.close()
@@ -75,13 +75,18 @@ def create_sqlite_engine(
     foreign_keys: bool = True,
     cache_kib: int = DEFAULT_CACHE_KIB,
     wal: bool = True,
+    synchronous: str = "NORMAL",
     pool_size: int = 5,
     connect_hook: Callable[[Any], None] | None = None,
 ) -> Engine:
     """An engine on the SQLite file at ``path``; SQLCipher-encrypted when ``key`` is given.
 
     A new file is created encrypted. An existing file is checked against the key first.
+    ``synchronous`` (with WAL): ``NORMAL`` survives a crash of the program but may lose the last
+    commits on power loss; ``FULL`` syncs the WAL at every commit, so a commit survives that too.
     """
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError("synchronous is NORMAL or FULL")
     path = Path(path)
     if key is not None:
         if len(key) != KEY_BYTES:
@@ -94,7 +99,7 @@ def create_sqlite_engine(
         conn = sqlcipher3.connect(str(path), check_same_thread=False)
         if pragma_key is not None:
             conn.execute(pragma_key)
-        _configure(conn, foreign_keys=foreign_keys, cache_kib=cache_kib, wal=wal)
+        _configure(conn, foreign_keys=foreign_keys, cache_kib=cache_kib, wal=wal, synchronous=synchronous)
         if connect_hook is not None:
             connect_hook(conn)
         return conn

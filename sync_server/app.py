@@ -55,6 +55,12 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
     # is a method like any other the route does not allow, a JSON 405 with Allow.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    # No redirects from routing: werkzeug would answer "/api//v1/me" (merged slashes) with a 308
+    # to an absolute URL built from the Host header, which the client chose. Such paths are
+    # simply not found (a JSON 404). No rule ends in "/" without its twin without, so a missing
+    # trailing slash never redirects either (tests/sync_server/test_http.py).
+    app.url_map.merge_slashes = False
+    app.url_map.redirect_defaults = False
     app.extensions["ops"] = services or Services.build(config)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)

@@ -1,16 +1,15 @@
 """``ops-server``: the server's command line (DESIGN §8, CONTRACT).
 
     ops-server init
-    ops-server run [--host 127.0.0.1] [--port 8750] [--cert FILE --key FILE] [--threads N]
+    ops-server run [--host 127.0.0.1] [--port 8750] [--cert FILE --key FILE] [--threads N] [--insecure-http]
     ops-server create-org NAME
     ops-server create-user --email E --name N        (password on stdin)
     ops-server grant --email E --org ORG --role R
-    ops-server audit verify --org ORG
+    ops-server audit verify --org ORG [--data]
     ops-server demo --password P
-    ops-server prune [--days 90]                      (change log and tombstones; at least 90 days kept)
+    ops-server prune [--days 90]      (change log and tombstones, at least 90 days kept; security log)
 
-Configuration comes from ``OPS_DATA_DIR``, ``OPS_DATABASE_URL``, ``OPS_DB_KEY``, ``OPS_JWT_KEY``,
-``OPS_AUDIT_KEY``.
+Configuration comes from ``OPS_*`` variables (README, "Configuration").
 """
 
 from __future__ import annotations
@@ -28,9 +27,10 @@ from sync_server import admin_ops
 from sync_server.config import ConfigError, ServerConfig
 from sync_server.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, make_server
 from sync_server.services import Services
-from sync_server.store import prepare_store
+from sync_server.store import Store, prepare_store
 
 log = logging.getLogger("ops-server")
+_MAX_SHOWN = 200  # data mismatches printed one by one
 
 
 def _describe(config: ServerConfig) -> str:
@@ -45,6 +45,18 @@ def cmd_init(config: ServerConfig, args: argparse.Namespace) -> int:
     config.signing_key()  # created now, so every worker started later shares them
     config.audit_signing_key()
     print(f"store ready: {_describe(config)}")
+    if (
+        config.embedded
+        and config.db_key is None
+        and config.db_key_path.parent.resolve() == config.db_path.parent.resolve()
+    ):
+        print(
+            f"warning: the database key file {config.db_key_path} is in the same directory as the "
+            "database: a copy or backup of that directory opens without any other secret. Keep the key "
+            "elsewhere (OPS_DB_KEY_FILE on another volume, or OPS_DB_KEY from a secret store) and back it "
+            "up apart from the database.",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -55,9 +67,35 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def plain_http_refusal(config: ServerConfig, args: argparse.Namespace) -> str | None:
+    """Why ``run`` must not serve plain HTTP here (``None``: it may, or it serves HTTPS).
+
+    Passwords and tokens would cross the network in clear. Plain HTTP is for loopback, or for a
+    TLS proxy in front (``OPS_TRUSTED_PROXIES``); ``--insecure-http`` overrides, loudly.
+    """
+    if args.cert is not None or _is_loopback(args.host) or config.trusted_proxies > 0:
+        return None
+    if args.insecure_http:
+        log.warning(
+            "SERVING PLAIN HTTP ON %s (--insecure-http): passwords and tokens cross the network "
+            "unencrypted; anyone on the path can read them and sign in as your users",
+            args.host,
+        )
+        return None
+    return (
+        f"refusing to serve plain HTTP on {args.host}: passwords and tokens would cross the network "
+        "unencrypted. Pass --cert and --key to serve HTTPS, or listen on 127.0.0.1 behind a TLS proxy "
+        "and set OPS_TRUSTED_PROXIES, or (never in production) --insecure-http"
+    )
+
+
 def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     from sync_server.app import create_app
 
+    refusal = plain_http_refusal(config, args)
+    if refusal is not None:
+        print(f"ops-server: {refusal}", file=sys.stderr)
+        return 2
     # One pooled connection per worker thread: a smaller pool makes busy workers open and
     # close overflow connections, each a new SQLCipher open with a cold page cache.
     config = replace(config, pool_size=max(config.pool_size, args.threads))
@@ -65,8 +103,6 @@ def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     app = create_app(config, Services.build(config, store))
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
     scheme = "https" if args.cert else "http"
-    if scheme == "http" and not _is_loopback(args.host):
-        log.warning("serving plain HTTP on %s: put a TLS proxy in front, or pass --cert and --key", args.host)
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({_describe(config)})", flush=True)
     try:
         server.safe_start()
@@ -119,7 +155,28 @@ def cmd_audit_verify(config: ServerConfig, args: argparse.Namespace) -> int:
         print(f"first bad sequence number: {problem.seq}")
         return 1
     print(f"audit chain of {name} is intact: {count} events")
+    if args.data:
+        return _verify_data(store, org_id, name)
     return 0
+
+
+def _verify_data(store: Store, org_id: str, name: str) -> int:
+    from sync_server.audit_data import verify_data
+
+    with store.session(org_id) as session:
+        rows, problems = verify_data(session, org_id)
+    if not problems:
+        print(f"data of {name} matches its audit trail: {rows} rows checked")
+        return 0
+    for problem in problems[:_MAX_SHOWN]:
+        print(f"DATA MISMATCH {problem}")
+    if len(problems) > _MAX_SHOWN:
+        print(f"... and {len(problems) - _MAX_SHOWN} more")
+    print(
+        f"data of {name} does NOT match its audit trail: {len(problems)} problems in {rows} rows",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
@@ -134,6 +191,7 @@ def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
 
 def cmd_prune(config: ServerConfig, args: argparse.Namespace) -> int:
     from sync_server.retention import RETENTION_DAYS, prune
+    from sync_server.security_log import prune_security_log
 
     if args.days < RETENTION_DAYS:
         print(f"ops-server: --days must be at least {RETENTION_DAYS}", file=sys.stderr)
@@ -145,6 +203,8 @@ def cmd_prune(config: ServerConfig, args: argparse.Namespace) -> int:
                 f"{report.org_id}: history kept after change {report.floor}; dropped "
                 f"{report.change_log_rows} change-log rows and {report.tombstones} tombstones"
             )
+        dropped = prune_security_log(store, keep_days=config.security_log_days)
+        print(f"security log: dropped {dropped} entries not seen for {config.security_log_days} days")
     finally:
         store.dispose()
     return 0
@@ -162,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cert", type=Path, help="TLS certificate (PEM); serve HTTPS")
     run.add_argument("--key", type=Path, help="TLS private key (PEM)")
     run.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    run.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="serve plain HTTP on a non-loopback address anyway (passwords cross the network in clear)",
+    )
     run.set_defaults(func=cmd_run)
     org = sub.add_parser("create-org", help="create an organization; prints its id")
     org.add_argument("name")
@@ -181,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify = audit_sub.add_parser("verify", help="check an organization's hash chain")
     verify.add_argument(
         "--org", required=True, help="organization name or id ('system' for the system chain)"
+    )
+    verify.add_argument(
+        "--data",
+        action="store_true",
+        help="also replay the chain and compare it with the stored rows (entity, id, field)",
     )
     verify.set_defaults(func=cmd_audit_verify)
     demo = sub.add_parser("demo", help="seed the two demo organizations (idempotent)")

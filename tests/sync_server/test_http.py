@@ -77,6 +77,48 @@ def test_unknown_routes_and_methods_answer_json(live_server: BackgroundServer) -
     assert options.headers["Allow"] == "POST"
 
 
+def test_bodies_that_are_not_json_get_415(world: World, live_server: BackgroundServer) -> None:
+    url = f"{live_server.url}/api/v1/auth/login"
+    body = '{"email": "sales@acme.test", "password": "x"}'
+    for content_type in (
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        None,
+    ):
+        headers = {"Content-Type": content_type} if content_type else {}
+        response = requests.post(url, data=body, headers=headers, timeout=30)
+        assert response.status_code == 415, (content_type, response.text)
+        assert _error_code(response) == "unsupported_media_type"
+    with_charset = requests.post(
+        url, data=body, headers={"Content-Type": "application/json; charset=utf-8"}, timeout=30
+    )
+    assert with_charset.status_code == 401
+    token = world.token("admin@acme.test")
+    form = requests.post(
+        f"{live_server.url}/api/v1/orgs/{world.a.id}/members",
+        data={"email": "x@acme.test"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert form.status_code == 415
+
+
+def test_doubled_slashes_are_not_found_never_redirected(live_server: BackgroundServer) -> None:
+    for path in (
+        "//api/v1/healthz",
+        "/api//v1/openapi.json",
+        "//evil.example/api/v1/me",
+        "/healthz/",
+        "//console",
+    ):
+        response = requests.get(
+            f"{live_server.url}{path}", headers={"Host": "evil.example"}, allow_redirects=False, timeout=30
+        )
+        assert response.status_code == 404, (path, response.status_code, response.headers.get("Location"))
+        assert "Location" not in response.headers and _error_code(response) == "not_found"
+
+
 def test_oversized_requests_get_413(services: Services) -> None:
     small = replace(services.config, max_content_length=4096)
     app = create_app(small, Services.build(small, services.store))
