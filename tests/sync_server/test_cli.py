@@ -172,3 +172,74 @@ def test_init_on_postgres_creates_the_app_role_and_schema(pg_database: str, tmp_
     assert cli(env, "init").returncode == 0  # idempotent
     assert cli(env, "create-org", "Umbrella").returncode == 0
     assert cli(env, "audit", "verify", "--org", "Umbrella").returncode == 0
+
+
+def _serve(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """``ops-server run ARGS`` until it answers /healthz (0) or exits (its code); and its stderr."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [OPS_SERVER, "run", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while server.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                    server.terminate()
+                    return 0, server.communicate(timeout=30)[1]
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "ops-server run neither answered nor exited"
+            time.sleep(0.1)  # polling a subprocess with a deadline
+        return server.returncode, server.communicate(timeout=30)[1]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
+
+
+EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - the case refused; when allowed, served for a moment only
+
+
+def test_run_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    assert cli(env, "init").returncode == 0
+    code, stderr = _serve(env, "--host", EVERY_INTERFACE)
+    assert code == 2 and "refusing to serve plain HTTP on 0.0.0.0" in stderr, stderr
+    assert "--cert and --key" in stderr and "OPS_TRUSTED_PROXIES" in stderr
+    code, stderr = _serve(env, "--host", EVERY_INTERFACE, "--insecure-http")
+    assert code == 0 and "SERVING PLAIN HTTP ON 0.0.0.0" in stderr, stderr
+    code, stderr = _serve({**env, "OPS_TRUSTED_PROXIES": "1"}, "--host", EVERY_INTERFACE)
+    assert code == 0 and "plain HTTP" not in stderr, stderr
+    code, stderr = _serve(env, "--host", "127.0.0.1")
+    assert code == 0, stderr
+
+
+def test_init_warns_when_the_key_file_sits_beside_the_database(tmp_path: Path) -> None:
+    beside = cli(_env(tmp_path / "one"), "init")
+    assert beside.returncode == 0
+    assert "is in the same directory as the database" in beside.stderr and "OPS_DB_KEY_FILE" in beside.stderr
+    keys = tmp_path / "keys"
+    keys.mkdir(mode=0o700)
+    apart_env = _env(tmp_path / "two", OPS_DB_KEY_FILE=str(keys / "server.key"))
+    apart = cli(apart_env, "init")
+    assert apart.returncode == 0 and "same directory" not in apart.stderr, apart.stderr
+    assert (keys / "server.key").is_file() and not (tmp_path / "two" / "server.key").exists()
+    assert stat.S_IMODE((keys / "server.key").stat().st_mode) == 0o600
+    assert cli(apart_env, "create-org", "Apart Ltd").returncode == 0
+    # The key file is the database's: without it the store does not open.
+    assert cli(_env(tmp_path / "two"), "create-org", "Other").returncode == 2
+
+
+def test_the_embedded_store_syncs_every_commit_to_disk(tmp_path: Path) -> None:
+    store = prepare_store(ServerConfig(data_dir=tmp_path).for_tests())
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        store.dispose()
