@@ -61,7 +61,7 @@ async function send(method, path, body, token) {
 }
 
 export async function signIn(email, password) {
-  const body = await send("POST", "/api/v1/auth/login", { email, password });
+  const body = await send("POST", "/api/v1/auth/login", { email, password, device_name: "Admin console (web browser)" });
   session = {
     access: body.access_token,
     refresh: body.refresh_token,

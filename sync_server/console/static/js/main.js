@@ -1,4 +1,5 @@
 // The admin console: sign-in, the organization picker and the three pages.
+import { showAccept, takeInvitationToken } from "./accept.js";
 import { api, currentSession, signIn, signOut, whenSessionEnds } from "./api.js";
 import { renderAudit } from "./audit.js";
 import { alertBox, clear, field, h, showError } from "./dom.js";
@@ -24,13 +25,13 @@ function adminOrgs(session) {
   return session.memberships.filter((m) => m.permissions.includes(USERS) || m.permissions.includes(AUDIT));
 }
 
-function showSignIn(message = "") {
+function showSignIn(message = "", knownEmail = "") {
   state.org = null;
   state.page = null;
   document.title = "Sign in · Admin console";
   const error = alertBox();
   if (message) error.textContent = message;
-  const email = field("E-mail address", { type: "email", name: "email", autocomplete: "username", required: true });
+  const email = field("E-mail address", { type: "email", name: "email", autocomplete: "username", required: true, value: knownEmail });
   const password = field("Password", { type: "password", name: "password", autocomplete: "current-password", required: true });
   const submit = h("button", { type: "submit", class: "primary", text: "Sign in" });
   const form = h(
@@ -77,7 +78,7 @@ function showSignIn(message = "") {
       ),
     ),
   );
-  email.input.focus();
+  (knownEmail ? password.input : email.input).focus();
 }
 
 function showNotAdmin(session) {
@@ -194,4 +195,9 @@ function renderShell(focus = false) {
 }
 
 whenSessionEnds((message) => showSignIn(message));
-showSignIn();
+const invitation = takeInvitationToken();
+if (invitation !== null) {
+  showAccept(root, brand, invitation, (email, message) => showSignIn(message, email));
+} else {
+  showSignIn();
+}

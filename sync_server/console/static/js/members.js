@@ -1,10 +1,10 @@
-// Members: who belongs to the organization, with which roles; add, change roles, sign out
-// everywhere, remove. Everything here needs admin.users, which the server checks.
+// Members: who belongs to the organization, with which roles; invite, change roles, sign out of
+// this organization, remove; pending invitations, revoke. Everything here needs admin.users,
+// which the server checks. Nobody here ever sets or sees a password: an invited person joins
+// with their own account, or creates one, through the invitation link.
 import { api, orgPath } from "./api.js";
 import { permissions, roleChip, sensitiveOf, sensitiveWarning } from "./catalogue.js";
-import { alertBox, checkbox, clear, confirmAction, field, h, openDialog, refocus, showError } from "./dom.js";
-
-const MIN_PASSWORD = 8;
+import { alertBox, checkbox, clear, confirmAction, field, formatTime, h, openDialog, refocus, showError } from "./dom.js";
 
 function roleChecks(roles, catalogue, selected) {
   const boxes = [];
@@ -41,16 +41,18 @@ function roleChecks(roles, catalogue, selected) {
 export async function renderMembers(container, { org, user, focus, reloadMemberships }) {
   const heading = h("h1", { tabindex: "-1", text: "Members" });
   const count = h("span", { class: "count" });
-  const add = h("button", { type: "button", class: "primary", text: "Add member", disabled: true });
+  const add = h("button", { type: "button", class: "primary", text: "Invite member", disabled: true });
   const notice = h("div", { class: "notice", role: "status" });
   const error = alertBox();
   const body = h("div", {}, h("p", { class: "hint", text: "Loading members…" }));
-  container.append(h("div", { class: "page-head" }, heading, count, h("div", { class: "actions" }, add)), notice, error, body);
+  const invitationsBox = h("section", { class: "invitations", "aria-label": "Invitations" });
+  container.append(h("div", { class: "page-head" }, heading, count, h("div", { class: "actions" }, add)), notice, error, body, invitationsBox);
   if (focus) heading.focus();
 
   let roles = [];
   let catalogue = [];
   let members = [];
+  let invitations = [];
 
   const say = (text) => {
     notice.textContent = text;
@@ -68,16 +70,19 @@ export async function renderMembers(container, { org, user, focus, reloadMembers
 
   async function load() {
     try {
-      const [roleList, memberList, perms] = await Promise.all([
+      const [roleList, memberList, perms, invited] = await Promise.all([
         api("GET", orgPath(org.org_id, "/roles")),
         api("GET", orgPath(org.org_id, "/members")),
         permissions(),
+        api("GET", orgPath(org.org_id, "/invitations")),
       ]);
       roles = roleList.roles;
       members = memberList.members;
+      invitations = invited.invitations;
       catalogue = perms;
       add.disabled = false;
       draw();
+      drawInvitations();
     } catch (problem) {
       showError(error, problem);
       clear(body);
@@ -87,7 +92,7 @@ export async function renderMembers(container, { org, user, focus, reloadMembers
   function draw() {
     count.textContent = members.length === 1 ? "1 member" : `${members.length} members`;
     if (members.length === 0) {
-      clear(body, h("div", { class: "empty", text: "This organization has no members yet. Add one with “Add member”." }));
+      clear(body, h("div", { class: "empty", text: "This organization has no members yet. Invite one with “Invite member”." }));
       return;
     }
     const byName = new Map(roles.map((r) => [r.name, r]));
@@ -109,7 +114,7 @@ export async function renderMembers(container, { org, user, focus, reloadMembers
           "td",
           { class: "actions" },
           h("button", { type: "button", class: "link", text: "Roles…", "aria-label": `Change roles of ${member.email}`, onclick: () => editRoles(member) }),
-          h("button", { type: "button", class: "link", text: "Sign out everywhere", "aria-label": `Sign ${member.email} out everywhere`, onclick: () => endSessions(member) }),
+          h("button", { type: "button", class: "link", text: "Sign out", "aria-label": `Sign ${member.email} out of ${org.org_name}`, onclick: () => endSessions(member) }),
           h("button", { type: "button", class: "link danger", text: "Remove", "aria-label": `Remove ${member.email}`, onclick: () => remove(member) }),
         ),
       );
@@ -152,17 +157,16 @@ export async function renderMembers(container, { org, user, focus, reloadMembers
 
   async function endSessions(member) {
     const done = await confirmAction({
-      title: `Sign ${member.name} out everywhere?`,
+      title: `Sign ${member.name} out of ${org.org_name}?`,
       description:
-        `Every session of ${member.email}, on every device, ends now. They can sign in again with their password. ` +
-        "Desktop workstations keep their unsynced work and sync it after the next sign-in.",
-      confirmLabel: "Sign out everywhere",
+        `${member.email} loses access to ${org.org_name} on every device now, until they sign in again with their password. ` +
+        "Their other organizations are not affected. Desktop workstations keep their unsynced work and sync it after the next sign-in.",
+      confirmLabel: "Sign out",
       action: () => api("DELETE", orgPath(org.org_id, `/members/${encodeURIComponent(member.user_id)}/sessions`)),
     });
     if (done === null) return;
-    const n = done.sessions_ended;
-    say(`${member.email} was signed out everywhere (${n === 1 ? "1 session" : `${n} sessions`} ended).`);
-    await followOwnChange(member); // our own session has ended too
+    say(`${member.email} was signed out of ${org.org_name} on every device.`);
+    await followOwnChange(member); // our own access to this organization has ended too
   }
 
   async function remove(member) {
@@ -185,43 +189,113 @@ export async function renderMembers(container, { org, user, focus, reloadMembers
     await followOwnChange(member);
   }
 
-  async function addMember() {
-    const email = field("E-mail address", { type: "email", name: "email", autocomplete: "off", required: true });
-    const name = field("Name", { type: "text", name: "name", autocomplete: "off", maxlength: "200" }, "Needed only for a new account.");
-    const password = field("Initial password", { type: "password", name: "password", autocomplete: "new-password" }, `At least ${MIN_PASSWORD} characters. Needed only for a new account; tell it to the person privately.`);
-    const repeat = field("Repeat the initial password", { type: "password", name: "password2", autocomplete: "new-password" });
-    const checks = roleChecks(roles, catalogue, new Set(["employee"]));
-    const added = await openDialog({
-      title: `Add a member to ${org.org_name}`,
-      description:
-        "If someone already has an account with this e-mail address, that account becomes a member and keeps its own password. " +
-        "Otherwise a new account is created with the name and initial password below.",
-      body: [email.field, name.field, password.field, repeat.field, checks.node],
-      submitLabel: "Add member",
-      onSubmit: async () => {
-        if (password.input.value !== repeat.input.value) {
-          repeat.input.focus();
-          throw new Error("The two passwords are not the same.");
-        }
-        if (password.input.value && password.input.value.length < MIN_PASSWORD) {
-          password.input.focus();
-          throw new Error(`The initial password must be at least ${MIN_PASSWORD} characters long.`);
-        }
-        const request = { email: email.input.value.trim(), roles: checks.chosen() };
-        if (name.input.value.trim()) request.name = name.input.value.trim();
-        if (password.input.value) request.password = password.input.value;
-        return api("POST", orgPath(org.org_id, "/members"), request);
+  function drawInvitations() {
+    if (invitations.length === 0) {
+      clear(invitationsBox);
+      return;
+    }
+    const rows = invitations.map((invitation) =>
+      h(
+        "tr",
+        { "data-email": invitation.email },
+        h("td", { class: "email", text: invitation.email }),
+        h("td", { text: invitation.roles.join(", ") || "no roles" }),
+        h("td", { text: invitation.status === "expired" ? "expired" : `until ${formatTime(invitation.expires_at)}` }),
+        h(
+          "td",
+          { class: "actions" },
+          h("button", { type: "button", class: "link danger", text: "Revoke", "aria-label": `Revoke the invitation of ${invitation.email}`, onclick: () => revoke(invitation) }),
+        ),
+      ),
+    );
+    clear(
+      invitationsBox,
+      h("h2", { text: "Invitations" }),
+      h("p", { class: "hint", text: "Not yet accepted. Each link works once, for its address only." }),
+      h(
+        "div",
+        { class: "table-wrap" },
+        h(
+          "table",
+          { "aria-label": `Invitations to ${org.org_name}` },
+          h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "E-mail" }), h("th", { scope: "col", text: "Roles" }), h("th", { scope: "col", text: "Valid" }), h("th", { scope: "col" }, h("span", { class: "sr-only", text: "Actions" })))),
+          h("tbody", {}, rows),
+        ),
+      ),
+    );
+  }
+
+  async function revoke(invitation) {
+    const done = await confirmAction({
+      title: `Revoke the invitation of ${invitation.email}?`,
+      description: "Its link stops working at once. You can invite the address again later.",
+      confirmLabel: "Revoke invitation",
+      action: async () => {
+        await api("DELETE", orgPath(org.org_id, `/invitations/${encodeURIComponent(invitation.id)}`));
+        return true;
       },
     });
+    if (done === null) return;
+    invitations = invitations.filter((i) => i.id !== invitation.id);
+    drawInvitations();
+    heading.focus();
+    say(`The invitation of ${invitation.email} was revoked.`);
+  }
+
+  async function showLinkOnce(invitation, token) {
+    const link = `${window.location.origin}/console/#invitation=${token}`;
+    const box = field("Invitation link", { type: "text", name: "link", readOnly: true, value: link, autocomplete: "off" }, "Shown this once: it is not stored anywhere you can see it again.");
+    const copied = h("div", { class: "notice", role: "status" });
+    const copy = h("button", {
+      type: "button",
+      text: "Copy link",
+      onclick: async () => {
+        box.input.select();
+        try {
+          await navigator.clipboard.writeText(link);
+          copied.textContent = "Copied.";
+        } catch {
+          copied.textContent = "Select the link and copy it (Ctrl+C).";
+        }
+      },
+    });
+    await openDialog({
+      title: `Invitation link for ${invitation.email}`,
+      description:
+        `Give this link to ${invitation.email} privately. With it they join ${org.org_name} using their own account's ` +
+        "password, or create an account with a name and password of their own. It works once, for that address only, " +
+        `until ${formatTime(invitation.expires_at)}. Anyone who has the link can use it: do not post it anywhere shared.`,
+      body: [box.field, copy, copied],
+      submitLabel: "Done",
+      onSubmit: async () => true,
+    });
+  }
+
+  async function addMember() {
+    const email = field("E-mail address", { type: "email", name: "email", autocomplete: "off", required: true });
+    const checks = roleChecks(roles, catalogue, new Set(["employee"]));
+    const added = await openDialog({
+      title: `Invite a member to ${org.org_name}`,
+      description:
+        "The person joins with their own account, or creates one: nobody else ever sets or learns their password. " +
+        "They become a member, with the roles ticked here, once they accept.",
+      body: [email.field, checks.node],
+      submitLabel: "Invite",
+      onSubmit: () => api("POST", orgPath(org.org_id, "/members"), { email: email.input.value.trim(), roles: checks.chosen() }),
+    });
     if (added === null) return;
-    members = [...members, added.member].sort((a, b) => a.email.localeCompare(b.email));
-    draw();
-    refocus(body, `Change roles of ${added.member.email}`, heading);
-    say(
-      added.created_account
-        ? `Created an account for ${added.member.email} and added it to ${org.org_name}.`
-        : `${added.member.email} already had an account: it is now a member of ${org.org_name}, with its own password unchanged.`,
-    );
+    const invitation = added.invitation;
+    invitations = [invitation, ...invitations.filter((i) => i.email !== invitation.email)];
+    drawInvitations();
+    if (added.delivery === "link") {
+      await showLinkOnce(invitation, added.token);
+      say(`${invitation.email} is invited to ${org.org_name}.`);
+    } else if (added.delivery === "mailed") {
+      say(`An invitation was e-mailed to ${invitation.email}.`);
+    } else {
+      showError(error, new Error(`The invitation of ${invitation.email} could not be e-mailed. Revoke it and invite again later, or ask the server's operator to check its mail settings.`));
+    }
+    heading.focus();
   }
 
   add.addEventListener("click", addMember);
