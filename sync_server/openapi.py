@@ -19,6 +19,8 @@ _UUID = {"type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "org_id": _UUID,
     "user_id": _UUID,
+    "invitation_id": _UUID,
+    "session_id": _UUID,
     "name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_]*$"},
 }
 _STATUS_TEXT = {
@@ -30,7 +32,8 @@ _STATUS_TEXT = {
     404: "Not found (also for other organizations' resources)",
     409: "Conflict: upgrade or resync required, or a rule of the data",
     413: "Request too large",
-    429: "Too many attempts; see Retry-After",
+    415: "The body is not JSON (Content-Type: application/json)",
+    429: "Too many requests or attempts; see Retry-After",
     503: "Store unavailable",
 }
 
@@ -65,10 +68,12 @@ def _operation(spec: Endpoint, query_schemas: dict[str, Any]) -> dict[str, Any]:
     responses[str(spec.status)] = ok
     errors = set(spec.errors)
     if spec.auth != "none":
-        errors.add(401)
+        errors.update((401, 429))  # 429: the per-user request limit
         op["security"] = [{"bearerAuth": []}]
     if spec.body is not None or spec.query is not None:
         errors.add(400)
+    if spec.body is not None:
+        errors.add(415)
     for status in sorted(errors):
         responses[str(status)] = {
             "description": _STATUS_TEXT.get(status, "Error"),
