@@ -278,6 +278,23 @@ class ApiClient:
         if token is not None:
             self._send("POST", "/auth/logout", json={"refresh_token": token}, auth=False)
 
+    def preview_invitation(self, token: str) -> dict[str, Any]:
+        """Which organization and address an invitation is for (``NotFoundError`` if not valid)."""
+        data = self._send("POST", "/invitations/preview", json={"token": token}, auth=False)
+        if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+            raise ServerError("the server's invitation answer is incomplete", code="bad_response")
+        return data
+
+    def accept_invitation(self, token: str, password: str, name: str | None = None) -> dict[str, Any]:
+        """Join the invitation's organization with this password (and, for a new account, name)."""
+        body: dict[str, Any] = {"token": token, "password": password}
+        if name is not None:
+            body["name"] = name
+        data = self._send("POST", "/invitations/accept", json=body, auth=False)
+        if not isinstance(data, dict) or not isinstance(data.get("org_id"), str):
+            raise ServerError("the server's answer to the invitation is incomplete", code="bad_response")
+        return data
+
     def forget_tokens(self) -> None:
         self._set_tokens(None, None)
 
@@ -435,6 +452,9 @@ class ApiClient:
             retry_after = int(retry) if retry and retry.isdigit() else None
             wait = f" Try again in {retry_after} seconds." if retry_after else " Try again later."
             raise RateLimitedError(f"too many attempts.{wait}", retry_after=retry_after, **kwargs)
+        if status == 403 and code == "signed_out":
+            # The organization signed this person out: only typing the password again helps.
+            raise SessionEndedError(message or "this organization signed you out; sign in again", **kwargs)
         if status == 403:
             raise ForbiddenError(message or "the server refused: you do not have permission", **kwargs)
         if status == 404:

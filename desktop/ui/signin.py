@@ -10,6 +10,7 @@ from typing import Any
 from desktop import keychain
 from desktop.api_client import ApiError
 from desktop.background import run_op
+from desktop.invitation import AcceptInvitation, Invitation
 from desktop.qt import (
     QCheckBox,
     QDialog,
@@ -36,6 +37,7 @@ from desktop.signin import (
     known_sign_ins,
 )
 from desktop.ui import theme
+from desktop.ui.invitation import InvitationPage
 from desktop.ui.widgets import Notice, button, label, set_invalid
 
 ORG_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -97,6 +99,7 @@ class SignInDialog(QDialog):
         self._build_credentials(server_url, email)
         self._build_organizations()
         self._build_previous_password()
+        self._build_invitation()
         self.error = label("", "formError", wrap=True)
         self.error.hide()
         outer.addWidget(self.error)
@@ -159,6 +162,9 @@ class SignInDialog(QDialog):
         self.offline_hint = label("", "muted", wrap=True)
         layout.addWidget(self.offline_hint)
         row = QHBoxLayout()
+        self.invitation_button = button("Accept an invitation…")
+        self.invitation_button.clicked.connect(self.open_invitation)
+        row.addWidget(self.invitation_button)
         row.addStretch(1)
         self.sign_in_button = button("Sign in", primary=True)
         self.sign_in_button.setDefault(True)
@@ -257,7 +263,43 @@ class SignInDialog(QDialog):
         self.pages.addWidget(page)
         self.previous_page = page
 
+    def _build_invitation(self) -> None:
+        self.invitation_page = InvitationPage()
+        self.invitation_page.check_button.clicked.connect(self.check_invitation)
+        self.invitation_page.link.returnPressed.connect(self.check_invitation)
+        self.invitation_page.join_button.clicked.connect(self.join_invitation)
+        self.invitation_page.back_button.clicked.connect(self.back)
+        self.pages.addWidget(self.invitation_page)
+        self.accepting: AcceptInvitation | None = None
+
     # -- steps ---------------------------------------------------------------------------------
+    def open_invitation(self) -> None:
+        self.accepting = AcceptInvitation(
+            self.root, ca_bundle=self.ca_bundle, remember=self.remember.isChecked()
+        )
+        self.invitation_page.show_invitation(None)
+        self.pages.setCurrentWidget(self.invitation_page)
+        self.show_error(None)
+        self.invitation_page.link.setFocus()
+
+    def check_invitation(self) -> None:
+        if self.accepting is None or self.busy_running:
+            return
+        accepting, text, server = self.accepting, self.invitation_page.link.text(), self.server.text().strip()
+        self._run(lambda: accepting.check(text, server), "Checking the invitation…")
+
+    def join_invitation(self) -> None:
+        if self.accepting is None or self.busy_running:
+            return
+        page, accepting = self.invitation_page, self.accepting
+        password, name, repeat, new = (
+            page.password.text(),
+            page.name.text(),
+            page.repeat.text(),
+            page.is_new_account,
+        )
+        self._run(lambda: accepting.join(password, new_account=new, name=name, repeat=repeat), "Joining…")
+
     def credentials(self) -> Credentials:
         return Credentials(
             server_url=self.server.text().strip(),
@@ -308,11 +350,31 @@ class SignInDialog(QDialog):
         self.busy_running = busy
         self.busy_text.setText(text)
         self.busy_box.setVisible(busy)
-        for widget in (self.sign_in_button, self.org_button, self.unlock_button, self.fresh_button):
+        for widget in (
+            self.sign_in_button,
+            self.org_button,
+            self.unlock_button,
+            self.fresh_button,
+            self.invitation_page.check_button,
+            self.invitation_page.join_button,
+        ):
             widget.setEnabled(not busy)
 
     def _answer(self, result: Any) -> None:
         self._set_busy(False)
+        if isinstance(result, Invitation):
+            self.invitation_page.show_invitation(result)
+            self.server.setText(result.server_url)
+            self.email.setText(result.email)
+            return
+        if (
+            isinstance(result, UserSession | ChooseOrganization)
+            and self.pages.currentWidget() is self.invitation_page
+        ):
+            # Joined: the rest is an ordinary sign-in with that address (e.g. picking the organization).
+            self.invitation_page.clear_secrets()
+            if self.accepting is not None and self.accepting.attempt is not None:
+                self.attempt = self.accepting.attempt
         if isinstance(result, UserSession):
             self.session = result
             self.password.clear()
@@ -360,6 +422,13 @@ class SignInDialog(QDialog):
             self.show_error(f"Sign-in failed: {exc}")
 
     def show_error(self, message: str | None, field_key: str | None = None) -> None:
+        if self.pages.currentWidget() is self.invitation_page:
+            self.invitation_page.mark(field_key)
+            self.error.setText(message or "")
+            self.error.setVisible(bool(message))
+            if field_key in ("password", "repeat"):
+                self.invitation_page.clear_secrets()
+            return
         for key, error in self.field_errors.items():
             shown = message is not None and key == field_key
             error.setText(message if shown and message else "")
