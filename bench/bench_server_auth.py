@@ -111,7 +111,7 @@ def _moves(product_ids: list[str], warehouse_id: str, count: int) -> list[dict[s
     ]
 
 
-def _direct_push(database_url: str | None, quick: bool) -> float:
+def _direct_push(database_url: str | None, quick: bool, synchronous: str = "FULL") -> float:
     from common.permissions import BUILTIN_ROLES
     from common.wire import Mutation
     from sync_server import admin_ops
@@ -122,6 +122,7 @@ def _direct_push(database_url: str | None, quick: bool) -> float:
     config = ServerConfig(
         data_dir=Path(tempfile.mkdtemp(prefix="bench-push-")),
         database_url=normalize_database_url(database_url),
+        sqlite_synchronous=synchronous,
     )
     store = prepare_store(config)
     org_id = admin_ops.create_org(store, f"Bench {uuid.uuid4().hex[:8]}")
@@ -158,6 +159,27 @@ def _direct_push(database_url: str | None, quick: bool) -> float:
     return best
 
 
+def _durability(quick: bool) -> list[Figure]:
+    """The embedded push with synchronous=FULL (what the server runs) and NORMAL, interleaved."""
+    rounds: dict[str, list[float]] = {"FULL": [], "NORMAL": []}
+    for _ in range(2 if quick else 3):
+        for mode in ("FULL", "NORMAL"):
+            rounds[mode].append(_direct_push(None, quick, mode))
+    ratios = [full / normal for full, normal in zip(rounds["FULL"], rounds["NORMAL"], strict=True)]
+    return [
+        at_least("push, write path only, embedded store", median(rounds["FULL"]), 2000, "commands/s"),
+        info(
+            "embedded store: push rate with synchronous=FULL vs NORMAL (FULL survives power loss)",
+            median(ratios),
+            "x",
+            full=round(median(rounds["FULL"])),
+            normal=round(median(rounds["NORMAL"])),
+            min_ratio=round(min(ratios), 3),
+            max_ratio=round(max(ratios), 3),
+        ),
+    ]
+
+
 def _pg_database() -> tuple[str, str] | None:
     """A scratch PostgreSQL database (URL, name), or None when the service is not reachable."""
     admin = os.environ.get("OPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -177,7 +199,7 @@ def run(quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
         figures.extend(_server_figures(quick, Path(data_dir)))
     figures.append(
-        at_least("push, write path only, embedded store", _direct_push(None, quick), 2000, "commands/s")
+        figures.extend(_durability(quick))
     )
     pg = _pg_database()
     if pg is None:

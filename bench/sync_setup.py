@@ -87,6 +87,10 @@ class BenchServer:
         env["OPS_DATA_DIR"] = str(self.config.data_dir)
         if self.config.database_url:
             env["OPS_DATABASE_URL"] = self.config.database_url
+        # The 50-client rows send every request with one user's token, thousands a second: the
+        # per-user limit (sync_server.auth.request_limit) would stop them. It stays on, checked on
+        # every request as in production, but set where it never refuses.
+        env["OPS_USER_REQUESTS_PER_MINUTE"] = env["OPS_USER_REQUEST_BURST"] = str(10**9)
         return env
 
     def start(self, threads: int = DEFAULT_THREADS) -> None:

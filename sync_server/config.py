@@ -82,6 +82,9 @@ class ServerConfig:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     request_limits: RequestLimits = field(default_factory=RequestLimits)
     security_log_days: int = DEFAULT_SECURITY_LOG_DAYS
+    # Embedded store commits: FULL survives a power loss (the default); NORMAL only for the bench
+    # that measures what FULL costs.
+    sqlite_synchronous: str = "FULL"
     # The embedded store's key file; None → server.key in the data directory.
     db_key_file: Path | None = None
     # Where people reach the server (https://ops.example.com): the links in invitation e-mails.

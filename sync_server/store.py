@@ -75,7 +75,10 @@ class Store:
             # default NORMAL, WAL commits since the last checkpoint could be lost). The cost,
             # one fsync per commit, is measured in bench/ (README, "Durability").
             engine = create_sqlite_engine(
-                config.db_path, config.database_key(), pool_size=config.pool_size, synchronous="FULL"
+                config.db_path,
+                config.database_key(),
+                pool_size=config.pool_size,
+                synchronous=config.sqlite_synchronous,
             )
         return cls(config, engine)
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from common.ids import new_id
 from common.schema import AppUser, Invitation
 from common.schema.types import utcnow
-from tests.sync_server.conftest import PASSWORD, World
+from tests.sync_server.conftest import PASSWORD, World, mutation
 from tests.sync_server.inviting import accept, invitation_token, invite
 
 NEW_CFO = "new.cfo@globex.test"
@@ -265,3 +266,26 @@ def test_names_are_stored_composed(world: World) -> None:
     assert world.login("rene@acme.test", "a fine password")["user"]["name"] == "Ren\u00e9 Dupont"
     bidi = invite(world, world.a, "moc.elgoog\u202e@acme.test", [])
     assert bidi.status_code == 400 and bidi.get_json()["error"]["details"]["field"] == "email"
+
+
+def test_command_names_and_emails_refuse_format_characters_and_are_composed(world: World) -> None:
+    """The same rule everywhere names and e-mail addresses enter: command args too."""
+    bad = [
+        mutation("sales.create_customer", id=new_id(), name="Acme\u202eCorp"),
+        mutation("sales.create_customer", id=new_id(), name="Zero\u200dJoiner"),
+        mutation("sales.create_customer", id=new_id(), name="Ok", email="bob\u200b@acme.test"),
+    ]
+    good_id = new_id()
+    good = mutation("sales.create_customer", id=good_id, name="Cafe\u0301 Ltd")
+    results = world.push("sales@acme.test", world.a, [*bad, good]).get_json()["results"]
+    assert [(r["status"], r.get("details", {}).get("field")) for r in results] == [
+        ("rejected", "name"),
+        ("rejected", "name"),
+        ("rejected", "email"),
+        ("applied", None),
+    ]
+    pulled = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/sync/pull", headers=world.headers("sales@acme.test")
+    )
+    names = [c["data"]["name"] for c in pulled.get_json()["changes"] if c["id"] == good_id]
+    assert names == ["Caf\u00e9 Ltd"]

@@ -12,10 +12,10 @@ import psycopg
 import pytest
 import requests
 
+from sync_server import admin_ops
 from sync_server.blueprints import members
 from sync_server.serve import BackgroundServer
-from tests.sync_server.conftest import PASSWORD, World
-from tests.sync_server.inviting import join
+from tests.sync_server.conftest import World
 
 BOTH = "hr@globex.test"  # joins Acme too, with the same account
 
@@ -35,7 +35,7 @@ def _refresh(world: World, pair: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_attack_one_organizations_sign_out_leaves_the_other_working(world: World) -> None:
-    join(world, world.a, BOTH, ["employee"], PASSWORD)
+    admin_ops.grant(world.services.store, BOTH, world.a.id, "employee")  # the operator's path
     laptop, desktop = world.login(BOTH, device_name="laptop"), world.login(BOTH, device_name="desktop")
     assert _pull(world, world.a.id, laptop).status_code == 200
     ended = world.client.delete(
@@ -43,6 +43,8 @@ def test_attack_one_organizations_sign_out_leaves_the_other_working(world: World
         headers=world.headers("admin@acme.test"),
     )
     assert ended.status_code == 200, ended.get_json()
+    for pair in (laptop, desktop):  # Globex first: before, Acme's sign-out ended the account's tokens
+        assert _pull(world, world.b.id, pair).status_code == 200
     assert set(ended.get_json()) == {"signed_out_at"}
     for pair in (laptop, desktop):
         refused = _pull(world, world.a.id, pair)
@@ -75,7 +77,7 @@ def test_attack_one_organizations_sign_out_leaves_the_other_working(world: World
 
 
 def test_removal_ends_that_organizations_access_only(world: World) -> None:
-    join(world, world.a, BOTH, ["employee"], PASSWORD)
+    admin_ops.grant(world.services.store, BOTH, world.a.id, "employee")
     pair = world.login(BOTH)
     removed = world.client.delete(
         f"/api/v1/orgs/{world.a.id}/members/{world.b.users['hr']}", headers=world.headers("admin@acme.test")
