@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 
+from common.commands.fields import check_name_text
 from common.ids import is_uuid, new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import AppUser, Membership, Organization, Role
@@ -82,10 +83,14 @@ def create_user(
 
     ``password_hash``: the Argon2 hash of ``password`` when the caller already computed it.
     """
-    email = normalize_email(email)
+    try:  # the API's rule for names and addresses (NFC, no control or format characters)
+        email = normalize_email(check_name_text(email))
+        name = check_name_text(name.strip())
+    except ValueError as exc:
+        raise AdminError(f"the e-mail address or name {exc}") from None
     if "@" not in email or len(email) > 254:
         raise AdminError(f"{email!r} is not an e-mail address")
-    if not name.strip() or len(name) > 200:
+    if not name or len(name) > 200:
         raise AdminError("the name must have 1 to 200 characters")
     problem = check_new_password(password)
     if problem is not None:
@@ -96,7 +101,7 @@ def create_user(
     password_hash = password_hash or passwords.hash(password)
     with store.session(write=True) as session:
         session.execute(
-            insert(AppUser).values(id=user_id, email=email, name=name.strip(), password_hash=password_hash)
+            insert(AppUser).values(id=user_id, email=email, name=name, password_hash=password_hash)
         )
     return user_id
 
