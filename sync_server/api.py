@@ -28,7 +28,14 @@ from common.ids import is_uuid
 from sync_server.audit import PendingEvent, lock_chain_head
 from sync_server.auth.principal import Principal, resolve
 from sync_server.auth.tokens import AccessClaims, InvalidToken
-from sync_server.errors import ApiError, bad_request, forbidden, from_validation, unauthenticated
+from sync_server.errors import (
+    ApiError,
+    bad_request,
+    forbidden,
+    from_validation,
+    rate_limited,
+    unauthenticated,
+)
 from sync_server.security_log import ORG_REASONS, record_refusal
 from sync_server.services import Services
 
@@ -180,13 +187,7 @@ def check_request_limit(svc: Services, spec: Endpoint, claims: AccessClaims) -> 
         return
     if refusal.first:  # one security-log write per episode, never one per refused request
         record_denied(svc, spec, claims, None, "rate_limited")
-    raise ApiError(
-        429,
-        "rate_limited",
-        f"too many requests; try again in {refusal.retry_after} seconds",
-        {"retry_after": refusal.retry_after},
-        headers={"Retry-After": str(refusal.retry_after)},
-    )
+    raise rate_limited(refusal.retry_after, f"too many requests; try again in {refusal.retry_after} seconds")
 
 
 @contextmanager

@@ -54,3 +54,8 @@ def forbidden(permission: str) -> ApiError:
 
 def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, "not_found", f"no such {what}")
+
+
+def rate_limited(wait: int, message: str) -> ApiError:
+    """429 with ``Retry-After``: ``wait`` seconds until the next attempt may succeed."""
+    return ApiError(429, "rate_limited", message, {"retry_after": wait}, headers={"Retry-After": str(wait)})

@@ -37,7 +37,7 @@ from sync_server.auth.passwords import check_new_password
 from sync_server.auth.principal import check_session
 from sync_server.auth.service import INVALID_CREDENTIALS, normalize_email
 from sync_server.auth.tokens import AccessClaims
-from sync_server.errors import ApiError, bad_request, unauthenticated
+from sync_server.errors import ApiError, bad_request, rate_limited, unauthenticated
 from sync_server.services import Services
 
 INVITATION_DAYS = 7
@@ -269,13 +269,7 @@ def _who_joins(
             select(AppUser.id, AppUser.password_hash, AppUser.disabled).where(AppUser.email == email)
         ).first()
     if wait is not None:
-        raise ApiError(
-            429,
-            "rate_limited",
-            "too many failed attempts; try again later",
-            {"retry_after": wait},
-            headers={"Retry-After": str(wait)},
-        )
+        raise rate_limited(wait, "too many failed attempts; try again later")
     if user is None and name is not None:
         # One Argon2 computation, as the verification of an existing account's password costs.
         return _Joiner(None, (name, svc.passwords.hash(password)), keys)

@@ -26,7 +26,7 @@ from sync_server.auth.passwords import Passwords, check_new_password
 from sync_server.auth.principal import memberships
 from sync_server.auth.tokens import AccessClaims, TokenService, hash_refresh_token, new_refresh_token
 from sync_server.config import ServerConfig
-from sync_server.errors import ApiError, unauthenticated
+from sync_server.errors import ApiError, rate_limited, unauthenticated
 from sync_server.store import SYSTEM_ORG_ID, Store
 
 INVALID_CREDENTIALS = "the e-mail address or the password is wrong"
@@ -101,13 +101,7 @@ class AuthService:
                 )
             ).first()
         if wait is not None:
-            raise ApiError(
-                429,
-                "rate_limited",
-                "too many failed sign-ins; try again later",
-                {"retry_after": wait},
-                headers={"Retry-After": str(wait)},
-            )
+            raise rate_limited(wait, "too many failed sign-ins; try again later")
         # Always the same Argon2 work: a dummy hash stands in for an unknown account.
         ok = self.passwords.verify(user.password_hash if user is not None else None, password)
         if not ok or user is None or user.disabled:
@@ -364,13 +358,7 @@ class AuthService:
             # Counted (and committed) before the current password is checked.
             wait = ratelimit.reserve(session, keys, self.config.rate_limits, utcnow())
         if wait is not None:
-            raise ApiError(
-                429,
-                "rate_limited",
-                "too many failed attempts; try again later",
-                {"retry_after": wait},
-                headers={"Retry-After": str(wait)},
-            )
+            raise rate_limited(wait, "too many failed attempts; try again later")
         if not self.passwords.verify(user.password_hash, current):
             with self.store.session(user_id=claims.user_id, write=True) as session:
                 self.audit(
