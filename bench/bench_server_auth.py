@@ -198,9 +198,7 @@ def run(quick: bool) -> list[Figure]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
         figures.extend(_server_figures(quick, Path(data_dir)))
-    figures.append(
-        figures.extend(_durability(quick))
-    )
+    figures.extend(_durability(quick))
     pg = _pg_database()
     if pg is None:
         figures.append(
