@@ -1,5 +1,7 @@
-"""Fair tenants: one organization's large push never holds another organization's push for
-longer than a slice (DESIGN §9). Observed by the order of events, never by timing.
+"""A push applied in slices: fair tenants, retries between slices, the optimistic first try.
+
+Fair tenants: one organization's large push never holds another organization's push for longer
+than a slice (DESIGN §9). Observed by the order of events, never by timing.
 
 The big push is held inside its first slice, with its organization's write lock taken, until
 the other tenant's push is either waiting its turn (embedded store: one writer at a time) or
@@ -10,15 +12,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from common.commands.fields import Args, Id
+from common.commands.framework import REGISTRY, CommandContext, command, invalid
+from common.ids import new_id
+from common.schema import AuditEvent, ChangeLog, Warehouse
 from common.wire import Mutation
 from sync_server import writes
 from sync_server.store import Store
-from tests.sync_server.conftest import World, warehouse
+from tests.sync_server.conftest import World, mutation, warehouse
 
 DEADLINE_S = 60
 
@@ -137,3 +145,44 @@ def test_a_batch_cut_off_between_slices_is_safe_to_send_again(
     assert again.status_code == 200
     statuses = [r["status"] for r in again.get_json()["results"]]
     assert statuses == ["duplicate"] * writes.EMBEDDED_SLICE + ["applied"] * 10
+
+
+@pytest.fixture
+def refused_after_writing() -> Iterator[str]:
+    """A command that renames a warehouse, then refuses (a CommandError after a write)."""
+
+    class HalfArgs(Args):
+        id: Id
+        warehouse_id: Id
+
+    @command("inventory.test_refuse_late", args=HalfArgs, permission="inventory.write")
+    def refuse_late(ctx: CommandContext, args: HalfArgs) -> None:
+        ctx.update(Warehouse, args.warehouse_id, {"name": "renamed by a refused command"})
+        raise invalid("warehouse_id", "refused after writing")
+
+    yield "inventory.test_refuse_late"
+    REGISTRY.pop("inventory.test_refuse_late", None)
+
+
+def test_a_command_refused_after_it_wrote_leaves_nothing_and_the_rest_applies_once(
+    world: World, refused_after_writing: str
+) -> None:
+    """Applied without savepoints first, the slice meets a refusal after a write: it is rolled
+    back and applied again with savepoints; every other command is applied exactly once."""
+    first, second = warehouse("A"), warehouse("B")
+    late = mutation(refused_after_writing, id=new_id(), warehouse_id=first["args"]["id"])
+    early_refusal = mutation("inventory.create_warehouse", id=new_id(), code="A", name="clash")
+    response = world.push(world.a.email("warehouse"), world.a, [first, early_refusal, late, second])
+    assert [r["status"] for r in response.get_json()["results"]] == [
+        "applied",
+        "rejected",
+        "rejected",
+        "applied",
+    ]
+    with world.services.store.session(world.a.id) as session:
+        names = sorted(session.execute(select(Warehouse.name)).scalars())
+        log = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
+        events = session.execute(select(AuditEvent.entity_id).where(AuditEvent.entity == "warehouse")).all()
+    assert names == ["Warehouse A", "Warehouse B"]
+    assert log == [1, 2]  # gapless: the replay consumed no sequence twice
+    assert len(events) == 2
