@@ -46,6 +46,7 @@ from common.commands import CommandContext, CommandError, execute
 from common.commands.rowaccess import session_connection
 from common.numbering import final_number
 from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
+from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
 from sync_server.audit import (
@@ -58,6 +59,7 @@ from sync_server.audit import (
     ensure_counter,
     read_head,
 )
+from sync_server.bulk import insert_rows
 from sync_server.incidents import log_incident
 
 if TYPE_CHECKING:
@@ -421,14 +423,13 @@ def apply_mutations(
     finally:
         scopes.finish()
     if recorder.changes:
-        session.execute(insert(ChangeLog), recorder.changes)
+        insert_rows(session, table_of(ChangeLog), recorder.changes)
         session.execute(
             update(OrgSequence)
             .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
             .values(value=recorder.seq)
         )
-    if batch.processed:
-        session.execute(insert(ProcessedMutation), batch.processed)
+    insert_rows(session, table_of(ProcessedMutation), batch.processed)
     append_events(session, org_id, recorder.events, head=lock.audit_head)
     return batch.results
 
