@@ -125,7 +125,9 @@ class Store:
         else:
             config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             _owner_only(config.db_path)
-            engine = create_sqlite_engine(config.db_path, config.database_key(), pool_size=config.pool_size)
+            engine = create_sqlite_engine(
+                config.db_path, config.database_key(), pool_size=config.pool_size, connect_hook=_durable
+            )
         return cls(config, engine)
 
     def audit_key(self) -> bytes:
@@ -200,6 +202,12 @@ class Store:
                     "user_id": session.info.get("user_id") or "",
                 },
             )
+
+
+def _durable(dbapi_conn: Any) -> None:
+    """The server's store syncs the write-ahead log at every commit: an answered push survives
+    a power cut (the desktop, which can push again, keeps SQLite's NORMAL)."""
+    dbapi_conn.execute("PRAGMA synchronous = FULL")
 
 
 def _owner_only(db_path: Path) -> None:
