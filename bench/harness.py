@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -56,7 +57,7 @@ def info(name: str, value: float, unit: str, **detail: Any) -> Figure:
     return Figure(name, value, unit, "", None, detail)
 
 
-def interleaved(rounds: int, *measures: Callable[[], float]) -> list[list[float]]:
+def interleaved(rounds: int, *measures: Callable[[], T]) -> list[list[T]]:
     """Run every measure once per round, in alternating order (A B, B A, A B …), and return
     each measure's samples by round: ``[[a1, a2, …], [b1, b2, …]]``.
 
@@ -64,7 +65,7 @@ def interleaved(rounds: int, *measures: Callable[[], float]) -> list[list[float]
     previous measure wrote, lands on whichever measure runs then. Alternating spreads such
     disturbances over both sides, and a ratio taken within one round compares like with like.
     """
-    samples: list[list[float]] = [[] for _ in measures]
+    samples: list[list[T]] = [[] for _ in measures]
     for n in range(rounds):
         order = list(range(len(measures)))
         if n % 2:
