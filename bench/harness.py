@@ -171,6 +171,7 @@ def current_peak_rss_mib() -> float:
 
 
 def discover() -> list[str]:
+    """The modules of ``make bench``; others (``scale_by_org``) run with ``--only``."""
     return sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
 
 
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="benchmark modules to run (e.g. bench_storage)")
     args = parser.parse_args(argv)
     modules = args.only or discover()
-    timeout = 300 if args.quick else 1800
+    timeout = 600 if args.quick else 1800
     figures: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     started = time.perf_counter()
@@ -237,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             errors[module] = error
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC)
-    out = RESULTS_DIR / f"{stamp:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    only = "-" + "-".join(args.only) if args.only else ""
+    out = RESULTS_DIR / f"{stamp:%Y-%m-%d}{only}{'-quick' if args.quick else ''}.json"
     report = {
         "at": stamp.isoformat(),
         "mode": "quick" if args.quick else "full",

@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -99,24 +100,24 @@ def serve_workers(
         server = make_server(make_app(), host, port, cert=cert, key=key, threads=threads * workers)
         server.safe_start()
         return 0
-    supervisor = _Supervisor(make_app, host, port, threads=threads, cert=cert, key=key)
-    return supervisor.run(workers)
+    return _Supervisor(_Serving(make_app, host, port, threads, cert, key)).run(workers)
+
+
+@dataclass(frozen=True)
+class _Serving:
+    """What each worker serves, and where."""
+
+    make_app: Callable[[], Any]
+    host: str
+    port: int
+    threads: int
+    cert: Path | None
+    key: Path | None
 
 
 class _Supervisor:
-    def __init__(
-        self,
-        make_app: Callable[[], Any],
-        host: str,
-        port: int,
-        *,
-        threads: int,
-        cert: Path | None,
-        key: Path | None,
-    ) -> None:
-        self.make_app = make_app
-        self.host, self.port = host, port
-        self.threads, self.cert, self.key = threads, cert, key
+    def __init__(self, serving: _Serving) -> None:
+        self.serving = serving
         # pid → the read end of a pipe the worker writes to once it listens: a worker that exits
         # before that could not start (port taken, bad certificate), and starting it again would
         # only repeat the failure.
@@ -163,9 +164,7 @@ class _Supervisor:
             os.close(ready_read)
             code = 1
             try:
-                code = _worker(
-                    self.make_app, self.host, self.port, self.threads, self.cert, self.key, ready_write
-                )
+                code = _worker(self.serving, ready_write)
             except BaseException:
                 log.exception("worker failed")
             finally:
@@ -217,18 +216,18 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # out of the worker's serve loop
 
 
-def _worker(
-    make_app: Callable[[], Any],
-    host: str,
-    port: int,
-    threads: int,
-    cert: Path | None,
-    key: Path | None,
-    ready_pipe: int,
-) -> int:
+def _worker(serving: _Serving, ready_pipe: int) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
-    server = make_server(make_app(), host, port, cert=cert, key=key, threads=threads, reuse_port=True)
+    server = make_server(
+        serving.make_app(),
+        serving.host,
+        serving.port,
+        cert=serving.cert,
+        key=serving.key,
+        threads=serving.threads,
+        reuse_port=True,
+    )
     server.prepare()  # listening from here on
     os.write(ready_pipe, b"1")
     os.close(ready_pipe)
