@@ -52,8 +52,15 @@ class Tenant:
         token: str | None = getattr(self, "token", None)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.conn.request(method, path, body=json.dumps(body), headers=headers)
-        response = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=json.dumps(body), headers=headers)
+            response = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server had closed the idle keep-alive connection (its 30 s timeout) before it
+            # read this request: nothing was applied, so sending it again on a new one is safe.
+            self.conn.close()
+            self.conn.request(method, path, body=json.dumps(body), headers=headers)
+            response = self.conn.getresponse()
         return response.status, json.loads(response.read())
 
     def moves(self, count: int) -> list[dict[str, Any]]:

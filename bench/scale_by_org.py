@@ -3,7 +3,8 @@
 Not part of ``make bench`` (generating the large store takes minutes on two cores): run it with
 ``make bench-scale``. Two stores are made side by side, the same per organization (a warehouse,
 2,000 products, 7,999 stock moves and a change-log row for each, 10,000 rows), one with 1,000
-organizations (10M rows, 10M change-log rows), one with 10. Rows are generated inside
+organizations (10M rows, 10M change-log rows, 8M processed commands, 5,000 members), one with
+10. Rows are generated inside
 PostgreSQL (``INSERT … SELECT … generate_series``, foreign-key triggers off for the load: the
 rows are consistent by construction), organizations and users through ``sync_server.admin_ops``.
 Each store is served by its own ``ops-server run`` process, and one organization in the middle
@@ -40,6 +41,7 @@ from sync_server.services import Services
 from sync_server.store import prepare_store
 
 PRODUCTS, MOVES = 2000, 7999  # + 1 warehouse: 10,000 rows per organization
+MEMBERS = 5  # users with a membership, per organization
 WITHIN = 1.2  # the large store's figure within 20 % of the small one's
 SCALE_ORGS = "name LIKE 'Scale %'"
 
@@ -64,6 +66,17 @@ INSERT INTO change_log (org_id, seq, entity, entity_id, at)
 SELECT org_id, version, 'warehouse', id, now() FROM warehouse
 UNION ALL SELECT org_id, version, 'product', id, now() FROM product
 UNION ALL SELECT org_id, version, 'stock_move', id, now() FROM stock_move;
+INSERT INTO app_user (id, email, name, password_hash, disabled, created_at, sessions_valid_after)
+SELECT md5(o.id || ':u:' || u)::uuid::text, 'member' || u || '.' || o.id || '@scale.test', 'Member', 'x', false,
+       now(), now()
+FROM organization o CROSS JOIN generate_series(1, {MEMBERS}) u WHERE o.{SCALE_ORGS};
+INSERT INTO membership (org_id, id, user_id, roles, created_at)
+SELECT o.id, md5(o.id || ':ms:' || u)::uuid::text, md5(o.id || ':u:' || u)::uuid::text, '["warehouse"]', now()
+FROM organization o CROSS JOIN generate_series(1, {MEMBERS}) u WHERE o.{SCALE_ORGS};
+INSERT INTO processed_mutation (org_id, id, user_id, device_id, name, status, result, processed_at)
+SELECT o.id, md5(o.id || ':c:' || g)::uuid::text, md5(o.id || ':u:' || (1 + g % {MEMBERS}))::uuid::text, NULL,
+       'inventory.record_stock_move', 'applied', '{{"status": "applied"}}', now()
+FROM organization o CROSS JOIN generate_series(1, {MOVES}) g WHERE o.{SCALE_ORGS};
 UPDATE org_sequence SET value = {1 + PRODUCTS + MOVES}
 WHERE name = 'change' AND org_id IN (SELECT id FROM organization WHERE {SCALE_ORGS});
 SET session_replication_role = origin;
@@ -151,10 +164,10 @@ class _Measured:
 
     def __init__(self, server: BenchServer, root: Path) -> None:
         self.server = server
+        self.tenant = Tenant(server, server.org_id, server.email)  # its setup push comes first
         self.session = client(server, root)
         SyncEngine(self.session.store, self.session.api, self.session.org_id).run()
         self.cursor = saved_cursor(self.session.store)
-        self.tenant = Tenant(server, server.org_id, server.email)
 
     def noop_pull_p50(self, samples: int = 200) -> float:
         times = []
