@@ -354,7 +354,7 @@ def run(quick: bool) -> list[Figure]:
             figures.extend(found)
             figures.append(noop_round_trip(session, 100 if quick else 400))
             figures.append(push_rate(session, 2000 if quick else 10_000, "embedded"))
-            figures.extend(concurrent_noop(server, session, 3.0 if quick else 8.0, rounds=3 if quick else 5))
+            figures.extend(concurrent_noop(server, session, 3.0 if quick else 6.0, rounds=3 if quick else 4))
             session.close()
         if pg_available():
             with bench_server(postgres=True) as server:
