@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench bench-quick demo-server clean
+.PHONY: run test lint typecheck pytest bench bench-quick bench-scale demo-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick
+
+## Scale by organization on PostgreSQL: 1,000 organizations, 10M rows (minutes; not in bench).
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench --only scale_by_org
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,4 +1,4 @@
-"""The 100k-row product list in the desktop (DESIGN §9): first paint and filter keystroke.
+"""The 1M-row product list in the desktop (DESIGN §9): first paint and filter keystroke.
 
 A real encrypted store (LocalStore, SQLCipher, the real schema) is filled the way an initial sync
 fills it (``desktop.rows``): products and one stock receipt each, so the list's "on hand" column
@@ -141,7 +141,7 @@ def run(quick: bool) -> list[Figure]:
     from desktop.ui.products import ProductsPage
     from desktop.ui.theme import apply_theme
 
-    count = 20_000 if quick else 100_000
+    count = 20_000 if quick else 1_000_000
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     apply_theme(app)

@@ -1,25 +1,44 @@
 """SQLCipher vs plain SQLite on the same workload, and opening with a raw key (DESIGN §9).
 
-Both databases are opened the way the product opens them (common.db: same pragmas, same page
-cache, the real schema through its migrations), one with a random raw key, one without. The workload
-is the desktop's: product rows written the way initial sync writes them (desktop.rows), point
-lookups by id, a LIKE search over names and a range scan; each side runs it in the same process.
+Both databases are opened the way the desktop opens its store (``desktop.local_store.open_engine``:
+same pragmas, page cache and checkpoint policy, the real schema through its migrations), one with a
+random raw key, one without. The workload is the desktop's: product rows written the way a full
+download writes them (``desktop.rows``, secondary indexes set aside and built at the end), point
+lookups by id, a LIKE search over names and a range scan.
+
+The machine is shared, so every phase runs in interleaved rounds (plain then encrypted, then
+encrypted then plain, ...) and each figure is the median round's ratio with the lowest and highest
+round beside it. Each measured insert writes a new file that is deleted right after: otherwise
+the kernel would still be writing one side's 140 MB back to disk while the other side runs (with
+all plain runs first, the encrypted ones paid for that: the "54 % slower" of one quiet run).
 """
 
 from __future__ import annotations
 
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from bench.harness import Figure, at_most, best_of, info, median, timed
+from bench.harness import (
+    Figure,
+    at_most,
+    best_of,
+    info,
+    interleaved,
+    median,
+    percent_slower,
+    rounds_row,
+    timed,
+)
 from common import migrate
-from common.db import create_sqlite_engine, new_key
+from common.db import new_key
 from common.ids import new_id
-from desktop.local_store import LOCAL_CACHE_KIB, LocalStore
+from desktop import deferred_indexes
+from desktop.local_store import LocalStore, open_engine
 from desktop.profiles import Profile
 from desktop.rows import WRITERS
 
@@ -69,50 +88,77 @@ def _rows(count: int, org_id: str) -> list[dict[str, Any]]:
 
 
 def _open(path: Path, key: bytes | None) -> Engine:
-    engine = create_sqlite_engine(path, key, foreign_keys=False, pool_size=1, cache_kib=LOCAL_CACHE_KIB)
+    engine = open_engine(path, key, pool_size=1)
     migrate.upgrade(engine)
     return engine
 
 
-def _insert(path: Path, key: bytes | None, rows: list[dict[str, Any]]) -> float:
-    """Seconds to write ``rows`` into the real product table (schema made beforehand)."""
+def _remove(path: Path) -> None:
+    """Delete a database file and its -wal/-shm at once: pages written but not yet on disk are
+    dropped with it, so the next measure does not pay for writing them back."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _insert(path: Path, key: bytes | None, rows: list[dict[str, Any]], keep: bool) -> float:
+    """Seconds to write ``rows`` into the real product table (schema made beforehand), the way a
+    full download writes them: secondary indexes set aside and built once at the end."""
     engine = _open(path, key)
     with timed() as t, engine.begin() as connection:
+        deferred_indexes.defer(connection)
         WRITERS["product"].upsert(connection, rows)
+        deferred_indexes.restore(connection)
     engine.dispose()
+    if not keep:
+        _remove(path)
     return t.seconds
 
 
-def _workload(workdir: Path, key: bytes | None, rows: list[dict[str, Any]], lookups: int) -> dict[str, float]:
-    label = "cipher" if key else "plain"
-    insert_s = min(_insert(workdir / f"{label}-{n}.db", key, rows) for n in range(3))
-    engine = _open(workdir / f"{label}-0.db", key)
-    conn = engine.raw_connection()
-    cur = conn.cursor()
-    keys = [(rows[i]["org_id"], rows[i]["id"]) for i in random.Random(3).sample(range(len(rows)), lookups)]
+class _Side:
+    """One database (plain or encrypted) and its phases, each measured once per call."""
 
-    def point_selects() -> None:
-        for key in keys:
-            cur.execute(
+    def __init__(self, workdir: Path, key: bytes | None, rows: list[dict[str, Any]], lookups: int) -> None:
+        self.workdir, self.key, self.rows = workdir, key, rows
+        self.label = "cipher" if key else "plain"
+        self.inserts = 0
+        _insert(workdir / f"{self.label}.db", key, rows, keep=True)  # the one the reads use
+        self.engine = _open(workdir / f"{self.label}.db", key)
+        self.conn = self.engine.raw_connection()
+        self.cur = self.conn.cursor()
+        picks = random.Random(3).sample(range(len(rows)), lookups)
+        self.keys = [(rows[i]["org_id"], rows[i]["id"]) for i in picks]
+        # Warm the page cache first, as a user's second look would: a cold cache measures the disk.
+        self.point_selects()
+        self.like_scan()
+        self.range_scan()
+
+    def insert(self) -> float:
+        self.inserts += 1
+        return _insert(self.workdir / f"{self.label}-{self.inserts}.db", self.key, self.rows, keep=False)
+
+    def point_selects(self) -> None:
+        for key in self.keys:
+            self.cur.execute(
                 "SELECT sku, name, sale_price FROM product WHERE org_id = ? AND id = ?", key
             ).fetchone()
 
-    def like_scan() -> None:
-        cur.execute("SELECT count(*) FROM product WHERE name LIKE ?", ("%flange%",)).fetchone()
+    def like_scan(self) -> None:
+        self.cur.execute("SELECT count(*) FROM product WHERE name LIKE ?", ("%flange%",)).fetchone()
 
-    def range_scan() -> None:
-        cur.execute("SELECT sum(sale_price) FROM product WHERE sale_price BETWEEN 1000 AND 20000").fetchone()
+    def range_scan(self) -> None:
+        self.cur.execute(
+            "SELECT sum(sale_price) FROM product WHERE sale_price BETWEEN 1000 AND 20000"
+        ).fetchone()
 
-    # Warm the page cache first, as a user's second look would: a cold cache measures the disk.
-    point_selects()
-    like_scan()
-    range_scan()
-    select_s = best_of(3, point_selects)
-    like_s = best_of(5, like_scan)
-    range_s = best_of(5, range_scan)
-    conn.close()
-    engine.dispose()
-    return {"insert": insert_s, "select": select_s, "like_scan": like_s, "range_scan": range_s}
+    def timed(self, phase: str) -> Callable[[], float]:
+        if phase == "insert":
+            return self.insert
+        run = getattr(self, phase)
+        return lambda: best_of(3, run)
+
+    def close(self) -> None:
+        self.conn.close()
+        self.engine.dispose()
 
 
 def _open_times(root: Path, rows: list[dict[str, Any]], repeats: int) -> list[float]:
@@ -134,41 +180,49 @@ def _open_times(root: Path, rows: list[dict[str, Any]], repeats: int) -> list[fl
     return samples
 
 
+PHASES = ("insert", "point_selects", "like_scan", "range_scan")
+
+
 def run(quick: bool) -> list[Figure]:
     count = 50_000 if quick else 300_000
     lookups = 5_000 if quick else 20_000
+    rounds = 3 if quick else 5
     rows = _rows(count, new_id())
     key = new_key()
     with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
         workdir = Path(tmp)
-        plain = _workload(workdir, None, rows, lookups)
-        cipher = _workload(workdir, key, rows, lookups)
+        plain, cipher = _Side(workdir, None, rows, lookups), _Side(workdir, key, rows, lookups)
+        # Each phase in interleaved rounds: plain, cipher, then cipher, plain, ...
+        samples = {phase: interleaved(rounds, plain.timed(phase), cipher.timed(phase)) for phase in PHASES}
+        plain.close()
+        cipher.close()
         opens = _open_times(workdir / "profiles", rows, 10 if quick else 30)
     figures: list[Figure] = []
-    total_plain, total_cipher = sum(plain.values()), sum(cipher.values())
+    whole_plain = [sum(samples[p][0][n] for p in PHASES) for n in range(rounds)]
+    whole_cipher = [sum(samples[p][1][n] for p in PHASES) for n in range(rounds)]
     figures.append(
-        at_most(
+        rounds_row(
             f"sqlcipher vs sqlite: whole workload ({count:,} rows)",
-            round((total_cipher / total_plain - 1) * 100, 1),
-            15,
-            "% slower",
-            sqlcipher_s=round(total_cipher, 4),
-            sqlite_s=round(total_plain, 4),
+            percent_slower(whole_cipher, whole_plain),
+            unit="% slower",
+            at_most=15,
         )
     )
-    for phase in ("insert", "select", "like_scan", "range_scan"):
-        ratio = cipher[phase] / plain[phase]
+    for phase in PHASES:
+        plain_s, cipher_s = samples[phase]
         figures.append(
-            at_most(
+            rounds_row(
                 f"sqlcipher vs sqlite: {phase} ({count:,} rows)",
-                round((ratio - 1) * 100, 1),
-                15,
-                "% slower",
-                sqlcipher_s=round(cipher[phase], 4),
-                sqlite_s=round(plain[phase], 4),
+                percent_slower(cipher_s, plain_s),
+                unit="% slower",
+                at_most=15,
+                sqlcipher_s=[round(x, 4) for x in cipher_s],
+                sqlite_s=[round(x, 4) for x in plain_s],
             )
         )
-    figures.append(info("sqlcipher insert rate", round(count / cipher["insert"]), "rows/s"))
+    figures.append(
+        info("sqlcipher insert rate (median round)", round(count / median(samples["insert"][1])), "rows/s")
+    )
     figures.append(
         at_most(
             f"open encrypted store with raw key ({count:,} rows, median)",

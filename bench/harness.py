@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
 
@@ -36,6 +37,9 @@ class Figure:
     target: str = ""
     met: bool | None = None  # None: informational, no target
     detail: dict[str, Any] = field(default_factory=dict)
+    # A figure measured in rounds: the value is their median, these the lowest and highest round.
+    low: float | None = None
+    high: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +55,56 @@ def at_least(name: str, value: float, floor: float, unit: str, **detail: Any) ->
 
 def info(name: str, value: float, unit: str, **detail: Any) -> Figure:
     return Figure(name, value, unit, "", None, detail)
+
+
+def interleaved(rounds: int, *measures: Callable[[], T]) -> list[list[T]]:
+    """Run every measure once per round, in alternating order (A B, B A, A B …), and return
+    each measure's samples by round: ``[[a1, a2, …], [b1, b2, …]]``.
+
+    The machine is shared: a burst of someone else's work, or the disk writing back what the
+    previous measure wrote, lands on whichever measure runs then. Alternating spreads such
+    disturbances over both sides, and a ratio taken within one round compares like with like.
+    """
+    samples: list[list[T]] = [[] for _ in measures]
+    for n in range(rounds):
+        order = list(range(len(measures)))
+        if n % 2:
+            order.reverse()
+        for index in order:
+            samples[index].append(measures[index]())
+    return samples
+
+
+def rounds_row(
+    name: str,
+    per_round: list[float],
+    *,
+    unit: str,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    **detail: Any,
+) -> Figure:
+    """A figure measured in rounds (usually a ratio of interleaved measures): met on the
+    median round, reported with the lowest and highest round."""
+    value = median(per_round)
+    if at_most is not None:
+        target, met = f"<= {at_most:g} {unit}", value <= at_most
+    elif at_least is not None:
+        target, met = f">= {at_least:g} {unit}", value >= at_least
+    else:
+        target, met = "", None
+    detail["rounds"] = [round(x, 4) for x in per_round]
+    return Figure(name, value, unit, target, met, detail, low=min(per_round), high=max(per_round))
+
+
+def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Round-by-round ratios of two interleaved measures."""
+    return [a / b for a, b in zip(numerators, denominators, strict=True)]
+
+
+def percent_slower(slow: list[float], fast: list[float]) -> list[float]:
+    """Round-by-round ``(slow / fast - 1) * 100``: how much slower, in per cent."""
+    return [(a / b - 1) * 100 for a, b in zip(slow, fast, strict=True)]
 
 
 class Timer:
@@ -117,6 +171,7 @@ def current_peak_rss_mib() -> float:
 
 
 def discover() -> list[str]:
+    """The modules of ``make bench``; others (``scale_by_org``) run with ``--only``."""
     return sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
 
 
@@ -151,7 +206,10 @@ def render(figures: list[dict[str, Any]], errors: dict[str, str]) -> str:
     rows = [("benchmark", "figure", "target", "result")]
     for fig in figures:
         status = "" if fig["met"] is None else ("met" if fig["met"] else "MISSED")
-        rows.append((fig["name"], f"{_fmt(fig['value'])} {fig['unit']}", fig["target"], status))
+        shown = f"{_fmt(fig['value'])} {fig['unit']}"
+        if fig.get("low") is not None and fig.get("high") is not None:
+            shown += f" ({_fmt(fig['low'])}..{_fmt(fig['high'])})"
+        rows.append((fig["name"], shown, fig["target"], status))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -168,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="benchmark modules to run (e.g. bench_storage)")
     args = parser.parse_args(argv)
     modules = args.only or discover()
-    timeout = 300 if args.quick else 1800
+    timeout = 600 if args.quick else 1800
     figures: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     started = time.perf_counter()
@@ -180,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             errors[module] = error
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = datetime.now(UTC)
-    out = RESULTS_DIR / f"{stamp:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    only = "-" + "-".join(args.only) if args.only else ""
+    out = RESULTS_DIR / f"{stamp:%Y-%m-%d}{only}{'-quick' if args.quick else ''}.json"
     report = {
         "at": stamp.isoformat(),
         "mode": "quick" if args.quick else "full",

@@ -32,16 +32,24 @@ from sync_server.serve import DEFAULT_THREADS
 
 CLIENTS = 50
 WRK_THREADS = 2
-# Served exactly as ``ops-server run`` serves the app (sync_server.serve.make_server).
+# Served exactly as ``ops-server run [--workers N]`` serves the app (sync_server.serve.make_server,
+# sync_server.workers.serve_workers).
 BARE_APP = """
 import sys
 from flask import Flask
 from sync_server.serve import make_server
-app = Flask("bare")
-@app.get("/noop")
-def noop():
-    return {"ok": True}
-make_server(app, "127.0.0.1", int(sys.argv[1]), threads=int(sys.argv[2])).safe_start()
+from sync_server.workers import serve_workers
+def make_app():
+    app = Flask("bare")
+    @app.get("/noop")
+    def noop():
+        return {"ok": True}
+    return app
+port, threads, workers = (int(a) for a in sys.argv[1:4])
+if workers == 1:
+    make_server(make_app(), "127.0.0.1", port, threads=threads).safe_start()
+else:
+    serve_workers(make_app, "127.0.0.1", port, workers=workers, threads=threads)
 """
 
 
@@ -57,11 +65,11 @@ class Load:
 
 
 @contextmanager
-def bare_flask(env: dict[str, str], threads: int = DEFAULT_THREADS) -> Iterator[int]:
-    """The bare Flask endpoint ``GET /noop`` served by the server ``ops-server`` uses; its port."""
+def bare_flask(env: dict[str, str], threads: int = DEFAULT_THREADS, workers: int = 1) -> Iterator[int]:
+    """The bare Flask endpoint ``GET /noop`` served the way ``ops-server run`` serves; its port."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", BARE_APP, str(port), str(threads)],
+        [sys.executable, "-c", BARE_APP, str(port), str(threads), str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -93,11 +93,11 @@ class BenchServer:
         env["OPS_USER_REQUESTS_PER_MINUTE"] = env["OPS_USER_REQUEST_BURST"] = str(10**9)
         return env
 
-    def start(self, threads: int = DEFAULT_THREADS) -> None:
-        self.port = free_port()
+    def start(self, threads: int = DEFAULT_THREADS, workers: int = 1, port: int | None = None) -> None:
+        self.port = port or free_port()
         ops = str(Path(sys.executable).with_name("ops-server"))
         self.process = subprocess.Popen(
-            [ops, "run", "--port", str(self.port), "--threads", str(threads)],
+            [ops, "run", "--port", str(self.port), "--threads", str(threads), "--workers", str(workers)],
             env=self.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -51,6 +51,23 @@ def _tune_connection(dbapi_conn: Any) -> None:
     dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
 
 
+def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engine:
+    """An engine on a profile's database file with the desktop's settings (not migrated; no key:
+    plain SQLite with the same settings, for comparison).
+
+    Client databases hold what the server sends, which may reference rows this user may not
+    read; the server enforces references, so foreign keys are off here.
+    """
+    return create_sqlite_engine(
+        db_path,
+        key,
+        foreign_keys=False,
+        pool_size=pool_size,
+        cache_kib=LOCAL_CACHE_KIB,
+        connect_hook=_tune_connection,
+    )
+
+
 class LocalStoreError(Exception):
     """The local data cannot be opened; the message says why and what to do."""
 
@@ -155,16 +172,7 @@ class LocalStore:
         try:
             if db_path.exists():
                 check_key(db_path, key)
-            # Client databases hold what the server sends, which may reference rows this user
-            # may not read; the server enforces references, so foreign keys are off here.
-            engine = create_sqlite_engine(
-                db_path,
-                key,
-                foreign_keys=False,
-                pool_size=2,
-                cache_kib=LOCAL_CACHE_KIB,
-                connect_hook=_tune_connection,
-            )
+            engine = open_engine(db_path, key)
             # Before migrating: a download stopped half-way left indexes aside (their text is
             # the schema's as it was then), and a migration may expect them.
             deferred_indexes.restore_pending(engine)

@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from common.schema import AuditEvent, Organization, OrgSequence
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import to_wire
+from sync_server.bulk import insert_rows
 
 GENESIS_HASH = "0" * 64
 AUDIT_SEQUENCE = "audit"
@@ -234,7 +235,7 @@ def append_events(
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, row)
         rows.append(row)
-    session.execute(insert(AuditEvent), rows)
+    insert_rows(session, table_of(AuditEvent), rows)
     mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
     session.execute(
         update(OrgSequence)

@@ -1,7 +1,8 @@
 """``ops-server``: the server's command line (DESIGN §8, CONTRACT).
 
     ops-server init
-    ops-server run [--host 127.0.0.1] [--port 8750] [--cert FILE --key FILE] [--threads N] [--insecure-http]
+    ops-server run [--host 127.0.0.1] [--port 8750] [--cert FILE --key FILE] [--threads N] [--workers N]
+                   [--insecure-http]
     ops-server create-org NAME
     ops-server create-user --email E --name N        (password on stdin)
     ops-server grant --email E --org ORG --role R
@@ -28,6 +29,7 @@ from sync_server.config import ConfigError, ServerConfig
 from sync_server.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, make_server
 from sync_server.services import Services
 from sync_server.store import Store, prepare_store
+from sync_server.workers import run_workers, worker_count
 
 log = logging.getLogger("ops-server")
 _MAX_SHOWN = 200  # data mismatches printed one by one
@@ -100,9 +102,11 @@ def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     # close overflow connections, each a new SQLCipher open with a cold page cache.
     config = replace(config, pool_size=max(config.pool_size, args.threads))
     store = prepare_store(config)
+    scheme = "https" if args.cert else "http"
+    if args.workers > 1:
+        return run_workers(config, store, args)
     app = create_app(config, Services.build(config, store))
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
-    scheme = "https" if args.cert else "http"
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({_describe(config)})", flush=True)
     try:
         server.safe_start()
@@ -222,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cert", type=Path, help="TLS certificate (PEM); serve HTTPS")
     run.add_argument("--key", type=Path, help="TLS private key (PEM)")
     run.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    run.add_argument(
+        "--workers", type=worker_count, default=1, help="server processes (POSIX; threads elsewhere)"
+    )
     run.add_argument(
         "--insecure-http",
         action="store_true",

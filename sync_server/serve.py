@@ -42,8 +42,10 @@ def make_server(
     cert: Path | None = None,
     key: Path | None = None,
     threads: int = DEFAULT_THREADS,
+    reuse_port: bool = False,
 ) -> wsgi.Server:
-    """A cheroot server for ``app`` (not yet listening); TLS when ``cert`` and ``key`` are given."""
+    """A cheroot server for ``app`` (not yet listening); TLS when ``cert`` and ``key`` are given.
+    ``reuse_port``: several processes listen on the same port (``sync_server.workers``)."""
     if (cert is None) != (key is None):
         raise ValueError("give both a certificate and its private key for TLS, or neither")
     server = wsgi.Server(
@@ -54,6 +56,7 @@ def make_server(
         request_queue_size=256,
         timeout=30,
         shutdown_timeout=5,
+        reuse_port=reuse_port,
     )
     server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
     if cert is not None and key is not None:

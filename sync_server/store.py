@@ -6,11 +6,17 @@ transaction starts with ``SET LOCAL ROLE <app role>`` and ``SET LOCAL app.org_id
 (one ``set_config`` round trip), so row-level security applies even when the URL names the
 owner of the schema. Writers on SQLite begin ``IMMEDIATE``: one writer at a time, which is also
 the per-organization write lock the change sequence needs.
+
+On SQLite the writers of this process also take turns in arrival order (:class:`WriterTurns`)
+before they begin: SQLite's own wait for the write lock polls with growing sleeps, so a writer
+that commits and begins again at once (a large push committed slice by slice) would nearly always
+win the lock back from one that has been waiting.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +42,53 @@ _SET_SCOPE = text(
 )
 
 
+class WriterTurns:
+    """A first-come, first-served lock: the embedded store's writers in this process take turns
+    in the order they asked. Re-entrant for the thread that holds it."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._owner: int | None = None
+        self._depth = 0
+
+    @property
+    def waiting(self) -> int:
+        """Writers waiting for their turn (not counting the one writing)."""
+        with self._changed:
+            return max(0, self._next_ticket - self._serving - (1 if self._owner is not None else 0))
+
+    def acquire(self) -> None:
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while ticket != self._serving:
+                self._changed.wait()
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._changed:
+            assert self._owner == threading.get_ident(), "released by a thread that does not hold it"
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._serving += 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+
 class Store:
     """Engine plus session factory of the server store."""
 
@@ -47,6 +100,7 @@ class Store:
             engine.execution_options(sqlite_begin="IMMEDIATE") if self.dialect == "sqlite" else engine
         )
         self._audit_key: bytes | None = None
+        self.writer_turns: WriterTurns | None = WriterTurns() if self.dialect == "sqlite" else None
         # Every session can sign the audit chain head (sync_server.audit); the key is read lazily.
         info = {AUDIT_KEY_INFO: self.audit_key}
         self._read = sessionmaker(engine, expire_on_commit=False, info=info)
@@ -119,14 +173,26 @@ class Store:
         """A session in one transaction, scoped to ``org_id`` (and ``user_id``); committed on
         success, rolled back on error. ``write=True`` takes the write lock up front on SQLite."""
         factory = self._write if write else self._read
-        with factory(info={"org_id": org_id, "user_id": user_id}) as session, session.begin():
+        with (
+            self._turn(write),
+            factory(info={"org_id": org_id, "user_id": user_id}) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
     def admin_session(self) -> Iterator[Session]:
         """An unscoped session as the connecting role: CLI maintenance only, never a request."""
-        with self._write(info={"unscoped": True}) as session, session.begin():
+        with self._turn(True), self._write(info={"unscoped": True}) as session, session.begin():
             yield session
+
+    @contextmanager
+    def _turn(self, write: bool) -> Iterator[None]:
+        if write and self.writer_turns is not None:
+            with self.writer_turns.turn():
+                yield
+        else:
+            yield
 
     def rescope(self, session: Session, org_id: str | None, user_id: str | None = None) -> None:
         """Point an open session at another organization (sign-in reads each membership's org)."""

@@ -41,6 +41,7 @@ from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
     apply_prepared,
+    finish_cycle,
     forget_cursor,
     indexes_set_aside,
     pending_batch,
@@ -49,7 +50,6 @@ from desktop.sync.local import (
     record_results,
     restore_indexes,
     saved_cursor,
-    write_state,
 )
 from desktop.sync.retry import Retrier, RetryPolicy
 
@@ -167,8 +167,7 @@ class SyncEngine:
             self._push_all(report, progress)
             if self._pull_all(report, progress):
                 break
-        report.pending_left = pending_count(self.store)
-        write_state(self.store, LAST_SYNC_KEY, utcnow().isoformat())
+        report.pending_left = finish_cycle(self.store, LAST_SYNC_KEY, utcnow().isoformat())
         progress(1, 1, report.summary())
 
     def _push_all(self, report: SyncReport, progress: Progress) -> None:

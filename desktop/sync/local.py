@@ -8,11 +8,12 @@ pending (DESIGN §5: never pull over unsent changes): the caller pushes first an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from common.schema import ENTITIES, OutboxEntry, SyncState
@@ -25,25 +26,59 @@ CURSOR_KEY = "pull_cursor"
 _OUTBOX = table_of(OutboxEntry)
 _STATE = table_of(SyncState)
 _PENDING = exists().where(_OUTBOX.c.status == "pending")
-_COUNT_PENDING = select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.status == "pending")
-_READ_STATE = select(_STATE.c.value).where(_STATE.c.key == bindparam("key"))
 
 
-# Small reads and writes of the cycle on a plain connection: a no-op sync is all bookkeeping.
+# The cycle's small reads and writes go straight to the driver on a pooled connection: a no-op
+# sync is nothing but this bookkeeping and two requests, and SQLAlchemy's statement machinery
+# (compile cache, events, BEGIN/ROLLBACK around each read) cost more than the queries.
+_SQL_COUNT_PENDING = "SELECT count(*) FROM outbox WHERE status = 'pending'"
+_SQL_READ_STATE = "SELECT value FROM sync_state WHERE key = ?"
+_SQL_PUT_STATE = "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"
+
+
+@contextmanager
+def _driver(store: LocalStore) -> Iterator[Any]:
+    """A cursor on a pooled connection in autocommit mode (each statement its own transaction)."""
+    connection = store.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+    finally:
+        connection.close()  # back to the pool
+
+
 def pending_count(store: LocalStore) -> int:
-    with store.engine.connect() as connection:
-        return int(connection.execute(_COUNT_PENDING).scalar() or 0)
+    with _driver(store) as cursor:
+        return int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
 
 
 def read_state(store: LocalStore, key: str) -> str | None:
-    with store.engine.connect() as connection:
-        value = connection.execute(_READ_STATE, {"key": key}).scalar()
-    return None if value is None else str(value)
+    with _driver(store) as cursor:
+        found = cursor.execute(_SQL_READ_STATE, (key,)).fetchone()
+    return None if found is None or found[0] is None else str(found[0])
 
 
 def write_state(store: LocalStore, key: str, value: str | None) -> None:
-    with store.engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
-        _put_state(connection, key, value)
+    with _driver(store) as cursor:
+        cursor.execute(_SQL_PUT_STATE, (key, value))
+
+
+def finish_cycle(store: LocalStore, key: str, value: str) -> int:
+    """Record the end of a sync (``key`` = ``value``) and count the commands still pending,
+    in one write transaction."""
+    with _driver(store) as cursor:
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute(_SQL_PUT_STATE, (key, value))
+            pending = int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+    return pending
 
 
 def _put_state(connection: Connection, key: str, value: str | None) -> None:
@@ -184,7 +219,9 @@ def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) 
 
 
 def indexes_set_aside(store: LocalStore) -> bool:
-    return deferred_indexes.pending(store.engine)
+    with _driver(store) as cursor:
+        found = cursor.execute(_SQL_READ_STATE, (deferred_indexes.STATE_KEY,)).fetchone()
+    return found is not None and found[0] is not None
 
 
 def restore_indexes(store: LocalStore) -> int:

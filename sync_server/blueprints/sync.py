@@ -18,7 +18,7 @@ from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
 from sync_server.pull import PullQuery, Reader, encode_page, pull
 from sync_server.pull_cursor import InvalidCursor, cursor_key, decode_cursor, encode_cursor
-from sync_server.writes import apply_mutations
+from sync_server.writes import apply_in_slices
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/orgs")
 
@@ -46,8 +46,10 @@ def check_schema_version(client_version: int) -> None:
     auth="org",
     body=PushRequest,
     response=PushResponse,
-    write=True,
     errors=(400, 401, 404, 409, 413),
+    # The caller is checked in a read transaction; the commands are applied in write transactions
+    # of their own, a slice at a time (sync_server.writes.apply_in_slices).
+    own_sessions=True,
 )
 def push(ctx: ApiContext, org_id: str) -> PushResponse:
     body: PushRequest = ctx.body
@@ -55,8 +57,13 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
     if not body.mutations:
         return PushResponse(results=[])  # nothing to apply: no need for the organization's write lock
     principal = ctx.user
-    results = apply_mutations(
-        ctx.db, org_id, principal.user_id, principal.device_id, principal.permissions, body.mutations
+    results = apply_in_slices(
+        ctx.services.store,
+        org_id,
+        principal.user_id,
+        principal.device_id,
+        principal.permissions,
+        body.mutations,
     )
     return PushResponse(results=results)
 

@@ -139,3 +139,20 @@ def test_tokens_and_passwords_never_reach_the_log_or_repr(
     assert token is not None
     assert token not in repr(api)
     assert token not in caplog.text and live_server.password not in caplog.text
+
+
+def test_proxy_and_ca_variables_are_read_once_when_the_client_is_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """requests would look them up on every request; the client takes them once, the same way."""
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not read here")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")
+    monkeypatch.setenv("NO_PROXY", "ops.internal.test")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.delenv("OPS_CA_BUNDLE", raising=False)
+    proxied = ApiClient("https://ops.example.test")
+    assert proxied.http.proxies.get("https") == "http://proxy.example.test:3128"
+    assert proxied.verify == str(bundle)
+    assert proxied.http.trust_env is False
+    assert "https" not in ApiClient("https://ops.internal.test").http.proxies  # NO_PROXY holds

@@ -1,0 +1,188 @@
+"""A push applied in slices: fair tenants, retries between slices, the optimistic first try.
+
+Fair tenants: one organization's large push never holds another organization's push for longer
+than a slice (DESIGN §9). Observed by the order of events, never by timing.
+
+The big push is held inside its first slice, with its organization's write lock taken, until
+the other tenant's push is either waiting its turn (embedded store: one writer at a time) or
+done (PostgreSQL: writers of different organizations never wait for each other).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from common.commands.fields import Args, Id
+from common.commands.framework import REGISTRY, CommandContext, command, invalid
+from common.ids import new_id
+from common.schema import AuditEvent, ChangeLog, Warehouse
+from common.wire import Mutation
+from sync_server import writes
+from sync_server.store import Store
+from tests.sync_server.conftest import World, mutation, warehouse
+
+DEADLINE_S = 60
+
+
+def _poll(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.01)  # polling another thread's progress, with a deadline
+
+
+def _push(app: Flask, world: World, email: str, org_id: str, mutations: list[dict[str, Any]]) -> Any:
+    body = {"client_id": "fairness", "schema_version": 1, "mutations": mutations}
+    with app.test_client() as client:  # one client per thread
+        return client.post(f"/api/v1/orgs/{org_id}/sync/push", json=body, headers=world.headers(email))
+
+
+def test_a_small_push_goes_between_the_slices_of_a_large_one(
+    world: World, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: Store = world.services.store
+    big_org, small_org = world.a, world.b
+    big_batch = [warehouse(f"W{n:03d}") for n in range(writes.EMBEDDED_SLICE * 3)]
+    small_batch = [warehouse("ONE")]
+    big_email, small_email = big_org.email("warehouse"), small_org.email("warehouse")
+    world.headers(big_email), world.headers(small_email)  # sign in before the race starts
+
+    events: list[tuple[str, str]] = []
+    big_holds_lock = threading.Event()
+    small_done = threading.Event()
+    held_once = False
+    real_lock = writes.lock_organization
+
+    def lock_and_maybe_hold(session: Any, org_id: str) -> writes.WriteLock:
+        nonlocal held_once
+        found = real_lock(session, org_id)
+        who = "big" if org_id == big_org.id else "small"
+        events.append((who, "locked"))
+        if who == "big" and not held_once:
+            held_once = True
+            big_holds_lock.set()
+            if store.writer_turns is not None:
+                # Embedded store: hold the first slice until the small push waits for its turn.
+                turns = store.writer_turns
+                _poll(lambda: turns.waiting >= 1, "the small push waiting for its turn")
+            else:
+                # PostgreSQL: the small push must get through while the big one holds its lock.
+                assert small_done.wait(DEADLINE_S), "the small push waited for another organization's lock"
+        return found
+
+    monkeypatch.setattr(writes, "lock_organization", lock_and_maybe_hold)
+    answers: dict[str, Any] = {}
+
+    def big() -> None:
+        answers["big"] = _push(app, world, big_email, big_org.id, big_batch)
+
+    def small() -> None:
+        answers["small"] = _push(app, world, small_email, small_org.id, small_batch)
+        events.append(("small", "answered"))
+        small_done.set()
+
+    big_thread = threading.Thread(target=big)
+    big_thread.start()
+    assert big_holds_lock.wait(DEADLINE_S)
+    small_thread = threading.Thread(target=small)
+    small_thread.start()
+    small_thread.join(DEADLINE_S)
+    big_thread.join(DEADLINE_S)
+    assert not small_thread.is_alive() and not big_thread.is_alive()
+
+    # The small tenant went right after the big push's first slice (embedded store), or while
+    # it was still in it (PostgreSQL); the big push's other slices came after.
+    slices = len(big_batch) // writes.EMBEDDED_SLICE if store.writer_turns is not None else 1
+    assert events[0] == ("big", "locked")
+    assert events[1:3] == [("small", "locked"), ("small", "answered")]
+    assert events[3:] == [("big", "locked")] * (slices - 1)
+
+    # Each push answered exactly as if it had been alone: every command, in order.
+    assert answers["small"].status_code == 200
+    assert [r["status"] for r in answers["small"].get_json()["results"]] == ["applied"]
+    assert answers["big"].status_code == 200
+    results = answers["big"].get_json()["results"]
+    assert [r["id"] for r in results] == [m["id"] for m in big_batch]
+    assert {r["status"] for r in results} == {"applied"}
+
+
+def test_a_batch_cut_off_between_slices_is_safe_to_send_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store failure in the second slice: the first slice stays committed, and sending the
+    whole batch again answers it ``duplicate`` and applies the rest, once."""
+    org = world.a
+    email = org.email("warehouse")
+    batch = [warehouse(f"C{n:03d}") for n in range(writes.EMBEDDED_SLICE + 10)]
+    real_apply = writes.apply_mutations
+    calls = 0
+
+    def fail_second_slice(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("the store went away")
+        return real_apply(*args, **kwargs)
+
+    user = org.users["warehouse"]
+    perms = frozenset({"inventory.read", "inventory.write"})
+    mutations = [Mutation.model_validate(m) for m in batch]
+    monkeypatch.setattr(writes, "apply_mutations", fail_second_slice)
+    with pytest.raises(ConnectionError):
+        writes.apply_in_slices(
+            world.services.store, org.id, user, None, perms, mutations, slice_size=writes.EMBEDDED_SLICE
+        )
+    monkeypatch.setattr(writes, "apply_mutations", real_apply)
+    again = world.push(email, org, batch)
+    assert again.status_code == 200
+    statuses = [r["status"] for r in again.get_json()["results"]]
+    assert statuses == ["duplicate"] * writes.EMBEDDED_SLICE + ["applied"] * 10
+
+
+@pytest.fixture
+def refused_after_writing() -> Iterator[str]:
+    """A command that renames a warehouse, then refuses (a CommandError after a write)."""
+
+    class HalfArgs(Args):
+        id: Id
+        warehouse_id: Id
+
+    @command("inventory.test_refuse_late", args=HalfArgs, permission="inventory.write")
+    def refuse_late(ctx: CommandContext, args: HalfArgs) -> None:
+        ctx.update(Warehouse, args.warehouse_id, {"name": "renamed by a refused command"})
+        raise invalid("warehouse_id", "refused after writing")
+
+    yield "inventory.test_refuse_late"
+    REGISTRY.pop("inventory.test_refuse_late", None)
+
+
+def test_a_command_refused_after_it_wrote_leaves_nothing_and_the_rest_applies_once(
+    world: World, refused_after_writing: str
+) -> None:
+    """Applied without savepoints first, the slice meets a refusal after a write: it is rolled
+    back and applied again with savepoints; every other command is applied exactly once."""
+    first, second = warehouse("A"), warehouse("B")
+    late = mutation(refused_after_writing, id=new_id(), warehouse_id=first["args"]["id"])
+    early_refusal = mutation("inventory.create_warehouse", id=new_id(), code="A", name="clash")
+    response = world.push(world.a.email("warehouse"), world.a, [first, early_refusal, late, second])
+    assert [r["status"] for r in response.get_json()["results"]] == [
+        "applied",
+        "rejected",
+        "rejected",
+        "applied",
+    ]
+    with world.services.store.session(world.a.id) as session:
+        names = sorted(session.execute(select(Warehouse.name)).scalars())
+        log = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
+        events = session.execute(select(AuditEvent.entity_id).where(AuditEvent.entity == "warehouse")).all()
+    assert names == ["Warehouse A", "Warehouse B"]
+    assert log == [1, 2]  # gapless: the replay consumed no sequence twice
+    assert len(events) == 2
