@@ -24,7 +24,7 @@ from typing import Any
 
 from common.commands.finance import post_entry
 from common.commands.framework import CommandContext, CommandError, invalid
-from common.money import currency_exponent, round_money
+from common.money import convert
 from common.schema import AccountMapping, Ledger, TaxRate
 
 MAPPING_MISSING = "mapping_missing"
@@ -120,18 +120,15 @@ def document_rate(ctx: CommandContext, currency: str, rate: Decimal | None, fiel
 
 def to_ledger(amount: int, currency: str, rate: Decimal, ledger: str) -> int:
     """``amount`` minor units of ``currency`` in minor units of the ledger currency."""
-    if currency == ledger and rate == 1:
-        return amount
-    return round_money(Decimal(amount).scaleb(-currency_exponent(currency)) * rate, ledger)
+    return convert(amount, currency, rate, ledger)
 
 
 def settled_in_ledger(total: int, settled: int, currency: str, rate: Decimal, ledger: str) -> int:
-    """What settling ``settled`` of a document's ``total`` relieves in the ledger, cumulatively:
-    the differences of successive calls add up to exactly the converted total, so the last
-    payment of a foreign-currency document clears its receivable or payable to the minor unit."""
-    if settled >= total:
-        return to_ledger(total, currency, rate, ledger)
-    return to_ledger(settled, currency, rate, ledger)
+    """The ledger value of having settled ``settled`` of a document's ``total``. Payments take
+    differences of it (after minus before), which add up to exactly the converted total, so the
+    last payment of a foreign-currency document clears its receivable or payable to the minor
+    unit whatever the rounding of the ones before."""
+    return convert(min(settled, total), currency, rate, ledger)
 
 
 @dataclass

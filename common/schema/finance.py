@@ -16,7 +16,6 @@ from common.schema.books import BOOKS_SETTINGS
 from common.schema.types import Quantity
 
 
-
 class Account(SyncedEntity, Base):
     """Types: asset, liability, equity, income, expense."""
 
