@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from common.commands import CommandContext, CommandError, execute
 from common.commands.rowaccess import session_connection
 from common.numbering import final_number
+from common.permissions import ALL_PERMISSIONS
 from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.types import utcnow
 from common.wire import Mutation, MutationResult, row_to_wire
@@ -376,6 +377,42 @@ def apply_mutations(
         session.execute(insert(ProcessedMutation), batch.processed)
     append_events(session, org_id, recorder.events, head=lock.audit_head)
     return batch.results
+
+
+SYSTEM_ACTOR = "system"
+
+
+def apply_system_command(
+    session: Session, org_id: str, name: str, args: dict[str, Any], command_id: str
+) -> None:
+    """Apply one command done by the server itself (no user pushed it), such as setting up a new
+    organization's books: versions, change-log rows and audit events as for any command, so
+    clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
+    only if the caller rolls back: run it in the transaction that needs it)."""
+    lock = lock_organization(session, org_id)
+    now = utcnow()
+    recorder = ServerRecorder(org_id, lock.change_seq, now)
+    recorder.action = name
+    ctx = CommandContext(
+        session=session,
+        org_id=org_id,
+        actor_id=SYSTEM_ACTOR,
+        permissions=ALL_PERMISSIONS,
+        command_id=command_id,
+        recorder=recorder,
+        numbering=ServerNumbering(session, org_id),
+        now=now,
+        members=ServerMembers(session, org_id),
+    )
+    execute(ctx, name, args)
+    if recorder.changes:
+        session.execute(insert(ChangeLog), recorder.changes)
+        session.execute(
+            update(OrgSequence)
+            .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
+            .values(value=recorder.seq)
+        )
+    append_events(session, org_id, recorder.events, head=lock.audit_head)
 
 
 def _apply_one(
