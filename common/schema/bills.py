@@ -17,7 +17,9 @@ from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, busine
 from common.schema.types import Quantity
 
 # Purchasing staff read the bills of their orders; accountants record them.
-_BILLS = EntityInfo(module="finance", read="finance.read", write="finance.post", also_read=("inventory.read",))
+_BILLS = EntityInfo(
+    module="finance", read="finance.read", write="finance.post", also_read=("inventory.read",)
+)
 
 
 class SupplierBill(SyncedEntity, Base):

@@ -100,7 +100,10 @@ class TaxRate(SyncedEntity, Base):
     __tablename__ = "tax_rate"
     # Sales reads the rates it prices invoice and order lines with.
     __entity__ = EntityInfo(
-        module="finance", read="finance.read", write="finance.post", also_read=("sales.read", "inventory.read")
+        module="finance",
+        read="finance.read",
+        write="finance.post",
+        also_read=("sales.read", "inventory.read"),
     )
     __table_args__ = (
         UniqueConstraint("org_id", "code"),

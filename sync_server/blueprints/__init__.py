@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from sync_server.blueprints import admin, audit, auth, health, me, members, openapi, permissions, sync
+from sync_server.blueprints import (
+    admin,
+    audit,
+    auth,
+    health,
+    me,
+    members,
+    openapi,
+    permissions,
+    reports,
+    sync,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     health.bp,
@@ -16,4 +27,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     admin.bp,
     members.bp,
     permissions.bp,
+    reports.bp,
 )
