@@ -217,7 +217,7 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
         )
     for index in range(4):
         oid = demo_id(k, "purchase_order", index)
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "id": demo_id(k, "po_line", index, n),
                 "product_id": products[(index * 5 + n) % len(products)],

@@ -322,14 +322,15 @@ def general_ledger(session: Session, org_id: str, params: ReportParams) -> dict[
         .order_by(lines.c.entry_date, entries.c.number, lines.c.line_no)
         .limit(MAX_LEDGER_LINES + 1)
     )  # fmt: skip
-    found = session.execute(stmt).all()
+    found: list[Any] = list(session.execute(stmt).all())
     if len(found) > MAX_LEDGER_LINES:
         raise ReportError(
             "invalid", f"to: more than {MAX_LEDGER_LINES:,} lines in this range; ask for a shorter one", "to"
         )
     balance, debit_total, credit_total = opening, 0, 0
     rows = []
-    for day, number, source, source_id, memo, debit, credit in found:
+    for line in found:
+        day, number, source, source_id, memo, debit, credit = tuple(line)
         balance += debit - credit
         debit_total, credit_total = debit_total + debit, credit_total + credit
         rows.append(

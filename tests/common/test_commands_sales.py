@@ -228,7 +228,12 @@ def test_sales_order_life_cycle_with_fulfilment_issuing_stock(business: Business
     assert _on_hand(business, product, warehouse) == Decimal(6)
     (move,) = business.rows(StockMove, StockMove.reference == order["number"])
     # Valued at moving average cost: 10 received at the cost price 0.70 → 4 leave at 2.80.
-    assert (move["reason"], move["quantity"], move["unit_cost"], move["value"]) == ("issue", Decimal(4), None, 280)
+    assert (move["reason"], move["quantity"], move["unit_cost"], move["value"]) == (
+        "issue",
+        Decimal(4),
+        None,
+        280,
+    )
     assert business.refused("sales.cancel_sales_order", {"id": order_id}).code == "invalid_state"
 
 
@@ -486,7 +491,9 @@ def test_invoice_life_cycle_post_pay_in_parts(business: Business) -> None:
 def test_paying_more_than_is_due_keeps_the_rest_as_the_customers_credit(business: Business) -> None:
     invoice_id = _invoice(business, [_free_line("1", 10_000)])
     business.apply("sales.post_invoice", {"id": invoice_id})
-    outcome = business.apply("sales.record_payment", {"id": new_id(), "invoice_id": invoice_id, "amount": 12_500})
+    outcome = business.apply(
+        "sales.record_payment", {"id": new_id(), "invoice_id": invoice_id, "amount": 12_500}
+    )
     assert [w["code"] for w in outcome.warnings] == ["customer_credit"]
     assert "25.00 EUR" in outcome.warnings[0]["message"]
     (payment,) = business.rows(Payment, Payment.invoice_id == invoice_id)
