@@ -173,12 +173,14 @@ def create_fiscal_period(ctx: CommandContext, args: CreateFiscalPeriodArgs) -> N
     if overlap is not None:
         raise invalid("start_date", f"the period overlaps fiscal period {overlap['name']}")
     ctx.insert(FiscalPeriod, {**args.model_dump(), "status": "open"})
+    ctx.memo.pop("fiscal_periods", None)
 
 
 def _move_period(ctx: CommandContext, period_id: str, target: str) -> None:
     period = ctx.require(FiscalPeriod, period_id, "id")
     require_transition(FISCAL_PERIOD_TRANSITIONS, period, target, f"fiscal period {period['name']}")
     ctx.update(FiscalPeriod, period_id, {"status": target})
+    ctx.memo.pop("fiscal_periods", None)
 
 
 @command("finance.close_fiscal_period", args=FiscalPeriodStateArgs, permission="finance.close_period")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from pydantic import Field
+from sqlalchemy import bindparam, false, select
 
 from common.commands.fields import (
     Args,
@@ -42,10 +43,12 @@ from common.commands.postings import (
     tax_account,
     to_ledger,
 )
+from common.commands.rowaccess import session_connection
 from common.commands.rules import Transitions, require_transition
 from common.commands.sales import active_customer, check_document_total, price_line, tax_rate_of
 from common.money import format_money
 from common.schema import Invoice, InvoiceLine, Payment, Product, SalesOrder, SalesOrderLine
+from common.schema.base import table_of
 
 MAX_INVOICE_LINES = 500
 PaymentMethod = Literal["bank_transfer", "card", "cash", "cheque", "direct_debit", "other"]
@@ -144,10 +147,14 @@ def _lines_from_args(ctx: CommandContext, lines: list[InvoiceLineArgs]) -> list[
     return out
 
 
-def _insert_lines(
-    ctx: CommandContext, invoice_id: str, currency: str, lines: list[dict[str, Any]]
-) -> dict[str, int]:
-    """Price and insert the lines; returns the invoice's ``subtotal``, ``tax_total`` and ``total``."""
+Priced = list[tuple[dict[str, Any], int, int]]
+
+
+def _price_lines(
+    ctx: CommandContext, currency: str, lines: list[dict[str, Any]]
+) -> tuple[Priced, dict[str, int]]:
+    """Each line with its net and tax, and the invoice's ``subtotal``, ``tax_total`` and ``total``
+    (known before the invoice is written, so it is written once)."""
     subtotal = tax_total = 0
     priced = []
     for index, line in enumerate(lines):
@@ -156,6 +163,10 @@ def _insert_lines(
         subtotal, tax_total = subtotal + net, tax_total + tax
         priced.append((line, net, tax))
     check_document_total(subtotal + tax_total, currency)
+    return priced, {"subtotal": subtotal, "tax_total": tax_total, "total": subtotal + tax_total}
+
+
+def _insert_lines(ctx: CommandContext, invoice_id: str, priced: Priced) -> None:
     for line_no, (line, net, tax) in enumerate(priced, start=1):
         ctx.insert(
             InvoiceLine,
@@ -167,7 +178,6 @@ def _insert_lines(
                 "line_total": net + tax,
             },
         )
-    return {"subtotal": subtotal, "tax_total": tax_total, "total": subtotal + tax_total}
 
 
 @command("sales.create_invoice", args=CreateInvoiceArgs, permission="sales.write")
@@ -204,6 +214,7 @@ def create_invoice(ctx: CommandContext, args: CreateInvoiceArgs) -> None:
         raise invalid("due_date", "must not be before the issue date")
     require_open_period(ctx, issue_date, "issue_date")
     rate = document_rate(ctx, currency, args.exchange_rate, "exchange_rate")
+    priced, totals = _price_lines(ctx, currency, lines)
     number = ctx.numbering.next_number(DRAFT_NUMBERS)
     ctx.insert(
         Invoice,
@@ -216,21 +227,33 @@ def create_invoice(ctx: CommandContext, args: CreateInvoiceArgs) -> None:
             "issue_date": issue_date,
             "due_date": args.due_date,
             "currency": currency,
-            "subtotal": 0,
-            "tax_total": 0,
-            "total": 0,
+            **totals,
             "amount_paid": 0,
             "amount_credited": 0,
             "exchange_rate": rate,
         },
     )
-    ctx.update(Invoice, args.id, _insert_lines(ctx, args.id, currency, lines))
+    _insert_lines(ctx, args.id, priced)
     ctx.outcome.data["number"] = number
 
 
+_LINES = table_of(InvoiceLine)
+_INVOICE_LINES = (
+    select(*_LINES.c)
+    .where(
+        _LINES.c.org_id == bindparam("org"),
+        _LINES.c.invoice_id == bindparam("invoice"),
+        _LINES.c.deleted == false(),
+    )
+    .order_by(_LINES.c.line_no)
+)
+
+
 def invoice_lines(ctx: CommandContext, invoice_id: str) -> list[dict[str, Any]]:
-    stmt = ctx.select(InvoiceLine, InvoiceLine.invoice_id == invoice_id).order_by(InvoiceLine.line_no)
-    return [dict(row) for row in ctx.session.execute(stmt).mappings()]
+    """The invoice's live lines in order (a statement built once: every posting reads them)."""
+    connection, _ = session_connection(ctx.session)
+    found = connection.execute(_INVOICE_LINES, {"org": ctx.org_id, "invoice": invoice_id}).mappings()
+    return [dict(row) for row in found]
 
 
 def invoice_rate(invoice: dict[str, Any]) -> Decimal:

@@ -10,17 +10,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, false, select
+
 from common.commands.framework import CommandContext, CommandError
+from common.commands.rowaccess import session_connection
 from common.schema import FiscalPeriod
+from common.schema.base import table_of
 
 PERIOD_CLOSED = "period_closed"
 
 
+_PERIODS = select(*table_of(FiscalPeriod).c).where(
+    table_of(FiscalPeriod).c.org_id == bindparam("org"), table_of(FiscalPeriod).c.deleted == false()
+)
+
+
 def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
-    """The fiscal period whose dates include ``day``, if any (periods never overlap)."""
-    stmt = ctx.select(FiscalPeriod, FiscalPeriod.start_date <= day, FiscalPeriod.end_date >= day)
-    found = ctx.session.execute(stmt.limit(1)).mappings().first()
-    return dict(found) if found is not None else None
+    """The fiscal period whose dates include ``day``, if any (periods never overlap).
+
+    Asked by every dated document, often more than once per command (a document and its
+    posting): the organization's periods (a few dozen) are read once per command, with a
+    statement built once.
+    """
+    periods = ctx.memo.get("fiscal_periods")
+    if periods is None:
+        connection, _ = session_connection(ctx.session)
+        periods = [dict(row) for row in connection.execute(_PERIODS, {"org": ctx.org_id}).mappings()]
+        ctx.memo["fiscal_periods"] = periods
+    for period in periods:
+        if period["start_date"] <= day <= period["end_date"]:
+            return period
+    return None
 
 
 def require_open_period(ctx: CommandContext, day: date, field: str) -> str | None:
