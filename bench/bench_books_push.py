@@ -108,22 +108,22 @@ def _figures(store_name: str, plain: list[float], posted: list[float]) -> list[F
 
 
 def run(quick: bool) -> list[Figure]:
-    figures = _figures("embedded store", *_rates(None, quick))
-    admin = os.environ.get("OPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        import psycopg
+    from bench.bench_server_auth import _pg_database
 
-        name = f"ops_bench_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-    except Exception:
+    figures = _figures("embedded store", *_rates(None, quick))
+    pg = _pg_database()
+    if pg is None:
         figures.append(
             info("push of posted invoices, PostgreSQL: service not reachable", float("nan"), "ratio")
         )
         return figures
+    url, name = pg
     try:
-        figures.extend(_figures("PostgreSQL", *_rates(admin.rsplit("/", 1)[0] + f"/{name}", quick)))
+        figures.extend(_figures("PostgreSQL", *_rates(url, quick)))
     finally:
+        import psycopg
+
+        admin = os.environ.get("OPS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
     return figures

@@ -375,13 +375,7 @@ def apply_mutations(
             }
         )
     savepoints.finish()
-    if recorder.changes:
-        session.execute(insert(ChangeLog), recorder.changes)
-        session.execute(
-            update(OrgSequence)
-            .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
-            .values(value=recorder.seq)
-        )
+    _store_changes(session, org_id, recorder)
     if batch.processed:
         session.execute(insert(ProcessedMutation), batch.processed)
     append_events(session, org_id, recorder.events, head=lock.audit_head)
@@ -414,6 +408,12 @@ def apply_system_command(
         members=ServerMembers(session, org_id),
     )
     execute(ctx, name, args)
+    _store_changes(session, org_id, recorder)
+    append_events(session, org_id, recorder.events, head=lock.audit_head)
+
+
+def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> None:
+    """The change-log rows of what was written, and the organization's new change sequence."""
     if recorder.changes:
         session.execute(insert(ChangeLog), recorder.changes)
         session.execute(
@@ -421,7 +421,6 @@ def apply_system_command(
             .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
             .values(value=recorder.seq)
         )
-    append_events(session, org_id, recorder.events, head=lock.audit_head)
 
 
 def _apply_one(

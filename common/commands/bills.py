@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -34,6 +34,7 @@ from common.commands.fields import (
 )
 from common.commands.finance import usable_account
 from common.commands.framework import CommandContext, CommandError, command, invalid
+from common.commands.invoicing import PaymentMethod
 from common.commands.periods import require_open_period
 from common.commands.postings import (
     account_for,
@@ -58,7 +59,6 @@ from common.schema import (
 
 MAX_BILL_LINES = 500
 BILL_NUMBERS = "supplier_bill"
-PaymentMethod = Literal["bank_transfer", "card", "cash", "cheque", "direct_debit", "other"]
 
 
 class BillLineArgs(Args):
