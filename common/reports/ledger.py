@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
@@ -158,47 +158,50 @@ def trial_balance_report(session: Session, org_id: str, params: ReportParams) ->
     )
 
 
-def _result_sums(
-    session: Session, org_id: str, currency: str, start: date, end: date, previous_start: date
-) -> dict[str, tuple[int, int]]:
-    """Per account, debit minus credit in ``[start, end]`` and in ``[previous_start, start)``,
-    leaving out year-end closing entries (they close the result, they are not part of it)."""
+def _range_sums(
+    session: Session, org_id: str, currency: str, start: date, end: date, entry_ids: list[str] | None = None
+) -> dict[str, int]:
+    """Debit minus credit per account of the lines dated in ``[start, end]`` (of the given
+    entries only, when ``entry_ids`` is given)."""
     lines = JournalLine.__table__
-    amount = lines.c.debit - lines.c.credit
-    current = func.sum(case((lines.c.entry_date >= start, amount), else_=0))
-    previous = func.sum(case((lines.c.entry_date < start, amount), else_=0))
-    in_range = [
+    where = [
         lines.c.org_id == org_id,
         lines.c.deleted.is_(False),
         lines.c.currency == currency,
-        lines.c.entry_date >= previous_start,
+        lines.c.entry_date >= start,
         lines.c.entry_date <= end,
     ]
-    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for account_id, now, before in session.execute(
-        select(lines.c.account_id, current, previous).where(*in_range).group_by(lines.c.account_id)
-    ):
-        sums[account_id][0] += int(now or 0)
-        sums[account_id][1] += int(before or 0)
+    if entry_ids is not None:
+        where.append(lines.c.journal_entry_id.in_(entry_ids))
+    stmt = (
+        select(lines.c.account_id, func.sum(lines.c.debit), func.sum(lines.c.credit))
+        .where(*where)
+        .group_by(lines.c.account_id)
+    )
+    return {
+        account_id: int(debit or 0) - int(credit or 0) for account_id, debit, credit in session.execute(stmt)
+    }
+
+
+def _result_sums(session: Session, org_id: str, currency: str, start: date, end: date) -> dict[str, int]:
+    """Per account, debit minus credit in ``[start, end]``, leaving out year-end closing entries
+    (they close the result, they are not part of it). Plain sums over a date range, the shape
+    the covering index answers fastest (a CASE per line over both periods at once was several
+    times slower on SQLite)."""
+    sums = _range_sums(session, org_id, currency, start, end)
     entries = JournalEntry.__table__
     closing = select(entries.c.id).where(
         entries.c.org_id == org_id,
         entries.c.deleted.is_(False),
         entries.c.source == YEAR_END,
-        entries.c.entry_date >= previous_start,
+        entries.c.entry_date >= start,
         entries.c.entry_date <= end,
     )
     closing_ids = [row[0] for row in session.execute(closing)]
     if closing_ids:
-        stmt = (
-            select(lines.c.account_id, current, previous)
-            .where(*in_range, lines.c.journal_entry_id.in_(closing_ids))
-            .group_by(lines.c.account_id)
-        )
-        for account_id, now, before in session.execute(stmt):
-            sums[account_id][0] -= int(now or 0)
-            sums[account_id][1] -= int(before or 0)
-    return {account_id: (now, before) for account_id, (now, before) in sums.items()}
+        for account_id, amount in _range_sums(session, org_id, currency, start, end, closing_ids).items():
+            sums[account_id] = sums.get(account_id, 0) - amount
+    return sums
 
 
 def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
@@ -208,11 +211,13 @@ def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict
     currency = ledger_currency(session, org_id)
     previous_end = start - timedelta(days=1)
     previous_start = previous_end - (end - start)
-    sums = _result_sums(session, org_id, currency, start, end, previous_start)
+    current = _result_sums(session, org_id, currency, start, end)
+    previous = _result_sums(session, org_id, currency, previous_start, previous_end)
     accounts = _accounts(session, org_id)
     rows = []
     totals = {"income": [0, 0], "expense": [0, 0]}
-    for account_id, (now, before) in sums.items():
+    for account_id in current.keys() | previous.keys():
+        now, before = current.get(account_id, 0), previous.get(account_id, 0)
         account = accounts.get(account_id)
         if account is None or account.type not in RESULT_TYPES or (now == 0 and before == 0):
             continue
