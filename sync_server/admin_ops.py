@@ -41,10 +41,13 @@ def find_org(store: Store, name_or_id: str) -> tuple[str, str]:
     return row.id, row.name
 
 
-def create_org(store: Store, name: str, *, base_currency: str = "EUR", org_id: str | None = None) -> str:
+def create_org(
+    store: Store, name: str, *, base_currency: str = "EUR", org_id: str | None = None, books: bool = True
+) -> str:
     """Create an organization: its counters, the first link of its audit chain, and its books
     (the default chart of accounts and posting settings, by ``finance.set_up_books``, so the
-    change log and the audit trail carry them and every client pulls them)."""
+    change log and the audit trail carry them and every client pulls them). ``books=False``
+    makes one as organizations were before the books (tests of sync mechanics use it)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise AdminError("the organization name must have 1 to 200 characters")
@@ -66,9 +69,10 @@ def create_org(store: Store, name: str, *, base_currency: str = "EUR", org_id: s
                 )
             ],
         )
-        apply_system_command(
-            session, org_id, "finance.set_up_books", {"currency": base_currency}, command_id=new_id()
-        )
+        if books:
+            apply_system_command(
+                session, org_id, "finance.set_up_books", {"currency": base_currency}, command_id=new_id()
+            )
     return org_id
 
 

@@ -40,6 +40,7 @@ from common.commands.postings import (
     account_for,
     document_rate,
     exchange_difference,
+    ledger_currency,
     new_posting,
     settled_in_ledger,
     tax_account,
@@ -143,6 +144,7 @@ def _check_line(
 @command("finance.record_supplier_bill", args=RecordSupplierBillArgs, permission="finance.post")
 def record_supplier_bill(ctx: CommandContext, args: RecordSupplierBillArgs) -> None:
     """Record and post a supplier's bill, from a purchase order or direct."""
+    ledger_currency(ctx)  # bills exist only in books that are set up
     supplier = ctx.require(Supplier, args.supplier_id, "supplier_id")
     order = _order_of(ctx, args)
     currency = args.currency or (order["currency"] if order else supplier["currency"])

@@ -21,7 +21,7 @@ from typing import Any
 
 from common.commands.framework import CommandContext
 from common.commands.periods import require_open_period
-from common.commands.postings import account_for, ledger_currency, new_posting, to_ledger
+from common.commands.postings import account_for, books_on, ledger_currency, new_posting, to_ledger
 from common.money import line_amount
 from common.schema import Product, ProductCost
 
@@ -93,6 +93,8 @@ def value_move(
     outgoing = values.get("from_warehouse_id") is not None
     if incoming == outgoing:
         return None  # a transfer: the stock stays the organization's, at the same cost
+    if not books_on(ctx):
+        return None  # nothing is valued before the books are set up
     require_open_period(ctx, values["moved_at"].date(), "moved_at")
     cost = product_cost(ctx, values["product_id"])
     quantity: Decimal = values["quantity"]

@@ -42,7 +42,7 @@ from common.commands.framework import (
     command,
     invalid,
 )
-from common.commands.postings import document_rate, ledger_currency, to_ledger
+from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
 from common.money import line_amount
 from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
 from common.stock import MOVE_REASONS, stock_on_hand
@@ -508,7 +508,7 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
             wanted[receipt.line_id] = receipt.quantity
     received_at = args.received_at or ctx.now
     rate = document_rate(ctx, order["currency"], args.exchange_rate, "exchange_rate")
-    ledger = ledger_currency(ctx)
+    ledger = ledger_currency(ctx) if books_on(ctx) else order["currency"]
     for line_id, quantity in sorted(wanted.items(), key=lambda item: lines[item[0]]["line_no"]):
         if quantity <= 0:
             continue

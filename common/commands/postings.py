@@ -6,6 +6,11 @@ credits on accounts named through the organization's posting roles) and posts it
 command, so the workstation's optimistic entry and the server's are the same row and a retried
 push (answered ``duplicate``) never posts twice.
 
+An organization whose books are not set up (one created before the books existed, until
+``finance.set_up_books``) posts nothing: its documents are accepted as before, so upgrading the
+server never stops its warehouses. Once the ledger exists, every event posts and an event whose
+account mapping is missing is refused, naming the setting.
+
 Amounts of documents in another currency are converted with the document's exchange rate
 (ledger currency units per unit of the document's currency) by the one rounding helper; where
 converting each line separately leaves the entry a few minor units out of balance, the
@@ -85,9 +90,16 @@ def ledger_currency(ctx: CommandContext) -> str:
     return str(ledger["currency"])
 
 
+def books_on(ctx: CommandContext) -> bool:
+    """True once the organization's books are set up (its ledger exists)."""
+    return books_ledger(ctx) is not None
+
+
 def account_for(ctx: CommandContext, role: str) -> str:
-    """The account the posting role ``role`` points at; refuses naming the setting when unset."""
-    ledger_currency(ctx)
+    """The account the posting role ``role`` points at; refuses naming the setting when unset.
+    Before the books are set up there is none (``""``): nothing is posted then."""
+    if not books_on(ctx):
+        return ""
     row = ctx.get(AccountMapping, mapping_id(ctx.org_id, role))
     if row is None or row["account_id"] is None:
         raise CommandError(
@@ -102,12 +114,17 @@ def tax_account(ctx: CommandContext, tax_rate_id: str, side: str) -> str:
     """The account tax at this rate posts to: the rate's own, else ``output_tax``/``input_tax``."""
     rate = ctx.get(TaxRate, tax_rate_id) or {}
     own = rate.get(f"{side}_account_id")
+    if not books_on(ctx):
+        return ""
     return str(own) if own else account_for(ctx, f"{side}_tax")
 
 
 def document_rate(ctx: CommandContext, currency: str, rate: Decimal | None, field: str) -> Decimal:
     """The exchange rate a document in ``currency`` carries: 1 in the ledger currency (where a
-    rate other than 1 is refused), required in any other."""
+    rate other than 1 is refused), required in any other. Before the books are set up, the rate
+    given (or 1) is kept as it is."""
+    if not books_on(ctx):
+        return rate if rate is not None else Decimal(1)
     ledger = ledger_currency(ctx)
     if currency == ledger:
         if rate is not None and rate != 1:
@@ -139,6 +156,8 @@ class Posting:
     ledger: str
     # Set when amounts were converted from another currency: only then may rounding be needed.
     converted: bool = False
+    # False before the organization's books are set up: the posting is built and dropped.
+    enabled: bool = True
     lines: list[tuple[str, int, str | None]] = field(default_factory=list)
 
     def debit(self, account_id: str, amount: int, memo: str | None = None) -> None:
@@ -155,8 +174,9 @@ class Posting:
     def post(
         self, *, source: str, source_id: str, entry_date: date, memo: str, key: str = ""
     ) -> dict[str, Any] | None:
-        """Post the entry (nothing when every amount is zero); returns the journal entry row."""
-        if not self.lines:
+        """Post the entry (nothing when every amount is zero, or before the books are set up);
+        returns the journal entry row."""
+        if not self.lines or not self.enabled:
             return None
         difference = self.balance()
         if difference:
@@ -190,7 +210,10 @@ class Posting:
 
 
 def new_posting(ctx: CommandContext, currency: str | None = None, rate: Decimal | None = None) -> Posting:
-    """A posting in the organization's ledger, marked converted for a foreign document."""
+    """A posting in the organization's ledger, marked converted for a foreign document (one that
+    posts nothing before the books are set up)."""
+    if not books_on(ctx):
+        return Posting(ctx, currency or "", enabled=False)
     ledger = ledger_currency(ctx)
     converted = currency is not None and (currency != ledger or (rate is not None and rate != 1))
     return Posting(ctx, ledger, converted)

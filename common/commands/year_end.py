@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from common.commands.fields import Args, Id
 from common.commands.framework import CommandContext, command, invalid
 from common.commands.periods import require_open_period
-from common.commands.postings import account_for, new_posting
+from common.commands.postings import account_for, ledger_currency, new_posting
 from common.money import format_money
 from common.schema import Account, JournalEntry, JournalLine
 
@@ -48,6 +48,7 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     if ctx.exists(JournalEntry, JournalEntry.source == YEAR_END, JournalEntry.entry_date >= args.start_date,
                   JournalEntry.entry_date <= args.end_date):  # fmt: skip
         raise invalid("end_date", "this year has already been closed")
+    ledger_currency(ctx)  # a year is closed only in books that are set up
     require_open_period(ctx, args.end_date, "end_date")
     posting = new_posting(ctx)
     accounts = {

@@ -366,18 +366,35 @@ def test_a_missing_mapping_is_refused_naming_the_setting(books: Business) -> Non
         )
 
 
-def test_the_books_are_set_up_once_and_refused_before(tmp_path: Path) -> None:
+def test_before_the_books_are_set_up_nothing_is_posted_and_then_everything_is(tmp_path: Path) -> None:
+    """An organization from before the books (until finance.set_up_books) keeps working and
+    posts nothing; once its books are set up, every event posts."""
     store = LocalStore.create(
         tmp_path, Profile("https://ops.example.test", "new@example.test", new_id()), "pw"
     )
     try:
-        bare = Business(store, new_id())
-        error = bare.refused(
-            "sales.create_invoice", {"id": new_id(), "customer_id": bare.customer(), "lines": []}
-        )
+        old = Business(store, new_id())
+        customer = old.customer()
+
+        def invoice() -> str:
+            invoice_id = new_id()
+            old.apply("sales.create_invoice", {"id": invoice_id, "customer_id": customer, "lines": [
+                {"id": new_id(), "description": "x", "quantity": "1", "unit_price": 100}]})  # fmt: skip
+            old.apply("sales.post_invoice", {"id": invoice_id})
+            return invoice_id
+
+        before = invoice()
+        assert old.rows(JournalEntry) == []
+        supplier = new_id()
+        old.apply("inventory.create_supplier", {"id": supplier, "name": "S", "currency": "EUR"})
+        error = old.refused("finance.record_supplier_bill", {"id": new_id(), "supplier_id": supplier, "lines": [
+            {"id": new_id(), "account_id": new_id(), "description": "x", "quantity": "1", "unit_price": 1}]})  # fmt: skip
         assert (error.code, error.details["setting"]) == ("mapping_missing", "ledger")
-        bare.set_up_books("EUR")
-        assert bare.refused("finance.set_up_books", {"currency": "USD"}).code == "invalid_state"
+        old.set_up_books("EUR")
+        assert old.refused("finance.set_up_books", {"currency": "USD"}).code == "invalid_state"
+        after = invoice()
+        assert [e["source_id"] for e in old.rows(JournalEntry)] == [after]
+        assert before != after
     finally:
         store.close()
 

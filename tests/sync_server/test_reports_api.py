@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from common.ids import new_id
 from common.schema import JournalEntry, JournalLine
 from tests.common.textbook_month import END, START, Month, check_statements
-from tests.sync_server.conftest import OrgInfo, World
+from tests.sync_server.conftest import OrgInfo, World, set_up_books
 
 
 def push_month(world: World, org: OrgInfo, month: Month) -> list[dict[str, Any]]:
-    """Push each step as the role that would do it; every result must be applied."""
+    """Set up the books, then push each step as the role that would do it; all must apply."""
+    set_up_books(world, org)
     results = []
     for role, name, args in month.steps(org.id):
         response = world.push(org.email(role), org, [{"id": new_id(), "name": name, "args": args}])
@@ -52,6 +53,7 @@ def test_the_textbook_month_pushed_to_the_server_and_its_statements(world: World
     assert sources == sorted(["manual", "stock_move", "supplier_bill", "stock_move", "invoice", "payment",
                               "supplier_payment", "payroll_run", "payroll_payment"])  # fmt: skip
     # The other organization's books are untouched.
+    set_up_books(world, world.b)
     other = get(world, world.b.email("accountant"), world.b, "trial_balance").get_json()
     assert other["rows"] == [] and other["totals"] == {"debit": "0.00", "credit": "0.00"}
 
@@ -63,6 +65,7 @@ def test_a_retried_push_posts_nothing_twice(world: World) -> None:
         for role, name, args in month.steps(org.id)
         if role in ("accountant", "warehouse")
     ][:9]  # capital, VAT, warehouse, product, supplier, order, ordered, received, billed
+    set_up_books(world, org)
     admin = org.email("admin")
     first = world.push(admin, org, mutations).get_json()["results"]
     assert [r["status"] for r in first] == ["applied"] * 9
@@ -84,6 +87,7 @@ def test_a_document_in_a_closed_period_is_refused_by_the_server(world: World) ->
     org, month = world.a, Month()
     steps = month.steps(org.id)
     accountant = org.email("accountant")
+    set_up_books(world, org)
     period = new_id()
     for mutation in (
         {"id": new_id(), "name": "finance.create_fiscal_period",
@@ -100,6 +104,8 @@ def test_a_document_in_a_closed_period_is_refused_by_the_server(world: World) ->
 
 def test_report_parameters_permissions_and_organizations(world: World) -> None:
     org, accountant = world.a, world.a.email("accountant")
+    set_up_books(world, org)
+    set_up_books(world, world.b)
     bad = {
         "from": ({"from": "2031-13-01", "to": "2031-12-31"}, "profit_and_loss"),
         "to": ({"from": "2031-02-01", "to": "2031-01-01"}, "profit_and_loss"),
