@@ -158,12 +158,20 @@ def trial_balance_report(session: Session, org_id: str, params: ReportParams) ->
     )
 
 
-def _range_sums(
-    session: Session, org_id: str, currency: str, start: date, end: date, entry_ids: list[str] | None = None
-) -> dict[str, int]:
-    """Debit minus credit per account of the lines dated in ``[start, end]`` (of the given
-    entries only, when ``entry_ids`` is given)."""
+def _period_sums(
+    session: Session,
+    org_id: str,
+    currency: str,
+    split: date,
+    start: date,
+    end: date,
+    entry_ids: list[str] | None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Debit minus credit per account of the lines dated in ``[start, split)`` and in
+    ``[split, end]``, in one pass over the covering index (grouped by account and by which side
+    of ``split`` a line falls); only the given entries' lines when ``entry_ids`` is given."""
     lines = JournalLine.__table__
+    current = (lines.c.entry_date >= split).label("current")
     where = [
         lines.c.org_id == org_id,
         lines.c.deleted.is_(False),
@@ -174,34 +182,39 @@ def _range_sums(
     if entry_ids is not None:
         where.append(lines.c.journal_entry_id.in_(entry_ids))
     stmt = (
-        select(lines.c.account_id, func.sum(lines.c.debit), func.sum(lines.c.credit))
+        select(lines.c.account_id, current, func.sum(lines.c.debit), func.sum(lines.c.credit))
         .where(*where)
-        .group_by(lines.c.account_id)
+        .group_by(lines.c.account_id, current)
     )
-    return {
-        account_id: int(debit or 0) - int(credit or 0) for account_id, debit, credit in session.execute(stmt)
-    }
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for account_id, is_current, debit, credit in session.execute(stmt):
+        (after if is_current else before)[account_id] = int(debit or 0) - int(credit or 0)
+    return before, after
 
 
-def _result_sums(session: Session, org_id: str, currency: str, start: date, end: date) -> dict[str, int]:
-    """Per account, debit minus credit in ``[start, end]``, leaving out year-end closing entries
-    (they close the result, they are not part of it). Plain sums over a date range, the shape
-    the covering index answers fastest (a CASE per line over both periods at once was several
-    times slower on SQLite)."""
-    sums = _range_sums(session, org_id, currency, start, end)
+def _result_sums(
+    session: Session, org_id: str, currency: str, previous_start: date, start: date, end: date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per account, debit minus credit of the previous period and of ``[start, end]``, leaving
+    out year-end closing entries (they close the result, they are not part of it; found by
+    ``ix_journal_entry_source``)."""
+    previous, current = _period_sums(session, org_id, currency, start, previous_start, end, None)
     entries = JournalEntry.__table__
     closing = select(entries.c.id).where(
         entries.c.org_id == org_id,
-        entries.c.deleted.is_(False),
         entries.c.source == YEAR_END,
-        entries.c.entry_date >= start,
+        entries.c.entry_date >= previous_start,
         entries.c.entry_date <= end,
+        entries.c.deleted.is_(False),
     )
     closing_ids = [row[0] for row in session.execute(closing)]
     if closing_ids:
-        for account_id, amount in _range_sums(session, org_id, currency, start, end, closing_ids).items():
-            sums[account_id] = sums.get(account_id, 0) - amount
-    return sums
+        closed = _period_sums(session, org_id, currency, start, previous_start, end, closing_ids)
+        for sums, minus in zip((previous, current), closed, strict=True):
+            for account_id, amount in minus.items():
+                sums[account_id] = sums.get(account_id, 0) - amount
+    return previous, current
 
 
 def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
@@ -211,8 +224,7 @@ def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict
     currency = ledger_currency(session, org_id)
     previous_end = start - timedelta(days=1)
     previous_start = previous_end - (end - start)
-    current = _result_sums(session, org_id, currency, start, end)
-    previous = _result_sums(session, org_id, currency, previous_start, previous_end)
+    previous, current = _result_sums(session, org_id, currency, previous_start, start, end)
     accounts = _accounts(session, org_id)
     rows = []
     totals = {"income": [0, 0], "expense": [0, 0]}

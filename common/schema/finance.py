@@ -53,6 +53,8 @@ class JournalEntry(SyncedEntity, Base):
         ref("journal_entry", "reverses_entry_id"),
         UniqueConstraint("org_id", "number"),
         Index("ix_journal_entry_date", "org_id", "entry_date"),
+        # Finds the few year-end closing entries that profit and loss leaves out.
+        Index("ix_journal_entry_source", "org_id", "source", "entry_date"),
     )
 
     number: Mapped[str] = business(String(40))

@@ -262,6 +262,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_tax_rate_org_id_output_account_id_account'), 'account', ['org_id', 'output_account_id'], ['org_id', 'id'])
         batch_op.create_foreign_key(batch_op.f('fk_tax_rate_org_id_input_account_id_account'), 'account', ['org_id', 'input_account_id'], ['org_id', 'id'])
 
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.create_index("ix_journal_entry_source", ["org_id", "source", "entry_date"], unique=False)
     # fmt: on
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
@@ -269,6 +271,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("journal_entry", schema=None) as batch_op:
+        batch_op.drop_index("ix_journal_entry_source")
     # fmt: off
     with op.batch_alter_table('tax_rate', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_tax_rate_org_id_input_account_id_account'), type_='foreignkey')
