@@ -1,8 +1,12 @@
-"""Trial balance over a million journal lines (DESIGN §9: ≤ 1 s).
+"""Trial balance, profit and loss and balance sheet over a million journal lines (DESIGN §9:
+≤ 1 s each).
 
-Measured where an accountant runs it: on the desktop's encrypted store (the same query the server
-runs), and on PostgreSQL when the service is reachable. The lines are written in bulk (the way an
-initial sync writes them) across 60 accounts, 3 currencies and two years of dates.
+Measured where an accountant runs them: on the desktop's encrypted store (the same queries the
+server runs), and on PostgreSQL when the service is reachable. The lines are written in bulk
+(the way an initial sync writes them) across 60 accounts of every type and two years of dates,
+all in the ledger currency (the books keep one). Profit and loss covers 2026 beside 2025 (every
+line is in one of the two periods); the balance sheet is as of 2026-06-30. Each figure is the
+fastest of three runs after a first one that warms the cache.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import random
 import tempfile
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +25,8 @@ from sqlalchemy.orm import Session
 from bench.harness import Figure, at_most, best_of, info, timed
 from common import migrate
 from common.ids import new_id
-from common.reports import trial_balance
-from common.schema import Account, JournalEntry, JournalLine, Organization
+from common.reports import ReportParams, balance_sheet, profit_and_loss, trial_balance
+from common.schema import Account, JournalEntry, JournalLine, Ledger, Organization
 from common.schema.base import table_of
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
@@ -29,7 +34,10 @@ from desktop.rows import WRITERS
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ACCOUNTS = 60
-CURRENCIES = ("EUR", "USD", "GBP")
+CURRENCY = "EUR"
+TYPES = ("asset", "liability", "equity", "income", "expense")
+PNL = ReportParams(start=date(2026, 1, 1), end=date(2026, 12, 31))
+SHEET = ReportParams(as_of=date(2026, 6, 30))
 LINES_PER_ENTRY = 4
 STAMP = "2026-01-01T00:00:00+00:00"
 
@@ -40,12 +48,12 @@ def _uuid(rng: random.Random) -> str:
 
 def _books(
     org_id: str, line_count: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Accounts, entries and balanced lines in wire form."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ledger row, accounts, entries and balanced lines in wire form."""
     rng = random.Random(11)
     common = {"org_id": org_id, "version": 1, "updated_at": STAMP, "updated_by": None, "deleted": False}
     accounts = [
-        {**common, "id": _uuid(rng), "code": f"{1000 + i}", "name": f"Account {i}", "type": "asset",
+        {**common, "id": _uuid(rng), "code": f"{1000 + i}", "name": f"Account {i}", "type": TYPES[i % 5],
          "parent_id": None, "archived": False}
         for i in range(ACCOUNTS)
     ]  # fmt: skip
@@ -54,7 +62,7 @@ def _books(
     for n in range(line_count // LINES_PER_ENTRY):
         entry_id = _uuid(rng)
         day = (start + timedelta(days=rng.randrange(730))).isoformat()
-        currency = CURRENCIES[n % len(CURRENCIES)]
+        currency = CURRENCY
         entries.append(
             {**common, "id": entry_id, "number": f"JE-{n + 1:07d}", "entry_date": day, "fiscal_period_id": None,
              "memo": None, "source": "manual", "source_id": None, "reverses_entry_id": None}
@@ -68,32 +76,48 @@ def _books(
                  "account_id": accounts[rng.randrange(ACCOUNTS)]["id"], "debit": debit, "credit": credit,
                  "currency": currency, "memo": None, "entry_date": day}
             )  # fmt: skip
-    return accounts, entries, lines
+    ledger = [{**common, "id": org_id, "currency": CURRENCY}]
+    return ledger, accounts, entries, lines
 
 
-def _desktop(line_count: int) -> tuple[float, float, int]:
+def _timings(session: Session, org_id: str) -> dict[str, float]:
+    """Fastest of three runs of each statement, after one run that warms the cache."""
+    runs = {
+        "trial balance": lambda: trial_balance(session, org_id),
+        "trial balance as of a date": lambda: trial_balance(session, org_id, date(2025, 12, 31)),
+        "profit and loss with the previous period": lambda: profit_and_loss(session, org_id, PNL),
+        "balance sheet": lambda: balance_sheet(session, org_id, SHEET),
+    }
+    for fn in runs.values():
+        fn()
+    return {name: best_of(3, fn) for name, fn in runs.items()}
+
+
+def _desktop(line_count: int) -> tuple[dict[str, float], int]:
     org_id = new_id()
-    accounts, entries, lines = _books(org_id, line_count)
+    ledger, accounts, entries, lines = _books(org_id, line_count)
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         store = LocalStore.create(
             Path(tmp), Profile("https://bench.example", "acct@example.test", org_id), "pw"
         )
         with store.write_session() as session:
             connection = session.connection()
+            WRITERS["ledger"].upsert(connection, ledger)
             WRITERS["account"].upsert(connection, accounts)
             WRITERS["journal_entry"].upsert(connection, entries)
             WRITERS["journal_line"].upsert(connection, lines)
         with store.read_session() as session:
-            trial_balance(session, org_id)  # warm the page cache, as a second look would
-            full = best_of(3, lambda: trial_balance(session, org_id))
-            as_of = best_of(3, lambda: trial_balance(session, org_id, date(2025, 12, 31)))
+            timings = _timings(session, org_id)
             result = trial_balance(session, org_id)
+            sheet = balance_sheet(session, org_id, SHEET)["totals"]
         store.close()
     assert result.is_balanced()
-    return full, as_of, len(result.rows)
+    # The books balance: assets = liabilities + equity (the unclosed result included).
+    assert Decimal(sheet["assets"]) == Decimal(sheet["liabilities"]) + Decimal(sheet["equity"])
+    return timings, len(result.rows)
 
 
-def _postgres(line_count: int) -> tuple[float, float] | None:
+def _postgres(line_count: int) -> dict[str, float] | None:
     try:
         admin = create_engine(
             PG_ADMIN.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
@@ -109,22 +133,25 @@ def _postgres(line_count: int) -> tuple[float, float] | None:
         engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
         migrate.upgrade(engine)
         org_id = new_id()
-        accounts, entries, lines = _books(org_id, line_count)
+        ledger, accounts, entries, lines = _books(org_id, line_count)
         with engine.begin() as conn:
             conn.execute(
                 table_of(Organization).insert(), [{"id": org_id, "name": "Bench", "base_currency": "EUR"}]
             )
-            for model, rows in ((Account, accounts), (JournalEntry, entries), (JournalLine, lines)):
+            for model, rows in (
+                (Ledger, ledger),
+                (Account, accounts),
+                (JournalEntry, entries),
+                (JournalLine, lines),
+            ):
                 for start in range(0, len(rows), 20_000):
                     conn.execute(table_of(model).insert(), rows[start : start + 20_000])
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE journal_line"))
         with Session(engine) as session:
-            trial_balance(session, org_id)
-            full = best_of(3, lambda: trial_balance(session, org_id))
-            as_of = best_of(3, lambda: trial_balance(session, org_id, date(2025, 12, 31)))
+            timings = _timings(session, org_id)
         engine.dispose()
-        return full, as_of
+        return timings
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -134,24 +161,24 @@ def _postgres(line_count: int) -> tuple[float, float] | None:
 def run(quick: bool) -> list[Figure]:
     line_count = 100_000 if quick else 1_000_000
     with timed() as load:
-        full, as_of, rows = _desktop(line_count)
+        timings, rows = _desktop(line_count)
     figures = [
         at_most(
-            f"trial balance, {line_count:,} lines, encrypted desktop store",
-            full * 1000,
+            f"{name}, {line_count:,} lines, encrypted desktop store",
+            seconds * 1000,
             1000,
             "ms",
             accounts=rows,
-        ),
-        at_most(f"trial balance as of a date, {line_count:,} lines, desktop", as_of * 1000, 1000, "ms"),
-        info("journal lines written (setup, for scale)", line_count / load.seconds, "lines/s"),
+        )
+        for name, seconds in timings.items()
     ]
+    figures.append(info("journal lines written (setup, for scale)", line_count / load.seconds, "lines/s"))
     pg = _postgres(line_count)
     if pg is None:
-        figures.append(info("trial balance on PostgreSQL: service not reachable", float("nan"), "ms"))
+        figures.append(info("reports on PostgreSQL: service not reachable", float("nan"), "ms"))
     else:
-        figures.append(at_most(f"trial balance, {line_count:,} lines, PostgreSQL", pg[0] * 1000, 1000, "ms"))
-        figures.append(
-            at_most(f"trial balance as of a date, {line_count:,} lines, PostgreSQL", pg[1] * 1000, 1000, "ms")
+        figures.extend(
+            at_most(f"{name}, {line_count:,} lines, PostgreSQL", seconds * 1000, 1000, "ms")
+            for name, seconds in pg.items()
         )
     return figures

@@ -119,6 +119,14 @@ def round_money(amount: Decimal, currency: str, *, bankers: bool = False) -> int
     return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_EVEN if bankers else ROUND_HALF_UP))
 
 
+def convert(amount: int, currency: str, rate: Decimal, to_currency: str) -> int:
+    """``amount`` minor units of ``currency`` in minor units of ``to_currency`` at ``rate``
+    (units of ``to_currency`` per unit of ``currency``), rounded by :func:`round_money`."""
+    if currency == to_currency and rate == 1:
+        return amount
+    return round_money(Decimal(amount).scaleb(-currency_exponent(currency)) * rate, to_currency)
+
+
 def line_amount(quantity: Decimal, unit_price: int) -> int:
     """``quantity * unit_price`` (minor units), rounded half-up to whole minor units."""
     return int((quantity * unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -5,6 +5,10 @@ from __future__ import annotations
 # Kind of document → prefix of its final number.
 DOCUMENT_PREFIXES = {
     "invoice": "INV-",
+    # An invoice's number while it is a draft: the gapless INV- number is given when it is posted.
+    "invoice_draft": "DRAFT-INV-",
+    "credit_note": "CN-",
+    "supplier_bill": "BILL-",
     "purchase_order": "PO-",
     "sales_order": "SO-",
     "journal_entry": "JE-",

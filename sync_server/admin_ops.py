@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 
 from common.commands.fields import check_name_text
 from common.ids import is_uuid, new_id
+from common.money import CURRENCIES
 from common.permissions import BUILTIN_ROLES
 from common.schema import AppUser, Membership, Organization, Role
 from sync_server.api_models import is_role_name
@@ -17,7 +18,7 @@ from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.passwords import Passwords, check_new_password
 from sync_server.auth.service import normalize_email
 from sync_server.store import SYSTEM_ORG_ID, Store
-from sync_server.writes import create_counters
+from sync_server.writes import apply_system_command, create_counters
 
 
 class AdminError(Exception):
@@ -41,11 +42,18 @@ def find_org(store: Store, name_or_id: str) -> tuple[str, str]:
     return row.id, row.name
 
 
-def create_org(store: Store, name: str, *, base_currency: str = "EUR", org_id: str | None = None) -> str:
-    """Create an organization (its counters and the first link of its audit chain)."""
+def create_org(
+    store: Store, name: str, *, base_currency: str = "EUR", org_id: str | None = None, books: bool = True
+) -> str:
+    """Create an organization: its counters, the first link of its audit chain, and its books
+    (the default chart of accounts and posting settings, by ``finance.set_up_books``, so the
+    change log and the audit trail carry them and every client pulls them). ``books=False``
+    makes one as organizations were before the books (tests of sync mechanics use it)."""
     name = name.strip()
     if not name or len(name) > 200:
         raise AdminError("the organization name must have 1 to 200 characters")
+    if base_currency not in CURRENCIES:
+        raise AdminError(f"{base_currency!r} is not a supported ISO 4217 currency code")
     with store.admin_session() as session:
         if session.execute(select(Organization.id).where(Organization.name == name)).first() is not None:
             raise AdminError(f"an organization called {name!r} already exists")
@@ -62,6 +70,10 @@ def create_org(store: Store, name: str, *, base_currency: str = "EUR", org_id: s
                 )
             ],
         )
+        if books:
+            apply_system_command(
+                session, org_id, "finance.set_up_books", {"currency": base_currency}, command_id=new_id()
+            )
     return org_id
 
 

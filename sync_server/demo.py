@@ -15,11 +15,12 @@ import random
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from common.commands import REGISTRY
+from common.commands.postings import chart_account_id
 from common.permissions import BUILTIN_ROLES
 from common.wire import Mutation
 from sync_server import admin_ops
@@ -36,6 +37,7 @@ class DemoOrg:
     name: str
     currency: str
     seed: int
+    org_id: str = ""  # known once the organization exists (its chart's account ids derive from it)
 
 
 DEMO_ORGS = (
@@ -143,11 +145,12 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
         warehouses, [("MAIN", "Main warehouse"), ("EAST", "East depot"), ("WEST", "West depot")], strict=True
     ):
         steps.append(Step("warehouse", "inventory.create_warehouse", {"id": wid, "code": code, "name": name}))
-    products = []
+    products, costs = [], []
     for index, name in enumerate(PRODUCT_NAMES):
         pid = demo_id(k, "product", index)
         products.append(pid)
         price = rng.randrange(150, 25000)
+        costs.append(price * 6 // 10)
         steps.append(
             Step(
                 "warehouse",
@@ -158,13 +161,17 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
                     "name": name,
                     "unit": "pcs",
                     "sale_price": price,
-                    "cost_price": price * 6 // 10,
+                    "cost_price": costs[-1],
                     "currency": org.currency,
                     "reorder_point": str(rng.choice([5, 10, 20])),
                 },
             )
         )
+    opening_value = 0
     for index, pid in enumerate(products):
+        quantity = rng.randrange(8, 200)
+        # Valued at the product's cost price (no unit cost given): inventory / GRNI.
+        opening_value += quantity * costs[index]
         steps.append(
             Step(
                 "warehouse",
@@ -173,7 +180,7 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
                     "id": demo_id(k, "receipt", index),
                     "product_id": pid,
                     "to_warehouse_id": warehouses[0],
-                    "quantity": str(rng.randrange(8, 200)),
+                    "quantity": str(quantity),
                     "reason": "receipt",
                     "reference": "Opening stock",
                 },
@@ -210,7 +217,7 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
         )
     for index in range(4):
         oid = demo_id(k, "purchase_order", index)
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "id": demo_id(k, "po_line", index, n),
                 "product_id": products[(index * 5 + n) % len(products)],
@@ -235,6 +242,61 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
             steps.append(Step("warehouse", "inventory.order_purchase_order", {"id": oid}))
         if index >= 2:
             steps.append(Step("warehouse", "inventory.receive_purchase_order", {"id": oid}))
+        if index == 3:  # billed a little above the order's cost: a purchase price variance
+            steps.append(
+                Step(
+                    "accountant",
+                    "finance.record_supplier_bill",
+                    {
+                        "id": demo_id(k, "bill", "po", index),
+                        "supplier_id": suppliers[index % len(suppliers)],
+                        "purchase_order_id": oid,
+                        "supplier_reference": f"INV-{4711 + index}",
+                        "lines": [
+                            {
+                                "id": demo_id(k, "bill_line", index, n),
+                                "purchase_order_line_id": line["id"],
+                                "quantity": line["quantity"],
+                                "unit_price": line["unit_cost"] + 10,
+                            }
+                            for n, line in enumerate(lines)
+                        ],
+                    },
+                )
+            )
+    # The opening stock's bill (a direct line clearing goods received not invoiced), half paid.
+    bill_id = demo_id(k, "bill", "opening")
+    steps.append(
+        Step(
+            "accountant",
+            "finance.record_supplier_bill",
+            {
+                "id": bill_id,
+                "supplier_id": suppliers[0],
+                "supplier_reference": "Opening stock",
+                "lines": [
+                    {
+                        "id": demo_id(k, "bill_line", "opening"),
+                        "account_id": chart_account_id(org.org_id, "2100"),
+                        "description": "Opening stock",
+                        "quantity": "1",
+                        "unit_price": opening_value,
+                    }
+                ],
+            },
+        )
+    )
+    steps.append(
+        Step(
+            "accountant",
+            "finance.record_supplier_payment",
+            {
+                "id": demo_id(k, "supplier_payment", 0),
+                "supplier_bill_id": bill_id,
+                "amount": opening_value // 2,
+            },
+        )
+    )
     return steps
 
 
@@ -364,39 +426,17 @@ def sales_orders_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -
     return steps
 
 
-ACCOUNTS = [
-    ("1000", "Cash at bank", "asset"),
-    ("1200", "Accounts receivable", "asset"),
-    ("1400", "Inventory", "asset"),
-    ("2000", "Accounts payable", "liability"),
-    ("3000", "Owner's equity", "equity"),
-    ("4000", "Sales", "income"),
-    ("5000", "Cost of goods sold", "expense"),
-    ("6000", "Salaries", "expense"),
-    ("6100", "Rent", "expense"),
-]
-
-
 def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
-    """A small chart of accounts, a tax rate, this year's period and a few journal entries."""
+    """A tax rate, this year's period and the owner's capital and the rent, on the default chart
+    every organization gets; the other postings come from the documents themselves."""
     k = org.key
     year = date.today().year
     steps = [
         Step(
             "accountant",
-            "finance.create_account",
-            {"id": demo_id(k, "account", code), "code": code, "name": name, "type": kind},
-        )
-        for code, name, kind in ACCOUNTS
-    ]
-    steps.append(
-        Step(
-            "accountant",
             "finance.create_tax_rate",
             {"id": demo_id(k, "tax", "STD"), "code": "STD", "name": "Standard rate", "rate": "20"},
-        )
-    )
-    steps.append(
+        ),
         Step(
             "accountant",
             "finance.create_fiscal_period",
@@ -406,13 +446,11 @@ def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> lis
                 "start_date": f"{year}-01-01",
                 "end_date": f"{year}-12-31",
             },
-        )
-    )
+        ),
+    ]
     entries = [
-        ("Opening capital", "1000", "3000", 5_000_000),
-        ("Rent January", "6100", "1000", 250_000),
-        ("Stock purchase", "1400", "2000", 1_200_000),
-        ("Supplier paid", "2000", "1000", 800_000),
+        ("Opening capital", "1000", "3000", 200_000_000),
+        ("Rent January", "6500", "1000", 250_000),
     ]
     for index, (memo, debit, credit, amount) in enumerate(entries):
         steps.append(
@@ -425,12 +463,24 @@ def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> lis
                     "currency": org.currency,
                     "memo": memo,
                     "lines": [
-                        {"account_id": demo_id(k, "account", debit), "debit": amount},
-                        {"account_id": demo_id(k, "account", credit), "credit": amount},
+                        {"account_id": chart_account_id(org.org_id, debit), "debit": amount},
+                        {"account_id": chart_account_id(org.org_id, credit), "credit": amount},
                     ],
                 },
             )
         )
+    # The first invoice is credited in part (one line), never voided.
+    steps.append(
+        Step(
+            "sales",
+            "sales.issue_credit_note",
+            {
+                "id": demo_id(k, "credit_note", 0),
+                "invoice_id": demo_id(k, "invoice", 3),
+                "reason": "Damaged in transit",
+            },
+        )
+    )
     return steps
 
 
@@ -530,6 +580,17 @@ def people_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list
                 "period_end": last_month_end.isoformat(),
                 "currency": org.currency,
                 "withholding_rate": "22",
+            },
+        )
+    )
+    steps.append(
+        Step(
+            "hr",
+            "hr.pay_payroll_run",
+            {
+                "id": demo_id(k, "payroll_payment", last_month_end.isoformat()[:7]),
+                "payroll_run_id": demo_id(k, "payroll", last_month_end.isoformat()[:7]),
+                "paid_on": last_month_end.isoformat(),
             },
         )
     )
@@ -644,6 +705,7 @@ def seed_demo(services: Services, password: str) -> list[str]:
     report = []
     for org in DEMO_ORGS:
         org_id, users, created = _ensure_users(services, org, password)
+        org = replace(org, org_id=org_id)
         rng = random.Random(org.seed)
         steps = [step for module in MODULES for step in module(org, rng, users)]
         counts = _apply(services, org_id, org, users, steps)

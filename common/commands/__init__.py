@@ -1,6 +1,19 @@
 """Every command of the product, registered on import. ``REGISTRY`` maps name → spec."""
 
-from common.commands import finance, hr, inventory, invoicing, payroll, privacy, projects, sales
+from common.commands import (
+    bills,
+    books,
+    credit_notes,
+    finance,
+    hr,
+    inventory,
+    invoicing,
+    payroll,
+    privacy,
+    projects,
+    sales,
+    year_end,
+)
 from common.commands.framework import (
     REGISTRY,
     ChangeRecorder,
@@ -22,6 +35,9 @@ __all__ = [
     "CommandSpec",
     "DocumentNumbering",
     "MemberDirectory",
+    "bills",
+    "books",
+    "credit_notes",
     "execute",
     "finance",
     "hr",
@@ -31,4 +47,5 @@ __all__ = [
     "privacy",
     "projects",
     "sales",
+    "year_end",
 ]

@@ -1,7 +1,8 @@
 """Finance commands: chart of accounts, tax rates, fiscal periods and journal entries.
 
 A journal entry is posted once and never edited: it balances per currency (debits = credits),
-has at least two lines, and falls in an open fiscal period when a period covers its date. It is
+has at least two lines, and falls in an open fiscal period when a period covers its date (else
+``period_closed``). Once the books are set up, manual entries are in the ledger currency. It is
 corrected by a reversing entry. Closing and reopening a period needs ``finance.close_period``.
 """
 
@@ -26,10 +27,11 @@ from common.commands.fields import (
     Text40,
     UpdateArgs,
 )
-from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
+from common.commands.framework import CommandContext, apply_field_changes, command, invalid
+from common.commands.periods import require_open_period
 from common.commands.rules import Transitions, require_parent, require_transition
 from common.money import format_money
-from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
+from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, Ledger, TaxRate
 
 AccountType = Literal["asset", "liability", "equity", "income", "expense"]
 ACCOUNT_TYPES: tuple[str, ...] = get_args(AccountType)
@@ -88,6 +90,9 @@ class CreateTaxRateArgs(Args):
     code: ShortCode
     name: Name
     rate: Percent
+    # Omitted: the output_tax and input_tax account mappings.
+    output_account_id: Id | None = None
+    input_account_id: Id | None = None
 
 
 class TaxRateChanges(Changes):
@@ -95,20 +100,36 @@ class TaxRateChanges(Changes):
     name: Name | None = None
     rate: Percent | None = None
     archived: bool | None = None
+    output_account_id: Id | None = None
+    input_account_id: Id | None = None
+
+
+def usable_account(ctx: CommandContext, account_id: str, field: str) -> dict[str, Any]:
+    """A live account that is not archived, or ``invalid`` naming ``field``."""
+    account = ctx.require(Account, account_id, field)
+    if account["archived"]:
+        raise invalid(field, f"account {account['code']} is archived")
+    return account
 
 
 @command("finance.create_tax_rate", args=CreateTaxRateArgs, permission="finance.post")
 def create_tax_rate(ctx: CommandContext, args: CreateTaxRateArgs) -> None:
     """Create a tax rate (a percentage); lines already priced keep the tax they were given."""
     ctx.ensure_unique(TaxRate, "code", args.code, "code")
+    for side in ("output_account_id", "input_account_id"):
+        if getattr(args, side) is not None:
+            usable_account(ctx, getattr(args, side), side)
     ctx.insert(TaxRate, args.model_dump())
 
 
 @command("finance.update_tax_rate", args=UpdateArgs, permission="finance.post")
 def update_tax_rate(ctx: CommandContext, args: UpdateArgs) -> None:
-    """Change a tax rate's code, name or percentage, or archive it (compare-and-set)."""
+    """Change a tax rate's code, name, percentage or accounts, or archive it (compare-and-set)."""
     if isinstance(args.changes.get("code"), str):
         ctx.ensure_unique(TaxRate, "code", args.changes["code"].strip(), "changes.code", exclude=args.id)
+    for side in ("output_account_id", "input_account_id"):
+        if isinstance(args.changes.get(side), str):
+            usable_account(ctx, args.changes[side], f"changes.{side}")
     apply_field_changes(ctx, TaxRate, args.id, TaxRateChanges, args.changes, args.base)
 
 
@@ -134,13 +155,6 @@ class FiscalPeriodStateArgs(Args):
     id: Id
 
 
-def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
-    """The fiscal period whose dates include ``day``, if any (periods never overlap)."""
-    stmt = ctx.select(FiscalPeriod, FiscalPeriod.start_date <= day, FiscalPeriod.end_date >= day)
-    found = ctx.session.execute(stmt.limit(1)).mappings().first()
-    return dict(found) if found is not None else None
-
-
 @command("finance.create_fiscal_period", args=CreateFiscalPeriodArgs, permission="finance.post")
 def create_fiscal_period(ctx: CommandContext, args: CreateFiscalPeriodArgs) -> None:
     """Create an open fiscal period; periods of one organization never overlap."""
@@ -159,12 +173,14 @@ def create_fiscal_period(ctx: CommandContext, args: CreateFiscalPeriodArgs) -> N
     if overlap is not None:
         raise invalid("start_date", f"the period overlaps fiscal period {overlap['name']}")
     ctx.insert(FiscalPeriod, {**args.model_dump(), "status": "open"})
+    ctx.memo.pop("fiscal_periods", None)
 
 
 def _move_period(ctx: CommandContext, period_id: str, target: str) -> None:
     period = ctx.require(FiscalPeriod, period_id, "id")
     require_transition(FISCAL_PERIOD_TRANSITIONS, period, target, f"fiscal period {period['name']}")
     ctx.update(FiscalPeriod, period_id, {"status": target})
+    ctx.memo.pop("fiscal_periods", None)
 
 
 @command("finance.close_fiscal_period", args=FiscalPeriodStateArgs, permission="finance.close_period")
@@ -207,20 +223,6 @@ class ReverseJournalEntryArgs(Args):
     memo: Memo | None = None
 
 
-def _open_period_id(ctx: CommandContext, day: date) -> str | None:
-    period = period_covering(ctx, day)
-    if period is None:
-        return None
-    if period["status"] != "open":
-        raise CommandError(
-            "invalid_state",
-            f"entry_date: {day.isoformat()} falls in fiscal period {period['name']}, which is closed",
-            field="entry_date",
-            details={"status": period["status"], "fiscal_period_id": period["id"]},
-        )
-    return str(period["id"])
-
-
 def post_entry(
     ctx: CommandContext,
     *,
@@ -232,11 +234,13 @@ def post_entry(
     source_id: str | None = None,
     reverses_entry_id: str | None = None,
     allow_archived: bool = False,
+    report_number: bool = True,
 ) -> dict[str, Any]:
     """Validate and post one entry; ``lines`` hold ``account_id, debit, credit, currency, memo``.
 
     The one way any command writes to the ledger, so every entry obeys the same rules. A
-    reversal may touch accounts archived since (``allow_archived``).
+    reversal may touch accounts archived since (``allow_archived``). ``report_number``: the
+    entry's number is the command's answer (not for a document's posting, whose own number is).
     """
     if len(lines) < 2:
         raise invalid("lines", "an entry needs at least two lines")
@@ -262,7 +266,7 @@ def post_entry(
             "id": entry_id,
             "number": ctx.numbering.next_number("journal_entry"),
             "entry_date": entry_date,
-            "fiscal_period_id": _open_period_id(ctx, entry_date),
+            "fiscal_period_id": require_open_period(ctx, entry_date, "entry_date"),
             "memo": memo,
             "source": source,
             "source_id": source_id,
@@ -284,13 +288,22 @@ def post_entry(
                 "entry_date": entry_date,
             },
         )
-    ctx.outcome.data["number"] = entry["number"]
+    if report_number:
+        ctx.outcome.data["number"] = entry["number"]
     return entry
 
 
 @command("finance.post_journal_entry", args=PostJournalEntryArgs, permission="finance.post")
 def post_journal_entry(ctx: CommandContext, args: PostJournalEntryArgs) -> None:
     """Post a balanced journal entry (append-only: corrected by reversal, never edited)."""
+    ledger = ctx.get(Ledger, ctx.org_id)
+    currencies = {args.currency} | {line.currency for line in args.lines if line.currency is not None}
+    if ledger is not None and currencies != {ledger["currency"]}:
+        other = sorted(currencies - {ledger["currency"]})[0]
+        raise invalid(
+            "currency",
+            f"the ledger is kept in {ledger['currency']}: enter {other} amounts converted to it",
+        )
     lines = [{**line.model_dump(), "currency": line.currency or args.currency} for line in args.lines]
     post_entry(ctx, entry_id=args.id, entry_date=args.entry_date, memo=args.memo, lines=lines)
 

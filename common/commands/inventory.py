@@ -1,4 +1,8 @@
-"""Inventory and purchasing commands: warehouses, products, stock moves, suppliers, purchase orders."""
+"""Inventory and purchasing commands: warehouses, products, stock moves, suppliers, purchase orders.
+
+Every stock move that changes the quantity on hand is valued at moving average cost and posted
+(:mod:`common.commands.costing`); receiving a purchase order posts its goods at the order's cost.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from common.commands.costing import post_move, value_move
 from common.commands.fields import (
     Args,
     Changes,
@@ -37,6 +42,7 @@ from common.commands.framework import (
     command,
     invalid,
 )
+from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
 from common.money import line_amount
 from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
 from common.stock import MOVE_REASONS, stock_on_hand
@@ -151,6 +157,9 @@ class RecordStockMoveArgs(Args):
     quantity: PositiveQuantity
     unit_cost: MinorUnits | None = None
     currency: Currency | None = None
+    # Ledger currency units per unit of ``currency``: required when a unit cost is given in
+    # another currency than the ledger's.
+    exchange_rate: PositiveQuantity | None = None
     reason: str = Field(max_length=16)
     note: Note | None = None
     reference: Text100 | None = None
@@ -179,14 +188,22 @@ class RecordStockMoveArgs(Args):
         return self
 
 
-def record_move(ctx: CommandContext, values: dict[str, Any]) -> dict[str, Any]:
-    """Insert one stock move, flagging (never refusing) a move that takes stock below zero."""
+def record_move(
+    ctx: CommandContext, values: dict[str, Any], *, reverses: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Insert one stock move, valued and posted, flagging (never refusing) a move that takes
+    stock below zero. ``values`` may carry the move's ledger ``value`` (a purchase order's
+    receipt) or an ``exchange_rate`` for its unit cost."""
     source = values.get("from_warehouse_id")
     negative = False
     if source is not None:
         on_hand = stock_on_hand(ctx.session, ctx.org_id, values["product_id"], source)
         negative = on_hand - values["quantity"] < 0
-    row = ctx.insert(StockMove, {**values, "negative_stock": negative})
+    value = value_move(ctx, values, reverses)
+    stored = {k: v for k, v in values.items() if k != "exchange_rate"}
+    row = ctx.insert(StockMove, {**stored, "value": value, "negative_stock": negative})
+    product = ctx.get(Product, values["product_id"]) or {}
+    post_move(ctx, row, product.get("name", "units"))
     if negative:
         ctx.warn(
             "negative_stock",
@@ -209,6 +226,10 @@ def record_stock_move(ctx: CommandContext, args: RecordStockMoveArgs) -> None:
     values = args.model_dump()
     if values["unit_cost"] is not None and values["currency"] is None:
         values["currency"] = product["currency"]
+    if values["unit_cost"] is not None:
+        values["exchange_rate"] = document_rate(ctx, values["currency"], args.exchange_rate, "exchange_rate")
+    elif args.exchange_rate is not None:
+        raise invalid("exchange_rate", "applies to a unit cost: give unit_cost too")
     values["moved_at"] = values["moved_at"] or ctx.now
     record_move(ctx, values)
 
@@ -243,6 +264,7 @@ def reverse_stock_move(ctx: CommandContext, args: ReverseStockMoveArgs) -> None:
             "moved_at": ctx.now,
             "reverses_move_id": args.move_id,
         },
+        reverses=original,
     )
 
 
@@ -329,6 +351,8 @@ class ReceivePurchaseOrderArgs(Args):
     # Quantities received per line; omitted: everything still outstanding.
     lines: list[ReceiptLineArgs] | None = Field(default=None, max_length=MAX_ORDER_LINES)
     received_at: datetime | None = None
+    # Ledger currency units per unit of the order's currency (required for an order in another).
+    exchange_rate: PositiveQuantity | None = None
 
 
 def _write_lines(ctx: CommandContext, order_id: str, lines: list[OrderLineArgs]) -> int:
@@ -359,7 +383,17 @@ def _write_lines(ctx: CommandContext, order_id: str, lines: list[OrderLineArgs])
         if line.id in existing:
             ctx.update(PurchaseOrderLine, line.id, values)
         else:
-            ctx.insert(PurchaseOrderLine, {"id": line.id, **values, "received_quantity": Decimal(0)})
+            ctx.insert(
+                PurchaseOrderLine,
+                {
+                    "id": line.id,
+                    **values,
+                    "received_quantity": Decimal(0),
+                    "received_value": 0,
+                    "billed_quantity": Decimal(0),
+                    "billed_value": 0,
+                },
+            )
         total += line_amount(line.quantity, line.unit_cost)
     return total
 
@@ -473,10 +507,14 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
                 raise invalid(f"lines.{index}.line_id", "appears twice")
             wanted[receipt.line_id] = receipt.quantity
     received_at = args.received_at or ctx.now
+    rate = document_rate(ctx, order["currency"], args.exchange_rate, "exchange_rate")
+    ledger = ledger_currency(ctx) if books_on(ctx) else order["currency"]
     for line_id, quantity in sorted(wanted.items(), key=lambda item: lines[item[0]]["line_no"]):
         if quantity <= 0:
             continue
         line = lines[line_id]
+        # Goods received not invoiced at the order's cost, in the ledger currency.
+        value = to_ledger(line_amount(quantity, line["unit_cost"]), order["currency"], rate, ledger)
         record_move(
             ctx,
             {
@@ -491,9 +529,15 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
                 "note": None,
                 "reference": order["number"],
                 "moved_at": received_at,
+                "value": value,
             },
         )
         line["received_quantity"] = line["received_quantity"] + quantity
-        ctx.update(PurchaseOrderLine, line_id, {"received_quantity": line["received_quantity"]})
+        line["received_value"] = line["received_value"] + value
+        ctx.update(
+            PurchaseOrderLine,
+            line_id,
+            {"received_quantity": line["received_quantity"], "received_value": line["received_value"]},
+        )
     if all(line["received_quantity"] >= line["quantity"] for line in lines.values()):
         ctx.update(PurchaseOrder, args.id, {"status": "received", "received_at": received_at})

@@ -1,7 +1,8 @@
 """Sales commands: customers and sales orders (invoices and payments are in ``invoicing``).
 
 Sales order life cycle: draft → confirmed → fulfilled; draft/confirmed → cancelled. Fulfilling
-issues the goods from the order's warehouse as stock moves, so stock stays the sum of moves.
+issues the goods from the order's warehouse as stock moves, so stock stays the sum of moves, each
+posted at the product's moving average cost (cost of goods sold / inventory).
 """
 
 from __future__ import annotations
@@ -292,7 +293,9 @@ def _order_lines(ctx: CommandContext, order_id: str) -> list[dict[str, Any]]:
 
 def open_balance(ctx: CommandContext, customer_id: str, currency: str) -> int:
     """What the customer still owes on posted invoices in ``currency``, in minor units."""
-    stmt = select(func.coalesce(func.sum(Invoice.total - Invoice.amount_paid), 0)).where(
+    stmt = select(
+        func.coalesce(func.sum(Invoice.total - Invoice.amount_paid - Invoice.amount_credited), 0)
+    ).where(
         Invoice.org_id == ctx.org_id,
         Invoice.deleted.is_(False),
         Invoice.customer_id == customer_id,
@@ -336,8 +339,7 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
         raise invalid("warehouse_id", f"{_order_label(order)} has no warehouse to ship from; set one first")
     moved_at = args.fulfilled_at or ctx.now
     for line in _order_lines(ctx, args.id):
-        product = ctx.get(Product, line["product_id"]) or {}
-        cost = product.get("cost_price")
+        # Valued at the product's moving average cost (common.commands.costing), never a typed price.
         record_move(
             ctx,
             {
@@ -346,8 +348,8 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
                 "from_warehouse_id": order["warehouse_id"],
                 "to_warehouse_id": None,
                 "quantity": line["quantity"],
-                "unit_cost": cost,
-                "currency": product.get("currency") if cost is not None else None,
+                "unit_cost": None,
+                "currency": None,
                 "reason": "issue",
                 "note": None,
                 "reference": order["number"],

@@ -8,8 +8,25 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from common.schema import finance, hr, identity, inventory, privacy, projects, sales, system
+from common.schema import (
+    bills,
+    books,
+    costing,
+    credit_notes,
+    finance,
+    hr,
+    identity,
+    inventory,
+    privacy,
+    projects,
+    sales,
+    system,
+)
 from common.schema.base import Base, EntityInfo, SyncedEntity, TenantRow, table_of
+from common.schema.bills import SupplierBill, SupplierBillLine, SupplierPayment
+from common.schema.books import AccountMapping, Ledger
+from common.schema.costing import ProductCost
+from common.schema.credit_notes import CreditNote, CreditNoteLine
 from common.schema.finance import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
 from common.schema.hr import (
     Department,
@@ -45,7 +62,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = Base.metadata
 
@@ -71,11 +88,14 @@ __all__ = [
     "ENTITIES",
     "SCHEMA_VERSION",
     "Account",
+    "AccountMapping",
     "AppUser",
     "AuditEvent",
     "Base",
     "ChangeLog",
     "CommunicationPreference",
+    "CreditNote",
+    "CreditNoteLine",
     "Customer",
     "DataSubjectRequest",
     "Department",
@@ -90,6 +110,7 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "LeaveRequest",
+    "Ledger",
     "Membership",
     "Notification",
     "OrgSequence",
@@ -101,6 +122,7 @@ __all__ = [
     "PayslipLine",
     "ProcessedMutation",
     "Product",
+    "ProductCost",
     "Project",
     "PurchaseOrder",
     "PurchaseOrderLine",
@@ -112,6 +134,9 @@ __all__ = [
     "SecurityLogEntry",
     "StockMove",
     "Supplier",
+    "SupplierBill",
+    "SupplierBillLine",
+    "SupplierPayment",
     "SyncState",
     "SyncedEntity",
     "Task",
@@ -119,6 +144,10 @@ __all__ = [
     "TenantRow",
     "TimesheetEntry",
     "Warehouse",
+    "bills",
+    "books",
+    "costing",
+    "credit_notes",
     "entity_info",
     "finance",
     "hr",

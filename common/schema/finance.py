@@ -1,4 +1,7 @@
-"""Finance and accounting: chart of accounts, fiscal periods, journal entries, tax rates."""
+"""Finance and accounting: chart of accounts, fiscal periods, journal entries, tax rates.
+
+The chart and the periods are read by every module that posts (see :mod:`common.schema.books`).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,15 @@ from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped
 
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
+from common.schema.books import BOOKS_SETTINGS
 from common.schema.types import Quantity
-
-_FINANCE = EntityInfo(module="finance", read="finance.read", write="finance.post")
 
 
 class Account(SyncedEntity, Base):
     """Types: asset, liability, equity, income, expense."""
 
     __tablename__ = "account"
-    __entity__ = _FINANCE
+    __entity__ = BOOKS_SETTINGS
     __table_args__ = (UniqueConstraint("org_id", "code"), ref("account", "parent_id"))
 
     code: Mapped[str] = business(String(20))
@@ -32,7 +34,7 @@ class FiscalPeriod(SyncedEntity, Base):
     """States: open → closed (and reopened by ``finance.close_period``)."""
 
     __tablename__ = "fiscal_period"
-    __entity__ = _FINANCE
+    __entity__ = BOOKS_SETTINGS
     __table_args__ = (UniqueConstraint("org_id", "name"),)
 
     name: Mapped[str] = business(String(40))
@@ -51,6 +53,8 @@ class JournalEntry(SyncedEntity, Base):
         ref("journal_entry", "reverses_entry_id"),
         UniqueConstraint("org_id", "number"),
         Index("ix_journal_entry_date", "org_id", "entry_date"),
+        # Finds the few year-end closing entries that profit and loss leaves out.
+        Index("ix_journal_entry_source", "org_id", "source", "entry_date"),
     )
 
     number: Mapped[str] = business(String(40))
@@ -98,12 +102,23 @@ class TaxRate(SyncedEntity, Base):
     __tablename__ = "tax_rate"
     # Sales reads the rates it prices invoice and order lines with.
     __entity__ = EntityInfo(
-        module="finance", read="finance.read", write="finance.post", also_read=("sales.read",)
+        module="finance",
+        read="finance.read",
+        write="finance.post",
+        also_read=("sales.read", "inventory.read"),
     )
-    __table_args__ = (UniqueConstraint("org_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "code"),
+        ref("account", "output_account_id"),
+        ref("account", "input_account_id"),
+    )
 
     code: Mapped[str] = business(String(20))
     name: Mapped[str] = business(String(200))
     # Percent, exact: 20 means 20 %.
     rate: Mapped[Decimal] = business(Quantity)
     archived: Mapped[bool] = business(Boolean, default=False)
+    # Where tax charged (output) and tax paid (input) at this rate is posted; empty: the
+    # ``output_tax`` and ``input_tax`` account mappings.
+    output_account_id: Mapped[str | None] = business(String(ID_LENGTH))
+    input_account_id: Mapped[str | None] = business(String(ID_LENGTH))

@@ -117,7 +117,7 @@ class LeaveRequest(SyncedEntity, Base):
 
 
 class PayrollRun(SyncedEntity, Base):
-    """States: draft → completed."""
+    """States: completed → paid (its net pay paid out)."""
 
     __tablename__ = "payroll_run"
     __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
@@ -128,6 +128,9 @@ class PayrollRun(SyncedEntity, Base):
     currency: Mapped[str] = business(String(3))
     completed_at: Mapped[datetime | None] = business()
     total_gross: Mapped[int] = sensitive(BigInteger, default=0)
+    # Ledger currency units per unit of ``currency``; empty for runs from before the books.
+    exchange_rate: Mapped[Decimal | None] = business(Quantity)
+    paid_on: Mapped[date | None] = business(Date)
 
 
 class Payslip(SyncedEntity, Base):

@@ -74,6 +74,9 @@ class StockMove(SyncedEntity, Base):
     # Set when this move took a warehouse below zero: flagged for review, never refused.
     negative_stock: Mapped[bool] = business(Boolean, default=False)
     reverses_move_id: Mapped[str | None] = business(String(ID_LENGTH))
+    # What the move was worth in the ledger currency (minor units) when it changed the stock on
+    # hand; empty for transfers, which change no value.
+    value: Mapped[int | None] = business(BigInteger)
 
 
 class Supplier(SyncedEntity, Base):
@@ -129,3 +132,8 @@ class PurchaseOrderLine(SyncedEntity, Base):
     quantity: Mapped[Decimal] = business(Quantity)
     unit_cost: Mapped[int] = business(BigInteger)
     received_quantity: Mapped[Decimal] = business(Quantity, default=0)
+    # Goods received not invoiced: the value received at the order's cost (ledger currency),
+    # and what supplier bills have matched of it so far.
+    received_value: Mapped[int] = business(BigInteger, default=0)
+    billed_quantity: Mapped[Decimal] = business(Quantity, default=0)
+    billed_value: Mapped[int] = business(BigInteger, default=0)

@@ -75,7 +75,8 @@ class SalesOrderLine(SyncedEntity, Base):
 class Invoice(SyncedEntity, Base):
     """A legally numbered document: ``DRAFT-<device>-<n>`` offline, a gapless number once posted.
 
-    States: draft → posted → paid; posted → void (by credit note, never edited).
+    States: draft → posted → paid | credited. A draft may be deleted; a posted invoice is
+    never edited: credit notes correct it. Its final number is given when it is posted.
     """
 
     __tablename__ = "invoice"
@@ -97,6 +98,9 @@ class Invoice(SyncedEntity, Base):
     tax_total: Mapped[int] = business(BigInteger, default=0)
     total: Mapped[int] = business(BigInteger, default=0)
     amount_paid: Mapped[int] = business(BigInteger, default=0)
+    amount_credited: Mapped[int] = business(BigInteger, default=0)
+    # Ledger currency units per unit of ``currency`` (1 in the ledger's own currency).
+    exchange_rate: Mapped[Decimal | None] = business(Quantity)
 
 
 class InvoiceLine(SyncedEntity, Base):
@@ -132,3 +136,6 @@ class Payment(SyncedEntity, Base):
     paid_on: Mapped[date] = business(Date)
     method: Mapped[str] = business(String(20), default="bank_transfer")
     reference: Mapped[str | None] = business(String(100))
+    exchange_rate: Mapped[Decimal | None] = business(Quantity)
+    # What was paid beyond the invoice's open amount, kept as the customer's credit.
+    credit_amount: Mapped[int] = business(BigInteger, default=0)

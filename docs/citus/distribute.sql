@@ -61,6 +61,16 @@ SELECT create_distributed_table('payment', 'org_id', colocate_with => 'audit_eve
 SELECT create_distributed_table('payslip_line', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('task', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('timesheet_entry', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('security_log', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('invitation', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('ledger', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('account_mapping', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('product_cost', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('supplier_bill', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('credit_note', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('supplier_bill_line', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('supplier_payment', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('credit_note_line', 'org_id', colocate_with => 'audit_event');
 
 -- outbox and sync_state are the desktop's tables; the server never writes them: they stay
 -- plain tables on the coordinator.

@@ -14,6 +14,7 @@ from sync_server.blueprints import (
     members,
     openapi,
     permissions,
+    reports,
     sync,
 )
 
@@ -28,4 +29,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     members.bp,
     invitations.bp,
     permissions.bp,
+    reports.bp,
 )

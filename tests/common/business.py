@@ -93,6 +93,11 @@ class Business:
             )
             return [dict(row) for row in session.execute(stmt.order_by(table_of(model).c.id)).mappings()]
 
+    def set_up_books(self, currency: str = "EUR") -> Business:
+        """The default chart and posting settings, as the server makes with every organization."""
+        self.apply("finance.set_up_books", {"currency": currency})
+        return self
+
     # -- seeds -----------------------------------------------------------------------------------
     def _create(self, name: str, args: dict[str, Any]) -> str:
         entity_id = new_id()

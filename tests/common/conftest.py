@@ -57,7 +57,10 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         root, Profile("https://ops.example.test", "tester@example.test", new_id()), "pw"
     )
     try:
-        yield Workspace(store=store, actor_id=new_id())
+        workspace = Workspace(store=store, actor_id=new_id())
+        # As the server does for every new organization: the default chart and posting settings.
+        workspace.apply("finance.set_up_books", {"currency": "EUR"})
+        yield workspace
     finally:
         store.close()
 

@@ -467,6 +467,8 @@ def _run(
         "currency": currency,
         "withholding_rate": rate,
     }
+    if currency != "EUR":  # the ledger's currency
+        args["exchange_rate"] = "0.9"
     return run_id, biz.apply("hr.run_payroll", args, **kwargs)
 
 
@@ -474,7 +476,7 @@ def test_payroll_issues_a_payslip_per_paid_employee(tmp_path: Path) -> None:
     biz = Business(
         LocalStore.create(tmp_path, Profile("https://ops.example.test", "pay@example.test", new_id()), "pw"),
         new_id(),
-    )
+    ).set_up_books()
     try:
         ada = biz.employee(name="Ada", salary=333_333, salary_currency="EUR")
         bob = biz.employee(name="Bob", salary=250_000, salary_currency="EUR", hire_date="2025-01-15")
@@ -560,7 +562,7 @@ def test_payroll_derives_the_same_payslip_ids_on_every_side(business: Business, 
             tmp_path, Profile("https://ops.example.test", "p2@example.test", business.org_id), "pw"
         ),
         business.actor_id,
-    )
+    ).set_up_books()
     try:
         employee_id = new_id()
         args = {"id": employee_id, "name": "Same", "salary": 1000, "salary_currency": "CHF"}
@@ -573,6 +575,7 @@ def test_payroll_derives_the_same_payslip_ids_on_every_side(business: Business, 
             "period_end": "2026-05-31",
             "currency": "CHF",
             "withholding_rate": "10",
+            "exchange_rate": "1.05",
         }
         for side in (business, other):
             side.apply("hr.run_payroll", run, command_id=command_id)

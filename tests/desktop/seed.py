@@ -6,10 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from common.commands import CommandContext, execute
 from common.ids import new_id
-from common.permissions import BUILTIN_ROLES, permissions_for_roles
+from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, permissions_for_roles
 from desktop.api_client import ApiClient, Membership, User
-from desktop.local_store import LocalStore
+from desktop.local_store import LocalStore, ProvisionalNumbering, UndoRecorder
 from desktop.profiles import Profile
 from desktop.session import UserSession, save_session_facts
 
@@ -33,6 +34,7 @@ def offline_session(
     user = User(new_id(), email, email.split("@")[0].capitalize())
     membership = Membership(org_id, org_name, roles, permissions_for_roles(roles))
     save_session_facts(store, user, membership, (membership,))
+    books_as_downloaded(store)
     return UserSession(
         root=root,
         server_url=server_url,
@@ -43,6 +45,22 @@ def offline_session(
         api=ApiClient(server_url),
         online=False,
     )
+
+
+def books_as_downloaded(store: LocalStore, currency: str = "EUR") -> None:
+    """The chart of accounts and posting settings as a first download brings them: the server
+    makes them with the organization, so they are written here without an outbox entry."""
+    with store.write_session() as db:
+        ctx = CommandContext(
+            session=db,
+            org_id=store.profile.org_id,
+            actor_id="system",
+            permissions=ALL_PERMISSIONS,
+            command_id=new_id(),
+            recorder=UndoRecorder(),
+            numbering=ProvisionalNumbering(store, db),
+        )
+        execute(ctx, "finance.set_up_books", {"currency": currency})
 
 
 assert "warehouse" in BUILTIN_ROLES

@@ -169,8 +169,11 @@ class World:
         return self.client.post(f"/api/v1/orgs/{org.id}/sync/push", json=body, headers=self.headers(email))
 
 
-def make_org(services: Services, name: str) -> OrgInfo:
-    org = OrgInfo(id=admin_ops.create_org(services.store, name), name=name)
+def make_org(services: Services, name: str, *, books: bool = False) -> OrgInfo:
+    """An organization with one user per built-in role. Without ``books`` it is as organizations
+    were before the books (nothing posts): the sync tests count its rows and changes from zero;
+    the books' own tests set them up (``set_up_books``)."""
+    org = OrgInfo(id=admin_ops.create_org(services.store, name, books=books), name=name)
     for role in BUILTIN_ROLES:
         user_id = admin_ops.create_user(
             services.store, services.passwords, org.email(role), f"{role} {name}", PASSWORD
@@ -183,6 +186,12 @@ def make_org(services: Services, name: str) -> OrgInfo:
 @pytest.fixture
 def world(services: Services, client: FlaskClient) -> World:
     return World(services, client, make_org(services, "Acme"), make_org(services, "Globex"))
+
+
+def set_up_books(world: World, org: OrgInfo, currency: str = "EUR") -> None:
+    """The default chart and posting settings, pushed by the organization's accountant."""
+    response = world.push(org.email("accountant"), org, [mutation("finance.set_up_books", currency=currency)])
+    assert response.get_json()["results"][0]["status"] == "applied", response.get_json()
 
 
 def mutation(command: str, **args: Any) -> dict[str, Any]:

@@ -95,7 +95,7 @@ def seed_every_module(world: World, org: OrgInfo) -> dict[str, str]:
         world,
         email("accountant"),
         org,
-        [mutation("finance.create_account", id=ids["account"], code="1000", name="Cash", type="asset")],
+        [mutation("finance.create_account", id=ids["account"], code="1999", name="Cash", type="asset")],
     )
     employee = {
         "job_title": "Engineer",

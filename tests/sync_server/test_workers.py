@@ -42,7 +42,7 @@ def _workers(parent: psutil.Process, port: int) -> set[int]:
 
 def test_workers_serve_one_port_over_tls_and_a_dead_one_is_replaced(
     tmp_path: Path,
-    tls_files: tuple[Path, Path],  # noqa: F811
+    tls_files: tuple[Path, Path],
 ) -> None:
     data_dir = tmp_path / "server"
     config = ServerConfig(data_dir=data_dir)

@@ -1,0 +1,146 @@
+"""Moving average cost and the postings of stock that enters or leaves.
+
+Every stock move that changes the quantity on hand changes the product's value in the ledger:
+
+- a receipt adds its value at cost (a purchase order's receipt at the order's unit cost,
+  converted at the receipt's rate; a manual one at its ``unit_cost``, else at the current
+  average, else at the product's cost price) — inventory / goods received not invoiced;
+- stock leaving on a sale or issue is valued at the moving average — cost of goods sold /
+  inventory; adjustments and counts either way — inventory / stock adjustments;
+- a reversal moves exactly the value of the move it reverses back;
+- a transfer between warehouses changes no value and posts nothing.
+
+The average is (value + value received) / (quantity + quantity received); issues take value in
+proportion, and the last units on hand take exactly what value is left, so nothing lingers.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from common.commands.framework import CommandContext
+from common.commands.periods import require_open_period
+from common.commands.postings import account_for, books_on, ledger_currency, new_posting, to_ledger
+from common.money import line_amount
+from common.schema import Product, ProductCost
+
+# Minor units per unit are kept to six places (the exactness of a stored quantity).
+_COST_PLACES = Decimal("0.000001")
+# The account on the other side of the inventory account, per reason of the move.
+COUNTER_ROLE = {
+    "receipt": "grni",
+    "issue": "cogs",
+    "adjustment": "stock_adjustments",
+    "count": "stock_adjustments",
+}
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def product_cost(ctx: CommandContext, product_id: str) -> dict[str, Any]:
+    """The product's cost row, created empty the first time stock of it moves."""
+    row = ctx.get(ProductCost, product_id)
+    if row is None:
+        row = ctx.insert(
+            ProductCost, {"id": product_id, "quantity": Decimal(0), "value": 0, "average_cost": Decimal(0)}
+        )
+    return row
+
+
+def _incoming_value(ctx: CommandContext, values: dict[str, Any], cost: dict[str, Any]) -> int:
+    quantity: Decimal = values["quantity"]
+    if values.get("value") is not None:
+        return int(values["value"])
+    ledger = ledger_currency(ctx)
+    if values.get("unit_cost") is not None:
+        currency = values.get("currency") or ledger
+        rate = values.get("exchange_rate") or Decimal(1)
+        return to_ledger(line_amount(quantity, values["unit_cost"]), currency, rate, ledger)
+    if cost["average_cost"] > 0:
+        return _round(quantity * cost["average_cost"])
+    product = ctx.get(Product, values["product_id"]) or {}
+    if product.get("cost_price") is not None and product.get("currency") == ledger:
+        return line_amount(quantity, product["cost_price"])
+    ctx.warn(
+        "unvalued_stock",
+        "the product has no cost yet: these units entered stock at no value",
+        move_id=values["id"],
+        product_id=values["product_id"],
+    )
+    return 0
+
+
+def _outgoing_value(quantity: Decimal, cost: dict[str, Any]) -> int:
+    on_hand: Decimal = cost["quantity"]
+    if on_hand <= 0:
+        return _round(quantity * cost["average_cost"])
+    if quantity >= on_hand:
+        # The last units take what value is left; any beyond them leave at the average.
+        return int(cost["value"]) + _round((quantity - on_hand) * cost["average_cost"])
+    return _round(Decimal(cost["value"]) * quantity / on_hand)
+
+
+def value_move(
+    ctx: CommandContext, values: dict[str, Any], reverses: dict[str, Any] | None = None
+) -> int | None:
+    """The ledger value of a move about to be recorded (``None`` for a transfer), with the
+    product's quantity, value and average brought up to date. Refuses a move dated in a closed
+    period (``period_closed``)."""
+    incoming = values.get("to_warehouse_id") is not None
+    outgoing = values.get("from_warehouse_id") is not None
+    if incoming == outgoing:
+        return None  # a transfer: the stock stays the organization's, at the same cost
+    if not books_on(ctx):
+        return None  # nothing is valued before the books are set up
+    require_open_period(ctx, values["moved_at"].date(), "moved_at")
+    cost = product_cost(ctx, values["product_id"])
+    quantity: Decimal = values["quantity"]
+    if reverses is not None and reverses.get("value") is not None:
+        value = int(reverses["value"])
+    elif incoming:
+        value = _incoming_value(ctx, values, cost)
+    else:
+        value = _outgoing_value(quantity, cost)
+    sign = 1 if incoming else -1
+    new_quantity = cost["quantity"] + sign * quantity
+    new_value = cost["value"] + sign * value
+    average = cost["average_cost"]
+    if incoming and new_quantity > 0:
+        average = (Decimal(new_value) / new_quantity).quantize(_COST_PLACES, rounding=ROUND_HALF_UP)
+    elif incoming and quantity > 0 and average == 0:
+        average = (Decimal(value) / quantity).quantize(_COST_PLACES, rounding=ROUND_HALF_UP)
+    ctx.update(
+        ProductCost,
+        values["product_id"],
+        {"quantity": new_quantity, "value": new_value, "average_cost": average},
+    )
+    return value
+
+
+def post_move(ctx: CommandContext, move: dict[str, Any], product_name: str) -> None:
+    """Post a valued move: inventory against the account of its reason."""
+    value = move.get("value")
+    if not value:
+        return
+    posting = new_posting(ctx)
+    inventory = account_for(ctx, "inventory")
+    counter = account_for(ctx, COUNTER_ROLE[move["reason"]])
+    memo = f"{move['reason'].capitalize()} of {move['quantity']} {product_name}"
+    if move.get("reference"):
+        memo += f" ({move['reference']})"
+    if move.get("to_warehouse_id") is not None:
+        posting.debit(inventory, value)
+        posting.credit(counter, value)
+    else:
+        posting.debit(counter, value)
+        posting.credit(inventory, value)
+    posting.post(
+        source="stock_move",
+        source_id=move["id"],
+        entry_date=move["moved_at"].date(),
+        memo=memo,
+        key=move["id"],
+    )

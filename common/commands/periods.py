@@ -1,0 +1,61 @@
+"""Fiscal periods as a lock on dates: nothing dated in a closed period is accepted.
+
+Every dated document (invoice, credit note, payment, supplier bill and payment, valued stock
+move, payroll run, journal entry) asks :func:`require_open_period` before it is written, on the
+workstation offline (the periods are pulled by every module that posts) and again on the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import bindparam, false, select
+
+from common.commands.framework import CommandContext, CommandError
+from common.commands.rowaccess import session_connection
+from common.schema import FiscalPeriod
+from common.schema.base import table_of
+
+PERIOD_CLOSED = "period_closed"
+
+
+_PERIODS = select(*table_of(FiscalPeriod).c).where(
+    table_of(FiscalPeriod).c.org_id == bindparam("org"), table_of(FiscalPeriod).c.deleted == false()
+)
+
+
+def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
+    """The fiscal period whose dates include ``day``, if any (periods never overlap).
+
+    Asked by every dated document, often more than once per command (a document and its
+    posting): the organization's periods (a few dozen) are read once per command, with a
+    statement built once.
+    """
+    periods = ctx.memo.get("fiscal_periods")
+    if periods is None:
+        connection, _ = session_connection(ctx.session)
+        periods = [dict(row) for row in connection.execute(_PERIODS, {"org": ctx.org_id}).mappings()]
+        ctx.memo["fiscal_periods"] = periods
+    for period in periods:
+        if period["start_date"] <= day <= period["end_date"]:
+            return period
+    return None
+
+
+def require_open_period(ctx: CommandContext, day: date, field: str) -> str | None:
+    """The id of the open period covering ``day`` (``None`` when no period covers it).
+
+    Refuses with ``period_closed`` naming the period when it is closed.
+    """
+    period = period_covering(ctx, day)
+    if period is None:
+        return None
+    if period["status"] != "open":
+        raise CommandError(
+            PERIOD_CLOSED,
+            f"{field}: {day.isoformat()} falls in fiscal period {period['name']}, which is closed",
+            field=field,
+            details={"fiscal_period_id": period["id"], "period": period["name"], "date": day.isoformat()},
+        )
+    return str(period["id"])

@@ -1,0 +1,88 @@
+"""Year-end close: the year's result moves to retained earnings.
+
+``finance.close_year`` posts, on the year's last day, one entry that brings every income and
+expense account's balance for the year to zero against retained earnings. Profit and loss
+leaves these entries out (it reports what the year earned, not its closing); the balance sheet
+includes them, so the year's result shows in retained earnings instead of the unclosed result.
+Closing a year twice is refused; the year's periods are closed with
+``finance.close_fiscal_period`` as usual (the last one after this entry).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ValidationInfo, field_validator
+from sqlalchemy import func, select
+
+from common.commands.fields import Args, Id
+from common.commands.framework import CommandContext, command, invalid
+from common.commands.periods import require_open_period
+from common.commands.postings import account_for, ledger_currency, new_posting
+from common.money import format_money
+from common.schema import Account, JournalEntry, JournalLine
+
+YEAR_END = "year_end"
+RESULT_TYPES = ("income", "expense")
+
+
+class CloseYearArgs(Args):
+    id: Id
+    start_date: date
+    end_date: date
+
+    @field_validator("end_date")
+    @classmethod
+    def _ordered(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_date")
+        if start is not None and value < start:
+            raise ValueError("must not be before start_date")
+        if start is not None and (value - start).days > 400:
+            raise ValueError("a financial year spans at most 400 days")
+        return value
+
+
+@command("finance.close_year", args=CloseYearArgs, permission="finance.close_period")
+def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
+    """Move the year's income and expense balances to retained earnings, on its last day."""
+    if ctx.exists(JournalEntry, JournalEntry.source == YEAR_END, JournalEntry.entry_date >= args.start_date,
+                  JournalEntry.entry_date <= args.end_date):  # fmt: skip
+        raise invalid("end_date", "this year has already been closed")
+    ledger_currency(ctx)  # a year is closed only in books that are set up
+    require_open_period(ctx, args.end_date, "end_date")
+    posting = new_posting(ctx)
+    accounts = {
+        row["id"]: row
+        for row in ctx.session.execute(ctx.select(Account, Account.type.in_(RESULT_TYPES))).mappings()
+    }
+    if not accounts:
+        raise invalid("start_date", "there are no income or expense accounts")
+    lines = JournalLine.__table__
+    sums = ctx.session.execute(
+        select(lines.c.account_id, func.sum(lines.c.debit) - func.sum(lines.c.credit))
+        .where(
+            lines.c.org_id == ctx.org_id,
+            lines.c.deleted.is_(False),
+            lines.c.currency == posting.ledger,
+            lines.c.entry_date >= args.start_date,
+            lines.c.entry_date <= args.end_date,
+            lines.c.account_id.in_(list(accounts)),
+        )
+        .group_by(lines.c.account_id)
+    ).all()
+    result = 0
+    for account_id, balance in sorted(sums, key=lambda row: accounts[row[0]]["code"]):
+        balance = int(balance or 0)
+        posting.credit(account_id, balance, f"Close {accounts[account_id]['code']}")
+        result += balance
+    if not posting.lines:
+        raise invalid("start_date", "no income or expense was posted in this year")
+    # A debit balance of the result accounts is a loss: it reduces retained earnings.
+    posting.debit(account_for(ctx, "retained_earnings"), result, "Result of the year")
+    posting.post(
+        source=YEAR_END,
+        source_id=args.id,
+        entry_date=args.end_date,
+        memo=f"Year-end close {args.start_date.isoformat()} to {args.end_date.isoformat()}",
+    )
+    ctx.outcome.data["result"] = format_money(-result, posting.ledger)

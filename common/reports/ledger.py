@@ -1,0 +1,370 @@
+"""Ledger reports: trial balance, profit and loss, balance sheet, general ledger.
+
+Each statement sums the journal lines in one aggregate query per organization (an index-only
+scan of ``ix_journal_line_balance``, which carries account, currency, date and amounts), then
+reads the accounts and joins them here, so it scales with the number of accounts, not with the
+number of lines (DESIGN §9: each within a second over a million journal lines). Both sides run
+them: the desktop on its local store, the server on the canonical one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
+from common.schema import Account, JournalEntry, JournalLine
+
+YEAR_END = "year_end"  # common.commands.year_end.YEAR_END (reports never import commands)
+BALANCE_TYPES = ("asset", "liability", "equity")
+RESULT_TYPES = ("income", "expense")
+
+
+@dataclass(frozen=True)
+class TrialBalanceRow:
+    """One account's totals in one currency; ``balance`` is debit minus credit."""
+
+    account_id: str
+    code: str
+    name: str
+    type: str
+    currency: str
+    debit: int
+    credit: int
+
+    @property
+    def balance(self) -> int:
+        return self.debit - self.credit
+
+
+@dataclass
+class TrialBalance:
+    as_of: date | None
+    rows: list[TrialBalanceRow] = field(default_factory=list)
+
+    def totals(self) -> dict[str, tuple[int, int]]:
+        """``{currency: (total debit, total credit)}``; equal per currency when the books balance."""
+        sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for row in self.rows:
+            sums[row.currency][0] += row.debit
+            sums[row.currency][1] += row.credit
+        return {currency: (debit, credit) for currency, (debit, credit) in sorted(sums.items())}
+
+    def is_balanced(self) -> bool:
+        return all(debit == credit for debit, credit in self.totals().values())
+
+
+def trial_balance(session: Session, org_id: str, as_of: date | None = None) -> TrialBalance:
+    """Debit and credit totals per account and currency of every posted line up to ``as_of``.
+
+    Two queries: lines summed per account and currency (one pass over the lines, or an
+    index-only scan of ``ix_journal_line_balance``, which carries the entry date), then the
+    organization's accounts, joined here. Not one query with a join: a planner that believes
+    there is one account (statistics not yet gathered for a new organization's accounts) picks
+    a nested loop that sums every line once per account — measured on PostgreSQL, 1M lines over
+    60 accounts took 10 s instead of 0.2 s.
+    """
+    lines = JournalLine.__table__
+    where = [lines.c.org_id == org_id, lines.c.deleted.is_(False)]
+    if as_of is not None:
+        where.append(lines.c.entry_date <= as_of)
+    sums = session.execute(
+        select(
+            lines.c.account_id,
+            lines.c.currency,
+            func.sum(lines.c.debit),
+            func.sum(lines.c.credit),
+        )
+        .where(*where)
+        .group_by(lines.c.account_id, lines.c.currency)
+    ).all()
+    accounts = Account.__table__
+    by_id = {
+        row.id: row
+        for row in session.execute(
+            select(accounts.c.id, accounts.c.code, accounts.c.name, accounts.c.type).where(
+                accounts.c.org_id == org_id
+            )
+        )
+    }
+    rows = [
+        TrialBalanceRow(
+            account_id=account.id,
+            code=account.code,
+            name=account.name,
+            type=account.type,
+            currency=currency,
+            debit=int(debit or 0),
+            credit=int(credit or 0),
+        )
+        for account_id, currency, debit, credit in sums
+        if (account := by_id.get(account_id)) is not None
+    ]
+    rows.sort(key=lambda row: (row.code, row.currency))
+    return TrialBalance(as_of=as_of, rows=rows)
+
+
+def _accounts(session: Session, org_id: str) -> dict[str, Any]:
+    accounts = Account.__table__
+    stmt = select(accounts.c.id, accounts.c.code, accounts.c.name, accounts.c.type).where(
+        accounts.c.org_id == org_id, accounts.c.deleted.is_(False)
+    )
+    return {row.id: row for row in session.execute(stmt)}
+
+
+def _balances(session: Session, org_id: str, currency: str, as_of: date | None) -> dict[str, int]:
+    """Debit minus credit per account of every line up to ``as_of`` in the ledger currency."""
+    lines = JournalLine.__table__
+    where = [lines.c.org_id == org_id, lines.c.deleted.is_(False), lines.c.currency == currency]
+    if as_of is not None:
+        where.append(lines.c.entry_date <= as_of)
+    stmt = (
+        select(lines.c.account_id, func.sum(lines.c.debit), func.sum(lines.c.credit))
+        .where(*where)
+        .group_by(lines.c.account_id)
+    )
+    return {
+        account_id: int(debit or 0) - int(credit or 0) for account_id, debit, credit in session.execute(stmt)
+    }
+
+
+def trial_balance_report(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
+    """Debits and credits per account up to ``as_of`` (or ``to``; everything when neither)."""
+    currency = ledger_currency(session, org_id)
+    as_of = params.as_of or params.end
+    found = trial_balance(session, org_id, as_of)
+    rows, debit, credit = [], 0, 0
+    for row in found.rows:
+        if row.currency != currency:
+            continue  # entries from before the books, in another currency than the ledger's
+        debit, credit = debit + row.debit, credit + row.credit
+        rows.append(
+            {"account_id": row.account_id, "code": row.code, "name": row.name, "type": row.type,
+             "debit": amount_text(row.debit, currency), "credit": amount_text(row.credit, currency),
+             "balance": amount_text(row.balance, currency)}
+        )  # fmt: skip
+    return report(
+        "trial_balance",
+        {"as_of": as_of},
+        currency,
+        ["code", "name", "type", "debit", "credit", "balance"],
+        rows,
+        {"debit": amount_text(debit, currency), "credit": amount_text(credit, currency)},
+    )
+
+
+def _period_sums(
+    session: Session,
+    org_id: str,
+    currency: str,
+    split: date,
+    start: date,
+    end: date,
+    entry_ids: list[str] | None,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Debit minus credit per account of the lines dated in ``[start, split)`` and in
+    ``[split, end]``, in one pass over the covering index (grouped by account and by which side
+    of ``split`` a line falls); only the given entries' lines when ``entry_ids`` is given."""
+    lines = JournalLine.__table__
+    current = (lines.c.entry_date >= split).label("current")
+    where = [
+        lines.c.org_id == org_id,
+        lines.c.deleted.is_(False),
+        lines.c.currency == currency,
+        lines.c.entry_date >= start,
+        lines.c.entry_date <= end,
+    ]
+    if entry_ids is not None:
+        where.append(lines.c.journal_entry_id.in_(entry_ids))
+    stmt = (
+        select(lines.c.account_id, current, func.sum(lines.c.debit), func.sum(lines.c.credit))
+        .where(*where)
+        .group_by(lines.c.account_id, current)
+    )
+    before: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for account_id, is_current, debit, credit in session.execute(stmt):
+        (after if is_current else before)[account_id] = int(debit or 0) - int(credit or 0)
+    return before, after
+
+
+def _result_sums(
+    session: Session, org_id: str, currency: str, previous_start: date, start: date, end: date
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per account, debit minus credit of the previous period and of ``[start, end]``, leaving
+    out year-end closing entries (they close the result, they are not part of it; found by
+    ``ix_journal_entry_source``)."""
+    previous, current = _period_sums(session, org_id, currency, start, previous_start, end, None)
+    entries = JournalEntry.__table__
+    closing = select(entries.c.id).where(
+        entries.c.org_id == org_id,
+        entries.c.source == YEAR_END,
+        entries.c.entry_date >= previous_start,
+        entries.c.entry_date <= end,
+        entries.c.deleted.is_(False),
+    )
+    closing_ids = [row[0] for row in session.execute(closing)]
+    if closing_ids:
+        closed = _period_sums(session, org_id, currency, start, previous_start, end, closing_ids)
+        for sums, minus in zip((previous, current), closed, strict=True):
+            for account_id, amount in minus.items():
+                sums[account_id] = sums.get(account_id, 0) - amount
+    return previous, current
+
+
+def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
+    """Income and expenses of ``[from, to]`` per account, beside the period of the same length
+    just before it; totals ``{income, expenses, result}`` of the period asked for."""
+    start, end = params.require_range()
+    currency = ledger_currency(session, org_id)
+    previous_end = start - timedelta(days=1)
+    previous_start = previous_end - (end - start)
+    previous, current = _result_sums(session, org_id, currency, previous_start, start, end)
+    accounts = _accounts(session, org_id)
+    rows = []
+    totals = {"income": [0, 0], "expense": [0, 0]}
+    for account_id in current.keys() | previous.keys():
+        now, before = current.get(account_id, 0), previous.get(account_id, 0)
+        account = accounts.get(account_id)
+        if account is None or account.type not in RESULT_TYPES or (now == 0 and before == 0):
+            continue
+        sign = -1 if account.type == "income" else 1  # income is a credit balance
+        totals[account.type][0] += sign * now
+        totals[account.type][1] += sign * before
+        rows.append(
+            {"account_id": account_id, "code": account.code, "name": account.name, "type": account.type,
+             "amount": amount_text(sign * now, currency), "previous": amount_text(sign * before, currency)}
+        )  # fmt: skip
+    rows.sort(key=lambda row: (RESULT_TYPES.index(row["type"]), row["code"]))
+    income, expenses = totals["income"], totals["expense"]
+    return report(
+        "profit_and_loss",
+        {"from": start, "to": end, "previous_from": previous_start, "previous_to": previous_end},
+        currency,
+        ["code", "name", "type", "amount", "previous"],
+        rows,
+        {
+            "income": amount_text(income[0], currency),
+            "expenses": amount_text(expenses[0], currency),
+            "result": amount_text(income[0] - expenses[0], currency),
+        },
+    )
+
+
+def balance_sheet(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
+    """Assets, liabilities and equity as of a date (default: today's entries and all before);
+    equity includes the result not yet closed to retained earnings."""
+    as_of = params.as_of or params.end or date.today()
+    currency = ledger_currency(session, org_id)
+    balances = _balances(session, org_id, currency, as_of)
+    accounts = _accounts(session, org_id)
+    rows = []
+    totals = {"asset": 0, "liability": 0, "equity": 0}
+    unclosed = 0
+    for account_id, balance in balances.items():
+        account = accounts.get(account_id)
+        if account is None:
+            continue
+        if account.type in RESULT_TYPES:
+            unclosed -= balance  # income (credit) raises the result, expenses lower it
+            continue
+        shown = balance if account.type == "asset" else -balance
+        totals[account.type] += shown
+        if balance:
+            rows.append(
+                {"account_id": account_id, "code": account.code, "name": account.name,
+                 "type": account.type, "amount": amount_text(shown, currency)}
+            )  # fmt: skip
+    rows.sort(key=lambda row: (BALANCE_TYPES.index(row["type"]), row["code"]))
+    rows.append(
+        {"account_id": None, "code": None, "name": "Result not yet closed", "type": "equity",
+         "amount": amount_text(unclosed, currency)}
+    )  # fmt: skip
+    totals["equity"] += unclosed
+    return report(
+        "balance_sheet",
+        {"as_of": as_of},
+        currency,
+        ["code", "name", "type", "amount"],
+        rows,
+        {
+            "assets": amount_text(totals["asset"], currency),
+            "liabilities": amount_text(totals["liability"], currency),
+            "equity": amount_text(totals["equity"], currency),
+        },
+    )
+
+
+# The general ledger lists lines: one account's, and never more than this many in one answer.
+MAX_LEDGER_LINES = 50_000
+
+
+def general_ledger(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
+    """One account's lines in ``[from, to]`` with a running balance from its opening balance."""
+    if params.account is None:
+        raise ReportError("invalid", "account: is required for the general ledger", "account")
+    currency = ledger_currency(session, org_id)
+    account = _accounts(session, org_id).get(params.account)
+    if account is None:
+        raise ReportError("not_found", "account: there is no account with this id", "account")
+    lines, entries = JournalLine.__table__, JournalEntry.__table__
+    where = [
+        lines.c.org_id == org_id,
+        lines.c.deleted.is_(False),
+        lines.c.currency == currency,
+        lines.c.account_id == params.account,
+    ]
+    opening = 0
+    if params.start is not None:
+        stmt = select(func.sum(lines.c.debit), func.sum(lines.c.credit)).where(
+            *where, lines.c.entry_date < params.start
+        )
+        debit, credit = session.execute(stmt).one()
+        opening = int(debit or 0) - int(credit or 0)
+        where.append(lines.c.entry_date >= params.start)
+    if params.end is not None:
+        where.append(lines.c.entry_date <= params.end)
+    stmt = (
+        select(
+            lines.c.entry_date, entries.c.number, entries.c.source, entries.c.source_id,
+            func.coalesce(lines.c.memo, entries.c.memo), lines.c.debit, lines.c.credit,
+        )
+        .join(entries, (entries.c.org_id == lines.c.org_id) & (entries.c.id == lines.c.journal_entry_id))
+        .where(*where)
+        .order_by(lines.c.entry_date, entries.c.number, lines.c.line_no)
+        .limit(MAX_LEDGER_LINES + 1)
+    )  # fmt: skip
+    found: list[Any] = list(session.execute(stmt).all())
+    if len(found) > MAX_LEDGER_LINES:
+        raise ReportError(
+            "invalid", f"to: more than {MAX_LEDGER_LINES:,} lines in this range; ask for a shorter one", "to"
+        )
+    balance, debit_total, credit_total = opening, 0, 0
+    rows = []
+    for line in found:
+        day, number, source, source_id, memo, debit, credit = tuple(line)
+        balance += debit - credit
+        debit_total, credit_total = debit_total + debit, credit_total + credit
+        rows.append(
+            {"date": day.isoformat(), "entry": number, "source": source, "source_id": source_id, "memo": memo,
+             "debit": amount_text(debit, currency), "credit": amount_text(credit, currency),
+             "balance": amount_text(balance, currency)}
+        )  # fmt: skip
+    return report(
+        "general_ledger",
+        {"from": params.start, "to": params.end, "account": params.account},
+        currency,
+        ["date", "entry", "source", "memo", "debit", "credit", "balance"],
+        rows,
+        {
+            "opening": amount_text(opening, currency),
+            "debit": amount_text(debit_total, currency),
+            "credit": amount_text(credit_total, currency),
+            "closing": amount_text(balance, currency),
+        },
+    )

@@ -1,0 +1,92 @@
+"""Tax summary: output tax (invoices less credit notes) and input tax (supplier bills) per rate
+and month, with the taxable amounts, in the ledger currency at each document's rate."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from common.money import convert
+from common.reports.base import ReportParams, amount_text, ledger_currency, report
+from common.schema import (
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    SupplierBill,
+    SupplierBillLine,
+    TaxRate,
+)
+
+KEYS = ("output_base", "output_tax", "input_base", "input_tax")
+
+
+def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
+    start, end = params.require_range()
+    currency = ledger_currency(session, org_id)
+    sums: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KEYS, 0))
+
+    def add(rows: Any, side: str, sign: int) -> None:
+        for day, doc_currency, rate, tax_rate_id, line_total, tax in rows:
+            at = Decimal(rate) if rate is not None else Decimal(1)
+            bucket = sums[(day.isoformat()[:7], tax_rate_id)]
+            bucket[f"{side}_base"] += sign * convert(line_total - tax, doc_currency, at, currency)
+            bucket[f"{side}_tax"] += sign * convert(tax, doc_currency, at, currency)
+
+    sources = (
+        (Invoice, InvoiceLine, InvoiceLine.invoice_id, Invoice.issue_date, "output", 1),
+        (CreditNote, CreditNoteLine, CreditNoteLine.credit_note_id, CreditNote.issue_date, "output", -1),
+        (
+            SupplierBill,
+            SupplierBillLine,
+            SupplierBillLine.supplier_bill_id,
+            SupplierBill.bill_date,
+            "input",
+            1,
+        ),
+    )
+    for doc, line, link, day, side, sign in sources:
+        where = [
+            doc.org_id == org_id,
+            doc.deleted.is_(False),
+            line.deleted.is_(False),
+            day >= start,
+            day <= end,
+        ]
+        if doc is Invoice:
+            where.append(Invoice.status != "draft")
+        stmt = (
+            select(day, doc.currency, doc.exchange_rate, line.tax_rate_id, line.line_total, line.tax_amount)
+            .join(doc, (doc.org_id == line.org_id) & (doc.id == link))
+            .where(*where)
+        )
+        add(session.execute(stmt), side, sign)
+    rates = {
+        row.id: row
+        for row in session.execute(
+            select(TaxRate.id, TaxRate.code, TaxRate.rate).where(TaxRate.org_id == org_id)
+        )
+    }
+    rows, totals = [], dict.fromkeys(KEYS, 0)
+    for (month, tax_rate_id), values in sorted(sums.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        rate = rates.get(tax_rate_id) if tax_rate_id else None
+        for key in KEYS:
+            totals[key] += values[key]
+        rows.append(
+            {"period": month, "tax_rate_id": tax_rate_id, "code": rate.code if rate else None,
+             "rate": format(rate.rate, "f") if rate else None,
+             **{key: amount_text(value, currency) for key, value in values.items()}}
+        )  # fmt: skip
+    return report(
+        "tax_summary",
+        {"from": start, "to": end},
+        currency,
+        ["period", "code", "rate", *KEYS],
+        rows,
+        {**{key: amount_text(value, currency) for key, value in totals.items()},
+         "payable": amount_text(totals["output_tax"] - totals["input_tax"], currency)},
+    )  # fmt: skip

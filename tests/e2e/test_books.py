@@ -1,0 +1,133 @@
+"""The books end to end: desktop clients (real encrypted stores) apply the textbook month
+offline and sync with the server over real HTTP; the server's statements and each client's
+match the figures worked out by hand; a lost answer retried posts nothing twice; a document
+dated in a period closed meanwhile is refused by the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from common.commands import CommandError
+from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS
+from common.reports import run_report
+from common.schema import JournalEntry, JournalLine
+from tests.common.textbook_month import END, START, Month, check_statements
+from tests.e2e.conftest import Client, ClientFactory, Server
+from tests.e2e.proxy import DroppingProxy
+
+
+def statements_over_http(server: Server, email: str) -> list[dict[str, Any]]:
+    session = requests.Session()
+    login = session.post(
+        f"{server.url}/api/v1/auth/login", json={"email": email, "password": "correct horse battery"}
+    )
+    session.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    base = f"{server.url}/api/v1/orgs/{server.a.id}/reports"
+    answers = [
+        session.get(f"{base}/trial_balance", params={"as_of": END}, timeout=30),
+        session.get(f"{base}/profit_and_loss", params={"from": START, "to": END}, timeout=30),
+        session.get(f"{base}/balance_sheet", params={"as_of": END}, timeout=30),
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    return [a.json() for a in answers]
+
+
+def statements_on_the_desktop(client: Client) -> list[dict[str, Any]]:
+    with client.store.read_session() as db:
+        return [
+            run_report(db, client.session.org_id, "trial_balance", {"as_of": END}, ALL_PERMISSIONS),
+            run_report(
+                db, client.session.org_id, "profit_and_loss", {"from": START, "to": END}, ALL_PERMISSIONS
+            ),
+            run_report(db, client.session.org_id, "balance_sheet", {"as_of": END}, ALL_PERMISSIONS),
+        ]
+
+
+def ledger_on_server(server: Server) -> tuple[int, int]:
+    with server.services.store.session(server.a.id) as db:
+        entries = db.execute(select(func.count()).select_from(JournalEntry)).scalar()
+        debits = db.execute(select(func.sum(JournalLine.debit))).scalar()
+    return int(entries or 0), int(debits or 0)
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+def test_the_textbook_month_offline_then_synced(clients: ClientFactory, server: Server) -> None:
+    office, people = clients("admin@acme.test"), clients("hr@acme.test")
+    office.apply("finance.set_up_books", currency="EUR")  # the server does it for a new organization
+    office.sync()
+    people.sync()  # the chart, the posting settings and the periods come with the download
+    month = Month()
+    steps = month.steps(server.a.id)
+    for role, name, args in steps:
+        if role != "hr":
+            office.apply(name, **args)
+    report = office.sync()
+    assert (report.rejected, report.conflicts) == (0, 0)
+    for role, name, args in steps:
+        if role == "hr":
+            people.apply(name, **args)
+    assert (people.sync().rejected, office.sync().rejected) == (0, 0)
+    check_statements(*statements_over_http(server, "accountant@acme.test"))
+    # The office's own copy, pulled back, gives the same statements offline.
+    check_statements(*statements_on_the_desktop(office))
+    (invoice,) = office.rows("invoice")
+    assert invoice["number"] == "INV-000001"
+
+
+def test_a_lost_answer_is_retried_without_posting_twice(clients: ClientFactory, server: Server) -> None:
+    month = Month()
+    steps = [(name, args) for role, name, args in month.steps(server.a.id) if role != "hr"]
+    with DroppingProxy(server.http.port) as proxy:
+        office = clients("admin@acme.test", url=proxy.url)
+        office.apply("finance.set_up_books", currency="EUR")
+        office.sync()
+        for name, args in steps:
+            office.apply(name, **args)
+        proxy.drop_next("/sync/push")
+        report = office.sync()
+    assert len(proxy.dropped) == 1 and report.retries >= 1
+    assert report.duplicates == len(steps)  # the retried batch was answered from the first run
+    # Capital, receipt, bill, shipment, invoice, payment, supplier payment: seven entries, once.
+    assert ledger_on_server(server) == (
+        7,
+        1_000_000 + 300_000 + 360_000 + 180_000 + 360_000 + 360_000 + 360_000,
+    )
+    assert len(office.rows("journal_entry")) == 7
+
+
+def test_a_period_closed_meanwhile_refuses_the_offline_invoice(
+    clients: ClientFactory, server: Server
+) -> None:
+    shop, accountant = clients("sales@acme.test"), clients("accountant@acme.test")
+    accountant.apply("finance.set_up_books", currency="EUR")
+    accountant.sync()
+    shop.sync()
+    customer, invoice = new_id(), new_id()
+    shop.apply("sales.create_customer", id=customer, name="Late Oy")
+    shop.apply("sales.create_invoice", id=invoice, customer_id=customer, issue_date="2031-03-30",
+               lines=[{"id": new_id(), "description": "Visit", "quantity": "1", "unit_price": 10_000}])  # fmt: skip
+    shop.apply("sales.post_invoice", id=invoice)  # accepted offline: March is open on this desk
+    period = new_id()
+    accountant.apply(
+        "finance.create_fiscal_period", id=period, name="March 2031", start_date=START, end_date=END
+    )
+    accountant.apply("finance.close_fiscal_period", id=period)
+    assert accountant.sync().rejected == 0
+    report = shop.sync()
+    # The invoice dated in the closed period is refused, and so its posting (there is no invoice).
+    assert report.rejected == 2
+    created, posted = shop.outbox("rejected")
+    assert (created["name"], created["code"]) == ("sales.create_invoice", "period_closed")
+    assert "March 2031" in created["message"]
+    assert posted["name"] == "sales.post_invoice"
+    assert ledger_on_server(server) == (0, 0)
+    # The period now reached this desk: the same invoice is refused offline at once.
+    with pytest.raises(CommandError) as refused:
+        shop.apply("sales.create_invoice", id=new_id(), customer_id=customer, issue_date="2031-03-30",
+                   lines=[{"id": new_id(), "description": "Visit", "quantity": "1", "unit_price": 1}])  # fmt: skip
+    assert refused.value.code == "period_closed"
