@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck pytest bench bench-quick bench-scale demo-server clean
+.PHONY: run test lint typecheck pytest bench bench-quick bench-scale demo-server clean installer installer-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,5 +40,15 @@ bench-quick: $(STAMP)
 bench-scale: $(STAMP)
 	$(BIN)/python -m bench --only scale_by_org
 
+## The desktop installer for this machine (Linux: dist/ops-desktop-<version>-linux-<arch>.tar.gz),
+## built from a clean environment holding only .[desktop,installer] (installers/build.py).
+installer:
+	$(PYTHON) installers/build.py
+
+## Build the installer, then smoke-test what was built and the install groups (CI runs this after
+## `make test`; tests/installers).
+installer-test: $(STAMP) installer
+	OPS_INSTALLER_TESTS=1 QT_QPA_PLATFORM=offscreen $(BIN)/pytest -m installer tests/installers $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist

@@ -28,6 +28,7 @@ import orjson
 import requests
 
 from desktop.profiles import normalize_server_url
+from desktop.version import user_agent
 
 API_PREFIX = "/api/v1"
 CONNECT_TIMEOUT_S = 5.0
@@ -231,7 +232,7 @@ class ApiClient:
         self.server_url = check_server_url(server_url)
         self.verify = resolve_ca_bundle(ca_bundle)
         self.http = session or requests.Session()
-        self.http.headers["User-Agent"] = "ops-desktop/0.1"
+        self.http.headers["User-Agent"] = user_agent()
         _read_environment_once(self)
         self._access_token: str | None = None
         self._refresh_token = refresh_token

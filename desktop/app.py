@@ -14,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from desktop import selfcheck
 from desktop.background import run_op
 from desktop.profiles import data_root
 from desktop.qt import QApplication, QObject, QTimer
@@ -22,6 +23,7 @@ from desktop.signin import open_remembered, sign_out
 from desktop.ui.main_window import MainWindow
 from desktop.ui.signin import DemoInfo, SignInDialog
 from desktop.ui.theme import apply_theme
+from desktop.version import PRODUCT_NAME, app_version
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir", default=None, help="where local data is kept (also OPS_DESKTOP_DATA_DIR)"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check that this installation's parts load (Qt, SQLCipher, certificates, keyring) and exit",
+    )
+    # The self-check's child process (Qt ends a process whose platform cannot start).
+    parser.add_argument(selfcheck.GUI_PROBE_FLAG, metavar="DIR", default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -190,7 +200,8 @@ def run(
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
-    app.setApplicationName("Operations")
+    app.setApplicationName(PRODUCT_NAME)
+    app.setApplicationVersion(app_version())
     app.setOrganizationName("OpsManagement")
     apply_theme(app)
     desktop = DesktopApp(
@@ -219,6 +230,12 @@ def _quit_on_signals(app: QApplication) -> None:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    if args.self_check or args.self_check_gui:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per check, no more
+    if args.self_check_gui:
+        return selfcheck.gui_probe(Path(args.self_check_gui))
+    if args.self_check:
+        return selfcheck.run_self_check(server_url=args.server, ca_bundle=args.ca_bundle)
     root = Path(args.data_dir) if args.data_dir else None
     return run(server_url=args.server, ca_bundle=args.ca_bundle, root=root)
 

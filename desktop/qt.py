@@ -25,6 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
     Slot,
+    qVersion,
 )
 from PySide6.QtGui import (
     QAction,
@@ -157,4 +158,5 @@ __all__ = [
     "Qt",
     "Signal",
     "Slot",
+    "qVersion",
 ]

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from common.commands import CommandOutcome
+from common.ids import new_id
+from common.permissions import permissions_for_roles
 from desktop.api_client import ApiClient, Membership, User
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
@@ -154,3 +156,32 @@ class UserSession:
     def close(self) -> None:
         self.api.set_token_listener(None)
         self.store.close()
+
+
+def local_session(
+    root: Path,
+    server_url: str,
+    email: str,
+    password: str,
+    *,
+    roles: tuple[str, ...] = ("admin",),
+    org_name: str = "",
+    user_name: str | None = None,
+) -> UserSession:
+    """A session over a fresh encrypted store of a new organization, as after an offline sign-in,
+    with no server contacted (the self-check's probe store; the desktop tests' offline user)."""
+    org_id = new_id()
+    store = LocalStore.create(root, Profile(server_url, email, org_id), password, org_name=org_name)
+    user = User(new_id(), email, user_name or email.split("@")[0].capitalize())
+    membership = Membership(org_id, org_name, roles, permissions_for_roles(roles))
+    save_session_facts(store, user, membership, (membership,))
+    return UserSession(
+        root=root,
+        server_url=server_url,
+        user=user,
+        membership=membership,
+        memberships=(membership,),
+        store=store,
+        api=ApiClient(server_url),
+        online=False,
+    )

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from sync_server import console
+from common.version import package_version
+from sync_server import console, metrics
 from sync_server.api import json_response
 from sync_server.blueprints import BLUEPRINTS
 from sync_server.config import ServerConfig
@@ -125,4 +126,6 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
+    # Last: its middleware wraps everything above, ProxyFix included.
+    metrics.install(app, config, app.extensions["ops"].store, package_version() or "unknown")
     return app

@@ -9,6 +9,8 @@
     ops-server audit verify --org ORG [--data]
     ops-server demo --password P
     ops-server prune [--days 90]      (change log and tombstones, at least 90 days kept; security log)
+    ops-server backup --to FILE       (online, consistent; sync_server/backup.py)
+    ops-server restore FILE           (every server stopped; clients resync)
 
 Configuration comes from ``OPS_*`` variables (README, "Configuration").
 """
@@ -25,7 +27,9 @@ from pathlib import Path
 
 from common.db import WrongKeyError
 from sync_server import admin_ops
+from sync_server.backup import BackupError
 from sync_server.config import ConfigError, ServerConfig
+from sync_server.logs import configure_logging
 from sync_server.serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, make_server
 from sync_server.services import Services
 from sync_server.store import Store, prepare_store
@@ -214,6 +218,37 @@ def cmd_prune(config: ServerConfig, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(config: ServerConfig, args: argparse.Namespace) -> int:
+    from sync_server.backup import backup
+
+    report = backup(config, args.to)
+    print(
+        f"backup of {_describe(config)} written to {report.path} ({report.kind}, {report.size:,} bytes, "
+        f"schema revision {report.revision}, {report.seconds:.1f} s)"
+    )
+    if report.kind == "sqlcipher":
+        print(
+            "it is encrypted with the store's key: keep a copy of that key elsewhere (installers/README.md)"
+        )
+    return 0
+
+
+def cmd_restore(config: ServerConfig, args: argparse.Namespace) -> int:
+    from sync_server.backup import restore
+
+    report = restore(config, args.file)
+    print(
+        f"restored {args.file} into {_describe(config)}: schema revision {report.revision_restored}"
+        f" → {report.revision_now}, {report.organizations} organization(s); clients will download again"
+    )
+    for name, (count, problem) in report.chains.items():
+        if problem is None:
+            print(f"audit chain of {name} is intact: {count} events")
+        else:
+            print(f"audit chain of {name} is BROKEN at {problem}", file=sys.stderr)
+    return 0 if report.intact else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ops-server", description="Operations Management System sync server"
@@ -266,14 +301,19 @@ def build_parser() -> argparse.ArgumentParser:
     prune = sub.add_parser("prune", help="drop change history and tombstones older than --days (>= 90)")
     prune.add_argument("--days", type=int, default=90)
     prune.set_defaults(func=cmd_prune)
+    backup = sub.add_parser("backup", help="write a consistent backup of the store while it runs")
+    backup.add_argument("--to", required=True, type=Path, help="the backup file to write")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the store with a backup (stop every server first)")
+    restore.add_argument("file", type=Path, help="a file written by ops-server backup")
+    restore.set_defaults(func=cmd_restore)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        configure_logging()  # OPS_LOG_FORMAT=json: one JSON object per line (sync_server/logs.py)
         config = ServerConfig.from_env()
         if args.command == "run" and (args.cert is None) != (args.key is None):
             raise ConfigError("give both --cert and --key, or neither")
@@ -281,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, WrongKeyError) as exc:
         print(f"ops-server: {exc}", file=sys.stderr)
         return 2
-    except admin_ops.AdminError as exc:
+    except (admin_ops.AdminError, BackupError) as exc:
         print(f"ops-server: {exc}", file=sys.stderr)
         return 1
 

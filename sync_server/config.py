@@ -97,6 +97,11 @@ class ServerConfig:
     # PostgreSQL: the non-owner role every request transaction runs as.
     app_role: str = "ops_app"
     pool_size: int = 10
+    # Bearer token that lets /metrics be scraped from other machines (None: loopback only).
+    metrics_token: str | None = None
+    # PostgreSQL: the role pg_dump reads as (``ops-server backup``), one that bypasses row-level
+    # security; None: database_url's (enough when that role is a superuser).
+    backup_database_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -118,6 +123,8 @@ class ServerConfig:
             db_key_file=Path(env["OPS_DB_KEY_FILE"]) if env.get("OPS_DB_KEY_FILE") else None,
             public_url=_public_url(env.get("OPS_PUBLIC_URL") or None),
             smtp_url=env.get("OPS_SMTP_URL") or None,
+            metrics_token=_token(env, "OPS_METRICS_TOKEN"),
+            backup_database_url=normalize_database_url(env.get("OPS_BACKUP_DATABASE_URL") or None),
         )
         config.check_mail()
         return config
@@ -198,6 +205,15 @@ def _hex_key(env: Mapping[str, str], name: str) -> bytes | None:
     if len(key) != KEY_BYTES:
         raise ConfigError(f"{name} must be {KEY_BYTES * 2} hexadecimal digits ({KEY_BYTES} bytes)")
     return key
+
+
+def _token(env: Mapping[str, str], name: str) -> str | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters (for example: openssl rand -hex 32)")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -12,7 +12,10 @@
   under owner rules. A row the caller cannot read is not sent.
 * A cursor whose access fingerprint differs from the caller's now (a role, permission or owner
   link changed) or that is older than the retained change log → ``resync_required``; a cursor
-  of another schema version → ``resync_required``.
+  of another schema version → ``resync_required``; a cursor of another store epoch (the store
+  was restored from a backup since) or ahead of the organization's last change (the store was
+  put back some other way) → ``resync_required``: its sequence numbers no longer mean what they
+  meant when it was issued.
 
 Queries are Core statements on the session's connection, each naming the organization
 explicitly; on PostgreSQL they run under the request's ``SET LOCAL`` role and organization, so
@@ -34,7 +37,7 @@ from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
 from common.schema.base import table_of
 from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
 from sync_server.errors import ApiError
-from sync_server.pull_cursor import MAX_CURSOR_LENGTH, PullCursor
+from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCursor
 from sync_server.pull_rows import RowPlan, raw_statement, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 from sync_server.writes import CHANGE_SEQUENCE
@@ -50,10 +53,11 @@ _LOG_AFTER = (
 )
 _COUNTERS = select(_SEQUENCES.c.name, _SEQUENCES.c.value).where(
     _SEQUENCES.c.org_id == bindparam("org_id"),
-    or_(_SEQUENCES.c.name == CHANGE_SEQUENCE, _SEQUENCES.c.name == PRUNED_SEQUENCE),
-)
-_COUNTER = select(_SEQUENCES.c.value).where(
-    _SEQUENCES.c.org_id == bindparam("org_id"), _SEQUENCES.c.name == bindparam("name")
+    or_(
+        _SEQUENCES.c.name == CHANGE_SEQUENCE,
+        _SEQUENCES.c.name == PRUNED_SEQUENCE,
+        _SEQUENCES.c.name == EPOCH_SEQUENCE,
+    ),
 )
 
 
@@ -109,10 +113,23 @@ def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
     return {"entity": entity, "id": entity_id, "op": "delete", "version": version}
 
 
-def change_counter(connection: Connection, org_id: str) -> int:
-    """The organization's last change sequence number (committed: read outside its write lock)."""
-    value = connection.execute(_COUNTER, {"org_id": org_id, "name": CHANGE_SEQUENCE}).scalar()
-    return int(value or 0)
+def counters(connection: Connection, org_id: str) -> dict[str, int]:
+    """The organization's last change sequence, pruning floor and store epoch (committed values,
+    read outside its write lock), in one statement: name → value, absent rows as 0."""
+    found = dict(raw_statement(_COUNTERS, connection.dialect).all(connection, {"org_id": org_id}))
+    return {name: int(found.get(name) or 0) for name in (CHANGE_SEQUENCE, PRUNED_SEQUENCE, EPOCH_SEQUENCE)}
+
+
+def check_store_position(cursor: PullCursor, now: dict[str, int]) -> None:
+    """``resync_required`` for a cursor the store's history no longer matches (see the module doc)."""
+    if cursor.epoch != now[EPOCH_SEQUENCE]:
+        raise resync_required(
+            "store_restored", "the server's data was restored from a backup since your last download"
+        )
+    if cursor.seq > now[CHANGE_SEQUENCE]:
+        raise resync_required("cursor_ahead", "the server's data is older than your copy (it was put back)")
+    if cursor.seq < now[PRUNED_SEQUENCE]:
+        raise resync_required("cursor_expired", "this copy is older than the server's change history")
 
 
 def snapshot_page(
@@ -159,12 +176,11 @@ def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
     """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them."""
-    # One statement reads the last committed sequence and the pruning floor together: when
-    # nothing was committed after the cursor (the common case) that is the whole answer.
-    counters = dict(raw_statement(_COUNTERS, connection.dialect).all(connection, {"org_id": org_id}))
-    if cursor.seq < int(counters.get(PRUNED_SEQUENCE) or 0):
-        raise resync_required("cursor_expired", "this copy is older than the server's change history")
-    if int(counters.get(CHANGE_SEQUENCE) or 0) <= cursor.seq:
+    # One statement reads the last committed sequence, the pruning floor and the store epoch:
+    # when nothing was committed after the cursor (the common case) that is the whole answer.
+    now = counters(connection, org_id)
+    check_store_position(cursor, now)
+    if now[CHANGE_SEQUENCE] == cursor.seq:
         return PullPage([], cursor, False)
     log = connection.execute(_LOG_AFTER, {"org_id": org_id, "after": cursor.seq, "limit": limit + 1}).all()
     # Read again after the change log: a prune that committed before that read is seen here.
@@ -212,12 +228,14 @@ def pull(
 ) -> PullPage:
     """One page for ``reader`` from ``cursor`` (``None``: start a snapshot)."""
     if cursor is None:
+        now = counters(connection, org_id)
         start = PullCursor(
             org_id=org_id,
-            seq=change_counter(connection, org_id),
+            seq=now[CHANGE_SEQUENCE],
             fingerprint=reader.fingerprint,
             schema_version=SCHEMA_VERSION,
             entity=next(iter(ENTITIES)),
+            epoch=now[EPOCH_SEQUENCE],
         )
         return snapshot_page(connection, org_id, reader, start, limit)
     if cursor.schema_version != SCHEMA_VERSION:
@@ -225,8 +243,7 @@ def pull(
     if cursor.fingerprint != reader.fingerprint:
         raise resync_required("access_changed", "your access rights changed since your last download")
     if cursor.in_snapshot:
-        if cursor.seq < pruned_floor(connection, org_id):
-            raise resync_required("cursor_expired", "this copy is older than the server's change history")
+        check_store_position(cursor, counters(connection, org_id))
         return snapshot_page(connection, org_id, reader, cursor, limit)
     return incremental_page(connection, org_id, reader, cursor, limit)
 

@@ -2,8 +2,11 @@
 
 A cursor carries the organization it was issued for, the change sequence number the client has
 reached (during a snapshot: the sequence the snapshot is pinned to), the snapshot position (entity
-and last id sent) while a snapshot is in progress, the caller's access fingerprint and the schema
-version. It is ``1.<payload>.<mac>``: base64url JSON and a truncated HMAC-SHA256 under a key
+and last id sent) while a snapshot is in progress, the caller's access fingerprint, the schema
+version and the organization's store epoch: a number that ``ops-server restore`` replaces, so a
+cursor issued before a restore (whose sequence numbers the restored store reuses for other
+changes) is told to resync instead of being answered wrongly. Cursors from before epochs existed
+carry none and stand for epoch 0, the epoch of a store never restored. It is ``1.<payload>.<mac>``: base64url JSON and a truncated HMAC-SHA256 under a key
 derived from the server's signing key. A cursor that does not verify, or names another
 organization than the URL, is refused with 400; it is never trusted for what it says about the
 organization (the URL and the session scope decide that).
@@ -27,6 +30,8 @@ MAX_CURSOR_LENGTH = 1024
 _MAC_BYTES = 16
 _MAX_SEQ = 2**63 - 1
 _MAX_ID = 64  # ids are UUIDs; the MAC already vouches for what the server wrote
+# The org_sequence row holding an organization's store epoch (absent: 0, never restored).
+EPOCH_SEQUENCE = "epoch"
 
 
 class InvalidCursor(ValueError):
@@ -47,6 +52,7 @@ class PullCursor:
     schema_version: int
     entity: str | None = None
     after_id: str = ""
+    epoch: int = 0
 
     @property
     def in_snapshot(self) -> bool:
@@ -79,18 +85,17 @@ def _mac(key: bytes, payload: str) -> bytes:
 
 def encode_cursor(cursor: PullCursor, key: bytes) -> str:
     """The cursor as opaque text."""
-    payload = _b64(
-        orjson.dumps(
-            [
-                cursor.org_id,
-                cursor.seq,
-                cursor.entity or "",
-                cursor.after_id,
-                cursor.fingerprint,
-                cursor.schema_version,
-            ]
-        )
-    )
+    fields: list[object] = [
+        cursor.org_id,
+        cursor.seq,
+        cursor.entity or "",
+        cursor.after_id,
+        cursor.fingerprint,
+        cursor.schema_version,
+    ]
+    if cursor.epoch:
+        fields.append(cursor.epoch)
+    payload = _b64(orjson.dumps(fields))
     body = f"{VERSION}.{payload}"
     return f"{body}.{_b64(_mac(key, body))}"
 
@@ -112,7 +117,9 @@ def decode_cursor(text: str, key: bytes, org_id: str) -> PullCursor:
         raise InvalidCursor("cursor: altered, or issued by another server")
     try:
         fields = orjson.loads(_unb64(payload))
-        cursor_org, seq, entity, after_id, fingerprint, schema_version = fields
+        if isinstance(fields, list) and len(fields) == 6:
+            fields.append(0)  # issued before store epochs: a never-restored store's
+        cursor_org, seq, entity, after_id, fingerprint, schema_version, epoch = fields
     except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
         raise InvalidCursor("cursor: not a cursor issued by this server") from None
     if cursor_org != org_id:
@@ -126,7 +133,10 @@ def decode_cursor(text: str, key: bytes, org_id: str) -> PullCursor:
         and len(after_id) <= _MAX_ID
         and isinstance(fingerprint, str)
         and isinstance(schema_version, int)
+        and isinstance(epoch, int)
+        and 0 <= epoch <= _MAX_SEQ
         and not isinstance(seq, bool)
+        and not isinstance(epoch, bool)
     )
     if not valid:
         raise InvalidCursor("cursor: not a cursor issued by this server")
@@ -137,4 +147,5 @@ def decode_cursor(text: str, key: bytes, org_id: str) -> PullCursor:
         schema_version=schema_version,
         entity=entity or None,
         after_id=after_id,
+        epoch=epoch,
     )

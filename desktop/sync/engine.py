@@ -10,7 +10,8 @@
 3. ``resync_required`` (rights changed, copy older than the server's history) → forget the cursor
    and download a fresh copy; its first page replaces every local row, so rows the user may no
    longer read disappear. Pending commands were pushed before, so none is lost.
-   ``upgrade_required`` → stop; the outbox is kept.
+   ``upgrade_required`` → stop; the outbox is kept. The message says which side to upgrade: this
+   program, or (``client_newer``) the server.
 
 Calls that fail because the server is unreachable or failing are retried with backoff
 (:mod:`desktop.sync.retry`); when that runs out the sync ends with :class:`OfflineError`.
@@ -52,6 +53,7 @@ from desktop.sync.local import (
     saved_cursor,
 )
 from desktop.sync.retry import Retrier, RetryPolicy
+from desktop.version import user_agent
 
 Progress = Callable[[int, int | None, str], None]
 MAX_ROUNDS = 5
@@ -147,13 +149,19 @@ class SyncEngine:
             ) from exc
         except UpgradeRequiredError as exc:
             waiting = self.store.pending_count()
-            raise UpgradeRequiredError(
-                "This program is too old for the server: install the new version. "
+            kept = (
                 f"Your {waiting:,} unsent change{'s are' if waiting != 1 else ' is'} kept and will be "
-                "sent after the upgrade.",
-                code=exc.code,
-                status=exc.status,
-                details=exc.details,
+                "sent after the upgrade."
+            )
+            if exc.details.get("reason") == "client_newer":
+                what = (
+                    f"This program ({user_agent()}) is newer than the server: ask your administrator "
+                    "to upgrade the server (ops-server)."
+                )
+            else:
+                what = "This program is too old for the server: install the new version."
+            raise UpgradeRequiredError(
+                f"{what} {kept}", code=exc.code, status=exc.status, details=exc.details
             ) from exc
         finally:
             report.retries = self.retrier.retries

@@ -28,12 +28,14 @@ from desktop.qt import (
     Signal,
 )
 from desktop.session import UserSession
+from desktop.ui.about import AboutDialog
 from desktop.ui.attention import AttentionPage
 from desktop.ui.context import UiContext
 from desktop.ui.history import open_history
 from desktop.ui.overview import ModuleOverviewPage
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
+from desktop.version import PRODUCT_NAME
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
 ATTENTION_KEY = "attention"
@@ -136,7 +138,11 @@ class MainWindow(QMainWindow):
         roles = ", ".join(self.session.membership.roles) or "—"
         menu.addAction(f"Roles: {roles}").setEnabled(False)
         menu.addSeparator()
+        self.about_action = menu.addAction(f"About {PRODUCT_NAME}…")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS: the application menu
+        self.about_action.triggered.connect(self.show_about)
         menu.addAction("Sign out").triggered.connect(self.sign_out_requested.emit)
+        self.user_menu = menu
         user.setMenu(menu)
         bar.addWidget(user)
 
@@ -294,6 +300,12 @@ class MainWindow(QMainWindow):
 
     def show_notice(self, text: str | None) -> None:
         self.notice.show_text(text)
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog("" if self.session.demo else self.session.server_url, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.timer.stop()

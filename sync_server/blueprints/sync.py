@@ -16,6 +16,7 @@ from common.wire import PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
+from sync_server.metrics import server_metrics
 from sync_server.pull import PullQuery, Reader, encode_page, pull
 from sync_server.pull_cursor import InvalidCursor, cursor_key, decode_cursor, encode_cursor
 from sync_server.writes import apply_in_slices
@@ -27,15 +28,27 @@ MIN_CLIENT_SCHEMA_VERSION = 1
 
 
 def check_schema_version(client_version: int) -> None:
-    """409 ``upgrade_required`` for a schema version this server cannot serve."""
-    if not MIN_CLIENT_SCHEMA_VERSION <= client_version <= SCHEMA_VERSION:
+    """409 ``upgrade_required`` for a schema version this server cannot serve, saying which side
+    must be upgraded: ``details.reason`` is ``client_older`` (upgrade the program) or
+    ``client_newer`` (the program is newer than this server: upgrade the server)."""
+    if MIN_CLIENT_SCHEMA_VERSION <= client_version <= SCHEMA_VERSION:
+        return
+    details = {"server_schema_version": SCHEMA_VERSION, "min_schema_version": MIN_CLIENT_SCHEMA_VERSION}
+    if client_version > SCHEMA_VERSION:
         raise ApiError(
             409,
             "upgrade_required",
-            f"schema version {client_version} is not served here (this server serves "
-            f"{MIN_CLIENT_SCHEMA_VERSION}..{SCHEMA_VERSION}); keep your pending changes and upgrade",
-            {"server_schema_version": SCHEMA_VERSION, "min_schema_version": MIN_CLIENT_SCHEMA_VERSION},
+            f"this program (schema version {client_version}) is newer than this server (schema version "
+            f"{SCHEMA_VERSION}): the server must be upgraded before it can sync; keep your pending changes",
+            {**details, "reason": "client_newer"},
         )
+    raise ApiError(
+        409,
+        "upgrade_required",
+        f"schema version {client_version} is no longer served here (this server serves "
+        f"{MIN_CLIENT_SCHEMA_VERSION}..{SCHEMA_VERSION}); keep your pending changes and upgrade the program",
+        {**details, "reason": "client_older"},
+    )
 
 
 @endpoint(
@@ -65,6 +78,9 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
         principal.permissions,
         body.mutations,
     )
+    counters = server_metrics()
+    if counters is not None:
+        counters.count_push(result.status for result in results)
     return PushResponse(results=results)
 
 
@@ -104,6 +120,11 @@ def pull_changes(ctx: ApiContext, org_id: str) -> Response:
     principal = ctx.user
     reader = _reader(principal.permissions, principal.owner_ids(ctx.db))
     page = pull(ctx.db.connection(), org_id, reader, cursor, query.limit)
+    counters = server_metrics()
+    if counters is not None:
+        counters.count_pull(
+            "snapshot" if cursor is None or cursor.in_snapshot else "incremental", len(page.changes)
+        )
     # Nothing new: the cursor the client sent is the answer's cursor (no need to sign it again).
     text = query.cursor if query.cursor is not None and page.cursor == cursor else None
     body = encode_page(page, text or encode_cursor(page.cursor, key))

@@ -8,11 +8,9 @@ from typing import Any
 
 from common.commands import CommandContext, execute
 from common.ids import new_id
-from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES, permissions_for_roles
-from desktop.api_client import ApiClient, Membership, User
+from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
 from desktop.local_store import LocalStore, ProvisionalNumbering, UndoRecorder
-from desktop.profiles import Profile
-from desktop.session import UserSession, save_session_facts
+from desktop.session import UserSession, local_session
 
 # Nothing listens here: an API client pointed at it behaves exactly as when offline.
 UNREACHABLE_SERVER = "http://127.0.0.1:9"
@@ -28,23 +26,9 @@ def offline_session(
     server_url: str = UNREACHABLE_SERVER,
 ) -> UserSession:
     """A signed-in session on a real encrypted store, as after an offline sign-in."""
-    org_id = new_id()
-    profile = Profile(server_url, email, org_id)
-    store = LocalStore.create(root, profile, password, org_name=org_name)
-    user = User(new_id(), email, email.split("@")[0].capitalize())
-    membership = Membership(org_id, org_name, roles, permissions_for_roles(roles))
-    save_session_facts(store, user, membership, (membership,))
-    books_as_downloaded(store)
-    return UserSession(
-        root=root,
-        server_url=server_url,
-        user=user,
-        membership=membership,
-        memberships=(membership,),
-        store=store,
-        api=ApiClient(server_url),
-        online=False,
-    )
+    session = local_session(root, server_url, email, password, roles=roles, org_name=org_name)
+    books_as_downloaded(session.store)
+    return session
 
 
 def books_as_downloaded(store: LocalStore, currency: str = "EUR") -> None:

@@ -1,0 +1,131 @@
+"""Backup and restore on PostgreSQL as production runs them: the URL names the schema's owner, a
+role that is not a superuser, so the FORCEd row-level security of the tenant tables applies to it
+too. pg_dump then needs a role that bypasses it (OPS_BACKUP_DATABASE_URL, read-only); the restore,
+as the owner, lifts FORCE for its one statement that sets the new epochs, inside its transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from sqlalchemy import select
+
+from common.schema import Organization, OrgSequence
+from sync_server import admin_ops
+from sync_server.backup import BackupError, backup, restore
+from sync_server.config import ServerConfig
+from sync_server.pull_cursor import EPOCH_SEQUENCE
+from sync_server.services import Services
+from sync_server.store import prepare_store
+from tests.sync_server.conftest import JWT_KEY
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def owner_config(pg_admin_url: str, tmp_path: Path) -> Iterator[tuple[ServerConfig, str]]:
+    tag = uuid.uuid4().hex[:10]
+    owner, app_role, reader, name = (f"ops_{kind}_{tag}" for kind in ("owner", "app", "backup", "test"))
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE")  # type: ignore[arg-type]
+        conn.execute(f"CREATE ROLE {reader} LOGIN NOSUPERUSER BYPASSRLS")  # type: ignore[arg-type]
+        conn.execute(f"GRANT pg_read_all_data TO {reader}")  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {owner}')  # type: ignore[arg-type]
+    parts = urlsplit(pg_admin_url)
+
+    def url_of(role: str) -> str:
+        netloc = f"{role}@{parts.hostname}:{parts.port}"
+        return urlunsplit(parts._replace(scheme="postgresql+psycopg", netloc=netloc, path=f"/{name}"))
+
+    config = ServerConfig(
+        data_dir=tmp_path / "data",
+        database_url=url_of(owner),
+        backup_database_url=url_of(reader),
+        jwt_key=JWT_KEY,
+        app_role=app_role,
+        pool_size=2,
+    ).for_tests()
+    try:
+        yield config, pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            for role in (app_role, reader, owner):
+                conn.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[arg-type]
+
+
+def test_a_non_superuser_owner_backs_up_and_restores(
+    owner_config: tuple[ServerConfig, str], tmp_path: Path
+) -> None:
+    config, superuser_url = owner_config
+    prepare_store(config).dispose()
+    services = Services.build(config)
+    try:
+        admin_ops.create_org(services.store, "Acme")
+        with pytest.raises(BackupError, match="OPS_BACKUP_DATABASE_URL"):  # the owner alone cannot
+            backup(replace(config, backup_database_url=None), tmp_path / "refused.dump")
+        assert not (tmp_path / "refused.dump").exists()
+        report = backup(config, tmp_path / "ops.dump")
+        admin_ops.create_org(services.store, "After the backup")
+    finally:
+        services.store.dispose()
+
+    restored = restore(config, report.path)
+    assert restored.intact and set(restored.chains) == {"system", "Acme"}
+
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute("SELECT name FROM organization")]
+        epochs = conn.execute(
+            "SELECT count(*) FROM org_sequence WHERE name = %s AND value > 0", (EPOCH_SEQUENCE,)
+        ).fetchone()
+        forced = conn.execute(
+            "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'org_sequence'"
+        ).fetchone()
+        owners = {
+            row[0] for row in conn.execute("SELECT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert names == ["Acme"] and epochs == (1,)
+    assert forced == (True,)  # lifted only inside the restore's transaction
+    assert owners == {urlsplit(config.database_url or "").username}
+    # The restored store serves requests as the application role, under row-level security.
+    services = Services.build(config)
+    try:
+        org_id, _ = admin_ops.find_org(services.store, "Acme")
+        with services.store.session(org_id) as db:
+            assert db.execute(select(Organization.name)).scalars().all() == ["Acme"]
+            assert db.execute(
+                select(OrgSequence.value).where(
+                    OrgSequence.org_id == org_id, OrgSequence.name == EPOCH_SEQUENCE
+                )
+            ).scalar()
+    finally:
+        services.store.dispose()
+
+
+def test_metrics_read_every_chain_as_a_non_superuser_owner(owner_config: tuple[ServerConfig, str]) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from sync_server.app import create_app
+
+    config, _ = owner_config
+    prepare_store(config).dispose()
+    services = Services.build(config)
+    try:
+        acme = admin_ops.create_org(services.store, "Acme")
+        globex = admin_ops.create_org(services.store, "Globex")
+        text = create_app(config, services).test_client().get("/metrics").get_data(as_text=True)
+    finally:
+        services.store.dispose()
+    chains = {
+        sample.labels["org_id"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "ops_audit_chain_events"
+    }
+    assert chains[acme] == chains[globex] == 1  # each organization's creation
