@@ -1,9 +1,11 @@
 """``ops-server init`` upgrades a store of the previous release in place (both stores).
 
-The store is built at revision 0005 (the release before the employee directory) and filled the
-way that release filled it: organizations, accounts, roles and pushed commands through the
-server's own code (none of which touched what 0006 changed), employees as rows. ``init`` then
-migrates it; nothing is lost, the audit chains verify, and the upgraded server serves it.
+The store is filled through the server's own code (organizations, accounts, roles, pushed
+commands; employees as rows), then taken back to revision 0005 (the release before the employee
+directory) with the migrations' own downgrades, which keep every row that release had. ``init``
+then migrates it forward again; nothing is lost, the audit chains verify, and the upgraded server
+serves it. (Filling a 0005 store with today's code is not possible: today's sign-in writes columns
+that 0007 added.)
 """
 
 from __future__ import annotations
@@ -37,9 +39,20 @@ def _migrate_to(engine: Engine, revision: str) -> None:
         command.upgrade(config, revision)
 
 
+def _downgrade_to(config: ServerConfig, revision: str) -> None:
+    store = Store.open(config)
+    try:
+        with store.engine.begin() as connection:
+            alembic = migrate.alembic_config()
+            alembic.attributes["connection"] = connection
+            command.downgrade(alembic, revision)
+    finally:
+        store.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerConfig]:
-    """A store at the previous release's revision, prepared as that release's init left it."""
+    """A store at today's revision, prepared as init leaves it; the test takes it back."""
     data_dir = tmp_path / "data"
     url = None
     if request.param == "postgres":
@@ -47,7 +60,7 @@ def old_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server
     config = ServerConfig(data_dir=data_dir, database_url=url, jwt_key=JWT_KEY, pool_size=4).for_tests()
     store = Store.open(config)
     try:
-        _migrate_to(store.engine, PREVIOUS_RELEASE)
+        _migrate_to(store.engine, "head")
         if store.is_postgres:
             pg_security.prepare(store.engine, config.app_role)
     finally:
@@ -81,7 +94,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, config: ServerConfig) -> None:
 def test_init_upgrades_a_store_of_the_previous_release_in_place(
     old_store: ServerConfig, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The previous release at work.
+    # The release at work; then the store as the previous release held it.
     services = Services.build(old_store)
     try:
         org = make_org(services, "Acme")
@@ -122,6 +135,7 @@ def test_init_upgrades_a_store_of_the_previous_release_in_place(
             )
     finally:
         services.store.dispose()
+    _downgrade_to(old_store, PREVIOUS_RELEASE)
 
     _env(monkeypatch, old_store)
     assert cli.main(["init"]) == 0
