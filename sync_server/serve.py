@@ -18,10 +18,13 @@ meanwhile: raise ``--threads`` where many clients are on slow links.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
 
+from cheroot import errors as cheroot_errors
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
@@ -32,6 +35,56 @@ DEFAULT_THREADS = 8
 # its answer: 50 syncing clients then reconnect (TCP and, with TLS, a handshake) on most requests.
 # An idle connection costs a socket, and is closed after the server's ``timeout``.
 KEEP_ALIVE_CONNECTIONS = 1000
+
+
+# What cheroot answers itself, before the app sees the request, in the app's words: the
+# status's code as the contract's error codes spell it.
+_PROTOCOL_CODES = {
+    "400": "bad_request",
+    "404": "not_found",
+    "405": "method_not_allowed",
+    "408": "request_timeout",
+    "413": "too_large",
+    "414": "too_large",
+    "500": "internal_error",
+    "505": "http_version_not_supported",
+}
+
+
+class _JsonErrorRequest(cheroot_server.HTTPRequest):  # type: ignore[misc]
+    """cheroot's request, answering its own protocol errors as JSON (never text/plain).
+
+    A request-target that starts with "//" ("//evil.example/api/v1/me") parses as an authority,
+    which cheroot refuses as an absolute URI (400): it names no resource here, so it is a 404,
+    as "/api//v1/me" is in the app (never a redirect built from the Host header)."""
+
+    def simple_response(self, status: Any, msg: Any = "") -> None:
+        status = str(status)
+        uri = getattr(self, "uri", None) or b""
+        if status.startswith("400") and uri.startswith(b"//"):
+            status, msg = "404 Not Found", "no such resource"
+        code = status[:3]
+        text = msg.decode("ISO-8859-1") if isinstance(msg, bytes) else str(msg or status[4:])
+        error = {"code": _PROTOCOL_CODES.get(code, "bad_request"), "message": text, "details": {}}
+        body = json.dumps({"error": error})
+        headers = [f"{self.server.protocol} {status}", "Content-Type: application/json"]
+        headers += [
+            "X-Content-Type-Options: nosniff",
+            "Cache-Control: no-store",
+            f"Content-Length: {len(body)}",
+        ]
+        if code in {"413", "414"}:
+            self.close_connection = True
+            headers.append("Connection: close")
+        try:
+            self.conn.wfile.write(("\r\n".join(headers) + "\r\n\r\n" + body).encode("utf-8"))
+        except OSError as ex:
+            if ex.args and ex.args[0] not in cheroot_errors.socket_errors_to_ignore:
+                raise
+
+
+class _JsonErrorConnection(cheroot_server.HTTPConnection):  # type: ignore[misc]
+    RequestHandlerClass = _JsonErrorRequest
 
 
 def make_server(
@@ -59,6 +112,7 @@ def make_server(
         reuse_port=reuse_port,
     )
     server.keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
+    server.ConnectionClass = _JsonErrorConnection
     if cert is not None and key is not None:
         server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
     return server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -106,11 +107,12 @@ def test_doubled_slashes_are_not_found_never_redirected(live_server: BackgroundS
         )
         assert response.status_code == 404, (path, response.status_code, response.headers.get("Location"))
         assert "Location" not in response.headers and _error_code(response) == "not_found"
-    # A leading "//" reads as an authority ("//evil.example/x"): cheroot refuses it before the
-    # app (400, no redirect); the app itself answers a JSON 404 for it.
+    # A leading "//" reads as an authority ("//evil.example/x"), which the HTTP server itself
+    # refuses before the app: a JSON 404 too, never routed to "/api/v1/me" on evil's say.
     for path in ("//api/v1/healthz", "//evil.example/api/v1/me", "//console"):
         response = requests.get(f"{live_server.url}{path}", allow_redirects=False, timeout=30)
-        assert response.status_code == 400 and "Location" not in response.headers, path
+        assert response.status_code == 404 and "Location" not in response.headers, path
+        assert _error_code(response) == "not_found", path
     for path in ("//api/v1/healthz", "//console"):
         direct = app.test_client().get(path, headers={"Host": "evil.example"})
         assert direct.status_code == 404 and direct.get_json()["error"]["code"] == "not_found", path
@@ -180,3 +182,26 @@ def test_the_server_speaks_tls_itself(app: Flask, tls_files: tuple[Path, Path]) 
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
         with pytest.raises(requests.exceptions.SSLError):
             requests.get(f"{server.url}/healthz", timeout=30)  # not trusted by default: no silent downgrade
+
+
+def test_what_the_http_server_refuses_itself_is_answered_in_json(live_server: BackgroundServer) -> None:
+    """A request line the HTTP server refuses before the app (a lowercase method, a request
+    without CRLF) still gets the API's error shape, never a text/plain page."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(live_server.url)
+    for raw in (b"get /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /healthz HTTP/1.1\n\n"):
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as conn:
+            conn.sendall(raw)
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), head
+        assert b"Content-Type: application/json" in head
+        error = json.loads(body)["error"]
+        assert error["code"] == "bad_request" and error["message"], error
