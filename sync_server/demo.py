@@ -583,6 +583,8 @@ def people_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list
             },
         )
     )
+    for name in ("hr.approve_payroll_run", "hr.post_payroll_run"):
+        steps.append(Step("hr", name, {"id": demo_id(k, "payroll", last_month_end.isoformat()[:7])}))
     steps.append(
         Step(
             "hr",

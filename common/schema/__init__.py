@@ -33,6 +33,7 @@ from common.schema.hr import (
     Employee,
     EmployeeDirectory,
     LeaveRequest,
+    PayComponent,
     PayrollRun,
     Payslip,
     PayslipLine,
@@ -62,7 +63,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = Base.metadata
 
@@ -116,6 +117,7 @@ __all__ = [
     "OrgSequence",
     "Organization",
     "OutboxEntry",
+    "PayComponent",
     "Payment",
     "PayrollRun",
     "Payslip",
