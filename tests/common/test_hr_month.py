@@ -27,19 +27,32 @@ withholdings 2,864.04 + contributions 2,134.00 + net wages 7,519.14 = 12,517.18 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
+import xmlschema
+from pypdf import PdfReader
 
 from common.ids import new_id
+from common.payroll_documents import (
+    Debtor,
+    PayrollDocumentError,
+    load_payslip,
+    payslip_pdf,
+    sepa_credit_transfer,
+)
 from common.schema import AccountMapping, JournalEntry, JournalLine, PayrollRun, Payslip, PayslipLine
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from tests.common.business import Business, role
 
+DATA = Path(__file__).parent / "data"
 HR = role("hr")
 EMPLOYEE = role("employee")
 
@@ -145,7 +158,7 @@ def _entry(m: Month, run_id: str) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_the_preview_prorates_starts_and_unpaid_leave_as_worked_out_by_hand(month: Month) -> None:
+def _preview_prorates_starts_and_unpaid_leave_as_worked_out_by_hand(month: Month) -> None:
     m, ids = month, month.ids
     run = m.biz.row(PayrollRun, ids["run"])
     assert run["status"] == "draft"
@@ -192,7 +205,7 @@ def test_the_preview_prorates_starts_and_unpaid_leave_as_worked_out_by_hand(mont
     assert error.code == "invalid_state"
 
 
-def test_approved_run_posts_a_balanced_entry_once_and_is_paid(month: Month) -> None:
+def _approved_run_posts_a_balanced_entry_once(month: Month) -> None:
     m, ids = month, month.ids
     m.biz.apply("hr.approve_payroll_run", {"id": ids["run"]}, permissions=HR)
     m.biz.apply("hr.post_payroll_run", {"id": ids["run"]}, permissions=HR)
@@ -215,6 +228,10 @@ def test_approved_run_posts_a_balanced_entry_once_and_is_paid(month: Month) -> N
         "period_start",
         permissions=HR,
     )
+
+
+def _paid(month: Month) -> None:
+    m, ids = month, month.ids
     m.biz.apply(
         "hr.pay_payroll_run",
         {"id": new_id(), "payroll_run_id": ids["run"], "paid_on": "2027-04-30"},
@@ -223,7 +240,7 @@ def test_approved_run_posts_a_balanced_entry_once_and_is_paid(month: Month) -> N
     assert m.biz.row(PayrollRun, ids["run"])["status"] == "paid"
 
 
-def test_a_posted_run_is_corrected_by_a_reversing_run_then_run_again(month: Month) -> None:
+def _corrected_by_a_reversing_run_then_run_again(month: Month) -> None:
     m, ids = month, month.ids
     reversal = new_id()
     m.biz.apply("hr.reverse_payroll_run", {"id": reversal, "payroll_run_id": ids["run"]}, permissions=HR)
@@ -263,6 +280,94 @@ def test_a_posted_run_is_corrected_by_a_reversing_run_then_run_again(month: Mont
     )
     m.biz.apply("hr.discard_payroll_run", {"id": again}, permissions=HR)
     assert m.biz.refused("hr.approve_payroll_run", {"id": again}).code == "invalid_state"
+
+
+def _payslip_pdf_reads_back(month: Month) -> None:
+    m, ids = month, month.ids
+    (slip,) = m.biz.rows(Payslip, Payslip.payroll_run_id == ids["run"], Payslip.employee_id == ids["cara"])
+    with m.biz.session() as session:
+        doc = load_payslip(session, m.biz.org_id, slip["id"])
+        assert doc is not None and doc.final
+        text = " ".join(PdfReader(io.BytesIO(payslip_pdf(doc))).pages[0].extract_text().split())
+    for expected in (
+        "Payslip",
+        "Cara Castro",
+        "2027-04-01 to 2027-04-30",
+        "Working days paid 19 of 22",
+        "Base salary, 19 of 22 working days 4,318.18 EUR",
+        "Gross pay 4,413.18 EUR",
+        "Pension 7.15 % -315.54 EUR",
+        "Withholding tax 20 % -882.64 EUR",
+        "Net pay 3,200.00 EUR",
+        "Socsec 20 % 850.00 EUR",
+    ):
+        assert expected in text, (expected, text)
+    assert "draft" not in text
+
+
+def _sepa_file_is_valid_against_the_xsd(month: Month) -> None:
+    m, ids = month, month.ids
+    debtor = Debtor("Month Oy", "DE89 3704 0044 0532 0130 00", "COBADEFFXXX")
+    with m.biz.session() as session:
+        xml = sepa_credit_transfer(session, m.biz.org_id, ids["run"], debtor, date(2027, 4, 30))
+    schema = xmlschema.XMLSchema(str(DATA / "pain.001.001.03.xsd"))
+    schema.validate(xml.decode())  # raises on any violation of the official schema
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    root = ElementTree.fromstring(xml)  # noqa: S314 (the file just made, already schema-valid)
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:NbOfTxs", namespaces=ns) == "3"
+    assert root.findtext("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", namespaces=ns) == "7519.14"
+    transfers = {
+        tx.findtext("p:Cdtr/p:Nm", namespaces=ns): tx.findtext("p:Amt/p:InstdAmt", namespaces=ns)
+        for tx in root.iterfind(".//p:CdtTrfTxInf", ns)
+    }
+    assert transfers == {"Alice Aalto": "2979.13", "Ben Berg": "1340.01", "Cara Castro": "3200.00"}
+
+
+def test_an_hr_month(month: Month) -> None:
+    """Hire mid-month, leave requested and decided, unpaid leave, the run previewed, approved,
+    posted once, its payslip PDF and SEPA file, paid, reversed and run again."""
+    _preview_prorates_starts_and_unpaid_leave_as_worked_out_by_hand(month)
+    _approved_run_posts_a_balanced_entry_once(month)
+    _payslip_pdf_reads_back(month)
+    _sepa_file_is_valid_against_the_xsd(month)
+    _paid(month)
+    _corrected_by_a_reversing_run_then_run_again(month)
+
+
+def test_a_bad_iban_is_refused_naming_the_employee(month: Month) -> None:
+    m = month
+    biz = m.biz
+    employee = biz.employee(
+        name="Dora Dee", salary=100_000, salary_currency="EUR", bank_account="DE89370400440532013001"
+    )
+    run = new_id()
+    biz.apply(
+        "hr.run_payroll",
+        {"id": run, "period_start": "2027-06-01", "period_end": "2027-06-30", "currency": "EUR"},
+        permissions=HR,
+    )
+    biz.apply("hr.approve_payroll_run", {"id": run}, permissions=HR)
+    biz.apply("hr.post_payroll_run", {"id": run}, permissions=HR)
+    with biz.session() as session, pytest.raises(PayrollDocumentError) as info:
+        sepa_credit_transfer(
+            session, biz.org_id, run, Debtor("Month Oy", "DE89370400440532013000"), date(2027, 6, 30)
+        )
+    assert info.value.field == "bank_account"
+    assert str(info.value).startswith(
+        "Dora Dee: the bank account 'DE89370400440532013001' is not a valid IBAN"
+    )
+    biz.apply(
+        "hr.update_employee",
+        {
+            "id": employee,
+            "changes": {"bank_account": None},
+            "base": {"bank_account": "DE89370400440532013001"},
+        },
+    )
+    with biz.session() as session, pytest.raises(PayrollDocumentError, match="Dora Dee: no bank account"):
+        sepa_credit_transfer(
+            session, biz.org_id, run, Debtor("Month Oy", "DE89370400440532013000"), date(2027, 6, 30)
+        )
 
 
 def test_pay_component_errors_name_the_field(month: Month) -> None:
