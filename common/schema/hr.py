@@ -96,6 +96,22 @@ class EmployeeDirectory(SyncedEntity, Base):
     work_phone: Mapped[str | None] = public(String(50))
 
 
+class LeaveType(SyncedEntity, Base):
+    """A kind of leave of the organization with its yearly entitlement in working days (none:
+    not limited). ``kind`` is one of the leave kinds; ``unpaid`` leave reduces pay (payroll).
+    Read by HR and by every employee (to request leave and see their balance)."""
+
+    __tablename__ = "leave_type"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", also_read=("hr.self_service",))
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    code: Mapped[str] = business(String(32))
+    name: Mapped[str] = business(String(200))
+    kind: Mapped[str] = business(String(16))
+    yearly_entitlement: Mapped[Decimal | None] = business(Quantity)
+    active: Mapped[bool] = business(Boolean, default=True)
+
+
 class LeaveRequest(SyncedEntity, Base):
     """States: requested → approved | rejected; requested/approved → cancelled."""
 
@@ -105,11 +121,14 @@ class LeaveRequest(SyncedEntity, Base):
     )
     __table_args__ = (
         ref("employee", "employee_id"),
+        ref("leave_type", "leave_type_id"),
         Index("ix_leave_employee", "org_id", "employee_id"),
     )
 
     employee_id: Mapped[str] = business(String(ID_LENGTH))
     kind: Mapped[str] = personal(String(16))
+    # Personal like ``kind``: a type such as sick leave says as much.
+    leave_type_id: Mapped[str | None] = personal(String(ID_LENGTH))
     start_date: Mapped[date] = business(Date)
     end_date: Mapped[date] = business(Date)
     status: Mapped[str] = business(String(16), default="requested")

@@ -99,6 +99,7 @@ def test_role_specific_views(world: World) -> None:
     own_lines = [d for (e, _), d in mine.items() if e == "payslip_line"]
     assert len(own_lines) == 5 and all("amount" not in line and "kind" in line for line in own_lines)
     assert not any(e == "pay_component" for e, _ in mine)  # the organization's pay policy: payroll only
+    assert mine[("leave_type", ids["leave_type"])]["yearly_entitlement"] == "25"  # to request leave
     auditor = view("auditor")
     assert "home_address" in auditor[("employee", ids["other_employee"])]
     assert "salary" not in auditor[("employee", ids["other_employee"])]

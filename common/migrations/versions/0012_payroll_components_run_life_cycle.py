@@ -1,17 +1,17 @@
-"""payroll: pay components, the run life cycle (draft, approved, posted, paid, reversed), payslip proration
+"""payroll: pay components, the run life cycle (draft, approved, posted, paid, reversed), payslip proration, leave types
 
 Revision ID: 0012
 Revises: 0008
 Create Date: 2026-12-03 14:00:00
 
-New tenant table ``pay_component`` (earnings, deductions and employer contributions of an
-organization). New columns: a payroll run's totals of deductions, employer contributions and net
+New tenant tables ``pay_component`` (earnings, deductions and employer contributions of an
+organization) and ``leave_type`` (yearly entitlements). New columns: a leave request's type; a payroll run's totals of deductions, employer contributions and net
 pay, its approval and posting times and the reversing run links; a payslip's employer
 contributions and its paid and period working days. Runs made before were computed and posted at
 once ("completed"): they become ``posted``, with their totals summed from their payslips.
 ``SCHEMA_VERSION`` 4: every client downloads a fresh copy (the runs changed state).
 
-PostgreSQL: the new table gets ENABLE + FORCE row-level security and the tenant policy of
+PostgreSQL: each new table gets ENABLE + FORCE row-level security and the tenant policy of
 revision 0002, and the grants on ``account`` are repeated on it, as in revision 0008.
 """
 
@@ -28,7 +28,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ORG = "current_setting('app.org_id', true)"
-NEW_TABLES = ("pay_component",)
+NEW_TABLES = ("pay_component", "leave_type")
 
 
 def _postgres_guards(bind: sa.engine.Connection) -> None:
@@ -72,6 +72,26 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('org_id', 'id', name=op.f('pk_pay_component')),
     sa.UniqueConstraint('org_id', 'code', name=op.f('uq_pay_component_org_id_code'))
     )
+    op.create_table('leave_type',
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('yearly_entitlement', common.schema.types.Quantity(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', common.schema.types.UTCDateTime(length=40), nullable=False),
+    sa.Column('updated_by', sa.String(length=36), nullable=True),
+    sa.Column('deleted', sa.Boolean(), nullable=False),
+    sa.Column('org_id', sa.String(length=36), nullable=False),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_leave_type_org_id_organization')),
+    sa.PrimaryKeyConstraint('org_id', 'id', name=op.f('pk_leave_type')),
+    sa.UniqueConstraint('org_id', 'code', name=op.f('uq_leave_type_org_id_code'))
+    )
+    with op.batch_alter_table('leave_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('leave_type_id', sa.String(length=36), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_leave_request_org_id_leave_type_id_leave_type'), 'leave_type', ['org_id', 'leave_type_id'], ['org_id', 'id'])
+
     with op.batch_alter_table('payroll_run', schema=None) as batch_op:
         batch_op.add_column(sa.Column('total_deductions', sa.BigInteger(), nullable=False, server_default=sa.text('0')))
         batch_op.add_column(sa.Column('total_employer', sa.BigInteger(), nullable=False, server_default=sa.text('0')))
@@ -118,5 +138,10 @@ def downgrade() -> None:
         batch_op.drop_column('total_employer')
         batch_op.drop_column('total_deductions')
 
+    with op.batch_alter_table('leave_request', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_leave_request_org_id_leave_type_id_leave_type'), type_='foreignkey')
+        batch_op.drop_column('leave_type_id')
+
+    op.drop_table('leave_type')
     op.drop_table('pay_component')
     # fmt: on
