@@ -43,7 +43,7 @@ def test_the_business_commands_exist() -> None:
         "hr.reverse_payroll_run", "hr.create_pay_component", "hr.update_pay_component",
         "hr.create_leave_type", "hr.update_leave_type",
         "projects.create_project", "projects.update_project", "projects.create_task", "projects.update_task",
-        "projects.log_time", "projects.reverse_time_entry",
+        "projects.log_time", "projects.reverse_time_entry", "projects.invoice_time",
         "privacy.set_communication_preference", "privacy.open_data_subject_request",
         "privacy.complete_data_subject_request", "privacy.reject_data_subject_request",
     }  # fmt: skip

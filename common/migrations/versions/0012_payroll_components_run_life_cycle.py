@@ -1,11 +1,12 @@
-"""payroll: pay components, the run life cycle (draft, approved, posted, paid, reversed), payslip proration, leave types
+"""payroll: pay components, the run life cycle (draft, approved, posted, paid, reversed), payslip proration, leave types, project rates and billed time
 
 Revision ID: 0012
 Revises: 0008
 Create Date: 2026-12-03 14:00:00
 
 New tenant tables ``pay_component`` (earnings, deductions and employer contributions of an
-organization) and ``leave_type`` (yearly entitlements). New columns: a leave request's type; a payroll run's totals of deductions, employer contributions and net
+organization) and ``leave_type`` (yearly entitlements). New columns: a leave request's type; a project's budget hours and hourly rate; the invoice
+line that billed a timesheet entry; a payroll run's totals of deductions, employer contributions and net
 pay, its approval and posting times and the reversing run links; a payslip's employer
 contributions and its paid and period working days. Runs made before were computed and posted at
 once ("completed"): they become ``posted``, with their totals summed from their payslips.
@@ -102,6 +103,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reversed_by_run_id', sa.String(length=36), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_payroll_run_org_id_reverses_run_id_payroll_run'), 'payroll_run', ['org_id', 'reverses_run_id'], ['org_id', 'id'])
 
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('budget_hours', common.schema.types.Quantity(), nullable=True))
+        batch_op.add_column(sa.Column('hourly_rate', sa.BigInteger(), nullable=True))
+
+    with op.batch_alter_table('timesheet_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('invoice_line_id', sa.String(length=36), nullable=True))
+
     with op.batch_alter_table('payslip', schema=None) as batch_op:
         batch_op.add_column(sa.Column('employer_contributions', sa.BigInteger(), nullable=False, server_default=sa.text('0')))
         batch_op.add_column(sa.Column('paid_days', sa.Integer(), nullable=True))
@@ -137,6 +145,13 @@ def downgrade() -> None:
         batch_op.drop_column('total_net')
         batch_op.drop_column('total_employer')
         batch_op.drop_column('total_deductions')
+
+    with op.batch_alter_table('timesheet_entry', schema=None) as batch_op:
+        batch_op.drop_column('invoice_line_id')
+
+    with op.batch_alter_table('project', schema=None) as batch_op:
+        batch_op.drop_column('hourly_rate')
+        batch_op.drop_column('budget_hours')
 
     with op.batch_alter_table('leave_request', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_leave_request_org_id_leave_type_id_leave_type'), type_='foreignkey')
