@@ -322,8 +322,7 @@ def run_payroll(ctx: CommandContext, args: RunPayrollArgs) -> None:
             **totals,
         },
     )
-    for slip in slips:
-        _write_payslip(ctx, args.id, args.period_start, args.period_end, args.currency, slip, sign=1)
+    _write_payslips(ctx, args.id, args.period_start, args.period_end, args.currency, slips, sign=1)
     ctx.outcome.data.update(
         {
             "payslips": len(slips),
@@ -347,30 +346,37 @@ def _totals(slips: Iterable[SlipFigures], sign: int = 1) -> dict[str, int]:
     }
 
 
-def _write_payslip(
-    ctx: CommandContext, run_id: str, start: date, end: date, currency: str, slip: SlipFigures, sign: int
+def _write_payslips(
+    ctx: CommandContext,
+    run_id: str,
+    start: date,
+    end: date,
+    currency: str,
+    slips: list[SlipFigures],
+    sign: int,
 ) -> None:
-    payslip_id = ctx.derived_id("payslip", slip.employee_id)
-    ctx.insert(
-        Payslip,
-        {
-            "id": payslip_id,
-            "payroll_run_id": run_id,
-            "employee_id": slip.employee_id,
-            "period_start": start,
-            "period_end": end,
-            "currency": currency,
-            "gross": sign * slip.gross,
-            "deductions": sign * slip.deductions,
-            "net": sign * slip.net,
-            "employer_contributions": sign * slip.employer,
-            "paid_days": slip.paid_days,
-            "period_days": slip.period_days,
-        },
-    )
-    for line_no, line in enumerate(slip.lines, start=1):
-        ctx.insert(
-            PayslipLine,
+    """Every payslip of a run and their lines, in two batched inserts."""
+    payslips: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for slip in slips:
+        payslip_id = ctx.derived_id("payslip", slip.employee_id)
+        payslips.append(
+            {
+                "id": payslip_id,
+                "payroll_run_id": run_id,
+                "employee_id": slip.employee_id,
+                "period_start": start,
+                "period_end": end,
+                "currency": currency,
+                "gross": sign * slip.gross,
+                "deductions": sign * slip.deductions,
+                "net": sign * slip.net,
+                "employer_contributions": sign * slip.employer,
+                "paid_days": slip.paid_days,
+                "period_days": slip.period_days,
+            }
+        )
+        lines.extend(
             {
                 "id": ctx.derived_id("payslip_line", slip.employee_id, str(line_no)),
                 "payslip_id": payslip_id,
@@ -380,8 +386,11 @@ def _write_payslip(
                 "description": line.description[:200],
                 "quantity": line.quantity,
                 "amount": sign * line.amount,
-            },
+            }
+            for line_no, line in enumerate(slip.lines, start=1)
         )
+    ctx.insert_many(Payslip, payslips)
+    ctx.insert_many(PayslipLine, lines)
 
 
 def run_label(run: dict[str, Any]) -> str:
@@ -501,8 +510,8 @@ def reverse_payroll_run(ctx: CommandContext, args: ReversePayrollRunArgs) -> Non
     by_slip: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for line in lines:
         by_slip[line["payslip_id"]].append(line)
-    for row in slips:
-        slip = SlipFigures(
+    negated = [
+        SlipFigures(
             row["employee_id"],
             "",
             row["paid_days"] or 0,
@@ -515,15 +524,11 @@ def reverse_payroll_run(ctx: CommandContext, args: ReversePayrollRunArgs) -> Non
                 for line in sorted(by_slip[row["id"]], key=lambda r: r["line_no"])
             ],
         )
-        _write_payslip(
-            ctx,
-            args.id,
-            original["period_start"],
-            original["period_end"],
-            original["currency"],
-            slip,
-            sign=-1,
-        )
+        for row in slips
+    ]
+    _write_payslips(
+        ctx, args.id, original["period_start"], original["period_end"], original["currency"], negated, sign=-1
+    )
     _post_totals(ctx, reversal, original, reverse=True)
 
 
