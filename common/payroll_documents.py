@@ -25,12 +25,10 @@ from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as NumberError
 
+from common.commands.payroll import FINAL_RUN_STATUSES
 from common.money import format_money
 from common.schema import Employee, Organization, PayrollRun, Payslip, PayslipLine
 from common.schema.base import table_of
-
-# Runs whose payslips are final: their employees may download them.
-FINAL_RUN_STATUSES = frozenset({"posted", "paid", "reversed"})
 
 
 class PayrollDocumentError(ValueError):

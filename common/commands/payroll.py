@@ -56,7 +56,7 @@ RUN_TRANSITIONS: Transitions = {
 # Runs that pay a period: a new run may not overlap them.
 _PAYING = ("draft", "approved", "posted", "paid")
 # A payslip is final (its employee may download it) once its run is posted.
-FINAL_STATUSES = frozenset({"posted", "paid", "reversed"})
+FINAL_RUN_STATUSES = frozenset({"posted", "paid", "reversed"})
 
 
 def working_days(start: date, end: date) -> int:
