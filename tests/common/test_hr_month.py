@@ -31,6 +31,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -47,7 +48,15 @@ from common.payroll_documents import (
     payslip_pdf,
     sepa_credit_transfer,
 )
-from common.schema import AccountMapping, JournalEntry, JournalLine, PayrollRun, Payslip, PayslipLine
+from common.schema import (
+    AccountMapping,
+    JournalEntry,
+    JournalLine,
+    PayComponent,
+    PayrollRun,
+    Payslip,
+    PayslipLine,
+)
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from tests.common.business import Business, role
@@ -383,3 +392,18 @@ def test_pay_component_errors_name_the_field(month: Month) -> None:
         "hr.create_pay_component", {**base, "method": "percent", "rate": "1"}, permissions=role("admin")
     )
     assert error.code == "forbidden"
+    # Changes are checked against the component as it would become.
+    component = new_id()
+    month.biz.apply(
+        "hr.create_pay_component",
+        {**base, "id": component, "code": "LATER", "method": "percent", "rate": "1", "active": False},
+    )
+    month.biz.invalid(
+        "hr.update_pay_component",
+        {"id": component, "changes": {"method": "fixed"}, "base": {"method": "percent"}},
+        "changes.amount",
+    )
+    month.biz.apply(
+        "hr.update_pay_component", {"id": component, "changes": {"rate": "2.5"}, "base": {"rate": "1"}}
+    )
+    assert month.biz.row(PayComponent, component)["rate"] == Decimal("2.5")
