@@ -391,6 +391,26 @@ class ApiClient:
                 self._refresh_locked()
         return self._send(method, path, json=json, params=params, auth=True)
 
+    def download(self, path: str) -> bytes:
+        """An authenticated GET of a file (``path`` under the API prefix, like :meth:`request`):
+        its bytes; errors as :meth:`request`."""
+        if self._access_token is None:
+            self.refresh()
+        try:
+            return bytes(self._send("GET", path, auth=True, raw=True))
+        except (InvalidCredentialsError, SessionEndedError) as exc:
+            if exc.status != 401:
+                raise
+        used = self._access_token
+        with self._lock:
+            if self._access_token == used:
+                self._refresh_locked()
+        return bytes(self._send("GET", path, auth=True, raw=True))
+
+    def payslip_pdf(self, org_id: str, payslip_id: str) -> bytes:
+        """A payslip as a PDF: one's own (``hr.self_service``) or, for payroll, anyone's."""
+        return self.download(f"/orgs/{quote(org_id, safe='')}/payslips/{quote(payslip_id, safe='')}/pdf")
+
     def _store_tokens(self, data: Any) -> None:
         if not isinstance(data, dict) or not data.get("access_token") or not data.get("refresh_token"):
             raise ServerError("the server's sign-in answer has no tokens", code="bad_response")
@@ -410,8 +430,9 @@ class ApiClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         auth: bool,
+        raw: bool = False,
     ) -> Any:
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "*/*" if raw else "application/json"}
         if auth and self._access_token:
             headers["Authorization"] = f"Bearer {self._access_token}"
         body = None
@@ -439,6 +460,8 @@ class ApiClient:
             raise OfflineError(f"{self.server_url} did not answer in time", code="timeout") from None
         except requests.exceptions.RequestException:
             raise OfflineError(f"cannot reach {self.server_url}; working offline", code="offline") from None
+        if raw and 200 <= response.status_code < 300:
+            return response.content
         return self._parse(response)
 
     def _parse(self, response: requests.Response) -> Any:

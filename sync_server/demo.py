@@ -321,6 +321,25 @@ def sales_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[
     return steps
 
 
+LEAVE_TYPES = (
+    ("ANNUAL", "Annual leave", "annual", "25"),
+    ("SICK", "Sick leave", "sick", None),
+    ("UNPAID", "Unpaid leave", "unpaid", None),
+)
+PAY_COMPONENTS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
+    ("MEAL", "Meal allowance", "earning", "fixed", {"amount": 10_000}),
+    ("PENSION", "Pension", "deduction", "percent", {"rate": "7.15"}),
+    ("SOCSEC", "Social security", "employer_contribution", "percent", {"rate": "20", "cap": 150_000}),
+)
+
+
+def german_iban(account: int) -> str:
+    """A valid German IBAN for an 18-digit bank code and account number (check digits by mod 97)."""
+    bban = f"{account:018d}"
+    check = 98 - int(bban + "131400") % 97  # D = 13, E = 14, then "00"
+    return f"DE{check:02d}{bban}"
+
+
 def hr_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
     k = org.key
     steps = []
@@ -349,11 +368,30 @@ def hr_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Ste
                     "hire_date": f"20{18 + index % 6}-0{1 + index % 9}-01",
                     "salary": rng.randrange(40, 120) * 100000,
                     "salary_currency": org.currency,
-                    "bank_account": f"DE{rng.randrange(10**19, 10**20)}",
+                    "bank_account": german_iban(rng.randrange(10**17, 10**18)),
                     "national_id": f"ID-{rng.randrange(10**8, 10**9)}",
                 },
             )
         )
+    for code, name, kind, days in LEAVE_TYPES:
+        steps.append(
+            Step(
+                "hr",
+                "hr.create_leave_type",
+                {"id": demo_id(k, "leave_type", code), "code": code, "name": name, "kind": kind}
+                | ({"yearly_entitlement": days} if days else {}),
+            )
+        )
+    for code, name, kind, method, extra in PAY_COMPONENTS:
+        fixed = {"currency": org.currency} if method == "fixed" else {}
+        steps.append(
+            Step(
+                "hr",
+                "hr.create_pay_component",
+                {"id": demo_id(k, "pay_component", code), "code": code, "name": name, "kind": kind,
+                 "method": method, **extra, **fixed},
+            )
+        )  # fmt: skip
     for index, name in enumerate(EXTRA_EMPLOYEES):
         dept = DEPARTMENTS[index % len(DEPARTMENTS)][0]
         steps.append(
@@ -503,6 +541,8 @@ def projects_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> li
                     "manager_employee_id": demo_id(k, "employee", "project_manager"),
                     "budget": 2_500_000 * (index + 1),
                     "currency": org.currency,
+                    "budget_hours": str(250 * (index + 1)),
+                    "hourly_rate": 9_500,
                 },
             )
         )
@@ -550,7 +590,7 @@ def people_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list
             {
                 "id": demo_id(k, "leave", 0),
                 "employee_id": demo_id(k, "employee", "sales"),
-                "kind": "annual",
+                "leave_type_id": demo_id(k, "leave_type", "ANNUAL"),
                 "start_date": start.isoformat(),
                 "end_date": (start + timedelta(days=4)).isoformat(),
             },
@@ -583,6 +623,8 @@ def people_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list
             },
         )
     )
+    for name in ("hr.approve_payroll_run", "hr.post_payroll_run"):
+        steps.append(Step("hr", name, {"id": demo_id(k, "payroll", last_month_end.isoformat()[:7])}))
     steps.append(
         Step(
             "hr",

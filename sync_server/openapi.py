@@ -21,6 +21,7 @@ _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "user_id": _UUID,
     "invitation_id": _UUID,
     "session_id": _UUID,
+    "payslip_id": _UUID,
     "name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z][a-z0-9_]*$"},
 }
 _STATUS_TEXT = {
@@ -65,6 +66,8 @@ def _operation(spec: Endpoint, query_schemas: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
     if spec.response is not None and spec.status != 204:
         ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
+    elif spec.media_type is not None:
+        ok["content"] = {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}
     responses[str(spec.status)] = ok
     errors = set(spec.errors)
     if spec.auth != "none":

@@ -261,6 +261,37 @@ class CommandContext:
         self._follow(name, after)
         return after
 
+    def insert_many(self, model: type[SyncedEntity], rows: Iterable[Mapping[str, Any]]) -> list[Row]:
+        """Insert many new rows born in this command, in batched statements (a payroll run's
+        thousands of payslip lines). Every row names the same columns; the ids must be new: if
+        any is taken the command is refused (and, like every refused command, writes nothing)."""
+        name = entity_name(model)
+        stamped = [
+            {
+                **values,
+                "org_id": self.org_id,
+                "version": self.recorder.version_for_write(name, values["id"], None),
+                "updated_at": self.now,
+                "updated_by": self.actor_id,
+                "deleted": False,
+            }
+            for values in rows
+        ]
+        if not stamped:
+            return []
+        connection, _ = session_connection(self.session)
+        stmt = insert_statement(table_of(model), connection.dialect.name)
+        inserted = [dict(r) for r in connection.execute(stmt, stamped).mappings()]
+        if len(inserted) != len(stamped):  # an id exists: ON CONFLICT skipped its row
+            written = {r["id"] for r in inserted}
+            taken = next(r["id"] for r in stamped if r["id"] not in written)
+            raise invalid("id", f"a {name.replace('_', ' ')} with id {taken} already exists")
+        for after in inserted:
+            self._remember(name, after)
+            self.recorder.record_write(name, after["id"], None, after)
+            self._follow(name, after)
+        return inserted
+
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
         """Change fields of an existing row (``deleted=True`` makes a tombstone)."""
         name = entity_name(model)

@@ -86,6 +86,8 @@ class CreateProjectArgs(Args):
     end_date: date | None = None
     budget: MinorUnits | None = None
     currency: Currency | None = None
+    budget_hours: NonNegativeQuantity | None = None
+    hourly_rate: MinorUnits | None = None
 
     @field_validator("end_date")
     @classmethod
@@ -106,6 +108,8 @@ class ProjectChanges(Changes):
     end_date: date | None = None
     budget: MinorUnits | None = None
     currency: Currency | None = None
+    budget_hours: NonNegativeQuantity | None = None
+    hourly_rate: MinorUnits | None = None
 
 
 def _check_references(ctx: CommandContext, values: dict[str, Any], prefix: str = "") -> None:
@@ -121,6 +125,8 @@ def create_project(ctx: CommandContext, args: CreateProjectArgs) -> None:
     ctx.ensure_unique(Project, "code", args.code, "code")
     if args.budget is not None and args.currency is None:
         raise invalid("currency", "is required with a budget")
+    if args.hourly_rate is not None and args.currency is None:
+        raise invalid("currency", "is required with an hourly rate")
     _check_references(ctx, args.model_dump())
     ctx.insert(Project, {**args.model_dump(), "status": "planned"})
 
@@ -141,6 +147,8 @@ def update_project(ctx: CommandContext, args: UpdateArgs) -> None:
         raise invalid("changes.end_date", "must not be before start_date")
     if merged["budget"] is not None and merged["currency"] is None:
         raise invalid("changes.currency", "is required with a budget")
+    if merged["hourly_rate"] is not None and merged["currency"] is None:
+        raise invalid("changes.currency", "is required with an hourly rate")
     apply_field_changes(ctx, Project, args.id, ProjectChanges, args.changes, args.base, current=project)
 
 

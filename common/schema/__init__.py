@@ -33,6 +33,8 @@ from common.schema.hr import (
     Employee,
     EmployeeDirectory,
     LeaveRequest,
+    LeaveType,
+    PayComponent,
     PayrollRun,
     Payslip,
     PayslipLine,
@@ -62,7 +64,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = Base.metadata
 
@@ -110,12 +112,14 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "LeaveRequest",
+    "LeaveType",
     "Ledger",
     "Membership",
     "Notification",
     "OrgSequence",
     "Organization",
     "OutboxEntry",
+    "PayComponent",
     "Payment",
     "PayrollRun",
     "Payslip",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
 from common.schema.base import (
@@ -96,6 +96,22 @@ class EmployeeDirectory(SyncedEntity, Base):
     work_phone: Mapped[str | None] = public(String(50))
 
 
+class LeaveType(SyncedEntity, Base):
+    """A kind of leave of the organization with its yearly entitlement in working days (none:
+    not limited). ``kind`` is one of the leave kinds; ``unpaid`` leave reduces pay (payroll).
+    Read by HR and by every employee (to request leave and see their balance)."""
+
+    __tablename__ = "leave_type"
+    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", also_read=("hr.self_service",))
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    code: Mapped[str] = business(String(32))
+    name: Mapped[str] = business(String(200))
+    kind: Mapped[str] = business(String(16))
+    yearly_entitlement: Mapped[Decimal | None] = business(Quantity)
+    active: Mapped[bool] = business(Boolean, default=True)
+
+
 class LeaveRequest(SyncedEntity, Base):
     """States: requested → approved | rejected; requested/approved → cancelled."""
 
@@ -105,22 +121,55 @@ class LeaveRequest(SyncedEntity, Base):
     )
     __table_args__ = (
         ref("employee", "employee_id"),
+        ref("leave_type", "leave_type_id"),
         Index("ix_leave_employee", "org_id", "employee_id"),
     )
 
     employee_id: Mapped[str] = business(String(ID_LENGTH))
     kind: Mapped[str] = personal(String(16))
+    # Personal like ``kind``: a type such as sick leave says as much.
+    leave_type_id: Mapped[str | None] = personal(String(ID_LENGTH))
     start_date: Mapped[date] = business(Date)
     end_date: Mapped[date] = business(Date)
     status: Mapped[str] = business(String(16), default="requested")
     note: Mapped[str | None] = personal(String(500))
 
 
+class PayComponent(SyncedEntity, Base):
+    """One pay component of the organization, applied to every employee of a run in its currency.
+
+    ``kind``: ``earning`` (added to gross pay), ``deduction`` (withheld from the employee's
+    pay: withholdings payable) or ``employer_contribution`` (paid by the employer on top:
+    contributions payable). ``method``: ``percent`` (``rate`` % of the prorated base salary
+    for an earning, of gross pay otherwise) or ``fixed`` (``amount`` minor units of
+    ``currency`` per full period; a fixed earning is prorated like the salary). ``cap``: the
+    most the component comes to for one employee in one run (minor units of the run's
+    currency), when set.
+    """
+
+    __tablename__ = "pay_component"
+    __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+    __table_args__ = (UniqueConstraint("org_id", "code"),)
+
+    code: Mapped[str] = business(String(32))
+    name: Mapped[str] = business(String(200))
+    kind: Mapped[str] = business(String(24))
+    method: Mapped[str] = business(String(16))
+    rate: Mapped[Decimal | None] = business(Quantity)
+    amount: Mapped[int | None] = business(BigInteger)
+    currency: Mapped[str | None] = business(String(3))
+    cap: Mapped[int | None] = business(BigInteger)
+    active: Mapped[bool] = business(Boolean, default=True)
+
+
 class PayrollRun(SyncedEntity, Base):
-    """States: completed → paid (its net pay paid out)."""
+    """States: draft (the preview) → approved → posted → paid; draft → discarded;
+    posted/paid → reversed (by a reversing run, itself posted, whose ``reverses_run_id`` names
+    the run it reverses)."""
 
     __tablename__ = "payroll_run"
     __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+    __table_args__ = (ref("payroll_run", "reverses_run_id"),)
 
     period_start: Mapped[date] = business(Date)
     period_end: Mapped[date] = business(Date)
@@ -131,6 +180,13 @@ class PayrollRun(SyncedEntity, Base):
     # Ledger currency units per unit of ``currency``; empty for runs from before the books.
     exchange_rate: Mapped[Decimal | None] = business(Quantity)
     paid_on: Mapped[date | None] = business(Date)
+    total_deductions: Mapped[int] = sensitive(BigInteger, default=0)
+    total_employer: Mapped[int] = sensitive(BigInteger, default=0)
+    total_net: Mapped[int] = sensitive(BigInteger, default=0)
+    approved_at: Mapped[datetime | None] = business()
+    posted_at: Mapped[datetime | None] = business()
+    reverses_run_id: Mapped[str | None] = business(String(ID_LENGTH))
+    reversed_by_run_id: Mapped[str | None] = business(String(ID_LENGTH))
 
 
 class Payslip(SyncedEntity, Base):
@@ -159,6 +215,10 @@ class Payslip(SyncedEntity, Base):
     gross: Mapped[int] = sensitive(BigInteger)
     deductions: Mapped[int] = sensitive(BigInteger, default=0)
     net: Mapped[int] = sensitive(BigInteger)
+    employer_contributions: Mapped[int] = sensitive(BigInteger, default=0)
+    # Working days (Monday to Friday) paid, and in the period: the proration of the salary.
+    paid_days: Mapped[int | None] = business(Integer)
+    period_days: Mapped[int | None] = business(Integer)
 
 
 class PayslipLine(SyncedEntity, Base):

@@ -34,6 +34,9 @@ class Project(SyncedEntity, Base):
     end_date: Mapped[date | None] = business(Date)
     budget: Mapped[int | None] = business(BigInteger)
     currency: Mapped[str | None] = business(String(3))
+    budget_hours: Mapped[Decimal | None] = business(Quantity)
+    # Minor units of ``currency`` per hour: what billable time is invoiced at.
+    hourly_rate: Mapped[int | None] = business(BigInteger)
 
 
 class Task(SyncedEntity, Base):
@@ -57,7 +60,8 @@ class Task(SyncedEntity, Base):
 
 
 class TimesheetEntry(SyncedEntity, Base):
-    """Hours worked; append-only (corrected by a negative entry)."""
+    """Hours worked; append-only (corrected by a negative entry). ``invoice_line_id`` is set once,
+    when billable time is invoiced (``projects.invoice_time``): the hours never change."""
 
     __tablename__ = "timesheet_entry"
     __entity__ = EntityInfo(
@@ -84,3 +88,5 @@ class TimesheetEntry(SyncedEntity, Base):
     note: Mapped[str | None] = business(String(500))
     billable: Mapped[bool] = business(Boolean, default=True)
     reverses_entry_id: Mapped[str | None] = business(String(ID_LENGTH))
+    # No foreign key: a project manager's workstation holds timesheets but not invoices.
+    invoice_line_id: Mapped[str | None] = business(String(ID_LENGTH))

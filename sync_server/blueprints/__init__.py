@@ -13,6 +13,7 @@ from sync_server.blueprints import (
     me,
     members,
     openapi,
+    payslips,
     permissions,
     reports,
     sync,
@@ -30,4 +31,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     invitations.bp,
     permissions.bp,
     reports.bp,
+    payslips.bp,
 )

@@ -508,25 +508,34 @@ def test_payroll_issues_a_payslip_per_paid_employee(tmp_path: Path) -> None:
         run_id, outcome = _run(biz, "2025-01-01", "2025-01-31", rate="22.5", permissions=HR)
         assert [(w["code"], w["employee_ids"]) for w in outcome.warnings] == [("other_currency", [dollar])]
         run = biz.row(PayrollRun, run_id)
-        assert (run["status"], run["total_gross"], run["currency"]) == ("completed", 783_333, "EUR")
+        # January 2025 has 23 working days. Bob, hired on Wednesday the 15th, is paid 13 of them:
+        # 2,500.00 × 13 / 23 = 1,413.0434… → 1,413.04; Gil, leaving on the 15th, 11 of them:
+        # 2,000.00 × 11 / 23 = 956.5217… → 956.52; Ada the full 3,333.33. Total 5,702.89.
+        assert (run["status"], run["total_gross"], run["currency"]) == ("draft", 570_289, "EUR")
         slips = {s["employee_id"]: s for s in biz.rows(Payslip, Payslip.payroll_run_id == run_id)}
         assert set(slips) == {ada, bob, leaver}  # the leaver is paid for the month they worked in
-        # 22.5 % of 3,333.33 = 749.999925 → 750.00; of 2,500.00 = 562.50
+        # 22.5 % of 3,333.33 = 749.999925 → 750.00; of 1,413.04 = 317.934 → 317.93
         assert (slips[ada]["gross"], slips[ada]["deductions"], slips[ada]["net"]) == (
             333_333,
             75_000,
             258_333,
         )
-        assert (slips[bob]["deductions"], slips[bob]["net"]) == (56_250, 193_750)
+        assert (slips[bob]["gross"], slips[bob]["deductions"], slips[bob]["net"]) == (
+            141_304,
+            31_793,
+            109_511,
+        )
+        assert (slips[bob]["paid_days"], slips[bob]["period_days"]) == (13, 23)
         lines = sorted(
             biz.rows(PayslipLine, PayslipLine.payslip_id == slips[ada]["id"]), key=lambda r: r["line_no"]
         )
         assert [(line["kind"], line["amount"]) for line in lines] == [
+            ("salary", 333_333),
             ("gross", 333_333),
-            ("tax", -75_000),
+            ("deduction", -75_000),
             ("net", 258_333),
         ]
-        assert lines[1]["description"] == "Withholding tax 22.5 %"
+        assert lines[2]["description"] == "Withholding tax 22.5 %"
         # The same period is not paid twice; the USD staff get their own run.
         biz.invalid(
             "hr.run_payroll",
@@ -583,7 +592,7 @@ def test_payroll_derives_the_same_payslip_ids_on_every_side(business: Business, 
             sorted(r["id"] for r in side.rows(PayslipLine, PayslipLine.employee_id == employee_id))
             for side in (business, other)
         ]
-        assert ids[0] == ids[1] and len(ids[0]) == 3
+        assert ids[0] == ids[1] and len(ids[0]) == 4
     finally:
         other.store.close()
 

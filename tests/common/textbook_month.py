@@ -103,6 +103,8 @@ class Month:
                                           "salary": 200_000, "salary_currency": "EUR"}),
             ("hr", "hr.run_payroll", {"id": i["payroll"], "period_start": START, "period_end": END, "currency": "EUR",
                                       "withholding_rate": "10"}),
+            ("hr", "hr.approve_payroll_run", {"id": i["payroll"]}),
+            ("hr", "hr.post_payroll_run", {"id": i["payroll"]}),
             ("hr", "hr.pay_payroll_run", {"id": i["payroll_payment"], "payroll_run_id": i["payroll"],
                                           "paid_on": END}),
         ]  # fmt: skip

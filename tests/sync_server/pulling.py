@@ -71,7 +71,8 @@ def seed_every_module(world: World, org: OrgInfo) -> dict[str, str]:
     """A little of each module, written by the role that may: returns the ids of note."""
     ids = {name: new_id() for name in ("warehouse", "product", "customer", "account", "department")}
     ids.update({name: new_id() for name in ("own_employee", "other_employee", "leave", "project", "task")})
-    ids["payroll"], ids["timesheet"] = new_id(), new_id()
+    ids["payroll"], ids["timesheet"], ids["pay_component"] = new_id(), new_id(), new_id()
+    ids["leave_type"] = new_id()
     email = org.email
     applied(
         world,
@@ -122,12 +123,29 @@ def seed_every_module(world: World, org: OrgInfo) -> dict[str, str]:
             ),
             mutation("hr.create_employee", id=ids["other_employee"], name="Otto Other", **employee),
             mutation(
+                "hr.create_leave_type",
+                id=ids["leave_type"],
+                code="ANNUAL",
+                name="Annual leave",
+                kind="annual",
+                yearly_entitlement="25",
+            ),
+            mutation(
                 "hr.request_leave",
                 id=ids["leave"],
                 employee_id=ids["own_employee"],
-                kind="annual",
+                leave_type_id=ids["leave_type"],
                 start_date="2026-07-01",
                 end_date="2026-07-05",
+            ),
+            mutation(
+                "hr.create_pay_component",
+                id=ids["pay_component"],
+                code="PENSION",
+                name="Pension",
+                kind="deduction",
+                method="percent",
+                rate="7.15",
             ),
             mutation(
                 "hr.run_payroll",

@@ -97,13 +97,16 @@ def test_role_specific_views(world: World) -> None:
     assert [p["employee_id"] for p in own_payslips] == [ids["own_employee"]]
     assert not {"gross", "deductions", "net"} & set(own_payslips[0])
     own_lines = [d for (e, _), d in mine.items() if e == "payslip_line"]
-    assert len(own_lines) == 3 and all("amount" not in line and "kind" in line for line in own_lines)
+    assert len(own_lines) == 5 and all("amount" not in line and "kind" in line for line in own_lines)
+    assert not any(e == "pay_component" for e, _ in mine)  # the organization's pay policy: payroll only
+    assert mine[("leave_type", ids["leave_type"])]["yearly_entitlement"] == "25"  # to request leave
     auditor = view("auditor")
     assert "home_address" in auditor[("employee", ids["other_employee"])]
     assert "salary" not in auditor[("employee", ids["other_employee"])]
     hr = view("hr")
     assert hr[("employee", ids["other_employee"])]["national_id"] == "ID-123456"
     assert ("customer", ids["customer"]) not in hr
+    assert hr[("pay_component", ids["pay_component"])]["rate"] == "7.15"
     admin = view("admin")
     assert admin[("product", ids["product"])]["reorder_point"] == "2.5"
     assert "salary" not in admin[("employee", ids["own_employee"])]
