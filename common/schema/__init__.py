@@ -46,7 +46,15 @@ from common.schema.inventory import (
     Supplier,
     Warehouse,
 )
-from common.schema.privacy import CommunicationPreference, DataSubjectRequest, Notification
+from common.schema.privacy import (
+    CommunicationPreference,
+    DataSubjectRequest,
+    Notification,
+    PolicyAcknowledgement,
+    PolicyVersion,
+    RetentionRule,
+    SubjectKey,
+)
 from common.schema.projects import Project, Task, TimesheetEntry
 from common.schema.sales import Customer, Invoice, InvoiceLine, Payment, SalesOrder, SalesOrderLine
 from common.schema.system import (
@@ -62,7 +70,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = Base.metadata
 
@@ -120,6 +128,8 @@ __all__ = [
     "PayrollRun",
     "Payslip",
     "PayslipLine",
+    "PolicyAcknowledgement",
+    "PolicyVersion",
     "ProcessedMutation",
     "Product",
     "ProductCost",
@@ -128,11 +138,13 @@ __all__ = [
     "PurchaseOrderLine",
     "RateLimitBucket",
     "RefreshToken",
+    "RetentionRule",
     "Role",
     "SalesOrder",
     "SalesOrderLine",
     "SecurityLogEntry",
     "StockMove",
+    "SubjectKey",
     "Supplier",
     "SupplierBill",
     "SupplierBillLine",

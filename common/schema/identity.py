@@ -36,6 +36,11 @@ class AppUser(Base):
     created_at: Mapped[datetime] = business(default=utcnow)
     # Tokens issued before this instant are refused (logout everywhere, password change).
     sessions_valid_after: Mapped[datetime] = business(default=utcnow)
+    # Erased on request: disabled, name and e-mail anonymized, memberships ended.
+    erased_at: Mapped[datetime | None] = business()
+    # Opted out of non-essential e-mail (low stock, overdue invoices, digests); essential
+    # messages (security, legal, the status of their own requests) are always sent.
+    email_opt_out: Mapped[bool] = business(Boolean, default=False)
 
 
 class Role(TenantRow, Base):
