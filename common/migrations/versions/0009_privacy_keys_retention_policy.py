@@ -107,15 +107,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_policy_acknowledgement_user_id_app_user')),
     sa.PrimaryKeyConstraint('user_id', 'version', name=op.f('pk_policy_acknowledgement'))
     )
-    with op.batch_alter_table('supplier', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sole_trader', sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table('data_subject_request', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('due_at', common.schema.types.UTCDateTime(length=40), nullable=True))
-        batch_op.add_column(sa.Column('verification', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('opened_by', sa.String(length=36), nullable=True))
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('erased_at', common.schema.types.UTCDateTime(length=40), nullable=True))
-        batch_op.add_column(sa.Column('email_opt_out', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN: a batch copy would drop tables that others reference.
+    op.add_column('supplier', sa.Column('sole_trader', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('data_subject_request', sa.Column('due_at', common.schema.types.UTCDateTime(length=40), nullable=True))
+    op.add_column('data_subject_request', sa.Column('verification', sa.String(length=500), nullable=True))
+    op.add_column('data_subject_request', sa.Column('opened_by', sa.String(length=36), nullable=True))
+    op.add_column('app_user', sa.Column('erased_at', common.schema.types.UTCDateTime(length=40), nullable=True))
+    op.add_column('app_user', sa.Column('email_opt_out', sa.Boolean(), nullable=False, server_default=sa.false()))
     # fmt: on
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
@@ -123,15 +121,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("app_user", schema=None) as batch_op:
-        batch_op.drop_column("email_opt_out")
-        batch_op.drop_column("erased_at")
-    with op.batch_alter_table("data_subject_request", schema=None) as batch_op:
-        batch_op.drop_column("opened_by")
-        batch_op.drop_column("verification")
-        batch_op.drop_column("due_at")
-    with op.batch_alter_table("supplier", schema=None) as batch_op:
-        batch_op.drop_column("sole_trader")
+    # Plain DROP COLUMN (SQLite ≥ 3.35): a batch copy of ``supplier`` or ``app_user`` would drop
+    # a table other tables reference.
+    for table, column in (
+        ("app_user", "email_opt_out"),
+        ("app_user", "erased_at"),
+        ("data_subject_request", "opened_by"),
+        ("data_subject_request", "verification"),
+        ("data_subject_request", "due_at"),
+        ("supplier", "sole_trader"),
+    ):
+        op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
     op.drop_table("policy_acknowledgement")
     op.drop_table("policy_version")
     op.drop_table("retention_rule")
