@@ -61,6 +61,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     own_sessions: bool = False
     lock_org: bool = False
+    # A file answer (``application/zip``) instead of a JSON model.
+    media_type: str | None = None
 
     @property
     def path(self) -> str:
@@ -231,6 +233,7 @@ def endpoint(
     errors: tuple[int, ...] = (),
     own_sessions: bool = False,
     lock_org: bool = False,
+    media_type: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``.
 
@@ -259,6 +262,7 @@ def endpoint(
             errors=errors,
             own_sessions=own_sessions,
             lock_org=lock_org,
+            media_type=media_type,
         )
         ENDPOINTS.append(spec)
 

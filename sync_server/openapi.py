@@ -65,6 +65,8 @@ def _operation(spec: Endpoint, query_schemas: dict[str, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
     if spec.response is not None and spec.status != 204:
         ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
+    elif spec.media_type is not None:
+        ok["content"] = {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}
     responses[str(spec.status)] = ok
     errors = set(spec.errors)
     if spec.auth != "none":

@@ -14,6 +14,7 @@ from sync_server.blueprints import (
     members,
     openapi,
     permissions,
+    privacy,
     reports,
     sync,
 )
@@ -30,4 +31,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     invitations.bp,
     permissions.bp,
     reports.bp,
+    privacy.bp,
 )

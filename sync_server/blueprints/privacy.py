@@ -1,0 +1,141 @@
+"""Privacy rights over HTTP (DESIGN §5): a data subject's copy of their data as a ZIP.
+
+``GET /api/v1/orgs/<org_id>/privacy/requests/<id>/export`` (``privacy.manage``): the ZIP about
+the subject of one of the organization's requests (another organization's request is 404).
+``GET /api/v1/me/data-export``: the signed-in user's own data in every organization they belong
+to. Both are audited (``privacy.export``) in each organization whose data left the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response
+from sqlalchemy import select
+
+from common.schema import DataSubjectRequest
+from sync_server.api import ApiContext, endpoint
+from sync_server.audit import PendingEvent, append_events
+from sync_server.auth.principal import memberships
+from sync_server.errors import not_found
+from sync_server.privacy_export import (
+    DATA_EXPORT_NOTE,
+    account_of,
+    audit_events_about,
+    build_zip,
+    org_name,
+    subject_records,
+    user_records,
+)
+
+bp = Blueprint("privacy", __name__, url_prefix="/api/v1")
+ZIP = "application/zip"
+
+
+def _zip_response(payload: bytes, filename: str) -> Response:
+    return Response(
+        payload,
+        mimetype=ZIP,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/orgs/<org_id>/privacy/requests/<request_id>/export",
+    summary="The ZIP of a data subject's data (data.json, one CSV per entity, README.txt)",
+    auth="org",
+    permission="privacy.manage",
+    write=True,
+    errors=(401, 403, 404),
+    media_type=ZIP,
+)
+def export_request(ctx: ApiContext, org_id: str, request_id: str) -> Response:
+    request = ctx.db.execute(
+        select(DataSubjectRequest.subject_type, DataSubjectRequest.subject_id).where(
+            DataSubjectRequest.org_id == org_id,
+            DataSubjectRequest.id == request_id,
+            DataSubjectRequest.deleted.is_(False),
+        )
+    ).first()
+    if request is None:
+        raise not_found("data subject request")
+    records = subject_records(ctx.db, org_id, request.subject_type, request.subject_id)
+    data: dict[str, Any] = {
+        "subject": {"type": request.subject_type, "id": request.subject_id},
+        "note": DATA_EXPORT_NOTE,
+        "organizations": [
+            {
+                "org_id": org_id,
+                "org_name": org_name(ctx.db, org_id),
+                "records": records,
+                "audit_events": audit_events_about(ctx.db, org_id, records),
+            }
+        ],
+    }
+    append_events(
+        ctx.db,
+        org_id,
+        [
+            PendingEvent(
+                action="privacy.export",
+                actor=ctx.user.user_id,
+                entity="data_subject_request",
+                entity_id=request_id,
+                after={"subject_type": request.subject_type, "subject_id": request.subject_id},
+            )
+        ],
+    )
+    return _zip_response(
+        build_zip(data, f"{request.subject_type} {request.subject_id}"), f"data-{request_id}.zip"
+    )
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/me/data-export",
+    summary="A ZIP of your own data in every organization you belong to",
+    auth="user",
+    errors=(401,),
+    own_sessions=True,
+    media_type=ZIP,
+)
+def export_my_data(ctx: ApiContext) -> Response:
+    user_id = ctx.user.user_id
+    store = ctx.services.store
+    with store.session(user_id=user_id) as db:
+        account, sign_ins = account_of(db, user_id)
+        orgs = memberships(db, user_id, store.rescope)
+    organizations = []
+    for membership in orgs:
+        org_id = membership["org_id"]
+        with store.session(org_id, user_id=user_id, write=True) as db:
+            records = user_records(db, org_id, user_id)
+            organizations.append(
+                {
+                    "org_id": org_id,
+                    "org_name": membership["org_name"],
+                    "roles": membership["roles"],
+                    "records": records,
+                    "audit_events": audit_events_about(db, org_id, records, actor=user_id),
+                }
+            )
+            append_events(
+                db,
+                org_id,
+                [
+                    PendingEvent(
+                        action="privacy.export", actor=user_id, entity="app_user", entity_id=user_id, after={}
+                    )
+                ],
+            )
+    data = {
+        "subject": {"type": "user", "id": user_id},
+        "note": DATA_EXPORT_NOTE,
+        "account": account,
+        "sign_in_history": sign_ins,
+        "organizations": organizations,
+    }
+    return _zip_response(build_zip(data, str(account["email"])), "my-data.zip")
