@@ -22,7 +22,16 @@ from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from common.classification import Classification, classification_of
-from common.schema import ENTITIES, AppUser, AuditEvent, Membership, Notification, Organization, RefreshToken
+from common.schema import (
+    ENTITIES,
+    AppUser,
+    AuditEvent,
+    Employee,
+    Membership,
+    Notification,
+    Organization,
+    RefreshToken,
+)
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS
@@ -45,7 +54,7 @@ _PLAIN = {
 _WORDS = {"id": "identifier", "org": "organization", "dob": "date of birth"}
 
 
-def _wire_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _wire_row(row: Any) -> dict[str, Any]:
     return {k: to_wire(v) for k, v in row.items() if k not in _SECRET_COLUMNS}
 
 
@@ -119,9 +128,7 @@ def user_records(session: Session, org_id: str, user_id: str) -> dict[str, list[
     ).mappings()
     records["membership"] = [_wire_row(row) for row in membership]
     employees = session.execute(
-        select(ENTITIES["employee"].id).where(
-            ENTITIES["employee"].org_id == org_id, ENTITIES["employee"].user_id == user_id
-        )
+        select(Employee.id).where(Employee.org_id == org_id, Employee.user_id == user_id)
     ).scalars()
     for employee_id in employees:
         for entity, rows in subject_records(session, org_id, "employee", employee_id).items():
@@ -237,7 +244,10 @@ def build_zip(data: dict[str, Any], subject: str) -> bytes:
         by_entity["app_user"] = [data["account"]]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", orjson.dumps(data, default=_json_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+        archive.writestr(
+            "data.json",
+            orjson.dumps(data, default=_json_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS),
+        )
         for entity, rows in sorted(by_entity.items()):
             archive.writestr(f"{entity}.csv", _csv(rows))
         if data.get("sign_in_history") is not None:

@@ -10,13 +10,14 @@ what is personal) and keeps the row, so legally retained invoices, orders and pa
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from sqlalchemy import String, Table, select
 from sqlalchemy.orm import Session
 
 from common.classification import personal_columns_of_row
-from common.commands.fields import Args, Id, OptText2000
+from common.commands.fields import Args, Id, OptText500, OptText2000
 from common.commands.framework import CommandContext, CommandError, command, invalid
 from common.commands.rules import Transitions, require_transition
 from common.retention import schedule_of
@@ -42,6 +43,8 @@ SUBJECTS: dict[str, type[SyncedEntity]] = {"customer": Customer, "employee": Emp
 # Whatever writes an employee row (an erasure here), their employee directory row follows it in
 # the same command (``common.commands.hr.keep_directory_in_step``).
 ERASED_TEXT = "[erased]"
+# The law's time to answer a data subject request.
+ANSWER_DAYS = 30
 
 DATA_SUBJECT_REQUEST_TRANSITIONS: Transitions = {
     "open": frozenset({"completed", "rejected"}),
@@ -92,6 +95,8 @@ class OpenDataSubjectRequestArgs(Args):
     subject_id: Id
     kind: RequestKind
     details: OptText2000 | None = None
+    # How the requester's identity was checked (recorded with the request).
+    verification: OptText500 | None = None
 
 
 class CompleteDataSubjectRequestArgs(Args):
@@ -156,9 +161,25 @@ def set_communication_preference(ctx: CommandContext, args: SetCommunicationPref
 
 @command("privacy.open_data_subject_request", args=OpenDataSubjectRequestArgs, permission="privacy.manage")
 def open_data_subject_request(ctx: CommandContext, args: OpenDataSubjectRequestArgs) -> None:
-    """Record a person's request (access, export, correction, erasure, opt-out) as open."""
+    """Record a person's request (access, export, correction, erasure, opt-out) as open, due
+    :data:`ANSWER_DAYS` days later, with who opened it and how the identity was verified."""
     _subject(ctx, args.subject_type, args.subject_id)
-    ctx.insert(DataSubjectRequest, {**args.model_dump(), "status": "open", "requested_at": ctx.now})
+    ctx.insert(
+        DataSubjectRequest,
+        {
+            **args.model_dump(),
+            "status": "open",
+            "requested_at": ctx.now,
+            "due_at": ctx.now + timedelta(days=ANSWER_DAYS),
+            "opened_by": ctx.actor_id,
+        },
+    )
+
+
+def is_overdue(request: dict[str, Any], now: datetime) -> bool:
+    """An open request past its due date."""
+    due = request.get("due_at")
+    return request.get("status") == "open" and due is not None and due < now
 
 
 def _opt_out_of_everything(ctx: CommandContext, subject_type: str, subject_id: str) -> int:
@@ -299,7 +320,7 @@ def erase_subject(ctx: CommandContext, subject_type: str, subject_id: str) -> di
         )
         for row in rows:
             changes: dict[str, Any] = {}
-            for name in personal_columns_of_row(table, row):
+            for name in personal_columns_of_row(table, dict(row)):
                 if row[name] is None or row[name] == ERASED_TEXT:
                     continue
                 value = _anonymized(table, name)

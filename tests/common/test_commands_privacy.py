@@ -276,7 +276,13 @@ def test_erasure_of_a_supplier_contact_a_sole_trader_and_an_employee_under_hold(
     trader_id = new_id()
     business.apply(
         "inventory.create_supplier",
-        {"id": trader_id, "name": "Jane Doe", "address": "1 Home Lane", "currency": "EUR", "sole_trader": True},
+        {
+            "id": trader_id,
+            "name": "Jane Doe",
+            "address": "1 Home Lane",
+            "currency": "EUR",
+            "sole_trader": True,
+        },
     )
     business.apply(
         "privacy.complete_data_subject_request",
@@ -293,3 +299,32 @@ def test_erasure_of_a_supplier_contact_a_sole_trader_and_an_employee_under_hold(
     assert outcome["kept"][0]["data"] == "employee record"
     assert "employment" in outcome["kept"][0]["reason"]
     assert business.row(Employee, employee_id)["home_address"] == "Paris"
+
+
+def test_a_request_is_due_in_30_days_and_records_who_opened_it_and_how_identity_was_verified(
+    business: Business,
+) -> None:
+    from datetime import timedelta
+
+    from common.commands.privacy import is_overdue
+
+    request_id = new_id()
+    business.apply(
+        "privacy.open_data_subject_request",
+        {
+            "id": request_id,
+            "subject_type": "customer",
+            "subject_id": business.customer(),
+            "kind": "access",
+            "verification": "photo ID seen at the counter",
+        },
+        permissions=PRIVACY,
+    )
+    request = business.row(DataSubjectRequest, request_id)
+    assert request["due_at"] - request["requested_at"] == timedelta(days=30)
+    assert (request["opened_by"], request["verification"]) == (
+        business.actor_id,
+        "photo ID seen at the counter",
+    )
+    assert not is_overdue(request, request["requested_at"] + timedelta(days=30))
+    assert is_overdue(request, request["requested_at"] + timedelta(days=31))

@@ -25,11 +25,11 @@ from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.session import UserSession, save_session_facts
 from desktop.sync import engine_for
-from tests.e2e.conftest import FAST_RETRY, Client
+from sync_server.app import create_app
 from sync_server.config import ServerConfig, normalize_database_url
 from sync_server.serve import BackgroundServer
 from sync_server.services import Services
-from sync_server.app import create_app
+from tests.e2e.conftest import FAST_RETRY, Client
 from tests.sync_server.conftest import (  # noqa: F401 - fixtures re-used from the server suite
     JWT_KEY,
     PASSWORD,

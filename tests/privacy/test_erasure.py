@@ -63,15 +63,23 @@ def test_erasure_of_a_customer_reaches_audit_change_log_and_every_copy(
         other.sync()
         [held] = [r for r in other.rows("customer") if r["id"] == customer_id]
         assert held["name"] == name
-        audit = server.call("GET", server.a.email("admin"), f"/orgs/{server.a.id}/audit",
-                            params={"entity": "customer", "entity_id": customer_id})
+        audit = server.call(
+            "GET",
+            server.a.email("admin"),
+            f"/orgs/{server.a.id}/audit",
+            params={"entity": "customer", "entity_id": customer_id},
+        )
         assert name in audit.text  # readable before the erasure (opened with the subject's key)
 
         request_id = _open_and_complete(server, "customer", customer_id, "erasure")
 
         # The audit API: every event about the customer, the erasure's own "before" included.
-        audit = server.call("GET", server.a.email("admin"), f"/orgs/{server.a.id}/audit",
-                            params={"entity": "customer", "entity_id": customer_id})
+        audit = server.call(
+            "GET",
+            server.a.email("admin"),
+            f"/orgs/{server.a.id}/audit",
+            params={"entity": "customer", "entity_id": customer_id},
+        )
         assert audit.status_code == 200
         events = audit.json()["events"]
         assert len(events) == 3
@@ -106,10 +114,18 @@ def test_erasure_of_a_customer_reaches_audit_change_log_and_every_copy(
         other.sync()
         [held] = [r for r in other.rows("customer") if r["id"] == customer_id]
         assert (held["name"], held["email"], held["phone"], held["address"], held["erased"]) == (
-            "[erased]", None, None, None, True
+            "[erased]",
+            None,
+            None,
+            None,
+            True,
         )
-        request = server.call("GET", server.a.email("admin"), f"/orgs/{server.a.id}/audit",
-                              params={"entity": "data_subject_request", "entity_id": request_id})
+        request = server.call(
+            "GET",
+            server.a.email("admin"),
+            f"/orgs/{server.a.id}/audit",
+            params={"entity": "data_subject_request", "entity_id": request_id},
+        )
         assert request.status_code == 200
     finally:
         other.session.close()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from sync_server.app import create_app
 from sync_server.config import ServerConfig
 from sync_server.demo import DEMO_ORGS, demo_id, seed_demo
-from sync_server.app import create_app
 from sync_server.serve import BackgroundServer
 from sync_server.services import Services
 from tests.sync_server.conftest import JWT_KEY, sqlite_template  # noqa: F401
@@ -57,7 +57,9 @@ def demo(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
             from common.schema import Organization
 
-            org_ids = {name: org_id for org_id, name in db.execute(select(Organization.id, Organization.name))}
+            org_ids = {
+                name: org_id for org_id, name in db.execute(select(Organization.id, Organization.name))
+            }
         with BackgroundServer(create_app(config, services), threads=4) as http:
             yield Demo(http.url, org_ids)
     finally:
@@ -114,7 +116,9 @@ def test_an_employees_own_copy_holds_account_sign_ins_and_hr_records(demo: Demo)
     assert "app_user.csv" in archive.namelist() and "sign_in_history.csv" in archive.namelist()
     assert _csv(archive, "employee.csv")[0]["id"] == employee["id"]
     assert any(e["action"].startswith("auth.") for e in org["audit_events"])
-    audit = demo.get("admin@acme.test", f"/orgs/{demo.org_ids[ACME.name]}/audit", params={"action": "privacy.export"})
+    audit = demo.get(
+        "admin@acme.test", f"/orgs/{demo.org_ids[ACME.name]}/audit", params={"action": "privacy.export"}
+    )
     assert any(e["entity_id"] == data["account"]["id"] for e in audit.json()["events"])
 
 
