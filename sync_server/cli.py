@@ -112,9 +112,14 @@ def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     app = create_app(config, Services.build(config, store))
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({_describe(config)})", flush=True)
+    from sync_server.retention_run import DailyRetention
+
+    daily = DailyRetention(store)  # the retention schedule, applied once a day
+    daily.start()
     try:
         server.safe_start()
     finally:
+        daily.stop()
         store.dispose()
     return 0
 
@@ -194,6 +199,21 @@ def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
     report = seed_demo(Services.build(config, store), args.password)
     for line in report:
         print(line)
+    return 0
+
+
+def cmd_retention_run(config: ServerConfig, args: argparse.Namespace) -> int:
+    from sync_server.retention_run import run_retention
+
+    store = prepare_store(config)
+    try:
+        reports = run_retention(store, dry_run=args.dry_run)
+    finally:
+        store.dispose()
+    prefix = "would apply (dry run): " if args.dry_run else ""
+    for report in reports:
+        for line in report.lines():
+            print(prefix + line)
     return 0
 
 
@@ -298,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the two demo organizations (idempotent)")
     demo.add_argument("--password", required=True)
     demo.set_defaults(func=cmd_demo)
+    retention = sub.add_parser("retention", help="the legal retention schedule")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_run = retention_sub.add_parser("run", help="anonymize or delete what the schedule says is due")
+    retention_run.add_argument("--dry-run", action="store_true", help="only report what would be done")
+    retention_run.set_defaults(func=cmd_retention_run)
     prune = sub.add_parser("prune", help="drop change history and tombstones older than --days (>= 90)")
     prune.add_argument("--days", type=int, default=90)
     prune.set_defaults(func=cmd_prune)

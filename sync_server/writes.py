@@ -464,14 +464,20 @@ SYSTEM_ACTOR = "system"
 
 
 def apply_system_command(
-    session: Session, org_id: str, name: str, args: dict[str, Any], command_id: str
+    session: Session,
+    org_id: str,
+    name: str,
+    args: dict[str, Any],
+    command_id: str,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Apply one command done by the server itself (no user pushed it), such as setting up a new
     organization's books: versions, change-log rows and audit events as for any command, so
     clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
     only if the caller rolls back: run it in the transaction that needs it)."""
     lock = lock_organization(session, org_id)
-    now = utcnow()
+    now = now or utcnow()
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.action, recorder.actor = name, SYSTEM_ACTOR
     ctx = CommandContext(

@@ -373,3 +373,22 @@ def reject_data_subject_request(ctx: CommandContext, args: RejectDataSubjectRequ
     ctx.update(
         DataSubjectRequest, args.id, {"status": "rejected", "completed_at": ctx.now, "outcome": outcome}
     )
+
+
+class ApplyRetentionArgs(Args):
+    subject_type: SubjectType
+    subject_id: Id
+
+
+@command("privacy.apply_retention", args=ApplyRetentionArgs, permission="privacy.manage")
+def apply_retention(ctx: CommandContext, args: ApplyRetentionArgs) -> None:
+    """Anonymize a subject whose retention period has ended (run by the server's retention run).
+
+    Refused while the subject is still under a legal hold, so a retention run can never erase
+    an employee's record early.
+    """
+    if args.subject_type == "employee":
+        hold = employee_hold(ctx, _subject(ctx, "employee", args.subject_id))
+        if hold is not None:
+            raise invalid("subject_id", f"still held: {hold['reason']} (until {hold['until']})")
+    ctx.outcome.data["retention"] = erase_subject(ctx, args.subject_type, args.subject_id)
