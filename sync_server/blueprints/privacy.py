@@ -13,11 +13,13 @@ from typing import Any
 from flask import Blueprint, Response
 from sqlalchemy import select
 
-from common.schema import DataSubjectRequest
+from common.schema import AppUser, DataSubjectRequest
+from common.wire import WireModel
 from sync_server.api import ApiContext, endpoint
+from sync_server.api_models import Password
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.principal import memberships
-from sync_server.errors import not_found
+from sync_server.errors import ApiError, not_found
 from sync_server.privacy_export import (
     DATA_EXPORT_NOTE,
     account_of,
@@ -27,6 +29,7 @@ from sync_server.privacy_export import (
     subject_records,
     user_records,
 )
+from sync_server.user_erasure import LastAdmin, erase_user, random_password
 
 bp = Blueprint("privacy", __name__, url_prefix="/api/v1")
 ZIP = "application/zip"
@@ -139,3 +142,50 @@ def export_my_data(ctx: ApiContext) -> Response:
         "organizations": organizations,
     }
     return _zip_response(build_zip(data, str(account["email"])), "my-data.zip")
+
+
+class ErasureRequest(WireModel):
+    current_password: Password
+
+
+class ErasureResponse(WireModel):
+    erased: bool
+    memberships_ended: list[str]
+
+
+@endpoint(
+    bp,
+    "POST",
+    "/me/erasure",
+    summary="Erase your own account: deactivated, anonymized, every membership ended",
+    auth="user",
+    body=ErasureRequest,
+    response=ErasureResponse,
+    errors=(400, 401, 403, 409),
+    own_sessions=True,
+)
+def erase_my_account(ctx: ApiContext) -> dict[str, Any]:
+    body: ErasureRequest = ctx.body
+    user_id = ctx.user.user_id
+    store = ctx.services.store
+    with store.session(user_id=user_id) as db:
+        stored = db.execute(select(AppUser.password_hash).where(AppUser.id == user_id)).scalar()
+    if not ctx.services.passwords.verify(stored, body.current_password):
+        raise ApiError(
+            403,
+            "wrong_password",
+            "current_password: is not your current password",
+            {"field": "current_password"},
+        )
+    try:
+        ended = erase_user(
+            store, user_id, actor=user_id, password_hash=ctx.services.passwords.hash(random_password())
+        )
+    except LastAdmin:
+        raise ApiError(
+            409,
+            "last_admin",
+            "you are the last member who manages users of an organization: make someone else an "
+            "administrator first",
+        ) from None
+    return {"erased": True, "memberships_ended": ended}
