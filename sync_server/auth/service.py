@@ -82,9 +82,10 @@ class AuthService:
 
         The address a person signed in from is their personal data: sealed under their key.
         """
-        sealable = event.subject is None and event.actor and event.after and "address" in event.after
-        if org_ids and sealable:  # the system chain has no subject keys
-            event = replace(event, subject=("user", event.actor), personal=frozenset({"address"}))
+        actor = event.actor
+        sealable = event.subject is None and event.after is not None and "address" in event.after
+        if org_ids and actor and sealable:  # the system chain has no subject keys
+            event = replace(event, subject=("user", actor), personal=frozenset({"address"}))
         for org_id in org_ids or [SYSTEM_ORG_ID]:
             self.store.rescope(session, org_id)
             append_events(session, org_id, [event])
