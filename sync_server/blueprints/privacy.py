@@ -8,18 +8,21 @@ to. Both are audited (``privacy.export``) in each organization whose data left t
 
 from __future__ import annotations
 
-from typing import Any
+import html
+from typing import Annotated, Any
 
 from flask import Blueprint, Response
+from pydantic import StringConstraints
 from sqlalchemy import select
 
-from common.schema import AppUser, DataSubjectRequest
-from common.wire import WireModel
+from common.schema import AppUser, DataSubjectRequest, Notification
+from common.wire import WireModel, to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import Password
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.principal import memberships
 from sync_server.errors import ApiError, not_found
+from sync_server.notifications import opt_out, user_of_token
 from sync_server.privacy_export import (
     DATA_EXPORT_NOTE,
     account_of,
@@ -189,3 +192,107 @@ def erase_my_account(ctx: ApiContext) -> dict[str, Any]:
             "administrator first",
         ) from None
     return {"erased": True, "memberships_ended": ended}
+
+
+class NotificationItem(WireModel):
+    id: str
+    kind: str
+    title: str
+    body: str | None
+    entity: str | None
+    entity_id: str | None
+    read_at: str | None
+    sent_at: str
+
+
+class NotificationsResponse(WireModel):
+    notifications: list[NotificationItem]
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/orgs/<org_id>/notifications",
+    summary="Your notifications in this organization, newest first",
+    auth="org",
+    response=NotificationsResponse,
+    errors=(401, 403, 404),
+)
+def list_notifications(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    rows = ctx.db.execute(
+        select(Notification.__table__)
+        .where(
+            Notification.org_id == org_id,
+            Notification.user_id == ctx.user.user_id,
+            Notification.deleted.is_(False),
+        )
+        .order_by(Notification.updated_at.desc(), Notification.id.desc())
+        .limit(200)
+    ).mappings()
+    return {
+        "notifications": [
+            {
+                "id": row["id"],
+                "kind": row["kind"],
+                "title": row["title"],
+                "body": row["body"],
+                "entity": row["entity"],
+                "entity_id": row["entity_id"],
+                "read_at": to_wire(row["read_at"]),
+                "sent_at": to_wire(row["updated_at"]),
+            }
+            for row in rows
+        ]
+    }
+
+
+class UnsubscribeQuery(WireModel):
+    token: Annotated[str, StringConstraints(max_length=120)]
+
+
+class UnsubscribeResponse(WireModel):
+    unsubscribed: bool
+
+
+@endpoint(
+    bp,
+    "POST",
+    "/unsubscribe",
+    summary="One-click unsubscribe from non-essential e-mail (List-Unsubscribe-Post, RFC 8058)",
+    auth="none",
+    query=UnsubscribeQuery,
+    response=UnsubscribeResponse,
+    errors=(404,),
+)
+def unsubscribe(ctx: ApiContext) -> dict[str, Any]:
+    query: UnsubscribeQuery = ctx.query
+    user_id = user_of_token(ctx.services.store, query.token)
+    if user_id is None:
+        raise not_found("subscription")
+    opt_out(ctx.services.store, user_id)
+    return {"unsubscribed": True}
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/unsubscribe",
+    summary="The page of an unsubscribe link: a button that posts the one-click unsubscribe",
+    auth="none",
+    query=UnsubscribeQuery,
+    errors=(404,),
+    media_type="text/html",
+)
+def unsubscribe_page(ctx: ApiContext) -> Response:
+    # A GET never unsubscribes: mail scanners follow links. The button posts.
+    query: UnsubscribeQuery = ctx.query
+    if user_of_token(ctx.services.store, query.token) is None:
+        raise not_found("subscription")
+    token = html.escape(query.token, quote=True)
+    page = (
+        "<!doctype html><meta charset=utf-8><title>Unsubscribe</title>"
+        f"<form method=post action='?token={token}'><p>Stop non-essential e-mail (low stock, "
+        "overdue invoices, digests)? Security and legal messages are still sent.</p>"
+        "<button type=submit>Unsubscribe</button></form>"
+    )
+    return Response(page, mimetype="text/html")

@@ -6,6 +6,7 @@ Over real HTTP, on both stores, with real encrypted client stores.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -36,7 +37,7 @@ def test_erasure_of_a_customer_reaches_audit_change_log_and_every_copy(
     privacy_server: PrivacyServer, tmp_path: Path
 ) -> None:
     server = privacy_server
-    name, email = new_subject_name(), f"ada-{new_id()[:8]}@example.test"
+    name, email = new_subject_name(), f"ada-{uuid.uuid4().hex[:10]}@example.test"
     customer_id = new_id()
     # The second workstation already holds the customer before the erasure.
     other = make_client(server, server.a.email("sales"), server.a, tmp_path / "other")

@@ -3,17 +3,18 @@ the sign-in addresses in the audit trail read [erased] and the chain still verif
 
 from __future__ import annotations
 
+import uuid
+
 import requests
 from sqlalchemy import select
 
-from common.ids import new_id
 from common.schema import AppUser, Membership
 from sync_server import admin_ops
 from tests.privacy.conftest import PASSWORD, PrivacyServer
 
 
 def _new_member(server: PrivacyServer, role: str = "sales") -> tuple[str, str]:
-    email = f"leaver-{new_id()[:8]}@acme.test"
+    email = f"leaver-{uuid.uuid4().hex[:10]}@acme.test"
     services = server.services
     user_id = admin_ops.create_user(services.store, services.passwords, email, "Lee Leaver", PASSWORD)
     admin_ops.grant(services.store, email, server.a.id, role)
@@ -52,8 +53,8 @@ def test_a_user_erases_their_account(privacy_server: PrivacyServer) -> None:
 def test_the_last_administrator_cannot_erase_their_account(privacy_server: PrivacyServer) -> None:
     server = privacy_server
     services = server.services
-    org_id = admin_ops.create_org(services.store, f"Solo {new_id()[:6]}")
-    email = f"solo-{new_id()[:8]}@solo.test"
+    org_id = admin_ops.create_org(services.store, f"Solo {uuid.uuid4().hex[:8]}")
+    email = f"solo-{uuid.uuid4().hex[:10]}@solo.test"
     admin_ops.create_user(services.store, services.passwords, email, "Solo Admin", PASSWORD)
     admin_ops.grant(services.store, email, org_id, "admin")
     answer = server.call("POST", email, "/me/erasure", json={"current_password": PASSWORD})
