@@ -15,13 +15,14 @@ from flask import Blueprint, Response
 from pydantic import StringConstraints
 from sqlalchemy import select
 
-from common.schema import AppUser, DataSubjectRequest, Notification
+from common.schema import AppUser, DataSubjectRequest, Membership, Notification
 from common.wire import WireModel, to_wire
+from sync_server import policy
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import Password
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.principal import memberships
-from sync_server.errors import ApiError, not_found
+from sync_server.errors import ApiError, bad_request, not_found
 from sync_server.notifications import opt_out, user_of_token
 from sync_server.privacy_export import (
     DATA_EXPORT_NOTE,
@@ -296,3 +297,107 @@ def unsubscribe_page(ctx: ApiContext) -> Response:
         "<button type=submit>Unsubscribe</button></form>"
     )
     return Response(page, mimetype="text/html")
+
+
+class PolicyResponse(WireModel):
+    version: int
+    effective_date: str
+    summary: str
+    text: str
+
+
+class MyPolicyResponse(WireModel):
+    version: int
+    effective_date: str
+    summary: str
+    acknowledged: bool
+
+
+class AcknowledgeRequest(WireModel):
+    version: int
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/policy",
+    summary="The current privacy policy: version, effective date, summary and text",
+    auth="none",
+    response=PolicyResponse,
+    own_sessions=True,
+)
+def get_policy(ctx: ApiContext) -> dict[str, Any]:
+    with ctx.services.store.session(write=True) as db:
+        found = policy.current_policy(db)
+    return {
+        "version": found.version,
+        "effective_date": found.effective_date.isoformat(),
+        "summary": found.summary,
+        "text": found.text,
+    }
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/me/policy",
+    summary="The current policy version and whether you acknowledged it (asked at sign-in)",
+    auth="user",
+    response=MyPolicyResponse,
+    errors=(401,),
+    own_sessions=True,
+)
+def my_policy(ctx: ApiContext) -> dict[str, Any]:
+    with ctx.services.store.session(user_id=ctx.user.user_id, write=True) as db:
+        found = policy.current_policy(db)
+        seen = policy.acknowledged(db, ctx.user.user_id, found.version)
+    return {
+        "version": found.version,
+        "effective_date": found.effective_date.isoformat(),
+        "summary": found.summary,
+        "acknowledged": seen,
+    }
+
+
+@endpoint(
+    bp,
+    "POST",
+    "/me/policy/acknowledgement",
+    summary="Record that you read the current policy version",
+    auth="user",
+    body=AcknowledgeRequest,
+    response=MyPolicyResponse,
+    errors=(400, 401),
+    own_sessions=True,
+)
+def acknowledge_policy(ctx: ApiContext) -> dict[str, Any]:
+    body: AcknowledgeRequest = ctx.body
+    user_id = ctx.user.user_id
+    with ctx.services.store.session(user_id=user_id, write=True) as db:
+        found = policy.current_policy(db)
+        if body.version != found.version:
+            raise bad_request(f"version: the current policy is version {found.version}", field="version")
+        policy.acknowledge(db, user_id, found.version)
+        org_ids = list(db.execute(select(Membership.org_id).where(Membership.user_id == user_id)).scalars())
+        for org_id in org_ids:
+            ctx.services.store.rescope(db, org_id, user_id)
+            append_events(
+                db,
+                org_id,
+                [
+                    PendingEvent(
+                        action="privacy.policy_acknowledged",
+                        actor=user_id,
+                        entity="app_user",
+                        entity_id=user_id,
+                        after={"version": found.version},
+                    )
+                ],
+            )
+        ctx.services.store.rescope(db, None)
+    return {
+        "version": found.version,
+        "effective_date": found.effective_date.isoformat(),
+        "summary": found.summary,
+        "acknowledged": True,
+    }
