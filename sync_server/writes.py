@@ -471,19 +471,21 @@ def apply_system_command(
     command_id: str,
     *,
     now: datetime | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> None:
     """Apply one command done by the server itself (no user pushed it), such as setting up a new
-    organization's books: versions, change-log rows and audit events as for any command, so
-    clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
-    only if the caller rolls back: run it in the transaction that needs it)."""
+        organization's books, or a request a person opens about themselves, ``actor``: versions,
+    change-log rows and audit events as for any command, so
+        clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
+        only if the caller rolls back: run it in the transaction that needs it)."""
     lock = lock_organization(session, org_id)
     now = now or utcnow()
     recorder = ServerRecorder(org_id, lock.change_seq, now)
-    recorder.action, recorder.actor = name, SYSTEM_ACTOR
+    recorder.action, recorder.actor = name, actor
     ctx = CommandContext(
         session=session,
         org_id=org_id,
-        actor_id=SYSTEM_ACTOR,
+        actor_id=actor,
         permissions=ALL_PERMISSIONS,
         command_id=command_id,
         recorder=recorder,

@@ -33,7 +33,7 @@ from common.schema import (
 from common.schema.base import SyncedEntity, table_of
 from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS
 
-SubjectType = Literal["customer", "employee", "supplier"]
+SubjectType = Literal["customer", "employee", "supplier", "user"]
 Channel = Literal["email", "phone", "sms", "post"]
 Purpose = Literal["marketing", "newsletter", "surveys"]
 RequestKind = Literal["access", "export", "correction", "erasure", "opt_out"]
@@ -111,6 +111,11 @@ class RejectDataSubjectRequestArgs(Args):
 
 
 def _subject(ctx: CommandContext, subject_type: str, subject_id: str) -> dict[str, Any]:
+    if subject_type == "user":
+        # A user account is global: the server checks it is a member here (a workstation cannot).
+        if ctx.members is not None and not ctx.members.is_member(subject_id):
+            raise invalid("subject_id", f"no member with id {subject_id}")
+        return {"id": subject_id}
     return ctx.require(SUBJECTS[subject_type], subject_id, "subject_id")
 
 
