@@ -15,6 +15,7 @@ from sync_server.blueprints import (
     openapi,
     permissions,
     privacy,
+    privacy_requests,
     reports,
     sync,
 )
@@ -32,4 +33,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     permissions.bp,
     reports.bp,
     privacy.bp,
+    privacy_requests.bp,
 )
