@@ -25,6 +25,7 @@ def _call(world: World, spec: Endpoint, org_id: str, headers: dict[str, str] | N
         "name": params.get("name", "custom_role"),
         "session_id": new_id(),
         "invitation_id": new_id(),
+        "request_id": new_id(),
     }
     path = spec.path.format(**{name: values[name] for name in spec.path_params})
     kwargs: dict[str, Any] = {"headers": headers or {}}
