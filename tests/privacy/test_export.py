@@ -139,3 +139,10 @@ def test_another_organizations_staff_cannot_download_a_copy(demo: Demo) -> None:
     # One's own export never holds another organization's records.
     data, _ = _read(demo.get("employee@globex.test", "/me/data-export"))
     assert [o["org_id"] for o in data["organizations"]] == [globex]
+
+
+def test_the_exports_are_in_the_openapi_document_as_zip_files(demo: Demo) -> None:
+    spec = requests.get(f"{demo.url}/api/v1/openapi.json", timeout=30).json()
+    for path in ("/api/v1/orgs/{org_id}/privacy/requests/{request_id}/export", "/api/v1/me/data-export"):
+        ok = spec["paths"][path]["get"]["responses"]["200"]
+        assert ok["content"]["application/zip"]["schema"] == {"type": "string", "format": "binary"}
