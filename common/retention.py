@@ -97,14 +97,6 @@ DEFAULT_SCHEDULE: tuple[RetentionPeriod, ...] = (
         90,
         "the server's change log and tombstones",
     ),
-    RetentionPeriod(
-        "notifications",
-        _years(1),
-        "delete",
-        "service: in-app notifications kept 1 year",
-        0,
-        "in-app notifications, from when they were sent",
-    ),
 )
 DEFAULTS = {period.data_type: period for period in DEFAULT_SCHEDULE}
 

@@ -4,7 +4,7 @@ why and until when; the retention run, with the clock moved past the hold, anony
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -116,3 +116,31 @@ def test_ops_server_retention_run_dry_run_reports_per_data_type(privacy_server: 
     assert result.returncode == 0, result.stderr
     assert f"would apply (dry run): {privacy_server.a.id}: employee_records:" in result.stdout
     assert "customer_contacts" in result.stdout and "change_log" in result.stdout
+
+
+def test_customer_contacts_are_anonymized_three_years_after_the_last_activity(
+    privacy_server: PrivacyServer,
+) -> None:
+    from common.schema import Customer
+
+    server = privacy_server
+    customer_id, name = new_id(), new_subject_name()
+    server.push(
+        server.a.email("sales"),
+        server.a,
+        "sales.create_customer",
+        id=customer_id,
+        name=name,
+        email="quiet@example.test",
+        currency="EUR",
+    )
+    with server.services.store.session(server.a.id) as db:
+        created = db.execute(select(Customer.updated_at).where(Customer.id == customer_id)).scalar_one()
+    still_active = run_retention(server.services.store, now=created + timedelta(days=1000), dry_run=True)
+    assert customer_id not in [c for r in still_active for c in r.customers]
+    run_retention(server.services.store, now=created + timedelta(days=1100))
+    with server.services.store.session(server.a.id) as db:
+        row = db.execute(
+            select(Customer.name, Customer.email, Customer.erased).where(Customer.id == customer_id)
+        ).one()
+    assert tuple(row) == ("[erased]", None, True)
