@@ -130,3 +130,37 @@ def may_mail_customer(store: Store, org_id: str, customer_id: str, purpose: str)
     """Whether outbound mail to a customer for ``purpose`` is allowed (their opt-outs honoured)."""
     with store.session(org_id) as session:
         return may_contact(session, org_id, "customer", customer_id, "email", purpose)
+
+
+ANSWERING_COMMANDS = frozenset(
+    {"privacy.complete_data_subject_request", "privacy.reject_data_subject_request"}
+)
+
+
+def notify_answered_requests(
+    store: Store, mailer: Mailer | None, public_url: str | None, org_id: str, request_ids: list[str]
+) -> None:
+    """Tell each person who asked about their own data that their request was answered (an
+    essential notification: in the app, and by e-mail when the server mails)."""
+    from common.schema import DataSubjectRequest
+
+    with store.session(org_id) as session:
+        rows = session.execute(
+            select(DataSubjectRequest.subject_id, DataSubjectRequest.kind, DataSubjectRequest.status).where(
+                DataSubjectRequest.org_id == org_id,
+                DataSubjectRequest.id.in_(request_ids),
+                DataSubjectRequest.subject_type == "user",
+            )
+        ).all()
+    for user_id, kind, status in rows:
+        notify(
+            store,
+            mailer,
+            public_url,
+            org_id,
+            [user_id],
+            "privacy.request_status",
+            f"Your {kind} request was {status}",
+            f"Your {kind} request about your data was {status}. Its outcome is in the app "
+            "(your requests) and in a copy of your data.",
+        )

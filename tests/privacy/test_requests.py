@@ -47,6 +47,9 @@ def test_a_member_opens_a_request_about_themselves_and_staff_see_it_in_their_que
         "privacy.open_data_subject_request",
     ]
     assert events[-1]["actor"] == server.a.users["employee"]
+    # The person who asked is told, in the app (and by e-mail when the server mails).
+    notes = server.call("GET", me, f"/orgs/{server.a.id}/notifications").json()["notifications"]
+    assert "Your access request was completed" in [n["title"] for n in notes]
     # The copy for that request is the member's data.
     export = server.call("GET", admin, f"/orgs/{server.a.id}/privacy/requests/{request['id']}/export")
     assert export.status_code == 200 and export.headers["Content-Type"] == "application/zip"
