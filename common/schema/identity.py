@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped
 
 from common.schema.base import ID_LENGTH, Base, TenantRow, business, personal, public, sensitive
@@ -40,7 +40,9 @@ class AppUser(Base):
     erased_at: Mapped[datetime | None] = business()
     # Opted out of non-essential e-mail (low stock, overdue invoices, digests); essential
     # messages (security, legal, the status of their own requests) are always sent.
-    email_opt_out: Mapped[bool] = business(Boolean, default=False)
+    # A server default only: a store still at an older revision (upgrade tests) is written
+    # without naming the column.
+    email_opt_out: Mapped[bool] = business(Boolean, server_default=false())
 
 
 class Role(TenantRow, Base):
