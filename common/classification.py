@@ -7,6 +7,7 @@ personal.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -43,3 +44,21 @@ def personal_columns(table: Table) -> list[str]:
         for column in table.columns
         if classification_of(column) in (Classification.PERSONAL, Classification.SENSITIVE)
     ]
+
+
+# Column ``info`` of a public column that still identifies a person (an employee's name in the
+# directory): visible org-wide, yet removed when the person is erased.
+IDENTIFYING: dict[str, Any] = {"identifying": True}
+
+
+def personal_columns_of_row(table: Table, row: Mapping[str, Any]) -> list[str]:
+    """The personal and sensitive columns of one row: :func:`personal_columns` plus the columns
+    whose ``personal_when`` flag is set in ``row`` (a sole trader's name is a person's name) and
+    the public columns marked :data:`IDENTIFYING`."""
+    found = personal_columns(table)
+    for column in table.columns:
+        flag = column.info.get("personal_when")
+        identifying = column.info.get("identifying") or (flag and row.get(flag))
+        if identifying and column.name not in found:
+            found.append(column.name)
+    return found

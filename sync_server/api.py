@@ -61,7 +61,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     own_sessions: bool = False
     lock_org: bool = False
-    # A file answer (``application/pdf``) instead of JSON: its media type, for the OpenAPI document.
+    # A file answer (``application/pdf``, ``application/zip``) instead of JSON: its media type,
+    # for the OpenAPI document.
     media_type: str | None = None
 
     @property

@@ -22,6 +22,9 @@ host). Keep backups of the key apart from backups of the store, and compare even
 an outside record (a log shipper, a periodic export) where rollback matters.
 
 Events never hold a password or a token: callers pass only ids, names and changed fields.
+Personal values an event holds about a data subject are sealed under that subject's key before
+they are hashed (crypto-shredding, ``sync_server.subject_keys``): erasing the subject destroys
+the key and the chain still verifies.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import to_wire
 from sync_server.bulk import insert_rows
+from sync_server.subject_keys import SubjectKeys
 
 GENESIS_HASH = "0" * 64
 AUDIT_SEQUENCE = "audit"
@@ -74,6 +78,10 @@ class PendingEvent:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     at: datetime | None = None
+    # The data subject the event is about and which of its before/after fields are that
+    # person's data: those are sealed under the subject's key (``sync_server.subject_keys``).
+    subject: tuple[str, str] | None = None
+    personal: frozenset[str] = frozenset()
 
 
 def _json_value(value: Any) -> Any:
@@ -217,8 +225,16 @@ def append_events(
     seq, prev = head.seq, head.hash
     now = utcnow()
     rows = []
+    keys: SubjectKeys | None = None
     for event in events:
         seq += 1
+        before = _json_value(event.before) if event.before is not None else None
+        after = _json_value(event.after) if event.after is not None else None
+        if event.subject is not None and event.personal:
+            if keys is None:
+                keys = SubjectKeys(session, org_id, audit_key(session))
+            before = keys.seal_fields(event.subject, before, event.personal)
+            after = keys.seal_fields(event.subject, after, event.personal)
         row = {
             "org_id": org_id,
             "seq": seq,
@@ -228,8 +244,8 @@ def append_events(
             "action": event.action,
             "entity": event.entity,
             "entity_id": event.entity_id,
-            "before": _json_value(event.before) if event.before is not None else None,
-            "after": _json_value(event.after) if event.after is not None else None,
+            "before": before,
+            "after": after,
             "salt": secrets.token_hex(SALT_BYTES),
         }
         row["prev_hash"] = prev

@@ -19,7 +19,8 @@ removed it.
 Not detected: fields no event ever recorded (``version``; columns added by a later migration and
 filled by it, such as ``journal_line.entry_date``, on rows written before it); tables no command
 writes (devices, refresh tokens, invitations, processed mutations, counters); a change made
-together with a matching forged event — that is what the chain check (run first) is for; rows
+together with a matching forged event — that is what the chain check (run first) is for;
+values sealed under an erased subject's key (they read ``[erased]``); rows
 written by migrations (revision 0006 filled ``employee_directory`` without events: a store
 upgraded across it reports those rows as having no history).
 """
@@ -36,6 +37,8 @@ from sqlalchemy.orm import Session
 from common.schema import ENTITIES, AuditEvent, Membership, Role
 from common.schema.base import table_of
 from common.wire import to_wire
+from sync_server.audit import audit_key
+from sync_server.subject_keys import ERASED, SubjectKeys
 
 _ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
     "membership": ("user_id", "roles"),
@@ -71,7 +74,7 @@ def audited_tables() -> dict[str, Table]:
     return tables
 
 
-def _replay(session: Session, org_id: str, entity: str) -> dict[str, _Image]:
+def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> dict[str, _Image]:
     images: dict[str, _Image] = {}
     after_seq = 0
     while True:
@@ -83,8 +86,9 @@ def _replay(session: Session, org_id: str, entity: str) -> dict[str, _Image]:
         ).all()
         if not rows:
             return images
-        for seq, entity_id, at, actor, after in rows:
+        for seq, entity_id, at, actor, sealed in rows:
             after_seq = seq
+            after = None if sealed is None else {k: keys.open(v) for k, v in sealed.items()}
             if entity_id is None:
                 continue
             image = images.get(entity_id)
@@ -125,7 +129,8 @@ def _compare(entity: str, row: dict[str, Any], image: _Image) -> Iterator[DataPr
     fields = _ADMIN_FIELDS.get(entity)
     recorded = image.values if fields is None else {k: image.values[k] for k in fields if k in image.values}
     for name, value in recorded.items():
-        if name in row and not _same(row[name], value):
+        # A value sealed under an erased subject's key reads ``[erased]``: nothing to compare.
+        if name in row and value != ERASED and not _same(row[name], value):
             yield DataProblem(
                 entity, row["id"], name, f"stored {to_wire(row[name])!r}, the audit trail says {value!r}"
             )
@@ -150,8 +155,9 @@ def verify_data(session: Session, org_id: str) -> tuple[int, list[DataProblem]]:
     """Compare the organization's audited rows with its replayed chain: (rows checked, problems)."""
     problems: list[DataProblem] = []
     checked = 0
+    keys = SubjectKeys(session, org_id, audit_key(session))
     for entity, table in audited_tables().items():
-        images = _replay(session, org_id, entity)
+        images = _replay(session, org_id, entity, keys)
         seen: set[str] = set()
         for row in _rows(session, table, org_id):
             checked += 1

@@ -112,9 +112,14 @@ def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     app = create_app(config, Services.build(config, store))
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({_describe(config)})", flush=True)
+    from sync_server.retention_run import DailyRetention
+
+    daily = DailyRetention(store)  # the retention schedule, applied once a day
+    daily.start()
     try:
         server.safe_start()
     finally:
+        daily.stop()
         store.dispose()
     return 0
 
@@ -194,6 +199,55 @@ def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
     report = seed_demo(Services.build(config, store), args.password)
     for line in report:
         print(line)
+    return 0
+
+
+def cmd_retention_run(config: ServerConfig, args: argparse.Namespace) -> int:
+    from sync_server.retention_run import run_retention
+
+    store = prepare_store(config)
+    try:
+        reports = run_retention(store, dry_run=args.dry_run)
+    finally:
+        store.dispose()
+    prefix = "would apply (dry run): " if args.dry_run else ""
+    for report in reports:
+        for line in report.lines():
+            print(prefix + line)
+    return 0
+
+
+def cmd_policy_publish(config: ServerConfig, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from sync_server.mail import Mailer
+    from sync_server.policy import publish
+
+    try:
+        text = args.file.read_text("utf-8")
+        effective = date.fromisoformat(args.effective) if args.effective else date.today()
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(f"ops-server: {exc}", file=sys.stderr)
+        return 2
+    mailer = Mailer.from_url(config.smtp_url) if config.smtp_url else None
+    store = prepare_store(config)
+    try:
+        version, notified = publish(
+            store,
+            text,
+            summary=args.summary,
+            effective=effective,
+            mailer=mailer,
+            public_url=config.public_url,
+        )
+    except ValueError as exc:
+        print(f"ops-server: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.dispose()
+    print(
+        f"policy version {version} published, effective {effective.isoformat()}; {notified} members notified"
+    )
     return 0
 
 
@@ -298,6 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="seed the two demo organizations (idempotent)")
     demo.add_argument("--password", required=True)
     demo.set_defaults(func=cmd_demo)
+    retention = sub.add_parser("retention", help="the legal retention schedule")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_run = retention_sub.add_parser("run", help="anonymize or delete what the schedule says is due")
+    retention_run.add_argument("--dry-run", action="store_true", help="only report what would be done")
+    retention_run.set_defaults(func=cmd_retention_run)
+    policy = sub.add_parser("policy", help="the privacy policy's versions")
+    policy_sub = policy.add_subparsers(dest="policy_command", required=True)
+    publish = policy_sub.add_parser("publish", help="publish FILE as the next version and notify every user")
+    publish.add_argument("file", type=Path, help="the policy's text (UTF-8)")
+    publish.add_argument(
+        "--summary", default="The privacy policy was updated.", help="what changed, in a line"
+    )
+    publish.add_argument("--effective", help="effective date, YYYY-MM-DD (default: today)")
+    publish.set_defaults(func=cmd_policy_publish)
     prune = sub.add_parser("prune", help="drop change history and tombstones older than --days (>= 90)")
     prune.add_argument("--days", type=int, default=90)
     prune.set_defaults(func=cmd_prune)

@@ -17,6 +17,7 @@ logs, errors or the ``repr``; failures raise :class:`MailError` with a message s
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import socket
@@ -33,6 +34,11 @@ DEFAULT_TIMEOUT_S = 15.0
 _PORTS = {"smtp": 587, "smtps": 465}
 # Headers a caller may not set: they are the mailer's (or would let a value inject recipients).
 _RESERVED = frozenset({"from", "to", "cc", "bcc", "subject", "date", "message-id"})
+
+
+# Header lines up to SMTP's limit: a long link (List-Unsubscribe) stays one readable URL instead
+# of being RFC 2047-encoded, which mail clients would not recognise as a link.
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class MailError(Exception):
@@ -110,7 +116,7 @@ class Mailer:
         for value in (to, subject):
             if "\r" in value or "\n" in value:
                 raise MailError("a recipient or subject must be one line")
-        message = EmailMessage()
+        message = EmailMessage(policy=_POLICY)
         message["From"] = self.settings.sender
         message["To"] = to
         message["Subject"] = subject

@@ -49,6 +49,7 @@ from common.permissions import ALL_PERMISSIONS
 from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.base import table_of
 from common.schema.types import utcnow
+from common.subjects import erasable_columns, subject_of
 from common.wire import Mutation, MutationResult, row_to_wire
 from sync_server.audit import (
     AUDIT_SEQUENCE,
@@ -62,6 +63,7 @@ from sync_server.audit import (
 )
 from sync_server.bulk import insert_rows
 from sync_server.incidents import log_incident
+from sync_server.subject_keys import SubjectKeys
 
 if TYPE_CHECKING:
     from sync_server.store import Store
@@ -95,6 +97,12 @@ class ServerRecorder:
         self.action = ""
         self.actor: str | None = None
         self.device: str | None = None
+        # Data subjects erased by the commands applied: their audit keys are destroyed once the
+        # batch's events (the erasure's own ``before`` included) are sealed and appended.
+        self.erased_subjects: list[tuple[str, str]] = []
+
+    def forget_subject(self, subject_type: str, subject_id: str) -> None:
+        self.erased_subjects.append((subject_type, subject_id))
 
     def version_for_write(self, entity: str, entity_id: str, current: int | None) -> int:
         self.seq += 1
@@ -118,6 +126,8 @@ class ServerRecorder:
         else:
             changed = [k for k, v in after.items() if k not in _STAMPS and before.get(k) != v]
             old = row_to_wire({k: before.get(k) for k in changed})
+        subject = subject_of(entity, after)
+        personal = frozenset(erasable_columns(entity, after)) & frozenset(changed) if subject else frozenset()
         self.events.append(
             PendingEvent(
                 action=self.action,
@@ -128,16 +138,28 @@ class ServerRecorder:
                 before=old,
                 after=row_to_wire({k: after[k] for k in changed}),
                 at=self.now,
+                subject=subject if personal else None,
+                personal=personal,
             )
         )
 
-    def mark(self) -> tuple[int, int, int]:
-        return self.seq, len(self.changes), len(self.events)
+    def mark(self) -> tuple[int, int, int, int]:
+        return self.seq, len(self.changes), len(self.events), len(self.erased_subjects)
 
-    def restore(self, mark: tuple[int, int, int]) -> None:
+    def restore(self, mark: tuple[int, int, int, int]) -> None:
         self.seq = mark[0]
         del self.changes[mark[1] :]
         del self.events[mark[2] :]
+        del self.erased_subjects[mark[3] :]
+
+    def append_audit(self, session: Session, head: ChainHead | None) -> None:
+        """Append the audit events, then destroy the keys of the subjects erased (after: the
+        erasure's own events seal the erased values under the key being destroyed)."""
+        append_events(session, self.org_id, self.events, head=head)
+        if self.erased_subjects:
+            keys = SubjectKeys(session, self.org_id, audit_key(session))
+            for subject in self.erased_subjects:
+                keys.destroy(subject)
 
 
 _SEQUENCES = table_of(OrgSequence)
@@ -434,7 +456,7 @@ def apply_mutations(
         scopes.finish()
     _store_changes(session, org_id, recorder)
     insert_rows(session, table_of(ProcessedMutation), batch.processed)
-    append_events(session, org_id, recorder.events, head=lock.audit_head)
+    recorder.append_audit(session, lock.audit_head)
     return batch.results
 
 
@@ -442,20 +464,28 @@ SYSTEM_ACTOR = "system"
 
 
 def apply_system_command(
-    session: Session, org_id: str, name: str, args: dict[str, Any], command_id: str
+    session: Session,
+    org_id: str,
+    name: str,
+    args: dict[str, Any],
+    command_id: str,
+    *,
+    now: datetime | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> None:
     """Apply one command done by the server itself (no user pushed it), such as setting up a new
-    organization's books: versions, change-log rows and audit events as for any command, so
-    clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
-    only if the caller rolls back: run it in the transaction that needs it)."""
+        organization's books, or a request a person opens about themselves, ``actor``: versions,
+    change-log rows and audit events as for any command, so
+        clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
+        only if the caller rolls back: run it in the transaction that needs it)."""
     lock = lock_organization(session, org_id)
-    now = utcnow()
+    now = now or utcnow()
     recorder = ServerRecorder(org_id, lock.change_seq, now)
-    recorder.action, recorder.actor = name, SYSTEM_ACTOR
+    recorder.action, recorder.actor = name, actor
     ctx = CommandContext(
         session=session,
         org_id=org_id,
-        actor_id=SYSTEM_ACTOR,
+        actor_id=actor,
         permissions=ALL_PERMISSIONS,
         command_id=command_id,
         recorder=recorder,
@@ -465,7 +495,7 @@ def apply_system_command(
     )
     execute(ctx, name, args)
     _store_changes(session, org_id, recorder)
-    append_events(session, org_id, recorder.events, head=lock.audit_head)
+    recorder.append_audit(session, lock.audit_head)
 
 
 def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> None:
@@ -536,7 +566,7 @@ def _apply_one(
 
 
 def _undo(
-    ctx: CommandContext, savepoints: _Savepoints, recorder: ServerRecorder, mark: tuple[int, int, int]
+    ctx: CommandContext, savepoints: _Savepoints, recorder: ServerRecorder, mark: tuple[int, int, int, int]
 ) -> None:
     """Forget everything a refused command did: its writes, its records, the rows it read."""
     savepoints.rollback()

@@ -280,6 +280,8 @@ class CreateSupplierArgs(Args):
     address: Address | None = None
     tax_id: Text50 | None = None
     currency: Currency
+    # A person trading under their own name: their name and address are personal data.
+    sole_trader: bool = False
 
 
 class SupplierChanges(Changes):
@@ -291,6 +293,7 @@ class SupplierChanges(Changes):
     tax_id: Text50 | None = None
     currency: Currency | None = None
     archived: bool | None = None
+    sole_trader: bool | None = None
 
 
 @command("inventory.create_supplier", args=CreateSupplierArgs, permission="inventory.write")

@@ -10,31 +10,41 @@ what is personal) and keeps the row, so legally retained invoices, orders and pa
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
-from sqlalchemy import select
+from sqlalchemy import String, Table, select
 from sqlalchemy.orm import Session
 
-from common.classification import personal_columns
-from common.commands.fields import Args, Id, OptText2000
+from common.classification import personal_columns_of_row
+from common.commands.fields import Args, Id, OptText500, OptText2000
 from common.commands.framework import CommandContext, CommandError, command, invalid
 from common.commands.rules import Transitions, require_transition
-from common.schema import CommunicationPreference, Customer, DataSubjectRequest, Employee, Supplier
+from common.retention import schedule_of
+from common.schema import (
+    ENTITIES,
+    CommunicationPreference,
+    Customer,
+    DataSubjectRequest,
+    Employee,
+    Supplier,
+    entity_info,
+)
 from common.schema.base import SyncedEntity, table_of
+from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS
 
-SubjectType = Literal["customer", "employee", "supplier"]
+SubjectType = Literal["customer", "employee", "supplier", "user"]
 Channel = Literal["email", "phone", "sms", "post"]
 Purpose = Literal["marketing", "newsletter", "surveys"]
 RequestKind = Literal["access", "export", "correction", "erasure", "opt_out"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
 PURPOSES: tuple[str, ...] = get_args(Purpose)
 SUBJECTS: dict[str, type[SyncedEntity]] = {"customer": Customer, "employee": Employee, "supplier": Supplier}
-# Subjects whose personal data an erasure request blanks automatically; employee records are kept
-# for as long as employment and payroll law require and are handled by HR. Whatever writes an
-# employee row (HR anonymising a leaver, or an erasure here one day), their employee directory
-# row follows it in the same command (``common.commands.hr.keep_directory_in_step``).
-ERASABLE = frozenset({"customer", "supplier"})
+# Whatever writes an employee row (an erasure here), their employee directory row follows it in
+# the same command (``common.commands.hr.keep_directory_in_step``).
 ERASED_TEXT = "[erased]"
+# The law's time to answer a data subject request.
+ANSWER_DAYS = 30
 
 DATA_SUBJECT_REQUEST_TRANSITIONS: Transitions = {
     "open": frozenset({"completed", "rejected"}),
@@ -85,6 +95,8 @@ class OpenDataSubjectRequestArgs(Args):
     subject_id: Id
     kind: RequestKind
     details: OptText2000 | None = None
+    # How the requester's identity was checked (recorded with the request).
+    verification: OptText500 | None = None
 
 
 class CompleteDataSubjectRequestArgs(Args):
@@ -99,6 +111,11 @@ class RejectDataSubjectRequestArgs(Args):
 
 
 def _subject(ctx: CommandContext, subject_type: str, subject_id: str) -> dict[str, Any]:
+    if subject_type == "user":
+        # A user account is global: the server checks it is a member here (a workstation cannot).
+        if ctx.members is not None and not ctx.members.is_member(subject_id):
+            raise invalid("subject_id", f"no member with id {subject_id}")
+        return {"id": subject_id}
     return ctx.require(SUBJECTS[subject_type], subject_id, "subject_id")
 
 
@@ -149,9 +166,25 @@ def set_communication_preference(ctx: CommandContext, args: SetCommunicationPref
 
 @command("privacy.open_data_subject_request", args=OpenDataSubjectRequestArgs, permission="privacy.manage")
 def open_data_subject_request(ctx: CommandContext, args: OpenDataSubjectRequestArgs) -> None:
-    """Record a person's request (access, export, correction, erasure, opt-out) as open."""
+    """Record a person's request (access, export, correction, erasure, opt-out) as open, due
+    :data:`ANSWER_DAYS` days later, with who opened it and how the identity was verified."""
     _subject(ctx, args.subject_type, args.subject_id)
-    ctx.insert(DataSubjectRequest, {**args.model_dump(), "status": "open", "requested_at": ctx.now})
+    ctx.insert(
+        DataSubjectRequest,
+        {
+            **args.model_dump(),
+            "status": "open",
+            "requested_at": ctx.now,
+            "due_at": ctx.now + timedelta(days=ANSWER_DAYS),
+            "opened_by": ctx.actor_id,
+        },
+    )
+
+
+def is_overdue(request: dict[str, Any], now: datetime) -> bool:
+    """An open request past its due date."""
+    due = request.get("due_at")
+    return request.get("status") == "open" and due is not None and due < now
 
 
 def _opt_out_of_everything(ctx: CommandContext, subject_type: str, subject_id: str) -> int:
@@ -191,23 +224,125 @@ def _opt_out_of_everything(ctx: CommandContext, subject_type: str, subject_id: s
     return changed
 
 
-def _erase(ctx: CommandContext, subject_type: str, subject_id: str) -> list[str]:
-    """Blank the subject's personal and sensitive columns; returns their names."""
-    model = SUBJECTS[subject_type]
-    table = table_of(model)
-    row = _subject(ctx, subject_type, subject_id)
-    changes: dict[str, Any] = {}
-    for name in personal_columns(table):
-        if row[name] is None:
+def _erasure_targets(subject_type: str) -> list[tuple[type[SyncedEntity], list[str]]]:
+    """Each entity that may hold the subject's personal data, and the columns that link it."""
+    targets: list[tuple[type[SyncedEntity], list[str]]] = []
+    for name, model in ENTITIES.items():
+        table = table_of(model)
+        if entity_info(name).append_only or name == "communication_preference":
+            continue  # legal records (amounts kept); an opt-out is kept so it stays honoured
+        if name in SUBJECT_ENTITIES:
+            if SUBJECT_ENTITIES[name] == subject_type:
+                targets.append((model, ["id"]))
             continue
-        # A required column keeps a placeholder; every other one is emptied.
-        changes[name] = None if table.c[name].nullable else ERASED_TEXT
-    for flag in ("erased", "archived"):
-        if flag in table.c:
-            changes[flag] = True
-    if changes:
-        ctx.update(model, subject_id, changes)
-    return sorted(name for name in changes if name not in ("erased", "archived"))
+        if "subject_type" in table.c and "subject_id" in table.c:
+            targets.append((model, ["subject_type", "subject_id"]))
+            continue
+        for column, linked_type in SUBJECT_LINKS:
+            if linked_type == subject_type and column in table.c:
+                targets.append((model, [column]))
+                break
+    return targets
+
+
+def _anonymized(table: Table, column: str) -> Any:
+    """What an erased column holds: empty, or a placeholder where a value is required."""
+    col = table.c[column]
+    if col.nullable:
+        return None
+    if isinstance(col.type, String):
+        return ERASED_TEXT
+    return KEEP
+
+
+KEEP = object()
+
+
+def employee_hold(ctx: CommandContext, employee: dict[str, Any]) -> dict[str, Any] | None:
+    """Why, and until when, an employee's record must still be kept (``None``: it is free)."""
+    period = schedule_of(ctx.session, ctx.org_id)["employee_records"]
+    ended = employee.get("termination_date")
+    if ended is None:
+        return {
+            "data": "employee record",
+            "reason": "employment has not ended; " + period.legal_basis,
+            "until": None,
+        }
+    until = period.until(ended)
+    if until > ctx.now.date():
+        return {"data": "employee record", "reason": period.legal_basis, "until": until.isoformat()}
+    return None
+
+
+def _retained_documents(ctx: CommandContext, subject_type: str) -> list[dict[str, Any]]:
+    """The legal records about the subject that are kept (with their amounts), and why."""
+    schedule = schedule_of(ctx.session, ctx.org_id)
+    if subject_type == "employee":
+        period = schedule["payroll"]
+        return [
+            {
+                "data": "payslips (amounts)",
+                "reason": period.legal_basis,
+                "until": "10 years after each period",
+            }
+        ]
+    if subject_type in ("customer", "supplier"):
+        period = schedule["invoices"]
+        return [
+            {
+                "data": "invoices, bills and payments (numbers, dates, amounts; the name shows [erased])",
+                "reason": period.legal_basis,
+                "until": "10 years after each document's date",
+            }
+        ]
+    return []
+
+
+def erase_subject(ctx: CommandContext, subject_type: str, subject_id: str) -> dict[str, Any]:
+    """Remove the subject's personal data from every row about them, in every module.
+
+    Rows stay (legally retained invoices, orders and payslips keep pointing at them); their
+    personal, sensitive and identifying columns are emptied. Data under a legal hold (an
+    employee's record until the end of its retention) is kept and reported: what, why and until
+    when. When nothing is held, the subject's audit key is destroyed once the command's audit
+    events are written (crypto-shredding: the audit trail shows ``[erased]``).
+    """
+    subject = _subject(ctx, subject_type, subject_id)
+    kept: list[dict[str, Any]] = []
+    if subject_type == "employee":
+        hold = employee_hold(ctx, subject)
+        if hold is not None:
+            return {"erased": {}, "kept": [hold, *_retained_documents(ctx, subject_type)], "complete": False}
+    erased: dict[str, list[str]] = {}
+    for model, link in _erasure_targets(subject_type):
+        table = table_of(model)
+        values = [subject_type, subject_id] if link == ["subject_type", "subject_id"] else [subject_id]
+        where = [table.c[column] == value for column, value in zip(link, values, strict=True)]
+        # Tombstones too: a removed row still holds what it held.
+        columns = [getattr(model, column.key) for column in table.columns]
+        rows = (
+            ctx.session.execute(select(*columns).where(model.org_id == ctx.org_id, *where)).mappings().all()
+        )
+        for row in rows:
+            changes: dict[str, Any] = {}
+            for name in personal_columns_of_row(table, dict(row)):
+                if row[name] is None or row[name] == ERASED_TEXT:
+                    continue
+                value = _anonymized(table, name)
+                if value is not KEEP:
+                    changes[name] = value
+            for flag in ("erased", "archived"):
+                if flag in table.c and not row[flag] and model in SUBJECTS.values():
+                    changes[flag] = True
+            if changes:
+                ctx.update(model, row["id"], changes)
+                columns = erased.setdefault(table.name, [])
+                columns.extend(c for c in changes if c not in ("erased", "archived") and c not in columns)
+    forget = getattr(ctx.recorder, "forget_subject", None)
+    if forget is not None:
+        forget(subject_type, subject_id)
+    kept.extend(_retained_documents(ctx, subject_type))
+    return {"erased": {k: sorted(v) for k, v in erased.items()}, "kept": kept, "complete": True}
 
 
 @command(
@@ -222,13 +357,9 @@ def complete_data_subject_request(ctx: CommandContext, args: CompleteDataSubject
     if request["kind"] == "opt_out":
         outcome["opted_out"] = _opt_out_of_everything(ctx, request["subject_type"], request["subject_id"])
     elif request["kind"] == "erasure":
-        if request["subject_type"] not in ERASABLE:
-            raise invalid(
-                "id",
-                f"an erasure of {request['subject_type']} data is done by HR once the legal retention "
-                "period ends; reject the request with the reason instead",
-            )
-        outcome["erased_columns"] = _erase(ctx, request["subject_type"], request["subject_id"])
+        result = erase_subject(ctx, request["subject_type"], request["subject_id"])
+        outcome["erased_columns"] = sorted({c for cols in result["erased"].values() for c in cols})
+        outcome.update(result)
     ctx.update(
         DataSubjectRequest, args.id, {"status": "completed", "completed_at": ctx.now, "outcome": outcome}
     )
@@ -247,3 +378,22 @@ def reject_data_subject_request(ctx: CommandContext, args: RejectDataSubjectRequ
     ctx.update(
         DataSubjectRequest, args.id, {"status": "rejected", "completed_at": ctx.now, "outcome": outcome}
     )
+
+
+class ApplyRetentionArgs(Args):
+    subject_type: SubjectType
+    subject_id: Id
+
+
+@command("privacy.apply_retention", args=ApplyRetentionArgs, permission="privacy.manage")
+def apply_retention(ctx: CommandContext, args: ApplyRetentionArgs) -> None:
+    """Anonymize a subject whose retention period has ended (run by the server's retention run).
+
+    Refused while the subject is still under a legal hold, so a retention run can never erase
+    an employee's record early.
+    """
+    if args.subject_type == "employee":
+        hold = employee_hold(ctx, _subject(ctx, "employee", args.subject_id))
+        if hold is not None:
+            raise invalid("subject_id", f"still held: {hold['reason']} (until {hold['until']})")
+    ctx.outcome.data["retention"] = erase_subject(ctx, args.subject_type, args.subject_id)

@@ -48,7 +48,15 @@ from common.schema.inventory import (
     Supplier,
     Warehouse,
 )
-from common.schema.privacy import CommunicationPreference, DataSubjectRequest, Notification
+from common.schema.privacy import (
+    CommunicationPreference,
+    DataSubjectRequest,
+    Notification,
+    PolicyAcknowledgement,
+    PolicyVersion,
+    RetentionRule,
+    SubjectKey,
+)
 from common.schema.projects import Project, Task, TimesheetEntry
 from common.schema.sales import Customer, Invoice, InvoiceLine, Payment, SalesOrder, SalesOrderLine
 from common.schema.system import (
@@ -64,7 +72,7 @@ from common.schema.system import (
 )
 
 # Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = Base.metadata
 
@@ -124,6 +132,8 @@ __all__ = [
     "PayrollRun",
     "Payslip",
     "PayslipLine",
+    "PolicyAcknowledgement",
+    "PolicyVersion",
     "ProcessedMutation",
     "Product",
     "ProductCost",
@@ -132,11 +142,13 @@ __all__ = [
     "PurchaseOrderLine",
     "RateLimitBucket",
     "RefreshToken",
+    "RetentionRule",
     "Role",
     "SalesOrder",
     "SalesOrderLine",
     "SecurityLogEntry",
     "StockMove",
+    "SubjectKey",
     "Supplier",
     "SupplierBill",
     "SupplierBillLine",

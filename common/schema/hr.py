@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
+from common.classification import IDENTIFYING
 from common.schema.base import (
     ID_LENGTH,
     Base,
@@ -52,11 +53,12 @@ class Employee(SyncedEntity, Base):
         Index("ix_employee_user", "org_id", "user_id"),
     )
 
-    name: Mapped[str] = public(String(200))
+    # Public (the directory), yet they identify the person: an erasure removes them too.
+    name: Mapped[str] = public(String(200), info=IDENTIFYING)
     job_title: Mapped[str | None] = public(String(200))
     department_id: Mapped[str | None] = public(String(ID_LENGTH))
-    work_email: Mapped[str | None] = public(String(254))
-    work_phone: Mapped[str | None] = public(String(50))
+    work_email: Mapped[str | None] = public(String(254), info=IDENTIFYING)
+    work_phone: Mapped[str | None] = public(String(50), info=IDENTIFYING)
     user_id: Mapped[str | None] = sensitive(String(ID_LENGTH), ForeignKey("app_user.id"))
     status: Mapped[str] = business(String(16), default="active")
     hire_date: Mapped[date | None] = business(Date)
@@ -89,11 +91,12 @@ class EmployeeDirectory(SyncedEntity, Base):
         Index("ix_employee_directory_org_name", "org_id", "name"),
     )
 
-    name: Mapped[str] = public(String(200))
+    # Public (the directory), yet they identify the person: an erasure removes them too.
+    name: Mapped[str] = public(String(200), info=IDENTIFYING)
     job_title: Mapped[str | None] = public(String(200))
     department_id: Mapped[str | None] = public(String(ID_LENGTH))
-    work_email: Mapped[str | None] = public(String(254))
-    work_phone: Mapped[str | None] = public(String(50))
+    work_email: Mapped[str | None] = public(String(254), info=IDENTIFYING)
+    work_phone: Mapped[str | None] = public(String(50), info=IDENTIFYING)
 
 
 class LeaveType(SyncedEntity, Base):

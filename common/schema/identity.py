@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped
 
 from common.schema.base import ID_LENGTH, Base, TenantRow, business, personal, public, sensitive
@@ -36,6 +36,13 @@ class AppUser(Base):
     created_at: Mapped[datetime] = business(default=utcnow)
     # Tokens issued before this instant are refused (logout everywhere, password change).
     sessions_valid_after: Mapped[datetime] = business(default=utcnow)
+    # Erased on request: disabled, name and e-mail anonymized, memberships ended.
+    erased_at: Mapped[datetime | None] = business()
+    # Opted out of non-essential e-mail (low stock, overdue invoices, digests); essential
+    # messages (security, legal, the status of their own requests) are always sent.
+    # A server default only: a store still at an older revision (upgrade tests) is written
+    # without naming the column.
+    email_opt_out: Mapped[bool] = business(Boolean, server_default=false())
 
 
 class Role(TenantRow, Base):

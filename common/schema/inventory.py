@@ -84,14 +84,17 @@ class Supplier(SyncedEntity, Base):
     __entity__ = _INVENTORY
     __table_args__ = (Index("ix_supplier_org_name", "org_id", "name"),)
 
-    name: Mapped[str] = business(String(200))
+    # A sole trader's name is the person's name: personal when ``sole_trader`` is set.
+    name: Mapped[str] = business(String(200), info={"personal_when": "sole_trader"})
     contact_name: Mapped[str | None] = personal(String(200))
     email: Mapped[str | None] = personal(String(254))
     phone: Mapped[str | None] = personal(String(50))
-    address: Mapped[str | None] = business(String(500))
+    address: Mapped[str | None] = business(String(500), info={"personal_when": "sole_trader"})
     tax_id: Mapped[str | None] = business(String(50))
     currency: Mapped[str] = business(String(3))
     archived: Mapped[bool] = business(Boolean, default=False)
+    # A person trading under their own name: name and address are theirs (personal data).
+    sole_trader: Mapped[bool] = business(Boolean, default=False)
 
 
 class PurchaseOrder(SyncedEntity, Base):

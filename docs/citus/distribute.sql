@@ -21,6 +21,8 @@ SELECT create_reference_table('organization');
 SELECT create_reference_table('app_user');
 SELECT create_reference_table('refresh_token');
 SELECT create_reference_table('rate_limit_bucket');
+SELECT create_reference_table('policy_version');
+SELECT create_reference_table('policy_acknowledgement');
 
 -- Every tenant table by org_id, all in one colocation group: one organization's rows of every
 -- table live on the same node, so a request (always one organization) is routed to one node.
@@ -73,6 +75,8 @@ SELECT create_distributed_table('credit_note', 'org_id', colocate_with => 'audit
 SELECT create_distributed_table('supplier_bill_line', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('supplier_payment', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('credit_note_line', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('subject_key', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('retention_rule', 'org_id', colocate_with => 'audit_event');
 
 -- outbox and sync_state are the desktop's tables; the server never writes them: they stay
 -- plain tables on the coordinator.

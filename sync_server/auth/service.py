@@ -10,7 +10,7 @@ typed into the e-mail field must never land in the audit trail.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -78,7 +78,14 @@ class AuthService:
         return list(session.execute(select(Membership.org_id).where(Membership.user_id == user_id)).scalars())
 
     def audit(self, session: Session, org_ids: list[str], event: PendingEvent) -> None:
-        """Append ``event`` to each organization's chain (the system chain when there is none)."""
+        """Append ``event`` to each organization's chain (the system chain when there is none).
+
+        The address a person signed in from is their personal data: sealed under their key.
+        """
+        actor = event.actor
+        sealable = event.subject is None and event.after is not None and "address" in event.after
+        if org_ids and actor and sealable:  # the system chain has no subject keys
+            event = replace(event, subject=("user", actor), personal=frozenset({"address"}))
         for org_id in org_ids or [SYSTEM_ORG_ID]:
             self.store.rescope(session, org_id)
             append_events(session, org_id, [event])

@@ -15,6 +15,8 @@ from sync_server.blueprints import (
     openapi,
     payslips,
     permissions,
+    privacy,
+    privacy_requests,
     reports,
     sync,
 )
@@ -32,4 +34,6 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     permissions.bp,
     reports.bp,
     payslips.bp,
+    privacy.bp,
+    privacy_requests.bp,
 )

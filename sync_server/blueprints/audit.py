@@ -1,6 +1,7 @@
 """The organization's audit trail: its events masked for the caller, and its chain verified.
 
-``GET /api/v1/orgs/<org_id>/audit`` lists events newest first (filters: entity, entity id,
+``GET /api/v1/orgs/<org_id>/audit`` lists events newest first, personal values opened with
+their subject's key (``[erased]`` once the subject was erased) (filters: entity, entity id,
 action, actor by id or e-mail); ``GET /api/v1/orgs/<org_id>/audit/verify`` runs the check of
 ``ops-server audit verify`` on the server and says whether the chain is intact.
 """
@@ -17,8 +18,9 @@ from common.schema import ENTITIES, AppUser, AuditEvent
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
-from sync_server.audit import verify_chain
+from sync_server.audit import audit_key, verify_chain
 from sync_server.auth.service import normalize_email
+from sync_server.subject_keys import SubjectKeys
 
 bp = Blueprint("audit", __name__, url_prefix="/api/v1/orgs")
 # Hashes and salts stay on the server: a hash over a masked value with its salt known would let
@@ -78,10 +80,12 @@ def list_audit(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     rows = ctx.db.execute(stmt.order_by(AuditEvent.seq.desc()).limit(query.limit + 1)).mappings().all()
     more = len(rows) > query.limit
     events = []
-    for row in rows[: query.limit]:
-        event = dict(row)
+    keys = SubjectKeys(ctx.db, org_id, audit_key(ctx.db))
+    page = [dict(row) for row in rows[: query.limit]]
+    keys.prefetch(page)
+    for event in page:
         event["at"] = to_wire(event["at"])
-        events.append(_mask(event, ctx.user.permissions))
+        events.append(_mask(keys.reveal_event(event), ctx.user.permissions))
     return {"events": events, "next_before_seq": events[-1]["seq"] if more else None}
 
 

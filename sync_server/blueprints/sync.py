@@ -16,7 +16,9 @@ from common.wire import PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
+from sync_server.mail import Mailer
 from sync_server.metrics import server_metrics
+from sync_server.notifications import ANSWERING_COMMANDS, notify_answered_requests
 from sync_server.pull import PullQuery, Reader, encode_page, pull
 from sync_server.pull_cursor import InvalidCursor, cursor_key, decode_cursor, encode_cursor
 from sync_server.writes import apply_in_slices
@@ -81,6 +83,15 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
     counters = server_metrics()
     if counters is not None:
         counters.count_push(result.status for result in results)
+    answered = [
+        str(m.args.get("id"))
+        for m, result in zip(body.mutations, results, strict=True)
+        if m.name in ANSWERING_COMMANDS and result.status == "applied"
+    ]
+    if answered:
+        config = ctx.services.config
+        mailer = Mailer.from_url(config.smtp_url) if config.smtp_url else None
+        notify_answered_requests(ctx.services.store, mailer, config.public_url, org_id, answered)
     return PushResponse(results=results)
 
 

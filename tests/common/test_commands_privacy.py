@@ -9,7 +9,15 @@ import pytest
 from common.classification import personal_columns
 from common.commands.privacy import CHANNELS, PURPOSES, may_contact
 from common.ids import new_id
-from common.schema import CommunicationPreference, Customer, DataSubjectRequest, Invoice, Payment, Supplier
+from common.schema import (
+    CommunicationPreference,
+    Customer,
+    DataSubjectRequest,
+    Employee,
+    Invoice,
+    Payment,
+    Supplier,
+)
 from tests.common.business import Business, role
 
 PRIVACY = frozenset({"privacy.manage", "sales.read", "hr.read", "inventory.read"})
@@ -231,7 +239,10 @@ def test_erasure_blanks_personal_data_and_keeps_legal_documents(business: Busine
     assert {"name", "email", "phone", "address"} <= set(personal)
     assert all(customer[name] in (None, "[erased]") for name in personal)
     assert (customer["erased"], customer["archived"], customer["tax_id"]) == (True, True, "GB123")
-    assert business.row(DataSubjectRequest, request_id)["outcome"] == {"erased_columns": sorted(personal)}
+    outcome = business.row(DataSubjectRequest, request_id)["outcome"]
+    assert outcome["erased"]["customer"] == sorted(personal)
+    assert outcome["complete"] is True
+    assert any("invoices" in kept["data"] for kept in outcome["kept"])
     invoice = business.row(Invoice, invoice_id)
     assert (invoice["customer_id"], invoice["total"], invoice["status"]) == (customer_id, 9900, "paid")
     assert len(business.rows(Payment, Payment.invoice_id == invoice_id)) == 1
@@ -239,7 +250,7 @@ def test_erasure_blanks_personal_data_and_keeps_legal_documents(business: Busine
     business.invalid("sales.create_sales_order", {"id": new_id(), "customer_id": customer_id}, "customer_id")
 
 
-def test_erasure_of_a_supplier_contact_and_not_of_an_employee(business: Business) -> None:
+def test_erasure_of_a_supplier_contact_a_sole_trader_and_an_employee_under_hold(business: Business) -> None:
     supplier_id = new_id()
     business.apply(
         "inventory.create_supplier",
@@ -262,6 +273,58 @@ def test_erasure_of_a_supplier_contact_and_not_of_an_employee(business: Business
         None,
         True,
     )
-    employee_request = _request(business, business.employee(home_address="Paris"), "erasure", "employee")
-    business.invalid("privacy.complete_data_subject_request", {"id": employee_request}, "id")
-    assert business.row(DataSubjectRequest, employee_request)["status"] == "open"
+    trader_id = new_id()
+    business.apply(
+        "inventory.create_supplier",
+        {
+            "id": trader_id,
+            "name": "Jane Doe",
+            "address": "1 Home Lane",
+            "currency": "EUR",
+            "sole_trader": True,
+        },
+    )
+    business.apply(
+        "privacy.complete_data_subject_request",
+        {"id": _request(business, trader_id, "erasure", "supplier")},
+    )
+    trader = business.row(Supplier, trader_id)
+    assert (trader["name"], trader["address"]) == ("[erased]", None)
+    # An employee still employed: their record is under a legal hold, kept and reported.
+    employee_id = business.employee(home_address="Paris")
+    employee_request = _request(business, employee_id, "erasure", "employee")
+    business.apply("privacy.complete_data_subject_request", {"id": employee_request})
+    outcome = business.row(DataSubjectRequest, employee_request)["outcome"]
+    assert outcome["complete"] is False
+    assert outcome["kept"][0]["data"] == "employee record"
+    assert "employment" in outcome["kept"][0]["reason"]
+    assert business.row(Employee, employee_id)["home_address"] == "Paris"
+
+
+def test_a_request_is_due_in_30_days_and_records_who_opened_it_and_how_identity_was_verified(
+    business: Business,
+) -> None:
+    from datetime import timedelta
+
+    from common.commands.privacy import is_overdue
+
+    request_id = new_id()
+    business.apply(
+        "privacy.open_data_subject_request",
+        {
+            "id": request_id,
+            "subject_type": "customer",
+            "subject_id": business.customer(),
+            "kind": "access",
+            "verification": "photo ID seen at the counter",
+        },
+        permissions=PRIVACY,
+    )
+    request = business.row(DataSubjectRequest, request_id)
+    assert request["due_at"] - request["requested_at"] == timedelta(days=30)
+    assert (request["opened_by"], request["verification"]) == (
+        business.actor_id,
+        "photo ID seen at the counter",
+    )
+    assert not is_overdue(request, request["requested_at"] + timedelta(days=30))
+    assert is_overdue(request, request["requested_at"] + timedelta(days=31))

@@ -108,8 +108,11 @@ def test_the_picker_offers_only_organizations_the_user_administers(console: Cons
     page = console.sign_in("auditor@globex.test")
     picker = page.get_by_label("Organization")
     expect(picker.locator("option")).to_have_text(["Globex"])
-    # An auditor reads the audit trail; members and roles are not theirs to manage.
-    expect(page.get_by_role("navigation", name="Pages").get_by_role("button")).to_have_text(["Audit trail"])
+    # An auditor reads the audit trail (and their own notifications); members, roles and the
+    # privacy pages are not theirs to manage.
+    expect(page.get_by_role("navigation", name="Pages").get_by_role("button")).to_have_text(
+        ["Audit trail", "Notifications"]
+    )
     expect(page.get_by_role("table", name="Audit events of Globex")).to_be_visible()
 
     admin_ops.grant(store, ADMIN, world.b.id, "admin")

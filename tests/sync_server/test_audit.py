@@ -20,6 +20,7 @@ from common.schema.types import utcnow
 from sync_server.audit import ChainProblem, chain_hash, head_mac, verify_chain
 from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
+from sync_server.subject_keys import SubjectKeys
 from tests.sync_server.conftest import World, mutation, warehouse
 
 OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
@@ -239,7 +240,11 @@ def test_each_event_hash_covers_a_random_salt(world: World) -> None:
     assert all(s is not None and len(bytes.fromhex(s)) == 16 for s in salts)
     assert len(set(salts)) == len(salts)
     [event] = [r for r in rows if (r["entity"], r["entity_id"]) == ("employee", employee_id)]
-    assert event["after"]["salary"] == 6_543_210
+    # Stored sealed under the employee's own key (crypto-shredding), opened by readers.
+    assert "6543210" not in str(event["after"])
+    with world.services.store.session(world.a.id) as session:
+        keys = SubjectKeys(session, world.a.id, world.services.store.audit_key())
+        assert keys.open(event["after"]["salary"]) == 6_543_210
     assert chain_hash(event["prev_hash"], event) == event["hash"]
     assert chain_hash(event["prev_hash"], {**event, "salt": None}) != event["hash"]
 

@@ -4,14 +4,19 @@ import { api, currentSession, signIn, signOut, whenSessionEnds } from "./api.js"
 import { renderAudit } from "./audit.js";
 import { alertBox, clear, field, h, showError } from "./dom.js";
 import { renderMembers } from "./members.js";
+import { askPolicyAcknowledgement, renderNotifications, renderPrivacyQueue, renderRetention } from "./privacy.js";
 import { renderRoles } from "./roles.js";
 
 const USERS = "admin.users";
 const AUDIT = "admin.audit";
+const PRIVACY = "privacy.manage";
 const PAGES = [
   { id: "members", title: "Members", permission: USERS, render: renderMembers },
   { id: "roles", title: "Roles", permission: USERS, render: renderRoles },
   { id: "audit", title: "Audit trail", permission: AUDIT, render: renderAudit },
+  { id: "privacy", title: "Privacy requests", permission: PRIVACY, render: renderPrivacyQueue },
+  { id: "retention", title: "Retention", permission: PRIVACY, render: renderRetention },
+  { id: "notifications", title: "Notifications", permission: null, render: renderNotifications },
 ];
 
 const root = document.getElementById("app");
@@ -22,7 +27,7 @@ function brand() {
 }
 
 function adminOrgs(session) {
-  return session.memberships.filter((m) => m.permissions.includes(USERS) || m.permissions.includes(AUDIT));
+  return session.memberships.filter((m) => [USERS, AUDIT, PRIVACY].some((p) => m.permissions.includes(p)));
 }
 
 function showSignIn(message = "", knownEmail = "") {
@@ -55,6 +60,7 @@ function showSignIn(message = "", knownEmail = "") {
       const session = await signIn(email.input.value.trim(), password.input.value);
       password.input.value = "";
       showConsole(session);
+      await askPolicyAcknowledgement().catch(() => {});
     } catch (problem) {
       showError(error, problem);
       password.input.value = "";
@@ -114,7 +120,7 @@ async function doSignOut() {
 }
 
 function allowed(page) {
-  return state.org !== null && state.org.permissions.includes(page.permission);
+  return state.org !== null && (page.permission === null || state.org.permissions.includes(page.permission));
 }
 
 // After a change to one's own membership (roles, removal), the console follows what the server
