@@ -15,6 +15,7 @@ from common.schema import Product
 from common.stock import stock_levels
 from desktop.formatting import InputError, money_input, parse_money
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -128,6 +129,7 @@ def product_args(raw: dict[str, Any], product_id: str) -> tuple[dict[str, Any], 
     return args, found
 
 
+@page("inventory", "products", "Products", writes="inventory.create_product", position=10)
 class ProductsPage(MasterDataPage):
     title = "Products"
     subtitle = "Everything you buy, stock and sell. Prices are in each product's currency."

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from common.commands.inventory import CreateSupplierArgs
 from common.schema import Supplier
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -67,6 +68,7 @@ def supplier_args(raw: dict[str, Any], supplier_id: str) -> tuple[dict[str, Any]
     return args, problems(CreateSupplierArgs, {k: v for k, v in args.items() if v is not None})
 
 
+@page("inventory", "suppliers", "Suppliers", writes="inventory.create_supplier", position=60)
 class SuppliersPage(MasterDataPage):
     title = "Suppliers"
     subtitle = "The companies you buy from."

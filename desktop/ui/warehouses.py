@@ -9,6 +9,7 @@ from sqlalchemy import select
 from common.commands.inventory import CreateWarehouseArgs
 from common.schema import Warehouse
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -49,6 +50,7 @@ def warehouse_args(raw: dict[str, Any], warehouse_id: str) -> tuple[dict[str, An
     return args, problems(CreateWarehouseArgs, {k: v for k, v in args.items() if v is not None})
 
 
+@page("inventory", "warehouses", "Warehouses", writes="inventory.create_warehouse", position=50)
 class WarehousesPage(MasterDataPage):
     title = "Warehouses"
     subtitle = "The places stock is kept. Every stock move goes into or out of one."
