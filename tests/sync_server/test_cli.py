@@ -1,8 +1,16 @@
-"""``ops-server`` as a user runs it: a real subprocess over a real data directory."""
+"""``ops-server`` as a user runs it, over a real data directory.
+
+The commands run in this process (:func:`cli`: ``sync_server.cli.main`` with the environment,
+stdin, stdout and stderr a user's shell would give it); ``ops-server run`` runs as a real
+subprocess, as serving is the point there.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import logging
 import os
 import re
 import socket
@@ -12,11 +20,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import requests
 
 from sync_server import admin_ops
+from sync_server.cli import main
 from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
 
@@ -32,9 +42,22 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPS_SERVER, *args], env=env, input=stdin, capture_output=True, text=True, timeout=180, check=False
-    )
+    """``ops-server ARGS`` in this process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # main() configures logging for the process
+    try:
+        with (
+            mock.patch.dict(os.environ, env, clear=True),
+            mock.patch.object(sys, "stdin", io.StringIO(stdin or "")),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            code = main(list(args))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return subprocess.CompletedProcess([OPS_SERVER, *args], code, out.getvalue(), err.getvalue())
 
 
 def test_the_embedded_store_is_encrypted_on_disk(tmp_path: Path) -> None:
