@@ -54,10 +54,6 @@ BUILTIN_ROLE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
 )
 
 
-class UnknownRole(LookupError):
-    """A role name that is neither built in nor defined by the organization."""
-
-
 def validate_permissions(permissions: Iterable[str]) -> frozenset[str]:
     """Return the permissions as a set; raise ``ValueError`` naming any unknown one."""
     wanted = frozenset(permissions)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -177,14 +176,11 @@ Phone = Annotated[
 ]
 # Money in integer minor units (cents): never a float.
 MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR_UNITS)]
-SignedMinorUnits = Annotated[int, Field(strict=True, ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS)]
 PositiveMinorUnits = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR_UNITS)]
-QuantityValue = Annotated[Decimal, BeforeValidator(_parse_quantity)]
 PositiveQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_positive)]
 NonNegativeQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_not_negative)]
 # An exact percentage, 0-100 inclusive (``"20"`` is 20 %), given as decimal text or an integer.
 Percent = Annotated[Decimal, BeforeValidator(_parse_exact), AfterValidator(_percent)]
-Day = date
 
 
 class Args(BaseModel):

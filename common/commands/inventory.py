@@ -43,6 +43,7 @@ from common.commands.framework import (
     invalid,
 )
 from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
+from common.commands.rules import Transitions, require_transition
 from common.money import line_amount
 from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
 from common.stock import MOVE_REASONS, stock_on_hand
@@ -53,7 +54,7 @@ Barcode = Text64
 Address = OptText500
 
 # Purchase order life cycle, as data: state → states it may move to.
-PURCHASE_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+PURCHASE_ORDER_TRANSITIONS: Transitions = {
     "draft": frozenset({"ordered", "cancelled"}),
     "ordered": frozenset({"received", "cancelled"}),
     "received": frozenset(),
@@ -62,12 +63,7 @@ PURCHASE_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def _check_transition(order: dict[str, Any], target: str) -> None:
-    if target not in PURCHASE_ORDER_TRANSITIONS[order["status"]]:
-        raise CommandError(
-            "invalid_state",
-            f"purchase order {order['number']} is {order['status']} and cannot become {target}",
-            details={"status": order["status"], "wanted": target},
-        )
+    require_transition(PURCHASE_ORDER_TRANSITIONS, order, target, f"purchase order {order['number']}")
 
 
 # -- warehouses ------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from common.access import OwnerIds
+from common.commands.rowaccess import RawStatement, raw_statement
 from common.permissions import BUILTIN_ROLES, permissions_for_roles
 from common.schema import AppUser, Employee, Membership, Organization, RefreshToken, Role
 from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
-from sync_server.pull_rows import RawStatement, raw_statement
 
 SIGNED_OUT = "signed_out"  # the error code of a request from before the organization's sign-out
 
