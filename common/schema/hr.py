@@ -24,7 +24,7 @@ from common.schema.types import Quantity
 
 class Department(SyncedEntity, Base):
     __tablename__ = "department"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", directory=True)
     __table_args__ = (ref("department", "parent_id"),)
 
     code: Mapped[str] = public(String(32))
@@ -45,7 +45,7 @@ class Employee(SyncedEntity, Base):
     """
 
     __tablename__ = "employee"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", owner="user_id", self_service=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", owner="user_id", self_service=True)
     __table_args__ = (
         ref("department", "department_id"),
         Index("ix_employee_org_name", "org_id", "name"),
@@ -82,7 +82,7 @@ class EmployeeDirectory(SyncedEntity, Base):
     """
 
     __tablename__ = "employee_directory"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", directory=True)
     __table_args__ = (
         ref("employee", "id"),
         ref("department", "department_id"),
@@ -100,9 +100,7 @@ class LeaveRequest(SyncedEntity, Base):
     """States: requested → approved | rejected; requested/approved → cancelled."""
 
     __tablename__ = "leave_request"
-    __entity__ = EntityInfo(
-        module="hr", read="hr.read", write="hr.write", owner="employee_id", self_service=True
-    )
+    __entity__ = EntityInfo(module="hr", read="hr.read", owner="employee_id", self_service=True)
     __table_args__ = (
         ref("employee", "employee_id"),
         Index("ix_leave_employee", "org_id", "employee_id"),
@@ -120,7 +118,7 @@ class PayrollRun(SyncedEntity, Base):
     """States: completed → paid (its net pay paid out)."""
 
     __tablename__ = "payroll_run"
-    __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+    __entity__ = EntityInfo(module="hr", read="payroll.run")
 
     period_start: Mapped[date] = business(Date)
     period_end: Mapped[date] = business(Date)
@@ -140,7 +138,6 @@ class Payslip(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="hr",
         read="payroll.run",
-        write="payroll.run",
         owner="employee_id",
         self_service=True,
         append_only=True,
@@ -166,7 +163,6 @@ class PayslipLine(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="hr",
         read="payroll.run",
-        write="payroll.run",
         owner="employee_id",
         self_service=True,
         append_only=True,

@@ -47,7 +47,7 @@ def test_every_synced_entity_belongs_to_the_module_that_declares_its_schema() ->
         assert len(declaring) == 1, f"{name}: declared by {len(declaring)} specs"
         # Notifications live with privacy's tables but are nobody's module (owners read them).
         assert info.module == declaring[0].key or info.module not in keys, name
-        assert all(p in ALL_PERMISSIONS for p in (*info.readers, info.write)), name
+        assert all(p in ALL_PERMISSIONS for p in info.readers), name
 
 
 def test_reports_and_demo_data_come_from_the_specs() -> None:

@@ -10,6 +10,6 @@ from common.schema.base import Base, EntityInfo, SyncedEntity, business
 
 class Gadget(SyncedEntity, Base):
     __tablename__ = "gadget"
-    __entity__ = EntityInfo(module="gadgets", read="gadgets.read", write="gadgets.write")
+    __entity__ = EntityInfo(module="gadgets", read="gadgets.read")
 
     name: Mapped[str] = business(String(200))
