@@ -25,25 +25,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from common.access import EntityAccess, OwnerIds
 from common.commands.rowaccess import RawStatement
-from common.money import QUANTITY_PLACES
+from common.money import QUANTITY_PLACES, QUANTITY_SCALE, scaled_quantity_text
 from common.schema import ENTITIES
 from common.schema.base import table_of
 from common.schema.types import Quantity, UTCDateTime
 
 Converter = Callable[[Any], Any]
-_SCALE = 10**QUANTITY_PLACES
+_SCALE = QUANTITY_SCALE
 _IN_CHUNK = 500
 
 
 def quantity_text(scaled: int | None) -> str | None:
-    """A stored scaled quantity as canonical wire text (``1.5``, ``-0.25``, ``100``)."""
-    if scaled is None:
-        return None
-    whole, fraction = divmod(abs(scaled), _SCALE)
-    sign = "-" if scaled < 0 else ""
-    if not fraction:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{fraction:0{QUANTITY_PLACES}d}".rstrip("0")
+    """A stored scaled quantity as canonical wire text (``common.money.scaled_quantity_text``)."""
+    return None if scaled is None else scaled_quantity_text(scaled)
 
 
 def _boolean(value: Any) -> bool | None:
