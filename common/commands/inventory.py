@@ -15,7 +15,6 @@ from pydantic import Field, model_validator
 from common.commands.costing import post_move, value_move
 from common.commands.fields import (
     Args,
-    Changes,
     Code,
     Currency,
     Email,
@@ -34,6 +33,7 @@ from common.commands.fields import (
     Text64,
     Text100,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import (
     CommandContext,
@@ -76,11 +76,7 @@ class CreateWarehouseArgs(Args):
     address: Address | None = None
 
 
-class WarehouseChanges(Changes):
-    code: Code | None = None
-    name: Name | None = None
-    address: Address | None = None
-    archived: bool | None = None
+WarehouseChanges = changes_of(CreateWarehouseArgs, "WarehouseChanges", extra={"archived": bool})
 
 
 @command("inventory.create_warehouse", args=CreateWarehouseArgs, permission="inventory.write")
@@ -114,17 +110,7 @@ class CreateProductArgs(Args):
     cost_price: MinorUnits | None = None
 
 
-class ProductChanges(Changes):
-    sku: Sku | None = None
-    name: Name | None = None
-    unit: Unit | None = None
-    sale_price: MinorUnits | None = None
-    cost_price: MinorUnits | None = None
-    currency: Currency | None = None
-    reorder_point: NonNegativeQuantity | None = None
-    barcode: Barcode | None = None
-    description: OptText2000 | None = None
-    archived: bool | None = None
+ProductChanges = changes_of(CreateProductArgs, "ProductChanges", extra={"archived": bool})
 
 
 @command("inventory.create_product", args=CreateProductArgs, permission="inventory.write")
@@ -278,15 +264,7 @@ class CreateSupplierArgs(Args):
     currency: Currency
 
 
-class SupplierChanges(Changes):
-    name: Name | None = None
-    contact_name: Name | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    address: Address | None = None
-    tax_id: Text50 | None = None
-    currency: Currency | None = None
-    archived: bool | None = None
+SupplierChanges = changes_of(CreateSupplierArgs, "SupplierChanges", extra={"archived": bool})
 
 
 @command("inventory.create_supplier", args=CreateSupplierArgs, permission="inventory.write")
@@ -321,11 +299,9 @@ class CreatePurchaseOrderArgs(Args):
     lines: list[OrderLineArgs] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
 
 
-class PurchaseOrderChanges(Changes):
-    supplier_id: Id | None = None
-    warehouse_id: Id | None = None
-    expected_on: date | None = None
-    note: Note | None = None
+PurchaseOrderChanges = changes_of(
+    CreatePurchaseOrderArgs, "PurchaseOrderChanges", exclude=("id", "currency", "lines")
+)
 
 
 class SetOrderLinesArgs(Args):

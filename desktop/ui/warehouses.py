@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.commands.fields import text_limit
 from common.commands.inventory import CreateWarehouseArgs
 from common.schema import Warehouse
 from desktop.lists import Column, ListSource, live
@@ -21,9 +22,15 @@ COLUMNS = (
     Column("address", "Address", stretch=True),
 )
 FIELDS = (
-    FormField("code", "Code", required=True, max_length=32, placeholder="e.g. MAIN"),
-    FormField("name", "Name", required=True, max_length=200),
-    FormField("address", "Address", kind="multiline", max_length=500),
+    FormField(
+        "code",
+        "Code",
+        required=True,
+        max_length=text_limit(CreateWarehouseArgs, "code"),
+        placeholder="e.g. MAIN",
+    ),
+    FormField("name", "Name", required=True, max_length=text_limit(CreateWarehouseArgs, "name")),
+    FormField("address", "Address", kind="multiline", max_length=text_limit(CreateWarehouseArgs, "address")),
 )
 EDITABLE = ("code", "name", "address")
 
