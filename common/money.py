@@ -185,6 +185,17 @@ def scaled_to_quantity(scaled: int) -> Decimal:
     return normalized.quantize(Decimal(1)) if normalized == normalized.to_integral() else normalized
 
 
+def scaled_quantity_text(scaled: int) -> str:
+    """Canonical wire text of a stored (scaled) quantity: ``1.5``, ``-0.25``, ``100``. Integer
+    arithmetic only (a pull encodes every quantity it sends with it)."""
+    whole, fraction = divmod(abs(scaled), QUANTITY_SCALE)
+    sign = "-" if scaled < 0 else ""
+    if not fraction:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:0{QUANTITY_PLACES}d}".rstrip("0")
+
+
 def quantity_text(quantity: Decimal) -> str:
-    """Canonical wire text of a quantity: plain notation, no trailing zeros."""
-    return format(scaled_to_quantity(quantity_to_scaled(quantity)), "f")
+    """Canonical wire text of a quantity: plain notation, no trailing zeros (the one encoder:
+    :func:`scaled_quantity_text` of its stored form)."""
+    return scaled_quantity_text(quantity_to_scaled(quantity))

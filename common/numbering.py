@@ -24,7 +24,3 @@ def final_number(kind: str, value: int) -> str:
 def provisional_number(device_tag: str, value: int) -> str:
     """A number given offline, replaced by the server: ``DRAFT-<device>-<n>``."""
     return f"{DRAFT_PREFIX}{device_tag}-{value}"
-
-
-def is_provisional(number: str) -> bool:
-    return number.startswith(DRAFT_PREFIX)

@@ -1,5 +1,8 @@
 """Permission catalogue and built-in roles: the one source of truth for both sides.
 
+The catalogue is the modules' (:mod:`common.modules`); the built-in roles are defined here by
+prefix, so a new module's permissions go to ``admin`` (and its ``.read`` to ``auditor``) at once.
+
 The server decides with these; the desktop uses them only to shape its interface.
 """
 
@@ -8,28 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-# Every permission the product knows, with what it allows (shown in the admin interface).
-PERMISSIONS: Mapping[str, str] = MappingProxyType(
-    {
-        "inventory.read": "See warehouses, products, stock, suppliers and purchase orders",
-        "inventory.write": "Create and change inventory and purchasing records, record stock moves",
-        "sales.read": "See customers, sales orders, invoices and payments",
-        "sales.write": "Create and change customers, orders, invoices and payments",
-        "finance.read": "See accounts, journal entries, periods and tax rates",
-        "finance.post": "Post journal entries",
-        "finance.close_period": "Close and reopen fiscal periods",
-        "hr.read": "See departments, employees and leave",
-        "hr.write": "Create and change HR records",
-        "hr.sensitive.read": "See salaries, bank accounts and national ids",
-        "hr.self_service": "See and request one's own employee record, leave, payslips and timesheets",
-        "payroll.run": "Run payroll and issue payslips",
-        "projects.read": "See projects, tasks and timesheets",
-        "projects.write": "Create and change projects, tasks and timesheets",
-        "privacy.manage": "Handle data subject requests: access, export, correction, erasure",
-        "admin.users": "Manage users, memberships and roles",
-        "admin.audit": "Read the audit trail",
-    }
-)
+from common.modules import permission_catalogue
+
+# Every permission the product knows, with what it allows (shown in the admin interface): each
+# module declares its own (``common/modules/<key>/__init__.py``).
+PERMISSIONS: Mapping[str, str] = permission_catalogue()
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(PERMISSIONS)
 
@@ -66,10 +52,6 @@ BUILTIN_ROLE_DESCRIPTIONS: Mapping[str, str] = MappingProxyType(
         "auditor": "Reads everything except sensitive fields, and the audit trail",
     }
 )
-
-
-class UnknownRole(LookupError):
-    """A role name that is neither built in nor defined by the organization."""
 
 
 def validate_permissions(permissions: Iterable[str]) -> frozenset[str]:

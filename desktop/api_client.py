@@ -313,9 +313,6 @@ class ApiClient:
             raise ServerError("the server's answer to the invitation is incomplete", code="bad_response")
         return data
 
-    def forget_tokens(self) -> None:
-        self._set_tokens(None, None)
-
     def me(self) -> Me:
         return Me.from_json(self.request("GET", "/me"))
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from common import migrate
@@ -66,6 +66,11 @@ def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engi
         cache_kib=LOCAL_CACHE_KIB,
         connect_hook=_tune_connection,
     )
+
+
+_SQL_COUNT_PENDING = "SELECT count(*) FROM outbox WHERE status = 'pending'"
+_SQL_READ_STATE = "SELECT value FROM sync_state WHERE key = ?"
+_SQL_PUT_STATE = "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"
 
 
 class LocalStoreError(Exception):
@@ -220,20 +225,58 @@ class LocalStore:
         with Session(self.engine) as session:
             yield session
 
+    # -- sync state and the pending count: the one place the desktop reads them ----------------
+    # Without a session they go straight to the driver on a pooled connection: a no-op sync is
+    # nothing but this bookkeeping and two requests, and SQLAlchemy's statement machinery
+    # (compile cache, events, BEGIN/ROLLBACK around each read) costs more than the queries.
+
+    @contextmanager
+    def _driver(self) -> Iterator[Any]:
+        """A cursor on a pooled connection in autocommit mode (each statement its own transaction)."""
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool
+
     def get_state(self, key: str, *, session: Session | None = None) -> str | None:
-        stmt = select(SyncState.value).where(SyncState.key == key)
+        """The ``sync_state`` value of ``key`` (``None`` when unset)."""
         if session is not None:
-            return session.execute(stmt).scalar()
-        with self.read_session() as own:
-            return own.execute(stmt).scalar()
+            return session.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
+        with self._driver() as cursor:
+            found = cursor.execute(_SQL_READ_STATE, (key,)).fetchone()
+        return None if found is None or found[0] is None else str(found[0])
 
     def set_state(self, key: str, value: str | None, *, session: Session | None = None) -> None:
         if session is None:
-            with self.write_session() as own:
-                self.set_state(key, value, session=own)
+            with self._driver() as cursor:
+                cursor.execute(_SQL_PUT_STATE, (key, value))
             return
         session.execute(delete(SyncState).where(SyncState.key == key))
         session.execute(insert(SyncState).values(key=key, value=value))
+
+    def pending_count(self) -> int:
+        """Commands waiting to be sent."""
+        with self._driver() as cursor:
+            return int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
+
+    def finish_cycle(self, key: str, value: str) -> int:
+        """Record the end of a sync (``key`` = ``value``) and count the commands still pending,
+        in one write transaction."""
+        with self._driver() as cursor:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.execute(_SQL_PUT_STATE, (key, value))
+                pending = int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        return pending
 
     @property
     def device_id(self) -> str:
@@ -306,12 +349,6 @@ class LocalStore:
             stmt = stmt.where(OutboxEntry.status.in_(statuses))
         with self.read_session() as session:
             return [dict(row) for row in session.execute(stmt).mappings()]
-
-    def pending_count(self) -> int:
-        with self.read_session() as session:
-            return int(
-                session.execute(select(func.count()).where(OutboxEntry.status == "pending")).scalar() or 0
-            )
 
     def undo_entry(self, session: Session, entry: dict[str, Any]) -> None:
         """Put back the before-images of an outbox entry's rows (newest command first is the

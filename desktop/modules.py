@@ -1,26 +1,64 @@
 """Which modules and screens the navigation offers, by permission (no Qt here).
 
-The permissions come from the session (the login's membership); the catalogue is
-``common.permissions``. This only shapes the interface: the server decides what is allowed.
+The modules are ``common.modules``' specs; the pages are registered by the screens themselves,
+beside their code, with :func:`page`: a page names its module, its title, the permission that
+opens it (the module's when none) and the command that writes it. What the navigation offers,
+the main window's pages and whether a user may write on a page all derive from that: "may write"
+is holding ``REGISTRY[command].permission``. A module with no screen yet shows an overview of
+its records (``<key>.overview``).
+
+The permissions come from the session (the login's membership). This only shapes the interface:
+the server decides what is allowed.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from common.commands import REGISTRY
+from common.modules import ModuleSpec as CommonModule
+from common.modules import module as common_module
+from common.modules import modules as common_modules
 from common.permissions import ALL_PERMISSIONS
+
+OVERVIEW = "overview"
+SCREENS_PACKAGE = "desktop.ui"
+FactoryT = TypeVar("FactoryT", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class PageSpec:
+    """A page of the navigation.
+
+    ``opens``: the permission that shows it (``None``: any that opens its module).
+    ``writes``: the command that writes on it; the page is writable for users holding that
+    command's permission (``None``: a page nobody writes on).
+    ``factory``: builds the page from the window's context (``None``: the module overview).
+    ``position``: place among the module's pages (lowest first).
+    """
+
     key: str
     title: str
-    # Further permission the page needs beyond the module's (e.g. writing); None: just reading.
-    needs: str | None = None
+    module: str
+    opens: str | None = None
+    writes: str | None = None
+    factory: Callable[..., Any] | None = None
+    position: int = 1000
+
+    @property
+    def write_permission(self) -> str | None:
+        """The permission that writes on this page: that of the command it declares."""
+        return REGISTRY[self.writes].permission if self.writes is not None else None
 
 
 @dataclass(frozen=True)
-class ModuleSpec:
+class ModuleNav:
+    """A module as the navigation shows it: its heading and the pages under it."""
+
     key: str
     title: str
     # Any one of these opens the module.
@@ -28,44 +66,81 @@ class ModuleSpec:
     pages: tuple[PageSpec, ...]
 
 
-MODULES: tuple[ModuleSpec, ...] = (
-    ModuleSpec(
-        "inventory",
-        "Inventory & purchasing",
-        ("inventory.read",),
-        (
-            PageSpec("products", "Products"),
-            PageSpec("stock", "Stock on hand"),
-            PageSpec("stock_moves", "Stock moves"),
-            PageSpec("low_stock", "Low stock"),
-            PageSpec("warehouses", "Warehouses"),
-            PageSpec("suppliers", "Suppliers"),
-            PageSpec("purchase_orders", "Purchase orders"),
-        ),
-    ),
-    ModuleSpec("sales", "Sales & customers", ("sales.read",), (PageSpec("sales.overview", "Overview"),)),
-    ModuleSpec(
-        "finance", "Finance & accounting", ("finance.read",), (PageSpec("finance.overview", "Overview"),)
-    ),
-    ModuleSpec("hr", "HR & payroll", ("hr.read",), (PageSpec("hr.overview", "Overview"),)),
-    ModuleSpec(
-        "projects", "Projects & tasks", ("projects.read",), (PageSpec("projects.overview", "Overview"),)
-    ),
-    ModuleSpec(
-        "privacy", "Privacy requests", ("privacy.manage",), (PageSpec("privacy.overview", "Overview"),)
-    ),
-)
-
-assert all(p in ALL_PERMISSIONS for m in MODULES for p in m.permissions), "unknown permission in MODULES"
+PAGES: dict[str, PageSpec] = {}
 
 
-def visible_modules(permissions: frozenset[str]) -> list[ModuleSpec]:
+def register_page(spec: PageSpec) -> PageSpec:
+    """Add a page; its module, permission and command must exist."""
+    common_module(spec.module)  # KeyError for an unknown module
+    if spec.opens is not None and spec.opens not in ALL_PERMISSIONS:
+        raise ValueError(f"page {spec.key!r}: unknown permission {spec.opens!r}")
+    if spec.writes is not None and spec.writes not in REGISTRY:
+        raise ValueError(f"page {spec.key!r}: unknown command {spec.writes!r}")
+    known = PAGES.get(spec.key)
+    if known is not None and known.factory is not spec.factory:
+        raise ValueError(f"page {spec.key!r} is registered twice")
+    PAGES[spec.key] = spec
+    return spec
+
+
+def page(
+    module: str,
+    key: str,
+    title: str,
+    *,
+    opens: str | None = None,
+    writes: str | None = None,
+    position: int = 1000,
+) -> Callable[[FactoryT], FactoryT]:
+    """Register the decorated screen (a class taking the page's context) as a page."""
+
+    def register(factory: FactoryT) -> FactoryT:
+        register_page(PageSpec(key, title, module, opens, writes, factory, position))
+        return factory
+
+    return register
+
+
+def load_screens(package: str = SCREENS_PACKAGE) -> None:
+    """Import every screen module of ``package`` so that their pages are registered."""
+    found = importlib.import_module(package)
+    for info in pkgutil.iter_modules(found.__path__):
+        importlib.import_module(f"{package}.{info.name}")
+
+
+def _pages_of(spec: CommonModule) -> tuple[PageSpec, ...]:
+    pages = sorted((p for p in PAGES.values() if p.module == spec.key), key=lambda p: (p.position, p.key))
+    if pages:
+        return tuple(pages)
+    return (PageSpec(f"{spec.key}.{OVERVIEW}", "Overview", spec.key),)
+
+
+def navigation_modules() -> list[ModuleNav]:
+    """Every module the desktop shows, with all its pages, in menu order."""
+    return [
+        ModuleNav(spec.key, spec.title, spec.open_permissions, _pages_of(spec))
+        for spec in common_modules()
+        if spec.navigation
+    ]
+
+
+def visible_modules(permissions: frozenset[str]) -> list[ModuleNav]:
     """The modules this user may open, each with the pages they may see, in menu order."""
     shown = []
-    for module in MODULES:
+    for module in navigation_modules():
         if not any(p in permissions for p in module.permissions):
             continue
-        pages = tuple(p for p in module.pages if p.needs is None or p.needs in permissions)
+        pages = tuple(p for p in module.pages if p.opens is None or p.opens in permissions)
         if pages:
-            shown.append(ModuleSpec(module.key, module.title, module.permissions, pages))
+            shown.append(ModuleNav(module.key, module.title, module.permissions, pages))
     return shown
+
+
+def page_spec(key: str) -> PageSpec:
+    """The registered page ``key``, or the overview of the module ``<module>.overview`` names."""
+    if key in PAGES:
+        return PAGES[key]
+    module, _, rest = key.partition(".")
+    if rest == OVERVIEW:
+        return PageSpec(key, "Overview", common_module(module).key)
+    raise KeyError(key)

@@ -9,7 +9,7 @@ Where things are:
 - ``writes.apply_mutations`` — the write path (per-org lock, savepoint per command, change log,
   audit, processed mutations) around ``common.commands.execute``.
 - ``auth/`` — passwords, tokens, rate limits, sign-in sessions, the per-request ``Principal``.
-- ``store`` — engines and scoped sessions; ``tenancy`` — the one place queries are scoped to an
+- ``store`` — engines and scoped sessions; ``tenancy`` — where ORM queries are scoped to an
   organization; ``pg_security`` — PostgreSQL app role and row-level security.
 - ``audit`` — the hash chain; ``admin_ops`` — organizations, users, grants without HTTP;
   ``demo`` — ``ops-server demo``; ``serve`` — cheroot, and ``BackgroundServer`` for tests;

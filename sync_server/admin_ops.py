@@ -6,13 +6,14 @@ application role on PostgreSQL), and is audited in the organization's chain.
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from common.commands.fields import check_name_text
 from common.ids import is_uuid, new_id
 from common.money import CURRENCIES
 from common.permissions import BUILTIN_ROLES
-from common.schema import AppUser, Membership, Organization, Role
+from common.schema import AppUser, Organization
+from sync_server import memberships
 from sync_server.api_models import is_role_name
 from sync_server.audit import PendingEvent, append_events
 from sync_server.auth.passwords import Passwords, check_new_password
@@ -131,24 +132,12 @@ def grant(store: Store, email: str, org: str, role: str) -> list[str]:
     if org_id == SYSTEM_ORG_ID:
         raise AdminError("the system chain is not an organization")
     with store.session(org_id, user_id=user_id, write=True) as session:
-        if (
-            role not in BUILTIN_ROLES
-            and session.execute(select(Role.id).where(Role.name == role)).first() is None
-        ):
+        if memberships.unknown_role(session, [role]) is not None:
             raise AdminError(
                 f"{role!r} is neither a built-in role ({', '.join(BUILTIN_ROLES)}) nor a custom role of this organization"
             )
-        current = session.execute(
-            select(Membership.id, Membership.roles).where(Membership.user_id == user_id)
-        ).first()
-        if current is None:
-            membership_id, before, roles = new_id(), None, [role]
-            session.execute(insert(Membership).values(id=membership_id, user_id=user_id, roles=roles))
-        else:
-            membership_id, before = current.id, list(current.roles or [])
-            roles = sorted({*before, role})
-            session.execute(update(Membership).where(Membership.id == membership_id).values(roles=roles))
-        if before != roles:
+        change = memberships.add_role(session, user_id, role)
+        if change.changed:
             append_events(
                 session,
                 org_id,
@@ -156,10 +145,11 @@ def grant(store: Store, email: str, org: str, role: str) -> list[str]:
                     PendingEvent(
                         action="admin.grant",
                         entity="membership",
-                        entity_id=membership_id,
-                        before={"user_id": user_id, "roles": before} if before is not None else None,
-                        after={"user_id": user_id, "roles": roles},
+                        entity_id=change.membership_id,
+                        before=change.audit_before(),
+                        after=change.audit_after(),
                     )
                 ],
             )
+        roles = change.after
     return roles

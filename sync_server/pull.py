@@ -33,12 +33,13 @@ from pydantic import Field
 from sqlalchemy import Connection, bindparam, or_, select
 
 from common.access import EntityAccess, OwnerIds, access_fingerprint, readable_entities
+from common.commands.rowaccess import raw_statement
 from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
 from common.schema.base import table_of
 from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
 from sync_server.errors import ApiError
 from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCursor
-from sync_server.pull_rows import RowPlan, raw_statement, row_plan
+from sync_server.pull_rows import RowPlan, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 from sync_server.writes import CHANGE_SEQUENCE
 

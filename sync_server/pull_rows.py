@@ -24,25 +24,20 @@ from sqlalchemy import JSON, Boolean, Connection, String, Table, bindparam, fals
 from sqlalchemy.sql.elements import ColumnElement
 
 from common.access import EntityAccess, OwnerIds
-from common.money import QUANTITY_PLACES
+from common.commands.rowaccess import RawStatement
+from common.money import QUANTITY_PLACES, QUANTITY_SCALE, scaled_quantity_text
 from common.schema import ENTITIES
 from common.schema.base import table_of
 from common.schema.types import Quantity, UTCDateTime
 
 Converter = Callable[[Any], Any]
-_SCALE = 10**QUANTITY_PLACES
+_SCALE = QUANTITY_SCALE
 _IN_CHUNK = 500
 
 
 def quantity_text(scaled: int | None) -> str | None:
-    """A stored scaled quantity as canonical wire text (``1.5``, ``-0.25``, ``100``)."""
-    if scaled is None:
-        return None
-    whole, fraction = divmod(abs(scaled), _SCALE)
-    sign = "-" if scaled < 0 else ""
-    if not fraction:
-        return f"{sign}{whole}"
-    return f"{sign}{whole}.{fraction:0{QUANTITY_PLACES}d}".rstrip("0")
+    """A stored scaled quantity as canonical wire text (``common.money.scaled_quantity_text``)."""
+    return None if scaled is None else scaled_quantity_text(scaled)
 
 
 def _boolean(value: Any) -> bool | None:
@@ -98,39 +93,6 @@ def _sqlite_json_keyset(table: Table, columns: Sequence[Any], dialect: Any) -> R
         f'SELECT "id", "version", json_object({pairs}) FROM "{table.name}" '
         "WHERE org_id = :org_id AND deleted = 0 AND id > :after_id ORDER BY id LIMIT :limit"
     )
-    return RawStatement.of(stmt, dialect)
-
-
-@dataclass(frozen=True)
-class RawStatement:
-    """A Core statement compiled once for one dialect and run on the DB-API cursor: no result
-    processing, no per-call statement building (for the hot, simple queries of a pull)."""
-
-    sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
-    compiled: Any
-
-    @classmethod
-    def of(cls, stmt: Any, dialect: Any) -> RawStatement:
-        compiled = stmt.compile(dialect=dialect)
-        positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        return cls(compiled.string, positional, compiled)
-
-    def all(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
-        values: Any = self.compiled.construct_params(params)
-        if self.positional is not None:
-            values = tuple(values[name] for name in self.positional)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(self.sql, values)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-
-
-@lru_cache(maxsize=256)
-def raw_statement(stmt: Any, dialect: Any) -> RawStatement:
-    """``stmt`` (built once, at import) compiled for ``dialect``."""
     return RawStatement.of(stmt, dialect)
 
 

@@ -1,4 +1,4 @@
-"""Tenant isolation in one place: every ORM statement of a server session is scoped to its org.
+"""Tenant isolation of ORM statements: every ORM statement of a server session is scoped to its org.
 
 A server session carries the organization it works for in ``session.info["org_id"]``. The
 ``do_orm_execute`` hook adds ``org_id == <org>`` criteria (``with_loader_criteria``) for every
@@ -6,8 +6,12 @@ tenant class to every SELECT, UPDATE and DELETE, stamps INSERTs that name no org
 refuses INSERTs and UPDATEs that name another one. A session without an organization (sign-in,
 token refresh) may touch only the global tables and the caller's own memberships.
 
-On PostgreSQL, row-level security enforces the same rule a second time (see
-:mod:`sync_server.pg_security`), so a statement that slipped past this hook still sees nothing.
+Not every statement passes this hook: the hot paths run statements compiled once on the DB-API
+cursor (:class:`common.commands.rowaccess.RawStatement` for a command's row lookups and a pull's
+pages, ``rowaccess.insert_statement``/``update_statement``, ``sync_server.bulk``), each naming
+``org_id`` as a bound parameter it is given by its caller. On PostgreSQL, row-level security
+enforces the rule a second time for every statement, these included (see
+:mod:`sync_server.pg_security`), so one that slipped past both still sees nothing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Every command of the product, registered on import. ``REGISTRY`` maps name → spec."""
+"""Every command of the product, registered on import. ``REGISTRY`` maps name → spec.
+
+The commands are those of every module's ``commands`` modules (:mod:`common.modules`); the
+built-in ones are also imported by name below, for convenience and type checkers.
+"""
 
 from common.commands import (
     bills,
@@ -29,8 +33,12 @@ from common.commands.framework import (
     MemberDirectory,
     execute,
 )
+from common.modules import import_all
+
+COMMAND_MODULES = tuple(import_all("commands"))
 
 __all__ = [
+    "COMMAND_MODULES",
     "REGISTRY",
     "ChangeRecorder",
     "CommandContext",

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
 )
 
 from common.ids import is_uuid
@@ -177,14 +177,11 @@ Phone = Annotated[
 ]
 # Money in integer minor units (cents): never a float.
 MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR_UNITS)]
-SignedMinorUnits = Annotated[int, Field(strict=True, ge=-MAX_MINOR_UNITS, le=MAX_MINOR_UNITS)]
 PositiveMinorUnits = Annotated[int, Field(strict=True, gt=0, le=MAX_MINOR_UNITS)]
-QuantityValue = Annotated[Decimal, BeforeValidator(_parse_quantity)]
 PositiveQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_positive)]
 NonNegativeQuantity = Annotated[Decimal, BeforeValidator(_parse_quantity), AfterValidator(_not_negative)]
 # An exact percentage, 0-100 inclusive (``"20"`` is 20 %), given as decimal text or an integer.
 Percent = Annotated[Decimal, BeforeValidator(_parse_exact), AfterValidator(_percent)]
-Day = date
 
 
 class Args(BaseModel):
@@ -197,6 +194,42 @@ class Changes(BaseModel):
     """Base of the ``changes``/``base`` part of an update: only the named fields may appear."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def text_limit(model: type[BaseModel], field_name: str) -> int:
+    """The most characters ``field_name`` of ``model`` takes: what a form's input allows."""
+    pending: list[Any] = [model.model_fields[field_name].annotation, *model.model_fields[field_name].metadata]
+    while pending:
+        item = pending.pop()
+        limit = getattr(item, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+        if get_origin(item) is Annotated:
+            pending.extend(item.__metadata__)
+        pending.extend(get_args(item))
+    raise ValueError(f"{model.__name__}.{field_name} has no length limit")
+
+
+def changes_of(
+    args: type[BaseModel],
+    name: str,
+    *,
+    only: tuple[str, ...] | None = None,
+    exclude: tuple[str, ...] = ("id",),
+    extra: dict[str, Any] | None = None,
+) -> type[Changes]:
+    """The ``changes`` model of an ``update_<entity>`` command, derived from its create args:
+    each field of ``args`` (``only`` those, or all but ``exclude``) optional, with the same
+    limits, plus ``extra`` fields (``archived``) that only an update sets."""
+    fields: dict[str, Any] = {}
+    for field_name, info in args.model_fields.items():
+        if field_name in exclude or (only is not None and field_name not in only):
+            continue
+        fields[field_name] = (Optional[info.rebuild_annotation()], None)  # noqa: UP045
+    for field_name, annotation in (extra or {}).items():
+        fields[field_name] = (Optional[annotation], None)  # noqa: UP045
+    model: type[Changes] = create_model(name, __base__=Changes, __module__=args.__module__, **fields)
+    return model
 
 
 class UpdateArgs(Args):

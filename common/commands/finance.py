@@ -16,7 +16,6 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from common.commands.fields import (
     Args,
-    Changes,
     Currency,
     Id,
     MinorUnits,
@@ -26,6 +25,7 @@ from common.commands.fields import (
     ShortCode,
     Text40,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import CommandContext, apply_field_changes, command, invalid
 from common.commands.periods import require_open_period
@@ -55,12 +55,7 @@ class CreateAccountArgs(Args):
     parent_id: Id | None = None
 
 
-class AccountChanges(Changes):
-    code: ShortCode | None = None
-    name: Name | None = None
-    type: AccountType | None = None
-    parent_id: Id | None = None
-    archived: bool | None = None
+AccountChanges = changes_of(CreateAccountArgs, "AccountChanges", extra={"archived": bool})
 
 
 @command("finance.create_account", args=CreateAccountArgs, permission="finance.post")
@@ -95,13 +90,7 @@ class CreateTaxRateArgs(Args):
     input_account_id: Id | None = None
 
 
-class TaxRateChanges(Changes):
-    code: ShortCode | None = None
-    name: Name | None = None
-    rate: Percent | None = None
-    archived: bool | None = None
-    output_account_id: Id | None = None
-    input_account_id: Id | None = None
+TaxRateChanges = changes_of(CreateTaxRateArgs, "TaxRateChanges", extra={"archived": bool})
 
 
 def usable_account(ctx: CommandContext, account_id: str, field: str) -> dict[str, Any]:

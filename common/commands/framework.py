@@ -293,10 +293,17 @@ class CommandContext:
         return inserted
 
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
-        """Change fields of an existing row (``deleted=True`` makes a tombstone)."""
+        """Change fields of an existing row (``deleted=True`` makes a tombstone).
+
+        Rows of ``append_only`` entities are never changed: they are corrected by reversal.
+        """
         name = entity_name(model)
         if "org_id" in changes or "id" in changes:
             raise CommandError("invalid", "a row's organization and id never change")
+        if model.__entity__.append_only:
+            raise CommandError(
+                "invalid_state", f"a {name.replace('_', ' ')} is never changed: record its reversal instead"
+            )
         before = self.get(model, entity_id, include_deleted=True)
         if before is None:
             raise CommandError("not_found", f"no {name.replace('_', ' ')} with id {entity_id}")

@@ -17,7 +17,6 @@ from common.access import readable_columns
 from common.classification import Classification, classification_of
 from common.commands.fields import (
     Args,
-    Changes,
     Code,
     Currency,
     Email,
@@ -30,6 +29,7 @@ from common.commands.fields import (
     Text64,
     Text200,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import (
     BOOKKEEPING_COLUMNS,
@@ -137,10 +137,7 @@ def create_department(ctx: CommandContext, args: CreateDepartmentArgs) -> None:
     ctx.insert(Department, args.model_dump())
 
 
-class DepartmentChanges(Changes):
-    code: Code | None = None
-    name: Name | None = None
-    parent_id: Id | None = None
+DepartmentChanges = changes_of(CreateDepartmentArgs, "DepartmentChanges")
 
 
 @command("hr.update_department", args=UpdateArgs, permission="hr.write")
@@ -172,24 +169,9 @@ class CreateEmployeeArgs(Args):
     salary_currency: Currency | None = None
 
 
-class EmployeeChanges(Changes):
-    name: Name | None = None
-    job_title: Title | None = None
-    department_id: Id | None = None
-    work_email: Email | None = None
-    work_phone: Phone | None = None
-    user_id: Id | None = None
-    status: EmployeeStatus | None = None
-    hire_date: date | None = None
-    termination_date: date | None = None
-    personal_email: Email | None = None
-    personal_phone: Phone | None = None
-    home_address: Address | None = None
-    birth_date: date | None = None
-    national_id: NationalId | None = None
-    bank_account: BankAccount | None = None
-    salary: MinorUnits | None = None
-    salary_currency: Currency | None = None
+EmployeeChanges = changes_of(
+    CreateEmployeeArgs, "EmployeeChanges", extra={"status": EmployeeStatus, "termination_date": date}
+)
 
 
 def _check_sensitive(ctx: CommandContext, fields: set[str], prefix: str = "") -> None:

@@ -15,7 +15,6 @@ from pydantic import Field, model_validator
 from common.commands.costing import post_move, value_move
 from common.commands.fields import (
     Args,
-    Changes,
     Code,
     Currency,
     Email,
@@ -34,6 +33,7 @@ from common.commands.fields import (
     Text64,
     Text100,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import (
     CommandContext,
@@ -43,6 +43,7 @@ from common.commands.framework import (
     invalid,
 )
 from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
+from common.commands.rules import Transitions, require_transition
 from common.money import line_amount
 from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
 from common.stock import MOVE_REASONS, stock_on_hand
@@ -53,7 +54,7 @@ Barcode = Text64
 Address = OptText500
 
 # Purchase order life cycle, as data: state → states it may move to.
-PURCHASE_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+PURCHASE_ORDER_TRANSITIONS: Transitions = {
     "draft": frozenset({"ordered", "cancelled"}),
     "ordered": frozenset({"received", "cancelled"}),
     "received": frozenset(),
@@ -62,12 +63,7 @@ PURCHASE_ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def _check_transition(order: dict[str, Any], target: str) -> None:
-    if target not in PURCHASE_ORDER_TRANSITIONS[order["status"]]:
-        raise CommandError(
-            "invalid_state",
-            f"purchase order {order['number']} is {order['status']} and cannot become {target}",
-            details={"status": order["status"], "wanted": target},
-        )
+    require_transition(PURCHASE_ORDER_TRANSITIONS, order, target, f"purchase order {order['number']}")
 
 
 # -- warehouses ------------------------------------------------------------------------------
@@ -80,11 +76,7 @@ class CreateWarehouseArgs(Args):
     address: Address | None = None
 
 
-class WarehouseChanges(Changes):
-    code: Code | None = None
-    name: Name | None = None
-    address: Address | None = None
-    archived: bool | None = None
+WarehouseChanges = changes_of(CreateWarehouseArgs, "WarehouseChanges", extra={"archived": bool})
 
 
 @command("inventory.create_warehouse", args=CreateWarehouseArgs, permission="inventory.write")
@@ -118,17 +110,7 @@ class CreateProductArgs(Args):
     cost_price: MinorUnits | None = None
 
 
-class ProductChanges(Changes):
-    sku: Sku | None = None
-    name: Name | None = None
-    unit: Unit | None = None
-    sale_price: MinorUnits | None = None
-    cost_price: MinorUnits | None = None
-    currency: Currency | None = None
-    reorder_point: NonNegativeQuantity | None = None
-    barcode: Barcode | None = None
-    description: OptText2000 | None = None
-    archived: bool | None = None
+ProductChanges = changes_of(CreateProductArgs, "ProductChanges", extra={"archived": bool})
 
 
 @command("inventory.create_product", args=CreateProductArgs, permission="inventory.write")
@@ -284,16 +266,7 @@ class CreateSupplierArgs(Args):
     sole_trader: bool = False
 
 
-class SupplierChanges(Changes):
-    name: Name | None = None
-    contact_name: Name | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    address: Address | None = None
-    tax_id: Text50 | None = None
-    currency: Currency | None = None
-    archived: bool | None = None
-    sole_trader: bool | None = None
+SupplierChanges = changes_of(CreateSupplierArgs, "SupplierChanges", extra={"archived": bool})
 
 
 @command("inventory.create_supplier", args=CreateSupplierArgs, permission="inventory.write")
@@ -328,11 +301,9 @@ class CreatePurchaseOrderArgs(Args):
     lines: list[OrderLineArgs] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
 
 
-class PurchaseOrderChanges(Changes):
-    supplier_id: Id | None = None
-    warehouse_id: Id | None = None
-    expected_on: date | None = None
-    note: Note | None = None
+PurchaseOrderChanges = changes_of(
+    CreatePurchaseOrderArgs, "PurchaseOrderChanges", exclude=("id", "currency", "lines")
+)
 
 
 class SetOrderLinesArgs(Args):

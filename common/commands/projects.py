@@ -18,7 +18,6 @@ from sqlalchemy import BigInteger, func, select, type_coerce
 
 from common.commands.fields import (
     Args,
-    Changes,
     Code,
     Currency,
     Id,
@@ -30,6 +29,7 @@ from common.commands.fields import (
     PositiveQuantity,
     Text200,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import (
     CommandContext,
@@ -98,18 +98,7 @@ class CreateProjectArgs(Args):
         return value
 
 
-class ProjectChanges(Changes):
-    code: Code | None = None
-    name: Name | None = None
-    customer_id: Id | None = None
-    manager_employee_id: Id | None = None
-    status: ProjectStatus | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    budget: MinorUnits | None = None
-    currency: Currency | None = None
-    budget_hours: NonNegativeQuantity | None = None
-    hourly_rate: MinorUnits | None = None
+ProjectChanges = changes_of(CreateProjectArgs, "ProjectChanges", extra={"status": ProjectStatus})
 
 
 def _check_references(ctx: CommandContext, values: dict[str, Any], prefix: str = "") -> None:
@@ -165,13 +154,9 @@ class CreateTaskArgs(Args):
     estimate_hours: NonNegativeQuantity | None = None
 
 
-class TaskChanges(Changes):
-    title: Text200 | None = None
-    description: OptText4000 | None = None
-    status: TaskStatus | None = None
-    assignee_employee_id: Id | None = None
-    due_date: date | None = None
-    estimate_hours: NonNegativeQuantity | None = None
+TaskChanges = changes_of(
+    CreateTaskArgs, "TaskChanges", exclude=("id", "project_id"), extra={"status": TaskStatus}
+)
 
 
 def _workable_project(ctx: CommandContext, project_id: str, field: str, action: str) -> dict[str, Any]:

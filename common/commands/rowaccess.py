@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, Table, Update, bindparam, false, select
@@ -35,42 +35,76 @@ def _get_statement(table: Table, include_deleted: bool) -> Select[Any]:
 
 
 @dataclass(frozen=True)
+class RawStatement:
+    """A Core statement compiled once for one dialect and run on the DB-API cursor: no result
+    processing, no per-call statement building. The one way the hot, simple queries (a
+    command's primary-key lookups, a pull's pages) skip SQLAlchemy's per-call work."""
+
+    sql: str
+    positional: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
+    compiled: Any
+
+    @classmethod
+    def of(cls, stmt: Any, dialect: Dialect) -> RawStatement:
+        compiled = stmt.compile(dialect=dialect)
+        positional = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        return cls(compiled.string, positional, compiled)
+
+    def parameters(self, params: dict[str, Any], *, complete: bool = True) -> Any:
+        """The DB-API parameters; ``complete`` fills in the statement's own bound values too
+        (not needed when ``params`` names every parameter)."""
+        values: Any = self.compiled.construct_params(params) if complete else params
+        if self.positional is not None:
+            return tuple(values[name] for name in self.positional)
+        return values
+
+    def rows(self, dbapi_connection: Any, params: Any) -> list[Any]:
+        """Every row, for DB-API ``params`` (see :meth:`parameters`)."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(self.sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def all(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        """Every row, on the DB-API connection under ``connection``."""
+        return self.rows(connection.connection, self.parameters(params))
+
+
+@lru_cache(maxsize=256)
+def raw_statement(stmt: Any, dialect: Dialect) -> RawStatement:
+    """``stmt`` (built once, at import) compiled for ``dialect``."""
+    return RawStatement.of(stmt, dialect)
+
+
+@dataclass(frozen=True)
 class RowReader:
-    """A primary-key lookup compiled once for one dialect, run on the DBAPI cursor directly.
+    """A primary-key lookup compiled once for one dialect (a :class:`RawStatement`).
 
     The values go through SQLAlchemy's own result processors for each column type, so rows are
     exactly what a ``Connection.execute`` would return, at a tenth of the cost.
     """
 
-    sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark drivers; None: named
+    statement: RawStatement
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
 
     def fetch(self, dbapi_connection: Any, org_id: str, entity_id: str) -> Row | None:
-        params: Any = {"_org_id": org_id, "_id": entity_id}
-        if self.positional is not None:
-            params = tuple(params[name] for name in self.positional)
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(self.sql, params)
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
-        if found is None:
+        params = self.statement.parameters({"_org_id": org_id, "_id": entity_id}, complete=False)
+        found = self.statement.rows(dbapi_connection, params)
+        if not found:
             return None
         return {
             name: (proc(value) if proc is not None else value)
-            for name, proc, value in zip(self.names, self.processors, found, strict=True)
+            for name, proc, value in zip(self.names, self.processors, found[0], strict=True)
         }
 
 
 @cache
 def row_reader(table: Table, include_deleted: bool, dialect: Dialect) -> RowReader:
-    compiled = _get_statement(table, include_deleted).compile(dialect=dialect)
     return RowReader(
-        sql=compiled.string,
-        positional=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+        statement=RawStatement.of(_get_statement(table, include_deleted), dialect),
         names=tuple(c.name for c in table.c),
         processors=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
     )

@@ -2,7 +2,10 @@
 and percentages of money.
 
 A document's life cycle is declared as data (state → the states it may move to) next to its
-commands; :func:`require_transition` is the one place that enforces such a table.
+commands; :func:`require_transition` is the one place that enforces such a table (purchase and sales orders,
+invoices, fiscal periods, leave, projects and tasks, data subject requests). Checks that are not
+a move between states (no goods received yet, a period still open) refuse with ``invalid_state``
+where they are made.
 """
 
 from __future__ import annotations

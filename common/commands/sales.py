@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from common.commands.fields import (
     Args,
-    Changes,
     Currency,
     Email,
     Id,
@@ -28,6 +27,7 @@ from common.commands.fields import (
     PositiveQuantity,
     Text50,
     UpdateArgs,
+    changes_of,
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
 from common.commands.inventory import record_move
@@ -106,15 +106,7 @@ class CreateCustomerArgs(Args):
     credit_limit: MinorUnits | None = None
 
 
-class CustomerChanges(Changes):
-    name: Name | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    address: Address | None = None
-    tax_id: TaxId | None = None
-    currency: Currency | None = None
-    credit_limit: MinorUnits | None = None
-    archived: bool | None = None
+CustomerChanges = changes_of(CreateCustomerArgs, "CustomerChanges", extra={"archived": bool})
 
 
 @command("sales.create_customer", args=CreateCustomerArgs, permission="sales.write")
@@ -151,11 +143,7 @@ class CreateSalesOrderArgs(Args):
     lines: list[SalesOrderLineArgs] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
 
 
-class SalesOrderChanges(Changes):
-    customer_id: Id | None = None
-    warehouse_id: Id | None = None
-    order_date: date | None = None
-    note: Note | None = None
+SalesOrderChanges = changes_of(CreateSalesOrderArgs, "SalesOrderChanges", exclude=("id", "currency", "lines"))
 
 
 class SetSalesOrderLinesArgs(Args):

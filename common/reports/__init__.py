@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
-from common.reports.aging import ap_aging, ar_aging
+from common.modules import Report, resolve
+from common.modules import reports as module_reports
 from common.reports.base import PARAMETERS, ReportError, ReportParams, report_csv
 from common.reports.ledger import (
     TrialBalance,
@@ -22,30 +23,22 @@ from common.reports.ledger import (
     general_ledger,
     profit_and_loss,
     trial_balance,
-    trial_balance_report,
 )
-from common.reports.stock import StockValuationRow, stock_valuation, stock_valuation_report
-from common.reports.tax import tax_summary
+from common.reports.stock import StockValuationRow, stock_valuation
 
 Maker = Callable[[Session, str, ReportParams, frozenset[str]], dict[str, Any]]
 
 
-def _plain(fn: Callable[[Session, str, ReportParams], dict[str, Any]]) -> Maker:
-    return lambda session, org_id, params, permissions: fn(session, org_id, params)
+def _maker(report: Report) -> Maker:
+    made = resolve(report.maker)
+    if report.takes_permissions:
+        return cast(Maker, made)
+    return lambda session, org_id, params, permissions: made(session, org_id, params)
 
 
-# name → (permission needed, how it is made)
+# name → (permission needed, how it is made): every module's reports (``ModuleSpec.reports``).
 REPORTS: Mapping[str, tuple[str, Maker]] = MappingProxyType(
-    {
-        "trial_balance": ("finance.read", _plain(trial_balance_report)),
-        "profit_and_loss": ("finance.read", _plain(profit_and_loss)),
-        "balance_sheet": ("finance.read", _plain(balance_sheet)),
-        "general_ledger": ("finance.read", _plain(general_ledger)),
-        "ar_aging": ("finance.read", ar_aging),
-        "ap_aging": ("finance.read", ap_aging),
-        "tax_summary": ("finance.read", _plain(tax_summary)),
-        "stock_valuation": ("inventory.read", _plain(stock_valuation_report)),
-    }
+    {name: (report.permission, _maker(report)) for name, (_module, report) in module_reports().items()}
 )
 
 

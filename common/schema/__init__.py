@@ -1,13 +1,23 @@
 """One schema for the whole ERP: every table of every module, in one metadata.
 
 ``ENTITIES`` maps each synced entity name (its table name) to its model, in dependency order
-(a row's references come before it), which is also the order of a snapshot pull.
+(a row's references come before it), which is also the order of a snapshot pull. Its entities are
+those of the core (``identity``, ``system``) and of every module's ``schema`` modules
+(:class:`common.modules.ModuleSpec`); the names imported below are re-exported for convenience
+(``from common.schema import Product``) and for type checkers, not the registry.
+
+``SCHEMA_VERSION`` is what the pull handshake compares: the highest ``sync_schema_version`` a
+migration declares (``common/migrations/versions``). A migration that changes what syncs declares
+the next one.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from types import MappingProxyType
 
+from common.modules import import_all
 from common.schema import (
     bills,
     books,
@@ -71,10 +81,27 @@ from common.schema.system import (
     SyncState,
 )
 
-# Bump with every Alembic revision that changes what syncs; the pull handshake compares it.
-SCHEMA_VERSION = 5
+_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+_DECLARED = re.compile(r"^sync_schema_version = (\d+)$", re.MULTILINE)
+
+
+def declared_sync_schema_version(directory: Path = _MIGRATIONS) -> int:
+    """The highest ``sync_schema_version = N`` a migration script declares."""
+    found = [
+        int(match.group(1))
+        for script in directory.glob("*.py")
+        for match in _DECLARED.finditer(script.read_text(encoding="utf-8"))
+    ]
+    if not found:
+        raise RuntimeError(f"no migration in {directory} declares sync_schema_version")
+    return max(found)
+
+
+SCHEMA_VERSION = declared_sync_schema_version()
 
 metadata = Base.metadata
+# Every module's entities (a module from elsewhere declares them in its own Python modules).
+SCHEMA_MODULES = tuple(import_all("schema"))
 
 
 def _entities() -> dict[str, type[SyncedEntity]]:

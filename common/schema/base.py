@@ -81,12 +81,13 @@ class EntityInfo:
     ``hr.sensitive.read``).
     ``self_service``: the owner rule applies only to callers holding ``hr.self_service`` (the HR
     and timesheet records of a person); without it, it applies to every member (notifications).
-    ``append_only``: rows are corrected by reversal, never edited.
+    ``append_only``: rows are corrected by reversal, never edited (``CommandContext.update``
+    refuses them). Who may write rows is each command's permission, not the entity's: posting
+    an invoice writes journal entries as ``sales.write``.
     """
 
     module: str
     read: str | None
-    write: str
     also_read: tuple[str, ...] = ()
     directory: bool = False
     owner: str | None = None

@@ -17,9 +17,7 @@ from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, busine
 from common.schema.types import Quantity
 
 # Purchasing staff read the bills of their orders; accountants record them.
-_BILLS = EntityInfo(
-    module="finance", read="finance.read", write="finance.post", also_read=("inventory.read",)
-)
+_BILLS = EntityInfo(module="finance", read="finance.read", also_read=("inventory.read",))
 
 
 class SupplierBill(SyncedEntity, Base):
@@ -81,7 +79,6 @@ class SupplierPayment(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="finance",
         read="finance.read",
-        write="finance.post",
         also_read=("inventory.read",),
         append_only=True,
     )

@@ -18,9 +18,7 @@ from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, busine
 
 # Who reads the chart of accounts, the posting settings and the fiscal periods.
 POSTING_READERS = ("sales.read", "inventory.read", "hr.read", "payroll.run")
-BOOKS_SETTINGS = EntityInfo(
-    module="finance", read="finance.read", write="finance.post", also_read=POSTING_READERS
-)
+BOOKS_SETTINGS = EntityInfo(module="finance", read="finance.read", also_read=POSTING_READERS)
 
 
 class Ledger(SyncedEntity, Base):

@@ -23,7 +23,6 @@ class ProductCost(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="inventory",
         read="inventory.read",
-        write="inventory.write",
         also_read=("sales.read", "finance.read"),
     )
     __table_args__ = (ref("product", "id"),)

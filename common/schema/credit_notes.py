@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
 from common.schema.types import Quantity
 
-_CREDIT_NOTES = EntityInfo(module="sales", read="sales.read", write="sales.write", append_only=True)
+_CREDIT_NOTES = EntityInfo(module="sales", read="sales.read", append_only=True)
 
 
 class CreditNote(SyncedEntity, Base):

@@ -47,7 +47,7 @@ class JournalEntry(SyncedEntity, Base):
     """A posted entry; corrected by a reversing entry, never edited."""
 
     __tablename__ = "journal_entry"
-    __entity__ = EntityInfo(module="finance", read="finance.read", write="finance.post", append_only=True)
+    __entity__ = EntityInfo(module="finance", read="finance.read", append_only=True)
     __table_args__ = (
         ref("fiscal_period", "fiscal_period_id"),
         ref("journal_entry", "reverses_entry_id"),
@@ -68,7 +68,7 @@ class JournalEntry(SyncedEntity, Base):
 
 class JournalLine(SyncedEntity, Base):
     __tablename__ = "journal_line"
-    __entity__ = EntityInfo(module="finance", read="finance.read", write="finance.post", append_only=True)
+    __entity__ = EntityInfo(module="finance", read="finance.read", append_only=True)
     __table_args__ = (
         ref("journal_entry", "journal_entry_id"),
         ref("account", "account_id"),
@@ -104,7 +104,6 @@ class TaxRate(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="finance",
         read="finance.read",
-        write="finance.post",
         also_read=("sales.read", "inventory.read"),
     )
     __table_args__ = (

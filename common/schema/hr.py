@@ -25,7 +25,7 @@ from common.schema.types import Quantity
 
 class Department(SyncedEntity, Base):
     __tablename__ = "department"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", directory=True)
     __table_args__ = (ref("department", "parent_id"),)
 
     code: Mapped[str] = public(String(32))
@@ -46,7 +46,7 @@ class Employee(SyncedEntity, Base):
     """
 
     __tablename__ = "employee"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", owner="user_id", self_service=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", owner="user_id", self_service=True)
     __table_args__ = (
         ref("department", "department_id"),
         Index("ix_employee_org_name", "org_id", "name"),
@@ -84,7 +84,7 @@ class EmployeeDirectory(SyncedEntity, Base):
     """
 
     __tablename__ = "employee_directory"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", directory=True)
+    __entity__ = EntityInfo(module="hr", read="hr.read", directory=True)
     __table_args__ = (
         ref("employee", "id"),
         ref("department", "department_id"),
@@ -105,7 +105,7 @@ class LeaveType(SyncedEntity, Base):
     Read by HR and by every employee (to request leave and see their balance)."""
 
     __tablename__ = "leave_type"
-    __entity__ = EntityInfo(module="hr", read="hr.read", write="hr.write", also_read=("hr.self_service",))
+    __entity__ = EntityInfo(module="hr", read="hr.read", also_read=("hr.self_service",))
     __table_args__ = (UniqueConstraint("org_id", "code"),)
 
     code: Mapped[str] = business(String(32))
@@ -119,9 +119,7 @@ class LeaveRequest(SyncedEntity, Base):
     """States: requested → approved | rejected; requested/approved → cancelled."""
 
     __tablename__ = "leave_request"
-    __entity__ = EntityInfo(
-        module="hr", read="hr.read", write="hr.write", owner="employee_id", self_service=True
-    )
+    __entity__ = EntityInfo(module="hr", read="hr.read", owner="employee_id", self_service=True)
     __table_args__ = (
         ref("employee", "employee_id"),
         ref("leave_type", "leave_type_id"),
@@ -151,7 +149,7 @@ class PayComponent(SyncedEntity, Base):
     """
 
     __tablename__ = "pay_component"
-    __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+    __entity__ = EntityInfo(module="hr", read="payroll.run")
     __table_args__ = (UniqueConstraint("org_id", "code"),)
 
     code: Mapped[str] = business(String(32))
@@ -171,7 +169,7 @@ class PayrollRun(SyncedEntity, Base):
     the run it reverses)."""
 
     __tablename__ = "payroll_run"
-    __entity__ = EntityInfo(module="hr", read="payroll.run", write="payroll.run")
+    __entity__ = EntityInfo(module="hr", read="payroll.run")
     __table_args__ = (ref("payroll_run", "reverses_run_id"),)
 
     period_start: Mapped[date] = business(Date)
@@ -199,7 +197,6 @@ class Payslip(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="hr",
         read="payroll.run",
-        write="payroll.run",
         owner="employee_id",
         self_service=True,
         append_only=True,
@@ -229,7 +226,6 @@ class PayslipLine(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="hr",
         read="payroll.run",
-        write="payroll.run",
         owner="employee_id",
         self_service=True,
         append_only=True,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, personal, ref
 from common.schema.types import Quantity
 
-_INVENTORY = EntityInfo(module="inventory", read="inventory.read", write="inventory.write")
+_INVENTORY = EntityInfo(module="inventory", read="inventory.read")
 
 
 class Warehouse(SyncedEntity, Base):
@@ -50,9 +50,7 @@ class StockMove(SyncedEntity, Base):
     """One physical movement of stock. Stock on hand is the sum of moves; moves are never edited."""
 
     __tablename__ = "stock_move"
-    __entity__ = EntityInfo(
-        module="inventory", read="inventory.read", write="inventory.write", append_only=True
-    )
+    __entity__ = EntityInfo(module="inventory", read="inventory.read", append_only=True)
     __table_args__ = (
         ref("product", "product_id"),
         ref("warehouse", "from_warehouse_id"),

@@ -36,9 +36,7 @@ class CommunicationPreference(SyncedEntity, Base):
     """A person's opt-out of a channel/purpose. Sales must honour it, so sales reads it."""
 
     __tablename__ = "communication_preference"
-    __entity__ = EntityInfo(
-        module="privacy", read="privacy.manage", write="privacy.manage", also_read=("sales.read",)
-    )
+    __entity__ = EntityInfo(module="privacy", read="privacy.manage", also_read=("sales.read",))
     __table_args__ = (UniqueConstraint("org_id", "subject_type", "subject_id", "channel", "purpose"),)
 
     subject_type: Mapped[str] = business(String(16))  # customer | employee | supplier
@@ -53,7 +51,7 @@ class DataSubjectRequest(SyncedEntity, Base):
     """Kinds: access, export, correction, erasure, opt_out. States: open → completed | rejected."""
 
     __tablename__ = "data_subject_request"
-    __entity__ = EntityInfo(module="privacy", read="privacy.manage", write="privacy.manage")
+    __entity__ = EntityInfo(module="privacy", read="privacy.manage")
 
     subject_type: Mapped[str] = business(String(16))
     subject_id: Mapped[str] = business(String(ID_LENGTH))
@@ -75,7 +73,7 @@ class Notification(SyncedEntity, Base):
     """A message to one user; only its recipient reads it."""
 
     __tablename__ = "notification"
-    __entity__ = EntityInfo(module="notifications", read=None, write="admin.users", owner="user_id")
+    __entity__ = EntityInfo(module="notifications", read=None, owner="user_id")
     __table_args__ = (Index("ix_notification_user", "org_id", "user_id"),)
 
     user_id: Mapped[str] = business(String(ID_LENGTH), ForeignKey("app_user.id"))

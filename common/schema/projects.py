@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
 from common.schema.types import Quantity
 
-_PROJECTS = EntityInfo(module="projects", read="projects.read", write="projects.write")
+_PROJECTS = EntityInfo(module="projects", read="projects.read")
 
 
 class Project(SyncedEntity, Base):
@@ -67,7 +67,6 @@ class TimesheetEntry(SyncedEntity, Base):
     __entity__ = EntityInfo(
         module="projects",
         read="projects.read",
-        write="projects.write",
         owner="employee_id",
         self_service=True,
         append_only=True,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, personal, ref
 from common.schema.types import Quantity
 
-_SALES = EntityInfo(module="sales", read="sales.read", write="sales.write")
+_SALES = EntityInfo(module="sales", read="sales.read")
 
 
 class Customer(SyncedEntity, Base):
@@ -126,7 +126,7 @@ class InvoiceLine(SyncedEntity, Base):
 
 class Payment(SyncedEntity, Base):
     __tablename__ = "payment"
-    __entity__ = EntityInfo(module="sales", read="sales.read", write="sales.write", append_only=True)
+    __entity__ = EntityInfo(module="sales", read="sales.read", append_only=True)
     __table_args__ = (ref("invoice", "invoice_id"), ref("customer", "customer_id"))
 
     invoice_id: Mapped[str | None] = business(String(ID_LENGTH))

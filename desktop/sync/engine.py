@@ -42,11 +42,9 @@ from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
     apply_prepared,
-    finish_cycle,
     forget_cursor,
     indexes_set_aside,
     pending_batch,
-    pending_count,
     prepare_page,
     record_results,
     restore_indexes,
@@ -175,11 +173,11 @@ class SyncEngine:
             self._push_all(report, progress)
             if self._pull_all(report, progress):
                 break
-        report.pending_left = finish_cycle(self.store, LAST_SYNC_KEY, utcnow().isoformat())
+        report.pending_left = self.store.finish_cycle(LAST_SYNC_KEY, utcnow().isoformat())
         progress(1, 1, report.summary())
 
     def _push_all(self, report: SyncReport, progress: Progress) -> None:
-        total = pending_count(self.store)
+        total = self.store.pending_count()
         if not total:
             return
         sent = 0

@@ -8,8 +8,7 @@ pending (DESIGN §5: never pull over unsent changes): the caller pushes first an
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,59 +25,6 @@ CURSOR_KEY = "pull_cursor"
 _OUTBOX = table_of(OutboxEntry)
 _STATE = table_of(SyncState)
 _PENDING = exists().where(_OUTBOX.c.status == "pending")
-
-
-# The cycle's small reads and writes go straight to the driver on a pooled connection: a no-op
-# sync is nothing but this bookkeeping and two requests, and SQLAlchemy's statement machinery
-# (compile cache, events, BEGIN/ROLLBACK around each read) cost more than the queries.
-_SQL_COUNT_PENDING = "SELECT count(*) FROM outbox WHERE status = 'pending'"
-_SQL_READ_STATE = "SELECT value FROM sync_state WHERE key = ?"
-_SQL_PUT_STATE = "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"
-
-
-@contextmanager
-def _driver(store: LocalStore) -> Iterator[Any]:
-    """A cursor on a pooled connection in autocommit mode (each statement its own transaction)."""
-    connection = store.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        try:
-            yield cursor
-        finally:
-            cursor.close()
-    finally:
-        connection.close()  # back to the pool
-
-
-def pending_count(store: LocalStore) -> int:
-    with _driver(store) as cursor:
-        return int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
-
-
-def read_state(store: LocalStore, key: str) -> str | None:
-    with _driver(store) as cursor:
-        found = cursor.execute(_SQL_READ_STATE, (key,)).fetchone()
-    return None if found is None or found[0] is None else str(found[0])
-
-
-def write_state(store: LocalStore, key: str, value: str | None) -> None:
-    with _driver(store) as cursor:
-        cursor.execute(_SQL_PUT_STATE, (key, value))
-
-
-def finish_cycle(store: LocalStore, key: str, value: str) -> int:
-    """Record the end of a sync (``key`` = ``value``) and count the commands still pending,
-    in one write transaction."""
-    with _driver(store) as cursor:
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            cursor.execute(_SQL_PUT_STATE, (key, value))
-            pending = int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
-        cursor.execute("COMMIT")
-    return pending
 
 
 def _put_state(connection: Connection, key: str, value: str | None) -> None:
@@ -148,12 +94,12 @@ def record_results(store: LocalStore, results: Sequence[dict[str, Any]]) -> Push
 
 
 def saved_cursor(store: LocalStore) -> str | None:
-    return read_state(store, CURSOR_KEY)
+    return store.get_state(CURSOR_KEY)
 
 
 def forget_cursor(store: LocalStore) -> None:
     """The next pull starts a full download (after ``resync_required``)."""
-    write_state(store, CURSOR_KEY, None)
+    store.set_state(CURSOR_KEY, None)
 
 
 def _clear_entities(session: Session) -> None:
@@ -219,9 +165,7 @@ def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) 
 
 
 def indexes_set_aside(store: LocalStore) -> bool:
-    with _driver(store) as cursor:
-        found = cursor.execute(_SQL_READ_STATE, (deferred_indexes.STATE_KEY,)).fetchone()
-    return found is not None and found[0] is not None
+    return store.get_state(deferred_indexes.STATE_KEY) is not None
 
 
 def restore_indexes(store: LocalStore) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 
 from common.commands import CommandError, CommandOutcome
 from desktop.background import BusyIndicator, Progress, run_op
+from desktop.modules import PageSpec
 from desktop.qt import QObject, QWidget, Signal
 from desktop.session import UserSession
 
@@ -22,22 +23,53 @@ class NullBusy:
         pass
 
 
-class UiContext(QObject):
+class ChangeNews(QObject):
+    """The one signal every screen of a window listens to."""
+
+    data_changed = Signal()
+
+
+class UiContext:
     """Shared by the screens of one main window.
 
     ``data_changed`` fires after every local change (a command applied, an entry resolved, a
     sync finished), so every list refreshes and the status bar recounts.
+
+    Each page gets its own view (:meth:`for_page`) sharing the window's session, busy indicator
+    and signal: ``writable`` there says whether this user may write on that page, from the
+    command the page declares (``REGISTRY[command].permission``).
     """
 
-    data_changed = Signal()
-
     def __init__(
-        self, session: UserSession, busy: BusyIndicator | None = None, parent: QObject | None = None
+        self,
+        session: UserSession,
+        busy: BusyIndicator | None = None,
+        parent: QObject | None = None,
+        *,
+        news: ChangeNews | None = None,
+        page: PageSpec | None = None,
     ) -> None:
-        super().__init__(parent)
         self.session = session
         self.busy: BusyIndicator = busy or NullBusy()
-        self.open_history: Callable[[QWidget, str, str, str], Any] | None = None
+        self.news = news if news is not None else ChangeNews(parent)
+        self.data_changed = self.news.data_changed
+        self.page = page
+        self._window: UiContext | None = None
+        self._open_history: Callable[[QWidget, str, str, str], Any] | None = None
+
+    @property
+    def open_history(self) -> Callable[[QWidget, str, str, str], Any] | None:
+        return self._window.open_history if self._window is not None else self._open_history
+
+    @open_history.setter
+    def open_history(self, value: Callable[[QWidget, str, str, str], Any] | None) -> None:
+        self._open_history = value
+
+    def for_page(self, page: PageSpec) -> UiContext:
+        """The context of one page of this window."""
+        view = UiContext(self.session, self.busy, news=self.news, page=page)
+        view._window = self._window or self
+        return view
 
     def run(
         self,
@@ -97,4 +129,6 @@ class UiContext(QObject):
 
     @property
     def writable(self) -> bool:
-        return self.session.can("inventory.write")
+        """True when this user may write on the page: they hold its command's permission."""
+        permission = self.page.write_permission if self.page is not None else None
+        return permission is not None and self.session.can(permission)

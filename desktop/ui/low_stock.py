@@ -9,6 +9,7 @@ from sqlalchemy import select, type_coerce
 from common.schema.types import Quantity
 from common.stock import low_stock_query
 from desktop.lists import Column, ListSource
+from desktop.modules import page
 from desktop.qt import QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.list_page import ListPage
@@ -47,6 +48,7 @@ def low_stock_source(ctx: UiContext) -> ListSource:
     )
 
 
+@page("inventory", "low_stock", "Low stock", writes="inventory.create_purchase_order", position=40)
 class LowStockPage(ListPage):
     title = "Low stock"
     subtitle = "Products whose stock across all warehouses is at or below their reorder point."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from desktop.modules import visible_modules
+from desktop.modules import PAGES, load_screens, page_spec, visible_modules
 from desktop.qt import (
     QAction,
     QCloseEvent,
@@ -45,24 +45,9 @@ NAV_HEADING_HEIGHT = 40
 
 
 def page_factories() -> dict[str, Callable[[UiContext], QWidget]]:
-    """Page key → constructor (imported here so each screen stays its own module)."""
-    from desktop.ui.low_stock import LowStockPage
-    from desktop.ui.products import ProductsPage
-    from desktop.ui.purchase_orders import PurchaseOrdersPage
-    from desktop.ui.stock import StockPage
-    from desktop.ui.stock_moves import StockMovesPage
-    from desktop.ui.suppliers import SuppliersPage
-    from desktop.ui.warehouses import WarehousesPage
-
-    return {
-        "products": ProductsPage,
-        "stock": StockPage,
-        "stock_moves": StockMovesPage,
-        "low_stock": LowStockPage,
-        "warehouses": WarehousesPage,
-        "suppliers": SuppliersPage,
-        "purchase_orders": PurchaseOrdersPage,
-    }
+    """Page key → constructor: every page the screens register (``desktop.modules.page``)."""
+    load_screens()
+    return {key: spec.factory for key, spec in PAGES.items() if spec.factory is not None}
 
 
 class MainWindow(QMainWindow):
@@ -262,9 +247,10 @@ class MainWindow(QMainWindow):
     def _make_page(self, key: str) -> QWidget:
         if key == ATTENTION_KEY:
             return AttentionPage(self.ctx)
-        if key.endswith(".overview"):
-            return ModuleOverviewPage(self.ctx, key.split(".", 1)[0])
-        return self.factories[key](self.ctx)
+        spec = page_spec(key)
+        if spec.factory is None:
+            return ModuleOverviewPage(self.ctx.for_page(spec), spec.module)
+        return self.factories[key](self.ctx.for_page(spec))
 
     def current_page(self) -> QWidget | None:
         return self.stack.currentWidget()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from common.modules import module as module_spec
 from common.schema import ENTITIES
-from desktop.modules import MODULES
 from desktop.qt import QFrame, QGridLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
@@ -31,7 +31,7 @@ class ModuleOverviewPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.module = module
-        spec = next(m for m in MODULES if m.key == module)
+        spec = module_spec(module)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
         layout.setSpacing(theme.SPACING * 2)

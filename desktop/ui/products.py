@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.commands.fields import text_limit
 from common.commands.inventory import CreateProductArgs
 from common.money import CURRENCIES, quantity_text
 from common.schema import Product
 from common.stock import stock_levels
 from desktop.formatting import InputError, money_input, parse_money
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -33,9 +35,17 @@ COLUMNS = (
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 
 FIELDS = (
-    FormField("sku", "SKU", required=True, max_length=64, placeholder="e.g. CHAIR-OAK-01"),
-    FormField("name", "Name", required=True, max_length=200),
-    FormField("unit", "Unit", required=True, max_length=16, placeholder="pcs"),
+    FormField(
+        "sku",
+        "SKU",
+        required=True,
+        max_length=text_limit(CreateProductArgs, "sku"),
+        placeholder="e.g. CHAIR-OAK-01",
+    ),
+    FormField("name", "Name", required=True, max_length=text_limit(CreateProductArgs, "name")),
+    FormField(
+        "unit", "Unit", required=True, max_length=text_limit(CreateProductArgs, "unit"), placeholder="pcs"
+    ),
     FormField("currency", "Currency", kind="choice", required=True, choices=CURRENCY_CHOICES),
     FormField("sale_price", "Sale price", kind="money", required=True, placeholder="0.00", max_length=24),
     FormField("cost_price", "Cost price", kind="money", placeholder="optional", max_length=24),
@@ -47,8 +57,13 @@ FIELDS = (
         max_length=24,
         hint="Listed under Low stock when stock falls to this level.",
     ),
-    FormField("barcode", "Barcode", max_length=64),
-    FormField("description", "Description", kind="multiline", max_length=2000),
+    FormField("barcode", "Barcode", max_length=text_limit(CreateProductArgs, "barcode")),
+    FormField(
+        "description",
+        "Description",
+        kind="multiline",
+        max_length=text_limit(CreateProductArgs, "description"),
+    ),
 )
 EDITABLE = (
     "sku",
@@ -128,6 +143,7 @@ def product_args(raw: dict[str, Any], product_id: str) -> tuple[dict[str, Any], 
     return args, found
 
 
+@page("inventory", "products", "Products", writes="inventory.create_product", position=10)
 class ProductsPage(MasterDataPage):
     title = "Products"
     subtitle = "Everything you buy, stock and sell. Prices are in each product's currency."

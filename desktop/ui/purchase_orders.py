@@ -9,6 +9,7 @@ from sqlalchemy import select
 from common.commands.inventory import PURCHASE_ORDER_TRANSITIONS
 from common.schema import PurchaseOrder, Supplier, Warehouse
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.list_page import ListPage
@@ -66,6 +67,9 @@ def order_source(ctx: UiContext, status: str | None = None) -> ListSource:
     )
 
 
+@page(
+    "inventory", "purchase_orders", "Purchase orders", writes="inventory.create_purchase_order", position=70
+)
 class PurchaseOrdersPage(ListPage):
     title = "Purchase orders"
     subtitle = "Orders to suppliers: draft → ordered → received. Receiving brings the goods into stock."

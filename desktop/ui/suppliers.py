@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.commands.fields import text_limit
 from common.commands.inventory import CreateSupplierArgs
 from common.schema import Supplier
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -23,7 +25,7 @@ COLUMNS = (
     Column("currency", "Currency", width=80),
 )
 FIELDS = (
-    FormField("name", "Name", required=True, max_length=200),
+    FormField("name", "Name", required=True, max_length=text_limit(CreateSupplierArgs, "name")),
     FormField(
         "currency",
         "Currency",
@@ -32,11 +34,11 @@ FIELDS = (
         choices=CURRENCY_CHOICES,
         hint="Purchase orders to this supplier are in this currency.",
     ),
-    FormField("contact_name", "Contact person", max_length=200),
-    FormField("email", "E-mail", max_length=254),
-    FormField("phone", "Phone", max_length=50),
-    FormField("address", "Address", kind="multiline", max_length=500),
-    FormField("tax_id", "Tax id", max_length=50),
+    FormField("contact_name", "Contact person", max_length=text_limit(CreateSupplierArgs, "contact_name")),
+    FormField("email", "E-mail", max_length=text_limit(CreateSupplierArgs, "email")),
+    FormField("phone", "Phone", max_length=text_limit(CreateSupplierArgs, "phone")),
+    FormField("address", "Address", kind="multiline", max_length=text_limit(CreateSupplierArgs, "address")),
+    FormField("tax_id", "Tax id", max_length=text_limit(CreateSupplierArgs, "tax_id")),
 )
 EDITABLE = ("name", "currency", "contact_name", "email", "phone", "address", "tax_id")
 OPTIONAL = ("contact_name", "email", "phone", "address", "tax_id")
@@ -67,6 +69,7 @@ def supplier_args(raw: dict[str, Any], supplier_id: str) -> tuple[dict[str, Any]
     return args, problems(CreateSupplierArgs, {k: v for k, v in args.items() if v is not None})
 
 
+@page("inventory", "suppliers", "Suppliers", writes="inventory.create_supplier", position=60)
 class SuppliersPage(MasterDataPage):
     title = "Suppliers"
     subtitle = "The companies you buy from."

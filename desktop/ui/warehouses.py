@@ -6,9 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.commands.fields import text_limit
 from common.commands.inventory import CreateWarehouseArgs
 from common.schema import Warehouse
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.master_data import MasterDataPage
@@ -20,9 +22,15 @@ COLUMNS = (
     Column("address", "Address", stretch=True),
 )
 FIELDS = (
-    FormField("code", "Code", required=True, max_length=32, placeholder="e.g. MAIN"),
-    FormField("name", "Name", required=True, max_length=200),
-    FormField("address", "Address", kind="multiline", max_length=500),
+    FormField(
+        "code",
+        "Code",
+        required=True,
+        max_length=text_limit(CreateWarehouseArgs, "code"),
+        placeholder="e.g. MAIN",
+    ),
+    FormField("name", "Name", required=True, max_length=text_limit(CreateWarehouseArgs, "name")),
+    FormField("address", "Address", kind="multiline", max_length=text_limit(CreateWarehouseArgs, "address")),
 )
 EDITABLE = ("code", "name", "address")
 
@@ -49,6 +57,7 @@ def warehouse_args(raw: dict[str, Any], warehouse_id: str) -> tuple[dict[str, An
     return args, problems(CreateWarehouseArgs, {k: v for k, v in args.items() if v is not None})
 
 
+@page("inventory", "warehouses", "Warehouses", writes="inventory.create_warehouse", position=50)
 class WarehousesPage(MasterDataPage):
     title = "Warehouses"
     subtitle = "The places stock is kept. Every stock move goes into or out of one."

@@ -17,12 +17,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from common.access import OwnerIds
+from common.commands.rowaccess import RawStatement, raw_statement
 from common.permissions import BUILTIN_ROLES, permissions_for_roles
-from common.schema import AppUser, Employee, Membership, Organization, RefreshToken, Role
+from common.schema import AppUser, Employee, Membership, Organization, RefreshToken
 from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
-from sync_server.pull_rows import RawStatement, raw_statement
+from sync_server.memberships import custom_roles
 
 SIGNED_OUT = "signed_out"  # the error code of a request from before the organization's sign-out
 
@@ -143,15 +144,6 @@ def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> _Call
 def check_session(session: Session, claims: AccessClaims) -> None:
     """401 unless the account is active and the sign-in session is still valid."""
     _caller(session, claims, None)
-
-
-def custom_roles(session: Session, names: list[str]) -> dict[str, list[str]]:
-    """Permissions of the organization's custom roles among ``names`` (session must be scoped)."""
-    wanted = [n for n in names if n not in BUILTIN_ROLES]
-    if not wanted:
-        return {}
-    rows = session.execute(select(Role.name, Role.permissions).where(Role.name.in_(wanted)))
-    return {name: list(perms or []) for name, perms in rows}
 
 
 def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Principal:

@@ -10,16 +10,15 @@ from typing import Any
 
 from flask import Blueprint
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
 
 from common.ids import new_id
 from common.permissions import (
     BUILTIN_ROLE_DESCRIPTIONS,
     BUILTIN_ROLES,
-    permissions_for_roles,
     validate_permissions,
 )
 from common.schema import AppUser, Membership, Role
+from sync_server import memberships
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import (
     MembersResponse,
@@ -29,11 +28,10 @@ from sync_server.api_models import (
     is_role_name,
 )
 from sync_server.audit import PendingEvent, append_events
-from sync_server.auth.principal import custom_roles
 from sync_server.errors import ApiError, bad_request, not_found
+from sync_server.memberships import ADMIN, admins_left
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/orgs")
-ADMIN = "admin.users"
 
 
 def record_admin_event(
@@ -54,14 +52,6 @@ def record_admin_event(
             )
         ],
     )
-
-
-def admins_left(session: Session) -> int:
-    """Members who would still hold ``admin.users``."""
-    rows = session.execute(select(Membership.roles)).scalars().all()
-    names = sorted({r for roles in rows for r in roles or []})
-    custom = custom_roles(session, names)
-    return sum(1 for roles in rows if ADMIN in permissions_for_roles(roles or [], custom))
 
 
 @endpoint(
@@ -93,17 +83,14 @@ def list_members(ctx: ApiContext, org_id: str) -> dict[str, Any]:
 )
 def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, Any]:
     body: SetRolesRequest = ctx.body
-    current = ctx.db.execute(
-        select(Membership.id, Membership.roles).where(Membership.user_id == user_id)
-    ).first()
-    if current is None:
+    if not memberships.is_member(ctx.db, user_id):
         raise not_found("member")
     roles = sorted(set(body.roles))
-    known = set(BUILTIN_ROLES) | set(ctx.db.execute(select(Role.name)).scalars())
-    unknown = [r for r in roles if r not in known]
-    if unknown:
-        raise bad_request(f"roles: unknown role {unknown[0]!r}", field="roles")
-    ctx.db.execute(update(Membership).where(Membership.id == current.id).values(roles=roles))
+    unknown = memberships.unknown_role(ctx.db, roles)
+    if unknown is not None:
+        raise bad_request(f"roles: unknown role {unknown!r}", field="roles")
+    change = memberships.set_roles(ctx.db, user_id, roles)
+    assert change is not None
     if admins_left(ctx.db) == 0:
         raise ApiError(409, "last_admin", "the organization must keep at least one member who manages users")
     record_admin_event(
@@ -111,9 +98,9 @@ def set_member_roles(ctx: ApiContext, org_id: str, user_id: str) -> dict[str, An
         org_id,
         "admin.set_roles",
         "membership",
-        current.id,
-        {"user_id": user_id, "roles": list(current.roles or [])},
-        {"user_id": user_id, "roles": roles},
+        change.membership_id,
+        change.audit_before(),
+        change.audit_after(),
     )
     return members_of(ctx)
 

@@ -19,11 +19,10 @@ from flask import Blueprint
 from sqlalchemy import delete, select, update
 
 from common.ids import is_uuid
-from common.permissions import BUILTIN_ROLES
-from common.schema import Membership, Organization, Role
+from common.schema import Membership, Organization
 from common.schema.types import utcnow
 from common.wire import to_wire
-from sync_server import invitations
+from sync_server import invitations, memberships
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import (
     AddMemberRequest,
@@ -40,9 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def _check_roles(ctx: ApiContext, roles: list[str]) -> None:
-    custom = [r for r in roles if r not in BUILTIN_ROLES]
-    known = set(ctx.db.execute(select(Role.name).where(Role.name.in_(custom))).scalars()) if custom else set()
-    unknown = next((r for r in custom if r not in known), None)
+    unknown = memberships.unknown_role(ctx.db, roles)
     if unknown is not None:
         raise bad_request(f"roles: unknown role {unknown!r}", field="roles")
 

@@ -485,3 +485,28 @@ def test_purchase_order_lines_are_validated_and_limited(workspace: Workspace) ->
         workspace.refused("inventory.create_purchase_order", {**base, "supplier_id": new_id()}).field
         == "supplier_id"
     )
+
+
+def test_an_append_only_row_is_never_changed_by_any_command(workspace: Workspace) -> None:
+    """``EntityInfo.append_only`` is enforced where every write goes (``CommandContext.update``)."""
+    from common.commands import CommandContext, CommandError
+    from desktop.local_store import ProvisionalNumbering, UndoRecorder
+
+    product_id, main = _product(workspace), _warehouse(workspace)
+    move = _move(workspace, product_id, "receipt", "3", to_warehouse_id=main)
+    with workspace.store.write_session() as session:
+        ctx = CommandContext(
+            session=session,
+            org_id=workspace.org_id,
+            actor_id=workspace.actor_id,
+            permissions=workspace.permissions,
+            command_id=new_id(),
+            recorder=UndoRecorder(),
+            numbering=ProvisionalNumbering(workspace.store, session),
+        )
+        with pytest.raises(CommandError, match="stock move is never changed") as refused:
+            ctx.update(StockMove, move["id"], {"quantity": Decimal(30)})
+        assert refused.value.code == "invalid_state"
+        ctx.update(Product, product_id, {"name": "still editable"})
+        session.rollback()
+    assert _row(workspace, StockMove, move["id"])["quantity"] == Decimal(3)

@@ -27,3 +27,20 @@ def test_lines_only_where_text_has_lines() -> None:
         EMAIL.validate_python("da\x7fna@acme.test")
     assert EMAIL.validate_python(" dana@acme.test ") == "dana@acme.test"
     assert TEXT.validate_python("Zoë נעמי 😀") == "Zoë נעמי 😀"  # letters of any script
+
+
+def test_update_changes_and_form_limits_derive_from_the_create_args() -> None:
+    from common.commands.fields import changes_of, text_limit
+    from common.commands.inventory import CreateProductArgs, ProductChanges, PurchaseOrderChanges
+
+    assert set(ProductChanges.model_fields) == (set(CreateProductArgs.model_fields) - {"id"}) | {"archived"}
+    assert "lines" not in PurchaseOrderChanges.model_fields
+    assert ProductChanges.model_validate({}).model_dump(exclude_none=True) == {}
+    with pytest.raises(ValidationError, match="at most 64 characters"):
+        ProductChanges.model_validate({"sku": "x" * 65})
+    assert text_limit(CreateProductArgs, "sku") == 64  # an optional field's limit too:
+    assert text_limit(CreateProductArgs, "description") == 2000
+    with pytest.raises(ValueError, match="no length limit"):
+        text_limit(CreateProductArgs, "sale_price")
+    only_name = changes_of(CreateProductArgs, "OnlyName", only=("name",))
+    assert set(only_name.model_fields) == {"name"}

@@ -29,6 +29,7 @@ from tests.sync_server.conftest import (  # noqa: F401 - fixtures re-used from t
     app,
     client,
     live_server,
+    pg_clone,
     pg_template,
     server_config,
     services,

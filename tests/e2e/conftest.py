@@ -35,6 +35,7 @@ from tests.sync_server.conftest import (  # noqa: F401 - fixtures re-used from t
     OrgInfo,
     app,
     make_org,
+    pg_clone,
     pg_template,
     server_config,
     services,

@@ -83,22 +83,26 @@ def server_config(store_kind: str, tmp_path: Path, request: pytest.FixtureReques
         shutil.copytree(request.getfixturevalue("sqlite_template"), data_dir)
         yield ServerConfig(data_dir=data_dir, jwt_key=JWT_KEY).for_tests()
         return
-    admin_url = request.getfixturevalue("pg_admin_url")
-    template = request.getfixturevalue("pg_template")
-    name = f"ops_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    base = admin_url.rsplit("/", 1)[0]
     data_dir.mkdir()
+    yield ServerConfig(
+        data_dir=data_dir,
+        database_url=normalize_database_url(request.getfixturevalue("pg_clone")),
+        jwt_key=JWT_KEY,
+        pool_size=4,
+    ).for_tests()
+
+
+@pytest.fixture
+def pg_clone(pg_admin_url: str, pg_template: str) -> Iterator[str]:
+    """A prepared PostgreSQL store (migrated, app role, RLS) of its own, cloned from the
+    template; dropped afterwards. Yields its URL."""
+    name = f"ops_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     try:
-        yield ServerConfig(
-            data_dir=data_dir,
-            database_url=normalize_database_url(f"{base}/{name}"),
-            jwt_key=JWT_KEY,
-            pool_size=4,
-        ).for_tests()
+        yield f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

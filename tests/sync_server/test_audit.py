@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -22,18 +19,12 @@ from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
 from sync_server.subject_keys import SubjectKeys
 from tests.sync_server.conftest import World, mutation, warehouse
-
-OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
+from tests.sync_server.ops_server import ops_server, shell_env
 
 
 def _cli(config: ServerConfig, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
-    env["OPS_DATA_DIR"] = str(config.data_dir)
-    if config.database_url:
-        env["OPS_DATABASE_URL"] = config.database_url
-    return subprocess.run(
-        [OPS_SERVER, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    extra = {"OPS_DATABASE_URL": config.database_url} if config.database_url else {}
+    return ops_server(shell_env(config.data_dir, **extra), *args)
 
 
 def _tamper(config: ServerConfig, sql: str) -> None:

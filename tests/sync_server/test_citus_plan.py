@@ -15,8 +15,6 @@ import psycopg
 import pytest
 
 from common.schema.base import Base
-from sync_server.config import ServerConfig, normalize_database_url
-from sync_server.store import prepare_store
 
 PLAN = Path(__file__).resolve().parents[2] / "docs" / "citus" / "distribute.sql"
 CLIENT_ONLY = {"outbox", "sync_state"}
@@ -92,11 +90,9 @@ def _plan_without_the_extension() -> str:
 
 @pytest.mark.postgres
 def test_the_citus_plan_places_every_table_and_keeps_org_id_in_every_key(
-    pg_database: str, tmp_path: Path
+    pg_clone: str,
 ) -> None:
-    store = prepare_store(ServerConfig(data_dir=tmp_path, database_url=normalize_database_url(pg_database)))
-    store.dispose()
-    with psycopg.connect(pg_database, autocommit=True) as conn:
+    with psycopg.connect(pg_clone, autocommit=True) as conn:
         conn.execute(STAND_INS)  # type: ignore[arg-type]
         with conn.transaction():
             conn.execute(_plan_without_the_extension())  # type: ignore[arg-type]

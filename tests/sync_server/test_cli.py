@@ -1,4 +1,9 @@
-"""``ops-server`` as a user runs it: a real subprocess over a real data directory."""
+"""``ops-server`` as a user runs it, over a real data directory.
+
+The commands run in this process (:func:`cli`: ``sync_server.cli.main`` with the environment,
+stdin, stdout and stderr a user's shell would give it); ``ops-server run`` runs as a real
+subprocess, as serving is the point there.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ import socket
 import sqlite3
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,28 +23,15 @@ import requests
 from sync_server import admin_ops
 from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
+from tests.sync_server.ops_server import OPS_SERVER, ops_server, shell_env
 
-OPS_SERVER = str(Path(sys.executable).with_name("ops-server"))
 UUID = re.compile(r"^[0-9a-f-]{36}$")
 
 
-def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPS_")}
-    env["OPS_DATA_DIR"] = str(data_dir)
-    env.update(extra)
-    return env
-
-
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [OPS_SERVER, *args], env=env, input=stdin, capture_output=True, text=True, timeout=180, check=False
-    )
-
-
 def test_the_embedded_store_is_encrypted_on_disk(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert cli(env, "init").returncode == 0
-    assert cli(env, "create-org", "Secretive Corp").returncode == 0
+    env = shell_env(tmp_path)
+    assert ops_server(env, "init").returncode == 0
+    assert ops_server(env, "create-org", "Secretive Corp").returncode == 0
     db = tmp_path / "server.db"
     raw = db.read_bytes()
     assert not raw.startswith(b"SQLite format 3")
@@ -71,38 +62,44 @@ def test_the_store_files_are_readable_by_their_owner_only(tmp_path: Path) -> Non
 
 
 def test_a_wrong_key_is_refused_and_the_file_left_untouched(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert cli(env, "init").returncode == 0
+    env = shell_env(tmp_path)
+    assert ops_server(env, "init").returncode == 0
     before = hashlib.sha256((tmp_path / "server.db").read_bytes()).hexdigest()
-    result = cli({**env, "OPS_DB_KEY": "ab" * 32}, "create-org", "X")
+    result = ops_server({**env, "OPS_DB_KEY": "ab" * 32}, "create-org", "X")
     assert result.returncode == 2
     assert "key does not open" in result.stderr
     assert hashlib.sha256((tmp_path / "server.db").read_bytes()).hexdigest() == before
-    bad = cli({**env, "OPS_DB_KEY": "not-hex"}, "init")
+    bad = ops_server({**env, "OPS_DB_KEY": "not-hex"}, "init")
     assert bad.returncode == 2 and "OPS_DB_KEY" in bad.stderr
 
 
 def test_organizations_users_and_grants(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    org = cli(env, "create-org", "Initech")
+    env = shell_env(tmp_path)
+    org = ops_server(env, "create-org", "Initech")
     assert org.returncode == 0 and UUID.match(org.stdout.strip())
-    again = cli(env, "create-org", "Initech")
+    again = ops_server(env, "create-org", "Initech")
     assert again.returncode == 1 and "already exists" in again.stderr
-    user = cli(
+    user = ops_server(
         env, "create-user", "--email", "Peter@Initech.test", "--name", "Peter", stdin="tps reports 4ever\n"
     )
     assert user.returncode == 0 and UUID.match(user.stdout.strip())
-    weak = cli(env, "create-user", "--email", "bob@initech.test", "--name", "Bob", stdin="short\n")
+    weak = ops_server(env, "create-user", "--email", "bob@initech.test", "--name", "Bob", stdin="short\n")
     assert weak.returncode == 1 and "at least" in weak.stderr
-    granted = cli(env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "sales")
+    granted = ops_server(env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "sales")
     assert granted.returncode == 0 and "sales" in granted.stdout
-    granted = cli(env, "grant", "--email", "peter@initech.test", "--org", org.stdout.strip(), "--role", "hr")
+    granted = ops_server(
+        env, "grant", "--email", "peter@initech.test", "--org", org.stdout.strip(), "--role", "hr"
+    )
     assert granted.returncode == 0 and "hr, sales" in granted.stdout
-    unknown_role = cli(env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "king")
+    unknown_role = ops_server(
+        env, "grant", "--email", "peter@initech.test", "--org", "Initech", "--role", "king"
+    )
     assert unknown_role.returncode == 1 and "neither a built-in role" in unknown_role.stderr
-    unknown_org = cli(env, "grant", "--email", "peter@initech.test", "--org", "Nowhere", "--role", "hr")
+    unknown_org = ops_server(
+        env, "grant", "--email", "peter@initech.test", "--org", "Nowhere", "--role", "hr"
+    )
     assert unknown_org.returncode == 1 and "no organization" in unknown_org.stderr
-    verify = cli(env, "audit", "verify", "--org", "Initech")
+    verify = ops_server(env, "audit", "verify", "--org", "Initech")
     assert verify.returncode == 0 and "intact" in verify.stdout
     # The password was never written anywhere in clear.
     for path in tmp_path.iterdir():
@@ -116,18 +113,18 @@ def _free_port() -> int:
 
 
 def test_demo_is_idempotent_and_run_serves_it(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    first = cli(env, "demo", "--password", "demo password 1")
+    env = shell_env(tmp_path)
+    first = ops_server(env, "demo", "--password", "demo password 1")
     assert first.returncode == 0, first.stderr
     assert "Acme Trading" in first.stdout and "Globex Manufacturing" in first.stdout
     applied = [int(n) for n in re.findall(r"(\d+) commands applied", first.stdout)]
     assert len(applied) == 2 and min(applied) > 50
-    second = cli(env, "demo", "--password", "demo password 1")
+    second = ops_server(env, "demo", "--password", "demo password 1")
     assert second.returncode == 0, second.stderr
     assert re.findall(r"(\d+) commands applied", second.stdout) == ["0", "0"]
     assert re.findall(r"(\d+) users created", second.stdout) == ["0", "0"]
     for org in ("Acme Trading", "Globex Manufacturing"):
-        assert cli(env, "audit", "verify", "--org", org).returncode == 0
+        assert ops_server(env, "audit", "verify", "--org", org).returncode == 0
 
     port = _free_port()
     server = subprocess.Popen(
@@ -165,13 +162,13 @@ def test_demo_is_idempotent_and_run_serves_it(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_init_on_postgres_creates_the_app_role_and_schema(pg_database: str, tmp_path: Path) -> None:
-    env = _env(tmp_path, OPS_DATABASE_URL=pg_database)
-    result = cli(env, "init")
+    env = shell_env(tmp_path, OPS_DATABASE_URL=pg_database)
+    result = ops_server(env, "init")
     assert result.returncode == 0, result.stderr
     assert "PostgreSQL" in result.stdout and "@" not in result.stdout.split("(")[0]
-    assert cli(env, "init").returncode == 0  # idempotent
-    assert cli(env, "create-org", "Umbrella").returncode == 0
-    assert cli(env, "audit", "verify", "--org", "Umbrella").returncode == 0
+    assert ops_server(env, "init").returncode == 0  # idempotent
+    assert ops_server(env, "create-org", "Umbrella").returncode == 0
+    assert ops_server(env, "audit", "verify", "--org", "Umbrella").returncode == 0
 
 
 def _serve(env: dict[str, str], *args: str) -> tuple[int, str]:
@@ -206,8 +203,8 @@ EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - the case refused; when allowed, serv
 
 
 def test_run_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
-    env = _env(tmp_path)
-    assert cli(env, "init").returncode == 0
+    env = shell_env(tmp_path)
+    assert ops_server(env, "init").returncode == 0
     code, stderr = _serve(env, "--host", EVERY_INTERFACE)
     assert code == 2 and "refusing to serve plain HTTP on 0.0.0.0" in stderr, stderr
     assert "--cert and --key" in stderr and "OPS_TRUSTED_PROXIES" in stderr
@@ -220,19 +217,19 @@ def test_run_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
 
 
 def test_init_warns_when_the_key_file_sits_beside_the_database(tmp_path: Path) -> None:
-    beside = cli(_env(tmp_path / "one"), "init")
+    beside = ops_server(shell_env(tmp_path / "one"), "init")
     assert beside.returncode == 0
     assert "is in the same directory as the database" in beside.stderr and "OPS_DB_KEY_FILE" in beside.stderr
     keys = tmp_path / "keys"
     keys.mkdir(mode=0o700)
-    apart_env = _env(tmp_path / "two", OPS_DB_KEY_FILE=str(keys / "server.key"))
-    apart = cli(apart_env, "init")
+    apart_env = shell_env(tmp_path / "two", OPS_DB_KEY_FILE=str(keys / "server.key"))
+    apart = ops_server(apart_env, "init")
     assert apart.returncode == 0 and "same directory" not in apart.stderr, apart.stderr
     assert (keys / "server.key").is_file() and not (tmp_path / "two" / "server.key").exists()
     assert stat.S_IMODE((keys / "server.key").stat().st_mode) == 0o600
-    assert cli(apart_env, "create-org", "Apart Ltd").returncode == 0
+    assert ops_server(apart_env, "create-org", "Apart Ltd").returncode == 0
     # The key file is the database's: without it the store does not open.
-    assert cli(_env(tmp_path / "two"), "create-org", "Other").returncode == 2
+    assert ops_server(shell_env(tmp_path / "two"), "create-org", "Other").returncode == 2
 
 
 def test_the_embedded_store_syncs_every_commit_to_disk(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ import common.schema.types
 
 revision: str = '0001'
 down_revision: str | None = None
+# The SCHEMA_VERSION of the sync handshake from this revision on (common/schema/__init__.py).
+sync_schema_version = 1
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

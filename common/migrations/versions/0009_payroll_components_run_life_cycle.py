@@ -25,6 +25,8 @@ import common.schema.types
 
 revision: str = "0009"
 down_revision: str | None = "0008"
+# The SCHEMA_VERSION of the sync handshake from this revision on (common/schema/__init__.py).
+sync_schema_version = 4
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,67 @@
+"""Sample data of finance: a tax rate, this year's period and opening postings."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from common.commands.postings import chart_account_id
+from common.modules.demo import DemoOrg, Step, demo_id
+
+
+def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """A tax rate, this year's period and the owner's capital and the rent, on the default chart
+    every organization gets; the other postings come from the documents themselves."""
+    k = org.key
+    year = date.today().year
+    steps = [
+        Step(
+            "accountant",
+            "finance.create_tax_rate",
+            {"id": demo_id(k, "tax", "STD"), "code": "STD", "name": "Standard rate", "rate": "20"},
+        ),
+        Step(
+            "accountant",
+            "finance.create_fiscal_period",
+            {
+                "id": demo_id(k, "period", year),
+                "name": f"FY {year}",
+                "start_date": f"{year}-01-01",
+                "end_date": f"{year}-12-31",
+            },
+        ),
+    ]
+    entries = [
+        ("Opening capital", "1000", "3000", 200_000_000),
+        ("Rent January", "6500", "1000", 250_000),
+    ]
+    for index, (memo, debit, credit, amount) in enumerate(entries):
+        steps.append(
+            Step(
+                "accountant",
+                "finance.post_journal_entry",
+                {
+                    "id": demo_id(k, "journal", index),
+                    "entry_date": f"{year}-01-{10 + index:02d}",
+                    "currency": org.currency,
+                    "memo": memo,
+                    "lines": [
+                        {"account_id": chart_account_id(org.org_id, debit), "debit": amount},
+                        {"account_id": chart_account_id(org.org_id, credit), "credit": amount},
+                    ],
+                },
+            )
+        )
+    # The first invoice is credited in part (one line), never voided.
+    steps.append(
+        Step(
+            "sales",
+            "sales.issue_credit_note",
+            {
+                "id": demo_id(k, "credit_note", 0),
+                "invoice_id": demo_id(k, "invoice", 3),
+                "reason": "Damaged in transit",
+            },
+        )
+    )
+    return steps

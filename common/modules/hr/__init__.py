@@ -1,0 +1,33 @@
+"""HR and payroll: departments, employees (and their directory), leave, payroll runs, payslips.
+
+Where its files live: entities ``common/schema/hr.py``; commands ``common/commands/{hr,payroll,leave,pay_components}.py``; payslip PDF and SEPA file
+``common/payroll_documents.py``;
+demo data ``demo.py`` here; desktop: no screens yet (an overview); tests
+``tests/common/test_commands_hr.py``.
+"""
+
+from common.modules import DemoData, ModuleSpec
+
+SPEC = ModuleSpec(
+    key="hr",
+    title="HR & payroll",
+    position=40,
+    permissions={
+        "hr.read": "See departments, employees and leave",
+        "hr.write": "Create and change HR records",
+        "hr.sensitive.read": "See salaries, bank accounts and national ids",
+        "hr.self_service": "See and request one's own employee record, leave, payslips and timesheets",
+        "payroll.run": "Run payroll and issue payslips",
+    },
+    schema=("common.schema.hr",),
+    commands=(
+        "common.commands.hr",
+        "common.commands.payroll",
+        "common.commands.leave",
+        "common.commands.pay_components",
+    ),
+    demo=(
+        DemoData(30, "common.modules.hr.demo:hr_data"),
+        DemoData(70, "common.modules.hr.demo:people_data"),
+    ),
+)

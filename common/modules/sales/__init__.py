@@ -1,0 +1,30 @@
+"""Sales and customers: customers, sales orders, invoices, credit notes, payments.
+
+Where its files live: entities ``common/schema/sales.py``, ``common/schema/credit_notes.py``;
+commands ``common/commands/{sales,invoicing,credit_notes}.py``; demo data ``demo.py`` here;
+desktop: no screens yet (the navigation shows an overview); tests
+``tests/common/test_commands_sales.py``.
+"""
+
+from common.modules import DemoData, ModuleSpec
+
+SPEC = ModuleSpec(
+    key="sales",
+    title="Sales & customers",
+    position=20,
+    permissions={
+        "sales.read": "See customers, sales orders, invoices and payments",
+        "sales.write": "Create and change customers, orders, invoices and payments",
+    },
+    schema=("common.schema.sales", "common.schema.credit_notes"),
+    commands=(
+        "common.commands.sales",
+        "common.commands.invoicing",
+        "common.commands.credit_notes",
+        "common.commands.project_time",
+    ),
+    demo=(
+        DemoData(20, "common.modules.sales.demo:sales_data"),
+        DemoData(40, "common.modules.sales.demo:sales_orders_data"),
+    ),
+)

@@ -1,0 +1,1 @@
+"""Modules that exist only in tests (see ``tests/common/test_adding_a_module.py``)."""
