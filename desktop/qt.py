@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QDate,
     QEvent,
     QItemSelectionModel,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -96,6 +98,7 @@ __all__ = [
     "QColor",
     "QComboBox",
     "QCompleter",
+    "QDate",
     "QDateEdit",
     "QDialog",
     "QDialogButtonBox",
@@ -116,6 +119,7 @@ __all__ = [
     "QLineEdit",
     "QListWidget",
     "QListWidgetItem",
+    "QLocale",
     "QMainWindow",
     "QMenu",
     "QMessageBox",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.commands import CommandError
+from desktop.formatting import number_example
 from desktop.qt import (
     QCheckBox,
     QComboBox,
@@ -64,7 +65,7 @@ def make_input(field: FormField) -> QWidget:
     if field.kind == "bool":
         return QCheckBox(field.hint or field.label)
     line = QLineEdit()
-    line.setPlaceholderText(field.placeholder)
+    line.setPlaceholderText(field.placeholder or (number_example() if field.kind == "money" else ""))
     line.setMaxLength(field.max_length)
     if field.kind in ("money", "quantity"):
         line.setAlignment(Qt.AlignmentFlag.AlignRight)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from desktop.background import run_op
+from desktop.formatting import count
 from desktop.lists import ListSource
 from desktop.qt import (
     QAbstractItemView,
@@ -194,11 +195,11 @@ class ListPage(QWidget):
     def _update_count(self) -> None:
         shown = self.model.rowCount()
         if self.model.exhausted:
-            text = f"{shown:,} {self.noun if shown == 1 else self.plural()}"
+            text = f"{count(shown)} {self.noun if shown == 1 else self.plural()}"
         elif self.model.total is not None:
-            text = f"{shown:,} of {self.model.total:,} {self.plural()} loaded"
+            text = f"{count(shown)} of {count(self.model.total)} {self.plural()} loaded"
         else:
-            text = f"{shown:,}+ {self.plural()}"
+            text = f"{count(shown)}+ {self.plural()}"
             self._count_in_background()
         self.count_label.setText(text)
 

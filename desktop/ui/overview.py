@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from common.schema import ENTITIES
+from desktop.formatting import count
 from desktop.modules import MODULES
 from desktop.qt import QFrame, QGridLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
@@ -64,6 +65,6 @@ class ModuleOverviewPage(QWidget):
                 widget.deleteLater()
         for row, (title, total) in enumerate(entity_counts(self.ctx, self.module)):
             self.grid.addWidget(label(title), row, 0)
-            count = label(f"{total:,}")
-            count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.grid.addWidget(count, row, 1)
+            shown = label(count(total))
+            shown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.grid.addWidget(shown, row, 1)

@@ -13,7 +13,7 @@ from common.commands.inventory import CreateProductArgs
 from common.money import CURRENCIES, quantity_text
 from common.schema import Product
 from common.stock import stock_levels
-from desktop.formatting import InputError, money_input, parse_money
+from desktop.formatting import InputError, money_input, parse_money, parse_quantity_input, quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
@@ -37,7 +37,7 @@ FIELDS = (
     FormField("name", "Name", required=True, max_length=200),
     FormField("unit", "Unit", required=True, max_length=16, placeholder="pcs"),
     FormField("currency", "Currency", kind="choice", required=True, choices=CURRENCY_CHOICES),
-    FormField("sale_price", "Sale price", kind="money", required=True, placeholder="0.00", max_length=24),
+    FormField("sale_price", "Sale price", kind="money", required=True, max_length=24),
     FormField("cost_price", "Cost price", kind="money", placeholder="optional", max_length=24),
     FormField(
         "reorder_point",
@@ -118,13 +118,16 @@ def product_args(raw: dict[str, Any], product_id: str) -> tuple[dict[str, Any], 
                 args[key] = parse_money(text, args["currency"])
             except InputError as exc:
                 parse_problems[key] = str(exc)
-    reorder = (raw.get("reorder_point") or "").strip().replace(",", "")
-    args["reorder_point"] = reorder or None
+    reorder = (raw.get("reorder_point") or "").strip()
+    args["reorder_point"] = None
+    if reorder:
+        try:
+            args["reorder_point"] = quantity_text(parse_quantity_input(reorder))
+        except InputError as exc:
+            parse_problems["reorder_point"] = str(exc)
     present = {k: v for k, v in args.items() if v is not None}
     found = problems(CreateProductArgs, present)
     found.update(parse_problems)
-    if args["reorder_point"] is not None and "reorder_point" not in found:
-        args["reorder_point"] = quantity_text(Decimal(args["reorder_point"]))
     return args, found
 
 
@@ -153,7 +156,7 @@ class ProductsPage(MasterDataPage):
             "currency": row["currency"],
             "sale_price": money_input(row["sale_price"], row["currency"]),
             "cost_price": money_input(row.get("cost_price"), row["currency"]),
-            "reorder_point": "" if row.get("reorder_point") is None else quantity_text(row["reorder_point"]),
+            "reorder_point": quantity_input(row.get("reorder_point")),
             "barcode": row.get("barcode") or "",
             "description": row.get("description") or "",
         }

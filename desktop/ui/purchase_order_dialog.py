@@ -10,9 +10,17 @@ from sqlalchemy import select
 from common.commands import CommandError
 from common.commands.inventory import CreatePurchaseOrderArgs
 from common.ids import new_id
-from common.money import QuantityError, line_amount, parse_quantity, quantity_text
+from common.money import line_amount, quantity_text
 from common.schema import PurchaseOrderLine, Supplier
-from desktop.formatting import InputError, money, money_input, parse_money, quantity
+from desktop.formatting import (
+    InputError,
+    money,
+    money_input,
+    parse_money,
+    parse_quantity_input,
+    quantity,
+    quantity_input,
+)
 from desktop.lists import live
 from desktop.qt import (
     QAbstractItemView,
@@ -199,7 +207,7 @@ class PurchaseOrderDialog(FormDialog):
                 self.lines.add_line(
                     line["id"],
                     line["product_id"],
-                    quantity_text(line["quantity"]),
+                    quantity_input(line["quantity"]),
                     money_input(line["unit_cost"], order["currency"]),
                     line["received_quantity"],
                 )
@@ -216,7 +224,7 @@ class PurchaseOrderDialog(FormDialog):
 
     def add_line(self, product_id: str | None = None, qty: Any = None) -> None:
         assert self.lines is not None
-        self.lines.add_line(None, product_id, quantity_text(Decimal(str(qty))) if qty else "")
+        self.lines.add_line(None, product_id, quantity_input(qty) if qty else "")
         self.lines_changed()
 
     def lines_changed(self, *_args: Any) -> None:
@@ -252,12 +260,12 @@ class PurchaseOrderDialog(FormDialog):
                 found[f"{name} product"] = (
                     "pick a product" if not picker.text().strip() else "no product has that SKU"
                 )
-            qty_text = table.text(row, 1).replace(",", "").strip()
+            qty_text = table.text(row, 1).strip()
             cost_text = table.text(row, 2).strip()
             qty: Decimal | None = None
             try:
-                qty = parse_quantity(qty_text) if qty_text else None
-            except QuantityError as exc:
+                qty = parse_quantity_input(qty_text) if qty_text else None
+            except InputError as exc:
                 found[f"{name} quantity"] = str(exc)
             if qty is None and f"{name} quantity" not in found:
                 found[f"{name} quantity"] = "is required"

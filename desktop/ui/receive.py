@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from common.commands.inventory import ReceivePurchaseOrderArgs
-from common.money import QuantityError, parse_quantity, quantity_text
-from desktop.formatting import quantity
+from common.money import quantity_text
+from desktop.formatting import InputError, parse_quantity_input, quantity, quantity_input
 from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
@@ -65,7 +65,7 @@ class ReceiveDialog(FormDialog):
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 table.setItem(row, column, item)
-            edit = QLineEdit(quantity_text(outstanding) if outstanding else "0")
+            edit = QLineEdit(quantity_input(outstanding) if outstanding else "0")
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.textChanged.connect(lambda *_: self.validate())
             table.setCellWidget(row, 4, edit)
@@ -81,12 +81,12 @@ class ReceiveDialog(FormDialog):
         lines = []
         for row, line in enumerate(self.order_lines):
             widget = self.table.cellWidget(row, 4) if self.table is not None else None
-            text = widget.text().replace(",", "").strip() if isinstance(widget, QLineEdit) else ""
+            text = widget.text().strip() if isinstance(widget, QLineEdit) else ""
             if not text or text == "0":
                 continue
             try:
-                qty = parse_quantity(text)
-            except QuantityError as exc:
+                qty = parse_quantity_input(text)
+            except InputError as exc:
                 found[f"Line {row + 1}"] = str(exc)
                 continue
             if qty < 0:

@@ -14,10 +14,10 @@ from sqlalchemy.orm import aliased
 
 from common.commands.inventory import RecordStockMoveArgs
 from common.ids import new_id
-from common.money import QuantityError, parse_quantity, quantity_text
+from common.money import quantity_text
 from common.schema import Product, StockMove, Warehouse
 from common.stock import stock_on_hand
-from desktop.formatting import InputError, parse_money, quantity
+from desktop.formatting import InputError, parse_money, parse_quantity_input, quantity
 from desktop.lists import Column, ListSource, live
 from desktop.qt import QComboBox, QHBoxLayout, QWidget
 from desktop.ui.context import UiContext
@@ -163,12 +163,12 @@ class StockMoveDialog(FormDialog):
             args["product_id"] = product["id"]
         elif self.picker.text().strip():
             found["product_id"] = "no product has that SKU or barcode; pick one from the list"
-        text = (raw.get("quantity") or "").strip().replace(",", "")
+        text = (raw.get("quantity") or "").strip()
         counted: Decimal | None = None
         if text:
             try:
-                counted = parse_quantity(text)
-            except QuantityError as exc:
+                counted = parse_quantity_input(text)
+            except InputError as exc:
                 found["quantity"] = str(exc)
         warehouse_for_stock = None
         if reason == "count":

@@ -153,3 +153,17 @@ def os_keyring() -> Iterator[MemoryKeyring]:
     finally:
         MemoryKeyring.installed = False
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def use_locale(qapp: Any) -> Iterator[Any]:
+    """``use_locale("de_DE")`` makes QLocale's default that locale for the test; restored after."""
+    from desktop.qt import QLocale
+
+    previous = QLocale()
+
+    def use(name: str) -> None:
+        QLocale.setDefault(QLocale(name))
+
+    yield use
+    QLocale.setDefault(previous)
