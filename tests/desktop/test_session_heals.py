@@ -46,9 +46,11 @@ def offline_sign_in(data_root: Path, network: DroppingProxy, live_server: LiveSe
 
 def wait_synced(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(
-        lambda: window.session.store.pending_count() == 0
-        and not window.sync.syncing
-        and background.active_count() == 0,
+        lambda: (
+            window.session.store.pending_count() == 0
+            and not window.sync.syncing
+            and background.active_count() == 0
+        ),
         timeout=30_000,
     )
 
