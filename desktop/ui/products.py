@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from common.commands.inventory import CreateProductArgs
 from common.money import CURRENCIES, quantity_text
-from common.schema import Product
+from common.schema import Product, Warehouse
 from common.stock import stock_levels
 from desktop.formatting import InputError, money_input, parse_money, parse_quantity_input, quantity_input
+from desktop.guardrails import archive_with_stock_warning
 from desktop.lists import Column, ListSource, live
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
@@ -173,3 +174,14 @@ class ProductsPage(MasterDataPage):
 
     def row_title(self, row: dict[str, Any]) -> str:
         return f"{row['sku']} — {row['name']}"
+
+    def archive_warning(self, row: dict[str, Any]) -> str | None:
+        org_id = self.ctx.session.org_id
+        w = Warehouse.__table__.c
+        with self.ctx.session.store.read_session() as db:
+            levels = stock_levels(db, org_id, [row["id"]])
+            codes: dict[str, str] = {
+                wid: code for wid, code in db.execute(select(w.id, w.code).where(w.org_id == org_id))
+            }
+        by_code = {codes.get(warehouse, warehouse): qty for (_product, warehouse), qty in levels.items()}
+        return archive_with_stock_warning(f"{row['name']} ({row['sku']})", row["unit"], by_code)

@@ -222,9 +222,12 @@ class PurchaseOrderDialog(FormDialog):
         self.touched.clear()
         self.validate()
 
-    def add_line(self, product_id: str | None = None, qty: Any = None) -> None:
+    def add_line(self, product_id: str | None = None, qty: Any = None, unit_cost: int | None = None) -> None:
+        """A new line; ``unit_cost`` (minor units, in the supplier's currency) prefills its cost."""
         assert self.lines is not None
-        self.lines.add_line(None, product_id, quantity_input(qty) if qty else "")
+        currency = self.currency(self.raw())
+        cost = money_input(unit_cost, currency) if unit_cost is not None and currency else ""
+        self.lines.add_line(None, product_id, quantity_input(qty) if qty else "", cost)
         self.lines_changed()
 
     def lines_changed(self, *_args: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from common.commands.inventory import ReceivePurchaseOrderArgs
 from common.money import quantity_text
 from desktop.formatting import InputError, parse_quantity_input, quantity, quantity_input
+from desktop.guardrails import ReceiptLine, over_receipt_warning
 from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
@@ -22,6 +23,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog
 from desktop.ui.pickers import ProductPicker
 from desktop.ui.purchase_order_dialog import order_lines
+from desktop.ui.widgets import ask_once
 from desktop.validation import problems
 
 
@@ -101,6 +103,35 @@ class ReceiveDialog(FormDialog):
         return args, found
 
     def save_receipt(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        """Receive; more than ordered on any line asks once first, with the numbers."""
+        by_id = {line["id"]: (row, line) for row, line in enumerate(self.order_lines)}
+        lines = []
+        for receipt in args["lines"]:
+            row, line = by_id[receipt["line_id"]]
+            item = self.table.item(row, 0) if self.table is not None else None
+            lines.append(
+                ReceiptLine(
+                    item.text() if item is not None else f"Line {row + 1}",
+                    line["quantity"],
+                    line["received_quantity"],
+                    Decimal(receipt["quantity"]),
+                    "",
+                )
+            )
+        warning = over_receipt_warning(lines)
+        if warning is None:
+            self._receive(args)
+            return
+        self.guardrail = ask_once(
+            self,
+            "More than ordered",
+            warning,
+            "Receive anyway",
+            lambda: self._receive(args),
+            back=lambda: self.set_saving(False),
+        )
+
+    def _receive(self, args: dict[str, Any]) -> None:
         self.ctx.apply(
             self,
             "inventory.receive_purchase_order",

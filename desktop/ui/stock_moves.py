@@ -18,13 +18,14 @@ from common.money import quantity_text
 from common.schema import Product, StockMove, Warehouse
 from common.stock import stock_on_hand
 from desktop.formatting import InputError, parse_money, parse_quantity_input, quantity
+from desktop.guardrails import negative_stock_warning
 from desktop.lists import Column, ListSource, live
 from desktop.qt import QComboBox, QHBoxLayout, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
 from desktop.ui.pickers import ProductPicker, fill_combo, warehouse_choices
-from desktop.ui.widgets import PageHeader, button, label
+from desktop.ui.widgets import PageHeader, ask_once, button, label
 from desktop.validation import problems
 
 REASONS = (
@@ -129,7 +130,7 @@ class StockMoveDialog(FormDialog):
             "Record a stock move",
             FIELDS,
             build=self.build_args,
-            save=apply_from_form(ctx, "inventory.record_stock_move"),
+            save=self.save_move,
             extra_widgets={"product_id": self.picker},
             initial={"reason": reason},
             save_text="Record move",
@@ -217,6 +218,29 @@ class StockMoveDialog(FormDialog):
                 phrase = "is required"
             found.setdefault(key, phrase)
         return args, found
+
+    def save_move(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        """Record the move; an issue or transfer taking more than is on hand asks once first."""
+        apply = apply_from_form(self.ctx, "inventory.record_stock_move")
+        product = self.picker.product
+        warning = None
+        if args.get("reason") in ("issue", "transfer") and self.on_hand is not None and product is not None:
+            combo = self.inputs["from_warehouse_id"]
+            assert isinstance(combo, QComboBox)
+            warning = negative_stock_warning(
+                self.on_hand, Decimal(args["quantity"]), product["unit"], combo.currentText()
+            )
+        if warning is None:
+            apply(dialog, args)
+            return
+        self.guardrail = ask_once(
+            self,
+            "Not enough stock",
+            warning,
+            "Record anyway",
+            lambda: apply(dialog, args),
+            back=lambda: self.set_saving(False),
+        )
 
     def _show_stock(self, product: dict[str, Any] | None, warehouse_id: str | None) -> None:
         self.on_hand = None

@@ -156,6 +156,18 @@ def os_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture
+def window(qtbot: Any, seeded: tuple[UserSession, dict[str, Any]]) -> Any:
+    """The main window over the seeded inventory, shown offscreen."""
+    from desktop.ui.main_window import MainWindow
+
+    win = MainWindow(seeded[0])
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
 def use_locale(qapp: Any) -> Iterator[Any]:
     """``use_locale("de_DE")`` makes QLocale's default that locale for the test; restored after."""
     from desktop.qt import QLocale

@@ -11,22 +11,11 @@ from pytestqt.qtbot import QtBot
 from common.stock import stock_on_hand
 from desktop import background
 from desktop.qt import QApplication, QComboBox, QLineEdit, QMessageBox, Qt, QWidget
-from desktop.session import UserSession
 from desktop.ui.forms import FormDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.purchase_orders import PurchaseOrderDialog, PurchaseOrdersPage, ReceiveDialog
 from desktop.ui.stock_moves import StockMoveDialog
 from tests.desktop.seed import offline_session
-
-
-@pytest.fixture
-def window(qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]]) -> MainWindow:
-    session, _ids = seeded
-    win = MainWindow(session)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def open_dialog(qtbot: QtBot, window: MainWindow, page_key: str) -> Any:
@@ -253,12 +242,12 @@ def test_archiving_hides_a_product_until_show_archived(
 ) -> None:
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     page = window.open_page("products")
-    page.select_id(next(r["id"] for r in page.model.rows if r["sku"] == "LAMP-BRASS"))
+    page.select_id(next(r["id"] for r in page.model.rows if r["sku"] == "CUSHION-GREY"))  # no stock
     page.archive_button.click()
     qtbot.waitUntil(lambda: background.active_count() == 0)
-    assert "LAMP-BRASS" not in [r["sku"] for r in page.model.rows]
+    assert "CUSHION-GREY" not in [r["sku"] for r in page.model.rows]
     page.archived_box.setChecked(True)
-    assert "LAMP-BRASS" in [r["sku"] for r in page.model.rows]
+    assert "CUSHION-GREY" in [r["sku"] for r in page.model.rows]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,6 @@ from desktop import background
 from desktop.formatting import money, parse_quantity_input, quantity
 from desktop.numbers import NumberError, NumberLocale, parse_decimal
 from desktop.qt import QLineEdit, Qt
-from desktop.session import UserSession
 from desktop.ui.forms import FormDialog
 from desktop.ui.main_window import MainWindow
 
@@ -35,15 +34,6 @@ SHOWN = {
     "en_US": "1,250.00 EUR",
     "en_GB": "1,250.00 EUR",
 }
-
-
-@pytest.fixture
-def window(qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]]) -> MainWindow:
-    win = MainWindow(seeded[0])
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 @pytest.mark.parametrize("locale_name", sorted(TABLE))
