@@ -45,7 +45,7 @@ def friendly(error: Any) -> str:
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "must be a whole number"
     if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return "is not a date (write it as YYYY-MM-DD)"
+        return "is not a date (pick one from the calendar)"
     if kind == "extra_forbidden":
         return "is not a known field"
     message = str(error.get("msg", "is not valid"))

@@ -67,7 +67,7 @@ def supplier_currency(ctx: UiContext, supplier_id: str | None) -> str | None:
 HEADER_FIELDS = (
     FormField("supplier_id", "Supplier", kind="choice", required=True),
     FormField("warehouse_id", "Deliver to", kind="choice", required=True),
-    FormField("expected_on", "Expected on", placeholder="YYYY-MM-DD, optional", max_length=10),
+    FormField("expected_on", "Expected on", kind="date"),
     FormField("note", "Note", kind="multiline", max_length=1000),
 )
 LINE_COLUMNS = ("Product", "Quantity", "Unit cost", "Line total", "Received", "")
@@ -107,11 +107,12 @@ class LinesTable(QTableWidget):
         if product_id:
             picker.set_value(product_id)
         quantity_edit, cost_edit = QLineEdit(qty), QLineEdit(cost)
+        this_line = self.line_ids[row]
         for edit in (quantity_edit, cost_edit):
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.setMaxLength(24)
-            edit.textChanged.connect(self.dialog.lines_changed)
-        picker.changed.connect(self.dialog.lines_changed)
+            edit.textChanged.connect(lambda *_a: self.dialog.line_touched(this_line))
+        picker.changed.connect(lambda *_a: self.dialog.line_touched(this_line))
         self.setCellWidget(row, 0, picker)
         self.setCellWidget(row, 1, quantity_edit)
         self.setCellWidget(row, 2, cost_edit)
@@ -121,7 +122,6 @@ class LinesTable(QTableWidget):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, column, item)
         remove = button("×", tooltip="Remove this line")
-        this_line = self.line_ids[row]
         remove.clicked.connect(lambda: self.remove_line(self.line_ids.index(this_line)))
         self.setCellWidget(row, 5, remove)
         return row
@@ -228,11 +228,32 @@ class PurchaseOrderDialog(FormDialog):
         currency = self.currency(self.raw())
         cost = money_input(unit_cost, currency) if unit_cost is not None and currency else ""
         self.lines.add_line(None, product_id, quantity_input(qty) if qty else "", cost)
-        self.lines_changed()
+        self.validate()  # a new, empty line shows no problem until it is typed into or saved
 
     def lines_changed(self, *_args: Any) -> None:
         self.touched.add("lines")
         self.validate()
+
+    def line_touched(self, line_id: str) -> None:
+        self.touched.add(f"line:{line_id}")
+        self.validate()
+
+    def loose_problem_visible(self, key: str) -> bool:
+        if super().loose_problem_visible(key):
+            return True
+        if self.lines is not None and key.startswith("Line "):
+            number = key.split(" ")[1]
+            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
+                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
+        return key == "lines" and "lines" in self.touched
+
+    def snapshot(self) -> Any:
+        table = self.lines
+        rows = []
+        for row in range(table.rowCount() if table is not None else 0):
+            assert table is not None
+            rows.append((table.picker(row).text(), table.text(row, 1), table.text(row, 2)))
+        return (self.raw(), rows)
 
     def currency(self, raw: dict[str, Any]) -> str:
         if self.order is not None:

@@ -128,6 +128,8 @@ def ask_once(
     go_text: str,
     proceed: Callable[[], None],
     back: Callable[[], None] | None = None,
+    *,
+    stay_text: str = "Go back",
 ) -> QMessageBox:
     """A warning that asks once and does not block: ``proceed`` on ``go_text``, ``back`` otherwise.
 
@@ -139,7 +141,7 @@ def ask_once(
     box.setWindowTitle(title)
     box.setText(text)
     go = box.addButton(go_text, QMessageBox.ButtonRole.AcceptRole)
-    stay = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+    stay = box.addButton(stay_text, QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(stay)
     box.setEscapeButton(stay)
 

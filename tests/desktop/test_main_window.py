@@ -120,13 +120,9 @@ def test_conflict_resolved_by_keeping_the_servers(
     window = make_window(qtbot, session)
     page = window.open_page("attention")
     assert isinstance(page, AttentionPage)
-    assert page.list.count() == 1 and "name changed on the server" in page.reason.text()
-    assert [page.fields.item(0, c).text() for c in range(4)] == [
-        "name",
-        "Desk, ash",
-        "Ash desk 140 cm",
-        "Ash writing desk",
-    ]
+    assert page.list.count() == 1 and "Name was changed on the server" in page.reason.text()
+    assert [page.fields.item(0, c).text() for c in range(3)] == ["Name", "Desk, ash", "Ash writing desk"]
+    assert page.fields.item(0, 1).toolTip() == "You started from Ash desk 140 cm"
     assert page.reapply_button.isEnabled() and page.keep_button.isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     page.keep_button.click()
