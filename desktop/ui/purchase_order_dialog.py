@@ -8,12 +8,10 @@ from typing import Any
 from sqlalchemy import select
 
 from common.commands import CommandError
-from common.commands.inventory import CreatePurchaseOrderArgs
 from common.ids import new_id
-from common.money import line_amount, quantity_text
+from common.inventory_forms import OrderLineInput, build_purchase_order
 from common.schema import PurchaseOrderLine, Supplier
 from desktop.formatting import (
-    InputError,
     money,
     money_input,
     parse_money,
@@ -38,7 +36,6 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
 from desktop.ui.widgets import button, label
-from desktop.validation import problems
 
 
 def order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
@@ -261,66 +258,28 @@ class PurchaseOrderDialog(FormDialog):
         return supplier_currency(self.ctx, raw.get("supplier_id")) or ""
 
     def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form's args through the Qt-free builder (:mod:`common.inventory_forms`)."""
         currency = self.currency(raw)
-        found: dict[str, str] = {}
-        args: dict[str, Any] = {"id": self.order_id}
-        for key in ("supplier_id", "warehouse_id"):
-            if raw.get(key):
-                args[key] = raw[key]
-        expected = (raw.get("expected_on") or "").strip()
-        args["expected_on"] = expected or None
-        args["note"] = (raw.get("note") or "").strip() or None
-        lines: list[dict[str, Any]] = []
-        total = 0
         table = self.lines
+        lines = []
         for row in range(table.rowCount() if table is not None else 0):
             assert table is not None
-            name = f"Line {row + 1}"
-            line: dict[str, Any] = {"id": table.line_ids[row]}
             picker = table.picker(row)
-            if picker.product is not None:
-                line["product_id"] = picker.product["id"]
-            else:
-                found[f"{name} product"] = (
-                    "pick a product" if not picker.text().strip() else "no product has that SKU"
+            product_id = picker.product["id"] if picker.product is not None else None
+            lines.append(
+                OrderLineInput(
+                    table.line_ids[row], product_id, picker.text(), table.text(row, 1), table.text(row, 2)
                 )
-            qty_text = table.text(row, 1).strip()
-            cost_text = table.text(row, 2).strip()
-            qty: Decimal | None = None
-            try:
-                qty = parse_quantity_input(qty_text) if qty_text else None
-            except InputError as exc:
-                found[f"{name} quantity"] = str(exc)
-            if qty is None and f"{name} quantity" not in found:
-                found[f"{name} quantity"] = "is required"
-            elif qty is not None:
-                line["quantity"] = quantity_text(qty)
-            cost: int | None = None
-            try:
-                cost = parse_money(cost_text, currency) if cost_text else None
-            except InputError as exc:
-                found[f"{name} unit cost"] = str(exc)
-            if cost is None and f"{name} unit cost" not in found:
-                found[f"{name} unit cost"] = "is required"
-            elif cost is not None:
-                line["unit_cost"] = cost
-            amount = line_amount(qty, cost) if qty is not None and cost is not None else None
-            table.set_line_total(row, money(amount, currency) if amount is not None else "")
-            total += amount or 0
-            lines.append(line)
-        args["lines"] = lines
-        self._show_total(total, currency)
-        present = {k: v for k, v in args.items() if v is not None}
-        for key, phrase in problems(CreatePurchaseOrderArgs, present).items():
-            if key.startswith("lines."):
-                parts = key.split(".")
-                key = f"Line {int(parts[1]) + 1} {parts[2].replace('_', ' ')}" if len(parts) > 2 else "lines"
-            found.setdefault(key, phrase)
-        if not lines:
-            found.setdefault("", "Add at least one line (Add line).")
-        if self.order is not None and not found and args == getattr(self, "original", None):
+            )
+        built = build_purchase_order(self.order_id, raw, lines, currency, parse_quantity_input, parse_money)
+        if table is not None:
+            for row, amount in enumerate(built.extra["line_totals"]):
+                table.set_line_total(row, money(amount, currency) if amount is not None else "")
+        self._show_total(built.extra["total"], currency)
+        found = dict(built.problems)
+        if self.order is not None and not found and built.args == getattr(self, "original", None):
             found[""] = "Nothing to save yet: nothing was changed."
-        return args, found
+        return built.args, found
 
     def _show_total(self, total: int, currency: str) -> None:
         if hasattr(self, "total_label"):

@@ -169,14 +169,16 @@ def test_a_count_records_the_difference_to_the_stock_on_hand(qtbot: QtBot, windo
     dialog = stock.count_current()
     assert dialog.raw()["reason"] == "count" and dialog.picker.product["sku"] == "CHAIR-OAK-01"
     assert "On hand there now: 36" in dialog.stock_info.text()
-    type_into(qtbot, dialog, "quantity", "36")
-    assert "matches the stock on hand (36)" in dialog.field_problem("quantity")
     type_into(qtbot, dialog, "quantity", "33")
     args, found = dialog.validate()
-    assert found == {} and args["from_warehouse_id"] and args["quantity"] == "3"
+    # the count is sent as counted: the command finds the difference to the stock where it runs
+    assert found == {} and dialog.command == "inventory.record_stock_count"
+    assert args["warehouse_id"] and args["counted"] == "33" and "quantity" not in args
     save_with_keyboard(qtbot, dialog)
     with session.store.read_session() as db:
-        assert stock_on_hand(db, session.org_id, dialog.picker.product["id"], args["from_warehouse_id"]) == 33
+        assert stock_on_hand(db, session.org_id, dialog.picker.product["id"], args["warehouse_id"]) == 33
+    (entry,) = [e for e in session.store.outbox() if e["name"] == "inventory.record_stock_count"]
+    assert entry["args"]["counted"] == "33"
 
 
 def test_a_transfer_needs_two_different_warehouses(qtbot: QtBot, window: MainWindow) -> None:
