@@ -30,6 +30,7 @@ _VERBS = {
 # Words whose plural is not "+s" (entity titles come from table names).
 _IRREGULAR_PLURALS = {"entry": "entries", "directory": "directories", "person": "people", "tax": "taxes"}
 EMPTY = "(empty)"
+_ACRONYMS = {"sku": "SKU", "vat": "VAT", "iban": "IBAN", "bic": "BIC", "id": "ID", "url": "URL"}
 
 
 def entity_title(entity: str) -> str:
@@ -72,8 +73,11 @@ def command_title(name: str) -> str:
 
 
 def field_label(key: str) -> str:
-    """``sale_price`` → ``Sale price``; ``supplier_id`` → ``Supplier``."""
-    return key.removesuffix("_id").replace("_", " ").capitalize()
+    """``sale_price`` → ``Sale price``; ``supplier_id`` → ``Supplier``; ``sku`` → ``SKU``."""
+    words = key.removesuffix("_id").split("_")
+    shown = [_ACRONYMS.get(word, word) for word in words]
+    first = shown[0] if shown[0] in _ACRONYMS.values() else shown[0].capitalize()
+    return " ".join([first, *shown[1:]])
 
 
 def field_kind(entity: str | None, key: str) -> str:

@@ -11,6 +11,7 @@ from desktop.qt import QFrame, QGridLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.widgets import PageHeader, label
+from desktop.words import entity_title, plural
 
 
 def entity_counts(ctx: UiContext, module: str) -> list[tuple[str, int]]:
@@ -23,7 +24,7 @@ def entity_counts(ctx: UiContext, module: str) -> list[tuple[str, int]]:
             total = session.execute(
                 select(func.count()).where(model.org_id == ctx.session.org_id, model.deleted.is_(False))
             ).scalar()
-            counts.append((name.replace("_", " ").capitalize() + "s", int(total or 0)))
+            counts.append((plural(entity_title(name)).capitalize(), int(total or 0)))
     return counts
 
 

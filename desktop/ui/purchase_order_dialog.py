@@ -83,7 +83,7 @@ class LinesTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 100), (2, 110), (3, 130), (4, 90), (5, 40)):
+        for column, width in ((1, 100), (2, 110), (3, 130), (4, 90), (5, 44)):
             header.resizeSection(column, width)
         self.verticalHeader().setDefaultSectionSize(36)
         self.setMinimumHeight(200)
@@ -119,6 +119,8 @@ class LinesTable(QTableWidget):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, column, item)
         remove = button("×", tooltip="Remove this line")
+        remove.setObjectName("lineRemove")
+        remove.setAccessibleName("Remove this line")
         remove.clicked.connect(lambda: self.remove_line(self.line_ids.index(this_line)))
         self.setCellWidget(row, 5, remove)
         return row

@@ -50,6 +50,7 @@ class ReceiveDialog(FormDialog):
             ["Product", "Ordered", "Received so far", "Outstanding", "Receiving now"]
         )
         table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for row, line in enumerate(self.order_lines):
