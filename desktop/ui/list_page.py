@@ -14,10 +14,13 @@ from desktop.formatting import count
 from desktop.lists import Column, ListSource
 from desktop.qt import (
     QAbstractItemView,
+    QFont,
+    QFontMetrics,
     QHBoxLayout,
     QHeaderView,
     QKeyEvent,
     QModelIndex,
+    QShowEvent,
     QStackedWidget,
     Qt,
     QTableView,
@@ -46,15 +49,22 @@ class ListTable(QTableView):
 
 
 # Room a header needs besides its text: padding and the sort arrow (theme.py).
-HEADER_ROOM = 40
+HEADER_ROOM = 30
 SAMPLE_TEXT = {"datetime": "2026-12-31 23:59", "date": "2026-12-31"}
 
 
-def column_width(table: QWidget, column: Column) -> int:
+def header_metrics(table: QTableView) -> QFontMetrics:
+    """Metrics of the header titles as painted: the stylesheet draws them semi-bold (theme.py)."""
+    font = QFont(table.horizontalHeader().font())
+    font.setBold(True)
+    return QFontMetrics(font)
+
+
+def column_width(table: QTableView, column: Column) -> int:
     """The column's width, never narrower than its title with the sort arrow, or a full
     date and time (a "When" column shows the time, not half of it)."""
     metrics = table.fontMetrics()
-    needed = metrics.horizontalAdvance(column.title) + HEADER_ROOM
+    needed = header_metrics(table).horizontalAdvance(column.title) + HEADER_ROOM
     sample = SAMPLE_TEXT.get(column.kind)
     if sample is not None:
         needed = max(needed, metrics.horizontalAdvance(sample) + 24)
@@ -163,8 +173,23 @@ class ListPage(QWidget):
         """Extra filter widgets next to the search box."""
 
     # -- behaviour -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Widen fixed columns whose painted title (bold, with the sort arrow) would be clipped;
+        the fonts are final only once shown and polished."""
+        header = self.table.horizontalHeader()
+        for index, column in enumerate(self.model.columns):
+            if not column.stretch and column.width:
+                wanted = column_width(self.table, column)
+                if header.sectionSize(index) < wanted:
+                    header.resizeSection(index, wanted)
+
     def activate(self) -> None:
         """Shown: load if anything changed since the last time."""
+        self.fit_columns()
         if self._stale:
             self._stale = False
             self.model.reload(keep_loaded=True)

@@ -30,14 +30,13 @@ REASONS = tuple((reason, MOVE_REASON_TITLES[reason]) for reason in RECORDED_REAS
 
 COLUMNS = (
     Column("moved_at", "When", kind="datetime", width=135),
-    Column("reason", "Kind", kind="status", width=80),
+    Column("reason", "Kind", kind="status", width=75),
     Column("sku", "SKU", width=125),
     Column("product_name", "Product", stretch=True),
-    Column("from_code", "From", width=70),
-    Column("to_code", "To", width=70),
-    Column("quantity", "Quantity", kind="quantity", width=85),
-    Column("unit_cost", "Unit cost", kind="money", width=105),
-    Column("reference", "Reference", width=105),
+    Column("route", "From → to", sortable=False, width=110),
+    Column("quantity", "Quantity", kind="quantity", width=80),
+    Column("unit_cost", "Unit cost", kind="money", width=100),
+    Column("reference", "Reference", width=95),
 )
 
 
@@ -84,7 +83,18 @@ def move_source(ctx: UiContext, reason: str | None = None) -> ListSource:
         search_keys=("sku", "product_name", "reference", "from_code", "to_code"),
         default_sort="moved_at",
         default_descending=True,
+        decorate=add_routes,
     )
+
+
+def add_routes(_session: Any, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        row["route"] = route(row)
+
+
+def route(row: dict[str, Any]) -> str:
+    """``MAIN → EAST``, ``→ MAIN`` (in), ``MAIN →`` (out): one column for both warehouses."""
+    return f"{row.get('from_code') or ''} → {row.get('to_code') or ''}".strip()
 
 
 FIELDS = (

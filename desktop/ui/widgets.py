@@ -93,7 +93,8 @@ class SearchBox(QLineEdit):
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
         self.setMaxLength(100)
-        self.setMinimumWidth(380)
+        # wide enough for its whole hint (padding, the clear button and the frame beside it)
+        self.setMinimumWidth(max(320, self.fontMetrics().horizontalAdvance(placeholder) + 56))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
 
