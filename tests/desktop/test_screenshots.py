@@ -158,7 +158,7 @@ def test_every_main_screen_fits_its_text(
     shots = []
     for key in main_screens(window):
         window.open_page(key)
-        qtbot.waitUntil(lambda: background.active_count() == 0)
+        qtbot.waitUntil(lambda: background.active_count() == 0, timeout=30_000)
         qtbot.wait(50)  # let queued layout events run (no timing is asserted)
         assert window.size().width() == size[0], f"{key}: the window grew to {window.size().width()}"
         path = artifacts / f"{size[0]}x{size[1]}-{key}.png"
