@@ -20,6 +20,16 @@ MOVE_REASONS: dict[str, tuple[bool, bool]] = {
     "adjustment": (False, False),  # exactly one side
     "count": (False, False),  # exactly one side: the difference found by a stock count
 }
+# What each reason is called on screen (the desktop's lists and filters read these).
+MOVE_REASON_TITLES: dict[str, str] = {
+    "receipt": "Receipt — goods in",
+    "issue": "Issue — goods out",
+    "transfer": "Transfer between warehouses",
+    "count": "Count — record a stock count",
+    "adjustment": "Adjustment",
+}
+# The reasons a person records directly (adjustments come from reversals and imports).
+RECORDED_REASONS = ("receipt", "issue", "transfer", "count")
 
 
 def _signed_moves(org_id: str) -> Select[Any]:

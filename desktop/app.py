@@ -111,16 +111,19 @@ class DesktopApp(QObject):
         window.switch_requested.connect(self.switch_organization)
         self.window = window
         window.show()
-        if self.auto_sync_minutes > 0 and session.online:
+        if self.auto_sync_minutes > 0:
             # Sync right away (a first sign-in fetches the organization's data), then regularly.
-            # An offline sign-in has no server session: its user syncs after signing in online.
-            window.sync.sync_now()
+            # After an offline sign-in the sync controller keeps trying the server and signs in
+            # again by itself when it answers.
+            if session.online:
+                window.sync.sync_now()
             window.start_auto_sync(int(self.auto_sync_minutes * 60_000))
         return window
 
     def _close_window(self) -> None:
         if self.window is not None:
             window, self.window = self.window, None
+            window.leaving_confirmed = True  # signing out or switching: already asked where needed
             window.close()
             window.deleteLater()
 

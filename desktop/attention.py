@@ -16,6 +16,7 @@ until the user decides.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,19 @@ from common.commands.framework import REGISTRY
 from common.schema import ENTITIES, OutboxEntry
 from common.schema.base import table_of
 from common.wire import row_to_wire
+from desktop.formatting import timestamp
 from desktop.rows import WRITERS
 from desktop.session import UserSession, clear_unsynced_if_empty
+from desktop.words import (
+    command_entity,
+    command_title,
+    entity_title,
+    field_kind,
+    field_label,
+    load_row,
+    record_title,
+    value_text,
+)
 
 ATTENTION_STATUSES = ("rejected", "conflict")
 
@@ -70,8 +82,93 @@ class AttentionItem:
 
 
 def describe(name: str) -> str:
-    spec = REGISTRY.get(name)
-    return spec.summary.rstrip(".") if spec is not None else name
+    """The command in a clerk's words (``Change product``), never its technical summary."""
+    return command_title(name) if name in REGISTRY else name
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """One changed field as shown: its label and formatted values."""
+
+    key: str
+    label: str
+    mine: str
+    base: str
+    theirs: str
+    conflicting: bool
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the panel says about one entry, in the user's words."""
+
+    title: str  # "Change product: Hard hat — AC-0010"
+    reason: str  # "Conflict: Sale price was changed on the server after you read it."
+    changed_by: str  # "Changed on the server by another user on 2026-12-03 14:02", or ""
+    fields: tuple[FieldView, ...]
+    per_field: bool  # the fields can be chosen one by one (keep theirs / use mine)
+
+
+def view_of(session: UserSession, item: AttentionItem) -> ItemView:
+    """Name the record, label the fields, format the values (money in its currency, not cents)."""
+    entity = command_entity(item.name)
+    target = item.args.get("id")
+    row = None
+    if entity is not None and isinstance(target, str):
+        with session.store.read_session() as db:
+            row = load_row(db, session.org_id, entity, target)
+    record = record_title(row) or record_title(item.args)
+    title = f"{describe(item.name)}: {record}" if record else describe(item.name)
+    currency = (row or {}).get("currency") or item.args.get("currency")
+    base_values = item.args.get("base") or {}
+    server = item.server_values or {}
+
+    def shown(key: str, value: Any) -> str:
+        return value_text(field_kind(entity, key), value, currency)
+
+    fields: list[FieldView] = []
+    if item.changed_fields():
+        for change in item.changed_fields():
+            key = change["field"]
+            conflicting = (
+                item.status == "conflict" and key in server and server.get(key) != base_values.get(key)
+            )
+            fields.append(
+                FieldView(
+                    key,
+                    field_label(key),
+                    shown(key, change["mine"]),
+                    shown(key, change["base"]),
+                    shown(key, server.get(key)) if key in server else "",
+                    conflicting,
+                )
+            )
+    else:
+        for key, value in item.args.items():
+            if key in ("id", "changes", "base") or isinstance(value, dict | list):
+                continue
+            fields.append(FieldView(key, field_label(key), shown(key, value), "", "", False))
+    if item.status == "conflict":
+        clashing = [f.label for f in fields if f.conflicting] or [f.label for f in fields]
+        names = (
+            ", ".join(clashing[:-1]) + (" and " if len(clashing) > 1 else "") + clashing[-1]
+            if clashing
+            else ""
+        )
+        verb = "were" if len(clashing) > 1 else "was"
+        what = entity_title(entity) if entity else "record"
+        reason = (
+            f"Conflict: {names} {verb} changed on the server after you read this {what}. "
+            "Choose per field which value to keep."
+        )
+    else:
+        reason = f"Refused by the server: {item.message}"
+    changed_by = ""
+    if item.status == "conflict" and row is not None and row.get("version"):
+        who = row.get("updated_by")
+        person = "you, on another computer" if who == session.user.id else "another user"
+        changed_by = f"Changed on the server by {person}, {timestamp(row.get('updated_at'))}"
+    return ItemView(title, reason, changed_by, tuple(fields), item.can_reapply)
 
 
 def attention_items(session: UserSession) -> list[AttentionItem]:
@@ -151,8 +248,19 @@ def keep_server(session: UserSession, entry_id: str) -> None:
     clear_unsynced_if_empty(store)
 
 
-def reapply_mine(session: UserSession, entry_id: str) -> str:
+def resolve_fields(session: UserSession, entry_id: str, use_mine: Collection[str]) -> str | None:
+    """Per field: the fields in ``use_mine`` get the user's value, every other one keeps the
+    server's ("Keep theirs"). Returns the new entry's id, None when every field kept theirs."""
+    if not use_mine:
+        keep_server(session, entry_id)
+        return None
+    return reapply_mine(session, entry_id, fields=use_mine)
+
+
+def reapply_mine(session: UserSession, entry_id: str, *, fields: Collection[str] | None = None) -> str:
     """Apply the entry's changes again on top of the server's values; returns the new entry id.
+
+    ``fields``: only these of the changes (the others keep the server's value); default all.
 
     Raises :class:`common.commands.CommandError` when the change no longer validates (the old
     entry then stays listed), :class:`ResolutionError` when the entry is not such a conflict.
@@ -180,6 +288,12 @@ def reapply_mine(session: UserSession, entry_id: str) -> str:
             raise ResolutionError(f"the server did not send its value of {', '.join(missing)}")
         base = {key: server_values[key] for key in changes}
         _show_server_values(db, store.profile.org_id, entry, base)
+        if fields is not None:
+            unknown = sorted(set(fields) - set(changes))
+            if unknown:
+                raise ResolutionError(f"the change does not touch {', '.join(unknown)}")
+            changes = {key: value for key, value in changes.items() if key in fields}
+            base = {key: base[key] for key in changes}
         new_id, _ = session.apply(
             entry["name"], {"id": item.args["id"], "changes": changes, "base": base}, session=db
         )

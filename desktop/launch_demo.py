@@ -44,6 +44,9 @@ def server_command() -> list[str]:
 
 def port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds (cheroot sets SO_REUSEADDR): a port left in TIME_WAIT by the last
+        # run is free to use again at once; only a port someone listens on is taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -51,10 +54,26 @@ def port_free(port: int) -> bool:
     return True
 
 
-def run_step(args: Sequence[str], env: dict[str, str], what: str) -> None:
-    result = subprocess.run([*server_command(), *args], env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise LaunchError(f"{what} failed:\n{(result.stderr or result.stdout).strip()}")
+def run_step(args: Sequence[str], env: dict[str, str], what: str, *, show_progress: bool = False) -> None:
+    """Run an ``ops-server`` step; with ``show_progress`` its output is passed on line by line as
+    it comes (the first demo seeding takes a while: the user sees what happens)."""
+    if not show_progress:
+        result = subprocess.run(
+            [*server_command(), *args], env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise LaunchError(f"{what} failed:\n{(result.stderr or result.stdout).strip()}")
+        return
+    lines: list[str] = []
+    with subprocess.Popen(
+        [*server_command(), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            print(f"  {line.rstrip()}", flush=True)
+    if process.returncode != 0:
+        raise LaunchError(f"{what} failed:\n" + "\n".join(lines[-20:]))
 
 
 def prepare_data(data_dir: Path, env: dict[str, str], password: str) -> None:
@@ -64,7 +83,7 @@ def prepare_data(data_dir: Path, env: dict[str, str], password: str) -> None:
     marker = data_dir / SEEDED_MARKER
     if not marker.exists():
         print("Creating the demo organizations (first run only)…", flush=True)
-        run_step(["demo", "--password", password], env, "ops-server demo")
+        run_step(["demo", "--password", password], env, "ops-server demo", show_progress=True)
         marker.write_text("ops-server demo done\n", encoding="utf-8")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 from common.commands import CommandOutcome
 from common.ids import new_id
 from common.permissions import permissions_for_roles
-from desktop.api_client import ApiClient, Membership, User
+from desktop.api_client import ApiClient, Membership, SessionEndedError, User
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 
@@ -109,6 +110,9 @@ class UserSession:
     remembered: bool = False
     demo: bool = False
     notices: list[str] = field(default_factory=list)
+    # After an offline sign-in: the password typed then, in memory only, so the session can sign
+    # in to the server by itself when it answers again (then forgotten). Never stored or logged.
+    offline_password: str | None = field(default=None, repr=False)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -134,6 +138,36 @@ class UserSession:
         """Apply a command as this user: locally at once, queued for the server."""
         mark_unsynced(self.root, self.profile)
         return self.store.apply(name, args, actor_id=self.user.id, permissions=self.permissions, **kwargs)
+
+    @property
+    def can_reconnect(self) -> bool:
+        return self.offline_password is not None
+
+    def reconnect(self, password: str | None = None) -> None:
+        """Sign in to the server again as this user (blocking: run off the GUI thread).
+
+        Without ``password``, the one given at the offline sign-in is used. With a new one (the
+        password was changed on the server), the local data's key is re-wrapped under it, as an
+        online sign-in does. Raises ``InvalidCredentialsError`` when the server refuses it.
+        """
+        given = password if password is not None else self.offline_password
+        if given is None:
+            raise SessionEndedError("you are not signed in to the server", code="not_signed_in", status=401)
+        me = self.api.login(self.user.email, given, device_name=socket.gethostname())
+        membership = me.membership(self.org_id)
+        if membership is None:
+            raise SessionEndedError(
+                "the server no longer lists you as a member of this organization",
+                code="not_member",
+                status=403,
+            )
+        if password is not None:
+            self.store.rewrap(password)
+        save_session_facts(self.store, me.user, membership, me.memberships)
+        self.user, self.membership, self.memberships = me.user, membership, me.memberships
+        self.attach_token_persistence()
+        self.offline_password = None
+        self.online = True
 
     def persist_refresh_token(self, token: str | None) -> None:
         self.store.set_state(REFRESH_TOKEN_KEY, token)

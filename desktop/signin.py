@@ -283,6 +283,7 @@ class SignIn:
         session.attach_token_persistence()
         if not online:
             session.notices.append(f"Working offline: {self.offline_reason}.")
+            session.offline_password = creds.password
         remember(session, creds.remember)
         return session
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.formatting import count
+
 
 @dataclass(frozen=True)
 class SyncSnapshot:
@@ -31,7 +33,7 @@ def ago(then: datetime, now: datetime) -> str:
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+    return f"{count(n)} {one if n == 1 else (many or one + 's')}"
 
 
 def status_parts(snapshot: SyncSnapshot, now: datetime) -> list[str]:
@@ -46,9 +48,9 @@ def status_parts(snapshot: SyncSnapshot, now: datetime) -> list[str]:
         head = "Not synced yet"
     parts = [head]
     if snapshot.pending:
-        parts.append(f"{snapshot.pending:,} pending")
+        parts.append(f"{count(snapshot.pending)} pending")
     if snapshot.attention:
-        parts.append(f"{snapshot.attention:,} need{'s' if snapshot.attention == 1 else ''} attention")
+        parts.append(f"{count(snapshot.attention)} need{'s' if snapshot.attention == 1 else ''} attention")
     return parts
 
 

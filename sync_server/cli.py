@@ -196,7 +196,9 @@ def cmd_demo(config: ServerConfig, args: argparse.Namespace) -> int:
     from sync_server.demo import seed_demo
 
     store = prepare_store(config)
-    report = seed_demo(Services.build(config, store), args.password)
+    report = seed_demo(
+        Services.build(config, store), args.password, progress=lambda text: print(text, flush=True)
+    )
     for line in report:
         print(line)
     return 0

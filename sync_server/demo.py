@@ -13,6 +13,7 @@ whose command is not registered (a module not built yet) is skipped.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -38,6 +39,15 @@ DEMO_ORGS = (
 # -- seeding -------------------------------------------------------------------------------------
 
 
+# How a demo user's role reads in their name ("HR (Globex)", never "Hr (Globex)").
+_ROLE_ACRONYMS = {"hr": "HR"}
+
+
+def demo_role_title(role: str) -> str:
+    """``hr`` → ``HR``, ``project_manager`` → ``Project manager``."""
+    return _ROLE_ACRONYMS.get(role, role.replace("_", " ").capitalize())
+
+
 def _ensure_users(services: Services, org: DemoOrg, password: str) -> tuple[str, dict[str, str], int]:
     store = services.store
     try:
@@ -58,7 +68,7 @@ def _ensure_users(services: Services, org: DemoOrg, password: str) -> tuple[str,
         email = user_email(role, org)
         user_id = existing[role]
         if user_id is None:
-            name = f"{role.replace('_', ' ').title()} ({org.name.split()[0]})"
+            name = f"{demo_role_title(role)} ({org.name.split()[0]})"
             user_id = admin_ops.create_user(
                 store, services.passwords, email, name, password, password_hash=hashes[role]
             )
@@ -97,10 +107,14 @@ def _apply(
     return counts
 
 
-def seed_demo(services: Services, password: str) -> list[str]:
-    """Seed (or top up) both demo organizations. Returns a human-readable report."""
+def seed_demo(services: Services, password: str, progress: Callable[[str], None] | None = None) -> list[str]:
+    """Seed (or top up) both demo organizations. Returns a human-readable report.
+
+    ``progress`` hears what is being done, as it starts (the first run takes a while)."""
     report = []
-    for org in DEMO_ORGS:
+    for number, org in enumerate(DEMO_ORGS, start=1):
+        if progress is not None:
+            progress(f"Creating demo organization {number} of {len(DEMO_ORGS)}: {org.name}…")
         org_id, users, created = _ensure_users(services, org, password)
         org = replace(org, org_id=org_id)
         rng = random.Random(org.seed)

@@ -53,7 +53,8 @@ Unit = Text16
 Barcode = Text64
 Address = OptText500
 
-# Purchase order life cycle, as data: state → states it may move to.
+# Purchase order life cycle, as data: state → states it may move to (in life-cycle order: the
+# desktop's status filter lists them so).
 PURCHASE_ORDER_TRANSITIONS: Transitions = {
     "draft": frozenset({"ordered", "cancelled"}),
     "ordered": frozenset({"received", "cancelled"}),
@@ -213,6 +214,54 @@ def record_stock_move(ctx: CommandContext, args: RecordStockMoveArgs) -> None:
     elif args.exchange_rate is not None:
         raise invalid("exchange_rate", "applies to a unit cost: give unit_cost too")
     values["moved_at"] = values["moved_at"] or ctx.now
+    record_move(ctx, values)
+
+
+class RecordStockCountArgs(Args):
+    id: Id
+    product_id: Id
+    warehouse_id: Id
+    counted: NonNegativeQuantity
+    note: Note | None = None
+    reference: Text100 | None = None
+    moved_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _aware(self) -> RecordStockCountArgs:
+        if self.moved_at is not None and self.moved_at.tzinfo is None:
+            raise ValueError("moved_at must include a time zone")
+        return self
+
+
+@command("inventory.record_stock_count", args=RecordStockCountArgs, permission="inventory.write")
+def record_stock_count(ctx: CommandContext, args: RecordStockCountArgs) -> None:
+    """Record a stock count: the quantity counted in one warehouse.
+
+    The difference to the stock on hand *where the command runs* becomes a ``count`` move, so the
+    server decides with its own stock (moves synced meanwhile included), not with the stock the
+    counting computer happened to know. A count that matches records nothing.
+    """
+    ctx.require(Product, args.product_id, "product_id")
+    ctx.require(Warehouse, args.warehouse_id, "warehouse_id")
+    on_hand = stock_on_hand(ctx.session, ctx.org_id, args.product_id, args.warehouse_id)
+    difference = args.counted - on_hand
+    if difference == 0:
+        return
+    side = "to_warehouse_id" if difference > 0 else "from_warehouse_id"
+    values: dict[str, Any] = {
+        "id": args.id,
+        "product_id": args.product_id,
+        "from_warehouse_id": None,
+        "to_warehouse_id": None,
+        side: args.warehouse_id,
+        "quantity": abs(difference),
+        "unit_cost": None,
+        "currency": None,
+        "reason": "count",
+        "note": args.note,
+        "reference": args.reference,
+        "moved_at": args.moved_at or ctx.now,
+    }
     record_move(ctx, values)
 
 

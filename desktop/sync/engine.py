@@ -38,6 +38,7 @@ from desktop.api_client import (
     ResyncRequiredError,
     UpgradeRequiredError,
 )
+from desktop.formatting import count
 from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
@@ -82,16 +83,16 @@ class SyncReport:
     def summary(self) -> str:
         parts = []
         if self.pushed:
-            parts.append(f"sent {self.pushed:,} change{'s' if self.pushed != 1 else ''}")
+            parts.append(f"sent {count(self.pushed)} change{'s' if self.pushed != 1 else ''}")
         if self.pulled:
-            parts.append(f"received {self.pulled:,}")
+            parts.append(f"received {count(self.pulled)}")
         refused = self.rejected + self.conflicts
         if refused:
-            parts.append(f"{refused:,} need{'s' if refused == 1 else ''} attention")
+            parts.append(f"{count(refused)} need{'s' if refused == 1 else ''} attention")
         if self.resynced:
             parts.append("downloaded a fresh copy")
         if self.pending_left:
-            parts.append(f"{self.pending_left:,} still waiting (made during the sync)")
+            parts.append(f"{count(self.pending_left)} still waiting (made during the sync)")
         return ("Synced: " + ", ".join(parts)) if parts else "Synced: nothing new"
 
 
@@ -139,7 +140,9 @@ class SyncEngine:
             self._cycle(report, progress or _no_progress)
         except OfflineError as exc:
             waiting = self.store.pending_count()
-            note = f"; {waiting:,} change{'s' if waiting != 1 else ''} wait to be sent" if waiting else ""
+            note = (
+                f"; {count(waiting)} change{'s' if waiting != 1 else ''} wait to be sent" if waiting else ""
+            )
             raise OfflineError(
                 f"The server cannot be reached ({exc.message}); working offline{note}.",
                 code=exc.code,
@@ -148,7 +151,7 @@ class SyncEngine:
         except UpgradeRequiredError as exc:
             waiting = self.store.pending_count()
             kept = (
-                f"Your {waiting:,} unsent change{'s are' if waiting != 1 else ' is'} kept and will be "
+                f"Your {count(waiting)} unsent change{'s are' if waiting != 1 else ' is'} kept and will be "
                 "sent after the upgrade."
             )
             if exc.details.get("reason") == "client_newer":
@@ -186,7 +189,7 @@ class SyncEngine:
             batch = pending_batch(self.store, self.push_batch)
             if not batch:
                 break
-            progress(sent, max(total, sent + len(batch)), f"Sending changes… {sent:,} of {total:,}")
+            progress(sent, max(total, sent + len(batch)), f"Sending changes… {count(sent)} of {count(total)}")
             device = self.store.device_id
             results = self.retrier.call(
                 lambda batch=batch, device=device: self.api.push(  # type: ignore[misc]
@@ -200,7 +203,7 @@ class SyncEngine:
             report.duplicates += outcome.duplicates
             report.rejected += outcome.rejected
             report.conflicts += outcome.conflicts
-        progress(sent, max(total, sent), f"Sent {sent:,} changes")
+        progress(sent, max(total, sent), f"Sent {count(sent)} changes")
 
     def _pull_all(self, report: SyncReport, progress: Progress) -> bool:
         """Pull until done; ``False`` when a command became pending (push first, then again).
@@ -249,7 +252,7 @@ class SyncEngine:
                     if not apply_prepared(self.store, prepared, fresh_start=fresh):
                         return False  # a page fetched meanwhile is dropped with the helper thread
                     report.pulled += prepared.count
-                    progress(report.pulled, None, f"Receiving changes… {report.pulled:,}")
+                    progress(report.pulled, None, f"Receiving changes… {count(report.pulled)}")
                 report.pages += 1
                 cursor, fresh = page["cursor"], False
                 if fetching is None:

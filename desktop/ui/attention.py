@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from common.commands import CommandError
-from desktop.attention import AttentionItem, ResolutionError, attention_items, keep_server, reapply_mine
+from desktop.attention import (
+    AttentionItem,
+    ItemView,
+    ResolutionError,
+    attention_items,
+    keep_server,
+    reapply_mine,
+    resolve_fields,
+    view_of,
+)
 from desktop.formatting import timestamp
 from desktop.qt import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QSizePolicy,
     QStackedWidget,
     Qt,
     QTableWidget,
@@ -27,14 +37,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.widgets import EmptyState, PageHeader, button, label
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def shown(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+COLUMNS = ("Field", "Yours", "Theirs (server now)", "Choice")
 
 
 class AttentionPage(QWidget):
@@ -42,6 +45,7 @@ class AttentionPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.items: list[AttentionItem] = []
+        self.views: dict[str, ItemView] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.SPACING * 2)
         layout.setSpacing(theme.SPACING * 2)
@@ -74,32 +78,44 @@ class AttentionPage(QWidget):
         row.addWidget(self.list)
         detail = QWidget()
         detail.setObjectName("card")
+        # Never wider than the window: long values wrap or elide, the panel does not grow.
+        detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        detail.setMinimumWidth(320)
         detail_layout = QVBoxLayout(detail)
         detail_layout.setSpacing(theme.SPACING)
-        self.title = label("", "pageTitle")
-        self.when = label("", "muted")
+        self.title = label("", "pageTitle", wrap=True)
+        self.when = label("", "muted", wrap=True)
+        self.changed_by = label("", "muted", wrap=True)
         self.reason = label("", "formError", wrap=True)
-        self.fields = QTableWidget(0, 4)
-        self.fields.setHorizontalHeaderLabels(
-            ["Field", "Your value", "You started from", "Server's value now"]
-        )
+        self.fields = QTableWidget(0, len(COLUMNS))
+        self.fields.setHorizontalHeaderLabels(list(COLUMNS))
         self.fields.verticalHeader().setVisible(False)
         self.fields.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.fields.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.fields.setWordWrap(True)
+        self.fields.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.fields.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.fields.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(COLUMNS.index("Field"), QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("Choice"), QHeaderView.ResizeMode.ResizeToContents)
+        self.choices: dict[str, QComboBox] = {}
         self.explain = label("", "muted", wrap=True)
         buttons = QHBoxLayout()
-        self.keep_button = button("Keep the server's", tooltip="Undo your change on this computer")
+        self.keep_button = button("Keep theirs for all", tooltip="Undo your change on this computer")
         self.reapply_button = button(
-            "Re-apply mine on the server's values",
-            primary=True,
-            tooltip="Send your change again, based on what the server has now",
+            "Use mine for all", tooltip="Send your values again, based on what the server has now"
+        )
+        self.apply_button = button(
+            "Apply choices", primary=True, tooltip="Keep theirs or use mine, per field"
         )
         self.keep_button.clicked.connect(self.keep_server)
         self.reapply_button.clicked.connect(self.reapply_mine)
+        self.apply_button.clicked.connect(self.apply_choices)
         buttons.addStretch(1)
         buttons.addWidget(self.keep_button)
         buttons.addWidget(self.reapply_button)
-        for widget in (self.title, self.when, self.reason, self.fields, self.explain):
+        buttons.addWidget(self.apply_button)
+        for widget in (self.title, self.when, self.changed_by, self.reason, self.fields, self.explain):
             detail_layout.addWidget(widget)
         detail_layout.addLayout(buttons)
         row.addWidget(detail, 1)
@@ -114,8 +130,10 @@ class AttentionPage(QWidget):
         current = self.current()
         self.items = attention_items(self.ctx.session)
         self.list.clear()
+        self.views = {item.id: view_of(self.ctx.session, item) for item in self.items}
         for item in self.items:
-            entry = QListWidgetItem(f"{item.summary}\n{item.message}")
+            view = self.views[item.id]
+            entry = QListWidgetItem(f"{view.title}\n{view.reason}")
             entry.setData(ITEM_ROLE, item.id)
             entry.setToolTip(item.message)
             self.list.addItem(entry)
@@ -136,40 +154,68 @@ class AttentionPage(QWidget):
         item = self.current()
         self.keep_button.setEnabled(item is not None)
         self.reapply_button.setEnabled(item is not None and item.can_reapply)
+        self.reapply_button.setVisible(item is None or item.can_reapply)
+        self.apply_button.setVisible(item is not None and item.can_reapply)
         if item is None:
             return
-        self.title.setText(item.summary)
-        self.when.setText(f"Made {timestamp(item.created_at)} · {item.name}")
-        kind = "Conflict" if item.status == "conflict" else "Refused by the server"
-        self.reason.setText(f"{kind}: {item.message}")
-        rows = item.changed_fields() or [
-            {"field": key, "mine": value, "base": None, "server": None}
-            for key, value in item.args.items()
-            if key != "id"
-        ]
-        is_field_change = bool(item.changed_fields())
-        self.fields.setColumnHidden(2, not is_field_change)
-        self.fields.setColumnHidden(3, not is_field_change)
-        self.fields.setRowCount(len(rows))
-        for r, field in enumerate(rows):
-            for c, key in enumerate(("field", "mine", "base", "server")):
-                self.fields.setItem(r, c, QTableWidgetItem(shown(field[key])))
+        view = self.views.get(item.id) or view_of(self.ctx.session, item)
+        self.title.setText(view.title)
+        self.when.setText(f"Your change, made {timestamp(item.created_at)}")
+        self.changed_by.setText(view.changed_by)
+        self.changed_by.setVisible(bool(view.changed_by))
+        self.reason.setText(view.reason)
+        per_field = view.per_field
+        self.fields.setColumnHidden(COLUMNS.index("Theirs (server now)"), not per_field)
+        self.fields.setColumnHidden(COLUMNS.index("Choice"), not per_field)
+        self.fields.setRowCount(len(view.fields))
+        self.choices = {}
+        for r, field in enumerate(view.fields):
+            for c, text in enumerate((field.label, field.mine, field.theirs)):
+                cell = QTableWidgetItem(text)
+                if c == 1 and field.base:
+                    cell.setToolTip(f"You started from {field.base}")
+                self.fields.setItem(r, c, cell)
+            if per_field:
+                choice = QComboBox()
+                choice.setObjectName(f"choice_{field.key}")
+                choice.addItem("Choose…", None)
+                choice.addItem("Keep theirs", "theirs")
+                choice.addItem("Use mine", "mine")
+                if not field.conflicting:
+                    choice.setCurrentIndex(2)  # only the clashing fields need a decision
+                choice.currentIndexChanged.connect(lambda *_: self._choices_changed())
+                self.fields.setCellWidget(r, COLUMNS.index("Choice"), choice)
+                self.choices[field.key] = choice
+        self.fields.resizeRowsToContents()
+        self._choices_changed()
         if item.can_reapply:
             self.explain.setText(
-                "Keep the server's: your change is undone here. Re-apply mine: your values are sent "
-                "again, this time based on the server's current values."
+                "Keep theirs: the server's value stays and yours is dropped. Use mine: your value is "
+                "sent again, this time based on the server's current one."
             )
         else:
             self.explain.setText(
-                "Keep the server's undoes this change on this computer and removes it from the list."
+                "Keep theirs for all undoes this change on this computer and removes it from the list."
             )
+
+    def _choices_changed(self) -> None:
+        chosen = [box.currentData() for box in self.choices.values()]
+        self.apply_button.setEnabled(bool(chosen) and None not in chosen)
+
+    def apply_choices(self) -> None:
+        item = self.current()
+        if item is None or not self.choices or not self.apply_button.isEnabled():
+            return
+        mine = {key for key, box in self.choices.items() if box.currentData() == "mine"}
+        self._resolve(lambda: resolve_fields(self.ctx.session, item.id, mine), "Applying your choices…")
 
     def keep_server(self) -> None:
         item = self.current()
         if item is None:
             return
+        title = self.views[item.id].title if item.id in self.views else item.summary
         answer = QMessageBox.question(
-            self, "Keep the server's", f"Undo “{item.summary}” on this computer? This cannot be undone."
+            self, "Keep theirs", f"Undo “{title}” on this computer? This cannot be undone."
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -184,6 +230,7 @@ class AttentionPage(QWidget):
     def _resolve(self, work: Any, text: str) -> None:
         self.keep_button.setEnabled(False)
         self.reapply_button.setEnabled(False)
+        self.apply_button.setEnabled(False)
 
         def failed(exc: BaseException) -> None:
             self._show_current()

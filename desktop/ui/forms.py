@@ -4,33 +4,44 @@ A screen describes its fields and gives two functions: ``build(raw) -> (args, pr
 what was typed into command args and lists what is wrong (with the command's args model, see
 :mod:`desktop.validation`), and ``save(dialog, args)`` applies the command. Ctrl+S saves, Esc
 cancels; while saving, the inputs are disabled and the work runs off the GUI thread.
+
+Forms stay still while typing: every message has its space reserved (nothing is pushed down), a
+problem shows only once its field was touched or after Save, and Esc, Cancel or closing a form
+with changes asks before discarding them. Dates are picked from a calendar in the locale's format.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from common.commands import CommandError
+from desktop.formatting import number_example
 from desktop.qt import (
+    QApplication,
     QCheckBox,
     QComboBox,
+    QDate,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QKeySequence,
     QLabel,
     QLineEdit,
+    QLocale,
     QPlainTextEdit,
     QShortcut,
     QShowEvent,
     Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from desktop.ui import theme
-from desktop.ui.widgets import label, set_invalid
+from desktop.ui.widgets import ask_once, label, set_invalid
 from desktop.validation import refusal_field
 
 Raw = dict[str, Any]
@@ -49,6 +60,55 @@ class FormField:
     max_length: int = 200
 
 
+class DateInput(QDateEdit):
+    """A date picked from a calendar, shown in the user's locale; optional dates may stay empty.
+
+    Reads and writes ISO text (``2026-12-15``, ``""`` when empty), like the other inputs.
+    """
+
+    changed = Signal()
+    EMPTY = QDate(1900, 1, 1)
+
+    def __init__(self, *, optional: bool) -> None:
+        super().__init__()
+        self.setCalendarPopup(True)
+        shown = QLocale().dateFormat(QLocale.FormatType.ShortFormat)
+        if "yyyy" not in shown:
+            shown = shown.replace("yy", "yyyy")  # never a two-digit year
+        self.setDisplayFormat(shown)
+        self.optional = optional
+        if optional:
+            self.setMinimumDate(self.EMPTY)
+            self.setSpecialValueText("—  (none)")
+            self.setDate(self.EMPTY)
+        else:
+            self.setDate(QDate.currentDate())
+        self.dateChanged.connect(lambda *_: self.changed.emit())
+
+    def value(self) -> str:
+        if self.optional and self.date() == self.EMPTY:
+            return ""
+        return str(self.date().toString("yyyy-MM-dd"))
+
+    def set_value(self, value: object) -> None:
+        text = "" if value is None else str(value)[:10]
+        parsed = QDate.fromString(text, "yyyy-MM-dd") if text else QDate()
+        if parsed.isValid():
+            self.setDate(parsed)
+        elif self.optional:
+            self.setDate(self.EMPTY)
+
+    def mousePressEvent(self, event: Any) -> None:  # an empty optional date opens on today
+        if self.optional and self.date() == self.EMPTY:
+            self.calendarWidget().setSelectedDate(QDate.currentDate())
+        super().mousePressEvent(event)
+
+
+def reserve_line(widget: QLabel) -> None:
+    """Keep one line of space for a message even when it is empty, so nothing below moves."""
+    widget.setMinimumHeight(widget.fontMetrics().height() + 2)
+
+
 def make_input(field: FormField) -> QWidget:
     if field.kind == "multiline":
         edit = QPlainTextEdit()
@@ -63,8 +123,10 @@ def make_input(field: FormField) -> QWidget:
         return combo
     if field.kind == "bool":
         return QCheckBox(field.hint or field.label)
+    if field.kind == "date":
+        return DateInput(optional=not field.required)
     line = QLineEdit()
-    line.setPlaceholderText(field.placeholder)
+    line.setPlaceholderText(field.placeholder or (number_example() if field.kind == "money" else ""))
     line.setMaxLength(field.max_length)
     if field.kind in ("money", "quantity"):
         line.setAlignment(Qt.AlignmentFlag.AlignRight)
@@ -142,6 +204,9 @@ class FormDialog(QDialog):
         self.saving = False
         self.show_all = False
         self.saved_outcome: Any = None
+        self.baseline: Any = None  # what the form held when it opened (unsaved-changes prompt)
+        self.discard_confirmed = False
+        self.discard_prompt: Any = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
@@ -160,7 +225,7 @@ class FormDialog(QDialog):
             self.inputs[field.key] = widget
             error = label("", "fieldError", wrap=True)
             error.setObjectName("fieldError")
-            error.hide()
+            reserve_line(error)
             self.error_labels[field.key] = error
             cell = QVBoxLayout()
             cell.setSpacing(2)
@@ -174,7 +239,7 @@ class FormDialog(QDialog):
         self.form = form
         layout.addLayout(form)
         self.form_error = label("", "formError", wrap=True)
-        self.form_error.hide()
+        reserve_line(self.form_error)
         layout.addWidget(self.form_error)
         self.buttons = QDialogButtonBox()
         self.save_button = self.buttons.addButton(save_text, QDialogButtonBox.ButtonRole.AcceptRole)
@@ -198,6 +263,10 @@ class FormDialog(QDialog):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self.baseline is None:
+            self.baseline = self.snapshot()
+            focus = QApplication.focusWidget()
+            self.return_focus = focus if focus is not None and not self.isAncestorOf(focus) else None
         self.activateWindow()  # keyboard first: typing and Ctrl+S go to the dialog at once
         first = next((w for w in self.inputs.values() if w.isEnabled() and w.isVisible()), None)
         if first is not None and not any(w.hasFocus() for w in self.inputs.values()):
@@ -210,6 +279,46 @@ class FormDialog(QDialog):
     def set_value(self, key: str, value: Any) -> None:
         write_input(self.inputs[key], value)
 
+    def snapshot(self) -> Any:
+        """What counts as the form's content for "unsaved changes" (dialogs with more extend it)."""
+        return self.raw()
+
+    def has_unsaved_changes(self) -> bool:
+        return self.baseline is not None and self.save_button.isVisible() and self.snapshot() != self.baseline
+
+    def reject(self) -> None:
+        """Esc, Cancel and closing the window: ask before discarding changes."""
+        if self.saving:
+            return
+        if self.discard_confirmed or not self.has_unsaved_changes():
+            super().reject()
+            return
+        self.discard_prompt = ask_once(
+            self,
+            "Discard changes?",
+            "You changed this form and it is not saved. Discard your changes?",
+            "Discard changes",
+            self._discard,
+            stay_text="Keep editing",
+        )
+
+    def done(self, result: int) -> None:
+        """Close, and give the keyboard back to where it was (the list the dialog came from)."""
+        super().done(result)
+        back = getattr(self, "return_focus", None)
+        if back is not None:
+            with contextlib.suppress(RuntimeError):  # the widget may be gone meanwhile
+                back.window().activateWindow()
+                back.setFocus()
+
+    def _discard(self) -> None:
+        self.discard_confirmed = True
+        self.reject()
+
+    def loose_problem_visible(self, key: str) -> bool:
+        """Whether a problem not under a field (``Line 2 quantity``) may show yet."""
+        return self.show_all or key in self.touched
+
     def _changed(self, key: str) -> None:
         self.touched.add(key)
         self.validate()
@@ -221,14 +330,17 @@ class FormDialog(QDialog):
             visible = phrase is not None and (self.show_all or key in self.touched)
             field = next(f for f in self.fields if f.key == key)
             error.setText(f"{field.label}: {phrase}" if visible else "")
-            error.setVisible(visible)
             set_invalid(self.inputs[key], visible)
-        loose = [f"{k}: {v}" if k else v for k, v in found.items() if k not in self.error_labels]
-        if loose and (self.show_all or self.touched):
+        loose = [
+            f"{k}: {v}" if k else v
+            for k, v in found.items()
+            if k not in self.error_labels and self.loose_problem_visible(k)
+        ]
+        if loose:
             self.show_form_error("; ".join(loose))
         elif not self.saving:
             self.show_form_error(None)
-        visible_problems = any(self.error_labels[k].isVisible() for k in found if k in self.error_labels)
+        visible_problems = any(self.error_labels[k].text() for k in found if k in self.error_labels)
         self.save_button.setEnabled(not self.saving and not visible_problems)
         return args, found
 
@@ -237,7 +349,6 @@ class FormDialog(QDialog):
 
     def show_form_error(self, text: str | None) -> None:
         self.form_error.setText(text or "")
-        self.form_error.setVisible(bool(text))
 
     def set_field_visible(self, key: str, visible: bool) -> None:
         self.form.setRowVisible(self.rows[key], visible)
@@ -251,7 +362,7 @@ class FormDialog(QDialog):
     def field_problem(self, key: str) -> str:
         """The problem shown under ``key`` (empty when none); for tests and screen readers."""
         error = self.error_labels.get(key)
-        return error.text() if error is not None and error.isVisible() else ""
+        return error.text() if error is not None else ""
 
     # -- saving --------------------------------------------------------------------------------
     def try_save(self) -> None:
@@ -286,7 +397,6 @@ class FormDialog(QDialog):
         if key in self.error_labels:
             field = next(f for f in self.fields if f.key == key)
             self.error_labels[key].setText(f"{field.label}: {phrase}")
-            self.error_labels[key].show()
             set_invalid(self.inputs[key], True)
             self.inputs[key].setFocus()
         else:

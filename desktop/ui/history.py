@@ -20,8 +20,9 @@ from desktop.qt import (
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.widgets import EmptyState, label
+from desktop.words import command_title, field_label
 
-HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by"})
+HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by", "deleted"})
 
 
 def describe_change(event: dict[str, Any]) -> str:
@@ -32,7 +33,7 @@ def describe_change(event: dict[str, Any]) -> str:
         return ""
     if not before and after:
         shown = [
-            f"{k}: {v}"
+            f"{field_label(k)}: {v}"
             for k, v in after.items()
             if k not in HIDDEN_FIELDS and k != "id" and v not in (None, "")
         ]
@@ -41,7 +42,7 @@ def describe_change(event: dict[str, Any]) -> str:
     for key in sorted(set(before) | set(after)):
         if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
             continue
-        parts.append(f"{key}: {before.get(key)} → {after.get(key)}")
+        parts.append(f"{field_label(key)}: {before.get(key)} → {after.get(key)}")
     return "; ".join(parts)
 
 
@@ -84,7 +85,9 @@ class HistoryDialog(QDialog):
                 if actor == me
                 else str(event.get("actor_name") or event.get("actor_email") or actor or "system")
             )
-            values = (timestamp(event.get("at")), who, str(event.get("action", "")), describe_change(event))
+            action = str(event.get("action", ""))
+            what = command_title(action) if "." in action else action.replace("_", " ").capitalize()
+            values = (timestamp(event.get("at")), who, what, describe_change(event))
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()

@@ -10,13 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from desktop.background import run_op
-from desktop.lists import ListSource
+from desktop.formatting import count
+from desktop.lists import Column, ListSource
 from desktop.qt import (
     QAbstractItemView,
+    QFont,
+    QFontMetrics,
     QHBoxLayout,
     QHeaderView,
     QKeyEvent,
     QModelIndex,
+    QShowEvent,
     QStackedWidget,
     Qt,
     QTableView,
@@ -27,6 +31,7 @@ from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.table_model import LazyTableModel
 from desktop.ui.widgets import EmptyState, PageHeader, SearchBox, label
+from desktop.words import plural
 
 
 class ListTable(QTableView):
@@ -43,6 +48,29 @@ class ListTable(QTableView):
         super().keyPressEvent(event)
 
 
+# Room a header needs besides its text: padding and the sort arrow (theme.py).
+HEADER_ROOM = 30
+SAMPLE_TEXT = {"datetime": "2026-12-31 23:59", "date": "2026-12-31"}
+
+
+def header_metrics(table: QTableView) -> QFontMetrics:
+    """Metrics of the header titles as painted: the stylesheet draws them semi-bold (theme.py)."""
+    font = QFont(table.horizontalHeader().font())
+    font.setBold(True)
+    return QFontMetrics(font)
+
+
+def column_width(table: QTableView, column: Column) -> int:
+    """The column's width, never narrower than its title with the sort arrow, or a full
+    date and time (a "When" column shows the time, not half of it)."""
+    metrics = table.fontMetrics()
+    needed = header_metrics(table).horizontalAdvance(column.title) + HEADER_ROOM
+    sample = SAMPLE_TEXT.get(column.kind)
+    if sample is not None:
+        needed = max(needed, metrics.horizontalAdvance(sample) + 24)
+    return max(column.width or 0, needed)
+
+
 class ListPage(QWidget):
     title = ""
     subtitle = ""
@@ -56,6 +84,7 @@ class ListPage(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._kept_id: str | None = None
         self.source = self.make_source()
         self.model = LazyTableModel(self.source, parent=self)
         self._build()
@@ -129,10 +158,10 @@ class ListPage(QWidget):
             if column.stretch:
                 header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch)
             elif column.width:
-                header.resizeSection(index, column.width)
+                header.resizeSection(index, column_width(self.table, column))
         self.table.doubleClicked.connect(lambda index: self._open_index(index))
         self.table.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self.selection_changed(self.model.row_at(current.row()))
+            lambda current, _previous: self._current_changed(self.model.row_at(current.row()))
         )
         self.empty = EmptyState()
         self.stack.addWidget(self.table)
@@ -144,8 +173,23 @@ class ListPage(QWidget):
         """Extra filter widgets next to the search box."""
 
     # -- behaviour -----------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Widen fixed columns whose painted title (bold, with the sort arrow) would be clipped;
+        the fonts are final only once shown and polished."""
+        header = self.table.horizontalHeader()
+        for index, column in enumerate(self.model.columns):
+            if not column.stretch and column.width:
+                wanted = column_width(self.table, column)
+                if header.sectionSize(index) < wanted:
+                    header.resizeSection(index, wanted)
+
     def activate(self) -> None:
         """Shown: load if anything changed since the last time."""
+        self.fit_columns()
         if self._stale:
             self._stale = False
             self.model.reload(keep_loaded=True)
@@ -175,7 +219,7 @@ class ListPage(QWidget):
             self.open_row(row)
 
     def plural(self) -> str:
-        return self.noun_plural or f"{self.noun}s"
+        return self.noun_plural or plural(self.noun)
 
     def _after_load(self) -> None:
         has_rows = self.model.rowCount() > 0
@@ -188,17 +232,27 @@ class ListPage(QWidget):
                 )
             else:
                 self.empty.show_message(self.empty_title or f"No {self.plural()} yet", self.empty_hint)
+        kept = self._kept_id
+        current = self.current_row()
+        if kept is not None and (current is None or current.get("id") != kept):
+            self.select_id(kept)  # the selection survives refreshes and syncs
+            self._kept_id = kept
         self.selection_changed(self.current_row())
         self._update_count()
+
+    def _current_changed(self, row: dict[str, Any] | None) -> None:
+        if row is not None:
+            self._kept_id = row.get("id")
+        self.selection_changed(row)
 
     def _update_count(self) -> None:
         shown = self.model.rowCount()
         if self.model.exhausted:
-            text = f"{shown:,} {self.noun if shown == 1 else self.plural()}"
+            text = f"{count(shown)} {self.noun if shown == 1 else self.plural()}"
         elif self.model.total is not None:
-            text = f"{shown:,} of {self.model.total:,} {self.plural()} loaded"
+            text = f"{count(shown)} of {count(self.model.total)} {self.plural()} loaded"
         else:
-            text = f"{shown:,}+ {self.plural()}"
+            text = f"{count(shown)}+ {self.plural()}"
             self._count_in_background()
         self.count_label.setText(text)
 

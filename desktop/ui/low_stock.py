@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, type_coerce
 
+from common.schema import Product, PurchaseOrder, PurchaseOrderLine, Supplier
 from common.schema.types import Quantity
 from common.stock import low_stock_query
 from desktop.lists import Column, ListSource
@@ -48,6 +50,46 @@ def low_stock_source(ctx: UiContext) -> ListSource:
     )
 
 
+@dataclass(frozen=True)
+class ReorderSuggestion:
+    supplier_id: str | None
+    warehouse_id: str | None
+    unit_cost: int | None
+
+
+def reorder_suggestion(ctx: UiContext, product_id: str) -> ReorderSuggestion:
+    """Who to order from, where to deliver and at what unit cost: the supplier and warehouse of
+    the product's latest order, and the product's cost price (the latest order's cost when that
+    supplier bills in another currency)."""
+    org_id = ctx.session.org_id
+    p, o, line, s = (t.__table__.c for t in (Product, PurchaseOrder, PurchaseOrderLine, Supplier))
+    with ctx.session.store.read_session() as db:
+        product = db.execute(
+            select(p.cost_price, p.currency).where(p.org_id == org_id, p.id == product_id)
+        ).first()
+        latest = db.execute(
+            select(o.supplier_id, o.warehouse_id, line.unit_cost, s.currency)
+            .select_from(PurchaseOrderLine.__table__)
+            .join(PurchaseOrder.__table__, (o.org_id == line.org_id) & (o.id == line.purchase_order_id))
+            .join(Supplier.__table__, (s.org_id == o.org_id) & (s.id == o.supplier_id))
+            .where(
+                line.org_id == org_id,
+                line.product_id == product_id,
+                line.deleted.is_(False),
+                o.deleted.is_(False),
+                s.archived.is_(False),
+            )
+            .order_by(o.number.desc())
+            .limit(1)
+        ).first()
+    cost_price, currency = (product[0], product[1]) if product is not None else (None, None)
+    if latest is None:
+        return ReorderSuggestion(None, None, cost_price)
+    supplier_id, warehouse_id, last_cost, supplier_currency = latest
+    same_currency = cost_price is not None and supplier_currency == currency
+    return ReorderSuggestion(supplier_id, warehouse_id, cost_price if same_currency else last_cost)
+
+
 @page("inventory", "low_stock", "Low stock", writes="inventory.create_purchase_order", position=40)
 class LowStockPage(ListPage):
     title = "Low stock"
@@ -81,6 +123,12 @@ class LowStockPage(ListPage):
         if row is None:
             return None
         dialog = PurchaseOrderDialog(self, self.ctx, None)
-        dialog.add_line(row["id"], row["shortfall"])
+        suggestion = reorder_suggestion(self.ctx, row["id"])
+        for key in ("supplier_id", "warehouse_id"):
+            if getattr(suggestion, key) is not None:
+                dialog.set_value(key, getattr(suggestion, key))
+        dialog.add_line(row["id"], row["shortfall"], suggestion.unit_cost)
+        dialog.touched.clear()
+        dialog.validate()
         dialog.open()
         return dialog

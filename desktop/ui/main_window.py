@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from desktop.formatting import count
 from desktop.modules import PAGES, load_screens, page_spec, visible_modules
 from desktop.qt import (
     QAction,
@@ -16,6 +17,7 @@ from desktop.qt import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QSize,
     QSizePolicy,
     QStackedWidget,
@@ -33,6 +35,7 @@ from desktop.ui.attention import AttentionPage
 from desktop.ui.context import UiContext
 from desktop.ui.history import open_history
 from desktop.ui.overview import ModuleOverviewPage
+from desktop.ui.session_prompts import ask_before_leaving, attach_password_prompt, unsent_summary
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
 from desktop.version import PRODUCT_NAME
@@ -74,6 +77,9 @@ class MainWindow(QMainWindow):
         self.sync.changed.connect(self.update_sync_state)
         self.sync.message.connect(self.show_notice)
         self.sync.finished.connect(lambda _report: self.show_notice(None))  # back online: no stale note
+        attach_password_prompt(self, self.sync)
+        self.leaving_confirmed = False
+        self.leave_prompt: QMessageBox | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.update_sync_state)
         self.timer.start(STATUS_REFRESH_MS)
@@ -126,7 +132,7 @@ class MainWindow(QMainWindow):
         self.about_action = menu.addAction(f"About {PRODUCT_NAME}…")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS: the application menu
         self.about_action.triggered.connect(self.show_about)
-        menu.addAction("Sign out").triggered.connect(self.sign_out_requested.emit)
+        menu.addAction("Sign out").triggered.connect(self.confirm_sign_out)
         self.user_menu = menu
         user.setMenu(menu)
         bar.addWidget(user)
@@ -273,7 +279,8 @@ class MainWindow(QMainWindow):
         if snapshot.attention:
             status_html = (
                 text.replace(
-                    f"{snapshot.attention:,} need", f"<a href='attention'>{snapshot.attention:,} need"
+                    f"{count(snapshot.attention)} need",
+                    f"<a href='attention'>{count(snapshot.attention)} need",
                 )
                 + "</a>"
             )
@@ -293,6 +300,24 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def confirm_sign_out(self) -> None:
+        """Sign out, after saying how many changes are unsent (they stay on this computer)."""
+
+        def proceed() -> None:
+            self.leaving_confirmed = True
+            self.sign_out_requested.emit()
+
+        self.leave_prompt = ask_before_leaving(self, self.session, "Sign out", proceed)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.leaving_confirmed and self.isVisible() and unsent_summary(self.session) is not None:
+            event.ignore()
+
+            def proceed() -> None:
+                self.leaving_confirmed = True
+                self.close()
+
+            self.leave_prompt = ask_before_leaving(self, self.session, "Quit", proceed)
+            return
         self.timer.stop()
         super().closeEvent(event)

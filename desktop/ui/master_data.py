@@ -15,7 +15,7 @@ from desktop.qt import QCheckBox, QHBoxLayout, QMessageBox, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
-from desktop.ui.widgets import PageHeader, button
+from desktop.ui.widgets import PageHeader, ask_once, button
 
 Problems = dict[str, str]
 
@@ -154,8 +154,22 @@ class MasterDataPage(ListPage):
         dialog.open()
         return dialog
 
+    def archive_warning(self, row: dict[str, Any]) -> str | None:
+        """What archiving ``row`` would mean beyond the usual (products: their stock)."""
+        return None
+
     def toggle_archive(self, row: dict[str, Any]) -> None:
         archived = bool(row.get("archived"))
+        warning = None if archived else self.archive_warning(row)
+        if warning is not None:
+            self.guardrail = ask_once(
+                self,
+                f"Archive {self.noun} with stock",
+                warning,
+                "Archive anyway",
+                lambda: self._set_archived(row),
+            )
+            return
         if not archived:
             answer = QMessageBox.question(
                 self,
@@ -165,6 +179,10 @@ class MasterDataPage(ListPage):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+        self._set_archived(row)
+
+    def _set_archived(self, row: dict[str, Any]) -> None:
+        archived = bool(row.get("archived"))
         self.ctx.apply(
             self,
             f"inventory.update_{self.entity}",

@@ -6,10 +6,12 @@ from sqlalchemy import func, select
 
 from common.modules import module as module_spec
 from common.schema import ENTITIES
+from desktop.formatting import count
 from desktop.qt import QFrame, QGridLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.widgets import PageHeader, label
+from desktop.words import entity_title, plural
 
 
 def entity_counts(ctx: UiContext, module: str) -> list[tuple[str, int]]:
@@ -22,7 +24,7 @@ def entity_counts(ctx: UiContext, module: str) -> list[tuple[str, int]]:
             total = session.execute(
                 select(func.count()).where(model.org_id == ctx.session.org_id, model.deleted.is_(False))
             ).scalar()
-            counts.append((name.replace("_", " ").capitalize() + "s", int(total or 0)))
+            counts.append((plural(entity_title(name)).capitalize(), int(total or 0)))
     return counts
 
 
@@ -64,6 +66,6 @@ class ModuleOverviewPage(QWidget):
                 widget.deleteLater()
         for row, (title, total) in enumerate(entity_counts(self.ctx, self.module)):
             self.grid.addWidget(label(title), row, 0)
-            count = label(f"{total:,}")
-            count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.grid.addWidget(count, row, 1)
+            shown = label(count(total))
+            shown.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.grid.addWidget(shown, row, 1)

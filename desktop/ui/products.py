@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from common.commands.fields import text_limit
 from common.commands.inventory import CreateProductArgs
 from common.money import CURRENCIES, quantity_text
-from common.schema import Product
+from common.schema import Product, Warehouse
 from common.stock import stock_levels
-from desktop.formatting import InputError, money_input, parse_money
+from desktop.formatting import InputError, money_input, parse_money, parse_quantity_input, quantity_input
+from desktop.guardrails import archive_with_stock_warning
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.ui.context import UiContext
@@ -47,7 +48,7 @@ FIELDS = (
         "unit", "Unit", required=True, max_length=text_limit(CreateProductArgs, "unit"), placeholder="pcs"
     ),
     FormField("currency", "Currency", kind="choice", required=True, choices=CURRENCY_CHOICES),
-    FormField("sale_price", "Sale price", kind="money", required=True, placeholder="0.00", max_length=24),
+    FormField("sale_price", "Sale price", kind="money", required=True, max_length=24),
     FormField("cost_price", "Cost price", kind="money", placeholder="optional", max_length=24),
     FormField(
         "reorder_point",
@@ -133,13 +134,16 @@ def product_args(raw: dict[str, Any], product_id: str) -> tuple[dict[str, Any], 
                 args[key] = parse_money(text, args["currency"])
             except InputError as exc:
                 parse_problems[key] = str(exc)
-    reorder = (raw.get("reorder_point") or "").strip().replace(",", "")
-    args["reorder_point"] = reorder or None
+    reorder = (raw.get("reorder_point") or "").strip()
+    args["reorder_point"] = None
+    if reorder:
+        try:
+            args["reorder_point"] = quantity_text(parse_quantity_input(reorder))
+        except InputError as exc:
+            parse_problems["reorder_point"] = str(exc)
     present = {k: v for k, v in args.items() if v is not None}
     found = problems(CreateProductArgs, present)
     found.update(parse_problems)
-    if args["reorder_point"] is not None and "reorder_point" not in found:
-        args["reorder_point"] = quantity_text(Decimal(args["reorder_point"]))
     return args, found
 
 
@@ -169,7 +173,7 @@ class ProductsPage(MasterDataPage):
             "currency": row["currency"],
             "sale_price": money_input(row["sale_price"], row["currency"]),
             "cost_price": money_input(row.get("cost_price"), row["currency"]),
-            "reorder_point": "" if row.get("reorder_point") is None else quantity_text(row["reorder_point"]),
+            "reorder_point": quantity_input(row.get("reorder_point")),
             "barcode": row.get("barcode") or "",
             "description": row.get("description") or "",
         }
@@ -186,3 +190,14 @@ class ProductsPage(MasterDataPage):
 
     def row_title(self, row: dict[str, Any]) -> str:
         return f"{row['sku']} — {row['name']}"
+
+    def archive_warning(self, row: dict[str, Any]) -> str | None:
+        org_id = self.ctx.session.org_id
+        w = Warehouse.__table__.c
+        with self.ctx.session.store.read_session() as db:
+            levels = stock_levels(db, org_id, [row["id"]])
+            codes: dict[str, str] = {
+                wid: code for wid, code in db.execute(select(w.id, w.code).where(w.org_id == org_id))
+            }
+        by_code = {codes.get(warehouse, warehouse): qty for (_product, warehouse), qty in levels.items()}
+        return archive_with_stock_warning(f"{row['name']} ({row['sku']})", row["unit"], by_code)

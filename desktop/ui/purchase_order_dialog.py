@@ -8,11 +8,17 @@ from typing import Any
 from sqlalchemy import select
 
 from common.commands import CommandError
-from common.commands.inventory import CreatePurchaseOrderArgs
 from common.ids import new_id
-from common.money import QuantityError, line_amount, parse_quantity, quantity_text
+from common.inventory_forms import OrderLineInput, build_purchase_order
 from common.schema import PurchaseOrderLine, Supplier
-from desktop.formatting import InputError, money, money_input, parse_money, quantity
+from desktop.formatting import (
+    money,
+    money_input,
+    parse_money,
+    parse_quantity_input,
+    quantity,
+    quantity_input,
+)
 from desktop.lists import live
 from desktop.qt import (
     QAbstractItemView,
@@ -30,7 +36,6 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
 from desktop.ui.widgets import button, label
-from desktop.validation import problems
 
 
 def order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
@@ -59,7 +64,7 @@ def supplier_currency(ctx: UiContext, supplier_id: str | None) -> str | None:
 HEADER_FIELDS = (
     FormField("supplier_id", "Supplier", kind="choice", required=True),
     FormField("warehouse_id", "Deliver to", kind="choice", required=True),
-    FormField("expected_on", "Expected on", placeholder="YYYY-MM-DD, optional", max_length=10),
+    FormField("expected_on", "Expected on", kind="date"),
     FormField("note", "Note", kind="multiline", max_length=1000),
 )
 LINE_COLUMNS = ("Product", "Quantity", "Unit cost", "Line total", "Received", "")
@@ -78,7 +83,7 @@ class LinesTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 100), (2, 110), (3, 130), (4, 90), (5, 40)):
+        for column, width in ((1, 100), (2, 110), (3, 130), (4, 90), (5, 44)):
             header.resizeSection(column, width)
         self.verticalHeader().setDefaultSectionSize(36)
         self.setMinimumHeight(200)
@@ -99,11 +104,12 @@ class LinesTable(QTableWidget):
         if product_id:
             picker.set_value(product_id)
         quantity_edit, cost_edit = QLineEdit(qty), QLineEdit(cost)
+        this_line = self.line_ids[row]
         for edit in (quantity_edit, cost_edit):
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.setMaxLength(24)
-            edit.textChanged.connect(self.dialog.lines_changed)
-        picker.changed.connect(self.dialog.lines_changed)
+            edit.textChanged.connect(lambda *_a: self.dialog.line_touched(this_line))
+        picker.changed.connect(lambda *_a: self.dialog.line_touched(this_line))
         self.setCellWidget(row, 0, picker)
         self.setCellWidget(row, 1, quantity_edit)
         self.setCellWidget(row, 2, cost_edit)
@@ -113,7 +119,8 @@ class LinesTable(QTableWidget):
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, column, item)
         remove = button("×", tooltip="Remove this line")
-        this_line = self.line_ids[row]
+        remove.setObjectName("lineRemove")
+        remove.setAccessibleName("Remove this line")
         remove.clicked.connect(lambda: self.remove_line(self.line_ids.index(this_line)))
         self.setCellWidget(row, 5, remove)
         return row
@@ -199,7 +206,7 @@ class PurchaseOrderDialog(FormDialog):
                 self.lines.add_line(
                     line["id"],
                     line["product_id"],
-                    quantity_text(line["quantity"]),
+                    quantity_input(line["quantity"]),
                     money_input(line["unit_cost"], order["currency"]),
                     line["received_quantity"],
                 )
@@ -214,14 +221,38 @@ class PurchaseOrderDialog(FormDialog):
         self.touched.clear()
         self.validate()
 
-    def add_line(self, product_id: str | None = None, qty: Any = None) -> None:
+    def add_line(self, product_id: str | None = None, qty: Any = None, unit_cost: int | None = None) -> None:
+        """A new line; ``unit_cost`` (minor units, in the supplier's currency) prefills its cost."""
         assert self.lines is not None
-        self.lines.add_line(None, product_id, quantity_text(Decimal(str(qty))) if qty else "")
-        self.lines_changed()
+        currency = self.currency(self.raw())
+        cost = money_input(unit_cost, currency) if unit_cost is not None and currency else ""
+        self.lines.add_line(None, product_id, quantity_input(qty) if qty else "", cost)
+        self.validate()  # a new, empty line shows no problem until it is typed into or saved
 
     def lines_changed(self, *_args: Any) -> None:
         self.touched.add("lines")
         self.validate()
+
+    def line_touched(self, line_id: str) -> None:
+        self.touched.add(f"line:{line_id}")
+        self.validate()
+
+    def loose_problem_visible(self, key: str) -> bool:
+        if super().loose_problem_visible(key):
+            return True
+        if self.lines is not None and key.startswith("Line "):
+            number = key.split(" ")[1]
+            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
+                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
+        return key == "lines" and "lines" in self.touched
+
+    def snapshot(self) -> Any:
+        table = self.lines
+        rows = []
+        for row in range(table.rowCount() if table is not None else 0):
+            assert table is not None
+            rows.append((table.picker(row).text(), table.text(row, 1), table.text(row, 2)))
+        return (self.raw(), rows)
 
     def currency(self, raw: dict[str, Any]) -> str:
         if self.order is not None:
@@ -229,66 +260,28 @@ class PurchaseOrderDialog(FormDialog):
         return supplier_currency(self.ctx, raw.get("supplier_id")) or ""
 
     def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form's args through the Qt-free builder (:mod:`common.inventory_forms`)."""
         currency = self.currency(raw)
-        found: dict[str, str] = {}
-        args: dict[str, Any] = {"id": self.order_id}
-        for key in ("supplier_id", "warehouse_id"):
-            if raw.get(key):
-                args[key] = raw[key]
-        expected = (raw.get("expected_on") or "").strip()
-        args["expected_on"] = expected or None
-        args["note"] = (raw.get("note") or "").strip() or None
-        lines: list[dict[str, Any]] = []
-        total = 0
         table = self.lines
+        lines = []
         for row in range(table.rowCount() if table is not None else 0):
             assert table is not None
-            name = f"Line {row + 1}"
-            line: dict[str, Any] = {"id": table.line_ids[row]}
             picker = table.picker(row)
-            if picker.product is not None:
-                line["product_id"] = picker.product["id"]
-            else:
-                found[f"{name} product"] = (
-                    "pick a product" if not picker.text().strip() else "no product has that SKU"
+            product_id = picker.product["id"] if picker.product is not None else None
+            lines.append(
+                OrderLineInput(
+                    table.line_ids[row], product_id, picker.text(), table.text(row, 1), table.text(row, 2)
                 )
-            qty_text = table.text(row, 1).replace(",", "").strip()
-            cost_text = table.text(row, 2).strip()
-            qty: Decimal | None = None
-            try:
-                qty = parse_quantity(qty_text) if qty_text else None
-            except QuantityError as exc:
-                found[f"{name} quantity"] = str(exc)
-            if qty is None and f"{name} quantity" not in found:
-                found[f"{name} quantity"] = "is required"
-            elif qty is not None:
-                line["quantity"] = quantity_text(qty)
-            cost: int | None = None
-            try:
-                cost = parse_money(cost_text, currency) if cost_text else None
-            except InputError as exc:
-                found[f"{name} unit cost"] = str(exc)
-            if cost is None and f"{name} unit cost" not in found:
-                found[f"{name} unit cost"] = "is required"
-            elif cost is not None:
-                line["unit_cost"] = cost
-            amount = line_amount(qty, cost) if qty is not None and cost is not None else None
-            table.set_line_total(row, money(amount, currency) if amount is not None else "")
-            total += amount or 0
-            lines.append(line)
-        args["lines"] = lines
-        self._show_total(total, currency)
-        present = {k: v for k, v in args.items() if v is not None}
-        for key, phrase in problems(CreatePurchaseOrderArgs, present).items():
-            if key.startswith("lines."):
-                parts = key.split(".")
-                key = f"Line {int(parts[1]) + 1} {parts[2].replace('_', ' ')}" if len(parts) > 2 else "lines"
-            found.setdefault(key, phrase)
-        if not lines:
-            found.setdefault("", "Add at least one line (Add line).")
-        if self.order is not None and not found and args == getattr(self, "original", None):
+            )
+        built = build_purchase_order(self.order_id, raw, lines, currency, parse_quantity_input, parse_money)
+        if table is not None:
+            for row, amount in enumerate(built.extra["line_totals"]):
+                table.set_line_total(row, money(amount, currency) if amount is not None else "")
+        self._show_total(built.extra["total"], currency)
+        found = dict(built.problems)
+        if self.order is not None and not found and built.args == getattr(self, "original", None):
             found[""] = "Nothing to save yet: nothing was changed."
-        return args, found
+        return built.args, found
 
     def _show_total(self, total: int, currency: str) -> None:
         if hasattr(self, "total_label"):

@@ -19,7 +19,7 @@ from desktop.ui.widgets import PageHeader, button
 
 __all__ = ["PurchaseOrderDialog", "PurchaseOrdersPage", "ReceiveDialog"]
 
-STATUSES = ("draft", "ordered", "received", "cancelled")
+STATUSES = tuple(PURCHASE_ORDER_TRANSITIONS)  # life-cycle order, from common/
 COLUMNS = (
     Column("number", "Number", width=150),
     Column("supplier", "Supplier", stretch=True),

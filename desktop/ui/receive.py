@@ -6,8 +6,9 @@ from decimal import Decimal
 from typing import Any
 
 from common.commands.inventory import ReceivePurchaseOrderArgs
-from common.money import QuantityError, parse_quantity, quantity_text
-from desktop.formatting import quantity
+from common.money import quantity_text
+from desktop.formatting import InputError, parse_quantity_input, quantity, quantity_input
+from desktop.guardrails import ReceiptLine, over_receipt_warning
 from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
@@ -22,6 +23,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog
 from desktop.ui.pickers import ProductPicker
 from desktop.ui.purchase_order_dialog import order_lines
+from desktop.ui.widgets import ask_once
 from desktop.validation import problems
 
 
@@ -48,6 +50,7 @@ class ReceiveDialog(FormDialog):
             ["Product", "Ordered", "Received so far", "Outstanding", "Receiving now"]
         )
         table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for row, line in enumerate(self.order_lines):
@@ -65,7 +68,7 @@ class ReceiveDialog(FormDialog):
                 if column:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 table.setItem(row, column, item)
-            edit = QLineEdit(quantity_text(outstanding) if outstanding else "0")
+            edit = QLineEdit(quantity_input(outstanding) if outstanding else "0")
             edit.setAlignment(Qt.AlignmentFlag.AlignRight)
             edit.textChanged.connect(lambda *_: self.validate())
             table.setCellWidget(row, 4, edit)
@@ -81,12 +84,12 @@ class ReceiveDialog(FormDialog):
         lines = []
         for row, line in enumerate(self.order_lines):
             widget = self.table.cellWidget(row, 4) if self.table is not None else None
-            text = widget.text().replace(",", "").strip() if isinstance(widget, QLineEdit) else ""
+            text = widget.text().strip() if isinstance(widget, QLineEdit) else ""
             if not text or text == "0":
                 continue
             try:
-                qty = parse_quantity(text)
-            except QuantityError as exc:
+                qty = parse_quantity_input(text)
+            except InputError as exc:
                 found[f"Line {row + 1}"] = str(exc)
                 continue
             if qty < 0:
@@ -101,6 +104,35 @@ class ReceiveDialog(FormDialog):
         return args, found
 
     def save_receipt(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        """Receive; more than ordered on any line asks once first, with the numbers."""
+        by_id = {line["id"]: (row, line) for row, line in enumerate(self.order_lines)}
+        lines = []
+        for receipt in args["lines"]:
+            row, line = by_id[receipt["line_id"]]
+            item = self.table.item(row, 0) if self.table is not None else None
+            lines.append(
+                ReceiptLine(
+                    item.text() if item is not None else f"Line {row + 1}",
+                    line["quantity"],
+                    line["received_quantity"],
+                    Decimal(receipt["quantity"]),
+                    "",
+                )
+            )
+        warning = over_receipt_warning(lines)
+        if warning is None:
+            self._receive(args)
+            return
+        self.guardrail = ask_once(
+            self,
+            "More than ordered",
+            warning,
+            "Receive anyway",
+            lambda: self._receive(args),
+            back=lambda: self.set_saving(False),
+        )
+
+    def _receive(self, args: dict[str, Any]) -> None:
         self.ctx.apply(
             self,
             "inventory.receive_purchase_order",

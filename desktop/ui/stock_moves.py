@@ -12,38 +12,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from common.commands.inventory import RecordStockMoveArgs
 from common.ids import new_id
-from common.money import QuantityError, parse_quantity, quantity_text
+from common.inventory_forms import build_stock_move
 from common.schema import Product, StockMove, Warehouse
-from common.stock import stock_on_hand
-from desktop.formatting import InputError, parse_money, quantity
+from common.stock import MOVE_REASON_TITLES, RECORDED_REASONS, stock_on_hand
+from desktop.formatting import parse_money, parse_quantity_input, quantity
+from desktop.guardrails import negative_stock_warning
 from desktop.lists import Column, ListSource, live
 from desktop.qt import QComboBox, QHBoxLayout, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
 from desktop.ui.pickers import ProductPicker, fill_combo, warehouse_choices
-from desktop.ui.widgets import PageHeader, button, label
-from desktop.validation import problems
+from desktop.ui.widgets import PageHeader, ask_once, button, label
 
-REASONS = (
-    ("receipt", "Receipt — goods in"),
-    ("issue", "Issue — goods out"),
-    ("transfer", "Transfer between warehouses"),
-    ("count", "Count — record a stock count"),
-)
+REASONS = tuple((reason, MOVE_REASON_TITLES[reason]) for reason in RECORDED_REASONS)
 
 COLUMNS = (
     Column("moved_at", "When", kind="datetime", width=135),
-    Column("reason", "Kind", kind="status", width=80),
+    Column("reason", "Kind", kind="status", width=75),
     Column("sku", "SKU", width=125),
     Column("product_name", "Product", stretch=True),
-    Column("from_code", "From", width=70),
-    Column("to_code", "To", width=70),
-    Column("quantity", "Quantity", kind="quantity", width=85),
-    Column("unit_cost", "Unit cost", kind="money", width=105),
-    Column("reference", "Reference", width=105),
+    Column("route", "From → to", sortable=False, width=110),
+    Column("quantity", "Quantity", kind="quantity", width=80),
+    Column("unit_cost", "Unit cost", kind="money", width=100),
+    Column("reference", "Reference", width=95),
 )
 
 
@@ -90,7 +83,18 @@ def move_source(ctx: UiContext, reason: str | None = None) -> ListSource:
         search_keys=("sku", "product_name", "reference", "from_code", "to_code"),
         default_sort="moved_at",
         default_descending=True,
+        decorate=add_routes,
     )
+
+
+def add_routes(_session: Any, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        row["route"] = route(row)
+
+
+def route(row: dict[str, Any]) -> str:
+    """``MAIN → EAST``, ``→ MAIN`` (in), ``MAIN →`` (out): one column for both warehouses."""
+    return f"{row.get('from_code') or ''} → {row.get('to_code') or ''}".strip()
 
 
 FIELDS = (
@@ -122,6 +126,7 @@ class StockMoveDialog(FormDialog):
     def __init__(self, page: QWidget, ctx: UiContext, reason: str = "receipt") -> None:
         self.ctx = ctx
         self.move_id = new_id()
+        self.command = "inventory.record_stock_move"
         self.picker = ProductPicker(ctx.session)
         self.on_hand: Decimal | None = None
         super().__init__(
@@ -129,7 +134,7 @@ class StockMoveDialog(FormDialog):
             "Record a stock move",
             FIELDS,
             build=self.build_args,
-            save=apply_from_form(ctx, "inventory.record_stock_move"),
+            save=self.save_move,
             extra_widgets={"product_id": self.picker},
             initial={"reason": reason},
             save_text="Record move",
@@ -155,68 +160,43 @@ class StockMoveDialog(FormDialog):
         self.validate()
 
     def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form's args through the Qt-free builder (:mod:`common.inventory_forms`)."""
         reason = raw.get("reason") or "receipt"
         product = self.picker.product
-        found: dict[str, str] = {}
-        args: dict[str, Any] = {"id": self.move_id, "reason": reason}
-        if product is not None:
-            args["product_id"] = product["id"]
-        elif self.picker.text().strip():
-            found["product_id"] = "no product has that SKU or barcode; pick one from the list"
-        text = (raw.get("quantity") or "").strip().replace(",", "")
-        counted: Decimal | None = None
-        if text:
-            try:
-                counted = parse_quantity(text)
-            except QuantityError as exc:
-                found["quantity"] = str(exc)
         warehouse_for_stock = None
         if reason == "count":
             warehouse_for_stock = raw.get("warehouse_id")
         elif reason in ("issue", "transfer"):
             warehouse_for_stock = raw.get("from_warehouse_id")
         self._show_stock(product, warehouse_for_stock)
-        if reason == "count":
-            if not raw.get("warehouse_id"):
-                found.setdefault("warehouse_id", "is required")
-            if counted is not None and counted < 0:
-                found["quantity"] = "must not be negative"
-            elif counted is not None and self.on_hand is not None:
-                difference = counted - self.on_hand
-                if difference == 0:
-                    found.setdefault(
-                        "quantity", f"matches the stock on hand ({quantity(self.on_hand)}); nothing to record"
-                    )
-                elif difference > 0:
-                    args["to_warehouse_id"], args["quantity"] = raw["warehouse_id"], quantity_text(difference)
-                else:
-                    args["from_warehouse_id"], args["quantity"] = (
-                        raw["warehouse_id"],
-                        quantity_text(-difference),
-                    )
-        else:
-            for key in VISIBLE[reason] & {"from_warehouse_id", "to_warehouse_id"}:
-                if raw.get(key):
-                    args[key] = raw[key]
-            if counted is not None and "quantity" not in found:
-                args["quantity"] = quantity_text(counted)
-        cost = (raw.get("unit_cost") or "").strip()
-        if reason == "receipt" and cost and product is not None:
-            try:
-                args["unit_cost"] = parse_money(cost, product["currency"])
-            except InputError as exc:
-                found["unit_cost"] = str(exc)
-        for key in ("reference", "note"):
-            value = (raw.get(key) or "").strip()
-            if value:
-                args[key] = value
-        for key, phrase in problems(RecordStockMoveArgs, args).items():
-            if reason == "count" and key in ("from_warehouse_id", "to_warehouse_id"):
-                key = "warehouse_id"
-            if key == "quantity" and not text:
-                phrase = "is required"
-            found.setdefault(key, phrase)
-        return args, found
+        built = build_stock_move(
+            self.move_id, raw, product, self.picker.text(), parse_quantity_input, parse_money
+        )
+        self.command = built.command
+        return built.args, built.problems
+
+    def save_move(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        """Record the move; an issue or transfer taking more than is on hand asks once first."""
+        apply = apply_from_form(self.ctx, self.command)
+        product = self.picker.product
+        warning = None
+        if args.get("reason") in ("issue", "transfer") and self.on_hand is not None and product is not None:
+            combo = self.inputs["from_warehouse_id"]
+            assert isinstance(combo, QComboBox)
+            warning = negative_stock_warning(
+                self.on_hand, Decimal(args["quantity"]), product["unit"], combo.currentText()
+            )
+        if warning is None:
+            apply(dialog, args)
+            return
+        self.guardrail = ask_once(
+            self,
+            "Not enough stock",
+            warning,
+            "Record anyway",
+            lambda: apply(dialog, args),
+            back=lambda: self.set_saving(False),
+        )
 
     def _show_stock(self, product: dict[str, Any] | None, warehouse_id: str | None) -> None:
         self.on_hand = None
@@ -227,7 +207,10 @@ class StockMoveDialog(FormDialog):
             return
         with self.ctx.session.store.read_session() as db:
             self.on_hand = stock_on_hand(db, self.ctx.session.org_id, product["id"], warehouse_id)
-        self.stock_info.setText(f"On hand there now: {quantity(self.on_hand)} {product['unit']}")
+        shown = f"On hand there now: {quantity(self.on_hand)} {product['unit']}"
+        if self.raw().get("reason") == "count":
+            shown += ". Enter what you counted: the difference is recorded."
+        self.stock_info.setText(shown)
         self.form.setRowVisible(self.stock_row, True)
 
 
@@ -250,7 +233,7 @@ class StockMovesPage(ListPage):
         self.reason_box.addItem("All kinds", None)
         for value, text in REASONS:
             self.reason_box.addItem(text.split(" — ")[0], value)
-        self.reason_box.addItem("Adjustment", "adjustment")
+        self.reason_box.addItem(MOVE_REASON_TITLES["adjustment"], "adjustment")
         self.reason_box.currentIndexChanged.connect(self._filter_reason)
         bar.addWidget(self.reason_box)
 

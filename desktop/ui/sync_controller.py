@@ -16,10 +16,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from desktop.api_client import ApiError, Me, OfflineError, SessionEndedError
+from desktop.api_client import ApiError, InvalidCredentialsError, Me, OfflineError, SessionEndedError
 from desktop.attention import attention_count
 from desktop.background import Progress, ProgressCallback, run_op
-from desktop.qt import QHBoxLayout, QLabel, QObject, QProgressBar, QWidget, Signal
+from desktop.qt import QHBoxLayout, QLabel, QObject, QProgressBar, QTimer, QWidget, Signal
 from desktop.session import MEMBERSHIPS_KEY, UserSession, clear_unsynced_if_empty
 from desktop.sync_status import SyncSnapshot, status_text
 from desktop.ui.context import UiContext
@@ -27,6 +27,9 @@ from desktop.ui.context import UiContext
 log = logging.getLogger(__name__)
 
 SyncFunction = Callable[[ProgressCallback], Any]
+# While the server cannot be reached, it is tried again this often (a sync that finds it back
+# signs in again by itself when needed, then sends what waits).
+RECONNECT_PROBE_MS = 30_000
 
 
 def sync_function_for(session: UserSession) -> SyncFunction | None:
@@ -87,6 +90,8 @@ class SyncController(QObject):
     changed = Signal()
     finished = Signal(object)
     message = Signal(str)
+    # The server refused the password this session was opened with: ask for the current one.
+    password_needed = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +103,15 @@ class SyncController(QObject):
         self.last_error: str | None = None
         self.sync_function: SyncFunction | None = sync_function_for(self.session)
         ctx.data_changed.connect(self.changed.emit)
+        self.reconnect_timer = QTimer(self)
+        self.reconnect_timer.setInterval(RECONNECT_PROBE_MS)
+        self.reconnect_timer.timeout.connect(self._probe)
+        if self.online is False:
+            self.reconnect_timer.start()
+
+    def _probe(self) -> None:
+        if self.online is not True and not self.syncing:
+            self.sync_now()
 
     def snapshot(self) -> SyncSnapshot:
         store = self.session.store
@@ -113,20 +127,45 @@ class SyncController(QObject):
         return status_text(self.snapshot(), datetime.now(UTC))
 
     def sync_now(self) -> None:
+        self._start(None)
+
+    def sync_with_password(self, password: str) -> None:
+        """Sign in again with ``password`` (the server refused the old one), then sync."""
+        self._start(password)
+
+    def _start(self, password: str | None) -> None:
         if self.syncing:
             return
         self.syncing = True
         self.last_error = None
         self.changed.emit()
-        work = self.sync_function or self._check_connection
         run_op(
             self,
-            work,
+            lambda progress: self._work(progress, password),
             on_success=self._done,
             on_failure=self._failed,
             busy=self.ctx.busy,
             busy_text="Syncing…" if self.sync_function else "Checking the connection…",
         )
+
+    def _work(self, progress: ProgressCallback, password: str | None) -> Any:
+        """One sync; when the server no longer knows this session, sign in again first (once).
+
+        ``password``: the user's current one, typed after the server refused the old one.
+        """
+        work = self.sync_function or self._check_connection
+        if password is not None:
+            progress(0, None, "Signing in to the server…")
+            self.session.reconnect(password)
+            return work(progress)
+        try:
+            return work(progress)
+        except SessionEndedError:
+            if not self.session.can_reconnect:
+                raise
+        progress(0, None, "Signing in to the server again…")
+        self.session.reconnect()
+        return work(progress)
 
     def _check_connection(self, progress: ProgressCallback) -> Me:
         progress(0, None, "Contacting the server…")
@@ -137,6 +176,7 @@ class SyncController(QObject):
     def _done(self, result: Any) -> None:
         self.syncing = False
         self.online = True
+        self.reconnect_timer.stop()
         clear_unsynced_if_empty(self.session.store)
         self.ctx.data_changed.emit()
         self.finished.emit(result)
@@ -147,6 +187,17 @@ class SyncController(QObject):
         if isinstance(exc, OfflineError):
             self.online = False
             self.last_error = exc.message
+            self.reconnect_timer.start()
+        elif isinstance(exc, InvalidCredentialsError):
+            self.online = True
+            self.reconnect_timer.stop()
+            self.last_error = (
+                "The server did not accept the password you signed in with (was it changed "
+                "elsewhere?). Enter your current password to sync."
+            )
+            self.changed.emit()
+            self.password_needed.emit(self.last_error)
+            return
         elif isinstance(exc, SessionEndedError):
             self.last_error = f"{exc.message}. Sign out and sign in again to sync."
         elif isinstance(exc, ApiError):

@@ -56,8 +56,9 @@ QTableView {{
 QTableView::item {{ padding: 0 6px; }}
 QHeaderView::section {{
     background: #f0f2f5; color: {MUTED}; font-weight: 600; border: none;
-    border-bottom: 1px solid {BORDER}; padding: 6px 8px;
+    border-bottom: 1px solid {BORDER}; padding: 6px 22px 6px 8px;
 }}
+QHeaderView::up-arrow, QHeaderView::down-arrow {{ subcontrol-position: center right; right: 6px; }}
 QLineEdit, QPlainTextEdit, QComboBox, QDateEdit {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 4px; padding: 5px 7px;
 }}
@@ -65,7 +66,11 @@ QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus {{ borde
 QLineEdit[invalid="true"], QComboBox[invalid="true"], QPlainTextEdit[invalid="true"] {{
     border: 1px solid {ERROR};
 }}
-QComboBox::drop-down {{ border: none; width: 24px; }}
+QComboBox::drop-down, QDateEdit::drop-down {{ border: none; width: 24px; }}
+QComboBox, QDateEdit {{ padding-right: 26px; }}
+QDateEdit::down-arrow {{ image: url({ICONS}/chevron-down.svg); width: 12px; height: 12px; }}
+QToolButton[popupMode="2"] {{ padding-right: 22px; }}
+QToolButton::menu-indicator {{ subcontrol-origin: padding; subcontrol-position: center right; right: 6px; }}
 QComboBox::down-arrow {{ image: url({ICONS}/chevron-down.svg); width: 12px; height: 12px; }}
 QToolButton {{ border: 1px solid transparent; border-radius: 4px; padding: 5px 10px; }}
 QToolButton:hover {{ border-color: {BORDER}; background: {BACKGROUND}; }}
@@ -80,6 +85,8 @@ QPushButton#primary, QPushButton:default {{
 }}
 QPushButton#primary:disabled, QPushButton:default:disabled {{ background: #9db8d6; border-color: #9db8d6; }}
 QPushButton#danger {{ color: {ERROR}; }}
+QPushButton#danger:disabled {{ color: #9aa5b1; }}
+QPushButton#lineRemove {{ padding: 2px 6px; min-width: 22px; }}
 QToolBar {{ background: {SURFACE}; border: none; border-bottom: 1px solid {BORDER}; spacing: 8px; padding: 4px 8px; }}
 QStatusBar {{ background: {SURFACE}; border-top: 1px solid {BORDER}; }}
 QStatusBar QLabel {{ padding: 0 6px; }}

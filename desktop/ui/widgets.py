@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from desktop.qt import (
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     Qt,
@@ -89,7 +93,8 @@ class SearchBox(QLineEdit):
         self.setPlaceholderText(placeholder)
         self.setClearButtonEnabled(True)
         self.setMaxLength(100)
-        self.setMinimumWidth(380)
+        # wide enough for its whole hint (padding, the clear button and the frame beside it)
+        self.setMinimumWidth(max(320, self.fontMetrics().horizontalAdvance(placeholder) + 56))
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
 
@@ -115,3 +120,38 @@ def set_invalid(widget: QWidget, invalid: bool) -> None:
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)
+
+
+def ask_once(
+    parent: QWidget,
+    title: str,
+    text: str,
+    go_text: str,
+    proceed: Callable[[], None],
+    back: Callable[[], None] | None = None,
+    *,
+    stay_text: str = "Go back",
+) -> QMessageBox:
+    """A warning that asks once and does not block: ``proceed`` on ``go_text``, ``back`` otherwise.
+
+    Non-blocking (``open()``): the question is a child of ``parent`` (tests find it there).
+    """
+    box = QMessageBox(parent)
+    box.setObjectName("guardrail")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(text)
+    go = box.addButton(go_text, QMessageBox.ButtonRole.AcceptRole)
+    stay = box.addButton(stay_text, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(stay)
+    box.setEscapeButton(stay)
+
+    def answered(clicked: Any) -> None:
+        if clicked is go:
+            proceed()
+        elif back is not None:
+            back()
+
+    box.buttonClicked.connect(answered)
+    box.open()
+    return box

@@ -18,6 +18,7 @@ from tests.common.conftest import Workspace
 INVENTORY_COMMANDS = {
     "inventory.create_warehouse", "inventory.update_warehouse", "inventory.create_product",
     "inventory.update_product", "inventory.record_stock_move", "inventory.reverse_stock_move",
+    "inventory.record_stock_count",
     "inventory.create_supplier", "inventory.update_supplier", "inventory.create_purchase_order",
     "inventory.update_purchase_order", "inventory.set_purchase_order_lines", "inventory.order_purchase_order",
     "inventory.receive_purchase_order", "inventory.cancel_purchase_order",
@@ -510,3 +511,44 @@ def test_an_append_only_row_is_never_changed_by_any_command(workspace: Workspace
         ctx.update(Product, product_id, {"name": "still editable"})
         session.rollback()
     assert _row(workspace, StockMove, move["id"])["quantity"] == Decimal(3)
+
+
+def test_a_count_records_the_difference_to_the_stock_where_it_runs(workspace: Workspace) -> None:
+    warehouse, product = _warehouse(workspace), _product(workspace)
+    workspace.apply(
+        "inventory.record_stock_move",
+        {
+            "id": new_id(),
+            "product_id": product,
+            "to_warehouse_id": warehouse,
+            "quantity": "40",
+            "reason": "receipt",
+        },
+    )
+    count = {"product_id": product, "warehouse_id": warehouse}
+    workspace.apply("inventory.record_stock_count", {"id": new_id(), **count, "counted": "33"})
+    assert _on_hand(workspace, product, warehouse) == 33  # a count move of 7 out
+    # another receipt arrives (synced meanwhile); the next count decides from the stock now
+    workspace.apply(
+        "inventory.record_stock_move",
+        {
+            "id": new_id(),
+            "product_id": product,
+            "to_warehouse_id": warehouse,
+            "quantity": "10",
+            "reason": "receipt",
+        },
+    )
+    move_id = new_id()
+    workspace.apply("inventory.record_stock_count", {"id": move_id, **count, "counted": "45.5"})
+    assert _on_hand(workspace, product, warehouse) == Decimal("45.5")
+    move = _row(workspace, StockMove, move_id)
+    assert (
+        move["reason"] == "count"
+        and move["to_warehouse_id"] == warehouse
+        and move["quantity"] == Decimal("2.5")
+    )
+    workspace.apply("inventory.record_stock_count", {"id": new_id(), **count, "counted": "45.5"})  # matches
+    assert _on_hand(workspace, product, warehouse) == Decimal("45.5")
+    refused = workspace.refused("inventory.record_stock_count", {"id": new_id(), **count, "counted": "-1"})
+    assert refused.field == "counted"

@@ -153,3 +153,29 @@ def os_keyring() -> Iterator[MemoryKeyring]:
     finally:
         MemoryKeyring.installed = False
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def window(qtbot: Any, seeded: tuple[UserSession, dict[str, Any]]) -> Any:
+    """The main window over the seeded inventory, shown offscreen."""
+    from desktop.ui.main_window import MainWindow
+
+    win = MainWindow(seeded[0])
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def use_locale(qapp: Any) -> Iterator[Any]:
+    """``use_locale("de_DE")`` makes QLocale's default that locale for the test; restored after."""
+    from desktop.qt import QLocale
+
+    previous = QLocale()
+
+    def use(name: str) -> None:
+        QLocale.setDefault(QLocale(name))
+
+    yield use
+    QLocale.setDefault(previous)

@@ -54,3 +54,26 @@ def test_the_demo_server_starts_with_demo_data_and_stops(tmp_path: Path) -> None
         launch_demo.stop_server(process)
     assert process.returncode is not None
     assert launch_demo.port_free(port)
+
+
+def test_a_port_left_by_the_last_run_is_free_again_at_once() -> None:
+    """Relaunching within a minute: the last run's connections leave the port in TIME_WAIT."""
+    import socket
+
+    from desktop.launch_demo import port_free
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert not port_free(port)  # someone listens: taken
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server side closes first: its end of the connection waits in TIME_WAIT
+    server.close()
+    client.recv(1)
+    client.close()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as plain:  # what the old probe did
+        refused = plain.connect_ex(("127.0.0.1", port)) != 0
+    assert refused and port_free(port)

@@ -120,13 +120,9 @@ def test_conflict_resolved_by_keeping_the_servers(
     window = make_window(qtbot, session)
     page = window.open_page("attention")
     assert isinstance(page, AttentionPage)
-    assert page.list.count() == 1 and "name changed on the server" in page.reason.text()
-    assert [page.fields.item(0, c).text() for c in range(4)] == [
-        "name",
-        "Desk, ash",
-        "Ash desk 140 cm",
-        "Ash writing desk",
-    ]
+    assert page.list.count() == 1 and "Name was changed on the server" in page.reason.text()
+    assert [page.fields.item(0, c).text() for c in range(3)] == ["Name", "Desk, ash", "Ash writing desk"]
+    assert page.fields.item(0, 1).toolTip() == "You started from Ash desk 140 cm"
     assert page.reapply_button.isEnabled() and page.keep_button.isEnabled()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     page.keep_button.click()
@@ -237,8 +233,10 @@ def test_history_comes_from_the_servers_audit_trail(
         assert isinstance(dialog, HistoryDialog)
         qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.table, timeout=10_000)
         changes = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
-        assert "name: History → History 2" in changes
+        assert "Name: History → History 2" in changes
         assert dialog.table.item(0, 1).text() == "You"
+        what = {dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
+        assert what == {"New product", "Change product"}  # titles, not inventory.create_product
         live_server.stop()
         offline = window.ctx.open_history(window, "product", pid, "HIST-1")  # type: ignore[misc]
         qtbot.waitUntil(lambda: "needs a connection" in offline.message.title.text(), timeout=10_000)
@@ -252,10 +250,10 @@ def test_describe_change_lists_changed_fields_only() -> None:
         "before": {"name": "A", "version": 1, "sku": "X"},
         "after": {"name": "B", "version": 2, "sku": "X"},
     }
-    assert describe_change(event) == "name: A → B"
-    assert describe_change({"before": None, "after": {"id": "1", "name": "New", "sku": "N-1"}}) == (
-        "Created with name: New; sku: N-1"
-    )
+    assert describe_change(event) == "Name: A → B"
+    assert describe_change(
+        {"before": None, "after": {"id": "1", "name": "New", "sku": "N-1", "deleted": False}}
+    ) == ("Created with Name: New; SKU: N-1")
 
 
 def test_screenshot_of_the_main_window_with_demo_like_data(

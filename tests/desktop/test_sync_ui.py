@@ -160,12 +160,8 @@ def test_a_conflict_shows_in_the_panel_and_both_resolutions_sync(
         page = window.current_page()
         assert isinstance(page, AttentionPage)
         assert page.list.count() == 1 and "Conflict" in page.reason.text()
-        assert [page.fields.item(0, c).text() for c in range(4)] == [
-            "name",
-            "Desk lamp",
-            "Lamp",
-            "Brass lamp",
-        ]
+        assert page.title.text() == "Change product: Brass lamp — LAMP"
+        assert [page.fields.item(0, c).text() for c in range(3)] == ["Name", "Desk lamp", "Brass lamp"]
 
         if resolution == "keep":
             monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
