@@ -26,8 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# pytest-xdist workers: auto (one per core) or 0 (serially, in this process).
+PYTEST_WORKERS ?= auto
+
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Every DESIGN §9 target at full size / on small data (under two minutes).
 bench: $(STAMP)

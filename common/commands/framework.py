@@ -295,18 +295,22 @@ class CommandContext:
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
         """Change fields of an existing row (``deleted=True`` makes a tombstone).
 
-        Rows of ``append_only`` entities are never changed: they are corrected by reversal.
+        Rows of ``append_only`` entities are never changed: they are corrected by reversal (but
+        for their ``set_once`` fields, each given a value once while still empty).
         """
         name = entity_name(model)
         if "org_id" in changes or "id" in changes:
             raise CommandError("invalid", "a row's organization and id never change")
-        if model.__entity__.append_only:
+        info = model.__entity__
+        if info.append_only and not set(changes) <= set(info.set_once):
             raise CommandError(
                 "invalid_state", f"a {name.replace('_', ' ')} is never changed: record its reversal instead"
             )
         before = self.get(model, entity_id, include_deleted=True)
         if before is None:
             raise CommandError("not_found", f"no {name.replace('_', ' ')} with id {entity_id}")
+        if info.append_only and any(before[key] is not None for key in changes):
+            raise CommandError("invalid_state", f"this {name.replace('_', ' ')} was marked already")
         stamped = {
             **changes,
             "version": self.recorder.version_for_write(name, entity_id, before["version"]),

@@ -82,7 +82,8 @@ class EntityInfo:
     ``self_service``: the owner rule applies only to callers holding ``hr.self_service`` (the HR
     and timesheet records of a person); without it, it applies to every member (notifications).
     ``append_only``: rows are corrected by reversal, never edited (``CommandContext.update``
-    refuses them). Who may write rows is each command's permission, not the entity's: posting
+    refuses them), except that a field named in ``set_once`` may be given a value once, while it
+    is still empty (a mark such as the invoice line that billed a timesheet entry). Who may write rows is each command's permission, not the entity's: posting
     an invoice writes journal entries as ``sales.write``.
     """
 
@@ -93,6 +94,7 @@ class EntityInfo:
     owner: str | None = None
     self_service: bool = False
     append_only: bool = False
+    set_once: tuple[str, ...] = ()
 
     @property
     def readers(self) -> tuple[str, ...]:

@@ -70,6 +70,7 @@ class TimesheetEntry(SyncedEntity, Base):
         owner="employee_id",
         self_service=True,
         append_only=True,
+        set_once=("invoice_line_id",),
     )
     __table_args__ = (
         ref("employee", "employee_id"),

@@ -1,4 +1,4 @@
-"""``GET /api/v1/permissions``: the permission catalogue of ``common.permissions``, for role editors.
+"""``GET /api/v1/permissions``: the permission catalogue (every module's, ``common.permissions``), for role editors.
 
 The catalogue is the same for every organization and says nothing about anyone's data, so any
 signed-in user may read it. ``held_by_admin`` is false for the permissions the built-in ``admin``

@@ -13,8 +13,9 @@ from common.schema import ChangeLog, PurchaseOrderLine, Warehouse
 from common.schema.types import utcnow
 from sync_server.retention import RETENTION_DAYS, PruneReport, prune, prune_organization
 from tests.sync_server.conftest import World, mutation, product, warehouse
+from tests.sync_server.ops_server import ops_server as cli
+from tests.sync_server.ops_server import shell_env as _env
 from tests.sync_server.pulling import applied, cursor_of, pull_all, pull_page
-from tests.sync_server.test_cli import _env, cli
 
 
 def _log(world: World) -> list[int]:

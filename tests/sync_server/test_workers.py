@@ -15,7 +15,9 @@ from sync_server import admin_ops
 from sync_server.config import ServerConfig
 from sync_server.services import Services
 from sync_server.store import prepare_store
-from tests.sync_server.test_cli import OPS_SERVER, _env, _free_port
+from tests.sync_server.ops_server import OPS_SERVER
+from tests.sync_server.ops_server import shell_env as _env
+from tests.sync_server.test_cli import _free_port
 
 PASSWORD = "workers password 1"
 DEADLINE_S = 60
