@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from common.reports.aging import ap_aging, ar_aging
-from common.reports.base import PARAMETERS, ReportError, ReportParams, report_csv
+from common.reports.base import PARAMETERS, ReportError, ReportParams
 from common.reports.ledger import (
     TrialBalance,
     TrialBalanceRow,
@@ -78,7 +78,6 @@ __all__ = [
     "balance_sheet",
     "general_ledger",
     "profit_and_loss",
-    "report_csv",
     "report_permission",
     "run_report",
     "stock_valuation",
