@@ -160,3 +160,22 @@ __all__ = [
     "Slot",
     "qVersion",
 ]
+
+# Exports, printing and the import wizard (issue 17).
+from PySide6.QtCore import QMarginsF
+from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWizard, QWizardPage
+
+__all__ += [
+    "QFileDialog",
+    "QMarginsF",
+    "QPageLayout",
+    "QPageSize",
+    "QPrintPreviewDialog",
+    "QPrinter",
+    "QProgressDialog",
+    "QTextDocument",
+    "QWizard",
+    "QWizardPage",
+]

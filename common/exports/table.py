@@ -118,7 +118,7 @@ def readable_table(table: ExportTable, permissions: Iterable[str]) -> ExportTabl
         if column.kind != "money" or column.currency_key in keys:
             continue
         companion = ExportColumn(
-            column.currency_key, "Currency", source=column.source and _currency_source(column), companion=True
+            column.currency_key, "Currency", source=_currency_source(column), companion=True
         )
         if column_readable(table, companion, perms):
             columns.insert(columns.index(column) + 1, companion)
@@ -128,9 +128,13 @@ def readable_table(table: ExportTable, permissions: Iterable[str]) -> ExportTabl
     return replace(table, columns=columns)
 
 
-def _currency_source(column: ExportColumn) -> str:
+def _currency_source(column: ExportColumn) -> str | None:
+    """The stored currency beside an amount's field; ``None`` when its table has none (an order
+    line's amounts are in the order's currency, which the reader of the line reads too)."""
     entity = (column.source or "").partition(".")[0]
-    return f"{entity}.{column.currency_key}"
+    if entity in ENTITIES and column.currency_key in table_of(ENTITIES[entity]).columns:
+        return f"{entity}.{column.currency_key}"
+    return None
 
 
 def decimal_of(value: Any) -> Decimal | None:

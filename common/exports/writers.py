@@ -40,13 +40,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _rows(table: ExportTable, progress: Progress | None, cancelled: Cancelled | None) -> Iterator[Any]:
     done = 0
     for row in table.rows:
-        yield row
-        done += 1
         if done % CHECK_EVERY == 0:
             if cancelled is not None and cancelled():
                 raise ExportCancelled
-            if progress is not None:
+            if progress is not None and done:
                 progress(done, table.total)
+        yield row
+        done += 1
     if progress is not None:
         progress(done, table.total if table.total is not None else done)
 
