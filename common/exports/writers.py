@@ -96,8 +96,8 @@ def csv_text(table: ExportTable) -> str:
     return out.getvalue()
 
 
-def _number_format(column: ExportColumn, code: str | None) -> str:
-    if column.kind in ("money", "amount") and code:
+def _number_format(kind: str, code: str | None) -> str:
+    if kind in ("money", "amount") and code:
         places = currency_exponent(code)
         decimals = "." + "0" * places if places else ""
         return f'#,##0{decimals} "{code}";-#,##0{decimals} "{code}"'
@@ -107,61 +107,73 @@ def _number_format(column: ExportColumn, code: str | None) -> str:
 def write_xlsx(
     table: ExportTable, out: IO[bytes], progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> None:
-    """One worksheet (write-only, so 100k rows stay in little memory): a bold header, numeric
-    cells for numbers with their currency in the number format, dates as dates."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """One worksheet, streamed row by row (XlsxWriter's constant-memory mode, so 100k rows stay
+    in little memory): a bold frozen header, numeric cells for numbers with their currency in
+    the number format, dates as dates, every text as text (never a formula)."""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=_sheet_title(table.title))
-    columns = list(table.columns)
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    currency = table.currency
-    formats: dict[tuple[str, str | None], str] = {}
-
-    def cell_of(column: ExportColumn, row: Mapping[str, Any]) -> Any:
-        value = cell_value(column, row, currency)
-        if value is None:
-            return None
-        if isinstance(value, Decimal):
-            if column.kind not in ("money", "amount"):
-                return value
-            code = cell_currency(column, row, currency)
-            key = (column.kind, code)
-            fmt = formats.get(key) or formats.setdefault(key, _number_format(column, code))
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = fmt
-            return cell
-        if isinstance(value, datetime | date):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else "yyyy-mm-dd"
-            return cell
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # a name typed by a user is never a formula
-            return cell
-        return value
-
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
     try:
-        for row in _rows(table, progress, cancelled):
-            sheet.append([cell_of(column, row) for column in columns])
+        _fill_sheet(book, table, progress, cancelled)
     except ExportCancelled:
-        with contextlib.suppress(Exception):  # closes openpyxl's temporary sheet file
-            sheet.close()
+        with contextlib.suppress(Exception):  # removes XlsxWriter's temporary files
+            book.close()
         raise
+    book.close()
+
+
+def _fill_sheet(
+    book: Any, table: ExportTable, progress: Progress | None, cancelled: Cancelled | None
+) -> None:
+    sheet = book.add_worksheet(_sheet_title(table.title))
+    columns = list(table.columns)
+    bold = book.add_format({"bold": True})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    formats: dict[tuple[str, str | None], Any] = {}
+
+    def number_format(kind: str, code: str | None) -> Any:
+        found = formats.get((kind, code))
+        if found is None:
+            found = formats[(kind, code)] = book.add_format({"num_format": _number_format(kind, code)})
+        return found
+
+    for index, column in enumerate(columns):
+        sheet.write_string(0, index, column.title, bold)
+        sheet.set_column(index, index, 14 if column.numeric else 24)
+    sheet.freeze_panes(1, 0)
+    currency = table.currency
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    line = 0
+    for row in _rows(table, progress, cancelled):
+        line += 1
+        for index, column in enumerate(columns):
+            value = cell_value(column, row, currency)
+            if value is None:
+                continue
+            if isinstance(value, Decimal):
+                if column.kind in ("money", "amount"):
+                    fmt = number_format(column.kind, cell_currency(column, row, currency))
+                    write_number(line, index, value, fmt)
+                else:
+                    write_number(line, index, value)
+            elif isinstance(value, datetime):
+                write_datetime(line, index, value.replace(tzinfo=None), moment)
+            elif isinstance(value, date):
+                write_datetime(line, index, datetime(value.year, value.month, value.day), day)
+            elif isinstance(value, bool):
+                sheet.write_boolean(line, index, value)
+            else:
+                write_string(line, index, str(value))
     if table.totals:
-        sheet.append([])
+        line += 1
         for label, value in _total_lines(table):
-            sheet.append([label, value])
-    book.save(out)
+            line += 1
+            write_string(line, 0, label, bold)
+            if isinstance(value, Decimal):
+                write_number(line, 1, value, number_format("amount", currency))
+            else:
+                write_string(line, 1, str(value))
 
 
 def _sheet_title(title: str) -> str:
