@@ -35,6 +35,7 @@ from desktop.ui.history import open_history
 from desktop.ui.overview import ModuleOverviewPage
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
+from desktop.ui.window_tools import install_window_tools
 from desktop.version import PRODUCT_NAME
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
         )
         self.sync_action = action("Sync now", Qt.Key.Key_F5, self.sync.sync_now)
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
+        install_window_tools(self)  # Import…, Ctrl+P (desktop/ui/window_tools.py)
 
     # -- behaviour -----------------------------------------------------------------------------
     def select_first_page(self) -> None:

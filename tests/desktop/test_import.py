@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
+from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from common.commands import CommandError
@@ -16,7 +18,10 @@ from common.imports.kinds import KINDS
 from common.schema import Customer, Product, StockMove
 from common.stock import stock_on_hand
 from desktop.importing import apply_import, plan_file
+from desktop.qt import QAction
 from desktop.session import UserSession
+from desktop.ui.import_wizard import ImportWizard
+from desktop.ui.main_window import MainWindow
 from tests.desktop.seed import offline_session
 
 BAD = (
@@ -149,3 +154,44 @@ def test_unreadable_files_are_named() -> None:
         read_table(b"not a zip", "products.xlsx")
     with pytest.raises(ImportFileError, match="empty"):
         read_table(b"\n\n", "products.csv")
+
+
+def test_the_wizard_names_problems_then_dry_runs_and_applies(
+    qtbot: QtBot, session: UserSession, tmp_path: Path
+) -> None:
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    importing = win.findChild(QAction, "importAction")
+    assert importing is not None
+    importing.trigger()
+    (wizard,) = win.findChildren(ImportWizard)
+    assert wizard.source_page.kind_box.currentData() == "products"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD, "utf-8")
+    wizard.load_file(str(bad))
+    qtbot.waitUntil(wizard.source_page.isComplete, timeout=10_000)
+    with qtbot.waitSignal(wizard.planned, timeout=10_000):
+        wizard.next()  # columns matched by name
+        assert wizard.mapping_page.boxes["sale_price"].currentText() == "Price"
+        wizard.next()
+    page = wizard.preview_page
+    shown = [page.problems.item(i).text() for i in range(page.problems.count())]
+    assert "Row 4, Price: “abc” is not a number" in shown and not page.apply_button.isEnabled()
+
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD, "utf-8")
+    wizard.back()
+    wizard.back()
+    wizard.load_file(str(good))
+    qtbot.waitUntil(lambda: "2 rows" in wizard.source_page.file_label.text(), timeout=10_000)
+    with qtbot.waitSignal(wizard.planned, timeout=10_000):
+        wizard.next()
+        wizard.next()
+    assert page.summary.text() == "2 new, 0 changed, 0 unchanged" and page.apply_button.isEnabled()
+    with qtbot.waitSignal(wizard.finished_run, timeout=10_000):
+        page.dry_run_button.click()
+    assert "Nothing was changed" in page.summary.text() and products(session) == {}
+    with qtbot.waitSignal(wizard.applied, timeout=10_000):
+        page.apply_button.click()
+    assert set(products(session)) == {"IMP-1", "IMP-2"}
+    wizard.close()
