@@ -179,3 +179,26 @@ __all__ += [
     "QWizard",
     "QWizardPage",
 ]
+
+# Dashboard charts (PySide6-Addons).
+from PySide6.QtCharts import (  # noqa: E402
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+
+__all__ += [
+    "QBarCategoryAxis",
+    "QBarSeries",
+    "QBarSet",
+    "QChart",
+    "QChartView",
+    "QMargins",
+    "QMouseEvent",
+    "QValueAxis",
+]

@@ -1,4 +1,4 @@
-"""What issue 17 adds to the main window: Import… in the user menu and Ctrl+P to print.
+"""What issue 17 adds to the main window: the dashboard, Import… in the user menu, Ctrl+P.
 
 Installed by one call at the end of the window's actions so the window itself stays about
 navigation; each tool works on whichever page is showing.
@@ -46,8 +46,28 @@ def print_current(window: MainWindow) -> Any:
     return print_page(page)
 
 
+DASHBOARD_KEY = "dashboard"
+
+
+def install_dashboard(window: MainWindow) -> None:
+    """The dashboard as the first page of the navigation: where every role lands."""
+    from desktop.qt import QListWidgetItem
+    from desktop.ui.dashboard import DashboardPage
+    from desktop.ui.main_window import PAGE_ROLE
+
+    page = DashboardPage(window.ctx, window.open_page)
+    window.pages[DASHBOARD_KEY] = page
+    window.stack.addWidget(page)
+    item = QListWidgetItem("Dashboard")
+    item.setData(PAGE_ROLE, DASHBOARD_KEY)
+    item.setSizeHint(window.attention_item.sizeHint())
+    window.navigation.insertItem(0, item)
+
+
 def install_window_tools(window: MainWindow) -> None:
     from desktop.ui.import_wizard import importable_kinds
+
+    install_dashboard(window)
 
     printing = QAction("Print…", window)
     printing.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))

@@ -26,6 +26,7 @@ def window(qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]]) -> MainWind
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: background.active_count() == 0)  # the landing dashboard has loaded
     return win
 
 
