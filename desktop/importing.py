@@ -25,6 +25,19 @@ class _RollBack(Exception):
     pass
 
 
+class _Refused(Exception):
+    """A command refused while applying for real: the whole import is rolled back."""
+
+    def __init__(self, error: CommandError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+    def problem(self, plan: ImportPlan) -> Problem:
+        names = {spec.key: spec.title for spec in plan.kind.fields}
+        column = names.get(self.error.field or "", plan.kind.title)
+        return Problem(getattr(self, "import_row", 0), column, self.error.message)
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What an apply or a dry run did: ``applied`` commands (0 when rolled back) and problems."""
@@ -75,6 +88,16 @@ def apply_import(
 
     def apply_one(db: Any) -> Callable[[str, dict[str, Any]], None]:
         def apply(name: str, args: dict[str, Any]) -> None:
+            if not dry_run:
+                # All or nothing: the first refusal ends the transaction (the dry run, with a
+                # savepoint per command, is the one that names every refusal).
+                try:
+                    store.apply(
+                        name, args, actor_id=session.user.id, permissions=session.permissions, session=db
+                    )
+                except CommandError as exc:
+                    raise _Refused(exc) from exc
+                return
             with db.begin_nested():
                 store.apply(name, args, actor_id=session.user.id, permissions=session.permissions, session=db)
 
@@ -87,4 +110,6 @@ def apply_import(
                 raise _RollBack
     except _RollBack:
         return ImportResult(0, problems, dry_run)
+    except _Refused as refused:
+        return ImportResult(0, [refused.problem(plan)], dry_run)
     return ImportResult(len(plan.commands), [], dry_run)

@@ -346,6 +346,9 @@ def run_plan(
         except CommandError as exc:
             column = names.get(exc.field or "", plan.kind.title)
             problems.append(Problem(planned.row, column, exc.message))
+        except Exception as exc:
+            exc.import_row = planned.row  # type: ignore[attr-defined]  # the caller names the row
+            raise
     if progress is not None:
         progress(total, total)
     return problems
