@@ -45,8 +45,9 @@ def document_html(doc: PrintDocument, max_rows: int = MAX_PRINT_ROWS) -> str:
     parts.append("<table width='100%' cellspacing='0' cellpadding='3' border='0'><thead><tr>")
     for column in columns:
         align = "right" if column.numeric else "left"
+        unit = f" ({table.currency})" if column.kind == "amount" and table.currency else ""
         parts.append(
-            f"<th align='{align}' style='border-bottom: 1px solid black'>{escape(column.title)}</th>"
+            f"<th align='{align}' style='border-bottom: 1px solid black'>{escape(column.title + unit)}</th>"
         )
     parts.append("</tr></thead><tbody>")
     for shown, row in enumerate(table.rows):

@@ -198,3 +198,23 @@ def show_context_menu(page: ListPage, point: QPoint) -> None:
     for action in context_actions(page, point):
         menu.addAction(action)
     menu.popup(page.table.viewport().mapToGlobal(point))
+
+
+def report_export_table(session: Any, name: str, params: dict[str, str]) -> ExportTable:
+    """A report of the local books as an export table, under the user's report permission."""
+    from common.exports import report_table
+    from common.reports import run_report
+
+    with session.store.read_session() as db:
+        made = run_report(db, session.org_id, name, params, session.permissions)
+    return report_table(made)
+
+
+def export_report(
+    parent: QWidget, session: Any, name: str, params: dict[str, str], fmt: str, path: str
+) -> ExportJob:
+    """Export report ``name`` of the local books (same engine and rules as the server's
+    ``format=`` answers); raises :class:`common.reports.ReportError` when it cannot be made."""
+    job = ExportJob(parent, report_export_table(session, name, params), fmt, path)
+    job.start()
+    return job

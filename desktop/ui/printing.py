@@ -105,3 +105,24 @@ def print_purchase_order(parent: QWidget, session: Any, order_id: str, *, show: 
     preview = PrintPreview(parent, "Purchase order", lambda: purchase_order_document(session, order_id))
     preview.start(show=show)
     return preview
+
+
+def print_report(
+    parent: QWidget, session: Any, name: str, params: dict[str, str], *, show: bool = True
+) -> PrintPreview:
+    """Print a report of the local books with preview."""
+    from desktop.ui.exporting import report_export_table
+
+    def make() -> PrintDocument:
+        from common.exports.table import ExportColumn, human_text
+        from common.exports.writers import _total_lines
+
+        table = report_export_table(session, name, params)
+        amount = ExportColumn("v", "v", kind="amount")
+        totals = [(label, human_text(amount, {"v": value}, table.currency) + f" {table.currency}")
+                  for label, value in _total_lines(table)]  # fmt: skip
+        return PrintDocument(title=table.title, table=table, totals=totals)
+
+    preview = PrintPreview(parent, name.replace("_", " ").capitalize(), make)
+    preview.start(show=show)
+    return preview

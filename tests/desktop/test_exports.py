@@ -18,18 +18,19 @@ from common.commands import CommandContext, execute
 from common.ids import new_id
 from common.money import format_money
 from common.permissions import ALL_PERMISSIONS
+from common.reports import ReportError
 from common.schema import Employee
 from desktop import background
 from desktop.list_export import readable_list_columns
 from desktop.lists import Column, ListSource, live
 from desktop.local_store import ProvisionalNumbering, UndoRecorder
-from desktop.qt import QPoint, Qt
+from desktop.qt import QPoint, Qt, QWidget
 from desktop.session import UserSession
 from desktop.ui.context import UiContext
-from desktop.ui.exporting import ExportJob, context_actions, export_page
+from desktop.ui.exporting import ExportJob, context_actions, export_page, export_report, report_export_table
 from desktop.ui.list_page import ListPage
 from desktop.ui.main_window import MainWindow
-from desktop.ui.printing import PrintPreview, print_html_to_pdf, print_page
+from desktop.ui.printing import PrintPreview, print_html_to_pdf, print_page, print_report
 
 
 @pytest.fixture
@@ -181,3 +182,35 @@ def test_right_click_offers_open_print_and_export(qtbot: QtBot, window: MainWind
     empty = [a.text() for a in context_actions(page, QPoint(5, 5000))]
     assert "Open" not in empty and "Print…" in empty
     qtbot.waitUntil(lambda: background.active_count() == 0)
+
+
+def test_a_report_of_the_local_books_exported_and_printed(
+    qtbot: QtBot, seeded: tuple[UserSession, dict[str, Any]], tmp_path: Path
+) -> None:
+    session, _ids = seeded  # the seed's receipts are posted to the local books
+    page = QWidget()
+    qtbot.addWidget(page)
+    job = export_report(page, session, "trial_balance", {}, "xlsx", str(tmp_path / "tb.xlsx"))
+    with qtbot.waitSignal(job.done, timeout=20_000):
+        pass
+    values = list(openpyxl.load_workbook(tmp_path / "tb.xlsx").active.iter_rows(values_only=True))
+    assert values[0] == ("Code", "Name", "Type", "Debit", "Credit", "Balance")
+    assert [values[-2][0], values[-1][0]] == ["Total debit", "Total credit"] and values[-2][1] == values[-1][
+        1
+    ]
+    preview = print_report(page, session, "trial_balance", {}, show=False)
+    qtbot.waitUntil(lambda: preview.dialog is not None, timeout=10_000)
+    assert "Trial balance" in preview.html and "Debit (EUR)" in preview.html and "Total debit" in preview.html
+    preview.dialog.close()
+    # A warehouse login has no finance report to export.
+    with pytest.raises(ReportError, match=r"finance\.read"):
+        report_export_table(_as_roles(session, ("warehouse",)), "trial_balance", {})
+
+
+def _as_roles(session: UserSession, roles: tuple[str, ...]) -> Any:
+    from dataclasses import replace
+
+    from common.permissions import permissions_for_roles
+
+    membership = replace(session.membership, roles=roles, permissions=permissions_for_roles(roles))
+    return replace(session, membership=membership)
