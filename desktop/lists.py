@@ -107,18 +107,29 @@ class ListSource:
         limit: int = PAGE_SIZE,
     ) -> list[dict[str, Any]]:
         """One page of rows as dicts, ordered by ``sort`` then id (a stable order for paging)."""
-        key = self.sort_key(sort)
-        desc = self.default_descending if descending is None else descending
-        base = self._base_for(search)
-        order, tie = self._col(key, base), self._col("id", base)
-        stmt = self.filtered(search).order_by(
-            order.desc() if desc else order.asc(), tie.desc() if desc else tie.asc()
-        )
+        stmt = self.ordered(search, sort=sort, descending=descending)
         with self.store.read_session() as session:
             rows = [dict(r) for r in session.execute(stmt.offset(offset).limit(limit)).mappings()]
             if self.decorate is not None and rows:
                 self.decorate(session, rows)
         return rows
+
+    def ordered(
+        self, search: str = "", *, sort: str | None = None, descending: bool | None = None
+    ) -> Select[Any]:
+        """The filtered SELECT in the list's order (``sort`` then id): what the screen pages
+        through, and what an export reads whole."""
+        key = self.sort_key(sort)
+        desc = self.default_descending if descending is None else descending
+        base = self._base_for(search)
+        order, tie = self._col(key, base), self._col("id", base)
+        return self.filtered(search).order_by(
+            order.desc() if desc else order.asc(), tie.desc() if desc else tie.asc()
+        )
+
+    def selected(self, key: str) -> Any:
+        """The SELECT's expression labelled ``key`` (``KeyError`` when the column is computed later)."""
+        return self._base.selected_columns[key]
 
     def count(self, search: str = "") -> int:
         stmt = select(func.count()).select_from(self.filtered(search).subquery())

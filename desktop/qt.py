@@ -166,3 +166,45 @@ __all__ = [
     "Slot",
     "qVersion",
 ]
+
+# Exports, printing and the import wizard (issue 17).
+from PySide6.QtCore import QMarginsF
+from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWizard, QWizardPage
+
+__all__ += [
+    "QFileDialog",
+    "QMarginsF",
+    "QPageLayout",
+    "QPageSize",
+    "QPrintPreviewDialog",
+    "QPrinter",
+    "QProgressDialog",
+    "QTextDocument",
+    "QWizard",
+    "QWizardPage",
+]
+
+# Dashboard charts (PySide6-Addons).
+from PySide6.QtCharts import (  # noqa: E402
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+
+__all__ += [
+    "QBarCategoryAxis",
+    "QBarSeries",
+    "QBarSet",
+    "QChart",
+    "QChartView",
+    "QMargins",
+    "QMouseEvent",
+    "QValueAxis",
+]

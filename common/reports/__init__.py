@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from common.modules import Report, resolve
 from common.modules import reports as module_reports
-from common.reports.base import PARAMETERS, ReportError, ReportParams, report_csv
+from common.reports.base import PARAMETERS, ReportError, ReportParams
 from common.reports.ledger import (
     TrialBalance,
     TrialBalanceRow,
@@ -71,7 +71,6 @@ __all__ = [
     "balance_sheet",
     "general_ledger",
     "profit_and_loss",
-    "report_csv",
     "report_permission",
     "run_report",
     "stock_valuation",

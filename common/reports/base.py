@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -93,34 +91,6 @@ def amount_text(minor_units: int, currency: str) -> str:
     """An amount on the wire: exact decimal text in major units (``"1234.50"``)."""
     exponent = currency_exponent(currency)
     return f"{Decimal(minor_units).scaleb(-exponent):.{exponent}f}"
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # A spreadsheet runs a cell starting like a formula: names typed by users are defused, while
-    # amounts (negative ones start with "-") stay numbers.
-    if text.startswith(_FORMULA_START):
-        try:
-            Decimal(text)
-        except ArithmeticError:
-            return "'" + text
-    return text
-
-
-def report_csv(made: dict[str, Any]) -> str:
-    """A report's rows as CSV: its columns as the header, then one line per row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    columns = made["columns"]
-    writer.writerow(columns)
-    for row in made["rows"]:
-        writer.writerow([_csv_cell(row.get(column)) for column in columns])
-    return out.getvalue()
 
 
 def report(

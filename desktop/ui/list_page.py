@@ -29,6 +29,7 @@ from desktop.qt import (
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
+from desktop.ui.exporting import install_list_tools
 from desktop.ui.table_model import LazyTableModel
 from desktop.ui.widgets import EmptyState, PageHeader, SearchBox, label
 from desktop.words import plural
@@ -124,6 +125,7 @@ class ListPage(QWidget):
         self.header = PageHeader(self.title, self.subtitle)
         layout.addWidget(self.header)
         self.add_actions(self.header)
+        self.export_button: QWidget | None = None
         bar = QHBoxLayout()
         bar.setSpacing(theme.SPACING)
         self.search = SearchBox(self.search_placeholder)
@@ -168,9 +170,18 @@ class ListPage(QWidget):
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
         self.setTabOrder(self.search, self.table)
+        install_list_tools(self)  # Export…, Print…, the right-click menu (desktop/ui/exporting.py)
 
     def add_filters(self, bar: QHBoxLayout) -> None:
         """Extra filter widgets next to the search box."""
+
+    def export_filters(self) -> list[str]:
+        """The page's own filters in words ("Status: ordered"), printed on exports."""
+        return []
+
+    def print_row(self, row: dict[str, Any]) -> Any:
+        """Print the row's document with preview (pages of documents override it); ``None``: none."""
+        return None
 
     # -- behaviour -----------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

@@ -38,6 +38,7 @@ from desktop.ui.overview import ModuleOverviewPage
 from desktop.ui.session_prompts import ask_before_leaving, attach_password_prompt, unsent_summary
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
+from desktop.ui.window_tools import install_window_tools
 from desktop.version import PRODUCT_NAME
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -209,6 +210,7 @@ class MainWindow(QMainWindow):
         )
         self.sync_action = action("Sync now", Qt.Key.Key_F5, self.sync.sync_now)
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
+        install_window_tools(self)  # Import…, Ctrl+P (desktop/ui/window_tools.py)
 
     # -- behaviour -----------------------------------------------------------------------------
     def select_first_page(self) -> None:

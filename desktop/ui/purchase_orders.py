@@ -13,6 +13,7 @@ from desktop.modules import page
 from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.list_page import ListPage
+from desktop.ui.printing import PrintPreview, print_purchase_order
 from desktop.ui.purchase_order_dialog import PurchaseOrderDialog
 from desktop.ui.receive import ReceiveDialog
 from desktop.ui.widgets import PageHeader, button
@@ -104,6 +105,9 @@ class PurchaseOrdersPage(ListPage):
 
     def add_actions(self, header: PageHeader) -> None:
         self.history_button = button("History")
+        self.print_button = button("Print…", tooltip="Print the selected order with preview (Ctrl+P)")
+        self.print_button.clicked.connect(lambda: self._with_row(self.print_row))
+        header.add_action(self.print_button)
         self.cancel_order_button = button("Cancel order", danger=True)
         self.order_button = button("Mark ordered", tooltip="The order was sent to the supplier")
         self.receive_button = button("Receive…", tooltip="Goods arrived: record them into stock")
@@ -131,9 +135,16 @@ class PurchaseOrdersPage(ListPage):
         status = row["status"] if row else None
         allowed = PURCHASE_ORDER_TRANSITIONS.get(status or "", frozenset())
         self.history_button.setEnabled(row is not None)
+        self.print_button.setEnabled(row is not None)
         self.order_button.setEnabled("ordered" in allowed)
         self.receive_button.setEnabled("received" in allowed)
         self.cancel_order_button.setEnabled("cancelled" in allowed)
+
+    def export_filters(self) -> list[str]:
+        return [f"Status: {self.status}"] if self.status else []
+
+    def print_row(self, row: dict[str, Any]) -> PrintPreview:
+        return print_purchase_order(self, self.ctx.session, row["id"])
 
     def _with_row(self, action: Any) -> None:
         row = self.current_row()

@@ -2,8 +2,8 @@
 ``common.reports``, which checks the permission, parses the parameters and makes the report.
 
 ``GET /api/v1/orgs/<org_id>/reports/<name>?from=&to=&as_of=&account=&format=`` answers the
-report as JSON, or its rows as CSV with ``format=csv``; ``xlsx`` and ``pdf`` come with the
-exports and answer 400 until then.
+report as JSON, or as a file with ``format=csv|xlsx|pdf`` (``common.exports``: the same report,
+made under the same permission check, written by the same engine as the desktop's exports).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from flask import Blueprint, Response
 from pydantic import ConfigDict, Field, StringConstraints
 
-from common.reports import ReportError, report_csv, report_permission, run_report
+from common.exports import FORMATS, export_bytes, report_table
+from common.reports import ReportError, report_permission, run_report
 from common.wire import WireModel
 from sync_server.api import ApiContext, endpoint
 from sync_server.errors import ApiError, bad_request, forbidden
@@ -34,7 +35,7 @@ class ReportQuery(WireModel):
         default=None, description="Account id (general ledger)"
     )
     format: Annotated[str, StringConstraints(max_length=8)] | None = Field(
-        default=None, description="json (default) or csv; xlsx and pdf are not supported yet"
+        default=None, description="json (default), csv, xlsx or pdf"
     )
 
 
@@ -61,10 +62,8 @@ class ReportResponse(WireModel):
 def get_report(ctx: ApiContext, org_id: str, name: str) -> Any:
     query: ReportQuery = ctx.query
     kind = (query.format or "json").lower()
-    if kind in ("xlsx", "pdf"):
-        raise bad_request(f"format: {kind} is not supported yet (json or csv)", field="format")
-    if kind not in ("json", "csv"):
-        raise bad_request("format: must be json or csv (xlsx and pdf are not supported yet)", field="format")
+    if kind != "json" and kind not in FORMATS:
+        raise bad_request(f"format: must be json, {', '.join(FORMATS)}", field="format")
     raw = {"from": query.from_, "to": query.to, "as_of": query.as_of, "account": query.account}
     try:
         made = run_report(
@@ -75,10 +74,10 @@ def get_report(ctx: ApiContext, org_id: str, name: str) -> Any:
             raise forbidden(report_permission(name)) from None
         details = {"field": exc.field} if exc.field else None
         raise ApiError(_STATUS.get(exc.code, 400), exc.code, exc.message, details) from None
-    if kind == "csv":
+    if kind in FORMATS:
         return Response(
-            report_csv(made),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            export_bytes(report_table(made), kind),
+            mimetype=FORMATS[kind],
+            headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
         )
     return made

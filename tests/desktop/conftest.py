@@ -158,12 +158,14 @@ def os_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def window(qtbot: Any, seeded: tuple[UserSession, dict[str, Any]]) -> Any:
     """The main window over the seeded inventory, shown offscreen."""
+    from desktop import background
     from desktop.ui.main_window import MainWindow
 
     win = MainWindow(seeded[0])
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: background.active_count() == 0)  # the landing dashboard has loaded
     return win
 
 

@@ -1,0 +1,151 @@
+"""The export engine: tables through the read rules, written to CSV, XLSX and PDF and read back
+with real parsers (csv, openpyxl, pypdf)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from common.exports import (
+    ExportCancelled,
+    ExportColumn,
+    ExportTable,
+    export,
+    export_bytes,
+    readable_table,
+    report_table,
+)
+from common.permissions import BUILTIN_ROLES as ROLE_PERMISSIONS
+
+EMPLOYEES = [
+    {"id": f"e{n}", "name": name, "job_title": title, "hire_date": date(2024, 1, n + 1),
+     "salary": salary, "salary_currency": "EUR", "national_id": f"NI-{n:04d}"}
+    for n, (name, title, salary) in enumerate(
+        [("Ada Lovelace", "Engineer", 612345), ("=HYPERLINK(\"x\")", "Clerk", 400000), ("Émile Zola", None, 350050)]
+    )
+]  # fmt: skip
+COLUMNS = [
+    ExportColumn("name", "Name"),
+    ExportColumn("job_title", "Job title"),
+    ExportColumn("hire_date", "Hired", kind="date"),
+    ExportColumn("salary", "Salary", kind="money", currency_key="salary_currency"),
+    ExportColumn("national_id", "National id"),
+]
+
+
+def employees(permissions: frozenset[str]) -> ExportTable:
+    table = ExportTable("Employees", COLUMNS, EMPLOYEES, entity="employee", description="Filter: all")
+    return readable_table(table, permissions)
+
+
+def read_back(fmt: str, table: ExportTable) -> list[list[Any]]:
+    data = export_bytes(table, fmt)
+    if fmt == "csv":
+        return list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+        assert sheet is not None
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    return [[page.extract_text()] for page in PdfReader(io.BytesIO(data)).pages]
+
+
+HR = frozenset(ROLE_PERMISSIONS["hr"])
+HR_WITHOUT_SENSITIVE = HR - {"hr.sensitive.read"}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
+def test_a_sensitive_field_is_absent_without_the_right_and_present_with_it(fmt: str) -> None:
+    masked = read_back(fmt, employees(HR_WITHOUT_SENSITIVE))
+    full = read_back(fmt, employees(HR))
+    flat_masked = " ".join(str(v) for row in masked for v in row)
+    flat_full = " ".join(str(v) for row in full for v in row)
+    for secret in ("NI-0000", "6,123.45", "6123.45", "National id", "Salary"):
+        assert secret not in flat_masked, secret
+    assert "Ada Lovelace" in flat_masked and "Ada Lovelace" in flat_full
+    assert "NI-0000" in flat_full and "National id" in flat_full
+    if fmt == "pdf":
+        assert "6,123.45 EUR" in flat_full and "2024-01-01" in flat_full
+    elif fmt == "csv":
+        assert full[0] == ["Name", "Job title", "Hired", "Salary", "Currency", "National id"]
+        assert full[1] == ["Ada Lovelace", "Engineer", "2024-01-01", "6123.45", "EUR", "NI-0000"]
+        assert masked[0] == ["Name", "Job title", "Hired"]
+        # A name that a spreadsheet would run as a formula is written as text.
+        assert full[2][0] == '\'=HYPERLINK("x")'
+    else:
+        assert full[1][:4] == ["Ada Lovelace", "Engineer", full[1][2], 6123.45]
+        assert full[1][2].date() == date(2024, 1, 1)
+        assert full[2][0] == '=HYPERLINK("x")'  # kept as text, not turned into a formula
+        assert masked[0] == ["Name", "Job title", "Hired"]
+
+
+def test_xlsx_cells_are_numbers_with_their_currency_and_formulas_stay_text() -> None:
+    data = export_bytes(employees(HR), "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet is not None
+    salary = sheet["D2"]
+    assert salary.data_type == "n" and salary.value == 6123.45
+    assert '"EUR"' in salary.number_format
+    assert sheet["A3"].data_type == "s"
+    assert sheet["C2"].is_date
+
+
+def test_other_organisations_roles_read_only_the_directory_fields() -> None:
+    # A warehouse login reads only the public fields of employees (the directory rule does not
+    # reach the employee entity itself): no column at all.
+    assert [c.key for c in employees(frozenset(ROLE_PERMISSIONS["warehouse"])).columns] == []
+    auditor = employees(frozenset(ROLE_PERMISSIONS["auditor"]))
+    assert [c.key for c in auditor.columns] == ["name", "job_title", "hire_date"]
+
+
+def test_a_column_naming_no_stored_field_is_a_programming_error() -> None:
+    table = ExportTable("x", [ExportColumn("nope", "Nope")], [], entity="product")
+    with pytest.raises(ValueError, match=r"product\.nope"):
+        readable_table(table, HR)
+
+
+def test_cancel_stops_a_long_export_and_progress_is_reported() -> None:
+    rows = ({"sku": f"S{n}", "name": "x"} for n in range(100_000))
+    table = ExportTable("P", [ExportColumn("sku", "SKU"), ExportColumn("name", "Name")], rows, total=100_000)
+    seen: list[tuple[int, int | None]] = []
+    for fmt in ("csv", "xlsx", "pdf"):
+        seen.clear()
+        with pytest.raises(ExportCancelled):
+            export(
+                table,
+                fmt,
+                io.BytesIO(),
+                progress=lambda d, t: seen.append((d, t)),
+                cancelled=lambda: len(seen) >= 3,
+            )
+        assert seen[:3] == [(500, 100_000), (1000, 100_000), (1500, 100_000)]
+        table = ExportTable("P", table.columns, ({"sku": f"S{n}"} for n in range(100_000)), total=100_000)
+
+
+def test_a_report_as_table_keeps_the_wire_header_in_csv_and_amounts_exact() -> None:
+    made = {
+        "report": "ar_aging",
+        "params": {"as_of": "2031-01-31"},
+        "currency": "JPY",
+        "columns": ["name", "current", "over_90", "total"],
+        "rows": [{"name": "-Dash Ltd", "current": "1200", "over_90": "-5", "total": "1195"}],
+        "totals": {"current": "1200", "over_90": "-5", "total": "1195"},
+    }
+    rows = read_back("csv", report_table(made))
+    assert rows == [["name", "current", "over_90", "total"], ["'-Dash Ltd", "1200", "-5", "1195"]]
+    sheet = read_back("xlsx", report_table(made))
+    assert sheet[0] == ["Name", "Current", "Over 90 days", "Total"]
+    assert sheet[1] == ["-Dash Ltd", 1200, -5, 1195]
+    assert sheet[-3:] == [
+        ["Total current", 1200, None, None],
+        ["Total over 90 days", -5, None, None],
+        ["Total", 1195, None, None],
+    ]
+    (page,) = read_back("pdf", report_table(made))
+    assert "Receivables aging" in page[0] and "as of 2031-01-31" in page[0]
+    assert "1,200" in page[0] and "Total (JPY)" in page[0]
