@@ -45,7 +45,9 @@ def user_of_token(store: Store, token: str) -> str | None:
     user_id, _, _ = token.partition(".")
     if not user_id or len(token) > 120:
         return None
-    return user_id if hmac.compare_digest(unsubscribe_token(store, user_id), token) else None
+    expected = unsubscribe_token(store, user_id).encode()
+    # As bytes: compare_digest refuses str with non-ASCII characters (a forged token may hold any).
+    return user_id if hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass")) else None
 
 
 def opt_out(store: Store, user_id: str) -> None:

@@ -128,16 +128,3 @@ class StockPage(ListPage):
         dialog.inputs["quantity"].setFocus()
         dialog.open()
         return dialog
-
-
-# The stock moves screen (``desktop/ui/stock_moves.py``) is registered here, beside its sibling,
-# until that file is next edited; then this line moves there as a ``@page`` decorator.
-def _register_stock_moves() -> None:
-    from desktop.ui.stock_moves import StockMovesPage
-
-    page("inventory", "stock_moves", "Stock moves", writes="inventory.record_stock_move", position=30)(
-        StockMovesPage
-    )
-
-
-_register_stock_moves()

@@ -19,6 +19,7 @@ from common.stock import MOVE_REASON_TITLES, RECORDED_REASONS, stock_on_hand
 from desktop.formatting import parse_money, parse_quantity_input, quantity
 from desktop.guardrails import negative_stock_warning
 from desktop.lists import Column, ListSource, live
+from desktop.modules import page
 from desktop.qt import QComboBox, QHBoxLayout, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
@@ -214,6 +215,7 @@ class StockMoveDialog(FormDialog):
         self.form.setRowVisible(self.stock_row, True)
 
 
+@page("inventory", "stock_moves", "Stock moves", writes="inventory.record_stock_move", position=30)
 class StockMovesPage(ListPage):
     title = "Stock moves"
     subtitle = "Every receipt, issue, transfer and count. Moves are never edited: a mistake is reversed."
