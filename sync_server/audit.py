@@ -76,7 +76,12 @@ class PendingEvent:
     at: datetime | None = None
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def _json_value(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values, asked first: every event's images pass here
+        return value
     if isinstance(value, dict):
         return {str(k): _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -124,13 +124,11 @@ def _balances(session: Session, org_id: str, currency: str, as_of: date | None) 
     if as_of is not None:
         where.append(lines.c.entry_date <= as_of)
     stmt = (
-        select(lines.c.account_id, func.sum(lines.c.debit), func.sum(lines.c.credit))
+        select(lines.c.account_id, func.sum(lines.c.debit - lines.c.credit))
         .where(*where)
         .group_by(lines.c.account_id)
     )
-    return {
-        account_id: int(debit or 0) - int(credit or 0) for account_id, debit, credit in session.execute(stmt)
-    }
+    return {account_id: int(balance or 0) for account_id, balance in session.execute(stmt)}
 
 
 def trial_balance_report(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
