@@ -15,8 +15,13 @@ MAX_PULL_LIMIT = 5000
 DEFAULT_PULL_LIMIT = 2000
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def to_wire(value: Any) -> Any:
     """A column value as JSON: quantities as exact decimal text, times as ISO 8601."""
+    if type(value) in _AS_IS:  # most values, asked first: every row written passes here
+        return value
     if isinstance(value, Decimal):
         return quantity_text(value)
     if isinstance(value, datetime | date):

@@ -10,7 +10,8 @@
    original result (another user's id answers ``rejected``/``id_taken`` and tells nothing);
    otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
    (version = next change sequence, one change-log row and one audit event per row written) and
-   :class:`ServerNumbering` (final gapless numbers); a refused command rolls back to the
+   :class:`ServerNumbering` (final gapless numbers, counted in memory and written once per
+   batch); a refused command rolls back to the
    savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
    commands of a batch share the rows they read and write (``CommandContext.rows``), forgotten
    whenever one is rolled back, so a batch of moves reads each product once;
@@ -163,11 +164,13 @@ class ServerRecorder:
 
 
 _SEQUENCES = table_of(OrgSequence)
-_NEXT_NUMBER = (
+_READ_NUMBER = select(_SEQUENCES.c.value).where(
+    _SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name == bindparam("kind")
+)
+_WRITE_NUMBER = (
     update(_SEQUENCES)
     .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name == bindparam("kind"))
-    .values(value=_SEQUENCES.c.value + 1)
-    .returning(_SEQUENCES.c.value)
+    .values(value=bindparam("value"))
 )
 _FIRST_NUMBER = insert(_SEQUENCES)
 
@@ -175,23 +178,50 @@ _FIRST_NUMBER = insert(_SEQUENCES)
 class ServerNumbering:
     """Final, gapless per-organization document numbers (``INV-000042``).
 
-    The counter row is updated inside the command's savepoint, so a refused command gives its
-    number back. The organization's write lock makes the read-and-increment safe.
+    Each counter is read once per write transaction (the organization's write lock keeps it
+    ours), counted on here, and written back once by :meth:`flush` before the batch's change log:
+    posting an invoice takes three numbers, and one ``UPDATE`` each was a quarter of the
+    statements of a pushed invoice. A refused command gives its numbers back (:meth:`restore`
+    to the :meth:`mark` taken before it), as the savepoint gave back the counter row's update.
     """
 
     def __init__(self, session: Session, org_id: str) -> None:
         self.session = session
         self.org_id = org_id
+        # kind → (last number given, whether its counter row exists in the store)
+        self._values: dict[str, tuple[int, bool]] = {}
+        self._stored: dict[str, int] = {}
 
     def next_number(self, kind: str) -> str:
-        # Core statements on the connection: through the ORM, an UPDATE … RETURNING costs
-        # milliseconds of evaluation, and posting a document takes two or three numbers.
+        # Core statements on the connection: through the ORM a statement costs milliseconds.
+        found = self._values.get(kind)
+        if found is None:
+            connection, _ = session_connection(self.session)
+            value = connection.execute(_READ_NUMBER, {"org": self.org_id, "kind": kind}).scalar()
+            found = (0, False) if value is None else (int(value), True)
+            self._stored[kind] = found[0]
+        value = found[0] + 1
+        self._values[kind] = (value, found[1])
+        return final_number(kind, value)
+
+    def mark(self) -> dict[str, tuple[int, bool]]:
+        return dict(self._values)
+
+    def restore(self, mark: dict[str, tuple[int, bool]]) -> None:
+        self._values = mark
+
+    def flush(self) -> None:
+        """Write back the counters that moved (call in the transaction that gave the numbers)."""
         connection, _ = session_connection(self.session)
-        value = connection.execute(_NEXT_NUMBER, {"org": self.org_id, "kind": kind}).scalar()
-        if value is None:
-            value = 1
-            connection.execute(_FIRST_NUMBER, {"org_id": self.org_id, "name": kind, "value": value})
-        return final_number(kind, int(value))
+        for kind, (value, exists) in self._values.items():
+            if value == self._stored.get(kind):
+                continue
+            if exists:
+                connection.execute(_WRITE_NUMBER, {"org": self.org_id, "kind": kind, "value": value})
+            else:
+                connection.execute(_FIRST_NUMBER, {"org_id": self.org_id, "name": kind, "value": value})
+            self._values[kind] = (value, True)
+            self._stored[kind] = value
 
 
 class ServerMembers:
@@ -436,7 +466,7 @@ def apply_mutations(
                 members=members,
                 rows=known_rows,
             )
-            result = _apply_one(ctx, mutation, recorder, scopes)
+            result = _apply_one(ctx, mutation, recorder, numbering, scopes)
             stored = _stored_result(result)
             seen[mutation.id] = (user_id, stored)
             batch.results.append(result)
@@ -454,6 +484,7 @@ def apply_mutations(
             )
     finally:
         scopes.finish()
+    numbering.flush()
     _store_changes(session, org_id, recorder)
     insert_rows(session, table_of(ProcessedMutation), batch.processed)
     recorder.append_audit(session, lock.audit_head)
@@ -474,14 +505,15 @@ def apply_system_command(
     actor: str = SYSTEM_ACTOR,
 ) -> None:
     """Apply one command done by the server itself (no user pushed it), such as setting up a new
-        organization's books, or a request a person opens about themselves, ``actor``: versions,
-    change-log rows and audit events as for any command, so
-        clients pull what it wrote. Raises :class:`CommandError` when refused (nothing is kept then
-        only if the caller rolls back: run it in the transaction that needs it)."""
+    organization's books, or one done on behalf of ``actor`` (a request a person opens about
+    themselves): versions, change-log rows and audit events as for any command, so clients pull
+    what it wrote. Raises :class:`CommandError` when refused (nothing is kept then only if the
+    caller rolls back: run it in the transaction that needs it)."""
     lock = lock_organization(session, org_id)
     now = now or utcnow()
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.action, recorder.actor = name, actor
+    numbering = ServerNumbering(session, org_id)
     ctx = CommandContext(
         session=session,
         org_id=org_id,
@@ -489,11 +521,12 @@ def apply_system_command(
         permissions=ALL_PERMISSIONS,
         command_id=command_id,
         recorder=recorder,
-        numbering=ServerNumbering(session, org_id),
+        numbering=numbering,
         now=now,
         members=ServerMembers(session, org_id),
     )
     execute(ctx, name, args)
+    numbering.flush()
     _store_changes(session, org_id, recorder)
     recorder.append_audit(session, lock.audit_head)
 
@@ -510,16 +543,23 @@ def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> N
 
 
 def _apply_one(
-    ctx: CommandContext, mutation: Mutation, recorder: ServerRecorder, savepoints: _Savepoints
+    ctx: CommandContext,
+    mutation: Mutation,
+    recorder: ServerRecorder,
+    numbering: ServerNumbering,
+    savepoints: _Savepoints,
 ) -> MutationResult:
-    """Run one command in its own savepoint; a refused one leaves nothing behind."""
+    """Run one command in its own savepoint; a refused one leaves nothing behind (its numbers
+    included)."""
     mark = recorder.mark()
+    numbered = numbering.mark()
     recorder.action = mutation.name
     savepoints.begin()
     writes_before = savepoints.writes
     try:
         outcome = execute(ctx, mutation.name, mutation.args)
     except CommandError as exc:
+        numbering.restore(numbered)
         if not savepoints.enabled and savepoints.writes == writes_before:
             # Refused before it wrote anything: nothing to undo (the rows it read are unchanged).
             recorder.restore(mark)
@@ -537,6 +577,7 @@ def _apply_one(
         if not savepoints.enabled:
             raise NeedsSavepoints() from exc  # answered, and logged, when applied with savepoints
         # A value the store refuses that validation let through: bad input, not a server fault.
+        numbering.restore(numbered)
         incident = log_incident(log, f"the store refused a value of {mutation.name} ({mutation.id})", exc)
         _undo(ctx, savepoints, recorder, mark)
         return MutationResult(
@@ -552,6 +593,7 @@ def _apply_one(
         # connection re-raises below.
         if not savepoints.enabled:
             raise NeedsSavepoints() from exc
+        numbering.restore(numbered)
         incident = log_incident(log, f"command {mutation.name} ({mutation.id}) failed unexpectedly", exc)
         _undo(ctx, savepoints, recorder, mark)
         return MutationResult(

@@ -262,9 +262,9 @@ def post_entry(
             "reverses_entry_id": reverses_entry_id,
         },
     )
-    for line_no, line in enumerate(lines, start=1):
-        ctx.insert(
-            JournalLine,
+    ctx.insert_many(
+        JournalLine,
+        [
             {
                 "id": ctx.derived_id("journal_line", entry_id, str(line_no)),
                 "journal_entry_id": entry_id,
@@ -275,8 +275,10 @@ def post_entry(
                 "currency": line["currency"],
                 "memo": line["memo"],
                 "entry_date": entry_date,
-            },
-        )
+            }
+            for line_no, line in enumerate(lines, start=1)
+        ],
+    )
     if report_number:
         ctx.outcome.data["number"] = entry["number"]
     return entry

@@ -192,6 +192,8 @@ class CommandContext:
     def _remember(self, entity: str, row: Row) -> None:
         if self.rows is not None:
             self.rows[(entity, row["id"])] = dict(row)
+            if entity == "fiscal_period":  # the periods a batch shares (common.commands.periods)
+                self.rows.pop(("fiscal_period", "*"), None)
 
     def require(self, model: type[SyncedEntity], entity_id: str, field_name: str) -> Row:
         """The row, or an ``invalid`` error naming ``field_name`` when there is none."""

@@ -167,17 +167,13 @@ def _price_lines(
 
 
 def _insert_lines(ctx: CommandContext, invoice_id: str, priced: Priced) -> None:
-    for line_no, (line, net, tax) in enumerate(priced, start=1):
-        ctx.insert(
-            InvoiceLine,
-            {
-                **line,
-                "invoice_id": invoice_id,
-                "line_no": line_no,
-                "tax_amount": tax,
-                "line_total": net + tax,
-            },
-        )
+    ctx.insert_many(
+        InvoiceLine,
+        [
+            {**line, "invoice_id": invoice_id, "line_no": line_no, "tax_amount": tax, "line_total": net + tax}
+            for line_no, (line, net, tax) in enumerate(priced, start=1)
+        ],
+    )
 
 
 @command("sales.create_invoice", args=CreateInvoiceArgs, permission="sales.write")

@@ -25,17 +25,29 @@ _PERIODS = select(*table_of(FiscalPeriod).c).where(
 )
 
 
+# Where a server batch keeps the organization's periods among the rows its commands share
+# (``CommandContext.rows``): dropped there whenever a period is written, and with every other row
+# when a command is rolled back (:meth:`CommandContext._remember`, the batch's undo).
+PERIODS_KEY = ("fiscal_period", "*")
+
+
 def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
     """The fiscal period whose dates include ``day``, if any (periods never overlap).
 
     Asked by every dated document, often more than once per command (a document and its
-    posting): the organization's periods (a few dozen) are read once per command, with a
-    statement built once.
+    posting): the organization's periods (a few dozen) are read once per command, or once per
+    pushed batch on the server (until a command writes a period), with a statement built once.
     """
     periods = ctx.memo.get("fiscal_periods")
     if periods is None:
-        connection, _ = session_connection(ctx.session)
-        periods = [dict(row) for row in connection.execute(_PERIODS, {"org": ctx.org_id}).mappings()]
+        shared = ctx.rows.get(PERIODS_KEY) if ctx.rows is not None else None
+        if shared is not None:
+            periods = shared["periods"]
+        else:
+            connection, _ = session_connection(ctx.session)
+            periods = [dict(row) for row in connection.execute(_PERIODS, {"org": ctx.org_id}).mappings()]
+            if ctx.rows is not None:
+                ctx.rows[PERIODS_KEY] = {"id": "*", "deleted": False, "periods": periods}
         ctx.memo["fiscal_periods"] = periods
     for period in periods:
         if period["start_date"] <= day <= period["end_date"]:

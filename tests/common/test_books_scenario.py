@@ -334,6 +334,13 @@ def test_year_end_close_moves_the_result_to_retained_earnings(books: Business) -
         report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})["totals"]["result"]
         == "-800.00"
     )
+    # Beside the next year, the closed year is the previous period, its closing entry left out too.
+    following = report(books, "profit_and_loss", **{"from": "2032-01-01", "to": "2032-12-31"})
+    previous = {row["type"]: Decimal(0) for row in following["rows"]}
+    for row in following["rows"]:
+        previous[row["type"]] += Decimal(row["previous"])
+    assert previous["income"] - previous["expense"] == Decimal("-800.00")
+    assert all(row["amount"] == "0.00" for row in following["rows"])
     books.invalid(
         "finance.close_year",
         {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -12,12 +13,13 @@ from sqlalchemy import select
 
 from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command
+from common.commands.postings import chart_account_id
 from common.ids import new_id
-from common.schema import AuditEvent, ChangeLog, Product, PurchaseOrder
+from common.schema import AuditEvent, ChangeLog, Invoice, JournalEntry, Product, PurchaseOrder
 from common.wire import MAX_PUSH_MUTATIONS
 from sync_server.audit import verify_chain
 from sync_server.serve import BackgroundServer
-from tests.sync_server.conftest import World, mutation, product, warehouse
+from tests.sync_server.conftest import World, mutation, product, set_up_books, warehouse
 
 
 def _statuses(response: Any) -> list[str]:
@@ -359,3 +361,78 @@ def test_a_failed_command_leaves_nothing_for_the_rest_of_the_batch_to_read(
     assert currency == "GBP"  # the compare-and-set found EUR: the failed command's USD is gone
     with world.services.store.session(world.a.id) as session:
         assert verify_chain(session, world.a.id)[1] is None
+
+
+def _invoice(customer: str, tax_rate: str) -> list[dict[str, Any]]:
+    invoice = new_id()
+    line = {
+        "id": new_id(),
+        "description": "Service",
+        "quantity": "1",
+        "unit_price": 1000,
+        "tax_rate_id": tax_rate,
+    }
+    return [
+        mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+        mutation("sales.post_invoice", id=invoice),
+    ]
+
+
+def test_a_command_refused_after_taking_numbers_gives_them_back_and_counters_carry_over(world: World) -> None:
+    """Document counters are counted in memory through a batch and written once at its end: a
+    command refused after it took a number gives it back, and the next batch goes on from the
+    last number given."""
+    set_up_books(world, world.a)
+    admin = world.a.email("admin")
+    customer = mutation("sales.create_customer", id=new_id(), name="Customer")
+    vat = mutation("finance.create_tax_rate", id=new_id(), code="VAT", name="VAT", rate="20")
+    revenue = chart_account_id(world.a.id, "4000")
+    archive = mutation(
+        "finance.update_account", id=revenue, changes={"archived": True}, base={"archived": False}
+    )
+    restore = mutation(
+        "finance.update_account", id=revenue, changes={"archived": False}, base={"archived": True}
+    )
+    ids = (customer["args"]["id"], vat["args"]["id"])
+    first, refused, third = _invoice(*ids), _invoice(*ids), _invoice(*ids)
+    batch = [customer, vat, *first, archive, *refused, restore, *third]
+    results = world.push(admin, world.a, batch).get_json()["results"]
+    # The refused posting took INV-000002 and the journal entry's number before its revenue
+    # account was found archived; both are given back.
+    assert [r["status"] for r in results] == ["applied"] * 6 + ["rejected"] + ["applied"] * 3
+    assert "archived" in results[6]["message"]
+    assert results[3]["details"]["data"]["number"] == "INV-000001"
+    assert results[9]["details"]["data"]["number"] == "INV-000002"
+    again = world.push(admin, world.a, _invoice(*ids)).get_json()["results"]
+    assert again[1]["details"]["data"]["number"] == "INV-000003"
+    with world.services.store.session(world.a.id) as session:
+        entries = session.execute(select(JournalEntry.number).order_by(JournalEntry.number)).scalars().all()
+        invoices = session.execute(select(Invoice.number).where(Invoice.status == "posted")).scalars().all()
+    assert sorted(invoices) == ["INV-000001", "INV-000002", "INV-000003"]
+    books_entries = [n for n in entries if n is not None]
+    assert len(books_entries) == len(set(books_entries))
+    assert len(set(books_entries)) >= 3
+
+
+def test_a_period_closed_within_a_batch_refuses_what_follows_it(world: World) -> None:
+    """The organization's fiscal periods are read once per batch, and read again once a command
+    of the batch writes one."""
+    set_up_books(world, world.a)
+    today = date.today()
+    period = mutation(
+        "finance.create_fiscal_period",
+        id=new_id(),
+        name="This year",
+        start_date=date(today.year, 1, 1).isoformat(),
+        end_date=date(today.year, 12, 31).isoformat(),
+    )
+    customer = mutation("sales.create_customer", id=new_id(), name="Customer")
+    vat = mutation("finance.create_tax_rate", id=new_id(), code="VAT", name="VAT", rate="20")
+    ids = (customer["args"]["id"], vat["args"]["id"])
+    close = mutation("finance.close_fiscal_period", id=period["args"]["id"])
+    reopen = mutation("finance.reopen_fiscal_period", id=period["args"]["id"])
+    batch = [period, customer, vat, *_invoice(*ids), close, *_invoice(*ids), reopen, *_invoice(*ids)]
+    results = world.push(world.a.email("admin"), world.a, batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * 6 + ["rejected"] * 2 + ["applied"] * 3
+    assert results[6]["code"] == "period_closed" and results[6]["details"]["period"] == "This year"
+    assert results[10]["details"]["data"]["number"] == "INV-000002"
