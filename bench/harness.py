@@ -171,8 +171,14 @@ def current_peak_rss_mib() -> float:
 
 
 def discover() -> list[str]:
-    """The modules of ``make bench``; others (``scale_by_org``) run with ``--only``."""
-    return sorted(p.stem for p in BENCH_DIR.glob("bench_*.py"))
+    """The modules of ``make bench``: each ``bench_*.py`` with a ``run(quick)``. Others run on
+    their own (``bench_exports``, ``bench_imports``: ``python -m bench.bench_imports``) or with
+    ``--only`` (``scale_by_org``)."""
+    return sorted(
+        p.stem
+        for p in BENCH_DIR.glob("bench_*.py")
+        if "\ndef run(quick: bool)" in p.read_text(encoding="utf-8")
+    )
 
 
 def run_module(module: str, quick: bool, timeout: float) -> tuple[list[dict[str, Any]], str | None]:
