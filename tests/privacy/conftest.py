@@ -118,6 +118,23 @@ def privacy_server(
                 conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
+def open_and_complete(server: PrivacyServer, subject_type: str, subject_id: str, kind: str) -> str:
+    """The admin opens a data subject request and completes it at once; its id."""
+    request_id = new_id()
+    admin = server.a.email("admin")
+    server.push(
+        admin,
+        server.a,
+        "privacy.open_data_subject_request",
+        id=request_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        kind=kind,
+    )
+    server.push(admin, server.a, "privacy.complete_data_subject_request", id=request_id)
+    return request_id
+
+
 def new_subject_name() -> str:
     return f"Ada Lovelace {uuid.uuid4().hex[:8]}"
 

@@ -13,24 +13,8 @@ from sqlalchemy import select, text
 
 from common.ids import new_id
 from common.schema import Customer, SubjectKey
-from tests.privacy.conftest import PrivacyServer, make_client, new_subject_name
+from tests.privacy.conftest import PrivacyServer, make_client, new_subject_name, open_and_complete
 from tests.sync_server.test_audit import _cli
-
-
-def _open_and_complete(server: PrivacyServer, subject_type: str, subject_id: str, kind: str) -> str:
-    request_id = new_id()
-    admin = server.a.email("admin")
-    server.push(
-        admin,
-        server.a,
-        "privacy.open_data_subject_request",
-        id=request_id,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        kind=kind,
-    )
-    server.push(admin, server.a, "privacy.complete_data_subject_request", id=request_id)
-    return request_id
 
 
 def test_erasure_of_a_customer_reaches_audit_change_log_and_every_copy(
@@ -72,7 +56,7 @@ def test_erasure_of_a_customer_reaches_audit_change_log_and_every_copy(
         )
         assert name in audit.text  # readable before the erasure (opened with the subject's key)
 
-        request_id = _open_and_complete(server, "customer", customer_id, "erasure")
+        request_id = open_and_complete(server, "customer", customer_id, "erasure")
 
         # The audit API: every event about the customer, the erasure's own "before" included.
         audit = server.call(

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from common.ids import new_id
 from common.schema import AuditEvent, Employee
 from sync_server.retention_run import run_retention
-from tests.privacy.conftest import PrivacyServer, new_subject_name
+from tests.privacy.conftest import PrivacyServer, new_subject_name, open_and_complete
 from tests.sync_server.test_audit import _cli
 
 LEFT = date(2025, 1, 31)
@@ -55,18 +55,8 @@ def test_erasure_under_a_legal_hold_keeps_the_record_and_the_retention_run_anony
     server = privacy_server
     name = new_subject_name()
     employee_id = _employee(server, name)
-    request_id = new_id()
+    request_id = open_and_complete(server, "employee", employee_id, "erasure")
     admin = server.a.email("admin")
-    server.push(
-        admin,
-        server.a,
-        "privacy.open_data_subject_request",
-        id=request_id,
-        subject_type="employee",
-        subject_id=employee_id,
-        kind="erasure",
-    )
-    server.push(admin, server.a, "privacy.complete_data_subject_request", id=request_id)
     with server.services.store.session(server.a.id) as db:
         from common.schema import DataSubjectRequest
 
