@@ -9,16 +9,19 @@ from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
+from common.commands import CommandError
 from common.ids import new_id
 from common.schema import Employee
 from desktop import background
-from desktop.qt import QComboBox, QLineEdit, Qt
+from desktop.qt import QComboBox, QLineEdit, QMessageBox, Qt
 from desktop.session import UserSession
 from desktop.sync import engine_for
 from desktop.ui.forms import DateInput, FormDialog
 from desktop.ui.hr_employees import EmployeesPage
 from desktop.ui.main_window import MainWindow
+from desktop.ui.payroll_runs import PayrollRunsPage
 from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import offline_session
 from tests.desktop.test_sync_engine import online
@@ -185,3 +188,171 @@ def test_without_sensitive_read_pay_details_never_reach_the_computer_and_the_for
     finally:
         hr.close()
         admin.close()
+
+
+# -- an HR month (April 2027) --------------------------------------------------------------------
+#
+# April 2027 has 22 working days (Monday to Friday): 1-2, 5-9, 12-16, 19-23, 26-30.
+# Components: MEAL fixed earning 110.00 a full month (prorated like the salary); PENSION 7.15 %
+# deduction of gross; UNION fixed 15.00 deduction; SOCSEC 20 % employer contribution capped at
+# 850.00; HEALTH fixed 30.00 employer contribution. The run withholds a flat 20 % tax.
+#
+# Alice, 4,000.00, paid annual leave 12-16 April (costs nothing): 22 of 22 days.
+#   gross 4,000.00 + 110.00 = 4,110.00; pension 4,110 × 7.15 % = 293.865 → 293.87; union 15.00;
+#   tax 822.00: deductions 1,130.87, net 2,979.13; employer 822.00 + 30.00 = 852.00.
+# Ben, 3,300.00, hired Thursday 15 April: 15-16, 19-23, 26-30 = 12 of 22 days.
+#   salary 3,300 × 12 / 22 = 1,800.00; meal 110 × 12 / 22 = 60.00; gross 1,860.00;
+#   pension 132.99; union 15.00; tax 372.00: deductions 519.99, net 1,340.01;
+#   employer 372.00 + 30.00 = 402.00.
+# Cara, 5,000.00, unpaid leave Thursday 22 to Monday 26 April (Thu, Fri, Mon: 3 days): 19 of 22.
+#   salary 5,000 × 19 / 22 = 4,318.1818… → 4,318.18; meal 110 × 19 / 22 = 95.00; gross 4,413.18;
+#   pension 315.54237 → 315.54; union 15.00; tax 882.636 → 882.64: deductions 1,213.18,
+#   net 3,200.00; employer: 20 % = 882.64 capped at 850.00, + 30.00 = 880.00.
+# Totals: gross 10,383.18, deductions 2,864.04, net 7,519.14, employer 2,134.00.
+# Entry: debit wages 10,383.18 + employer contributions 2,134.00 = 12,517.18; credit
+# withholdings 2,864.04 + contributions payable 2,134.00 + net wages payable 7,519.14 = 12,517.18.
+
+HAND_WORKED = {
+    "Alice Aalto": ("22 of 22 days", 411_000, 113_087, 85_200, 297_913),
+    "Ben Berg": ("12 of 22 days", 186_000, 51_999, 40_200, 134_001),
+    "Cara Castro": ("19 of 22 days", 441_318, 121_318, 88_000, 320_000),
+}
+COMPONENTS = (
+    ("MEAL", "Meal allowance", "earning", "fixed", {"amount": 11_000, "currency": "EUR"}),
+    ("PENSION", "Pension", "deduction", "percent", {"rate": "7.15"}),
+    ("UNION", "Union fee", "deduction", "fixed", {"amount": 1_500, "currency": "EUR"}),
+    ("SOCSEC", "Social security", "employer_contribution", "percent", {"rate": "20", "cap": 85_000}),
+    ("HEALTH", "Health insurance", "employer_contribution", "fixed", {"amount": 3_000, "currency": "EUR"}),
+)
+
+
+def _entry_of(session: UserSession, run_id: str) -> dict[str, tuple[int, int]]:
+    from common.schema import AccountMapping, JournalEntry, JournalLine
+
+    with session.store.read_session() as db:
+        (entry_id,) = db.execute(
+            select(JournalEntry.id).where(
+                JournalEntry.source == "payroll_run", JournalEntry.source_id == run_id
+            )
+        ).scalars()
+        roles = {
+            r.account_id: r.role for r in db.execute(select(AccountMapping.account_id, AccountMapping.role))
+        }
+        lines = db.execute(
+            select(JournalLine.account_id, JournalLine.debit, JournalLine.credit).where(
+                JournalLine.journal_entry_id == entry_id
+            )
+        )
+        return {roles[r.account_id]: (r.debit, r.credit) for r in lines}
+
+
+def _set_up_month(session: UserSession) -> dict[str, str]:
+    for code, name, kind, method, extra in COMPONENTS:
+        session.apply(
+            "hr.create_pay_component",
+            {"id": new_id(), "code": code, "name": name, "kind": kind, "method": method, **extra},
+        )
+    ids = {}
+    for name, salary, hired in (
+        ("Alice Aalto", 400_000, "2020-01-01"),
+        ("Cara Castro", 500_000, "2019-06-01"),
+    ):
+        ids[name] = new_id()
+        session.apply(
+            "hr.create_employee",
+            {"id": ids[name], "name": name, "salary": salary, "salary_currency": "EUR", "hire_date": hired},
+        )
+    return ids
+
+
+def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, monkeypatch: Any) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
+    ids = _set_up_month(hr_session)
+    win = hr_window(qtbot, hr_session)
+
+    # Ben is hired in the middle of the month.
+    employees = win.open_page("employees")
+    assert isinstance(employees, EmployeesPage)
+    hire = employees.new_item()
+    assert hire is not None
+    qtbot.waitUntil(hire.isActiveWindow)
+    type_into(qtbot, hire, "name", "Ben Berg")
+    set_date(hire, "hire_date", "2027-04-15")
+    type_into(qtbot, hire, "salary", "3300.00")
+    save(qtbot, hire)
+
+    # Leave: Alice's paid annual leave and Cara's unpaid leave, approved.
+    for name, kind, start, end in (
+        ("Alice Aalto", "annual", "2027-04-12", "2027-04-16"),
+        ("Cara Castro", "unpaid", "2027-04-22", "2027-04-26"),
+    ):
+        leave_id = new_id()
+        hr_session.apply(
+            "hr.request_leave",
+            {"id": leave_id, "employee_id": ids[name], "kind": kind, "start_date": start, "end_date": end},
+        )
+        hr_session.apply("hr.approve_leave", {"id": leave_id})
+
+    # The run: created for April, previewed with its proration.
+    runs = win.open_page("payroll_runs")
+    assert isinstance(runs, PayrollRunsPage)
+    dialog = runs.new_item()
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    set_date(dialog, "period_start", "2027-04-01")
+    set_date(dialog, "period_end", "2027-04-30")
+    choose(dialog, "currency", "EUR")
+    type_into(qtbot, dialog, "withholding_rate", "20")
+    save(qtbot, dialog)
+    run = runs.current_row()
+    assert run is not None and run["status"] == "draft"
+    preview = {
+        r["employee"]: (r["days"], r["gross"], r["deductions"], r["employer_contributions"], r["net"])
+        for r in runs.slips.rows
+    }
+    assert preview == HAND_WORKED
+    assert runs.preview_totals.text() == (
+        "3 payslips · gross 10,383.18 EUR · deductions 2,864.04 EUR · "
+        "employer contributions 2,134.00 EUR · net pay 7,519.14 EUR"
+    )
+    assert runs.approve_button.isEnabled() and not runs.post_button.isEnabled()
+
+    runs.approve_button.click()
+    settle(qtbot)
+    assert runs.current_row()["status"] == "approved"  # type: ignore[index]
+    assert runs.post_button.isEnabled()
+    runs.post_button.click()
+    settle(qtbot)
+    run = runs.current_row()
+    assert run is not None and run["status"] == "posted"
+    assert _entry_of(hr_session, run["id"]) == {
+        "wages": (1_038_318, 0),
+        "employer_contributions": (213_400, 0),
+        "withholdings_payable": (0, 286_404),
+        "contributions_payable": (0, 213_400),
+        "net_wages_payable": (0, 751_914),
+    }
+    entry = _entry_of(hr_session, run["id"]).values()
+    assert sum(d for d, _ in entry) == sum(c for _, c in entry) == 1_251_718
+
+    # Posted once: the button is disabled, and a second post is refused by the command.
+    assert not runs.post_button.isEnabled() and runs.pay_button.isEnabled()
+    runs.post(run)
+    settle(qtbot)
+    assert warnings and "already posted" in warnings[-1]
+    with pytest.raises(CommandError) as refused:
+        hr_session.apply("hr.post_payroll_run", {"id": run["id"]})
+    assert refused.value.code == "invalid_state"
+
+    # Paid, then corrected by a reversing run.
+    pay = runs.pay(run)
+    set_date(pay, "paid_on", "2027-04-30")
+    save(qtbot, pay)
+    runs.select_id(run["id"])
+    assert runs.current_row()["status"] == "paid" and runs.reverse_button.isEnabled()  # type: ignore[index]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    runs.reverse_button.click()
+    settle(qtbot)
+    statuses = sorted((r["status"], r["total_net"]) for r in runs.model.rows)
+    assert statuses == [("posted", -751_914), ("reversed", 751_914)]
