@@ -189,6 +189,7 @@ def build_leave_type(leave_type_id: str, raw: Mapping[str, Any], parse_quantity:
         "name": _text(raw, "name"),
         "kind": raw.get("kind") or None,
         "yearly_entitlement": None,
+        "active": bool(raw.get("active", True)),
     }
     if args["kind"] is None:
         found["kind"] = _REQUIRED

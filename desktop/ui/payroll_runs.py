@@ -29,6 +29,7 @@ from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
     QMessageBox,
+    Qt,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -227,6 +228,7 @@ class PayrollRunsPage(ListPage):
         self.preview_title.setFont(font)
         self.preview_totals = label("", "muted", wrap=True)
         self.preview_hint = Notice()
+        self.preview_hint.setWordWrap(False)  # one line: a wrapped notice is laid out a line short
         inner.addWidget(self.preview_title)
         inner.addWidget(self.preview_totals)
         inner.addWidget(self.preview_hint)
@@ -238,7 +240,6 @@ class PayrollRunsPage(ListPage):
         self.slip_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.slip_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.slip_table.setAlternatingRowColors(True)
-        self.slip_table.setSortingEnabled(True)
         self.slip_table.setShowGrid(False)
         self.slip_table.verticalHeader().setVisible(False)
         self.slip_table.verticalHeader().setDefaultSectionSize(30)
@@ -249,7 +250,8 @@ class PayrollRunsPage(ListPage):
                 header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch)
             elif column.width:
                 header.resizeSection(index, column_width(self.slip_table, column))
-        header.setSortIndicator(0, header.sortIndicatorOrder())
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.slip_table.setSortingEnabled(True)
         inner.addWidget(self.slip_table, 1)
         layout.addWidget(box, 2)
         self.preview_box = box

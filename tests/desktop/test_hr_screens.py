@@ -4,6 +4,7 @@ recorder), and a real server where what reaches the computer matters (pay detail
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from desktop.qt import QComboBox, QLineEdit, QMessageBox, Qt
 from desktop.session import UserSession
 from desktop.sync import engine_for
 from desktop.ui.forms import DateInput, FormDialog
+from desktop.ui.hr_calendar import LeaveCalendarPage
 from desktop.ui.hr_employees import EmployeesPage
+from desktop.ui.hr_leave import LeavePage, LeaveRequestDialog
 from desktop.ui.main_window import MainWindow
 from desktop.ui.payroll_runs import PayrollRunsPage
 from tests.desktop.conftest import LiveServer
@@ -268,7 +271,7 @@ def _set_up_month(session: UserSession) -> dict[str, str]:
 def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, monkeypatch: Any) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
-    ids = _set_up_month(hr_session)
+    _set_up_month(hr_session)
     win = hr_window(qtbot, hr_session)
 
     # Ben is hired in the middle of the month.
@@ -282,17 +285,85 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     type_into(qtbot, hire, "salary", "3300.00")
     save(qtbot, hire)
 
-    # Leave: Alice's paid annual leave and Cara's unpaid leave, approved.
-    for name, kind, start, end in (
-        ("Alice Aalto", "annual", "2027-04-12", "2027-04-16"),
-        ("Cara Castro", "unpaid", "2027-04-22", "2027-04-26"),
+    # Leave types, then leave requested, approved and rejected through the Leave screen.
+    types = win.open_page("leave_types")
+    for code, name, kind, days in (
+        ("ANNUAL", "Annual leave", "Annual", "25"),
+        ("UNPAID", "Unpaid leave", "Unpaid", ""),
     ):
-        leave_id = new_id()
-        hr_session.apply(
-            "hr.request_leave",
-            {"id": leave_id, "employee_id": ids[name], "kind": kind, "start_date": start, "end_date": end},
-        )
-        hr_session.apply("hr.approve_leave", {"id": leave_id})
+        new_type = types.new_item()
+        assert new_type is not None
+        qtbot.waitUntil(new_type.isActiveWindow)
+        type_into(qtbot, new_type, "code", code)
+        type_into(qtbot, new_type, "name", name)
+        choose(new_type, "kind", kind)
+        type_into(qtbot, new_type, "yearly_entitlement", days)
+        save(qtbot, new_type)
+    assert [(r["code"], r["yearly_entitlement"]) for r in types.model.rows] == [
+        ("ANNUAL", 25),
+        ("UNPAID", None),
+    ]
+
+    leave = win.open_page("leave")
+    assert isinstance(leave, LeavePage)
+
+    def request(name: str, leave_type: str, start: str, end: str) -> LeaveRequestDialog:
+        dialog = leave.new_item()
+        assert dialog is not None
+        qtbot.waitUntil(dialog.isActiveWindow)
+        choose(dialog, "employee_id", name)
+        choose(dialog, "leave_type_id", leave_type)
+        set_date(dialog, "start_date", start)
+        set_date(dialog, "end_date", end)
+        return dialog
+
+    def decide(button_name: str) -> None:
+        getattr(leave, button_name).click()
+        settle(qtbot)
+
+    alice = request("Alice Aalto", "Annual", "2027-04-12", "2027-04-16")
+    assert alice.info.text() == "5 working days · in 2027 so far — Annual leave: 0 taken, 25 of 25 days left"
+    save(qtbot, alice)
+    assert leave.current_row()["status"] == "requested"  # type: ignore[index]
+    decide("approve_button")
+    assert leave.current_row()["status"] == "approved" and not leave.approve_button.isEnabled()  # type: ignore[index]
+    assert leave.balances.text() == (
+        "Balances of Alice Aalto in 2027: Annual leave: 5 taken, 20 of 25 days left · "
+        "Unpaid leave: 0 taken (not limited)"
+    )
+    too_long = request("Alice Aalto", "Annual", "2027-05-03", "2027-06-30")  # 43 working days
+    too_long.try_save()
+    settle(qtbot)
+    assert too_long.isVisible() and too_long.field_problem("end_date") == (
+        "Last day: 43 working days of Annual leave in 2027 exceed the balance: 20 of 25 days left"
+    )
+    too_long.discard_confirmed = True
+    too_long.reject()
+    for start, end, decision in (
+        ("2027-04-22", "2027-04-26", "approve_button"),
+        ("2027-04-28", "2027-04-28", "reject_button"),
+    ):
+        unpaid = request("Cara Castro", "Unpaid", start, end)
+        save(qtbot, unpaid)
+        decide(decision)
+    assert sorted((r["employee"], r["days"], r["status"]) for r in leave.model.rows) == [
+        ("Alice Aalto", 5, "approved"),
+        ("Cara Castro", 1, "rejected"),
+        ("Cara Castro", 3, "approved"),
+    ]
+
+    # The month calendar shows who is away (approved leave on working days only).
+    away = win.open_page("leave_calendar")
+    assert isinstance(away, LeaveCalendarPage)
+    away.show_month(2027, 4)
+    assert away.names_on(date(2027, 4, 12)) == ["Alice Aalto"]
+    assert away.names_on(date(2027, 4, 22)) == ["Cara Castro"] == away.names_on(date(2027, 4, 26))
+    assert away.names_on(date(2027, 4, 24)) == []  # a Saturday
+    assert away.names_on(date(2027, 4, 28)) == []  # rejected
+    assert away.cell_text(date(2027, 4, 23)) == "23\nCara Castro"
+    assert away.summary.text() == "2 people away this month"
+    away.next_button.click()
+    assert away.month_label.text() == "May 2027" and away.summary.text() == "Nobody is away this month"
 
     # The run: created for April, previewed with its proration.
     runs = win.open_page("payroll_runs")
@@ -356,3 +427,116 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     settle(qtbot)
     statuses = sorted((r["status"], r["total_net"]) for r in runs.model.rows)
     assert statuses == [("posted", -751_914), ("reversed", 751_914)]
+
+
+SCREENS = ("employees", "leave", "leave_calendar", "leave_types", "payroll_runs")
+
+
+def test_screenshots_of_the_hr_screens(
+    qtbot: QtBot, qapp: Any, hr_session: UserSession, tmp_path: Path
+) -> None:
+    """1280×800 with a month's data: nothing clipped or elided (the PNGs are kept to look at)."""
+    import os
+
+    from desktop.ui.theme import apply_theme
+    from tests.desktop.test_screenshots import clipped_texts
+
+    apply_theme(qapp)
+    ids = _set_up_month(hr_session)
+    ops = department(hr_session, "OPS", "Operations")
+    for name, title in (("Alice Aalto", "Warehouse lead"), ("Cara Castro", "Bookkeeper")):
+        hr_session.apply(
+            "hr.update_employee",
+            {
+                "id": ids[name],
+                "changes": {"job_title": title, "department_id": ops},
+                "base": {"job_title": None, "department_id": None},
+            },
+        )
+    sales = department(hr_session, "SALES", "Sales")
+    for name, title, salary, hired in (
+        ("Dmitri Novak", "Account manager", 420_000, "2021-03-01"),
+        ("Eva Lindqvist", "Sales assistant", 310_000, "2027-04-19"),
+        ("Farid Haddad", "Forklift driver", 290_000, "2018-09-01"),
+        ("Grace O'Neill", "Inside sales", 335_000, "2024-02-12"),
+    ):
+        ids[name] = new_id()
+        hr_session.apply(
+            "hr.create_employee",
+            {"id": ids[name], "name": name, "job_title": title, "department_id": sales, "salary": salary,
+             "salary_currency": "EUR", "hire_date": hired},
+        )  # fmt: skip
+    types = {}
+    for code, name, kind, days in (
+        ("ANNUAL", "Annual leave", "annual", "25"),
+        ("UNPAID", "Unpaid leave", "unpaid", None),
+    ):
+        types[code] = new_id()
+        hr_session.apply(
+            "hr.create_leave_type",
+            {"id": types[code], "code": code, "name": name, "kind": kind, "yearly_entitlement": days},
+        )
+    for name, code, start, end, approve in (
+        ("Alice Aalto", "ANNUAL", "2027-04-12", "2027-04-16", True),
+        ("Cara Castro", "UNPAID", "2027-04-22", "2027-04-26", True),
+        ("Dmitri Novak", "ANNUAL", "2027-04-14", "2027-04-23", True),
+        ("Farid Haddad", "ANNUAL", "2027-04-26", "2027-04-30", True),
+        ("Grace O'Neill", "ANNUAL", "2027-05-03", "2027-05-07", False),
+    ):
+        leave_id = new_id()
+        hr_session.apply(
+            "hr.request_leave",
+            {
+                "id": leave_id,
+                "employee_id": ids[name],
+                "leave_type_id": types[code],
+                "start_date": start,
+                "end_date": end,
+            },
+        )
+        if approve:
+            hr_session.apply("hr.approve_leave", {"id": leave_id})
+    run_id = new_id()
+    hr_session.apply(
+        "hr.run_payroll",
+        {
+            "id": run_id,
+            "period_start": "2027-04-01",
+            "period_end": "2027-04-30",
+            "currency": "EUR",
+            "withholding_rate": "20",
+        },
+    )
+    win = hr_window(qtbot, hr_session)
+    directory = Path(os.environ.get("OPS_TEST_ARTIFACTS", tmp_path)) / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for key in SCREENS:
+        page = win.open_page(key)
+        if isinstance(page, PayrollRunsPage):
+            page.select_id(run_id)
+        if isinstance(page, LeaveCalendarPage):
+            page.show_month(2027, 4)
+        if isinstance(page, LeavePage):
+            page.table.selectRow(0)
+        settle(qtbot)
+        qtbot.wait(50)
+        assert win.grab().save(str(directory / f"hr-1280x800-{key}.png"))
+        found = clipped_texts(win)
+        if isinstance(page, LeaveCalendarPage):
+            # A day lists one name a line: the check measures a cell as one line, so each line
+            # is measured here instead.
+            found = [f for f in found if not f.startswith("cell elided")]
+            metrics, width = page.grid.fontMetrics(), page.grid.columnWidth(0)
+            found += [
+                f"calendar line elided: {line!r}"
+                for row in range(page.grid.rowCount())
+                for column in range(7)
+                for line in (page.grid.item(row, column).text() or "").split("\n")
+                if metrics.horizontalAdvance(line) + 12 > width
+            ]
+        if found:
+            problems[key] = found
+    win.leaving_confirmed = True
+    print(f"\nscreenshots: {directory}")
+    assert problems == {}
