@@ -429,7 +429,7 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     assert statuses == [("posted", -751_914), ("reversed", 751_914)]
 
 
-SCREENS = ("employees", "leave", "leave_calendar", "leave_types", "payroll_runs")
+SCREENS = ("employees", "leave", "leave_calendar", "leave_types", "departments", "payroll_runs", "pay_components")
 
 
 def test_screenshots_of_the_hr_screens(
@@ -540,3 +540,90 @@ def test_screenshots_of_the_hr_screens(
     win.leaving_confirmed = True
     print(f"\nscreenshots: {directory}")
     assert problems == {}
+
+
+def test_departments_and_pay_components_through_their_forms(qtbot: QtBot, hr_session: UserSession) -> None:
+    win = hr_window(qtbot, hr_session)
+    departments = win.open_page("departments")
+    for code, name, parent in (("SALES", "Sales", None), ("INSIDE", "Inside sales", "Sales")):
+        dialog = departments.new_item()
+        assert dialog is not None
+        qtbot.waitUntil(dialog.isActiveWindow)
+        type_into(qtbot, dialog, "code", code)
+        type_into(qtbot, dialog, "name", name)
+        if parent:
+            choose(dialog, "parent_id", parent)
+        save(qtbot, dialog)
+    rows = {r["code"]: r for r in departments.model.rows}
+    assert rows["INSIDE"]["parent"] == "Sales" and rows["SALES"]["parent"] is None
+    hr_session.apply(
+        "hr.create_employee", {"id": new_id(), "name": "Dmitri Novak", "department_id": rows["INSIDE"]["id"]}
+    )
+    settle(qtbot)
+    departments.model.reload()
+    assert {r["code"]: r["people"] for r in departments.model.rows} == {"INSIDE": 1, "SALES": 0}
+    edit = departments.edit(rows["SALES"])
+    combo = edit.inputs["parent_id"]
+    assert isinstance(combo, QComboBox)
+    assert [combo.itemText(i) for i in range(combo.count())] == ["None (top level)", "Inside sales (INSIDE)"]
+    edit.discard_confirmed = True
+    edit.reject()
+
+    components = win.open_page("pay_components")
+    dialog = components.new_item()
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    type_into(qtbot, dialog, "code", "SOCSEC")
+    type_into(qtbot, dialog, "name", "Social security")
+    choose(dialog, "kind", "Employer contribution")
+    type_into(qtbot, dialog, "rate", "20,5")
+    assert dialog.field_problem("rate").startswith("Rate %: ")
+    type_into(qtbot, dialog, "rate", "20")
+    type_into(qtbot, dialog, "cap", "850.00")
+    save(qtbot, dialog)
+    dialog = components.new_item()
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    type_into(qtbot, dialog, "code", "HEALTH")
+    type_into(qtbot, dialog, "name", "Health insurance")
+    choose(dialog, "kind", "Employer contribution")
+    choose(dialog, "method", "Fixed")
+    assert not dialog.inputs["rate"].isVisibleTo(dialog) and dialog.inputs["amount"].isVisibleTo(dialog)
+    dialog.try_save()
+    assert dialog.field_problem("amount") == "Amount: is required for a fixed amount"
+    type_into(qtbot, dialog, "amount", "30.00")
+    save(qtbot, dialog)
+    shown = {r["code"]: (r["kind_title"], r["value"], r["cap_text"]) for r in components.model.rows}
+    # A percentage's cap is in the currency of the run it applies to: shown without one.
+    assert shown == {
+        "HEALTH": ("Employer contribution", "30.00 EUR", ""),
+        "SOCSEC": ("Employer contribution", "20 %", "850.00"),
+    }
+    socsec = next(r for r in components.model.rows if r["code"] == "SOCSEC")
+    assert (socsec["rate"], socsec["cap"], socsec["currency"]) == (20, 85_000, None)
+    edit = components.edit(socsec)
+    qtbot.waitUntil(edit.isActiveWindow)
+    type_into(qtbot, edit, "rate", "20.5")
+    save(qtbot, edit)
+    last = hr_session.store.outbox()[-1]
+    assert last["name"] == "hr.update_pay_component"
+    assert last["args"]["changes"] == {"rate": "20.5"} and last["args"]["base"] == {"rate": "20"}
+
+
+def test_a_reader_sees_hr_but_cannot_write_and_no_payroll(qtbot: QtBot, data_root: Path) -> None:
+    session = offline_session(data_root, roles=("auditor",), email="auditor@acme.test")
+    try:
+        win = hr_window(qtbot, session)
+        keys = set(win.page_keys())
+        assert {"employees", "leave", "leave_calendar", "leave_types", "departments"} <= keys
+        assert not {"payroll_runs", "pay_components"} & keys  # payroll.run only
+        employees = win.open_page("employees")
+        assert isinstance(employees, EmployeesPage)
+        assert not employees.new_button.isVisibleTo(employees) and employees.new_item() is None
+        assert not employees.terminate_button.isVisibleTo(employees)
+        leave = win.open_page("leave")
+        assert isinstance(leave, LeavePage)
+        assert not leave.approve_button.isVisibleTo(leave) and leave.new_item() is None
+    finally:
+        win.leaving_confirmed = True
+        session.close()
