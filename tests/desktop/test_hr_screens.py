@@ -429,7 +429,15 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     assert statuses == [("posted", -751_914), ("reversed", 751_914)]
 
 
-SCREENS = ("employees", "leave", "leave_calendar", "leave_types", "departments", "payroll_runs", "pay_components")
+SCREENS = (
+    "employees",
+    "leave",
+    "leave_calendar",
+    "leave_types",
+    "departments",
+    "payroll_runs",
+    "pay_components",
+)
 
 
 def test_screenshots_of_the_hr_screens(
