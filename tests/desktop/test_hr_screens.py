@@ -635,3 +635,68 @@ def test_a_reader_sees_hr_but_cannot_write_and_no_payroll(qtbot: QtBot, data_roo
     finally:
         win.leaving_confirmed = True
         session.close()
+
+
+def test_two_workstations_post_the_same_run_and_the_server_refuses_the_second(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    """Both HR workstations had the approved run and posted it offline: the server applies the
+    first post and refuses the second (a run is posted once); the books hold one entry."""
+    from common.schema import JournalEntry
+    from desktop.attention import attention_items
+    from sync_server.writes import apply_system_command
+
+    org_id = live_server.orgs["Acme Trading"]
+    with live_server.services.store.session(org_id, write=True) as db:
+        apply_system_command(db, org_id, "finance.set_up_books", {"currency": "EUR"}, command_id=new_id())
+    first = online(data_root / "first", live_server, "hr@acme.test")
+    second = online(data_root / "second", live_server, "hr@acme.test")
+    try:
+        engine_for(first).run()
+        first.apply(
+            "hr.create_employee",
+            {
+                "id": new_id(),
+                "name": "Alice Aalto",
+                "salary": 400_000,
+                "salary_currency": "EUR",
+                "hire_date": "2020-01-01",
+            },
+        )
+        run_id = new_id()
+        first.apply(
+            "hr.run_payroll",
+            {"id": run_id, "period_start": "2027-04-01", "period_end": "2027-04-30", "currency": "EUR"},
+        )
+        first.apply("hr.approve_payroll_run", {"id": run_id})
+        assert engine_for(first).run().rejected == 0
+        engine_for(second).run()
+        windows = []
+        for session in (first, second):
+            win = hr_window(qtbot, session)
+            runs = win.open_page("payroll_runs")
+            assert isinstance(runs, PayrollRunsPage)
+            runs.select_id(run_id)
+            assert runs.current_row()["status"] == "approved" and runs.post_button.isEnabled()  # type: ignore[index]
+            runs.post_button.click()  # offline, on each workstation
+            settle(qtbot)
+            assert runs.current_row()["status"] == "posted" and not runs.post_button.isEnabled()  # type: ignore[index]
+            windows.append(win)
+        assert engine_for(first).run().applied == 1
+        report = engine_for(second).run()
+        assert report.rejected == 1
+        (refused,) = attention_items(second)
+        assert refused.name == "hr.post_payroll_run" and refused.code == "invalid_state"
+        assert "already posted" in refused.message
+        with live_server.services.store.session(org_id) as db:
+            entries = db.execute(
+                select(JournalEntry.id).where(
+                    JournalEntry.source == "payroll_run", JournalEntry.source_id == run_id
+                )
+            ).all()
+        assert len(entries) == 1
+        for win in windows:
+            win.leaving_confirmed = True
+    finally:
+        first.close()
+        second.close()
