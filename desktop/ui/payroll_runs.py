@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.hr_forms import build_payroll_run, month_bounds, proration_text, run_actions
+from common.hr_forms import SENSITIVE_NOTICE, build_payroll_run, month_bounds, proration_text, run_actions
 from common.ids import new_id
 from common.schema import Employee, PayrollRun, Payslip
 from desktop.formatting import money, parse_quantity_input, status
@@ -60,6 +60,7 @@ SLIP_COLUMNS = (
     Column("employer_contributions", "Employer contrib.", kind="money", width=150),
     Column("net", "Net pay", kind="money", width=140),
 )
+SENSITIVE_PERMISSION = "hr.sensitive.read"
 HINTS = {
     "draft": "Preview: check every payslip, then Approve. Nothing is in the books yet.",
     "approved": "Approved: Post puts the run in the books (once; a posted run is corrected by reversing it).",
@@ -174,8 +175,14 @@ class PayrollRunsPage(ListPage):
     history_entity = "payroll_run"
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        # Pay figures are sensitive: without hr.sensitive.read they are not on this computer.
+        self.sensitive = ctx.can(SENSITIVE_PERMISSION)
         super().__init__(ctx, parent)
         self._build_preview()
+        if not self.sensitive:
+            for table, columns in ((self.table, RUN_COLUMNS), (self.slip_table, SLIP_COLUMNS)):
+                for index, column in enumerate(columns):
+                    table.setColumnHidden(index, column.kind == "money")
 
     def make_source(self) -> ListSource:
         return run_source(self.ctx)
@@ -279,16 +286,19 @@ class PayrollRunsPage(ListPage):
             self.preview_hint.show_text(None)
             return
         currency = row["currency"]
+        if not self.sensitive:
+            self.preview_totals.setText(f"{self.slips.count_all()} payslips · {SENSITIVE_NOTICE}")
         self.preview_title.setText(
             f"Payslips — {row['period_start'].isoformat()} to {row['period_end'].isoformat()}, "
             f"{status(row['status']).lower()}"
         )
-        self.preview_totals.setText(
-            f"{self.slips.count_all()} payslips · gross {money(row['total_gross'], currency)} · "
-            f"deductions {money(row['total_deductions'], currency)} · "
-            f"employer contributions {money(row['total_employer'], currency)} · "
-            f"net pay {money(row['total_net'], currency)}"
-        )
+        if self.sensitive:
+            self.preview_totals.setText(
+                f"{self.slips.count_all()} payslips · gross {money(row['total_gross'], currency)} · "
+                f"deductions {money(row['total_deductions'], currency)} · "
+                f"employer contributions {money(row['total_employer'], currency)} · "
+                f"net pay {money(row['total_net'], currency)}"
+            )
         self.preview_hint.show_text(HINTS.get(row["status"]) if not row["reverses_run_id"] else None)
 
     def current_payslip(self) -> dict[str, Any] | None:
@@ -401,14 +411,14 @@ class PayrollRunsPage(ListPage):
             found = {} if raw.get("paid_on") else {"paid_on": "is required"}
             return {"id": new_id(), "payroll_run_id": row["id"], "paid_on": raw.get("paid_on")}, found
 
+        net = f"Net pay of {money(row['total_net'], row['currency'])}" if self.sensitive else "The net pay"
         dialog = FormDialog(
             self,
             "Mark payroll run paid",
             PAY_FIELDS,
             build=build,
             save=apply_from_form(self.ctx, "hr.pay_payroll_run"),
-            intro=f"Net pay of {money(row['total_net'], row['currency'])} paid from the bank: "
-            "recorded in the books on this day.",
+            intro=f"{net} paid from the bank: recorded in the books on this day.",
             initial={"paid_on": date.today().isoformat()},
             save_text="Mark paid",
         )

@@ -700,3 +700,41 @@ def test_two_workstations_post_the_same_run_and_the_server_refuses_the_second(
     finally:
         first.close()
         second.close()
+
+
+def test_payroll_without_sensitive_read_hides_the_figures_and_says_why(
+    qtbot: QtBot, hr_session: UserSession
+) -> None:
+    """A custom role with payroll.run but not hr.sensitive.read: pay figures never reach its
+    computer (the server masks them), so the run screen shows no money columns and says why."""
+    import dataclasses
+
+    _set_up_month(hr_session)
+    run_id = new_id()
+    hr_session.apply(
+        "hr.run_payroll",
+        {"id": run_id, "period_start": "2027-04-01", "period_end": "2027-04-30", "currency": "EUR"},
+    )
+    membership = hr_session.membership
+    hr_session.membership = dataclasses.replace(
+        membership, permissions=membership.permissions - {"hr.sensitive.read"}
+    )
+    win = hr_window(qtbot, hr_session)
+    runs = win.open_page("payroll_runs")
+    assert isinstance(runs, PayrollRunsPage) and not runs.sensitive
+    runs.select_id(run_id)
+    assert runs.preview_totals.text() == "2 payslips · Pay details are visible to payroll staff only."
+    shown = [
+        runs.slips.columns[i].title
+        for i in range(len(runs.slips.columns))
+        if not runs.slip_table.isColumnHidden(i)
+    ]
+    assert shown == ["Employee", "Paid days"]
+    assert [c.title for i, c in enumerate(runs.model.columns) if not runs.table.isColumnHidden(i)] == [
+        "From",
+        "To",
+        "Status",
+        "Note",
+    ]
+    assert runs.approve_button.isEnabled()
+    win.leaving_confirmed = True
