@@ -177,6 +177,7 @@ class PayrollRunsPage(ListPage):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         # Pay figures are sensitive: without hr.sensitive.read they are not on this computer.
         self.sensitive = ctx.can(SENSITIVE_PERMISSION)
+        self.run_notes: dict[str, str] = {}  # warnings of runs made here, shown with their preview
         super().__init__(ctx, parent)
         self._build_preview()
         if not self.sensitive:
@@ -239,6 +240,9 @@ class PayrollRunsPage(ListPage):
         inner.addWidget(self.preview_title)
         inner.addWidget(self.preview_totals)
         inner.addWidget(self.preview_hint)
+        self.preview_note = Notice()
+        self.preview_note.setWordWrap(False)
+        inner.addWidget(self.preview_note)
         self.slips = LazyTableModel(payslip_source(self.ctx, ""), parent=self)
         self.slip_table = QTableView()
         self.slip_table.setObjectName("payslips")
@@ -284,6 +288,7 @@ class PayrollRunsPage(ListPage):
             self.preview_title.setText("Payslips")
             self.preview_totals.setText("Select a run to see its payslips.")
             self.preview_hint.show_text(None)
+            self.preview_note.show_text(None)
             return
         currency = row["currency"]
         if not self.sensitive:
@@ -299,7 +304,9 @@ class PayrollRunsPage(ListPage):
                 f"employer contributions {money(row['total_employer'], currency)} · "
                 f"net pay {money(row['total_net'], currency)}"
             )
-        self.preview_hint.show_text(HINTS.get(row["status"]) if not row["reverses_run_id"] else None)
+        hint = HINTS.get(row["status"]) if not row["reverses_run_id"] else None
+        self.preview_hint.show_text(hint)
+        self.preview_note.show_text(self.run_notes.get(row["id"]) if row["status"] == "draft" else None)
 
     def current_payslip(self) -> dict[str, Any] | None:
         index = self.slip_table.currentIndex()
@@ -339,6 +346,10 @@ class PayrollRunsPage(ListPage):
         )
 
         def created() -> None:
+            outcome = dialog.saved_outcome
+            warnings = [w.get("message", "") for w in getattr(outcome, "warnings", [])]
+            if warnings:  # e.g. employees paid in another currency need a run of their own
+                self.run_notes[run_id] = " ".join(f"{w}." for w in warnings if w)
             self.model.reload()
             self.select_id(run_id)
 

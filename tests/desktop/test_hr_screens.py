@@ -272,6 +272,16 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: warnings.append(text))
     _set_up_month(hr_session)
+    hr_session.apply(
+        "hr.create_employee",
+        {
+            "id": new_id(),
+            "name": "Dana Doe",
+            "salary": 450_000,
+            "salary_currency": "USD",
+            "hire_date": "2022-01-03",
+        },
+    )
     win = hr_window(qtbot, hr_session)
 
     # Ben is hired in the middle of the month.
@@ -373,11 +383,23 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
     qtbot.waitUntil(dialog.isActiveWindow)
     set_date(dialog, "period_start", "2027-04-01")
     set_date(dialog, "period_end", "2027-04-30")
-    choose(dialog, "currency", "EUR")
     type_into(qtbot, dialog, "withholding_rate", "20")
+    choose(dialog, "currency", "GBP")  # nobody is paid in pounds: refused, naming the field
+    dialog.try_save()
+    settle(qtbot)
+    assert dialog.isVisible()
+    assert dialog.field_problem("currency") == (
+        "Currency: no employee with a salary in GBP is paid in this period"
+    )
+    choose(dialog, "currency", "EUR")
     save(qtbot, dialog)
     run = runs.current_row()
     assert run is not None and run["status"] == "draft"
+    # Dana is paid in dollars: she needs a run of her own, and the preview says so.
+    assert runs.preview_note.isVisible()
+    assert (
+        runs.preview_note.text() == "1 employee(s) paid in another currency need a payroll run of their own."
+    )
     preview = {
         r["employee"]: (r["days"], r["gross"], r["deductions"], r["employer_contributions"], r["net"])
         for r in runs.slips.rows
@@ -738,3 +760,29 @@ def test_payroll_without_sensitive_read_hides_the_figures_and_says_why(
     ]
     assert runs.approve_button.isEnabled()
     win.leaving_confirmed = True
+
+
+def test_a_salary_is_typed_and_shown_in_the_users_locale(
+    qtbot: QtBot, hr_session: UserSession, use_locale: Any
+) -> None:
+    use_locale("de_DE")
+    win = hr_window(qtbot, hr_session)
+    page = win.open_page("employees")
+    assert isinstance(page, EmployeesPage)
+    dialog = page.new_item()
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow)
+    type_into(qtbot, dialog, "name", "Jonas Weber")
+    type_into(qtbot, dialog, "salary", "3,300.50")  # the English way: ambiguous in German
+    assert dialog.field_problem("salary").startswith("Monthly salary: ")
+    type_into(qtbot, dialog, "salary", "3.300,50")
+    assert dialog.field_problem("salary") == ""
+    save(qtbot, dialog)
+    row = next(r for r in page.model.rows if r["name"] == "Jonas Weber")
+    assert row["salary"] == 330_050
+    salary_column = page.model.column_index("salary")
+    assert page.model.data(page.model.index(page.model.rows.index(row), salary_column)) == "3.300,50 EUR"
+    edit = page.edit(row)
+    assert edit.raw()["salary"] == "3300,50"
+    edit.discard_confirmed = True
+    edit.reject()
