@@ -25,7 +25,8 @@ from common.schema import Department, Employee
 from desktop.formatting import day, money_input, parse_money
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QCheckBox, QComboBox, QHBoxLayout, QLabel, QWidget
+from desktop.qt import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.master_data import MasterDataPage
@@ -80,6 +81,54 @@ TERMINATION_FIELDS = (
 )
 
 
+# The form's second column: private details, then pay (what a short screen has no room for below).
+SIDE_KEYS = ("personal_email", "personal_phone", "home_address", "birth_date", *(f.key for f in PAY_FIELDS))
+
+
+class EmployeeDialog(FormDialog):
+    """The employee form in two columns, so that it fits a 1280×800 screen with pay details."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.side_form = QFormLayout()
+        self.side_form.setHorizontalSpacing(self.form.horizontalSpacing())
+        self.side_form.setVerticalSpacing(self.form.verticalSpacing())
+        self.side_form.setLabelAlignment(self.form.labelAlignment())
+        moved = [key for key in SIDE_KEYS if key in self.rows]
+        taken = []
+        for key in reversed(moved):  # from the last row up: the rows above keep their index
+            result = self.form.takeRow(self.rows.pop(key))
+            title, cell = result.labelItem.widget(), result.fieldItem.layout()
+            assert title is not None and cell is not None
+            taken.append((title, cell))
+        for label_widget, cell in reversed(taken):
+            self.side_form.addRow(label_widget, cell)
+        self.side_keys = frozenset(moved)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        index = layout.indexOf(self.form)
+        layout.removeItem(self.form)
+        self.form.setParent(None)  # type: ignore[call-overload]
+        columns = QHBoxLayout()
+        columns.setSpacing(theme.SPACING * 4)
+        columns.addLayout(self.form, 1)
+        columns.addLayout(self.side_form, 1)
+        layout.insertLayout(index, columns)
+        if moved:
+            self.setMinimumWidth(960)
+
+    def form_row_visible(self, key: str) -> bool:
+        return key in getattr(self, "side_keys", ()) or super().form_row_visible(key)
+
+    def add_side_row(self, title: str, widget: QWidget) -> None:
+        """A row under the second column (the dialog is open: shown at once)."""
+        self.side_form.addRow(title, widget)
+        widget.show()
+        title_widget = self.side_form.labelForField(widget)
+        if title_widget is not None:
+            title_widget.show()
+
+
 def department_choices(ctx: UiContext) -> list[tuple[str, str]]:
     t = Department.__table__.c
     with ctx.session.store.read_session() as db:
@@ -124,6 +173,7 @@ class EmployeesPage(MasterDataPage):
     entity = "employee"
     command_module = "hr"
     archivable = False
+    dialog_class = EmployeeDialog
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         self.sensitive = ctx.can(SENSITIVE_PERMISSION)
@@ -197,15 +247,13 @@ class EmployeesPage(MasterDataPage):
         fill_combo(combo, department_choices(self.ctx), empty="No department")
         if row is not None and row.get("department_id"):
             combo.setCurrentIndex(max(combo.findData(row["department_id"]), 0))
+        assert isinstance(dialog, EmployeeDialog)
         if row is not None and row.get("termination_date"):
-            left = label(f"Last day {day(row['termination_date'])}", "muted")
-            dialog.form.addRow("Left", left)
-            left.show()
+            dialog.add_side_row("Left", label(f"Last day {day(row['termination_date'])}", "muted"))
         if not self.sensitive:
             notice = label(SENSITIVE_NOTICE, "muted", wrap=True)
             notice.setObjectName("sensitiveNotice")
-            dialog.form.addRow("Pay", notice)
-            notice.show()  # the dialog is open already: a row added now is not shown by itself
+            dialog.add_side_row("Pay", notice)
             dialog.sensitive_notice = notice  # type: ignore[attr-defined]
         dialog.baseline = dialog.snapshot()  # what the form holds now is its starting point
         dialog.validate()

@@ -32,6 +32,7 @@ class MasterDataPage(ListPage):
     entity = ""  # "product": commands inventory.create_product / inventory.update_product
     command_module = "inventory"  # the commands' prefix: "hr" → hr.create_department
     archivable = True  # False: no Archive button nor "Show archived" (records without ``archived``)
+    dialog_class: type[FormDialog] = FormDialog  # the form's dialog (a subclass may lay it out)
     fields: Sequence[FormField] = ()
     editable: Sequence[str] = ()
 
@@ -111,7 +112,7 @@ class MasterDataPage(ListPage):
         if not self.can_create:
             return None
         entity_id = new_id()
-        dialog = FormDialog(
+        dialog = self.dialog_class(
             self,
             f"New {self.noun}",
             self.fields,
@@ -142,7 +143,7 @@ class MasterDataPage(ListPage):
                 found[""] = "Nothing to save yet: no field was changed."
             return update, found
 
-        dialog = FormDialog(
+        dialog = self.dialog_class(
             self,
             f"Edit {self.noun}: {self.row_title(row)}",
             self.fields,

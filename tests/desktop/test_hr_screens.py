@@ -3,6 +3,7 @@ recorder), and a real server where what reaches the computer matters (pay detail
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -177,6 +178,9 @@ def test_without_sensitive_read_pay_details_never_reach_the_computer_and_the_for
         notice = getattr(dialog, "sensitive_notice", None)
         assert notice is not None and notice.isVisible()
         assert notice.text() == "Pay details are visible to payroll staff only."
+        shots = Path(os.environ.get("OPS_TEST_ARTIFACTS", data_root)) / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        assert dialog.grab().save(str(shots / "hr-employee-form-without-pay.png"))
         assert not {"salary", "bank_account", "national_id", "salary_currency"} & set(dialog.inputs)
         # An edit sends what changed, never a pay field it was not shown.
         type_into(qtbot, dialog, "job_title", "Controller")
@@ -466,8 +470,6 @@ def test_screenshots_of_the_hr_screens(
     qtbot: QtBot, qapp: Any, hr_session: UserSession, tmp_path: Path
 ) -> None:
     """1280×800 with a month's data: nothing clipped or elided (the PNGs are kept to look at)."""
-    import os
-
     from desktop.ui.theme import apply_theme
     from tests.desktop.test_screenshots import clipped_texts
 
@@ -567,6 +569,17 @@ def test_screenshots_of_the_hr_screens(
             ]
         if found:
             problems[key] = found
+    employees = win.open_page("employees")
+    assert isinstance(employees, EmployeesPage)
+    alice = next(r for r in employees.model.rows if r["name"] == "Alice Aalto")
+    form = employees.edit(alice)
+    qtbot.waitUntil(form.isActiveWindow)
+    assert form.grab().save(str(directory / "hr-employee-form.png"))
+    found = clipped_texts(form)
+    if found:
+        problems["employee form"] = found
+    form.discard_confirmed = True
+    form.reject()
     win.leaving_confirmed = True
     print(f"\nscreenshots: {directory}")
     assert problems == {}
