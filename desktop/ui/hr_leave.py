@@ -154,6 +154,9 @@ class LeaveRequestDialog(FormDialog):
             fill_combo(combo, choices, empty=empty)
         if employee_id is not None:
             self.set_value("employee_id", employee_id)
+        # Room for the days and the balance kept from the start: the form does not move as they change.
+        self.info.setMinimumHeight(self.info.fontMetrics().lineSpacing() * 3 + 4)
+        self.setMinimumWidth(600)
         self.form.addRow("", self.info)
         self.validate()
 

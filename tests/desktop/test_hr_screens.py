@@ -580,6 +580,21 @@ def test_screenshots_of_the_hr_screens(
         problems["employee form"] = found
     form.discard_confirmed = True
     form.reject()
+    leave = win.open_page("leave")
+    assert isinstance(leave, LeavePage)
+    asking = leave.new_item()
+    assert asking is not None
+    qtbot.waitUntil(asking.isActiveWindow)
+    choose(asking, "employee_id", "Grace")
+    choose(asking, "leave_type_id", "Annual")
+    set_date(asking, "start_date", "2027-06-07")
+    set_date(asking, "end_date", "2027-06-11")
+    assert asking.grab().save(str(directory / "hr-leave-request.png"))
+    found = clipped_texts(asking)
+    if found:
+        problems["leave request"] = found
+    asking.discard_confirmed = True
+    asking.reject()
     win.leaving_confirmed = True
     print(f"\nscreenshots: {directory}")
     assert problems == {}
@@ -799,3 +814,48 @@ def test_a_salary_is_typed_and_shown_in_the_users_locale(
     assert edit.raw()["salary"] == "3300,50"
     edit.discard_confirmed = True
     edit.reject()
+
+
+def test_cancelled_leave_gives_its_days_back(qtbot: QtBot, hr_session: UserSession, monkeypatch: Any) -> None:
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    employee_id, type_id, leave_id = new_id(), new_id(), new_id()
+    hr_session.apply("hr.create_employee", {"id": employee_id, "name": "Alice Aalto"})
+    hr_session.apply(
+        "hr.create_leave_type",
+        {
+            "id": type_id,
+            "code": "ANNUAL",
+            "name": "Annual leave",
+            "kind": "annual",
+            "yearly_entitlement": "25",
+        },
+    )
+    hr_session.apply(
+        "hr.request_leave",
+        {
+            "id": leave_id,
+            "employee_id": employee_id,
+            "leave_type_id": type_id,
+            "start_date": "2027-04-12",
+            "end_date": "2027-04-16",
+        },
+    )
+    win = hr_window(qtbot, hr_session)
+    leave = win.open_page("leave")
+    assert isinstance(leave, LeavePage)
+    assert leave.select_id(leave_id)
+    assert (
+        leave.balances.text()
+        == "Balances of Alice Aalto in 2027: Annual leave: 0 taken, 5 pending, 20 of 25 days left"
+    )
+    assert leave.cancel_leave_button.isEnabled()
+    leave.cancel_leave_button.click()
+    settle(qtbot)
+    assert leave.current_row()["status"] == "cancelled"  # type: ignore[index]
+    assert not (leave.cancel_leave_button.isEnabled() or leave.approve_button.isEnabled())
+    assert (
+        leave.balances.text() == "Balances of Alice Aalto in 2027: Annual leave: 0 taken, 25 of 25 days left"
+    )
+    leave.status_box.setCurrentIndex(leave.status_box.findData("requested"))
+    assert leave.model.rows == []
+    win.leaving_confirmed = True
