@@ -38,6 +38,7 @@ from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage, column_width
+from desktop.ui.payroll_payslip import PayslipDialog
 from desktop.ui.products import CURRENCY_CHOICES
 from desktop.ui.table_model import LazyTableModel
 from desktop.ui.widgets import Notice, PageHeader, button, label
@@ -263,6 +264,8 @@ class PayrollRunsPage(ListPage):
                 header.resizeSection(index, column_width(self.slip_table, column))
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.slip_table.setSortingEnabled(True)
+        self.slip_table.doubleClicked.connect(lambda index: self.open_payslip(self.slips.row_at(index.row())))
+        self.slip_table.setToolTip("Double-click a payslip to see its lines")
         inner.addWidget(self.slip_table, 1)
         layout.addWidget(box, 2)
         self.preview_box = box
@@ -307,6 +310,15 @@ class PayrollRunsPage(ListPage):
         hint = HINTS.get(row["status"]) if not row["reverses_run_id"] else None
         self.preview_hint.show_text(hint)
         self.preview_note.show_text(self.run_notes.get(row["id"]) if row["status"] == "draft" else None)
+
+    def open_payslip(self, slip: dict[str, Any] | None) -> PayslipDialog | None:
+        """The payslip's lines (double-click on the preview)."""
+        run = self.current_row()
+        if slip is None or run is None:
+            return None
+        dialog = PayslipDialog(self, self.ctx, slip, run)
+        dialog.open()
+        return dialog
 
     def current_payslip(self) -> dict[str, Any] | None:
         index = self.slip_table.currentIndex()

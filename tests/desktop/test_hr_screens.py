@@ -414,6 +414,21 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
         "employer contributions 2,134.00 EUR · net pay 7,519.14 EUR"
     )
     assert runs.approve_button.isEnabled() and not runs.post_button.isEnabled()
+    cara = next(r for r in runs.slips.rows if r["employee"] == "Cara Castro")
+    payslip = runs.open_payslip(cara)
+    assert payslip is not None
+    assert payslip.shown_lines() == [
+        ("Base salary, 19 of 22 working days", "4,318.18 EUR"),
+        ("Meal allowance", "95.00 EUR"),
+        ("Gross pay", "4,413.18 EUR"),
+        ("Pension 7.15 %", "-315.54 EUR"),
+        ("Union fee", "-15.00 EUR"),
+        ("Withholding tax 20 %", "-882.64 EUR"),
+        ("Net pay", "3,200.00 EUR"),
+        ("Health insurance (paid by the employer)", "30.00 EUR"),
+        ("Social security 20 % (paid by the employer)", "850.00 EUR"),
+    ]
+    payslip.reject()
 
     runs.approve_button.click()
     settle(qtbot)
