@@ -584,6 +584,16 @@ def test_screenshots_of_the_hr_screens(
             ]
         if found:
             problems[key] = found
+    runs = win.open_page("payroll_runs")
+    assert isinstance(runs, PayrollRunsPage)
+    slip = runs.open_payslip(next(r for r in runs.slips.rows if r["employee"] == "Cara Castro"))
+    assert slip is not None
+    qtbot.waitUntil(slip.isActiveWindow)
+    assert slip.grab().save(str(directory / "hr-payslip.png"))
+    found = clipped_texts(slip)
+    if found:
+        problems["payslip"] = found
+    slip.reject()
     employees = win.open_page("employees")
     assert isinstance(employees, EmployeesPage)
     alice = next(r for r in employees.model.rows if r["name"] == "Alice Aalto")
