@@ -173,6 +173,24 @@ def build_termination(row: Mapping[str, Any], raw: Mapping[str, Any]) -> FormArg
     return FormArgs("hr.update_employee", args, found)
 
 
+def build_rehire(row: Mapping[str, Any], raw: Mapping[str, Any]) -> FormArgs:
+    """A leaver hired again from a new first day → ``hr.update_employee`` (active, a new hire
+    date after their last day, no termination date); they are back on the directory."""
+    found: dict[str, str] = {}
+    when = _text(raw, "hire_date")
+    left = _iso(row.get("termination_date"))
+    if row.get("status") != "terminated":
+        found[""] = f"{row.get('name')} has not left."
+    if not when:
+        found["hire_date"] = _REQUIRED
+    elif left and when <= str(left):
+        found["hire_date"] = f"must be after their last day ({left})"
+    keys = ("status", "hire_date", "termination_date")
+    before = {key: _iso(row.get(key)) for key in keys}
+    after = {"status": "active", "hire_date": when or None, "termination_date": None}
+    return FormArgs("hr.update_employee", update_args(str(row["id"]), before, after, keys), found)
+
+
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 

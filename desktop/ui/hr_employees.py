@@ -17,6 +17,7 @@ from common.commands.hr import CreateEmployeeArgs
 from common.hr_forms import (
     SENSITIVE_NOTICE,
     build_employee,
+    build_rehire,
     build_termination,
     employee_keys,
     employee_values,
@@ -69,6 +70,9 @@ PAY_FIELDS = (
     FormField("salary_currency", "Salary currency", kind="choice", choices=[("", "—"), *CURRENCY_CHOICES]),
     FormField("bank_account", "Bank account (IBAN)", max_length=_limit("bank_account")),
     FormField("national_id", "National id", max_length=_limit("national_id")),
+)
+REHIRE_FIELDS = (
+    FormField("hire_date", "New hire date", kind="date", required=True, hint="Pay starts again on this day."),
 )
 TERMINATION_FIELDS = (
     FormField(
@@ -205,7 +209,14 @@ class EmployeesPage(MasterDataPage):
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         super().selection_changed(row)
-        self.terminate_button.setEnabled(row is not None and row.get("status") != "terminated")
+        self.terminate_button.setEnabled(row is not None)
+        left = row is not None and row.get("status") == "terminated"
+        self.terminate_button.setText("Re-hire…" if left else "Terminate…")
+        self.terminate_button.setToolTip(
+            "The leaver is employed again from a new hire date"
+            if left
+            else "The employee leaves: set their last day"
+        )
 
     # -- the form ------------------------------------------------------------------------------
     def args_from_form(self, raw: dict[str, Any], entity_id: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -261,8 +272,30 @@ class EmployeesPage(MasterDataPage):
     # -- termination ---------------------------------------------------------------------------
     def _terminate_current(self) -> None:
         row = self.current_row()
-        if row is not None:
+        if row is not None and row.get("status") == "terminated":
+            self.rehire(row)
+        elif row is not None:
             self.terminate(row)
+
+    def rehire(self, row: dict[str, Any]) -> FormDialog | None:
+        if not self.ctx.writable:
+            return None
+
+        def build(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            built = build_rehire(row, raw)
+            return built.args, built.problems
+
+        dialog = FormDialog(
+            self,
+            f"Re-hire: {row['name']}",
+            REHIRE_FIELDS,
+            build=build,
+            save=apply_from_form(self.ctx, "hr.update_employee"),
+            intro=f"{row['name']} is employed again and back on the employee directory.",
+            save_text="Re-hire",
+        )
+        dialog.open()
+        return dialog
 
     def terminate(self, row: dict[str, Any]) -> FormDialog | None:
         if not self.ctx.writable:

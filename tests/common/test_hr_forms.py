@@ -15,6 +15,7 @@ from common.hr_forms import (
     build_leave_type,
     build_pay_component,
     build_payroll_run,
+    build_rehire,
     build_termination,
     month_weeks,
     proration_text,
@@ -245,3 +246,28 @@ def test_run_actions_follow_the_life_cycle_and_a_posted_run_is_not_posted_again(
     reversing = run_actions({"status": "posted", "reverses_run_id": R1})
     assert not (reversing.post or reversing.pay or reversing.reverse or reversing.documents)
     assert run_actions(None) == run_actions({"status": "reversed"})
+
+
+def test_a_leaver_is_rehired_after_their_last_day() -> None:
+    row = {
+        "id": E1,
+        "name": "Ben",
+        "status": "terminated",
+        "hire_date": date(2027, 4, 15),
+        "termination_date": date(2027, 6, 30),
+    }
+    assert build_rehire(row, {"hire_date": "2027-06-30"}).problems == {
+        "hire_date": "must be after their last day (2027-06-30)"
+    }
+    built = build_rehire(row, {"hire_date": "2027-09-01"})
+    assert built.problems == {}
+    assert built.args["changes"] == {"status": "active", "hire_date": "2027-09-01", "termination_date": None}
+    assert built.args["base"] == {
+        "status": "terminated",
+        "hire_date": "2027-04-15",
+        "termination_date": "2027-06-30",
+    }
+    assert (
+        build_rehire({**row, "status": "active"}, {"hire_date": "2027-09-01"}).problems[""]
+        == "Ben has not left."
+    )

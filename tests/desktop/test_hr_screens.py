@@ -142,6 +142,21 @@ def test_hire_edit_and_terminate_an_employee_with_pay_details(qtbot: QtBot, hr_s
     assert row["id"] not in [r["id"] for r in page.model.rows]  # leavers are hidden by default
     page.leavers_box.setChecked(True)
     assert row["id"] in [r["id"] for r in page.model.rows]
+    # Back again: re-hired after their last day.
+    assert page.select_id(row["id"]) and page.terminate_button.text() == "Re-hire…"
+    page.terminate_button.click()
+    (back,) = [d for d in page.findChildren(FormDialog) if d.isVisible()]
+    set_date(back, "hire_date", "2027-06-30")
+    back.try_save()
+    assert back.field_problem("hire_date") == "New hire date: must be after their last day (2027-06-30)"
+    set_date(back, "hire_date", "2027-09-01")
+    save(qtbot, back)
+    stored = employee_row(hr_session, row["id"])
+    assert (stored["status"], str(stored["hire_date"]), stored["termination_date"]) == (
+        "active",
+        "2027-09-01",
+        None,
+    )
 
 
 def test_without_sensitive_read_pay_details_never_reach_the_computer_and_the_form_says_so(
