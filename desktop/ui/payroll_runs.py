@@ -14,6 +14,7 @@ screen hands over to them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from desktop.modules import page
 from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
+    QKeyEvent,
     QMessageBox,
     Qt,
     QTableView,
@@ -166,6 +168,20 @@ def payslip_source(ctx: UiContext, run_id: str) -> ListSource:
     )
 
 
+class PayslipTable(QTableView):
+    """The preview's payslips: Enter (or a double-click) opens the current one."""
+
+    def __init__(self, open_current: Callable[[], Any]) -> None:
+        super().__init__()
+        self.open_current = open_current
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_current()
+            return
+        super().keyPressEvent(event)
+
+
 @page("hr", "payroll_runs", "Payroll runs", opens="payroll.run", writes="hr.run_payroll", position=60)
 class PayrollRunsPage(ListPage):
     title = "Payroll runs"
@@ -245,7 +261,7 @@ class PayrollRunsPage(ListPage):
         self.preview_note.setWordWrap(False)
         inner.addWidget(self.preview_note)
         self.slips = LazyTableModel(payslip_source(self.ctx, ""), parent=self)
-        self.slip_table = QTableView()
+        self.slip_table = PayslipTable(lambda: self.open_payslip(self.current_payslip()))
         self.slip_table.setObjectName("payslips")
         self.slip_table.setModel(self.slips)
         self.slip_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -265,7 +281,7 @@ class PayrollRunsPage(ListPage):
         header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.slip_table.setSortingEnabled(True)
         self.slip_table.doubleClicked.connect(lambda index: self.open_payslip(self.slips.row_at(index.row())))
-        self.slip_table.setToolTip("Double-click a payslip to see its lines")
+        self.slip_table.setToolTip("Double-click a payslip (or press Enter) to see its lines")
         inner.addWidget(self.slip_table, 1)
         layout.addWidget(box, 2)
         self.preview_box = box

@@ -25,6 +25,7 @@ from desktop.ui.hr_calendar import LeaveCalendarPage
 from desktop.ui.hr_employees import EmployeesPage
 from desktop.ui.hr_leave import LeavePage, LeaveRequestDialog
 from desktop.ui.main_window import MainWindow
+from desktop.ui.payroll_payslip import PayslipDialog
 from desktop.ui.payroll_runs import PayrollRunsPage
 from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import offline_session
@@ -429,9 +430,12 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
         "employer contributions 2,134.00 EUR · net pay 7,519.14 EUR"
     )
     assert runs.approve_button.isEnabled() and not runs.post_button.isEnabled()
-    cara = next(r for r in runs.slips.rows if r["employee"] == "Cara Castro")
-    payslip = runs.open_payslip(cara)
-    assert payslip is not None
+    runs.slip_table.setFocus()
+    runs.slip_table.selectRow(
+        next(i for i, r in enumerate(runs.slips.rows) if r["employee"] == "Cara Castro")
+    )
+    qtbot.keyClick(runs.slip_table, Qt.Key.Key_Return)
+    (payslip,) = runs.findChildren(PayslipDialog)
     assert payslip.shown_lines() == [
         ("Base salary, 19 of 22 working days", "4,318.18 EUR"),
         ("Meal allowance", "95.00 EUR"),
