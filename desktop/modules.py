@@ -39,8 +39,8 @@ class PageSpec:
     command's permission (``None``: a page nobody writes on).
     ``factory``: builds the page from the window's context (``None``: the module overview).
     ``position``: place among the module's pages (lowest first).
-    ``lands``: how strongly users who see the page land on it when they sign in (0: never; the
-    visible page with the highest wins, else the first page of the navigation).
+    ``lands``: how strongly users who may write on the page land on it when they sign in (0:
+    never; the highest wins, else the first page of the navigation).
     """
 
     key: str
@@ -147,12 +147,15 @@ def visible_modules(permissions: frozenset[str]) -> list[ModuleNav]:
 
 
 def landing_page(permissions: frozenset[str]) -> str | None:
-    """The page this user lands on: the visible page with the highest ``lands`` (the first in
-    menu order on a tie); ``None`` when no page they see asks for it."""
+    """The page this user lands on: of the visible pages they may write on (where their work
+    is; a reader lands on the dashboard), the one with the highest ``lands``, the first in menu
+    order on a tie; ``None`` when no such page asks for it."""
     best: PageSpec | None = None
     for module in visible_modules(permissions):
         for spec in module.pages:
-            if spec.lands > 0 and (best is None or spec.lands > best.lands):
+            if spec.lands <= 0 or spec.write_permission not in permissions:
+                continue
+            if best is None or spec.lands > best.lands:
                 best = spec
     return best.key if best is not None else None
 

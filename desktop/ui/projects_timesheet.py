@@ -16,6 +16,7 @@ from sqlalchemy import select
 from common.commands import CommandError
 from common.commands.projects import WORKABLE
 from common.ids import new_id
+from common.money import quantity_text
 from common.project_forms import DAY_NAMES, WeekLine, WeekPlan, monday_of, own_employee, plan_week, week_lines
 from common.schema import EmployeeDirectory, Project, Task
 from desktop.formatting import parse_quantity_input, quantity, quantity_input
@@ -46,6 +47,11 @@ from desktop.ui.widgets import PageHeader, button, label
 TOTAL_COLUMN = 8
 INVALID = QColor("#fde8e7")
 WEEKEND = QColor("#f4f6f8")
+
+
+def hours_text(value: Decimal | None) -> str:
+    """Hours as shown: ``20`` not ``20.000``, in the user's locale (``7,5`` in de)."""
+    return "" if value is None else quantity(Decimal(quantity_text(Decimal(value))))
 
 
 def project_labels(ctx: UiContext) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
@@ -321,14 +327,14 @@ class WeekGrid(QWidget):
             total = sum(
                 (self.plan.typed.get((row, d), self.lines[row].hours(d)) for d in range(7)), Decimal(0)
             )
-            self.cell(row, TOTAL_COLUMN).setText(quantity(total))
+            self.cell(row, TOTAL_COLUMN).setText(hours_text(total))
         last = len(self.lines)
         week = Decimal(0)
         for day in range(7):
             day_total = self.plan.day_total(self.lines, day)
             week += day_total
-            self.cell(last, day + 1).setText(quantity(day_total) if day_total else "")
-        self.cell(last, TOTAL_COLUMN).setText(quantity(week))
+            self.cell(last, day + 1).setText(hours_text(day_total) if day_total else "")
+        self.cell(last, TOTAL_COLUMN).setText(hours_text(week))
         self._filling = False
         problems = [self.plan.problems[key] for key in sorted(self.plan.problems)]
         if problems:

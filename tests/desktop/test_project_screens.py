@@ -1,0 +1,242 @@
+"""Projects & tasks on real widgets over a real encrypted store, offline: a project manager (who
+also bills, with sales) creates a project and tasks, moves a task on the board, logs a week in
+the grid and bills the time as a draft invoice — amounts worked out by hand; and who lands where.
+
+The project bills 95.50 EUR an hour. Time logged (all billable): "Install" Mon 7.5 h + Tue 8 h
+= 15.5 h → 15.5 × 95.50 = 1,480.25; no task (General) Wed 4.5 h → 4.5 × 95.50 = 429.75; the
+draft invoice's lines total 1,910.00 EUR before tax. Budget 100 h / 10,000.00 EUR: 20 h and
+1,910.00 used.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
+from common.project_forms import monday_of
+from common.schema import Invoice, Project, Task, TimesheetEntry
+from desktop import background
+from desktop.modules import landing_page, load_screens
+from desktop.qt import QDropEvent, QPointF, Qt
+from desktop.session import UserSession
+from desktop.ui.forms import FormDialog
+from desktop.ui.main_window import MainWindow
+from desktop.ui.my_work import MyWorkPage
+from desktop.ui.projects_board import TaskBoardPage
+from desktop.ui.projects_list import ProjectsPage
+from desktop.ui.projects_timesheet import TimesheetPage
+from desktop.ui.window_tools import DASHBOARD_KEY
+from tests.desktop.seed import offline_session
+from tests.desktop.test_inventory_screens import choose, save_with_keyboard, type_into
+
+
+def settle(qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: background.active_count() == 0, timeout=10_000)
+
+
+def as_admin(session: UserSession, name: str, args: dict[str, Any]) -> None:
+    """Data another role made, as a sync would bring it (HR's employees)."""
+    session.store.apply(name, args, actor_id="hr-user", permissions=ALL_PERMISSIONS)
+
+
+def open_window(qtbot: QtBot, session: UserSession) -> MainWindow:
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settle(qtbot)
+    return window
+
+
+@pytest.fixture
+def manager(data_root: Path) -> Any:
+    session = offline_session(data_root, roles=("project_manager", "sales"), email="pm@acme.test")
+    yield session
+    session.close()
+
+
+def test_a_project_manager_plans_moves_logs_and_bills(
+    qtbot: QtBot, manager: UserSession, use_locale: Any
+) -> None:
+    use_locale("de_DE")
+    customer, kim = new_id(), new_id()
+    manager.apply("sales.create_customer", {"id": customer, "name": "Baltic Freight AG", "currency": "EUR"})
+    as_admin(manager, "hr.create_employee", {"id": kim, "name": "Kim Berg"})
+    window = open_window(qtbot, manager)
+    assert window.stack.currentWidget() is window.pages["task_board"]  # where a project manager lands
+
+    projects = window.open_page("projects")
+    assert isinstance(projects, ProjectsPage)
+    dialog = projects.new_item()
+    assert isinstance(dialog, FormDialog)
+    qtbot.waitUntil(dialog.isActiveWindow)
+    type_into(qtbot, dialog, "code", "P-300")
+    type_into(qtbot, dialog, "name", "Harbour office fit-out")
+    choose(dialog, "customer_id", "Baltic Freight")
+    choose(dialog, "currency", "EUR")
+    type_into(qtbot, dialog, "budget", "10.000,00")
+    type_into(qtbot, dialog, "budget_hours", "100")
+    type_into(qtbot, dialog, "hourly_rate", "95.50")  # the US way: ambiguous in German
+    assert "ambiguous" in dialog.field_problem("hourly_rate")
+    type_into(qtbot, dialog, "hourly_rate", "95,50")
+    save_with_keyboard(qtbot, dialog)
+    with manager.store.read_session() as db:
+        project = db.execute(select(Project).where(Project.code == "P-300")).scalar_one()
+        assert (project.budget, project.hourly_rate, project.budget_hours) == (1_000_000, 9550, Decimal(100))
+        assert (project.customer_id, project.status) == (customer, "planned")
+        project_id = project.id
+
+    board = window.open_page("task_board")
+    assert isinstance(board, TaskBoardPage)
+    for title, assignee in (("Install", "Kim Berg"), ("Survey the site", "— unassigned —")):
+        dialog = board.new_item()
+        assert isinstance(dialog, FormDialog)
+        qtbot.waitUntil(dialog.isActiveWindow)
+        choose(dialog, "project_id", "P-300")
+        type_into(qtbot, dialog, "title", title)
+        choose(dialog, "assignee_employee_id", assignee)
+        type_into(qtbot, dialog, "estimate_hours", "12,5")
+        save_with_keyboard(qtbot, dialog)
+    settle(qtbot)
+    with manager.store.read_session() as db:
+        tasks = {t.title: t for t in db.execute(select(Task).where(Task.project_id == project_id)).scalars()}
+    install = tasks["Install"]
+    assert (install.assignee_employee_id, install.estimate_hours, install.status) == (
+        kim,
+        Decimal("12.5"),
+        "todo",
+    )
+    assert board.card_status(install.id) == "todo"
+
+    # Drag "Install" from To do and drop it on Done: two steps of its life cycle.
+    source = board.columns["todo"]
+    item = next(source.item(r) for r in range(source.count()) if "Install" in source.item(r).text())
+    mime = source.mimeData([item])  # kept alive: the event does not own it
+    drop = QDropEvent(
+        QPointF(20, 20), Qt.DropAction.MoveAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    board.columns["done"].dropEvent(drop)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: board.card_status(install.id) == "done")
+    # And one step back with the keyboard-friendly button.
+    assert board.select_task(install.id)
+    board.back_button.click()
+    settle(qtbot)
+    qtbot.waitUntil(lambda: board.card_status(install.id) == "in_progress")
+    with manager.store.read_session() as db:
+        assert db.execute(select(Task.status).where(Task.id == install.id)).scalar_one() == "in_progress"
+
+    # Kim's week in the grid (last week, so it can be billed up to today).
+    sheet = window.open_page("timesheets")
+    assert isinstance(sheet, TimesheetPage)
+    settle(qtbot)
+    sheet.employee_combo.setCurrentIndex(sheet.employee_combo.findData(kim))
+    grid = sheet.grid
+    grid.set_week(monday_of(date.today()) - timedelta(days=7))
+    row = grid.add_row(project_id, install.id)
+    grid.set_hours(row, 0, "7,5")
+    grid.set_hours(row, 1, "8")
+    general = grid.add_row(project_id, None)
+    grid.set_hours(general, 2, "4,5")
+    assert grid.week_total() == "20"
+    grid.set_hours(general, 3, "4.5")
+    assert "Thu" in grid.problem_label.text() and not grid.save_button.isEnabled()
+    grid.set_hours(general, 3, "")
+    grid.save_button.click()
+    settle(qtbot)
+    qtbot.waitUntil(lambda: not grid.saving)
+    with manager.store.read_session() as db:
+        logged = (
+            db.execute(select(TimesheetEntry.hours).where(TimesheetEntry.employee_id == kim)).scalars().all()
+        )
+    assert sorted(logged) == [Decimal("4.5"), Decimal("7.5"), Decimal(8)]
+    assert grid.week_total() == "20"
+
+    projects = window.open_page("projects")
+    qtbot.waitUntil(lambda: projects.select_id(project_id))
+    assert projects.budget_text.isVisible()
+    assert projects.hours_bar.format() == "20 of 100 h (20 %)"
+    assert "1.910,00 EUR of 10.000,00 EUR (19 %)" in projects.budget_text.text()
+    bill = projects.bill_time()
+    assert isinstance(bill, FormDialog)
+    qtbot.waitUntil(bill.isActiveWindow)
+    save_with_keyboard(qtbot, bill)
+    qtbot.waitUntil(lambda: bool(projects.last_invoice_lines))
+    lines = {line["description"]: line for line in projects.last_invoice_lines}
+    assert set(lines) == {"P-300 Install: 15.5 h", "P-300 General: 4.5 h"}
+    assert (lines["P-300 Install: 15.5 h"]["unit_price"], lines["P-300 Install: 15.5 h"]["line_total"]) == (
+        9550,
+        148_025,
+    )
+    assert lines["P-300 General: 4.5 h"]["line_total"] == 42_975
+    assert "1.910,00 EUR" in projects.invoice_box.text()
+    with manager.store.read_session() as db:
+        invoice = db.execute(select(Invoice)).scalar_one()
+    assert (invoice.customer_id, invoice.status, invoice.subtotal) == (customer, "draft", 191_000)
+    assert "billed 20 h" in projects.budget_text.text()
+    projects.invoice_box.close()
+
+
+def test_a_reader_sees_the_board_but_cannot_move_or_create(qtbot: QtBot, data_root: Path) -> None:
+    session = offline_session(data_root, roles=("auditor",), email="audit@acme.test")
+    try:
+        window = open_window(qtbot, session)
+        board = window.open_page("task_board")
+        assert isinstance(board, TaskBoardPage)
+        assert not board.new_button.isVisibleTo(board) and board.new_item() is None
+        assert not board.columns["todo"].acceptDrops()
+        projects = window.open_page("projects")
+        assert isinstance(projects, ProjectsPage)
+        assert projects.new_item() is None and not projects.bill_button.isVisibleTo(projects)
+        sheet = window.open_page("timesheets")
+        assert isinstance(sheet, TimesheetPage) and not sheet.grid.save_button.isVisibleTo(sheet.grid)
+    finally:
+        session.close()
+
+
+LANDS = {
+    "employee": "my_work",
+    "project_manager": "task_board",
+    "warehouse": None,  # the dashboard: stock figures
+    "sales": None,
+    "accountant": None,
+    "auditor": None,
+}
+
+
+def test_each_role_lands_on_the_page_it_uses_most() -> None:
+    load_screens()
+    for role, key in LANDS.items():
+        assert landing_page(BUILTIN_ROLES[role]) == key, role
+    assert landing_page(frozenset()) is None
+
+
+@pytest.mark.parametrize("role", ["employee", "warehouse", "admin", "hr", "auditor"])
+def test_the_window_opens_on_the_landing_page_never_an_overview(
+    qtbot: QtBot, data_root: Path, role: str
+) -> None:
+    session = offline_session(data_root, roles=(role,), email=f"{role}@acme.test")
+    try:
+        window = open_window(qtbot, session)
+        current = window.navigation.currentItem()
+        key = current.data(Qt.ItemDataRole.UserRole + 1)
+        assert not str(key).endswith(".overview"), role
+        if role == "employee":
+            assert isinstance(window.stack.currentWidget(), MyWorkPage)
+            # An employee sees My work under HR though they cannot open the rest of HR.
+            assert "my_work" in window.page_keys() and not any(
+                k.startswith("hr.") for k in window.page_keys()
+            )
+        elif role == "warehouse":
+            assert key == DASHBOARD_KEY
+    finally:
+        session.close()
