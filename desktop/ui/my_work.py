@@ -40,9 +40,11 @@ from desktop.qt import (
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
+from desktop.ui.projects_board import STATUSES
 from desktop.ui.projects_timesheet import WeekGrid, hours_text
 from desktop.ui.widgets import EmptyState, PageHeader, button, label
 
+TASK_STATUS_TITLES = dict(STATUSES)
 CONTACT_LABELS = {
     "work_phone": "Work phone",
     "personal_email": "Personal e-mail",
@@ -317,7 +319,7 @@ class MyWorkPage(QWidget):
                 [
                     task["title"],
                     task["code"],
-                    status(task["status"]),
+                    TASK_STATUS_TITLES.get(task["status"], status(task["status"])),
                     day(task["due_date"]),
                     hours_text(task["estimate_hours"]),
                 ]
