@@ -25,6 +25,7 @@ from desktop.lists import live
 from desktop.modules import page
 from desktop.qt import (
     QAbstractItemView,
+    QColor,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -45,6 +46,9 @@ from desktop.ui.projects_timesheet import WeekGrid, hours_text
 from desktop.ui.widgets import EmptyState, PageHeader, button, label
 
 TASK_STATUS_TITLES = dict(STATUSES)
+# Room beside a cell's text: the theme's padding and the bold header's (nothing is elided).
+CELL_ROOM = 32
+OVERDUE = QColor("#b42318")
 CONTACT_LABELS = {
     "work_phone": "Work phone",
     "personal_email": "Personal e-mail",
@@ -64,8 +68,10 @@ def table(headers: list[str], *, stretch: int = 0) -> QTableWidget:
     widget.setAlternatingRowColors(True)
     widget.setShowGrid(False)
     header = widget.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    widget.setProperty("stretch_column", stretch)
     return widget
 
 
@@ -81,6 +87,15 @@ def fill(
             if ids is not None and c == 0:
                 item.setData(Qt.ItemDataRole.UserRole, ids[r])
             widget.setItem(r, c, item)
+    for c in numeric:
+        title = widget.horizontalHeaderItem(c)
+        if title is not None:
+            title.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    widget.resizeColumnsToContents()
+    header = widget.horizontalHeader()
+    for c in range(widget.columnCount()):
+        if c != widget.property("stretch_column"):
+            header.resizeSection(c, header.sectionSize(c) + CELL_ROOM)
 
 
 def selected_id(widget: QTableWidget) -> str | None:
@@ -328,6 +343,13 @@ class MyWorkPage(QWidget):
             [task["id"] for task in tasks],
             numeric=(4,),
         )
+        today = date.today()
+        for row, task in enumerate(tasks):
+            if task["status"] != "done" and task["due_date"] is not None and task["due_date"] < today:
+                due = self.task_table.item(row, 3)
+                if due is not None:
+                    due.setForeground(OVERDUE)
+                    due.setToolTip("Overdue")
         open_tasks = sum(1 for task in tasks if task["status"] != "done")
         self.tasks_title.setText(f"Tasks assigned to you: {open_tasks} open, {len(tasks) - open_tasks} done.")
         if self.grid.employee_id != employee_id:

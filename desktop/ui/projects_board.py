@@ -70,7 +70,7 @@ class BoardColumn(QListWidget):
         self.setStyleSheet(
             "QListWidget { background: #eef1f5; border: 1px solid #d6dbe1; border-radius: 6px; padding: 6px; }"
             "QListWidget::item { background: white; border: 1px solid #d6dbe1; border-radius: 4px;"
-            " padding: 8px; margin: 2px; color: #1f2933; }"
+            " padding: 8px; margin: 2px; }"
             "QListWidget::item:selected { border: 2px solid #2f6fb0; background: #f5f9fd; }"
         )
 
@@ -103,13 +103,18 @@ class BoardColumn(QListWidget):
         self.board.move_task_to(task_id, self.status)
 
 
-def task_card_text(task: dict[str, Any], project: dict[str, Any] | None, assignee: str | None) -> str:
-    details = [project["code"] if project else "—", assignee or "unassigned"]
+def task_card_text(
+    task: dict[str, Any], project: dict[str, Any] | None, assignee: str | None, today: date
+) -> str:
+    """A card: the title; project and assignee; due date (overdue said in words) and estimate."""
+    when = []
     if task.get("due_date"):
-        details.append(f"due {task['due_date']:%d %b}")
+        late = task["status"] != "done" and task["due_date"] < today
+        when.append(f"due {task['due_date']:%d %b}" + ("  (overdue)" if late else ""))
     if task.get("estimate_hours") is not None:
-        details.append(f"{hours_text(task['estimate_hours'])} h")
-    return f"{task['title']}\n{'  ·  '.join(details)}"
+        when.append(f"{hours_text(task['estimate_hours'])} h estimated")
+    who = f"{project['code'] if project else '—'}  ·  {assignee or 'unassigned'}"
+    return "\n".join([task["title"], who, "  ·  ".join(when) or "no due date"])
 
 
 @page("projects", "task_board", "Task board", writes="projects.update_task", position=20, lands=5)
@@ -233,10 +238,11 @@ class TaskBoardPage(QWidget):
                         task,
                         self.projects.get(task["project_id"]),
                         self.people.get(task["assignee_employee_id"] or ""),
+                        today,
                     )
                 )
                 item.setData(TASK_ROLE, task["id"])
-                item.setSizeHint(QSize(0, 58))
+                item.setSizeHint(QSize(0, 76))
                 if status != "done" and task["due_date"] is not None and task["due_date"] < today:
                     item.setForeground(OVERDUE)
                     item.setToolTip("Overdue")

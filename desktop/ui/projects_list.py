@@ -114,7 +114,7 @@ def project_source(ctx: UiContext) -> ListSource:
         for project_id, logged in session.execute(stmt):
             hours[project_id] += Decimal(logged)
         for row in rows:
-            row["actual_hours"] = hours.get(row["id"], Decimal(0))
+            row["actual_hours"] = Decimal(quantity_text(hours.get(row["id"], Decimal(0))))
             rate = row["hourly_rate"]
             row["actual_amount"] = line_amount(row["actual_hours"], int(rate)) if rate is not None else None
 

@@ -128,10 +128,12 @@ class WeekGrid(QWidget):
             bar.addWidget(widget)
         bar.addStretch(1)
         self.project_combo = QComboBox()
-        self.project_combo.setMinimumWidth(220)
         self.project_combo.currentIndexChanged.connect(self._fill_tasks)
         self.task_combo = QComboBox()
-        self.task_combo.setMinimumWidth(180)
+        for combo, width in ((self.project_combo, 180), (self.task_combo, 130)):
+            # Not as wide as the longest name: the window keeps its size (the list opens wider).
+            combo.setFixedWidth(width)
+            combo.view().setMinimumWidth(320)
         self.add_button = button("Add row", tooltip="Add the project (and task) to this week")
         self.add_button.clicked.connect(self._add_chosen_row)
         self.save_button = button("Save hours", primary=True, tooltip="Save the hours typed (Ctrl+S)")
@@ -192,13 +194,18 @@ class WeekGrid(QWidget):
     def _workable(self, project_id: str) -> bool:
         return self.projects.get(project_id, {}).get("status") in WORKABLE
 
-    def row_label(self, line: WeekLine) -> str:
+    def row_label(self, line: WeekLine) -> tuple[str, str]:
+        """What a row says (the project's code and the task, or the project's name without one)
+        and its tooltip (both names in full)."""
         project = self.projects.get(line.project_id)
-        text = f"{project['code']} — {project['name']}" if project else "(project not on this computer)"
-        if line.task_id is not None:
-            task = self.tasks.get(line.task_id)
-            text += f"  ·  {task['title'] if task else 'task'}"
-        return text
+        if project is None:
+            return "(project not on this computer)", ""
+        full = f"{project['code']} — {project['name']}"
+        if line.task_id is None:
+            return full, full
+        task = self.tasks.get(line.task_id)
+        title = task["title"] if task else "task"
+        return f"{project['code']}  ·  {title}", f"{full}\n{title}"
 
     def _show(self) -> None:
         self._filling = True
@@ -213,7 +220,9 @@ class WeekGrid(QWidget):
         bold = QFont(self.table.font())
         bold.setBold(True)
         for row, line in enumerate(self.lines):
-            name = QTableWidgetItem(self.row_label(line))
+            text, tooltip = self.row_label(line)
+            name = QTableWidgetItem(text)
+            name.setToolTip(tooltip)
             name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             self.table.setItem(row, 0, name)
             editable = self.writable and self._workable(line.project_id)

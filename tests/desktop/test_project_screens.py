@@ -240,3 +240,107 @@ def test_the_window_opens_on_the_landing_page_never_an_overview(
             assert key == DASHBOARD_KEY
     finally:
         session.close()
+
+
+def seed_projects(session: UserSession) -> dict[str, str]:
+    """Demo-like projects, tasks, a week of time, leave and a payslip for the signed-in user."""
+    ids = {"me": new_id(), "ana": new_id(), "leave": new_id(), "run": new_id()}
+    today = date.today()
+    monday = monday_of(today)
+    as_admin(session, "hr.create_employee", {"id": ids["me"], "name": "Alex Admin", "user_id": session.user.id,
+             "job_title": "Operations lead", "work_email": "alex@acme.test", "work_phone": "+49 30 555 0100",
+             "hire_date": "2021-04-01", "salary": 520_000, "salary_currency": "EUR"})  # fmt: skip
+    as_admin(session, "hr.create_employee", {"id": ids["ana"], "name": "Ana Lindqvist"})
+    as_admin(session, "hr.create_leave_type", {"id": new_id(), "code": "ANNUAL", "name": "Annual leave",
+             "kind": "annual", "yearly_entitlement": "28"})  # fmt: skip
+    as_admin(session, "hr.create_leave_type", {"id": ids["leave"], "code": "SICK", "name": "Sick leave",
+             "kind": "sick"})  # fmt: skip
+    as_admin(session, "hr.request_leave", {"id": new_id(), "employee_id": ids["me"], "leave_type_id": ids["leave"],
+             "start_date": (monday + timedelta(days=21)).isoformat(),
+             "end_date": (monday + timedelta(days=22)).isoformat()})  # fmt: skip
+    first = today.replace(day=1) - timedelta(days=1)
+    as_admin(session, "hr.run_payroll", {"id": ids["run"], "period_start": first.replace(day=1).isoformat(),
+             "period_end": first.isoformat(), "currency": "EUR"})  # fmt: skip
+    for n, (code, name, customer) in enumerate(
+        (("P-100", "Warehouse fit-out", "Baltic Freight AG"), ("P-200", "Annual maintenance", "Nordic Timber AB"),
+         ("P-300", "Harbour office", "Hansa Hardware GmbH"))
+    ):  # fmt: skip
+        customer_id, project_id = new_id(), new_id()
+        ids[code] = project_id
+        as_admin(session, "sales.create_customer", {"id": customer_id, "name": customer, "currency": "EUR"})
+        as_admin(session, "projects.create_project", {"id": project_id, "code": code, "name": name,
+                 "customer_id": customer_id, "currency": "EUR", "budget": 2_500_000 * (n + 1),
+                 "budget_hours": str(250 * (n + 1)), "hourly_rate": 9500})  # fmt: skip
+        for k, title in enumerate(("Survey the site", "Order materials", "Install shelving", "Hand over")):
+            task_id = new_id()
+            as_admin(session, "projects.create_task", {"id": task_id, "project_id": project_id, "title": title,
+                     "assignee_employee_id": ids["me"] if k % 2 == 0 else ids["ana"],
+                     "due_date": (monday + timedelta(days=3 * k + n - 4)).isoformat(), "estimate_hours": str(4 * (k + 1))})  # fmt: skip
+            for _ in range((k + n) % 3):
+                status = as_admin_status(session, task_id)
+                if status == "done":
+                    break
+            if k < 2:
+                for day in range(5 - n):
+                    as_admin(session, "projects.log_time", {"id": new_id(), "employee_id": ids["me"],
+                             "project_id": project_id, "task_id": task_id,
+                             "work_date": (monday + timedelta(days=day)).isoformat(), "hours": ["2", "1.5", "3"][(day + k) % 3]})  # fmt: skip
+    return ids
+
+
+def as_admin_status(session: UserSession, task_id: str) -> str:
+    """Move the task one step on (to do → in progress → done); its new status."""
+    with session.store.read_session() as db:
+        current = db.execute(select(Task.status).where(Task.id == task_id)).scalar_one()
+    target = {"todo": "in_progress", "in_progress": "done"}.get(current, current)
+    if target != current:
+        as_admin(
+            session,
+            "projects.update_task",
+            {"id": task_id, "changes": {"status": target}, "base": {"status": current}},
+        )
+    return target
+
+
+def test_screens_with_demo_data_fit_their_text(
+    qtbot: QtBot, qapp: Any, data_root: Path, tmp_path: Path
+) -> None:
+    import os
+
+    from desktop.ui.theme import apply_theme
+    from tests.desktop.test_screenshots import clipped_texts
+
+    apply_theme(qapp)
+    session = offline_session(data_root)
+    shots = Path(os.environ.get("OPS_TEST_ARTIFACTS") or tmp_path) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        seed_projects(session)
+        window = open_window(qtbot, session)
+        window.resize(1280, 800)
+        problems: dict[str, list[str]] = {}
+        views: list[tuple[str, Any]] = [("projects", None), ("task_board", None), ("timesheets", None)]
+        views += [("my_work", tab) for tab in range(5)]
+        for key, tab in views:
+            page = window.open_page(key)
+            if isinstance(page, ProjectsPage):
+                qtbot.waitUntil(lambda p=page: p.model.rowCount() > 0)
+                page.table.selectRow(0)
+            if isinstance(page, MyWorkPage) and tab is not None:
+                page.tabs.setCurrentIndex(tab)
+            settle(qtbot)
+            qtbot.wait(50)
+            name = f"{key}-{tab}" if tab is not None else key
+            assert window.grab().save(str(shots / f"1280x800-{name}.png"))
+            found = clipped_texts(window)
+            if found:
+                problems[name] = found
+        board = window.pages["task_board"]
+        assert isinstance(board, TaskBoardPage) and all(c.count() > 0 for c in board.columns.values())
+        sheet = window.pages["timesheets"]
+        assert isinstance(sheet, TimesheetPage) and sheet.grid.table.rowCount() == 7  # 6 rows and the totals
+        window.leaving_confirmed = True
+        print(f"\nscreenshots: {shots}")
+        assert problems == {}
+    finally:
+        session.close()
