@@ -174,22 +174,39 @@ class WeekGrid(QWidget):
     # -- loading -------------------------------------------------------------------------------
     def set_employee(self, employee_id: str | None) -> None:
         self.employee_id = employee_id
-        self.reload()
+        self.reload(keep_typed=False)
 
     def set_week(self, monday: date) -> None:
         self.monday = monday_of(monday)
-        self.reload()
+        self.reload(keep_typed=False)
 
-    def reload(self) -> None:
-        """Read the week from the local store (one indexed query) and show it."""
+    def reload(self, *, keep_typed: bool = True) -> None:
+        """Read the week from the local store (one indexed query) and show it. Hours typed and
+        not saved yet, and rows added for them, stay (a sync finishing meanwhile loses nothing)."""
+        typed = (
+            {(self.lines[r].key, d): text for (r, d), text in self.typed_cells().items()}
+            if keep_typed
+            else {}
+        )
+        kept_rows = [line.key for line in self.lines] if keep_typed else []
         self.projects, self.tasks = project_labels(self.ctx)
         if self.employee_id is None:
             self.lines = []
         else:
             with self.ctx.session.store.read_session() as db:
                 self.lines = week_lines(db, self.ctx.session.org_id, self.employee_id, self.monday)
+        for key in kept_rows:
+            if key not in {line.key for line in self.lines}:
+                self.lines.append(WeekLine(*key))
         self._fill_projects()
         self._show()
+        if typed:
+            rows = {line.key: row for row, line in enumerate(self.lines)}
+            self._filling = True
+            for (key, day), text in typed.items():
+                self.cell(rows[key], day + 1).setText(text)
+            self._filling = False
+            self._replan()
 
     def _workable(self, project_id: str) -> bool:
         return self.projects.get(project_id, {}).get("status") in WORKABLE
@@ -374,8 +391,8 @@ class WeekGrid(QWidget):
 
         def done(_count: int) -> None:
             self.saving = False
+            self.reload(keep_typed=False)  # what was typed is saved now
             self.ctx.data_changed.emit()
-            self.reload()
             self.saved.emit()
 
         def failed(exc: BaseException) -> None:
@@ -447,4 +464,8 @@ class TimesheetPage(QWidget):
             index = self.employee_combo.findData(mine["id"]) if mine is not None else 0
             self.employee_combo.setCurrentIndex(max(index, 0))
         self.employee_combo.blockSignals(False)
-        self.grid.set_employee(self.employee_combo.currentData())
+        chosen = self.employee_combo.currentData()
+        if chosen != self.grid.employee_id:
+            self.grid.set_employee(chosen)
+        else:
+            self.grid.reload()

@@ -151,6 +151,8 @@ def test_a_project_manager_plans_moves_logs_and_bills(
     grid.set_hours(general, 3, "4.5")
     assert "Thu" in grid.problem_label.text() and not grid.save_button.isEnabled()
     grid.set_hours(general, 3, "")
+    window.ctx.data_changed.emit()  # a sync finishing meanwhile: nothing typed is lost
+    assert grid.week_total() == "20" and len(grid.typed_cells()) == 3
     grid.save_button.click()
     settle(qtbot)
     qtbot.waitUntil(lambda: not grid.saving)
