@@ -31,6 +31,7 @@ from desktop.qt import (
     QHBoxLayout,
     QHeaderView,
     QKeySequence,
+    QMessageBox,
     QShortcut,
     Qt,
     QTableWidget,
@@ -42,7 +43,7 @@ from desktop.qt import (
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.pickers import fill_combo
-from desktop.ui.widgets import PageHeader, button, label
+from desktop.ui.widgets import PageHeader, ask_once, button, label
 
 TOTAL_COLUMN = 8
 INVALID = QColor("#fde8e7")
@@ -115,9 +116,9 @@ class WeekGrid(QWidget):
         font = self.week_label.font()
         font.setBold(True)
         self.week_label.setFont(font)
-        self.previous_button.clicked.connect(lambda: self.set_week(self.monday - timedelta(days=7)))
-        self.next_button.clicked.connect(lambda: self.set_week(self.monday + timedelta(days=7)))
-        self.this_week_button.clicked.connect(lambda: self.set_week(monday_of(date.today())))
+        self.previous_button.clicked.connect(lambda: self.go_to_week(self.monday - timedelta(days=7)))
+        self.next_button.clicked.connect(lambda: self.go_to_week(self.monday + timedelta(days=7)))
+        self.this_week_button.clicked.connect(lambda: self.go_to_week(monday_of(date.today())))
         navigation: tuple[QWidget, ...] = (
             self.previous_button,
             self.week_label,
@@ -172,6 +173,21 @@ class WeekGrid(QWidget):
         shortcut.activated.connect(self.save)
 
     # -- loading -------------------------------------------------------------------------------
+    def go_to_week(self, monday: date) -> QMessageBox | None:
+        """Show another week; hours typed and not saved are discarded only once the user agrees."""
+        if not self.typed_cells():
+            self.set_week(monday)
+            return None
+        self.discard_prompt = ask_once(
+            self,
+            "Discard hours?",
+            "You typed hours that are not saved. Save them first (Save hours), or discard them?",
+            "Discard hours",
+            lambda: self.set_week(monday),
+            stay_text="Keep editing",
+        )
+        return self.discard_prompt
+
     def set_employee(self, employee_id: str | None) -> None:
         self.employee_id = employee_id
         self.reload(keep_typed=False)

@@ -153,6 +153,10 @@ def test_a_project_manager_plans_moves_logs_and_bills(
     grid.set_hours(general, 3, "")
     window.ctx.data_changed.emit()  # a sync finishing meanwhile: nothing typed is lost
     assert grid.week_total() == "20" and len(grid.typed_cells()) == 3
+    prompt = grid.go_to_week(grid.monday + timedelta(days=7))  # another week asks first
+    assert prompt is not None and "not saved" in prompt.text()
+    prompt.reject()
+    assert grid.week_total() == "20" and len(grid.typed_cells()) == 3
     grid.save_button.click()
     settle(qtbot)
     qtbot.waitUntil(lambda: not grid.saving)
