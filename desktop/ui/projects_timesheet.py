@@ -452,11 +452,30 @@ class TimesheetPage(QWidget):
         layout.addWidget(header)
         self.grid = WeekGrid(ctx, writable=ctx.writable)
         layout.addWidget(self.grid, 1)
-        self.employee_combo.currentIndexChanged.connect(
-            lambda *_: self.grid.set_employee(self.employee_combo.currentData())
-        )
+        self.employee_combo.currentIndexChanged.connect(lambda *_: self._employee_chosen())
         ctx.data_changed.connect(self._changed)
         self._stale = True
+
+    def _employee_chosen(self) -> None:
+        chosen = self.employee_combo.currentData()
+        if not self.grid.typed_cells():
+            self.grid.set_employee(chosen)
+            return
+
+        def back() -> None:  # keep the employee whose hours are being typed
+            self.employee_combo.blockSignals(True)
+            self.employee_combo.setCurrentIndex(self.employee_combo.findData(self.grid.employee_id))
+            self.employee_combo.blockSignals(False)
+
+        self.discard_prompt = ask_once(
+            self,
+            "Discard hours?",
+            "You typed hours that are not saved. Save them first (Save hours), or discard them?",
+            "Discard hours",
+            lambda: self.grid.set_employee(chosen),
+            back,
+            stay_text="Keep editing",
+        )
 
     def activate(self) -> None:
         if self._stale:
