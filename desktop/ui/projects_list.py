@@ -8,6 +8,7 @@ billed; the draft's lines are shown once made.
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -318,7 +319,8 @@ class ProjectsPage(ListPage):
         def save(dialog: FormDialog, args: dict[str, Any]) -> None:
             def done(outcome: Any) -> None:
                 dialog.saved(outcome)
-                self.show_invoice(invoice_id, row)
+                warnings = [w["message"] for w in getattr(outcome, "warnings", [])]
+                self.show_invoice(invoice_id, row, warnings)
 
             self.ctx.apply(
                 dialog,
@@ -342,7 +344,9 @@ class ProjectsPage(ListPage):
         dialog.open()
         return dialog
 
-    def show_invoice(self, invoice_id: str, project: dict[str, Any]) -> QMessageBox:
+    def show_invoice(
+        self, invoice_id: str, project: dict[str, Any], warnings: list[str] | None = None
+    ) -> QMessageBox:
         """Say what the draft invoice holds: its lines, amounts in the project's currency."""
         t = InvoiceLine.__table__.c
         with self.ctx.session.store.read_session() as db:
@@ -357,7 +361,7 @@ class ProjectsPage(ListPage):
         self.last_invoice_lines = lines
         currency = project.get("currency")
         rows = "".join(
-            f"<tr><td>{line['description']}</td><td align='right'>&nbsp;{hours_text(line['quantity'])} h × "
+            f"<tr><td>{html.escape(line['description'])}</td><td align='right'>&nbsp;{hours_text(line['quantity'])} h × "
             f"{money(line['unit_price'], currency)}</td><td align='right'>&nbsp;{money(line['line_total'], currency)}</td></tr>"
             for line in lines
         )
@@ -365,8 +369,9 @@ class ProjectsPage(ListPage):
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Draft invoice made",
-            f"<p>A draft invoice for {project.get('customer_name') or 'the customer'}:</p><table>{rows}</table>"
-            f"<p><b>Total before tax: {money(total, currency)}</b></p><p>It gets its number when it is posted.</p>",
+            f"<p>A draft invoice for {html.escape(project.get('customer_name') or 'the customer')}:</p><table>{rows}</table>"
+            f"<p><b>Total before tax: {money(total, currency)}</b></p><p>It gets its number when it is posted.</p>"
+            + "".join(f"<p><b>Note:</b> {html.escape(text)}</p>" for text in warnings or ()),
             parent=self,
         )
         box.setObjectName("invoiceMade")

@@ -211,6 +211,7 @@ class WeekGrid(QWidget):
         else:
             with self.ctx.session.store.read_session() as db:
                 self.lines = week_lines(db, self.ctx.session.org_id, self.employee_id, self.monday)
+        self.lines.sort(key=self._line_order)
         for key in kept_rows:
             if key not in {line.key for line in self.lines}:
                 self.lines.append(WeekLine(*key))
@@ -223,6 +224,11 @@ class WeekGrid(QWidget):
                 self.cell(rows[key], day + 1).setText(text)
             self._filling = False
             self._replan()
+
+    def _line_order(self, line: WeekLine) -> tuple[str, str]:
+        """Rows by project code, then task title (time without a task first)."""
+        task = self.tasks.get(line.task_id or "")
+        return (self.projects.get(line.project_id, {}).get("code", ""), task["title"] if task else "")
 
     def _workable(self, project_id: str) -> bool:
         return self.projects.get(project_id, {}).get("status") in WORKABLE

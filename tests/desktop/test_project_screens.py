@@ -190,6 +190,12 @@ def test_a_project_manager_plans_moves_logs_and_bills(
     assert (invoice.customer_id, invoice.status, invoice.subtotal) == (customer, "draft", 191_000)
     assert "billed 20 h" in projects.budget_text.text()
     projects.invoice_box.close()
+    # Billed hours are not lowered in the grid: the invoice would no longer match.
+    window.open_page("timesheets")
+    row = grid.add_row(project_id, install.id)  # the row as reloaded (rows are in id order)
+    grid.set_hours(row, 0, "5")
+    assert "Mon" in grid.problem_label.text() and "already billed" in grid.problem_label.text()
+    assert not grid.save_button.isEnabled()
 
 
 def test_a_reader_sees_the_board_but_cannot_move_or_create(qtbot: QtBot, data_root: Path) -> None:
