@@ -81,3 +81,32 @@ def test_a_stale_base_is_a_conflict_and_hr_corrects_anyone(business: Business) -
         permissions=HR,
     )
     assert business.row(Employee, employee_id)["personal_email"] == "kim@example.org"
+
+
+def test_a_workstation_without_hr_records_logs_a_colleagues_time_from_the_directory(
+    business: Business,
+) -> None:
+    """A project manager's computer holds the employee directory, not employee records (no
+    hr.read): logging a colleague's time checks the directory there, the record on the server."""
+    from sqlalchemy import delete
+
+    from common.schema import TimesheetEntry
+
+    colleague = business.employee()
+    project = business.project()
+    with business.store.write_session() as db:
+        db.execute(delete(Employee.__table__).where(Employee.__table__.c.id == colleague))
+    args = {"employee_id": colleague, "project_id": project, "work_date": "2030-06-03", "hours": "7.5"}
+    business.apply("projects.log_time", {"id": new_id(), **args}, permissions=role("project_manager"))
+    assert [r["hours"] for r in business.rows(TimesheetEntry)] == [7500] or len(
+        business.rows(TimesheetEntry)
+    ) == 1
+    task = new_id()
+    business.apply(
+        "projects.create_task",
+        {"id": task, "project_id": project, "title": "Survey", "assignee_employee_id": colleague},
+        permissions=role("project_manager"),
+    )
+    # Self-service still needs one's own record: the directory is not enough for it.
+    error = business.refused("projects.log_time", {"id": new_id(), **args}, permissions=EMPLOYEE)
+    assert (error.code, error.field) == ("invalid", "employee_id")

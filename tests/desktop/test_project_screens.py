@@ -47,6 +47,18 @@ def as_admin(session: UserSession, name: str, args: dict[str, Any]) -> None:
     session.store.apply(name, args, actor_id="hr-user", permissions=ALL_PERMISSIONS)
 
 
+def colleague_as_downloaded(session: UserSession, employee_id: str, name: str) -> None:
+    """A colleague's entry of the employee directory, as a sync brings it to a computer without
+    hr.read (no employee record)."""
+    from desktop.rows import WRITERS
+
+    row = {"org_id": session.org_id, "id": employee_id, "version": 1, "updated_at": "2026-01-01T00:00:00+00:00",
+           "updated_by": None, "deleted": False, "name": name, "job_title": None, "department_id": None,
+           "work_email": None, "work_phone": None}  # fmt: skip
+    with session.store.write_session() as db:
+        WRITERS["employee_directory"].upsert(db.connection(), [row])
+
+
 def open_window(qtbot: QtBot, session: UserSession) -> MainWindow:
     window = MainWindow(session)
     qtbot.addWidget(window)
@@ -69,7 +81,7 @@ def test_a_project_manager_plans_moves_logs_and_bills(
     use_locale("de_DE")
     customer, kim = new_id(), new_id()
     manager.apply("sales.create_customer", {"id": customer, "name": "Baltic Freight AG", "currency": "EUR"})
-    as_admin(manager, "hr.create_employee", {"id": kim, "name": "Kim Berg"})
+    colleague_as_downloaded(manager, kim, "Kim Berg")
     window = open_window(qtbot, manager)
     assert window.stack.currentWidget() is window.pages["task_board"]  # where a project manager lands
 
@@ -354,5 +366,71 @@ def test_screens_with_demo_data_fit_their_text(
         window.leaving_confirmed = True
         print(f"\nscreenshots: {shots}")
         assert problems == {}
+    finally:
+        session.close()
+
+
+def test_billed_time_reaches_the_server_as_a_draft_invoice(
+    qtbot: QtBot, live_server: Any, data_root: Path
+) -> None:
+    """Logged in the grid and billed on this computer, synced: the server holds the draft
+    invoice (2 × 8 h × 95.50 = 1,528.00 EUR) and every entry knows its invoice line."""
+    from common.schema import InvoiceLine
+    from tests.desktop.test_sync_ui import command, press_f5, server_push, sign_in
+    from tests.desktop.test_sync_ui import open_window as open_synced
+
+    org_id = live_server.orgs["Acme Trading"]
+    live_server.add_user("pm@acme.test", ("Acme Trading", "project_manager"), ("Acme Trading", "sales"))
+    kim, customer, project = new_id(), new_id(), new_id()
+    server_push(live_server, "admin@acme.test", org_id, command("finance.set_up_books", currency="EUR"))
+    server_push(
+        live_server,
+        "admin@acme.test",
+        org_id,
+        command("hr.create_employee", id=kim, name="Kim Berg"),
+        command("sales.create_customer", id=customer, name="Baltic Freight AG", currency="EUR"),
+        command("projects.create_project", id=project, code="P-400", name="Quay lighting", customer_id=customer,
+                currency="EUR", hourly_rate=9550),
+    )  # fmt: skip
+    session = sign_in(data_root, live_server.url, "pm@acme.test", live_server.password)
+    try:
+        window = open_synced(qtbot, session)
+        press_f5(qtbot, window)
+        sheet = window.open_page("timesheets")
+        assert isinstance(sheet, TimesheetPage)
+        settle(qtbot)
+        sheet.employee_combo.setCurrentIndex(sheet.employee_combo.findData(kim))
+        grid = sheet.grid
+        grid.set_week(monday_of(date.today()) - timedelta(days=7))
+        row = grid.add_row(project, None)
+        grid.set_hours(row, 0, "8")
+        grid.set_hours(row, 1, "8")
+        grid.save_button.click()
+        qtbot.waitUntil(lambda: not grid.saving and background.active_count() == 0, timeout=10_000)
+        projects = window.open_page("projects")
+        assert isinstance(projects, ProjectsPage)
+        qtbot.waitUntil(lambda: projects.select_id(project))
+        bill = projects.bill_time()
+        assert isinstance(bill, FormDialog)
+        qtbot.waitUntil(bill.isActiveWindow)
+        save_with_keyboard(qtbot, bill)
+        qtbot.waitUntil(lambda: bool(projects.last_invoice_lines))
+        projects.invoice_box.close()
+        assert session.store.pending_count() == 3  # two days of time and the invoice
+        press_f5(qtbot, window)
+        assert session.store.pending_count() == 0, window.sync.last_error
+        with live_server.services.store.session(org_id) as db:
+            invoice = db.execute(select(Invoice).where(Invoice.customer_id == customer)).scalar_one()
+            line = db.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).scalar_one()
+            billed = db.execute(
+                select(TimesheetEntry.invoice_line_id).where(TimesheetEntry.project_id == project)
+            )
+            assert {b for (b,) in billed} == {line.id}
+        assert (invoice.status, invoice.subtotal) == ("draft", 152_800)
+        assert (line.quantity, line.unit_price, line.description) == (
+            Decimal(16),
+            9550,
+            "P-400 General: 16 h",
+        )
     finally:
         session.close()
