@@ -27,7 +27,7 @@ from common.schema import Customer, InvoiceLine, Project, TimesheetEntry
 from desktop.formatting import money, money_input, parse_money, parse_quantity_input, quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QMessageBox, QProgressBar, QWidget
+from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QProgressBar, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
@@ -82,7 +82,7 @@ def project_fields(ctx: UiContext, *, editing: bool) -> list[FormField]:
     return fields
 
 
-def project_source(ctx: UiContext) -> ListSource:
+def project_source(ctx: UiContext, status: str | None = None) -> ListSource:
     org_id = ctx.session.org_id
     p, c = Project.__table__.c, Customer.__table__.c
 
@@ -103,7 +103,7 @@ def project_source(ctx: UiContext) -> ListSource:
                 p.hourly_rate,
             )
             .outerjoin(Customer.__table__, (c.id == p.customer_id) & (c.org_id == p.org_id))
-            .where(live(Project, org_id, scan=scan))
+            .where(live(Project, org_id, scan=scan), *([p.status == status] if status else []))
         )
 
     def decorate(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -142,7 +142,10 @@ class ProjectsPage(ListPage):
     search_placeholder = "Search by code, name or customer  (Ctrl+F)"
     empty_hint = "Add a project with New project (Ctrl+N)."
 
+    history_entity = "project"
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        self.status: str | None = None
         super().__init__(ctx, parent)
         self.budget_title = label("", "muted")
         self.hours_bar = QProgressBar()
@@ -159,7 +162,23 @@ class ProjectsPage(ListPage):
         self.selection_changed(None)
 
     def make_source(self) -> ListSource:
-        return project_source(self.ctx)
+        return project_source(self.ctx, self.status)
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.status_box = QComboBox()
+        self.status_box.addItem("All statuses", None)
+        for value, text in STATUS_CHOICES:
+            self.status_box.addItem(text, value)
+        self.status_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.status_box)
+
+    def _filter(self) -> None:
+        self.status = self.status_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
+
+    def export_filters(self) -> list[str]:
+        return [f"Status: {self.status}"] if self.status else []
 
     @property
     def can_create(self) -> bool:
@@ -170,6 +189,10 @@ class ProjectsPage(ListPage):
         return self.ctx.can("sales.write") and self.ctx.can("projects.read")
 
     def add_actions(self, header: PageHeader) -> None:
+        self.history_button = button("History", tooltip="Changes to this project on the server")
+        self.history_button.clicked.connect(lambda: self._history())
+        header.add_action(self.history_button)
+        self.history_button.setVisible(self.ctx.can("admin.audit"))
         self.bill_button = button("Bill time…", tooltip="A draft invoice for the customer from billable time")
         self.edit_button = button("Edit…", tooltip="Edit the selected project (Enter)")
         self.new_button = button("New project", primary=True, tooltip="Ctrl+N")
@@ -181,7 +204,13 @@ class ProjectsPage(ListPage):
         self.new_button.setVisible(self.ctx.writable)
         self.bill_button.setVisible(self.can_bill)
 
+    def _history(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.show_history(row, f"{row['code']} — {row['name']}")
+
     def selection_changed(self, row: dict[str, Any] | None) -> None:
+        self.history_button.setEnabled(row is not None)
         self.edit_button.setEnabled(row is not None)
         self.edit_button.setText("Edit…" if self.ctx.writable else "View…")
         self.bill_button.setEnabled(row is not None)

@@ -105,6 +105,10 @@ def test_a_project_manager_plans_moves_logs_and_bills(
         assert (project.budget, project.hourly_rate, project.budget_hours) == (1_000_000, 9550, Decimal(100))
         assert (project.customer_id, project.status) == (customer, "planned")
         project_id = project.id
+    projects.status_box.setCurrentIndex(projects.status_box.findData("active"))
+    qtbot.waitUntil(lambda: projects.model.rowCount() == 0)  # planned, not active
+    projects.status_box.setCurrentIndex(projects.status_box.findData("planned"))
+    qtbot.waitUntil(lambda: projects.model.rowCount() == 1)
 
     board = window.open_page("task_board")
     assert isinstance(board, TaskBoardPage)
