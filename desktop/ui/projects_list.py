@@ -137,7 +137,7 @@ def percent(part: Decimal | int, whole: Decimal | int) -> str:
 @page("projects", "projects", "Projects", writes="projects.create_project", position=10)
 class ProjectsPage(ListPage):
     title = "Projects"
-    subtitle = "Customer projects with their budget in hours and money against the time logged."
+    subtitle = "Budgets in hours and money against the time logged."
     noun = "project"
     search_placeholder = "Search by code, name or customer  (Ctrl+F)"
     empty_hint = "Add a project with New project (Ctrl+N)."
