@@ -39,8 +39,8 @@ class PageSpec:
     command's permission (``None``: a page nobody writes on).
     ``factory``: builds the page from the window's context (``None``: the module overview).
     ``position``: place among the module's pages (lowest first).
-    ``lands``: how strongly users who may write on the page land on it when they sign in (0:
-    never; the highest wins, else the first page of the navigation).
+    ``lands``: how strongly users whose work is in this module land on the page when they sign
+    in (0: never; see :func:`landing_page`).
     """
 
     key: str
@@ -147,16 +147,22 @@ def visible_modules(permissions: frozenset[str]) -> list[ModuleNav]:
 
 
 def landing_page(permissions: frozenset[str]) -> str | None:
-    """The page this user lands on: of the visible pages they may write on (where their work
-    is; a reader lands on the dashboard), the one with the highest ``lands``, the first in menu
-    order on a tie; ``None`` when no such page asks for it."""
+    """The page this user lands on, from the pages they may write on (where their work is): one
+    who writes in a single module lands on its page with the highest ``lands`` (the first in menu
+    order on a tie); ``None`` — the dashboard, which sums everything up — for one who writes in
+    several (an administrator), only reads, or whose module has no such page."""
+    writable = [
+        spec
+        for module in visible_modules(permissions)
+        for spec in module.pages
+        if spec.write_permission is not None and spec.write_permission in permissions
+    ]
+    if len({spec.module for spec in writable}) != 1:
+        return None
     best: PageSpec | None = None
-    for module in visible_modules(permissions):
-        for spec in module.pages:
-            if spec.lands <= 0 or spec.write_permission not in permissions:
-                continue
-            if best is None or spec.lands > best.lands:
-                best = spec
+    for spec in writable:
+        if spec.lands > 0 and (best is None or spec.lands > best.lands):
+            best = spec
     return best.key if best is not None else None
 
 
