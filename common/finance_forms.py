@@ -307,6 +307,7 @@ def build_supplier_bill(
             args[key] = _text(raw, key)
     if "supplier_id" not in args:
         found["supplier_id"] = _REQUIRED
+    _exchange_rate(raw, args, found, parse_quantity)
     built: list[dict[str, Any]] = []
     rows: list[int] = []
     totals: list[int | None] = []
@@ -377,8 +378,24 @@ def build_supplier_bill(
     return FormArgs("finance.record_supplier_bill", args, found, extra)
 
 
+def _exchange_rate(
+    raw: Mapping[str, Any], args: dict[str, Any], found: dict[str, str], parse_quantity: ParseQuantity
+) -> None:
+    """A document in another currency than the ledger's carries its rate (typed, exact)."""
+    typed = _text(raw, "exchange_rate")
+    if typed:
+        try:
+            args["exchange_rate"] = quantity_text(parse_quantity(typed))
+        except ValueError as exc:
+            found["exchange_rate"] = str(exc)
+
+
 def build_supplier_payment(
-    payment_id: str, bill: Mapping[str, Any], raw: Mapping[str, Any], parse_money: ParseMoney
+    payment_id: str,
+    bill: Mapping[str, Any],
+    raw: Mapping[str, Any],
+    parse_money: ParseMoney,
+    parse_quantity: ParseQuantity | None = None,
 ) -> FormArgs:
     """A payment form for ``bill`` (its ``id``, ``currency``, ``total``, ``amount_paid``) →
     ``finance.record_supplier_payment`` args; never more than is still due."""
@@ -396,6 +413,8 @@ def build_supplier_payment(
             args["amount"] = parse_money(typed, currency)
         except ValueError as exc:
             found["amount"] = str(exc)
+    if parse_quantity is not None:
+        _exchange_rate(raw, args, found, parse_quantity)
     due = int(bill["total"]) - int(bill["amount_paid"])
     if "amount" in args and args["amount"] > due:
         found["amount"] = "is more than is still due on the bill"
