@@ -7,11 +7,13 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from common.ids import new_id
 from desktop import background
-from desktop.qt import QApplication, Qt
+from desktop.qt import QApplication, QComboBox, Qt
 from desktop.ui.finance_accounts import AccountsPage
+from desktop.ui.finance_bills import BillDialog
 from desktop.ui.finance_journal import START_ROWS, JournalEntryDialog
-from desktop.ui.forms import FormDialog
+from desktop.ui.forms import DateInput, FormDialog
 from desktop.ui.main_window import MainWindow
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
 
@@ -107,3 +109,159 @@ def test_a_journal_entry_typed_in_the_grid_posts_only_once_balanced(
     assert next(r for r in page.model.rows if r["id"] == row["id"])["reversed_by"]
     chart = open_finance(qtbot, window, "accounts")
     assert tree_row(chart, "3000")[2:] == ["", ""]
+
+
+def choose_data(dialog: FormDialog, key: str, value: Any) -> None:
+    combo = dialog.inputs[key]
+    assert isinstance(combo, QComboBox)
+    index = combo.findData(value)
+    assert index >= 0, (key, value)
+    combo.setCurrentIndex(index)
+
+
+def set_date(dialog: FormDialog, key: str, text: str) -> None:
+    widget = dialog.inputs[key]
+    assert isinstance(widget, DateInput)
+    widget.set_value(text)
+
+
+def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[Any, dict[str, Any]]) -> None:
+    """Bill a received order, pay it, post a journal entry in the grid, close the month (its draft
+    invoice named first), then a document dated in the closed month is refused with its name.
+
+    By hand: 40 cushions received at 9.50 = 380.00 (inventory / goods received not invoiced).
+    The bill: 40 × 10.00 = 400.00 + 20 % tax 80.00 = 480.00, and freight 25.00 without tax on
+    6900 General expenses: total 505.00. It clears GRNI 380.00, price variance 20.00, input tax
+    80.00, general expenses 25.00 / payables 505.00. Paying 505.00: payables / bank. Rent 1,200.00
+    by journal entry: rent / bank. Bank ends 1,705.00 on the credit side; payables at zero.
+    """
+    session, ids = seeded
+    timber = ids["suppliers"]["Nordic Timber AB"]
+    order_id = ids["orders"][1]  # ordered: 40 CUSHION-GREY at 9.50
+    vat, customer, period = new_id(), new_id(), new_id()
+    session.apply(
+        "finance.create_tax_rate", {"id": vat, "code": "VAT20", "name": "Standard rate", "rate": "20"}
+    )
+    session.apply("finance.create_fiscal_period", {"id": period, "name": "November 2026",
+                                                   "start_date": "2026-11-01", "end_date": "2026-11-30"})  # fmt: skip
+    session.apply(
+        "inventory.receive_purchase_order", {"id": order_id, "received_at": "2026-11-05T10:00:00+00:00"}
+    )
+    session.apply("sales.create_customer", {"id": customer, "name": "Fjord Interiors AS"})
+    session.apply(
+        "sales.create_invoice",
+        {"id": new_id(), "customer_id": customer, "issue_date": "2026-11-25",
+         "lines": [{"id": new_id(), "description": "Consulting", "quantity": "1", "unit_price": 10000}]},
+    )  # fmt: skip
+    window.ctx.data_changed.emit()
+
+    # -- the supplier bill, from the received order --------------------------------------------
+    bills = open_finance(qtbot, window, "supplier_bills")
+    dialog = open_dialog(qtbot, window, "supplier_bills")
+    assert isinstance(dialog, BillDialog) and dialog.lines is not None
+    choose_data(dialog, "supplier_id", timber)
+    choose_data(dialog, "purchase_order_id", order_id)  # the received order brings its lines
+    lines = dialog.lines
+    assert lines.rowCount() == 1 and lines.item(0, 0).text() == "Seat cushion, grey (CUSHION-GREY)"
+    assert lines.line_edit(0, 2).text() == "40" and lines.line_edit(0, 3).text() == "9.50"
+    lines.line_edit(0, 3).clear()
+    qtbot.keyClicks(lines.line_edit(0, 3), "10.00")  # the supplier's price differs from the order's
+    lines.combo(0, 4).setCurrentIndex(lines.combo(0, 4).findData(vat))
+    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)  # freight, on an account
+    qtbot.keyClicks(lines.line_edit(1, 0), "Freight")
+    lines.combo(1, 1).setCurrentIndex(lines.combo(1, 1).findData(account_id(window, "6900")))
+    qtbot.keyClicks(lines.line_edit(1, 2), "1")
+    qtbot.keyClicks(lines.line_edit(1, 3), "25")
+    type_into(qtbot, dialog, "supplier_reference", "NT-2026-1187")
+    set_date(dialog, "bill_date", "2026-11-10")
+    set_date(dialog, "due_date", "2026-12-10")
+    assert dialog.total_label.text() == "Net 425.00 EUR   Tax 80.00 EUR   Total 505.00 EUR"
+    assert lines.item(0, 5).text() == "400.00 EUR"
+    save_with_keyboard(qtbot, dialog)
+    idle(qtbot)
+    bill = next(r for r in bills.model.rows if r["supplier_reference"] == "NT-2026-1187")
+    assert (bill["total"], bill["open_amount"], bill["status"]) == (50500, 50500, "posted")
+    assert bill["number"].startswith("DRAFT-")  # a provisional number until the server gives its own
+
+    # -- pay it --------------------------------------------------------------------------------
+    assert bills.select_id(bill["id"]) and bills.pay_button.isEnabled()
+    pay = bills.pay(bills.current_row())
+    assert pay is not None and pay.inputs["amount"].text() == "505.00"  # type: ignore[attr-defined]
+    type_into(qtbot, pay, "amount", "505.01")
+    assert pay.field_problem("amount") == "Amount: is more than is still due on the bill"
+    type_into(qtbot, pay, "amount", "505.00")
+    set_date(pay, "paid_on", "2026-11-20")
+    type_into(qtbot, pay, "reference", "SEPA 4471")
+    save_with_keyboard(qtbot, pay)
+    idle(qtbot)
+    bill = next(r for r in bills.model.rows if r["id"] == bill["id"])
+    assert (bill["status"], bill["open_amount"]) == ("paid", 0)
+    payments = open_finance(qtbot, window, "supplier_payments")
+    assert [(p["bill_number"], p["amount"], p["reference"]) for p in payments.model.rows] == [
+        (bill["number"], 50500, "SEPA 4471")
+    ]
+
+    # -- rent by journal entry, typed in the grid ----------------------------------------------
+    entry = open_dialog(qtbot, window, "journal")
+    assert isinstance(entry, JournalEntryDialog) and entry.grid is not None
+    set_date(entry, "entry_date", "2026-11-30")
+    type_into(qtbot, entry, "memo", "November rent")
+    entry.grid.set_line(0, account_id(window, "6500"), "1200")
+    entry.grid.set_line(1, account_id(window, "1000"), "", "1100")
+    assert not entry.save_button.isEnabled()  # 100.00 apart
+    entry.grid.cell(1, 2).setText("1200")
+    assert entry.save_button.isEnabled()
+    save_with_keyboard(qtbot, entry)
+
+    chart = open_finance(qtbot, window, "accounts")
+    assert tree_row(chart, "2000")[2:] == ["", ""]  # payables: billed 505.00, paid 505.00
+    assert tree_row(chart, "1000")[2:] == ["", "1,705.00"]  # bank: 505.00 + 1,200.00 out
+    assert tree_row(chart, "1400")[2:] == ["80.00", ""]  # input tax
+    assert tree_row(chart, "5200")[2:] == ["20.00", ""]  # purchase price variance
+    assert tree_row(chart, "6500")[2:] == ["1,200.00", ""]
+    assert tree_row(chart, "6900")[2:] == ["25.00", ""]
+
+    # -- close the month: the draft invoice is named first -------------------------------------
+    periods = open_finance(qtbot, window, "fiscal_periods")
+    assert periods.select_id(period) and periods.close_button.isEnabled()
+    question = periods.close_period(periods.current_row())
+    assert question is not None
+    assert "Still unposted in November 2026:\n• Invoice DRAFT-" in question.text()
+    assert "of 2026-11-25 (draft)" in question.text()
+    next(b for b in question.buttons() if b.text() == "Close period").click()
+    idle(qtbot)
+    assert next(r for r in periods.model.rows if r["id"] == period)["status"] == "closed"
+    assert periods.reopen_button.isEnabled() and not periods.close_button.isEnabled()
+
+    # -- a document dated in the closed month is refused with the period's name ----------------
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    late = open_dialog(qtbot, window, "journal")
+    set_date(late, "entry_date", "2026-11-15")
+    late.grid.set_line(0, account_id(window, "6500"), "10")
+    late.grid.set_line(1, account_id(window, "1000"), "", "10")
+    before = window.session.store.pending_count()
+    late.try_save()
+    idle(qtbot)
+    assert late.isVisible() and window.session.store.pending_count() == before
+    assert late.field_problem("entry_date") == (
+        "Date: 2026-11-15 falls in fiscal period November 2026, which is closed"
+    )
+    late.discard_confirmed = True
+    late.reject()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    late_bill = open_dialog(qtbot, window, "supplier_bills")
+    choose_data(late_bill, "supplier_id", timber)
+    late_bill.lines.combo(0, 1).setCurrentIndex(1)
+    qtbot.keyClicks(late_bill.lines.line_edit(0, 0), "Late freight")
+    qtbot.keyClicks(late_bill.lines.line_edit(0, 2), "1")
+    qtbot.keyClicks(late_bill.lines.line_edit(0, 3), "5")
+    set_date(late_bill, "bill_date", "2026-11-29")
+    late_bill.try_save()
+    idle(qtbot)
+    assert late_bill.field_problem("bill_date") == (
+        "Bill date: 2026-11-29 falls in fiscal period November 2026, which is closed"
+    )
+    late_bill.discard_confirmed = True
+    late_bill.reject()
