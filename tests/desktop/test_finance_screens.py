@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+from common.commands import CommandError
 from common.ids import new_id
+from common.permissions import BUILTIN_ROLES
 from desktop import background
 from desktop.qt import QApplication, QComboBox, Qt
 from desktop.ui.finance_accounts import AccountsPage
 from desktop.ui.finance_bills import BillDialog
 from desktop.ui.finance_journal import START_ROWS, JournalEntryDialog
+from desktop.ui.finance_settings import AccountMappingPage
 from desktop.ui.forms import DateInput, FormDialog
 from desktop.ui.main_window import MainWindow
+from tests.desktop.seed import offline_session
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
 
 
@@ -265,3 +270,108 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     )
     late_bill.discard_confirmed = True
     late_bill.reject()
+
+
+def test_mapping_names_what_is_missing_and_changes_one_role(qtbot: QtBot, window: MainWindow) -> None:
+    page = open_finance(qtbot, window, "account_mapping")
+    assert isinstance(page, AccountMappingPage)
+    assert not page.missing.isVisibleTo(page)  # the default chart maps every role
+    combo = page.combo("payables")
+    assert combo.currentText() == "2000 — Accounts payable"
+    combo.setCurrentIndex(0)  # no account: the setting is missing
+    idle(qtbot)
+    last = window.session.store.outbox()[-1]
+    assert last["name"] == "finance.update_account_mapping"
+    assert last["args"]["changes"] == {"account_id": None}
+    assert last["args"]["base"] == {"account_id": account_id(window, "2000")}
+    qtbot.waitUntil(lambda: page.missing.isVisibleTo(page))
+    assert page.missing.text() == (
+        "No account is set for: Payables. Events that post there are refused until one is chosen."
+    )
+    # a bill now is refused, naming the setting
+    session = window.session
+    with pytest.raises(CommandError, match="payables"):
+        session.apply(
+            "finance.record_supplier_bill",
+            {"id": new_id(), "supplier_id": next(iter(supplier_ids(window))),
+             "lines": [{"id": new_id(), "account_id": account_id(window, "6900"), "description": "Paper",
+                        "quantity": "1", "unit_price": 500}]},
+        )  # fmt: skip
+    page.combo("payables").setCurrentIndex(page.combo("payables").findData(account_id(window, "2000")))
+    idle(qtbot)
+    qtbot.waitUntil(lambda: not page.missing.isVisibleTo(page))
+
+
+def supplier_ids(window: MainWindow) -> list[str]:
+    from desktop.ui.pickers import supplier_choices
+
+    return [value for value, _text in supplier_choices(window.session)]
+
+
+def test_tax_rates_are_created_and_edited_in_the_users_locale(
+    qtbot: QtBot, window: MainWindow, use_locale: Any
+) -> None:
+    use_locale("de_DE")
+    page = open_finance(qtbot, window, "tax_rates")
+    dialog = open_dialog(qtbot, window, "tax_rates")
+    type_into(qtbot, dialog, "code", "VAT7")
+    type_into(qtbot, dialog, "name", "Reduced rate")
+    type_into(qtbot, dialog, "rate", "7.5")  # a point is no decimal separator in German
+    assert "Rate (%): is ambiguous here" in dialog.field_problem("rate")
+    type_into(qtbot, dialog, "rate", "7,5")
+    save_with_keyboard(qtbot, dialog)
+    idle(qtbot)
+    row = next(r for r in page.model.rows if r["code"] == "VAT7")
+    assert row["rate_text"] == "7,5 %"
+    assert page.select_id(row["id"])
+    edit = page.open_row(row)
+    assert edit.inputs["rate"].text() == "7,5"
+    type_into(qtbot, edit, "rate", "8")
+    save_with_keyboard(qtbot, edit)
+    last = window.session.store.outbox()[-1]
+    assert last["name"] == "finance.update_tax_rate"
+    assert last["args"]["changes"] == {"rate": "8"} and last["args"]["base"] == {"rate": "7.5"}
+
+
+FINANCE_PAGES = {
+    "accounts",
+    "journal",
+    "supplier_bills",
+    "supplier_payments",
+    "payables_aging",
+    "fiscal_periods",
+    "account_mapping",
+    "tax_rates",
+}
+
+
+def test_a_sales_clerk_sees_no_ledger_and_a_reader_cannot_write(qtbot: QtBot, data_root: Any) -> None:
+    clerk = offline_session(data_root / "clerk", roles=("sales",))
+    try:
+        win = MainWindow(clerk)
+        qtbot.addWidget(win)
+        assert not (FINANCE_PAGES & set(win.page_keys()))
+    finally:
+        clerk.close()
+    reader = offline_session(data_root / "reader", roles=("auditor",))  # reads everything, writes nothing
+    assert "finance.read" in BUILTIN_ROLES["auditor"] and "finance.post" not in BUILTIN_ROLES["auditor"]
+    try:
+        win = MainWindow(reader)
+        qtbot.addWidget(win)
+        assert set(win.page_keys()) >= FINANCE_PAGES
+        chart = win.open_page("accounts")
+        idle(qtbot)
+        assert not chart.new_button.isVisibleTo(chart) and chart.new_item() is None
+        journal = win.open_page("journal")
+        assert not journal.new_button.isVisibleTo(journal) and journal.new_item() is None
+        assert not journal.reverse_button.isVisibleTo(journal)
+        bills = win.open_page("supplier_bills")
+        assert not bills.new_button.isVisibleTo(bills) and not bills.pay_button.isVisibleTo(bills)
+        periods = win.open_page("fiscal_periods")
+        assert not periods.close_button.isVisibleTo(periods) and periods.new_item() is None
+        mapping = win.open_page("account_mapping")
+        idle(qtbot)
+        assert not mapping.combo("payables").isEnabled()
+    finally:
+        reader.close()
+    QApplication.processEvents()
