@@ -3,15 +3,19 @@ the chart of accounts, the journal grid, supplier bills and payments, periods, s
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from common.commands import CommandError
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
+from common.schema import Account, JournalEntry, JournalLine
 from desktop import background
+from desktop.attention import attention_items
 from desktop.qt import QApplication, QComboBox, Qt
 from desktop.ui.finance_accounts import AccountsPage
 from desktop.ui.finance_bills import BillDialog
@@ -19,8 +23,11 @@ from desktop.ui.finance_journal import START_ROWS, JournalEntryDialog
 from desktop.ui.finance_settings import AccountMappingPage
 from desktop.ui.forms import DateInput, FormDialog
 from desktop.ui.main_window import MainWindow
+from sync_server import admin_ops
+from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import offline_session
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
+from tests.desktop.test_sync_ui import command, open_window, press_f5, server_push, sign_in
 
 
 def idle(qtbot: QtBot) -> None:
@@ -374,4 +381,75 @@ def test_a_sales_clerk_sees_no_ledger_and_a_reader_cannot_write(qtbot: QtBot, da
         assert not mapping.combo("payables").isEnabled()
     finally:
         reader.close()
+    QApplication.processEvents()
+
+
+def test_an_accountant_bills_offline_syncs_and_the_server_refuses_a_closed_month(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    """Over HTTP, as the accountant role: a bill made from a received order gets the server's
+    number at sync and the same postings there; an entry typed for November after another desk
+    closed it (unknown here until the next pull) is refused by the server, naming the period."""
+    org_id = admin_ops.create_org(live_server.services.store, "Books Ltd")  # with its chart of accounts
+    live_server.orgs["Books Ltd"] = org_id
+    live_server.add_user("boss@books.test", ("Books Ltd", "admin"))
+    live_server.add_user("accountant@books.test", ("Books Ltd", "accountant"))
+    warehouse, supplier, product, order, line, period = (new_id() for _ in range(6))
+    server_push(
+        live_server,
+        "boss@books.test",
+        org_id,
+        command("inventory.create_warehouse", id=warehouse, code="MAIN", name="Main warehouse"),
+        command("inventory.create_supplier", id=supplier, name="Nordic Timber AB", currency="EUR"),
+        command("inventory.create_product", id=product, sku="CUSHION-GREY", name="Seat cushion, grey",
+                unit="pcs", sale_price=1990, currency="EUR"),
+        command("finance.create_fiscal_period", id=period, name="November 2026", start_date="2026-11-01",
+                end_date="2026-11-30"),
+        command("inventory.create_purchase_order", id=order, supplier_id=supplier, warehouse_id=warehouse,
+                lines=[{"id": line, "product_id": product, "quantity": "40", "unit_cost": 950}]),
+        command("inventory.order_purchase_order", id=order),
+        command("inventory.receive_purchase_order", id=order, received_at="2026-11-05T10:00:00+00:00"),
+    )  # fmt: skip
+    session = sign_in(data_root, live_server.url, "accountant@books.test", live_server.password)
+    try:
+        window = open_window(qtbot, session)
+        press_f5(qtbot, window)  # pull the order, the chart and the period
+        bills = open_finance(qtbot, window, "supplier_bills")
+        dialog = open_dialog(qtbot, window, "supplier_bills")
+        choose_data(dialog, "supplier_id", supplier)
+        choose_data(dialog, "purchase_order_id", order)
+        dialog.lines.line_edit(0, 3).setText("10.00")
+        set_date(dialog, "bill_date", "2026-11-10")
+        type_into(qtbot, dialog, "supplier_reference", "NT-77")
+        save_with_keyboard(qtbot, dialog)
+        press_f5(qtbot, window)
+        assert window.sync_label.text().startswith("Synced just now"), window.sync.last_error
+        idle(qtbot)
+        bill = next(r for r in bills.model.rows if r["supplier_reference"] == "NT-77")
+        assert bill["number"].startswith("BILL-") and bill["total"] == 40000  # 40 × 10.00, no tax
+        with live_server.services.store.session(org_id) as db:
+            lines = db.execute(
+                select(Account.code, JournalLine.debit, JournalLine.credit)
+                .join(JournalEntry, JournalEntry.id == JournalLine.journal_entry_id)
+                .join(Account, Account.id == JournalLine.account_id)
+                .where(JournalLine.org_id == org_id, JournalEntry.source == "supplier_bill")
+                .order_by(Account.code)
+            ).all()
+        # GRNI cleared at the order's 380.00, 20.00 price variance, payables 400.00
+        assert [tuple(r) for r in lines] == [("2000", 0, 40000), ("2100", 38000, 0), ("5200", 2000, 0)]
+
+        server_push(live_server, "boss@books.test", org_id, command("finance.close_fiscal_period", id=period))
+        entry = open_dialog(qtbot, window, "journal")
+        set_date(entry, "entry_date", "2026-11-28")
+        entry.grid.set_line(0, account_id(window, "6500"), "300")
+        entry.grid.set_line(1, account_id(window, "1000"), "", "300")
+        save_with_keyboard(qtbot, entry)  # accepted here: this computer still has November open
+        press_f5(qtbot, window)
+        (item,) = attention_items(session)
+        assert item.name == "finance.post_journal_entry" and item.code == "period_closed"
+        assert "2026-11-28 falls in fiscal period November 2026, which is closed" in item.message
+        periods = open_finance(qtbot, window, "fiscal_periods")
+        assert next(r for r in periods.model.rows if r["id"] == period)["status"] == "closed"
+    finally:
+        session.close()
     QApplication.processEvents()
