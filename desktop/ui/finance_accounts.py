@@ -18,6 +18,7 @@ from desktop.qt import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QSize,
     Qt,
     QTreeWidget,
     QTreeWidgetItem,
@@ -31,6 +32,13 @@ from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.widgets import PageHeader, SearchBox, button, label
 
 COLUMNS = ("Account", "Type", "Debit", "Credit")
+TYPE_GROUPS = (
+    ("asset", "Assets"),
+    ("liability", "Liabilities"),
+    ("equity", "Equity"),
+    ("income", "Income"),
+    ("expense", "Expenses"),
+)
 ID_ROLE = Qt.ItemDataRole.UserRole
 ACCOUNT_FIELDS = (
     FormField("code", "Code", required=True, max_length=20, placeholder="6510"),
@@ -138,8 +146,31 @@ class AccountsPage(QWidget):
         self.tree.setHeaderLabels(
             ["Account", "Type", f"Debit ({self.currency})", f"Credit ({self.currency})"]
         )
+        for kind, heading in TYPE_GROUPS:
+            members = [root for root in self.roots if root.type == kind]
+            if not members:
+                continue
+            group = QTreeWidgetItem(
+                [
+                    heading,
+                    "",
+                    *map(lambda v: amount(v, self.currency), balance_sides(sum(m.total for m in members))),
+                ]
+            )
+            font = group.font(0)
+            font.setBold(True)
+            for column in range(len(COLUMNS)):
+                group.setFont(column, font)
+            for column in (2, 3):
+                group.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            group.setSizeHint(0, QSize(0, 30))
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            for member in members:
+                group.addChild(self._item(member))
+            self.tree.addTopLevelItem(group)
         for root in self.roots:
-            self.tree.addTopLevelItem(self._item(root))
+            if root.type not in TYPE_TITLES:
+                self.tree.addTopLevelItem(self._item(root))
         self.tree.expandAll()
         if kept:
             self.select_id(kept)
@@ -157,6 +188,7 @@ class AccountsPage(QWidget):
         item = QTreeWidgetItem([name, TYPE_TITLES.get(node.type, node.type), amount(debit, self.currency),
                                 amount(credit, self.currency)])  # fmt: skip
         item.setData(0, ID_ROLE, node.id)
+        item.setSizeHint(0, QSize(0, 28))
         for column in (2, 3):
             item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if node.children:

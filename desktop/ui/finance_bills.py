@@ -68,18 +68,18 @@ from desktop.ui.pickers import fill_combo, supplier_choices
 from desktop.ui.widgets import PageHeader, button, label
 
 BILL_COLUMNS = (
-    Column("number", "Number", width=130),
+    Column("number", "Number", width=165),
     Column("supplier", "Supplier", stretch=True),
-    Column("supplier_reference", "Supplier's no.", width=130),
-    Column("bill_date", "Date", kind="date", width=105),
-    Column("due_date", "Due", kind="date", width=105),
-    Column("status", "Status", kind="status", width=90),
-    Column("total", "Total", kind="money", width=140),
-    Column("open_amount", "Still due", kind="money", width=140),
+    Column("supplier_reference", "Their no.", width=125),
+    Column("bill_date", "Date", kind="date", width=100),
+    Column("due_date", "Due", kind="date", width=100),
+    Column("status", "Status", kind="status", width=80),
+    Column("total", "Total", kind="money", width=120),
+    Column("open_amount", "Still due", kind="money", width=120),
 )
 PAYMENT_COLUMNS = (
     Column("paid_on", "Paid on", kind="date", width=110),
-    Column("bill_number", "Bill", width=130),
+    Column("bill_number", "Bill", width=165),
     Column("supplier", "Supplier", stretch=True),
     Column("method", "Method", kind="status", width=130),
     Column("reference", "Reference", width=150),
@@ -862,7 +862,8 @@ class PayablesAgingPage(QWidget):
                 if key == "name":
                     text = row.get("name") or "(name not shown)"
                 else:
-                    text = amount(_minor(row[key], currency), currency)
+                    value = _minor(row[key], currency)
+                    text = amount(value, currency) if value or key == "total" else ""
                 item = QTableWidgetItem(text)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

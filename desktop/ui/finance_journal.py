@@ -50,12 +50,11 @@ SOURCES = {
     "year_end": "Year end",
 }
 COLUMNS = (
-    Column("number", "Number", width=130),
+    Column("number", "Number", width=170),
     Column("entry_date", "Date", kind="date", width=110),
-    Column("source_title", "Source", width=140, sortable=False),
+    Column("source_title", "Source", width=150, sortable=False),
     Column("memo", "Memo", stretch=True),
-    Column("amount", "Amount", kind="money", width=150, sortable=False),
-    Column("reversed_by", "Reversed by", width=120, sortable=False),
+    Column("amount", "Amount", kind="money", width=140, sortable=False),
 )
 HEADER_FIELDS = (
     FormField("entry_date", "Date", kind="date", required=True),
@@ -227,7 +226,7 @@ class JournalGrid(QTableWidget):
         self.dialog = dialog
         self.choices = choices
         self.setHorizontalHeaderLabels(list(GRID_COLUMNS))
-        self.verticalHeader().setVisible(True)
+        self.verticalHeader().setVisible(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
