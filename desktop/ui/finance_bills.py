@@ -37,6 +37,7 @@ from desktop.formatting import (
     parse_quantity_input,
     quantity,
     quantity_input,
+    status,
 )
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
@@ -63,7 +64,7 @@ from desktop.ui.finance_common import (
     tax_rates,
 )
 from desktop.ui.forms import DateInput, FormDialog, FormField
-from desktop.ui.list_page import ListPage
+from desktop.ui.list_page import ListPage, header_metrics
 from desktop.ui.pickers import fill_combo, supplier_choices
 from desktop.ui.widgets import PageHeader, button, label
 
@@ -225,7 +226,7 @@ class BillLines(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 210), (2, 90), (3, 110), (4, 110), (5, 120), (6, 40)):
+        for column, width in ((1, 260), (2, 100), (3, 110), (4, 110), (5, 110), (6, 40)):
             header.resizeSection(column, width)
         self.verticalHeader().setDefaultSectionSize(36)
         self.setMinimumHeight(200)
@@ -274,7 +275,12 @@ class BillLines(QTableWidget):
         tax = QComboBox()
         tax.addItem("No tax", None)
         for rate_id, rate in self.dialog.rates.items():
-            tax.addItem(f"{rate['code']} {quantity(rate['rate'])} %", rate_id)
+            tax.addItem(str(rate["code"]), rate_id)
+            tax.setItemData(
+                tax.count() - 1,
+                f"{rate['name']}: {quantity(Decimal(rate['rate']).normalize())} %",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         tax.currentIndexChanged.connect(lambda *_: changed())
         self.setCellWidget(row, 4, tax)
         net = QTableWidgetItem("")
@@ -360,7 +366,7 @@ class BillDialog(FormDialog):
             save_text="Record bill",
             intro="Recorded bills are posted at once: payables for the total, input tax per rate.",
         )
-        self.setMinimumWidth(940)
+        self.setMinimumWidth(1040)
         fill_combo(self.inputs["supplier_id"], supplier_choices(ctx.session), empty="Choose a supplier…")  # type: ignore[arg-type]
         box = QWidget()
         box_layout = QVBoxLayout(box)
@@ -494,7 +500,7 @@ class BillView(FormDialog):
             + (f" · their number {bill['supplier_reference']}" if bill.get("supplier_reference") else "")
             + f" · dated {day(bill['bill_date'])}"
             + (f", due {day(bill['due_date'])}" if bill.get("due_date") else "")
-            + f" · {bill['status']}",
+            + f" · {status(bill['status'])}",
         )
         self.setMinimumWidth(820)
         line, account = SupplierBillLine.__table__.c, Account.__table__.c
@@ -530,6 +536,7 @@ class BillView(FormDialog):
                 ]
                 for row in lines
             ],
+            (2, 3, 4, 5),
         )
         self.payments_table = _table(
             ["Paid on", "Method", "Reference", "Amount"],
@@ -538,6 +545,7 @@ class BillView(FormDialog):
                  money(p["amount"], currency)]
                 for p in payments
             ],
+            (3,),
         )  # fmt: skip
         self.summary = label(
             f"Net {money(bill['subtotal'], currency)}   Tax {money(bill['tax_total'], currency)}   "
@@ -548,26 +556,35 @@ class BillView(FormDialog):
         main = self.layout()
         assert isinstance(main, QVBoxLayout)
         at = main.indexOf(self.form_error)
+        payments_title = label("Payments" if payments else "No payments yet", "muted")
         for offset, widget in enumerate(
-            (self.lines_table, self.summary, label("Payments", "muted"), self.payments_table)
+            (self.lines_table, self.summary, payments_title, self.payments_table)
         ):
             main.insertWidget(at + offset, widget)
+        self.payments_table.setVisible(bool(payments))
         self.save_button.hide()
         self.cancel_button.setText("Close")
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> QTableWidget:
+def _table(headers: list[str], rows: list[list[str]], numeric: tuple[int, ...]) -> QTableWidget:
+    """A read-only table whose columns fit their texts (the first one takes the rest)."""
     table = QTableWidget(len(rows), len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    table.setWordWrap(False)
+    head = table.horizontalHeader()
+    head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    metrics, bold = table.fontMetrics(), header_metrics(table)
+    for c, title in enumerate(headers):
+        if c:
+            widest = max((metrics.horizontalAdvance(values[c]) for values in rows), default=0)
+            head.resizeSection(c, max(bold.horizontalAdvance(title) + 34, widest + 28))
     for r, values in enumerate(rows):
         for c, text in enumerate(values):
             item = QTableWidgetItem(text)
-            if c and any(ch.isdigit() for ch in text) and c >= len(headers) - 4:
+            if c in numeric:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(r, c, item)
     table.setMinimumHeight(min(260, 60 + 30 * max(1, len(rows))))

@@ -38,6 +38,13 @@ def idle(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: background.active_count() == 0, timeout=10_000)
 
 
+def new_dialog(qtbot: QtBot, window: MainWindow, key: str) -> Any:
+    """Ctrl+N on page ``key`` with the window active again (after a question box or a dialog)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return open_dialog(qtbot, window, key)
+
+
 def open_finance(qtbot: QtBot, window: MainWindow, key: str) -> Any:
     page = window.open_page(key)
     idle(qtbot)
@@ -56,7 +63,7 @@ def test_the_chart_is_a_tree_with_balances_and_a_new_account_goes_under_its_pare
     assert isinstance(page, AccountsPage)
     assert tree_row(page, "1000")[:2] == ["1000  Bank", "Asset"]
     assert page.select_id(next(r["id"] for r in page.rows.values() if r["code"] == "6500"))
-    dialog = open_dialog(qtbot, window, "accounts")
+    dialog = new_dialog(qtbot, window, "accounts")
     assert dialog.inputs["parent_id"].currentText() == "6500 — Rent"  # new under the selected one
     type_into(qtbot, dialog, "code", "6510")
     type_into(qtbot, dialog, "name", "Office rent")
@@ -78,7 +85,7 @@ def test_a_journal_entry_typed_in_the_grid_posts_only_once_balanced(
     qtbot: QtBot, window: MainWindow, use_locale: Any
 ) -> None:
     use_locale("de_DE")
-    dialog = open_dialog(qtbot, window, "journal")
+    dialog = new_dialog(qtbot, window, "journal")
     assert isinstance(dialog, JournalEntryDialog) and dialog.grid is not None
     grid = dialog.grid
     type_into(qtbot, dialog, "memo", "Owner's capital paid in")
@@ -173,7 +180,7 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
 
     # -- the supplier bill, from the received order --------------------------------------------
     bills = open_finance(qtbot, window, "supplier_bills")
-    dialog = open_dialog(qtbot, window, "supplier_bills")
+    dialog = new_dialog(qtbot, window, "supplier_bills")
     assert isinstance(dialog, BillDialog) and dialog.lines is not None
     choose_data(dialog, "supplier_id", timber)
     choose_data(dialog, "purchase_order_id", order_id)  # the received order brings its lines
@@ -218,7 +225,7 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     ]
 
     # -- rent by journal entry, typed in the grid ----------------------------------------------
-    entry = open_dialog(qtbot, window, "journal")
+    entry = new_dialog(qtbot, window, "journal")
     assert isinstance(entry, JournalEntryDialog) and entry.grid is not None
     set_date(entry, "entry_date", "2026-11-30")
     type_into(qtbot, entry, "memo", "November rent")
@@ -252,7 +259,7 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     # -- a document dated in the closed month is refused with the period's name ----------------
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-    late = open_dialog(qtbot, window, "journal")
+    late = new_dialog(qtbot, window, "journal")
     set_date(late, "entry_date", "2026-11-15")
     late.grid.set_line(0, account_id(window, "6500"), "10")
     late.grid.set_line(1, account_id(window, "1000"), "", "10")
@@ -267,7 +274,7 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     late.reject()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-    late_bill = open_dialog(qtbot, window, "supplier_bills")
+    late_bill = new_dialog(qtbot, window, "supplier_bills")
     choose_data(late_bill, "supplier_id", timber)
     late_bill.lines.combo(0, 1).setCurrentIndex(1)
     qtbot.keyClicks(late_bill.lines.line_edit(0, 0), "Late freight")
@@ -324,7 +331,7 @@ def test_tax_rates_are_created_and_edited_in_the_users_locale(
 ) -> None:
     use_locale("de_DE")
     page = open_finance(qtbot, window, "tax_rates")
-    dialog = open_dialog(qtbot, window, "tax_rates")
+    dialog = new_dialog(qtbot, window, "tax_rates")
     type_into(qtbot, dialog, "code", "VAT7")
     type_into(qtbot, dialog, "name", "Reduced rate")
     type_into(qtbot, dialog, "rate", "7.5")  # a point is no decimal separator in German
@@ -419,7 +426,7 @@ def test_an_accountant_bills_offline_syncs_and_the_server_refuses_a_closed_month
         window = open_window(qtbot, session)
         press_f5(qtbot, window)  # pull the order, the chart and the period
         bills = open_finance(qtbot, window, "supplier_bills")
-        dialog = open_dialog(qtbot, window, "supplier_bills")
+        dialog = new_dialog(qtbot, window, "supplier_bills")
         choose_data(dialog, "supplier_id", supplier)
         choose_data(dialog, "purchase_order_id", order)
         dialog.lines.line_edit(0, 3).setText("10.00")
@@ -443,7 +450,7 @@ def test_an_accountant_bills_offline_syncs_and_the_server_refuses_a_closed_month
         assert [tuple(r) for r in lines] == [("2000", 0, 40000), ("2100", 38000, 0), ("5200", 2000, 0)]
 
         server_push(live_server, "boss@books.test", org_id, command("finance.close_fiscal_period", id=period))
-        entry = open_dialog(qtbot, window, "journal")
+        entry = new_dialog(qtbot, window, "journal")
         set_date(entry, "entry_date", "2026-11-28")
         entry.grid.set_line(0, account_id(window, "6500"), "300")
         entry.grid.set_line(1, account_id(window, "1000"), "", "300")
@@ -498,6 +505,13 @@ def test_screenshots_of_the_chart_the_journal_grid_and_the_bills_with_data(
         if order:
             args["purchase_order_id"] = order
         session.apply("finance.record_supplier_bill", args)
+    for month, status in (("09", "closed"), ("10", "closed"), ("11", "open")):
+        period = new_id()
+        last = {"09": 30, "10": 31, "11": 30}[month]
+        session.apply("finance.create_fiscal_period", {"id": period, "name": f"2026-{month}",
+                      "start_date": f"2026-{month}-01", "end_date": f"2026-{month}-{last}"})  # fmt: skip
+        if status == "closed":
+            session.apply("finance.close_fiscal_period", {"id": period})
     window = MainWindow(session)
     qtbot.addWidget(window)
     window.resize(1280, 800)
@@ -548,7 +562,45 @@ def test_screenshots_of_the_chart_the_journal_grid_and_the_bills_with_data(
             assert premises.text(2) == "1,337.70"
         assert window.grab().save(str(shots / f"finance-1280x800-{key}.png"))
         problems[key] = clipped_texts(window)
-    dialog = open_dialog(qtbot, window, "journal")
+    periods = window.open_page("fiscal_periods")
+    idle(qtbot)
+    new_period = new_dialog(qtbot, window, "fiscal_periods")  # the month after the last one
+    assert new_period.raw() == {"name": "2026-12", "start_date": "2026-12-01", "end_date": "2026-12-31"}
+    new_period.discard_confirmed = True
+    new_period.reject()
+    assert periods.select_id(next(r["id"] for r in periods.model.rows if r["name"] == "2026-11"))
+    question = periods.close_period(periods.current_row())
+    assert question is not None and question.text().startswith("Nothing is left unposted in 2026-11.")
+    next(b for b in question.buttons() if b.text() == "Keep it open").click()
+    bills_page = window.open_page("supplier_bills")
+    idle(qtbot)
+    bill_dialog = new_dialog(qtbot, window, "supplier_bills")
+    choose_data(bill_dialog, "supplier_id", hansa)
+    lines = bill_dialog.lines
+    qtbot.keyClicks(lines.line_edit(0, 0), "Sanding discs P120")
+    lines.combo(0, 1).setCurrentIndex(lines.combo(0, 1).findData(expense["6900"]))
+    qtbot.keyClicks(lines.line_edit(0, 2), "12")
+    qtbot.keyClicks(lines.line_edit(0, 3), "1.85")
+    lines.combo(0, 4).setCurrentIndex(lines.combo(0, 4).findData(vat))
+    type_into(qtbot, bill_dialog, "supplier_reference", "HH-88301")
+    assert bill_dialog.total_label.text() == "Net 22.20 EUR   Tax 4.44 EUR   Total 26.64 EUR"
+    bill_dialog.resize(1040, 720)
+    qtbot.wait(50)
+    assert bill_dialog.grab().save(str(shots / "finance-1280x800-bill-dialog.png"))
+    problems["bill dialog"] = clipped_texts(bill_dialog)
+    bill_dialog.discard_confirmed = True
+    bill_dialog.reject()
+    assert bills_page.select_id(
+        next(r["id"] for r in bills_page.model.rows if r["supplier_reference"] == "NT-2026-1187")
+    )
+    view = bills_page.open_row(bills_page.current_row())
+    qtbot.wait(50)
+    assert view.grab().save(str(shots / "finance-1280x800-bill-view.png"))
+    problems["bill view"] = clipped_texts(view)
+    view.close()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    dialog = new_dialog(qtbot, window, "journal")
     dialog.resize(1000, 640)
     type_into(qtbot, dialog, "memo", "Office rent, December")
     dialog.grid.set_line(0, expense["6500"], "1200.00", "", "December")
