@@ -226,7 +226,7 @@ class BillLines(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 260), (2, 100), (3, 110), (4, 110), (5, 110), (6, 40)):
+        for column, width in ((1, 250), (2, 100), (3, 110), (4, 120), (5, 110), (6, 44)):
             header.resizeSection(column, width)
         self.verticalHeader().setDefaultSectionSize(36)
         self.setMinimumHeight(200)
