@@ -18,6 +18,7 @@ from desktop.qt import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QMessageBox,
     QSize,
     Qt,
     QTreeWidget,
@@ -69,8 +70,12 @@ class AccountsPage(QWidget):
         )
         self.edit_button = button("Edit…", tooltip="Edit the selected account (Enter)")
         self.new_button = button("New account", primary=True, tooltip="Ctrl+N")
+        self.archive_button = button("Archive", tooltip="Hide the account from pickers; its history stays")
+        self.archive_button.clicked.connect(self.toggle_archive)
+        self.archive_button.setVisible(ctx.writable)
         self.edit_button.clicked.connect(self.open_current)
         self.new_button.clicked.connect(self.new_item)
+        self.header.add_action(self.archive_button)
         self.header.add_action(self.edit_button)
         self.header.add_action(self.new_button)
         self.new_button.setVisible(ctx.writable)
@@ -247,6 +252,10 @@ class AccountsPage(QWidget):
         return item is not None
 
     def _selection_changed(self) -> None:
+        row = self.rows.get(self.current_id() or "")
+        self.archive_button.setEnabled(row is not None)
+        if row is not None:
+            self.archive_button.setText("Restore" if row["archived"] else "Archive")
         self.edit_button.setEnabled(self.current_id() is not None)
         self.edit_button.setText("Edit…" if self.ctx.writable else "View…")
 
@@ -322,6 +331,20 @@ class AccountsPage(QWidget):
         dialog.accepted.connect(lambda: self.after_save(row["id"]))
         dialog.open()
         return dialog
+
+    def toggle_archive(self) -> None:
+        """Archive the selected account (posted lines stay; new postings to it are refused)."""
+        row = self.rows.get(self.current_id() or "")
+        if row is None or not self.ctx.writable:
+            return
+        archived = bool(row["archived"])
+        self._select_after = row["id"]
+        self.ctx.apply(
+            self,
+            "finance.update_account",
+            {"id": row["id"], "changes": {"archived": not archived}, "base": {"archived": archived}},
+            on_refused=lambda e: QMessageBox.warning(self, "Not saved", e.message),
+        )
 
     def after_save(self, account_id: str) -> None:
         """Saving reloads the tree (``data_changed``); the saved account is selected then."""

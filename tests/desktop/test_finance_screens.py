@@ -71,6 +71,17 @@ def test_the_chart_is_a_tree_with_balances_and_a_new_account_goes_under_its_pare
     idle(qtbot)
     rent = page.item_of(next(r["id"] for r in page.rows.values() if r["code"] == "6500"))
     assert rent is not None and rent.child(0).text(0) == "6510  Office rent"
+    # archived: gone from the tree (and the pickers) until Show archived
+    office = next(r["id"] for r in page.rows.values() if r["code"] == "6510")
+    assert page.select_id(office) and page.archive_button.text() == "Archive"
+    qtbot.mouseClick(page.archive_button, Qt.MouseButton.LeftButton)
+    idle(qtbot)
+    assert page.item_of(office) is None
+    page.archived_box.setChecked(True)
+    idle(qtbot)
+    assert (
+        page.item_of(office) is not None and page.item_of(office).text(0) == "6510  Office rent  (archived)"
+    )
     QApplication.processEvents()
     assert isinstance(dialog, FormDialog) and Qt is not None
 
