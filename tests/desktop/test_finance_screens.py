@@ -4,6 +4,7 @@ the chart of accounts, the journal grid, supplier bills and payments, periods, s
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -637,3 +638,93 @@ def unbilled_lines_of(session: Any, order_id: str) -> str:
                 select(PurchaseOrderLine.id).where(PurchaseOrderLine.purchase_order_id == order_id)
             ).scalar()
         )
+
+
+def test_a_bill_in_dollars_carries_its_rate_and_paying_at_another_posts_the_difference(
+    qtbot: QtBot, window: MainWindow, seeded: tuple[Any, dict[str, Any]]
+) -> None:
+    """By hand: 100.00 USD of office paper at 0.92 = 92.00 EUR (general expenses / payables);
+    paid at 0.95 = 95.00 EUR from the bank, payables relieved by 92.00: 3.00 EUR exchange loss."""
+    _session, ids = seeded
+    pacific = ids["suppliers"]["Pacific Office Supply"]
+    bills = open_finance(qtbot, window, "supplier_bills")
+    dialog = new_dialog(qtbot, window, "supplier_bills")
+    assert not dialog.form.isRowVisible(dialog.rows["exchange_rate"])  # a EUR supplier needs none
+    choose_data(dialog, "supplier_id", pacific)
+    assert dialog.form.isRowVisible(dialog.rows["exchange_rate"])
+    lines = dialog.lines
+    qtbot.keyClicks(lines.line_edit(0, 0), "Office paper")
+    lines.combo(0, 1).setCurrentIndex(lines.combo(0, 1).findData(account_id(window, "6900")))
+    qtbot.keyClicks(lines.line_edit(0, 2), "1")
+    qtbot.keyClicks(lines.line_edit(0, 3), "100")
+    type_into(qtbot, dialog, "supplier_reference", "PO-USD-1")
+    assert dialog.total_label.text() == "Net 100.00 USD   Tax 0.00 USD   Total 100.00 USD"
+    dialog.try_save()  # no rate yet: the command names the field
+    idle(qtbot)
+    assert dialog.isVisible()
+    assert dialog.field_problem("exchange_rate") == (
+        "Exchange rate: is required: the document is in USD, the ledger in EUR"
+    )
+    type_into(qtbot, dialog, "exchange_rate", "0.92")
+    save_with_keyboard(qtbot, dialog)
+    idle(qtbot)
+    bill = next(r for r in bills.model.rows if r["supplier_reference"] == "PO-USD-1")
+    assert (bill["currency"], bill["total"], bill["exchange_rate"]) == ("USD", 10000, Decimal("0.92"))
+    pay = bills.pay(bill)
+    assert pay is not None and pay.form.isRowVisible(pay.rows["exchange_rate"])
+    type_into(qtbot, pay, "exchange_rate", "0.95")
+    save_with_keyboard(qtbot, pay)
+    chart = open_finance(qtbot, window, "accounts")
+    assert tree_row(chart, "2000")[2:] == ["", ""]
+    assert tree_row(chart, "1000")[2:] == ["", "95.00"]
+    assert tree_row(chart, "6900")[2:] == ["92.00", ""]
+    assert tree_row(chart, "7910")[2:] == ["3.00", ""]
+
+
+def test_a_posted_entry_opens_read_only_and_a_closed_period_reopens(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    entry, period = new_id(), new_id()
+    session.apply("finance.create_fiscal_period", {"id": period, "name": "2026-10",
+                                                   "start_date": "2026-10-01", "end_date": "2026-10-31"})  # fmt: skip
+    session.apply(
+        "finance.post_journal_entry",
+        {"id": entry, "entry_date": "2026-10-31", "currency": "EUR", "memo": "Accrued rent",
+         "lines": [{"account_id": account_id(window, "6500"), "debit": 80000},
+                   {"account_id": account_id(window, "2000"), "credit": 80000, "memo": "Landlord"}]},
+    )  # fmt: skip
+    session.apply("finance.close_fiscal_period", {"id": period})
+    journal = open_finance(qtbot, window, "journal")
+    row = next(r for r in journal.model.rows if r["id"] == entry)
+    view = journal.open_row(row)
+    grid = view.grid
+    assert [grid.combo(r).currentText() for r in range(grid.rowCount())] == [
+        "6500 — Rent",
+        "2000 — Accounts payable",
+    ]
+    assert [(grid.cell(r, 1).text(), grid.cell(r, 2).text(), grid.cell(r, 3).text()) for r in range(2)] == [
+        ("800.00", "", ""),
+        ("", "800.00", "Landlord"),
+    ]
+    assert not grid.cell(0, 1).isEnabled() and not view.save_button.isVisibleTo(view)
+    view.close()
+    # reversing into the closed month is refused with its name; the period reopens, then it is accepted
+    reverse = journal.reverse(row)
+    set_date(reverse, "entry_date", "2026-10-31")
+    reverse.try_save()
+    idle(qtbot)
+    assert (
+        reverse.field_problem("entry_date")
+        == "Date: 2026-10-31 falls in fiscal period 2026-10, which is closed"
+    )
+    reverse.discard_confirmed = True
+    reverse.reject()
+    periods = open_finance(qtbot, window, "fiscal_periods")
+    assert periods.select_id(period) and periods.reopen_button.isEnabled()
+    qtbot.mouseClick(periods.reopen_button, Qt.MouseButton.LeftButton)
+    idle(qtbot)
+    assert next(r for r in periods.model.rows if r["id"] == period)["status"] == "open"
+    journal = open_finance(qtbot, window, "journal")
+    again = journal.reverse(next(r for r in journal.model.rows if r["id"] == entry))
+    set_date(again, "entry_date", "2026-10-31")
+    save_with_keyboard(qtbot, again)
+    assert window.session.store.outbox()[-1]["name"] == "finance.reverse_journal_entry"
