@@ -672,15 +672,6 @@ class SupplierBillsPage(ListPage):
         self.model.source = self.source = self.make_source()
         self.model.reload()
 
-    def show_supplier(self, supplier_id: str | None, status: str | None = "posted") -> None:
-        """Drill-down from the aging: this supplier's bills that are still due."""
-        self._fill_suppliers()
-        self.status_box.blockSignals(True)
-        self.status_box.setCurrentIndex(max(0, self.status_box.findData(status)))
-        self.status_box.blockSignals(False)
-        self.supplier_box.setCurrentIndex(max(0, self.supplier_box.findData(supplier_id)))
-        self._filter()
-
     def export_filters(self) -> list[str]:
         shown = []
         if self.status:

@@ -163,7 +163,7 @@ class AccountMappingPage(QWidget):
 TAX_COLUMNS = (
     Column("code", "Code", width=110),
     Column("name", "Name", stretch=True),
-    Column("rate_text", "Rate", width=100, sortable=False),
+    Column("rate_text", "Rate", kind="number", width=100, sortable=False),
     Column("archived", "Archived", kind="bool", width=90),
 )
 TAX_FIELDS = (
