@@ -150,7 +150,7 @@ def cash_position(db: Session, user: UserSession, today: date, currency: str) ->
         "Cash position",
         format_money(total, currency),
         lines=[f"{name}: {format_money(int(v or 0), currency)}" for name, v in rows],
-        opens="accounts",
+        opens="finance.overview",
     )
 
 
