@@ -69,14 +69,13 @@ from desktop.ui.pickers import fill_combo, supplier_choices
 from desktop.ui.widgets import PageHeader, button, label
 
 BILL_COLUMNS = (
-    Column("number", "Number", width=165),
+    Column("number", "Number", width=155),
     Column("supplier", "Supplier", stretch=True),
     Column("supplier_reference", "Their no.", width=125),
     Column("bill_date", "Date", kind="date", width=100),
     Column("due_date", "Due", kind="date", width=100),
-    Column("status", "Status", kind="status", width=80),
-    Column("total", "Total", kind="money", width=120),
-    Column("open_amount", "Still due", kind="money", width=120),
+    Column("total", "Total", kind="money", width=150),
+    Column("open_amount", "Still due", kind="money", width=150),
 )
 PAYMENT_COLUMNS = (
     Column("paid_on", "Paid on", kind="date", width=110),
@@ -84,7 +83,7 @@ PAYMENT_COLUMNS = (
     Column("supplier", "Supplier", stretch=True),
     Column("method", "Method", kind="status", width=130),
     Column("reference", "Reference", width=150),
-    Column("amount", "Amount", kind="money", width=140),
+    Column("amount", "Amount", kind="money", width=150),
 )
 BILL_FIELDS = (
     FormField("supplier_id", "Supplier", kind="choice", required=True),

@@ -54,7 +54,7 @@ COLUMNS = (
     Column("entry_date", "Date", kind="date", width=110),
     Column("source_title", "Source", width=150, sortable=False),
     Column("memo", "Memo", stretch=True),
-    Column("amount", "Amount", kind="money", width=140, sortable=False),
+    Column("amount", "Amount", kind="money", width=150, sortable=False),
 )
 HEADER_FIELDS = (
     FormField("entry_date", "Date", kind="date", required=True),
