@@ -66,7 +66,7 @@ class AccountsPage(QWidget):
         layout.setSpacing(theme.SPACING * 2)
         self.header = PageHeader(
             "Chart of accounts",
-            "Every account with its balance to date; a parent shows the total of the accounts under it.",
+            "Every account with its balance of all posted lines; a parent shows the total of the accounts under it.",
         )
         self.edit_button = button("Edit…", tooltip="Edit the selected account (Enter)")
         self.new_button = button("New account", primary=True, tooltip="Ctrl+N")

@@ -64,14 +64,15 @@ GRID_COLUMNS = ("Account", "Debit", "Credit", "Memo", "")
 START_ROWS = 4
 
 
-def entry_source(ctx: UiContext, currency: str) -> ListSource:
+def entry_source(ctx: UiContext, currency: str, source: str | None = None) -> ListSource:
     e = JournalEntry.__table__
 
     def build() -> Any:
-        return select(
+        stmt = select(
             e.c.id, e.c.number, e.c.entry_date, e.c.memo, e.c.source, e.c.source_id, e.c.reverses_entry_id,
             e.c.updated_at,
         ).where(live(JournalEntry, ctx.session.org_id))  # fmt: skip
+        return stmt.where(e.c.source == source) if source else stmt
 
     def decorate(db: Session, rows: list[dict[str, Any]]) -> None:
         """The page's amounts (sum of debits) and reversals, one query each for the page."""
@@ -134,10 +135,27 @@ class JournalPage(ListPage):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         self.currency = ledger_currency(ctx.session)
+        self.source_filter: str | None = None
         super().__init__(ctx, parent)
 
     def make_source(self) -> ListSource:
-        return entry_source(self.ctx, self.currency)
+        return entry_source(self.ctx, self.currency, self.source_filter)
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.source_box = QComboBox()
+        self.source_box.addItem("All sources", None)
+        for key, title in SOURCES.items():
+            self.source_box.addItem(title, key)
+        self.source_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.source_box)
+
+    def _filter(self) -> None:
+        self.source_filter = self.source_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
+
+    def export_filters(self) -> list[str]:
+        return [f"Source: {self.source_box.currentText()}"] if self.source_filter else []
 
     @property
     def can_create(self) -> bool:

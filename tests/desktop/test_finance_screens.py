@@ -129,6 +129,11 @@ def test_a_journal_entry_typed_in_the_grid_posts_only_once_balanced(
     idle(qtbot)
     row = next(r for r in page.model.rows if r["memo"] == "Owner's capital paid in")
     assert row["amount"] == 100050 and row["source_title"] == "Manual"
+    page.source_box.setCurrentIndex(page.source_box.findData("manual"))  # only entries typed by hand
+    idle(qtbot)
+    assert [r["memo"] for r in page.model.rows] == ["Owner's capital paid in"]
+    page.source_box.setCurrentIndex(0)
+    idle(qtbot)
     # the chart shows it: bank up by 1.000,50 on the debit side, capital on the credit side
     chart = open_finance(qtbot, window, "accounts")
     assert tree_row(chart, "3000") == ["3000  Owner's capital", "Equity", "", "1.000,50"]
