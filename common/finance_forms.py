@@ -50,6 +50,7 @@ __all__ = [
     "build_supplier_bill",
     "build_supplier_payment",
     "build_tax_rate",
+    "line_refusal",
     "missing_mappings",
     "unposted_in_period",
 ]
@@ -143,6 +144,18 @@ def account_tree(accounts: Iterable[Mapping[str, Any]], balances: Mapping[str, i
 
     order(roots)
     return roots
+
+
+def line_refusal(field: str, phrase: str, rows: Sequence[int]) -> str | None:
+    """A command's refusal of ``lines.N.<key>`` in the form's words (``Line 3 account: …``),
+    where ``rows[N]`` is the form row line N came from; ``None`` for any other field."""
+    parts = field.split(".")
+    if len(parts) < 2 or parts[0] != "lines" or not parts[1].isdigit():
+        return None
+    index = int(parts[1])
+    row = rows[index] if index < len(rows) else index
+    name = parts[2].removesuffix("_id").replace("_", " ") if len(parts) > 2 else ""
+    return f"{_line_label(row, name).strip()}: {phrase}"
 
 
 def balance_sides(balance: int) -> tuple[int | None, int | None]:
@@ -263,7 +276,13 @@ def build_journal_entry(
     if difference != 0:
         found["balance"] = "debits and credits must be equal"
     balanced = not found and debit_total > 0
-    extra = {"debit": debit_total, "credit": credit_total, "difference": difference, "balanced": balanced}
+    extra = {
+        "debit": debit_total,
+        "credit": credit_total,
+        "difference": difference,
+        "balanced": balanced,
+        "rows": rows,  # the grid row of each line sent (a refusal of lines.N names row rows[N])
+    }
     return FormArgs("finance.post_journal_entry", args, found, extra)
 
 
@@ -374,7 +393,13 @@ def build_supplier_bill(
     bill_date, due_date = args.get("bill_date"), args.get("due_date")
     if bill_date and due_date and due_date < bill_date:
         found.setdefault("due_date", "must not be before the bill date")
-    extra = {"line_totals": totals, "subtotal": subtotal, "tax": tax_total, "total": subtotal + tax_total}
+    extra = {
+        "line_totals": totals,
+        "subtotal": subtotal,
+        "tax": tax_total,
+        "total": subtotal + tax_total,
+        "rows": rows,  # the form row of each line sent
+    }
     return FormArgs("finance.record_supplier_bill", args, found, extra)
 
 

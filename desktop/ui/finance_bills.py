@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from common.commands import CommandError
 from common.commands.invoicing import PAYMENT_METHODS
-from common.finance_forms import BillLineInput, build_supplier_bill, build_supplier_payment
+from common.finance_forms import BillLineInput, build_supplier_bill, build_supplier_payment, line_refusal
 from common.ids import new_id
 from common.money import currency_exponent
 from common.reports import ReportError, run_report
@@ -67,6 +68,7 @@ from desktop.ui.forms import DateInput, FormDialog, FormField
 from desktop.ui.list_page import ListPage, header_metrics
 from desktop.ui.pickers import fill_combo, supplier_choices
 from desktop.ui.widgets import PageHeader, button, label
+from desktop.validation import refusal_field
 
 BILL_COLUMNS = (
     Column("number", "Number", width=155),
@@ -356,6 +358,7 @@ class BillDialog(FormDialog):
         self.rates = tax_rates(ctx.session)
         self.expense_accounts = account_choices(ctx.session)
         self._loading = False
+        self.sent_rows: list[int] = []
         super().__init__(
             parent,
             "New supplier bill",
@@ -461,6 +464,7 @@ class BillDialog(FormDialog):
             self.bill_id, raw, lines, currency, rates, parse_quantity_input, parse_amount
         )
         extra = built.extra
+        self.sent_rows = list(extra["rows"])
         if self.lines is not None:
             for row, net in enumerate(extra["line_totals"]):
                 self.lines.set_net(row, money(net, currency) if net is not None else "")
@@ -470,6 +474,16 @@ class BillDialog(FormDialog):
                 f"Total {money(extra['total'], currency)}"
             )
         return built.args, built.problems
+
+    def refused(self, error: CommandError) -> None:
+        """A refused line is named by its row (``Line 3 account: …``), never by its args path."""
+        key, phrase = refusal_field(error)
+        said = line_refusal(key, phrase, self.sent_rows)
+        if said is None:
+            super().refused(error)
+            return
+        self.set_saving(False)
+        self.show_form_error(said)
 
     def save_bill(self, dialog: FormDialog, args: dict[str, Any]) -> None:
         self.ctx.apply(

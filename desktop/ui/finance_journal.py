@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common.finance_forms import JournalLineInput, build_journal_entry
+from common.commands import CommandError
+from common.finance_forms import JournalLineInput, build_journal_entry, line_refusal
 from common.ids import new_id
 from common.schema import Account, JournalEntry, JournalLine
 from desktop.formatting import money, money_input, number_example
@@ -36,6 +37,7 @@ from desktop.ui.finance_common import account_choices, fill_accounts, ledger_cur
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.list_page import ListPage
 from desktop.ui.widgets import PageHeader, button, label
+from desktop.validation import refusal_field
 
 SOURCES = {
     "manual": "Manual",
@@ -340,6 +342,7 @@ class JournalEntryDialog(FormDialog):
         self.entry_id = entry["id"] if entry else new_id()
         self.grid: JournalGrid | None = None
         self.balanced = False
+        self.sent_rows: list[int] = []
         title = "New journal entry" if entry is None else f"Journal entry {entry['number']}"
         super().__init__(
             parent,
@@ -423,6 +426,7 @@ class JournalEntryDialog(FormDialog):
         lines = self.grid.inputs() if self.grid is not None else []
         built = build_journal_entry(self.entry_id, raw, lines, self.currency, parse_amount)
         extra = built.extra
+        self.sent_rows = list(extra["rows"])
         self.balanced = bool(extra["balanced"])
         difference = extra["difference"]
         text = (
@@ -446,6 +450,16 @@ class JournalEntryDialog(FormDialog):
         if self.entry is None and not self.saving:
             self.save_button.setEnabled(self.balanced)
         return args, found
+
+    def refused(self, error: CommandError) -> None:
+        """A refused line is named by its row (``Line 3 account: …``), never by its args path."""
+        key, phrase = refusal_field(error)
+        said = line_refusal(key, phrase, self.sent_rows)
+        if said is None:
+            super().refused(error)
+            return
+        self.set_saving(False)
+        self.show_form_error(said)
 
     def post(self, dialog: FormDialog, args: dict[str, Any]) -> None:
         self.ctx.apply(

@@ -16,6 +16,7 @@ from common.finance_forms import (
     build_supplier_bill,
     build_supplier_payment,
     build_tax_rate,
+    line_refusal,
     missing_mappings,
 )
 from common.ids import new_id
@@ -53,7 +54,7 @@ def entry(*lines: tuple[str | None, str, str], date: str = "2026-11-30") -> tupl
 def test_a_balanced_entry_becomes_the_posting_args() -> None:
     args, found, extra = entry((BANK, "1000.50", ""), (None, "", ""), (CAPITAL, "", "1000.50"))
     assert found == {}
-    assert extra == {"debit": 100050, "credit": 100050, "difference": 0, "balanced": True}
+    assert extra == {"debit": 100050, "credit": 100050, "difference": 0, "balanced": True, "rows": [0, 2]}
     assert args == {
         "id": ENTRY,
         "currency": "EUR",
@@ -170,6 +171,7 @@ def test_a_bill_from_an_order_and_a_direct_line_with_tax() -> None:
     # 100 × 31 = 3,100.00 + 20 % = 620.00; freight 40.00 untaxed: 3,760.00
     assert built.extra == {
         "line_totals": [310000, None, 4000],
+        "rows": [0, 2],
         "subtotal": 314000,
         "tax": 62000,
         "total": 376000,
@@ -232,3 +234,11 @@ def test_missing_mappings_are_named() -> None:
         {"role": "payables", "account_id": None},
     ]
     assert missing_mappings(rows, ["bank", "payables", "grni"]) == ["payables", "grni"]
+
+
+def test_a_refused_line_is_named_by_its_row_in_the_form() -> None:
+    assert line_refusal("lines.1.account_id", "account 6900 is archived", [0, 2]) == (
+        "Line 3 account: account 6900 is archived"
+    )
+    assert line_refusal("lines.0.quantity", "only 40 received", [0]) == "Line 1 quantity: only 40 received"
+    assert line_refusal("entry_date", "closed", [0]) is None

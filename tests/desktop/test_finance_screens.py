@@ -204,6 +204,14 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     lines = dialog.lines
     assert lines.rowCount() == 1 and lines.item(0, 0).text() == "Seat cushion, grey (CUSHION-GREY)"
     assert lines.line_edit(0, 2).text() == "40" and lines.line_edit(0, 3).text() == "9.50"
+    lines.line_edit(0, 2).setText("41")  # more than was received: the command refuses, naming the line
+    dialog.try_save()
+    idle(qtbot)
+    assert dialog.isVisible() and dialog.form_error.text() == (
+        "Line 1 quantity: only 40 received on this order line is not billed yet"
+    )
+    assert "lines." not in dialog.form_error.text()
+    lines.line_edit(0, 2).setText("40")
     lines.line_edit(0, 3).clear()
     qtbot.keyClicks(lines.line_edit(0, 3), "10.00")  # the supplier's price differs from the order's
     lines.combo(0, 4).setCurrentIndex(lines.combo(0, 4).findData(vat))
