@@ -764,13 +764,58 @@ def payment_source(ctx: UiContext) -> ListSource:
 )
 class SupplierPaymentsPage(ListPage):
     title = "Supplier payments"
-    subtitle = "What was paid to suppliers, per bill. Pay a bill from Supplier bills → Pay…"
+    subtitle = "What was paid to suppliers, per bill. New payment (Ctrl+N) pays a bill that is still due."
     noun = "payment"
     search_placeholder = "Search by bill, supplier or reference  (Ctrl+F)"
-    empty_hint = "Payments appear here once a bill is paid (Supplier bills → Pay…)."
+    empty_hint = "Pay a bill with New payment (Ctrl+N), or from Supplier bills → Pay…"
 
     def make_source(self) -> ListSource:
         return payment_source(self.ctx)
+
+    @property
+    def can_create(self) -> bool:
+        return self.ctx.writable
+
+    def add_actions(self, header: PageHeader) -> None:
+        self.new_button = button("New payment", primary=True, tooltip="Ctrl+N")
+        self.new_button.clicked.connect(self.new_item)
+        header.add_action(self.new_button)
+        self.new_button.setVisible(self.ctx.writable)
+
+    def new_item(self) -> FormDialog | None:
+        """Choose the bill to pay (those still due, oldest due first), then the payment form."""
+        if not self.can_create:
+            return None
+        source = bill_source(self.ctx, "posted")
+        with self.ctx.session.store.read_session() as db:
+            open_bills = [dict(r) for r in db.execute(source.ordered(sort="due_date")).mappings()]
+        by_id = {bill["id"]: bill for bill in open_bills}
+        choices = tuple(
+            (bill["id"], f"{bill['number']} · {bill['supplier'] or ''} · still due "
+                         f"{money(bill['open_amount'], bill['currency'])}")
+            for bill in open_bills
+        )  # fmt: skip
+
+        def build(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            chosen = raw.get("supplier_bill_id")
+            return {"supplier_bill_id": chosen}, ({} if chosen else {"supplier_bill_id": "is required"})
+
+        def next_step(dialog: FormDialog, args: dict[str, Any]) -> None:
+            dialog.saved()
+            self.payment_dialog = PaymentDialog(self, self.ctx, by_id[args["supplier_bill_id"]])
+            self.payment_dialog.open()
+
+        chooser = FormDialog(
+            self,
+            "New supplier payment",
+            (FormField("supplier_bill_id", "Bill", kind="choice", required=True, choices=choices),),
+            build=build,
+            save=next_step,
+            save_text="Next…",
+            intro="Which bill is paid?" if choices else "No bill is still due.",
+        )
+        chooser.open()
+        return chooser
 
     def open_row(self, row: dict[str, Any]) -> BillView | None:
         bill = bill_row(self.ctx, row["supplier_bill_id"])

@@ -231,10 +231,15 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     assert (bill["total"], bill["open_amount"], bill["status"]) == (50500, 50500, "posted")
     assert bill["number"].startswith("DRAFT-")  # a provisional number until the server gives its own
 
-    # -- pay it --------------------------------------------------------------------------------
+    # -- pay it (Supplier payments → New payment → the bill) -----------------------------------
     assert bills.select_id(bill["id"]) and bills.pay_button.isEnabled()
-    pay = bills.pay(bills.current_row())
-    assert pay is not None and pay.inputs["amount"].text() == "505.00"  # type: ignore[attr-defined]
+    payments = open_finance(qtbot, window, "supplier_payments")
+    chooser = new_dialog(qtbot, window, "supplier_payments")
+    choose_data(chooser, "supplier_bill_id", bill["id"])
+    assert chooser.inputs["supplier_bill_id"].currentText().endswith("still due 505.00 EUR")
+    save_with_keyboard(qtbot, chooser)
+    pay = payments.payment_dialog
+    assert pay.inputs["amount"].text() == "505.00"  # type: ignore[attr-defined]
     type_into(qtbot, pay, "amount", "505.01")
     assert pay.field_problem("amount") == "Amount: is more than is still due on the bill"
     type_into(qtbot, pay, "amount", "505.00")
@@ -242,6 +247,7 @@ def test_an_accountants_month(qtbot: QtBot, window: MainWindow, seeded: tuple[An
     type_into(qtbot, pay, "reference", "SEPA 4471")
     save_with_keyboard(qtbot, pay)
     idle(qtbot)
+    bills = open_finance(qtbot, window, "supplier_bills")
     bill = next(r for r in bills.model.rows if r["id"] == bill["id"])
     assert (bill["status"], bill["open_amount"]) == ("paid", 0)
     payments = open_finance(qtbot, window, "supplier_payments")
