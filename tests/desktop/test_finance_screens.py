@@ -15,7 +15,7 @@ from sqlalchemy import select
 from common.commands import CommandError
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
-from common.schema import Account, JournalEntry, JournalLine
+from common.schema import Account, JournalEntry, JournalLine, SupplierBill
 from desktop import background
 from desktop.attention import attention_items
 from desktop.qt import QApplication, QComboBox, Qt
@@ -482,6 +482,21 @@ def test_an_accountant_bills_offline_syncs_and_the_server_refuses_a_closed_month
         # GRNI cleared at the order's 380.00, 20.00 price variance, payables 400.00
         assert [tuple(r) for r in lines] == [("2000", 0, 40000), ("2100", 38000, 0), ("5200", 2000, 0)]
 
+        # paid in part offline, then synced: the server holds the payment and what is still due
+        pay = bills.pay(bill)
+        assert pay is not None
+        type_into(qtbot, pay, "amount", "150.00")
+        set_date(pay, "paid_on", "2026-11-20")
+        save_with_keyboard(qtbot, pay)
+        press_f5(qtbot, window)
+        assert window.sync_label.text().startswith("Synced just now"), window.sync.last_error
+        with live_server.services.store.session(org_id) as db:
+            on_server = db.execute(
+                select(SupplierBill.number, SupplierBill.amount_paid, SupplierBill.status).where(
+                    SupplierBill.org_id == org_id, SupplierBill.supplier_reference == "NT-77"
+                )
+            ).one()
+        assert tuple(on_server) == (bill["number"], 15000, "posted")
         server_push(live_server, "boss@books.test", org_id, command("finance.close_fiscal_period", id=period))
         entry = new_dialog(qtbot, window, "journal")
         set_date(entry, "entry_date", "2026-11-28")
