@@ -14,7 +14,7 @@ from common.schema import Account, Ledger, TaxRate
 from desktop.formatting import InputError, money, number_locale, parse_money
 from desktop.lists import live
 from desktop.numbers import NumberError, parse_decimal
-from desktop.qt import QComboBox, QMessageBox, QWidget
+from desktop.qt import QComboBox
 from desktop.session import UserSession
 
 TYPE_TITLES = {
@@ -92,13 +92,3 @@ def amount(minor_units: int | None, currency: str) -> str:
     if minor_units is None:
         return ""
     return money(minor_units, currency).removesuffix(f" {currency}")
-
-
-def warn(parent: QWidget, title: str, message: str) -> QMessageBox:
-    """A refusal, shown without blocking (tests find it among the parent's children)."""
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setWindowTitle(title)
-    box.setText(message)
-    box.open()
-    return box
