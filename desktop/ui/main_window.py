@@ -233,6 +233,10 @@ class MainWindow(QMainWindow):
         return keys
 
     def open_page(self, key: str) -> QWidget:
+        if key not in self.pages and key.endswith(".overview") and key not in self.page_keys():
+            # a module that has screens now has no overview: its first page stands for it
+            module = key.split(".")[0]
+            key = next((k for k in self.page_keys() if k in PAGES and PAGES[k].module == module), key)
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
             if item.data(PAGE_ROLE) == key:

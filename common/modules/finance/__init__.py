@@ -3,7 +3,8 @@
 Where its files live: entities ``common/schema/{finance,books,bills}.py``; commands
 ``common/commands/{finance,books,bills,year_end}.py`` (posting and period helpers
 ``common/commands/{postings,periods}.py``); reports ``common/reports/{ledger,aging,tax}.py``;
-demo data ``demo.py`` here; desktop: no screens yet (an overview); tests
+demo data ``demo.py`` here; desktop screens ``desktop/ui/finance_*.py`` (their Qt-free form
+builders ``common/finance_forms.py``); tests
 ``tests/common/test_commands_finance.py``, ``tests/common/test_books_scenario.py``.
 """
 
