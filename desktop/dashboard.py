@@ -127,7 +127,7 @@ def receivables_aging(db: Session, user: UserSession, today: date, currency: str
         )
         + " open",
         series,
-        opens="finance.overview",
+        opens="balance_sheet",  # receivables are on it; a double-click there lists the invoices
     )
 
 
@@ -150,7 +150,7 @@ def cash_position(db: Session, user: UserSession, today: date, currency: str) ->
         "Cash position",
         format_money(total, currency),
         lines=[f"{name}: {format_money(int(v or 0), currency)}" for name, v in rows],
-        opens="finance.overview",
+        opens="balance_sheet",
     )
 
 

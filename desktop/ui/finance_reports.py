@@ -68,6 +68,7 @@ class TrialBalancePage(AccountFigures):
     report = "trial_balance"
     title = "Trial balance"
     subtitle = "Debits and credits of every account up to the period's last day."
+    red_negatives = False  # a credit balance is no warning here
     columns = (
         CODE,
         NAME,
@@ -183,13 +184,13 @@ class GeneralLedgerPage(ReportPage):
     empty_title = "No lines in this period"
     empty_hint = "Choose another account or period."
     columns = (
-        ReportColumn("date", "Date", "date", 100),
-        ReportColumn("entry", "Entry", width=110),
-        ReportColumn("source", "Source", "source", 130),
+        ReportColumn("date", "Date", "date", 95),
+        ReportColumn("entry", "Entry", width=150),
+        ReportColumn("source", "Source", "source", 150),
         ReportColumn("memo", "Memo", stretch=True),
-        ReportColumn("debit", "Debit", "amount", 120),
-        ReportColumn("credit", "Credit", "amount", 120),
-        ReportColumn("balance", "Balance", "amount", 130),
+        ReportColumn("debit", "Debit", "amount", 100),
+        ReportColumn("credit", "Credit", "amount", 100),
+        ReportColumn("balance", "Balance", "amount", 110),
     )
 
     def __init__(
@@ -208,7 +209,9 @@ class GeneralLedgerPage(ReportPage):
 
     def add_controls(self, bar: QHBoxLayout) -> None:
         self.account = QComboBox()
-        self.account.setMinimumWidth(260)
+        # as wide as a usual account's name, not the chart's longest (the controls fit 1280 px)
+        self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.account.setMinimumContentsLength(26)
         with self.ctx.session.store.read_session() as db:  # a chart is tens of rows: one small query
             accounts = account_choices(db, self.ctx.session.org_id)
         self.account.addItem("Choose an account…", None)
@@ -263,6 +266,7 @@ class LedgerDialog(QDialog):
         layout.addWidget(self.ledger, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        buttons.setContentsMargins(theme.PAGE_MARGIN, 0, theme.PAGE_MARGIN, 0)
         layout.addWidget(buttons)
 
 

@@ -86,7 +86,7 @@ class SourceDocumentDialog(QDialog):
         self.ctx = ctx
         self.document: SourceDocument | None = None
         self.setWindowTitle("Source document")
-        self.setMinimumSize(760, 560)
+        self.setMinimumSize(820, 640)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
         layout.setSpacing(theme.SPACING * 2)
@@ -149,7 +149,7 @@ class SourceDocumentDialog(QDialog):
             self.body_layout.addLayout(grid)
         self.lines_table: ReportTable | None = None
         if doc.lines:
-            self.body_layout.addWidget(label("Lines", "sectionTitle"))
+            self._section("Lines")
             model = _DocumentModel(doc.line_fields, self)
             model.set_rows(doc.lines, None)
             self.lines_table = self._table(model, len(doc.lines))
@@ -161,9 +161,7 @@ class SourceDocumentDialog(QDialog):
                 text += f" — {entry['memo']}"
             if entry.get("reverses"):
                 text += f" (reverses entry {entry['reverses']})"
-            posted = label(text, wrap=True)
-            posted.setObjectName("sectionTitle")
-            self.body_layout.addWidget(posted)
+            self._section(text)
             fields_ = list(ENTRY_LINE_FIELDS)
             model = _DocumentModel(fields_, self)
             model.set_rows(doc.entry_lines, None)
@@ -172,9 +170,17 @@ class SourceDocumentDialog(QDialog):
 
     def _table(self, model: ReportModel, rows: int) -> ReportTable:
         table = ReportTable(model)
-        table.setMinimumHeight(min(rows, 8) * 28 + 34)
+        height = table.horizontalHeader().sizeHint().height() + min(max(rows, 1), 10) * 28 + 4
+        table.setFixedHeight(height)
         self.body_layout.addWidget(table)
         return table
+
+    def _section(self, text: str) -> None:
+        heading = label(text, wrap=True)
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
+        self.body_layout.addWidget(heading)
 
 
 TAX_COLUMNS = (

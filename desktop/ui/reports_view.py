@@ -59,6 +59,8 @@ from desktop.ui.widgets import EmptyState, PageHeader, button, label
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 Index = QModelIndex | QPersistentModelIndex
 HEADER_ROOM = 30
+CELL_ROOM = 24  # besides a cell's text: the stylesheet's padding and the grid
+FIT_ROWS = 1000  # columns fit the first rows' texts (a ledger may have 50,000)
 RECOMPUTE_DELAY_MS = 150
 
 
@@ -136,6 +138,7 @@ class ReportModel(QAbstractTableModel):
         self.columns = columns
         self.rows: list[dict[str, Any]] = []
         self.currency: str | None = None
+        self.red_negatives = True
 
     def set_rows(self, rows: list[dict[str, Any]], currency: str | None) -> None:
         self.beginResetModel()
@@ -169,7 +172,7 @@ class ReportModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.get("_style") == "heading":
                 return QColor(theme.MUTED)
-            if column.numeric and str(row.get(column.key) or "").startswith("-"):
+            if self.red_negatives and column.numeric and str(row.get(column.key) or "").startswith("-"):
                 return QColor(theme.ERROR)
             return None
         if role == Qt.ItemDataRole.ToolTipRole and row.get("_drill"):
@@ -213,9 +216,12 @@ class ReportTable(QTableView):
         self.setShowGrid(False)
         self.horizontalHeader().setHighlightSections(False)
         self.doubleClicked.connect(lambda index: self.drill.emit(index.row(), index.column()))
+        model.modelReset.connect(self.fit_columns)
         self.fit_columns()
 
     def fit_columns(self) -> None:
+        """Fixed columns as wide as their title and what they show (the first thousand rows, Qt's
+        sampling), never below their usual width when empty; the stretching column gets the rest."""
         model = self.model()
         assert isinstance(model, ReportModel)
         header = self.horizontalHeader()
@@ -223,9 +229,20 @@ class ReportTable(QTableView):
         for index, column in enumerate(model.columns):
             if column.stretch:
                 header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch)
-            else:
-                wanted = max(column.width, bold.horizontalAdvance(column.title) + HEADER_ROOM)
-                header.resizeSection(index, wanted)
+                continue
+            title = bold.horizontalAdvance(column.title) + HEADER_ROOM
+            content = self._content_width(model, column) if model.rows else column.width
+            header.resizeSection(index, max(title, content))
+
+    def _content_width(self, model: ReportModel, column: ReportColumn) -> int:
+        plain, bold = self.fontMetrics(), header_metrics(self)
+        place = model.columns.index(column)
+        widest = 0
+        for number, row in enumerate(model.rows[:FIT_ROWS]):
+            metrics = bold if row.get("_style") else plain
+            text = str(model.data(model.index(number, place)) or "")
+            widest = max(widest, metrics.horizontalAdvance(text))
+        return widest + CELL_ROOM
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -334,6 +351,7 @@ class ReportPage(QWidget):
     hint = "Double-click a figure to see its journal lines."
     empty_title = "Nothing posted in this period"
     empty_hint = "Choose another period, or post documents: invoices, bills, payments, journal entries."
+    red_negatives = True  # a loss or an overdrawn account in red (not a trial balance's credits)
 
     def __init__(
         self,
@@ -402,19 +420,17 @@ class ReportPage(QWidget):
         self.refresh_button = button("Refresh", tooltip="Compute the report again")
         self.refresh_button.clicked.connect(self.compute)
         for widget in (self.refresh_button, self.export_button, self.print_button):
+            widget.setAutoDefault(False)  # in a drill-down dialog, Enter drills; it presses nothing
             self.header.add_action(widget)
         bar = QHBoxLayout()
         bar.setSpacing(theme.SPACING)
         self.add_controls(bar)
         self.period = PeriodControls(today=today)
         bar.addWidget(self.period)
-        self.busy = BusyLine()
-        bar.addWidget(self.busy)
         bar.addStretch(1)
-        self.currency_label = label("", "muted")
-        bar.addWidget(self.currency_label)
         layout.addLayout(bar)
         self.model = ReportModel(self.columns, self)
+        self.model.red_negatives = self.red_negatives
         self.table = ReportTable(self.model)
         self.table.drill.connect(self._drill_at)
         self.empty = EmptyState()
@@ -423,10 +439,15 @@ class ReportPage(QWidget):
         self.stack.addWidget(self.empty)
         layout.addWidget(self.stack, 1)
         footer = QHBoxLayout()
+        footer.setSpacing(theme.SPACING * 2)
         self.summary_label = label("", None)
         self.summary_label.setObjectName("reportSummary")
         footer.addWidget(self.summary_label)
+        self.busy = BusyLine()  # here, not beside the controls: showing it never widens the page
+        footer.addWidget(self.busy)
         footer.addStretch(1)
+        self.currency_label = label("", "muted")
+        footer.addWidget(self.currency_label)
         footer.addWidget(label(self.hint, "muted"))
         layout.addLayout(footer)
         self._set_ready(False)
@@ -495,7 +516,7 @@ class ReportPage(QWidget):
         self.made = made
         rows = self.arrange(made)
         self.model.set_rows(rows, made["currency"])
-        self.currency_label.setText(f"Amounts in {made['currency']}")
+        self.currency_label.setText(f"Amounts in {made['currency']}.")
         self.summary_label.setText(self.summary(made))
         has_rows = any(not row.get("_style") for row in rows) or bool(made["rows"])
         if has_rows:

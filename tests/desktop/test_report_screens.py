@@ -12,6 +12,8 @@ Wages debit 2,000.00 + 500.00 = 2,500.00; debits and credits 33,000.00 + 500.00 
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -113,7 +115,7 @@ def test_trial_balance_drills_down_to_an_accounts_lines_and_then_to_the_invoice(
         "33,500.00", "33,500.00", "0.00"
     ]  # fmt: skip
     assert "balanced" in page.summary_label.text() and "NOT" not in page.summary_label.text()
-    assert page.currency_label.text() == "Amounts in EUR"
+    assert page.currency_label.text() == "Amounts in EUR."
 
     # Receivables: the invoice (3,600.00 in) and the customer's payment (3,600.00 out) in March.
     ledger = page.drill_row(page.row_index(code="1200"), "balance")
@@ -327,3 +329,46 @@ def test_period_presets() -> None:
     assert preset_of(date(2031, 10, 1), date(2031, 10, 30), today) == "custom"
     with pytest.raises(ValueError, match="period"):
         preset_range("custom", today)
+
+
+def test_screenshots_of_the_statements_fit_their_text(qtbot: QtBot, qapp: Any, window: MainWindow) -> None:
+    """TB, P&L and BS at 1280×800 as the app looks: nothing clipped (PNGs kept as artifacts)."""
+    from desktop.ui.theme import apply_theme
+    from tests.desktop.test_screenshots import clipped_texts
+
+    apply_theme(qapp)
+    window.resize(1280, 800)
+    root = os.environ.get("OPS_TEST_ARTIFACTS")
+    directory = Path(root) / "screenshots" if root else Path(tempfile.mkdtemp(prefix="report-screens-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for key in ("trial_balance", "profit_and_loss", "balance_sheet", "general_ledger", "tax_summary"):
+        page = open_report(qtbot, window, key, made=key != "general_ledger")
+        if key == "general_ledger":
+            page.account.setCurrentIndex(
+                page.account.findData(chart_account_id(window.session.org_id, "1000"))
+            )
+            page.compute()
+            idle(qtbot)
+        qtbot.wait(50)
+        assert window.width() == 1280, f"{key}: the window grew to {window.width()}"
+        assert window.grab().save(str(directory / f"1280x800-report-{key}.png"))
+        if found := clipped_texts(window):
+            problems[key] = found
+    # The drill-down: the receivables' lines, then the invoice.
+    page = open_report(qtbot, window, "trial_balance")
+    ledger = page.drill_row(page.row_index(code="1200"), "balance")
+    idle(qtbot)
+    body = next(i for i, r in enumerate(ledger.ledger.model.rows) if r.get("source") == "invoice")
+    document = ledger.ledger.drill_row(body, "memo")
+    idle(qtbot)
+    for name, dialog in (("ledger", ledger), ("invoice", document)):
+        qtbot.waitExposed(dialog)
+        qtbot.wait(50)
+        assert dialog.grab().save(str(directory / f"report-drill-{name}.png"))
+        if found := clipped_texts(dialog):
+            problems[name] = found
+    document.close()
+    ledger.close()
+    print(f"\nscreenshots: {directory}")
+    assert problems == {}
