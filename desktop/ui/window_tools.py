@@ -36,6 +36,8 @@ def print_current(window: MainWindow) -> Any:
     from desktop.ui.printing import print_page
 
     page = current_page(window)
+    if callable(getattr(page, "print_shown", None)):  # a report (desktop/ui/reports_view.py)
+        return page.print_shown()
     if not isinstance(page, ListPage):
         return None
     row = page.current_row()

@@ -37,9 +37,11 @@ from desktop.ui.finance_reports import (
     TrialBalancePage,
 )
 from desktop.ui.main_window import MainWindow
+from desktop.ui.printing import PrintPreview
 from desktop.ui.reports_data import preset_of, preset_range, source_document
 from desktop.ui.reports_drill import SourceDocumentDialog, TaxLinesDialog
 from desktop.ui.reports_view import ReportPage
+from desktop.ui.window_tools import print_current
 from tests.common.textbook_month import Month
 from tests.desktop.seed import offline_session
 
@@ -274,8 +276,8 @@ def test_reports_export_and_print_through_the_shared_tools(
     with open(tmp_path / "tb.csv", newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert {row["code"]: row["balance"] for row in rows if row.get("code")}["1000"] == "7700.00"
-    preview = page.print_shown(show=False)
-    assert preview is not None
+    preview = print_current(window)  # Ctrl+P on a report page prints the report
+    assert isinstance(preview, PrintPreview)
     qtbot.waitUntil(lambda: preview.dialog is not None, timeout=10_000)
     assert "Trial balance" in preview.html and "33,500.00" in preview.html
     preview.dialog.close()
