@@ -16,7 +16,7 @@ from typing import Any
 
 from common.reports import report_permission
 from desktop.modules import page
-from desktop.qt import QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QVBoxLayout, QWidget
+from desktop.qt import QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, Qt, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.reports_data import account_choices
@@ -212,15 +212,28 @@ class GeneralLedgerPage(ReportPage):
         # as wide as a usual account's name, not the chart's longest (the controls fit 1280 px)
         self.account.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.account.setMinimumContentsLength(26)
-        with self.ctx.session.store.read_session() as db:  # a chart is tens of rows: one small query
-            accounts = account_choices(db, self.ctx.session.org_id)
-        self.account.addItem("Choose an account…", None)
-        for account in accounts:
-            self.account.addItem(f"{account['code']} {account['name']}", account["id"])
-        if self.initial_account is not None:
-            self.account.setCurrentIndex(max(0, self.account.findData(self.initial_account)))
+        self.fill_accounts(self.initial_account)
         bar.addWidget(label("Account", "muted"))
         bar.addWidget(self.account)
+
+    def fill_accounts(self, chosen: str | None) -> None:
+        """The chart in code order (tens of rows: one small query, read where it is shown)."""
+        with self.ctx.session.store.read_session() as db:
+            accounts = account_choices(db, self.ctx.session.org_id)
+        self.account.blockSignals(True)
+        try:
+            self.account.clear()
+            self.account.addItem("Choose an account…", None)
+            for account in accounts:
+                archived = " (archived)" if account["archived"] else ""
+                self.account.addItem(f"{account['code']} {account['name']}{archived}", account["id"])
+            self.account.setCurrentIndex(max(0, self.account.findData(chosen)) if chosen else 0)
+        finally:
+            self.account.blockSignals(False)
+
+    def refresh(self) -> None:
+        self.fill_accounts(self.account.currentData())  # a new account appears at the next change
+        super().refresh()
 
     def params(self) -> dict[str, str]:
         start, end = self.period.range()
@@ -257,6 +270,7 @@ class LedgerDialog(QDialog):
         self, parent: QWidget, ctx: UiContext, account_id: str, start: date, end: date, what: str
     ) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Lines of {what}" if what else "Journal lines")
         self.resize(1100, 640)
         layout = QVBoxLayout(self)

@@ -16,6 +16,7 @@ from desktop.qt import (
     QDialogButtonBox,
     QGridLayout,
     QScrollArea,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
@@ -63,8 +64,6 @@ class _DocumentModel(ReportModel):
         self.fields = fields
 
     def data(self, index: Any, role: int = 0) -> Any:
-        from desktop.qt import Qt
-
         if role == Qt.ItemDataRole.DisplayRole and index.isValid() and index.row() < len(self.rows):
             return field_text(self.fields[index.column()], self.rows[index.row()])
         return super().data(index, role)
@@ -83,6 +82,7 @@ class SourceDocumentDialog(QDialog):
         source_id: str | None = None,
     ) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.ctx = ctx
         self.document: SourceDocument | None = None
         self.setWindowTitle("Source document")
@@ -206,6 +206,7 @@ class TaxLinesDialog(QDialog):
         what: str,
     ) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.ctx = ctx
         self.setWindowTitle(f"Tax lines — {what}")
         self.resize(900, 520)

@@ -264,6 +264,22 @@ def test_general_ledger_page_asks_for_an_account_then_shows_its_lines(
     ]
     assert page.summary_label.text() == "4 lines; closing balance 7,700.00."
     assert page.drill_row(page.row_index(memo="Opening balance"), "balance") is None
+    # A change made in the app (here: a new account and an entry on it) shows without reopening.
+    petty = new_id()
+    page.ctx.apply(
+        page, "finance.create_account", {"id": petty, "code": "1015", "name": "Petty cash", "type": "asset"}
+    )
+    idle(qtbot)
+    page.ctx.apply(page, "finance.post_journal_entry", {
+        "id": new_id(), "entry_date": "2031-03-31", "currency": "EUR", "memo": "Float",
+        "lines": [{"account_id": petty, "debit": 10_000},
+                  {"account_id": chart_account_id(window.session.org_id, "1000"), "credit": 10_000}]})  # fmt: skip
+    qtbot.waitUntil(lambda: page.model.rowCount() == 7 and not page.computing, timeout=10_000)
+    idle(qtbot)
+    assert shown(page, "balance", memo="Total and closing balance") == "7,600.00"  # 7,700 − 100
+    assert page.account.findData(petty) > 0 and page.account.currentData() == chart_account_id(
+        window.session.org_id, "1000"
+    )  # fmt: skip
 
 
 def test_reports_export_and_print_through_the_shared_tools(
