@@ -21,10 +21,12 @@ from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from common.commands.postings import chart_account_id
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS, permissions_for_roles
+from common.schema import InvoiceLine, JournalEntry
 from desktop import background
 from desktop.qt import Qt
 from desktop.session import UserSession
@@ -390,3 +392,70 @@ def test_screenshots_of_the_statements_fit_their_text(qtbot: QtBot, qapp: Any, w
     ledger.close()
     print(f"\nscreenshots: {directory}")
     assert problems == {}
+
+
+def test_every_posting_of_the_month_opens_its_source_document(month: tuple[UserSession, Month]) -> None:
+    """Bill, supplier payment, customer payment, stock move and a credit note: each with its
+    fields, lines and posting, as an accountant reads them (finance, sales and inventory)."""
+    session, books = month
+    credit_note = new_id()
+    # Ten chairs come back: 10 × 50.00 = 500.00 + 20 % = 600.00 credited.
+    with session.store.read_session() as db:
+        line_id = db.execute(
+            select(InvoiceLine.id).where(InvoiceLine.invoice_id == books.ids["invoice"])
+        ).scalar_one()
+    session.store.apply("sales.issue_credit_note", {"id": credit_note, "invoice_id": books.ids["invoice"],
+                        "issue_date": "2031-03-28", "reason": "Ten chairs returned",
+                        "lines": [{"invoice_line_id": line_id, "quantity": "10"}]},
+                        actor_id=session.user.id, permissions=ALL_PERMISSIONS)  # fmt: skip
+    accountant = permissions_for_roles(("accountant",))
+
+    def open_(source: str, key: str) -> Any:
+        with session.store.read_session() as db:
+            return source_document(db, session.org_id, accountant, source=source, source_id=books.ids[key])
+
+    bill = open_("supplier_bill", "bill")
+    assert bill.title.startswith("Supplier bill ") and bill.withheld is None
+    assert (bill.header["supplier_id"], bill.header["supplier_reference"], bill.header["total"]) == (
+        "Chairs Ltd", "CL-1001", 360_000
+    )  # fmt: skip
+    assert [(line["quantity"], line["unit_price"], line["tax_amount"]) for line in bill.lines] == [
+        (100, 3_000, 60_000)
+    ]
+    assert sorted((r["code"], r["debit"], r["credit"]) for r in bill.entry_lines) == [
+        ("1400", 60_000, 0), ("2000", 0, 360_000), ("2100", 300_000, 0)
+    ]  # fmt: skip
+    paid = open_("supplier_payment", "supplier_payment")
+    assert (paid.title, paid.header["supplier_bill_id"], paid.header["amount"]) == (
+        "Supplier payment (entry " + paid.entry["number"] + ")", bill.header["number"], 360_000
+    )  # fmt: skip
+    received = open_("payment", "payment")
+    assert (received.header["customer_id"], received.header["amount"]) == ("Office Oy", 360_000)
+    assert sorted((r["code"], r["debit"], r["credit"]) for r in received.entry_lines) == [
+        ("1000", 360_000, 0), ("1200", 0, 360_000)
+    ]  # fmt: skip
+    with session.store.read_session() as db:
+        note = source_document(db, session.org_id, accountant, source="credit_note", source_id=credit_note)
+        receipt_entry = (
+            db.execute(
+                select(JournalEntry.number)
+                .where(JournalEntry.source == "stock_move")
+                .order_by(JournalEntry.entry_date)
+            )
+            .scalars()
+            .first()
+        )
+        receipt = source_document(db, session.org_id, accountant, entry_number=receipt_entry)
+    # The receipt of 100 chairs at 30.00, valued 3,000.00 into inventory.
+    assert receipt.source == "stock_move" and receipt.withheld is None
+    assert {k: receipt.header[k] for k in ("product_id", "reason", "quantity", "to_warehouse_id", "value")} == {
+        "product_id": "Chair", "reason": "receipt", "quantity": 100, "to_warehouse_id": "Main", "value": 300_000
+    }  # fmt: skip
+    assert note.title.startswith("Credit note ") and note.header["reason"] == "Ten chairs returned"
+    assert (note.header["total"], note.header["invoice_id"][:6]) == (60_000, "DRAFT-")
+    assert [(line["quantity"], line["line_total"]) for line in note.lines] == [(10, 60_000)]
+    # The invoice was paid in full: the 600.00 becomes the customer's credit (2300), not less
+    # receivables; revenue 500.00 and output tax 100.00 come back.
+    assert sorted((r["code"], r["debit"], r["credit"]) for r in note.entry_lines) == [
+        ("2200", 10_000, 0), ("2300", 0, 60_000), ("4000", 50_000, 0)
+    ]  # fmt: skip
