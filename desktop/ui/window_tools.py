@@ -122,6 +122,8 @@ def run_palette_action(window: MainWindow, key: str) -> Any:
         return open_import(window)
     if name.startswith("export:"):
         page = current_page(window)
+        if callable(getattr(page, "export_shown", None)):  # a report (desktop/ui/reports_view.py)
+            return page.export_shown(name.removeprefix("export:"))
         return export_page(page, name.removeprefix("export:")) if isinstance(page, ListPage) else None
     return None
 
