@@ -251,6 +251,9 @@ class GeneralLedgerPage(ReportPage):
                             balance=totals["closing"])  # fmt: skip
         return [opening, *made["rows"], closing]
 
+    def is_empty(self, made: dict[str, Any]) -> bool:
+        return not made["rows"] and Decimal(made["totals"]["opening"]) == 0
+
     def summary(self, made: dict[str, Any]) -> str:
         count = len(made["rows"])
         return f"{count} line{'s' if count != 1 else ''}; closing balance {amount_text(made['totals']['closing'], made['currency'])}."

@@ -396,6 +396,10 @@ class ReportPage(QWidget):
     def summary(self, made: dict[str, Any]) -> str:
         return ""
 
+    def is_empty(self, made: dict[str, Any]) -> bool:
+        """Nothing to show: the page says so instead of a table of zeros."""
+        return not made["rows"]
+
     def drill(self, row: dict[str, Any], key: str) -> Any:
         """Enter or double-click on ``row`` in the column ``key``: returns the opened dialog."""
         return None
@@ -518,8 +522,7 @@ class ReportPage(QWidget):
         self.model.set_rows(rows, made["currency"])
         self.currency_label.setText(f"Amounts in {made['currency']}.")
         self.summary_label.setText(self.summary(made))
-        has_rows = any(not row.get("_style") for row in rows) or bool(made["rows"])
-        if has_rows:
+        if not self.is_empty(made):
             self.stack.setCurrentWidget(self.table)
         else:
             self.empty.show_message(self.empty_title, self.empty_hint)

@@ -279,6 +279,18 @@ def test_general_ledger_page_asks_for_an_account_then_shows_its_lines(
     qtbot.waitUntil(lambda: page.model.rowCount() == 7 and not page.computing, timeout=10_000)
     idle(qtbot)
     assert shown(page, "balance", memo="Total and closing balance") == "7,600.00"  # 7,700 − 100
+    # April has no lines on the bank, but its opening balance is worth showing; January 2030 has nothing.
+    page.period.set_range(date(2031, 4, 1), date(2031, 4, 30))
+    page.compute()
+    idle(qtbot)
+    assert (
+        page.stack.currentWidget() is page.table
+        and shown(page, "balance", memo="Opening balance") == "7,600.00"
+    )
+    page.period.set_range(date(2030, 1, 1), date(2030, 1, 31))
+    page.compute()
+    idle(qtbot)
+    assert page.stack.currentWidget() is page.empty and page.empty.title.text() == "No lines in this period"
     assert page.account.findData(petty) > 0 and page.account.currentData() == chart_account_id(
         window.session.org_id, "1000"
     )  # fmt: skip
