@@ -19,7 +19,7 @@ from typing import Any
 from common.exports import report_table
 from common.money import currency_exponent
 from common.reports import ReportError, run_report
-from desktop.formatting import number_locale
+from desktop.formatting import day, number_locale
 from desktop.numbers import format_decimal
 from desktop.qt import (
     QAbstractItemView,
@@ -65,17 +65,8 @@ RECOMPUTE_DELAY_MS = 150
 
 
 def locale_date(value: Any) -> str:
-    """A date in the user's locale (short format, four-digit year); ISO text accepted."""
-    if value is None or value == "":
-        return ""
-    text = value.isoformat()[:10] if isinstance(value, date) else str(value)[:10]
-    parsed = QDate.fromString(text, "yyyy-MM-dd")
-    if not parsed.isValid():
-        return text
-    shown = QLocale().dateFormat(QLocale.FormatType.ShortFormat)
-    if "yyyy" not in shown:
-        shown = shown.replace("yy", "yyyy")
-    return str(QLocale().toString(parsed, shown))
+    """A date in the user's locale (:func:`desktop.formatting.day`: short format, four-digit year)."""
+    return day(value)
 
 
 def locale_month(value: Any) -> str:
