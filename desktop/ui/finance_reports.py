@@ -126,12 +126,10 @@ class ProfitAndLossPage(AccountFigures):
         return shown
 
     def summary(self, made: dict[str, Any]) -> str:
-        start, end = _dates(made)
         before = _dates(made, "previous_from", "previous_to")
         result = Decimal(made["totals"]["result"])
         word = "Profit" if result >= 0 else "Loss"
-        return (f"{word} {amount_text(abs(result), made['currency'])} {made['currency']} from "
-                f"{locale_date(start)} to {locale_date(end)}; previous period "
+        return (f"{word} {amount_text(abs(result), made['currency'])} {made['currency']}; previous period "
                 f"{locale_date(before[0])} – {locale_date(before[1])}.")  # fmt: skip
 
     def drill(self, row: dict[str, Any], key: str) -> Any:

@@ -435,12 +435,11 @@ class ReportPage(QWidget):
         layout.addWidget(self.stack, 1)
         footer = QHBoxLayout()
         footer.setSpacing(theme.SPACING * 2)
-        self.summary_label = label("", None)
-        self.summary_label.setObjectName("reportSummary")
-        footer.addWidget(self.summary_label)
+        # wraps rather than widen the page: the window never grows past the screen for a long line
+        self.summary_label = label("", "reportSummary", wrap=True)
+        footer.addWidget(self.summary_label, 1)
         self.busy = BusyLine()  # here, not beside the controls: showing it never widens the page
         footer.addWidget(self.busy)
-        footer.addStretch(1)
         self.currency_label = label("", "muted")
         footer.addWidget(self.currency_label)
         footer.addWidget(label(self.hint, "muted"))
