@@ -471,3 +471,16 @@ def test_every_posting_of_the_month_opens_its_source_document(month: tuple[UserS
     assert sorted((r["code"], r["debit"], r["credit"]) for r in note.entry_lines) == [
         ("2200", 10_000, 0), ("2300", 0, 60_000), ("4000", 50_000, 0)
     ]  # fmt: skip
+
+
+def test_every_dashboard_card_opens_a_page_the_user_has(qtbot: QtBot, window: MainWindow) -> None:
+    """The cash and receivables cards opened the finance overview, which finance's pages replace."""
+    dashboard = window.open_page("dashboard")
+    qtbot.waitUntil(lambda: bool(dashboard.cards), timeout=10_000)
+    opens = {card.tile.key: card.tile.opens for card in dashboard.cards}
+    assert opens["cash_position"] == opens["receivables_aging"] == "balance_sheet"
+    for card in dashboard.cards:
+        if card.tile.opens:
+            card.clicked.emit(card.tile.opens)
+            assert window.current_page() is window.pages[card.tile.opens]
+    idle(qtbot)
