@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -484,3 +485,28 @@ def test_every_dashboard_card_opens_a_page_the_user_has(qtbot: QtBot, window: Ma
             card.clicked.emit(card.tile.opens)
             assert window.current_page() is window.pages[card.tile.opens]
     idle(qtbot)
+
+
+def test_each_report_exports_as_pdf_with_its_figures(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    expected = {  # a figure of each report, worked out in the tests above
+        "trial_balance": ("Trial balance", "33,500.00"),
+        "profit_and_loss": ("Profit and loss", "-800.00"),
+        "balance_sheet": ("Balance sheet", "9,500.00"),
+        "general_ledger": ("General ledger", "7,700.00"),
+        "tax_summary": ("Tax summary", "600.00"),
+    }
+    for key, (title, figure) in expected.items():
+        page = open_report(qtbot, window, key, made=key != "general_ledger")
+        if key == "general_ledger":
+            page.account.setCurrentIndex(
+                page.account.findData(chart_account_id(window.session.org_id, "1000"))
+            )
+            page.compute()
+            idle(qtbot)
+        job = page.export_shown("pdf", str(tmp_path / f"{key}.pdf"))
+        assert job is not None
+        qtbot.waitUntil(lambda job=job: job.finished, timeout=20_000)
+        text = " ".join(p.extract_text() for p in PdfReader(str(tmp_path / f"{key}.pdf")).pages)
+        assert title in text and figure in text, (key, text[:400])
