@@ -143,7 +143,7 @@ def receivables_aging(db: Session, user: UserSession, today: date, currency: str
         "Receivables aging",
         shown(totals["total"]) + " open",
         lines=lines,
-        opens="finance.overview",
+        opens="balance_sheet",  # receivables are on it; a double-click there lists the invoices
     )
 
 
@@ -166,7 +166,7 @@ def cash_position(db: Session, user: UserSession, today: date, currency: str) ->
         "Cash position",
         money(total, currency),
         lines=[f"{name}: {money(int(v or 0), currency)}" for name, v in rows],
-        opens="finance.overview",
+        opens="balance_sheet",
     )
 
 
