@@ -63,6 +63,8 @@ class PrivacyRequest:
     details: str | None = None
     verification: str | None = None
     outcome: Mapping[str, Any] = field(default_factory=dict)
+    # A member subject's name and address (the privacy team's queue only).
+    subject_name: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PrivacyRequest:
@@ -81,6 +83,7 @@ class PrivacyRequest:
                 details=data.get("details"),
                 verification=data.get("verification"),
                 outcome=dict(data.get("outcome") or {}),
+                subject_name=data.get("subject_name"),
             )
         except (KeyError, TypeError) as exc:
             raise ServerError(f"the server's request is missing {exc}", code="bad_response") from None

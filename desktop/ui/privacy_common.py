@@ -26,6 +26,8 @@ from desktop.qt import (
 from desktop.ui import theme
 from desktop.ui.widgets import button, label
 
+# Room a cell's text needs besides its width (the theme's padding on each side).
+CELL_ROOM = 24
 # A download's work: (progress(done, total), cancelled()) → bytes written.
 DownloadWork = Callable[[Callable[[int, int | None], None], Callable[[], bool]], int]
 
@@ -70,6 +72,7 @@ class DownloadBar(QWidget):
         layout.addWidget(self.text, 1)
         self.bar.hide()
         self.cancel_button.hide()
+        self.hide()  # shown from the first download on: its progress, then its outcome
         self._stop = threading.Event()
         self.running = False
 
@@ -77,6 +80,7 @@ class DownloadBar(QWidget):
         if self.running:
             return
         self.running = True
+        self.show()
         self._stop.clear()
         self.bar.setRange(0, 0)
         self.bar.show()
@@ -156,7 +160,7 @@ class SmallTable(QTableWidget):
         self.setAlternatingRowColors(True)
         self.setWordWrap(False)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.row_data: list[Any] = []
 
@@ -168,7 +172,17 @@ class SmallTable(QTableWidget):
                 item.setToolTip(value)
                 self.setItem(r, c, item)
         self.row_data = list(data) if data is not None else [None] * len(rows)
-        self.setMinimumHeight(min(8, max(len(rows), 2)) * 30 + 34)
+        self.resizeColumnsToContents()
+        header = self.horizontalHeader()
+        for column in range(self.columnCount() - 1):  # room for the cell padding of the theme
+            header.resizeSection(column, header.sectionSize(column) + CELL_ROOM)
+        # As tall as its rows (up to ten, then it scrolls): a short list leaves no empty box.
+        shown = min(max(len(rows), 1), 10)
+        self.setFixedHeight(
+            self.horizontalHeader().sizeHint().height()
+            + shown * self.verticalHeader().defaultSectionSize()
+            + 4
+        )
 
     def cell_text(self, row: int, column: int) -> str:
         item = self.item(row, column)

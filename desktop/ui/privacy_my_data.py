@@ -295,7 +295,7 @@ class MyDataPage(QWidget):
         rows = []
         for org in summary.organizations:
             for entity, n in sorted(org.records.items()):
-                rows.append([org.org_name, entity_title(entity), count(n)])
+                rows.append([org.org_name, entity_title(entity).capitalize(), count(n)])
             rows.append([org.org_name, "Audit events about you", count(org.audit_events)])
         self.held_table.fill(rows)
         self.held_table.show()

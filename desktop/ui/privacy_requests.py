@@ -32,6 +32,7 @@ from desktop.qt import (
     QLineEdit,
     QPlainTextEdit,
     QVBoxLayout,
+    QWidget,
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
@@ -41,7 +42,7 @@ from desktop.ui.widgets import PageHeader, button, label
 
 COLUMNS = (
     Column("kind_name", "Request", width=120, sortable=False),
-    Column("subject", "Subject", width=240, sortable=False),
+    Column("subject", "Subject", width=340, sortable=False),
     Column("state", "Status", width=110, sortable=False),
     Column("requested_at", "Asked", kind="datetime", width=150),
     Column("due_at", "Due", kind="date", width=110),
@@ -51,7 +52,7 @@ SUBJECT_TABLES: dict[str, Any] = {"customer": Customer, "supplier": Supplier, "e
 SUBJECT_WORDS = {"customer": "Customer", "supplier": "Supplier", "employee": "Employee", "user": "Member"}
 
 
-def _decorate(org_id: str) -> Any:
+def _decorate(org_id: str, members: dict[str, str]) -> Any:
     def decorate(db: Session, rows: list[dict[str, Any]]) -> None:
         now = utcnow()
         names: dict[tuple[str, str], str] = {}
@@ -65,15 +66,19 @@ def _decorate(org_id: str) -> Any:
         for row in rows:
             key = (row["subject_type"], row["subject_id"])
             word = SUBJECT_WORDS.get(row["subject_type"], row["subject_type"])
-            row["subject"] = f"{word}: {names[key]}" if key in names else f"{word} {row['subject_id'][:8]}"
+            if row["subject_type"] == "user" and row["subject_id"] in members:
+                names[key] = members[row["subject_id"]]
+            # A UUIDv7 starts with its time: the random tail tells unknown subjects apart.
+            row["subject"] = f"{word}: {names[key]}" if key in names else f"{word} …{row['subject_id'][-8:]}"
             row["kind_name"] = KIND_NAMES.get(row["kind"], row["kind"])
             row["overdue"] = is_overdue(row, now)
             row["state"] = "Overdue" if row["overdue"] else status(row["status"])
+            row["flagged"] = row["overdue"]
 
     return decorate
 
 
-def request_source(ctx: UiContext) -> ListSource:
+def request_source(ctx: UiContext, members: dict[str, str]) -> ListSource:
     t = DataSubjectRequest.__table__.c
     org_id = ctx.session.org_id
 
@@ -99,7 +104,7 @@ def request_source(ctx: UiContext) -> ListSource:
         search_keys=("kind", "status", "verification", "details"),
         default_sort="requested_at",
         default_descending=True,
-        decorate=_decorate(org_id),
+        decorate=_decorate(org_id, members),
     )
 
 
@@ -172,6 +177,8 @@ class RequestDialog(QDialog):
         for widget in (self.reject_button, self.complete_button):
             widget.setVisible(writable and is_open)
             buttons.addWidget(widget)
+        for widget in (self.verify_button, self.download_button, self.reject_button, self.complete_button):
+            widget.setAutoDefault(False)  # Enter never completes (or erases) by accident
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         buttons.addWidget(close)
@@ -257,8 +264,34 @@ class PrivacyRequestsPage(ListPage):
     empty_title = "No requests"
     empty_hint = "Requests people make about their data (in My data, or to your team) appear here."
 
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        # Members' names come from the server (a workstation has no list of members).
+        self.members: dict[str, str] = {}
+        super().__init__(ctx, parent)
+
     def make_source(self) -> ListSource:
-        return request_source(self.ctx)
+        return request_source(self.ctx, self.members)
+
+    def activate(self) -> None:
+        super().activate()
+        self.fetch_member_names()
+
+    def fetch_member_names(self) -> None:
+        session = self.ctx.session
+
+        def work() -> dict[str, str]:
+            found = privacy_client.org_requests(session.api, session.org_id)
+            return {r.subject_id: r.subject_name for r in found if r.subject_name}
+
+        def fetched(names: dict[str, str]) -> None:
+            if any(self.members.get(k) != v for k, v in names.items()):
+                self.members.update(names)
+                self.model.reload(keep_loaded=True)
+
+        # Offline, members show by their id until the server answers.
+        self.ctx.run(
+            self, work, on_success=fetched, on_failure=lambda _exc: None, busy_text="Asking the server…"
+        )
 
     def add_actions(self, header: PageHeader) -> None:
         self.open_button = button(

@@ -203,7 +203,8 @@ class PrivacyTools:
     def update_unread(self) -> int:
         """Show the unread count on the bell and in the navigation."""
         unread = unread_count(self.window.session)
-        self.bell.setText(f"🔔 {unread}" if unread else "🔔")
+        self.bell.setText(f"Notifications ({unread})" if unread else "Notifications")
+        self.bell.setStyleSheet("font-weight: 600;" if unread else "")
         self.bell.setToolTip(f"{unread} unread notification{'s' if unread != 1 else ''}")
         self.notifications_item.setText(f"Notifications ({unread})" if unread else "Notifications")
         return unread
