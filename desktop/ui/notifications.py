@@ -22,8 +22,8 @@ from desktop.qt import QVBoxLayout, QWidget
 from desktop.session import UserSession
 from desktop.ui.context import UiContext
 from desktop.ui.list_page import ListPage
-from desktop.ui.privacy_common import problem_text
-from desktop.ui.widgets import Notice, PageHeader, button
+from desktop.ui.privacy_common import PageNotice, problem_text
+from desktop.ui.widgets import PageHeader, button
 
 NOTIFICATIONS_KEY = "notifications"
 KIND_WORDS = {
@@ -107,7 +107,7 @@ class NotificationsPage(ListPage):
         # Set by the window: a sync brings the read marks back from the server.
         self.after_marking: Callable[[], None] | None = None
         super().__init__(ctx, parent)
-        self.notice = Notice()
+        self.notice = PageNotice()
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(1, self.notice)
@@ -126,6 +126,7 @@ class NotificationsPage(ListPage):
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         self.read_button.setEnabled(row is not None and row.get("read_at") is None)
+        self.all_button.setEnabled(any(r.get("read_at") is None for r in self.model.rows))
 
     def open_row(self, row: dict[str, Any]) -> Any:
         if row.get("read_at") is None:
@@ -156,13 +157,11 @@ class NotificationsPage(ListPage):
         self.all_button.setEnabled(False)
 
         def done(_marked: int) -> None:
-            self.all_button.setEnabled(True)
             self.notice.show_text(None)
             if self.after_marking is not None:
                 self.after_marking()
 
         def failed(exc: BaseException) -> None:
-            self.all_button.setEnabled(True)
             self.selection_changed(self.current_row())
             self.notice.show_text(problem_text(exc, "Marking notifications read"))
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop.api_client import ApiError, DownloadCancelled, OfflineError
+from desktop.api_client import ApiError, DownloadCancelled, OfflineError, SessionEndedError
 from desktop.background import Progress, run_op
 from desktop.formatting import count
 from desktop.qt import (
@@ -24,6 +24,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.ui import theme
+from desktop.ui.list_page import HEADER_ROOM, header_metrics
 from desktop.ui.widgets import button, label
 
 # Room a cell's text needs besides its width (the theme's padding on each side).
@@ -35,7 +36,11 @@ DownloadWork = Callable[[Callable[[int, int | None], None], Callable[[], bool]],
 def problem_text(exc: BaseException, what: str) -> str:
     """Words for a failed server call; offline says the page needs the server."""
     if isinstance(exc, OfflineError):
-        return f"{what} needs the server, which cannot be reached now ({exc.message}). Try again when you are online."
+        return f"{what} needs the server, which cannot be reached now. Try again when you are online."
+    if isinstance(exc, SessionEndedError) and exc.code == "not_signed_in":
+        return (
+            f"{what} needs the server: this session started offline and reconnects when the server answers."
+        )
     if isinstance(exc, ApiError):
         return f"{what}: {exc.message}"
     return f"{what} failed: {type(exc).__name__}"
@@ -131,6 +136,31 @@ class DownloadBar(QWidget):
         self.failed.emit(message)
 
 
+class PageNotice(QFrame):
+    """The calm yellow note of a page (the server cannot be reached…); hidden while empty. The
+    padding is the frame's, so the wrapped text inside gets its full height."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pageNotice")
+        self.setStyleSheet(
+            "QFrame#pageNotice { background: #fff8e6; border: 1px solid #f3d48a; border-radius: 4px; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(theme.SPACING, theme.SPACING, theme.SPACING, theme.SPACING)
+        self.label = label("", None, wrap=True)
+        self.label.setStyleSheet("background: transparent; border: none;")
+        layout.addWidget(self.label)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_text(self, text: str | None) -> None:
+        self.label.setText(text or "")
+        self.setVisible(bool(text))
+
+
 def card(title: str, text: str = "") -> tuple[QFrame, QVBoxLayout]:
     """A white section with a heading and a line of explanation; its layout for the content."""
     frame = QFrame()
@@ -163,6 +193,17 @@ class SmallTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self.row_data: list[Any] = []
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its widest cell or its title as painted (bold, with padding)."""
+        self.resizeColumnsToContents()
+        header = self.horizontalHeader()
+        bold = header_metrics(self)
+        for column in range(self.columnCount() - 1):
+            item = self.horizontalHeaderItem(column)
+            title = bold.horizontalAdvance(item.text() if item is not None else "") + HEADER_ROOM
+            header.resizeSection(column, max(header.sectionSize(column) + CELL_ROOM, title))
 
     def fill(self, rows: Sequence[Sequence[str]], data: Sequence[Any] | None = None) -> None:
         self.setRowCount(len(rows))
@@ -172,10 +213,7 @@ class SmallTable(QTableWidget):
                 item.setToolTip(value)
                 self.setItem(r, c, item)
         self.row_data = list(data) if data is not None else [None] * len(rows)
-        self.resizeColumnsToContents()
-        header = self.horizontalHeader()
-        for column in range(self.columnCount() - 1):  # room for the cell padding of the theme
-            header.resizeSection(column, header.sectionSize(column) + CELL_ROOM)
+        self.fit_columns()
         # As tall as its rows (up to ten, then it scrolls): a short list leaves no empty box.
         shown = min(max(len(rows), 1), 10)
         self.setFixedHeight(

@@ -20,6 +20,7 @@ from desktop.qt import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPlainTextEdit,
     QScrollArea,
     QVBoxLayout,
@@ -27,12 +28,18 @@ from desktop.qt import (
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
-from desktop.ui.privacy_common import DownloadBar, SmallTable, card, problem_text
-from desktop.ui.widgets import Notice, PageHeader, button, label
+from desktop.ui.privacy_common import DownloadBar, PageNotice, SmallTable, card, problem_text
+from desktop.ui.widgets import PageHeader, button, label
 from desktop.words import entity_title
 
 MY_DATA_KEY = "my_data"
 DETAILS_LIMIT = 2000
+
+
+def say(widget: QLabel, text: str) -> None:
+    """Show a line of text (an empty line takes no room)."""
+    widget.setText(text)
+    widget.setVisible(bool(text))
 
 
 class NewRequestDialog(QDialog):
@@ -131,17 +138,11 @@ class MyDataPage(QWidget):
         self._build()
 
     def _build(self) -> None:
+        # Header and notice stay above the scrolled sections (a scroll area sizes its content by
+        # its size hint, which would cut a wrapped notice short).
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        outer.addWidget(scroll)
-        body = QWidget()
-        scroll.setWidget(body)
-        layout = QVBoxLayout(body)
-        layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
-        layout.setSpacing(2 * theme.SPACING)
+        outer.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, 0)
+        outer.setSpacing(2 * theme.SPACING)
         session = self.ctx.session
         header = PageHeader(
             "My data",
@@ -151,10 +152,18 @@ class MyDataPage(QWidget):
         self.refresh_button = button("Refresh", tooltip="Ask the server again")
         self.refresh_button.clicked.connect(self.reload)
         header.add_action(self.refresh_button)
-        layout.addWidget(header)
-        self.notice = Notice()
-        self.notice.setObjectName("myDataNotice")
-        layout.addWidget(self.notice)
+        outer.addWidget(header)
+        self.notice = PageNotice()
+        outer.addWidget(self.notice)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer.addWidget(scroll, 1)
+        body = QWidget()
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, theme.PAGE_MARGIN)
+        layout.setSpacing(2 * theme.SPACING)
 
         held, held_layout = card(
             "What is held about you",
@@ -173,6 +182,7 @@ class MyDataPage(QWidget):
         self.download = DownloadBar()
         held_layout.addWidget(self.download)
         self.held_text = label("", "muted", wrap=True)
+        self.held_text.hide()
         held_layout.addWidget(self.held_text)
         self.held_table = SmallTable(("Organization", "Kind of record", "Records about you"), "heldTable")
         self.held_table.hide()
@@ -193,8 +203,10 @@ class MyDataPage(QWidget):
         self.requests_table = SmallTable(
             ("Organization", "Request", "Status", "Asked", "Due", "Outcome"), "myRequestsTable"
         )
+        self.requests_table.hide()  # until the server answered
         asked_layout.addWidget(self.requests_table)
         self.requests_empty = label("You have not made any request.", "muted")
+        self.requests_empty.hide()
         asked_layout.addWidget(self.requests_empty)
         layout.addWidget(asked)
 
@@ -209,6 +221,7 @@ class MyDataPage(QWidget):
         self.opt_out.toggled.connect(self.set_opt_out)
         mail_layout.addWidget(self.opt_out)
         self.mail_text = label("", "muted", wrap=True)
+        self.mail_text.hide()
         mail_layout.addWidget(self.mail_text)
         layout.addWidget(mail)
         layout.addStretch(1)
@@ -275,7 +288,7 @@ class MyDataPage(QWidget):
     def show_held(self) -> None:
         api = self.ctx.session.api
         self.show_button.setEnabled(False)
-        self.held_text.setText("Asking the server what is held about you…")
+        say(self.held_text, "Asking the server what is held about you…")
 
         def work() -> HeldSummary:
             return privacy_client.summarize_export(api.download("/me/data-export"))
@@ -288,9 +301,10 @@ class MyDataPage(QWidget):
         self.summary = summary
         self.show_button.setEnabled(True)
         account = summary.account
-        self.held_text.setText(
+        say(
+            self.held_text,
             f"Your account: {account.get('name') or ''} <{account.get('email') or ''}>, "
-            f"{count(summary.sign_ins)} sign-in session{'s' if summary.sign_ins != 1 else ''} on record."
+            f"{count(summary.sign_ins)} sign-in session{'s' if summary.sign_ins != 1 else ''} on record.",
         )
         rows = []
         for org in summary.organizations:
@@ -302,7 +316,7 @@ class MyDataPage(QWidget):
 
     def _held_failed(self, exc: BaseException) -> None:
         self.show_button.setEnabled(True)
-        self.held_text.setText(problem_text(exc, "Showing what is held"))
+        say(self.held_text, problem_text(exc, "Showing what is held"))
 
     def save_copy(self, target: Path | None = None) -> DownloadBar | None:
         """Download the ZIP of everything held about you to ``target`` (asked when not given)."""
@@ -337,10 +351,11 @@ class MyDataPage(QWidget):
 
         def done(value: bool) -> None:
             self.opt_out.setEnabled(True)
-            self.mail_text.setText(
+            say(
+                self.mail_text,
                 "Only essential e-mail is sent to you now."
                 if value
-                else "You get every kind of e-mail again."
+                else "You get every kind of e-mail again.",
             )
 
         def failed(exc: BaseException) -> None:
@@ -348,7 +363,7 @@ class MyDataPage(QWidget):
             self.opt_out.setChecked(not opted_out)
             self.opt_out.blockSignals(False)
             self.opt_out.setEnabled(True)
-            self.mail_text.setText(problem_text(exc, "Changing your e-mail preference"))
+            say(self.mail_text, problem_text(exc, "Changing your e-mail preference"))
 
         self.ctx.run(
             self,

@@ -199,6 +199,12 @@ class PrivacyTools:
         window.ctx.data_changed.connect(self.update_unread)
         self.update_unread()
         self.policy = PolicyWatcher(window)
+        window.sync.finished.connect(self._healed)
+
+    def _healed(self, _result: object) -> None:
+        """Back in touch with the server: My data loads what it could not."""
+        if self.my_data.notice.isVisible() and not self.my_data.loading:
+            self.my_data.reload()
 
     def update_unread(self) -> int:
         """Show the unread count on the bell and in the navigation."""

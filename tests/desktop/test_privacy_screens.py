@@ -393,3 +393,44 @@ def test_screenshots_of_my_data_and_the_queue(
     dialog.reject()
     window.leaving_confirmed = True
     assert problems == {"my_data": [], "privacy.requests": []}
+
+
+def test_an_offline_session_shows_the_new_policy_when_it_reaches_the_server_again(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    from desktop.signin import sign_out
+    from tests.e2e.proxy import DroppingProxy
+
+    with DroppingProxy(live_server.http.port) as network:
+        sign_out(sign_in(data_root, network.url, "hr@acme.test", live_server.password))
+        network.offline = True
+        session = sign_in(data_root, network.url, "hr@acme.test", live_server.password)
+        assert not session.online
+        try:
+            window = open_window(qtbot, session)
+            watcher = privacy_tools_of(window).policy
+            settle(qtbot)
+            assert not watcher.checked and watcher.dialog is None  # nothing asked while offline
+            version, _ = policy.publish(
+                live_server.services.store,
+                "Privacy policy, version 2.",
+                summary="Sign-in history is kept one year.",
+                effective=date(2027, 2, 1),
+            )
+            network.offline = False
+            window.sync.reconnect_timer.setInterval(20)  # the next try comes at once
+            qtbot.waitUntil(lambda: watcher.dialog is not None and watcher.dialog.isVisible(), timeout=30_000)
+            assert watcher.dialog.policy.version == version
+            assert watcher.dialog.summary.text() == "Sign-in history is kept one year."
+            watcher.dialog.ack_button.click()
+            qtbot.waitUntil(lambda: watcher.acknowledged is not None, timeout=30_000)
+            with live_server.services.store.session(user_id=session.user.id) as db:
+                found = db.execute(
+                    select(PolicyAcknowledgement.version).where(
+                        PolicyAcknowledgement.user_id == session.user.id
+                    )
+                ).scalars()
+                assert version in list(found)
+            window.leaving_confirmed = True
+        finally:
+            session.close()
