@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 
 from common.commands.fields import text_limit
 from common.commands.privacy import RecordVerificationArgs, RejectDataSubjectRequestArgs, is_overdue
+from common.ids import new_id
 from common.schema import Customer, DataSubjectRequest, Employee, Supplier
 from common.schema.types import utcnow
 from desktop import privacy_client
 from desktop.formatting import day, status, timestamp
-from desktop.lists import Column, ListSource, live
+from desktop.lists import Column, ListSource, live, search_terms
 from desktop.modules import page
 from desktop.privacy_client import KIND_NAMES, outcome_text
 from desktop.qt import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -252,6 +254,113 @@ class RequestDialog(QDialog):
         return self.download
 
 
+def subject_choices(
+    ctx: UiContext, subject_type: str, text: str = "", limit: int = 50
+) -> list[tuple[str, str]]:
+    """(id, name) of the customers, suppliers or employees in this copy whose name holds ``text``."""
+    model = SUBJECT_TABLES[subject_type]
+    stmt = select(model.id, model.name).where(live(model, ctx.session.org_id))
+    for term in search_terms(text):
+        stmt = stmt.where(model.name.like(f"%{term}%"))
+    with ctx.session.store.read_session() as db:
+        return [(str(i), str(n)) for i, n in db.execute(stmt.order_by(model.name).limit(limit))]
+
+
+class NewSubjectRequestDialog(QDialog):
+    """The team records a request made by someone outside (a customer, a supplier's contact, an
+    employee without an account), with how their identity was verified."""
+
+    def __init__(self, queue: PrivacyRequestsPage) -> None:
+        super().__init__(queue)
+        self.queue = queue
+        self.setWindowTitle("Record a request")
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
+        form = QFormLayout()
+        self.subject_type = QComboBox()
+        self.subject_type.setObjectName("field_subject_type")
+        for key in SUBJECT_TABLES:
+            self.subject_type.addItem(SUBJECT_WORDS[key], key)
+        self.search = QLineEdit()
+        self.search.setObjectName("field_search")
+        self.search.setPlaceholderText("Part of the name")
+        self.search.setMaxLength(100)
+        self.subject = QComboBox()
+        self.subject.setObjectName("field_subject_id")
+        self.kind = QComboBox()
+        self.kind.setObjectName("field_kind")
+        for key, text in KIND_NAMES.items():
+            self.kind.addItem(text, key)
+        self.verification = QLineEdit()
+        self.verification.setObjectName("field_verification")
+        self.verification.setMaxLength(text_limit(RecordVerificationArgs, "verification"))
+        self.verification.setPlaceholderText("e.g. ID card seen at the desk")
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("field_details")
+        self.details.setFixedHeight(70)
+        form.addRow("Who", self.subject_type)
+        form.addRow("Find", self.search)
+        form.addRow("Subject", self.subject)
+        form.addRow("Request", self.kind)
+        form.addRow("Identity verified", self.verification)
+        form.addRow("Details", self.details)
+        layout.addLayout(form)
+        self.error = label("", "formError", wrap=True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("Record request", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setObjectName("primary")
+        buttons.addButton("Cancel", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.subject_type.currentIndexChanged.connect(lambda _i: self.find_subjects())
+        self.search.textChanged.connect(lambda _t: self.find_subjects())
+        self.find_subjects()
+
+    def find_subjects(self) -> None:
+        subject_type = str(self.subject_type.currentData())
+        choices = subject_choices(self.queue.ctx, subject_type, self.search.text())
+        self.subject.clear()
+        for subject_id, name in choices:
+            self.subject.addItem(name, subject_id)
+        if not choices:
+            self.subject.addItem(f"No {SUBJECT_WORDS[subject_type].lower()} matches", None)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def submit(self) -> None:
+        subject_id = self.subject.currentData()
+        verification = self.verification.text().strip()
+        if not subject_id:
+            self.show_error("Subject: choose who the request is about")
+            return
+        if not verification:
+            self.show_error("Identity verified: say how the requester's identity was checked")
+            return
+        args: dict[str, Any] = {
+            "id": new_id(),
+            "subject_type": str(self.subject_type.currentData()),
+            "subject_id": str(subject_id),
+            "kind": str(self.kind.currentData()),
+            "verification": verification,
+        }
+        details = self.details.toPlainText().strip()
+        if details:
+            args["details"] = details
+        self.queue.ctx.apply(
+            self,
+            "privacy.open_data_subject_request",
+            args,
+            on_done=lambda _outcome: self.accept(),
+            on_refused=lambda exc: self.show_error(exc.message),
+        )
+
+
 @page("privacy", "privacy.requests", "Requests", writes="privacy.complete_data_subject_request", position=10)
 class PrivacyRequestsPage(ListPage):
     title = "Privacy requests"
@@ -293,7 +402,23 @@ class PrivacyRequestsPage(ListPage):
             self, work, on_success=fetched, on_failure=lambda _exc: None, busy_text="Asking the server…"
         )
 
+    @property
+    def can_create(self) -> bool:
+        return self.ctx.writable
+
+    def new_item(self) -> NewSubjectRequestDialog | None:
+        """Ctrl+N: record a request made by a customer, a supplier's contact or an employee."""
+        if not self.ctx.writable:
+            return None
+        self.new_dialog = NewSubjectRequestDialog(self)
+        self.new_dialog.open()
+        return self.new_dialog
+
     def add_actions(self, header: PageHeader) -> None:
+        self.new_button = button("New request…", tooltip="Record a request made to your team (Ctrl+N)")
+        self.new_button.clicked.connect(self.new_item)
+        self.new_button.setVisible(self.ctx.writable)
+        header.add_action(self.new_button)
         self.open_button = button(
             "Open…", primary=True, tooltip="Verify, answer or download the selected request"
         )

@@ -390,9 +390,16 @@ def test_screenshots_of_my_data_and_the_queue(
     dialog = queue.dialog
     qtbot.waitExposed(dialog)
     assert dialog.grab().save(str(artifacts / "privacy_request_dialog.png"))
+    problems["request dialog"] = clipped_texts(dialog)
     dialog.reject()
+    recording = queue.new_item()
+    assert recording is not None
+    qtbot.waitExposed(recording)
+    assert recording.grab().save(str(artifacts / "privacy_new_request_dialog.png"))
+    problems["new request dialog"] = clipped_texts(recording)
+    recording.reject()
     window.leaving_confirmed = True
-    assert problems == {"my_data": [], "privacy.requests": []}
+    assert all(found == [] for found in problems.values()), problems
 
 
 def test_an_offline_session_shows_the_new_policy_when_it_reaches_the_server_again(
@@ -434,3 +441,52 @@ def test_an_offline_session_shows_the_new_policy_when_it_reaches_the_server_agai
             window.leaving_confirmed = True
         finally:
             session.close()
+
+
+def test_the_team_records_a_customers_request_with_how_the_identity_was_verified(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    from tests.desktop.test_sync_ui import command, server_push
+
+    org_id = live_server.orgs[ACME]
+    customer_id = new_id()
+    server_push(
+        live_server,
+        "admin@acme.test",
+        org_id,
+        command(
+            "sales.create_customer",
+            id=customer_id,
+            name="Grace Hopper",
+            email="grace@example.test",
+            currency="EUR",
+        ),
+    )
+    session = sign_in(data_root, live_server.url, "admin@acme.test", live_server.password)
+    window = open_window(qtbot, session)
+    synced(qtbot, window)
+    page = window.open_page("privacy.requests")
+    assert isinstance(page, PrivacyRequestsPage) and page.new_button.isVisible()
+    dialog = page.new_item()
+    assert dialog is not None
+    dialog.search.setText("hopper")
+    assert dialog.subject.currentText() == "Grace Hopper"
+    dialog.kind.setCurrentIndex(dialog.kind.findData("access"))
+    dialog.save_button.click()
+    assert dialog.error.text().startswith("Identity verified:")  # refused without it
+    dialog.verification.setText("Passport seen at the front desk")
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted, timeout=30_000)
+    qtbot.waitUntil(lambda: len(page.model.rows) == 1, timeout=30_000)
+    [row] = page.model.rows
+    assert row["subject"] == "Customer: Grace Hopper" and row["state"] == "Open"
+    synced(qtbot, window)
+    stored = server_request(live_server, row["id"])
+    assert (stored["subject_type"], stored["subject_id"], stored["kind"]) == (
+        "customer",
+        customer_id,
+        "access",
+    )
+    assert stored["verification"] == "Passport seen at the front desk"
+    assert stored["opened_by"] == session.user.id
+    window.leaving_confirmed = True
