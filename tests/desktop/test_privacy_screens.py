@@ -267,9 +267,10 @@ def test_the_queue_is_offered_to_privacy_staff_only(
 
 
 def test_the_notification_centre_counts_unread_and_marks_read_on_the_server(
-    qtbot: QtBot, live_server: LiveServer, data_root: Path
+    qtbot: QtBot, qapp: QApplication, live_server: LiveServer, data_root: Path, artifacts: Path
 ) -> None:
     from sync_server.notifications import notify
+    from tests.desktop.test_screenshots import clipped_texts
 
     org_id = live_server.orgs[ACME]
     me = user_id(live_server, "hr@acme.test")
@@ -299,6 +300,12 @@ def test_the_notification_centre_counts_unread_and_marks_read_on_the_server(
     titles = [r["title"] for r in page.model.rows]
     assert set(titles) == {"Desk lamps are low", "Your access request was completed"}  # only hr's own
     assert all(r["state"] == "Unread" and r["when"] is not None for r in page.model.rows)
+    apply_theme(qapp)
+    window.resize(1280, 800)
+    settle(qtbot)
+    qtbot.wait(50)
+    assert window.grab().save(str(artifacts / "1280x800-notifications-unread.png"))
+    assert clipped_texts(window) == []
 
     page.select_id(page.model.rows[0]["id"])
     page.read_button.click()
