@@ -263,6 +263,13 @@ def test_the_queue_is_offered_to_privacy_staff_only(
     keys = window.page_keys()
     assert "privacy.requests" not in keys
     assert {MY_DATA_KEY, NOTIFICATIONS_KEY} <= set(keys)
+    # Reached from the user menu and from the toolbar's notifications button too.
+    [action] = [a for a in window.user_menu.actions() if a.objectName() == "myDataAction"]
+    action.trigger()
+    assert window.current_page() is window.pages[MY_DATA_KEY]
+    privacy_tools_of(window).bell.click()
+    assert window.current_page() is window.pages[NOTIFICATIONS_KEY]
+    settle(qtbot)
     window.leaving_confirmed = True
 
 
