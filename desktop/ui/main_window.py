@@ -35,6 +35,7 @@ from desktop.ui.attention import AttentionPage
 from desktop.ui.context import UiContext
 from desktop.ui.history import open_history
 from desktop.ui.overview import ModuleOverviewPage
+from desktop.ui.privacy_tools import install_privacy_tools
 from desktop.ui.session_prompts import ask_before_leaving, attach_password_prompt, unsent_summary
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
         self.sync_action = action("Sync now", Qt.Key.Key_F5, self.sync.sync_now)
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
         install_window_tools(self)  # Import…, Ctrl+P (desktop/ui/window_tools.py)
+        install_privacy_tools(self)  # My data, notifications, policy prompt (desktop/ui/privacy_tools.py)
 
     # -- behaviour -----------------------------------------------------------------------------
     def select_first_page(self) -> None:

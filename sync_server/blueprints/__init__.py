@@ -17,6 +17,7 @@ from sync_server.blueprints import (
     permissions,
     privacy,
     privacy_requests,
+    privacy_self,
     reports,
     sync,
 )
@@ -36,4 +37,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     payslips.bp,
     privacy.bp,
     privacy_requests.bp,
+    privacy_self.bp,
 )

@@ -46,7 +46,7 @@ def test_the_business_commands_exist() -> None:
         "projects.log_time", "projects.reverse_time_entry", "projects.invoice_time",
         "privacy.set_communication_preference", "privacy.open_data_subject_request",
         "privacy.complete_data_subject_request", "privacy.reject_data_subject_request",
-        "privacy.apply_retention",
+        "privacy.apply_retention", "privacy.record_request_verification",
     }  # fmt: skip
     assert set(BUSINESS_COMMANDS) == expected
 
