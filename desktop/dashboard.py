@@ -222,7 +222,7 @@ def away_today(db: Session, user: UserSession, today: date, currency: str) -> Ti
         .scalars()
         .all()
     )
-    return Tile("away_today", "Away today", f"{len(rows)} away", lines=sorted(rows), opens="hr.overview")
+    return Tile("away_today", "Away today", f"{len(rows)} away", lines=sorted(rows), opens="leave_calendar")
 
 
 def overdue_tasks(db: Session, user: UserSession, today: date, currency: str) -> Tile:
@@ -242,7 +242,7 @@ def overdue_tasks(db: Session, user: UserSession, today: date, currency: str) ->
         "Overdue tasks",
         f"{len(rows)} overdue",
         lines=[f"{title} (due {due})" for title, due in rows[:5]],
-        opens="projects.overview",
+        opens="task_board",
     )
 
 
