@@ -29,6 +29,7 @@ def update_args(
 
 
 class MasterDataPage(ListPage):
+    module = "inventory"  # the module of its commands
     entity = ""  # "product": commands inventory.create_product / inventory.update_product
     fields: Sequence[FormField] = ()
     editable: Sequence[str] = ()
@@ -112,7 +113,7 @@ class MasterDataPage(ListPage):
             f"New {self.noun}",
             self.fields,
             build=lambda raw: self.args_from_form(raw, entity_id),
-            save=apply_from_form(self.ctx, f"inventory.create_{self.entity}"),
+            save=apply_from_form(self.ctx, f"{self.module}.create_{self.entity}"),
             initial=self.new_defaults(),
             save_text=f"Create {self.noun}",
         )
@@ -143,7 +144,7 @@ class MasterDataPage(ListPage):
             f"Edit {self.noun}: {self.row_title(row)}",
             self.fields,
             build=build,
-            save=apply_from_form(self.ctx, f"inventory.update_{self.entity}"),
+            save=apply_from_form(self.ctx, f"{self.module}.update_{self.entity}"),
             initial=self.form_from_row(row),
         )
         if not self.ctx.writable:
@@ -185,7 +186,7 @@ class MasterDataPage(ListPage):
         archived = bool(row.get("archived"))
         self.ctx.apply(
             self,
-            f"inventory.update_{self.entity}",
+            f"{self.module}.update_{self.entity}",
             {"id": row["id"], "changes": {"archived": not archived}, "base": {"archived": archived}},
             on_refused=lambda error: QMessageBox.warning(self, "Not saved", error.message),
         )
