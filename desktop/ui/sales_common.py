@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 from common.schema import CommunicationPreference, CreditNote, Customer, Invoice, Payment, SalesOrder, TaxRate
 from desktop.formatting import display
 from desktop.lists import Column, live
-from desktop.qt import QAbstractItemView, QHeaderView, Qt, QTableWidget, QTableWidgetItem, QWidget
+from desktop.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    QMessageBox,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 from desktop.session import UserSession
 
 # Invoices that are owed on: issued to the customer and not settled.
@@ -246,3 +254,13 @@ class RowsTable(QTableWidget):
     def current(self) -> dict[str, Any] | None:
         row = self.currentRow()
         return self.rows[row] if 0 <= row < len(self.rows) else None
+
+
+def tell(parent: QWidget, title: str, text: str) -> QMessageBox:
+    """A note that does not block (a command's warning: credit limit, customer credit)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.open()
+    return box
