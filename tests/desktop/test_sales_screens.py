@@ -14,9 +14,12 @@ from desktop.qt import QMessageBox
 from desktop.session import UserSession
 from desktop.ui.customers import CustomersPage
 from desktop.ui.main_window import MainWindow
-from desktop.ui.sales_lines import DISCOUNT, PRICE, QUANTITY, TOTAL
+from desktop.ui.sales_invoice_dialog import InvoiceDialog
+from desktop.ui.sales_invoices import InvoicesPage
+from desktop.ui.sales_lines import DESCRIPTION, DISCOUNT, PRICE, QUANTITY, TOTAL
 from desktop.ui.sales_order_dialog import SalesOrderDialog
 from desktop.ui.sales_orders import SalesOrdersPage
+from desktop.ui.sales_payments import PaymentDialog
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
 
 
@@ -141,3 +144,110 @@ def test_quotation_confirm_deliver_invoice(qtbot: QtBot, window: MainWindow, see
     page.select_id(order["id"])
     row = page.current_row()
     assert row is not None and row["invoice"].startswith("DRAFT-") and not page.invoice_button.isEnabled()
+
+
+def row_of(page: Any, entity_id: str) -> dict[str, Any]:
+    page.model.reload()
+    return next(r for r in page.model.rows if r["id"] == entity_id)
+
+
+def test_direct_invoice_post_pay_in_part_credit_by_line_and_overpay(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    add_tax_rate(session)
+    add_customer(session, "Umbrella plc")
+    dialog = open_dialog(qtbot, window, "invoices")
+    assert isinstance(dialog, InvoiceDialog)
+    choose(dialog, "customer_id", "Umbrella")
+    lines = dialog.lines
+    assert lines is not None
+    qtbot.keyClicks(lines.cell_edit(0, DESCRIPTION), "Assembly, hours")
+    qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "2")
+    qtbot.keyClicks(lines.cell_edit(0, PRICE), "150.00")
+    # 2 × 150.00 = 300.00, tax 20 % = 60.00
+    assert dialog.total_label.text() == "Net 300.00 EUR   Tax 60.00 EUR   Total 360.00 EUR"
+    save_with_keyboard(qtbot, dialog)
+    page = window.pages["invoices"]
+    assert isinstance(page, InvoicesPage)
+    invoice = page.model.rows[0]
+    assert (
+        invoice["status"] == "draft" and invoice["total"] == 36000 and invoice["number"].startswith("DRAFT-")
+    )
+    page.select_id(invoice["id"])
+    assert page.post_button.isEnabled() and page.delete_button.isEnabled() and not page.pay_button.isEnabled()
+    page.post_button.click()
+    idle(qtbot)
+    invoice = row_of(page, invoice["id"])
+    assert invoice["status"] == "posted" and invoice["number"].startswith(
+        "DRAFT-"
+    )  # the legal number comes at sync
+    page.select_id(invoice["id"])
+    assert not page.delete_button.isEnabled() and page.pay_button.isEnabled()
+
+    payment = page.receive_payment(invoice)
+    qtbot.waitUntil(payment.isActiveWindow)
+    type_into(qtbot, payment, "amount", "100.00")
+    payment.allocate(invoice["number"], "100.00")
+    assert payment.summary.text() == "Allocated 100.00 EUR"
+    save_with_keyboard(qtbot, payment)
+    invoice = row_of(page, invoice["id"])
+    assert (invoice["status"], invoice["amount_paid"], invoice["open_amount"]) == ("posted", 10000, 26000)
+
+    page.select_id(invoice["id"])
+    note = page.credit(invoice)
+    qtbot.waitUntil(note.isActiveWindow)
+    note.inputs["whole"].setChecked(False)  # type: ignore[attr-defined]
+    note.quantity_edit(0).setText("3")
+    assert "only 2 of the line is left to credit" in note.validate()[1]["Line 1 quantity"]
+    note.quantity_edit(0).setText("1")
+    save_with_keyboard(qtbot, note)
+    # one of two hours credited: 150.00 + 30.00 tax = 180.00; 360.00 − 100.00 − 180.00 = 80.00 open
+    invoice = row_of(page, invoice["id"])
+    assert (invoice["amount_credited"], invoice["open_amount"]) == (18000, 8000)
+
+    over = page.receive_payment(invoice)
+    qtbot.waitUntil(over.isActiveWindow)
+    type_into(qtbot, over, "amount", "100.00")
+    over.spread()
+    assert over.allocation_edit(0).text() == "80.00"
+    assert over.summary.text() == "Allocated 80.00 EUR · 20.00 EUR kept as credit"
+    save_with_keyboard(qtbot, over)
+    invoice = row_of(page, invoice["id"])
+    assert (invoice["status"], invoice["open_amount"]) == ("paid", 0)
+    payments = window.open_page("payments_received")
+    newest = payments.model.rows[0]
+    assert (newest["amount"], newest["credit_amount"], newest["invoice"]) == (10000, 2000, invoice["number"])
+
+
+def test_a_payment_over_two_invoices_and_deleting_a_draft(
+    qtbot: QtBot, window: MainWindow, monkeypatch: Any
+) -> None:
+    session = window.session
+    customer = add_customer(session, "Soylent Ltd")
+    numbers = []
+    for amount in (5000, 7000):
+        invoice_id = new_id()
+        line = {"id": new_id(), "description": "Service", "quantity": "1", "unit_price": amount}
+        session.apply("sales.create_invoice", {"id": invoice_id, "customer_id": customer, "lines": [line]})
+        session.apply("sales.post_invoice", {"id": invoice_id})
+        numbers.append(invoice_id)
+    draft = new_id()
+    line = {"id": new_id(), "description": "Extra", "quantity": "1", "unit_price": 100}
+    session.apply("sales.create_invoice", {"id": draft, "customer_id": customer, "lines": [line]})
+    payments = window.open_page("payments_received")
+    dialog = payments.new_item(customer)
+    assert isinstance(dialog, PaymentDialog) and len(dialog.invoices) == 2  # the draft is not open
+    qtbot.waitUntil(dialog.isActiveWindow)
+    type_into(qtbot, dialog, "amount", "90.00")
+    dialog.spread()  # 50.00 to the first, 40.00 of 70.00 to the second
+    assert [dialog.allocation_edit(i).text() for i in range(2)] == ["50.00", "40.00"]
+    save_with_keyboard(qtbot, dialog)
+    page = window.open_page("invoices")
+    first, second = row_of(page, numbers[0]), row_of(page, numbers[1])
+    assert (first["status"], first["open_amount"]) == ("paid", 0)
+    assert (second["status"], second["open_amount"]) == ("posted", 3000)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.select_id(draft)
+    page.delete_button.click()
+    idle(qtbot)
+    page.model.reload()
+    assert draft not in [r["id"] for r in page.model.rows]
