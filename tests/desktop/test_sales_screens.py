@@ -14,6 +14,7 @@ from desktop.qt import QMessageBox
 from desktop.session import UserSession
 from desktop.ui.customers import CustomersPage
 from desktop.ui.main_window import MainWindow
+from desktop.ui.sales_aging import ReceivablesAgingPage
 from desktop.ui.sales_invoice_dialog import InvoiceDialog
 from desktop.ui.sales_invoices import InvoicesPage
 from desktop.ui.sales_lines import DESCRIPTION, DISCOUNT, PRICE, QUANTITY, TOTAL
@@ -251,3 +252,62 @@ def test_a_payment_over_two_invoices_and_deleting_a_draft(
     idle(qtbot)
     page.model.reload()
     assert draft not in [r["id"] for r in page.model.rows]
+
+
+def posted_invoice(session: UserSession, customer: str, amount: int, issued: str, due: str) -> str:
+    invoice_id = new_id()
+    line = {"id": new_id(), "description": "Goods", "quantity": "1", "unit_price": amount}
+    session.apply(
+        "sales.create_invoice",
+        {"id": invoice_id, "customer_id": customer, "issue_date": issued, "due_date": due, "lines": [line]},
+    )
+    session.apply("sales.post_invoice", {"id": invoice_id})
+    return invoice_id
+
+
+def test_receivables_aging_drills_down_to_invoices(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    acme, wayne = add_customer(session, "Acme Builders"), add_customer(session, "Wayne Works")
+    old = posted_invoice(session, acme, 10000, "2026-09-01", "2026-09-15")  # 79 days overdue on 3 Dec
+    recent = posted_invoice(session, acme, 20000, "2026-11-20", "2026-12-20")  # not yet due
+    middle = posted_invoice(session, wayne, 4500, "2026-10-01", "2026-10-31")  # 33 days overdue
+    pay = {"currency": "EUR", "method": "bank_transfer"}
+    session.apply(
+        "sales.record_payment",
+        {"id": new_id(), "invoice_id": recent, "amount": 5000, "paid_on": "2026-11-25", **pay},
+    )
+    session.apply(
+        "sales.record_payment",
+        {"id": new_id(), "invoice_id": old, "amount": 3000, "paid_on": "2026-12-10", **pay},
+    )
+    page = window.open_page("receivables_aging")
+    assert isinstance(page, ReceivablesAgingPage)
+    page.as_of.set_value("2026-12-03")
+    rows = {r["customer"]: r for r in page.summary.rows}
+    # as of 3 Dec the payment of 10 Dec has not happened yet: the old invoice is open in full
+    assert (
+        rows["Acme Builders"]["days_61_90"],
+        rows["Acme Builders"]["current"],
+        rows["Acme Builders"]["total"],
+    ) == (
+        10000,
+        15000,
+        25000,
+    )
+    assert rows["Wayne Works"]["days_31_60"] == 4500
+    assert rows["All customers"]["total"] == 25000 + 4500
+    acme_row = next(i for i, r in enumerate(page.summary.rows) if r["customer"] == "Acme Builders")
+    assert page.summary.text(acme_row, "days_61_90") == "100.00 EUR"
+    page.summary.cellClicked.emit(acme_row, [c.key for c in page.summary.columns].index("current"))
+    assert [r["id"] for r in page.drill.rows] == [recent]
+    assert page.drill.rows[0]["open"] == 15000
+    assert page.drill_label.text() == "1 invoice of Acme Builders, not yet due: 150.00 EUR open"
+    total_row = len(page.summary.rows) - 1
+    page.summary.cellClicked.emit(total_row, [c.key for c in page.summary.columns].index("total"))
+    assert {r["id"] for r in page.drill.rows} == {old, recent, middle}
+    dialog = page.open_invoice(0)
+    assert dialog is not None and not dialog.save_button.isVisibleTo(dialog)
+    dialog.reject()
+    page.as_of.set_value("2026-12-31")  # now the 10 Dec payment counts: 70.00 left, 107 days overdue
+    rows = {r["customer"]: r for r in page.summary.rows}
+    assert rows["Acme Builders"]["over_90"] == 7000
