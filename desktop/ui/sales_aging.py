@@ -125,8 +125,8 @@ def summarize(invoices: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "total": 0,
             },
         )
-        for key in (*BUCKETS, "total"):
-            total[key] += row[key]
+        for name in (*BUCKETS, "total"):
+            total[name] += row[name]
     ordered = sorted(rows.values(), key=lambda r: (r["currency"], r["customer"] or ""))
     return ordered + [totals[currency] for currency in sorted(totals)]
 
