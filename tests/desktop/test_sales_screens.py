@@ -3,11 +3,16 @@ against a real server over HTTP (the invoice's legal number arrives at sync)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from common.ids import new_id
+from common.schema import Invoice
 from common.stock import stock_on_hand
 from desktop import background
 from desktop.qt import QMessageBox
@@ -21,7 +26,11 @@ from desktop.ui.sales_lines import DESCRIPTION, DISCOUNT, PRICE, QUANTITY, TOTAL
 from desktop.ui.sales_order_dialog import SalesOrderDialog
 from desktop.ui.sales_orders import SalesOrdersPage
 from desktop.ui.sales_payments import PaymentDialog
+from sync_server import admin_ops
+from tests.desktop.conftest import LiveServer
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
+from tests.desktop.test_sync_ui import command, open_window, press_f5, server_push, sign_in
+from tests.e2e.proxy import DroppingProxy
 
 
 def idle(qtbot: QtBot) -> None:
@@ -311,3 +320,154 @@ def test_receivables_aging_drills_down_to_invoices(qtbot: QtBot, window: MainWin
     page.as_of.set_value("2026-12-31")  # now the 10 Dec payment counts: 70.00 left, 107 days overdue
     rows = {r["customer"]: r for r in page.summary.rows}
     assert rows["Acme Builders"]["over_90"] == 7000
+
+
+# -- a sales clerk's day against a real server ---------------------------------------------------
+
+
+@pytest.fixture
+def network(live_server: LiveServer) -> Iterator[DroppingProxy]:
+    """The way to the server: ``network.offline = True`` cuts it."""
+    with DroppingProxy(live_server.http.port) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def sales_org(live_server: LiveServer) -> dict[str, Any]:
+    """An organization with its books, a warehouse, a stocked product and a tax rate on the
+    server, and a sales clerk (role ``sales``)."""
+    org_id = admin_ops.create_org(live_server.services.store, "Sales Co")
+    live_server.orgs["Sales Co"] = org_id
+    live_server.add_user("boss@sales.test", ("Sales Co", "admin"))
+    live_server.add_user("clerk@sales.test", ("Sales Co", "sales"))
+    ids = {"org": org_id, "main": new_id(), "chair": new_id(), "vat": new_id()}
+    server_push(
+        live_server,
+        "boss@sales.test",
+        org_id,
+        command("inventory.create_warehouse", id=ids["main"], code="MAIN", name="Main warehouse"),
+        command(
+            "inventory.create_product", id=ids["chair"], sku="CHAIR-OAK-01", name="Oak dining chair",
+            unit="pcs", sale_price=8900, currency="EUR",
+        ),
+        command(
+            "inventory.record_stock_move", id=new_id(), product_id=ids["chair"], to_warehouse_id=ids["main"],
+            quantity="10", unit_cost=4000, reason="receipt",
+        ),
+        command("finance.create_tax_rate", id=ids["vat"], code="VAT20", name="Standard rate", rate="20"),
+    )  # fmt: skip
+    return ids
+
+
+def server_invoice(live_server: LiveServer, org_id: str, invoice_id: str) -> dict[str, Any]:
+    with live_server.services.store.session(org_id) as db:
+        row = db.execute(select(Invoice.__table__).where(Invoice.id == invoice_id)).mappings().one()
+        return dict(row)
+
+
+def test_a_sales_clerks_day(
+    qtbot: QtBot, live_server: LiveServer, network: DroppingProxy, data_root: Path, sales_org: dict[str, Any]
+) -> None:
+    session = sign_in(data_root, network.url, "clerk@sales.test", live_server.password)
+    try:
+        window = open_window(qtbot, session)
+        press_f5(qtbot, window)
+        assert {"customers", "sales_orders", "invoices", "payments_received", "receivables_aging"} <= set(
+            window.page_keys()
+        )
+        # a new customer
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        dialog = open_dialog(qtbot, window, "customers")
+        type_into(qtbot, dialog, "name", "Initech GmbH")
+        type_into(qtbot, dialog, "email", "ap@initech.test")
+        type_into(qtbot, dialog, "credit_limit", "5000")
+        save_with_keyboard(qtbot, dialog)
+        # a quotation: 3 chairs at the product's 89.00, VAT 20 % → 267.00 + 53.40 = 320.40
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        quotation = open_dialog(qtbot, window, "sales_orders")
+        choose(quotation, "customer_id", "Initech")
+        choose(quotation, "warehouse_id", "MAIN")
+        lines = quotation.lines
+        qtbot.keyClicks(lines.picker(0), "CHAIR-OAK-01")
+        qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "3")
+        assert quotation.total_label.text() == "Net 267.00 EUR   Tax 53.40 EUR   Total 320.40 EUR"
+        save_with_keyboard(qtbot, quotation)
+        orders = window.pages["sales_orders"]
+        order = orders.model.rows[0]
+        orders.select_id(order["id"])
+        orders.confirm_button.click()
+        idle(qtbot)
+        orders.select_id(order["id"])
+        orders.deliver_button.click()
+        idle(qtbot)
+        with session.store.read_session() as db:
+            assert stock_on_hand(db, session.org_id, sales_org["chair"], sales_org["main"]) == 7
+        orders.select_id(order["id"])
+        orders.invoice_button.click()
+        idle(qtbot)
+        invoices = window.open_page("invoices")
+        invoice = invoices.model.rows[0]
+        assert invoice["total"] == 32040 and invoice["status"] == "draft"
+        invoices.select_id(invoice["id"])
+        invoices.post_button.click()
+        idle(qtbot)
+        invoice = row_of(invoices, invoice["id"])
+        assert invoice["status"] == "posted" and invoice["number"].startswith("DRAFT-")
+        # sync: the server posts it with its legal number, and it comes back
+        press_f5(qtbot, window)
+        assert session.store.pending_count() == 0, window.sync.last_error
+        invoice = row_of(invoices, invoice["id"])
+        assert (
+            invoice["number"]
+            == "INV-000001"
+            == server_invoice(live_server, sales_org["org"], invoice["id"])["number"]
+        )
+        with live_server.services.store.session(sales_org["org"]) as db:
+            assert stock_on_hand(db, sales_org["org"], sales_org["chair"], sales_org["main"]) == 7
+        # a partial payment: 120.00 of 320.40 → 200.40 open
+        invoices.select_id(invoice["id"])
+        payment = invoices.receive_payment(invoice)
+        qtbot.waitUntil(payment.isActiveWindow)
+        type_into(qtbot, payment, "amount", "120.00")
+        payment.spread()
+        type_into(qtbot, payment, "reference", "Bank 4711")
+        save_with_keyboard(qtbot, payment)
+        invoice = row_of(invoices, invoice["id"])
+        assert (invoice["status"], invoice["amount_paid"], invoice["open_amount"]) == ("posted", 12000, 20040)
+        press_f5(qtbot, window)
+        assert session.store.pending_count() == 0, window.sync.last_error
+        on_server = server_invoice(live_server, sales_org["org"], invoice["id"])
+        assert (on_server["amount_paid"], on_server["status"]) == (12000, "posted")
+        # the aging: issued today without a due date, so not yet due; its figure drills down to it
+        aging = window.open_page("receivables_aging")
+        row = next(i for i, r in enumerate(aging.summary.rows) if r["customer"] == "Initech GmbH")
+        assert aging.summary.rows[row]["current"] == 20040
+        found = aging.drill_down(aging.summary.rows[row]["customer_id"], "EUR", "current")
+        assert [(r["number"], r["open"]) for r in found] == [("INV-000001", 20040)]
+
+        # offline: a direct invoice, posted; it waits, then gets the next number at sync
+        network.offline = True
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        direct = open_dialog(qtbot, window, "invoices")
+        choose(direct, "customer_id", "Initech")
+        qtbot.keyClicks(direct.lines.cell_edit(0, DESCRIPTION), "Delivery")
+        qtbot.keyClicks(direct.lines.cell_edit(0, QUANTITY), "1")
+        qtbot.keyClicks(direct.lines.cell_edit(0, PRICE), "50.00")
+        save_with_keyboard(qtbot, direct)
+        offline_invoice = invoices.model.rows[0]
+        invoices.select_id(offline_invoice["id"])
+        invoices.post_button.click()
+        idle(qtbot)
+        assert row_of(invoices, offline_invoice["id"])["number"].startswith("DRAFT-")
+        press_f5(qtbot, window)
+        assert window.sync.online is False and session.store.pending_count() == 2
+        network.offline = False
+        press_f5(qtbot, window)
+        assert session.store.pending_count() == 0, window.sync.last_error
+        assert row_of(invoices, offline_invoice["id"])["number"] == "INV-000002"
+        assert row_of(invoices, offline_invoice["id"])["total"] == 6000  # 50.00 + 20 % tax
+    finally:
+        session.close()
