@@ -15,6 +15,7 @@ from common.ids import new_id
 from common.schema import Invoice
 from common.stock import stock_on_hand
 from desktop import background
+from desktop.api_client import Membership
 from desktop.qt import QMessageBox
 from desktop.session import UserSession
 from desktop.ui.customers import CustomersPage
@@ -28,6 +29,7 @@ from desktop.ui.sales_orders import SalesOrdersPage
 from desktop.ui.sales_payments import PaymentDialog
 from sync_server import admin_ops
 from tests.desktop.conftest import LiveServer
+from tests.desktop.seed import offline_session
 from tests.desktop.test_inventory_screens import open_dialog, save_with_keyboard, type_into
 from tests.desktop.test_sync_ui import command, open_window, press_f5, server_push, sign_in
 from tests.e2e.proxy import DroppingProxy
@@ -469,5 +471,90 @@ def test_a_sales_clerks_day(
         assert session.store.pending_count() == 0, window.sync.last_error
         assert row_of(invoices, offline_invoice["id"])["number"] == "INV-000002"
         assert row_of(invoices, offline_invoice["id"])["total"] == 6000  # 50.00 + 20 % tax
+    finally:
+        session.close()
+
+
+# -- permission shape ----------------------------------------------------------------------------
+
+SALES_PAGES = {"customers", "sales_orders", "invoices", "payments_received", "receivables_aging"}
+
+
+def test_a_reader_of_sales_sees_every_sales_page_but_cannot_write(qtbot: QtBot, data_root: Path) -> None:
+    session = offline_session(data_root, roles=("accountant",))  # sales.read, no sales.write
+    try:
+        customer = add_customer_as_system(session, "Read Only Inc")
+        win = MainWindow(session)
+        qtbot.addWidget(win)
+        assert set(win.page_keys()) >= SALES_PAGES
+        customers = win.open_page("customers")
+        assert not customers.new_button.isVisibleTo(customers) and customers.new_item() is None
+        assert not customers.archive_button.isVisibleTo(customers)
+        customers.select_id(customer)
+        view = customers.edit(customers.current_row())
+        assert not view.save_button.isVisibleTo(view) and not view.inputs["name"].isEnabled()
+        view.reject()
+        assert customers.account_button.isVisibleTo(customers)  # reading the account is allowed
+        orders = win.open_page("sales_orders")
+        for widget in (
+            orders.new_button,
+            orders.confirm_button,
+            orders.deliver_button,
+            orders.invoice_button,
+        ):
+            assert not widget.isVisibleTo(orders)
+        assert orders.new_item() is None
+        invoices = win.open_page("invoices")
+        for widget in (
+            invoices.new_button,
+            invoices.post_button,
+            invoices.credit_button,
+            invoices.pay_button,
+        ):
+            assert not widget.isVisibleTo(invoices)
+        assert invoices.print_button.isVisibleTo(invoices)
+        payments = win.open_page("payments_received")
+        assert not payments.new_button.isVisibleTo(payments) and payments.new_item() is None
+    finally:
+        session.close()
+
+
+def add_customer_as_system(session: UserSession, name: str) -> str:
+    """A customer as a sync would bring it (the reader may not create one)."""
+    from common.commands import CommandContext, execute
+    from common.permissions import ALL_PERMISSIONS
+    from desktop.local_store import ProvisionalNumbering, UndoRecorder
+
+    customer_id = new_id()
+    with session.store.write_session() as db:
+        ctx = CommandContext(
+            session=db, org_id=session.org_id, actor_id="system", permissions=ALL_PERMISSIONS,
+            command_id=new_id(), recorder=UndoRecorder(), numbering=ProvisionalNumbering(session.store, db),
+        )  # fmt: skip
+        execute(ctx, "sales.create_customer", {"id": customer_id, "name": name, "currency": "EUR"})
+    return customer_id
+
+
+@pytest.mark.parametrize("roles", [("warehouse",), ("hr",)])
+def test_roles_without_sales_see_no_sales_page(qtbot: QtBot, data_root: Path, roles: tuple[str, ...]) -> None:
+    session = offline_session(data_root, roles=roles)
+    try:
+        win = MainWindow(session)
+        qtbot.addWidget(win)
+        assert not (SALES_PAGES & set(win.page_keys()))
+    finally:
+        session.close()
+
+
+def test_a_bookkeeper_role_without_sales_sees_no_sales_page(qtbot: QtBot, data_root: Path) -> None:
+    """A custom accountant-like role: the finance permissions, none of sales."""
+    session = offline_session(data_root, roles=("accountant",))
+    permissions = frozenset(p for p in session.membership.permissions if not p.startswith("sales."))
+    session.membership = Membership(session.org_id, session.org_name, ("bookkeeper",), permissions)
+    try:
+        assert "finance.post" in session.permissions and not session.can("sales.read")
+        win = MainWindow(session)
+        qtbot.addWidget(win)
+        assert not (SALES_PAGES & set(win.page_keys()))
     finally:
         session.close()
