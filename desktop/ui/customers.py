@@ -26,12 +26,11 @@ from desktop.ui.widgets import PageHeader, button, label
 
 COLUMNS = (
     Column("name", "Name", stretch=True),
-    Column("email", "E-mail", width=230),
+    Column("email", "E-mail", width=210),
     Column("phone", "Phone", width=140),
-    Column("currency", "Currency", width=80),
-    Column("credit_limit", "Credit limit", kind="money", width=140),
-    Column("balance", "Open balance", kind="money", sortable=False, width=140),
-    Column("contact", "Do not contact for", sortable=False, width=190),
+    Column("credit_limit", "Credit limit", kind="money", width=130),
+    Column("balance", "Open balance", kind="money", sortable=False, width=130),
+    Column("contact", "Do not contact for", sortable=False, width=170),
 )
 
 FIELDS = (

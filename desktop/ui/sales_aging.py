@@ -38,9 +38,8 @@ BUCKET_TITLES = {
 }
 SUMMARY_COLUMNS = (
     Column("customer", "Customer", stretch=True),
-    Column("currency", "Currency", width=80),
-    *(Column(bucket, title, kind="money", width=130) for bucket, title in BUCKET_TITLES.items()),
-    Column("total", "Total", kind="money", width=140),
+    *(Column(bucket, title, kind="money", width=120) for bucket, title in BUCKET_TITLES.items()),
+    Column("total", "Total", kind="money", width=130),
 )
 INVOICE_COLUMNS = (
     Column("number", "Invoice", width=170),
@@ -180,7 +179,12 @@ class ReceivablesAgingPage(QWidget):
         as_of = date.fromisoformat(self.as_of.value())
         with self.ctx.session.store.read_session() as db:
             self.invoices = open_invoices_as_of(db, self.ctx.session.org_id, as_of)
-        self.summary.set_rows(summarize(self.invoices))
+        # an empty bucket shows blank, so the figures stand out
+        shown = [
+            {k: (None if k in BUCKETS and v == 0 else v) for k, v in row.items()}
+            for row in summarize(self.invoices)
+        ]
+        self.summary.set_rows(shown)
         self.drill.set_rows([])
         self.drill_label.setText("Click a figure above to see the invoices behind it.")
 

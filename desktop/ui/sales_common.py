@@ -25,12 +25,14 @@ from desktop.qt import (
     QAbstractItemView,
     QHeaderView,
     QMessageBox,
+    QShowEvent,
     Qt,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
 )
 from desktop.session import UserSession
+from desktop.ui.list_page import column_width
 
 # Invoices that are owed on: issued to the customer and not settled.
 OWED_STATES = ("posted",)
@@ -236,6 +238,13 @@ class RowsTable(QTableWidget):
                 header.setSectionResizeMode(index, QHeaderView.ResizeMode.Stretch)
             elif column.width:
                 header.resizeSection(index, column.width)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        header = self.horizontalHeader()
+        for index, column in enumerate(self.columns):  # the fonts are final once shown
+            if not column.stretch and column.width:
+                header.resizeSection(index, max(header.sectionSize(index), column_width(self, column)))
 
     def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
         self.rows = list(rows)

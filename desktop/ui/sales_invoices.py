@@ -24,14 +24,13 @@ from desktop.ui.widgets import PageHeader, button
 
 STATUSES = tuple(INVOICE_TRANSITIONS)
 COLUMNS = (
-    Column("number", "Number", width=170),
+    Column("number", "Number", width=160),
     Column("customer", "Customer", stretch=True),
-    Column("status", "Status", kind="status", width=100),
-    Column("issue_date", "Issued", kind="date", width=110),
-    Column("due_date", "Due", kind="date", width=110),
-    Column("total", "Total", kind="money", width=140),
-    Column("open_amount", "Open", kind="money", width=140),
-    Column("order", "Order", width=130),
+    Column("status", "Status", kind="status", width=90),
+    Column("issue_date", "Issued", kind="date", width=105),
+    Column("due_date", "Due", kind="date", width=105),
+    Column("total", "Total", kind="money", width=130),
+    Column("open_amount", "Open", kind="money", width=130),
 )
 
 
@@ -70,7 +69,7 @@ def invoice_source(ctx: UiContext, status: str | None = None, ids: list[str] | N
 @page("sales", "invoices", "Invoices", writes="sales.create_invoice", position=30)
 class InvoicesPage(ListPage):
     title = "Invoices"
-    subtitle = "Draft → posted (its legal number comes from the server at sync) → paid or credited."
+    subtitle = "Draft → posted → paid or credited. The legal number comes at sync."
     noun = "invoice"
     search_placeholder = "Search by number, customer or order  (Ctrl+F)"
     empty_hint = "Make one with New invoice (Ctrl+N), or from a confirmed order (Invoice)."
@@ -113,9 +112,9 @@ class InvoicesPage(ListPage):
     def add_actions(self, header: PageHeader) -> None:
         self.history_button = button("History")
         self.print_button = button("Print…", tooltip="Print the selected invoice with preview (Ctrl+P)")
-        self.delete_button = button("Delete draft", danger=True)
+        self.delete_button = button("Delete", danger=True, tooltip="Delete a draft invoice")
         self.credit_button = button("Credit note…", tooltip="Take back the invoice, whole or by line")
-        self.pay_button = button("Receive payment…")
+        self.pay_button = button("Payment…", tooltip="Record a payment received for it")
         self.post_button = button("Post", tooltip="Issue the invoice: its final number comes at sync")
         self.new_button = button("New invoice", primary=True, tooltip="Ctrl+N")
         self.history_button.clicked.connect(

@@ -39,7 +39,7 @@ class LinesOwner(Protocol):
 
 PRODUCT, DESCRIPTION, QUANTITY, PRICE, DISCOUNT, TAX, TOTAL, REMOVE = range(8)
 TITLES = ("Product", "Description", "Quantity", "Unit price", "Disc. %", "Tax", "Line total", "")
-WIDTHS = {QUANTITY: 90, PRICE: 110, DISCOUNT: 70, TAX: 130, TOTAL: 130, REMOVE: 44, DESCRIPTION: 200}
+WIDTHS = {QUANTITY: 100, PRICE: 110, DISCOUNT: 90, TAX: 175, TOTAL: 130, REMOVE: 44, DESCRIPTION: 200}
 
 
 class SalesLinesTable(QTableWidget):

@@ -139,7 +139,7 @@ class SalesOrderDialog(LinesDialog):
             save=self.save,
             save_text="Save quotation" if order is None else "Save",
         )
-        self.setMinimumWidth(980)
+        self.setMinimumWidth(1060)
         fill_combo(self.inputs["customer_id"], customer_choices(ctx.session), empty="Choose a customer…")  # type: ignore[arg-type]
         fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Not chosen yet")  # type: ignore[arg-type]
         self.add_lines_grid(ctx, with_description=False, add_tip="Add a product to the quotation")

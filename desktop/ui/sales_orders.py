@@ -34,8 +34,7 @@ COLUMNS = (
     Column("order_date", "Date", kind="date", width=110),
     Column("warehouse", "Ship from", width=100),
     Column("total", "Total", kind="money", width=140),
-    Column("invoice", "Invoice", width=150),
-    Column("updated_at", "Last change", kind="datetime", width=140),
+    Column("invoice", "Invoice", width=160),
 )
 
 
@@ -72,7 +71,7 @@ def sales_order_source(ctx: UiContext, status: str | None = None) -> ListSource:
         COLUMNS,
         build,
         search_keys=("number", "customer"),
-        default_sort="updated_at",
+        default_sort="order_date",
         default_descending=True,
         decorate=decorate,
     )

@@ -53,11 +53,11 @@ ALLOCATION_COLUMNS = ("Invoice", "Issued", "Due", "Open", "Apply")
 PAYMENT_COLUMNS = (
     Column("paid_on", "Received", kind="date", width=110),
     Column("customer", "Customer", stretch=True),
-    Column("invoice", "Invoice", width=150),
-    Column("method_text", "Method", sortable=False, width=130),
-    Column("reference", "Reference", width=200),
-    Column("amount", "Amount", kind="money", width=140),
-    Column("credit_amount", "Kept as credit", kind="money", width=140),
+    Column("invoice", "Invoice", width=160),
+    Column("method_text", "Method", sortable=False, width=120),
+    Column("reference", "Reference", width=160),
+    Column("amount", "Amount", kind="money", width=130),
+    Column("credit_amount", "Kept as credit", kind="money", width=130),
 )
 
 

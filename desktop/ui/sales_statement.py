@@ -25,9 +25,9 @@ STATEMENT_COLUMNS = (
     Column("day", "Date", kind="date", width=110),
     Column("kind", "Document", width=120),
     Column("number", "Number / reference", stretch=True),
-    Column("charge", "Charged", kind="money", width=140),
-    Column("credit", "Paid / credited", kind="money", width=140),
-    Column("balance", "Balance", kind="money", width=150),
+    Column("charge", "Charged", kind="money", width=125),
+    Column("credit", "Paid / credited", kind="money", width=125),
+    Column("balance", "Balance", kind="money", width=130),
 )
 
 
@@ -40,7 +40,7 @@ class CustomerAccountDialog(QDialog):
         self.customer = customer
         self.currency = str(customer["currency"])
         self.setWindowTitle(f"Account — {customer['name']}")
-        self.resize(900, 560)
+        self.resize(960, 580)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN)
         layout.setSpacing(theme.SPACING * 2)
@@ -68,6 +68,7 @@ class CustomerAccountDialog(QDialog):
         bar.addWidget(self.end)
         bar.addStretch(1)
         self.print_button = button("Print…", tooltip="Print the statement with preview")
+        self.print_button.setAutoDefault(False)
         self.print_button.clicked.connect(self.print_statement)
         bar.addWidget(self.print_button)
         box.addLayout(bar)

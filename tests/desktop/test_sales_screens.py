@@ -3,7 +3,9 @@ against a real server over HTTP (the invoice's legal number arrives at sync)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -305,7 +307,7 @@ def test_receivables_aging_drills_down_to_invoices(qtbot: QtBot, window: MainWin
         15000,
         25000,
     )
-    assert rows["Wayne Works"]["days_31_60"] == 4500
+    assert rows["Wayne Works"]["days_31_60"] == 4500 and rows["Wayne Works"]["current"] is None  # shown blank
     assert rows["All customers"]["total"] == 25000 + 4500
     acme_row = next(i for i, r in enumerate(page.summary.rows) if r["customer"] == "Acme Builders")
     assert page.summary.text(acme_row, "days_61_90") == "100.00 EUR"
@@ -558,3 +560,115 @@ def test_a_bookkeeper_role_without_sales_sees_no_sales_page(qtbot: QtBot, data_r
         assert not (SALES_PAGES & set(win.page_keys()))
     finally:
         session.close()
+
+
+# -- how it looks --------------------------------------------------------------------------------
+
+
+def sales_demo(session: UserSession, ids: dict[str, Any]) -> None:
+    """Customers, orders in every stage, invoices posted, paid and credited, payments."""
+    vat = add_tax_rate(session)
+    names = ["Northwind Builders", "Blue Ridge Construction", "Harbor Renovations", "Summit Facilities",
+             "Oak & Iron Workshop", "Riverside Housing"]  # fmt: skip
+    customers = [
+        add_customer(
+            session, name, email=f"buyer{n}@example.com", phone=f"+49 30 555 01{n:02d}", credit_limit=500000
+        )
+        for n, name in enumerate(names)
+    ]
+    session.apply(
+        "privacy.set_communication_preference",
+        {"subject_type": "customer", "subject_id": customers[1], "channel": "email", "purpose": "marketing", "opted_out": True},
+    )  # fmt: skip
+    skus = ["CHAIR-OAK-01", "TABLE-OAK-180", "SHELF-PINE-80", "LAMP-BRASS", "DESK-ASH-140", "VARNISH-MATT"]
+    for n, customer in enumerate(customers):
+        order = new_id()
+        lines = [
+            {
+                "id": new_id(),
+                "product_id": ids["products"][skus[n]],
+                "quantity": str(n + 1),
+                "tax_rate_id": vat,
+            },
+            {
+                "id": new_id(),
+                "product_id": ids["products"]["SCREW-4X40"],
+                "quantity": "2",
+                "tax_rate_id": vat,
+            },
+        ]
+        session.apply("sales.create_sales_order", {"id": order, "customer_id": customer,
+                                                   "warehouse_id": ids["warehouses"]["MAIN"], "lines": lines})  # fmt: skip
+        if n < 5:
+            session.apply("sales.confirm_sales_order", {"id": order})
+        if n < 4:
+            session.apply("sales.fulfil_sales_order", {"id": order})
+            invoice = new_id()
+            session.apply(
+                "sales.create_invoice", {"id": invoice, "sales_order_id": order, "due_date": "2026-12-31"}
+            )
+            if n < 3:
+                session.apply("sales.post_invoice", {"id": invoice})
+            if n < 2:
+                session.apply("sales.record_payment", {"id": new_id(), "invoice_id": invoice, "amount": 10000,
+                                                       "reference": f"Transfer {n + 1}"})  # fmt: skip
+    old = posted_invoice(session, customers[4], 125000, "2026-09-01", "2026-09-30")
+    session.apply("sales.issue_credit_note", {"id": new_id(), "invoice_id": old,
+                                              "lines": [{"invoice_line_id": first_line(session, old), "quantity": "0.2"}]})  # fmt: skip
+
+
+def first_line(session: UserSession, invoice_id: str) -> str:
+    from common.schema import InvoiceLine
+
+    with session.store.read_session() as db:
+        return str(
+            db.execute(select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice_id)).scalar_one()
+        )
+
+
+def test_sales_screens_fit_their_text(qtbot: QtBot, qapp: Any, seeded: Any, tmp_path: Path) -> None:
+    from desktop.ui.theme import apply_theme
+    from tests.desktop.test_screenshots import clipped_texts
+
+    def shoot(key: str, path: Path) -> list[str]:
+        window.open_page(key)
+        idle(qtbot)
+        qtbot.wait(50)  # let queued layout events run
+        assert window.size().width() == 1280, f"{key}: the window grew to {window.size().width()}"
+        assert window.grab().save(str(path))
+        return clipped_texts(window)
+
+    apply_theme(qapp)
+    session, ids = seeded
+    sales_demo(session, ids)
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    directory = Path(os.environ.get("OPS_TEST_ARTIFACTS", tmp_path)) / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for key in sorted(SALES_PAGES):
+        found = shoot(key, directory / f"sales-{key}-1280x800.png")
+        if found:
+            problems[key] = found
+    aging = window.open_page("receivables_aging")
+    aging.drill_down("__all__", "EUR", None)
+    assert window.grab().save(str(directory / "sales-aging-drilled-1280x800.png"))
+    found = clipped_texts(window)
+    orders = window.pages["sales_orders"]
+    dialog = orders.open_row(orders.model.rows[0])
+    qtbot.waitExposed(dialog)
+    assert dialog.grab().save(str(directory / "sales-order-dialog.png"))
+    problems.update({"order dialog": clipped_texts(dialog)} if clipped_texts(dialog) else {})
+    dialog.reject()
+    customers = window.pages["customers"]
+    account = customers.open_account(customers.model.rows[0])
+    qtbot.waitExposed(account)
+    account.tabs.setCurrentIndex(1)
+    account.set_period(date(2026, 1, 1), date(2026, 12, 31))
+    assert account.grab().save(str(directory / "sales-customer-statement.png"))
+    account.reject()
+    print(f"\nscreenshots: {directory}")
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
