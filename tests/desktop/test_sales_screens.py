@@ -672,3 +672,125 @@ def test_sales_screens_fit_their_text(qtbot: QtBot, qapp: Any, seeded: Any, tmp_
     account.reject()
     print(f"\nscreenshots: {directory}")
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_quotation_totals_in_the_users_locale_and_editing_a_draft(
+    qtbot: QtBot, window: MainWindow, seeded: Any, use_locale: Any
+) -> None:
+    use_locale("de_DE")
+    session, _ids = seeded
+    add_tax_rate(session, "VAT7", "7")
+    add_customer(session, "Müller KG")
+    page = window.open_page("sales_orders")
+    dialog = page.new_item()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    choose(dialog, "customer_id", "Müller")
+    lines = dialog.lines
+    qtbot.keyClicks(lines.picker(0), "TABLE-OAK-180")
+    assert lines.cell_edit(0, PRICE).text() == "749,00"
+    qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "2,5")
+    qtbot.keyClicks(lines.cell_edit(0, DISCOUNT), "12,5")
+    # 749,00 less 12,5 % = 655,375 → 655,38; × 2,5 = 1.638,45; 7 % = 114,6915 → 114,69
+    assert lines.item(0, TOTAL).text() == "1.753,14 EUR"
+    assert dialog.total_label.text() == "Net 1.638,45 EUR   Tax 114,69 EUR   Total 1.753,14 EUR"
+    save_with_keyboard(qtbot, dialog)
+    order = page.model.rows[0]
+    assert order["total"] == 175314
+    edit = page.open_row(order)
+    qtbot.waitUntil(edit.isActiveWindow)
+    assert edit.lines.cell_edit(0, PRICE).text() == "655,38"  # the discount is in the price kept
+    assert "Nothing to save yet" in edit.validate()[1][""]
+    edit.lines.cell_edit(0, QUANTITY).setText("3")
+    save_with_keyboard(qtbot, edit)
+    last = session.store.outbox()[-1]
+    assert last["name"] == "sales.set_sales_order_lines" and last["args"]["lines"][0]["quantity"] == "3"
+    # 3 × 655,38 = 1.966,14; 7 % = 137,6298 → 137,63
+    assert row_of(page, order["id"])["total"] == 196614 + 13763
+
+
+def test_cancel_a_quotation(qtbot: QtBot, window: MainWindow, seeded: Any, monkeypatch: Any) -> None:
+    session, ids = seeded
+    customer = add_customer(session, "Cancel Co")
+    order = new_id()
+    line = {"id": new_id(), "product_id": ids["products"]["LAMP-BRASS"], "quantity": "1"}
+    session.apply("sales.create_sales_order", {"id": order, "customer_id": customer, "lines": [line]})
+    page = window.open_page("sales_orders")
+    page.select_id(order)
+    assert page.cancel_order_button.isEnabled() and not page.deliver_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.cancel_order_button.click()
+    idle(qtbot)
+    assert row_of(page, order)["stage"] == "Cancelled"
+    page.select_id(order)
+    assert not page.cancel_order_button.isEnabled() and not page.confirm_button.isEnabled()
+
+
+def test_customer_statement_worked_out_by_hand(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    customer = add_customer(session, "Statement GmbH")
+    first = posted_invoice(session, customer, 40000, "2026-10-05", "2026-11-04")
+    second = posted_invoice(session, customer, 25000, "2026-11-10", "2026-12-10")
+    pay = {"currency": "EUR", "method": "bank_transfer"}
+    session.apply(
+        "sales.record_payment",
+        {
+            "id": new_id(),
+            "invoice_id": first,
+            "amount": 40000,
+            "paid_on": "2026-10-30",
+            "reference": "Oct",
+            **pay,
+        },
+    )
+    session.apply(
+        "sales.issue_credit_note", {"id": new_id(), "invoice_id": second, "issue_date": "2026-11-15"}
+    )
+    third = posted_invoice(session, customer, 10000, "2026-11-18", "2026-12-18")
+    session.apply(
+        "sales.record_payment",
+        {
+            "id": new_id(),
+            "invoice_id": third,
+            "amount": 12500,
+            "paid_on": "2026-11-25",
+            "reference": "Over",
+            **pay,
+        },
+    )
+    page = window.open_page("customers")
+    account = page.open_account(row_of(page, customer))
+    account.set_period(date(2026, 11, 1), date(2026, 11, 30))
+    statement = account.statement
+    # before 1 Nov: invoice 400.00 − payment 400.00 = 0.00 brought forward
+    assert statement.opening == 0
+    # Nov: +250.00 (10th), −250.00 credit note (15th), +100.00 (18th), −125.00 paid (25th) → −25.00
+    assert [(line.kind, line.charge, line.credit, line.balance) for line in statement.lines] == [
+        ("Invoice", 25000, 0, 25000),
+        ("Credit note", 0, 25000, 0),
+        ("Invoice", 10000, 0, 10000),
+        ("Payment", 0, 12500, -2500),
+    ]
+    assert account.closing_label.text() == "On 2026-11-30 Statement GmbH is in credit by 25.00 EUR"
+    assert account.statement_table.text(3, "balance") == "-25.00 EUR"
+    assert [r["kind"] for r in account.documents.rows][:2] == ["Payment", "Invoice"]  # newest first
+    account.set_period(None, date(2026, 10, 31))
+    assert account.statement.closing == 0 and len(account.statement.lines) == 2
+    account.reject()
+
+
+def test_credit_a_whole_invoice(qtbot: QtBot, window: MainWindow) -> None:
+    session = window.session
+    customer = add_customer(session, "Return Ltd")
+    invoice = posted_invoice(session, customer, 8000, "2026-12-01", "2026-12-31")
+    page = window.open_page("invoices")
+    page.select_id(invoice)
+    assert page.credit_button.isEnabled()
+    dialog = page.credit(row_of(page, invoice))
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert dialog.raw()["whole"] is True and not dialog.table.isEnabled()
+    type_into(qtbot, dialog, "reason", "Returned unopened")
+    save_with_keyboard(qtbot, dialog)
+    row = row_of(page, invoice)
+    assert (row["status"], row["amount_credited"], row["open_amount"]) == ("credited", 8000, 0)
+    last = session.store.outbox()[-1]
+    assert last["name"] == "sales.issue_credit_note" and "lines" not in last["args"]
