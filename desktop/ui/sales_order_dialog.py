@@ -17,7 +17,7 @@ from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.pickers import fill_combo, warehouse_choices
-from desktop.ui.sales_common import customer_choices, customer_row, tax_rates
+from desktop.ui.sales_common import customer_choices, customer_row, open_balances, tax_rates
 from desktop.ui.sales_lines import SalesLinesTable
 from desktop.ui.widgets import button, label
 
@@ -144,6 +144,10 @@ class SalesOrderDialog(LinesDialog):
         fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Not chosen yet")  # type: ignore[arg-type]
         self.add_lines_grid(ctx, with_description=False, add_tip="Add a product to the quotation")
         assert self.lines is not None
+        self.credit_label = label("", "muted", wrap=True)
+        main = self.layout()
+        assert isinstance(main, QVBoxLayout)
+        main.insertWidget(1, self.credit_label)
         if order is not None:
             self.set_value("customer_id", order["customer_id"])
             self.set_value("warehouse_id", order["warehouse_id"])
@@ -178,10 +182,31 @@ class SalesOrderDialog(LinesDialog):
             self.order_id, raw, inputs, currency, rates, parse_quantity_input, parse_money
         )
         self.show_totals(built.extra, currency)
+        self.show_credit(raw.get("customer_id"), currency, built.extra["total"])
         found = dict(built.problems)
         if self.order is not None and not found and built.args == getattr(self, "original", None):
             found[""] = "Nothing to save yet: nothing was changed."
         return built.args, found
+
+    def show_credit(self, customer_id: str | None, currency: str, total: int) -> None:
+        """What the customer owes against their credit limit, and whether this order passes it."""
+        if not hasattr(self, "credit_label"):
+            return
+        customer = customer_row(self.ctx.session, customer_id)
+        if customer is None or customer["currency"] != currency:
+            self.credit_label.setText("")
+            return
+        with self.ctx.session.store.read_session() as db:
+            owed = open_balances(db, self.ctx.session.org_id, [customer["id"]]).get(
+                (customer["id"], currency), 0
+            )
+        text = f"{customer['name']} owes {money(owed, currency)} on posted invoices"
+        limit = customer["credit_limit"]
+        if limit is not None:
+            text += f"; credit limit {money(limit, currency)}"
+            if owed + total > limit:
+                text += f". With this order: {money(owed + total, currency)}, over the limit (confirming is still allowed)"
+        self.credit_label.setText(text + ".")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
         session = self.ctx.session

@@ -132,6 +132,10 @@ def test_quotation_confirm_deliver_invoice(qtbot: QtBot, window: MainWindow, see
     lines.cell_edit(1, QUANTITY).setText("1.5")
     # + 1.5 × 9.90 = 14.85, no tax
     assert dialog.total_label.text() == "Net 175.05 EUR   Tax 32.04 EUR   Total 207.09 EUR"
+    assert dialog.credit_label.text() == (
+        "Initech GmbH owes 0.00 EUR on posted invoices; credit limit 100.00 EUR. "
+        "With this order: 207.09 EUR, over the limit (confirming is still allowed)."
+    )
     save_with_keyboard(qtbot, dialog)
     page = window.pages["sales_orders"]
     assert isinstance(page, SalesOrdersPage)
