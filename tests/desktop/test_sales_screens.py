@@ -477,6 +477,22 @@ def test_a_sales_clerks_day(
         assert session.store.pending_count() == 0, window.sync.last_error
         assert row_of(invoices, offline_invoice["id"])["number"] == "INV-000002"
         assert row_of(invoices, offline_invoice["id"])["total"] == 6000  # 50.00 + 20 % tax
+        # a chair comes back: credit 1 of the 3 on INV-000001, numbered CN-000001 at sync
+        note = invoices.credit(row_of(invoices, invoice["id"]))
+        qtbot.waitUntil(note.isActiveWindow)
+        note.inputs["whole"].setChecked(False)
+        note.quantity_edit(0).setText("1")
+        save_with_keyboard(qtbot, note)
+        press_f5(qtbot, window)
+        assert session.store.pending_count() == 0, window.sync.last_error
+        # 320.40 − 120.00 paid − 106.80 credited (89.00 + 17.80 tax) = 93.60 open
+        assert row_of(invoices, invoice["id"])["open_amount"] == 9360
+        customers = window.open_page("customers")
+        account = customers.open_account(next(r for r in customers.model.rows if r["name"] == "Initech GmbH"))
+        kinds = {(r["kind"], r["number"]) for r in account.documents.rows}
+        assert {("Credit note", "CN-000001"), ("Invoice", "INV-000001"), ("Invoice", "INV-000002")} <= kinds
+        assert account.statement.closing == 9360 + 6000
+        account.reject()
     finally:
         session.close()
 
