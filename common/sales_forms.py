@@ -37,6 +37,7 @@ __all__ = [
     "build_credit_note",
     "build_customer",
     "build_invoice",
+    "build_order_invoice",
     "build_payments",
     "build_sales_order",
     "discounted_price",
@@ -62,6 +63,32 @@ def _model_problems(model: type[BaseModel], args: dict[str, Any], found: dict[st
         if parts[0] == "lines" and len(parts) > 2 and parts[1].isdigit():
             key = _line_label(int(parts[1]), parts[2])
         found.setdefault(key, phrase)
+
+
+def _exchange_rate(
+    raw: Mapping[str, Any],
+    currency: str,
+    ledger: str | None,
+    parse_quantity: ParseQuantity,
+    args: dict[str, Any],
+    found: dict[str, str],
+) -> None:
+    """A document in another currency than the ledger's carries its rate (ledger units per unit)."""
+    if not currency or ledger is None or currency == ledger:
+        return
+    text = _text(raw, "exchange_rate")
+    if not text:
+        found["exchange_rate"] = f"is required: the document is in {currency}, the books in {ledger}"
+        return
+    try:
+        rate = parse_quantity(text)
+    except ValueError as exc:
+        found["exchange_rate"] = str(exc)
+        return
+    if rate <= 0:
+        found["exchange_rate"] = "must be greater than zero"
+    else:
+        args["exchange_rate"] = quantity_text(rate)
 
 
 # -- customers -------------------------------------------------------------------------------
@@ -250,10 +277,12 @@ def build_invoice(
     rates: Mapping[str, Decimal],
     parse_quantity: ParseQuantity,
     parse_money: ParseMoney,
+    ledger: str | None = None,
 ) -> FormArgs:
     """A direct invoice form (no sales order) → ``sales.create_invoice`` args.
 
-    ``raw``: customer_id, issue_date, due_date. A line needs a product or a description.
+    ``raw``: customer_id, issue_date, due_date, exchange_rate (needed when ``currency`` is not
+    the ``ledger`` currency). A line needs a product or a description.
     """
     found: dict[str, str] = {}
     args: dict[str, Any] = {"id": invoice_id}
@@ -265,12 +294,29 @@ def build_invoice(
     args["due_date"] = _text(raw, "due_date") or None
     if args["issue_date"] and args["due_date"] and args["due_date"] < args["issue_date"]:
         found["due_date"] = "must not be before the issue date"
+    _exchange_rate(raw, currency, ledger, parse_quantity, args, found)
     built, extra = _lines_and_totals(
         lines, currency, rates, parse_quantity, parse_money, found, product_required=False
     )
     args["lines"] = built
     _model_problems(CreateInvoiceArgs, args, found)
     return FormArgs("sales.create_invoice", args, found, extra)
+
+
+def build_order_invoice(
+    invoice_id: str,
+    order_id: str,
+    raw: Mapping[str, Any],
+    currency: str,
+    ledger: str | None,
+    parse_quantity: ParseQuantity,
+) -> FormArgs:
+    """Invoicing a sales order (its lines are copied) → ``sales.create_invoice`` args; ``raw``
+    holds the exchange rate when the order is not in the ``ledger`` currency."""
+    found: dict[str, str] = {}
+    args: dict[str, Any] = {"id": invoice_id, "sales_order_id": order_id}
+    _exchange_rate(raw, currency, ledger, parse_quantity, args, found)
+    return FormArgs("sales.create_invoice", args, found)
 
 
 # -- payments received -------------------------------------------------------------------------
@@ -303,6 +349,8 @@ def build_payments(
     allocations: Sequence[str],
     currency: str,
     parse_money: ParseMoney,
+    ledger: str | None = None,
+    parse_quantity: ParseQuantity | None = None,
 ) -> FormArgs:
     """One payment received, allocated to one or several invoices → one ``sales.record_payment``
     per invoice (``args["payments"]``).
@@ -311,6 +359,7 @@ def build_payments(
     invoice (``""`` for none); ``payment_ids``: one stable id per invoice. What is received beyond
     the allocations is an overpayment, kept as the customer's credit: it is recorded on the last
     invoice paid, which must then be paid in full (otherwise it would only pay more of it).
+    In another currency than the ``ledger``'s, ``raw["exchange_rate"]`` is the day's rate.
     ``extra``: ``amount``, ``allocated``, ``excess``.
     """
     found: dict[str, str] = {}
@@ -356,6 +405,8 @@ def build_payments(
     }
     if _text(raw, "reference"):
         common_args["reference"] = _text(raw, "reference")
+    if parse_quantity is not None:
+        _exchange_rate(raw, currency, ledger, parse_quantity, common_args, found)
     for position, index in enumerate(paid):
         share = shares[index] + (excess if position == len(paid) - 1 and excess > 0 else 0)
         args = {

@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from common.schema import CommunicationPreference, CreditNote, Customer, Invoice, Payment, SalesOrder, TaxRate
+from common.schema import (
+    CommunicationPreference,
+    CreditNote,
+    Customer,
+    Invoice,
+    Ledger,
+    Payment,
+    SalesOrder,
+    TaxRate,
+)
 from desktop.formatting import display
 from desktop.lists import Column, live
 from desktop.qt import (
@@ -50,6 +59,19 @@ def customer_choices(session: UserSession) -> list[tuple[str, str]]:
             .order_by(t.name)
         ).all()
     return [(row.id, f"{row.name} ({row.currency})") for row in rows]
+
+
+def ledger_currency_of(session: UserSession) -> str | None:
+    """The books' currency (``None`` before the books are set up)."""
+    t = Ledger.__table__.c
+    with session.store.read_session() as db:
+        found = db.execute(
+            select(t.currency).where(live(Ledger, session.org_id), t.id == session.org_id)
+        ).scalar()
+    return str(found) if found is not None else None
+
+
+RATE_FIELD_HINT = "Units of the books' currency for one unit of the document's currency, that day."
 
 
 def customer_row(session: UserSession, customer_id: str | None) -> dict[str, Any] | None:

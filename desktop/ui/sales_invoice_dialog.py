@@ -19,7 +19,7 @@ from desktop.qt import QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormField
 from desktop.ui.pickers import fill_combo
-from desktop.ui.sales_common import customer_choices, customer_row
+from desktop.ui.sales_common import RATE_FIELD_HINT, customer_choices, customer_row, ledger_currency_of
 from desktop.ui.sales_order_dialog import LinesDialog
 from desktop.ui.widgets import label
 
@@ -28,6 +28,7 @@ HEADER_FIELDS = (
     FormField("customer_id", "Customer", kind="choice", required=True),
     FormField("issue_date", "Issue date", kind="date", required=True),
     FormField("due_date", "Due date", kind="date"),
+    FormField("exchange_rate", "Exchange rate", kind="quantity", max_length=24, hint=RATE_FIELD_HINT),
 )
 
 
@@ -49,6 +50,7 @@ class InvoiceDialog(LinesDialog):
         self.ctx = ctx
         self.invoice = invoice
         self.invoice_id = invoice["id"] if invoice else new_id()
+        self.ledger = ledger_currency_of(ctx.session)
         title = "New invoice" if invoice is None else f"Invoice {invoice['number']}"
         super().__init__(
             parent, title, HEADER_FIELDS, build=self.build_args, save=self.save, save_text="Save draft"
@@ -63,6 +65,7 @@ class InvoiceDialog(LinesDialog):
             self.set_value("customer_id", invoice["customer_id"])
             self.set_value("issue_date", str(invoice["issue_date"]))
             self.set_value("due_date", str(invoice.get("due_date") or ""))
+            self.set_value("exchange_rate", quantity_input(invoice.get("exchange_rate")))
             currency = invoice["currency"]
             for line in invoice_lines(ctx, invoice["id"]):
                 self.lines.add_line(
@@ -95,9 +98,12 @@ class InvoiceDialog(LinesDialog):
         currency = self.currency_now() if hasattr(self, "ctx") else ""
         inputs = self.lines.inputs() if self.lines is not None else []
         rates = {rate_id: percent for rate_id, _text, percent in getattr(self, "rates", [])}
+        ledger = getattr(self, "ledger", None)
         built = build_invoice(
-            self.invoice_id, raw, inputs, currency, rates, parse_quantity_input, parse_money
+            self.invoice_id, raw, inputs, currency, rates, parse_quantity_input, parse_money, ledger=ledger
         )
+        if hasattr(self, "form"):
+            self.set_field_visible("exchange_rate", bool(currency and ledger and currency != ledger))
         self.show_totals(built.extra, currency)
         return built.args, dict(built.problems)
 

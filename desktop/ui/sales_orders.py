@@ -10,13 +10,16 @@ from sqlalchemy import select
 from common.commands import CommandOutcome
 from common.commands.sales import SALES_ORDER_TRANSITIONS
 from common.ids import new_id
+from common.sales_forms import build_order_invoice
 from common.schema import Customer, Invoice, SalesOrder, Warehouse
+from desktop.formatting import parse_quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
 from desktop.ui.context import UiContext
+from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
-from desktop.ui.sales_common import tell
+from desktop.ui.sales_common import RATE_FIELD_HINT, ledger_currency_of, tell
 from desktop.ui.sales_order_dialog import SalesOrderDialog
 from desktop.ui.widgets import PageHeader, button
 
@@ -193,9 +196,32 @@ class SalesOrdersPage(ListPage):
         self._run("sales.fulfil_sales_order", {"id": row["id"]}, "Not delivered")
 
     def invoice(self, row: dict[str, Any]) -> str:
-        """A draft invoice with the order's lines; returns its id."""
+        """A draft invoice with the order's lines; returns its id. An order in another currency
+        than the books' asks for the exchange rate first."""
         invoice_id = new_id()
-        self._run("sales.create_invoice", {"id": invoice_id, "sales_order_id": row["id"]}, "Not invoiced")
+        ledger = ledger_currency_of(self.ctx.session)
+        currency = str(row["currency"])
+
+        def build(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            built = build_order_invoice(invoice_id, row["id"], raw, currency, ledger, parse_quantity_input)
+            return built.args, built.problems
+
+        if ledger is None or currency == ledger:
+            self._run("sales.create_invoice", build({})[0], "Not invoiced")
+            return invoice_id
+        rate = FormField(
+            "exchange_rate", f"{ledger} per 1 {currency}", kind="quantity", required=True, max_length=24,
+            hint=RATE_FIELD_HINT,
+        )  # fmt: skip
+        self.rate_dialog = FormDialog(
+            self,
+            f"Invoice sales order {row['number']}",
+            (rate,),
+            build=build,
+            save=apply_from_form(self.ctx, "sales.create_invoice"),
+            save_text="Make draft invoice",
+        )
+        self.rate_dialog.open()
         return invoice_id
 
     def cancel_order(self, row: dict[str, Any]) -> None:

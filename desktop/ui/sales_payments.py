@@ -12,7 +12,7 @@ from common.commands.invoicing import PAYMENT_METHODS
 from common.ids import new_id
 from common.sales_forms import OpenInvoice, allocate_oldest_first, build_payments
 from common.schema import Customer, Invoice, Payment
-from desktop.formatting import money, money_input, parse_money
+from desktop.formatting import money, money_input, parse_money, parse_quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.qt import (
@@ -31,7 +31,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.list_page import ListPage
 from desktop.ui.pickers import fill_combo
-from desktop.ui.sales_common import customer_choices, customer_row
+from desktop.ui.sales_common import RATE_FIELD_HINT, customer_choices, customer_row, ledger_currency_of
 from desktop.ui.widgets import PageHeader, button, label
 
 METHOD_WORDS = {
@@ -48,6 +48,7 @@ FIELDS = (
     FormField("paid_on", "Received on", kind="date", required=True),
     FormField("method", "Method", kind="choice", choices=[(m, METHOD_WORDS[m]) for m in PAYMENT_METHODS]),
     FormField("reference", "Reference", max_length=100, placeholder="e.g. the bank statement's text"),
+    FormField("exchange_rate", "Exchange rate", kind="quantity", max_length=24, hint=RATE_FIELD_HINT),
 )
 ALLOCATION_COLUMNS = ("Invoice", "Issued", "Due", "Open", "Apply")
 PAYMENT_COLUMNS = (
@@ -96,6 +97,7 @@ class PaymentDialog(FormDialog):
         self.invoices: list[dict[str, Any]] = []
         self.payment_ids: list[str] = []
         self.currency = ""
+        self.ledger = ledger_currency_of(ctx.session)
         super().__init__(
             parent,
             "Receive payment",
@@ -199,7 +201,19 @@ class PaymentDialog(FormDialog):
     def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         opened = [OpenInvoice(r["id"], r["number"], r["open_amount"]) for r in self.invoices]
         typed = [self.allocation_edit(row).text() for row in range(len(self.invoices))] if self.table else []
-        built = build_payments(self.payment_ids, raw, opened, typed, self.currency, parse_money)
+        built = build_payments(
+            self.payment_ids,
+            raw,
+            opened,
+            typed,
+            self.currency,
+            parse_money,
+            self.ledger,
+            parse_quantity_input,
+        )
+        if hasattr(self, "form"):
+            needed = bool(self.currency and self.ledger and self.currency != self.ledger)
+            self.set_field_visible("exchange_rate", needed)
         if hasattr(self, "summary"):
             extra = built.extra
             text = f"Allocated {money(extra['allocated'], self.currency)}" if self.currency else ""

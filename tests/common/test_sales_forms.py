@@ -13,6 +13,7 @@ from common.sales_forms import (
     build_credit_note,
     build_customer,
     build_invoice,
+    build_order_invoice,
     build_payments,
     build_sales_order,
     discounted_price,
@@ -221,3 +222,25 @@ def test_a_credit_note_refuses_more_than_is_left() -> None:
     assert build_credit_note(NOTE, INVOICE, {"whole": True}, done, parse_quantity).problems == {
         "": "Everything on this invoice has been credited already."
     }
+
+
+def test_a_document_in_another_currency_than_the_books_needs_its_rate() -> None:
+    line = [SalesLineInput(new_id(), None, "", "1", "100.00", "", None, "Consulting")]
+    raw = {"customer_id": CUSTOMER, "exchange_rate": ""}
+    usd = build_invoice(INVOICE, raw, line, "USD", RATES, parse_quantity, parse_money, ledger="EUR")
+    assert usd.problems == {"exchange_rate": "is required: the document is in USD, the books in EUR"}
+    raw["exchange_rate"] = "0.9150"
+    usd = build_invoice(INVOICE, raw, line, "USD", RATES, parse_quantity, parse_money, ledger="EUR")
+    assert usd.problems == {} and usd.args["exchange_rate"] == "0.915"
+    eur = build_invoice(INVOICE, raw, line, "EUR", RATES, parse_quantity, parse_money, ledger="EUR")
+    assert "exchange_rate" not in eur.args  # the ledger's own currency carries none
+    order = build_order_invoice(INVOICE, ORDER, {"exchange_rate": "0"}, "USD", "EUR", parse_quantity)
+    assert order.problems == {"exchange_rate": "must be greater than zero"}
+    order = build_order_invoice(INVOICE, ORDER, {"exchange_rate": "1.1"}, "USD", "EUR", parse_quantity)
+    assert order.args == {"id": INVOICE, "sales_order_id": ORDER, "exchange_rate": "1.1"}
+    ids = [new_id() for _ in range(3)]
+    paid = build_payments(
+        ids, {"amount": "100", "exchange_rate": "0.92"}, open_invoices(), ["100", "", ""], "USD", parse_money,
+        ledger="EUR", parse_quantity=parse_quantity,
+    )  # fmt: skip
+    assert paid.problems == {} and paid.args["payments"][0]["exchange_rate"] == "0.92"

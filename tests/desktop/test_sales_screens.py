@@ -814,3 +814,60 @@ def test_credit_a_whole_invoice(qtbot: QtBot, window: MainWindow) -> None:
     assert (row["status"], row["amount_credited"], row["open_amount"]) == ("credited", 8000, 0)
     last = session.store.outbox()[-1]
     assert last["name"] == "sales.issue_credit_note" and "lines" not in last["args"]
+
+
+def test_a_customer_in_another_currency_is_invoiced_and_paid_at_a_rate(
+    qtbot: QtBot, window: MainWindow, seeded: Any
+) -> None:
+    session, ids = seeded
+    add_customer(session, "Euro Buyer")
+    yankee = new_id()
+    session.apply("sales.create_customer", {"id": yankee, "name": "Yankee Inc", "currency": "USD"})
+    page = window.open_page("invoices")
+    dialog = page.new_item()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    choose(dialog, "customer_id", "Euro Buyer")
+    assert not dialog.form_row_visible("exchange_rate")  # the books are in EUR
+    choose(dialog, "customer_id", "Yankee")
+    assert dialog.form_row_visible("exchange_rate")
+    qtbot.keyClicks(dialog.lines.cell_edit(0, DESCRIPTION), "Consulting")
+    qtbot.keyClicks(dialog.lines.cell_edit(0, QUANTITY), "1")
+    qtbot.keyClicks(dialog.lines.cell_edit(0, PRICE), "100.00")
+    dialog.try_save()
+    assert (
+        dialog.field_problem("exchange_rate")
+        == "Exchange rate: is required: the document is in USD, the books in EUR"
+    )
+    type_into(qtbot, dialog, "exchange_rate", "0.92")
+    save_with_keyboard(qtbot, dialog)
+    assert session.store.outbox()[-1]["args"]["exchange_rate"] == "0.92"
+    # an order in dollars is invoiced at the rate asked for
+    order = new_id()
+    line = {"id": new_id(), "product_id": ids["products"]["LAMP-BRASS"], "quantity": "1", "unit_price": 7500}
+    session.apply("sales.create_sales_order", {"id": order, "customer_id": yankee, "lines": [line]})
+    session.apply("sales.confirm_sales_order", {"id": order})
+    orders = window.open_page("sales_orders")
+    orders.invoice(row_of(orders, order))
+    rate = orders.rate_dialog
+    qtbot.waitUntil(rate.isActiveWindow)
+    type_into(qtbot, rate, "exchange_rate", "0.93")
+    save_with_keyboard(qtbot, rate)
+    last = session.store.outbox()[-1]
+    assert last["name"] == "sales.create_invoice" and last["args"] == {
+        "id": last["args"]["id"], "sales_order_id": order, "exchange_rate": "0.93",
+    }  # fmt: skip
+    direct = next(
+        r for r in session.store.outbox() if r["name"] == "sales.create_invoice" and "lines" in r["args"]
+    )
+    session.apply("sales.post_invoice", {"id": direct["args"]["id"]})
+    payment = window.open_page("payments_received").new_item(yankee)
+    qtbot.waitUntil(payment.isActiveWindow)
+    assert payment.form_row_visible("exchange_rate")
+    type_into(qtbot, payment, "amount", "100.00")
+    payment.spread()
+    payment.try_save()
+    assert "is required" in payment.field_problem("exchange_rate")
+    type_into(qtbot, payment, "exchange_rate", "0.95")  # the dollar rose: the difference is posted
+    save_with_keyboard(qtbot, payment)
+    assert session.store.outbox()[-1]["args"]["exchange_rate"] == "0.95"
+    assert row_of(page, direct["args"]["id"])["status"] == "paid"
