@@ -76,12 +76,14 @@ class CreditNoteDialog(FormDialog):
             "What is credited beyond what is still due becomes the customer's credit.",
             initial={"whole": True},
         )
-        self.setMinimumWidth(760)
+        self.setMinimumWidth(900)
         table = QTableWidget(len(self.invoice_lines), len(COLUMNS))
         table.setHorizontalHeaderLabels(list(COLUMNS))
         table.verticalHeader().setVisible(False)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 110), (2, 140), (3, 150), (4, 130)):
+            table.horizontalHeader().resizeSection(column, width)
         for row, line in enumerate(self.invoice_lines):
             texts = (
                 line["description"],

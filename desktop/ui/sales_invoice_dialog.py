@@ -55,7 +55,7 @@ class InvoiceDialog(LinesDialog):
         super().__init__(
             parent, title, HEADER_FIELDS, build=self.build_args, save=self.save, save_text="Save draft"
         )
-        self.setMinimumWidth(1040)
+        self.setMinimumWidth(1100)
         fill_combo(self.inputs["customer_id"], customer_choices(ctx.session), empty="Choose a customer…")  # type: ignore[arg-type]
         self.add_lines_grid(ctx, with_description=True, add_tip="Add a line (a product, or a description)")
         assert self.lines is not None

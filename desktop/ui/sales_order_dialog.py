@@ -18,7 +18,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.pickers import fill_combo, warehouse_choices
 from desktop.ui.sales_common import customer_choices, customer_row, open_balances, tax_rates
-from desktop.ui.sales_lines import SalesLinesTable
+from desktop.ui.sales_lines import DISCOUNT, SalesLinesTable
 from desktop.ui.widgets import button, label
 
 HEADER_FIELDS = (
@@ -117,6 +117,7 @@ class LinesDialog(FormDialog):
             widget.setEnabled(False)
         if self.lines is not None:
             self.lines.set_editable(False)
+            self.lines.setColumnHidden(DISCOUNT, True)  # a stored price has its discount in it
         self.add_button.hide()
         self.save_button.hide()
         self.cancel_button.setText("Close")

@@ -137,9 +137,9 @@ class PaymentDialog(FormDialog):
         main = self.layout()
         assert isinstance(main, QVBoxLayout)
         main.insertWidget(main.indexOf(self.form_error), box, 1)
-        self.inputs["customer_id"].currentIndexChanged.connect(self.load_invoices)  # type: ignore[attr-defined]
         if customer_id is not None:
             self.set_value("customer_id", customer_id)
+        self.inputs["customer_id"].currentIndexChanged.connect(self.load_invoices)  # type: ignore[attr-defined]
         self.load_invoices()
 
     def load_invoices(self, *_args: Any) -> None:
@@ -153,6 +153,7 @@ class PaymentDialog(FormDialog):
         )
         self.payment_ids = [new_id() for _ in self.invoices]
         assert self.table is not None
+        self.table.setRowCount(0)  # the old rows' inputs go with them
         self.table.setRowCount(len(self.invoices))
         for row, invoice in enumerate(self.invoices):
             texts = (

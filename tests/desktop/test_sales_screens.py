@@ -683,6 +683,26 @@ def test_sales_screens_fit_their_text(qtbot: QtBot, qapp: Any, seeded: Any, tmp_
     assert dialog.grab().save(str(directory / "sales-order-dialog.png"))
     problems.update({"order dialog": clipped_texts(dialog)} if clipped_texts(dialog) else {})
     dialog.reject()
+    invoices = window.pages["invoices"]
+    for name, opened in (
+        (
+            "invoice-dialog",
+            invoices.open_row(next(r for r in invoices.model.rows if r["status"] == "posted")),
+        ),
+        (
+            "payment-dialog",
+            invoices.receive_payment(next(r for r in invoices.model.rows if r["status"] == "posted")),
+        ),
+        (
+            "credit-note-dialog",
+            invoices.credit(next(r for r in invoices.model.rows if r["status"] == "posted")),
+        ),
+    ):
+        qtbot.waitExposed(opened)
+        assert opened.grab().save(str(directory / f"sales-{name}.png"))
+        if clipped_texts(opened):
+            problems[name] = clipped_texts(opened)
+        opened.reject()
     customers = window.pages["customers"]
     account = customers.open_account(customers.model.rows[0])
     qtbot.waitExposed(account)
