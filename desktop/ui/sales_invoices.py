@@ -34,8 +34,8 @@ COLUMNS = (
 )
 
 
-def invoice_source(ctx: UiContext, status: str | None = None, ids: list[str] | None = None) -> ListSource:
-    """Invoices, newest first; ``ids`` limits them (a drill-down from the aging)."""
+def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
+    """Invoices, newest first, with what is still open on each."""
     i, c, o = Invoice.__table__, Customer.__table__, SalesOrder.__table__
 
     def build() -> Any:
@@ -52,8 +52,6 @@ def invoice_source(ctx: UiContext, status: str | None = None, ids: list[str] | N
             .join(o, (o.c.org_id == i.c.org_id) & (o.c.id == i.c.sales_order_id), isouter=True)
             .where(live(Invoice, ctx.session.org_id))
         )  # fmt: skip
-        if ids is not None:
-            stmt = stmt.where(i.c.id.in_(ids))
         return stmt.where(i.c.status == status) if status else stmt
 
     return ListSource(
@@ -77,12 +75,11 @@ class InvoicesPage(ListPage):
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         self.status: str | None = None
-        self.only_ids: list[str] | None = None
         self.last_outcome: CommandOutcome | None = None
         super().__init__(ctx, parent)
 
     def make_source(self) -> ListSource:
-        return invoice_source(self.ctx, self.status, self.only_ids)
+        return invoice_source(self.ctx, self.status)
 
     def add_filters(self, bar: QHBoxLayout) -> None:
         self.status_box = QComboBox()
@@ -96,11 +93,6 @@ class InvoicesPage(ListPage):
         self.status = self.status_box.currentData()
         self.model.source = self.source = self.make_source()
         self.model.reload()
-
-    def show_only(self, ids: list[str] | None) -> None:
-        """Show only these invoices (``None``: all again)."""
-        self.only_ids = ids
-        self._filter()
 
     def export_filters(self) -> list[str]:
         return [f"Status: {self.status}"] if self.status else []
