@@ -316,6 +316,19 @@ class ApiClient:
     def me(self) -> Me:
         return Me.from_json(self.request("GET", "/me"))
 
+    def member_names(self, org_id: str, user_ids: list[str]) -> dict[str, str]:
+        """Names of the organization's members among ``user_ids`` (others are not answered)."""
+        wanted = sorted(set(user_ids))[:100]
+        if not wanted:
+            return {}
+        data = self.request(
+            "GET", f"/orgs/{quote(org_id, safe='')}/member-names", params={"ids": ",".join(wanted)}
+        )
+        names = data.get("names") if isinstance(data, dict) else None
+        if not isinstance(names, dict):
+            raise ServerError("the server's answer about member names is incomplete", code="bad_response")
+        return {str(k): str(v) for k, v in names.items() if isinstance(v, str)}
+
     def audit(
         self, org_id: str, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:

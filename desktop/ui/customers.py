@@ -104,7 +104,7 @@ class CustomersPage(MasterDataPage):
     noun = "customer"
     search_placeholder = "Search by name, e-mail or phone  (Ctrl+F)"
     empty_hint = "Add your first customer with New customer (Ctrl+N)."
-    module = "sales"
+    command_module = "sales"
     entity = "customer"
     fields = FIELDS
     editable = EDITABLE

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop.formatting import count
-from desktop.modules import PAGES, load_screens, page_spec, visible_modules
+from desktop.modules import PAGES, landing_page, load_screens, page_spec, visible_modules
 from desktop.qt import (
     QAction,
     QCloseEvent,
@@ -214,9 +214,11 @@ class MainWindow(QMainWindow):
 
     # -- behaviour -----------------------------------------------------------------------------
     def select_first_page(self) -> None:
+        """Open the page this user lands on (``desktop.modules.landing_page``), else the first."""
+        landing = landing_page(self.session.permissions)
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
-            if item.data(PAGE_ROLE) not in (None, ATTENTION_KEY):
+            if item.data(PAGE_ROLE) not in (None, ATTENTION_KEY) and landing in (None, item.data(PAGE_ROLE)):
                 self.navigation.setCurrentItem(item)
                 return
         self.navigation.setCurrentItem(self.attention_item)
@@ -231,6 +233,10 @@ class MainWindow(QMainWindow):
         return keys
 
     def open_page(self, key: str) -> QWidget:
+        if key not in self.pages and key.endswith(".overview") and key not in self.page_keys():
+            # a module that has screens now has no overview: its first page stands for it
+            module = key.split(".")[0]
+            key = next((k for k in self.page_keys() if k in PAGES and PAGES[k].module == module), key)
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
             if item.data(PAGE_ROLE) == key:

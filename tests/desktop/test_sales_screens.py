@@ -543,16 +543,20 @@ def test_a_reader_of_sales_sees_every_sales_page_but_cannot_write(qtbot: QtBot, 
 
 def add_customer_as_system(session: UserSession, name: str) -> str:
     """A customer as a sync would bring it (the reader may not create one)."""
-    from common.commands import CommandContext, execute
+    from common.commands import execute
+    from common.local import client_context
     from common.permissions import ALL_PERMISSIONS
-    from desktop.local_store import ProvisionalNumbering, UndoRecorder
 
     customer_id = new_id()
-    with session.store.write_session() as db:
-        ctx = CommandContext(
-            session=db, org_id=session.org_id, actor_id="system", permissions=ALL_PERMISSIONS,
-            command_id=new_id(), recorder=UndoRecorder(), numbering=ProvisionalNumbering(session.store, db),
-        )  # fmt: skip
+    store = session.store
+    with store.write_session() as db:
+        ctx, _ = client_context(
+            db,
+            org_id=session.org_id,
+            device_id=store.device_id,
+            actor_id="system",
+            permissions=ALL_PERMISSIONS,
+        )
         execute(ctx, "sales.create_customer", {"id": customer_id, "name": name, "currency": "EUR"})
     return customer_id
 
