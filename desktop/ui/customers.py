@@ -26,11 +26,10 @@ from desktop.ui.widgets import PageHeader, button, label
 
 COLUMNS = (
     Column("name", "Name", stretch=True),
-    Column("email", "E-mail", width=210),
-    Column("phone", "Phone", width=140),
-    Column("credit_limit", "Credit limit", kind="money", width=130),
-    Column("balance", "Open balance", kind="money", sortable=False, width=130),
-    Column("contact", "Do not contact for", sortable=False, width=170),
+    Column("email", "E-mail", stretch=True),
+    Column("credit_limit", "Credit limit", kind="money", width=120),
+    Column("balance", "Open balance", kind="money", sortable=False, width=135),
+    Column("contact", "No contact for", sortable=False, width=150),
 )
 
 FIELDS = (
