@@ -88,7 +88,7 @@ def sales_per_month(db: Session, user: UserSession, today: date, currency: str) 
         "Sales per month",
         money(by_month.get(months[-1], 0), currency) + " this month",
         series,
-        opens="sales.overview",
+        opens="invoices",
     )
 
 

@@ -53,9 +53,20 @@ def test_the_palette_finds_a_customer_and_opens_it(qtbot: QtBot, seeded: tuple[U
     hits = type_and_wait(qtbot, palette, "initech")
     assert hits[0].title == "Initech Corp" and hits[0].entity == "customer"
     qtbot.keyClick(palette.input, Qt.Key.Key_Return)
+    form = palette.opened  # customers have their page: the record opens there, in its form
+    assert isinstance(form, FormDialog) and form.isVisible()
+    assert form.windowTitle() == "Edit customer: Initech Corp"
+    assert win.pages["customers"].current_row()["name"] == "Initech Corp"
+    form.close()
+    # a record without a page of its own opens in a read-only card
+    session.apply("projects.create_project", {"id": new_id(), "code": "INIT-1", "name": "Initech fit-out"})
+    palette = palette_of(qtbot, win)
+    hits = type_and_wait(qtbot, palette, "initech fit")
+    assert hits[0].entity == "project"
+    qtbot.keyClick(palette.input, Qt.Key.Key_Return)
     card = palette.opened
     assert isinstance(card, RecordCard) and card.isVisible()
-    assert "Name" in card.shown and "Email" in card.shown
+    assert "Name" in card.shown and "Code" in card.shown
     card.close()
 
 
