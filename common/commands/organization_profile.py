@@ -41,24 +41,35 @@ def _bic(value: str) -> str:
         raise ValueError(f"is not a valid BIC ({exc})") from None
 
 
-_Empty = BeforeValidator(_empty_is_none)
-Line = Annotated[str | None, _Empty, StringConstraints(strip_whitespace=True, max_length=200), NAME_TEXT]
-Iban = Annotated[str | None, _Empty, StringConstraints(max_length=42), AfterValidator(_iban)]
-Bic = Annotated[str | None, _Empty, StringConstraints(max_length=14), AfterValidator(_bic)]
+_EMPTY = BeforeValidator(_empty_is_none)
+Line = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NAME_TEXT] | None, _EMPTY
+]
+Short = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=20), NAME_TEXT] | None, _EMPTY
+]
+Medium = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), NAME_TEXT] | None, _EMPTY
+]
+TaxId = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=True, max_length=50), NAME_TEXT] | None, _EMPTY
+]
+Iban = Annotated[Annotated[str, StringConstraints(max_length=42), AfterValidator(_iban)] | None, _EMPTY]
+Bic = Annotated[Annotated[str, StringConstraints(max_length=14), AfterValidator(_bic)] | None, _EMPTY]
 Country = Annotated[
-    str | None, _Empty, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")
+    Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$")] | None,
+    _EMPTY,
 ]
 ProfileEmail = Annotated[
-    str | None,
-    _Empty,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    ]
+    | None,
+    _EMPTY,
 ]
 ProfilePhone = Annotated[
-    str | None, _Empty, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+()\-. /]{3,50}$")
+    Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9+()\-. /]{3,50}$")] | None, _EMPTY
 ]
-Short = Annotated[str | None, _Empty, StringConstraints(strip_whitespace=True, max_length=20), NAME_TEXT]
-Medium = Annotated[str | None, _Empty, StringConstraints(strip_whitespace=True, max_length=100), NAME_TEXT]
-TaxId = Annotated[str | None, _Empty, StringConstraints(strip_whitespace=True, max_length=50), NAME_TEXT]
 
 
 class OrganizationProfileChanges(Changes):
