@@ -8,6 +8,7 @@ from sync_server.blueprints import (
     admin,
     audit,
     auth,
+    documents,
     health,
     invitations,
     me,
@@ -34,6 +35,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     permissions.bp,
     reports.bp,
     payslips.bp,
+    documents.bp,
     privacy.bp,
     privacy_requests.bp,
 )
