@@ -17,6 +17,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     KeepTogether,
     LongTable,
@@ -140,15 +141,18 @@ def _line_table(
     columns: tuple[Column, ...], rows: Any, currency: str, locale: DocumentLocale, width: float
 ) -> LongTable:
     header = [_p(column_title(c, currency), _HEAD_RIGHT if c.numeric else _HEAD) for c in columns]
+    widths = _widths(columns, width)
     body = []
     for row in rows:
-        body.append(
-            [
-                _p(cell_text(c, row.get(c.key), currency, locale), _CELL) if c.kind == "text" else
-                cell_text(c, row.get(c.key), currency, locale)
-                for c in columns
-            ]
-        )  # fmt: skip
+        cells: list[Any] = []
+        for column, room in zip(columns, widths, strict=True):
+            text = cell_text(column, row.get(column.key), currency, locale)
+            # Only text that does not fit is laid out as a (slower) wrapping paragraph.
+            if column.kind == "text" and stringWidth(text, FONT, 8.5) > room - 12:
+                cells.append(_p(text, _CELL))
+            else:
+                cells.append(text)
+        body.append(cells)
     style: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT, 8.5),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
