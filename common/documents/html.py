@@ -28,14 +28,26 @@ def _br(lines: Iterable[str]) -> str:
     return "<br/>".join(escape(line) for line in lines)
 
 
+_FIXED = {"number": 4, "quantity": 12, "money": 17, "percent": 8, "date": 12}
+
+
+def _widths(columns: tuple[Column, ...]) -> list[int]:
+    """Column widths in percent: numbers fixed, the tax column narrow, text shares the rest
+    (Qt's rich text otherwise squeezes the description to its longest word)."""
+    fixed = [_FIXED.get(c.kind) if c.kind != "text" else (12 if c.key == "tax" else None) for c in columns]
+    free = max(100 - sum(w for w in fixed if w is not None), 20)
+    stretch = sum(1 for w in fixed if w is None) or 1
+    return [w if w is not None else free // stretch for w in fixed]
+
+
 def _table(
     columns: tuple[Column, ...], rows: Iterable[Mapping[str, Any]], currency: str, locale: DocumentLocale
 ) -> str:
     parts = ["<table width='100%' cellspacing='0' cellpadding='3'><thead><tr>"]
-    for column in columns:
+    for column, width in zip(columns, _widths(columns), strict=True):
         align = "right" if column.numeric else "left"
         parts.append(
-            f"<th align='{align}' style='border-bottom: 1px solid #1f2933'>"
+            f"<th align='{align}' width='{width}%' style='border-bottom: 1px solid #1f2933'>"
             f"{escape(column_title(column, currency))}</th>"
         )
     parts.append("</tr></thead><tbody>")
@@ -100,13 +112,13 @@ def document_html(doc: BusinessDocument, locale: DocumentLocale = DEFAULT_LOCALE
     tax = ""
     if doc.tax_lines:
         rows = "".join(
-            f"<tr><td>{escape(t.label)}</td><td align='right'>{escape(locale.money(t.base, doc.currency))}</td>"
-            f"<td align='right'>{escape(locale.money(t.tax, doc.currency))}</td></tr>"
+            f"<tr><td>{escape(t.label)}</td><td align='right'>&nbsp;&nbsp;{escape(locale.money(t.base, doc.currency))}"
+            f"</td><td align='right'>&nbsp;&nbsp;{escape(locale.money(t.tax, doc.currency))}</td></tr>"
             for t in doc.tax_lines
         )
         tax = (
-            "<table cellspacing='0' cellpadding='2'><tr><th align='left'>Tax</th>"
-            f"<th align='right'>Net</th><th align='right'>Tax</th></tr>{rows}</table>"
+            "<table cellspacing='0' cellpadding='3'><tr><th align='left'>Tax&nbsp;&nbsp;&nbsp;</th>"
+            f"<th align='right'>&nbsp;&nbsp;Net</th><th align='right'>&nbsp;&nbsp;Tax</th></tr>{rows}</table>"
         )
     totals = ""
     if doc.totals:

@@ -490,11 +490,7 @@ def payslip_business_document(doc: Any, letterhead: Letterhead) -> BusinessDocum
     title = "Payslip"
     if doc.run["reverses_run_id"] is not None:
         title = "Payslip reversal"
-    facts: list[tuple[str, FactValue]] = [
-        ("Employer", letterhead.name),
-        ("Employee", doc.employee_name),
-        ("Period", (slip["period_start"], slip["period_end"])),
-    ]
+    facts: list[tuple[str, FactValue]] = [("Period", (slip["period_start"], slip["period_end"]))]
     if slip["paid_days"] is not None:
         facts.append(("Working days paid", f"{slip['paid_days']} of {slip['period_days']}"))
     body: list[Row] = []
@@ -514,7 +510,7 @@ def payslip_business_document(doc: Any, letterhead: Letterhead) -> BusinessDocum
         draft=not doc.final,
         currency=currency,
         letterhead=letterhead,
-        party=None,
+        party=Party("Employee", doc.employee_name),
         facts=tuple(facts),
         columns=PAYSLIP_COLUMNS,
         lines=tuple(body),

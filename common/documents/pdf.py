@@ -41,7 +41,8 @@ from common.documents.model import (
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 MARGIN = 18 * mm
-WIDTH = A4[0] - 2 * MARGIN
+# The frame's own padding (6 pt a side) is inside the margins: tables are as wide as paragraphs.
+WIDTH = A4[0] - 2 * MARGIN - 12
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")
 RULE = colors.HexColor("#9aa5b1")
