@@ -46,7 +46,6 @@ FIELDS = tuple(
         text,
         required=key == "legal_name",
         placeholder=_PLACEHOLDERS.get(key, ""),
-        hint=_HINTS.get(key, ""),
         max_length=_limit(key),
     )
     for key, text in PROFILE_LABELS.items()
@@ -171,7 +170,6 @@ class OrganizationProfilePage(QWidget):
             build=build,
             save=apply_from_form(self.ctx, COMMAND),
             initial=initial,
-            intro="Only the fields you change are saved; each is checked against what was there.",
         )
         self.dialog = dialog
         dialog.open()
