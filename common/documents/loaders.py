@@ -63,6 +63,11 @@ class DocumentNotFound(LookupError):
     """The document is not in this store (deleted, another organization's, or not readable)."""
 
 
+class DocumentUnavailable(LookupError):
+    """The document is here but not its figures: a payslip on a computer without
+    ``hr.sensitive.read`` holds no pay amounts (the server makes its PDF)."""
+
+
 @dataclass(frozen=True)
 class Period:
     """A statement's period, both days included."""
@@ -487,6 +492,11 @@ def load_payslip_document(
 def payslip_business_document(doc: Any, letterhead: Letterhead) -> BusinessDocument:
     """A :class:`common.payroll_documents.PayslipDocument` as a printed document."""
     slip, currency = doc.payslip, doc.payslip["currency"]
+    if slip["net"] is None or any(line["amount"] is None for line in doc.lines):
+        raise DocumentUnavailable(
+            "the pay amounts of this payslip are not on this computer (reading them needs "
+            "hr.sensitive.read): its PDF comes from the server"
+        )
     title = "Payslip"
     if doc.run["reverses_run_id"] is not None:
         title = "Payslip reversal"

@@ -19,7 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from common.documents import KIND_TITLES, BusinessDocument, DocumentLocale, Period, document_pdf
+from common.documents import (
+    KIND_TITLES,
+    BusinessDocument,
+    DocumentLocale,
+    DocumentUnavailable,
+    Period,
+    document_pdf,
+)
 from common.documents import document_html as business_html
 from common.exports.document import PrintDocument, document_html
 from desktop.background import run_op
@@ -150,7 +157,9 @@ def print_document(
 ) -> PrintPreview:
     """Print one document with preview: ``kind`` is ``invoice``, ``credit_note``, ``statement``
     (``doc_id`` the customer's; ``period`` the month so far when omitted), ``purchase_order`` or
-    ``payslip``. ``ready`` carries the preview dialog; ``failed`` the message (also shown)."""
+    ``payslip``. ``ready`` carries the preview dialog; ``failed`` the message (also shown). A
+    payslip whose amounts this computer does not hold (no ``hr.sensitive.read``) fails with a
+    message saying so: :func:`save_document_pdf` then fetches the server's PDF."""
     _kind(kind)
     preview = PrintPreview(
         parent, KIND_TITLES[kind], lambda: business_document(session, kind, doc_id, period=period)
@@ -168,16 +177,29 @@ class DocumentSave(QObject):
     done = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget, make: Callable[[], BusinessDocument], path: str) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        make: Callable[[], BusinessDocument],
+        path: str,
+        from_server: Callable[[], bytes] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.parent_widget, self.make, self.path = parent, make, path
+        self.from_server = from_server
         self.locale = user_document_locale()
 
     def start(self) -> None:
         run_op(self, self._work, on_success=self.done.emit, on_failure=self._failed)
 
     def _work(self, _progress: Any) -> str:
-        body = document_pdf(self.make(), self.locale)
+        try:
+            body = document_pdf(self.make(), self.locale)
+        except DocumentUnavailable:
+            # Not on this computer (an employee's own payslip): the server makes it.
+            if self.from_server is None:
+                raise
+            body = self.from_server()
         target = Path(self.path)
         handle, temporary = tempfile.mkstemp(prefix=".document-", suffix=".pdf", dir=target.parent)
         try:
@@ -207,7 +229,12 @@ def save_document_pdf(
     """Save one document (kinds as :func:`print_document`) as a PDF file at ``path``, off the
     GUI thread; the returned job says ``done(path)`` or ``failed(message)``."""
     _kind(kind)
-    job = DocumentSave(parent, lambda: business_document(session, kind, doc_id, period=period), path)
+    from_server = None
+    if kind == "payslip":
+        from_server = lambda: session.api.payslip_pdf(session.org_id, doc_id)  # noqa: E731
+    job = DocumentSave(
+        parent, lambda: business_document(session, kind, doc_id, period=period), path, from_server
+    )
     job.start()
     return job
 

@@ -15,12 +15,16 @@ from common.documents import (
     LOCALES,
     DocumentLocale,
     DocumentNotFound,
+    DocumentUnavailable,
+    Letterhead,
     Period,
     document_html,
     document_pdf,
     load_document,
 )
+from common.documents.loaders import payslip_business_document
 from common.ids import new_id
+from common.payroll_documents import PayslipDocument
 from common.schema.profile import OrganizationProfile
 from tests.common.business import Business, role
 
@@ -236,3 +240,18 @@ def test_a_purchase_order_prints_with_the_letterhead(business: Business) -> None
         "Total EUR 49.88",
     ):
         assert expected in text, (expected, text)
+
+
+def test_a_payslip_without_its_amounts_on_this_computer_is_unavailable() -> None:
+    """An employee's own payslip as pulled without hr.sensitive.read: amounts masked (None)."""
+    slip = {"currency": "EUR", "net": None, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30),
+            "paid_days": 21, "period_days": 21}  # fmt: skip
+    run = {"status": "posted", "reverses_run_id": None}
+    masked = PayslipDocument(slip, run, "Emma Employee", None, "Acme", [{"kind": "net", "description": "Net pay",
+                             "amount": None}])  # fmt: skip
+    with pytest.raises(DocumentUnavailable, match=r"hr\.sensitive\.read"):
+        payslip_business_document(masked, Letterhead("Acme"))
+    shown = PayslipDocument({**slip, "net": 100}, run, "Emma Employee", None, "Acme",
+                            [{"kind": "net", "description": "Net pay", "amount": 100}])  # fmt: skip
+    doc = payslip_business_document(shown, Letterhead("Acme"))
+    assert doc.lines[0]["amount"] == Decimal("1.00") and not doc.draft
