@@ -265,3 +265,28 @@ def test_the_openapi_document_lists_the_document_endpoints(world: World) -> None
         operation = paths[path]["get"]
         assert media in operation["responses"]["200"]["content"], path
         assert "404" in operation["responses"] and "403" in operation["responses"], path
+
+
+def test_every_member_pulls_the_profile_and_only_finance_writes_it(world: World) -> None:
+    org = world.a
+    _profile(world, org)
+    for role in ("warehouse", "employee", "sales"):
+        pulled = world.client.get(f"/api/v1/orgs/{org.id}/sync/pull", headers=world.headers(org.email(role)))
+        assert pulled.status_code == 200
+        rows = [c for c in pulled.get_json()["changes"] if c["entity"] == "organization_profile"]
+        assert len(rows) == 1 and rows[0]["id"] == org.id, role
+        assert (
+            rows[0]["data"]["legal_name"] == "Acme Trading GmbH"
+            and rows[0]["data"]["iban"] == PROFILE["iban"]
+        )
+    change = mutation(
+        "finance.set_organization_profile",
+        changes={"legal_name": "Not Acme"},
+        base={"legal_name": "Acme Trading GmbH"},
+    )
+    (result,) = world.push(org.email("warehouse"), org, [change]).get_json()["results"]
+    assert result["status"] == "rejected" and result["code"] == "forbidden"
+    other = world.client.get(
+        f"/api/v1/orgs/{world.b.id}/sync/pull", headers=world.headers(world.b.email("admin"))
+    )
+    assert not [c for c in other.get_json()["changes"] if c["entity"] == "organization_profile"]
