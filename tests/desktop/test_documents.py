@@ -11,17 +11,22 @@ from typing import Any
 
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from common.documents import Period
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
+from common.schema import Invoice, Payslip
 from desktop import background
 from desktop.qt import QLineEdit, QWidget
 from desktop.session import UserSession
+from desktop.sync import SyncEngine
 from desktop.ui.main_window import PAGE_ROLE, MainWindow
 from desktop.ui.organization_profile import OrganizationProfilePage
 from desktop.ui.printing import PrintPreview, print_document, save_document_pdf
+from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import offline_session
+from tests.desktop.test_sync_engine import FAST, online
 
 PROFILE = {
     "legal_name": "Acme Trading GmbH",
@@ -63,10 +68,6 @@ def _sales_and_pay(session: UserSession) -> dict[str, str]:
                             "currency": "EUR", "withholding_rate": "20"}),
     ):  # fmt: skip
         store.apply(name, args, actor_id=actor, permissions=ALL_PERMISSIONS)
-    from sqlalchemy import select
-
-    from common.schema import Payslip
-
     with store.read_session() as db:
         ids["payslip"] = db.execute(
             select(Payslip.id).where(Payslip.payroll_run_id == ids["run"])
@@ -179,3 +180,44 @@ def test_without_finance_write_the_profile_is_read_only(qtbot: QtBot, data_root:
         qtbot.waitUntil(lambda: background.active_count() == 0)
     finally:
         auditor.close()
+
+
+def test_an_offline_invoice_prints_draft_then_its_legal_number_after_sync(
+    qtbot: QtBot, live_server: LiveServer, data_root: Path
+) -> None:
+    """Posted offline the invoice has a provisional number: printed as DRAFT. After a sync with
+    the real server it prints the gapless number the server gave, under the synced letterhead."""
+    session = online(data_root, live_server, "admin@acme.test")
+    try:
+        engine = SyncEngine(session.store, session.api, session.org_id, policy=FAST)
+        session.apply("finance.set_up_books", {"currency": "EUR"})
+        engine.run()
+        rate, customer, invoice = new_id(), new_id(), new_id()
+        session.apply(
+            "finance.set_organization_profile", {"changes": PROFILE, "base": dict.fromkeys(PROFILE)}
+        )
+        session.apply("finance.create_tax_rate", {"id": rate, "code": "VAT20", "name": "VAT", "rate": "20"})
+        session.apply(
+            "sales.create_customer", {"id": customer, "name": "Ada Lovelace Ltd", "currency": "EUR"}
+        )
+        session.apply(
+            "sales.create_invoice",
+            {"id": invoice, "customer_id": customer, "issue_date": "2026-11-03",
+             "lines": [{"id": new_id(), "description": "Consulting", "quantity": "2", "unit_price": 10000,
+                        "tax_rate_id": rate}]},
+        )  # fmt: skip
+        session.apply("sales.post_invoice", {"id": invoice})
+        parent = QWidget()
+        qtbot.addWidget(parent)
+        offline = _preview(qtbot, parent, session, "invoice", invoice)
+        assert "DRAFT" in offline and "240.00" in offline
+        report = engine.run()
+        assert session.store.pending_count() == 0, report
+        with session.store.read_session() as db:
+            number = db.execute(select(Invoice.number).where(Invoice.id == invoice)).scalar_one()
+        assert not number.startswith("DRAFT")
+        synced = _preview(qtbot, parent, session, "invoice", invoice)
+        assert f"No. {number}" in synced and "DRAFT" not in synced and "Acme Trading GmbH" in synced
+        qtbot.waitUntil(lambda: background.active_count() == 0)
+    finally:
+        session.close()
