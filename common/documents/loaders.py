@@ -375,6 +375,19 @@ def load_statement(
             }
         )
     closing = opening + charged - credited
+    others = sorted(
+        {
+            r["currency"]
+            for r in _rows(session, Invoice, org_id, Invoice.customer_id == customer_id)
+            if r["status"] != "draft"
+        }
+        - {currency}
+    )
+    notes = (
+        (f"Documents in {', '.join(others)} are not part of this statement (it is in {currency}).",)
+        if others
+        else ()
+    )
     brought = {
         "day": period.start,
         "document": "Balance brought forward",
@@ -399,6 +412,7 @@ def load_statement(
         columns=STATEMENT_COLUMNS,
         lines=(brought, *printed),
         totals=totals,
+        notes=notes,
         filename=f"statement-{period.start.isoformat()}-{period.end.isoformat()}.pdf",
     )
 

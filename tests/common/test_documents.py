@@ -210,6 +210,26 @@ def test_an_invoice_credit_note_and_statement_as_pdf_and_html(business: Business
         "Balance due EUR 382.10",
     ):
         assert expected in text, (expected, text)
+    assert "not part of this statement" not in text
+    dollars = new_id()
+    biz.apply(
+        "sales.create_invoice",
+        {"id": dollars, "customer_id": ids["customer"], "issue_date": "2026-11-05", "currency": "USD",
+         "exchange_rate": "0.9", "lines": [{"id": new_id(), "description": "Import", "quantity": "1",
+                                            "unit_price": 5000}]},
+    )  # fmt: skip
+    biz.apply("sales.post_invoice", {"id": dollars})
+    with biz.session() as session:
+        again = load_document(
+            session,
+            biz.org_id,
+            "statement",
+            ids["customer"],
+            period=Period(date(2026, 11, 1), date(2026, 11, 30)),
+        )
+    text = pdf_text(document_pdf(again))
+    assert "Documents in USD are not part of this statement (it is in EUR)." in text
+    assert "Balance due EUR 382.10" in text
     # The same document for a German reader: separators and dates from the locale passed in.
     german = pdf_text(document_pdf(statement, LOCALES["de"]))
     assert "Balance due EUR 382,10" in german and "01.11.2026" in german
