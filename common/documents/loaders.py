@@ -206,13 +206,11 @@ def load_invoice(
     printed, breakdown = _sales_lines(session, org_id, lines, currency)
     draft = invoice["status"] == "draft" or invoice["number"].startswith("DRAFT")
     facts: list[tuple[str, FactValue]] = [
-        ("Invoice number", "DRAFT" if draft else invoice["number"]),
+        ("Draft reference", invoice["number"]) if draft else ("Invoice number", invoice["number"]),
         ("Issue date", invoice["issue_date"]),
     ]
     if invoice["due_date"] is not None:
         facts.append(("Due date", invoice["due_date"]))
-    if customer is not None and customer.get("tax_id"):
-        facts.append(("Customer tax id", customer["tax_id"]))
     totals = [
         Total("Subtotal", major(invoice["subtotal"], currency)),
         Total("Tax", major(invoice["tax_total"], currency)),
@@ -269,7 +267,7 @@ def load_credit_note(
     printed, breakdown = _sales_lines(session, org_id, lines, currency)
     draft = note["number"].startswith("DRAFT")
     facts: list[tuple[str, FactValue]] = [
-        ("Credit note number", "DRAFT" if draft else note["number"]),
+        ("Draft reference", note["number"]) if draft else ("Credit note number", note["number"]),
         ("Issue date", note["issue_date"]),
     ]
     if invoice is not None:
