@@ -13,6 +13,7 @@ from typing import Any
 
 from common.documents.model import (
     DEFAULT_LOCALE,
+    STRONG,
     BusinessDocument,
     Column,
     DocumentLocale,
@@ -63,6 +64,8 @@ def _table(
         for column in columns:
             align = "right" if column.numeric else "left"
             text = escape(cell_text(column, row.get(column.key), currency, locale))
+            if row.get(STRONG):
+                text = f"<b>{text}</b>"
             cells.append(f"<td align='{align}'{shade}>{text}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")

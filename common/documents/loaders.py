@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.documents.model import (
+    STRONG,
     BusinessDocument,
     Column,
     FactValue,
@@ -518,7 +519,11 @@ def payslip_business_document(doc: Any, letterhead: Letterhead) -> BusinessDocum
     body: list[Row] = []
     employer: list[Row] = []
     for line in doc.lines:
-        row = {"description": line["description"], "amount": major(int(line["amount"]), currency)}
+        row = {
+            "description": line["description"],
+            "amount": major(int(line["amount"]), currency),
+            STRONG: line["kind"] in ("gross", "net"),
+        }
         (employer if line["kind"] == "employer" else body).append(row)
     sections: tuple[Section, ...] = ()
     if employer:

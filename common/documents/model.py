@@ -18,6 +18,8 @@ from typing import Any, Literal
 from common.money import currency_exponent
 
 ColumnKind = Literal["text", "number", "quantity", "money", "percent", "date"]
+# A line with this key set is printed in bold (a payslip's gross and net pay).
+STRONG = "_strong"
 # A fact of a document: text, a day, or a period (first and last day).
 FactValue = str | date | tuple[date, date]
 
@@ -222,6 +224,7 @@ def column_title(column: Column, currency: str) -> str:
 __all__ = [
     "DEFAULT_LOCALE",
     "LOCALES",
+    "STRONG",
     "BusinessDocument",
     "Column",
     "DocumentLocale",

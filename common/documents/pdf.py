@@ -31,6 +31,7 @@ from reportlab.platypus.flowables import Flowable
 
 from common.documents.model import (
     DEFAULT_LOCALE,
+    STRONG,
     BusinessDocument,
     Column,
     DocumentLocale,
@@ -168,6 +169,9 @@ def _line_table(
     for index, column in enumerate(columns):
         if column.numeric:
             style.append(("ALIGN", (index, 0), (index, -1), "RIGHT"))
+    for index, row in enumerate(rows, start=1):
+        if row.get(STRONG):
+            style.append(("FONT", (0, index), (-1, index), BOLD, 8.5))
     return LongTable(
         [header, *body], colWidths=_widths(columns, width), repeatRows=1, style=TableStyle(style)
     )
