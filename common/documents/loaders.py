@@ -301,31 +301,30 @@ def load_credit_note(
 STATEMENT_COLUMNS = (
     Column("day", "Date", "date"),
     Column("document", "Document"),
+    Column("due", "Due", "date"),
     Column("charges", "Charges", "money"),
-    Column("credits", "Payments and credits", "money"),
+    Column("credits", "Paid / credited", "money"),
     Column("balance", "Balance", "money"),
 )
 
 
 def _statement_entries(
     session: Session, org_id: str, customer_id: str, currency: str
-) -> list[tuple[date, int, str, int, int]]:
+) -> list[tuple[date, int, str, date | None, int, int]]:
     """Every posted movement of the customer's account in ``currency``:
     (day, order within the day, document, charge, credit) in minor units."""
-    entries: list[tuple[date, int, str, int, int]] = []
+    entries: list[tuple[date, int, str, date | None, int, int]] = []
     for invoice in _rows(
         session, Invoice, org_id, Invoice.customer_id == customer_id, Invoice.currency == currency
     ):
         if invoice["status"] == "draft":
             continue
         text = f"Invoice {invoice['number']}"
-        if invoice["due_date"] is not None:
-            text += f", due {invoice['due_date'].isoformat()}"
-        entries.append((invoice["issue_date"], 0, text, int(invoice["total"]), 0))
+        entries.append((invoice["issue_date"], 0, text, invoice["due_date"], int(invoice["total"]), 0))
     for note in _rows(
         session, CreditNote, org_id, CreditNote.customer_id == customer_id, CreditNote.currency == currency
     ):
-        entries.append((note["issue_date"], 1, f"Credit note {note['number']}", 0, int(note["total"])))
+        entries.append((note["issue_date"], 1, f"Credit note {note['number']}", None, 0, int(note["total"])))
     invoices = {
         r["id"]: r["number"] for r in _rows(session, Invoice, org_id, Invoice.customer_id == customer_id)
     }
@@ -337,7 +336,7 @@ def _statement_entries(
             text += f" of invoice {invoices[payment['invoice_id']]}"
         if payment["reference"]:
             text += f" ({payment['reference']})"
-        entries.append((payment["paid_on"], 2, text, 0, int(payment["amount"])))
+        entries.append((payment["paid_on"], 2, text, None, 0, int(payment["amount"])))
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     return entries
 
@@ -354,7 +353,7 @@ def load_statement(
     opening = charged = credited = 0
     printed: list[Row] = []
     balance = 0
-    for day, _order, text, charge, credit in _statement_entries(session, org_id, customer_id, currency):
+    for day, _order, text, due, charge, credit in _statement_entries(session, org_id, customer_id, currency):
         if day < period.start:
             opening += charge - credit
             continue
@@ -368,6 +367,7 @@ def load_statement(
             {
                 "day": day,
                 "document": text,
+                "due": due,
                 "charges": major(charge, currency) if charge else None,
                 "credits": major(credit, currency) if credit else None,
                 "balance": major(balance, currency),
