@@ -208,3 +208,9 @@ __all__ += [
     "QMouseEvent",
     "QValueAxis",
 ]
+
+# The task board's drag and drop, the week grid's colours (issue 15).
+from PySide6.QtCore import QMimeData, QPointF  # noqa: E402
+from PySide6.QtGui import QBrush, QDragEnterEvent, QDragMoveEvent, QDropEvent  # noqa: E402
+
+__all__ += ["QBrush", "QDragEnterEvent", "QDragMoveEvent", "QDropEvent", "QMimeData", "QPointF"]

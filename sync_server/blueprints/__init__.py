@@ -18,6 +18,7 @@ from sync_server.blueprints import (
     permissions,
     privacy,
     privacy_requests,
+    privacy_self,
     reports,
     sync,
 )
@@ -38,4 +39,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     documents.bp,
     privacy.bp,
     privacy_requests.bp,
+    privacy_self.bp,
 )

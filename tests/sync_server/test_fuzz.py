@@ -2,7 +2,7 @@
 
 schemathesis builds requests from ``/api/v1/openapi.json`` (valid and invalid bodies, query
 strings and path parameters) and sends them, signed in as an admin, to the app; every answer
-must be a JSON document, errors in the DESIGN §5 shape.
+must be a JSON document (or the file an endpoint serves), errors in the DESIGN §5 shape.
 """
 
 from __future__ import annotations
