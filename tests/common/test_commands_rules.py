@@ -36,6 +36,7 @@ def test_the_business_commands_exist() -> None:
         "finance.create_fiscal_period", "finance.close_fiscal_period", "finance.reopen_fiscal_period",
         "finance.post_journal_entry", "finance.reverse_journal_entry",
         "finance.set_up_books", "finance.update_account_mapping", "finance.close_year",
+        "finance.set_organization_profile",
         "finance.record_supplier_bill", "finance.record_supplier_payment",
         "hr.create_department", "hr.update_department", "hr.create_employee", "hr.update_employee",
         "hr.request_leave", "hr.approve_leave", "hr.reject_leave", "hr.cancel_leave", "hr.run_payroll",

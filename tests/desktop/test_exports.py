@@ -168,8 +168,9 @@ def test_print_a_purchase_order_with_preview(qtbot: QtBot, window: MainWindow, t
     preview.dialog.close()
     print_html_to_pdf(preview.html, str(tmp_path / "po.pdf"))
     text = pdf_text(tmp_path / "po.pdf")
-    assert f"Purchase order {row['number']}" in text and row["supplier"] in text
-    assert "Quantity Unit cost Amount" in text and f"Total {format_money(row['total'], 'EUR')}" in text
+    assert "Purchase order" in text and f"Order number {row['number']}" in text and row["supplier"] in text
+    total = format_money(row["total"], "EUR").removesuffix(" EUR")
+    assert "Quantity Unit cost (EUR) Amount (EUR)" in text and f"Total EUR {total}" in text
 
 
 def test_right_click_offers_open_print_and_export(qtbot: QtBot, window: MainWindow) -> None:

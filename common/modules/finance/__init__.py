@@ -22,13 +22,20 @@ SPEC = ModuleSpec(
         "finance.read": "See accounts, journal entries, periods and tax rates",
         "finance.post": "Post journal entries",
         "finance.close_period": "Close and reopen fiscal periods",
+        "finance.write": "Edit the organization profile (letterhead, tax id, bank account)",
     },
-    schema=("common.schema.finance", "common.schema.books", "common.schema.bills"),
+    schema=(
+        "common.schema.finance",
+        "common.schema.books",
+        "common.schema.bills",
+        "common.schema.profile",
+    ),
     commands=(
         "common.commands.finance",
         "common.commands.books",
         "common.commands.bills",
         "common.commands.year_end",
+        "common.commands.organization_profile",
     ),
     reports={
         "trial_balance": Report(_READ, "common.reports.ledger:trial_balance_report"),
