@@ -484,6 +484,12 @@ class ApiClient:
         finally:
             partial.unlink(missing_ok=True)
 
+    def sepa_file(self, org_id: str, payroll_run_id: str) -> bytes:
+        """A posted payroll run's net pay as a SEPA credit transfer (pain.001.001.03 XML)."""
+        return self.download(
+            f"/orgs/{quote(org_id, safe='')}/payroll-runs/{quote(payroll_run_id, safe='')}/sepa.xml"
+        )
+
     def payslip_pdf(self, org_id: str, payslip_id: str) -> bytes:
         """A payslip as a PDF: one's own (``hr.self_service``) or, for payroll, anyone's."""
         return self.download(f"/orgs/{quote(org_id, safe='')}/payslips/{quote(payslip_id, safe='')}/pdf")

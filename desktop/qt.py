@@ -214,3 +214,9 @@ from PySide6.QtCore import QMimeData, QPointF  # noqa: E402
 from PySide6.QtGui import QBrush, QDragEnterEvent, QDragMoveEvent, QDropEvent  # noqa: E402
 
 __all__ += ["QBrush", "QDragEnterEvent", "QDragMoveEvent", "QDropEvent", "QMimeData", "QPointF"]
+
+# Opening a saved document in the system's viewer.
+from PySide6.QtCore import QUrl  # noqa: E402
+from PySide6.QtGui import QDesktopServices  # noqa: E402
+
+__all__ += ["QDesktopServices", "QUrl"]

@@ -26,6 +26,8 @@ from desktop.modules import page
 from desktop.qt import (
     QAbstractItemView,
     QColor,
+    QDesktopServices,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -35,12 +37,14 @@ from desktop.qt import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QUrl,
     QVBoxLayout,
     QWidget,
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
+from desktop.ui.printing import DocumentSave, save_document_pdf
 from desktop.ui.projects_board import STATUSES
 from desktop.ui.projects_timesheet import WeekGrid, hours_text
 from desktop.ui.widgets import EmptyState, PageHeader, button, label
@@ -106,6 +110,9 @@ def selected_id(widget: QTableWidget) -> str | None:
 
 @page("hr", "my_work", "My work", opens="hr.self_service", writes="hr.request_leave", position=1, lands=10)
 class MyWorkPage(QWidget):
+    # A saved payslip opens in the system's PDF viewer (the tests read the file instead).
+    open_after_saving = True
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -496,6 +503,25 @@ class MyWorkPage(QWidget):
         payslip_id = selected_id(self.payslip_table)
         return next((s for s in self.payslips if s["id"] == payslip_id), None)
 
-    def open_payslip(self) -> None:
-        """Open the selected payslip's document (PDF). Not wired yet: the payslip document is
-        built elsewhere (``common/payroll_documents.py``); the lead connects it here."""
+    def _payslip_failed(self, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Payslip not saved", message, parent=self)
+        box.open()  # not modal: the page stays usable
+        self.payslip_box = box
+
+    def open_payslip(self, path: str | None = None) -> DocumentSave | None:
+        """Save the selected payslip as a PDF where the employee chooses and open it. Its amounts
+        are not on this computer (they are sensitive): the server's copy is fetched."""
+        slip = self.selected_payslip()
+        if slip is None:
+            return None
+        if path is None:
+            suggested = f"payslip-{slip['period_end']}.pdf" if slip.get("period_end") else "payslip.pdf"
+            path, _ = QFileDialog.getSaveFileName(self, "Save payslip", suggested, "PDF (*.pdf)")
+            if not path:
+                return None
+        job = save_document_pdf(self, self.ctx.session, "payslip", slip["id"], path)
+        if self.open_after_saving:
+            job.done.connect(lambda saved: QDesktopServices.openUrl(QUrl.fromLocalFile(saved)))
+        job.failed.connect(self._payslip_failed)
+        self.payslip_job = job
+        return job

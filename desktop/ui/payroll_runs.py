@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.qt import (
     QAbstractItemView,
+    QFileDialog,
     QHeaderView,
     QKeyEvent,
     QMessageBox,
@@ -35,12 +37,14 @@ from desktop.qt import (
     QTableView,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage, column_width
 from desktop.ui.payroll_payslip import PayslipDialog
+from desktop.ui.printing import PrintPreview, print_document
 from desktop.ui.products import CURRENCY_CHOICES
 from desktop.ui.table_model import LazyTableModel
 from desktop.ui.widgets import Notice, PageHeader, button, label
@@ -190,6 +194,7 @@ class PayrollRunsPage(ListPage):
     search_placeholder = "Search by status or currency  (Ctrl+F)"
     empty_hint = "Start with New run (Ctrl+N): pick the period and check the preview."
     history_entity = "payroll_run"
+    sepa_saved = Signal(str)  # the path of a SEPA file written
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         # Pay figures are sensitive: without hr.sensitive.read they are not on this computer.
@@ -236,8 +241,6 @@ class PayrollRunsPage(ListPage):
             widget.clicked.connect(slot)
             header.add_action(widget)
             widget.setVisible(self.ctx.writable)
-        self.payslip_button.setVisible(False)
-        self.sepa_button.setVisible(False)
 
     def _build_preview(self) -> None:
         layout = self.layout()
@@ -465,14 +468,42 @@ class PayrollRunsPage(ListPage):
         return dialog
 
     # -- documents (common/payroll_documents.py) -----------------------------------------------
-    def print_payslip(self) -> None:
-        """Print the selected employee's payslip of the selected run (PDF, with preview).
+    def print_payslip(self) -> PrintPreview | None:
+        """Print the selected employee's payslip of the selected run (the first one when none is
+        selected) with preview: the document the employee gets."""
+        slip = self.current_payslip() or (self.slips.row_at(0) if self.slips.rowCount() else None)
+        if slip is None:
+            return None
+        self.printing = print_document(self, self.ctx.session, "payslip", slip["id"])
+        return self.printing
 
-        To be wired to the payslip PDF of :mod:`common.payroll_documents`; does nothing yet.
-        """
+    def save_sepa_file(self, path: str | None = None) -> None:
+        """Save the selected run's net pay as a SEPA credit transfer file (pain.001.001.03), made
+        by the server from the organization profile's IBAN (a connection is needed)."""
+        row = self.current_row()
+        if row is None:
+            return
+        if path is None:
+            suggested = f"salaries-{row['period_end'].isoformat()}.xml"
+            path, _ = QFileDialog.getSaveFileName(self, "Save SEPA file", suggested, "SEPA XML (*.xml)")
+            if not path:
+                return
+        session, target = self.ctx.session, Path(path)
 
-    def save_sepa_file(self) -> None:
-        """Save the selected posted run's net pay as a SEPA credit transfer file (pain.001).
+        def fetch() -> str:
+            data = session.api.sepa_file(session.org_id, row["id"])
+            partial = target.with_name(target.name + ".part")
+            partial.write_bytes(data)  # whole or not at all
+            partial.replace(target)
+            return str(target)
 
-        To be wired to :mod:`common.payroll_documents`; does nothing yet.
-        """
+        def failed(exc: BaseException) -> None:
+            QMessageBox.warning(self, "SEPA file not saved", str(exc))
+
+        self.ctx.run(
+            self,
+            fetch,
+            on_success=lambda saved: self.sepa_saved.emit(saved),
+            on_failure=failed,
+            busy_text="Fetching the SEPA file…",
+        )

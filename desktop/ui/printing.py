@@ -23,6 +23,7 @@ from common.documents import (
     KIND_TITLES,
     BusinessDocument,
     DocumentLocale,
+    DocumentNotFound,
     DocumentUnavailable,
     Period,
     document_pdf,
@@ -195,8 +196,9 @@ class DocumentSave(QObject):
     def _work(self, _progress: Any) -> str:
         try:
             body = document_pdf(self.make(), self.locale)
-        except DocumentUnavailable:
-            # Not on this computer (an employee's own payslip): the server makes it.
+        except (DocumentUnavailable, DocumentNotFound):
+            # Not (all) on this computer — an employee's own payslip: neither its amounts nor its
+            # payroll run are here — the server makes it.
             if self.from_server is None:
                 raise
             body = self.from_server()

@@ -16,6 +16,7 @@ from desktop.modules import page
 from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.list_page import ListPage
+from desktop.ui.printing import PrintPreview, print_document
 from desktop.ui.sales_common import tell
 from desktop.ui.sales_credit_note import CreditNoteDialog
 from desktop.ui.sales_invoice_dialog import InvoiceDialog
@@ -139,8 +140,14 @@ class InvoicesPage(ListPage):
         if row is not None:
             action(row)
 
-    def print_selected(self) -> None:
-        """Print the selected invoice with preview (the lead wires it to the documents' printing)."""
+    def print_selected(self) -> PrintPreview | None:
+        """Print the selected invoice with preview."""
+        row = self.current_row()
+        return self.print_row(row) if row is not None else None
+
+    def print_row(self, row: dict[str, Any]) -> PrintPreview:
+        """The invoice as its document (letterhead, number or DRAFT, tax per rate), with preview."""
+        return print_document(self, self.ctx.session, "invoice", row["id"])
 
     def new_item(self) -> InvoiceDialog | None:
         if not self.can_create:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from desktop.formatting import money
+from common.documents.loaders import Period
+from desktop.formatting import day, money
 from desktop.lists import Column
 from desktop.qt import QDate, QDialog, QDialogButtonBox, QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.forms import DateInput
+from desktop.ui.printing import PrintPreview, print_document
 from desktop.ui.sales_common import RowsTable, Statement, customer_documents, customer_statement
 from desktop.ui.widgets import button, label
 
@@ -116,15 +118,21 @@ class CustomerAccountDialog(QDialog):
             for line in statement.lines
         ]
         self.statement_table.set_rows(rows)
-        since = f" on {statement.start.isoformat()}" if statement.start else ""
+        since = f" on {day(statement.start)}" if statement.start else ""
         self.opening_label.setText(
             f"Balance brought forward{since}: {money(statement.opening, statement.currency)}"
         )
         closing = statement.closing
         owes = "owes" if closing >= 0 else "is in credit by"
         self.closing_label.setText(
-            f"On {statement.end.isoformat()} {self.customer['name']} {owes} {money(abs(closing), statement.currency)}"
+            f"On {day(statement.end)} {self.customer['name']} {owes} {money(abs(closing), statement.currency)}"
         )
 
-    def print_statement(self) -> None:
-        """Print the statement with preview (the lead wires it to the documents' printing)."""
+    def print_statement(self) -> PrintPreview | None:
+        """Print the statement on screen (its period, the customer's currency) with preview."""
+        statement = getattr(self, "statement", None)
+        if statement is None:
+            return None
+        period = Period(statement.start or date.min, statement.end)
+        self.preview = print_document(self, self.ctx.session, "statement", self.customer["id"], period=period)
+        return self.preview

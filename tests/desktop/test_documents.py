@@ -221,3 +221,20 @@ def test_an_offline_invoice_prints_draft_then_its_legal_number_after_sync(
         qtbot.waitUntil(lambda: background.active_count() == 0)
     finally:
         session.close()
+
+
+def test_the_invoices_page_prints_the_selected_invoice(qtbot: QtBot, window: MainWindow) -> None:
+    """Sales → Invoices → Print… (or Ctrl+P): the selected invoice as its document."""
+    ids = _sales_and_pay(window.session)
+    page = window.open_page("invoices")
+    qtbot.waitUntil(lambda: background.active_count() == 0)
+    row = next(i for i, r in enumerate(page.model.rows) if r["id"] == ids["invoice"])
+    page.table.selectRow(row)
+    preview = page.print_selected()
+    assert isinstance(preview, PrintPreview)
+    with qtbot.waitSignal(preview.ready, timeout=20_000):
+        pass
+    for expected in ("Acme Trading GmbH", "Ada Lovelace Ltd", "VAT 20 %", "600.00"):
+        assert expected in preview.html, expected
+    assert preview.dialog is not None
+    preview.dialog.close()

@@ -448,6 +448,15 @@ def test_an_hr_month_through_the_screens(qtbot: QtBot, hr_session: UserSession, 
         ("Social security 20 % (paid by the employer)", "850.00 EUR"),
     ]
     payslip.reject()
+    # The selected employee's payslip document, with print preview (the same figures).
+    assert runs.payslip_button.isVisible() and runs.payslip_button.isEnabled()
+    printing = runs.print_payslip()
+    assert printing is not None
+    with qtbot.waitSignal(printing.ready, timeout=20_000):
+        pass
+    assert "Cara Castro" in printing.html and "3,200.00" in printing.html and "4,413.18" in printing.html
+    assert printing.dialog is not None
+    printing.dialog.close()
 
     runs.approve_button.click()
     settle(qtbot)

@@ -9,11 +9,13 @@ Leave: 25 days of annual leave; 21–23 Dec 2026 is Monday to Wednesday, 3 worki
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -63,6 +65,7 @@ def test_an_employees_week_in_my_work(qtbot: QtBot, live_server: LiveServer, dat
                 salary_currency="EUR"),
         command("hr.run_payroll", id=run, period_start="2026-11-01", period_end="2026-11-30", currency="EUR"),
         command("hr.approve_payroll_run", id=run),
+        command("hr.post_payroll_run", id=run),  # a payslip is the employee's once its run is posted
     )  # fmt: skip
     server_push(
         live_server,
@@ -91,6 +94,17 @@ def test_an_employees_week_in_my_work(qtbot: QtBot, live_server: LiveServer, dat
             assert [s.employee_id for s in slips] == [kim] and employees == [kim]
             page.payslip_table.selectRow(0)
             assert page.pdf_button.isEnabled() and page.selected_payslip() is not None
+            # The PDF: its amounts come from the server's copy (4,000.00 a month, the full month).
+            page.open_after_saving = False
+            saved = data_root / "my-payslip.pdf"
+            job = page.open_payslip(str(saved))
+            assert job is not None
+            failures: list[str] = []
+            job.failed.connect(failures.append)
+            qtbot.waitUntil(lambda: saved.exists() or bool(failures), timeout=20_000)
+            assert failures == []
+            text = " ".join(PdfReader(io.BytesIO(saved.read_bytes())).pages[0].extract_text().split())
+            assert "Kim Berg" in text and "4,000.00" in text and "Otto" not in text, text
             assert cells(page.task_table)[0][:4] == ["Write the copy", "WEB", "To do", "2026-12-11"]
             assert cells(page.balances) == [["Annual leave", "25", "0", "0", "25"]]
 
