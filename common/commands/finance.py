@@ -307,7 +307,10 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         raise invalid(
             "entry_id", f"entry {original['number']} is itself a reversal; post a new entry instead"
         )
-    if ctx.exists(JournalEntry, JournalEntry.reverses_entry_id == args.entry_id):
+    # A reversal is an entry of source "reversal" (found through the source index, not a scan).
+    if ctx.exists(
+        JournalEntry, JournalEntry.source == "reversal", JournalEntry.reverses_entry_id == args.entry_id
+    ):
         raise invalid("entry_id", f"entry {original['number']} has already been reversed")
     stmt = ctx.select(JournalLine, JournalLine.journal_entry_id == args.entry_id).order_by(
         JournalLine.line_no

@@ -89,8 +89,12 @@ def entry_source(ctx: UiContext, currency: str, source: str | None = None) -> Li
         )
         reversals = dict(
             db.execute(
+                # Reversals are entries of source "reversal": the source index finds them without
+                # reading every entry (there is no index on reverses_entry_id).
                 select(e.c.reverses_entry_id, e.c.number).where(
-                    live(JournalEntry, ctx.session.org_id), e.c.reverses_entry_id.in_(ids)
+                    live(JournalEntry, ctx.session.org_id),
+                    e.c.source == "reversal",
+                    e.c.reverses_entry_id.in_(ids),
                 )
             ).all()
         )
