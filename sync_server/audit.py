@@ -241,13 +241,16 @@ def append_events(
     now = utcnow()
     rows = []
     keys: SubjectKeys | None = None
+    subjects = {event.subject for event in events if event.subject is not None and event.personal}
+    if subjects:
+        # Every subject's key read (or made) at once, stored in one insert below.
+        keys = SubjectKeys(session, org_id, audit_key(session))
+        keys.prepare(subjects)
     for event in events:
         seq += 1
         before = _json_value(event.before) if event.before is not None else None
         after = _json_value(event.after) if event.after is not None else None
-        if event.subject is not None and event.personal:
-            if keys is None:
-                keys = SubjectKeys(session, org_id, audit_key(session))
+        if keys is not None and event.subject is not None and event.personal:
             before = keys.seal_fields(event.subject, before, event.personal)
             after = keys.seal_fields(event.subject, after, event.personal)
         row = {
@@ -266,6 +269,8 @@ def append_events(
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, row, json_ready=_IMAGES)  # images converted above
         rows.append(row)
+    if keys is not None:
+        keys.save_new()
     insert_rows(session, table_of(AuditEvent), rows)
     mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
     session.execute(
