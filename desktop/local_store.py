@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from common import migrate
 from common.commands import CommandContext, CommandOutcome, execute
+from common.commands.rowaccess import plain_insert, session_connection
 from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
 from common.ids import new_id
 from common.numbering import provisional_number
 from common.schema import OutboxEntry, SyncState
 from common.schema.base import table_of
+from common.schema.types import utcnow
 from common.wire import row_to_wire
 from desktop import deferred_indexes
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
@@ -33,8 +35,9 @@ from desktop.rows import WRITERS
 __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
 
 
-# One statement for every outbox entry (compiled once; a fresh .values() per command is not free).
-_OUTBOX_INSERT = insert(table_of(OutboxEntry))
+# Every outbox entry is inserted through one statement compiled once (``plain_insert``).
+_OUTBOX = table_of(OutboxEntry)
+_OUTBOX_COLUMNS = ("id", "name", "args", "created_at", "status", "undo", "attempts", "acknowledged")
 
 
 # Decrypted pages stay in this cache: a 300k-row store (~150 MB) then answers repeated lookups
@@ -336,9 +339,20 @@ class LocalStore:
         if now is not None:
             ctx.now = now
         outcome = execute(ctx, name, args)
-        session.execute(
-            _OUTBOX_INSERT,
-            {"id": command_id, "name": name, "args": args, "status": "pending", "undo": recorder.undo},
+        # On the DB-API cursor: through the ORM this insert cost as much as the command.
+        connection, dbapi = session_connection(session)
+        plain_insert(_OUTBOX, _OUTBOX_COLUMNS, connection.dialect).run(
+            dbapi,
+            {
+                "id": command_id,
+                "name": name,
+                "args": args,
+                "created_at": utcnow(),
+                "status": "pending",
+                "undo": recorder.undo,
+                "attempts": 0,
+                "acknowledged": False,
+            },
         )
         return command_id, outcome
 

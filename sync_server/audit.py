@@ -91,7 +91,7 @@ def _json_value(value: Any) -> Any:
     if type(value) in _AS_IS:  # most values, asked first: every event's images pass here
         return value
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _AS_IS else _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     return to_wire(value)
@@ -104,10 +104,10 @@ def canonical_json(event: Mapping[str, Any], *, json_ready: frozenset[str] = fro
     ``json_ready`` names fields already converted (:func:`_json_value`), which are not walked
     again: the same bytes, since conversion leaves converted values as they are.
     """
-    body = {
-        name: event.get(name) if name in json_ready else _json_value(event.get(name))
-        for name in _EVENT_FIELDS
-    }
+    body = {}
+    for name in _EVENT_FIELDS:
+        value = event.get(name)
+        body[name] = value if name in json_ready or type(value) in _AS_IS else _json_value(value)
     if event.get("salt") is not None:
         body["salt"] = event["salt"]
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
