@@ -27,7 +27,7 @@ from common.schema import OutboxEntry, SyncState
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import row_to_wire
-from desktop import deferred_indexes
+from desktop import deferred_indexes, search_index
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
@@ -185,6 +185,7 @@ class LocalStore:
             # the schema's as it was then), and a migration may expect them.
             deferred_indexes.restore_pending(engine)
             migrate.upgrade(engine)
+            search_index.ensure_engine(engine)  # one read once they exist
         except WrongKeyError as exc:
             raise LocalStoreError(
                 f"the local database {db_path.name} could not be opened with its key (damaged or "
