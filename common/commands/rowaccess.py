@@ -13,7 +13,7 @@ Used by :class:`common.commands.framework.CommandContext` on both sides.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
@@ -223,9 +223,20 @@ class RowWriter:
         """Whether rows naming ``keys`` can be inserted here (else: through SQLAlchemy)."""
         return self.required <= set(keys) and set(keys) <= set(self.names)
 
+    # Column → (the last value bound, its bound form): a command stamps the same time object on
+    # every row it writes, and converting a timestamp is the dearest bind of a row.
+    last: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
     def _bound(self, name: str, value: Any) -> Any:
         binder = self.binders[name]
-        return value if binder is None else binder(value)
+        if binder is None:
+            return value
+        found = self.last.get(name)
+        if found is not None and found[0] is value:
+            return found[1]
+        bound = binder(value)
+        self.last[name] = (value, bound)
+        return bound
 
     def _row(self, values: Any) -> Row:
         return {
@@ -240,13 +251,22 @@ class RowWriter:
         per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names)))
         stored: dict[str, Row] = {}
         start = 0
+        last = self.last
         for size in _chunks(len(rows), per_statement):
             statement = _insert_rows_statement(self.table, self.dialect, size)
             params: dict[str, Any] = {}
             for n, row in enumerate(rows[start : start + size]):
                 for name, binder in self.binders.items():
                     value = row[name] if name in row else self.missing[name]
-                    params[f"r{n}_{name}"] = value if binder is None else binder(value)
+                    if binder is not None:
+                        found = last.get(name)
+                        if found is not None and found[0] is value:
+                            value = found[1]
+                        else:
+                            bound = binder(value)
+                            last[name] = (value, bound)
+                            value = bound
+                    params[f"r{n}_{name}"] = value
             for found in statement.rows(dbapi_connection, statement.parameters(params, complete=False)):
                 after = self._row(found)
                 stored[after["id"]] = after
