@@ -91,16 +91,19 @@ class ListSource:
         indexed = [t for t in terms if len(t) >= search_index.MIN_TERM]
         return indexed, [t for t in terms if len(t) < search_index.MIN_TERM]
 
-    def _base_for(self, search: str, sort: str | None = None) -> Select[Any]:
+    def _base_for(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
         indexed, scanned = self._split(search)
         if indexed or not scanned:
             return self._base  # the index answers: no scan
         # Only short terms (one or two characters match many rows): walk the sort order's
-        # index and stop at a page, for the default order; otherwise one table scan.
-        return self._base if self.sort_key(sort) == self.default_sort else self._search_base
+        # index and stop at a page, for the default order; otherwise (and to count every
+        # match, ``whole``) one table scan.
+        if whole or self.sort_key(sort) != self.default_sort:
+            return self._search_base
+        return self._base
 
-    def filtered(self, search: str, sort: str | None = None) -> Select[Any]:
-        stmt = base = self._base_for(search, sort)
+    def filtered(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
+        stmt = base = self._base_for(search, sort, whole=whole)
         for clause in self.filters:
             stmt = stmt.where(clause)
         indexed, scanned = self._split(search)
@@ -157,7 +160,7 @@ class ListSource:
         return self._base.selected_columns[key]
 
     def count(self, search: str = "") -> int:
-        stmt = select(func.count()).select_from(self.filtered(search).subquery())
+        stmt = select(func.count()).select_from(self.filtered(search, whole=True).subquery())
         with self.store.read_session() as session:
             return int(session.execute(stmt).scalar() or 0)
 
