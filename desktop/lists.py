@@ -21,6 +21,9 @@ from desktop.local_store import LocalStore
 PAGE_SIZE = 200
 MAX_SEARCH_TERMS = 5
 MAX_SEARCH_LENGTH = 100
+# Up to this many rows found by a search index are fetched and sorted; more, and the list walks
+# its sort order's index instead, stopping at a page (a common word matches a sixth of the rows).
+FEW_MATCHES = 20_000
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class ListSource:
     search_table: str | None = None
 
     def __post_init__(self) -> None:
+        self._matches: tuple[str, int] = ("", 0)
         self._base = self.build()
         self._search_base = self.build_for_search() if self.build_for_search else self._base
 
@@ -91,10 +95,29 @@ class ListSource:
         indexed = [t for t in terms if len(t) >= search_index.MIN_TERM]
         return indexed, [t for t in terms if len(t) < search_index.MIN_TERM]
 
+    def _indexed_matches(self, indexed: list[str]) -> int:
+        """How many rows the search index finds for ``indexed`` (a few ms: it reads only the
+        index), remembered for the last search."""
+        query = search_index.match_query(indexed)
+        if self._matches[0] != query:
+            index = search_index.INDEXES[str(self.search_table)]
+            with self.store.read_session() as session:
+                found = session.execute(
+                    text(f"SELECT count(*) FROM {index.name} WHERE {index.name} MATCH :q"), {"q": query}
+                ).scalar()
+            self._matches = (query, int(found or 0))
+        return self._matches[1]
+
     def _base_for(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
         indexed, scanned = self._split(search)
-        if indexed or not scanned:
-            return self._base  # the index answers: no scan
+        if indexed:
+            # Few matches: read them from the index and sort them (the SELECT worded so no
+            # b-tree walk is chosen); many: walk the sort order's index and stop at a page.
+            if whole or self._indexed_matches(indexed) <= FEW_MATCHES:
+                return self._search_base
+            return self._base
+        if not scanned:
+            return self._base
         # Only short terms (one or two characters match many rows): walk the sort order's
         # index and stop at a page, for the default order; otherwise (and to count every
         # match, ``whole``) one table scan.

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop import deferred_indexes, search_index
+from desktop import deferred_indexes, lists, search_index
 from desktop.lists import ListSource
 from desktop.session import UserSession
 from desktop.ui.context import UiContext
@@ -41,7 +42,13 @@ def _matches(session: UserSession, query: str) -> int:
         )
 
 
-def test_indexed_search_finds_exactly_what_like_finds(qtbot: QtBot, session: UserSession) -> None:
+@pytest.mark.parametrize("few", [lists.FEW_MATCHES, 0])
+def test_indexed_search_finds_exactly_what_like_finds(
+    qtbot: QtBot, session: UserSession, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """Both plans: the index's matches fetched and sorted, and (``few=0``: every search counts
+    as matching many rows) the sort order's index walked with the matches as a filter."""
+    monkeypatch.setattr(lists, "FEW_MATCHES", few)
     bulk_products(session, 600)
     indexed = product_source(UiContext(session))
     plain = _without_index(indexed)
