@@ -8,10 +8,14 @@ components apply to everyone. ``hr.run_payroll`` runs as HR does on the workstat
 writing a payslip and its lines per employee; ``hr.approve_payroll_run`` and
 ``hr.post_payroll_run`` follow (context). Each run is a fresh period (a month earlier than the
 previous) so nothing is refused as overlapping; the figure is the fastest of three.
+
+Context: the Payroll runs screen (offscreen) showing the first run's preview — its first page of
+payslips with their paid days and the count — as it does when the run is selected.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import time
@@ -20,13 +24,15 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import Figure, at_most, info
+from bench.harness import Figure, at_most, info, median
 from common.commands.project_time import week_grid
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
+from desktop.api_client import ApiClient, Membership, User
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.rows import WRITERS
+from desktop.session import UserSession
 
 STAMP = "2026-01-01T00:00:00+00:00"
 COMPONENTS = (
@@ -97,6 +103,50 @@ def _timesheets(
     return rows, entries
 
 
+def _preview_on_screen(
+    root: Path, store: LocalStore, org_id: str, actor: str, run_id: str, count: int
+) -> Figure:
+    """Select the run on the real Payroll runs screen (offscreen): its preview loads."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from desktop.modules import page_spec
+    from desktop.qt import QApplication
+    from desktop.ui.context import UiContext
+    from desktop.ui.payroll_runs import PayrollRunsPage
+
+    app = QApplication.instance() or QApplication([])
+    assert app is not None
+    membership = Membership(org_id, "Bench", ("hr",), ALL_PERMISSIONS)
+    session = UserSession(
+        root=root,
+        server_url="https://bench.example",
+        user=User(actor, "hr@example.test", "HR"),
+        membership=membership,
+        memberships=(membership,),
+        store=store,
+        api=ApiClient("https://bench.example"),
+        online=False,
+    )
+    screen = PayrollRunsPage(UiContext(session).for_page(page_spec("payroll_runs")))
+    screen.resize(1280, 760)
+    screen.show()
+    screen.activate()
+    times = []
+    for _ in range(5):
+        screen.table.selectionModel().clearCurrentIndex()
+        screen.show_preview(None)
+        began = time.perf_counter()
+        assert screen.select_id(run_id)
+        screen.repaint()
+        times.append(time.perf_counter() - began)
+        assert screen.slips.rowCount() > 0
+    screen.close()
+    return info(
+        f"payroll run preview on the screen ({count:,} payslips: first page, paid days, count)",
+        median(times) * 1000,
+        "ms",
+    )
+
+
 def run(quick: bool) -> list[Figure]:
     count = 500 if quick else 2_000
     org_id, actor = new_id(), new_id()
@@ -116,11 +166,12 @@ def run(quick: bool) -> list[Figure]:
         with store.write_session() as session:
             WRITERS["employee"].upsert(session.connection(), employees)
             WRITERS["leave_request"].upsert(session.connection(), leave)
-        runs, posts = [], []
+        runs, posts, run_ids = [], [], []
         # September first: every employee is paid in it (hires are June to August).
         for year, month in MONTHS[:3]:
             start, end = _month(year, month)
             run_id = new_id()
+            run_ids.append(run_id)
             began = time.perf_counter()
             _, outcome = apply(
                 "hr.run_payroll",
@@ -149,6 +200,7 @@ def run(quick: bool) -> list[Figure]:
             )
         )
         figures.append(info(f"payroll run approved and posted ({count:,} payslips)", min(posts) * 1000, "ms"))
+        figures.append(_preview_on_screen(Path(tmp), store, org_id, actor, run_ids[0], count))
         employee_id = employees[0]["id"]
         projects, entries = _timesheets(org_id, employee_id, 50)
         with store.write_session() as session:

@@ -3,9 +3,9 @@
 Both read the store through a session and an organization id (every query names it), so the
 desktop makes them from its local copy and the server from its own; neither writes anything.
 
-- :func:`payslip_pdf` — one payslip, laid out with reportlab: the employee, the period, the
-  paid working days, every line of the payslip (employer contributions shown for information
-  after net pay).
+- :func:`payslip_pdf` — one payslip, by the document renderer of :mod:`common.documents`: the
+  employee, the period, the paid working days, every line of the payslip (employer
+  contributions shown for information after net pay).
 - :func:`sepa_credit_transfer` — ISO 20022 ``pain.001.001.03`` (SEPA credit transfer) with one
   transaction per payslip of a posted run, made by ``sepaxml`` (which also reduces names to the
   SEPA character set). Every employee's bank account must be a valid IBAN (ISO 13616, mod 97):
@@ -14,7 +14,6 @@ desktop makes them from its local copy and the server from its own; neither writ
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,7 +25,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as NumberError
 
 from common.commands.payroll import FINAL_RUN_STATUSES
-from common.money import format_money
+from common.documents.model import Letterhead
 from common.schema import Employee, Organization, PayrollRun, Payslip, PayslipLine
 from common.schema.base import table_of
 
@@ -90,62 +89,13 @@ def load_payslip(session: Session, org_id: str, payslip_id: str) -> PayslipDocum
     return PayslipDocument(payslip, run, employee["name"], employee["user_id"], org or "", lines)
 
 
-def payslip_pdf(doc: PayslipDocument) -> bytes:
-    """The payslip as a one-page PDF (A4)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+def payslip_pdf(doc: PayslipDocument, letterhead: Letterhead | None = None) -> bytes:
+    """The payslip as a PDF (A4), by the one document renderer (:mod:`common.documents`), under
+    the organization's letterhead (its name alone when none is given)."""
+    from common.documents.loaders import payslip_business_document
+    from common.documents.pdf import document_pdf
 
-    slip, currency = doc.payslip, doc.payslip["currency"]
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    title = "Payslip" if doc.final else "Payslip (draft, not yet posted)"
-    if doc.run["reverses_run_id"] is not None:
-        title = "Payslip reversal"
-    pdf = SimpleDocTemplate(
-        buffer, pagesize=A4, title=title, author=doc.organization, leftMargin=20 * mm, rightMargin=20 * mm
-    )
-    period = f"{slip['period_start'].isoformat()} to {slip['period_end'].isoformat()}"
-    header = [
-        ["Employer", doc.organization],
-        ["Employee", doc.employee_name],
-        ["Period", period],
-    ]
-    if slip["paid_days"] is not None:
-        header.append(["Working days paid", f"{slip['paid_days']} of {slip['period_days']}"])
-    body: list[list[str]] = [["", "Amount"]]
-    employer: list[list[str]] = []
-    for line in doc.lines:
-        row = [line["description"], format_money(int(line["amount"]), currency)]
-        (employer if line["kind"] == "employer" else body).append(row)
-    table_style = TableStyle(
-        [
-            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
-            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-        ]
-    )
-    story: list[Any] = [
-        Paragraph(title, styles["Title"]),
-        Table(header, colWidths=[45 * mm, 120 * mm], hAlign="LEFT"),
-        Spacer(1, 8 * mm),
-        Table(body, colWidths=[115 * mm, 50 * mm], style=table_style, hAlign="LEFT"),
-    ]
-    if employer:
-        story += [
-            Spacer(1, 6 * mm),
-            Paragraph("Paid by the employer on top of your gross pay", styles["Heading4"]),
-            Table(
-                employer,
-                colWidths=[115 * mm, 50 * mm],
-                style=TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT")]),
-                hAlign="LEFT",
-            ),
-        ]
-    pdf.build(story)
-    return buffer.getvalue()
+    return document_pdf(payslip_business_document(doc, letterhead or Letterhead(doc.organization)))
 
 
 @dataclass(frozen=True)

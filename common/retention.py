@@ -90,6 +90,14 @@ DEFAULT_SCHEDULE: tuple[RetentionPeriod, ...] = (
         "sessions (devices, sign-in times), from the end of the session",
     ),
     RetentionPeriod(
+        "notifications",
+        _years(1),
+        "delete",
+        "data minimisation: in-app notifications are only useful for a while; kept 1 year",
+        30,
+        "in-app notifications, from when they were sent or last read",
+    ),
+    RetentionPeriod(
         "change_log",
         90,
         "delete",

@@ -90,6 +90,10 @@ class ServerError(ApiError):
     """The server failed (5xx) or answered something this client cannot read."""
 
 
+class DownloadCancelled(ApiError):
+    """The user stopped a download (nothing was kept)."""
+
+
 class ResyncRequiredError(ApiError):
     """The server cannot continue this copy's download (rights changed, or the copy is older than
     the server's change history): download a fresh copy, keeping the pending changes."""
@@ -316,6 +320,19 @@ class ApiClient:
     def me(self) -> Me:
         return Me.from_json(self.request("GET", "/me"))
 
+    def member_names(self, org_id: str, user_ids: list[str]) -> dict[str, str]:
+        """Names of the organization's members among ``user_ids`` (others are not answered)."""
+        wanted = sorted(set(user_ids))[:100]
+        if not wanted:
+            return {}
+        data = self.request(
+            "GET", f"/orgs/{quote(org_id, safe='')}/member-names", params={"ids": ",".join(wanted)}
+        )
+        names = data.get("names") if isinstance(data, dict) else None
+        if not isinstance(names, dict):
+            raise ServerError("the server's answer about member names is incomplete", code="bad_response")
+        return {str(k): str(v) for k, v in names.items() if isinstance(v, str)}
+
     def audit(
         self, org_id: str, *, entity: str | None = None, entity_id: str | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
@@ -403,6 +420,75 @@ class ApiClient:
             if self._access_token == used:
                 self._refresh_locked()
         return bytes(self._send("GET", path, auth=True, raw=True))
+
+    def download_to(
+        self,
+        path: str,
+        target: Path,
+        *,
+        progress: Callable[[int, int | None], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> int:
+        """Stream an authenticated GET of a file into ``target`` (written beside it, renamed when
+        complete: a cancelled or failed download leaves no partial file); its size in bytes.
+        ``progress(done, total)`` after each chunk; ``cancelled()`` true stops it
+        (:class:`DownloadCancelled`)."""
+        if self._access_token is None:
+            self.refresh()
+        try:
+            return self._stream_to(path, target, progress, cancelled)
+        except (InvalidCredentialsError, SessionEndedError) as exc:
+            if exc.status != 401:
+                raise
+        used = self._access_token
+        with self._lock:
+            if self._access_token == used:
+                self._refresh_locked()
+        return self._stream_to(path, target, progress, cancelled)
+
+    def _stream_to(
+        self,
+        path: str,
+        target: Path,
+        progress: Callable[[int, int | None], None] | None,
+        cancelled: Callable[[], bool] | None,
+    ) -> int:
+        headers = {"Accept": "*/*", "Authorization": f"Bearer {self._access_token}"}
+        partial = target.with_name(target.name + ".part")
+        try:
+            with self.http.get(
+                self.url(path),
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+                verify=self.verify,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                if not 200 <= response.status_code < 300:
+                    return int(self._parse(response) or 0)  # raises the server's error
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                done = 0
+                with open(partial, "wb") as out:
+                    for chunk in response.iter_content(chunk_size=64 * 1024):
+                        if cancelled is not None and cancelled():
+                            raise DownloadCancelled("the download was cancelled", code="cancelled")
+                        out.write(chunk)
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, total)
+            partial.replace(target)
+            return done
+        except requests.exceptions.RequestException:
+            raise OfflineError(f"cannot reach {self.server_url}; working offline", code="offline") from None
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def sepa_file(self, org_id: str, payroll_run_id: str) -> bytes:
+        """A posted payroll run's net pay as a SEPA credit transfer (pain.001.001.03 XML)."""
+        return self.download(
+            f"/orgs/{quote(org_id, safe='')}/payroll-runs/{quote(payroll_run_id, safe='')}/sepa.xml"
+        )
 
     def payslip_pdf(self, org_id: str, payslip_id: str) -> bytes:
         """A payslip as a PDF: one's own (``hr.self_service``) or, for payroll, anyone's."""

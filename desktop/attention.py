@@ -16,7 +16,7 @@ until the user decides.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,13 +104,19 @@ class ItemView:
 
     title: str  # "Change product: Hard hat — AC-0010"
     reason: str  # "Conflict: Sale price was changed on the server after you read it."
-    changed_by: str  # "Changed on the server by another user on 2026-12-03 14:02", or ""
+    changed_by: str  # "Changed on the server by Maria Rossi, 03/12/2026 14:02", or ""
     fields: tuple[FieldView, ...]
     per_field: bool  # the fields can be chosen one by one (keep theirs / use mine)
+    # Who made the server's change (a user id), when their name is not known yet.
+    unnamed_user: str | None = None
 
 
-def view_of(session: UserSession, item: AttentionItem) -> ItemView:
-    """Name the record, label the fields, format the values (money in its currency, not cents)."""
+def view_of(session: UserSession, item: AttentionItem, members: Mapping[str, str] | None = None) -> ItemView:
+    """Name the record, label the fields, format the values (money in its currency, not cents).
+
+    ``members``: user id → name of members, as the server told them (who made the clashing change);
+    without the name the panel says "another user" and ``unnamed_user`` holds the id to ask for.
+    """
     entity = command_entity(item.name)
     target = item.args.get("id")
     row = None
@@ -164,11 +170,19 @@ def view_of(session: UserSession, item: AttentionItem) -> ItemView:
     else:
         reason = f"Refused by the server: {item.message}"
     changed_by = ""
+    unnamed: str | None = None
     if item.status == "conflict" and row is not None and row.get("version"):
         who = row.get("updated_by")
-        person = "you, on another computer" if who == session.user.id else "another user"
+        known = (members or {}).get(who) if isinstance(who, str) else None
+        if who == session.user.id:
+            person = "you, on another computer"
+        elif known:
+            person = known
+        else:
+            person = "another user"
+            unnamed = who if isinstance(who, str) else None
         changed_by = f"Changed on the server by {person}, {timestamp(row.get('updated_at'))}"
-    return ItemView(title, reason, changed_by, tuple(fields), item.can_reapply)
+    return ItemView(title, reason, changed_by, tuple(fields), item.can_reapply, unnamed)
 
 
 def attention_items(session: UserSession) -> list[AttentionItem]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.access import readable_columns
-from common.money import currency_exponent, format_money
+from common.money import currency_exponent
 from common.reports import REPORTS, ReportError, run_report
 from common.schema import (
     Account,
@@ -30,6 +30,7 @@ from common.schema import (
     Task,
 )
 from common.stock import low_stock_query
+from desktop.formatting import money
 from desktop.session import UserSession
 
 OPEN_INVOICE_STATES = ("draft", "cancelled")  # states that are not sales
@@ -85,9 +86,9 @@ def sales_per_month(db: Session, user: UserSession, today: date, currency: str) 
     return Tile(
         "sales_per_month",
         "Sales per month",
-        format_money(by_month.get(months[-1], 0), currency) + " this month",
+        money(by_month.get(months[-1], 0), currency) + " this month",
         series,
-        opens="sales.overview",
+        opens="invoices",
     )
 
 
@@ -106,28 +107,43 @@ def top_products(db: Session, user: UserSession, today: date, currency: str) -> 
         .order_by(func.sum(InvoiceLine.line_total).desc())
         .limit(5)
     ).all()
-    series = [(str(name), _major(int(sold or 0), currency)) for name, sold in rows]
-    headline = series[0][0] if series else "No sales yet"
-    return Tile("top_products", "Top products", headline, series, opens="products")
+    # A ranked list, not a chart: product names are too long for an axis in a card.
+    lines = [
+        f"{number}. {name} · {money(int(sold or 0), currency)}" for number, (name, sold) in enumerate(rows, 1)
+    ]
+    headline = str(rows[0][0]) if rows else "No sales yet"
+    return Tile("top_products", "Top products", headline, lines=lines, opens="products")
+
+
+AGING_LABELS = {
+    "current": "Not due",
+    "days_1_30": "1–30 days",
+    "days_31_60": "31–60 days",
+    "days_61_90": "61–90 days",
+    "over_90": "Over 90",
+}
 
 
 def receivables_aging(db: Session, user: UserSession, today: date, currency: str) -> Tile:
     made = run_report(db, user.org_id, "ar_aging", {"as_of": today.isoformat()}, user.permissions)
     totals = made["totals"]
-    series = [
-        (key.replace("days_", "").replace("_", "–"), Decimal(totals[key]))
+    exponent = currency_exponent(made["currency"])
+
+    def shown(amount: str) -> str:
+        return money(int(Decimal(amount).scaleb(exponent)), made["currency"])
+
+    # One line per bucket (an axis in a card is too narrow for their names).
+    lines = [
+        f"{AGING_LABELS.get(key, key)}: {shown(totals[key])}"
         for key in made["columns"]
         if key not in ("name", "total")
     ]
     return Tile(
         "receivables_aging",
         "Receivables aging",
-        format_money(
-            int(Decimal(totals["total"]).scaleb(currency_exponent(made["currency"]))), made["currency"]
-        )
-        + " open",
-        series,
-        opens="finance.overview",
+        shown(totals["total"]) + " open",
+        lines=lines,
+        opens="balance_sheet",  # receivables are on it; a double-click there lists the invoices
     )
 
 
@@ -148,16 +164,17 @@ def cash_position(db: Session, user: UserSession, today: date, currency: str) ->
     return Tile(
         "cash_position",
         "Cash position",
-        format_money(total, currency),
-        lines=[f"{name}: {format_money(int(v or 0), currency)}" for name, v in rows],
-        opens="finance.overview",
+        money(total, currency),
+        lines=[f"{name}: {money(int(v or 0), currency)}" for name, v in rows],
+        opens="balance_sheet",
     )
 
 
 def stock_value(db: Session, user: UserSession, today: date, currency: str) -> Tile:
     try:
         made = run_report(db, user.org_id, "stock_valuation", {}, user.permissions)
-        value = made["totals"]["value"] + " " + made["currency"]
+        currency = made["currency"]
+        value = money(int(Decimal(made["totals"]["value"]).scaleb(currency_exponent(currency))), currency)
     except ReportError:
         value = "—"
     low = db.execute(select(func.count()).select_from(low_stock_query(user.org_id).subquery())).scalar() or 0
@@ -205,7 +222,7 @@ def away_today(db: Session, user: UserSession, today: date, currency: str) -> Ti
         .scalars()
         .all()
     )
-    return Tile("away_today", "Away today", f"{len(rows)} away", lines=sorted(rows), opens="hr.overview")
+    return Tile("away_today", "Away today", f"{len(rows)} away", lines=sorted(rows), opens="leave_calendar")
 
 
 def overdue_tasks(db: Session, user: UserSession, today: date, currency: str) -> Tile:
@@ -225,7 +242,7 @@ def overdue_tasks(db: Session, user: UserSession, today: date, currency: str) ->
         "Overdue tasks",
         f"{len(rows)} overdue",
         lines=[f"{title} (due {due})" for title, due in rows[:5]],
-        opens="projects.overview",
+        opens="task_board",
     )
 
 

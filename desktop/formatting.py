@@ -7,15 +7,20 @@ The separators come from the user's locale: the desktop's Qt layer installs a so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from common.money import QuantityError, currency_exponent, parse_quantity, quantity_text
 from desktop.numbers import C_LOCALE, NumberError, NumberLocale, format_decimal, parse_decimal
 
 _locale_source: Callable[[], NumberLocale] = lambda: C_LOCALE  # noqa: E731
+# The user's short date and time formats as Qt patterns (``dd.MM.yyyy``, ``h:mm AP``).
+ISO_FORMATS = ("yyyy-MM-dd", "HH:mm")
+_date_formats_source: Callable[[], tuple[str, str]] = lambda: ISO_FORMATS  # noqa: E731
 
 
 def set_locale_source(source: Callable[[], NumberLocale]) -> None:
@@ -26,6 +31,74 @@ def set_locale_source(source: Callable[[], NumberLocale]) -> None:
 
 def number_locale() -> NumberLocale:
     return _locale_source()
+
+
+def set_date_formats_source(source: Callable[[], tuple[str, str]]) -> None:
+    """Where the user's date and time formats come from (the Qt layer reads ``QLocale()``)."""
+    global _date_formats_source
+    _date_formats_source = source
+
+
+# Qt's date/time pattern letters (QDate::toString) and quoted literal text.
+_PATTERN = re.compile(r"'[^']*'|y{4}|y{2}|M{1,4}|d{1,4}|H{1,2}|h{1,2}|m{1,2}|s{1,2}|AP|Ap|aP|ap|A|a|t")
+
+
+@lru_cache(maxsize=64)
+def _tokens(pattern: str) -> tuple[tuple[bool, str], ...]:
+    """``(is_field, text)`` pieces of a Qt pattern."""
+    pieces: list[tuple[bool, str]] = []
+    at = 0
+    for match in _PATTERN.finditer(pattern):
+        if match.start() > at:
+            pieces.append((False, pattern[at : match.start()]))
+        token = match.group(0)
+        if token.startswith("'"):
+            pieces.append((False, token[1:-1] or "'"))
+        else:
+            pieces.append((True, token))
+        at = match.end()
+    if at < len(pattern):
+        pieces.append((False, pattern[at:]))
+    return tuple(pieces)
+
+
+def format_pattern(value: date | datetime, pattern: str) -> str:
+    """``value`` written with a Qt date/time pattern, always with a four-digit year and digits
+    for months (a short format's names are not translated here); weekday names are left out."""
+    twelve = any(t in ("AP", "Ap", "aP", "ap", "A", "a") for is_field, t in _tokens(pattern) if is_field)
+    hour = value.hour if isinstance(value, datetime) else 0
+    minute = value.minute if isinstance(value, datetime) else 0
+    second = value.second if isinstance(value, datetime) else 0
+    shown_hour = (hour % 12 or 12) if twelve else hour
+    fields = {
+        "yyyy": f"{value.year:04d}",
+        "yy": f"{value.year:04d}",
+        "M": str(value.month),
+        "MM": f"{value.month:02d}",
+        "MMM": f"{value.month:02d}",
+        "MMMM": f"{value.month:02d}",
+        "d": str(value.day),
+        "dd": f"{value.day:02d}",
+        "ddd": "",
+        "dddd": "",
+        "H": str(hour),
+        "HH": f"{hour:02d}",
+        "h": str(shown_hour),
+        "hh": f"{shown_hour:02d}",
+        "m": str(minute),
+        "mm": f"{minute:02d}",
+        "s": str(second),
+        "ss": f"{second:02d}",
+        "AP": "AM" if hour < 12 else "PM",
+        "Ap": "AM" if hour < 12 else "PM",
+        "aP": "am" if hour < 12 else "pm",
+        "A": "AM" if hour < 12 else "PM",
+        "ap": "am" if hour < 12 else "pm",
+        "a": "am" if hour < 12 else "pm",
+        "t": "",
+    }
+    text = "".join(fields[t] if is_field else t for is_field, t in _tokens(pattern))
+    return text.strip(" ,")
 
 
 def money(minor_units: int | None, currency: str | None) -> str:
@@ -75,15 +148,25 @@ def timestamp(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        local = value.astimezone()
+        date_format, time_format = _date_formats_source()
+        return f"{format_pattern(local, date_format)} {format_pattern(local, time_format)}"
     return str(value)
 
 
 def day(value: Any) -> str:
-    if value is None:
+    """A date in the user's short format (``03.12.2026``, ``12/3/2026``)."""
+    if value is None or value == "":
         return ""
-    if isinstance(value, date | datetime):
-        return value.isoformat()[:10]
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, date):
+        return format_pattern(value, _date_formats_source()[0])
     return str(value)[:10]
 
 

@@ -1,8 +1,9 @@
 """The encrypted local database of one profile, and local application of commands.
 
-A command is applied optimistically and its outbox entry written in the same transaction; the
-outbox entry keeps the before-images of the rows the command touched, so a command the server
-rejects can be undone exactly.
+A command is applied optimistically and its outbox entry written in the same transaction
+(:func:`common.local.apply_and_queue`, the client's side of the command layer); the outbox entry
+keeps the before-images of the rows the command touched, so a command the server rejects can be
+undone exactly.
 """
 
 from __future__ import annotations
@@ -18,26 +19,17 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from common import migrate
-from common.commands import CommandContext, CommandOutcome, execute
-from common.commands.rowaccess import plain_insert, session_connection
+from common.commands import CommandOutcome
 from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
 from common.ids import new_id
-from common.numbering import provisional_number
+from common.local import apply_and_queue, device_tag
 from common.schema import OutboxEntry, SyncState
-from common.schema.base import table_of
-from common.schema.types import utcnow
-from common.wire import row_to_wire
 from desktop import deferred_indexes, search_index
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
 
 __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
-
-
-# Every outbox entry is inserted through one statement compiled once (``plain_insert``).
-_OUTBOX = table_of(OutboxEntry)
-_OUTBOX_COLUMNS = ("id", "name", "args", "created_at", "status", "undo", "attempts", "acknowledged")
 
 
 # Decrypted pages stay in this cache: a 300k-row store (~150 MB) then answers repeated lookups
@@ -78,41 +70,6 @@ _SQL_PUT_STATE = "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"
 
 class LocalStoreError(Exception):
     """The local data cannot be opened; the message says why and what to do."""
-
-
-class UndoRecorder:
-    """Client side of :class:`common.commands.ChangeRecorder`: remember before-images."""
-
-    def __init__(self) -> None:
-        self.undo: list[dict[str, Any]] = []
-        self._seen: set[tuple[str, str]] = set()
-
-    def version_for_write(self, entity: str, entity_id: str, current: int | None) -> int:
-        # Local writes keep the server version they were based on; the server stamps a new one.
-        return current or 0
-
-    def record_write(
-        self, entity: str, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> None:
-        if (entity, entity_id) in self._seen:
-            return  # the first before-image is the one to restore
-        self._seen.add((entity, entity_id))
-        self.undo.append(
-            {"entity": entity, "id": entity_id, "before": row_to_wire(before) if before else None}
-        )
-
-
-class ProvisionalNumbering:
-    """Client numbering: ``DRAFT-<device>-<n>``; the server gives the final number."""
-
-    def __init__(self, store: LocalStore, session: Session) -> None:
-        self.store = store
-        self.session = session
-
-    def next_number(self, kind: str) -> str:
-        value = int(self.store.get_state("draft_counter", session=self.session) or 0) + 1
-        self.store.set_state("draft_counter", str(value), session=self.session)
-        return provisional_number(self.store.device_tag, value)
 
 
 class LocalStore:
@@ -294,7 +251,7 @@ class LocalStore:
     @property
     def device_tag(self) -> str:
         """Short device tag used in provisional document numbers."""
-        return self.device_id.replace("-", "")[-6:].upper()
+        return device_tag(self.device_id)
 
     # -- commands --------------------------------------------------------------------------------
     def apply(
@@ -325,37 +282,17 @@ class LocalStore:
                     now=now,
                     session=own,
                 )
-        command_id = command_id or new_id()
-        recorder = UndoRecorder()
-        ctx = CommandContext(
-            session=session,
+        return apply_and_queue(
+            session,
+            name,
+            args,
             org_id=self.profile.org_id,
+            device_id=self.device_id,
             actor_id=actor_id,
             permissions=permissions,
             command_id=command_id,
-            recorder=recorder,
-            numbering=ProvisionalNumbering(self, session),
-            device_id=self.device_id,
+            now=now,
         )
-        if now is not None:
-            ctx.now = now
-        outcome = execute(ctx, name, args)
-        # On the DB-API cursor: through the ORM this insert cost as much as the command.
-        connection, dbapi = session_connection(session)
-        plain_insert(_OUTBOX, _OUTBOX_COLUMNS, connection.dialect).run(
-            dbapi,
-            {
-                "id": command_id,
-                "name": name,
-                "args": args,
-                "created_at": utcnow(),
-                "status": "pending",
-                "undo": recorder.undo,
-                "attempts": 0,
-                "acknowledged": False,
-            },
-        )
-        return command_id, outcome
 
     def outbox(self, *statuses: str) -> list[dict[str, Any]]:
         """Outbox entries in order, optionally only those with the given statuses."""

@@ -39,6 +39,8 @@ class PageSpec:
     command's permission (``None``: a page nobody writes on).
     ``factory``: builds the page from the window's context (``None``: the module overview).
     ``position``: place among the module's pages (lowest first).
+    ``lands``: how strongly users whose work is in this module land on the page when they sign
+    in (0: never; see :func:`landing_page`).
     """
 
     key: str
@@ -48,11 +50,16 @@ class PageSpec:
     writes: str | None = None
     factory: Callable[..., Any] | None = None
     position: int = 1000
+    lands: int = 0
 
     @property
     def write_permission(self) -> str | None:
-        """The permission that writes on this page: that of the command it declares."""
-        return REGISTRY[self.writes].permission if self.writes is not None else None
+        """The permission that writes on this page: that of the command it declares (or the one
+        opening the page, when the command lets it in too: a self-service page)."""
+        if self.writes is None:
+            return None
+        spec = REGISTRY[self.writes]
+        return self.opens if self.opens in spec.alternatives else spec.permission
 
 
 @dataclass(frozen=True)
@@ -91,11 +98,12 @@ def page(
     opens: str | None = None,
     writes: str | None = None,
     position: int = 1000,
+    lands: int = 0,
 ) -> Callable[[FactoryT], FactoryT]:
     """Register the decorated screen (a class taking the page's context) as a page."""
 
     def register(factory: FactoryT) -> FactoryT:
-        register_page(PageSpec(key, title, module, opens, writes, factory, position))
+        register_page(PageSpec(key, title, module, opens, writes, factory, position, lands))
         return factory
 
     return register
@@ -125,15 +133,37 @@ def navigation_modules() -> list[ModuleNav]:
 
 
 def visible_modules(permissions: frozenset[str]) -> list[ModuleNav]:
-    """The modules this user may open, each with the pages they may see, in menu order."""
+    """The modules this user may open, each with the pages they may see, in menu order.
+
+    A page naming the permission that opens it shows to its holders even when they cannot
+    open the rest of its module (an employee's own page in HR)."""
     shown = []
     for module in navigation_modules():
-        if not any(p in permissions for p in module.permissions):
-            continue
-        pages = tuple(p for p in module.pages if p.opens is None or p.opens in permissions)
+        opens_module = any(p in permissions for p in module.permissions)
+        pages = tuple(p for p in module.pages if (p.opens in permissions if p.opens else opens_module))
         if pages:
             shown.append(ModuleNav(module.key, module.title, module.permissions, pages))
     return shown
+
+
+def landing_page(permissions: frozenset[str]) -> str | None:
+    """The page this user lands on, from the pages they may write on (where their work is): one
+    who writes in a single module lands on its page with the highest ``lands`` (the first in menu
+    order on a tie); ``None`` — the dashboard, which sums everything up — for one who writes in
+    several (an administrator), only reads, or whose module has no such page."""
+    writable = [
+        spec
+        for module in visible_modules(permissions)
+        for spec in module.pages
+        if spec.write_permission is not None and spec.write_permission in permissions
+    ]
+    if len({spec.module for spec in writable}) != 1:
+        return None
+    best: PageSpec | None = None
+    for spec in writable:
+        if spec.lands > 0 and (best is None or spec.lands > best.lands):
+            best = spec
+    return best.key if best is not None else None
 
 
 def page_spec(key: str) -> PageSpec:

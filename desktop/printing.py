@@ -1,86 +1,83 @@
-"""What the desktop prints (no Qt here): purchase orders as documents, lists as tables.
+"""What the desktop prints (no Qt here): business documents and lists.
 
-Both become a :class:`common.exports.document.PrintDocument` read from the local store under the
-same read rules as exports; :mod:`desktop.ui.printing` shows it in a print preview.
+Invoices, credit notes, customer statements, purchase orders and payslips are read from the local
+store by the one document renderer (:mod:`common.documents`), in the user's locale; lists become a
+:class:`common.exports.document.PrintDocument` under the same read rules as exports.
+:mod:`desktop.ui.printing` shows either in a print preview.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
 
-from common.exports import ExportColumn, ExportTable, readable_table
+from common.documents import (
+    KINDS,
+    BusinessDocument,
+    DocumentLocale,
+    DocumentNotFound,
+    Period,
+    load_document,
+)
 from common.exports.document import PrintDocument
-from common.money import format_money, line_amount
-from common.schema import Product, PurchaseOrder, PurchaseOrderLine, Supplier, Warehouse
 from desktop.list_export import ListView, list_table
 from desktop.lists import ListSource
+from desktop.numbers import NumberLocale
 from desktop.session import UserSession
 
-ORDER_LINE_COLUMNS = (
-    ExportColumn("line_no", "#", kind="number", source="purchase_order_line.line_no"),
-    ExportColumn("sku", "SKU", source="product.sku"),
-    ExportColumn("name", "Product", source="product.name"),
-    ExportColumn("quantity", "Quantity", kind="quantity", source="purchase_order_line.quantity"),
-    ExportColumn("unit_cost", "Unit cost", kind="money", source="purchase_order_line.unit_cost"),
-    ExportColumn("amount", "Amount", kind="money", source="purchase_order_line.unit_cost"),
-)
+# What the desktop prints as a business document (``print_document`` kinds).
+DOCUMENT_KINDS = KINDS
+NotFound = DocumentNotFound
 
 
-class NotFound(LookupError):
-    """The record is not in the local store (deleted, or not readable by this user)."""
+def default_period(today: date) -> Period:
+    """A statement's period when none is given: the month so far."""
+    return Period(today.replace(day=1), today)
 
 
-def purchase_order_document(session: UserSession, order_id: str) -> PrintDocument:
-    """A purchase order as a printable document: supplier, delivery, lines and total."""
-    org_id = session.org_id
-    o, line, p = PurchaseOrder, PurchaseOrderLine, Product
+def business_document(
+    session: UserSession, kind: str, doc_id: str, *, period: Period | None = None
+) -> BusinessDocument:
+    """The document of ``kind`` read from the local store (statements: ``doc_id`` is the
+    customer's, for ``period``, the month so far by default). Raises :class:`NotFound`."""
+    if kind == "statement" and period is None:
+        period = default_period(date.today())
     with session.store.read_session() as db:
-        order = db.execute(
-            select(o).where(o.org_id == org_id, o.id == order_id, o.deleted.is_(False))
-        ).scalar_one_or_none()
-        if order is None:
-            raise NotFound(f"purchase order {order_id} is not on this computer")
-        supplier = db.execute(
-            select(Supplier.name, Supplier.address).where(
-                Supplier.org_id == org_id, Supplier.id == order.supplier_id
-            )
-        ).first()
-        warehouse = db.execute(
-            select(Warehouse.code, Warehouse.name).where(
-                Warehouse.org_id == org_id, Warehouse.id == order.warehouse_id
-            )
-        ).first()
-        lines = db.execute(
-            select(line.line_no, line.quantity, line.unit_cost, p.sku, p.name)
-            .join(p, (p.org_id == line.org_id) & (p.id == line.product_id), isouter=True)
-            .where(line.org_id == org_id, line.purchase_order_id == order_id, line.deleted.is_(False))
-            .order_by(line.line_no)
-        ).all()
-    rows = [
-        {"line_no": n, "sku": sku, "name": name, "quantity": qty, "unit_cost": cost,
-         "amount": line_amount(qty, cost), "currency": order.currency}
-        for n, qty, cost, sku, name in lines
-    ]  # fmt: skip
-    table = readable_table(
-        ExportTable(f"Purchase order {order.number}", ORDER_LINE_COLUMNS, rows), session.permissions
-    )
-    fields = [
-        ("Supplier", supplier.name if supplier else "—"),
-        ("Deliver to", f"{warehouse.code} — {warehouse.name}" if warehouse else "—"),
-        ("Status", order.status.capitalize()),
-        ("Expected", order.expected_on.isoformat() if order.expected_on else "—"),
-        ("Currency", order.currency),
-    ]
-    if supplier and supplier.address:
-        fields.insert(1, ("Supplier address", supplier.address))
-    return PrintDocument(
-        title=f"Purchase order {order.number}",
-        table=table,
-        fields=fields,
-        totals=[("Total", format_money(order.total, order.currency))],
-        notes=[order.note] if order.note else [],
-        footer=session.membership.org_name,
-    )
+        return load_document(db, session.org_id, kind, doc_id, period=period, org_name=session.org_name)
+
+
+def purchase_order_document(session: UserSession, order_id: str) -> BusinessDocument:
+    """A purchase order as a printable document: supplier, delivery, lines and total."""
+    return business_document(session, "purchase_order", order_id)
+
+
+_QT_DATE_PARTS = (("yyyy", "%Y"), ("yy", "%Y"), ("MM", "%m"), ("M", "%m"), ("dd", "%d"), ("d", "%d"))
+
+
+def strftime_pattern(qt_format: str) -> str:
+    """A Qt short date format (``dd.MM.yyyy``, ``M/d/yy``) as a ``strftime`` pattern with
+    four-digit years and two-digit days and months; ISO for formats with names of days or months."""
+    out, index = "", 0
+    while index < len(qt_format):
+        for token, directive in _QT_DATE_PARTS:
+            if qt_format.startswith(token, index):
+                if qt_format.startswith(token + token[0], index):  # MMM, ddd: names
+                    return "%Y-%m-%d"
+                out += directive
+                index += len(token)
+                break
+        else:
+            char = qt_format[index]
+            if char.isalpha() or char == "'":
+                return "%Y-%m-%d"
+            out += "%%" if char == "%" else char
+            index += 1
+    return out if {"%Y", "%m", "%d"} <= {out[i : i + 2] for i in range(len(out) - 1)} else "%Y-%m-%d"
+
+
+def document_locale(numbers: NumberLocale, qt_date_format: str | None = None) -> DocumentLocale:
+    """The user's locale for printed documents: their separators and their date format."""
+    pattern = strftime_pattern(qt_date_format) if qt_date_format else "%Y-%m-%d"
+    return DocumentLocale(decimal=numbers.decimal, group=numbers.group, date_format=pattern)
 
 
 def list_document(

@@ -208,3 +208,15 @@ __all__ += [
     "QMouseEvent",
     "QValueAxis",
 ]
+
+# The task board's drag and drop, the week grid's colours (issue 15).
+from PySide6.QtCore import QMimeData, QPointF  # noqa: E402
+from PySide6.QtGui import QBrush, QDragEnterEvent, QDragMoveEvent, QDropEvent  # noqa: E402
+
+__all__ += ["QBrush", "QDragEnterEvent", "QDragMoveEvent", "QDropEvent", "QMimeData", "QPointF"]
+
+# Opening a saved document in the system's viewer.
+from PySide6.QtCore import QUrl  # noqa: E402
+from PySide6.QtGui import QDesktopServices  # noqa: E402
+
+__all__ += ["QDesktopServices", "QUrl"]

@@ -37,11 +37,11 @@ class RecordKind:
 
 RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind("product", "Product", "name", ("barcode", "sku", "name"), ("sku",), "products"),
-    RecordKind("customer", "Customer", "name", ("name", "email", "phone"), ("email",)),
+    RecordKind("customer", "Customer", "name", ("name", "email", "phone"), ("email",), "customers"),
     RecordKind("supplier", "Supplier", "name", ("name", "email", "contact_name"), ("email",), "suppliers"),
     RecordKind("warehouse", "Warehouse", "name", ("code", "name"), ("code",), "warehouses"),
     RecordKind("purchase_order", "Purchase order", "number", ("number",), ("status",), "purchase_orders"),
-    RecordKind("invoice", "Invoice", "number", ("number",), ("status",)),
+    RecordKind("invoice", "Invoice", "number", ("number",), ("status",), "invoices"),
     RecordKind("employee_directory", "Colleague", "name", ("name", "work_email"), ("job_title",)),
     RecordKind("project", "Project", "name", ("name", "code"), ("status",)),
     RecordKind("task", "Task", "title", ("title",), ("status",)),

@@ -143,6 +143,28 @@ class MembersResponse(WireModel):
     members: list[MemberOut]
 
 
+# Up to 100 user ids, comma-separated (a conflict panel names who changed the records it shows).
+MemberIdList = Annotated[
+    str,
+    StringConstraints(
+        min_length=36,
+        max_length=100 * 37,
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        r"(,[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})*$",
+    ),
+]
+
+
+class MemberNamesQuery(WireModel):
+    ids: MemberIdList
+
+
+class MemberNamesResponse(WireModel):
+    """``user id → name`` for the ids that are members of the organization (others are left out)."""
+
+    names: dict[str, str]
+
+
 class AddMemberRequest(WireModel):
     """Invite an e-mail address: whoever holds the invitation joins with their own account."""
 

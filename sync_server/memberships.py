@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES, permissions_for_roles
-from common.schema import Membership, Role
+from common.schema import AppUser, Membership, Role
 
 ADMIN = "admin.users"
 
@@ -74,6 +74,19 @@ def _current(session: Session, user_id: str) -> tuple[str, list[str]] | None:
 
 def is_member(session: Session, user_id: str) -> bool:
     return _current(session, user_id) is not None
+
+
+def names_of(session: Session, user_ids: Iterable[str]) -> dict[str, str]:
+    """``user id → name`` of those of ``user_ids`` who are members of the organization."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Membership.user_id, AppUser.name)
+        .join(AppUser, AppUser.id == Membership.user_id)
+        .where(Membership.user_id.in_(wanted))
+    ).all()
+    return {row.user_id: row.name for row in rows}
 
 
 def set_roles(session: Session, user_id: str, roles: Iterable[str]) -> RolesChange | None:

@@ -5,7 +5,8 @@
 ``privacy.apply_retention``, so the change log carries it to every workstation and the subject's
 audit key is destroyed) employees whose record's retention ended and customers with no activity
 for the ``customer_contacts`` period; it drops the change log past its period (the prune of
-``sync_server.retention``). Across the server it deletes sign-in sessions past the
+``sync_server.retention``) and deletes notifications past the ``notifications`` period
+(``sync_server.retention_notifications``). Across the server it deletes sign-in sessions past the
 ``sign_in_history`` period. Each organization's run is recorded in its audit trail
 (``privacy.retention_run``) with what it did; ``--dry-run`` only reports.
 """
@@ -26,6 +27,7 @@ from common.schema import Customer, Employee, Invoice, Organization, Payment, Re
 from common.schema.types import utcnow
 from sync_server.audit import PendingEvent, append_events
 from sync_server.retention import RETENTION_DAYS, prune_organization
+from sync_server.retention_notifications import delete_notifications, due_notifications
 from sync_server.store import Store
 from sync_server.writes import SYSTEM_ACTOR, apply_system_command
 
@@ -39,12 +41,14 @@ class RetentionReport:
     org_id: str
     employees: list[str] = field(default_factory=list)
     customers: list[str] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
     change_log_rows: int = 0
 
     def lines(self) -> list[str]:
         return [
             f"{self.org_id}: employee_records: {len(self.employees)} anonymized",
             f"{self.org_id}: customer_contacts: {len(self.customers)} anonymized",
+            f"{self.org_id}: notifications: {len(self.notifications)} deleted",
             f"{self.org_id}: change_log: {self.change_log_rows} rows dropped",
         ]
 
@@ -98,6 +102,7 @@ def run_organization(store: Store, org_id: str, *, now: datetime, dry_run: bool)
     with store.session(org_id, write=not dry_run) as session:
         report.employees = _due_employees(session, org_id, now)
         report.customers = _due_customers(session, org_id, now)
+        report.notifications = due_notifications(session, org_id, now)
         if dry_run:
             return report
         for subject_type, ids in (("employee", report.employees), ("customer", report.customers)):
@@ -111,6 +116,7 @@ def run_organization(store: Store, org_id: str, *, now: datetime, dry_run: bool)
                     command_id,
                     now=now,
                 )
+        delete_notifications(session, org_id, report.notifications, now)
         schedule = schedule_of(session, org_id)
         pruned = prune_organization(
             session, org_id, now=now, keep_days=max(schedule["change_log"].period_days, RETENTION_DAYS)
@@ -126,6 +132,7 @@ def run_organization(store: Store, org_id: str, *, now: datetime, dry_run: bool)
                     after={
                         "employee_records": len(report.employees),
                         "customer_contacts": len(report.customers),
+                        "notifications": len(report.notifications),
                         "change_log": report.change_log_rows,
                     },
                 )

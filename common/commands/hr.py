@@ -68,6 +68,17 @@ LEAVE_TRANSITIONS: Transitions = {
 }
 
 
+def require_employee(ctx: CommandContext, employee_id: str, field: str) -> dict[str, Any]:
+    """The employee ``employee_id`` (a task's assignee, a project's manager), or their directory
+    entry on a workstation without hr.read, which holds colleagues' entries but not their
+    records: the server checks against the record."""
+    if ctx.members is None and ctx.get(Employee, employee_id) is None:
+        entry = ctx.get(EmployeeDirectory, employee_id)
+        if entry is not None:
+            return {**entry, "user_id": None, "status": "active"}
+    return ctx.require(Employee, employee_id, field)
+
+
 def require_own_employee(
     ctx: CommandContext, employee_id: str, field: str, permission: str
 ) -> dict[str, Any]:
@@ -76,9 +87,10 @@ def require_own_employee(
     The second half of self-service: the command's ``alternatives`` let ``hr.self_service``
     holders in, this check keeps them to the employee record linked to their user.
     """
-    employee = ctx.require(Employee, employee_id, field)
     if permission in ctx.permissions:
-        return employee
+        # Anyone's: a project manager logging a colleague's time (see require_employee).
+        return require_employee(ctx, employee_id, field)
+    employee = ctx.require(Employee, employee_id, field)
     if employee["user_id"] is None and ctx.members is None and "hr.read" not in ctx.permissions:
         # A workstation without hr.read holds only its user's own employee record, and without
         # hr.sensitive.read not its (sensitive) link to the user: the server checks the link.

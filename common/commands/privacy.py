@@ -17,7 +17,7 @@ from sqlalchemy import String, Table, select
 from sqlalchemy.orm import Session
 
 from common.classification import personal_columns_of_row
-from common.commands.fields import Args, Id, OptText500, OptText2000
+from common.commands.fields import Args, Id, OptText500, OptText2000, Text500
 from common.commands.framework import CommandContext, CommandError, command, invalid
 from common.commands.rules import Transitions, require_transition
 from common.retention import schedule_of
@@ -179,6 +179,23 @@ def open_data_subject_request(ctx: CommandContext, args: OpenDataSubjectRequestA
             "opened_by": ctx.actor_id,
         },
     )
+
+
+class RecordVerificationArgs(Args):
+    id: Id
+    verification: Text500
+
+
+@command("privacy.record_request_verification", args=RecordVerificationArgs, permission="privacy.manage")
+def record_request_verification(ctx: CommandContext, args: RecordVerificationArgs) -> None:
+    """Record how the requester's identity was checked (ID seen at the desk, a call back to the
+    number on file…) on an open request, before it is answered."""
+    request = ctx.require(DataSubjectRequest, args.id, "id")
+    if request["status"] != "open":
+        raise CommandError(
+            "invalid_state", f"this {request['kind']} request is {request['status']} already", field="id"
+        )
+    ctx.update(DataSubjectRequest, args.id, {"verification": args.verification})
 
 
 def is_overdue(request: dict[str, Any], now: datetime) -> bool:

@@ -39,10 +39,10 @@ from common.commands.framework import (
     invalid,
     parse_changes,
 )
-from common.commands.hr import require_own_employee
+from common.commands.hr import require_employee, require_own_employee
 from common.commands.rules import SELF_SERVICE, Transitions, require_status, require_transition
 from common.money import scaled_to_quantity
-from common.schema import Customer, Employee, Project, Task, TimesheetEntry
+from common.schema import Customer, Project, Task, TimesheetEntry
 
 ProjectStatus = Literal["planned", "active", "completed", "cancelled"]
 TaskStatus = Literal["todo", "in_progress", "done"]
@@ -105,7 +105,7 @@ def _check_references(ctx: CommandContext, values: dict[str, Any], prefix: str =
     if isinstance(values.get("customer_id"), str):
         ctx.require(Customer, values["customer_id"], f"{prefix}customer_id")
     if isinstance(values.get("manager_employee_id"), str):
-        ctx.require(Employee, values["manager_employee_id"], f"{prefix}manager_employee_id")
+        require_employee(ctx, values["manager_employee_id"], f"{prefix}manager_employee_id")
 
 
 @command("projects.create_project", args=CreateProjectArgs, permission="projects.write")
@@ -170,7 +170,7 @@ def create_task(ctx: CommandContext, args: CreateTaskArgs) -> None:
     """Add a task (to do) to a planned or active project."""
     _workable_project(ctx, args.project_id, "project_id", "get new tasks")
     if args.assignee_employee_id is not None:
-        ctx.require(Employee, args.assignee_employee_id, "assignee_employee_id")
+        require_employee(ctx, args.assignee_employee_id, "assignee_employee_id")
     ctx.insert(Task, {**args.model_dump(), "status": "todo"})
 
 
@@ -182,7 +182,7 @@ def update_task(ctx: CommandContext, args: UpdateArgs) -> None:
         raise CommandError("not_found", f"no task with id {args.id}")
     new_values, _ = parse_changes(TaskChanges, args.changes, args.base)
     if new_values.get("assignee_employee_id") is not None:
-        ctx.require(Employee, new_values["assignee_employee_id"], "changes.assignee_employee_id")
+        require_employee(ctx, new_values["assignee_employee_id"], "changes.assignee_employee_id")
     _check_status_change(TASK_TRANSITIONS, task, new_values, args.base, f"task {task['title']!r}")
     apply_field_changes(ctx, Task, args.id, TaskChanges, args.changes, args.base, current=task)
 

@@ -1,9 +1,10 @@
 """Printable documents and tables as simple HTML (for Qt's rich text printing, no Qt here).
 
-A :class:`PrintDocument` is a title, header fields (supplier, dates…), an :class:`ExportTable`
-of lines and closing totals: a purchase order today, invoices, credit notes and payslips with
-the same shape. A list or report prints as a document with no header fields. Every text is
-escaped; cells are formatted as in the PDF export (:func:`common.exports.human_text`).
+A :class:`PrintDocument` is a title, header fields, an :class:`ExportTable` of lines and closing
+totals: how lists and reports print (a list or report has no header fields). Business documents
+(invoices, credit notes, statements, purchase orders, payslips) have their own model and renderer
+with a letterhead and a tax breakdown: :mod:`common.documents`. Every text is escaped; cells are
+formatted as in the PDF export (:func:`common.exports.human_text`).
 """
 
 from __future__ import annotations

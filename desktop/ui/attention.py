@@ -46,6 +46,9 @@ class AttentionPage(QWidget):
         self.ctx = ctx
         self.items: list[AttentionItem] = []
         self.views: dict[str, ItemView] = {}
+        # Names of the members who made clashing changes, as the server told them (this session).
+        self.names: dict[str, str] = {}
+        self._asked: set[str] = set()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.PAGE_MARGIN, theme.SPACING * 2)
         layout.setSpacing(theme.SPACING * 2)
@@ -130,7 +133,7 @@ class AttentionPage(QWidget):
         current = self.current()
         self.items = attention_items(self.ctx.session)
         self.list.clear()
-        self.views = {item.id: view_of(self.ctx.session, item) for item in self.items}
+        self.views = {item.id: view_of(self.ctx.session, item, self.names) for item in self.items}
         for item in self.items:
             view = self.views[item.id]
             entry = QListWidgetItem(f"{view.title}\n{view.reason}")
@@ -138,11 +141,36 @@ class AttentionPage(QWidget):
             entry.setToolTip(item.message)
             self.list.addItem(entry)
         self.stack.setCurrentWidget(self.body if self.items else self.empty)
+        self._ask_names()
         ids = [i.id for i in self.items]
         index = ids.index(current.id) if current is not None and current.id in ids else 0
         if self.items:
             self.list.setCurrentRow(index)
         self._show_current()
+
+    def _ask_names(self) -> None:
+        """Ask the server, in the background, who made the clashing changes (offline: not at all,
+        the panel says "another user")."""
+        wanted = sorted({v.unnamed_user for v in self.views.values() if v.unnamed_user} - self._asked)
+        session = self.ctx.session
+        if not wanted or not session.online:
+            return
+        self._asked.update(wanted)
+
+        def learned(names: dict[str, str]) -> None:
+            if not names:
+                return
+            self.names.update(names)
+            self.views = {item.id: view_of(session, item, self.names) for item in self.items}
+            self._show_current()
+
+        self.ctx.run(
+            self,
+            lambda: session.api.member_names(session.org_id, wanted),
+            on_success=learned,
+            on_failure=lambda _exc: None,  # offline or refused: "another user" stays
+            busy_text="Asking who changed it…",
+        )
 
     def current(self) -> AttentionItem | None:
         entry = self.list.currentItem()

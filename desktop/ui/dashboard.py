@@ -3,6 +3,7 @@ Qt Charts; clicking a card opens its list. Figures are made off the GUI thread."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,9 +16,11 @@ from desktop.qt import (
     QBarSet,
     QChart,
     QChartView,
+    QFont,
     QFrame,
     QGridLayout,
     QLabel,
+    QLocale,
     QMargins,
     QMouseEvent,
     QPainter,
@@ -34,6 +37,17 @@ from desktop.ui.widgets import PageHeader, label
 COLUMNS = 3
 
 
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def category_label(name: str) -> str:
+    """A category as the axis shows it: ``2026-07`` → the locale's short month name."""
+    month = _MONTH.match(name)
+    if month is not None:
+        return str(QLocale().standaloneMonthName(int(month.group(2)), QLocale.FormatType.ShortFormat))
+    return name if len(name) <= 18 else name[:17] + "…"
+
+
 def _chart(tile: Tile) -> QChartView:
     bars = QBarSet(tile.title)
     for _name, value in tile.series:
@@ -45,13 +59,17 @@ def _chart(tile: Tile) -> QChartView:
     chart.legend().hide()
     chart.setBackgroundVisible(False)
     chart.setMargins(QMargins(0, 0, 0, 0))
+    small = QFont()
+    small.setPointSizeF(max(small.pointSizeF() - 1.5, 7.0))
     axis = QBarCategoryAxis()
-    axis.append([name[:14] for name, _ in tile.series])
-    chart.addAxis(axis, Qt.AlignmentFlag.AlignBottom)
-    series.attachAxis(axis)
+    axis.append([category_label(name) for name, _ in tile.series])
+    axis.setLabelsFont(small)
     values = QValueAxis()
     values.setLabelFormat("%.0f")
+    values.setLabelsFont(small)
+    chart.addAxis(axis, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(values, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis)
     series.attachAxis(values)
     view = QChartView(chart)
     view.setRenderHint(QPainter.RenderHint.Antialiasing)

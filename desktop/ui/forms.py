@@ -31,7 +31,6 @@ from desktop.qt import (
     QKeySequence,
     QLabel,
     QLineEdit,
-    QLocale,
     QPlainTextEdit,
     QShortcut,
     QShowEvent,
@@ -40,7 +39,7 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.ui import theme
+from desktop.ui import short_date_format, theme
 from desktop.ui.widgets import ask_once, label, set_invalid
 from desktop.validation import refusal_field
 
@@ -72,10 +71,7 @@ class DateInput(QDateEdit):
     def __init__(self, *, optional: bool) -> None:
         super().__init__()
         self.setCalendarPopup(True)
-        shown = QLocale().dateFormat(QLocale.FormatType.ShortFormat)
-        if "yyyy" not in shown:
-            shown = shown.replace("yy", "yyyy")  # never a two-digit year
-        self.setDisplayFormat(shown)
+        self.setDisplayFormat(short_date_format())
         self.optional = optional
         if optional:
             self.setMinimumDate(self.EMPTY)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop.formatting import count
-from desktop.modules import PAGES, load_screens, page_spec, visible_modules
+from desktop.modules import PAGES, landing_page, load_screens, page_spec, visible_modules
 from desktop.qt import (
     QAction,
     QCloseEvent,
@@ -35,6 +35,7 @@ from desktop.ui.attention import AttentionPage
 from desktop.ui.context import UiContext
 from desktop.ui.history import open_history
 from desktop.ui.overview import ModuleOverviewPage
+from desktop.ui.privacy_tools import install_privacy_tools
 from desktop.ui.session_prompts import ask_before_leaving, attach_password_prompt, unsent_summary
 from desktop.ui.sync_controller import BusyWidget, SyncController
 from desktop.ui.widgets import Notice, label
@@ -211,12 +212,15 @@ class MainWindow(QMainWindow):
         self.sync_action = action("Sync now", Qt.Key.Key_F5, self.sync.sync_now)
         self.quit_action = action("Quit", QKeySequence.StandardKey.Quit, self.close)
         install_window_tools(self)  # Import…, Ctrl+P (desktop/ui/window_tools.py)
+        install_privacy_tools(self)  # My data, notifications, policy prompt (desktop/ui/privacy_tools.py)
 
     # -- behaviour -----------------------------------------------------------------------------
     def select_first_page(self) -> None:
+        """Open the page this user lands on (``desktop.modules.landing_page``), else the first."""
+        landing = landing_page(self.session.permissions)
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
-            if item.data(PAGE_ROLE) not in (None, ATTENTION_KEY):
+            if item.data(PAGE_ROLE) not in (None, ATTENTION_KEY) and landing in (None, item.data(PAGE_ROLE)):
                 self.navigation.setCurrentItem(item)
                 return
         self.navigation.setCurrentItem(self.attention_item)
@@ -231,6 +235,10 @@ class MainWindow(QMainWindow):
         return keys
 
     def open_page(self, key: str) -> QWidget:
+        if key not in self.pages and key.endswith(".overview") and key not in self.page_keys():
+            # a module that has screens now has no overview: its first page stands for it
+            module = key.split(".")[0]
+            key = next((k for k in self.page_keys() if k in PAGES and PAGES[k].module == module), key)
         for row in range(self.navigation.count()):
             item = self.navigation.item(row)
             if item.data(PAGE_ROLE) == key:

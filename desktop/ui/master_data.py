@@ -30,6 +30,9 @@ def update_args(
 
 class MasterDataPage(ListPage):
     entity = ""  # "product": commands inventory.create_product / inventory.update_product
+    command_module = "inventory"  # the commands' prefix: "hr" → hr.create_department
+    archivable = True  # False: no Archive button nor "Show archived" (records without ``archived``)
+    dialog_class: type[FormDialog] = FormDialog  # the form's dialog (a subclass may lay it out)
     fields: Sequence[FormField] = ()
     editable: Sequence[str] = ()
 
@@ -61,6 +64,8 @@ class MasterDataPage(ListPage):
         return self.ctx.writable
 
     def add_filters(self, bar: QHBoxLayout) -> None:
+        if not self.archivable:
+            return
         self.archived_box = QCheckBox("Show archived")
         self.archived_box.toggled.connect(self._toggle_archived)
         bar.addWidget(self.archived_box)
@@ -82,7 +87,7 @@ class MasterDataPage(ListPage):
         for widget in (self.history_button, self.archive_button, self.edit_button, self.new_button):
             header.add_action(widget)
         self.new_button.setVisible(self.ctx.writable)
-        self.archive_button.setVisible(self.ctx.writable)
+        self.archive_button.setVisible(self.ctx.writable and self.archivable)
         # The server's audit trail is readable with admin.audit only.
         self.history_button.setVisible(self.ctx.can("admin.audit"))
 
@@ -107,12 +112,12 @@ class MasterDataPage(ListPage):
         if not self.can_create:
             return None
         entity_id = new_id()
-        dialog = FormDialog(
+        dialog = self.dialog_class(
             self,
             f"New {self.noun}",
             self.fields,
             build=lambda raw: self.args_from_form(raw, entity_id),
-            save=apply_from_form(self.ctx, f"inventory.create_{self.entity}"),
+            save=apply_from_form(self.ctx, f"{self.command_module}.create_{self.entity}"),
             initial=self.new_defaults(),
             save_text=f"Create {self.noun}",
         )
@@ -138,12 +143,12 @@ class MasterDataPage(ListPage):
                 found[""] = "Nothing to save yet: no field was changed."
             return update, found
 
-        dialog = FormDialog(
+        dialog = self.dialog_class(
             self,
             f"Edit {self.noun}: {self.row_title(row)}",
             self.fields,
             build=build,
-            save=apply_from_form(self.ctx, f"inventory.update_{self.entity}"),
+            save=apply_from_form(self.ctx, f"{self.command_module}.update_{self.entity}"),
             initial=self.form_from_row(row),
         )
         if not self.ctx.writable:
@@ -185,7 +190,7 @@ class MasterDataPage(ListPage):
         archived = bool(row.get("archived"))
         self.ctx.apply(
             self,
-            f"inventory.update_{self.entity}",
+            f"{self.command_module}.update_{self.entity}",
             {"id": row["id"], "changes": {"archived": not archived}, "base": {"archived": archived}},
             on_refused=lambda error: QMessageBox.warning(self, "Not saved", error.message),
         )

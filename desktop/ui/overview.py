@@ -40,8 +40,7 @@ class ModuleOverviewPage(QWidget):
         layout.addWidget(
             PageHeader(
                 spec.title,
-                "The records of this module on this computer, kept in sync with the server. "
-                "Its screens come in a later version of the desktop app.",
+                "The records of this module on this computer, kept in sync with the server.",
             )
         )
         card = QFrame()

@@ -37,7 +37,7 @@ COLUMNS = (
     Column("route", "From → to", sortable=False, width=110),
     Column("quantity", "Quantity", kind="quantity", width=80),
     Column("unit_cost", "Unit cost", kind="money", width=100),
-    Column("reference", "Reference", width=95),
+    Column("reference", "Reference", width=140),
 )
 
 

@@ -107,6 +107,8 @@ class LazyTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if row.get("archived"):
                 return QColor(theme.MUTED)
+            if row.get("flagged"):  # e.g. an overdue request: the whole row in the error colour
+                return QColor(theme.ERROR)
             if column.kind == "quantity" and _negative(row.get(column.key)):
                 return QColor(theme.ERROR)
             return None

@@ -36,6 +36,8 @@ def print_current(window: MainWindow) -> Any:
     from desktop.ui.printing import print_page
 
     page = current_page(window)
+    if callable(getattr(page, "print_shown", None)):  # a report (desktop/ui/reports_view.py)
+        return page.print_shown()
     if not isinstance(page, ListPage):
         return None
     row = page.current_row()
@@ -120,6 +122,8 @@ def run_palette_action(window: MainWindow, key: str) -> Any:
         return open_import(window)
     if name.startswith("export:"):
         page = current_page(window)
+        if callable(getattr(page, "export_shown", None)):  # a report (desktop/ui/reports_view.py)
+            return page.export_shown(name.removeprefix("export:"))
         return export_page(page, name.removeprefix("export:")) if isinstance(page, ListPage) else None
     return None
 

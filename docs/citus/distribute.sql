@@ -77,6 +77,7 @@ SELECT create_distributed_table('supplier_payment', 'org_id', colocate_with => '
 SELECT create_distributed_table('credit_note_line', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('subject_key', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('retention_rule', 'org_id', colocate_with => 'audit_event');
+SELECT create_distributed_table('organization_profile', 'org_id', colocate_with => 'audit_event');
 
 -- outbox and sync_state are the desktop's tables; the server never writes them: they stay
 -- plain tables on the coordinator.

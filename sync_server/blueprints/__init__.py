@@ -8,6 +8,7 @@ from sync_server.blueprints import (
     admin,
     audit,
     auth,
+    documents,
     health,
     invitations,
     me,
@@ -17,6 +18,7 @@ from sync_server.blueprints import (
     permissions,
     privacy,
     privacy_requests,
+    privacy_self,
     reports,
     sync,
 )
@@ -34,6 +36,8 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     permissions.bp,
     reports.bp,
     payslips.bp,
+    documents.bp,
     privacy.bp,
     privacy_requests.bp,
+    privacy_self.bp,
 )

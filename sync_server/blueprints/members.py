@@ -28,6 +28,8 @@ from sync_server.api_models import (
     AddMemberRequest,
     InvitationsResponse,
     InviteResponse,
+    MemberNamesQuery,
+    MemberNamesResponse,
     SignOutMemberResponse,
 )
 from sync_server.blueprints.admin import ADMIN, admins_left, record_admin_event
@@ -208,3 +210,21 @@ def end_member_sessions(ctx: ApiContext, org_id: str, user_id: str) -> dict[str,
         {"user_id": user_id, "signed_out_at": to_wire(now)},
     )
     return {"signed_out_at": to_wire(now)}
+
+
+@endpoint(
+    bp,
+    "GET",
+    "/<org_id>/member-names",
+    summary="Names of fellow members, by user id (who changed a record, for any member)",
+    auth="org",
+    query=MemberNamesQuery,
+    response=MemberNamesResponse,
+    errors=(400, 401, 403, 404),
+)
+def member_names(ctx: ApiContext, org_id: str) -> dict[str, Any]:
+    """Any member may learn the names of the organization's members (as a record's "changed by"
+    shows them); ids of anyone else — another organization's users, former members, unknown ids —
+    are left out of the answer, never told apart."""
+    query: MemberNamesQuery = ctx.query
+    return {"names": memberships.names_of(ctx.db, query.ids.split(","))}

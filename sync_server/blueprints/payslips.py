@@ -9,7 +9,8 @@
   as is every payslip of another organization: their existence is never revealed.
 
 A workstation holds no pay amounts without ``hr.sensitive.read`` (DESIGN §6), so this is how an
-employee gets their own payslip.
+employee gets their own payslip. Every download is audited (``document.download``), under the
+organization's letterhead (its profile).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from common.documents.loaders import load_letterhead
 from common.ids import is_uuid
 from common.payroll_documents import load_payslip, payslip_pdf
 from sync_server.api import ApiContext, endpoint
+from sync_server.audit import PendingEvent, append_events
 from sync_server.errors import forbidden, not_found
 
 bp = Blueprint("payslips", __name__, url_prefix="/api/v1/orgs")
@@ -36,6 +39,7 @@ PAYROLL_READERS = frozenset({"payroll.run", "hr.sensitive.read"})
     summary="A payslip as a PDF: one's own (hr.self_service, posted runs) or anyone's "
     "(payroll.run with hr.sensitive.read)",
     auth="org",
+    write=True,
     errors=(401, 403, 404),
     media_type="application/pdf",
 )
@@ -52,8 +56,23 @@ def get_payslip_pdf(ctx: ApiContext, org_id: str, payslip_id: str) -> Any:
     if not anyone and (doc.employee_user_id != ctx.user.user_id or not doc.final):
         raise not_found("payslip")
     start = doc.payslip["period_start"].isoformat()
+    body = payslip_pdf(doc, load_letterhead(ctx.db, org_id, doc.organization))
+    append_events(
+        ctx.db,
+        org_id,
+        [
+            PendingEvent(
+                action="document.download",
+                actor=ctx.user.user_id,
+                device=ctx.user.device_id,
+                entity="payslip",
+                entity_id=payslip_id,
+                after={"document": "payslip", "format": "pdf", "own": not anyone},
+            )
+        ],
+    )
     return Response(
-        payslip_pdf(doc),
+        body,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="payslip-{start}.pdf"'},
     )

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from common.commands.privacy import RequestKind, is_overdue
 from common.ids import new_id
 from common.retention import DEFAULTS, schedule_of
-from common.schema import DataSubjectRequest, Membership, RetentionRule
+from common.schema import AppUser, DataSubjectRequest, Membership, RetentionRule
 from common.schema.types import utcnow
 from common.wire import WireModel, to_wire
 from sync_server.api import ApiContext, endpoint
@@ -47,6 +47,8 @@ class RequestItem(WireModel):
     opened_by: str | None
     verification: str | None
     outcome: dict[str, Any] | None
+    # A member's name and address (the queue's staff must know who asks); others: null.
+    subject_name: str | None = None
 
 
 class RequestsResponse(WireModel):
@@ -63,14 +65,19 @@ class MyRequestBody(WireModel):
     details: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-def _request_item(row: Any, now: datetime) -> dict[str, Any]:
-    item = {name: to_wire(row[name]) for name in RequestItem.model_fields if name != "overdue"}
+_COMPUTED = ("overdue", "subject_name")
+
+
+def _request_item(row: Any, now: datetime, names: dict[str, str] | None = None) -> dict[str, Any]:
+    item = {name: to_wire(row[name]) for name in RequestItem.model_fields if name not in _COMPUTED}
     item["overdue"] = is_overdue(dict(row), now)
+    if names is not None and row["subject_type"] == "user":
+        item["subject_name"] = names.get(row["subject_id"])
     return item
 
 
 _REQUEST_COLUMNS = [
-    getattr(DataSubjectRequest, name) for name in RequestItem.model_fields if name != "overdue"
+    getattr(DataSubjectRequest, name) for name in RequestItem.model_fields if name not in _COMPUTED
 ]
 
 
@@ -92,9 +99,18 @@ def list_requests(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     )
     if query.status:
         stmt = stmt.where(DataSubjectRequest.status == query.status)
-    rows = ctx.db.execute(stmt.order_by(DataSubjectRequest.requested_at.desc()).limit(500)).mappings()
+    rows = ctx.db.execute(stmt.order_by(DataSubjectRequest.requested_at.desc()).limit(500)).mappings().all()
     now = utcnow()
-    return {"requests": [_request_item(row, now) for row in rows]}
+    members = {r["subject_id"] for r in rows if r["subject_type"] == "user"}
+    names = {
+        user_id: f"{name} <{email}>" if name else email
+        for user_id, name, email in ctx.db.execute(
+            select(Membership.user_id, AppUser.name, AppUser.email)
+            .join(AppUser, AppUser.id == Membership.user_id)
+            .where(Membership.org_id == org_id, Membership.user_id.in_(members))
+        )
+    }
+    return {"requests": [_request_item(row, now, names) for row in rows]}
 
 
 @endpoint(

@@ -14,7 +14,7 @@ from common.commands import CommandError, CommandOutcome
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
 from common.schema.base import SyncedEntity, table_of
-from desktop.local_store import LocalStore
+from tests.common.sides import CommandSide
 
 # Everything, including what even admin lacks (sensitive HR data, payroll).
 EVERYTHING = ALL_PERMISSIONS
@@ -29,15 +29,25 @@ def role(*names: str) -> frozenset[str]:
 
 
 class Business:
-    """Commands applied through a real encrypted client store, as a given person and role."""
+    """Commands applied on one side (a client's copy or the server's store), as a given person
+    and role."""
 
-    def __init__(self, store: LocalStore, actor_id: str) -> None:
+    def __init__(self, store: CommandSide, actor_id: str) -> None:
         self.store = store
         self.actor_id = actor_id
 
     @property
     def org_id(self) -> str:
-        return self.store.profile.org_id
+        return self.store.org_id
+
+    @property
+    def side(self) -> str:
+        return self.store.side
+
+    def number_prefix(self, series: str) -> str:
+        """How a new document number starts here: ``DRAFT-`` on a client's copy (the server gives
+        the legal number at sync), the series' own prefix (``INV-``) on the server."""
+        return "DRAFT-" if self.side == "client" else f"{series}-"
 
     def apply(
         self,

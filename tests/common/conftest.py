@@ -1,4 +1,5 @@
-"""Fixtures for domain tests: commands applied through a real encrypted client store."""
+"""Fixtures for domain tests: every command applied on both sides, a real encrypted client copy
+and a real server store (``tests/common/sides.py``); no desktop package."""
 
 from __future__ import annotations
 
@@ -12,22 +13,26 @@ import pytest
 from common.commands import CommandError, CommandOutcome
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
-from desktop.local_store import LocalStore
-from desktop.profiles import Profile
 from tests.common.business import Business
+from tests.common.sides import SIDES, CommandSide, open_side, server_template
 
 
 @dataclass
 class Workspace:
-    """One organization's real SQLCipher store and an actor who applies commands to it."""
+    """One organization's store (a client's copy or the server's) and an actor who applies
+    commands to it."""
 
-    store: LocalStore
+    store: CommandSide
     actor_id: str
     permissions: frozenset[str] = ALL_PERMISSIONS
 
     @property
     def org_id(self) -> str:
-        return self.store.profile.org_id
+        return self.store.org_id
+
+    @property
+    def device_id(self) -> str:
+        return self.store.device_id
 
     def apply(
         self, name: str, args: dict[str, Any], *, permissions: frozenset[str] | None = None
@@ -49,13 +54,18 @@ class Workspace:
         return info.value
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    """A fresh encrypted store per test module (Argon2 makes creating one cost ~0.3 s)."""
-    root: Path = tmp_path_factory.mktemp("store")
-    store = LocalStore.create(
-        root, Profile("https://ops.example.test", "tester@example.test", new_id()), "pw"
-    )
+@pytest.fixture(scope="session")
+def server_store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return server_template(tmp_path_factory.mktemp("server-template") / "store")
+
+
+@pytest.fixture(scope="module", params=SIDES)
+def workspace(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server_store_template: Path
+) -> Iterator[Workspace]:
+    """A fresh store per test module and side: a client's encrypted copy, then the server's."""
+    root: Path = tmp_path_factory.mktemp(request.param)
+    store = open_side(request.param, root / "store", server_store_template)
     try:
         workspace = Workspace(store=store, actor_id=new_id())
         # As the server does for every new organization: the default chart and posting settings.

@@ -18,9 +18,8 @@ from common.schema import (
     Payslip,
     PayslipLine,
 )
-from desktop.local_store import LocalStore
-from desktop.profiles import Profile
 from tests.common.business import Business, role
+from tests.common.sides import SIDES, open_side, other_side
 
 HR = role("hr")
 EMPLOYEE = role("employee")
@@ -211,23 +210,6 @@ def test_a_leaver_leaves_the_directory_and_a_rehire_comes_back(business: Busines
     )
     entry = _entry(business, employee_id)
     assert (entry["deleted"], entry["name"], entry["job_title"]) == (False, "Bo Berg", "Driver")
-
-
-def test_undoing_an_employee_change_undoes_its_directory_row(business: Business) -> None:
-    """What a rejected command leaves behind on the workstation: nothing, directory included."""
-    employee_id = business.employee(name="Cy", job_title="Clerk")
-    business.apply(
-        "hr.update_employee", {"id": employee_id, "changes": {"name": "Cyrus"}, "base": {"name": "Cy"}}
-    )
-    created_id = business.employee(name="Dee")
-    *_, renamed, created = business.store.outbox()
-    assert {image["entity"] for image in renamed["undo"]} == {"employee", "employee_directory"}
-    with business.store.write_session() as session:
-        business.store.undo_entry(session, created)
-        business.store.undo_entry(session, renamed)
-    assert _entry(business, employee_id)["name"] == "Cy"
-    assert business.rows(EmployeeDirectory, EmployeeDirectory.id == created_id) == []
-    assert business.rows(Employee, Employee.id == created_id) == []
 
 
 def test_only_fields_the_caller_reads_can_be_compared_and_set(business: Business) -> None:
@@ -472,11 +454,11 @@ def _run(
     return run_id, biz.apply("hr.run_payroll", args, **kwargs)
 
 
-def test_payroll_issues_a_payslip_per_paid_employee(tmp_path: Path) -> None:
-    biz = Business(
-        LocalStore.create(tmp_path, Profile("https://ops.example.test", "pay@example.test", new_id()), "pw"),
-        new_id(),
-    ).set_up_books()
+@pytest.mark.parametrize("side", SIDES)
+def test_payroll_issues_a_payslip_per_paid_employee(
+    tmp_path: Path, server_store_template: Path, side: str
+) -> None:
+    biz = Business(open_side(side, tmp_path / "pay", server_store_template), new_id()).set_up_books()
     try:
         ada = biz.employee(name="Ada", salary=333_333, salary_currency="EUR")
         bob = biz.employee(name="Bob", salary=250_000, salary_currency="EUR", hire_date="2025-01-15")
@@ -565,11 +547,11 @@ def test_payroll_issues_a_payslip_per_paid_employee(tmp_path: Path) -> None:
         biz.store.close()
 
 
-def test_payroll_derives_the_same_payslip_ids_on_every_side(business: Business, tmp_path: Path) -> None:
+def test_payroll_derives_the_same_payslip_ids_on_every_side(
+    business: Business, tmp_path: Path, server_store_template: Path
+) -> None:
     other = Business(
-        LocalStore.create(
-            tmp_path, Profile("https://ops.example.test", "p2@example.test", business.org_id), "pw"
-        ),
+        open_side(other_side(business.side), tmp_path / "other", server_store_template, business.org_id),
         business.actor_id,
     ).set_up_books()
     try:

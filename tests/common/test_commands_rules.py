@@ -36,17 +36,18 @@ def test_the_business_commands_exist() -> None:
         "finance.create_fiscal_period", "finance.close_fiscal_period", "finance.reopen_fiscal_period",
         "finance.post_journal_entry", "finance.reverse_journal_entry",
         "finance.set_up_books", "finance.update_account_mapping", "finance.close_year",
+        "finance.set_organization_profile",
         "finance.record_supplier_bill", "finance.record_supplier_payment",
         "hr.create_department", "hr.update_department", "hr.create_employee", "hr.update_employee",
         "hr.request_leave", "hr.approve_leave", "hr.reject_leave", "hr.cancel_leave", "hr.run_payroll",
         "hr.pay_payroll_run", "hr.approve_payroll_run", "hr.discard_payroll_run", "hr.post_payroll_run",
         "hr.reverse_payroll_run", "hr.create_pay_component", "hr.update_pay_component",
-        "hr.create_leave_type", "hr.update_leave_type",
+        "hr.create_leave_type", "hr.update_leave_type", "hr.update_own_contact_details",
         "projects.create_project", "projects.update_project", "projects.create_task", "projects.update_task",
         "projects.log_time", "projects.reverse_time_entry", "projects.invoice_time",
         "privacy.set_communication_preference", "privacy.open_data_subject_request",
         "privacy.complete_data_subject_request", "privacy.reject_data_subject_request",
-        "privacy.apply_retention",
+        "privacy.apply_retention", "privacy.record_request_verification",
     }  # fmt: skip
     assert set(BUSINESS_COMMANDS) == expected
 

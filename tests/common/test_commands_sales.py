@@ -112,7 +112,7 @@ def test_sales_order_lines_are_priced_with_tax_and_default_prices(business: Busi
         [_line(bolts, "10"), _line(nuts, "3", unit_price=33, tax_rate_id=vat)],
     )
     order = business.row(SalesOrder, order_id)
-    assert order["status"] == "draft" and order["number"].startswith("DRAFT-")
+    assert order["status"] == "draft" and order["number"].startswith(business.number_prefix("SO"))
     # 10 x 1.20 = 12.00 untaxed; 3 x 0.33 = 0.99 + 19 % (0.1881 → 0.19) = 1.18
     assert order["total"] == 1200 + 99 + 19
     lines = business.rows(SalesOrderLine, SalesOrderLine.sales_order_id == order_id)
@@ -335,7 +335,7 @@ def test_invoice_gets_a_provisional_number_and_product_names(business: Business)
         business, [{"id": new_id(), "product_id": product, "quantity": "2", "unit_price": 150}]
     )
     invoice = business.row(Invoice, invoice_id)
-    assert invoice["number"].startswith("DRAFT-") and invoice["status"] == "draft"
+    assert invoice["number"].startswith("DRAFT-") and invoice["status"] == "draft"  # numbered when posted
     (line,) = business.rows(InvoiceLine, InvoiceLine.invoice_id == invoice_id)
     assert (line["description"], line["line_total"]) == ("Hex bolt M10", 300)
 
@@ -360,15 +360,14 @@ def test_invoice_for_a_sales_order_copies_its_lines(business: Business) -> None:
     business.invalid("sales.create_invoice", {"id": new_id(), "sales_order_id": order_id}, "sales_order_id")
 
 
-def test_the_same_command_derives_the_same_rows_on_every_side(business: Business, tmp_path: Any) -> None:
+def test_the_same_command_derives_the_same_rows_on_every_side(
+    business: Business, tmp_path: Any, server_store_template: Any
+) -> None:
     """A workstation and the server apply one command id to the same data: same derived ids."""
-    from desktop.local_store import LocalStore
-    from desktop.profiles import Profile
+    from tests.common.sides import open_side, other_side
 
     other = Business(
-        LocalStore.create(
-            tmp_path, Profile("https://ops.example.test", "x@example.test", business.org_id), "pw"
-        ),
+        open_side(other_side(business.side), tmp_path / "other", server_store_template, business.org_id),
         business.actor_id,
     ).set_up_books()
     try:
@@ -535,7 +534,7 @@ def test_only_a_draft_is_deleted_and_posting_gives_the_final_number(business: Bu
     error = business.refused("sales.delete_invoice", {"id": posted}, permissions=SALES)
     assert error.code == "invalid_state" and "credit note" in error.message
     # Offline, the posted number is provisional too: the server gives the gapless INV- number.
-    assert business.row(Invoice, posted)["number"].startswith("DRAFT-")
+    assert business.row(Invoice, posted)["number"].startswith(business.number_prefix("INV"))
     assert business.row(Invoice, posted)["status"] == "posted"
     empty = _invoice(business, [])
     business.invalid("sales.post_invoice", {"id": empty}, "id")

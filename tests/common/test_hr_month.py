@@ -57,9 +57,8 @@ from common.schema import (
     Payslip,
     PayslipLine,
 )
-from desktop.local_store import LocalStore
-from desktop.profiles import Profile
 from tests.common.business import Business, role
+from tests.common.sides import SIDES, open_side
 
 DATA = Path(__file__).parent / "data"
 HR = role("hr")
@@ -90,10 +89,12 @@ def _leave(biz: Business, employee_id: str, kind: str, start: str, end: str, **k
     return leave_id
 
 
-@pytest.fixture(scope="module")
-def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Month]:
+@pytest.fixture(scope="module", params=SIDES)
+def month(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, server_store_template: Path
+) -> Iterator[Month]:
     root: Path = tmp_path_factory.mktemp("hr_month")
-    store = LocalStore.create(root, Profile("https://ops.example.test", "hr@example.test", new_id()), "pw")
+    store = open_side(request.param, root / "store", server_store_template)
     biz = Business(store, new_id()).set_up_books()
     m = Month(biz)
     try:

@@ -49,3 +49,14 @@ def test_desktop_and_server_do_not_import_each_other() -> None:
     for package, other in (("desktop", "sync_server"), ("sync_server", "desktop")):
         for path in (ROOT / package).rglob("*.py"):
             assert other not in _imports(path), f"{path.relative_to(ROOT)} imports {other}"
+
+
+def test_the_domain_tests_run_without_the_desktop() -> None:
+    """tests/common tries every command on a client's copy (common.local) and on the server's
+    store: the desktop package is not needed to know what a command does."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & {"desktop", "PySide6"})
+        for path in (ROOT / "tests" / "common").rglob("*.py")
+        if _imports(path) & {"desktop", "PySide6"}
+    }
+    assert offenders == {}

@@ -67,6 +67,7 @@ def test_reports_and_demo_data_come_from_the_specs() -> None:
 SYNCED_FINGERPRINTS = {
     3: "7aeb1a7f1f1ebac2",
     5: "dfb1ed2bc05546c2",
+    6: "03b1b311ae0776fa",  # the organization profile (documents)
 }  # 4 (payroll) and 5 (privacy) landed together
 
 

@@ -16,7 +16,7 @@ from common.permissions import (
 def test_catalogue_is_the_designed_one() -> None:
     assert {
         "inventory.read", "inventory.write", "sales.read", "sales.write", "finance.read", "finance.post",
-        "finance.close_period", "hr.read", "hr.write", "hr.sensitive.read", "hr.self_service",
+        "finance.close_period", "finance.write", "hr.read", "hr.write", "hr.sensitive.read", "hr.self_service",
         "payroll.run", "projects.read", "projects.write", "privacy.manage", "admin.users", "admin.audit",
     } == ALL_PERMISSIONS  # fmt: skip
 
@@ -36,7 +36,8 @@ def test_builtin_roles() -> None:
     assert BUILTIN_ROLES["warehouse"] == {"inventory.read", "inventory.write"}
     assert BUILTIN_ROLES["sales"] == {"sales.read", "sales.write", "inventory.read"}
     assert BUILTIN_ROLES["accountant"] == {
-        "finance.read", "finance.post", "finance.close_period", "sales.read", "inventory.read",
+        "finance.read", "finance.post", "finance.close_period", "finance.write", "sales.read",
+        "inventory.read",
     }  # fmt: skip
     assert BUILTIN_ROLES["project_manager"] == {"projects.read", "projects.write"}
     assert BUILTIN_ROLES["employee"] == {"projects.read", "hr.self_service"}

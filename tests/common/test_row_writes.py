@@ -14,7 +14,7 @@ from common.commands import CommandContext, CommandError
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
 from common.schema import Product
-from desktop.local_store import ProvisionalNumbering, UndoRecorder
+from common.local import DraftNumbering, UndoRecorder
 from tests.common.conftest import Workspace
 
 
@@ -26,7 +26,7 @@ def _context(workspace: Workspace, session: Any) -> CommandContext:
         permissions=ALL_PERMISSIONS,
         command_id=new_id(),
         recorder=UndoRecorder(),
-        numbering=ProvisionalNumbering(workspace.store, session),
+        numbering=DraftNumbering(session, new_id()),
     )
 
 

@@ -39,7 +39,7 @@ def _no_leftover_background_work(qapp: Any) -> Iterator[None]:
     from pytestqt.qtbot import QtBot
 
     if background.active_count():
-        QtBot(qapp).waitUntil(lambda: background.active_count() == 0, timeout=10_000)
+        QtBot(qapp).waitUntil(lambda: background.active_count() == 0, timeout=30_000)
 
 
 @pytest.fixture(scope="session")
@@ -165,7 +165,7 @@ def window(qtbot: Any, seeded: tuple[UserSession, dict[str, Any]]) -> Any:
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: background.active_count() == 0)  # the landing dashboard has loaded
+    qtbot.waitUntil(lambda: background.active_count() == 0, timeout=30_000)  # the landing page has loaded
     return win
 
 

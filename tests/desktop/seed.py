@@ -6,10 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from common.commands import CommandContext, execute
+from common.commands import execute
 from common.ids import new_id
+from common.local import client_context
 from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
-from desktop.local_store import LocalStore, ProvisionalNumbering, UndoRecorder
+from desktop.local_store import LocalStore
 from desktop.session import UserSession, local_session
 
 # Nothing listens here: an API client pointed at it behaves exactly as when offline.
@@ -35,14 +36,12 @@ def books_as_downloaded(store: LocalStore, currency: str = "EUR") -> None:
     """The chart of accounts and posting settings as a first download brings them: the server
     makes them with the organization, so they are written here without an outbox entry."""
     with store.write_session() as db:
-        ctx = CommandContext(
-            session=db,
+        ctx, _ = client_context(
+            db,
             org_id=store.profile.org_id,
+            device_id=store.device_id,
             actor_id="system",
             permissions=ALL_PERMISSIONS,
-            command_id=new_id(),
-            recorder=UndoRecorder(),
-            numbering=ProvisionalNumbering(store, db),
         )
         execute(ctx, "finance.set_up_books", {"currency": currency})
 

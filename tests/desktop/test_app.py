@@ -87,7 +87,7 @@ def test_sign_in_online_sign_out_then_sign_in_offline(
     qtbot.waitUntil(lambda: "Synced" in window.sync_label.text(), timeout=20_000)
     with window.session.store.read_session() as local:
         assert local.execute(select(Product.sku).where(Product.id == product_id)).scalar() == "SKU-ON-SERVER"
-    assert "hr.overview" not in window.page_keys()
+    assert "employees" not in window.page_keys()
 
     window.sign_out_requested.emit()
     qtbot.waitUntil(
@@ -130,7 +130,7 @@ def test_switch_organization(
     dialog.org_list.setCurrentRow(names.index("Acme Trading"))
     dialog.org_button.click()
     window = wait_for_main(qtbot, app)
-    assert window.session.org_name == "Acme Trading" and "hr.overview" not in window.page_keys()
+    assert window.session.org_name == "Acme Trading" and "employees" not in window.page_keys()
     menu = window.org_button.menu()
     assert menu is not None
     globex = next(a for a in menu.actions() if a.text() == "Globex Manufacturing")
@@ -147,7 +147,7 @@ def test_switch_organization(
     other = wait_for_main(qtbot, app)
     assert other.session.org_name == "Globex Manufacturing"
     # warehouse in Acme, admin in Globex: the menus follow the organization's roles
-    assert "hr.overview" in other.page_keys() and "products" in other.page_keys()
+    assert "employees" in other.page_keys() and "products" in other.page_keys()
     close_all(app)
 
 

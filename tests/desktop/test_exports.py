@@ -14,8 +14,9 @@ from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from common.commands import CommandContext, execute
+from common.commands import execute
 from common.ids import new_id
+from common.local import client_context
 from common.money import format_money
 from common.permissions import ALL_PERMISSIONS
 from common.reports import ReportError
@@ -23,7 +24,6 @@ from common.schema import Employee
 from desktop import background
 from desktop.list_export import readable_list_columns
 from desktop.lists import Column, ListSource, live
-from desktop.local_store import ProvisionalNumbering, UndoRecorder
 from desktop.qt import QPoint, Qt, QWidget
 from desktop.session import UserSession
 from desktop.ui.context import UiContext
@@ -127,9 +127,8 @@ def test_a_field_the_user_may_not_read_is_never_exported(
     # employees but not their sensitive fields, so no export or printout shows it.
     store = session.store
     with store.write_session() as db:
-        ctx = CommandContext(session=db, org_id=store.profile.org_id, actor_id="system",
-                             permissions=ALL_PERMISSIONS, command_id=new_id(), recorder=UndoRecorder(),
-                             numbering=ProvisionalNumbering(store, db))  # fmt: skip
+        ctx, _ = client_context(db, org_id=store.profile.org_id, device_id=store.device_id, actor_id="system",
+                                    permissions=ALL_PERMISSIONS)  # fmt: skip
         execute(ctx, "hr.create_employee", {"id": new_id(), "name": "Grace Hopper", "job_title": "Admiral",
                                             "salary": 987654, "salary_currency": "USD"})  # fmt: skip
     assert "hr.read" in session.permissions and "hr.sensitive.read" not in session.permissions
@@ -169,8 +168,9 @@ def test_print_a_purchase_order_with_preview(qtbot: QtBot, window: MainWindow, t
     preview.dialog.close()
     print_html_to_pdf(preview.html, str(tmp_path / "po.pdf"))
     text = pdf_text(tmp_path / "po.pdf")
-    assert f"Purchase order {row['number']}" in text and row["supplier"] in text
-    assert "Quantity Unit cost Amount" in text and f"Total {format_money(row['total'], 'EUR')}" in text
+    assert "Purchase order" in text and f"Order number {row['number']}" in text and row["supplier"] in text
+    total = format_money(row["total"], "EUR").removesuffix(" EUR")
+    assert "Quantity Unit cost (EUR) Amount (EUR)" in text and f"Total EUR {total}" in text
 
 
 def test_right_click_offers_open_print_and_export(qtbot: QtBot, window: MainWindow) -> None:

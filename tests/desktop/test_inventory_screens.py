@@ -257,9 +257,9 @@ def test_archiving_hides_a_product_until_show_archived(
 @pytest.mark.parametrize(
     ("roles", "present", "absent"),
     [
-        (("warehouse",), {"products", "purchase_orders", "stock"}, {"hr.overview", "sales.overview"}),
-        (("hr",), {"hr.overview"}, {"products", "stock", "finance.overview"}),
-        (("sales",), {"sales.overview", "products"}, {"hr.overview"}),
+        (("warehouse",), {"products", "purchase_orders", "stock"}, {"employees", "customers"}),
+        (("hr",), {"employees", "payroll_runs"}, {"products", "stock", "finance.overview"}),
+        (("sales",), {"customers", "products"}, {"employees"}),
     ],
 )
 def test_navigation_shows_only_the_modules_the_user_may_use(

@@ -216,3 +216,32 @@ def test_undo_images_put_a_rejected_change_back(tmp_path: Path, profile: Profile
     with store.read_session() as session:
         assert session.execute(select(Product.id)).first() is None
     store.close()
+
+
+def test_undoing_an_employee_change_undoes_its_directory_row(tmp_path: Path, profile: Profile) -> None:
+    """What a rejected command leaves behind on the workstation: nothing, directory included."""
+    from common.permissions import ALL_PERMISSIONS
+    from common.schema import Employee, EmployeeDirectory
+
+    store = LocalStore.create(tmp_path, profile, "pw")
+    try:
+        actor = new_id()
+
+        def apply(name: str, args: dict[str, object]) -> None:
+            store.apply(name, args, actor_id=actor, permissions=ALL_PERMISSIONS)
+
+        employee_id, created_id = new_id(), new_id()
+        apply("hr.create_employee", {"id": employee_id, "name": "Cy", "job_title": "Clerk"})
+        apply("hr.update_employee", {"id": employee_id, "changes": {"name": "Cyrus"}, "base": {"name": "Cy"}})
+        apply("hr.create_employee", {"id": created_id, "name": "Dee"})
+        *_, renamed, created = store.outbox()
+        assert {image["entity"] for image in renamed["undo"]} == {"employee", "employee_directory"}
+        with store.write_session() as session:
+            store.undo_entry(session, created)
+            store.undo_entry(session, renamed)
+        with store.read_session() as session:
+            names = dict(session.execute(select(EmployeeDirectory.id, EmployeeDirectory.name)).all())
+            assert names == {employee_id: "Cy"}
+            assert session.execute(select(Employee.id).where(Employee.id == created_id)).first() is None
+    finally:
+        store.close()

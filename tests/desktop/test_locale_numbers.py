@@ -121,3 +121,33 @@ def test_parse_rule_reads_local_numbers(text: str, loc: NumberLocale, expected: 
 def test_parse_rule_refuses_what_is_not_one_number(text: str, loc: NumberLocale, phrase: str) -> None:
     with pytest.raises(NumberError, match=phrase):
         parse_decimal(text, loc)
+
+
+DATES = {
+    "de_DE": ("15.12.2026", "03.12.2026 14:02"),
+    "en_US": ("12/15/2026", "12/3/2026 2:02\u202fPM"),
+    "en_GB": ("15/12/2026", "03/12/2026 14:02"),
+    "fr_FR": ("15/12/2026", "03/12/2026 14:02"),
+}
+
+
+@pytest.mark.parametrize("locale_name", sorted(DATES))
+def test_dates_in_lists_follow_the_locale(
+    qtbot: QtBot, window: MainWindow, use_locale: Any, locale_name: str
+) -> None:
+    """A list's dates and times are written the user's way (never ISO, never a two-digit year)."""
+    from datetime import UTC, datetime
+
+    from desktop.formatting import day, timestamp
+
+    use_locale(locale_name)
+    shown_day, shown_time = DATES[locale_name]
+    assert day("2026-12-15") == shown_day
+    assert timestamp(datetime(2026, 12, 3, 14, 2, tzinfo=UTC).astimezone()) == shown_time
+    page = window.open_page("purchase_orders")
+    qtbot.waitUntil(lambda: background.active_count() == 0)
+    model = page.model
+    column = next(i for i, c in enumerate(model.columns) if c.key == "expected_on")
+    texts = {model.index(r, column).data() for r in range(model.rowCount())}
+    assert shown_day in texts
+    assert "2026-12-15" not in texts

@@ -7,11 +7,11 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from common.commands import CommandContext, execute
+from common.commands import execute
 from common.ids import new_id
+from common.local import client_context
 from common.permissions import ALL_PERMISSIONS
 from desktop import background
-from desktop.local_store import ProvisionalNumbering, UndoRecorder
 from desktop.qt import QAction, QMessageBox, Qt
 from desktop.search import search_records
 from desktop.session import UserSession
@@ -53,9 +53,20 @@ def test_the_palette_finds_a_customer_and_opens_it(qtbot: QtBot, seeded: tuple[U
     hits = type_and_wait(qtbot, palette, "initech")
     assert hits[0].title == "Initech Corp" and hits[0].entity == "customer"
     qtbot.keyClick(palette.input, Qt.Key.Key_Return)
+    form = palette.opened  # customers have their page: the record opens there, in its form
+    assert isinstance(form, FormDialog) and form.isVisible()
+    assert form.windowTitle() == "Edit customer: Initech Corp"
+    assert win.pages["customers"].current_row()["name"] == "Initech Corp"
+    form.close()
+    # a record without a page of its own opens in a read-only card
+    session.apply("projects.create_project", {"id": new_id(), "code": "INIT-1", "name": "Initech fit-out"})
+    palette = palette_of(qtbot, win)
+    hits = type_and_wait(qtbot, palette, "initech fit")
+    assert hits[0].entity == "project"
+    qtbot.keyClick(palette.input, Qt.Key.Key_Return)
     card = palette.opened
     assert isinstance(card, RecordCard) and card.isVisible()
-    assert "Name" in card.shown and "Email" in card.shown
+    assert "Name" in card.shown and "Code" in card.shown
     card.close()
 
 
@@ -87,9 +98,8 @@ def test_the_palette_finds_nothing_the_user_may_not_read(qtbot: QtBot, data_root
         # A customer in the store (say, from before a role change): a warehouse login reads no customers.
         store = warehouse.store
         with store.write_session() as db:
-            ctx = CommandContext(session=db, org_id=store.profile.org_id, actor_id="system",
-                                 permissions=ALL_PERMISSIONS, command_id=new_id(), recorder=UndoRecorder(),
-                                 numbering=ProvisionalNumbering(store, db))  # fmt: skip
+            ctx, _ = client_context(db, org_id=store.profile.org_id, device_id=store.device_id, actor_id="system",
+                                    permissions=ALL_PERMISSIONS)  # fmt: skip
             execute(ctx, "sales.create_customer", {"id": new_id(), "name": "Initech Oak", "currency": "EUR"})
         assert [h.entity for h in search_records(warehouse, "Initech")] == []
         assert {h.entity for h in search_records(warehouse, "oak")} == {"product"}

@@ -162,6 +162,8 @@ def test_a_conflict_shows_in_the_panel_and_both_resolutions_sync(
         assert page.list.count() == 1 and "Conflict" in page.reason.text()
         assert page.title.text() == "Change product: Brass lamp — LAMP"
         assert [page.fields.item(0, c).text() for c in range(3)] == ["Name", "Desk lamp", "Brass lamp"]
+        # who made the other change: asked of the server in the background, named in the panel
+        qtbot.waitUntil(lambda: page.changed_by.text().startswith("Changed on the server by admin, "))
 
         if resolution == "keep":
             monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.ids import new_id
 from common.permissions import PERMISSIONS
 from tests.sync_server.conftest import World
 from tests.sync_server.test_audit import _seed_events, _tamper
@@ -176,3 +177,31 @@ def test_the_new_endpoints_are_documented(world: World) -> None:
     assert set(paths["/api/v1/permissions"]) == {"get"}
     audit_params = {p["name"] for p in paths["/api/v1/orgs/{org_id}/audit"]["get"]["parameters"]}
     assert {"entity", "entity_id", "action", "actor", "actor_email", "before_seq"} <= audit_params
+
+
+def test_any_member_learns_fellow_members_names_and_nothing_of_anyone_else(world: World) -> None:
+    """A conflict names who made the other change: any member may ask the names of the
+    organization's members; another organization's user, a removed member and an unknown id are
+    left out alike (no way to tell them apart), and a malformed list is refused by name."""
+    path = f"/api/v1/orgs/{world.a.id}/member-names"
+    removed = world.a.users["hr"]
+    assert (
+        world.client.delete(f"{_members_path(world)}/{removed}", headers=world.headers(ADMIN)).status_code
+        == 204
+    )
+    asked = [world.a.users["admin"], world.a.users["sales"], world.b.users["admin"], removed, new_id()]
+    response = world.client.get(
+        path, query_string={"ids": ",".join(asked)}, headers=world.headers("warehouse@acme.test")
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["names"] == {
+        world.a.users["admin"]: "admin Acme",
+        world.a.users["sales"]: "sales Acme",
+    }
+    bad = world.client.get(path, query_string={"ids": "x'; drop"}, headers=world.headers(ADMIN))
+    assert bad.status_code == 400 and "ids" in _error(bad)["message"]
+    # a member of the other organization asking about this one: not found, like any stranger
+    other = world.client.get(
+        path, query_string={"ids": world.a.users["admin"]}, headers=world.headers("admin@globex.test")
+    )
+    assert other.status_code == 404

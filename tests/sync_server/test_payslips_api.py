@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from common.ids import new_id
-from common.schema import Payslip
+from common.schema import AuditEvent, Payslip
 from tests.sync_server.conftest import World, mutation, set_up_books
 from tests.sync_server.pulling import applied, seed_every_module
 
@@ -60,6 +60,15 @@ def test_payslip_pdf_for_oneself_and_for_payroll_never_across_organizations(worl
         "Net pay 3,642.50 EUR",
     ):
         assert expected in text, (expected, text)
+    # Every download is audited: HR's draft preview and the employee's own copy.
+    with world.services.store.session(org.id) as db:
+        downloads = db.execute(
+            select(AuditEvent.actor, AuditEvent.after)
+            .where(AuditEvent.action == "document.download", AuditEvent.entity_id == own)
+            .order_by(AuditEvent.seq)
+        ).all()
+    assert [actor for actor, _after in downloads] == [org.users["hr"], org.users["employee"]]
+    assert [after["own"] for _actor, after in downloads] == [False, True]
     # A colleague's payslip is not found for the employee, and found for HR.
     assert get(_url(org.id, other), headers=world.headers(employee)).status_code == 404
     assert get(_url(org.id, other), headers=world.headers(hr)).status_code == 200

@@ -3,8 +3,11 @@
 Where its files live: entities ``common/schema/{finance,books,bills}.py``; commands
 ``common/commands/{finance,books,bills,year_end}.py`` (posting and period helpers
 ``common/commands/{postings,periods}.py``); reports ``common/reports/{ledger,aging,tax}.py``;
-demo data ``demo.py`` here; desktop: no screens yet (an overview); tests
-``tests/common/test_commands_finance.py``, ``tests/common/test_books_scenario.py``.
+demo data ``demo.py`` here; desktop screens ``desktop/ui/finance_*.py`` (their Qt-free form
+builders ``common/finance_forms.py``) and the report screens ``desktop/ui/finance_reports.py``
+(with ``reports_view.py``, ``reports_drill.py``, ``reports_data.py``); tests
+``tests/common/test_commands_finance.py``, ``tests/common/test_books_scenario.py``,
+``tests/desktop/test_finance_screens.py``, ``tests/desktop/test_report_screens.py``.
 """
 
 from common.modules import DemoData, ModuleSpec, Report
@@ -19,13 +22,20 @@ SPEC = ModuleSpec(
         "finance.read": "See accounts, journal entries, periods and tax rates",
         "finance.post": "Post journal entries",
         "finance.close_period": "Close and reopen fiscal periods",
+        "finance.write": "Edit the organization profile (letterhead, tax id, bank account)",
     },
-    schema=("common.schema.finance", "common.schema.books", "common.schema.bills"),
+    schema=(
+        "common.schema.finance",
+        "common.schema.books",
+        "common.schema.bills",
+        "common.schema.profile",
+    ),
     commands=(
         "common.commands.finance",
         "common.commands.books",
         "common.commands.bills",
         "common.commands.year_end",
+        "common.commands.organization_profile",
     ),
     reports={
         "trial_balance": Report(_READ, "common.reports.ledger:trial_balance_report"),

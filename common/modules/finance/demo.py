@@ -1,4 +1,5 @@
-"""Sample data of finance: a tax rate, this year's period and opening postings."""
+"""Sample data of finance: the organization profile, a tax rate, this year's period and opening
+postings."""
 
 from __future__ import annotations
 
@@ -8,13 +9,47 @@ from datetime import date
 from common.commands.postings import chart_account_id
 from common.modules.demo import DemoOrg, Step, demo_id
 
+# The demo organizations' letterheads (documents print them; SEPA files pay from the IBAN).
+PROFILES: dict[str, dict[str, str]] = {
+    "acme": {
+        "legal_name": "Acme Trading GmbH",
+        "address_line1": "Hafenstraße 12",
+        "postcode": "20457",
+        "city": "Hamburg",
+        "country": "DE",
+        "tax_id": "DE123456789",
+        "email": "billing@acme.test",
+        "phone": "+49 40 1234567",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
+    },
+    "globex": {
+        "legal_name": "Globex Manufacturing Ltd",
+        "address_line1": "1 Cypress Creek Road",
+        "postcode": "EC1A 1BB",
+        "city": "London",
+        "country": "GB",
+        "tax_id": "GB999999973",
+        "email": "accounts@globex.test",
+        "phone": "+44 20 7946 0000",
+        "iban": "GB82WEST12345698765432",
+        "bic": "NWBKGB2L",
+    },
+}
+
 
 def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
     """A tax rate, this year's period and the owner's capital and the rent, on the default chart
     every organization gets; the other postings come from the documents themselves."""
     k = org.key
     year = date.today().year
+    profile = PROFILES.get(k, {"legal_name": org.name})
     steps = [
+        Step(
+            "accountant",
+            "finance.set_organization_profile",
+            {"changes": profile, "base": dict.fromkeys(profile)},
+        ),
         Step(
             "accountant",
             "finance.create_tax_rate",

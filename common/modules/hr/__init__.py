@@ -1,9 +1,10 @@
 """HR and payroll: departments, employees (and their directory), leave, payroll runs, payslips.
 
-Where its files live: entities ``common/schema/hr.py``; commands ``common/commands/{hr,payroll,leave,pay_components}.py``; payslip PDF and SEPA file
+Where its files live: entities ``common/schema/hr.py``; commands ``common/commands/{hr,payroll,leave,pay_components,self_service}.py``; payslip PDF and SEPA file
 ``common/payroll_documents.py``;
-demo data ``demo.py`` here; desktop: no screens yet (an overview); tests
-``tests/common/test_commands_hr.py``.
+demo data ``demo.py`` here; desktop: ``desktop/ui/hr_*.py`` (employees, leave, who is away, leave
+types, departments) and ``desktop/ui/payroll_*.py`` (runs, pay components), their form builders
+``common/hr_forms.py``; tests ``tests/common/test_commands_hr.py``, ``tests/desktop/test_hr_screens.py``.
 """
 
 from common.modules import DemoData, ModuleSpec
@@ -25,6 +26,7 @@ SPEC = ModuleSpec(
         "common.commands.payroll",
         "common.commands.leave",
         "common.commands.pay_components",
+        "common.commands.self_service",
     ),
     demo=(
         DemoData(30, "common.modules.hr.demo:hr_data"),

@@ -4,8 +4,10 @@ Where its files live: entities ``common/schema/privacy.py``; commands
 ``common/commands/privacy.py`` (notifications: ``admin``); server ``sync_server/{privacy_export,
 subject_keys,retention,retention_run,notifications,policy,mail}.py`` and their blueprints;
 console pages Privacy requests, Retention and Notifications; demo data ``demo.py`` here;
-desktop: no screens yet (an overview); tests ``tests/privacy/`` and
-``tests/common/test_commands_privacy.py``.
+desktop: the team's queue ``desktop/ui/privacy_requests.py`` (page Requests), and for every
+user My data, the notification centre and the policy prompt (``desktop/ui/privacy_tools.py``);
+tests ``tests/privacy/``, ``tests/common/test_commands_privacy.py`` and
+``tests/desktop/test_privacy_screens.py``.
 """
 
 from common.modules import DemoData, ModuleSpec

@@ -1,8 +1,11 @@
 """Projects and tasks: projects, tasks, timesheets.
 
 Where its files live: entities ``common/schema/projects.py``; commands
-``common/commands/projects.py`` (billing time, ``projects.invoice_time``, is sales'); demo data ``demo.py`` here; desktop: no screens yet (an
-overview); tests ``tests/common/test_commands_projects.py``.
+``common/commands/projects.py`` and ``project_time.py`` (billing time, ``projects.invoice_time``,
+is sales'); form builders ``common/project_forms.py``; demo data ``demo.py`` here; desktop:
+``desktop/ui/projects_{list,board,timesheet}.py`` (My work, HR's self-service page, reuses the
+week grid); tests ``tests/common/test_commands_projects.py``, ``test_project_time.py``,
+``test_project_forms.py``, ``tests/desktop/test_project_screens.py``.
 """
 
 from common.modules import DemoData, ModuleSpec

@@ -2,8 +2,9 @@
 
 Where its files live: entities ``common/schema/sales.py``, ``common/schema/credit_notes.py``;
 commands ``common/commands/{sales,invoicing,credit_notes}.py``; demo data ``demo.py`` here;
-desktop: no screens yet (the navigation shows an overview); tests
-``tests/common/test_commands_sales.py``.
+form builders ``common/sales_forms.py``; desktop screens ``desktop/ui/customers.py`` and
+``desktop/ui/sales_*.py``; tests ``tests/common/test_commands_sales.py``,
+``tests/common/test_sales_forms.py``, ``tests/desktop/test_sales_screens.py``.
 """
 
 from common.modules import DemoData, ModuleSpec

@@ -88,7 +88,7 @@ export async function renderPrivacyQueue(container, { org, focus }) {
           "tr",
           { class: request.overdue ? "overdue" : null },
           h("td", { text: request.kind }),
-          h("td", { text: `${request.subject_type} ${request.subject_id.slice(0, 8)}` }),
+          h("td", { text: request.subject_name || `${request.subject_type} …${request.subject_id.slice(-8)}` }),
           h("td", { text: request.status }),
           h("td", { text: formatTime(request.requested_at) }),
           h("td", {}, request.due_at ? formatTime(request.due_at) : "—", request.overdue ? h("strong", { class: "badge", text: " Overdue" }) : null),

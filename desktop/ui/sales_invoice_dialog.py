@@ -1,0 +1,118 @@
+"""An invoice: a new direct invoice (customer, dates, lines), or an existing one shown as issued.
+
+A draft is not edited (the commands have no edit of an invoice): it is deleted and made again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from common.ids import new_id
+from common.sales_forms import build_invoice
+from common.schema import InvoiceLine
+from desktop.formatting import money, money_input, parse_money, parse_quantity_input, quantity_input
+from desktop.lists import live
+from desktop.qt import QWidget
+from desktop.ui.context import UiContext
+from desktop.ui.forms import FormField
+from desktop.ui.pickers import fill_combo
+from desktop.ui.sales_common import RATE_FIELD_HINT, customer_choices, customer_row, ledger_currency_of
+from desktop.ui.sales_order_dialog import LinesDialog
+from desktop.ui.widgets import label
+
+PAYMENT_DAYS = 30
+HEADER_FIELDS = (
+    FormField("customer_id", "Customer", kind="choice", required=True),
+    FormField("issue_date", "Issue date", kind="date", required=True),
+    FormField("due_date", "Due date", kind="date"),
+    FormField("exchange_rate", "Exchange rate", kind="quantity", max_length=24, hint=RATE_FIELD_HINT),
+)
+
+
+def invoice_lines(ctx: UiContext, invoice_id: str) -> list[dict[str, Any]]:
+    line = InvoiceLine.__table__.c
+    with ctx.session.store.read_session() as db:
+        rows = db.execute(
+            select(InvoiceLine.__table__)
+            .where(live(InvoiceLine, ctx.session.org_id), line.invoice_id == invoice_id)
+            .order_by(line.line_no)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+class InvoiceDialog(LinesDialog):
+    """``invoice=None``: a new direct invoice; otherwise the invoice shown read-only."""
+
+    def __init__(self, parent: QWidget, ctx: UiContext, invoice: dict[str, Any] | None) -> None:
+        self.ctx = ctx
+        self.invoice = invoice
+        self.invoice_id = invoice["id"] if invoice else new_id()
+        self.ledger = ledger_currency_of(ctx.session)
+        title = "New invoice" if invoice is None else f"Invoice {invoice['number']}"
+        super().__init__(
+            parent, title, HEADER_FIELDS, build=self.build_args, save=self.save, save_text="Save draft"
+        )
+        self.setMinimumWidth(1100)
+        fill_combo(self.inputs["customer_id"], customer_choices(ctx.session), empty="Choose a customer…")  # type: ignore[arg-type]
+        self.add_lines_grid(ctx, with_description=True, add_tip="Add a line (a product, or a description)")
+        assert self.lines is not None
+        if invoice is None:
+            self.set_value("due_date", (date.today() + timedelta(days=PAYMENT_DAYS)).isoformat())
+        else:
+            self.set_value("customer_id", invoice["customer_id"])
+            self.set_value("issue_date", str(invoice["issue_date"]))
+            self.set_value("due_date", str(invoice.get("due_date") or ""))
+            self.set_value("exchange_rate", quantity_input(invoice.get("exchange_rate")))
+            currency = invoice["currency"]
+            for line in invoice_lines(ctx, invoice["id"]):
+                self.lines.add_line(
+                    line["id"],
+                    line["product_id"],
+                    quantity_input(line["quantity"]),
+                    money_input(line["unit_price"], currency),
+                    line["tax_rate_id"],
+                    line["description"],
+                )
+            self.lock()
+            state = f"{invoice['status'].capitalize()}. Total {money(invoice['total'], currency)}"
+            if invoice["status"] != "draft":
+                state += f", paid {money(invoice['amount_paid'], currency)}"
+                state += f", credited {money(invoice['amount_credited'], currency)}"
+                state += f", open {money(invoice.get('open_amount', 0), currency)}"
+            self.state_label = label(state + ".", "muted", wrap=True)
+            main = self.layout()
+            main.insertWidget(1, self.state_label)  # type: ignore[union-attr]
+        self.touched.clear()
+        self.validate()
+
+    def currency_now(self) -> str:
+        if self.invoice is not None:
+            return str(self.invoice["currency"])
+        customer = customer_row(self.ctx.session, self.raw().get("customer_id"))
+        return str(customer["currency"]) if customer else ""
+
+    def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        currency = self.currency_now() if hasattr(self, "ctx") else ""
+        inputs = self.lines.inputs() if self.lines is not None else []
+        rates = {rate_id: percent for rate_id, _text, percent in getattr(self, "rates", [])}
+        ledger = getattr(self, "ledger", None)
+        built = build_invoice(
+            self.invoice_id, raw, inputs, currency, rates, parse_quantity_input, parse_money, ledger=ledger
+        )
+        if hasattr(self, "form"):
+            self.set_field_visible("exchange_rate", bool(currency and ledger and currency != ledger))
+        self.show_totals(built.extra, currency)
+        return built.args, dict(built.problems)
+
+    def save(self, _dialog: Any, args: dict[str, Any]) -> None:
+        self.ctx.apply(
+            self,
+            "sales.create_invoice",
+            args,
+            on_done=self.saved,
+            on_refused=self.refused,
+            on_error=self.failed,
+        )

@@ -1,0 +1,196 @@
+"""Invoices: direct or from an order; draft → posted (its legal number arrives at sync: offline
+it is ``DRAFT-<device>-<n>``), only a draft may be deleted; a posted invoice is corrected by a
+credit note and paid through Payments received."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from common.commands import CommandOutcome
+from common.commands.invoicing import INVOICE_TRANSITIONS
+from common.schema import Customer, Invoice, SalesOrder
+from desktop.lists import Column, ListSource, live
+from desktop.modules import page
+from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.ui.context import UiContext
+from desktop.ui.list_page import ListPage
+from desktop.ui.printing import PrintPreview, print_document
+from desktop.ui.sales_common import tell
+from desktop.ui.sales_credit_note import CreditNoteDialog
+from desktop.ui.sales_invoice_dialog import InvoiceDialog
+from desktop.ui.sales_payments import PaymentDialog
+from desktop.ui.widgets import PageHeader, button
+
+STATUSES = tuple(INVOICE_TRANSITIONS)
+COLUMNS = (
+    Column("number", "Number", width=160),
+    Column("customer", "Customer", stretch=True),
+    Column("status", "Status", kind="status", width=90),
+    Column("issue_date", "Issued", kind="date", width=105),
+    Column("due_date", "Due", kind="date", width=105),
+    Column("total", "Total", kind="money", width=130),
+    Column("open_amount", "Open", kind="money", width=130),
+)
+
+
+def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
+    """Invoices, newest first, with what is still open on each."""
+    i, c, o = Invoice.__table__, Customer.__table__, SalesOrder.__table__
+
+    def build() -> Any:
+        open_amount = (i.c.total - i.c.amount_paid - i.c.amount_credited).label("open_amount")
+        stmt = (
+            select(
+                i.c.id, i.c.number, i.c.status, i.c.issue_date, i.c.due_date, i.c.currency, i.c.total,
+                i.c.subtotal, i.c.tax_total, i.c.amount_paid, i.c.amount_credited, open_amount,
+                i.c.customer_id, i.c.sales_order_id, i.c.updated_at,
+                c.c.name.label("customer"), o.c.number.label("order"),
+            )
+            .select_from(i)
+            .join(c, (c.c.org_id == i.c.org_id) & (c.c.id == i.c.customer_id), isouter=True)
+            .join(o, (o.c.org_id == i.c.org_id) & (o.c.id == i.c.sales_order_id), isouter=True)
+            .where(live(Invoice, ctx.session.org_id))
+        )  # fmt: skip
+        return stmt.where(i.c.status == status) if status else stmt
+
+    return ListSource(
+        ctx.session.store,
+        COLUMNS,
+        build,
+        search_keys=("number", "customer", "order"),
+        default_sort="issue_date",
+        default_descending=True,
+    )
+
+
+@page("sales", "invoices", "Invoices", writes="sales.create_invoice", position=30)
+class InvoicesPage(ListPage):
+    title = "Invoices"
+    subtitle = "Draft → posted → paid or credited. The legal number comes at sync."
+    noun = "invoice"
+    search_placeholder = "Search by number, customer or order  (Ctrl+F)"
+    empty_hint = "Make one with New invoice (Ctrl+N), or from a confirmed order (Invoice)."
+    history_entity = "invoice"
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        self.status: str | None = None
+        self.last_outcome: CommandOutcome | None = None
+        super().__init__(ctx, parent)
+
+    def make_source(self) -> ListSource:
+        return invoice_source(self.ctx, self.status)
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.status_box = QComboBox()
+        self.status_box.addItem("All statuses", None)
+        for status in STATUSES:
+            self.status_box.addItem(status.capitalize(), status)
+        self.status_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.status_box)
+
+    def _filter(self) -> None:
+        self.status = self.status_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
+
+    def export_filters(self) -> list[str]:
+        return [f"Status: {self.status}"] if self.status else []
+
+    @property
+    def can_create(self) -> bool:
+        return self.ctx.writable
+
+    def add_actions(self, header: PageHeader) -> None:
+        self.history_button = button("History")
+        self.print_button = button("Print…", tooltip="Print the selected invoice with preview (Ctrl+P)")
+        self.delete_button = button("Delete", danger=True, tooltip="Delete a draft invoice")
+        self.credit_button = button("Credit note…", tooltip="Take back the invoice, whole or by line")
+        self.pay_button = button("Payment…", tooltip="Record a payment received for it")
+        self.post_button = button("Post", tooltip="Issue the invoice: its final number comes at sync")
+        self.new_button = button("New invoice", primary=True, tooltip="Ctrl+N")
+        self.history_button.clicked.connect(
+            lambda: self._with_row(lambda r: self.show_history(r, r["number"]))
+        )
+        self.print_button.clicked.connect(self.print_selected)
+        self.delete_button.clicked.connect(lambda: self._with_row(self.delete_draft))
+        self.credit_button.clicked.connect(lambda: self._with_row(self.credit))
+        self.pay_button.clicked.connect(lambda: self._with_row(self.receive_payment))
+        self.post_button.clicked.connect(lambda: self._with_row(self.post))
+        self.new_button.clicked.connect(self.new_item)
+        writers = (self.delete_button, self.credit_button, self.pay_button, self.post_button, self.new_button)
+        for widget in (self.history_button, self.print_button, *writers):
+            header.add_action(widget)
+        for widget in writers:
+            widget.setVisible(self.ctx.writable)
+        self.history_button.setVisible(self.ctx.can("admin.audit"))
+
+    def selection_changed(self, row: dict[str, Any] | None) -> None:
+        status = row["status"] if row else None
+        self.history_button.setEnabled(row is not None)
+        self.print_button.setEnabled(row is not None)
+        self.post_button.setEnabled(status == "draft")
+        self.delete_button.setEnabled(status == "draft")
+        self.pay_button.setEnabled(status == "posted")
+        self.credit_button.setEnabled(status in ("posted", "paid"))
+
+    def _with_row(self, action: Any) -> None:
+        row = self.current_row()
+        if row is not None:
+            action(row)
+
+    def print_selected(self) -> PrintPreview | None:
+        """Print the selected invoice with preview."""
+        row = self.current_row()
+        return self.print_row(row) if row is not None else None
+
+    def print_row(self, row: dict[str, Any]) -> PrintPreview:
+        """The invoice as its document (letterhead, number or DRAFT, tax per rate), with preview."""
+        return print_document(self, self.ctx.session, "invoice", row["id"])
+
+    def new_item(self) -> InvoiceDialog | None:
+        if not self.can_create:
+            return None
+        dialog = InvoiceDialog(self, self.ctx, None)
+        dialog.add_line()
+        dialog.open()
+        return dialog
+
+    def open_row(self, row: dict[str, Any]) -> InvoiceDialog:
+        dialog = InvoiceDialog(self, self.ctx, row)
+        dialog.open()
+        return dialog
+
+    def _run(self, name: str, args: dict[str, Any], refused_title: str) -> None:
+        def done(outcome: CommandOutcome) -> None:
+            self.last_outcome = outcome
+            if outcome.warnings:
+                self.note = tell(self, "Note", "\n".join(str(w["message"]) for w in outcome.warnings))
+
+        self.ctx.apply(
+            self,
+            name,
+            args,
+            on_done=done,
+            on_refused=lambda e: QMessageBox.warning(self, refused_title, e.message),
+        )
+
+    def post(self, row: dict[str, Any]) -> None:
+        """Issue the draft: posted at once here; its legal number is the server's, at sync."""
+        self._run("sales.post_invoice", {"id": row["id"]}, "Not posted")
+
+    def delete_draft(self, row: dict[str, Any]) -> None:
+        answer = QMessageBox.question(self, "Delete draft", f"Delete draft invoice {row['number']}?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run("sales.delete_invoice", {"id": row["id"]}, "Not deleted")
+
+    def credit(self, row: dict[str, Any]) -> CreditNoteDialog:
+        dialog = CreditNoteDialog(self, self.ctx, row)
+        dialog.open()
+        return dialog
+
+    def receive_payment(self, row: dict[str, Any]) -> PaymentDialog:
+        dialog = PaymentDialog(self, self.ctx, row["customer_id"])
+        dialog.open()
+        return dialog

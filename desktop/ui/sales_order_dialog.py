@@ -1,0 +1,257 @@
+"""A quotation (draft sales order): customer, warehouse, date, note and lines, totals as you type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from common.commands import CommandError
+from common.ids import new_id
+from common.sales_forms import build_sales_order
+from common.schema import SalesOrderLine
+from desktop.formatting import money, money_input, parse_money, parse_quantity_input, quantity_input
+from desktop.lists import live
+from desktop.qt import QHBoxLayout, QVBoxLayout, QWidget
+from desktop.ui import theme
+from desktop.ui.context import UiContext
+from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.pickers import fill_combo, warehouse_choices
+from desktop.ui.sales_common import customer_choices, customer_row, open_balances, tax_rates
+from desktop.ui.sales_lines import DISCOUNT, SalesLinesTable
+from desktop.ui.widgets import button, label
+
+HEADER_FIELDS = (
+    FormField("customer_id", "Customer", kind="choice", required=True),
+    FormField("warehouse_id", "Ship from", kind="choice", hint="Needed to deliver the order."),
+    FormField("order_date", "Date", kind="date", required=True),
+    FormField("note", "Note", kind="multiline", max_length=1000),
+)
+HEADER_KEYS = ("customer_id", "warehouse_id", "order_date", "note")
+
+
+def sales_order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
+    line = SalesOrderLine.__table__.c
+    with ctx.session.store.read_session() as db:
+        rows = db.execute(
+            select(line.id, line.line_no, line.product_id, line.quantity, line.unit_price, line.tax_rate_id)
+            .where(live(SalesOrderLine, ctx.session.org_id), line.sales_order_id == order_id)
+            .order_by(line.line_no)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+class LinesDialog(FormDialog):
+    """A form with a lines grid under its header fields and the totals above it."""
+
+    lines: SalesLinesTable | None = None
+
+    def add_lines_grid(self, ctx: UiContext, *, with_description: bool, add_tip: str) -> None:
+        self.session = ctx.session
+        self.rates = tax_rates(ctx.session)
+        box = QWidget()
+        box_layout = QVBoxLayout(box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(theme.SPACING)
+        top = QHBoxLayout()
+        top.addWidget(label("Lines", "muted"))
+        top.addStretch(1)
+        self.total_label = label("", None)
+        self.total_label.setStyleSheet("font-weight: 600;")
+        top.addWidget(self.total_label)
+        box_layout.addLayout(top)
+        self.lines = SalesLinesTable(self, self.rates, with_description=with_description)
+        box_layout.addWidget(self.lines)
+        self.add_button = button("Add line", tooltip=add_tip)
+        self.add_button.clicked.connect(lambda: self.add_line())
+        row = QHBoxLayout()
+        row.addWidget(self.add_button)
+        row.addStretch(1)
+        box_layout.addLayout(row)
+        main = self.layout()
+        assert isinstance(main, QVBoxLayout)
+        main.insertWidget(main.indexOf(self.form_error), box, 1)
+
+    def currency_now(self) -> str:
+        raise NotImplementedError
+
+    def add_line(self, product_id: str | None = None) -> None:
+        assert self.lines is not None
+        self.lines.add_line(None, product_id)
+        self.validate()
+
+    def lines_changed(self, *_args: Any) -> None:
+        self.touched.add("lines")
+        self.validate()
+
+    def line_touched(self, line_id: str) -> None:
+        self.touched.add(f"line:{line_id}")
+        self.validate()
+
+    def loose_problem_visible(self, key: str) -> bool:
+        if super().loose_problem_visible(key):
+            return True
+        if self.lines is not None and key.startswith("Line "):
+            number = key.split(" ")[1]
+            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
+                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
+        return key == "lines" and "lines" in self.touched
+
+    def snapshot(self) -> Any:
+        return (self.raw(), self.lines.snapshot() if self.lines is not None else [])
+
+    def show_totals(self, extra: dict[str, Any], currency: str) -> None:
+        if self.lines is not None:
+            for row, amount in enumerate(extra["line_totals"]):
+                self.lines.set_line_total(row, money(amount, currency) if amount is not None else "")
+        if hasattr(self, "total_label"):
+            self.total_label.setText(
+                f"Net {money(extra['subtotal'], currency)}   Tax {money(extra['tax'], currency)}   "
+                f"Total {money(extra['total'], currency)}"
+                if currency
+                else "Choose a customer to see the totals"
+            )
+
+    def lock(self) -> None:
+        for widget in self.inputs.values():
+            widget.setEnabled(False)
+        if self.lines is not None:
+            self.lines.set_editable(False)
+            self.lines.setColumnHidden(DISCOUNT, True)  # a stored price has its discount in it
+        self.add_button.hide()
+        self.save_button.hide()
+        self.cancel_button.setText("Close")
+
+
+class SalesOrderDialog(LinesDialog):
+    """Create a quotation, edit a draft, or look at an order that was confirmed."""
+
+    def __init__(self, parent: QWidget, ctx: UiContext, order: dict[str, Any] | None) -> None:
+        self.ctx = ctx
+        self.order = order
+        self.order_id = order["id"] if order else new_id()
+        self.editable = ctx.writable and (order is None or order["status"] == "draft")
+        title = "New quotation" if order is None else f"Sales order {order['number']}"
+        super().__init__(
+            parent,
+            title,
+            HEADER_FIELDS,
+            build=self.build_args,
+            save=self.save,
+            save_text="Save quotation" if order is None else "Save",
+        )
+        self.setMinimumWidth(1060)
+        fill_combo(self.inputs["customer_id"], customer_choices(ctx.session), empty="Choose a customer…")  # type: ignore[arg-type]
+        fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Not chosen yet")  # type: ignore[arg-type]
+        self.add_lines_grid(ctx, with_description=False, add_tip="Add a product to the quotation")
+        assert self.lines is not None
+        self.credit_label = label("", "muted", wrap=True)
+        main = self.layout()
+        assert isinstance(main, QVBoxLayout)
+        main.insertWidget(1, self.credit_label)
+        if order is not None:
+            self.set_value("customer_id", order["customer_id"])
+            self.set_value("warehouse_id", order["warehouse_id"])
+            self.set_value("order_date", str(order["order_date"]))
+            self.set_value("note", order.get("note") or "")
+            for line in sales_order_lines(ctx, order["id"]):
+                self.lines.add_line(
+                    line["id"],
+                    line["product_id"],
+                    quantity_input(line["quantity"]),
+                    money_input(line["unit_price"], order["currency"]),
+                    line["tax_rate_id"],
+                )
+            self.original = self.build_args(self.raw())[0]
+        if not self.editable:
+            self.lock()
+        self.touched.clear()
+        self.validate()
+
+    def currency_now(self) -> str:
+        if self.order is not None:
+            return str(self.order["currency"])
+        customer = customer_row(self.ctx.session, self.raw().get("customer_id"))
+        return str(customer["currency"]) if customer else ""
+
+    def build_args(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The form's args through the Qt-free builder (:mod:`common.sales_forms`)."""
+        currency = self.currency_now() if hasattr(self, "ctx") else ""
+        inputs = self.lines.inputs() if self.lines is not None else []
+        rates = {rate_id: percent for rate_id, _text, percent in getattr(self, "rates", [])}
+        built = build_sales_order(
+            self.order_id, raw, inputs, currency, rates, parse_quantity_input, parse_money
+        )
+        self.show_totals(built.extra, currency)
+        self.show_credit(raw.get("customer_id"), currency, built.extra["total"])
+        found = dict(built.problems)
+        if self.order is not None and not found and built.args == getattr(self, "original", None):
+            found[""] = "Nothing to save yet: nothing was changed."
+        return built.args, found
+
+    def show_credit(self, customer_id: str | None, currency: str, total: int) -> None:
+        """What the customer owes against their credit limit, and whether this order passes it."""
+        if not hasattr(self, "credit_label"):
+            return
+        customer = customer_row(self.ctx.session, customer_id)
+        if customer is None or customer["currency"] != currency:
+            self.credit_label.setText("")
+            return
+        with self.ctx.session.store.read_session() as db:
+            owed = open_balances(db, self.ctx.session.org_id, [customer["id"]]).get(
+                (customer["id"], currency), 0
+            )
+        text = f"{customer['name']} owes {money(owed, currency)} on posted invoices"
+        limit = customer["credit_limit"]
+        if limit is not None:
+            text += f"; credit limit {money(limit, currency)}"
+            if owed + total > limit:
+                text += f". With this order: {money(owed + total, currency)}, over the limit (confirming is still allowed)"
+        self.credit_label.setText(text + ".")
+
+    def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
+        session = self.ctx.session
+        if self.order is None:
+            self.ctx.apply(
+                self,
+                "sales.create_sales_order",
+                args,
+                on_done=self.saved,
+                on_refused=self.refused,
+                on_error=self.failed,
+            )
+            return
+        original = self.original
+        changes = {k: args.get(k) for k in HEADER_KEYS if args.get(k) != original.get(k)}
+        lines_changed = args["lines"] != original["lines"]
+
+        def work() -> None:
+            with session.store.write_session() as db:
+                if changes:
+                    session.apply(
+                        "sales.update_sales_order",
+                        {
+                            "id": self.order_id,
+                            "changes": changes,
+                            "base": {k: original.get(k) for k in changes},
+                        },
+                        session=db,
+                    )
+                if lines_changed:
+                    session.apply(
+                        "sales.set_sales_order_lines",
+                        {"id": self.order_id, "lines": args["lines"]},
+                        session=db,
+                    )
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CommandError):
+                self.refused(exc)
+            else:
+                self.failed(exc)
+
+        def done(_result: Any) -> None:
+            self.ctx.data_changed.emit()
+            self.saved()
+
+        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Saving…")

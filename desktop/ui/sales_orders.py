@@ -1,0 +1,230 @@
+"""Quotations and sales orders: draft (a quotation) → confirmed → delivered (stock issued);
+draft/confirmed → cancelled. A confirmed or delivered order is invoiced from here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from common.commands import CommandOutcome
+from common.commands.sales import SALES_ORDER_TRANSITIONS
+from common.ids import new_id
+from common.sales_forms import build_order_invoice
+from common.schema import Customer, Invoice, SalesOrder, Warehouse
+from desktop.formatting import parse_quantity_input
+from desktop.lists import Column, ListSource, live
+from desktop.modules import page
+from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.ui.context import UiContext
+from desktop.ui.forms import FormDialog, FormField, apply_from_form
+from desktop.ui.list_page import ListPage
+from desktop.ui.sales_common import RATE_FIELD_HINT, ledger_currency_of, tell
+from desktop.ui.sales_order_dialog import SalesOrderDialog
+from desktop.ui.widgets import PageHeader, button
+
+STATUSES = tuple(SALES_ORDER_TRANSITIONS)  # life-cycle order, from common/
+STATUS_WORDS = {
+    "draft": "Quotation",
+    "confirmed": "Confirmed",
+    "fulfilled": "Delivered",
+    "cancelled": "Cancelled",
+}
+COLUMNS = (
+    Column("number", "Number", width=150),
+    Column("customer", "Customer", stretch=True),
+    Column("stage", "Stage", sortable=False, width=110),
+    Column("order_date", "Date", kind="date", width=110),
+    Column("warehouse", "Ship from", width=100),
+    Column("total", "Total", kind="money", width=140),
+    Column("invoice", "Invoice", width=160),
+)
+
+
+def sales_order_source(ctx: UiContext, status: str | None = None) -> ListSource:
+    o, c, w, i = SalesOrder.__table__, Customer.__table__, Warehouse.__table__, Invoice.__table__
+    org_id = ctx.session.org_id
+
+    def build() -> Any:
+        invoice = (
+            select(i.c.number)
+            .where(i.c.org_id == o.c.org_id, i.c.sales_order_id == o.c.id, i.c.deleted.is_(False))
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                o.c.id, o.c.number, o.c.status, o.c.currency, o.c.order_date, o.c.total, o.c.note,
+                o.c.customer_id, o.c.warehouse_id, o.c.updated_at,
+                c.c.name.label("customer"), w.c.code.label("warehouse"), invoice.label("invoice"),
+            )
+            .select_from(o)
+            .join(c, (c.c.org_id == o.c.org_id) & (c.c.id == o.c.customer_id), isouter=True)
+            .join(w, (w.c.org_id == o.c.org_id) & (w.c.id == o.c.warehouse_id), isouter=True)
+            .where(live(SalesOrder, org_id))
+        )  # fmt: skip
+        return stmt.where(o.c.status == status) if status else stmt
+
+    def decorate(_session: Any, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            row["stage"] = STATUS_WORDS.get(row["status"], row["status"])
+
+    return ListSource(
+        ctx.session.store,
+        COLUMNS,
+        build,
+        search_keys=("number", "customer"),
+        default_sort="order_date",
+        default_descending=True,
+        decorate=decorate,
+    )
+
+
+@page("sales", "sales_orders", "Quotations & orders", writes="sales.create_sales_order", position=20)
+class SalesOrdersPage(ListPage):
+    title = "Quotations & orders"
+    subtitle = "Quotation → confirmed → delivered (the goods leave the stock) → invoiced."
+    noun = "sales order"
+    search_placeholder = "Search by number or customer  (Ctrl+F)"
+    empty_hint = "Start one with New quotation (Ctrl+N)."
+    history_entity = "sales_order"
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        self.status: str | None = None
+        self.last_outcome: CommandOutcome | None = None
+        super().__init__(ctx, parent)
+
+    def make_source(self) -> ListSource:
+        return sales_order_source(self.ctx, self.status)
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.status_box = QComboBox()
+        self.status_box.addItem("All stages", None)
+        for status in STATUSES:
+            self.status_box.addItem(STATUS_WORDS[status], status)
+        self.status_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.status_box)
+
+    def _filter(self) -> None:
+        self.status = self.status_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
+
+    def export_filters(self) -> list[str]:
+        return [f"Stage: {STATUS_WORDS[self.status]}"] if self.status else []
+
+    @property
+    def can_create(self) -> bool:
+        return self.ctx.writable
+
+    def add_actions(self, header: PageHeader) -> None:
+        self.history_button = button("History")
+        self.cancel_order_button = button("Cancel order", danger=True)
+        self.confirm_button = button("Confirm", tooltip="The customer accepted the quotation")
+        self.deliver_button = button("Deliver", tooltip="Ship the goods: they leave the stock")
+        self.invoice_button = button("Invoice", tooltip="Make a draft invoice of this order")
+        self.new_button = button("New quotation", primary=True, tooltip="Ctrl+N")
+        self.history_button.clicked.connect(
+            lambda: self._with_row(lambda r: self.show_history(r, r["number"]))
+        )
+        self.cancel_order_button.clicked.connect(lambda: self._with_row(self.cancel_order))
+        self.confirm_button.clicked.connect(lambda: self._with_row(self.confirm))
+        self.deliver_button.clicked.connect(lambda: self._with_row(self.deliver))
+        self.invoice_button.clicked.connect(lambda: self._with_row(self.invoice))
+        self.new_button.clicked.connect(self.new_item)
+        writers = (self.cancel_order_button, self.confirm_button, self.deliver_button, self.invoice_button)
+        for widget in (self.history_button, *writers, self.new_button):
+            header.add_action(widget)
+        for widget in (*writers, self.new_button):
+            widget.setVisible(self.ctx.writable)
+        self.history_button.setVisible(self.ctx.can("admin.audit"))
+
+    def selection_changed(self, row: dict[str, Any] | None) -> None:
+        status = row["status"] if row else None
+        allowed = SALES_ORDER_TRANSITIONS.get(status or "", frozenset())
+        self.history_button.setEnabled(row is not None)
+        self.confirm_button.setEnabled("confirmed" in allowed)
+        self.deliver_button.setEnabled("fulfilled" in allowed)
+        self.cancel_order_button.setEnabled("cancelled" in allowed and not (row or {}).get("invoice"))
+        self.invoice_button.setEnabled(
+            status in ("confirmed", "fulfilled") and not (row or {}).get("invoice")
+        )
+
+    def _with_row(self, action: Any) -> None:
+        row = self.current_row()
+        if row is not None:
+            action(row)
+
+    def new_item(self) -> SalesOrderDialog | None:
+        if not self.can_create:
+            return None
+        dialog = SalesOrderDialog(self, self.ctx, None)
+        dialog.add_line()
+        dialog.open()
+        return dialog
+
+    def open_row(self, row: dict[str, Any]) -> SalesOrderDialog:
+        dialog = SalesOrderDialog(self, self.ctx, row)
+        dialog.open()
+        return dialog
+
+    def _run(self, name: str, args: dict[str, Any], refused_title: str) -> None:
+        def done(outcome: CommandOutcome) -> None:
+            self.last_outcome = outcome
+            if outcome.warnings:
+                self.note = tell(self, "Note", "\n".join(str(w["message"]) for w in outcome.warnings))
+
+        self.ctx.apply(
+            self,
+            name,
+            args,
+            on_done=done,
+            on_refused=lambda e: QMessageBox.warning(self, refused_title, e.message),
+        )
+
+    def confirm(self, row: dict[str, Any]) -> None:
+        """Confirm the quotation; beyond the customer's credit limit it is flagged, not refused."""
+        self._run("sales.confirm_sales_order", {"id": row["id"]}, "Not confirmed")
+
+    def deliver(self, row: dict[str, Any]) -> None:
+        """Ship the order: one stock issue per line from its warehouse."""
+        if not row.get("warehouse_id"):
+            QMessageBox.warning(
+                self, "Not delivered", "Choose the warehouse it ships from first (open the order)."
+            )
+            return
+        self._run("sales.fulfil_sales_order", {"id": row["id"]}, "Not delivered")
+
+    def invoice(self, row: dict[str, Any]) -> str:
+        """A draft invoice with the order's lines; returns its id. An order in another currency
+        than the books' asks for the exchange rate first."""
+        invoice_id = new_id()
+        ledger = ledger_currency_of(self.ctx.session)
+        currency = str(row["currency"])
+
+        def build(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            built = build_order_invoice(invoice_id, row["id"], raw, currency, ledger, parse_quantity_input)
+            return built.args, built.problems
+
+        if ledger is None or currency == ledger:
+            self._run("sales.create_invoice", build({})[0], "Not invoiced")
+            return invoice_id
+        rate = FormField(
+            "exchange_rate", f"{ledger} per 1 {currency}", kind="quantity", required=True, max_length=24,
+            hint=RATE_FIELD_HINT,
+        )  # fmt: skip
+        self.rate_dialog = FormDialog(
+            self,
+            f"Invoice sales order {row['number']}",
+            (rate,),
+            build=build,
+            save=apply_from_form(self.ctx, "sales.create_invoice"),
+            save_text="Make draft invoice",
+        )
+        self.rate_dialog.open()
+        return invoice_id
+
+    def cancel_order(self, row: dict[str, Any]) -> None:
+        answer = QMessageBox.question(self, "Cancel order", f"Cancel sales order {row['number']}?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self._run("sales.cancel_sales_order", {"id": row["id"]}, "Not cancelled")
