@@ -1,6 +1,6 @@
 """The command framework's inserts and updates (run on the DB-API cursor, ``RowWriter``): rows
-come back as stored, in the order given, defaults filled, a taken id refused; on a real
-encrypted store, read back through SQLAlchemy."""
+come back as stored, in the order given, defaults filled, a taken id refused; on both sides'
+real stores (the client's encrypted copy and the server's), read back through SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from common.commands import CommandContext, CommandError
 from common.ids import new_id
+from common.local import DraftNumbering, UndoRecorder
 from common.permissions import ALL_PERMISSIONS
 from common.schema import Product
-from common.local import DraftNumbering, UndoRecorder
 from tests.common.conftest import Workspace
 
 
