@@ -171,9 +171,8 @@ def current_peak_rss_mib() -> float:
 
 
 def discover() -> list[str]:
-    """The modules of ``make bench``: each ``bench_*.py`` with a ``run(quick)``. Others run on
-    their own (``bench_exports``, ``bench_imports``: ``python -m bench.bench_imports``) or with
-    ``--only`` (``scale_by_org``)."""
+    """The modules of ``make bench``: each ``bench_*.py`` with a ``run(quick)``. Others run
+    with ``--only`` (``scale_by_org``)."""
     return sorted(
         p.stem
         for p in BENCH_DIR.glob("bench_*.py")

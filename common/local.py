@@ -20,14 +20,17 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from common.commands import CommandContext, CommandOutcome, execute
+from common.commands.rowaccess import plain_insert, session_connection
 from common.ids import new_id
 from common.numbering import provisional_number
 from common.schema import OutboxEntry, SyncState
 from common.schema.base import table_of
+from common.schema.types import utcnow
 from common.wire import row_to_wire
 
-# One statement for every outbox entry (compiled once; a fresh .values() per command is not free).
-_OUTBOX_INSERT = insert(table_of(OutboxEntry))
+# Every outbox entry is inserted through one statement compiled once (``plain_insert``).
+_OUTBOX = table_of(OutboxEntry)
+_OUTBOX_COLUMNS = ("id", "name", "args", "created_at", "status", "undo", "attempts", "acknowledged")
 DRAFT_COUNTER = "draft_counter"
 
 
@@ -126,8 +129,19 @@ def apply_and_queue(
     if now is not None:
         ctx.now = now
     outcome = execute(ctx, name, args)
-    session.execute(
-        _OUTBOX_INSERT,
-        {"id": ctx.command_id, "name": name, "args": args, "status": "pending", "undo": recorder.undo},
+    # On the DB-API cursor: through the ORM this insert cost as much as the command.
+    connection, dbapi = session_connection(session)
+    plain_insert(_OUTBOX, _OUTBOX_COLUMNS, connection.dialect).run(
+        dbapi,
+        {
+            "id": ctx.command_id,
+            "name": name,
+            "args": args,
+            "created_at": utcnow(),
+            "status": "pending",
+            "undo": recorder.undo,
+            "attempts": 0,
+            "acknowledged": False,
+        },
     )
     return ctx.command_id, outcome

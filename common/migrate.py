@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -20,8 +21,10 @@ def alembic_config() -> Config:
     return config
 
 
+@cache
 def head_revision() -> str:
-    """The newest migration revision."""
+    """The newest migration revision (read once a process: loading the migration scripts cost
+    more than the rest of opening a store)."""
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head

@@ -5,7 +5,8 @@ building it once at the end: rows come in id order, but an index on product name
 move's product is written all over, so every page would rewrite (and re-encrypt) most of its
 pages. So the first page of a full download drops the entity tables' non-unique indexes (unique
 ones stay: they decide which row a pulled row replaces) and the end of the download builds them
-again.
+again. The triggers that keep the search indexes (:mod:`desktop.search_index`) are set aside
+with them, and each search index is rebuilt once when they are put back.
 
 Crash-safe: the indexes dropped are recorded, with their exact ``CREATE INDEX`` text, in
 ``sync_state`` in the same transaction that drops them, and removed from it in the transaction
@@ -20,6 +21,7 @@ import json
 from sqlalchemy import Connection, Engine
 
 from common.schema import ENTITIES
+from desktop import search_index
 
 STATE_KEY = "deferred_indexes"
 _ENTITY_TABLES = frozenset(ENTITIES)
@@ -38,6 +40,14 @@ def defer(connection: Connection) -> int:
             dropped[str(name)] = str(sql)
     for name in dropped:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    # The search indexes' triggers too: each index is rebuilt once when they are put back.
+    triggers = search_index.trigger_names()
+    for name, sql in connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL"
+    ).all():
+        if name in triggers:
+            dropped[str(name)] = str(sql)
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     _record(connection, dropped)
     return len(dropped)
 
@@ -49,13 +59,19 @@ def restore(connection: Connection) -> int:
     if recorded is None:
         return 0
     existing = {
-        row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index'")
+        row[0]
+        for row in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')"
+        )
     }
     built = 0
+    restored: set[str] = set()
     for name, sql in recorded.items():
         if name not in existing:
             connection.exec_driver_sql(sql)
+            restored.add(name)
             built += 1
+    search_index.rebuild_for_triggers(connection, restored)
     connection.exec_driver_sql("DELETE FROM sync_state WHERE key = ?", (STATE_KEY,))
     return built
 

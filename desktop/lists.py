@@ -12,14 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from desktop import search_index
 from desktop.local_store import LocalStore
 
 PAGE_SIZE = 200
 MAX_SEARCH_TERMS = 5
 MAX_SEARCH_LENGTH = 100
+# Up to this many rows found by a search index are fetched and sorted; more, and the list walks
+# its sort order's index instead, stopping at a page (a common word matches a sixth of the rows).
+FEW_MATCHES = 20_000
 
 
 @dataclass(frozen=True)
@@ -71,22 +75,69 @@ class ListSource:
     filters: list[ColumnElement[bool]] = field(default_factory=list)
     # The same SELECT for searching, built so SQLite scans the table (see :func:`live`).
     build_for_search: Callable[[], Select[Any]] | None = None
+    # The entity table whose trigram index (``desktop.search_index``) answers searches of three
+    # characters or more; it must index exactly ``search_keys``.
+    search_table: str | None = None
 
     def __post_init__(self) -> None:
+        self._matches: tuple[str, int] = ("", 0)
         self._base = self.build()
         self._search_base = self.build_for_search() if self.build_for_search else self._base
 
     def _col(self, key: str, base: Select[Any] | None = None) -> Any:
         return (base if base is not None else self._base).selected_columns[key]
 
-    def _base_for(self, search: str) -> Select[Any]:
-        return self._search_base if search_terms(search) else self._base
+    def _split(self, search: str) -> tuple[list[str], list[str]]:
+        """The terms the search index answers, and those searched with ``LIKE``."""
+        terms = search_terms(search)
+        if self.search_table is None or search_index.index_for(self.search_table) is None:
+            return [], terms
+        indexed = [t for t in terms if len(t) >= search_index.MIN_TERM]
+        return indexed, [t for t in terms if len(t) < search_index.MIN_TERM]
 
-    def filtered(self, search: str) -> Select[Any]:
-        stmt = base = self._base_for(search)
+    def _indexed_matches(self, indexed: list[str]) -> int:
+        """How many rows the search index finds for ``indexed`` (a few ms: it reads only the
+        index), remembered for the last search."""
+        query = search_index.match_query(indexed)
+        if self._matches[0] != query:
+            index = search_index.INDEXES[str(self.search_table)]
+            with self.store.read_session() as session:
+                found = session.execute(
+                    text(f"SELECT count(*) FROM {index.name} WHERE {index.name} MATCH :q"), {"q": query}
+                ).scalar()
+            self._matches = (query, int(found or 0))
+        return self._matches[1]
+
+    def _base_for(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
+        indexed, scanned = self._split(search)
+        if indexed:
+            # Few matches: read them from the index and sort them (the SELECT worded so no
+            # b-tree walk is chosen); many: walk the sort order's index and stop at a page.
+            if whole or self._indexed_matches(indexed) <= FEW_MATCHES:
+                return self._search_base
+            return self._base
+        if not scanned:
+            return self._base
+        # Only short terms (one or two characters match many rows): walk the sort order's
+        # index and stop at a page, for the default order; otherwise (and to count every
+        # match, ``whole``) one table scan.
+        if whole or self.sort_key(sort) != self.default_sort:
+            return self._search_base
+        return self._base
+
+    def filtered(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
+        stmt = base = self._base_for(search, sort, whole=whole)
         for clause in self.filters:
             stmt = stmt.where(clause)
-        for term in search_terms(search):
+        indexed, scanned = self._split(search)
+        if indexed and self.search_table is not None:
+            index = search_index.INDEXES[self.search_table]
+            stmt = stmt.where(
+                text(
+                    f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :search_match)"
+                ).bindparams(search_match=search_index.match_query(indexed))
+            )
+        for term in scanned:
             pattern = f"%{_escape_like(term)}%"
             stmt = stmt.where(
                 or_(*(self._col(key, base).like(pattern, escape="\\") for key in self.search_keys))
@@ -121,9 +172,9 @@ class ListSource:
         through, and what an export reads whole."""
         key = self.sort_key(sort)
         desc = self.default_descending if descending is None else descending
-        base = self._base_for(search)
+        base = self._base_for(search, key)
         order, tie = self._col(key, base), self._col("id", base)
-        return self.filtered(search).order_by(
+        return self.filtered(search, key).order_by(
             order.desc() if desc else order.asc(), tie.desc() if desc else tie.asc()
         )
 
@@ -132,7 +183,7 @@ class ListSource:
         return self._base.selected_columns[key]
 
     def count(self, search: str = "") -> int:
-        stmt = select(func.count()).select_from(self.filtered(search).subquery())
+        stmt = select(func.count()).select_from(self.filtered(search, whole=True).subquery())
         with self.store.read_session() as session:
             return int(session.execute(stmt).scalar() or 0)
 

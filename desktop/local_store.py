@@ -24,7 +24,7 @@ from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
 from common.ids import new_id
 from common.local import apply_and_queue, device_tag
 from common.schema import OutboxEntry, SyncState
-from desktop import deferred_indexes
+from desktop import deferred_indexes, search_index
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
@@ -142,6 +142,7 @@ class LocalStore:
             # the schema's as it was then), and a migration may expect them.
             deferred_indexes.restore_pending(engine)
             migrate.upgrade(engine)
+            search_index.ensure_engine(engine)  # one read once they exist
         except WrongKeyError as exc:
             raise LocalStoreError(
                 f"the local database {db_path.name} could not be opened with its key (damaged or "

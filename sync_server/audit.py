@@ -91,7 +91,7 @@ def _json_value(value: Any) -> Any:
     if type(value) in _AS_IS:  # most values, asked first: every event's images pass here
         return value
     if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _AS_IS else _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
     return to_wire(value)
@@ -104,10 +104,10 @@ def canonical_json(event: Mapping[str, Any], *, json_ready: frozenset[str] = fro
     ``json_ready`` names fields already converted (:func:`_json_value`), which are not walked
     again: the same bytes, since conversion leaves converted values as they are.
     """
-    body = {
-        name: event.get(name) if name in json_ready else _json_value(event.get(name))
-        for name in _EVENT_FIELDS
-    }
+    body = {}
+    for name in _EVENT_FIELDS:
+        value = event.get(name)
+        body[name] = value if name in json_ready or type(value) in _AS_IS else _json_value(value)
     if event.get("salt") is not None:
         body["salt"] = event["salt"]
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
@@ -241,13 +241,16 @@ def append_events(
     now = utcnow()
     rows = []
     keys: SubjectKeys | None = None
+    subjects = {event.subject for event in events if event.subject is not None and event.personal}
+    if subjects:
+        # Every subject's key read (or made) at once, stored in one insert below.
+        keys = SubjectKeys(session, org_id, audit_key(session))
+        keys.prepare(subjects)
     for event in events:
         seq += 1
         before = _json_value(event.before) if event.before is not None else None
         after = _json_value(event.after) if event.after is not None else None
-        if event.subject is not None and event.personal:
-            if keys is None:
-                keys = SubjectKeys(session, org_id, audit_key(session))
+        if keys is not None and event.subject is not None and event.personal:
             before = keys.seal_fields(event.subject, before, event.personal)
             after = keys.seal_fields(event.subject, after, event.personal)
         row = {
@@ -266,6 +269,8 @@ def append_events(
         row["prev_hash"] = prev
         row["hash"] = prev = chain_hash(prev, row, json_ready=_IMAGES)  # images converted above
         rows.append(row)
+    if keys is not None:
+        keys.save_new()
     insert_rows(session, table_of(AuditEvent), rows)
     mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
     session.execute(

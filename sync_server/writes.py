@@ -44,14 +44,14 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from common.commands import CommandContext, CommandError, execute
-from common.commands.rowaccess import session_connection
+from common.commands.rowaccess import session_connection, writes_counted
 from common.numbering import final_number
 from common.permissions import ALL_PERMISSIONS
 from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.subjects import erasable_columns, subject_of
-from common.wire import Mutation, MutationResult, row_to_wire
+from common.wire import Mutation, MutationResult, to_wire
 from sync_server.audit import (
     AUDIT_SEQUENCE,
     AuditChainBroken,
@@ -80,6 +80,13 @@ CHANGE_SEQUENCE = "change"
 # Stamped by every write; not "changed fields" worth auditing.
 _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})
+_UNAUDITED = _STAMPS | _IDENTITY
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
+def _wire(values: dict[str, Any]) -> dict[str, Any]:
+    """:func:`common.wire.row_to_wire`, asking the common types inline (every row written)."""
+    return {k: v if type(v) in _AS_IS else to_wire(v) for k, v in values.items()}
 
 
 class ServerRecorder:
@@ -122,11 +129,11 @@ class ServerRecorder:
             }
         )
         if before is None:
-            changed = [k for k in after if k not in _STAMPS and k not in _IDENTITY]
+            changed = [k for k in after if k not in _UNAUDITED]
             old = None
         else:
             changed = [k for k, v in after.items() if k not in _STAMPS and before.get(k) != v]
-            old = row_to_wire({k: before.get(k) for k in changed})
+            old = _wire({k: before.get(k) for k in changed})
         subject = subject_of(entity, after)
         personal = frozenset(erasable_columns(entity, after)) & frozenset(changed) if subject else frozenset()
         self.events.append(
@@ -137,7 +144,7 @@ class ServerRecorder:
                 entity=entity,
                 entity_id=entity_id,
                 before=old,
-                after=row_to_wire({k: after[k] for k in changed}),
+                after=_wire({k: after[k] for k in changed}),
                 at=self.now,
                 subject=subject if personal else None,
                 personal=personal,
@@ -321,6 +328,7 @@ class _Savepoints:
 
     def __init__(self, session: Session, *, enabled: bool = True) -> None:
         connection, self._dbapi = session_connection(session)
+        self._session = session
         self._combine = connection.dialect.name == "postgresql"
         self.enabled = enabled
         self._held = False  # a savepoint is set
@@ -336,7 +344,8 @@ class _Savepoints:
 
     @property
     def writes(self) -> int:
-        return self._statements
+        # The commands' own inserts and updates run on the DB-API cursor and count themselves.
+        return self._statements + writes_counted(self._session)
 
     def _run(self, *statements: str) -> None:
         cursor = self._dbapi.cursor()

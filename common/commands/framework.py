@@ -10,7 +10,6 @@ string and list), the permission it needs and its effect. Both sides run it thro
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,14 @@ from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from common.access import readable_columns
-from common.commands.rowaccess import insert_statement, row_reader, session_connection, update_statement
+from common.commands.rowaccess import (
+    count_write,
+    insert_statement,
+    row_reader,
+    row_writer,
+    session_connection,
+    unique_probe,
+)
 from common.schema.base import SyncedEntity, table_of
 from common.schema.types import utcnow
 from common.wire import row_to_wire
@@ -210,10 +216,12 @@ class CommandContext:
         self, model: type[SyncedEntity], column: str, value: Any, field_name: str, exclude: str | None = None
     ) -> None:
         """Refuse, naming ``field_name``, when another live row already has ``value`` in ``column``."""
-        where = [getattr(model, column) == value]
-        if exclude is not None:
-            where.append(model.id != exclude)
-        if self.exists(model, *where):
+        connection, dbapi = session_connection(self.session)
+        table = table_of(model)
+        probe = unique_probe(table, column, exclude is not None, connection.dialect)
+        bind = table.c[column].type._cached_bind_processor(connection.dialect)
+        params = {"_org_id": self.org_id, "_value": value if bind is None else bind(value), "_id": exclude}
+        if probe.rows(dbapi, probe.parameters(params)):
             raise invalid(
                 field_name, f"{value!r} is already used by another {entity_name(model).replace('_', ' ')}"
             )
@@ -249,15 +257,10 @@ class CommandContext:
             "updated_by": self.actor_id,
             "deleted": False,
         }
-        connection, _ = session_connection(self.session)
-        inserted = (
-            connection.execute(insert_statement(table_of(model), connection.dialect.name), row)
-            .mappings()
-            .first()
-        )
-        if inserted is None:  # the id exists: nothing was written
+        found = self._insert_rows(model, [row])
+        if not found:  # the id exists: nothing was written
             raise invalid("id", f"a {name.replace('_', ' ')} with id {entity_id} already exists")
-        after = dict(inserted)
+        after = found[0]
         self._remember(name, after)
         self.recorder.record_write(name, entity_id, None, after)
         self._follow(name, after)
@@ -281,9 +284,7 @@ class CommandContext:
         ]
         if not stamped:
             return []
-        connection, _ = session_connection(self.session)
-        stmt = insert_statement(table_of(model), connection.dialect.name)
-        inserted = [dict(r) for r in connection.execute(stmt, stamped).mappings()]
+        inserted = self._insert_rows(model, stamped)
         if len(inserted) != len(stamped):  # an id exists: ON CONFLICT skipped its row
             written = {r["id"] for r in inserted}
             taken = next(r["id"] for r in stamped if r["id"] not in written)
@@ -293,6 +294,18 @@ class CommandContext:
             self.recorder.record_write(name, after["id"], None, after)
             self._follow(name, after)
         return inserted
+
+    def _insert_rows(self, model: type[SyncedEntity], rows: list[Row]) -> list[Row]:
+        """``INSERT … ON CONFLICT DO NOTHING`` of rows naming the same columns: the rows written,
+        as stored, in the order given (a row whose id is taken is missing)."""
+        connection, dbapi = session_connection(self.session)
+        table = table_of(model)
+        writer = row_writer(table, connection.dialect)
+        if writer.can_insert(rows[0]):
+            count_write(self.session)
+            return writer.insert(dbapi, rows)
+        stmt = insert_statement(table, connection.dialect.name)  # a column only SQLAlchemy fills
+        return [dict(r) for r in connection.execute(stmt, rows).mappings()]
 
     def update(self, model: type[SyncedEntity], entity_id: str, changes: Mapping[str, Any]) -> Row:
         """Change fields of an existing row (``deleted=True`` makes a tombstone).
@@ -319,13 +332,13 @@ class CommandContext:
             "updated_at": self.now,
             "updated_by": self.actor_id,
         }
-        connection, _ = session_connection(self.session)
-        stmt = update_statement(table_of(model), tuple(sorted(stamped)))
-        updated = (
-            connection.execute(stmt, {**stamped, "_org_id": self.org_id, "_id": entity_id}).mappings().first()
+        connection, dbapi = session_connection(self.session)
+        count_write(self.session)
+        updated = row_writer(table_of(model), connection.dialect).update(
+            dbapi, self.org_id, entity_id, stamped
         )
         assert updated is not None
-        after = dict(updated)
+        after = updated
         self._remember(name, after)
         self.recorder.record_write(name, entity_id, before, after)
         self._follow(name, after)
@@ -344,7 +357,8 @@ class CommandContext:
         digest = bytearray(hashlib.sha256("|".join((self.command_id, *parts)).encode()).digest()[:16])
         digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: custom, derived
         digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-        return str(uuid.UUID(bytes=bytes(digest)))
+        text = digest.hex()  # str(uuid.UUID(bytes=...)), without its checks
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def warn(self, code: str, message: str, **details: Any) -> None:
         self.outcome.warnings.append({"code": code, "message": message, **details})

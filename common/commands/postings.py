@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -63,6 +64,7 @@ POSTING_ROLES: Mapping[str, str] = MappingProxyType(
 )
 
 
+@lru_cache(maxsize=4096)
 def mapping_id(org_id: str, role: str) -> str:
     """The id of the organization's setting for ``role``: the same on every workstation."""
     return str(uuid.uuid5(_NAMESPACE, f"{org_id}|account_mapping|{role}"))

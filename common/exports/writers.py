@@ -144,10 +144,18 @@ def _fill_sheet(
     sheet.freeze_panes(1, 0)
     currency = table.currency
     write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    # Text columns are written as they come (cell_value's answer for them is str(value)); the
+    # others go through cell_value. Asked once per column, not once per cell.
+    plain = [(index, column.key) for index, column in enumerate(columns) if column.kind == "text"]
+    typed = [(index, column) for index, column in enumerate(columns) if column.kind != "text"]
     line = 0
     for row in _rows(table, progress, cancelled):
         line += 1
-        for index, column in enumerate(columns):
+        for index, key in plain:
+            text = row.get(key)
+            if text is not None:
+                write_string(line, index, text if type(text) is str else str(text))
+        for index, column in typed:
             value = cell_value(column, row, currency)
             if value is None:
                 continue

@@ -114,6 +114,7 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
         default_sort="name",
         decorate=decorate,
         build_for_search=lambda: build(scan=True),
+        search_table="product",
     )
 
 

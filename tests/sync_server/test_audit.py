@@ -12,12 +12,12 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from common.ids import new_id
-from common.schema import AuditEvent, OrgSequence
+from common.schema import AuditEvent, OrgSequence, SubjectKey
 from common.schema.types import utcnow
 from sync_server.audit import ChainProblem, chain_hash, head_mac, verify_chain
 from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
-from sync_server.subject_keys import SubjectKeys
+from sync_server.subject_keys import SubjectKeys, is_sealed
 from tests.sync_server.conftest import World, mutation, warehouse
 from tests.sync_server.ops_server import ops_server, shell_env
 
@@ -352,3 +352,60 @@ def test_a_store_from_before_signed_heads_is_signed_once_on_upgrade(world: World
     _tamper(config, f"UPDATE org_sequence SET mac = NULL WHERE org_id = '{world.a.id}' AND name = 'audit'")
     prepare_store(config).dispose()
     assert _cli(config, "audit", "verify", "--org", "Acme").returncode == 1
+
+
+def test_a_batch_of_new_customers_gets_one_key_each_opened_by_readers(world: World) -> None:
+    """Keys of a push batch are made together (one insert): each new customer still has a key of
+    its own, its values sealed under it and opened by readers, and the chain verifies."""
+    customers = {new_id(): f"Customer {n} {new_id()[:6]}" for n in range(7)}
+    pushed = world.push(
+        "admin@acme.test",
+        world.a,
+        [mutation("sales.create_customer", id=i, name=name, currency="EUR") for i, name in customers.items()]
+        + [
+            mutation("sales.update_customer", id=i, changes={"name": f"{name} Ltd"}, base={"name": name})
+            for i, name in list(customers.items())[:2]
+        ],
+    )
+    assert {r["status"] for r in pushed.get_json()["results"]} == {"applied"}
+    with world.services.store.session(world.a.id) as session:
+        stored = {
+            r.subject_id: r.wrapped_key
+            for r in session.execute(
+                select(SubjectKey.subject_id, SubjectKey.wrapped_key).where(
+                    SubjectKey.subject_type == "customer"
+                )
+            )
+        }
+        assert set(customers) <= set(stored) and all(stored[i] for i in customers)
+        events = session.execute(
+            select(AuditEvent.entity_id, AuditEvent.after).where(AuditEvent.entity == "customer")
+        ).all()
+        keys = SubjectKeys(session, world.a.id, world.services.store.audit_key())
+        opened = {}
+        for entity_id, after in events:
+            assert entity_id in customers and is_sealed(after["name"])
+            opened.setdefault(entity_id, []).append(keys.open(after["name"]))
+        assert verify_chain(session, world.a.id) == (len(session.execute(select(AuditEvent.seq)).all()), None)
+    for i, name in customers.items():
+        assert opened[i][0] == name
+    assert [o[-1] for i, o in opened.items() if len(o) == 2] == [
+        f"{customers[i]} Ltd" for i in list(customers)[:2]
+    ]
+
+
+def test_a_key_made_and_destroyed_in_one_transaction_is_stored_destroyed(world: World) -> None:
+    """A subject erased in the same transaction that made its key (not yet stored) ends with one
+    key row, destroyed; values sealed after that read ``[erased]``."""
+    subject = ("customer", new_id())
+    with world.services.store.session(world.a.id, write=True) as session:
+        keys = SubjectKeys(session, world.a.id, world.services.store.audit_key())
+        sealed = keys.seal(subject, "Ada")
+        keys.destroy(subject)
+        assert keys.seal(subject, "Ada") == "[erased]"
+    with world.services.store.session(world.a.id) as session:
+        rows = session.execute(
+            select(SubjectKey.wrapped_key, SubjectKey.erased_at).where(SubjectKey.subject_id == subject[1])
+        ).all()
+        assert len(rows) == 1 and rows[0].wrapped_key is None and rows[0].erased_at is not None
+        assert SubjectKeys(session, world.a.id, world.services.store.audit_key()).open(sealed) == "[erased]"
