@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Select, Table, Update, bindparam, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -32,6 +33,16 @@ def _get_statement(table: Table, include_deleted: bool) -> Select[Any]:
     if not include_deleted:
         stmt = stmt.where(table.c.deleted == false())
     return stmt
+
+
+def as_sqlalchemy_error(exc: Exception, sql: str, dialect: Dialect) -> Exception:
+    """A driver's error as SQLAlchemy would raise it from ``Connection.execute``
+    (``IntegrityError``, ``DataError``…, parameters hidden), so that statements run on the DB-API
+    cursor fail the way every caller expects; anything else unchanged."""
+    dbapi = dialect.loaded_dbapi
+    if not isinstance(exc, dbapi.Error):
+        return exc
+    return DBAPIError.instance(sql, None, exc, dbapi.Error, hide_parameters=True, dialect=dialect)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ class RawStatement:
         try:
             cursor.execute(self.sql, params)
             return list(cursor.fetchall())
+        except Exception as exc:
+            raise as_sqlalchemy_error(exc, self.sql, self.compiled.dialect) from exc
         finally:
             cursor.close()
 
@@ -316,6 +329,8 @@ class PlainInsert:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(self.statement.sql, self.statement.parameters(params, complete=False))
+        except Exception as exc:
+            raise as_sqlalchemy_error(exc, self.statement.sql, self.statement.compiled.dialect) from exc
         finally:
             cursor.close()
 
