@@ -184,6 +184,7 @@ def plan_import(
     existing = _existing(session, org_id, kind)
     lookups = kind.lookups(session, org_id) if kind.lookups else {}
     seen: dict[Any, int] = {}
+    has_currency = any(spec.key == "currency" for spec in kind.fields)
     for offset, cells in enumerate(table.rows):
         row_no = offset + 2
         if progress is not None and offset % 1000 == 0:
@@ -194,7 +195,12 @@ def plan_import(
             key: (cells[index] if index is not None and index < len(cells) else "")
             for key, index in mapping.items()
         }
-        currency = (raw.get("currency") or default_currency).upper()
+        # Without a currency in the file, a record keeps its own: its amounts are read in it and
+        # the import does not change it (a USD product stays USD when re-imported).
+        stored_currency = None
+        if not raw.get("currency") and has_currency:
+            stored_currency = (existing.get(kind.key_of(raw)) or {}).get("currency")
+        currency = (raw.get("currency") or stored_currency or default_currency).upper()
         values: dict[str, Any] = {}
         bad = False
         for spec in kind.fields:
@@ -211,7 +217,7 @@ def plan_import(
                 bad = True
         if bad:
             continue
-        if "currency" in {s.key for s in kind.fields}:
+        if has_currency and stored_currency is None:
             values["currency"] = currency
         natural_id = kind.key_of(values)
         if natural_id in seen:

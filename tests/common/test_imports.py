@@ -158,6 +158,35 @@ def test_a_key_twice_in_one_file_and_a_bad_choice_are_named(business: Business) 
     ]
 
 
+def test_a_file_without_currencies_leaves_each_record_its_own(business: Business) -> None:
+    sku = f"USD-{new_id()[-8:]}"
+    business.product(sku=sku, name="Imported lamp", sale_price=1999, currency="USD")
+    assert plan(business, "products", f"SKU,Name,Price\n{sku},Imported lamp,19.99\n").unchanged == 1
+    (update,) = plan(business, "products", f"SKU,Name,Price\n{sku},Imported lamp,21.50\n").commands
+    assert update.args["changes"] == {"sale_price": 2150}  # read in USD; the currency stays
+
+
+def test_opening_stock_is_received_once_per_product_and_warehouse(business: Business) -> None:
+    sku = f"OS-{new_id()[-8:]}"
+    business.product(sku=sku)
+    code = f"W{new_id()[-8:]}"
+    business.apply("inventory.create_warehouse", {"id": new_id(), "code": code, "name": "Depot"})
+    text = f"SKU,Warehouse,Qty,Unit cost\n{sku},{code},12.5,2.40\n{sku.lower()},{code},1,2.40\n"
+    assert problems(plan(business, "opening_stock", text)) == [
+        f"Row 3, SKU: “{sku.lower()}” is also on row 2"
+    ]
+    text = f"SKU,Warehouse,Qty,Unit cost\n{sku},{code},12.5,2.40\nNOPE,{code},1,1\n"
+    assert problems(plan(business, "opening_stock", text)) == [
+        "Row 3, SKU: no product has the SKU “NOPE” (import products first)"
+    ]
+    planned = plan(business, "opening_stock", text.splitlines()[0] + f"\n{sku},{code},12.5,2.40\n")
+    (move,) = planned.commands
+    assert move.args["quantity"] == "12.5" and move.args["unit_cost"] == 240
+    assert apply(business, planned) == []
+    again = plan(business, "opening_stock", f"SKU,Warehouse,Qty\n{sku},{code.lower()},99\n")
+    assert (again.unchanged, again.commands) == (1, [])
+
+
 # -- opening balances ----------------------------------------------------------------------------
 # Hand-worked: debits 12,500.00 + 350.75 + 4,200.00 + 8,000.00 = 25,050.75;
 #              credits 5,650.75 + 1,400.00 + 18,000.00 = 25,050.75.
