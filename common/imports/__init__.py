@@ -16,34 +16,21 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import cache
 from importlib import import_module
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.commands import CommandError
-from common.commands.finance import CreateAccountArgs, PostJournalEntryArgs
-from common.commands.hr import CreateEmployeeArgs
-from common.commands.inventory import CreateProductArgs, CreateSupplierArgs, RecordStockMoveArgs
-from common.commands.sales import CreateCustomerArgs
+from common.commands import REGISTRY, CommandError
 from common.imports.kinds import KINDS, ImportField, ImportKind, RowProblem
 from common.imports.plan import ImportOptions, ImportPlan, Planned, Problem, RawTable, refusal
 from common.imports.values import DECIMAL_MARKS, CellProblem, cell_value, number_cell, parse_number
 
 MAX_ROWS = 200_000
 MAX_CELL = 4000
-
-ARGS_MODELS: Mapping[str, type[BaseModel]] = {
-    "inventory.create_product": CreateProductArgs,
-    "inventory.create_supplier": CreateSupplierArgs,
-    "sales.create_customer": CreateCustomerArgs,
-    "finance.create_account": CreateAccountArgs,
-    "hr.create_employee": CreateEmployeeArgs,
-    "inventory.record_stock_move": RecordStockMoveArgs,
-    "finance.post_opening_balances": PostJournalEntryArgs,
-}
 
 
 class ImportFileError(ValueError):
@@ -133,18 +120,35 @@ def _column_name(spec: ImportField, header: Sequence[str], mapping: Mapping[str,
     return header[index] if index is not None and index < len(header) else spec.title
 
 
+@cache
+def _field_type(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
+    info = model.model_fields.get(key)
+    if info is None or info.annotation is None:
+        return None
+    field_type: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(field_type)
+
+
 def _validate(planned: Planned, kind: ImportKind, names: Mapping[str, str]) -> list[Problem]:
-    model = ARGS_MODELS.get(planned.name)
-    if model is None:
-        return []
+    """The command's own args model checks the row, as the form and the server would; an
+    update's changed values are checked by the types the create command gives those fields."""
+    problems = []
     try:
-        model.model_validate(planned.args)
+        REGISTRY[planned.name].args_model.model_validate(planned.args)
     except ValidationError as exc:
-        return [
-            Problem(planned.row, names.get(str(err["loc"][0]) if err["loc"] else "", kind.title), err["msg"])
-            for err in exc.errors()
-        ]
-    return []
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err["loc"] else ""
+            problems.append(Problem(planned.row, names.get(loc, kind.title), err["msg"]))
+    if planned.name == kind.update:
+        create = REGISTRY[kind.create].args_model
+        for key, value in planned.args["changes"].items():
+            adapter = _field_type(create, key)
+            try:
+                if adapter is not None:
+                    adapter.validate_python(value)
+            except ValidationError as exc:
+                problems.append(Problem(planned.row, names.get(key, kind.title), exc.errors()[0]["msg"]))
+    return problems
 
 
 def plan_import(

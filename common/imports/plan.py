@@ -89,6 +89,8 @@ def refusal(kind: ImportKind, planned: Planned, error: CommandError) -> Problem:
     if index is not None and index < len(planned.line_rows):
         row = planned.line_rows[index]
         parts = parts[2:] or [""]
+    if parts[0] in ("changes", "base") and len(parts) > 1:  # an update's field
+        parts = parts[1:]
     key = kind.line_fields.get(parts[0], parts[0])
     column = names.get(key) or CHOSEN_FIELDS.get(key) or kind.title
     if error.field in CHOSEN_FIELDS:

@@ -158,6 +158,14 @@ def test_a_key_twice_in_one_file_and_a_bad_choice_are_named(business: Business) 
     ]
 
 
+def test_an_update_the_command_would_refuse_is_named_by_its_column(business: Business) -> None:
+    code = f"U{new_id()[-8:]}"
+    assert apply(business, plan(business, "accounts", f"Code,Name,Type\n{code},Cash,asset\n")) == []
+    edited = plan(business, "accounts", f"Code,Account name,Type\n{code},{'x' * 300},asset\n")
+    assert [(p.row, p.column) for p in edited.problems] == [(2, "Account name")]
+    assert "at most" in edited.problems[0].message and edited.commands == []
+
+
 def test_a_file_without_currencies_leaves_each_record_its_own(business: Business) -> None:
     sku = f"USD-{new_id()[-8:]}"
     business.product(sku=sku, name="Imported lamp", sale_price=1999, currency="USD")
