@@ -25,6 +25,8 @@ _MINUS = ("-", "\u2212")
 _ALLOWED = frozenset("0123456789.," + _SPACES)
 # One mark once, after a whole part that could be one group: ``1,234`` / ``123.456``.
 _AMBIGUOUS = re.compile(r"[1-9][0-9]{0,2}[.,][0-9]{3}")
+# A plain number: digits, perhaps one mark and decimals (most cells of most files).
+_SIMPLE = re.compile(r"([-+]?)([0-9]*)(?:([.,])([0-9]+))?")
 # Excel keeps 15 significant digits; a double's extra digits are noise (0.30000000000000004).
 EXCEL_DIGITS = 15
 DECIMAL_MARKS = (".", ",")
@@ -57,6 +59,14 @@ def parse_number(text: str, decimal_mark: str | None = None) -> Decimal:
     """
     if isinstance(text, NumberCell):
         return Decimal(text)
+    simple = _SIMPLE.fullmatch(text)
+    if simple is not None:  # the common case, decided without the general walk below
+        sign, whole, mark, fraction = simple.groups()
+        if mark is None and whole:
+            return Decimal(f"{sign}{whole}")
+        ambiguous = len(fraction) == 3 and 1 <= len(whole) <= 3 and whole[0] != "0"
+        if mark is not None and (mark == decimal_mark or (decimal_mark is None and not ambiguous)):
+            return Decimal(f"{sign}{whole or '0'}.{fraction}")
     body = text.strip()
     sign = ""
     if body[:1] in (*_MINUS, "+"):
