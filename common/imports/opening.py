@@ -35,10 +35,16 @@ MEMO = "Opening balances"
 MAX_MEMO = 500
 
 
-def opening_entry_id(org_id: str, opening_date: date, currency: str, lines: list[dict[str, Any]]) -> str:
-    """The same id for the same balances on the same date, whatever order the rows come in."""
+def opening_entry_id(
+    org_id: str, opening_date: date, currency: str, lines: list[dict[str, Any]], attempt: int = 0
+) -> str:
+    """The same id for the same balances on the same date, whatever order the rows come in.
+
+    ``attempt`` counts the times these very balances were posted and reversed before: each
+    posting needs an id of its own, and the next import must still find the one that stands.
+    """
     parts = sorted(f"{ln['account_id']}|{ln['debit']}|{ln['credit']}|{ln.get('memo') or ''}" for ln in lines)
-    text = "\n".join((OPENING_BALANCE, org_id, opening_date.isoformat(), currency, *parts))
+    text = "\n".join((OPENING_BALANCE, org_id, opening_date.isoformat(), currency, str(attempt), *parts))
     digest = bytearray(hashlib.sha256(text.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: derived, as CommandContext.derived_id
     digest[8] = (digest[8] & 0x3F) | 0x80
@@ -54,23 +60,26 @@ def _accounts(session: Session, org_id: str) -> dict[str, dict[str, Any]]:
     return {str(row["code"]).lower(): dict(row) for row in rows}
 
 
-def _standing_opening(session: Session, org_id: str) -> dict[str, Any] | None:
-    """The opening entry that stands (posted, not reversed), if any."""
+def _opening_entries(session: Session, org_id: str) -> list[dict[str, Any]]:
+    """Every opening entry posted, ``reversed`` or not (at most one stands: the command refuses
+    a second)."""
     e = JournalEntry.__table__.c
     live = (e.org_id == org_id) & e.deleted.is_(False)
-    reversed_ids = select(e.reverses_entry_id).where(
-        live, e.source == "reversal", e.reverses_entry_id.is_not(None)
+    reversed_ids = select(e.reverses_entry_id).where(live, e.source == "reversal")
+    stmt = select(e.id, e.number, e.entry_date, e.id.in_(reversed_ids).label("reversed")).where(
+        live, e.source == OPENING_BALANCE
     )
-    found = (
-        session.execute(
-            select(e.id, e.number, e.entry_date)
-            .where(live, e.source == OPENING_BALANCE, e.id.not_in(reversed_ids))
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return dict(found) if found is not None else None
+    return [dict(row) for row in session.execute(stmt).mappings()]
+
+
+def _entry_id(
+    org_id: str, opening_date: date, currency: str, lines: list[dict[str, Any]], taken: set[str]
+) -> str:
+    """This file's entry id: the first of its ids that no reversed opening entry holds."""
+    attempt = 0
+    while (entry_id := opening_entry_id(org_id, opening_date, currency, lines, attempt)) in taken:
+        attempt += 1
+    return entry_id
 
 
 def _closed_period(session: Session, org_id: str, day: date) -> str | None:
@@ -214,8 +223,10 @@ def plan_opening_balances(
         )
     if problems:
         return plan
-    entry_id = opening_entry_id(org_id, options.opening_date, currency, lines)
-    standing = _standing_opening(session, org_id)
+    posted = _opening_entries(session, org_id)
+    reversed_ids = {str(entry["id"]) for entry in posted if entry["reversed"]}
+    entry_id = _entry_id(org_id, options.opening_date, currency, lines, reversed_ids)
+    standing = next((entry for entry in posted if not entry["reversed"]), None)
     totals_text = f"debits {format_money(debit, currency)} = credits {format_money(credit, currency)}"
     if standing is not None and standing["id"] == entry_id:
         plan.unchanged = len(lines)

@@ -293,6 +293,21 @@ def test_opening_balances_named_by_row_and_column_then_posted_once(business: Bus
     assert corrected.ok and apply(business, corrected) == []
     assert balances(business, OPENED) == {**EXPECTED, "1000": 1_200_000, "3000": -1_750_000}
 
+    # Back to the first file: both earlier entries reversed, it is posted anew, under a new id.
+    (second,) = [
+        e
+        for e in business.rows(JournalEntry, JournalEntry.source == "opening_balance")
+        if e["id"] != entry["id"]
+    ]
+    business.apply(
+        "finance.reverse_journal_entry",
+        {"id": new_id(), "entry_id": second["id"], "entry_date": "2020-12-31"},
+    )
+    first_again = plan(business, "opening_balances", BALANCES, opening_date=OPENED)
+    assert first_again.ok and first_again.commands[0].args["id"] not in (entry["id"], second["id"])
+    assert apply(business, first_again) == [] and balances(business, OPENED) == EXPECTED
+    assert plan(business, "opening_balances", BALANCES, opening_date=OPENED).commands == []
+
 
 def test_opening_balances_in_a_closed_period_are_refused(business: Business) -> None:
     period = new_id()
@@ -332,3 +347,10 @@ def test_a_refused_line_is_named_by_its_row() -> None:
         )
 
     assert [str(p) for p in run_plan(planned, refuse)] == ["Row 5, Account: account 1300 is archived"]
+
+
+def test_an_opening_entry_of_more_than_a_thousand_lines_is_refused_at_its_row(business: Business) -> None:
+    text = "Account,Debit,Credit\n" + "1000,0.01,\n" * 1001 + "3000,,10.01\n"
+    assert problems(plan(business, "opening_balances", text, opening_date=OPENED)) == [
+        "Row 1002, Account: an opening entry holds at most 1,000 lines; add up the rows of each account"
+    ]
