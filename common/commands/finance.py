@@ -4,6 +4,7 @@ A journal entry is posted once and never edited: it balances per currency (debit
 has at least two lines, and falls in an open fiscal period when a period covers its date (else
 ``period_closed``). Once the books are set up, manual entries are in the ledger currency. It is
 corrected by a reversing entry. Closing and reopening a period needs ``finance.close_period``.
+The opening balances are one entry of source ``opening_balance``, posted once (until reversed).
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ unchanged one, so importing the same file twice changes nothing — and lists ev
 row and column. Commands are validated with their own args models; :func:`run_plan` then applies
 them through the caller's ``apply`` (the desktop's local store: offline, queued for sync,
 audited by the server like any other command), collecting refusals by row.
+
+Numbers are read exactly or refused (:mod:`common.imports.values`); a kind whose whole file is
+one document plans it at once (opening balances, :mod:`common.imports.opening`); the plan's
+types live in :mod:`common.imports.plan`.
 """
 
 from __future__ import annotations
