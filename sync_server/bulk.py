@@ -94,3 +94,51 @@ def _column_values(rows: Sequence[dict[str, Any]], name: str, proc: Callable[[An
 
 
 _NOTHING = object()
+
+
+@cache
+def _unnest_update(
+    table: Table, keys: tuple[str, ...], returning: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]]:
+    """``UPDATE`` of many rows of one organization, each row's new values (``keys``) in one
+    array per column, matched on ``id``; returns ``returning`` of every row updated."""
+    columns = ("id", *keys)
+    arrays, processors = [], []
+    for name in columns:
+        column = table.c[name]
+        cast = "text" if isinstance(column.type, JSON) else column.type.compile(dialect=dialect)
+        arrays.append(f"%s::{cast}[]")
+        processors.append(column.type._cached_bind_processor(dialect))
+    sets = ", ".join(
+        f'"{k}" = v."{k}"::json' if isinstance(table.c[k].type, JSON) else f'"{k}" = v."{k}"' for k in keys
+    )
+    names = ", ".join(f'"{n}"' for n in columns)
+    returned = ", ".join(f'"{table.name}"."{n}"' for n in returning)
+    sql = (
+        f'UPDATE "{table.name}" SET {sets} FROM unnest({", ".join(arrays)}) AS v({names}) '
+        f'WHERE "{table.name}"."org_id" = %s AND "{table.name}"."id" = v."id" RETURNING {returned}'
+    )
+    return sql, tuple(processors)
+
+
+def update_rows_postgres(
+    dbapi: Any,
+    dialect: Dialect,
+    table: Table,
+    org_id: str,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+) -> list[tuple[Any, ...]]:
+    """Set ``keys`` of ``rows`` (each naming ``id`` and every key) in one statement; the rows
+    updated, every column in ``table.c`` order as the DB-API returns them (PostgreSQL only)."""
+    returning = tuple(c.name for c in table.c)
+    sql, processors = _unnest_update(table, keys, returning, dialect)
+    arrays: list[Any] = [
+        _column_values(rows, name, proc) for name, proc in zip(("id", *keys), processors, strict=True)
+    ]
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, [*arrays, org_id])
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
