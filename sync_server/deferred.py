@@ -36,7 +36,7 @@ from sqlalchemy.types import TypeDecorator
 
 from common.commands.rowaccess import RowWriter, session_connection
 from common.schema.base import Base
-from sync_server.bulk import update_rows_postgres
+from sync_server.bulk import insert_new_rows_postgres, update_rows_postgres
 
 Row = dict[str, Any]
 _CONNECTION = "_ops_connection"  # common.commands.rowaccess.session_connection's cache
@@ -190,12 +190,14 @@ class DeferredWrites:
             self._flushing = False
 
     def _send_inserts(self, writer: RowWriter, rows: list[Row]) -> None:
-        stored = writer.insert(self._dbapi, rows)
+        found = insert_new_rows_postgres(self._dbapi, self._dialect, writer.table, rows)
         self.statements += 1
-        if len(stored) != len(rows):
+        if len(found) != len(rows):
             raise DeferredRefused("an id was taken")
-        for expected, got in zip(rows, stored, strict=True):
-            self._check(writer, expected, got)
+        expected = {row["id"]: row for row in rows}
+        for values in found:
+            got = writer._row(values)
+            self._check(writer, expected[got["id"]], got)
 
     def _send_updates(self, writer: RowWriter, held: dict[str, tuple[Row, set[str]]]) -> None:
         groups: dict[tuple[str, ...], list[Row]] = {}
