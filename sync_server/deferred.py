@@ -11,9 +11,11 @@ sent once with its last values.
 
 Nothing the commands read may miss a held write, so everything held is sent before any other
 statement runs on the transaction's connection: SQLAlchemy's (an execution event) and those run
-on the DB-API connection (the session's DB-API connection is replaced by one whose ``cursor()``
-sends first). Reads by id are answered from the batch's shared rows (``CommandContext.rows``),
-which hold the rows as written.
+on the DB-API connection (the session's DB-API connection is replaced by one whose cursors send
+first). A read by id is the exception: ``CommandContext.get`` asks the store only for a row that
+is not among the batch's shared rows (``CommandContext.rows``), and every row written is there,
+as written; so a batch of stock moves over 200 products sends its moves and cost updates once,
+not before each product's first read.
 
 The store has the last word: when a held insert finds its id taken, a value is refused, a
 constraint fails, or a row comes back other than it was answered (a type that does not store a
@@ -34,7 +36,7 @@ from sqlalchemy import Connection, Dialect, Table, event
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from common.commands.rowaccess import RowWriter, session_connection
+from common.commands.rowaccess import RowWriter, row_reader, session_connection
 from common.schema.base import Base
 from sync_server.bulk import insert_new_rows_postgres, update_rows_postgres
 
@@ -83,16 +85,56 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class _HeldConnection:
-    """The DB-API connection, sending what is held before any cursor is used."""
+@cache
+def _reads_by_id(dialect: Dialect) -> frozenset[str]:
+    """The statements of ``CommandContext.get`` (a row by its id, :func:`row_reader`)."""
+    return frozenset(
+        row_reader(table, deleted, dialect).statement.sql
+        for table in Base.metadata.sorted_tables
+        if {"org_id", "id", "deleted"} <= set(table.c.keys())
+        for deleted in (True, False)
+    )
 
-    def __init__(self, dbapi: Any, held: DeferredWrites) -> None:
+
+class _HeldCursor:
+    """A DB-API cursor that sends what is held before it runs a statement, but for a read by
+    id: the commands read a row by id only when it is not among the batch's rows
+    (``CommandContext.rows``), which every held write is, so no held write is that row."""
+
+    def __init__(self, cursor: Any, held: DeferredWrites, exempt: frozenset[str]) -> None:
+        self._cursor = cursor
+        self._held = held
+        self._exempt = exempt
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if query not in self._exempt:
+            self._held.flush()
+        return self._cursor.execute(query, *args, **kwargs)
+
+    def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        self._held.flush()
+        return self._cursor.executemany(query, *args, **kwargs)
+
+    def __enter__(self) -> _HeldCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+class _HeldConnection:
+    """The DB-API connection, its cursors sending what is held first (:class:`_HeldCursor`)."""
+
+    def __init__(self, dbapi: Any, held: DeferredWrites, dialect: Dialect) -> None:
         self._dbapi = dbapi
         self._held = held
+        self._exempt = _reads_by_id(dialect)
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        self._held.flush()
-        return self._dbapi.cursor(*args, **kwargs)
+        return _HeldCursor(self._dbapi.cursor(*args, **kwargs), self._held, self._exempt)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._dbapi, name)
@@ -118,7 +160,7 @@ class DeferredWrites:
 
     # -- installation ----------------------------------------------------------------------------
     def __enter__(self) -> DeferredWrites:
-        self.session.info[_CONNECTION] = (self._connection, _HeldConnection(self._dbapi, self))
+        self.session.info[_CONNECTION] = (self._connection, _HeldConnection(self._dbapi, self, self._dialect))
         event.listen(self._connection, "before_cursor_execute", self._before_execute)
         return self
 
