@@ -28,7 +28,9 @@ command stays atomic (its savepoint, its slice), answers come back in order, and
 between slices (a crash, a lost connection) is safe to send again: the committed slices answer
 ``duplicate`` with their results, the rest is applied. On PostgreSQL writers of different
 organizations never wait for each other (the lock is the organization's counter rows), so a
-slice there is the whole batch.
+slice there is the whole batch, and its first, optimistic try holds the commands' inserts and
+updates and sends them together (:mod:`sync_server.deferred`): a statement per table instead of
+a round trip per row; anything the store refuses of them reruns the slice with savepoints.
 """
 
 from __future__ import annotations
