@@ -504,6 +504,8 @@ def apply_mutations(
             if held is not None:
                 held.flush()
     except DeferredRefused as exc:
+        # An id taken, a value or constraint refused, a value stored otherwise: names no value.
+        log.debug("held writes refused (%s): the slice is applied again with savepoints", exc)
         raise NeedsSavepoints() from exc
     finally:
         scopes.finish()
