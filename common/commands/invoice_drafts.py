@@ -80,7 +80,13 @@ def set_invoice_lines(ctx: CommandContext, args: SetInvoiceLinesArgs) -> None:
     for line_id in current - {line["id"] for line in lines}:
         ctx.update(InvoiceLine, line_id, {"deleted": True})
     for line_no, (line, net, tax) in enumerate(priced, start=1):
-        values = {**line, "invoice_id": args.id, "line_no": line_no, "tax_amount": tax, "line_total": net + tax}
+        values = {
+            **line,
+            "invoice_id": args.id,
+            "line_no": line_no,
+            "tax_amount": tax,
+            "line_total": net + tax,
+        }
         if line["id"] in current:
             ctx.update(InvoiceLine, line["id"], {k: v for k, v in values.items() if k != "id"})
         else:
