@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandError
 from common.ids import new_id
 from common.inventory_forms import OrderLineInput, build_purchase_order
 from common.schema import PurchaseOrderLine, Supplier
@@ -22,20 +21,19 @@ from desktop.formatting import (
 from desktop.lists import live
 from desktop.qt import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     Qt,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
-from desktop.ui import theme
 from desktop.ui.context import UiContext
+from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.line_grid import LineGridBox
 from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
-from desktop.ui.widgets import button, label
+from desktop.ui.widgets import button
 
 
 def order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
@@ -67,6 +65,7 @@ HEADER_FIELDS = (
     FormField("expected_on", "Expected on", kind="date"),
     FormField("note", "Note", kind="multiline", max_length=1000),
 )
+HEADER_KEYS = ("supplier_id", "warehouse_id", "expected_on", "note")
 LINE_COLUMNS = ("Product", "Quantity", "Unit cost", "Line total", "Received", "")
 
 
@@ -175,28 +174,12 @@ class PurchaseOrderDialog(FormDialog):
         self.setMinimumWidth(820)
         fill_combo(self.inputs["supplier_id"], supplier_choices(ctx.session), empty="Choose a supplier…")  # type: ignore[arg-type]
         fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Choose a warehouse…")  # type: ignore[arg-type]
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.setSpacing(theme.SPACING)
-        top = QHBoxLayout()
-        top.addWidget(label("Lines", "muted"))
-        top.addStretch(1)
-        self.total_label = label("", None)
-        self.total_label.setStyleSheet("font-weight: 600;")
-        top.addWidget(self.total_label)
-        box_layout.addLayout(top)
         self.lines = LinesTable(self)
-        box_layout.addWidget(self.lines)
-        self.add_button = button("Add line", tooltip="Add a product to the order")
-        self.add_button.clicked.connect(lambda: self.add_line())
-        row = QHBoxLayout()
-        row.addWidget(self.add_button)
-        row.addStretch(1)
-        box_layout.addLayout(row)
-        main = self.layout()
-        assert isinstance(main, QVBoxLayout)
-        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        box = LineGridBox(
+            self.lines, add_tip="Add a product to the order", on_add=self.add_line, totals_above=True
+        )
+        self.total_label, self.add_button = box.totals_label, box.add_button
+        box.place_in(self)
         if order is not None:
             self.set_value("supplier_id", order["supplier_id"])
             self.set_value("warehouse_id", order["warehouse_id"])
@@ -288,7 +271,6 @@ class PurchaseOrderDialog(FormDialog):
             self.total_label.setText(f"Total {money(total, currency)}" if currency else "")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
-        session = self.ctx.session
         if self.order is None:
             self.ctx.apply(
                 self,
@@ -299,38 +281,8 @@ class PurchaseOrderDialog(FormDialog):
                 on_error=self.failed,
             )
             return
-        original = self.original
-        header_keys = ("supplier_id", "warehouse_id", "expected_on", "note")
-        changes = {k: args.get(k) for k in header_keys if args.get(k) != original.get(k)}
-        lines_changed = args["lines"] != original["lines"]
-
-        def work() -> None:
-            with session.store.write_session() as db:
-                if changes:
-                    session.apply(
-                        "inventory.update_purchase_order",
-                        {
-                            "id": self.order_id,
-                            "changes": changes,
-                            "base": {k: original.get(k) for k in changes},
-                        },
-                        session=db,
-                    )
-                if lines_changed:
-                    session.apply(
-                        "inventory.set_purchase_order_lines",
-                        {"id": self.order_id, "lines": args["lines"]},
-                        session=db,
-                    )
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, CommandError):
-                self.refused(exc)
-            else:
-                self.failed(exc)
-
-        def done(_result: Any) -> None:
-            self.ctx.data_changed.emit()
-            self.saved()
-
-        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Saving…")
+        save_draft(
+            self, self.ctx, self.order_id, args, self.original,
+            update="inventory.update_purchase_order", set_lines="inventory.set_purchase_order_lines",
+            header_keys=HEADER_KEYS,
+        )  # fmt: skip

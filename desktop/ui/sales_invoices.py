@@ -44,7 +44,7 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
         stmt = (
             select(
                 i.c.id, i.c.number, i.c.status, i.c.issue_date, i.c.due_date, i.c.currency, i.c.total,
-                i.c.subtotal, i.c.tax_total, i.c.amount_paid, i.c.amount_credited, open_amount,
+                i.c.subtotal, i.c.tax_total, i.c.amount_paid, i.c.amount_credited, open_amount, i.c.exchange_rate,
                 i.c.customer_id, i.c.sales_order_id, i.c.updated_at,
                 c.c.name.label("customer"), o.c.number.label("order"),
             )
