@@ -734,22 +734,30 @@ def test_quotation_totals_in_the_users_locale_and_editing_a_draft(
     assert lines.cell_edit(0, PRICE).text() == "749,00"
     qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "2,5")
     qtbot.keyClicks(lines.cell_edit(0, DISCOUNT), "12,5")
-    # 749,00 less 12,5 % = 655,375 → 655,38; × 2,5 = 1.638,45; 7 % = 114,6915 → 114,69
-    assert lines.item(0, TOTAL).text() == "1.753,14 EUR"
-    assert dialog.total_label.text() == "Net 1.638,45 EUR   Tax 114,69 EUR   Total 1.753,14 EUR"
+    # 2,5 × 749,00 = 1.872,50 less 12,5 % = 1.638,4375 → 1.638,44; 7 % = 114,6908 → 114,69
+    assert lines.item(0, TOTAL).text() == "1.753,13 EUR"
+    assert dialog.total_label.text() == "Net 1.638,44 EUR   Tax 114,69 EUR   Total 1.753,13 EUR"
     save_with_keyboard(qtbot, dialog)
     order = page.model.rows[0]
-    assert order["total"] == 175314
+    assert order["total"] == 175313
     edit = page.open_row(order)
     qtbot.waitUntil(edit.isActiveWindow)
-    assert edit.lines.cell_edit(0, PRICE).text() == "655,38"  # the discount is in the price kept
+    # The list price and the discount are kept apart, as typed.
+    assert (edit.lines.cell_edit(0, PRICE).text(), edit.lines.cell_edit(0, DISCOUNT).text()) == (
+        "749,00",
+        "12,5",
+    )
     assert "Nothing to save yet" in edit.validate()[1][""]
     edit.lines.cell_edit(0, QUANTITY).setText("3")
     save_with_keyboard(qtbot, edit)
     last = session.store.outbox()[-1]
-    assert last["name"] == "sales.set_sales_order_lines" and last["args"]["lines"][0]["quantity"] == "3"
-    # 3 × 655,38 = 1.966,14; 7 % = 137,6298 → 137,63
-    assert row_of(page, order["id"])["total"] == 196614 + 13763
+    assert last["name"] == "sales.set_sales_order_lines"
+    assert (last["args"]["lines"][0]["quantity"], last["args"]["lines"][0]["discount_percent"]) == (
+        "3",
+        "12.5",
+    )
+    # 3 × 749,00 = 2.247,00 less 12,5 % = 1.966,125 → 1.966,13; 7 % = 137,6291 → 137,63
+    assert row_of(page, order["id"])["total"] == 196613 + 13763
 
 
 def test_cancel_a_quotation(qtbot: QtBot, window: MainWindow, seeded: Any, monkeypatch: Any) -> None:
