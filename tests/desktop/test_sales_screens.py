@@ -236,6 +236,67 @@ def test_direct_invoice_post_pay_in_part_credit_by_line_and_overpay(qtbot: QtBot
     assert (newest["amount"], newest["credit_amount"], newest["invoice"]) == (10000, 2000, invoice["number"])
 
 
+def test_a_draft_invoice_with_a_discount_is_edited_then_posted_and_read_only(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    session = window.session
+    add_tax_rate(session)
+    add_customer(session, "Initech")
+    dialog = open_dialog(qtbot, window, "invoices")
+    assert isinstance(dialog, InvoiceDialog) and dialog.lines is not None
+    choose(dialog, "customer_id", "Initech")
+    lines = dialog.lines
+    qtbot.keyClicks(lines.cell_edit(0, DESCRIPTION), "Pens")
+    qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "3")
+    qtbot.keyClicks(lines.cell_edit(0, PRICE), "19.99")
+    qtbot.keyClicks(lines.cell_edit(0, DISCOUNT), "15")
+    # 3 × 19.99 = 59.97 less 15 % = 50.9745 → 50.97; tax 20 % = 10.194 → 10.19
+    assert lines.item(0, TOTAL).text() == "61.16 EUR"
+    assert dialog.total_label.text() == "Net 50.97 EUR   Tax 10.19 EUR   Total 61.16 EUR"
+    lines.cell_edit(0, DISCOUNT).setText("101")
+    assert dialog.validate()[1]["Line 1 discount"] == "must be between 0 and 100 %"
+    lines.cell_edit(0, DISCOUNT).setText("15")
+    save_with_keyboard(qtbot, dialog)
+    page = window.pages["invoices"]
+    assert isinstance(page, InvoicesPage)
+    invoice = page.model.rows[0]
+    assert (invoice["status"], invoice["total"]) == ("draft", 6116)
+
+    edit = page.open_row(invoice)
+    qtbot.waitUntil(edit.isActiveWindow)
+    assert edit.save_button.isVisible() and edit.inputs["due_date"].isEnabled()
+    assert (edit.lines.cell_edit(0, PRICE).text(), edit.lines.cell_edit(0, DISCOUNT).text()) == (
+        "19.99",
+        "15",
+    )
+    assert "Nothing to save yet" in edit.validate()[1][""]
+    edit.set_value("due_date", "2099-01-31")
+    edit.lines.cell_edit(0, QUANTITY).setText("4")
+    edit.add_line()
+    qtbot.keyClicks(edit.lines.cell_edit(1, DESCRIPTION), "Pads")
+    qtbot.keyClicks(edit.lines.cell_edit(1, QUANTITY), "2")
+    qtbot.keyClicks(edit.lines.cell_edit(1, PRICE), "10.00")
+    qtbot.keyClicks(edit.lines.cell_edit(1, DISCOUNT), "12.5")
+    # Pens 4 × 19.99 = 79.96 less 15 % = 67.966 → 67.97, tax 13.594 → 13.59;
+    # pads 2 × 10.00 less 12.5 % = 17.50, tax 3.50. Net 85.47, tax 17.09, total 102.56.
+    assert edit.total_label.text() == "Net 85.47 EUR   Tax 17.09 EUR   Total 102.56 EUR"
+    save_with_keyboard(qtbot, edit)
+    names = [entry["name"] for entry in session.store.outbox()[-2:]]
+    assert names == ["sales.update_invoice", "sales.set_invoice_lines"]
+    invoice = row_of(page, invoice["id"])
+    assert (invoice["status"], str(invoice["due_date"]), invoice["total"]) == ("draft", "2099-01-31", 10256)
+
+    page.select_id(invoice["id"])
+    page.post_button.click()
+    idle(qtbot)
+    posted = page.open_row(row_of(page, invoice["id"]))
+    qtbot.waitUntil(posted.isActiveWindow)
+    assert not posted.save_button.isVisible() and not posted.inputs["due_date"].isEnabled()
+    assert not posted.lines.cell_edit(0, QUANTITY).isEnabled()
+    assert not posted.lines.isColumnHidden(DISCOUNT) and posted.lines.cell_edit(1, DISCOUNT).text() == "12.5"
+    posted.reject()
+
+
 def test_a_payment_over_two_invoices_and_deleting_a_draft(
     qtbot: QtBot, window: MainWindow, monkeypatch: Any
 ) -> None:
