@@ -1,6 +1,7 @@
-"""Saving an edited draft document (a quotation, a purchase order, an invoice): the header's
-changed fields by per-field compare-and-set, then its lines when they changed, in one local
-transaction off the UI thread. The dialogs differ only in the command names and header keys."""
+"""Saving a document dialog: a new document by its create command, an edited draft (a
+quotation, a purchase order, an invoice) by its header's changed fields (per-field
+compare-and-set) and then its lines when they changed — several commands applied in one local
+transaction off the UI thread (all or none), a refusal shown by the dialog naming the field."""
 
 from __future__ import annotations
 
@@ -20,29 +21,16 @@ def header_changes(
     return changes, {k: original.get(k) for k in changes}
 
 
-def save_draft(
-    dialog: FormDialog,
-    ctx: UiContext,
-    draft_id: str,
-    args: dict[str, Any],
-    original: dict[str, Any],
-    *,
-    update: str,
-    set_lines: str,
-    header_keys: Sequence[str],
+def apply_together(
+    dialog: FormDialog, ctx: UiContext, commands: Sequence[tuple[str, dict[str, Any]]], busy_text: str
 ) -> None:
-    """Apply ``update`` (``{id, changes, base}``) for the changed header fields and ``set_lines``
-    (``{id, lines}``) when the lines changed; a refusal is shown by the dialog, naming the field."""
+    """Apply ``commands`` (name, args) in one local transaction, then close ``dialog``."""
     session = ctx.session
-    changes, base = header_changes(args, original, header_keys)
-    lines_changed = args["lines"] != original["lines"]
 
     def work() -> None:
         with session.store.write_session() as db:
-            if changes:
-                session.apply(update, {"id": draft_id, "changes": changes, "base": base}, session=db)
-            if lines_changed:
-                session.apply(set_lines, {"id": draft_id, "lines": args["lines"]}, session=db)
+            for name, args in commands:
+                session.apply(name, args, session=db)
 
     def failed(exc: BaseException) -> None:
         if isinstance(exc, CommandError):
@@ -54,4 +42,33 @@ def save_draft(
         ctx.data_changed.emit()
         dialog.saved()
 
-    ctx.run(dialog, work, on_success=done, on_failure=failed, busy_text="Saving…")
+    ctx.run(dialog, work, on_success=done, on_failure=failed, busy_text=busy_text)
+
+
+def save_draft(
+    dialog: FormDialog,
+    ctx: UiContext,
+    draft_id: str,
+    args: dict[str, Any],
+    original: dict[str, Any] | None,
+    *,
+    create: str,
+    update: str,
+    set_lines: str,
+    header_keys: Sequence[str],
+) -> None:
+    """A new document (``original`` None) by ``create``; an edited draft by ``update``
+    (``{id, changes, base}``) for the changed header fields and ``set_lines`` (``{id, lines}``)
+    when the lines changed."""
+    if original is None:
+        ctx.apply(
+            dialog, create, args, on_done=dialog.saved, on_refused=dialog.refused, on_error=dialog.failed
+        )
+        return
+    changes, base = header_changes(args, original, header_keys)
+    commands: list[tuple[str, dict[str, Any]]] = []
+    if changes:
+        commands.append((update, {"id": draft_id, "changes": changes, "base": base}))
+    if args["lines"] != original["lines"]:
+        commands.append((set_lines, {"id": draft_id, "lines": args["lines"]}))
+    apply_together(dialog, ctx, commands, "Saving…")

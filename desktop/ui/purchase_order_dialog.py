@@ -271,18 +271,8 @@ class PurchaseOrderDialog(FormDialog):
             self.total_label.setText(f"Total {money(total, currency)}" if currency else "")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
-        if self.order is None:
-            self.ctx.apply(
-                self,
-                "inventory.create_purchase_order",
-                args,
-                on_done=self.saved,
-                on_refused=self.refused,
-                on_error=self.failed,
-            )
-            return
         save_draft(
-            self, self.ctx, self.order_id, args, self.original,
-            update="inventory.update_purchase_order", set_lines="inventory.set_purchase_order_lines",
-            header_keys=HEADER_KEYS,
+            self, self.ctx, self.order_id, args, None if self.order is None else self.original,
+            create="inventory.create_purchase_order", update="inventory.update_purchase_order",
+            set_lines="inventory.set_purchase_order_lines", header_keys=HEADER_KEYS,
         )  # fmt: skip

@@ -124,17 +124,8 @@ class InvoiceDialog(LinesDialog):
         return built.args, found
 
     def save(self, _dialog: Any, args: dict[str, Any]) -> None:
-        if self.invoice is None:
-            self.ctx.apply(
-                self,
-                "sales.create_invoice",
-                args,
-                on_done=self.saved,
-                on_refused=self.refused,
-                on_error=self.failed,
-            )
-            return
         save_draft(
-            self, self.ctx, self.invoice_id, args, self.original,
-            update="sales.update_invoice", set_lines="sales.set_invoice_lines", header_keys=HEADER_KEYS,
+            self, self.ctx, self.invoice_id, args, None if self.invoice is None else self.original,
+            create="sales.create_invoice", update="sales.update_invoice",
+            set_lines="sales.set_invoice_lines", header_keys=HEADER_KEYS,
         )  # fmt: skip

@@ -205,17 +205,8 @@ class SalesOrderDialog(LinesDialog):
         self.credit_label.setText(text + ".")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
-        if self.order is None:
-            self.ctx.apply(
-                self,
-                "sales.create_sales_order",
-                args,
-                on_done=self.saved,
-                on_refused=self.refused,
-                on_error=self.failed,
-            )
-            return
         save_draft(
-            self, self.ctx, self.order_id, args, self.original,
-            update="sales.update_sales_order", set_lines="sales.set_sales_order_lines", header_keys=HEADER_KEYS,
+            self, self.ctx, self.order_id, args, None if self.order is None else self.original,
+            create="sales.create_sales_order", update="sales.update_sales_order",
+            set_lines="sales.set_sales_order_lines", header_keys=HEADER_KEYS,
         )  # fmt: skip
