@@ -295,6 +295,10 @@ def test_a_draft_invoice_with_a_discount_is_edited_then_posted_and_read_only(
     assert not posted.lines.cell_edit(0, QUANTITY).isEnabled()
     assert not posted.lines.isColumnHidden(DISCOUNT) and posted.lines.cell_edit(1, DISCOUNT).text() == "12.5"
     posted.reject()
+    note = page.credit(row_of(page, invoice["id"]))
+    qtbot.waitUntil(note.isActiveWindow)
+    assert note.table is not None and note.table.item(0, 4).text() == "19.99 EUR less 15 %"
+    note.reject()
 
 
 def test_a_payment_over_two_invoices_and_deleting_a_draft(
