@@ -10,12 +10,12 @@ from common.commands.inventory import PURCHASE_ORDER_TRANSITIONS
 from common.schema import PurchaseOrder, Supplier, Warehouse
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.printing import PrintPreview, print_purchase_order
 from desktop.ui.purchase_order_dialog import PurchaseOrderDialog
 from desktop.ui.receive import ReceiveDialog
-from desktop.ui.row_actions import HeaderActions, StatePage
 from desktop.ui.widgets import PageHeader
 
 __all__ = ["PurchaseOrderDialog", "PurchaseOrdersPage", "ReceiveDialog"]
@@ -78,30 +78,13 @@ class PurchaseOrdersPage(StatePage):
     search_placeholder = "Search by number, supplier or warehouse  (Ctrl+F)"
     empty_hint = "Start one with New order (Ctrl+N), or from Low stock → Order."
     history_entity = "purchase_order"
+    statuses = tuple((status, status.capitalize()) for status in STATUSES)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> PurchaseOrderDialog:
+        return PurchaseOrderDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return order_source(self.ctx, self.status)
-
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for status in STATUSES:
-            self.status_box.addItem(status.capitalize(), status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
 
     def add_actions(self, header: PageHeader) -> None:
         actions = HeaderActions(self, header)
@@ -132,19 +115,6 @@ class PurchaseOrdersPage(StatePage):
 
     def print_row(self, row: dict[str, Any]) -> PrintPreview:
         return print_purchase_order(self, self.ctx.session, row["id"])
-
-    def new_item(self) -> PurchaseOrderDialog | None:
-        if not self.can_create:
-            return None
-        dialog = PurchaseOrderDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> PurchaseOrderDialog:
-        dialog = PurchaseOrderDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
 
     def receive(self, row: dict[str, Any]) -> ReceiveDialog:
         dialog = ReceiveDialog(self, self.ctx, row)

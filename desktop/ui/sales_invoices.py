@@ -12,10 +12,10 @@ from common.commands.invoicing import INVOICE_TRANSITIONS
 from common.schema import Customer, Invoice, SalesOrder
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.printing import PrintPreview, print_document
-from desktop.ui.row_actions import HeaderActions, StatePage
 from desktop.ui.sales_credit_note import CreditNoteDialog
 from desktop.ui.sales_invoice_dialog import InvoiceDialog
 from desktop.ui.sales_payments import PaymentDialog
@@ -71,33 +71,16 @@ class InvoicesPage(StatePage):
     search_placeholder = "Search by number, customer or order  (Ctrl+F)"
     empty_hint = "Make one with New invoice (Ctrl+N), or from a confirmed order (Invoice)."
     history_entity = "invoice"
+    statuses = tuple((status, status.capitalize()) for status in STATUSES)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> InvoiceDialog:
+        return InvoiceDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return invoice_source(self.ctx, self.status)
 
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for status in STATUSES:
-            self.status_box.addItem(status.capitalize(), status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
     def export_filters(self) -> list[str]:
         return [f"Status: {self.status}"] if self.status else []
-
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
 
     def add_actions(self, header: PageHeader) -> None:
         actions = HeaderActions(self, header)
@@ -136,19 +119,6 @@ class InvoicesPage(StatePage):
     def print_row(self, row: dict[str, Any]) -> PrintPreview:
         """The invoice as its document (letterhead, number or DRAFT, tax per rate), with preview."""
         return print_document(self, self.ctx.session, "invoice", row["id"])
-
-    def new_item(self) -> InvoiceDialog | None:
-        if not self.can_create:
-            return None
-        dialog = InvoiceDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> InvoiceDialog:
-        dialog = InvoiceDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
 
     def post(self, row: dict[str, Any]) -> None:
         """Issue the draft: posted at once here; its legal number is the server's, at sync."""

@@ -14,10 +14,10 @@ from common.schema import Customer, Invoice, SalesOrder, Warehouse
 from desktop.formatting import parse_quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
-from desktop.ui.row_actions import HeaderActions, StatePage
 from desktop.ui.sales_common import RATE_FIELD_HINT, ledger_currency_of
 from desktop.ui.sales_order_dialog import SalesOrderDialog
 from desktop.ui.widgets import PageHeader
@@ -87,33 +87,17 @@ class SalesOrdersPage(StatePage):
     search_placeholder = "Search by number or customer  (Ctrl+F)"
     empty_hint = "Start one with New quotation (Ctrl+N)."
     history_entity = "sales_order"
+    statuses = tuple((status, STATUS_WORDS[status]) for status in STATUSES)
+    all_statuses = "All stages"
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> SalesOrderDialog:
+        return SalesOrderDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return sales_order_source(self.ctx, self.status)
 
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All stages", None)
-        for status in STATUSES:
-            self.status_box.addItem(STATUS_WORDS[status], status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
     def export_filters(self) -> list[str]:
         return [f"Stage: {STATUS_WORDS[self.status]}"] if self.status else []
-
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
 
     def add_actions(self, header: PageHeader) -> None:
         actions = HeaderActions(self, header)
@@ -140,19 +124,6 @@ class SalesOrdersPage(StatePage):
         self.invoice_button.setEnabled(
             status in ("confirmed", "fulfilled") and not (row or {}).get("invoice")
         )
-
-    def new_item(self) -> SalesOrderDialog | None:
-        if not self.can_create:
-            return None
-        dialog = SalesOrderDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> SalesOrderDialog:
-        dialog = SalesOrderDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
 
     def confirm(self, row: dict[str, Any]) -> None:
         """Confirm the quotation; beyond the customer's credit limit it is flagged, not refused."""

@@ -1,4 +1,6 @@
-"""The buttons in a document list's header (Confirm, Post, Receive…, New…), wired one way.
+"""A list of documents with a life cycle (quotations, invoices, purchase orders): a status
+filter, one dialog that makes a new document or opens one, and the header's buttons (Confirm,
+Post, Receive…, New…) wired one way.
 
 Each button is added to the header in the order it is made and runs its action on the selected
 row (nothing when no row is selected); the ones that write are shown only to those who may
@@ -8,11 +10,11 @@ tells the user what the command warned about (a credit limit passed, a customer'
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from common.commands import CommandOutcome
-from desktop.qt import QMessageBox, QPushButton
+from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QPushButton
 from desktop.ui.list_page import ListPage
 from desktop.ui.sales_common import tell
 from desktop.ui.widgets import PageHeader, button
@@ -71,10 +73,48 @@ class HeaderActions:
 
 
 class StatePage(ListPage):
-    """A list of documents with a life cycle: its state changes run through :meth:`run_state`."""
+    """A list of documents with a life cycle: ``statuses`` ``(status, as shown)`` fill the status
+    filter, :meth:`make_dialog` gives the dialog of a new document (``row`` None, opened with one
+    empty line) or of the row opened, and state changes run through :meth:`run_state`."""
 
+    statuses: Sequence[tuple[str, str]] = ()
+    all_statuses = "All statuses"
+    status: str | None = None
     last_outcome: CommandOutcome | None = None
     note: QMessageBox | None = None
+
+    def make_dialog(self, row: dict[str, Any] | None) -> Any:
+        raise NotImplementedError
+
+    @property
+    def can_create(self) -> bool:
+        return self.ctx.writable
+
+    def new_item(self) -> Any:
+        if not self.can_create:
+            return None
+        dialog = self.make_dialog(None)
+        dialog.add_line()
+        dialog.open()
+        return dialog
+
+    def open_row(self, row: dict[str, Any]) -> Any:
+        dialog = self.make_dialog(row)
+        dialog.open()
+        return dialog
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.status_box = QComboBox()
+        self.status_box.addItem(self.all_statuses, None)
+        for status, text in self.statuses:
+            self.status_box.addItem(text, status)
+        self.status_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.status_box)
+
+    def _filter(self) -> None:
+        self.status = self.status_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
 
     def run_state(self, name: str, args: dict[str, Any], refused_title: str) -> None:
         """Apply a state change; its warnings are told without blocking (kept in
