@@ -8,7 +8,7 @@ under the grid. The dialog fills the label as you type; the box holds no arithme
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from desktop.qt import QHBoxLayout, QVBoxLayout, QWidget
 from desktop.ui import theme
@@ -50,3 +50,31 @@ class LineGridBox(QWidget):
         main = dialog.layout()
         assert isinstance(main, QVBoxLayout)
         main.insertWidget(main.indexOf(dialog.form_error), self, 1)
+
+
+class LineIds(Protocol):
+    line_ids: list[str]
+
+
+class LinesFormDialog(FormDialog):
+    """A form with a lines grid: a line's problem (``Line 2 quantity``) shows once that line was
+    typed into, the grid's (``lines``) once a line was added or removed, all after Save."""
+
+    lines: LineIds | None = None
+
+    def lines_changed(self, *_args: Any) -> None:
+        self.touched.add("lines")
+        self.validate()
+
+    def line_touched(self, line_id: str) -> None:
+        self.touched.add(f"line:{line_id}")
+        self.validate()
+
+    def loose_problem_visible(self, key: str) -> bool:
+        if super().loose_problem_visible(key):
+            return True
+        if self.lines is not None and key.startswith("Line "):
+            number = key.split(" ")[1]
+            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
+                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
+        return key == "lines" and "lines" in self.touched

@@ -31,7 +31,7 @@ from desktop.qt import (
 from desktop.ui.context import UiContext
 from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormDialog, FormField
-from desktop.ui.line_grid import LineGridBox
+from desktop.ui.line_grid import LineGridBox, LinesFormDialog
 from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
 from desktop.ui.widgets import button
 
@@ -153,7 +153,7 @@ class LinesTable(QTableWidget):
                     widget.setEnabled(editable)
 
 
-class PurchaseOrderDialog(FormDialog):
+class PurchaseOrderDialog(LinesFormDialog):
     """Create a draft order, edit a draft, or look at an order that was sent."""
 
     def __init__(self, parent: QWidget, ctx: UiContext, order: dict[str, Any] | None) -> None:
@@ -211,23 +211,6 @@ class PurchaseOrderDialog(FormDialog):
         cost = money_input(unit_cost, currency) if unit_cost is not None and currency else ""
         self.lines.add_line(None, product_id, quantity_input(qty) if qty else "", cost)
         self.validate()  # a new, empty line shows no problem until it is typed into or saved
-
-    def lines_changed(self, *_args: Any) -> None:
-        self.touched.add("lines")
-        self.validate()
-
-    def line_touched(self, line_id: str) -> None:
-        self.touched.add(f"line:{line_id}")
-        self.validate()
-
-    def loose_problem_visible(self, key: str) -> bool:
-        if super().loose_problem_visible(key):
-            return True
-        if self.lines is not None and key.startswith("Line "):
-            number = key.split(" ")[1]
-            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
-                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
-        return key == "lines" and "lines" in self.touched
 
     def snapshot(self) -> Any:
         table = self.lines

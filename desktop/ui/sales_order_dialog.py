@@ -15,7 +15,7 @@ from desktop.qt import QVBoxLayout, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormDialog, FormField
-from desktop.ui.line_grid import LineGridBox
+from desktop.ui.line_grid import LineGridBox, LinesFormDialog
 from desktop.ui.pickers import fill_combo, warehouse_choices
 from desktop.ui.sales_common import customer_choices, customer_row, open_balances, tax_rates
 from desktop.ui.sales_lines import SalesLinesTable
@@ -54,7 +54,7 @@ def sales_order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
-class LinesDialog(FormDialog):
+class LinesDialog(LinesFormDialog):
     """A form with a lines grid under its header fields and the totals above it."""
 
     lines: SalesLinesTable | None = None
@@ -74,23 +74,6 @@ class LinesDialog(FormDialog):
         assert self.lines is not None
         self.lines.add_line(None, product_id)
         self.validate()
-
-    def lines_changed(self, *_args: Any) -> None:
-        self.touched.add("lines")
-        self.validate()
-
-    def line_touched(self, line_id: str) -> None:
-        self.touched.add(f"line:{line_id}")
-        self.validate()
-
-    def loose_problem_visible(self, key: str) -> bool:
-        if super().loose_problem_visible(key):
-            return True
-        if self.lines is not None and key.startswith("Line "):
-            number = key.split(" ")[1]
-            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
-                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
-        return key == "lines" and "lines" in self.touched
 
     def snapshot(self) -> Any:
         return (self.raw(), self.lines.snapshot() if self.lines is not None else [])
