@@ -25,7 +25,7 @@ from common.commands.invoicing import (
 from common.commands.periods import require_open_period
 from common.commands.postings import document_rate
 from common.commands.sales import active_customer
-from common.schema import Invoice, InvoiceLine
+from common.schema import Invoice, InvoiceLine, TimesheetEntry
 
 InvoiceChanges = changes_of(
     CreateInvoiceArgs, "InvoiceChanges", only=("customer_id", "issue_date", "due_date", "exchange_rate")
@@ -74,10 +74,16 @@ def update_invoice(ctx: CommandContext, args: UpdateArgs) -> None:
 def set_invoice_lines(ctx: CommandContext, args: SetInvoiceLinesArgs) -> None:
     """Replace the lines of a draft invoice and work out its totals again."""
     invoice = _draft_invoice(ctx, args.id)
-    current = {line["id"] for line in invoice_lines(ctx, args.id)}
+    current = {line["id"]: line for line in invoice_lines(ctx, args.id)}
     lines = _lines_from_args(ctx, list(args.lines), own=frozenset(current))
     priced, totals = _price_lines(ctx, invoice["currency"], lines)
-    for line_id in current - {line["id"] for line in lines}:
+    for line_id in set(current) - {line["id"] for line in lines}:
+        # Billed hours point at their line for good (set once): that line stays.
+        if ctx.exists(TimesheetEntry, TimesheetEntry.invoice_line_id == line_id):
+            raise invalid(
+                "lines",
+                f"the line '{current[line_id]['description']}' bills project time and cannot be removed",
+            )
         ctx.update(InvoiceLine, line_id, {"deleted": True})
     for line_no, (line, net, tax) in enumerate(priced, start=1):
         values = {

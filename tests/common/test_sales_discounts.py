@@ -21,7 +21,7 @@ from common.schema import (
     SalesOrder,
     SalesOrderLine,
 )
-from tests.common.business import Business
+from tests.common.business import Business, role
 from tests.common.sides import SIDES, open_side
 
 RECEIVABLES, REVENUE, OUTPUT_TAX = "1200", "4000", "2200"
@@ -274,3 +274,38 @@ def test_an_order_invoice_keeps_the_orders_customer(books: Business) -> None:
         {"id": invoice_id, "changes": {"customer_id": books.customer()}, "base": {"customer_id": customer}},
         "changes.customer_id",
     )
+
+
+def test_a_line_that_bills_project_time_stays_on_the_draft(books: Business) -> None:
+    customer = books.customer(name="Client Oy")
+    project = books.project(customer_id=customer, currency="EUR", hourly_rate=9_000)
+    user = new_id()
+    employee = books.employee(name="Tim Timesheet", user_id=user)
+    books.apply(
+        "projects.log_time",
+        {
+            "id": new_id(),
+            "employee_id": employee,
+            "project_id": project,
+            "work_date": "2031-06-02",
+            "hours": "3",
+        },
+        permissions=role("employee"),
+        actor_id=user,
+    )
+    invoice_id = new_id()
+    books.apply(
+        "projects.invoice_time", {"id": invoice_id, "project_id": project, "through_date": "2031-06-30"}
+    )
+    (billed,) = books.rows(InvoiceLine, InvoiceLine.invoice_id == invoice_id)
+    extra = {"id": new_id(), "description": "Travel", "quantity": "1", "unit_price": 4_000}
+    error = books.invalid("sales.set_invoice_lines", {"id": invoice_id, "lines": [extra]}, "lines")
+    assert "bills project time" in error.message
+    # Kept, it may be given a discount, and more lines added.
+    kept = {k: str(billed[k]) for k in ("id", "description", "quantity")}
+    books.apply(
+        "sales.set_invoice_lines",
+        {"id": invoice_id, "lines": [{**kept, "unit_price": 9_000, "discount_percent": "10"}, extra]},
+    )
+    # 3 h × 90.00 = 270.00 less 10 % = 243.00, and 40.00 travel.
+    assert books.row(Invoice, invoice_id)["total"] == 24_300 + 4_000
