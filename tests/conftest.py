@@ -43,3 +43,16 @@ def pg_database(pg_admin_url: str) -> Iterator[str]:
     finally:
         with _pg_connect(pg_admin_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Qt waits allow 30 s, not pytest-qt's 5: a wait that passes on a quiet machine must not fail
+    when the machine is loaded (CI shares its cores). A wait that times out is still a failure."""
+    try:
+        from pytestqt.qtbot import QtBot
+    except ImportError:  # pragma: no cover - pytest-qt is a dev dependency
+        return
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+        defaults = getattr(QtBot, name).__kwdefaults__
+        if defaults and defaults.get("timeout") == 5000:
+            defaults["timeout"] = 30_000

@@ -34,7 +34,7 @@ def test_the_business_commands_exist() -> None:
         "sales.update_invoice", "sales.set_invoice_lines", "sales.record_payment", "sales.issue_credit_note",
         "finance.create_account", "finance.update_account", "finance.create_tax_rate", "finance.update_tax_rate",
         "finance.create_fiscal_period", "finance.close_fiscal_period", "finance.reopen_fiscal_period",
-        "finance.post_journal_entry", "finance.reverse_journal_entry",
+        "finance.post_journal_entry", "finance.reverse_journal_entry", "finance.post_opening_balances",
         "finance.set_up_books", "finance.update_account_mapping", "finance.close_year",
         "finance.set_organization_profile",
         "finance.record_supplier_bill", "finance.record_supplier_payment",
