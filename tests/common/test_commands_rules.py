@@ -31,7 +31,7 @@ def test_the_business_commands_exist() -> None:
         "sales.create_customer", "sales.update_customer", "sales.create_sales_order", "sales.update_sales_order",
         "sales.set_sales_order_lines", "sales.confirm_sales_order", "sales.fulfil_sales_order",
         "sales.cancel_sales_order", "sales.create_invoice", "sales.post_invoice", "sales.delete_invoice",
-        "sales.record_payment", "sales.issue_credit_note",
+        "sales.update_invoice", "sales.set_invoice_lines", "sales.record_payment", "sales.issue_credit_note",
         "finance.create_account", "finance.update_account", "finance.create_tax_rate", "finance.update_tax_rate",
         "finance.create_fiscal_period", "finance.close_fiscal_period", "finance.reopen_fiscal_period",
         "finance.post_journal_entry", "finance.reverse_journal_entry", "finance.post_opening_balances",
