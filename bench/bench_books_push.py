@@ -62,13 +62,14 @@ def _rates(database_url: str | None, quick: bool) -> tuple[list[float], list[flo
     from sync_server import admin_ops
     from sync_server.config import ServerConfig, normalize_database_url
     from sync_server.store import prepare_store
-    from sync_server.writes import apply_mutations
+    from sync_server.writes import apply_mutations, settle_heap
 
     config = ServerConfig(
         data_dir=Path(tempfile.mkdtemp(prefix="bench-books-push-")),
         database_url=normalize_database_url(database_url),
     )
     store = prepare_store(config)
+    settle_heap()  # as `ops-server run` does once started (both batches alike)
     user = str(uuid.uuid4())
 
     def push(org_id: str, batch: list[Any]) -> float:

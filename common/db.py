@@ -19,6 +19,11 @@ from sqlalchemy.pool import QueuePool
 KEY_BYTES = 32
 # 64 MiB page cache: decrypted pages stay cached, so repeated scans are not decrypted again.
 DEFAULT_CACHE_KIB = 65536
+# Prepared statements kept per connection. sqlcipher3's cache keeps the statements used most
+# often and, once full, evicts the newest: after migrations and start-up had filled the default
+# 128, every statement of a push was prepared again at each use (a fifth of a push's work, counted
+# with callgrind; bench/README.md, "Books (issue 12)").
+STATEMENT_CACHE = 1024
 
 
 class WrongKeyError(Exception):
@@ -96,7 +101,7 @@ def create_sqlite_engine(
     pragma_key = f"PRAGMA key = \"x'{key.hex()}'\"" if key is not None else None
 
     def connect() -> Any:
-        conn = sqlcipher3.connect(str(path), check_same_thread=False)
+        conn = sqlcipher3.connect(str(path), check_same_thread=False, cached_statements=STATEMENT_CACHE)
         if pragma_key is not None:
             conn.execute(pragma_key)
         _configure(conn, foreign_keys=foreign_keys, cache_kib=cache_kib, wal=wal, synchronous=synchronous)

@@ -66,8 +66,11 @@ def run_workers(config: ServerConfig, store: Store, args: argparse.Namespace) ->
         from sync_server.app import create_app
         from sync_server.services import Services
         from sync_server.store import Store
+        from sync_server.writes import settle_heap
 
-        return create_app(config, Services.build(config, Store.open(config)))
+        app = create_app(config, Services.build(config, Store.open(config)))
+        settle_heap()  # start-up's objects out of the collector's way
+        return app
 
     scheme = "https" if args.cert else "http"
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({args.workers} workers)", flush=True)

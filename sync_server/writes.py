@@ -35,11 +35,13 @@ a round trip per row; anything the store refuses of them reruns the slice with s
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -50,10 +52,10 @@ from common.commands import CommandContext, CommandError, execute
 from common.commands.rowaccess import session_connection, writes_counted
 from common.numbering import final_number
 from common.permissions import ALL_PERMISSIONS
-from common.schema import ChangeLog, Membership, OrgSequence, ProcessedMutation
+from common.schema import ENTITIES, ChangeLog, Membership, OrgSequence, ProcessedMutation
 from common.schema.base import table_of
 from common.schema.types import utcnow
-from common.subjects import erasable_columns, subject_of
+from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS, erasable_columns, subject_of
 from common.wire import Mutation, MutationResult, to_wire
 from sync_server.audit import (
     AUDIT_SEQUENCE,
@@ -91,6 +93,19 @@ _AS_IS = frozenset({str, int, bool, float, type(None)})
 def _wire(values: dict[str, Any]) -> dict[str, Any]:
     """:func:`common.wire.row_to_wire`, asking the common types inline (every row written)."""
     return {k: v if type(v) in _AS_IS else to_wire(v) for k, v in values.items()}
+
+
+@cache
+def _may_name_subject(entity: str) -> bool:
+    """Whether a row of ``entity`` can be about a data subject (:func:`common.subjects.subject_of`
+    finds one only in a subject entity or through a subject column the table has)."""
+    if entity in SUBJECT_ENTITIES:
+        return True
+    model = ENTITIES.get(entity)
+    if model is None:
+        return True  # not an entity table: ask subject_of every time
+    columns = set(table_of(model).c.keys())
+    return bool(columns & ({"subject_type", "subject_id"} | {column for column, _ in SUBJECT_LINKS}))
 
 
 class ServerRecorder:
@@ -133,12 +148,20 @@ class ServerRecorder:
             }
         )
         if before is None:
-            changed = [k for k in after if k not in _UNAUDITED]
+            # A new row: every column but the stamps and the identity, converted in one pass
+            # (a posting inserts four rows per document).
+            image = {
+                k: v if type(v) in _AS_IS else to_wire(v) for k, v in after.items() if k not in _UNAUDITED
+            }
             old = None
+            changed: Any = image
         else:
             changed = [k for k, v in after.items() if k not in _STAMPS and before.get(k) != v]
             old = _wire({k: before.get(k) for k in changed})
-        subject = subject_of(entity, after)
+            image = _wire({k: after[k] for k in changed})
+        # Rows of an entity that can never name a data subject (journal entries and lines…) skip
+        # the subject look-up: the same answer (None), without walking the row.
+        subject = subject_of(entity, after) if _may_name_subject(entity) else None
         personal = frozenset(erasable_columns(entity, after)) & frozenset(changed) if subject else frozenset()
         self.events.append(
             PendingEvent(
@@ -148,7 +171,7 @@ class ServerRecorder:
                 entity=entity,
                 entity_id=entity_id,
                 before=old,
-                after=_wire({k: after[k] for k in changed}),
+                after=image,
                 at=self.now,
                 subject=subject if personal else None,
                 personal=personal,
@@ -514,6 +537,18 @@ def apply_mutations(
     insert_rows(session, table_of(ProcessedMutation), batch.processed)
     recorder.append_audit(session, lock.audit_head)
     return batch.results
+
+
+def settle_heap() -> None:
+    """Take what start-up built (modules, mappers, compiled statements, schema: some 170,000
+    objects) out of the cyclic garbage collector's sight, once the app is ready to serve.
+
+    A pushed batch allocates enough rows, change-log rows and audit events to set off full
+    collections, each walking every object start-up left; after ``gc.freeze()`` they walk only
+    what requests made (bench/README.md, "Books (issue 12)"). Objects frozen here stay for the
+    process's life, as start-up's objects do anyway."""
+    gc.collect()
+    gc.freeze()
 
 
 SYSTEM_ACTOR = "system"

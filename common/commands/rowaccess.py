@@ -205,6 +205,12 @@ def _update_statement(table: Table, keys: tuple[str, ...], dialect: Dialect) -> 
     return RawStatement.of(update_statement(table, keys), dialect)
 
 
+@lru_cache(maxsize=4096)
+def _row_keys(names: tuple[str, ...], n: int) -> tuple[str, ...]:
+    """The parameter names of row ``n`` of a multi-row insert (:func:`_insert_rows_statement`)."""
+    return tuple(f"r{n}_{name}" for name in names)
+
+
 def _chunks(total: int, per_statement: int) -> list[int]:
     """Row counts of the statements inserting ``total`` rows (few distinct counts, so few
     statements to compile: full chunks, then a multiple of :data:`_EXACT`, then the rest)."""
@@ -265,11 +271,12 @@ class RowWriter:
         stored: dict[str, Row] = {}
         start = 0
         last = self.last
+        binders = tuple(self.binders.items())
         for size in _chunks(len(rows), per_statement):
             statement = _insert_rows_statement(self.table, self.dialect, size)
             params: dict[str, Any] = {}
             for n, row in enumerate(rows[start : start + size]):
-                for name, binder in self.binders.items():
+                for key, (name, binder) in zip(_row_keys(self.names, n), binders, strict=True):
                     value = row[name] if name in row else self.missing[name]
                     if binder is not None:
                         found = last.get(name)
@@ -279,7 +286,7 @@ class RowWriter:
                             bound = binder(value)
                             last[name] = (value, bound)
                             value = bound
-                    params[f"r{n}_{name}"] = value
+                    params[key] = value
             for found in statement.rows(dbapi_connection, statement.parameters(params, complete=False)):
                 after = self._row(found)
                 stored[after["id"]] = after
