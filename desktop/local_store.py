@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -42,8 +43,55 @@ LOCAL_CACHE_KIB = 262144
 WAL_AUTOCHECKPOINT_PAGES = 16384
 
 
+# The file format of a new store. Every page is encrypted (AES-256-CBC) and authenticated with an
+# HMAC, and both cost per page as well as per byte: 8 KiB pages (SQLCipher's default is 4 KiB)
+# halve the pages a download writes, and HMAC-SHA256 (SQLCipher 4 defaults to SHA-512) is a
+# still-256-bit authenticator that CPUs with SHA extensions compute 2-4 times faster. Measured
+# (process CPU, 60k rows, interleaved): the insert's cost over plain SQLite 28 % -> 17 %.
+PAGE_BYTES = 8192
+STORE_FORMAT = (f"PRAGMA cipher_page_size = {PAGE_BYTES}", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256")
+# Stores created before keep SQLCipher 4's defaults (4 KiB pages, HMAC-SHA512): they open as
+# they are, never rewritten; the format is told by which settings open the file.
+LEGACY_FORMAT: tuple[str, ...] = ()
+# Plain SQLite (no key; for comparisons) with the same page size.
+PLAIN_FORMAT = (f"PRAGMA page_size = {PAGE_BYTES}",)
+
+
 def _tune_connection(dbapi_conn: Any) -> None:
     dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+
+
+def store_format(db_path: Path, key: bytes | None) -> tuple[str, ...]:
+    """The settings that open the file at ``db_path``: :data:`STORE_FORMAT` for a new (or empty)
+    file, else whichever format opens it. Read-only; :class:`WrongKeyError` when none does."""
+    if key is None:
+        return PLAIN_FORMAT
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return STORE_FORMAT
+    # A format that does not fit is refused like a wrong key, and SQLCipher would log that as an
+    # error; the refusal that matters is raised (WrongKeyError) and said by the caller.
+    with _cipher_log_quiet():
+        try:
+            check_key(db_path, key, STORE_FORMAT)
+        except WrongKeyError:
+            check_key(db_path, key, LEGACY_FORMAT)
+            return LEGACY_FORMAT
+    return STORE_FORMAT
+
+
+@contextmanager
+def _cipher_log_quiet() -> Iterator[None]:
+    """SQLCipher's log (process-wide) silenced for a read that is expected to be refused."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        level = str(conn.execute("PRAGMA cipher_log_level").fetchone()[0])
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cipher_log_level = {level}")
+    finally:
+        conn.close()
 
 
 def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engine:
@@ -60,6 +108,7 @@ def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engi
         pool_size=pool_size,
         cache_kib=LOCAL_CACHE_KIB,
         connect_hook=_tune_connection,
+        first_pragmas=store_format(db_path, key),
     )
 
 
@@ -135,9 +184,7 @@ class LocalStore:
     def _open(cls, root: Path, profile: Profile, key: bytes) -> LocalStore:
         db_path = profile.db_path(root)
         try:
-            if db_path.exists():
-                check_key(db_path, key)
-            engine = open_engine(db_path, key)
+            engine = open_engine(db_path, key)  # the key is checked first
             # Before migrating: a download stopped half-way left indexes aside (their text is
             # the schema's as it was then), and a migration may expect them.
             deferred_indexes.restore_pending(engine)
