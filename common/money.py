@@ -127,9 +127,13 @@ def convert(amount: int, currency: str, rate: Decimal, to_currency: str) -> int:
     return round_money(Decimal(amount).scaleb(-currency_exponent(currency)) * rate, to_currency)
 
 
-def line_amount(quantity: Decimal, unit_price: int) -> int:
-    """``quantity * unit_price`` (minor units), rounded half-up to whole minor units."""
-    return int((quantity * unit_price).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def line_amount(quantity: Decimal, unit_price: int, discount_percent: Decimal = Decimal(0)) -> int:
+    """``quantity * unit_price`` (minor units) less ``discount_percent`` %, rounded half-up to
+    whole minor units once, after the discount (3 × 19.99 less 15 % is 50.97, not 3 × 16.99)."""
+    amount = quantity * unit_price
+    if discount_percent:
+        amount = amount * (100 - discount_percent) / 100
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def format_money(minor_units: int, currency: str) -> str:

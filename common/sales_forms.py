@@ -7,15 +7,15 @@ and, in ``extra``, the figures the form shows as you type. The amounts are worke
 very helpers the commands use (:func:`common.money.line_amount`, :func:`percent_of`), so the
 totals on screen are the totals the command stores.
 
-A line's discount is a percentage taken off the unit price before it is sent: the order and
-invoice commands carry the net unit price only.
+A line's discount is a percentage sent with the line (``discount_percent``): the line's net is
+``quantity × unit price`` less it, rounded once, as the commands work it out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -40,7 +40,6 @@ __all__ = [
     "build_order_invoice",
     "build_payments",
     "build_sales_order",
-    "discounted_price",
 ]
 
 _REQUIRED = "is required"
@@ -128,13 +127,6 @@ class SalesLineInput:
     description: str = ""  # invoices only: the line's text (the product's name when empty)
 
 
-def discounted_price(unit_price: int, discount: Decimal) -> int:
-    """The unit price less ``discount`` percent, half-up to whole minor units."""
-    if not discount:
-        return unit_price
-    return int((Decimal(unit_price) * (HUNDRED - discount) / HUNDRED).quantize(Decimal(1), ROUND_HALF_UP))
-
-
 def _sales_line(
     index: int,
     line: SalesLineInput,
@@ -185,13 +177,15 @@ def _sales_line(
                     raise ValueError("must be between 0 and 100 %")
         except ValueError as exc:
             found[label] = str(exc)
-    if price is not None and _line_label(index, "discount") not in found:
-        entry["unit_price"] = discounted_price(price, discount)
+    if price is not None:
+        entry["unit_price"] = price
+    if discount and _line_label(index, "discount") not in found:
+        entry["discount_percent"] = quantity_text(discount)
     if line.tax_rate_id is not None:
         entry["tax_rate_id"] = line.tax_rate_id
-    if amount is None or "unit_price" not in entry:
+    if amount is None or price is None or _line_label(index, "discount") in found:
         return entry, None
-    net = line_amount(amount, entry["unit_price"])
+    net = line_amount(amount, price, discount)
     rate = rates.get(line.tax_rate_id) if line.tax_rate_id is not None else None
     tax = percent_of(net, rate, currency) if rate is not None else 0
     return entry, (net, tax)

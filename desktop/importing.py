@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from common.commands import CommandError
-from common.imports import KINDS, ImportPlan, Problem, RawTable, plan_import, run_plan
+from common.imports import KINDS, ImportPlan, Planned, Problem, RawTable, plan_import, refusal, run_plan
 from common.schema import Ledger
 from desktop.session import UserSession
 
@@ -33,9 +34,8 @@ class _Refused(Exception):
         self.error = error
 
     def problem(self, plan: ImportPlan) -> Problem:
-        names = {spec.key: spec.title for spec in plan.kind.fields}
-        column = names.get(self.error.field or "", plan.kind.title)
-        return Problem(getattr(self, "import_row", 0), column, self.error.message)
+        planned = getattr(self, "import_planned", None) or Planned(0, "", {})
+        return refusal(plan.kind, planned, self.error)
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,12 @@ def plan_file(
     table: RawTable,
     mapping: dict[str, int | None],
     progress: ProgressFn | None = None,
+    *,
+    decimal_mark: str | None = None,
+    opening_date: date | None = None,
 ) -> ImportPlan:
-    """The import's plan against what the local store holds now."""
+    """The import's plan against what the local store holds now (``decimal_mark`` and
+    ``opening_date`` as :func:`common.imports.plan_import` takes them)."""
     spec = KINDS[kind]
     if not session.can(spec.permission):
         raise CommandError(
@@ -73,7 +77,15 @@ def plan_file(
     currency = default_currency(session)
     with session.store.read_session() as db:
         return plan_import(
-            db, session.org_id, kind, table, mapping, default_currency=currency, progress=progress
+            db,
+            session.org_id,
+            kind,
+            table,
+            mapping,
+            default_currency=currency,
+            decimal_mark=decimal_mark,
+            opening_date=opening_date,
+            progress=progress,
         )
 
 

@@ -24,6 +24,29 @@ DEFAULT_MEMORY_KIB = 65536
 DEFAULT_PARALLELISM = 4
 
 
+@dataclass(frozen=True)
+class KdfCost:
+    """The Argon2id cost a new wrapping is made with (an existing one records its own)."""
+
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+
+PRODUCTION_COST = KdfCost(DEFAULT_TIME_COST, DEFAULT_MEMORY_KIB, DEFAULT_PARALLELISM)
+# Cheap parameters for test suites only (as the server's ``ServerConfig.for_tests``): hundreds of
+# tests each make a store, and at the production cost each wrapping takes a few tenths of a second.
+TEST_COST = KdfCost(time_cost=1, memory_kib=1024, parallelism=1)
+_cost = PRODUCTION_COST
+
+
+def use_cost(cost: KdfCost) -> KdfCost:
+    """Make new wrappings with ``cost`` (test suites: ``TEST_COST``); returns the previous one."""
+    global _cost
+    previous, _cost = _cost, cost
+    return previous
+
+
 class WrongPasswordError(Exception):
     """The password does not unlock this computer's copy of the data."""
 
@@ -84,9 +107,17 @@ def wrap_key(db_key: bytes, password: str, binding: str) -> WrappedKey:
     """Encrypt ``db_key`` under a key derived from ``password``; ``binding`` names the profile."""
     salt = os.urandom(16)
     nonce = os.urandom(12)
-    kek = _derive(password, salt, DEFAULT_TIME_COST, DEFAULT_MEMORY_KIB, DEFAULT_PARALLELISM)
+    cost = _cost
+    kek = _derive(password, salt, cost.time_cost, cost.memory_kib, cost.parallelism)
     ciphertext = AESGCM(kek).encrypt(nonce, db_key, binding.encode("utf-8"))
-    return WrappedKey(salt=_b64(salt), nonce=_b64(nonce), ciphertext=_b64(ciphertext))
+    return WrappedKey(
+        salt=_b64(salt),
+        nonce=_b64(nonce),
+        ciphertext=_b64(ciphertext),
+        time_cost=cost.time_cost,
+        memory_kib=cost.memory_kib,
+        parallelism=cost.parallelism,
+    )
 
 
 def unwrap_key(wrapped: WrappedKey, password: str, binding: str) -> bytes:

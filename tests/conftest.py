@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +46,27 @@ def pg_database(pg_admin_url: str) -> Iterator[str]:
     finally:
         with _pg_connect(pg_admin_url) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Desktop key wrappings made here use cheap Argon2 parameters, as the server's test
+    configuration does (``ServerConfig.for_tests``): the production cost is checked on its own in
+    tests/desktop/test_local_store.py. New desktop stores are copies of one migrated once a
+    process (``local_store.use_template``); the migrations themselves are tested on their own.
+
+    Qt waits allow 30 s, not pytest-qt's 5: a wait that passes on a quiet machine must not fail
+    when the machine is loaded (CI shares its cores). A wait that times out is still a failure."""
+    from desktop import keywrap, local_store
+
+    keywrap.use_cost(keywrap.TEST_COST)
+    templates = Path(tempfile.mkdtemp(prefix="ops-store-template-"))
+    local_store.use_template(templates)
+    config.add_cleanup(lambda: shutil.rmtree(templates, ignore_errors=True))
+    try:
+        from pytestqt.qtbot import QtBot
+    except ImportError:  # pragma: no cover - pytest-qt is a dev dependency
+        return
+    for name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+        defaults = getattr(QtBot, name).__kwdefaults__
+        if defaults and defaults.get("timeout") == 5000:
+            defaults["timeout"] = 30_000

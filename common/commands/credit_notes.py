@@ -126,6 +126,7 @@ def issue_credit_note(ctx: CommandContext, args: IssueCreditNoteArgs) -> None:
                 "description": line["description"],
                 "quantity": quantity,
                 "unit_price": line["unit_price"],
+                "discount_percent": line["discount_percent"],
                 "tax_rate_id": line["tax_rate_id"],
                 "tax_amount": tax,
                 "line_total": net + tax,

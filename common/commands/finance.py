@@ -4,6 +4,7 @@ A journal entry is posted once and never edited: it balances per currency (debit
 has at least two lines, and falls in an open fiscal period when a period covers its date (else
 ``period_closed``). Once the books are set up, manual entries are in the ledger currency. It is
 corrected by a reversing entry. Closing and reopening a period needs ``finance.close_period``.
+The opening balances are one entry of source ``opening_balance``, posted once (until reversed).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, Ledg
 AccountType = Literal["asset", "liability", "equity", "income", "expense"]
 ACCOUNT_TYPES: tuple[str, ...] = get_args(AccountType)
 MAX_JOURNAL_LINES = 1000
+OPENING_BALANCE = "opening_balance"  # the source of the one entry that opens the books
 Memo = OptText500
 
 FISCAL_PERIOD_TRANSITIONS: Transitions = {
@@ -284,9 +286,8 @@ def post_entry(
     return entry
 
 
-@command("finance.post_journal_entry", args=PostJournalEntryArgs, permission="finance.post")
-def post_journal_entry(ctx: CommandContext, args: PostJournalEntryArgs) -> None:
-    """Post a balanced journal entry (append-only: corrected by reversal, never edited)."""
+def _ledger_lines(ctx: CommandContext, args: PostJournalEntryArgs) -> list[dict[str, Any]]:
+    """The entry's lines for :func:`post_entry`, refused unless in the ledger currency."""
     ledger = ctx.get(Ledger, ctx.org_id)
     currencies = {args.currency} | {line.currency for line in args.lines if line.currency is not None}
     if ledger is not None and currencies != {ledger["currency"]}:
@@ -295,8 +296,44 @@ def post_journal_entry(ctx: CommandContext, args: PostJournalEntryArgs) -> None:
             "currency",
             f"the ledger is kept in {ledger['currency']}: enter {other} amounts converted to it",
         )
-    lines = [{**line.model_dump(), "currency": line.currency or args.currency} for line in args.lines]
+    return [{**line.model_dump(), "currency": line.currency or args.currency} for line in args.lines]
+
+
+@command("finance.post_journal_entry", args=PostJournalEntryArgs, permission="finance.post")
+def post_journal_entry(ctx: CommandContext, args: PostJournalEntryArgs) -> None:
+    """Post a balanced journal entry (append-only: corrected by reversal, never edited)."""
+    lines = _ledger_lines(ctx, args)
     post_entry(ctx, entry_id=args.id, entry_date=args.entry_date, memo=args.memo, lines=lines)
+
+
+@command("finance.post_opening_balances", args=PostJournalEntryArgs, permission="finance.post")
+def post_opening_balances(ctx: CommandContext, args: PostJournalEntryArgs) -> None:
+    """Post the books' opening balances: one balanced entry of source ``opening_balance``.
+
+    Once: while an opening entry stands (not reversed), another is refused, so a file imported
+    twice, or on two computers, is never counted twice. Reverse it to post different ones.
+    """
+    require_open_period(ctx, args.entry_date, "entry_date")  # a closed period says so first
+    for entry in ctx.session.execute(
+        ctx.select(JournalEntry, JournalEntry.source == OPENING_BALANCE)
+    ).mappings():
+        if not ctx.exists(
+            JournalEntry, JournalEntry.source == "reversal", JournalEntry.reverses_entry_id == entry["id"]
+        ):
+            raise invalid(
+                "id",
+                f"the opening balances are already posted as entry {entry['number']} of "
+                f"{entry['entry_date'].isoformat()}; reverse that entry to post different ones",
+            )
+    lines = _ledger_lines(ctx, args)
+    post_entry(
+        ctx,
+        entry_id=args.id,
+        entry_date=args.entry_date,
+        memo=args.memo or "Opening balances",
+        lines=lines,
+        source=OPENING_BALANCE,
+    )
 
 
 @command("finance.reverse_journal_entry", args=ReverseJournalEntryArgs, permission="finance.post")

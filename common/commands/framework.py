@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from common.access import readable_columns
 from common.commands.rowaccess import (
+    RowWriter,
     count_write,
     insert_statement,
     row_reader,
@@ -92,6 +93,16 @@ class DocumentNumbering(Protocol):
     def next_number(self, kind: str) -> str:
         """The number of a new document of ``kind`` (``invoice``, ``purchase_order``…)."""
         ...
+
+
+class DeferredWrites(Protocol):
+    """Where a write transaction holds its entity inserts and updates to send them together
+    (the server on PostgreSQL: ``sync_server.deferred``); each answers the rows as they will be
+    stored, and what the store later refuses sends the caller back to writing one by one."""
+
+    def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]: ...
+
+    def update(self, writer: RowWriter, entity_id: str, changes: Row, before: Row) -> Row: ...
 
 
 @dataclass
@@ -172,6 +183,9 @@ class CommandContext:
     rows: dict[tuple[str, str], Row] | None = None
     # What one command looked up once and may ask again (the organization's fiscal periods).
     memo: dict[str, Any] = field(default_factory=dict)
+    # Set by the server's optimistic write path on PostgreSQL: inserts and updates held and sent
+    # together (one statement per table instead of one round trip per row). Needs ``rows``.
+    deferred: DeferredWrites | None = None
 
     # -- reads ---------------------------------------------------------------------------------
     def select(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> Select[Any]:
@@ -303,6 +317,8 @@ class CommandContext:
         writer = row_writer(table, connection.dialect)
         if writer.can_insert(rows[0]):
             count_write(self.session)
+            if self.deferred is not None:
+                return self.deferred.insert(writer, rows)
             return writer.insert(dbapi, rows)
         stmt = insert_statement(table, connection.dialect.name)  # a column only SQLAlchemy fills
         return [dict(r) for r in connection.execute(stmt, rows).mappings()]
@@ -334,9 +350,11 @@ class CommandContext:
         }
         connection, dbapi = session_connection(self.session)
         count_write(self.session)
-        updated = row_writer(table_of(model), connection.dialect).update(
-            dbapi, self.org_id, entity_id, stamped
-        )
+        writer = row_writer(table_of(model), connection.dialect)
+        if self.deferred is not None:
+            updated: Row | None = self.deferred.update(writer, entity_id, stamped, before)
+        else:
+            updated = writer.update(dbapi, self.org_id, entity_id, stamped)
         assert updated is not None
         after = updated
         self._remember(name, after)

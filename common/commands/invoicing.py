@@ -27,6 +27,7 @@ from common.commands.fields import (
     Currency,
     Id,
     MinorUnits,
+    Percent,
     PositiveMinorUnits,
     PositiveQuantity,
     Text100,
@@ -72,6 +73,8 @@ class InvoiceLineArgs(Args):
     description: Text500 | None = None
     quantity: PositiveQuantity
     unit_price: MinorUnits
+    # Percent off the line (0-100): its net is quantity × unit price × (1 − discount / 100).
+    discount_percent: Percent = Decimal(0)
     tax_rate_id: Id | None = None
 
 
@@ -123,19 +126,23 @@ def _lines_from_order(ctx: CommandContext, order: dict[str, Any]) -> list[dict[s
                 "description": product["name"] if product is not None else f"Item of {order['number']}",
                 "quantity": line["quantity"],
                 "unit_price": line["unit_price"],
+                "discount_percent": line["discount_percent"],
                 "tax_rate_id": line["tax_rate_id"],
             }
         )
     return lines
 
 
-def _lines_from_args(ctx: CommandContext, lines: list[InvoiceLineArgs]) -> list[dict[str, Any]]:
+def _lines_from_args(
+    ctx: CommandContext, lines: list[InvoiceLineArgs], own: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """The lines' values; a line id may be one of ``own`` (the draft's lines) or a new one."""
     out, seen = [], set()
     for index, line in enumerate(lines):
         if line.id in seen:
             raise invalid(f"lines.{index}.id", "appears twice")
         seen.add(line.id)
-        if ctx.get(InvoiceLine, line.id, include_deleted=True) is not None:
+        if line.id not in own and ctx.get(InvoiceLine, line.id, include_deleted=True) is not None:
             raise invalid(f"lines.{index}.id", "is already used by another line")
         description = line.description
         if line.product_id is not None:
@@ -159,7 +166,10 @@ def _price_lines(
     priced = []
     for index, line in enumerate(lines):
         rate = tax_rate_of(ctx, line["tax_rate_id"], f"lines.{index}.tax_rate_id")
-        net, tax = price_line(line["quantity"], line["unit_price"], rate, currency, f"lines.{index}.quantity")
+        net, tax = price_line(
+            line["quantity"], line["unit_price"], rate, currency, f"lines.{index}.quantity",
+            line["discount_percent"],
+        )  # fmt: skip
         subtotal, tax_total = subtotal + net, tax_total + tax
         priced.append((line, net, tax))
     check_document_total(subtotal + tax_total, currency)

@@ -23,6 +23,7 @@ from common.commands.fields import (
     Name,
     Note,
     OptText500,
+    Percent,
     Phone,
     PositiveQuantity,
     Text50,
@@ -69,10 +70,16 @@ def tax_rate_of(ctx: CommandContext, tax_rate_id: str | None, field: str) -> Dec
 
 
 def price_line(
-    quantity: Decimal, unit_price: int, rate: Decimal | None, currency: str, field: str
+    quantity: Decimal,
+    unit_price: int,
+    rate: Decimal | None,
+    currency: str,
+    field: str,
+    discount_percent: Decimal = Decimal(0),
 ) -> tuple[int, int]:
-    """``(net, tax)`` of one line in minor units; refuses amounts too large to store."""
-    net = line_amount(quantity, unit_price)
+    """``(net, tax)`` of one line in minor units: the net is ``quantity × unit_price`` less the
+    discount, rounded once; the tax is on that net. Refuses amounts too large to store."""
+    net = line_amount(quantity, unit_price, discount_percent)
     tax = percent_of(net, rate, currency) if rate is not None else 0
     if net + tax > MAX_MINOR_UNITS:
         raise invalid(field, f"the line amount exceeds {format_money(MAX_MINOR_UNITS, currency)}")
@@ -130,6 +137,8 @@ class SalesOrderLineArgs(Args):
     quantity: PositiveQuantity
     # Omitted: the product's sale price (when the product is priced in the order's currency).
     unit_price: MinorUnits | None = None
+    # Percent off the line (0-100): its net is quantity × unit price × (1 − discount / 100).
+    discount_percent: Percent = Decimal(0)
     tax_rate_id: Id | None = None
 
 
@@ -185,7 +194,9 @@ def _write_order_lines(
                 )
             unit_price = product["sale_price"]
         rate = tax_rate_of(ctx, line.tax_rate_id, f"lines.{index}.tax_rate_id")
-        net, tax = price_line(line.quantity, unit_price, rate, currency, f"lines.{index}.quantity")
+        net, tax = price_line(
+            line.quantity, unit_price, rate, currency, f"lines.{index}.quantity", line.discount_percent
+        )
         total += net + tax
         priced.append((line, unit_price))
     check_document_total(total, currency)
@@ -207,6 +218,7 @@ def _write_order_lines(
             "product_id": line.product_id,
             "quantity": line.quantity,
             "unit_price": unit_price,
+            "discount_percent": line.discount_percent,
             "tax_rate_id": line.tax_rate_id,
         }
         if line.id in existing:

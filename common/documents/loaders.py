@@ -159,12 +159,23 @@ SALES_LINE_COLUMNS = (
     Column("tax", "Tax"),
     Column("net", "Amount", "money"),
 )
+# Printed after the unit price when a line of the document has a discount (not otherwise).
+DISCOUNT_COLUMN = Column("discount", "Discount", "percent")
+
+
+def sales_line_columns(lines: list[Row]) -> tuple[Column, ...]:
+    """The columns of a sales document's lines: the discount only when a line has one."""
+    if not any(line["discount_percent"] for line in lines):
+        return SALES_LINE_COLUMNS
+    at = SALES_LINE_COLUMNS.index(next(c for c in SALES_LINE_COLUMNS if c.key == "unit_price")) + 1
+    return (*SALES_LINE_COLUMNS[:at], DISCOUNT_COLUMN, *SALES_LINE_COLUMNS[at:])
 
 
 def _sales_lines(
     session: Session, org_id: str, lines: list[Row], currency: str
 ) -> tuple[tuple[Row, ...], tuple[TaxLine, ...]]:
-    """Printed lines (net amounts) and the tax breakdown per rate, in the order rates appear."""
+    """Printed lines (net amounts, after any discount) and the tax breakdown per rate, in the
+    order rates appear."""
     rates = _tax_rates(session, org_id, {line["tax_rate_id"] for line in lines if line["tax_rate_id"]})
     printed = []
     base: dict[str | None, int] = defaultdict(int)
@@ -180,6 +191,7 @@ def _sales_lines(
                 "description": line["description"],
                 "quantity": Decimal(line["quantity"]),
                 "unit_price": major(line["unit_price"], currency),
+                "discount": Decimal(line["discount_percent"]) or "",
                 "tax": _rate_label(rates.get(rate_id)) if rate_id else "",
                 "net": major(net, currency),
             }
@@ -239,7 +251,7 @@ def load_invoice(
         letterhead=letterhead,
         party=_customer_party(customer, "Bill to"),
         facts=tuple(facts),
-        columns=SALES_LINE_COLUMNS,
+        columns=sales_line_columns(lines),
         lines=printed,
         tax_lines=breakdown,
         totals=tuple(totals),
@@ -288,7 +300,7 @@ def load_credit_note(
         letterhead=load_letterhead(session, org_id, org_name),
         party=_customer_party(customer, "Customer"),
         facts=tuple(facts),
-        columns=SALES_LINE_COLUMNS,
+        columns=sales_line_columns(lines),
         lines=printed,
         tax_lines=breakdown,
         totals=totals,

@@ -127,7 +127,7 @@ def _party_and_facts(doc: BusinessDocument, locale: DocumentLocale) -> Table:
 
 def _widths(columns: tuple[Column, ...], width: float) -> list[float]:
     money = 26 * mm if sum(c.kind == "money" for c in columns) >= 3 else 30 * mm
-    fixed = {"number": 9 * mm, "quantity": 20 * mm, "money": money, "percent": 16 * mm, "date": 21 * mm}
+    fixed = {"number": 9 * mm, "quantity": 20 * mm, "money": money, "percent": 19 * mm, "date": 21 * mm}
     texts = [c for c in columns if c.kind == "text"]
     used = sum(fixed.get(c.kind, 0) for c in columns if c.kind != "text")
     if any(c.key == "tax" for c in texts):

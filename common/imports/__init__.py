@@ -8,6 +8,10 @@ unchanged one, so importing the same file twice changes nothing — and lists ev
 row and column. Commands are validated with their own args models; :func:`run_plan` then applies
 them through the caller's ``apply`` (the desktop's local store: offline, queued for sync,
 audited by the server like any other command), collecting refusals by row.
+
+Numbers are read exactly or refused (:mod:`common.imports.values`); a kind whose whole file is
+one document plans it at once (opening balances, :mod:`common.imports.opening`); the plan's
+types live in :mod:`common.imports.plan`.
 """
 
 from __future__ import annotations
@@ -15,91 +19,36 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import cache
+from importlib import import_module
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.commands import CommandError
-from common.commands.finance import CreateAccountArgs
-from common.commands.hr import CreateEmployeeArgs
-from common.commands.inventory import CreateProductArgs, CreateSupplierArgs, RecordStockMoveArgs
-from common.commands.sales import CreateCustomerArgs
+from common.commands import REGISTRY, CommandError
 from common.imports.kinds import KINDS, ImportField, ImportKind, RowProblem
-from common.money import currency_exponent, parse_quantity
+from common.imports.plan import ImportOptions, ImportPlan, Planned, Problem, RawTable, refusal
+from common.imports.values import DECIMAL_MARKS, CellProblem, cell_value, number_cell, parse_number
 
 MAX_ROWS = 200_000
 MAX_CELL = 4000
-
-ARGS_MODELS: Mapping[str, type[BaseModel]] = {
-    "inventory.create_product": CreateProductArgs,
-    "inventory.create_supplier": CreateSupplierArgs,
-    "sales.create_customer": CreateCustomerArgs,
-    "finance.create_account": CreateAccountArgs,
-    "hr.create_employee": CreateEmployeeArgs,
-    "inventory.record_stock_move": RecordStockMoveArgs,
-}
 
 
 class ImportFileError(ValueError):
     """The file cannot be read as a table (not CSV/XLSX, no header, too many rows)."""
 
 
-@dataclass(frozen=True)
-class RawTable:
-    header: list[str]
-    rows: list[list[str]]  # row i is line i + 2 of the file (the header is line 1)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong, where: ``row`` as the spreadsheet numbers it (header = 1), the file's
-    ``column`` name (or the field's title when the column is missing)."""
-
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"Row {self.row}, {self.column}: {self.message}"
-
-
-@dataclass(frozen=True)
-class Planned:
-    row: int
-    name: str
-    args: dict[str, Any]
-
-
-@dataclass
-class ImportPlan:
-    kind: ImportKind
-    commands: list[Planned] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def summary(self) -> str:
-        return f"{self.created:,} new, {self.updated:,} changed, {self.unchanged:,} unchanged" + (
-            f"; {len(self.problems):,} problems" if self.problems else ""
-        )
-
-
 # -- reading --------------------------------------------------------------------------------------
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return number_cell(value)  # exact, never re-read as a locale's text
     if isinstance(value, date):
         return value.isoformat()[:10]
     return str(value).strip()
@@ -136,7 +85,7 @@ def read_table(data: bytes, filename: str) -> RawTable:
             continue
         if len(rows) >= MAX_ROWS:
             raise ImportFileError(f"{filename}: more than {MAX_ROWS:,} rows; split the file")
-        rows.append([cell[:MAX_CELL] for cell in line])
+        rows.append([cell if len(cell) <= MAX_CELL else cell[:MAX_CELL] for cell in line])
     if header is None:
         raise ImportFileError(f"{filename}: the file is empty (the first line must name the columns)")
     return RawTable(header=header, rows=rows)
@@ -154,56 +103,6 @@ def match_columns(header: Sequence[str], kind: ImportKind) -> dict[str, int | No
         wanted = {_norm(spec.key), _norm(spec.title), *(_norm(a) for a in spec.aliases)}
         found[spec.key] = next((i for i, n in enumerate(names) if n and n in wanted), None)
     return found
-
-
-# -- values ---------------------------------------------------------------------------------------
-class _Bad(ValueError):
-    pass
-
-
-def _decimal(text: str) -> Decimal:
-    cleaned = text.replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(",", "")  # 1,234.50
-    elif "," in cleaned:
-        cleaned = cleaned.replace(",", ".")  # 12,50
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise _Bad(f"“{text}” is not a number") from None
-
-
-def _money(text: str, currency: str) -> int:
-    amount = _decimal(text)
-    try:
-        exponent = currency_exponent(currency)
-    except (KeyError, ValueError):
-        raise _Bad(f"“{currency}” is not a currency code") from None
-    minor = amount.scaleb(exponent)
-    if minor != minor.to_integral_value():
-        raise _Bad(f"“{text}” has more decimals than {currency} allows ({exponent})")
-    return int(minor)
-
-
-def _value(spec: ImportField, text: str, currency: str) -> Any:
-    if spec.kind == "money":
-        return _money(text, currency)
-    if spec.kind == "quantity":
-        try:
-            return parse_quantity(_decimal(text))
-        except (ValueError, ArithmeticError) as exc:
-            raise _Bad(str(exc)) from None
-    if spec.kind == "date":
-        try:
-            return date.fromisoformat(text[:10])
-        except ValueError:
-            raise _Bad(f"“{text}” is not a date (YYYY-MM-DD)") from None
-    if spec.kind == "choice":
-        lowered = text.lower()
-        if lowered not in spec.choices:
-            raise _Bad(f"“{text}” must be one of {', '.join(spec.choices)}")
-        return lowered
-    return text
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -225,18 +124,35 @@ def _column_name(spec: ImportField, header: Sequence[str], mapping: Mapping[str,
     return header[index] if index is not None and index < len(header) else spec.title
 
 
+@cache
+def _field_type(model: type[BaseModel], key: str) -> TypeAdapter[Any] | None:
+    info = model.model_fields.get(key)
+    if info is None or info.annotation is None:
+        return None
+    field_type: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    return TypeAdapter(field_type)
+
+
 def _validate(planned: Planned, kind: ImportKind, names: Mapping[str, str]) -> list[Problem]:
-    model = ARGS_MODELS.get(planned.name)
-    if model is None:
-        return []
+    """The command's own args model checks the row, as the form and the server would; an
+    update's changed values are checked by the types the create command gives those fields."""
+    problems = []
     try:
-        model.model_validate(planned.args)
+        REGISTRY[planned.name].args_model.model_validate(planned.args)
     except ValidationError as exc:
-        return [
-            Problem(planned.row, names.get(str(err["loc"][0]) if err["loc"] else "", kind.title), err["msg"])
-            for err in exc.errors()
-        ]
-    return []
+        for err in exc.errors():
+            loc = str(err["loc"][0]) if err["loc"] else ""
+            problems.append(Problem(planned.row, names.get(loc, kind.title), err["msg"]))
+    if planned.name == kind.update:
+        create = REGISTRY[kind.create].args_model
+        for key, value in planned.args["changes"].items():
+            adapter = _field_type(create, key)
+            try:
+                if adapter is not None:
+                    adapter.validate_python(value)
+            except ValidationError as exc:
+                problems.append(Problem(planned.row, names.get(key, kind.title), exc.errors()[0]["msg"]))
+    return problems
 
 
 def plan_import(
@@ -247,10 +163,20 @@ def plan_import(
     mapping: Mapping[str, int | None],
     *,
     default_currency: str,
+    decimal_mark: str | None = None,
+    opening_date: date | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportPlan:
-    """The commands that make the store agree with ``table``, and every problem by row/column."""
+    """The commands that make the store agree with ``table``, and every problem by row/column.
+
+    ``decimal_mark``: the file's decimal separator, or ``None`` to read each number's own and
+    refuse the ambiguous ones (:mod:`common.imports.values`). ``opening_date``: for the kinds
+    that ask for a date (opening balances).
+    """
     kind = KINDS[kind_name]
+    if decimal_mark not in (None, *DECIMAL_MARKS):
+        raise ValueError(f"decimal_mark must be one of {DECIMAL_MARKS} or None, not {decimal_mark!r}")
+    options = ImportOptions(default_currency, decimal_mark, opening_date)
     plan = ImportPlan(kind)
     names = {spec.key: _column_name(spec, table.header, mapping) for spec in kind.fields}
     for spec in kind.fields:
@@ -258,9 +184,15 @@ def plan_import(
             plan.problems.append(Problem(1, spec.title, "no column is matched to this required field"))
     if plan.problems:
         return plan
+    if kind.planner is not None:
+        module, _, function = kind.planner.partition(":")
+        planner = getattr(import_module(module), function)
+        result: ImportPlan = planner(session, org_id, kind, table, mapping, names, options, progress)
+        return result
     existing = _existing(session, org_id, kind)
     lookups = kind.lookups(session, org_id) if kind.lookups else {}
     seen: dict[Any, int] = {}
+    has_currency = any(spec.key == "currency" for spec in kind.fields)
     for offset, cells in enumerate(table.rows):
         row_no = offset + 2
         if progress is not None and offset % 1000 == 0:
@@ -271,7 +203,12 @@ def plan_import(
             key: (cells[index] if index is not None and index < len(cells) else "")
             for key, index in mapping.items()
         }
-        currency = (raw.get("currency") or default_currency).upper()
+        # Without a currency in the file, a record keeps its own: its amounts are read in it and
+        # the import does not change it (a USD product stays USD when re-imported).
+        stored_currency = None
+        if not raw.get("currency") and has_currency:
+            stored_currency = (existing.get(kind.key_of(raw)) or {}).get("currency")
+        currency = (raw.get("currency") or stored_currency or default_currency).upper()
         values: dict[str, Any] = {}
         bad = False
         for spec in kind.fields:
@@ -282,13 +219,13 @@ def plan_import(
                     bad = True
                 continue
             try:
-                values[spec.key] = _value(spec, text, currency)
-            except _Bad as exc:
+                values[spec.key] = cell_value(spec, text, currency, decimal_mark)
+            except CellProblem as exc:
                 plan.problems.append(Problem(row_no, names[spec.key], str(exc)))
                 bad = True
         if bad:
             continue
-        if "currency" in {s.key for s in kind.fields}:
+        if has_currency and stored_currency is None:
             values["currency"] = currency
         natural_id = kind.key_of(values)
         if natural_id in seen:
@@ -335,7 +272,6 @@ def run_plan(
     ``apply`` runs one command and raises :class:`CommandError` when it is refused (the caller
     puts each in a savepoint and rolls back the whole import, or commits it, as it decides).
     """
-    names = {spec.key: spec.title for spec in plan.kind.fields}
     problems: list[Problem] = []
     total = len(plan.commands)
     for done, planned in enumerate(plan.commands):
@@ -344,10 +280,9 @@ def run_plan(
         try:
             apply(planned.name, planned.args)
         except CommandError as exc:
-            column = names.get(exc.field or "", plan.kind.title)
-            problems.append(Problem(planned.row, column, exc.message))
+            problems.append(refusal(plan.kind, planned, exc))
         except Exception as exc:
-            exc.import_row = planned.row  # type: ignore[attr-defined]  # the caller names the row
+            exc.import_planned = planned  # type: ignore[attr-defined]  # the caller names the row
             raise
     if progress is not None:
         progress(total, total)
@@ -355,15 +290,19 @@ def run_plan(
 
 
 __all__ = [
+    "DECIMAL_MARKS",
     "KINDS",
     "ImportFileError",
     "ImportKind",
+    "ImportOptions",
     "ImportPlan",
     "Planned",
     "Problem",
     "RawTable",
     "match_columns",
+    "parse_number",
     "plan_import",
     "read_table",
+    "refusal",
     "run_plan",
 ]

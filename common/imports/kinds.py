@@ -10,7 +10,7 @@ warehouse, recorded once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.ids import new_id
-from common.schema import Account, Customer, Employee, Product, StockMove, Supplier, Warehouse
+from common.schema import (
+    Account,
+    Customer,
+    Employee,
+    JournalEntry,
+    Product,
+    StockMove,
+    Supplier,
+    Warehouse,
+)
 
 OPENING_REFERENCE = "OPENING"
 Command = tuple[str, dict[str, Any]]
@@ -65,6 +74,13 @@ class ImportKind:
     builder: Callable[[ImportKind, dict[str, Any], dict[str, Any] | None, Lookups], list[Command]] | None = (
         None
     )
+    # "module:function" planning the whole file at once (rows that become one document), called
+    # as plan_import's row loop would be; None: one row, one record.
+    planner: str | None = None
+    # The date the user is asked for (its title), for a kind whose rows post on one date.
+    asks_date: str | None = None
+    # A planned command's line field → this kind's field, to name a refused line's column.
+    line_fields: Mapping[str, str] = field(default_factory=dict)
 
     def key_of(self, values: Mapping[str, Any]) -> Any:
         if self.name == "opening_stock":
@@ -232,6 +248,18 @@ KINDS: Mapping[str, ImportKind] = {
              CURRENCY],
             "sku", StockMove, "inventory.record_stock_move", None,
             existing=_opening_existing, lookups=_codes, builder=_opening_commands,
+        ),
+        ImportKind(
+            "opening_balances", "Opening balances", "finance.post",
+            [ImportField("account", "Account", required=True,
+                         aliases=("account code", "code", "account number", "number", "konto")),
+             ImportField("debit", "Debit", "money", aliases=("dr", "debit balance", "soll")),
+             ImportField("credit", "Credit", "money", aliases=("cr", "credit balance", "haben")),
+             ImportField("description", "Description",
+                         aliases=("memo", "text", "partner", "customer", "supplier"))],
+            "account", JournalEntry, "finance.post_opening_balances", None,
+            planner="common.imports.opening:plan_opening_balances", asks_date="Opening date",
+            line_fields={"account_id": "account", "memo": "description"},
         ),
     )
 }  # fmt: skip

@@ -56,6 +56,8 @@ class CreditNoteLine(SyncedEntity, Base):
     description: Mapped[str] = business(String(500))
     quantity: Mapped[Decimal] = business(Quantity)
     unit_price: Mapped[int] = business(BigInteger)
+    # The credited invoice line's discount (its net is a share of that line's net).
+    discount_percent: Mapped[Decimal] = business(Quantity, default=Decimal(0))
     tax_rate_id: Mapped[str | None] = business(String(ID_LENGTH))
     tax_amount: Mapped[int] = business(BigInteger, default=0)
     line_total: Mapped[int] = business(BigInteger, default=0)

@@ -69,6 +69,8 @@ class SalesOrderLine(SyncedEntity, Base):
     product_id: Mapped[str] = business(String(ID_LENGTH))
     quantity: Mapped[Decimal] = business(Quantity)
     unit_price: Mapped[int] = business(BigInteger)
+    # Percent off ``quantity × unit_price`` (0-100); the line's net is rounded once, after it.
+    discount_percent: Mapped[Decimal] = business(Quantity, default=Decimal(0))
     tax_rate_id: Mapped[str | None] = business(String(ID_LENGTH))
 
 
@@ -119,6 +121,8 @@ class InvoiceLine(SyncedEntity, Base):
     description: Mapped[str] = business(String(500))
     quantity: Mapped[Decimal] = business(Quantity)
     unit_price: Mapped[int] = business(BigInteger)
+    # Percent off ``quantity × unit_price`` (0-100): ``line_total - tax_amount`` is the net after it.
+    discount_percent: Mapped[Decimal] = business(Quantity, default=Decimal(0))
     tax_rate_id: Mapped[str | None] = business(String(ID_LENGTH))
     tax_amount: Mapped[int] = business(BigInteger, default=0)
     line_total: Mapped[int] = business(BigInteger, default=0)

@@ -65,6 +65,7 @@ from desktop.ui.finance_common import (
     tax_rates,
 )
 from desktop.ui.forms import DateInput, FormDialog, FormField
+from desktop.ui.line_grid import LineGridBox
 from desktop.ui.list_page import ListPage, header_metrics
 from desktop.ui.pickers import fill_combo, supplier_choices
 from desktop.ui.widgets import PageHeader, button, label
@@ -370,26 +371,14 @@ class BillDialog(FormDialog):
         )
         self.setMinimumWidth(1040)
         fill_combo(self.inputs["supplier_id"], supplier_choices(ctx.session), empty="Choose a supplier…")  # type: ignore[arg-type]
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.setSpacing(theme.SPACING)
         self.lines = BillLines(self)
-        box_layout.addWidget(self.lines)
-        row = QHBoxLayout()
-        self.add_button = button(
-            "Add line", tooltip="A line on an account: freight, services, anything not ordered"
+        box = LineGridBox(
+            self.lines,
+            add_tip="A line on an account: freight, services, anything not ordered",
+            on_add=self.lines.add_line,
         )
-        self.add_button.clicked.connect(lambda: self.lines.add_line() if self.lines is not None else None)
-        row.addWidget(self.add_button)
-        row.addStretch(1)
-        self.total_label = label("", None)
-        self.total_label.setStyleSheet("font-weight: 600;")
-        row.addWidget(self.total_label)
-        box_layout.addLayout(row)
-        main = self.layout()
-        assert isinstance(main, QVBoxLayout)
-        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        self.total_label, self.add_button = box.totals_label, box.add_button
+        box.place_in(self)
         supplier_box = self.inputs["supplier_id"]
         order_box = self.inputs["purchase_order_id"]
         assert isinstance(supplier_box, QComboBox) and isinstance(order_box, QComboBox)

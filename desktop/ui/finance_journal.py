@@ -28,15 +28,14 @@ from desktop.qt import (
     QLineEdit,
     Qt,
     QTableWidget,
-    QVBoxLayout,
     QWidget,
 )
-from desktop.ui import theme
 from desktop.ui.context import UiContext
 from desktop.ui.finance_common import account_choices, fill_accounts, ledger_currency, parse_amount
 from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.line_grid import LineGridBox
 from desktop.ui.list_page import ListPage
-from desktop.ui.widgets import PageHeader, button, label
+from desktop.ui.widgets import PageHeader, button
 from desktop.validation import refusal_field
 
 SOURCES = {
@@ -360,27 +359,13 @@ class JournalEntryDialog(FormDialog):
             else "",
         )
         self.setMinimumWidth(860)
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.setSpacing(theme.SPACING)
         self.grid = JournalGrid(
             self, account_choices(ctx.session) if entry is None else self._entry_choices()
         )
-        box_layout.addWidget(self.grid)
-        bottom = QHBoxLayout()
-        self.add_button = button("Add line", tooltip="Add a row to the grid")
-        self.add_button.clicked.connect(lambda: self.grid.add_row() if self.grid is not None else None)
-        bottom.addWidget(self.add_button)
-        bottom.addStretch(1)
-        self.totals_label = label("", None)
+        box = LineGridBox(self.grid, add_tip="Add a row to the grid", on_add=self.grid.add_row)
+        self.totals_label, self.add_button = box.totals_label, box.add_button
         self.totals_label.setObjectName("journalTotals")
-        self.totals_label.setStyleSheet("font-weight: 600;")
-        bottom.addWidget(self.totals_label)
-        box_layout.addLayout(bottom)
-        main = self.layout()
-        assert isinstance(main, QVBoxLayout)
-        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        box.place_in(self)
         if entry is None:
             for _ in range(START_ROWS):
                 self.grid.add_row()

@@ -7,6 +7,7 @@ disabled until the plan has none. Applying is one transaction of ordinary comman
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from desktop.background import run_op
 from desktop.importing import ImportResult, apply_import, plan_file
 from desktop.qt import (
     QComboBox,
+    QDate,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -28,8 +30,15 @@ from desktop.qt import (
     Signal,
 )
 from desktop.session import UserSession
+from desktop.ui.forms import DateInput
 
 NOT_IMPORTED = "— not imported —"
+# How the file writes decimals: read from each number (the ambiguous 1,234 refused), or chosen.
+DECIMAL_CHOICES = (
+    ("Read from each number (refuse 1,234 / 1.234)", None),
+    ("Point: 1,234.50", "."),
+    ("Comma: 1.234,50", ","),
+)
 MAX_PROBLEMS_SHOWN = 1000
 
 
@@ -80,8 +89,22 @@ class MappingPage(QWizardPage):
         self.wizard_ = wizard
         self.setTitle("Match the columns")
         self.setSubTitle("Columns were matched by name; change any that are wrong.")
-        self.form = QFormLayout(self)
+        layout = QVBoxLayout(self)
+        self.form = QFormLayout()
         self.boxes: dict[str, QComboBox] = {}
+        options = QFormLayout()
+        self.decimal_box = QComboBox()
+        for text, mark in DECIMAL_CHOICES:
+            self.decimal_box.addItem(text, mark)
+        options.addRow("Decimal separator", self.decimal_box)
+        self.date_label = QLabel("Opening date")
+        self.date_edit = DateInput(optional=False)
+        self.date_edit.setDate(QDate(QDate.currentDate().year() - 1, 12, 31))
+        options.addRow(self.date_label, self.date_edit)
+        layout.addLayout(self.form)
+        layout.addSpacing(12)
+        layout.addLayout(options)
+        layout.addStretch(1)
 
     def initializePage(self) -> None:
         while self.form.rowCount():
@@ -90,6 +113,10 @@ class MappingPage(QWizardPage):
         table = self.wizard_.table
         assert table is not None
         kind = KINDS[self.wizard_.kind]
+        # Rows that post on one date (opening balances) ask for it.
+        self.date_label.setVisible(kind.asks_date is not None)
+        self.date_edit.setVisible(kind.asks_date is not None)
+        self.date_label.setText(kind.asks_date or "")
         matched = match_columns(table.header, kind)
         for spec in kind.fields:
             box = QComboBox()
@@ -103,6 +130,14 @@ class MappingPage(QWizardPage):
 
     def mapping(self) -> dict[str, int | None]:
         return {key: box.currentData() for key, box in self.boxes.items()}
+
+    def options(self) -> dict[str, Any]:
+        """The ``plan_file`` keywords the user chose: the decimal separator, the opening date."""
+        asks_date = KINDS[self.wizard_.kind].asks_date is not None
+        return {
+            "decimal_mark": self.decimal_box.currentData(),
+            "opening_date": date.fromisoformat(self.date_edit.value()) if asks_date else None,
+        }
 
 
 class PreviewPage(QWizardPage):
@@ -129,7 +164,8 @@ class PreviewPage(QWizardPage):
         layout.addLayout(buttons)
 
     def initializePage(self) -> None:
-        self.wizard_.make_plan(self.wizard_.mapping_page.mapping())
+        page = self.wizard_.mapping_page
+        self.wizard_.make_plan(page.mapping(), **page.options())
 
     def show_plan(self, plan: ImportPlan) -> None:
         self.summary.setText(plan.summary())
@@ -191,7 +227,13 @@ class ImportWizard(QWizard):
 
         run_op(self, read, on_success=done, on_failure=failed)
 
-    def make_plan(self, mapping: dict[str, int | None]) -> None:
+    def make_plan(
+        self,
+        mapping: dict[str, int | None],
+        *,
+        decimal_mark: str | None = None,
+        opening_date: date | None = None,
+    ) -> None:
         table, kind = self.table, self.kind
         assert table is not None
         self.preview_page.summary.setText("Checking…")
@@ -205,7 +247,9 @@ class ImportWizard(QWizard):
 
         run_op(
             self,
-            lambda _p: plan_file(self.session, kind, table, mapping),
+            lambda _p: plan_file(
+                self.session, kind, table, mapping, decimal_mark=decimal_mark, opening_date=opening_date
+            ),
             on_success=done,
             on_failure=lambda exc: self.preview_page.summary.setText(f"Could not check the file: {exc}"),
         )
@@ -221,7 +265,7 @@ class ImportWizard(QWizard):
         def done(result: ImportResult) -> None:
             page = self.preview_page
             if result.problems:
-                page.summary.setText(f"{len(result.problems):,} rows were refused; nothing was changed.")
+                page.summary.setText(f"{len(result.problems):,} problems; nothing was changed.")
                 page.show_problems(result.problems)
             elif dry_run:
                 page.summary.setText(

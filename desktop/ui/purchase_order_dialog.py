@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandError
 from common.ids import new_id
 from common.inventory_forms import OrderLineInput, build_purchase_order
 from common.schema import PurchaseOrderLine, Supplier
@@ -22,20 +21,19 @@ from desktop.formatting import (
 from desktop.lists import live
 from desktop.qt import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLineEdit,
     Qt,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
-from desktop.ui import theme
 from desktop.ui.context import UiContext
+from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.line_grid import LineGridBox, LinesFormDialog
 from desktop.ui.pickers import ProductPicker, fill_combo, supplier_choices, warehouse_choices
-from desktop.ui.widgets import button, label
+from desktop.ui.widgets import button
 
 
 def order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
@@ -67,6 +65,7 @@ HEADER_FIELDS = (
     FormField("expected_on", "Expected on", kind="date"),
     FormField("note", "Note", kind="multiline", max_length=1000),
 )
+HEADER_KEYS = ("supplier_id", "warehouse_id", "expected_on", "note")
 LINE_COLUMNS = ("Product", "Quantity", "Unit cost", "Line total", "Received", "")
 
 
@@ -154,7 +153,7 @@ class LinesTable(QTableWidget):
                     widget.setEnabled(editable)
 
 
-class PurchaseOrderDialog(FormDialog):
+class PurchaseOrderDialog(LinesFormDialog):
     """Create a draft order, edit a draft, or look at an order that was sent."""
 
     def __init__(self, parent: QWidget, ctx: UiContext, order: dict[str, Any] | None) -> None:
@@ -175,28 +174,12 @@ class PurchaseOrderDialog(FormDialog):
         self.setMinimumWidth(820)
         fill_combo(self.inputs["supplier_id"], supplier_choices(ctx.session), empty="Choose a supplier…")  # type: ignore[arg-type]
         fill_combo(self.inputs["warehouse_id"], warehouse_choices(ctx.session), empty="Choose a warehouse…")  # type: ignore[arg-type]
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.setSpacing(theme.SPACING)
-        top = QHBoxLayout()
-        top.addWidget(label("Lines", "muted"))
-        top.addStretch(1)
-        self.total_label = label("", None)
-        self.total_label.setStyleSheet("font-weight: 600;")
-        top.addWidget(self.total_label)
-        box_layout.addLayout(top)
         self.lines = LinesTable(self)
-        box_layout.addWidget(self.lines)
-        self.add_button = button("Add line", tooltip="Add a product to the order")
-        self.add_button.clicked.connect(lambda: self.add_line())
-        row = QHBoxLayout()
-        row.addWidget(self.add_button)
-        row.addStretch(1)
-        box_layout.addLayout(row)
-        main = self.layout()
-        assert isinstance(main, QVBoxLayout)
-        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        box = LineGridBox(
+            self.lines, add_tip="Add a product to the order", on_add=self.add_line, totals_above=True
+        )
+        self.total_label, self.add_button = box.totals_label, box.add_button
+        box.place_in(self)
         if order is not None:
             self.set_value("supplier_id", order["supplier_id"])
             self.set_value("warehouse_id", order["warehouse_id"])
@@ -228,23 +211,6 @@ class PurchaseOrderDialog(FormDialog):
         cost = money_input(unit_cost, currency) if unit_cost is not None and currency else ""
         self.lines.add_line(None, product_id, quantity_input(qty) if qty else "", cost)
         self.validate()  # a new, empty line shows no problem until it is typed into or saved
-
-    def lines_changed(self, *_args: Any) -> None:
-        self.touched.add("lines")
-        self.validate()
-
-    def line_touched(self, line_id: str) -> None:
-        self.touched.add(f"line:{line_id}")
-        self.validate()
-
-    def loose_problem_visible(self, key: str) -> bool:
-        if super().loose_problem_visible(key):
-            return True
-        if self.lines is not None and key.startswith("Line "):
-            number = key.split(" ")[1]
-            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
-                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
-        return key == "lines" and "lines" in self.touched
 
     def snapshot(self) -> Any:
         table = self.lines
@@ -288,49 +254,8 @@ class PurchaseOrderDialog(FormDialog):
             self.total_label.setText(f"Total {money(total, currency)}" if currency else "")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
-        session = self.ctx.session
-        if self.order is None:
-            self.ctx.apply(
-                self,
-                "inventory.create_purchase_order",
-                args,
-                on_done=self.saved,
-                on_refused=self.refused,
-                on_error=self.failed,
-            )
-            return
-        original = self.original
-        header_keys = ("supplier_id", "warehouse_id", "expected_on", "note")
-        changes = {k: args.get(k) for k in header_keys if args.get(k) != original.get(k)}
-        lines_changed = args["lines"] != original["lines"]
-
-        def work() -> None:
-            with session.store.write_session() as db:
-                if changes:
-                    session.apply(
-                        "inventory.update_purchase_order",
-                        {
-                            "id": self.order_id,
-                            "changes": changes,
-                            "base": {k: original.get(k) for k in changes},
-                        },
-                        session=db,
-                    )
-                if lines_changed:
-                    session.apply(
-                        "inventory.set_purchase_order_lines",
-                        {"id": self.order_id, "lines": args["lines"]},
-                        session=db,
-                    )
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, CommandError):
-                self.refused(exc)
-            else:
-                self.failed(exc)
-
-        def done(_result: Any) -> None:
-            self.ctx.data_changed.emit()
-            self.saved()
-
-        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Saving…")
+        save_draft(
+            self, self.ctx, self.order_id, args, None if self.order is None else self.original,
+            create="inventory.create_purchase_order", update="inventory.update_purchase_order",
+            set_lines="inventory.set_purchase_order_lines", header_keys=HEADER_KEYS,
+        )  # fmt: skip

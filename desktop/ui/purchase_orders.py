@@ -10,13 +10,13 @@ from common.commands.inventory import PURCHASE_ORDER_TRANSITIONS
 from common.schema import PurchaseOrder, Supplier, Warehouse
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
-from desktop.ui.list_page import ListPage
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.printing import PrintPreview, print_purchase_order
 from desktop.ui.purchase_order_dialog import PurchaseOrderDialog
 from desktop.ui.receive import ReceiveDialog
-from desktop.ui.widgets import PageHeader, button
+from desktop.ui.widgets import PageHeader
 
 __all__ = ["PurchaseOrderDialog", "PurchaseOrdersPage", "ReceiveDialog"]
 
@@ -71,65 +71,35 @@ def order_source(ctx: UiContext, status: str | None = None) -> ListSource:
 @page(
     "inventory", "purchase_orders", "Purchase orders", writes="inventory.create_purchase_order", position=70
 )
-class PurchaseOrdersPage(ListPage):
+class PurchaseOrdersPage(StatePage):
     title = "Purchase orders"
     subtitle = "Orders to suppliers: draft → ordered → received. Receiving brings the goods into stock."
     noun = "purchase order"
     search_placeholder = "Search by number, supplier or warehouse  (Ctrl+F)"
     empty_hint = "Start one with New order (Ctrl+N), or from Low stock → Order."
     history_entity = "purchase_order"
+    statuses = tuple((status, status.capitalize()) for status in STATUSES)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> PurchaseOrderDialog:
+        return PurchaseOrderDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return order_source(self.ctx, self.status)
 
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for status in STATUSES:
-            self.status_box.addItem(status.capitalize(), status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
-
     def add_actions(self, header: PageHeader) -> None:
-        self.history_button = button("History")
-        self.print_button = button("Print…", tooltip="Print the selected order with preview (Ctrl+P)")
-        self.print_button.clicked.connect(lambda: self._with_row(self.print_row))
-        header.add_action(self.print_button)
-        self.cancel_order_button = button("Cancel order", danger=True)
-        self.order_button = button("Mark ordered", tooltip="The order was sent to the supplier")
-        self.receive_button = button("Receive…", tooltip="Goods arrived: record them into stock")
-        self.new_button = button("New order", primary=True, tooltip="Ctrl+N")
-        self.history_button.clicked.connect(
-            lambda: self._with_row(lambda r: self.show_history(r, r["number"]))
+        actions = HeaderActions(self, header)
+        self.print_button = actions.add(
+            "Print…", self.print_row, tooltip="Print the selected order with preview (Ctrl+P)"
         )
-        self.cancel_order_button.clicked.connect(lambda: self._with_row(self.cancel_order))
-        self.order_button.clicked.connect(lambda: self._with_row(self.mark_ordered))
-        self.receive_button.clicked.connect(lambda: self._with_row(self.receive))
-        self.new_button.clicked.connect(self.new_item)
-        for widget in (
-            self.history_button,
-            self.cancel_order_button,
-            self.order_button,
-            self.receive_button,
-            self.new_button,
-        ):
-            header.add_action(widget)
-        for widget in (self.cancel_order_button, self.order_button, self.receive_button, self.new_button):
-            widget.setVisible(self.ctx.writable)
-        self.history_button.setVisible(self.ctx.can("admin.audit"))
+        self.history_button = actions.history()
+        self.cancel_order_button = actions.add("Cancel order", self.cancel_order, writes=True, danger=True)
+        self.order_button = actions.add(
+            "Mark ordered", self.mark_ordered, writes=True, tooltip="The order was sent to the supplier"
+        )
+        self.receive_button = actions.add(
+            "Receive…", self.receive, writes=True, tooltip="Goods arrived: record them into stock"
+        )
+        self.new_button = actions.new("New order", self.new_item)
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         status = row["status"] if row else None
@@ -146,43 +116,15 @@ class PurchaseOrdersPage(ListPage):
     def print_row(self, row: dict[str, Any]) -> PrintPreview:
         return print_purchase_order(self, self.ctx.session, row["id"])
 
-    def _with_row(self, action: Any) -> None:
-        row = self.current_row()
-        if row is not None:
-            action(row)
-
-    def new_item(self) -> PurchaseOrderDialog | None:
-        if not self.can_create:
-            return None
-        dialog = PurchaseOrderDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> PurchaseOrderDialog:
-        dialog = PurchaseOrderDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
-
     def receive(self, row: dict[str, Any]) -> ReceiveDialog:
         dialog = ReceiveDialog(self, self.ctx, row)
         dialog.open()
         return dialog
 
     def mark_ordered(self, row: dict[str, Any]) -> None:
-        self.ctx.apply(
-            self,
-            "inventory.order_purchase_order",
-            {"id": row["id"]},
-            on_refused=lambda e: QMessageBox.warning(self, "Not ordered", e.message),
-        )
+        self.run_state("inventory.order_purchase_order", {"id": row["id"]}, "Not ordered")
 
     def cancel_order(self, row: dict[str, Any]) -> None:
         answer = QMessageBox.question(self, "Cancel order", f"Cancel purchase order {row['number']}?")
         if answer == QMessageBox.StandardButton.Yes:
-            self.ctx.apply(
-                self,
-                "inventory.cancel_purchase_order",
-                {"id": row["id"]},
-                on_refused=lambda e: QMessageBox.warning(self, "Not cancelled", e.message),
-            )
+            self.run_state("inventory.cancel_purchase_order", {"id": row["id"]}, "Not cancelled")

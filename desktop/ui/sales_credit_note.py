@@ -82,7 +82,8 @@ class CreditNoteDialog(FormDialog):
         table.verticalHeader().setVisible(False)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((1, 110), (2, 140), (3, 150), (4, 130)):
+        discounted = any(line["discount_percent"] for line in self.invoice_lines)
+        for column, width in ((1, 110), (2, 140), (3, 150), (4, 190 if discounted else 130)):
             table.horizontalHeader().resizeSection(column, width)
         for row, line in enumerate(self.invoice_lines):
             texts = (
@@ -90,7 +91,8 @@ class CreditNoteDialog(FormDialog):
                 quantity(line["quantity"]),
                 quantity(line["left"]),
                 None,
-                money(line["unit_price"], invoice["currency"]),
+                money(line["unit_price"], invoice["currency"])
+                + (f" less {quantity(line['discount_percent'])} %" if line["discount_percent"] else ""),
             )
             for column, text in enumerate(texts):
                 if text is None:

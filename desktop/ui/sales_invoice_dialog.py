@@ -1,6 +1,5 @@
-"""An invoice: a new direct invoice (customer, dates, lines), or an existing one shown as issued.
-
-A draft is not edited (the commands have no edit of an invoice): it is deleted and made again.
+"""An invoice: a new direct invoice (customer, dates, lines), a draft edited like a draft
+quotation (header and lines), or a posted one shown read-only (a credit note corrects it).
 """
 
 from __future__ import annotations
@@ -17,10 +16,11 @@ from desktop.formatting import money, money_input, parse_money, parse_quantity_i
 from desktop.lists import live
 from desktop.qt import QWidget
 from desktop.ui.context import UiContext
+from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormField
 from desktop.ui.pickers import fill_combo
 from desktop.ui.sales_common import RATE_FIELD_HINT, customer_choices, customer_row, ledger_currency_of
-from desktop.ui.sales_order_dialog import LinesDialog
+from desktop.ui.sales_order_dialog import LinesDialog, discount_input
 from desktop.ui.widgets import label
 
 PAYMENT_DAYS = 30
@@ -30,6 +30,7 @@ HEADER_FIELDS = (
     FormField("due_date", "Due date", kind="date"),
     FormField("exchange_rate", "Exchange rate", kind="quantity", max_length=24, hint=RATE_FIELD_HINT),
 )
+HEADER_KEYS = ("customer_id", "issue_date", "due_date", "exchange_rate")
 
 
 def invoice_lines(ctx: UiContext, invoice_id: str) -> list[dict[str, Any]]:
@@ -44,16 +45,23 @@ def invoice_lines(ctx: UiContext, invoice_id: str) -> list[dict[str, Any]]:
 
 
 class InvoiceDialog(LinesDialog):
-    """``invoice=None``: a new direct invoice; otherwise the invoice shown read-only."""
+    """``invoice=None``: a new direct invoice; a draft is edited (by those who may write); any
+    other invoice is shown read-only."""
 
     def __init__(self, parent: QWidget, ctx: UiContext, invoice: dict[str, Any] | None) -> None:
         self.ctx = ctx
         self.invoice = invoice
         self.invoice_id = invoice["id"] if invoice else new_id()
         self.ledger = ledger_currency_of(ctx.session)
+        self.editable = ctx.writable and (invoice is None or invoice["status"] == "draft")
         title = "New invoice" if invoice is None else f"Invoice {invoice['number']}"
         super().__init__(
-            parent, title, HEADER_FIELDS, build=self.build_args, save=self.save, save_text="Save draft"
+            parent,
+            title,
+            HEADER_FIELDS,
+            build=self.build_args,
+            save=self.save,
+            save_text="Save draft" if invoice is None else "Save",
         )
         self.setMinimumWidth(1100)
         fill_combo(self.inputs["customer_id"], customer_choices(ctx.session), empty="Choose a customer…")  # type: ignore[arg-type]
@@ -75,8 +83,8 @@ class InvoiceDialog(LinesDialog):
                     money_input(line["unit_price"], currency),
                     line["tax_rate_id"],
                     line["description"],
+                    discount_input(line["discount_percent"]),
                 )
-            self.lock()
             state = f"{invoice['status'].capitalize()}. Total {money(invoice['total'], currency)}"
             if invoice["status"] != "draft":
                 state += f", paid {money(invoice['amount_paid'], currency)}"
@@ -85,6 +93,11 @@ class InvoiceDialog(LinesDialog):
             self.state_label = label(state + ".", "muted", wrap=True)
             main = self.layout()
             main.insertWidget(1, self.state_label)  # type: ignore[union-attr]
+            if invoice.get("sales_order_id"):  # an order's invoice is for the order's customer
+                self.inputs["customer_id"].setEnabled(False)
+            self.original = self.build_args(self.raw())[0]
+        if not self.editable:
+            self.lock()
         self.touched.clear()
         self.validate()
 
@@ -105,14 +118,14 @@ class InvoiceDialog(LinesDialog):
         if hasattr(self, "form"):
             self.set_field_visible("exchange_rate", bool(currency and ledger and currency != ledger))
         self.show_totals(built.extra, currency)
-        return built.args, dict(built.problems)
+        found = dict(built.problems)
+        if self.invoice is not None and not found and built.args == getattr(self, "original", None):
+            found[""] = "Nothing to save yet: nothing was changed."
+        return built.args, found
 
     def save(self, _dialog: Any, args: dict[str, Any]) -> None:
-        self.ctx.apply(
-            self,
-            "sales.create_invoice",
-            args,
-            on_done=self.saved,
-            on_refused=self.refused,
-            on_error=self.failed,
-        )
+        save_draft(
+            self, self.ctx, self.invoice_id, args, None if self.invoice is None else self.original,
+            create="sales.create_invoice", update="sales.update_invoice",
+            set_lines="sales.set_invoice_lines", header_keys=HEADER_KEYS,
+        )  # fmt: skip

@@ -8,20 +8,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandOutcome
 from common.commands.invoicing import INVOICE_TRANSITIONS
 from common.schema import Customer, Invoice, SalesOrder
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
-from desktop.ui.list_page import ListPage
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.printing import PrintPreview, print_document
-from desktop.ui.sales_common import tell
 from desktop.ui.sales_credit_note import CreditNoteDialog
 from desktop.ui.sales_invoice_dialog import InvoiceDialog
 from desktop.ui.sales_payments import PaymentDialog
-from desktop.ui.widgets import PageHeader, button
+from desktop.ui.widgets import PageHeader
 
 STATUSES = tuple(INVOICE_TRANSITIONS)
 COLUMNS = (
@@ -44,7 +42,7 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
         stmt = (
             select(
                 i.c.id, i.c.number, i.c.status, i.c.issue_date, i.c.due_date, i.c.currency, i.c.total,
-                i.c.subtotal, i.c.tax_total, i.c.amount_paid, i.c.amount_credited, open_amount,
+                i.c.subtotal, i.c.tax_total, i.c.amount_paid, i.c.amount_credited, open_amount, i.c.exchange_rate,
                 i.c.customer_id, i.c.sales_order_id, i.c.updated_at,
                 c.c.name.label("customer"), o.c.number.label("order"),
             )
@@ -66,65 +64,43 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
 
 
 @page("sales", "invoices", "Invoices", writes="sales.create_invoice", position=30)
-class InvoicesPage(ListPage):
+class InvoicesPage(StatePage):
     title = "Invoices"
     subtitle = "Draft → posted → paid or credited. The legal number comes at sync."
     noun = "invoice"
     search_placeholder = "Search by number, customer or order  (Ctrl+F)"
     empty_hint = "Make one with New invoice (Ctrl+N), or from a confirmed order (Invoice)."
     history_entity = "invoice"
+    statuses = tuple((status, status.capitalize()) for status in STATUSES)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        self.last_outcome: CommandOutcome | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> InvoiceDialog:
+        return InvoiceDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return invoice_source(self.ctx, self.status)
 
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for status in STATUSES:
-            self.status_box.addItem(status.capitalize(), status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
     def export_filters(self) -> list[str]:
         return [f"Status: {self.status}"] if self.status else []
 
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
-
     def add_actions(self, header: PageHeader) -> None:
-        self.history_button = button("History")
-        self.print_button = button("Print…", tooltip="Print the selected invoice with preview (Ctrl+P)")
-        self.delete_button = button("Delete", danger=True, tooltip="Delete a draft invoice")
-        self.credit_button = button("Credit note…", tooltip="Take back the invoice, whole or by line")
-        self.pay_button = button("Payment…", tooltip="Record a payment received for it")
-        self.post_button = button("Post", tooltip="Issue the invoice: its final number comes at sync")
-        self.new_button = button("New invoice", primary=True, tooltip="Ctrl+N")
-        self.history_button.clicked.connect(
-            lambda: self._with_row(lambda r: self.show_history(r, r["number"]))
+        actions = HeaderActions(self, header)
+        self.history_button = actions.history()
+        self.print_button = actions.add(
+            "Print…", self.print_row, tooltip="Print the selected invoice with preview (Ctrl+P)"
         )
-        self.print_button.clicked.connect(self.print_selected)
-        self.delete_button.clicked.connect(lambda: self._with_row(self.delete_draft))
-        self.credit_button.clicked.connect(lambda: self._with_row(self.credit))
-        self.pay_button.clicked.connect(lambda: self._with_row(self.receive_payment))
-        self.post_button.clicked.connect(lambda: self._with_row(self.post))
-        self.new_button.clicked.connect(self.new_item)
-        writers = (self.delete_button, self.credit_button, self.pay_button, self.post_button, self.new_button)
-        for widget in (self.history_button, self.print_button, *writers):
-            header.add_action(widget)
-        for widget in writers:
-            widget.setVisible(self.ctx.writable)
-        self.history_button.setVisible(self.ctx.can("admin.audit"))
+        self.delete_button = actions.add(
+            "Delete", self.delete_draft, writes=True, danger=True, tooltip="Delete a draft invoice"
+        )
+        self.credit_button = actions.add(
+            "Credit note…", self.credit, writes=True, tooltip="Take back the invoice, whole or by line"
+        )
+        self.pay_button = actions.add(
+            "Payment…", self.receive_payment, writes=True, tooltip="Record a payment received for it"
+        )
+        self.post_button = actions.add(
+            "Post", self.post, writes=True, tooltip="Issue the invoice: its final number comes at sync"
+        )
+        self.new_button = actions.new("New invoice", self.new_item)
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         status = row["status"] if row else None
@@ -135,11 +111,6 @@ class InvoicesPage(ListPage):
         self.pay_button.setEnabled(status == "posted")
         self.credit_button.setEnabled(status in ("posted", "paid"))
 
-    def _with_row(self, action: Any) -> None:
-        row = self.current_row()
-        if row is not None:
-            action(row)
-
     def print_selected(self) -> PrintPreview | None:
         """Print the selected invoice with preview."""
         row = self.current_row()
@@ -149,41 +120,14 @@ class InvoicesPage(ListPage):
         """The invoice as its document (letterhead, number or DRAFT, tax per rate), with preview."""
         return print_document(self, self.ctx.session, "invoice", row["id"])
 
-    def new_item(self) -> InvoiceDialog | None:
-        if not self.can_create:
-            return None
-        dialog = InvoiceDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> InvoiceDialog:
-        dialog = InvoiceDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
-
-    def _run(self, name: str, args: dict[str, Any], refused_title: str) -> None:
-        def done(outcome: CommandOutcome) -> None:
-            self.last_outcome = outcome
-            if outcome.warnings:
-                self.note = tell(self, "Note", "\n".join(str(w["message"]) for w in outcome.warnings))
-
-        self.ctx.apply(
-            self,
-            name,
-            args,
-            on_done=done,
-            on_refused=lambda e: QMessageBox.warning(self, refused_title, e.message),
-        )
-
     def post(self, row: dict[str, Any]) -> None:
         """Issue the draft: posted at once here; its legal number is the server's, at sync."""
-        self._run("sales.post_invoice", {"id": row["id"]}, "Not posted")
+        self.run_state("sales.post_invoice", {"id": row["id"]}, "Not posted")
 
     def delete_draft(self, row: dict[str, Any]) -> None:
         answer = QMessageBox.question(self, "Delete draft", f"Delete draft invoice {row['number']}?")
         if answer == QMessageBox.StandardButton.Yes:
-            self._run("sales.delete_invoice", {"id": row["id"]}, "Not deleted")
+            self.run_state("sales.delete_invoice", {"id": row["id"]}, "Not deleted")
 
     def credit(self, row: dict[str, Any]) -> CreditNoteDialog:
         dialog = CreditNoteDialog(self, self.ctx, row)

@@ -71,6 +71,7 @@ class SalesLinesTable(QTableWidget):
         price: str = "",
         tax_rate_id: str | None = None,
         description: str = "",
+        discount: str = "",
     ) -> int:
         row = self.rowCount()
         self.insertRow(row)
@@ -80,7 +81,7 @@ class SalesLinesTable(QTableWidget):
         if product_id:
             picker.set_value(product_id)
         edits = {DESCRIPTION: QLineEdit(description), QUANTITY: QLineEdit(qty), PRICE: QLineEdit(price)}
-        edits[DISCOUNT] = QLineEdit("")
+        edits[DISCOUNT] = QLineEdit(discount)
         edits[DESCRIPTION].setMaxLength(500)
         edits[DESCRIPTION].setPlaceholderText("the product's name")
         for column, edit in edits.items():

@@ -6,20 +6,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandError
 from common.ids import new_id
 from common.sales_forms import build_sales_order
 from common.schema import SalesOrderLine
 from desktop.formatting import money, money_input, parse_money, parse_quantity_input, quantity_input
 from desktop.lists import live
-from desktop.qt import QHBoxLayout, QVBoxLayout, QWidget
-from desktop.ui import theme
+from desktop.qt import QVBoxLayout, QWidget
 from desktop.ui.context import UiContext
+from desktop.ui.draft_edits import save_draft
 from desktop.ui.forms import FormDialog, FormField
+from desktop.ui.line_grid import LineGridBox, LinesFormDialog
 from desktop.ui.pickers import fill_combo, warehouse_choices
 from desktop.ui.sales_common import customer_choices, customer_row, open_balances, tax_rates
-from desktop.ui.sales_lines import DISCOUNT, SalesLinesTable
-from desktop.ui.widgets import button, label
+from desktop.ui.sales_lines import SalesLinesTable
+from desktop.ui.widgets import label
 
 HEADER_FIELDS = (
     FormField("customer_id", "Customer", kind="choice", required=True),
@@ -30,18 +30,31 @@ HEADER_FIELDS = (
 HEADER_KEYS = ("customer_id", "warehouse_id", "order_date", "note")
 
 
+def discount_input(percent: Any) -> str:
+    """A stored discount as the text its input starts with (empty for none)."""
+    return quantity_input(percent) if percent else ""
+
+
 def sales_order_lines(ctx: UiContext, order_id: str) -> list[dict[str, Any]]:
     line = SalesOrderLine.__table__.c
     with ctx.session.store.read_session() as db:
         rows = db.execute(
-            select(line.id, line.line_no, line.product_id, line.quantity, line.unit_price, line.tax_rate_id)
+            select(
+                line.id,
+                line.line_no,
+                line.product_id,
+                line.quantity,
+                line.unit_price,
+                line.discount_percent,
+                line.tax_rate_id,
+            )
             .where(live(SalesOrderLine, ctx.session.org_id), line.sales_order_id == order_id)
             .order_by(line.line_no)
         ).mappings()
         return [dict(r) for r in rows]
 
 
-class LinesDialog(FormDialog):
+class LinesDialog(LinesFormDialog):
     """A form with a lines grid under its header fields and the totals above it."""
 
     lines: SalesLinesTable | None = None
@@ -49,28 +62,10 @@ class LinesDialog(FormDialog):
     def add_lines_grid(self, ctx: UiContext, *, with_description: bool, add_tip: str) -> None:
         self.session = ctx.session
         self.rates = tax_rates(ctx.session)
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.setSpacing(theme.SPACING)
-        top = QHBoxLayout()
-        top.addWidget(label("Lines", "muted"))
-        top.addStretch(1)
-        self.total_label = label("", None)
-        self.total_label.setStyleSheet("font-weight: 600;")
-        top.addWidget(self.total_label)
-        box_layout.addLayout(top)
         self.lines = SalesLinesTable(self, self.rates, with_description=with_description)
-        box_layout.addWidget(self.lines)
-        self.add_button = button("Add line", tooltip=add_tip)
-        self.add_button.clicked.connect(lambda: self.add_line())
-        row = QHBoxLayout()
-        row.addWidget(self.add_button)
-        row.addStretch(1)
-        box_layout.addLayout(row)
-        main = self.layout()
-        assert isinstance(main, QVBoxLayout)
-        main.insertWidget(main.indexOf(self.form_error), box, 1)
+        box = LineGridBox(self.lines, add_tip=add_tip, on_add=self.add_line, totals_above=True)
+        self.total_label, self.add_button = box.totals_label, box.add_button
+        box.place_in(self)
 
     def currency_now(self) -> str:
         raise NotImplementedError
@@ -79,23 +74,6 @@ class LinesDialog(FormDialog):
         assert self.lines is not None
         self.lines.add_line(None, product_id)
         self.validate()
-
-    def lines_changed(self, *_args: Any) -> None:
-        self.touched.add("lines")
-        self.validate()
-
-    def line_touched(self, line_id: str) -> None:
-        self.touched.add(f"line:{line_id}")
-        self.validate()
-
-    def loose_problem_visible(self, key: str) -> bool:
-        if super().loose_problem_visible(key):
-            return True
-        if self.lines is not None and key.startswith("Line "):
-            number = key.split(" ")[1]
-            if number.isdigit() and 0 < int(number) <= len(self.lines.line_ids):
-                return f"line:{self.lines.line_ids[int(number) - 1]}" in self.touched
-        return key == "lines" and "lines" in self.touched
 
     def snapshot(self) -> Any:
         return (self.raw(), self.lines.snapshot() if self.lines is not None else [])
@@ -117,7 +95,6 @@ class LinesDialog(FormDialog):
             widget.setEnabled(False)
         if self.lines is not None:
             self.lines.set_editable(False)
-            self.lines.setColumnHidden(DISCOUNT, True)  # a stored price has its discount in it
         self.add_button.hide()
         self.save_button.hide()
         self.cancel_button.setText("Close")
@@ -161,6 +138,7 @@ class SalesOrderDialog(LinesDialog):
                     quantity_input(line["quantity"]),
                     money_input(line["unit_price"], order["currency"]),
                     line["tax_rate_id"],
+                    discount=discount_input(line["discount_percent"]),
                 )
             self.original = self.build_args(self.raw())[0]
         if not self.editable:
@@ -210,48 +188,8 @@ class SalesOrderDialog(LinesDialog):
         self.credit_label.setText(text + ".")
 
     def save(self, dialog: FormDialog, args: dict[str, Any]) -> None:
-        session = self.ctx.session
-        if self.order is None:
-            self.ctx.apply(
-                self,
-                "sales.create_sales_order",
-                args,
-                on_done=self.saved,
-                on_refused=self.refused,
-                on_error=self.failed,
-            )
-            return
-        original = self.original
-        changes = {k: args.get(k) for k in HEADER_KEYS if args.get(k) != original.get(k)}
-        lines_changed = args["lines"] != original["lines"]
-
-        def work() -> None:
-            with session.store.write_session() as db:
-                if changes:
-                    session.apply(
-                        "sales.update_sales_order",
-                        {
-                            "id": self.order_id,
-                            "changes": changes,
-                            "base": {k: original.get(k) for k in changes},
-                        },
-                        session=db,
-                    )
-                if lines_changed:
-                    session.apply(
-                        "sales.set_sales_order_lines",
-                        {"id": self.order_id, "lines": args["lines"]},
-                        session=db,
-                    )
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, CommandError):
-                self.refused(exc)
-            else:
-                self.failed(exc)
-
-        def done(_result: Any) -> None:
-            self.ctx.data_changed.emit()
-            self.saved()
-
-        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Saving…")
+        save_draft(
+            self, self.ctx, self.order_id, args, None if self.order is None else self.original,
+            create="sales.create_sales_order", update="sales.update_sales_order",
+            set_lines="sales.set_sales_order_lines", header_keys=HEADER_KEYS,
+        )  # fmt: skip

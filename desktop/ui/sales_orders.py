@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandOutcome
 from common.commands.sales import SALES_ORDER_TRANSITIONS
 from common.ids import new_id
 from common.sales_forms import build_order_invoice
@@ -15,13 +14,13 @@ from common.schema import Customer, Invoice, SalesOrder, Warehouse
 from desktop.formatting import parse_quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QWidget
+from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
+from desktop.ui.document_list import HeaderActions, StatePage
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
-from desktop.ui.list_page import ListPage
-from desktop.ui.sales_common import RATE_FIELD_HINT, ledger_currency_of, tell
+from desktop.ui.sales_common import RATE_FIELD_HINT, ledger_currency_of
 from desktop.ui.sales_order_dialog import SalesOrderDialog
-from desktop.ui.widgets import PageHeader, button
+from desktop.ui.widgets import PageHeader
 
 STATUSES = tuple(SALES_ORDER_TRANSITIONS)  # life-cycle order, from common/
 STATUS_WORDS = {
@@ -81,63 +80,39 @@ def sales_order_source(ctx: UiContext, status: str | None = None) -> ListSource:
 
 
 @page("sales", "sales_orders", "Quotations & orders", writes="sales.create_sales_order", position=20)
-class SalesOrdersPage(ListPage):
+class SalesOrdersPage(StatePage):
     title = "Quotations & orders"
     subtitle = "Quotation → confirmed → delivered (the goods leave the stock) → invoiced."
     noun = "sales order"
     search_placeholder = "Search by number or customer  (Ctrl+F)"
     empty_hint = "Start one with New quotation (Ctrl+N)."
     history_entity = "sales_order"
+    statuses = tuple((status, STATUS_WORDS[status]) for status in STATUSES)
+    all_statuses = "All stages"
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
-        self.last_outcome: CommandOutcome | None = None
-        super().__init__(ctx, parent)
+    def make_dialog(self, row: dict[str, Any] | None) -> SalesOrderDialog:
+        return SalesOrderDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return sales_order_source(self.ctx, self.status)
 
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All stages", None)
-        for status in STATUSES:
-            self.status_box.addItem(STATUS_WORDS[status], status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
     def export_filters(self) -> list[str]:
         return [f"Stage: {STATUS_WORDS[self.status]}"] if self.status else []
 
-    @property
-    def can_create(self) -> bool:
-        return self.ctx.writable
-
     def add_actions(self, header: PageHeader) -> None:
-        self.history_button = button("History")
-        self.cancel_order_button = button("Cancel order", danger=True)
-        self.confirm_button = button("Confirm", tooltip="The customer accepted the quotation")
-        self.deliver_button = button("Deliver", tooltip="Ship the goods: they leave the stock")
-        self.invoice_button = button("Invoice", tooltip="Make a draft invoice of this order")
-        self.new_button = button("New quotation", primary=True, tooltip="Ctrl+N")
-        self.history_button.clicked.connect(
-            lambda: self._with_row(lambda r: self.show_history(r, r["number"]))
+        actions = HeaderActions(self, header)
+        self.history_button = actions.history()
+        self.cancel_order_button = actions.add("Cancel order", self.cancel_order, writes=True, danger=True)
+        self.confirm_button = actions.add(
+            "Confirm", self.confirm, writes=True, tooltip="The customer accepted the quotation"
         )
-        self.cancel_order_button.clicked.connect(lambda: self._with_row(self.cancel_order))
-        self.confirm_button.clicked.connect(lambda: self._with_row(self.confirm))
-        self.deliver_button.clicked.connect(lambda: self._with_row(self.deliver))
-        self.invoice_button.clicked.connect(lambda: self._with_row(self.invoice))
-        self.new_button.clicked.connect(self.new_item)
-        writers = (self.cancel_order_button, self.confirm_button, self.deliver_button, self.invoice_button)
-        for widget in (self.history_button, *writers, self.new_button):
-            header.add_action(widget)
-        for widget in (*writers, self.new_button):
-            widget.setVisible(self.ctx.writable)
-        self.history_button.setVisible(self.ctx.can("admin.audit"))
+        self.deliver_button = actions.add(
+            "Deliver", self.deliver, writes=True, tooltip="Ship the goods: they leave the stock"
+        )
+        self.invoice_button = actions.add(
+            "Invoice", self.invoice, writes=True, tooltip="Make a draft invoice of this order"
+        )
+        self.new_button = actions.new("New quotation", self.new_item)
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         status = row["status"] if row else None
@@ -150,41 +125,9 @@ class SalesOrdersPage(ListPage):
             status in ("confirmed", "fulfilled") and not (row or {}).get("invoice")
         )
 
-    def _with_row(self, action: Any) -> None:
-        row = self.current_row()
-        if row is not None:
-            action(row)
-
-    def new_item(self) -> SalesOrderDialog | None:
-        if not self.can_create:
-            return None
-        dialog = SalesOrderDialog(self, self.ctx, None)
-        dialog.add_line()
-        dialog.open()
-        return dialog
-
-    def open_row(self, row: dict[str, Any]) -> SalesOrderDialog:
-        dialog = SalesOrderDialog(self, self.ctx, row)
-        dialog.open()
-        return dialog
-
-    def _run(self, name: str, args: dict[str, Any], refused_title: str) -> None:
-        def done(outcome: CommandOutcome) -> None:
-            self.last_outcome = outcome
-            if outcome.warnings:
-                self.note = tell(self, "Note", "\n".join(str(w["message"]) for w in outcome.warnings))
-
-        self.ctx.apply(
-            self,
-            name,
-            args,
-            on_done=done,
-            on_refused=lambda e: QMessageBox.warning(self, refused_title, e.message),
-        )
-
     def confirm(self, row: dict[str, Any]) -> None:
         """Confirm the quotation; beyond the customer's credit limit it is flagged, not refused."""
-        self._run("sales.confirm_sales_order", {"id": row["id"]}, "Not confirmed")
+        self.run_state("sales.confirm_sales_order", {"id": row["id"]}, "Not confirmed")
 
     def deliver(self, row: dict[str, Any]) -> None:
         """Ship the order: one stock issue per line from its warehouse."""
@@ -193,7 +136,7 @@ class SalesOrdersPage(ListPage):
                 self, "Not delivered", "Choose the warehouse it ships from first (open the order)."
             )
             return
-        self._run("sales.fulfil_sales_order", {"id": row["id"]}, "Not delivered")
+        self.run_state("sales.fulfil_sales_order", {"id": row["id"]}, "Not delivered")
 
     def invoice(self, row: dict[str, Any]) -> str:
         """A draft invoice with the order's lines; returns its id. An order in another currency
@@ -207,7 +150,7 @@ class SalesOrdersPage(ListPage):
             return built.args, built.problems
 
         if ledger is None or currency == ledger:
-            self._run("sales.create_invoice", build({})[0], "Not invoiced")
+            self.run_state("sales.create_invoice", build({})[0], "Not invoiced")
             return invoice_id
         rate = FormField(
             "exchange_rate", f"{ledger} per 1 {currency}", kind="quantity", required=True, max_length=24,
@@ -227,4 +170,4 @@ class SalesOrdersPage(ListPage):
     def cancel_order(self, row: dict[str, Any]) -> None:
         answer = QMessageBox.question(self, "Cancel order", f"Cancel sales order {row['number']}?")
         if answer == QMessageBox.StandardButton.Yes:
-            self._run("sales.cancel_sales_order", {"id": row["id"]}, "Not cancelled")
+            self.run_state("sales.cancel_sales_order", {"id": row["id"]}, "Not cancelled")

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.commands import CommandError
 from common.commands.invoicing import PAYMENT_METHODS
 from common.ids import new_id
 from common.sales_forms import OpenInvoice, allocate_oldest_first, build_payments
@@ -28,6 +27,7 @@ from desktop.qt import (
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
+from desktop.ui.draft_edits import apply_together
 from desktop.ui.forms import FormDialog, FormField
 from desktop.ui.list_page import ListPage
 from desktop.ui.pickers import fill_combo
@@ -224,24 +224,10 @@ class PaymentDialog(FormDialog):
         return built.args, dict(built.problems)
 
     def save(self, _dialog: Any, args: dict[str, Any]) -> None:
-        session = self.ctx.session
-
-        def work() -> None:
-            with session.store.write_session() as db:  # all the invoices or none
-                for payment in args["payments"]:
-                    session.apply("sales.record_payment", payment, session=db)
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, CommandError):
-                self.refused(exc)
-            else:
-                self.failed(exc)
-
-        def done(_result: Any) -> None:
-            self.ctx.data_changed.emit()
-            self.saved()
-
-        self.ctx.run(self, work, on_success=done, on_failure=failed, busy_text="Recording…")
+        # All the invoices or none.
+        apply_together(
+            self, self.ctx, [("sales.record_payment", payment) for payment in args["payments"]], "Recording…"
+        )
 
 
 def payment_source(ctx: UiContext) -> ListSource:

@@ -156,6 +156,7 @@ def test_an_invoice_credit_note_and_statement_as_pdf_and_html(business: Business
         "IBAN DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX",
     ):
         assert expected in text, (expected, text)
+    assert "Discount" not in text  # no line has one: no column for it
     biz.apply("sales.post_invoice", {"id": ids["invoice"]})
     biz.apply(
         "sales.record_payment",
@@ -235,6 +236,40 @@ def test_an_invoice_credit_note_and_statement_as_pdf_and_html(business: Business
     assert "Balance due EUR 382,10" in german and "01.11.2026" in german
     html = document_html(invoice, DocumentLocale(",", ".", "%d.%m.%Y"))
     assert "609,60" in html and "03.11.2026" in html and "VAT 20 %" in html and "Acme Trading GmbH" in html
+
+
+def test_a_discount_column_is_printed_when_a_line_has_a_discount(business: Business) -> None:
+    vat, customer = business.tax_rate("20"), business.customer(name="Grace Hopper")
+    invoice_id, pens = new_id(), new_id()
+    business.apply(
+        "sales.create_invoice",
+        {"id": invoice_id, "customer_id": customer, "issue_date": "2026-11-04", "lines": [
+            {"id": pens, "description": "Pens", "quantity": "3", "unit_price": 1999, "discount_percent": "15",
+             "tax_rate_id": vat},
+            {"id": new_id(), "description": "Pads", "quantity": "1", "unit_price": 500, "tax_rate_id": vat},
+        ]},
+    )  # fmt: skip
+    business.apply("sales.post_invoice", {"id": invoice_id})
+    note_id = new_id()
+    business.apply(
+        "sales.issue_credit_note",
+        {"id": note_id, "invoice_id": invoice_id, "issue_date": "2026-11-05",
+         "lines": [{"invoice_line_id": pens, "quantity": "1"}]},
+    )  # fmt: skip
+    with business.session() as session:
+        invoice = load_document(session, business.org_id, "invoice", invoice_id)
+        note = load_document(session, business.org_id, "credit_note", note_id)
+    # Pens: 3 × 19.99 = 59.97 less 15 % = 50.9745 → 50.97, VAT 10.19; pads 5.00, VAT 1.00.
+    text = pdf_text(document_pdf(invoice))
+    for expected in ("Discount", "Pens 3 19.99 15 % VAT 20 % 50.97", "Pads 1 5.00 VAT 20 % 5.00",
+                     "VAT 20 % 55.97 11.19", "Subtotal 55.97", "Total EUR 67.16"):  # fmt: skip
+        assert expected in text, (expected, text)
+    # One pen credited: a third of the line's net and tax, 16.99 and 3.3967 → 3.40.
+    text = pdf_text(document_pdf(note))
+    for expected in ("Discount", "Pens 1 19.99 15 % VAT 20 % 16.99", "Total credited EUR 20.39"):
+        assert expected in text, (expected, text)
+    html = document_html(invoice, LOCALES["de"])
+    assert "Discount" in html and "15 %" in html and "50,97" in html
 
 
 def test_a_purchase_order_prints_with_the_letterhead(business: Business) -> None:

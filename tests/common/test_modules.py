@@ -68,6 +68,7 @@ SYNCED_FINGERPRINTS = {
     3: "7aeb1a7f1f1ebac2",
     5: "dfb1ed2bc05546c2",
     6: "03b1b311ae0776fa",  # the organization profile (documents)
+    7: "fd26c932aaf1ab8b",  # discounts on sales order, invoice and credit note lines
 }  # 4 (payroll) and 5 (privacy) landed together
 
 

@@ -16,7 +16,6 @@ from common.sales_forms import (
     build_order_invoice,
     build_payments,
     build_sales_order,
-    discounted_price,
 )
 
 
@@ -70,11 +69,27 @@ def test_a_customer_form_names_its_problems() -> None:
     }
 
 
-def test_discount_is_taken_off_the_unit_price_half_up() -> None:
-    assert discounted_price(8900, Decimal(10)) == 8010
-    assert discounted_price(1299, Decimal(15)) == 1104  # 1104.15
-    assert discounted_price(1290, Decimal("12.5")) == 1129  # 1128.75
-    assert discounted_price(500, Decimal(0)) == 500
+def test_a_discount_is_sent_with_the_line_and_taken_off_its_net_rounded_once() -> None:
+    line = SalesLineInput(new_id(), CHAIR, "CHAIR", "3", "19.99", "15", VAT20)
+    built = build_sales_order(
+        ORDER, {"customer_id": CUSTOMER}, [line], "EUR", RATES, parse_quantity, parse_money
+    )
+    assert built.problems == {}
+    assert built.args["lines"][0] == {
+        "id": line.line_id, "product_id": CHAIR, "quantity": "3", "unit_price": 1999,
+        "discount_percent": "15", "tax_rate_id": VAT20,
+    }  # fmt: skip
+    # 3 × 19.99 = 59.97 less 15 % = 50.9745 → 50.97 (the command's figure, not 3 × 16.99);
+    # VAT 20 % = 10.194 → 10.19
+    assert (built.extra["subtotal"], built.extra["tax"], built.extra["total"]) == (5097, 1019, 6116)
+    # 1 × 12.99 less 15 % = 11.0415 → 11.04; 12.5 % of 12.90 → 11.2875 → 11.29
+    for price, discount, net in (("12.99", "15", 1104), ("12.90", "12.5", 1129), ("5.00", "0", 500)):
+        one = SalesLineInput(new_id(), CHAIR, "CHAIR", "1", price, discount)
+        built = build_sales_order(
+            ORDER, {"customer_id": CUSTOMER}, [one], "EUR", RATES, parse_quantity, parse_money
+        )
+        assert built.extra["subtotal"] == net
+        assert ("discount_percent" in built.args["lines"][0]) == (discount != "0")
 
 
 def order_lines() -> list[SalesLineInput]:
@@ -91,7 +106,7 @@ def test_order_totals_as_typed_worked_out_by_hand() -> None:
         lines, "EUR", RATES, parse_quantity, parse_money,
     )  # fmt: skip
     assert built.problems == {}
-    # 3 × 80.10 (89.00 less 10 %) = 240.30, tax 20 % = 48.06 → 288.36
+    # 3 × 89.00 = 267.00 less 10 % = 240.30, tax 20 % = 48.06 → 288.36
     # 2.5 × 12.90 = 32.25, tax 7 % = 2.2575 → 2.26 → 34.51
     assert built.extra["line_totals"] == [28836, 3451]
     assert (built.extra["subtotal"], built.extra["tax"], built.extra["total"]) == (27255, 5032, 32287)
@@ -100,7 +115,8 @@ def test_order_totals_as_typed_worked_out_by_hand() -> None:
             "id": lines[0].line_id,
             "product_id": CHAIR,
             "quantity": "3",
-            "unit_price": 8010,
+            "unit_price": 8900,
+            "discount_percent": "10",
             "tax_rate_id": VAT20,
         },
         {

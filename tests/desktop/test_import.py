@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from common.commands import CommandError
 from common.imports import ImportFileError, match_columns, read_table
 from common.imports.kinds import KINDS
+from common.reports import trial_balance
 from common.schema import Customer, Product, StockMove
 from common.stock import stock_on_hand
 from desktop.importing import apply_import, plan_file
-from desktop.qt import QAction
+from desktop.qt import QAction, QDate
 from desktop.session import UserSession
 from desktop.ui.import_wizard import ImportWizard
 from desktop.ui.main_window import MainWindow
@@ -31,6 +32,7 @@ BAD = (
     "IMP-3;Import three;abc;EUR;\n"
     "IMP-1;Again one;1.00;EUR;\n"
     "IMP-4;Import four;1.234;EUR;x\n"
+    "IMP-5;Import five;0,125;EUR;\n"
 )
 GOOD = "Item code;Name;Price;Currency;Reorder at\nIMP-1;Import one;12,50;EUR;5\nIMP-2;Import two;3.00;EUR;\n"
 
@@ -52,8 +54,10 @@ def test_errors_by_row_and_column_then_dry_run_apply_and_apply_again(session: Us
         "Row 3, Name: is required",
         "Row 4, Price: “abc” is not a number",
         "Row 5, Item code: “IMP-1” is also on row 2",
-        "Row 6, Price: “1.234” has more decimals than EUR allows (2)",
+        "Row 6, Price: “1.234” is ambiguous: 1234 or 1,234? Write it without a thousands separator, "
+        "or choose the file's decimal separator",
         "Row 6, Reorder at: “x” is not a number",
+        "Row 7, Price: “0,125” has more decimals than EUR allows (2)",
     ]
     # Nothing is applied while problems remain.
     assert not apply_import(session, plan, dry_run=False).ok and products(session) == {}
@@ -194,4 +198,103 @@ def test_the_wizard_names_problems_then_dry_runs_and_applies(
     with qtbot.waitSignal(wizard.applied, timeout=10_000):
         page.apply_button.click()
     assert set(products(session)) == {"IMP-1", "IMP-2"}
+    wizard.close()
+
+
+# Opening balances as another program exports them: German headers, decimal commas, the account
+# column named so that nothing matches it by name. Hand-worked: debits 12,500.00 + 350.75 +
+# 8,000.00 = 20,850.75 = credits 2,850.75 + 18,000.00.
+OPENING_BAD = (
+    "Konto-Nr.;Soll;Haben;Text\n"
+    "1000;12.500,00;;Bank\n"
+    "9999;350,75;;Cash\n"
+    "1300;8.000;;Inventory\n"
+    "2000;100,00;2.850,75;Payables\n"
+)
+
+
+def opening_xlsx(path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Konto-Nr.", "Soll", "Haben", "Text"])
+    for row in (
+        ["1000", 12500, None, "Bank"],
+        [1010, 350.75, None, "Cash"],
+        ["1300", 8000, None, "Inventory"],
+        ["2000", None, 2850.75, "Payables"],
+        ["3000", None, 18000, "Owner's capital"],
+    ):
+        sheet.append(row)
+    book.save(path)
+
+
+def test_the_wizard_imports_opening_balances_once(qtbot: QtBot, session: UserSession, tmp_path: Path) -> None:
+    wizard = ImportWizard(session)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    kinds = wizard.source_page.kind_box
+    kinds.setCurrentIndex(kinds.findData("opening_balances"))
+    bad = tmp_path / "opening.csv"
+    bad.write_text(OPENING_BAD, "utf-8")
+    wizard.load_file(str(bad))
+    qtbot.waitUntil(wizard.source_page.isComplete, timeout=10_000)
+
+    def to_preview(file_rows: int) -> None:
+        qtbot.waitUntil(lambda: f"{file_rows} rows" in wizard.source_page.file_label.text(), timeout=10_000)
+        wizard.next()
+        mapping = wizard.mapping_page
+        assert mapping.date_edit.isVisibleTo(wizard) and mapping.boxes["debit"].currentText() == "Soll"
+        assert mapping.boxes["account"].currentData() is None  # "Konto-Nr." matches no field's name
+        mapping.boxes["account"].setCurrentIndex(mapping.boxes["account"].findText("Konto-Nr."))
+        mapping.date_edit.setDate(QDate(2020, 12, 31))
+        with qtbot.waitSignal(wizard.planned, timeout=10_000):
+            wizard.next()
+
+    to_preview(4)
+    page = wizard.preview_page
+    shown = [page.problems.item(i).text() for i in range(page.problems.count())]
+    assert shown == [
+        "Row 3, Konto-Nr.: no account has the code “9999” (import the chart of accounts first)",
+        "Row 4, Soll: “8.000” is ambiguous: 8000 or 8,000? Write it without a thousands separator, "
+        "or choose the file's decimal separator",
+        "Row 5, Haben: the row has both a debit and a credit; give each its own row "
+        "(or write the balance, 2,750.75 EUR, on the side it falls)",
+    ]
+    assert not page.apply_button.isEnabled() and not page.dry_run_button.isEnabled()
+
+    # Fixed in the workbook: number cells are exact, whatever the decimal separator.
+    fixed = tmp_path / "opening.xlsx"
+    opening_xlsx(fixed)
+    wizard.back()
+    wizard.back()
+    wizard.load_file(str(fixed))
+    to_preview(5)
+    assert page.problems.count() == 0
+    assert page.summary.text() == (
+        "One opening entry of 5 lines on 2020-12-31: debits 20,850.75 EUR = credits 20,850.75 EUR"
+    )
+    with qtbot.waitSignal(wizard.finished_run, timeout=10_000):
+        page.dry_run_button.click()
+    assert "Nothing was changed" in page.summary.text() and session.store.pending_count() == 0
+    with qtbot.waitSignal(wizard.applied, timeout=10_000):
+        page.apply_button.click()
+    with session.store.read_session() as db:
+        balances = {row.code: row.balance for row in trial_balance(db, session.org_id).rows}
+    assert balances == {
+        "1000": 1_250_000,
+        "1010": 35_075,
+        "1300": 800_000,
+        "2000": -285_075,
+        "3000": -1_800_000,
+    }
+    assert [e["name"] for e in session.store.outbox("pending")] == ["finance.post_opening_balances"]
+
+    # The same workbook again: recognized as posted, nothing to apply.
+    wizard.back()
+    wizard.back()
+    wizard.load_file(str(fixed))
+    to_preview(5)
+    assert page.summary.text().startswith("Already posted: these opening balances are entry")
+    assert not page.apply_button.isEnabled() and session.store.pending_count() == 1
     wizard.close()

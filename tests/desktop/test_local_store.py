@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +18,7 @@ from common.db import new_key
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import Product
-from desktop import local_store
+from desktop import keywrap, local_store
 from desktop.keywrap import DamagedKeyFileError, WrongPasswordError
 from desktop.local_store import LocalStore, LocalStoreError
 from desktop.profiles import Profile, known_organizations
@@ -116,7 +119,7 @@ def test_key_file_is_private_and_names_no_secret(store_with_data: tuple[Path, Pr
     key_path = profile.key_path(root)
     assert key_path.stat().st_mode & 0o077 == 0
     content = json.loads(key_path.read_text())
-    assert content["kdf"] == "argon2id" and content["memory_kib"] >= 65536
+    assert content["kdf"] == "argon2id" and content["memory_kib"] == keywrap.TEST_COST.memory_kib
     assert "correct horse" not in key_path.read_text()
     # The e-mail address is not written in any path or file name.
     assert "clerk" not in str(profile.directory(root)).lower()
@@ -297,3 +300,67 @@ def test_undoing_an_employee_change_undoes_its_directory_row(tmp_path: Path, pro
             assert session.execute(select(Employee.id).where(Employee.id == created_id)).first() is None
     finally:
         store.close()
+
+
+def test_a_key_is_wrapped_at_the_production_cost_unless_a_test_suite_says_otherwise() -> None:
+    """RFC 9106's second recommendation (3 passes, 64 MiB, 4 lanes) is what a fresh process uses;
+    the suite's cheap cost (tests/conftest.py) is recorded in each file, so either unwraps."""
+    fresh = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from desktop import keywrap; print(keywrap.wrap_key(bytes(32), 'pw', 'b').to_json())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "'time_cost': 3, 'memory_kib': 65536, 'parallelism': 4" in fresh.stdout
+    previous = keywrap.use_cost(keywrap.PRODUCTION_COST)
+    try:
+        wrapped = keywrap.wrap_key(b"k" * 32, "pw", "profile")
+    finally:
+        keywrap.use_cost(previous)
+    assert (wrapped.time_cost, wrapped.memory_kib, wrapped.parallelism) == (3, 65536, 4)
+    assert keywrap.unwrap_key(wrapped, "pw", "profile") == b"k" * 32
+    with pytest.raises(WrongPasswordError):
+        keywrap.unwrap_key(wrapped, "pw", "another profile")
+
+
+def test_a_store_copied_from_the_suites_template_is_the_migrated_schema(tmp_path: Path) -> None:
+    """The suite makes new stores from an empty migrated one (tests/conftest.py): each is the
+    schema every migration makes, with the same rows, under its own key."""
+    from sqlalchemy import text
+
+    from common import migrate
+    from common.db import new_key
+    from desktop import local_store, search_index
+
+    def schema(engine: Any) -> list[tuple[Any, ...]]:
+        with engine.connect() as c:
+            rows = c.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master")).all()
+            counts = {
+                name: c.execute(text(f'SELECT count(*) FROM "{name}"')).scalar()
+                for (kind, name, _, _) in rows
+                if kind == "table" and name != "sync_state"  # the store has since named its device
+            }
+        # Batch migrations may list a table's constraints in another order: compare the lines.
+        lines = sorted(
+            (k, n, t, tuple(sorted(line.strip(" ,") for line in (q or "").split("\n"))))
+            for k, n, t, q in rows
+        )
+        return [*lines, tuple(sorted(counts.items()))]
+
+    migrated = local_store.open_engine(tmp_path / "migrated.db", new_key())
+    migrate.upgrade(migrated)
+    search_index.ensure_engine(migrated)
+    profile = Profile("http://127.0.0.1:9", "clerk@acme.test", new_id())
+    store = LocalStore.create(tmp_path / "root", profile, "pw")
+    try:
+        assert schema(store.engine) == schema(migrated)
+        assert migrate.upgrade(store.engine) is False  # already at the newest revision
+    finally:
+        store.close()
+        migrated.dispose()
+    with pytest.raises(LocalStoreError):  # encrypted under its own key, not the template's none
+        LocalStore.open_with_key(tmp_path / "root", profile, new_key())

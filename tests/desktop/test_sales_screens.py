@@ -236,6 +236,71 @@ def test_direct_invoice_post_pay_in_part_credit_by_line_and_overpay(qtbot: QtBot
     assert (newest["amount"], newest["credit_amount"], newest["invoice"]) == (10000, 2000, invoice["number"])
 
 
+def test_a_draft_invoice_with_a_discount_is_edited_then_posted_and_read_only(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    session = window.session
+    add_tax_rate(session)
+    add_customer(session, "Initech")
+    dialog = open_dialog(qtbot, window, "invoices")
+    assert isinstance(dialog, InvoiceDialog) and dialog.lines is not None
+    choose(dialog, "customer_id", "Initech")
+    lines = dialog.lines
+    qtbot.keyClicks(lines.cell_edit(0, DESCRIPTION), "Pens")
+    qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "3")
+    qtbot.keyClicks(lines.cell_edit(0, PRICE), "19.99")
+    qtbot.keyClicks(lines.cell_edit(0, DISCOUNT), "15")
+    # 3 × 19.99 = 59.97 less 15 % = 50.9745 → 50.97; tax 20 % = 10.194 → 10.19
+    assert lines.item(0, TOTAL).text() == "61.16 EUR"
+    assert dialog.total_label.text() == "Net 50.97 EUR   Tax 10.19 EUR   Total 61.16 EUR"
+    lines.cell_edit(0, DISCOUNT).setText("101")
+    assert dialog.validate()[1]["Line 1 discount"] == "must be between 0 and 100 %"
+    lines.cell_edit(0, DISCOUNT).setText("15")
+    save_with_keyboard(qtbot, dialog)
+    page = window.pages["invoices"]
+    assert isinstance(page, InvoicesPage)
+    invoice = page.model.rows[0]
+    assert (invoice["status"], invoice["total"]) == ("draft", 6116)
+
+    edit = page.open_row(invoice)
+    qtbot.waitUntil(edit.isActiveWindow)
+    assert edit.save_button.isVisible() and edit.inputs["due_date"].isEnabled()
+    assert (edit.lines.cell_edit(0, PRICE).text(), edit.lines.cell_edit(0, DISCOUNT).text()) == (
+        "19.99",
+        "15",
+    )
+    assert "Nothing to save yet" in edit.validate()[1][""]
+    edit.set_value("due_date", "2099-01-31")
+    edit.lines.cell_edit(0, QUANTITY).setText("4")
+    edit.add_line()
+    qtbot.keyClicks(edit.lines.cell_edit(1, DESCRIPTION), "Pads")
+    qtbot.keyClicks(edit.lines.cell_edit(1, QUANTITY), "2")
+    qtbot.keyClicks(edit.lines.cell_edit(1, PRICE), "10.00")
+    qtbot.keyClicks(edit.lines.cell_edit(1, DISCOUNT), "12.5")
+    # Pens 4 × 19.99 = 79.96 less 15 % = 67.966 → 67.97, tax 13.594 → 13.59;
+    # pads 2 × 10.00 less 12.5 % = 17.50, tax 3.50. Net 85.47, tax 17.09, total 102.56.
+    assert edit.total_label.text() == "Net 85.47 EUR   Tax 17.09 EUR   Total 102.56 EUR"
+    save_with_keyboard(qtbot, edit)
+    names = [entry["name"] for entry in session.store.outbox()[-2:]]
+    assert names == ["sales.update_invoice", "sales.set_invoice_lines"]
+    invoice = row_of(page, invoice["id"])
+    assert (invoice["status"], str(invoice["due_date"]), invoice["total"]) == ("draft", "2099-01-31", 10256)
+
+    page.select_id(invoice["id"])
+    page.post_button.click()
+    idle(qtbot)
+    posted = page.open_row(row_of(page, invoice["id"]))
+    qtbot.waitUntil(posted.isActiveWindow)
+    assert not posted.save_button.isVisible() and not posted.inputs["due_date"].isEnabled()
+    assert not posted.lines.cell_edit(0, QUANTITY).isEnabled()
+    assert not posted.lines.isColumnHidden(DISCOUNT) and posted.lines.cell_edit(1, DISCOUNT).text() == "12.5"
+    posted.reject()
+    note = page.credit(row_of(page, invoice["id"]))
+    qtbot.waitUntil(note.isActiveWindow)
+    assert note.table is not None and note.table.item(0, 4).text() == "19.99 EUR less 15 %"
+    note.reject()
+
+
 def test_a_payment_over_two_invoices_and_deleting_a_draft(
     qtbot: QtBot, window: MainWindow, monkeypatch: Any
 ) -> None:
@@ -734,22 +799,30 @@ def test_quotation_totals_in_the_users_locale_and_editing_a_draft(
     assert lines.cell_edit(0, PRICE).text() == "749,00"
     qtbot.keyClicks(lines.cell_edit(0, QUANTITY), "2,5")
     qtbot.keyClicks(lines.cell_edit(0, DISCOUNT), "12,5")
-    # 749,00 less 12,5 % = 655,375 → 655,38; × 2,5 = 1.638,45; 7 % = 114,6915 → 114,69
-    assert lines.item(0, TOTAL).text() == "1.753,14 EUR"
-    assert dialog.total_label.text() == "Net 1.638,45 EUR   Tax 114,69 EUR   Total 1.753,14 EUR"
+    # 2,5 × 749,00 = 1.872,50 less 12,5 % = 1.638,4375 → 1.638,44; 7 % = 114,6908 → 114,69
+    assert lines.item(0, TOTAL).text() == "1.753,13 EUR"
+    assert dialog.total_label.text() == "Net 1.638,44 EUR   Tax 114,69 EUR   Total 1.753,13 EUR"
     save_with_keyboard(qtbot, dialog)
     order = page.model.rows[0]
-    assert order["total"] == 175314
+    assert order["total"] == 175313
     edit = page.open_row(order)
     qtbot.waitUntil(edit.isActiveWindow)
-    assert edit.lines.cell_edit(0, PRICE).text() == "655,38"  # the discount is in the price kept
+    # The list price and the discount are kept apart, as typed.
+    assert (edit.lines.cell_edit(0, PRICE).text(), edit.lines.cell_edit(0, DISCOUNT).text()) == (
+        "749,00",
+        "12,5",
+    )
     assert "Nothing to save yet" in edit.validate()[1][""]
     edit.lines.cell_edit(0, QUANTITY).setText("3")
     save_with_keyboard(qtbot, edit)
     last = session.store.outbox()[-1]
-    assert last["name"] == "sales.set_sales_order_lines" and last["args"]["lines"][0]["quantity"] == "3"
-    # 3 × 655,38 = 1.966,14; 7 % = 137,6298 → 137,63
-    assert row_of(page, order["id"])["total"] == 196614 + 13763
+    assert last["name"] == "sales.set_sales_order_lines"
+    assert (last["args"]["lines"][0]["quantity"], last["args"]["lines"][0]["discount_percent"]) == (
+        "3",
+        "12.5",
+    )
+    # 3 × 749,00 = 2.247,00 less 12,5 % = 1.966,125 → 1.966,13; 7 % = 137,6291 → 137,63
+    assert row_of(page, order["id"])["total"] == 196613 + 13763
 
 
 def test_cancel_a_quotation(qtbot: QtBot, window: MainWindow, seeded: Any, monkeypatch: Any) -> None:

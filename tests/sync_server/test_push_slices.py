@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,11 +23,12 @@ from sqlalchemy import select
 from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.ids import new_id
-from common.schema import AuditEvent, ChangeLog, Warehouse
+from common.schema import AuditEvent, ChangeLog, ProductCost, StockMove, Warehouse
 from common.wire import Mutation
 from sync_server import writes
+from sync_server.audit import verify_chain
 from sync_server.store import Store
-from tests.sync_server.conftest import World, mutation, warehouse
+from tests.sync_server.conftest import World, mutation, product, set_up_books, warehouse
 
 DEADLINE_S = 60
 
@@ -186,3 +188,82 @@ def test_a_command_refused_after_it_wrote_leaves_nothing_and_the_rest_applies_on
     assert names == ["Warehouse A", "Warehouse B"]
     assert log == [1, 2]  # gapless: the replay consumed no sequence twice
     assert len(events) == 2
+
+
+def test_rows_inserted_and_changed_in_one_batch_are_stored_as_each_command_left_them(world: World) -> None:
+    """A batch that creates a warehouse and renames it, creates a product and receives it three
+    times (its cost row updated by each receipt): every command applied, the store holds the
+    last values, one change-log row per write and an audit chain that verifies."""
+    org = world.a
+    set_up_books(world, org)
+    site, item = warehouse("A"), product("SKU-A")
+    site_id, item_id = site["args"]["id"], item["args"]["id"]
+    rename = mutation(
+        "inventory.update_warehouse",
+        id=site_id,
+        changes={"name": "Renamed in the same push"},
+        base={"name": "Warehouse A"},
+    )
+    receipts = [
+        mutation(
+            "inventory.record_stock_move",
+            id=new_id(),
+            product_id=item_id,
+            to_warehouse_id=site_id,
+            quantity="2.5",
+            unit_cost=100 * n,
+            reason="receipt",
+        )
+        for n in (1, 2, 3)
+    ]
+    with world.services.store.session(org.id) as session:
+        before = session.execute(select(ChangeLog.seq)).scalars().all()
+    response = world.push(org.email("warehouse"), org, [site, rename, item, *receipts])
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied"] * 6
+    with world.services.store.session(org.id) as session:
+        stored = session.execute(
+            select(Warehouse.name, Warehouse.version).where(Warehouse.id == site_id)
+        ).one()
+        cost = session.execute(
+            select(ProductCost.quantity, ProductCost.value, ProductCost.version).where(
+                ProductCost.id == item_id
+            )
+        ).one()
+        moves = (
+            session.execute(select(StockMove.quantity).where(StockMove.product_id == item_id)).scalars().all()
+        )
+        log = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
+        _, problem = verify_chain(session, org.id)
+    assert stored.name == "Renamed in the same push"
+    assert cost.quantity == Decimal("7.5")
+    assert cost.value == 250 + 500 + 750  # 2.5 units at 1.00, 2.00 and 3.00
+    assert sorted(moves) == [Decimal("2.5")] * 3
+    new = log[len(before) :]
+    assert new == list(range(len(before) + 1, len(log) + 1))  # gapless, none consumed twice
+    assert {stored.version, cost.version} <= set(new)
+    assert problem is None
+
+
+def test_an_id_taken_in_the_store_or_earlier_in_the_batch_is_refused_and_the_rest_applied(
+    world: World,
+) -> None:
+    org = world.a
+    first = warehouse("A")
+    assert world.push(org.email("warehouse"), org, [first]).get_json()["results"][0]["status"] == "applied"
+    second = warehouse("B")
+    again_in_store = mutation("inventory.create_warehouse", id=first["args"]["id"], code="X", name="X")
+    again_in_batch = mutation("inventory.create_warehouse", id=second["args"]["id"], code="Y", name="Y")
+    third = warehouse("C")
+    response = world.push(org.email("warehouse"), org, [again_in_store, second, again_in_batch, third])
+    results = response.get_json()["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("rejected", "invalid"),
+        ("applied", None),
+        ("rejected", "invalid"),
+        ("applied", None),
+    ]
+    with world.services.store.session(org.id) as session:
+        codes = sorted(session.execute(select(Warehouse.code)).scalars())
+        events = session.execute(select(AuditEvent.entity_id).where(AuditEvent.entity == "warehouse")).all()
+    assert codes == ["A", "B", "C"]
+    assert len(events) == 3

@@ -1,7 +1,7 @@
 """Sales and customers: customers, sales orders, invoices, credit notes, payments.
 
 Where its files live: entities ``common/schema/sales.py``, ``common/schema/credit_notes.py``;
-commands ``common/commands/{sales,invoicing,credit_notes}.py``; demo data ``demo.py`` here;
+commands ``common/commands/{sales,invoicing,invoice_drafts,credit_notes}.py``; demo data ``demo.py`` here;
 form builders ``common/sales_forms.py``; desktop screens ``desktop/ui/customers.py`` and
 ``desktop/ui/sales_*.py``; tests ``tests/common/test_commands_sales.py``,
 ``tests/common/test_sales_forms.py``, ``tests/desktop/test_sales_screens.py``.
@@ -21,6 +21,7 @@ SPEC = ModuleSpec(
     commands=(
         "common.commands.sales",
         "common.commands.invoicing",
+        "common.commands.invoice_drafts",
         "common.commands.credit_notes",
         "common.commands.project_time",
     ),

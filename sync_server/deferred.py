@@ -1,0 +1,262 @@
+"""Entity writes held and sent together: the optimistic write path on PostgreSQL.
+
+On PostgreSQL every statement is a round trip to the database server, and a pushed command
+writes a row or two (a stock move inserts the move and updates the product's cost): one round
+trip per row was most of a push's time. During the optimistic first try of a slice
+(``sync_server.writes.apply_in_slices``, no savepoints) the commands' inserts and updates are
+held here instead, answered at once with the row as it will be stored, and sent together: one
+multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per table (in foreign-key order) and one
+``UPDATE … FROM unnest(…) RETURNING`` per table and set of columns, a row updated several times
+sent once with its last values.
+
+Nothing the commands read may miss a held write, so everything held is sent before any other
+statement runs on the transaction's connection: SQLAlchemy's (an execution event) and those run
+on the DB-API connection (the session's DB-API connection is replaced by one whose cursors send
+first). A read by id is the exception: ``CommandContext.get`` asks the store only for a row that
+is not among the batch's shared rows (``CommandContext.rows``), and every row written is there,
+as written; so a batch of stock moves over 200 products sends its moves and cost updates once,
+not before each product's first read.
+
+The store has the last word: when a held insert finds its id taken, a value is refused, a
+constraint fails, or a row comes back other than it was answered (a type that does not store a
+value as given), :class:`sync_server.writes.NeedsSavepoints` is raised and the slice is applied
+again from its start with savepoints, one statement per write, as it always was. The answers and
+everything recorded are therefore those of the one-by-one path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Dialect, Table, event
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from common.commands.rowaccess import RowWriter, row_reader, session_connection
+from common.schema.base import Base
+from sync_server.bulk import insert_new_rows_postgres, update_rows_postgres
+
+Row = dict[str, Any]
+_CONNECTION = "_ops_connection"  # common.commands.rowaccess.session_connection's cache
+
+
+class DeferredRefused(Exception):
+    """The store refused what was held, or stored it otherwise than answered."""
+
+
+@cache
+def _table_order() -> dict[str, int]:
+    """Tables in foreign-key order (parents first): held inserts go in this order."""
+    return {table.name: n for n, table in enumerate(Base.metadata.sorted_tables)}
+
+
+@cache
+def _normalizers(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
+    """Per column whose type converts values (quantities, UTC timestamps): the value as the
+    store will give it back (bind, then read). Other columns come back as given."""
+    found: dict[str, Callable[[Any], Any]] = {}
+    for column in table.c:
+        kind = column.type
+        if isinstance(kind, TypeDecorator):
+            bind, read = kind.process_bind_param, kind.process_result_value
+
+            def normalize(value: Any, bind: Any = bind, read: Any = read) -> Any:
+                return None if value is None else read(bind(value, dialect), dialect)
+
+            found[column.name] = normalize
+    return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and alike: a ``Decimal`` with the same digits, a timestamp with the same offset,
+    JSON with the same number types (what the wire and the audit would show)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, Decimal):
+        return a.as_tuple() == b.as_tuple()
+    if isinstance(a, datetime):
+        return a == b and a.utcoffset() == b.utcoffset()
+    if isinstance(a, dict | list):
+        return repr(a) == repr(b)
+    return bool(a == b)
+
+
+@cache
+def _reads_by_id(dialect: Dialect) -> frozenset[str]:
+    """The statements of ``CommandContext.get`` (a row by its id, :func:`row_reader`)."""
+    return frozenset(
+        row_reader(table, deleted, dialect).statement.sql
+        for table in Base.metadata.sorted_tables
+        if {"org_id", "id", "deleted"} <= set(table.c.keys())
+        for deleted in (True, False)
+    )
+
+
+class _HeldCursor:
+    """A DB-API cursor that sends what is held before it runs a statement, but for a read by
+    id: the commands read a row by id only when it is not among the batch's rows
+    (``CommandContext.rows``), which every held write is, so no held write is that row."""
+
+    def __init__(self, cursor: Any, held: DeferredWrites, exempt: frozenset[str]) -> None:
+        self._cursor = cursor
+        self._held = held
+        self._exempt = exempt
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if query not in self._exempt:
+            self._held.flush()
+        return self._cursor.execute(query, *args, **kwargs)
+
+    def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        self._held.flush()
+        return self._cursor.executemany(query, *args, **kwargs)
+
+    def __enter__(self) -> _HeldCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+class _HeldConnection:
+    """The DB-API connection, its cursors sending what is held first (:class:`_HeldCursor`)."""
+
+    def __init__(self, dbapi: Any, held: DeferredWrites, dialect: Dialect) -> None:
+        self._dbapi = dbapi
+        self._held = held
+        self._exempt = _reads_by_id(dialect)
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        return _HeldCursor(self._dbapi.cursor(*args, **kwargs), self._held, self._exempt)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dbapi, name)
+
+
+class DeferredWrites:
+    """Held inserts and updates of one organization's write transaction on PostgreSQL
+    (:class:`common.commands.framework.DeferredWrites`). Use as a context manager around the
+    commands; :meth:`flush` before the transaction's own writes."""
+
+    def __init__(self, session: Session, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+        self._connection, self._dbapi = session_connection(session)
+        self._dialect = self._connection.dialect
+        # table → id → the full row to insert (its last values)
+        self._inserts: dict[str, dict[str, Row]] = {}
+        # table → id → (the row as it will be after the update, the columns set)
+        self._updates: dict[str, dict[str, tuple[Row, set[str]]]] = {}
+        self._writers: dict[str, RowWriter] = {}
+        self._flushing = False
+        self.statements = 0  # statements sent by flush (for measuring)
+
+    # -- installation ----------------------------------------------------------------------------
+    def __enter__(self) -> DeferredWrites:
+        self.session.info[_CONNECTION] = (self._connection, _HeldConnection(self._dbapi, self, self._dialect))
+        event.listen(self._connection, "before_cursor_execute", self._before_execute)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._connection, "before_cursor_execute", self._before_execute)
+        self.session.info[_CONNECTION] = (self._connection, self._dbapi)
+
+    def _before_execute(self, conn: Connection, *args: Any) -> None:
+        self.flush()
+
+    # -- held writes -----------------------------------------------------------------------------
+    def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]:
+        name = writer.table.name
+        self._writers[name] = writer
+        held = self._inserts.setdefault(name, {})
+        normalizers = _normalizers(writer.table, self._dialect)
+        missing = writer.missing
+        answered: list[Row] = []
+        for values in rows:
+            entity_id = values["id"]
+            if entity_id in held or entity_id in self._updates.get(name, ()):
+                continue  # taken by a row written in this transaction: not inserted
+            row = {n: values[n] if n in values else missing[n] for n in writer.names}
+            for column, normalize in normalizers.items():
+                row[column] = normalize(row[column])
+            held[entity_id] = row
+            answered.append(dict(row))
+        return answered
+
+    def update(self, writer: RowWriter, entity_id: str, changes: Row, before: Row) -> Row:
+        name = writer.table.name
+        self._writers[name] = writer
+        normalizers = _normalizers(writer.table, self._dialect)
+        after = dict(before)
+        for column, value in changes.items():
+            normalize = normalizers.get(column)
+            after[column] = value if normalize is None or value is None else normalize(value)
+        inserting = self._inserts.get(name)
+        if inserting is not None and entity_id in inserting:
+            inserting[entity_id] = dict(after)  # not stored yet: inserted with its last values
+            return after
+        held = self._updates.setdefault(name, {})
+        found = held.get(entity_id)
+        columns = set(changes) if found is None else found[1] | set(changes)
+        held[entity_id] = (dict(after), columns)
+        return after
+
+    # -- sending ---------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Send what is held: inserts in foreign-key order, then updates. Raises
+        :class:`DeferredRefused` (the transaction must be rolled back) when the store refuses
+        any of it or stores a row otherwise than it was answered."""
+        if self._flushing or not (self._inserts or self._updates):
+            return
+        self._flushing = True
+        try:
+            inserts, updates = self._inserts, self._updates
+            self._inserts, self._updates = {}, {}
+            order = _table_order()
+            for name in sorted(inserts, key=lambda n: order.get(n, len(order))):
+                self._send_inserts(self._writers[name], list(inserts[name].values()))
+            for name, held in updates.items():
+                self._send_updates(self._writers[name], held)
+        except DeferredRefused:
+            raise
+        except Exception as exc:
+            raise DeferredRefused(type(exc).__name__) from exc
+        finally:
+            self._flushing = False
+
+    def _send_inserts(self, writer: RowWriter, rows: list[Row]) -> None:
+        found = insert_new_rows_postgres(self._dbapi, self._dialect, writer.table, rows)
+        self.statements += 1
+        if len(found) != len(rows):
+            raise DeferredRefused("an id was taken")
+        expected = {row["id"]: row for row in rows}
+        for values in found:
+            got = writer._row(values)
+            self._check(writer, expected[got["id"]], got)
+
+    def _send_updates(self, writer: RowWriter, held: dict[str, tuple[Row, set[str]]]) -> None:
+        groups: dict[tuple[str, ...], list[Row]] = {}
+        for after, columns in held.values():
+            groups.setdefault(tuple(sorted(columns)), []).append(after)
+        for keys, rows in groups.items():
+            found = update_rows_postgres(self._dbapi, self._dialect, writer.table, self.org_id, keys, rows)
+            self.statements += 1
+            if len(found) != len(rows):
+                raise DeferredRefused("a row to update is missing")
+            expected = {row["id"]: row for row in rows}
+            for values in found:
+                got = writer._row(values)
+                self._check(writer, expected[got["id"]], got)
+
+    @staticmethod
+    def _check(writer: RowWriter, expected: Row, got: Row) -> None:
+        for name in writer.names:
+            if not _same(expected[name], got[name]):
+                raise DeferredRefused(f"{writer.table.name}.{name} was stored otherwise than answered")
