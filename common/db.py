@@ -8,7 +8,7 @@ and never writes to the file.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,17 @@ def _configure(dbapi_conn: Any, *, foreign_keys: bool, cache_kib: int, wal: bool
         cursor.close()
 
 
-def check_key(path: Path, key: bytes) -> None:
-    """Raise :class:`WrongKeyError` unless ``key`` opens the SQLCipher file at ``path``.
+def check_key(path: Path, key: bytes, first_pragmas: Sequence[str] = ()) -> None:
+    """Raise :class:`WrongKeyError` unless ``key`` (with the SQLCipher settings
+    ``first_pragmas``) opens the SQLCipher file at ``path``.
 
     Read-only: the file is not modified whether or not the key is right.
     """
     conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        for pragma in first_pragmas:
+            conn.execute(pragma)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher3.DatabaseError as exc:
         raise WrongKeyError(f"{path.name}: the key does not open this database") from exc
@@ -83,12 +86,15 @@ def create_sqlite_engine(
     synchronous: str = "NORMAL",
     pool_size: int = 5,
     connect_hook: Callable[[Any], None] | None = None,
+    first_pragmas: Sequence[str] = (),
 ) -> Engine:
     """An engine on the SQLite file at ``path``; SQLCipher-encrypted when ``key`` is given.
 
     A new file is created encrypted. An existing file is checked against the key first.
     ``synchronous`` (with WAL): ``NORMAL`` survives a crash of the program but may lose the last
     commits on power loss; ``FULL`` syncs the WAL at every commit, so a commit survives that too.
+    ``first_pragmas`` run on every connection right after the key, before the file is read:
+    settings of the file format (``cipher_page_size``, ``cipher_hmac_algorithm``, ``page_size``).
     """
     if synchronous not in ("NORMAL", "FULL"):
         raise ValueError("synchronous is NORMAL or FULL")
@@ -97,13 +103,15 @@ def create_sqlite_engine(
         if len(key) != KEY_BYTES:
             raise ValueError(f"SQLCipher keys are {KEY_BYTES} bytes")
         if path.exists() and path.stat().st_size > 0:
-            check_key(path, key)
+            check_key(path, key, first_pragmas)
     pragma_key = f"PRAGMA key = \"x'{key.hex()}'\"" if key is not None else None
 
     def connect() -> Any:
         conn = sqlcipher3.connect(str(path), check_same_thread=False, cached_statements=STATEMENT_CACHE)
         if pragma_key is not None:
             conn.execute(pragma_key)
+        for pragma in first_pragmas:
+            conn.execute(pragma)
         _configure(conn, foreign_keys=foreign_keys, cache_kib=cache_kib, wal=wal, synchronous=synchronous)
         if connect_hook is not None:
             connect_hook(conn)

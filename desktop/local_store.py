@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -36,14 +37,64 @@ __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswor
 # and scans without decrypting pages again. Only pages actually read take memory.
 LOCAL_CACHE_KIB = 262144
 
-# Let the write-ahead log grow to 64 MiB (16,384 pages) before it is copied into the database
-# file. SQLite's default (1,000 pages) copies it after almost every page of a download, so each
-# page would be written twice and synced; measured here, 100k products wrote 15-25 % faster.
-WAL_AUTOCHECKPOINT_PAGES = 16384
+# Let the write-ahead log grow to 64 MiB before it is copied into the database file. SQLite's
+# default (1,000 pages) copies it after almost every page of a download, so each page would be
+# written twice and synced; measured here, 100k products wrote 15-25 % faster.
+WAL_AUTOCHECKPOINT_BYTES = 64 * 1024 * 1024
+
+
+# The file format of a new store. Every page is encrypted (AES-256-CBC) and authenticated with an
+# HMAC, and both cost per page as well as per byte: 8 KiB pages (SQLCipher's default is 4 KiB)
+# halve the pages a download writes, and HMAC-SHA256 (SQLCipher 4 defaults to SHA-512) is a
+# 256-bit authenticator that CPUs with SHA extensions compute several times faster (valgrind
+# hides those extensions, so callgrind counts the slow path). Measured in process CPU,
+# interleaved: a 300k-row initial sync 5.0 -> 4.4 s of the client's CPU; 50k products
+# inserted, the cost over plain SQLite (same page size) 18 % -> 13 %.
+PAGE_BYTES = 8192
+STORE_FORMAT = (f"PRAGMA cipher_page_size = {PAGE_BYTES}", "PRAGMA cipher_hmac_algorithm = HMAC_SHA256")
+# Stores created before keep SQLCipher 4's defaults (4 KiB pages, HMAC-SHA512): they open as
+# they are, never rewritten; the format is told by which settings open the file.
+LEGACY_FORMAT: tuple[str, ...] = ()
+# Plain SQLite (no key; for comparisons) with the same page size.
+PLAIN_FORMAT = (f"PRAGMA page_size = {PAGE_BYTES}",)
 
 
 def _tune_connection(dbapi_conn: Any) -> None:
-    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+    page_bytes = int(dbapi_conn.execute("PRAGMA page_size").fetchone()[0])  # 4 or 8 KiB (formats below)
+    dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_BYTES // page_bytes}")
+
+
+def store_format(db_path: Path, key: bytes | None) -> tuple[str, ...]:
+    """The settings that open the file at ``db_path``: :data:`STORE_FORMAT` for a new (or empty)
+    file, else whichever format opens it. Read-only; :class:`WrongKeyError` when none does."""
+    if key is None:
+        return PLAIN_FORMAT
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return STORE_FORMAT
+    # A format that does not fit is refused like a wrong key, and SQLCipher would log that as an
+    # error; the refusal that matters is raised (WrongKeyError) and said by the caller.
+    with _cipher_log_quiet():
+        try:
+            check_key(db_path, key, STORE_FORMAT)
+        except WrongKeyError:
+            check_key(db_path, key, LEGACY_FORMAT)
+            return LEGACY_FORMAT
+    return STORE_FORMAT
+
+
+@contextmanager
+def _cipher_log_quiet() -> Iterator[None]:
+    """SQLCipher's log (process-wide) silenced for a read that is expected to be refused."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        level = str(conn.execute("PRAGMA cipher_log_level").fetchone()[0])
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cipher_log_level = {level}")
+    finally:
+        conn.close()
 
 
 def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engine:
@@ -60,6 +111,7 @@ def open_engine(db_path: Path, key: bytes | None, *, pool_size: int = 2) -> Engi
         pool_size=pool_size,
         cache_kib=LOCAL_CACHE_KIB,
         connect_hook=_tune_connection,
+        first_pragmas=store_format(db_path, key),
     )
 
 
@@ -178,9 +230,7 @@ class LocalStore:
         db_path = profile.db_path(root)
         try:
             new = not db_path.exists()
-            if not new:
-                check_key(db_path, key)
-            engine = open_engine(db_path, key)
+            engine = open_engine(db_path, key)  # the key is checked first
             if new and _template_dir is not None:
                 _copy_template_into(engine)
             # Before migrating: a download stopped half-way left indexes aside (their text is

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from common.commands import CommandError
+from common.db import new_key
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import Product
-from desktop import keywrap
+from desktop import keywrap, local_store
 from desktop.keywrap import DamagedKeyFileError, WrongPasswordError
 from desktop.local_store import LocalStore, LocalStoreError
 from desktop.profiles import Profile, known_organizations
@@ -159,6 +160,56 @@ def test_missing_or_damaged_key_file_is_reported_without_touching_the_database(
     with pytest.raises(LocalStoreError, match="already exists"):
         LocalStore.create(root, profile, "new password")
     assert _digest(profile.db_path(root)) == db_digest
+
+
+def test_a_store_made_by_an_earlier_version_opens_in_its_own_format(
+    tmp_path: Path, profile: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Earlier versions wrote SQLCipher 4's defaults (4 KiB pages, HMAC-SHA512); new stores use
+    # 8 KiB pages and HMAC-SHA256. An existing store is opened as it is, never rewritten.
+    with monkeypatch.context() as patched:
+        patched.setattr(local_store, "STORE_FORMAT", local_store.LEGACY_FORMAT)
+        old = LocalStore.create(tmp_path, profile, "correct horse")
+        old.apply(
+            "inventory.create_product",
+            {"id": new_id(), "sku": "OLD-1", "name": "Old widget", "sale_price": 5, "currency": "EUR"},
+            actor_id=new_id(),
+            permissions=WAREHOUSE,
+        )
+        old.close()
+    before = _files(tmp_path, profile)
+    with pytest.raises(WrongPasswordError):
+        LocalStore.unlock(tmp_path, profile, "Correct horse")
+    assert _files(tmp_path, profile) == before
+    store = LocalStore.unlock(tmp_path, profile, "correct horse")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cipher_hmac_algorithm").scalar() == "HMAC_SHA512"
+    store.apply(
+        "inventory.create_product",
+        {"id": new_id(), "sku": "NEW-1", "name": "New widget", "sale_price": 6, "currency": "EUR"},
+        actor_id=new_id(),
+        permissions=WAREHOUSE,
+    )
+    store.close()
+    store = LocalStore.unlock(tmp_path, profile, "correct horse")
+    with store.read_session() as session:
+        assert sorted(session.execute(select(Product.sku)).scalars()) == ["NEW-1", "OLD-1"]
+    store.close()
+    # A key that is not this store's is refused in either format, and nothing is written.
+    before = _files(tmp_path, profile)
+    with pytest.raises(LocalStoreError, match="left untouched"):
+        LocalStore.open_with_key(tmp_path, profile, new_key())
+    assert _files(tmp_path, profile) == before
+
+
+def test_a_new_store_uses_the_current_format(tmp_path: Path, profile: Profile) -> None:
+    store = LocalStore.create(tmp_path, profile, "correct horse")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cipher_hmac_algorithm").scalar() == "HMAC_SHA256"
+        assert int(connection.exec_driver_sql("PRAGMA page_size").scalar()) == local_store.PAGE_BYTES
+    store.close()
+    with pytest.raises(LocalStoreError, match="left untouched"):
+        LocalStore.open_with_key(tmp_path, profile, new_key())
 
 
 def test_outbox_entry_is_written_with_the_change_or_not_at_all(tmp_path: Path, profile: Profile) -> None:
