@@ -114,6 +114,7 @@ def entry_source(ctx: UiContext, currency: str, source: str | None = None) -> Li
         default_sort="entry_date",
         default_descending=True,
         decorate=decorate,
+        search_table="journal_entry",
     )
 
 
