@@ -51,6 +51,11 @@ class Column:
         return self.kind in ("money", "quantity", "number")
 
 
+# The only characters the trigram index folds to an ASCII letter (found by matching every code
+# point against every ASCII character; tests/desktop/test_list_search.py checks it).
+_FOLDED_TO_ASCII = {"k": "\u212a", "s": "\u017f"}
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -145,26 +150,36 @@ class ListSource:
         return clauses
 
     def _walked(self, indexed: list[str], base: Select[Any]) -> list[ColumnElement[bool]]:
-        """The same test as :meth:`_gathered`, made on each row of a walk: gathering every match of
-        a common word first would cost more than the walk. ``LIKE`` decides for rows of ASCII text
-        (the trigram index folds case as ``LIKE`` does there); a row with other characters, which
-        the index folds more widely, is asked of the index itself (the term against that one row)."""
+        """The same test as :meth:`_gathered`, made on each row of a walk (gathering every match
+        of a common word first would cost more than the walk). For an ASCII term ``LIKE`` decides
+        as the trigram index does: the index folds ASCII letters as ``LIKE`` does, and of all
+        other characters only the Kelvin sign (to ``k``) and the long s (to ``s``) fold to ASCII
+        letters, so only a row holding one of them is asked of the index itself (the term
+        against that one row). Any other term keeps the index's matches as a filter."""
         index = self._index()
         clauses: list[ColumnElement[bool]] = []
         for n, term in enumerate(indexed):
             pattern = f"%{_escape_like(term)}%"
-            name = f"search_probe_{n}"
-            probe = text(
-                f"EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
-                f"AND {index.name}.rowid = {index.table}.rowid)"
-            ).bindparams(**{name: search_index.match_query([term])})
             related = [self._col(r.key, base).like(pattern, escape="\\") for r in self.search_related]
-            if term.isascii():
-                columns = [self._col(key, base) for key in index.columns]
-                wider = or_(*(func.octet_length(c) > func.length(c) for c in columns))
-                found = [*(c.like(pattern, escape="\\") for c in columns), and_(wider, probe)]
+            name = f"search_walk_{n}"
+            match = {name: search_index.match_query([term])}
+            if not term.isascii():
+                found: list[ColumnElement[bool]] = [
+                    text(
+                        f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{name})"
+                    ).bindparams(**match)
+                ]
             else:
-                found = [probe]
+                columns = [self._col(key, base) for key in index.columns]
+                found = [c.like(pattern, escape="\\") for c in columns]
+                folded = [char for letter, char in _FOLDED_TO_ASCII.items() if letter in term.lower()]
+                if folded:
+                    probe = text(
+                        f"EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
+                        f"AND {index.name}.rowid = {index.table}.rowid)"
+                    ).bindparams(**match)
+                    holds = or_(*(func.instr(c, char) > 0 for c in columns for char in folded))
+                    found.append(and_(holds, probe))
             clauses.append(or_(*found, *related))
         return clauses
 
