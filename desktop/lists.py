@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -54,6 +54,11 @@ class Column:
 # The only characters the trigram index folds to an ASCII letter (found by matching every code
 # point against every ASCII character; tests/desktop/test_list_search.py checks it).
 _FOLDED_TO_ASCII = {"k": "\u212a", "s": "\u017f"}
+
+
+def _sql(clause: str, **params: str) -> ColumnElement[bool]:
+    """A WHERE clause in SQL text, with its parameters."""
+    return cast(ColumnElement[bool], text(clause).bindparams(**params))
 
 
 def _escape_like(text: str) -> str:
@@ -130,21 +135,23 @@ class ListSource:
         in_index = f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{{}})"
         if not self.search_related:
             query = search_index.match_query(indexed)
-            return [text(in_index.format("search_match")).bindparams(search_match=query)]
+            return [_sql(in_index.format("search_match"), search_match=query)]
         clauses: list[ColumnElement[bool]] = []
         for n, term in enumerate(indexed):
             found = [
-                text(in_index.format(f"search_match_{n}")).bindparams(
-                    **{f"search_match_{n}": search_index.match_query([term])}
+                _sql(
+                    in_index.format(f"search_match_{n}"),
+                    **{f"search_match_{n}": search_index.match_query([term])},
                 )
             ]
             for r, related in enumerate(self.search_related):
                 name = f"search_related_{n}_{r}"
                 found.append(
-                    text(
+                    _sql(
                         f"({index.table}.org_id, {index.table}.{related.via}) IN (SELECT org_id, id FROM "
-                        f"{related.table} WHERE {related.column} LIKE :{name} ESCAPE '\\')"
-                    ).bindparams(**{name: f"%{_escape_like(term)}%"})
+                        f"{related.table} WHERE {related.column} LIKE :{name} ESCAPE '\\')",
+                        **{name: f"%{_escape_like(term)}%"},
+                    )
                 )
             clauses.append(or_(*found))
         return clauses
@@ -165,19 +172,21 @@ class ListSource:
             match = {name: search_index.match_query([term])}
             if not term.isascii():
                 found: list[ColumnElement[bool]] = [
-                    text(
-                        f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{name})"
-                    ).bindparams(**match)
+                    _sql(
+                        f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{name})",
+                        **match,
+                    )
                 ]
             else:
                 columns = [self._col(key, base) for key in index.columns]
                 found = [c.like(pattern, escape="\\") for c in columns]
                 folded = [char for letter, char in _FOLDED_TO_ASCII.items() if letter in term.lower()]
                 if folded:
-                    probe = text(
+                    probe = _sql(
                         f"EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
-                        f"AND {index.name}.rowid = {index.table}.rowid)"
-                    ).bindparams(**match)
+                        f"AND {index.name}.rowid = {index.table}.rowid)",
+                        **match,
+                    )
                     holds = or_(*(func.instr(c, char) > 0 for c in columns for char in folded))
                     found.append(and_(holds, probe))
             clauses.append(or_(*found, *related))
@@ -218,8 +227,10 @@ class ListSource:
         return self._matches[1]
 
     def _plan(self, search: str, sort: str | None, whole: bool) -> str:
-        """``gather`` (the matches read and sorted), ``walk`` (the sort order's index walked, each
-        row tested, until a page is full) or ``scan`` (one table scan and a sort)."""
+        """How the rows are found: ``all`` (no search), ``gather`` (the matches read through the
+        indexes and sorted), ``walk`` (the sort order's index walked, each row tested, until a
+        page is full), ``walk_gathered`` (many matches in another order: the index's matches as
+        a filter of whatever plan SQLite picks) or ``scan`` (one table scan and a sort)."""
         indexed, scanned = self._split(search)
         default = self.sort_key(sort) == self.default_sort
         if indexed:
