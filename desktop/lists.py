@@ -25,9 +25,11 @@ MAX_SEARCH_LENGTH = 100
 # Up to this many rows found by a search index are fetched and sorted; more, and the list walks
 # its sort order's index instead, testing each row, until a page is full (a common word matches a
 # sixth of the rows). Reading N matches costs about as much as walking PAGE_SIZE × rows / N rows,
-# so the limit is √(PAGE_SIZE × rows) in a table of that many rows (from 1,000 to FEW_MATCHES).
+# so the limit is √(PAGE_SIZE × rows × walk_row_cost) in a table of that many rows (at most
+# FEW_MATCHES, at least MIN_FEW_MATCHES), ``walk_row_cost`` being what testing a walked row costs
+# beside reading a matched one (1: both read the row; less when the walk reads an index alone).
 FEW_MATCHES = 20_000
-MIN_FEW_MATCHES = 1_000
+MIN_FEW_MATCHES = 500
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class ListSource:
     search_table: str | None = None
     # Search keys shown from a referenced table (an invoice's customer name).
     search_related: Sequence[Related] = ()
+    # See FEW_MATCHES.
+    walk_row_cost: float = 1.0
 
     def __post_init__(self) -> None:
         self._matches: tuple[str, int] = ("", 0)
@@ -199,7 +203,9 @@ class ListSource:
             index = self._index()
             with self.store.read_session() as session:
                 rows = int(session.execute(text(f"SELECT max(rowid) FROM {index.table}")).scalar() or 0)
-            self._few = min(FEW_MATCHES, max(MIN_FEW_MATCHES, math.isqrt(PAGE_SIZE * rows)))
+            self._few = min(
+                FEW_MATCHES, max(MIN_FEW_MATCHES, math.isqrt(int(PAGE_SIZE * rows * self.walk_row_cost)))
+            )
         return self._few
 
     def _indexed_matches(self, indexed: list[str]) -> int:
