@@ -53,11 +53,6 @@ class Column:
         return self.kind in ("money", "quantity", "number")
 
 
-# The only characters the trigram index folds to an ASCII letter (found by matching every code
-# point against every ASCII character; tests/desktop/test_list_search.py checks it).
-_FOLDED_TO_ASCII = {"k": "\u212a", "s": "\u017f"}
-
-
 def _sql(clause: str, **params: str) -> ColumnElement[bool]:
     """A WHERE clause in SQL text, with its parameters."""
     return cast(ColumnElement[bool], text(clause).bindparams(**params))
@@ -164,9 +159,9 @@ class ListSource:
         """The same test as :meth:`_gathered`, made on each row of a walk (gathering every match
         of a common word first would cost more than the walk). For an ASCII term ``LIKE`` decides
         as the trigram index does: the index folds ASCII letters as ``LIKE`` does, and of all
-        other characters only the Kelvin sign (to ``k``) and the long s (to ``s``) fold to ASCII
-        letters, so only a row holding one of them is asked of the index itself (the term
-        against that one row). Any other term keeps the index's matches as a filter."""
+        other characters only two (``search_index.FOLDED_TO_ASCII``) fold to ASCII letters, so
+        only a row holding one of them is asked of the index itself. Any other term keeps the
+        index's matches as a filter."""
         index = self._index()
         clauses: list[ColumnElement[bool]] = []
         for n, term in enumerate(indexed):
@@ -184,15 +179,17 @@ class ListSource:
             else:
                 columns = [self._col(key, base) for key in index.columns]
                 found = [c.like(pattern, escape="\\") for c in columns]
-                folded = [char for letter, char in _FOLDED_TO_ASCII.items() if letter in term.lower()]
-                if folded:
-                    probe = _sql(
-                        f"EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
-                        f"AND {index.name}.rowid = {index.table}.rowid)",
-                        **match,
+                if set(term.lower()) & set(search_index.FOLDED_TO_ASCII):
+                    # The few rows holding such a character (their partial index; almost always
+                    # none) are asked of the trigram index, each the term against that one row.
+                    found.append(
+                        _sql(
+                            f"{index.table}.rowid IN (SELECT rowid FROM {index.table} WHERE {index.folded}) "
+                            f"AND EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
+                            f"AND {index.name}.rowid = {index.table}.rowid)",
+                            **match,
+                        )
                     )
-                    holds = or_(*(func.instr(c, char) > 0 for c in columns for char in folded))
-                    found.append(and_(holds, probe))
             clauses.append(or_(*found, *related))
         return clauses
 

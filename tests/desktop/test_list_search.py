@@ -225,7 +225,7 @@ def test_the_lists_indexes_are_built_on_open_and_follow_a_full_download(
 
 
 def test_only_the_kelvin_sign_and_the_long_s_fold_to_ascii_in_the_index() -> None:
-    """What lets a walk decide ASCII terms with LIKE (desktop.lists._FOLDED_TO_ASCII): every code
+    """What lets a walk decide ASCII terms with LIKE (search_index.FOLDED_TO_ASCII): every code
     point of the basic plane and beyond, matched through a trigram index against each ASCII
     character, finds only these two."""
     import sqlcipher3
@@ -240,4 +240,4 @@ def test_only_the_kelvin_sign_and_the_long_s_fold_to_ascii_in_the_index() -> Non
         for (point,) in connection.execute("SELECT rowid FROM t WHERE t MATCH ?", (query,)):
             folded[chr(code).lower()] = chr(point)
     connection.close()
-    assert folded == lists._FOLDED_TO_ASCII
+    assert folded == search_index.FOLDED_TO_ASCII
