@@ -8,9 +8,10 @@ filtered query, never a load of every row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.orm import Session
@@ -22,8 +23,13 @@ PAGE_SIZE = 200
 MAX_SEARCH_TERMS = 5
 MAX_SEARCH_LENGTH = 100
 # Up to this many rows found by a search index are fetched and sorted; more, and the list walks
-# its sort order's index instead, stopping at a page (a common word matches a sixth of the rows).
+# its sort order's index instead, testing each row, until a page is full (a common word matches a
+# sixth of the rows). Reading N matches costs about as much as walking PAGE_SIZE × rows / N rows,
+# so the limit is √(PAGE_SIZE × rows × walk_row_cost) in a table of that many rows (at most
+# FEW_MATCHES, at least MIN_FEW_MATCHES), ``walk_row_cost`` being what testing a walked row costs
+# beside reading a matched one (1: both read the row; less when the walk reads an index alone).
 FEW_MATCHES = 20_000
+MIN_FEW_MATCHES = 500
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,11 @@ class Column:
         return self.kind in ("money", "quantity", "number")
 
 
+def _sql(clause: str, **params: str) -> ColumnElement[bool]:
+    """A WHERE clause in SQL text, with its parameters."""
+    return cast(ColumnElement[bool], text(clause).bindparams(**params))
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -54,6 +65,18 @@ def _escape_like(text: str) -> str:
 def search_terms(text: str) -> list[str]:
     """The words of a search, bounded (a pasted novel does not become a giant query)."""
     return text[:MAX_SEARCH_LENGTH].split()[:MAX_SEARCH_TERMS]
+
+
+@dataclass(frozen=True)
+class Related:
+    """A search key whose value is another table's: ``key`` (the SELECT's label) shows ``column``
+    of the ``table`` row that the listed table's ``via`` column references, in the same
+    organization. A search finds the listed rows through ``via``'s index."""
+
+    key: str
+    table: str
+    column: str
+    via: str
 
 
 Decorator = Callable[[Session, list[dict[str, Any]]], None]
@@ -76,11 +99,16 @@ class ListSource:
     # The same SELECT for searching, built so SQLite scans the table (see :func:`live`).
     build_for_search: Callable[[], Select[Any]] | None = None
     # The entity table whose trigram index (``desktop.search_index``) answers searches of three
-    # characters or more; it must index exactly ``search_keys``.
+    # characters or more; it must index exactly ``search_keys`` but those of ``search_related``.
     search_table: str | None = None
+    # Search keys shown from a referenced table (an invoice's customer name).
+    search_related: Sequence[Related] = ()
+    # See FEW_MATCHES.
+    walk_row_cost: float = 1.0
 
     def __post_init__(self) -> None:
         self._matches: tuple[str, int] = ("", 0)
+        self._few: int | None = None
         self._base = self.build()
         self._search_base = self.build_for_search() if self.build_for_search else self._base
 
@@ -95,48 +123,144 @@ class ListSource:
         indexed = [t for t in terms if len(t) >= search_index.MIN_TERM]
         return indexed, [t for t in terms if len(t) < search_index.MIN_TERM]
 
+    def _index(self) -> search_index.SearchIndex:
+        return search_index.INDEXES[str(self.search_table)]
+
+    def _gathered(self, indexed: list[str]) -> list[ColumnElement[bool]]:
+        """Clauses that keep the rows matching ``indexed``, found through the indexes: the rows
+        the trigram index names and, for a key shown from another table (``search_related``),
+        the rows referencing the records whose value matches."""
+        index = self._index()
+        in_index = f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{{}})"
+        if not self.search_related:
+            query = search_index.match_query(indexed)
+            return [_sql(in_index.format("search_match"), search_match=query)]
+        clauses: list[ColumnElement[bool]] = []
+        for n, term in enumerate(indexed):
+            found = [
+                _sql(
+                    in_index.format(f"search_match_{n}"),
+                    **{f"search_match_{n}": search_index.match_query([term])},
+                )
+            ]
+            for r, related in enumerate(self.search_related):
+                name = f"search_related_{n}_{r}"
+                found.append(
+                    _sql(
+                        f"({index.table}.org_id, {index.table}.{related.via}) IN (SELECT org_id, id FROM "
+                        f"{related.table} WHERE {related.column} LIKE :{name} ESCAPE '\\')",
+                        **{name: f"%{_escape_like(term)}%"},
+                    )
+                )
+            clauses.append(or_(*found))
+        return clauses
+
+    def _walked(self, indexed: list[str], base: Select[Any]) -> list[ColumnElement[bool]]:
+        """The same test as :meth:`_gathered`, made on each row of a walk (gathering every match
+        of a common word first would cost more than the walk). For an ASCII term ``LIKE`` decides
+        as the trigram index does: the index folds ASCII letters as ``LIKE`` does, and of all
+        other characters only two (``search_index.FOLDED_TO_ASCII``) fold to ASCII letters, so
+        only a row holding one of them is asked of the index itself. Any other term keeps the
+        index's matches as a filter."""
+        index = self._index()
+        clauses: list[ColumnElement[bool]] = []
+        for n, term in enumerate(indexed):
+            pattern = f"%{_escape_like(term)}%"
+            related = [self._col(r.key, base).like(pattern, escape="\\") for r in self.search_related]
+            name = f"search_walk_{n}"
+            match = {name: search_index.match_query([term])}
+            if not term.isascii():
+                found: list[ColumnElement[bool]] = [
+                    _sql(
+                        f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :{name})",
+                        **match,
+                    )
+                ]
+            else:
+                columns = [self._col(key, base) for key in index.columns]
+                found = [c.like(pattern, escape="\\") for c in columns]
+                if set(term.lower()) & set(search_index.FOLDED_TO_ASCII):
+                    # The few rows holding such a character (their partial index; almost always
+                    # none) are asked of the trigram index, each the term against that one row.
+                    found.append(
+                        _sql(
+                            f"{index.table}.rowid IN (SELECT rowid FROM {index.table} WHERE {index.folded}) "
+                            f"AND EXISTS (SELECT 1 FROM {index.name} WHERE {index.name} MATCH :{name} "
+                            f"AND {index.name}.rowid = {index.table}.rowid)",
+                            **match,
+                        )
+                    )
+            clauses.append(or_(*found, *related))
+        return clauses
+
+    def few_matches(self) -> int:
+        """Up to how many matches the list reads and sorts them rather than walk (see
+        :data:`FEW_MATCHES`), from the table's size (its largest rowid: one b-tree descent)."""
+        if self._few is None:
+            index = self._index()
+            with self.store.read_session() as session:
+                rows = int(session.execute(text(f"SELECT max(rowid) FROM {index.table}")).scalar() or 0)
+            self._few = min(
+                FEW_MATCHES, max(MIN_FEW_MATCHES, math.isqrt(int(PAGE_SIZE * rows * self.walk_row_cost)))
+            )
+        return self._few
+
     def _indexed_matches(self, indexed: list[str]) -> int:
-        """How many rows the search index finds for ``indexed`` (a few ms: it reads only the
-        index), remembered for the last search."""
+        """How many rows the indexes find for ``indexed``, counted up to just past
+        :meth:`few_matches` (a few ms: it reads only the index), remembered for the last search."""
         query = search_index.match_query(indexed)
         if self._matches[0] != query:
-            index = search_index.INDEXES[str(self.search_table)]
+            index = self._index()
+            cap = self.few_matches() + 1
+            if self.search_related:
+                stmt: Any = select(func.count()).select_from(
+                    select(text("1"))
+                    .select_from(text(index.table))
+                    .where(*self._gathered(indexed))
+                    .limit(cap)
+                    .subquery()
+                )
+            else:
+                stmt = text(
+                    f"SELECT count(*) FROM (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :q LIMIT {cap})"
+                ).bindparams(q=query)
             with self.store.read_session() as session:
-                found = session.execute(
-                    text(f"SELECT count(*) FROM {index.name} WHERE {index.name} MATCH :q"), {"q": query}
-                ).scalar()
+                found = session.execute(stmt).scalar()
             self._matches = (query, int(found or 0))
         return self._matches[1]
 
-    def _base_for(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
+    def _plan(self, search: str, sort: str | None, whole: bool) -> str:
+        """How the rows are found: ``all`` (no search), ``gather`` (the matches read through the
+        indexes and sorted), ``walk`` (the sort order's index walked, each row tested, until a
+        page is full), ``walk_gathered`` (many matches in another order: the index's matches as
+        a filter of whatever plan SQLite picks) or ``scan`` (one table scan and a sort)."""
         indexed, scanned = self._split(search)
+        default = self.sort_key(sort) == self.default_sort
         if indexed:
-            # Few matches: read them from the index and sort them (the SELECT worded so no
+            # Few matches: read them from the indexes and sort them (the SELECT worded so no
             # b-tree walk is chosen); many: walk the sort order's index and stop at a page.
-            if whole or self._indexed_matches(indexed) <= FEW_MATCHES:
-                return self._search_base
-            return self._base
+            if whole or self._indexed_matches(indexed) <= self.few_matches():
+                return "gather"
+            return "walk" if default else "walk_gathered"
         if not scanned:
-            return self._base
+            return "all"
         # Only short terms (one or two characters match many rows): walk the sort order's
         # index and stop at a page, for the default order; otherwise (and to count every
         # match, ``whole``) one table scan.
-        if whole or self.sort_key(sort) != self.default_sort:
-            return self._search_base
-        return self._base
+        return "scan" if whole or not default else "walk"
+
+    def _base_for(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
+        plan = self._plan(search, sort, whole)
+        return self._search_base if plan in ("gather", "scan") else self._base
 
     def filtered(self, search: str, sort: str | None = None, *, whole: bool = False) -> Select[Any]:
-        stmt = base = self._base_for(search, sort, whole=whole)
+        plan = self._plan(search, sort, whole)
+        stmt = base = self._search_base if plan in ("gather", "scan") else self._base
         for clause in self.filters:
             stmt = stmt.where(clause)
         indexed, scanned = self._split(search)
-        if indexed and self.search_table is not None:
-            index = search_index.INDEXES[self.search_table]
-            stmt = stmt.where(
-                text(
-                    f"{index.table}.rowid IN (SELECT rowid FROM {index.name} WHERE {index.name} MATCH :search_match)"
-                ).bindparams(search_match=search_index.match_query(indexed))
-            )
+        if indexed:
+            stmt = stmt.where(*(self._walked(indexed, base) if plan == "walk" else self._gathered(indexed)))
         for term in scanned:
             pattern = f"%{_escape_like(term)}%"
             stmt = stmt.where(

@@ -113,6 +113,7 @@ def entry_source(ctx: UiContext, currency: str, source: str | None = None) -> Li
         default_sort="entry_date",
         default_descending=True,
         decorate=decorate,
+        search_table="journal_entry",
     )
 
 

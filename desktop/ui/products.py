@@ -115,6 +115,9 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
         decorate=decorate,
         build_for_search=lambda: build(scan=True),
         search_table="product",
+        # The walk in name order reads a covering index (search_index.LOCAL_INDEXES), ~30 times
+        # cheaper a row than reading the rows a search index found, at random.
+        walk_row_cost=1 / 30,
     )
 
 

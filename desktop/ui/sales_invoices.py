@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from common.commands.invoicing import INVOICE_TRANSITIONS
 from common.schema import Customer, Invoice, SalesOrder
-from desktop.lists import Column, ListSource, live
+from desktop.lists import Column, ListSource, Related, live
 from desktop.modules import page
 from desktop.qt import QMessageBox
 from desktop.ui.context import UiContext
@@ -37,7 +37,7 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
     """Invoices, newest first, with what is still open on each."""
     i, c, o = Invoice.__table__, Customer.__table__, SalesOrder.__table__
 
-    def build() -> Any:
+    def build(scan: bool = False) -> Any:
         open_amount = (i.c.total - i.c.amount_paid - i.c.amount_credited).label("open_amount")
         stmt = (
             select(
@@ -49,7 +49,7 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
             .select_from(i)
             .join(c, (c.c.org_id == i.c.org_id) & (c.c.id == i.c.customer_id), isouter=True)
             .join(o, (o.c.org_id == i.c.org_id) & (o.c.id == i.c.sales_order_id), isouter=True)
-            .where(live(Invoice, ctx.session.org_id))
+            .where(live(Invoice, ctx.session.org_id, scan=scan))
         )  # fmt: skip
         return stmt.where(i.c.status == status) if status else stmt
 
@@ -60,6 +60,12 @@ def invoice_source(ctx: UiContext, status: str | None = None) -> ListSource:
         search_keys=("number", "customer", "order"),
         default_sort="issue_date",
         default_descending=True,
+        build_for_search=lambda: build(scan=True),
+        search_table="invoice",
+        search_related=(
+            Related("customer", "customer", "name", "customer_id"),
+            Related("order", "sales_order", "number", "sales_order_id"),
+        ),
     )
 
 
