@@ -110,12 +110,15 @@ def _lookup(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list
     """
     connection = session.connection()
     raw, converters = _compiled(stmt, connection.dialect)
+    # ``params`` names every parameter of these statements (they bind no values of their own):
+    # no need for SQLAlchemy to complete them.
+    rows = raw.rows(connection.connection, raw.parameters(params, complete=False))
     return [
         tuple(
             value if convert is None else convert(value)
             for value, convert in zip(row, converters, strict=True)
         )
-        for row in raw.all(connection, params)
+        for row in rows
     ]
 
 
