@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
@@ -144,12 +145,13 @@ def parse_json_body(model: type[BaseModel]) -> Any:
 
 
 def parse_query(model: type[BaseModel]) -> Any:
+    # Parsed as werkzeug parses ``request.args``, without building its MultiDict (every GET).
     data: dict[str, Any] = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        if len(values) > 1:
+    pairs = parse_qsl(request.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    for key, value in pairs:
+        if key in data:
             raise bad_request(f"{key}: may be given only once", field=key)
-        data[key] = values[0]
+        data[key] = value
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -157,7 +159,7 @@ def parse_query(model: type[BaseModel]) -> Any:
 
 
 def bearer_claims(svc: Services) -> AccessClaims:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("send an access token: Authorization: Bearer <token>")
