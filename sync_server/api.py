@@ -17,10 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -85,6 +87,9 @@ class ApiContext:
     principal: Principal | None = None
     claims: AccessClaims | None = None
     session: Session | None = None
+    # A read request's transaction: its session is made from it on first use of ``db``.
+    connection: Connection | None = None
+    scope: tuple[str | None, str | None] = (None, None)  # (org_id, user_id) of that transaction
     address: str = ""
     extra_events: list[PendingEvent] = field(default_factory=list)
     # Run once the request's transaction has committed (sending mail about what it wrote).
@@ -97,8 +102,15 @@ class ApiContext:
 
     @property
     def db(self) -> Session:
+        if self.session is None and self.connection is not None:
+            self.session = self.services.store.session_on(self.connection, *self.scope)
         assert self.session is not None
         return self.session
+
+    @property
+    def reads(self) -> Session | Connection:
+        """What compiled statements run on: the request's connection, else its session."""
+        return self.connection if self.connection is not None else self.db
 
 
 def services() -> Services:
@@ -144,12 +156,13 @@ def parse_json_body(model: type[BaseModel]) -> Any:
 
 
 def parse_query(model: type[BaseModel]) -> Any:
+    # Parsed as werkzeug parses ``request.args``, without building its MultiDict (every GET).
     data: dict[str, Any] = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        if len(values) > 1:
+    pairs = parse_qsl(request.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+    for key, value in pairs:
+        if key in data:
             raise bad_request(f"{key}: may be given only once", field=key)
-        data[key] = values[0]
+        data[key] = value
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -157,7 +170,7 @@ def parse_query(model: type[BaseModel]) -> Any:
 
 
 def bearer_claims(svc: Services) -> AccessClaims:
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("send an access token: Authorization: Bearer <token>")
@@ -196,6 +209,10 @@ def check_request_limit(svc: Services, spec: Endpoint, claims: AccessClaims) -> 
 @contextmanager
 def _request_session(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str | None) -> Iterator[None]:
     assert ctx.claims is not None
+    if not spec.write and not spec.lock_org:
+        with _read_transaction(svc, spec, ctx, org_id):
+            yield
+        return
     with svc.store.session(org_id, user_id=ctx.claims.user_id, write=spec.write) as session:
         ctx.session = session
         ctx.principal = resolve(session, ctx.claims, org_id)
@@ -209,6 +226,26 @@ def _request_session(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str
         if spec.permission is not None and spec.permission not in ctx.principal.permissions:
             raise forbidden(spec.permission)
         yield
+
+
+@contextmanager
+def _read_transaction(svc: Services, spec: Endpoint, ctx: ApiContext, org_id: str | None) -> Iterator[None]:
+    """The request's read transaction on a Core connection: the caller is checked with compiled
+    statements, and the ORM session is made only for a handler that asks for ``ctx.db``."""
+    assert ctx.claims is not None
+    with svc.store.read_connection(org_id, user_id=ctx.claims.user_id) as connection:
+        ctx.connection, ctx.scope = connection, (org_id, ctx.claims.user_id)
+        try:
+            ctx.principal = resolve(connection, ctx.claims, org_id, lambda: ctx.db)
+            if spec.permission is not None and spec.permission not in ctx.principal.permissions:
+                raise forbidden(spec.permission)
+            yield
+            if ctx.session is not None:
+                ctx.session.commit()  # flushes; the connection's transaction commits below
+        finally:
+            if ctx.session is not None:
+                ctx.session.close()
+            ctx.session = ctx.connection = None
 
 
 def _parse_input(ctx: ApiContext, query: type[BaseModel] | None, body: type[BaseModel] | None) -> None:

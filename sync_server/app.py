@@ -8,6 +8,8 @@ the latter as a 500 that reveals nothing of the internals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy.exc import DataError
@@ -46,6 +48,32 @@ _SECURITY_HEADERS = {
 }
 
 _SECURITY_ITEMS = tuple(_SECURITY_HEADERS.items())
+_SECURITY_NAMES = tuple((name.lower(), (name, value)) for name, value in _SECURITY_ITEMS)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def _with_security_headers(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    """``wsgi_app`` answering every response with the security headers (and HSTS over https).
+
+    Added to the WSGI header list as the answer starts, not in an ``after_request`` hook through
+    werkzeug's ``Headers`` (which checks every value again): this runs on every request. A header
+    the endpoint set itself (the console's CSP) is kept. Wrapped inside ``ProxyFix``, so a request
+    a trusted proxy received over https counts as https.
+    """
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend([item for name, item in _SECURITY_NAMES if name not in present])
+            if secure and "strict-transport-security" not in present:
+                headers.append(_HSTS)
+            return start_response(status, headers, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return app
 
 
 def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
@@ -66,6 +94,7 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     app.register_blueprint(console.bp)  # the admin console's pages (no API endpoints)
+    app.wsgi_app = _with_security_headers(app.wsgi_app)  # type: ignore[method-assign]
     if config.trusted_proxies > 0:
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
@@ -115,16 +144,6 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
             }
         }
         return json_response(body, 500)
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        # One pass over the answer's few headers instead of one per security header: this runs
-        # on every request. A header the endpoint set itself (the console's CSP) is kept.
-        present = {name.lower() for name, _ in response.headers}
-        response.headers.extend([item for item in _SECURITY_ITEMS if item[0].lower() not in present])
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
 
     # Last: its middleware wraps everything above, ProxyFix included.
     metrics.install(app, config, app.extensions["ops"].store, package_version() or "unknown")

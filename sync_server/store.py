@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from common import migrate
@@ -35,6 +35,8 @@ from sync_server.config import ServerConfig
 # The audit chain of events that belong to no organization (sign-in attempts for unknown
 # e-mail addresses, requests for organizations the caller is not a member of).
 SYSTEM_ORG_ID = "00000000-0000-0000-0000-000000000000"
+# Session info: the session runs in a transaction its connection's owner scoped already.
+_SCOPED = "ops_connection_scoped"
 
 _SET_SCOPE = text(
     "SELECT set_config('role', :role, true), set_config('app.org_id', :org_id, true), "
@@ -155,8 +157,8 @@ class Store:
 
     # -- sessions --------------------------------------------------------------------------------
     def _pg_scope(self, session: Session, transaction: SessionTransaction, connection: Any) -> None:
-        if session.info.get("unscoped") or transaction.nested:
-            return  # a savepoint inherits the transaction's SET LOCALs
+        if session.info.get("unscoped") or session.info.get(_SCOPED) or transaction.nested:
+            return  # a savepoint (or a session on a scoped connection) inherits the SET LOCALs
         connection.execute(
             _SET_SCOPE,
             {
@@ -179,6 +181,33 @@ class Store:
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def read_connection(
+        self, org_id: str | None = None, *, user_id: str | None = None
+    ) -> Iterator[Connection]:
+        """A read transaction on a Core connection, scoped as :meth:`session` scopes (on
+        PostgreSQL the same ``SET LOCAL`` role and organization): committed on success, rolled
+        back on error. A request that only reads through compiled statements (the caller's
+        checks, a pull) needs no ORM session, which costs more than those statements; one that
+        does gets it from :meth:`session_on`."""
+        with self.engine.connect() as connection, connection.begin():
+            if self.is_postgres:
+                connection.execute(
+                    _SET_SCOPE,
+                    {"role": self.config.app_role, "org_id": org_id or "", "user_id": user_id or ""},
+                )
+            yield connection
+
+    def session_on(self, connection: Connection, org_id: str | None, user_id: str | None) -> Session:
+        """A session in ``connection``'s transaction (:meth:`read_connection`), scoped to
+        ``org_id`` like any other (the tenant hook); its commit leaves the transaction to the
+        connection's owner."""
+        return self._read(
+            bind=connection,
+            info={"org_id": org_id, "user_id": user_id, _SCOPED: True},
+            join_transaction_mode="rollback_only",
+        )
 
     @contextmanager
     def admin_session(self) -> Iterator[Session]:

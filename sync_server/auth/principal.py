@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, false, select
+from sqlalchemy import Connection, Select, and_, bindparam, exists, false, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,10 @@ class Principal:
     permissions: frozenset[str] = frozenset()
     _owner: OwnerIds | None = field(default=None, repr=False)
 
-    def owner_ids(self, session: Session) -> OwnerIds:
+    def owner_ids(self, db: Session | Connection) -> OwnerIds:
         """The caller's user id and the employee records linked to it (for owner read rules)."""
         if self._owner is None:
-            rows = _lookup(session, _OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id})
+            rows = _lookup(db, _OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id})
             employee_ids = frozenset(employee_id for (employee_id,) in rows)
             self._owner = OwnerIds(user_id=self.user_id, employee_ids=employee_ids)
         return self._owner
@@ -100,7 +100,7 @@ def _compiled(
     return raw_statement(stmt, dialect), converters
 
 
-def _lookup(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _lookup(db: Session | Connection, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The rows of one per-request lookup, in the session's transaction.
 
     Run on the DB-API cursor: SQLAlchemy's statement execution costs more than these indexed
@@ -108,14 +108,17 @@ def _lookup(session: Session, stmt: Select[Any], params: dict[str, Any]) -> list
     (no ORM entities), so the tenancy hook has nothing to add to them; they filter on the
     organization and user themselves.
     """
-    connection = session.connection()
+    connection = db if isinstance(db, Connection) else db.connection()
     raw, converters = _compiled(stmt, connection.dialect)
+    # ``params`` names every parameter of these statements (they bind no values of their own):
+    # no need for SQLAlchemy to complete them.
+    rows = raw.rows(connection.connection, raw.parameters(params, complete=False))
     return [
         tuple(
             value if convert is None else convert(value)
             for value, convert in zip(row, converters, strict=True)
         )
-        for row in raw.all(connection, params)
+        for row in rows
     ]
 
 
@@ -128,11 +131,9 @@ class _Caller:
     org_sessions_valid_after: datetime | None
 
 
-def _caller(session: Session, claims: AccessClaims, org_id: str | None) -> _Caller:
+def _caller(db: Session | Connection, claims: AccessClaims, org_id: str | None) -> _Caller:
     """The caller's account state and roles in ``org_id``; 401 unless the session is valid."""
-    rows = _lookup(
-        session, _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""}
-    )
+    rows = _lookup(db, _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""})
     row = _Caller(*rows[0]) if rows else None
     if row is None or row.disabled or row.revoked:
         raise unauthenticated("this session has ended; sign in again", code="invalid_token")
@@ -146,13 +147,19 @@ def check_session(session: Session, claims: AccessClaims) -> None:
     _caller(session, claims, None)
 
 
-def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Principal:
+def resolve(
+    db: Session | Connection,
+    claims: AccessClaims,
+    org_id: str | None,
+    orm: Callable[[], Session] | None = None,
+) -> Principal:
     """The caller, checked against the store; with ``org_id``, their membership there.
 
     Not a member (or no such organization) → 404, never 403: it does not reveal that it exists.
-    ``session`` must be scoped to ``org_id`` and the user.
+    ``db`` must be scoped to ``org_id`` and the user; when it is a connection, ``orm()`` gives a
+    session in its transaction, for the organization's custom roles.
     """
-    caller = _caller(session, claims, org_id)
+    caller = _caller(db, claims, org_id)
     principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
     if org_id is None:
         return principal
@@ -173,7 +180,14 @@ def resolve(session: Session, claims: AccessClaims, org_id: str | None) -> Princ
     role_list = [str(r) for r in roles]
     principal.org_id = org_id
     principal.roles = tuple(role_list)
-    principal.permissions = permissions_for_roles(role_list, custom_roles(session, role_list))
+    custom: dict[str, list[str]] = {}
+    if any(r not in BUILTIN_ROLES for r in role_list):
+        if isinstance(db, Session):
+            custom = custom_roles(db, role_list)
+        else:
+            assert orm is not None, "custom roles are read through a session"
+            custom = custom_roles(orm(), role_list)
+    principal.permissions = permissions_for_roles(role_list, custom)
     return principal
 
 

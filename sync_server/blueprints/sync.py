@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import Blueprint, Response
+from sqlalchemy import Connection
 
 from common.access import OwnerIds
 from common.schema import SCHEMA_VERSION
@@ -129,8 +130,11 @@ def pull_changes(ctx: ApiContext, org_id: str) -> Response:
         except InvalidCursor as exc:
             raise ApiError(400, "invalid_cursor", str(exc), {"field": "cursor"}) from None
     principal = ctx.user
-    reader = _reader(principal.permissions, principal.owner_ids(ctx.db))
-    page = pull(ctx.db.connection(), org_id, reader, cursor, query.limit)
+    reads = ctx.reads
+    reader = _reader(principal.permissions, principal.owner_ids(reads))
+    page = pull(
+        reads if isinstance(reads, Connection) else reads.connection(), org_id, reader, cursor, query.limit
+    )
     counters = server_metrics()
     if counters is not None:
         counters.count_pull(
