@@ -193,16 +193,7 @@ def plan_import(
     lookups = kind.lookups(session, org_id) if kind.lookups else {}
     seen: dict[Any, int] = {}
     has_currency = any(spec.key == "currency" for spec in kind.fields)
-    for offset, cells in enumerate(table.rows):
-        row_no = offset + 2
-        if progress is not None and offset % 1000 == 0:
-            progress(offset, len(table.rows))
-        if not any(cells):
-            continue
-        raw = {
-            key: (cells[index] if index is not None and index < len(cells) else "")
-            for key, index in mapping.items()
-        }
+    for row_no, raw in table.records(mapping, progress):
         # Without a currency in the file, a record keeps its own: its amounts are read in it and
         # the import does not change it (a USD product stays USD when re-imported).
         stored_currency = None

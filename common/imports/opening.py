@@ -118,16 +118,7 @@ def plan_opening_balances(
     line_rows: list[int] = []
     totals = {"debit": 0, "credit": 0}
     amounts_read = True
-    for offset, cells in enumerate(table.rows):
-        row = offset + 2
-        if progress is not None and offset % 1000 == 0:
-            progress(offset, len(table.rows))
-        if not any(cells):
-            continue
-        raw = {
-            key: (cells[index] if index is not None and index < len(cells) else "")
-            for key, index in mapping.items()
-        }
+    for row, raw in table.records(mapping, progress):
         before = len(problems)
         account = None
         if not raw["account"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -14,6 +15,26 @@ from common.imports.kinds import ImportKind
 class RawTable:
     header: list[str]
     rows: list[list[str]]  # row i is line i + 2 of the file (the header is line 1)
+
+    def records(
+        self,
+        mapping: Mapping[str, int | None],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each non-blank row as (its row number, field key → its cell, ``""`` for a column not
+        matched or missing on that row); ``progress(done, total)`` every 1,000 rows."""
+        for offset, cells in enumerate(self.rows):
+            if progress is not None and offset % 1000 == 0:
+                progress(offset, len(self.rows))
+            if not any(cells):
+                continue
+            yield (
+                offset + 2,
+                {
+                    key: (cells[index] if index is not None and index < len(cells) else "")
+                    for key, index in mapping.items()
+                },
+            )
 
 
 @dataclass(frozen=True)
