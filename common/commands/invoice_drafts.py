@@ -18,9 +18,9 @@ from common.commands.invoicing import (
     MAX_INVOICE_LINES,
     CreateInvoiceArgs,
     InvoiceLineArgs,
-    _lines_from_args,
-    _price_lines,
     invoice_lines,
+    lines_from_args,
+    price_lines,
 )
 from common.commands.periods import require_open_period
 from common.commands.postings import document_rate
@@ -75,8 +75,8 @@ def set_invoice_lines(ctx: CommandContext, args: SetInvoiceLinesArgs) -> None:
     """Replace the lines of a draft invoice and work out its totals again."""
     invoice = _draft_invoice(ctx, args.id)
     current = {line["id"]: line for line in invoice_lines(ctx, args.id)}
-    lines = _lines_from_args(ctx, list(args.lines), own=frozenset(current))
-    priced, totals = _price_lines(ctx, invoice["currency"], lines)
+    lines = lines_from_args(ctx, list(args.lines), own=frozenset(current))
+    priced, totals = price_lines(ctx, invoice["currency"], lines)
     for line_id in set(current) - {line["id"] for line in lines}:
         # Billed hours point at their line for good (set once): that line stays.
         if ctx.exists(TimesheetEntry, TimesheetEntry.invoice_line_id == line_id):

@@ -133,7 +133,7 @@ def _lines_from_order(ctx: CommandContext, order: dict[str, Any]) -> list[dict[s
     return lines
 
 
-def _lines_from_args(
+def lines_from_args(
     ctx: CommandContext, lines: list[InvoiceLineArgs], own: frozenset[str] = frozenset()
 ) -> list[dict[str, Any]]:
     """The lines' values; a line id may be one of ``own`` (the draft's lines) or a new one."""
@@ -157,7 +157,7 @@ def _lines_from_args(
 Priced = list[tuple[dict[str, Any], int, int]]
 
 
-def _price_lines(
+def price_lines(
     ctx: CommandContext, currency: str, lines: list[dict[str, Any]]
 ) -> tuple[Priced, dict[str, int]]:
     """Each line with its net and tax, and the invoice's ``subtotal``, ``tax_total`` and ``total``
@@ -214,13 +214,13 @@ def create_invoice(ctx: CommandContext, args: CreateInvoiceArgs) -> None:
             raise invalid("customer_id", "is required for an invoice without a sales order")
         customer = active_customer(ctx, args.customer_id, "customer_id")
         customer_id, currency = args.customer_id, args.currency or customer["currency"]
-        lines = _lines_from_args(ctx, list(args.lines or []))
+        lines = lines_from_args(ctx, list(args.lines or []))
     issue_date = args.issue_date or ctx.now.date()
     if args.due_date is not None and args.due_date < issue_date:
         raise invalid("due_date", "must not be before the issue date")
     require_open_period(ctx, issue_date, "issue_date")
     rate = document_rate(ctx, currency, args.exchange_rate, "exchange_rate")
-    priced, totals = _price_lines(ctx, currency, lines)
+    priced, totals = price_lines(ctx, currency, lines)
     number = ctx.numbering.next_number(DRAFT_NUMBERS)
     ctx.insert(
         Invoice,

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 
 from common.ids import new_id
-from common.schema import Membership, Organization, Warehouse
+from common.schema import Invoice, InvoiceLine, Membership, Organization, Warehouse
 from common.schema.types import utcnow
 from sync_server.config import ServerConfig
 from sync_server.tenancy import TENANT_TABLES, TenantScopeError
-from tests.sync_server.conftest import World, warehouse
+from tests.sync_server.conftest import World, mutation, warehouse
 
 
 def _seed(world: World) -> tuple[str, str]:
@@ -147,3 +147,44 @@ def test_requests_run_as_the_app_role(world: World) -> None:
     assert names == ["Acme"]
     with world.services.store.session(world.a.id) as session:
         assert session.execute(select(Organization.name)).scalars().all() == ["Acme"]
+
+
+def test_another_organizations_draft_invoice_cannot_be_edited_nor_its_lines_taken(world: World) -> None:
+    """A sales user of Globex who knows the ids of Acme's draft invoice and its line (a leaked
+    link, a guessed id) can neither edit it nor move its line: to Globex they do not exist."""
+    customer = mutation("sales.create_customer", id=new_id(), name="Acme's customer")
+    line_id = new_id()
+    draft = mutation(
+        "sales.create_invoice", id=new_id(), customer_id=customer["args"]["id"],
+        lines=[{"id": line_id, "description": "Consulting", "quantity": "2", "unit_price": 10_000}],
+    )  # fmt: skip
+    response = world.push("sales@acme.test", world.a, [customer, draft])
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied", "applied"]
+    invoice_id = draft["args"]["id"]
+
+    theirs = mutation("sales.create_customer", id=new_id(), name="Globex's customer")
+    edits = [
+        mutation("sales.update_invoice", id=invoice_id, changes={"customer_id": theirs["args"]["id"]},
+                 base={"customer_id": customer["args"]["id"]}),
+        mutation("sales.set_invoice_lines", id=invoice_id,
+                 lines=[{"id": line_id, "description": "Free", "quantity": "1", "unit_price": 1}]),
+    ]  # fmt: skip
+    results = world.push("sales@globex.test", world.b, [theirs, *edits]).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected", "rejected"]
+    assert [(r["code"], r["message"]) for r in results[1:]] == [
+        ("invalid", f"id: no invoice with id {invoice_id}")
+    ] * 2
+    assert all("Consulting" not in str(r) and "Acme" not in str(r) for r in results)
+
+    # Globex's own draft may reuse the line's id: in Globex it is another row.
+    own = mutation(
+        "sales.create_invoice", id=new_id(), customer_id=theirs["args"]["id"],
+        lines=[{"id": line_id, "description": "Globex line", "quantity": "1", "unit_price": 500}],
+    )  # fmt: skip
+    assert world.push("sales@globex.test", world.b, [own]).get_json()["results"][0]["status"] == "applied"
+
+    with world.services.store.session(world.a.id) as session:
+        invoice = session.execute(select(Invoice).where(Invoice.id == invoice_id)).scalar_one()
+        line = session.execute(select(InvoiceLine).where(InvoiceLine.id == line_id)).scalar_one()
+    assert (invoice.customer_id, invoice.total) == (customer["args"]["id"], 20_000)
+    assert (line.description, line.invoice_id, line.deleted) == ("Consulting", invoice_id, False)
