@@ -10,12 +10,12 @@ tells the user what the command warned about (a credit limit passed, a customer'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from common.commands import CommandOutcome
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QPushButton
-from desktop.ui.list_page import ListPage
+from desktop.qt import QMessageBox, QPushButton
+from desktop.ui.list_page import ListPage, StatusListPage
 from desktop.ui.sales_common import tell
 from desktop.ui.widgets import PageHeader, button
 
@@ -72,14 +72,11 @@ class HeaderActions:
         return widget
 
 
-class StatePage(ListPage):
-    """A list of documents with a life cycle: ``statuses`` ``(status, as shown)`` fill the status
-    filter, :meth:`make_dialog` gives the dialog of a new document (``row`` None, opened with one
+class StatePage(StatusListPage):
+    """A list of documents with a life cycle, filtered by status (:class:`StatusListPage`);
+    :meth:`make_dialog` gives the dialog of a new document (``row`` None, opened with one
     empty line) or of the row opened, and state changes run through :meth:`run_state`."""
 
-    statuses: Sequence[tuple[str, str]] = ()
-    all_statuses = "All statuses"
-    status: str | None = None
     last_outcome: CommandOutcome | None = None
     note: QMessageBox | None = None
 
@@ -102,19 +99,6 @@ class StatePage(ListPage):
         dialog = self.make_dialog(row)
         dialog.open()
         return dialog
-
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem(self.all_statuses, None)
-        for status, text in self.statuses:
-            self.status_box.addItem(text, status)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
 
     def run_state(self, name: str, args: dict[str, Any], refused_title: str) -> None:
         """Apply a state change; its warnings are told without blocking (kept in

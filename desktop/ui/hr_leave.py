@@ -21,10 +21,10 @@ from common.schema import Employee, LeaveRequest, LeaveType
 from desktop.formatting import count, quantity
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QVBoxLayout, QWidget
+from desktop.qt import QComboBox, QMessageBox, QVBoxLayout, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
-from desktop.ui.list_page import ListPage
+from desktop.ui.list_page import StatusListPage
 from desktop.ui.pickers import fill_combo
 from desktop.ui.widgets import PageHeader, button, label
 
@@ -180,7 +180,7 @@ class LeaveRequestDialog(FormDialog):
 
 
 @page("hr", "leave", "Leave", opens="hr.read", writes="hr.approve_leave", position=20)
-class LeavePage(ListPage):
+class LeavePage(StatusListPage):
     title = "Leave"
     subtitle = "Leave requests of every employee: approve or reject them. Balances count working days."
     noun = "leave request"
@@ -188,8 +188,9 @@ class LeavePage(ListPage):
     empty_hint = "Record a request with New request (Ctrl+N). Leave types come first (Leave types)."
     history_entity = "leave_request"
 
+    statuses = tuple((status, status.capitalize()) for status in STATUSES)
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
         super().__init__(ctx, parent)
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
@@ -200,22 +201,6 @@ class LeavePage(ListPage):
 
     def make_source(self) -> ListSource:
         return leave_source(self.ctx, self.status)
-
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for value in STATUSES:
-            self.status_box.addItem(value.capitalize(), value)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
-    def export_filters(self) -> list[str]:
-        return [f"Status: {self.status}"] if self.status else []
 
     @property
     def can_create(self) -> bool:

@@ -7,6 +7,7 @@ Screens subclass :class:`ListPage` and give it a list source and, when they allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from desktop.background import run_op
@@ -14,6 +15,7 @@ from desktop.formatting import count
 from desktop.lists import Column, ListSource
 from desktop.qt import (
     QAbstractItemView,
+    QComboBox,
     QFont,
     QFontMetrics,
     QHBoxLayout,
@@ -291,3 +293,30 @@ class ListPage(QWidget):
     def show_history(self, row: dict[str, Any], title: str) -> None:
         if self.history_entity and self.ctx.open_history is not None:
             self.ctx.open_history(self, self.history_entity, row["id"], title)
+
+
+class StatusListPage(ListPage):
+    """A list with a status filter beside its search box: ``statuses`` ``(status, as shown)``.
+    Choosing one remakes the list's source (``make_source`` reads ``self.status``), and exports
+    and prints name the filter as it is shown (``filter_word``: the chosen text)."""
+
+    statuses: Sequence[tuple[str, str]] = ()
+    all_statuses = "All statuses"
+    filter_word = "Status"
+    status: str | None = None
+
+    def add_filters(self, bar: QHBoxLayout) -> None:
+        self.status_box = QComboBox()
+        self.status_box.addItem(self.all_statuses, None)
+        for status, text in self.statuses:
+            self.status_box.addItem(text, status)
+        self.status_box.currentIndexChanged.connect(self._filter)
+        bar.addWidget(self.status_box)
+
+    def _filter(self) -> None:
+        self.status = self.status_box.currentData()
+        self.model.source = self.source = self.make_source()
+        self.model.reload()
+
+    def export_filters(self) -> list[str]:
+        return [f"{self.filter_word}: {self.status_box.currentText()}"] if self.status else []

@@ -27,10 +27,10 @@ from common.schema import Customer, InvoiceLine, Project, TimesheetEntry
 from desktop.formatting import money, money_input, parse_money, parse_quantity_input, quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
-from desktop.qt import QComboBox, QHBoxLayout, QMessageBox, QProgressBar, QWidget
+from desktop.qt import QMessageBox, QProgressBar, QWidget
 from desktop.ui.context import UiContext
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
-from desktop.ui.list_page import ListPage
+from desktop.ui.list_page import StatusListPage
 from desktop.ui.projects_timesheet import hours_text
 from desktop.ui.widgets import PageHeader, button, label
 
@@ -135,7 +135,7 @@ def percent(part: Decimal | int, whole: Decimal | int) -> str:
 
 
 @page("projects", "projects", "Projects", writes="projects.create_project", position=10)
-class ProjectsPage(ListPage):
+class ProjectsPage(StatusListPage):
     title = "Projects"
     subtitle = "Budgets in hours and money against the time logged."
     noun = "project"
@@ -144,8 +144,9 @@ class ProjectsPage(ListPage):
 
     history_entity = "project"
 
+    statuses = tuple(STATUS_CHOICES)
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        self.status: str | None = None
         super().__init__(ctx, parent)
         self.budget_title = label("", "muted")
         self.hours_bar = QProgressBar()
@@ -163,22 +164,6 @@ class ProjectsPage(ListPage):
 
     def make_source(self) -> ListSource:
         return project_source(self.ctx, self.status)
-
-    def add_filters(self, bar: QHBoxLayout) -> None:
-        self.status_box = QComboBox()
-        self.status_box.addItem("All statuses", None)
-        for value, text in STATUS_CHOICES:
-            self.status_box.addItem(text, value)
-        self.status_box.currentIndexChanged.connect(self._filter)
-        bar.addWidget(self.status_box)
-
-    def _filter(self) -> None:
-        self.status = self.status_box.currentData()
-        self.model.source = self.source = self.make_source()
-        self.model.reload()
-
-    def export_filters(self) -> list[str]:
-        return [f"Status: {self.status}"] if self.status else []
 
     @property
     def can_create(self) -> bool:

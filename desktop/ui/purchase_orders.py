@@ -110,9 +110,6 @@ class PurchaseOrdersPage(StatePage):
         self.receive_button.setEnabled("received" in allowed)
         self.cancel_order_button.setEnabled("cancelled" in allowed)
 
-    def export_filters(self) -> list[str]:
-        return [f"Status: {self.status}"] if self.status else []
-
     def print_row(self, row: dict[str, Any]) -> PrintPreview:
         return print_purchase_order(self, self.ctx.session, row["id"])
 

@@ -85,9 +85,6 @@ class InvoicesPage(StatePage):
     def make_source(self) -> ListSource:
         return invoice_source(self.ctx, self.status)
 
-    def export_filters(self) -> list[str]:
-        return [f"Status: {self.status}"] if self.status else []
-
     def add_actions(self, header: PageHeader) -> None:
         actions = HeaderActions(self, header)
         self.history_button = actions.history()

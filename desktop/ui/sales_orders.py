@@ -89,15 +89,13 @@ class SalesOrdersPage(StatePage):
     history_entity = "sales_order"
     statuses = tuple((status, STATUS_WORDS[status]) for status in STATUSES)
     all_statuses = "All stages"
+    filter_word = "Stage"
 
     def make_dialog(self, row: dict[str, Any] | None) -> SalesOrderDialog:
         return SalesOrderDialog(self, self.ctx, row)
 
     def make_source(self) -> ListSource:
         return sales_order_source(self.ctx, self.status)
-
-    def export_filters(self) -> list[str]:
-        return [f"Stage: {STATUS_WORDS[self.status]}"] if self.status else []
 
     def add_actions(self, header: PageHeader) -> None:
         actions = HeaderActions(self, header)

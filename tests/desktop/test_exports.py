@@ -84,6 +84,28 @@ def test_a_filtered_sorted_product_list_exported_to_each_format(
     assert "749.00 EUR" in text and "TABLE-OAK-180" in text and "SCREW-4X40" not in text
 
 
+def test_a_status_filtered_list_exports_only_its_rows_and_names_the_filter(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    page = window.open_page("purchase_orders")
+    everything = {r["number"]: r["status"] for r in page.model.rows}
+    status = page.model.rows[0]["status"]
+    assert len(set(everything.values())) > 1  # the filter has something to leave out
+    page.status_box.setCurrentIndex(page.status_box.findData(status))
+    kept = sorted(number for number, s in everything.items() if s == status)
+    assert sorted(r["number"] for r in page.model.rows) == kept
+
+    run_export(qtbot, page, "csv", tmp_path / "po.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "po.csv").read_text("utf-8"))))
+    assert sorted(r["Number"] for r in rows) == kept
+    run_export(qtbot, page, "pdf", tmp_path / "po.pdf")
+    text = pdf_text(tmp_path / "po.pdf")
+    # Named as the filter shows it, not as it is stored.
+    assert f"Status: {status.capitalize()}" in text
+    assert all(number in text for number in kept)
+    assert not any(number in text for number in set(everything) - set(kept))
+
+
 def test_cancel_leaves_no_file_behind(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     page = window.open_page("products")
     target = tmp_path / "out"
