@@ -155,7 +155,16 @@ def _columns(model: type[SyncedEntity]) -> tuple[InstrumentedAttribute[Any], ...
 
 
 def entity_name(model: type[SyncedEntity]) -> str:
-    return table_of(model).name
+    """The entity's name as a plain ``str``: a table's ``name`` is SQLAlchemy's ``quoted_name``,
+    which the SQLite driver binds only after two failed attribute look-ups (a Python exception
+    each) — and every change-log row and audit event binds the entity name."""
+    found = _NAMES.get(model)
+    if found is None:
+        found = _NAMES[model] = str(table_of(model).name)
+    return found
+
+
+_NAMES: dict[type[SyncedEntity], str] = {}
 
 
 @dataclass

@@ -211,6 +211,13 @@ def _row_keys(names: tuple[str, ...], n: int) -> tuple[str, ...]:
     return tuple(f"r{n}_{name}" for name in names)
 
 
+@lru_cache(maxsize=1024)
+def _row_major(statement: RawStatement, names: tuple[str, ...], count: int) -> bool:
+    """Whether ``statement`` (a :func:`_insert_rows_statement`) takes its parameters by position,
+    row by row in the table's column order."""
+    return statement.positional == tuple(key for n in range(count) for key in _row_keys(names, n))
+
+
 def _chunks(total: int, per_statement: int) -> list[int]:
     """Row counts of the statements inserting ``total`` rows (few distinct counts, so few
     statements to compile: full chunks, then a multiple of :data:`_EXACT`, then the rest)."""
@@ -272,12 +279,15 @@ class RowWriter:
         start = 0
         last = self.last
         binders = tuple(self.binders.items())
+        missing = self.missing
         for size in _chunks(len(rows), per_statement):
             statement = _insert_rows_statement(self.table, self.dialect, size)
-            params: dict[str, Any] = {}
-            for n, row in enumerate(rows[start : start + size]):
-                for key, (name, binder) in zip(_row_keys(self.names, n), binders, strict=True):
-                    value = row[name] if name in row else self.missing[name]
+            # Row by row, column by column: the order of a qmark statement's parameters
+            # (checked once per statement, :func:`_row_major`), so they go straight into a list.
+            values: list[Any] = []
+            for row in rows[start : start + size]:
+                for name, binder in binders:
+                    value = row[name] if name in row else missing[name]
                     if binder is not None:
                         found = last.get(name)
                         if found is not None and found[0] is value:
@@ -286,8 +296,20 @@ class RowWriter:
                             bound = binder(value)
                             last[name] = (value, bound)
                             value = bound
-                    params[key] = value
-            for found in statement.rows(dbapi_connection, statement.parameters(params, complete=False)):
+                    values.append(value)
+            if _row_major(statement, self.names, size):
+                params: Any = values
+            else:  # named parameters (PostgreSQL): each value under its key
+                width = len(self.names)
+                params = statement.parameters(
+                    {
+                        key: values[n * width + i]
+                        for n in range(size)
+                        for i, key in enumerate(_row_keys(self.names, n))
+                    },
+                    complete=False,
+                )
+            for found in statement.rows(dbapi_connection, params):
                 after = self._row(found)
                 stored[after["id"]] = after
             start += size
