@@ -40,9 +40,11 @@ from desktop.ui.widgets import Notice, PageHeader, button, label
 
 
 def role_title(role: str) -> str:
-    return {"grni": "Goods received not invoiced", "cogs": "Cost of goods sold"}.get(
-        role, role.replace("_", " ").capitalize()
-    )
+    return {
+        "grni": "Goods received not invoiced",
+        "cogs": "Cost of goods sold",
+        "opening": "Temporary opening",
+    }.get(role, role.replace("_", " ").capitalize())
 
 
 @page("finance", "account_mapping", "Account mapping", writes="finance.update_account_mapping", position=60)

@@ -1,7 +1,7 @@
 """Finance and accounting: accounts, journal, periods, tax rates, the books, supplier bills.
 
 Where its files live: entities ``common/schema/{finance,books,bills}.py``; commands
-``common/commands/{finance,books,bills,year_end}.py`` (posting and period helpers
+``common/commands/{finance,books,bills,opening_items,year_end}.py`` (posting and period helpers
 ``common/commands/{postings,periods}.py``); reports ``common/reports/{ledger,aging,tax}.py``;
 demo data ``demo.py`` here; desktop screens ``desktop/ui/finance_*.py`` (their Qt-free form
 builders ``common/finance_forms.py``) and the report screens ``desktop/ui/finance_reports.py``
@@ -34,6 +34,7 @@ SPEC = ModuleSpec(
         "common.commands.finance",
         "common.commands.books",
         "common.commands.bills",
+        "common.commands.opening_items",
         "common.commands.year_end",
         "common.commands.organization_profile",
     ),
