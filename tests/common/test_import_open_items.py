@@ -17,14 +17,28 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import delete
+
+from common.commands.postings import chart_account_id, mapping_id
 from common.documents.loaders import Period, load_statement
 from common.ids import new_id
 from common.imports import KINDS, ImportPlan, match_columns, plan_import, read_table, run_plan
 from common.reports import run_report, trial_balance
-from common.schema import Account, Invoice, InvoiceLine, JournalEntry, JournalLine, SupplierBill
+from common.schema import (
+    Account,
+    AccountMapping,
+    Invoice,
+    InvoiceLine,
+    JournalEntry,
+    JournalLine,
+    SupplierBill,
+)
 from tests.common.business import EVERYTHING, Business
+from tests.common.sides import SIDES, open_side
 
 OPENED = date(2030, 12, 31)
 
@@ -285,3 +299,46 @@ def test_open_items_in_a_closed_period_are_refused(business: Business) -> None:
          "amount": 1000},
     )  # fmt: skip
     assert error.code == "period_closed"
+
+
+@pytest.mark.parametrize("side", SIDES)
+def test_books_set_up_before_the_opening_role_get_it_when_first_needed(
+    tmp_path: Path, server_store_template: Path, side: str
+) -> None:
+    """An organization whose chart predates the temporary opening account: its first opening
+    invoice creates 3900 Temporary opening and the setting (same ids everywhere); an emptied
+    setting is refused, naming it, by the plan and by the command."""
+    store = open_side(side, tmp_path / "store", server_store_template)
+    try:
+        old = Business(store, new_id()).set_up_books()
+        with store.write_session() as session:  # as set up by a release without the role
+            session.execute(delete(AccountMapping).where(AccountMapping.role == "opening"))
+            session.execute(delete(Account).where(Account.code == "3900"))
+        assert old.rows(AccountMapping, AccountMapping.role == "opening") == []
+        customer = old.customer(email="ada@example.com")
+        args = {"customer_id": customer, "number": "X-1", "issue_date": "2030-06-01", "amount": 1_000}
+        old.apply("finance.record_opening_invoice", {"id": new_id(), **args})
+        (setting,) = old.rows(AccountMapping, AccountMapping.role == "opening")
+        (account,) = old.rows(Account, Account.code == "3900")
+        assert (account["id"], account["name"], account["type"]) == (
+            chart_account_id(old.org_id, "3900"), "Temporary opening", "equity"
+        )  # fmt: skip
+        assert (setting["id"], setting["account_id"]) == (mapping_id(old.org_id, "opening"), account["id"])
+        assert balances(old, date(2030, 6, 1)) == {"1200": 1_000, "3900": -1_000}
+
+        old.apply("finance.update_account_mapping", {"id": setting["id"], "changes": {"account_id": None},
+                                                     "base": {"account_id": account["id"]}})  # fmt: skip
+        assert problems(
+            plan(
+                old,
+                "open_invoices",
+                "Customer,Invoice number,Issue date,Open amount\nada@example.com,X-2,2030-06-01,5.00\n",
+            )
+        ) == [
+            "Whole file, Open customer invoices: the posting role Temporary opening has no account: "
+            "choose one in Finance › Account mapping"
+        ]
+        error = old.refused("finance.record_opening_invoice", {"id": new_id(), **args, "number": "X-2"})
+        assert (error.code, error.details["setting"]) == ("mapping_missing", "opening")
+    finally:
+        store.close()
