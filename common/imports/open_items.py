@@ -25,11 +25,10 @@ from sqlalchemy.orm import Session
 from common.commands.opening_items import OPENING_ROLE, opening_number_problem
 from common.commands.postings import mapping_id
 from common.imports.kinds import ImportKind
-from common.imports.opening import _closed_period
 from common.imports.plan import ImportOptions, ImportPlan, Planned, Problem, RawTable
 from common.imports.values import CellProblem, parse_money, parse_number
 from common.money import CURRENCIES, format_money
-from common.schema import AccountMapping, Customer, Invoice, Ledger, Supplier, SupplierBill
+from common.schema import AccountMapping, Customer, FiscalPeriod, Invoice, Ledger, Supplier, SupplierBill
 
 MAX_REFERENCE = {"invoices": 40, "bills": 100}
 MAX_DESCRIPTION = 500
@@ -143,6 +142,7 @@ def _plan(
         return plan
     by_email, by_name = _partners(session, org_id, Customer if side == "invoices" else Supplier)
     existing = _existing(session, org_id, side)
+    periods = _closed_periods(session, org_id)
     seen: dict[Any, int] = {}
     partners: set[str] = set()
     totals: dict[str, int] = defaultdict(int)
@@ -164,7 +164,7 @@ def _plan(
         due = _date(raw, "due_date", False, problem)
         if issued is not None and due is not None and due < issued:
             problem("due_date", f"{due.isoformat()} is before the {names[date_key]} {issued.isoformat()}")
-        if issued is not None and (closed := _closed_period(session, org_id, issued)) is not None:
+        if issued is not None and (closed := _closed_on(periods, issued)) is not None:
             problem(date_key, f"{issued.isoformat()} falls in fiscal period {closed}, which is closed")
         currency = (raw.get("currency") or (partner["currency"] if partner else "") or ledger).upper()
         if currency not in CURRENCIES:
@@ -221,6 +221,21 @@ def _plan(
         )
         plan.headline = f"{what}; {plan.unchanged:,} already in the books or with nothing open"
     return plan
+
+
+def _closed_periods(session: Session, org_id: str) -> list[tuple[date, date, str]]:
+    """The closed fiscal periods (read once: a file may hold thousands of dates)."""
+    p = FiscalPeriod.__table__.c
+    rows = session.execute(
+        select(p.start_date, p.end_date, p.name).where(
+            p.org_id == org_id, p.deleted.is_(False), p.status != "open"
+        )
+    )
+    return [(start, end, str(name)) for start, end, name in rows]
+
+
+def _closed_on(periods: list[tuple[date, date, str]], day: date) -> str | None:
+    return next((name for start, end, name in periods if start <= day <= end), None)
 
 
 def _partner(
