@@ -160,6 +160,13 @@ def _plan(
             problem("reference", f"is longer than {MAX_REFERENCE[side]} characters")
         elif side == "invoices" and (own := opening_number_problem(reference)) is not None:
             problem("reference", own)
+        natural = reference if side == "invoices" else (partner["id"] if partner else "", reference.lower())
+        stored = existing.get(natural)
+        if partner is not None and len(problems) == before and stored in (partner["id"], True):
+            # Already in the books: left alone, whatever has changed since (a period closed).
+            seen.setdefault(natural, row)
+            plan.unchanged += 1
+            continue
         issued = _date(raw, date_key, True, problem)
         due = _date(raw, "due_date", False, problem)
         if issued is not None and due is not None and due < issued:
@@ -180,19 +187,12 @@ def _plan(
         if amount == 0:
             plan.unchanged += 1  # nothing is open on it: no document
             continue
-        natural = reference if side == "invoices" else (partner["id"], reference.lower())
         if natural in seen:
             problem("reference", f"“{reference}” is also on row {seen[natural]}")
             continue
         seen[natural] = row
-        if side == "invoices" and reference in existing:
-            if existing[reference] != partner["id"]:
-                problem("reference", f"invoice {reference} is already in the books, for another customer")
-            else:
-                plan.unchanged += 1
-            continue
-        if side == "bills" and natural in existing:
-            plan.unchanged += 1
+        if stored is not None:  # an invoice number another customer's invoice has
+            problem("reference", f"invoice {reference} is already in the books, for another customer")
             continue
         args: dict[str, Any] = {
             "id": open_item_id(org_id, side, partner["id"], reference),

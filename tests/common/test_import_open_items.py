@@ -300,6 +300,16 @@ def test_open_items_in_a_closed_period_are_refused(business: Business) -> None:
     )  # fmt: skip
     assert error.code == "period_closed"
 
+    # Documents already imported stay unchanged once their period is closed: the file again is no problem.
+    year = new_id()
+    business.apply(
+        "finance.create_fiscal_period",
+        {"id": year, "name": "FY2030", "start_date": "2030-01-01", "end_date": "2030-12-31"},
+    )
+    business.apply("finance.close_fiscal_period", {"id": year})
+    again = plan(business, "open_invoices", INVOICES)
+    assert again.ok and again.commands == [] and again.unchanged == 4
+
 
 @pytest.mark.parametrize("side", SIDES)
 def test_books_set_up_before_the_opening_role_get_it_when_first_needed(
