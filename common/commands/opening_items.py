@@ -103,8 +103,7 @@ def record_opening_invoice(ctx: CommandContext, args: RecordOpeningInvoiceArgs) 
     problem = opening_number_problem(args.number)
     if problem is not None:
         raise invalid("number", problem)
-    if ctx.exists(Invoice, Invoice.number == args.number):
-        raise invalid("number", f"invoice {args.number} is already in the books")
+    ctx.ensure_unique(Invoice, "number", args.number, "number")  # in the books already
     _check_dates(args.issue_date, args.due_date, "issue date")
     require_open_period(ctx, args.issue_date, "issue_date")
     currency = args.currency or customer["currency"]
