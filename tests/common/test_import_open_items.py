@@ -31,10 +31,12 @@ from common.reports import run_report, trial_balance
 from common.schema import (
     Account,
     AccountMapping,
+    Customer,
     Invoice,
     InvoiceLine,
     JournalEntry,
     JournalLine,
+    Supplier,
     SupplierBill,
 )
 from tests.common.business import EVERYTHING, Business
@@ -110,19 +112,34 @@ def aging(business: Business, name: str, as_of: str) -> dict[str, dict[str, str]
 
 
 def partners(business: Business) -> dict[str, str]:
+    """The customers and suppliers of the files (made once per store)."""
+    found = {row["name"]: row["id"] for row in business.rows(Customer)}
+    found.update({row["name"]: row["id"] for row in business.rows(Supplier)})
     ids = {}
     for name, email, currency in (
         ("Initech", "initech@example.com", "EUR"),
         ("Umbrella Corp", "umbrella@example.com", "EUR"),
         ("Globex", "globex@example.com", "USD"),
     ):
-        ids[name] = business.customer(name=name, email=email, currency=currency)
+        ids[name] = found.get(name) or business.customer(name=name, email=email, currency=currency)
     for name, email in (("Acme Supplies", "acme@example.com"), ("Hooli", "hooli@example.com")):
-        ids[name] = new_id()
-        business.apply(
-            "inventory.create_supplier", {"id": ids[name], "name": name, "email": email, "currency": "EUR"}
-        )
+        if name not in found:
+            found[name] = new_id()
+            business.apply(
+                "inventory.create_supplier",
+                {"id": found[name], "name": name, "email": email, "currency": "EUR"},
+            )
+        ids[name] = found[name]
     return ids
+
+
+def opened(business: Business) -> None:
+    """The files imported (nothing changes when a test before did it on this store: tests of
+    this module may run on different workers, each with its own store)."""
+    partners(business)
+    for kind, text in (("open_invoices", INVOICES), ("open_bills", BILLS)):
+        assert apply(business, plan(business, kind, text)) == []
+    assert apply(business, plan(business, "opening_balances", BALANCES, opening_date=OPENED)) == []
 
 
 def test_open_items_named_by_row_and_column_then_posted_once_and_the_temporary_account_nets_to_zero(
@@ -206,7 +223,7 @@ def test_open_items_named_by_row_and_column_then_posted_once_and_the_temporary_a
 
 
 def test_aging_statement_and_payments_treat_open_items_like_any_document(business: Business) -> None:
-    # The module's store holds the previous test's documents (one store per module and side).
+    opened(business)
     invoices = {row["number"]: row for row in business.rows(Invoice, Invoice.number.like("A-%"))}
     bills = {row["supplier_reference"]: row for row in business.rows(SupplierBill)}
     assert len(invoices) == 4 and len(bills) == 2
@@ -270,6 +287,7 @@ def test_aging_statement_and_payments_treat_open_items_like_any_document(busines
 
 
 def test_open_items_in_a_closed_period_are_refused(business: Business) -> None:
+    opened(business)
     period = new_id()
     business.apply(
         "finance.create_fiscal_period",
