@@ -7,6 +7,7 @@ demo data ``demo.py`` here; desktop screens ``desktop/ui/finance_*.py`` (their Q
 builders ``common/finance_forms.py``) and the report screens ``desktop/ui/finance_reports.py``
 (with ``reports_view.py``, ``reports_drill.py``, ``reports_data.py``); tests
 ``tests/common/test_commands_finance.py``, ``tests/common/test_books_scenario.py``,
+``tests/common/test_import_open_items.py``,
 ``tests/desktop/test_finance_screens.py``, ``tests/desktop/test_report_screens.py``.
 """
 
