@@ -6,13 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
+from sqlalchemy import delete
 
 from common.ids import new_id
 from common.imports import match_columns, read_table
 from common.imports.kinds import KINDS
+from common.schema import Account, AccountMapping
 from desktop.importing import apply_import, plan_file
 from desktop.search import search_records
 from desktop.session import UserSession
+from desktop.ui.context import UiContext
+from desktop.ui.finance_settings import AccountMappingPage
 from desktop.ui.import_wizard import ImportWizard
 
 INVOICES = (
@@ -69,3 +73,26 @@ def test_the_wizard_imports_open_invoices_found_by_their_old_number(
     again = plan_file(session, "open_invoices", read_table(INVOICES.encode(), "open.csv"),
                       match_columns(read_table(INVOICES.encode(), "open.csv").header, KINDS["open_invoices"]))  # fmt: skip
     assert again.ok and again.commands == [] and again.unchanged == 2
+
+
+def test_books_without_the_opening_role_show_it_as_made_when_first_used(
+    qtbot: QtBot, session: UserSession
+) -> None:
+    """A chart set up before the temporary opening account: the mapping page does not call it
+    missing (the first opening invoice makes it), and after that import it shows the account."""
+    with session.store.write_session() as db:  # as set up by a release without the role
+        db.execute(delete(AccountMapping).where(AccountMapping.role == "opening"))
+        db.execute(delete(Account).where(Account.code == "3900"))
+    page = AccountMappingPage(UiContext(session))
+    qtbot.addWidget(page)
+    page.reload()
+    assert page.missing.isHidden()
+    assert page.combo("opening").currentText() == "— the default account, made when first used"
+    session.apply("sales.create_customer", {"id": new_id(), "name": "Initech", "currency": "EUR"})
+    table = read_table(
+        b"Customer,Invoice number,Issue date,Open amount\nInitech,OLD-1,2020-12-01,10.00\n", "o.csv"
+    )
+    planned = plan_file(session, "open_invoices", table, match_columns(table.header, KINDS["open_invoices"]))
+    assert apply_import(session, planned, dry_run=False).applied == 1
+    page.reload()
+    assert page.combo("opening").currentText() == "3900 — Temporary opening" and page.missing.isHidden()
