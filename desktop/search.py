@@ -42,6 +42,15 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
     RecordKind("warehouse", "Warehouse", "name", ("code", "name"), ("code",), "warehouses"),
     RecordKind("purchase_order", "Purchase order", "number", ("number",), ("status",), "purchase_orders"),
     RecordKind("invoice", "Invoice", "number", ("number",), ("status",), "invoices"),
+    # A bill is found by the supplier's number too (an opening bill by the old system's).
+    RecordKind(
+        "supplier_bill",
+        "Supplier bill",
+        "number",
+        ("number", "supplier_reference"),
+        ("supplier_reference",),
+        "supplier_bills",
+    ),
     RecordKind("employee_directory", "Colleague", "name", ("name", "work_email"), ("job_title",)),
     RecordKind("project", "Project", "name", ("name", "code"), ("status",)),
     RecordKind("task", "Task", "title", ("title",), ("status",)),

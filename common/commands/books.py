@@ -6,6 +6,11 @@ in the organization's currency, the accounts of :data:`DEFAULT_CHART` that do no
 (an account already using a chart code is kept and used), and one setting per posting role.
 Ids are derived from the organization and the code or role, so a workstation and the server
 create the same rows. ``finance.update_account_mapping`` points a role at another account.
+
+Organizations whose books were set up before a role existed get it when a command first needs
+it (:func:`role_account`): the chart's account for the role (or the account already using its
+code) and the setting are created then, with the same derived ids on every workstation and the
+server, and audited with that command. A setting the user emptied stays empty (refused, naming it).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from common.commands.fields import Args, Changes, Currency, Id, UpdateArgs
 from common.commands.finance import usable_account
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command
-from common.commands.postings import POSTING_ROLES, chart_account_id, mapping_id
+from common.commands.postings import POSTING_ROLES, account_for, books_on, chart_account_id, mapping_id
 from common.schema import Account, AccountMapping, Ledger
 
 # code, name, type, the posting role it serves (None: an account with no role of its own).
@@ -32,6 +37,7 @@ DEFAULT_CHART: tuple[tuple[str, str, str, str | None], ...] = (
     ("2420", "Net wages payable", "liability", "net_wages_payable"),
     ("3000", "Owner's capital", "equity", None),
     ("3200", "Retained earnings", "equity", "retained_earnings"),
+    ("3900", "Temporary opening", "equity", "opening"),
     ("4000", "Sales revenue", "income", "revenue"),
     ("5000", "Cost of goods sold", "expense", "cogs"),
     ("5100", "Stock adjustments", "expense", "stock_adjustments"),
@@ -85,6 +91,37 @@ def set_up_books(ctx: CommandContext, args: SetUpBooksArgs) -> None:
                 AccountMapping, {"id": mapping_id(ctx.org_id, role), "role": role, "account_id": account_id}
             )
     ctx.outcome.data["accounts"] = len(DEFAULT_CHART)
+
+
+# Roles added after organizations had set up their books: created by the first command that
+# needs them (:func:`role_account`), so a chart without them is not missing a setting.
+ADDED_WHEN_NEEDED = frozenset({"opening"})
+
+
+def role_account(ctx: CommandContext, role: str) -> str:
+    """The account ``role`` posts to, creating the default chart's account and setting for a role
+    added after the organization's books were set up (``""`` before the books are set up)."""
+    assert role in ADDED_WHEN_NEEDED, role
+    if books_on(ctx) and ctx.get(AccountMapping, mapping_id(ctx.org_id, role), include_deleted=True) is None:
+        code, name, kind, _ = next(entry for entry in DEFAULT_CHART if entry[3] == role)
+        found = ctx.session.execute(ctx.select(Account, Account.code == code)).mappings().first()
+        account_id = found["id"] if found is not None else chart_account_id(ctx.org_id, code)
+        if found is None:
+            ctx.insert(
+                Account,
+                {
+                    "id": account_id,
+                    "code": code,
+                    "name": name,
+                    "type": kind,
+                    "parent_id": None,
+                    "archived": False,
+                },
+            )
+        ctx.insert(
+            AccountMapping, {"id": mapping_id(ctx.org_id, role), "role": role, "account_id": account_id}
+        )
+    return account_for(ctx, role)
 
 
 @command("finance.update_account_mapping", args=UpdateArgs, permission="finance.post")

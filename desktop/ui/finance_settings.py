@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.commands.books import ADDED_WHEN_NEEDED
 from common.commands.postings import POSTING_ROLES
 from common.finance_forms import build_tax_rate, missing_mappings
 from common.ids import new_id
@@ -40,9 +41,11 @@ from desktop.ui.widgets import Notice, PageHeader, button, label
 
 
 def role_title(role: str) -> str:
-    return {"grni": "Goods received not invoiced", "cogs": "Cost of goods sold"}.get(
-        role, role.replace("_", " ").capitalize()
-    )
+    return {
+        "grni": "Goods received not invoiced",
+        "cogs": "Cost of goods sold",
+        "opening": "Temporary opening",
+    }.get(role, role.replace("_", " ").capitalize())
 
 
 @page("finance", "account_mapping", "Account mapping", writes="finance.update_account_mapping", position=60)
@@ -114,14 +117,24 @@ class AccountMappingPage(QWidget):
             what.setContentsMargins(6, 0, 6, 0)
             self.table.setCellWidget(row, 1, what)
             combo = QComboBox()
-            fill_accounts(combo, choices, empty="— no account (its events are refused)")
+            later = role not in self.mappings and role in ADDED_WHEN_NEEDED
+            fill_accounts(
+                combo,
+                choices,
+                empty="— the default account, made when first used"
+                if later
+                else "— no account (its events are refused)",
+            )
             current = self.mappings.get(role, {}).get("account_id")
             combo.setCurrentIndex(max(0, combo.findData(current)))
             combo.setEnabled(self.ctx.writable and role in self.mappings)
             combo.currentIndexChanged.connect(lambda _i, r=role, c=combo: self.change(r, c.currentData()))
             self.table.setCellWidget(row, 2, combo)
         self._filling = False
-        missing = missing_mappings(self.mappings.values(), roles)
+        # A role added since the books were set up gets its account when first used, not refused.
+        missing = missing_mappings(
+            self.mappings.values(), [r for r in roles if r in self.mappings or r not in ADDED_WHEN_NEEDED]
+        )
         self.missing.show_text(
             "No account is set for: "
             + ", ".join(role_title(r) for r in missing)

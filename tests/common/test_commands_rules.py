@@ -38,6 +38,7 @@ def test_the_business_commands_exist() -> None:
         "finance.set_up_books", "finance.update_account_mapping", "finance.close_year",
         "finance.set_organization_profile",
         "finance.record_supplier_bill", "finance.record_supplier_payment",
+        "finance.record_opening_invoice", "finance.record_opening_bill",
         "hr.create_department", "hr.update_department", "hr.create_employee", "hr.update_employee",
         "hr.request_leave", "hr.approve_leave", "hr.reject_leave", "hr.cancel_leave", "hr.run_payroll",
         "hr.pay_payroll_run", "hr.approve_payroll_run", "hr.discard_payroll_run", "hr.post_payroll_run",

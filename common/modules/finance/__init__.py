@@ -1,12 +1,13 @@
 """Finance and accounting: accounts, journal, periods, tax rates, the books, supplier bills.
 
 Where its files live: entities ``common/schema/{finance,books,bills}.py``; commands
-``common/commands/{finance,books,bills,year_end}.py`` (posting and period helpers
+``common/commands/{finance,books,bills,opening_items,year_end}.py`` (posting and period helpers
 ``common/commands/{postings,periods}.py``); reports ``common/reports/{ledger,aging,tax}.py``;
 demo data ``demo.py`` here; desktop screens ``desktop/ui/finance_*.py`` (their Qt-free form
 builders ``common/finance_forms.py``) and the report screens ``desktop/ui/finance_reports.py``
 (with ``reports_view.py``, ``reports_drill.py``, ``reports_data.py``); tests
 ``tests/common/test_commands_finance.py``, ``tests/common/test_books_scenario.py``,
+``tests/common/test_import_open_items.py``,
 ``tests/desktop/test_finance_screens.py``, ``tests/desktop/test_report_screens.py``.
 """
 
@@ -34,6 +35,7 @@ SPEC = ModuleSpec(
         "common.commands.finance",
         "common.commands.books",
         "common.commands.bills",
+        "common.commands.opening_items",
         "common.commands.year_end",
         "common.commands.organization_profile",
     ),
