@@ -50,6 +50,7 @@ def run(quick: bool) -> list[Figure]:
             KEYSTROKE_TARGET_MS,
             "ms",
             per_text_ms={k: round(median(v), 1) for k, v in per_text.items()},
+            per_text_worst_ms={k: round(max(v), 1) for k, v in per_text.items()},
             hits=found,
         ),
         at_most(
