@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from common.ids import new_id
 from desktop import search
@@ -62,7 +63,9 @@ def found(session: UserSession, text: str) -> list[tuple[str | None, int]]:
     return [(h.entity_id, h.rank) for h in search_records(session, text) if h.entity == "product"]
 
 
-def test_a_word_inside_a_name_or_sku_is_found_through_the_trigram_index(stocked: tuple[UserSession, str]) -> None:
+def test_a_word_inside_a_name_or_sku_is_found_through_the_trigram_index(
+    stocked: tuple[UserSession, str],
+) -> None:
     session, target = stocked
     for text in ("bookcase", "BOOKCASE del", "xq7", "q7-2", "okcas"):
         assert found(session, text) == [(target, 2)], text
@@ -92,11 +95,21 @@ def test_a_field_the_user_may_not_read_finds_nothing(
     # A read rule that hides products' barcodes from this user: the trigram index holds them, so
     # it may not answer; the search reads the fields the user may read.
     monkeypatch.setattr(search, "readable_columns", without_barcode)
-    assert found(session, "2345678") == []
-    assert found(session, TARGET["barcode"]) == []
-    assert found(session, "731") == []
-    assert found(session, "bookcase") == [(target, 2)]
-    assert found(session, "xq7") == [(target, 2)]
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(session.store.engine, "before_cursor_execute", record)
+    try:
+        assert found(session, "2345678") == []
+        assert found(session, TARGET["barcode"]) == []
+        assert found(session, "731") == []
+        assert found(session, "bookcase") == [(target, 2)]
+        assert found(session, "xq7") == [(target, 2)]
+    finally:
+        event.remove(session.store.engine, "before_cursor_execute", record)
+    assert statements and not [s for s in statements if "product_search" in s]
     monkeypatch.setattr(search, "readable_columns", readable)
     assert found(session, "2345678") == [(target, 2)]
 
