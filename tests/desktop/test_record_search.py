@@ -5,6 +5,8 @@ may not read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -59,6 +61,21 @@ def stocked(session: UserSession, monkeypatch: pytest.MonkeyPatch) -> tuple[User
     return session, write_products(session, 40, target_at=30)
 
 
+@contextmanager
+def recorded(session: UserSession) -> Iterator[list[str]]:
+    """The SQL statements the store runs meanwhile."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(session.store.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(session.store.engine, "before_cursor_execute", record)
+
+
 def found(session: UserSession, text: str) -> list[tuple[str | None, int]]:
     return [(h.entity_id, h.rank) for h in search_records(session, text) if h.entity == "product"]
 
@@ -67,6 +84,9 @@ def test_a_word_inside_a_name_or_sku_is_found_through_the_trigram_index(
     stocked: tuple[UserSession, str],
 ) -> None:
     session, target = stocked
+    with recorded(session) as statements:
+        assert found(session, "okcase") == [(target, 2)]
+    assert [s for s in statements if "product_search MATCH" in s]
     for text in ("bookcase", "BOOKCASE del", "xq7", "q7-2", "okcas"):
         assert found(session, text) == [(target, 2)], text
     # a short term beside an indexed one is tested on the rows the index names
@@ -95,20 +115,12 @@ def test_a_field_the_user_may_not_read_finds_nothing(
     # A read rule that hides products' barcodes from this user: the trigram index holds them, so
     # it may not answer; the search reads the fields the user may read.
     monkeypatch.setattr(search, "readable_columns", without_barcode)
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(session.store.engine, "before_cursor_execute", record)
-    try:
+    with recorded(session) as statements:
         assert found(session, "2345678") == []
         assert found(session, TARGET["barcode"]) == []
         assert found(session, "731") == []
         assert found(session, "bookcase") == [(target, 2)]
         assert found(session, "xq7") == [(target, 2)]
-    finally:
-        event.remove(session.store.engine, "before_cursor_execute", record)
     assert statements and not [s for s in statements if "product_search" in s]
     monkeypatch.setattr(search, "readable_columns", readable)
     assert found(session, "2345678") == [(target, 2)]
