@@ -22,7 +22,8 @@ It answers only when every check passes and the organization's last change is th
 sends (``pull.encode_page``), with the same headers (the security headers are added around it, as
 for every answer). Anything else — no or a bad token, a refusal of any kind, custom roles (read
 through an ORM session), a snapshot cursor, a cursor with changes after it, an error — is handed
-unchanged to the Flask app, which answers (and audits and counts refusals) exactly as before.
+unchanged to the Flask app, which answers (and audits and counts refusals) exactly as before;
+so is a request this layer failed on (the store raised): Flask renders a fault as every other.
 Nothing is cached here that the full path would look up: every request reads the caller's
 account, session and membership from the store, so a revoked session or a removed member is
 refused at once, in every worker process.
@@ -121,7 +122,9 @@ def install(app: Any) -> None:
     def noop_pull(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
             body = answer(environ)
-        except _HandOn:
+        except Exception:
+            # _HandOn, or a fault (a store error): Flask answers, and renders and logs a fault
+            # that happens again there as every other (a JSON 500 with its incident number).
             return inner(environ, start_response)
         environ[RULE_KEY] = PULL_RULE
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

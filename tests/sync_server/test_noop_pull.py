@@ -210,3 +210,19 @@ def test_noop_pulls_are_counted_in_the_metrics(world: World) -> None:
     text = world.client.get("/metrics").get_data(as_text=True)
     rule = 'endpoint="/api/v1/orgs/<org_id>/sync/pull",method="GET",status="200"'
     assert any(line.startswith("ops_http_requests_total{") and rule in line for line in text.splitlines())
+
+
+def test_a_fault_in_the_layer_is_answered_by_the_full_path(
+    world: World, app: Flask, monkeypatch: Any
+) -> None:
+    cursor = _synced(world)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(world.services.store, "raw_reads", broken)
+    with flask_requests(app) as seen:
+        answer = _pull(world.client, world, cursor, world.headers(EMAIL))
+    assert len(seen) == 1
+    assert answer.status_code == 200
+    assert answer.get_json()["cursor"] == cursor
