@@ -42,6 +42,9 @@ from sync_server.security_log import ORG_REASONS, record_refusal
 from sync_server.services import Services
 
 Auth = Literal["none", "user", "org"]
+# WSGI environ key: ``(user_id, refusal or None)`` of the request limit already taken for this
+# request by the no-op pull path before it handed the request on.
+LIMIT_TAKEN = "ops.request_limit_taken"
 ENDPOINTS: list[Endpoint] = []
 _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
@@ -155,14 +158,20 @@ def parse_json_body(model: type[BaseModel]) -> Any:
         raise from_validation(exc) from None
 
 
-def parse_query(model: type[BaseModel]) -> Any:
-    # Parsed as werkzeug parses ``request.args``, without building its MultiDict (every GET).
-    data: dict[str, Any] = {}
-    pairs = parse_qsl(request.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+def query_values(query_string: bytes) -> dict[str, str]:
+    """The query string's values by name, parsed as werkzeug parses ``request.args`` without
+    building its MultiDict (every GET); 400 for a name given twice."""
+    data: dict[str, str] = {}
+    pairs = parse_qsl(query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
     for key, value in pairs:
         if key in data:
             raise bad_request(f"{key}: may be given only once", field=key)
         data[key] = value
+    return data
+
+
+def parse_query(model: type[BaseModel]) -> Any:
+    data = query_values(request.query_string)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -197,8 +206,15 @@ def record_denied(
 
 
 def check_request_limit(svc: Services, spec: Endpoint, claims: AccessClaims) -> None:
-    """429 with Retry-After when the caller is over the per-user request limit (in memory)."""
-    refusal = svc.limiter.take(claims.user_id)
+    """429 with Retry-After when the caller is over the per-user request limit (in memory).
+
+    Taken once per request: when the no-op pull path (:mod:`sync_server.noop_pull`) took it
+    already and handed the request on, its answer is used (not a second token)."""
+    taken = request.environ.pop(LIMIT_TAKEN, None)
+    if taken is not None and taken[0] == claims.user_id:
+        refusal = taken[1]
+    else:
+        refusal = svc.limiter.take(claims.user_id)
     if refusal is None:
         return
     if refusal.first:  # one security-log write per episode, never one per refused request

@@ -41,6 +41,7 @@ from sync_server.errors import ApiError
 from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCursor
 from sync_server.pull_rows import RowPlan, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
+from sync_server.store import RawReads
 from sync_server.writes import CHANGE_SEQUENCE
 
 _CHANGES = table_of(ChangeLog)
@@ -114,10 +115,11 @@ def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
     return {"entity": entity, "id": entity_id, "op": "delete", "version": version}
 
 
-def counters(connection: Connection, org_id: str) -> dict[str, int]:
+def counters(connection: Connection | RawReads, org_id: str) -> dict[str, int]:
     """The organization's last change sequence, pruning floor and store epoch (committed values,
     read outside its write lock), in one statement: name → value, absent rows as 0."""
-    found = dict(raw_statement(_COUNTERS, connection.dialect).all(connection, {"org_id": org_id}))
+    raw = raw_statement(_COUNTERS, connection.dialect)
+    found = dict(raw.rows(connection.connection, raw.parameters({"org_id": org_id})))
     return {name: int(found.get(name) or 0) for name in (CHANGE_SEQUENCE, PRUNED_SEQUENCE, EPOCH_SEQUENCE)}
 
 

@@ -19,13 +19,15 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from common import migrate
+from common.commands.rowaccess import raw_statement
 from common.db import create_sqlite_engine
 from common.schema import Organization
 from sync_server import tenancy
@@ -89,6 +91,16 @@ class WriterTurns:
             yield
         finally:
             self.release()
+
+
+@dataclass(frozen=True)
+class RawReads:
+    """A pooled DB-API connection in a read transaction (:meth:`Store.raw_reads`), shaped as
+    compiled statements use a Core connection: ``connection`` is the DB-API connection (as
+    ``Connection.connection`` is) and ``dialect`` the engine's."""
+
+    connection: Any
+    dialect: Dialect
 
 
 class Store:
@@ -198,6 +210,34 @@ class Store:
                     {"role": self.config.app_role, "org_id": org_id or "", "user_id": user_id or ""},
                 )
             yield connection
+
+    @contextmanager
+    def raw_reads(self, org_id: str, user_id: str) -> Iterator[RawReads]:
+        """A read transaction on a pooled DB-API connection, scoped as :meth:`read_connection`
+        scopes (on PostgreSQL the same ``SET LOCAL`` role, organization and user, so row-level
+        security applies): committed on success, rolled back on error. For the few compiled
+        statements of a no-op pull (:mod:`sync_server.noop_pull`), where SQLAlchemy's connection
+        and transaction objects cost more than the statements."""
+        pooled = self.engine.raw_connection()
+        try:
+            dbapi: Any = pooled.dbapi_connection
+            reads = RawReads(dbapi, self.engine.dialect)
+            if self.is_postgres:
+                scope = raw_statement(_SET_SCOPE, reads.dialect)
+                params = {"role": self.config.app_role, "org_id": org_id, "user_id": user_id}
+                scope.rows(dbapi, scope.parameters(params))  # begins the transaction (psycopg)
+            else:
+                # The engine's connections run without the driver's own transaction handling
+                # (common.db): begin as the engine's ``begin`` hook does for readers.
+                dbapi.execute("BEGIN DEFERRED")
+            try:
+                yield reads
+            except BaseException:
+                dbapi.rollback()
+                raise
+            dbapi.commit()
+        finally:
+            pooled.close()  # back to the pool (which rolls back whatever is left)
 
     def session_on(self, connection: Connection, org_id: str | None, user_id: str | None) -> Session:
         """A session in ``connection``'s transaction (:meth:`read_connection`), scoped to

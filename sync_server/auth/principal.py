@@ -24,8 +24,13 @@ from common.schema.base import table_of
 from sync_server.auth.tokens import AccessClaims
 from sync_server.errors import ApiError, unauthenticated
 from sync_server.memberships import custom_roles
+from sync_server.store import RawReads
 
 SIGNED_OUT = "signed_out"  # the error code of a request from before the organization's sign-out
+
+
+class NeedsSession(Exception):
+    """The caller's rights need an ORM session to be read (custom roles) and none was given."""
 
 
 @dataclass
@@ -40,7 +45,7 @@ class Principal:
     permissions: frozenset[str] = frozenset()
     _owner: OwnerIds | None = field(default=None, repr=False)
 
-    def owner_ids(self, db: Session | Connection) -> OwnerIds:
+    def owner_ids(self, db: Session | Connection | RawReads) -> OwnerIds:
         """The caller's user id and the employee records linked to it (for owner read rules)."""
         if self._owner is None:
             rows = _lookup(db, _OWN_EMPLOYEES, {"org_id": self.org_id or "", "uid": self.user_id})
@@ -100,7 +105,9 @@ def _compiled(
     return raw_statement(stmt, dialect), converters
 
 
-def _lookup(db: Session | Connection, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _lookup(
+    db: Session | Connection | RawReads, stmt: Select[Any], params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
     """The rows of one per-request lookup, in the session's transaction.
 
     Run on the DB-API cursor: SQLAlchemy's statement execution costs more than these indexed
@@ -108,7 +115,7 @@ def _lookup(db: Session | Connection, stmt: Select[Any], params: dict[str, Any])
     (no ORM entities), so the tenancy hook has nothing to add to them; they filter on the
     organization and user themselves.
     """
-    connection = db if isinstance(db, Connection) else db.connection()
+    connection = db if isinstance(db, Connection | RawReads) else db.connection()
     raw, converters = _compiled(stmt, connection.dialect)
     # ``params`` names every parameter of these statements (they bind no values of their own):
     # no need for SQLAlchemy to complete them.
@@ -131,7 +138,7 @@ class _Caller:
     org_sessions_valid_after: datetime | None
 
 
-def _caller(db: Session | Connection, claims: AccessClaims, org_id: str | None) -> _Caller:
+def _caller(db: Session | Connection | RawReads, claims: AccessClaims, org_id: str | None) -> _Caller:
     """The caller's account state and roles in ``org_id``; 401 unless the session is valid."""
     rows = _lookup(db, _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""})
     row = _Caller(*rows[0]) if rows else None
@@ -148,7 +155,7 @@ def check_session(session: Session, claims: AccessClaims) -> None:
 
 
 def resolve(
-    db: Session | Connection,
+    db: Session | Connection | RawReads,
     claims: AccessClaims,
     org_id: str | None,
     orm: Callable[[], Session] | None = None,
@@ -157,7 +164,8 @@ def resolve(
 
     Not a member (or no such organization) → 404, never 403: it does not reveal that it exists.
     ``db`` must be scoped to ``org_id`` and the user; when it is a connection, ``orm()`` gives a
-    session in its transaction, for the organization's custom roles.
+    session in its transaction, for the organization's custom roles (without ``orm``, a caller
+    with custom roles raises :class:`NeedsSession`).
     """
     caller = _caller(db, claims, org_id)
     principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
@@ -185,7 +193,8 @@ def resolve(
         if isinstance(db, Session):
             custom = custom_roles(db, role_list)
         else:
-            assert orm is not None, "custom roles are read through a session"
+            if orm is None:
+                raise NeedsSession("custom roles are read through a session")
             custom = custom_roles(orm(), role_list)
     principal.permissions = permissions_for_roles(role_list, custom)
     return principal

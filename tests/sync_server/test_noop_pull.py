@@ -1,0 +1,228 @@
+"""The no-op pull answered before Flask (sync_server.noop_pull): the same answer as the full path,
+and every check still made on every request (a revoked session, a removed member, a sign-out,
+a changed role, the request limit), on both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any
+
+from flask import Flask, request, request_started
+from flask.testing import FlaskClient
+
+from common.schema import SCHEMA_VERSION
+from sync_server import admin_ops
+from sync_server.app import create_app
+from sync_server.config import RequestLimits
+from sync_server.services import Services
+from sync_server.store import SYSTEM_ORG_ID
+from tests.sync_server.conftest import World, warehouse
+from tests.sync_server.pulling import pull_all
+from tests.sync_server.test_security_log import _log
+
+EMAIL = "warehouse@acme.test"
+
+
+@contextmanager
+def flask_requests(app: Flask) -> Iterator[list[str]]:
+    """The paths of the requests that reached the Flask layer meanwhile."""
+    seen: list[str] = []
+
+    def started(sender: Any, **extra: Any) -> None:
+        seen.append(request.path)
+
+    request_started.connect(started, app)
+    try:
+        yield seen
+    finally:
+        request_started.disconnect(started, app)
+
+
+def _synced(world: World, email: str = EMAIL) -> str:
+    """A cursor with nothing after it, for ``email`` in Acme."""
+    assert world.push(email, world.a, [warehouse("W1")]).status_code == 200
+    cursor = pull_all(world, email, world.a).cursor
+    assert cursor is not None
+    return cursor
+
+
+def _pull(client: FlaskClient, world: World, cursor: str, headers: dict[str, str], **query: Any) -> Any:
+    return client.get(
+        f"/api/v1/orgs/{world.a.id}/sync/pull",
+        query_string={"cursor": cursor, **query},
+        headers=headers,
+    )
+
+
+def test_a_noop_pull_gets_the_full_paths_answer_without_flask(world: World, app: Flask) -> None:
+    cursor = _synced(world)
+    headers = world.headers(EMAIL)
+    with flask_requests(app) as seen:
+        fast = _pull(world.client, world, cursor, headers, schema_version=1)
+    assert seen == []
+    assert fast.status_code == 200
+    assert fast.get_json() == {
+        "changes": [],
+        "cursor": cursor,
+        "has_more": False,
+        "schema_version": SCHEMA_VERSION,
+    }
+    full = _full_path_answer(world, cursor, headers)
+    assert fast.data == full.data
+    assert sorted(fast.headers.items()) == sorted(full.headers.items())
+
+
+def _full_path_answer(world: World, cursor: str, headers: dict[str, str]) -> Any:
+    """The answer of the endpoint itself, with the no-op layer left out of the app."""
+    from sync_server import noop_pull
+
+    saved = noop_pull.install
+    noop_pull.install = lambda app: None  # type: ignore[assignment]
+    try:
+        app = create_app(world.services.config, world.services)
+    finally:
+        noop_pull.install = saved  # type: ignore[assignment]
+    return _pull(app.test_client(), world, cursor, headers, schema_version=1)
+
+
+def test_a_pull_with_changes_after_the_cursor_gets_them(world: World, app: Flask) -> None:
+    cursor = _synced(world)
+    assert world.push("admin@acme.test", world.a, [warehouse("W2")]).status_code == 200
+    with flask_requests(app) as seen:
+        answer = _pull(world.client, world, cursor, world.headers(EMAIL))
+    assert len(seen) == 1
+    assert [c["data"]["code"] for c in answer.get_json()["changes"]] == ["W2"]
+    assert answer.get_json()["cursor"] != cursor
+
+
+def test_a_signed_out_session_is_refused_at_once(world: World) -> None:
+    cursor = _synced(world)
+    pair = world.login(EMAIL)
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert _pull(world.client, world, cursor, headers).status_code == 200
+    assert (
+        world.client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code
+        == 204
+    )
+    refused = _pull(world.client, world, cursor, headers)
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["code"] == "invalid_token"
+    assert _pull(world.client, world, cursor, world.headers(EMAIL)).status_code == 200  # other sessions go on
+
+
+def test_a_password_change_ends_every_session_at_once(world: World) -> None:
+    cursor = _synced(world)
+    headers = world.headers(EMAIL)
+    assert _pull(world.client, world, cursor, headers).status_code == 200
+    changed = world.client.post(
+        "/api/v1/auth/password",
+        json={"current_password": "correct horse battery", "new_password": "a brand new secret"},
+        headers=headers,
+    )
+    assert changed.status_code in (200, 204), changed.get_json()
+    assert _pull(world.client, world, cursor, headers).status_code == 401
+
+
+def test_a_removed_member_is_refused_at_once_and_counted(world: World) -> None:
+    admin_ops.grant(world.services.store, "hr@globex.test", world.a.id, "warehouse")
+    email = "hr@globex.test"
+    cursor = pull_all(world, email, world.a).cursor
+    assert cursor is not None
+    headers = world.headers(email)
+    assert _pull(world.client, world, cursor, headers).status_code == 200
+    removed = world.client.delete(
+        f"/api/v1/orgs/{world.a.id}/members/{world.b.users['hr']}", headers=world.headers("admin@acme.test")
+    )
+    assert removed.status_code == 204
+    refused = _pull(world.client, world, cursor, headers)
+    assert refused.status_code == 404
+    [row] = _log(world, SYSTEM_ORG_ID)
+    assert (row.user_id, row.reason, row.count) == (world.b.users["hr"], "not_a_member", 1)
+
+
+def test_an_organizations_sign_out_is_refused_at_once(world: World) -> None:
+    cursor = _synced(world)
+    headers = world.headers(EMAIL)
+    assert _pull(world.client, world, cursor, headers).status_code == 200
+    ended = world.client.delete(
+        f"/api/v1/orgs/{world.a.id}/members/{world.a.users['warehouse']}/sessions",
+        headers=world.headers("admin@acme.test"),
+    )
+    assert ended.status_code == 200, ended.get_json()
+    refused = _pull(world.client, world, cursor, headers)
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "signed_out"
+
+
+def test_a_changed_role_asks_for_a_fresh_copy(world: World) -> None:
+    cursor = _synced(world)
+    headers = world.headers(EMAIL)
+    assert _pull(world.client, world, cursor, headers).status_code == 200
+    admin_ops.grant(world.services.store, EMAIL, world.a.id, "sales")
+    refused = _pull(world.client, world, cursor, headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["details"]["reason"] == "access_changed"
+
+
+def test_a_bad_token_or_cursor_is_refused_as_before(world: World) -> None:
+    cursor = _synced(world)
+    assert _pull(world.client, world, cursor, {"Authorization": "Bearer nope"}).status_code == 401
+    assert _pull(world.client, world, cursor, {}).status_code == 401
+    forged = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    bad = _pull(world.client, world, forged, world.headers(EMAIL))
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_cursor"
+    other = world.client.get(
+        f"/api/v1/orgs/{world.b.id}/sync/pull", query_string={"cursor": cursor}, headers=world.headers(EMAIL)
+    )
+    assert other.status_code == 404
+
+
+def test_every_noop_pull_takes_one_request_from_the_limit(world: World, services: Services) -> None:
+    cursor = _synced(world)
+    config = replace(services.config, request_limits=RequestLimits(per_minute=60, burst=5))
+    limited = create_app(config, Services.build(config, services.store))
+    client = limited.test_client()
+    headers = world.headers(EMAIL)
+    with flask_requests(limited) as seen:
+        answers = [_pull(client, world, cursor, headers) for _ in range(8)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
+    assert len(seen) == 3  # the refusals are the full path's, with its answer
+    assert answers[5].headers["Retry-After"] == "1"
+    [row] = _log(world, SYSTEM_ORG_ID)
+    assert (row.user_id, row.reason, row.count) == (world.a.users["warehouse"], "rate_limited", 1)
+
+
+def _incremental_pulls(world: World) -> float:
+    text = world.client.get("/metrics").get_data(as_text=True)
+    [line] = [
+        line for line in text.splitlines() if line.startswith('ops_sync_pulls_total{kind="incremental"}')
+    ]
+    return float(line.split()[-1])
+
+
+def test_noop_pulls_are_counted_in_the_metrics(world: World) -> None:
+    cursor = _synced(world)
+    before = _incremental_pulls(world)
+    for _ in range(3):
+        assert _pull(world.client, world, cursor, world.headers(EMAIL)).status_code == 200
+    assert _incremental_pulls(world) == before + 3
+    text = world.client.get("/metrics").get_data(as_text=True)
+    rule = 'endpoint="/api/v1/orgs/<org_id>/sync/pull",method="GET",status="200"'
+    assert any(line.startswith("ops_http_requests_total{") and rule in line for line in text.splitlines())
+
+
+def test_a_fault_in_the_layer_is_answered_by_the_full_path(
+    world: World, app: Flask, monkeypatch: Any
+) -> None:
+    cursor = _synced(world)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(world.services.store, "raw_reads", broken)
+    with flask_requests(app) as seen:
+        answer = _pull(world.client, world, cursor, world.headers(EMAIL))
+    assert len(seen) == 1
+    assert answer.status_code == 200
+    assert answer.get_json()["cursor"] == cursor
