@@ -77,6 +77,7 @@ class BenchServer:
     email: str
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    started_s: float = 0.0
 
     @property
     def url(self) -> str:
@@ -93,7 +94,13 @@ class BenchServer:
         env["OPS_USER_REQUESTS_PER_MINUTE"] = env["OPS_USER_REQUEST_BURST"] = str(10**9)
         return env
 
-    def start(self, threads: int = DEFAULT_THREADS, workers: int = 1, port: int | None = None) -> None:
+    def start(
+        self,
+        threads: int = DEFAULT_THREADS,
+        workers: int = 1,
+        port: int | None = None,
+        start_deadline_s: float = 60,
+    ) -> None:
         self.port = port or free_port()
         ops = str(Path(sys.executable).with_name("ops-server"))
         self.process = subprocess.Popen(
@@ -102,7 +109,7 @@ class BenchServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_up(self.port, "/healthz", self.process)
+        wait_up(self.port, "/healthz", self.process, start_deadline_s)
 
     def stop(self) -> None:
         if self.process is not None:
