@@ -29,6 +29,7 @@ from desktop import deferred_indexes, search_index
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
+from desktop.search_build import SearchIndexBuilder
 
 __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
 
@@ -176,6 +177,8 @@ class LocalStore:
         self._key = key
         self.path = profile.db_path(root)
         self._device_id: str | None = None
+        # Builds the search indexes a full download dropped, in the background (desktop.search_build).
+        self.search_indexes = SearchIndexBuilder(engine)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -266,7 +269,14 @@ class LocalStore:
             wrap_key(self._key, new_password, self.profile.binding).to_json(),
         )
 
+    @property
+    def search_ready(self) -> bool:
+        """Whether the search indexes are complete: a list may search through them (else with
+        ``LIKE``, while a background build runs after a full download)."""
+        return self.search_indexes.ready
+
     def close(self) -> None:
+        self.search_indexes.cancel()
         self.engine.dispose()
 
     # -- sessions and state ----------------------------------------------------------------------
