@@ -30,6 +30,15 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _written_mib() -> float:
+    """Bytes this process has written (``wchar``: every write call, the log's and the
+    database file's), in MiB."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1]) / 2**20
+    return 0.0
+
+
 def worker(rows: int) -> None:
     from bench.sync_setup import bench_server, client, seed_inventory
     from desktop.sync import SyncEngine
@@ -43,16 +52,18 @@ def worker(rows: int) -> None:
                 break
             session = client(server, Path(tmp) / f"c{n}")
             engine = SyncEngine(session.store, session.api, session.org_id)
+            written = _written_mib()
             server_cpu, cpu, wall = _cpu_of(server.process.pid), time.process_time(), time.perf_counter()
             report = engine.run()
             wall = time.perf_counter() - wall
             cpu = time.process_time() - cpu
+            written = _written_mib() - written
             server_cpu = _cpu_of(server.process.pid) - server_cpu
             assert report.pulled == rows, (report.pulled, rows)
-            background = getattr(session.store, "wait_for_background", None)
+            builder = getattr(session.store, "search_indexes", None)  # absent in older trees
             settle = time.perf_counter()
-            if background is not None:
-                background()
+            if builder is not None:
+                builder.wait()
             settle = time.perf_counter() - settle
             session.close()
             result = {
@@ -61,9 +72,22 @@ def worker(rows: int) -> None:
                 "server_cpu": server_cpu,
                 "rate": rows / wall,
                 "background_s": settle,
+                "written_mib": written,
                 "load": os.getloadavg()[0],
             }
             print(json.dumps(result), flush=True)
+
+
+def _answer(proc: subprocess.Popen[str], name: str) -> str:
+    """The worker's next answer (``ready`` or a JSON line), passing over anything else it prints."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        text = line.strip()
+        if text == "ready" or text.startswith("{"):
+            return text
+        if text:
+            print(f"[{name}] {text[:200]}", file=sys.stderr)
+    raise RuntimeError(f"the {name} worker ended (exit code {proc.wait()})")
 
 
 def main() -> None:
@@ -84,15 +108,16 @@ def main() -> None:
     for name, tree in sides.items():
         env = dict(os.environ, PYTHONPATH=str(tree), QT_QPA_PLATFORM="offscreen")
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "bench.initial_sync_ab", "--worker", "--rows", str(args.rows)],
+            # This file runs the worker; every module it imports comes from ``tree``.
+            [sys.executable, __file__, "--worker", "--rows", str(args.rows)],
             cwd=tree,
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
-    for proc in procs.values():
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    for name, proc in procs.items():
+        assert _answer(proc, name) == "ready"
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in procs}
     names = list(procs)
     for n in range(args.rounds):
@@ -101,12 +126,13 @@ def main() -> None:
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-            found = json.loads(proc.stdout.readline())
+            found = json.loads(_answer(proc, name))
             results[name].append(found)
             print(
                 f"round {n} {name:5}: {found['rate']:9,.0f} rows/s  wall {found['wall']:.2f} s  "
                 f"client CPU {found['client_cpu']:.2f} s  server CPU {found['server_cpu']:.2f} s  "
-                f"background {found['background_s']:.2f} s  load {found['load']:.1f}",
+                f"background {found['background_s']:.2f} s  written {found['written_mib']:.0f} MiB  "
+                f"load {found['load']:.1f}",
                 flush=True,
             )
     for proc in procs.values():
@@ -120,7 +146,7 @@ def main() -> None:
                 min(r[key] for r in found),
                 max(r[key] for r in found),
             )
-            for key in ("rate", "wall", "client_cpu", "server_cpu", "background_s")
+            for key in ("rate", "wall", "client_cpu", "server_cpu", "background_s", "written_mib")
         }
         print(name, " ".join(f"{k} {m:,.2f} ({lo:,.2f}..{hi:,.2f})" for k, (m, lo, hi) in summary.items()))
     if "base" in results:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from common import migrate
@@ -179,6 +179,8 @@ class LocalStore:
         self._device_id: str | None = None
         # Builds the search indexes a full download dropped, in the background (desktop.search_build).
         self.search_indexes = SearchIndexBuilder(engine)
+        self._checkpoints_deferred = False
+        event.listen(engine, "checkout", self._on_checkout)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -278,6 +280,32 @@ class LocalStore:
     def close(self) -> None:
         self.search_indexes.cancel()
         self.engine.dispose()
+
+    @contextmanager
+    def checkpoints_deferred(self, deferred: bool = True) -> Iterator[None]:
+        """While a full download is written (``deferred``), commits do not copy the write-ahead
+        log into the database file (SQLite's automatic checkpoint, every 64 MiB): each copy of a
+        300k-row download (~2 x 64 MiB and its syncs) stalled the page being committed. The log
+        keeps the download and the background search index build copies it once, at its end
+        (:mod:`desktop.search_build`); a store closed first copies it then."""
+        if not deferred:
+            yield
+            return
+        self._checkpoints_deferred = True
+        try:
+            yield
+        finally:
+            self._checkpoints_deferred = False
+
+    def _on_checkout(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        # One dict read a checkout; a PRAGMA only when the connection's setting must change.
+        wanted = self._checkpoints_deferred
+        if record.info.get("checkpoints_deferred", False) != wanted:
+            if wanted:
+                dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
+            else:
+                _tune_connection(dbapi_conn)
+            record.info["checkpoints_deferred"] = wanted
 
     # -- sessions and state ----------------------------------------------------------------------
     @contextmanager

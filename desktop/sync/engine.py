@@ -238,7 +238,10 @@ class SyncEngine:
         org_id = self.store.profile.org_id
         cursor = saved_cursor(self.store)
         fresh = cursor is None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher,
+            self.store.checkpoints_deferred(fresh),  # a full download: the log is copied after it
+        ):
             fetching: Future[dict[str, Any]] | None = None
             while True:
                 try:

@@ -186,3 +186,34 @@ def test_an_interrupted_download_leaves_a_consistent_store_and_resumes(
         assert indexes(fresh.store.engine) == before
     finally:
         fresh.close()
+
+
+def autocheckpoint(store: LocalStore) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() or 0)
+
+
+def test_a_full_download_leaves_the_log_to_be_copied_after_it(
+    office: UserSession, live_server: LiveServer, data_root: Path
+) -> None:
+    fresh = online(data_root / "fresh", live_server, "warehouse@acme.test")
+    try:
+        usual = autocheckpoint(fresh.store)
+        during: list[int] = []
+
+        def progress(done: int, total: int | None, text: str) -> None:
+            if text.startswith("Receiving"):
+                during.append(autocheckpoint(fresh.store))
+
+        SyncEngine(fresh.store, fresh.api, fresh.org_id, policy=FAST, page_limit=2).run(progress)
+        assert usual > 0 and during and set(during) == {0}  # no copy while pages are written
+        assert autocheckpoint(fresh.store) == usual  # every connection as usual after it
+        assert fresh.store.search_indexes.wait(timeout=60)
+        # An incremental pull copies the log as usual.
+        new_product(office, "SKU-LATER")
+        engine_for(office, policy=FAST).run()
+        during.clear()
+        SyncEngine(fresh.store, fresh.api, fresh.org_id, policy=FAST, page_limit=2).run(progress)
+        assert during == [usual]
+    finally:
+        fresh.close()
