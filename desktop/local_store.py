@@ -281,21 +281,14 @@ class LocalStore:
         self.search_indexes.cancel()
         self.engine.dispose()
 
-    @contextmanager
-    def checkpoints_deferred(self, deferred: bool = True) -> Iterator[None]:
-        """While a full download is written (``deferred``), commits do not copy the write-ahead
-        log into the database file (SQLite's automatic checkpoint, every 64 MiB): each copy of a
-        300k-row download (~2 x 64 MiB and its syncs) stalled the page being committed. The log
-        keeps the download and the background search index build copies it once, at its end
-        (:mod:`desktop.search_build`); a store closed first copies it then."""
-        if not deferred:
-            yield
-            return
-        self._checkpoints_deferred = True
-        try:
-            yield
-        finally:
-            self._checkpoints_deferred = False
+    def defer_checkpoints(self, deferred: bool) -> None:
+        """While a full download is written and its sync ends (``True`` until ``False``), commits
+        do not copy the write-ahead log into the database file (SQLite's automatic checkpoint,
+        every 64 MiB): at 300k rows that copied ~140 MB and synced it inside the sync. The log
+        keeps the download, and the background search index build copies it once, after the sync
+        (:mod:`desktop.search_build`); a store closed first copies it then. Each connection takes
+        the setting at its next checkout."""
+        self._checkpoints_deferred = deferred
 
     def _on_checkout(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
         # One dict read a checkout; a PRAGMA only when the connection's setting must change.

@@ -171,7 +171,8 @@ class SyncEngine:
             # The search indexes a full download dropped are built in the background once the
             # sync is over (desktop.search_build), however it ended: the sync does not wait for
             # them (nor its last writes for their write lock), and lists search without them
-            # meanwhile.
+            # meanwhile. The build also copies the log a full download left (defer_checkpoints).
+            self.store.defer_checkpoints(False)
             with suppress(Exception):
                 build_search_indexes(self.store)
             self._running.release()
@@ -238,10 +239,9 @@ class SyncEngine:
         org_id = self.store.profile.org_id
         cursor = saved_cursor(self.store)
         fresh = cursor is None
-        with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher,
-            self.store.checkpoints_deferred(fresh),  # a full download: the log is copied after it
-        ):
+        if fresh:  # a full download: the log is copied after the sync (see run)
+            self.store.defer_checkpoints(True)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher:
             fetching: Future[dict[str, Any]] | None = None
             while True:
                 try:
