@@ -5,8 +5,9 @@ building it once at the end: rows come in id order, but an index on product name
 move's product is written all over, so every page would rewrite (and re-encrypt) most of its
 pages. So the first page of a full download drops the entity tables' non-unique indexes (unique
 ones stay: they decide which row a pulled row replaces) and the end of the download builds them
-again. The triggers that keep the search indexes (:mod:`desktop.search_index`) are set aside
-with them, and each search index is rebuilt once when they are put back.
+again. The search indexes (:mod:`desktop.search_index`: trigram tables, their triggers, the
+lists' local indexes) are dropped too, but not put back here: they are built after the download,
+in the background (:mod:`desktop.search_build`), from their definitions in code.
 
 Crash-safe: the indexes dropped are recorded, with their exact ``CREATE INDEX`` text, in
 ``sync_state`` in the same transaction that drops them, and removed from it in the transaction
@@ -29,7 +30,9 @@ _ENTITY_TABLES = frozenset(ENTITIES)
 
 def defer(connection: Connection) -> int:
     """Drop the entity tables' non-unique indexes in the caller's write transaction and record
-    them; returns how many were dropped (none when some are already set aside)."""
+    them; returns how many were recorded (none when some are already set aside). The search
+    indexes are dropped in any case, and not recorded (:func:`drop_search_indexes`)."""
+    drop_search_indexes(connection)
     if _recorded(connection) is not None:
         return 0
     dropped: dict[str, str] = {}
@@ -40,16 +43,21 @@ def defer(connection: Connection) -> int:
             dropped[str(name)] = str(sql)
     for name in dropped:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    # The search indexes' triggers too: each index is rebuilt once when they are put back.
-    triggers = search_index.trigger_names()
-    for name, sql in connection.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL"
-    ).all():
-        if name in triggers:
-            dropped[str(name)] = str(sql)
-            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     _record(connection, dropped)
     return len(dropped)
+
+
+def drop_search_indexes(connection: Connection) -> None:
+    """Drop every search index, its triggers first (no row written meanwhile updates them),
+    and the lists' local indexes: :func:`desktop.search_index.ensure` builds them again, each
+    complete, in one transaction. The caller tells the lists first
+    (``SearchIndexBuilder.mark_missing``)."""
+    for name in sorted(search_index.trigger_names()):
+        connection.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+    for index in search_index.INDEXES.values():
+        connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{index.name}"')
+    for name in search_index.LOCAL_INDEXES:
+        connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def restore(connection: Connection) -> int:
@@ -61,13 +69,21 @@ def restore(connection: Connection) -> int:
     existing = {
         row[0]
         for row in connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')"
+            "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger', 'table')"
         )
+    }
+    # A record made before the search indexes were left to the background build holds their
+    # triggers: they are put back (and their index rebuilt) only where the index itself exists.
+    orphaned = {
+        name
+        for index in search_index.INDEXES.values()
+        if index.name not in existing
+        for name in index.triggers
     }
     built = 0
     restored: set[str] = set()
     for name, sql in recorded.items():
-        if name not in existing:
+        if name not in existing and name not in orphaned:
             connection.exec_driver_sql(sql)
             restored.add(name)
             built += 1

@@ -122,7 +122,13 @@ class ListSource:
     def _split(self, search: str) -> tuple[list[str], list[str]]:
         """The terms the search index answers, and those searched with ``LIKE``."""
         terms = search_terms(search)
-        if self.search_table is None or search_index.index_for(self.search_table) is None:
+        # While the search indexes are being built after a full download (desktop.search_build)
+        # every term is searched with LIKE, which finds the same rows.
+        if (
+            self.search_table is None
+            or search_index.index_for(self.search_table) is None
+            or not self.store.search_ready
+        ):
             return [], terms
         indexed = [t for t in terms if len(t) >= search_index.MIN_TERM]
         return indexed, [t for t in terms if len(t) < search_index.MIN_TERM]

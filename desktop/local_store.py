@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlcipher3
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from common import migrate
@@ -29,6 +29,7 @@ from desktop import deferred_indexes, search_index
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
+from desktop.search_build import SearchIndexBuilder
 
 __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswordError"]
 
@@ -176,6 +177,10 @@ class LocalStore:
         self._key = key
         self.path = profile.db_path(root)
         self._device_id: str | None = None
+        # Builds the search indexes a full download dropped, in the background (desktop.search_build).
+        self.search_indexes = SearchIndexBuilder(engine)
+        self._checkpoints_deferred = False
+        event.listen(engine, "checkout", self._on_checkout)
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -266,8 +271,34 @@ class LocalStore:
             wrap_key(self._key, new_password, self.profile.binding).to_json(),
         )
 
+    @property
+    def search_ready(self) -> bool:
+        """Whether the search indexes are complete: a list may search through them (else with
+        ``LIKE``, while a background build runs after a full download)."""
+        return self.search_indexes.ready
+
     def close(self) -> None:
+        self.search_indexes.cancel()
         self.engine.dispose()
+
+    def defer_checkpoints(self, deferred: bool) -> None:
+        """While a full download is written and its sync ends (``True`` until ``False``), commits
+        do not copy the write-ahead log into the database file (SQLite's automatic checkpoint,
+        every 64 MiB): at 300k rows that copied ~140 MB and synced it inside the sync. The log
+        keeps the download, and the background search index build copies it once, after the sync
+        (:mod:`desktop.search_build`); a store closed first copies it then. Each connection takes
+        the setting at its next checkout."""
+        self._checkpoints_deferred = deferred
+
+    def _on_checkout(self, dbapi_conn: Any, record: Any, proxy: Any) -> None:
+        # One dict read a checkout; a PRAGMA only when the connection's setting must change.
+        wanted = self._checkpoints_deferred
+        if record.info.get("checkpoints_deferred", False) != wanted:
+            if wanted:
+                dbapi_conn.execute("PRAGMA wal_autocheckpoint = 0")
+            else:
+                _tune_connection(dbapi_conn)
+            record.info["checkpoints_deferred"] = wanted
 
     # -- sessions and state ----------------------------------------------------------------------
     @contextmanager

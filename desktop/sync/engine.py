@@ -43,6 +43,7 @@ from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
     apply_prepared,
+    build_search_indexes,
     forget_cursor,
     indexes_set_aside,
     pending_batch,
@@ -167,6 +168,13 @@ class SyncEngine:
         finally:
             report.retries = self.retrier.retries
             report.seconds = time.perf_counter() - started
+            # The search indexes a full download dropped are built in the background once the
+            # sync is over (desktop.search_build), however it ended: the sync does not wait for
+            # them (nor its last writes for their write lock), and lists search without them
+            # meanwhile. The build also copies the log a full download left (defer_checkpoints).
+            self.store.defer_checkpoints(False)
+            with suppress(Exception):
+                build_search_indexes(self.store)
             self._running.release()
         return report
 
@@ -212,7 +220,8 @@ class SyncEngine:
         the network work while the local database does.
         """
         # A full download sets indexes aside (desktop.deferred_indexes): they are back when the
-        # pull ends, however it ends (if even that fails, the next sync or opening does it).
+        # pull ends, however it ends (if even that fails, the next sync or opening does it). The
+        # search indexes it dropped are built when the sync has ended (see run).
         try:
             with collector_paused():
                 done = self._pull_pages(report, progress)
@@ -230,6 +239,8 @@ class SyncEngine:
         org_id = self.store.profile.org_id
         cursor = saved_cursor(self.store)
         fresh = cursor is None
+        if fresh:  # a full download: the log is copied after the sync (see run)
+            self.store.defer_checkpoints(True)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher:
             fetching: Future[dict[str, Any]] | None = None
             while True:

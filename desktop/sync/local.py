@@ -146,12 +146,17 @@ def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) 
     when a command is pending. ``fresh_start``: the first page of a full download, which
     replaces every local row, so rows the user may no longer read disappear."""
     org_id = store.profile.org_id
+    # A search index build (desktop.search_build) would hold the write lock: it is stopped and
+    # started again when the pull ends.
+    store.search_indexes.cancel()
     with store.write_session() as session:
         if session.execute(select(_PENDING)).scalar():
             return False
         connection = session.connection()
         if fresh_start:
-            # A full download: indexes are built once at its end (desktop.deferred_indexes).
+            # A full download: indexes are built once at its end (desktop.deferred_indexes), the
+            # search indexes after it, in the background; lists stop using them from here.
+            store.search_indexes.mark_missing()
             deferred_indexes.defer(connection)
             _clear_entities(session)
         # Each row occurs once per page, and local foreign keys are off, so writing entity by
@@ -169,13 +174,17 @@ def indexes_set_aside(store: LocalStore) -> bool:
 
 
 def restore_indexes(store: LocalStore) -> int:
-    """Build the indexes a full download set aside (a no-op unless one did), then copy the
-    write-ahead log into the database file here, off the interface's thread, rather than when
-    the store is closed."""
-    built = deferred_indexes.restore_pending(store.engine)
-    with store.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-    return built
+    """Build the schema's indexes a full download set aside (a no-op unless one did); the
+    search indexes are left to :func:`build_search_indexes`."""
+    return deferred_indexes.restore_pending(store.engine)
+
+
+def build_search_indexes(store: LocalStore) -> None:
+    """Start building the search indexes in the background when some are missing (after a full
+    download); the build ends by copying the write-ahead log into the database file, off the
+    interface's thread, rather than when the store is closed."""
+    if not store.search_indexes.ready:
+        store.search_indexes.start()
 
 
 def apply_page(

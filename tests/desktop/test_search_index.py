@@ -89,22 +89,22 @@ def test_the_index_follows_inserts_updates_and_deletes(qtbot: QtBot, session: Us
         )
 
 
-def test_a_deferral_sets_the_triggers_aside_and_restoring_rebuilds_the_index(
+def test_a_deferral_drops_the_index_and_the_background_build_makes_it_again(
     qtbot: QtBot, session: UserSession
 ) -> None:
     bulk_products(session, 20)
     engine = session.store.engine
+    session.store.search_indexes.mark_missing()  # as a full download's first page does
     with engine.begin() as connection:
         assert deferred_indexes.defer(connection) > 0
     with engine.connect() as connection:
-        triggers = {
-            r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        }
-    assert not triggers & search_index.trigger_names()
-    bulk_products(session, 30, prefix="NEW")  # written while the triggers are aside
+        names = {r[0] for r in connection.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert not names & (search_index.trigger_names() | {"product_search"})
+    bulk_products(session, 30, prefix="NEW")  # written while the index is missing
     source = product_source(UiContext(session))
-    assert _matches(session, "NEW-000029") == 0
+    assert _skus(source, "NEW-000029") == ["NEW-000029"]  # the list searches without it meanwhile
     assert deferred_indexes.restore_pending(engine) > 0
+    assert session.store.search_indexes.build() > 0 and session.store.search_ready
     assert _skus(source, "NEW-000029") == ["NEW-000029"] and _matches(session, "NEW-000029") == 1
     rows: list[Any] = source.fetch("SKU-00001", limit=100)
     assert [r["sku"] for r in rows] == [f"SKU-0000{n}" for n in range(10, 20)]
