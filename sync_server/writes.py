@@ -14,7 +14,9 @@
    batch); a refused command rolls back to the
    savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
    commands of a batch share the rows they read and write (``CommandContext.rows``), forgotten
-   whenever one is rolled back, so a batch of moves reads each product once;
+   whenever one is rolled back, so a batch of moves reads each product once (on PostgreSQL
+   all of them before the first command, one statement per entity: :func:`_read_ahead`), and a
+   row found missing (the ledger of an organization without books) is not asked for again;
 3. bulk-insert the change-log rows, the audit events (hash-chained) and every result into
    ``processed_mutation``, and store the new counter values.
 
