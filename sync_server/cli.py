@@ -111,7 +111,7 @@ def cmd_run(config: ServerConfig, args: argparse.Namespace) -> int:
     if args.workers > 1:
         return run_workers(config, store, args)
     app = create_app(config, Services.build(config, store))
-    settle_heap()  # start-up's objects out of the collector's way (sync_server.writes)
+    settle_heap(store)  # start-up's objects out of the collector's way (sync_server.writes)
     server = make_server(app, args.host, args.port, cert=args.cert, key=args.key, threads=args.threads)
     print(f"ops-server on {scheme}://{args.host}:{args.port} ({_describe(config)})", flush=True)
     from sync_server.retention_run import DailyRetention

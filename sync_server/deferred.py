@@ -96,6 +96,11 @@ def _reads_by_id(dialect: Dialect) -> frozenset[str]:
     )
 
 
+def prepare_held_writes(dialect: Dialect) -> None:
+    """Compile now the statements the first push on ``dialect`` would (the server's start-up)."""
+    _reads_by_id(dialect)
+
+
 class _HeldCursor:
     """A DB-API cursor that sends what is held before it runs a statement, but for a read by
     id: the commands read a row by id only when it is not among the batch's rows

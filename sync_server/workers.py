@@ -68,8 +68,9 @@ def run_workers(config: ServerConfig, store: Store, args: argparse.Namespace) ->
         from sync_server.store import Store
         from sync_server.writes import settle_heap
 
-        app = create_app(config, Services.build(config, Store.open(config)))
-        settle_heap()  # start-up's objects out of the collector's way
+        store = Store.open(config)
+        app = create_app(config, Services.build(config, store))
+        settle_heap(store)  # start-up's objects out of the collector's way
         return app
 
     scheme = "https" if args.cert else "http"

@@ -14,7 +14,9 @@
    batch); a refused command rolls back to the
    savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
    commands of a batch share the rows they read and write (``CommandContext.rows``), forgotten
-   whenever one is rolled back, so a batch of moves reads each product once;
+   whenever one is rolled back, so a batch of moves reads each product once (on PostgreSQL
+   all of them before the first command, one statement per entity: :func:`_read_ahead`), and a
+   row found missing (the ledger of an organization without books) is not asked for again;
 3. bulk-insert the change-log rows, the audit events (hash-chained) and every result into
    ``processed_mutation``, and store the new counter values.
 
@@ -37,11 +39,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -49,7 +52,8 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from common.commands import CommandContext, CommandError, execute
-from common.commands.rowaccess import session_connection, writes_counted
+from common.commands.rowaccess import rows_reader, session_connection, writes_counted
+from common.ids import is_uuid
 from common.numbering import final_number
 from common.permissions import ALL_PERMISSIONS
 from common.schema import ENTITIES, ChangeLog, Membership, OrgSequence, ProcessedMutation
@@ -68,7 +72,7 @@ from sync_server.audit import (
     read_head,
 )
 from sync_server.bulk import insert_rows
-from sync_server.deferred import DeferredRefused, DeferredWrites
+from sync_server.deferred import DeferredRefused, DeferredWrites, prepare_held_writes
 from sync_server.incidents import log_incident
 from sync_server.subject_keys import SubjectKeys
 
@@ -81,6 +85,10 @@ log = logging.getLogger(__name__)
 # large push (a slice takes ~15-25 ms on a quiet machine here, more with the GIL shared), against
 # a commit (synced on the embedded store) per slice: 20 per 1,000-command batch.
 EMBEDDED_SLICE = 50
+
+# How long a batch whose writes are held (PostgreSQL) runs before it lets the server's other
+# threads take the GIL (each time ~2-20 µs of CPU, a system call).
+GIVE_WAY_S = 0.0005
 
 CHANGE_SEQUENCE = "change"
 # Stamped by every write; not "changed fields" worth auditing.
@@ -478,12 +486,15 @@ def apply_mutations(
     numbering = ServerNumbering(session, org_id)
     members = ServerMembers(session, org_id)
     batch = _Batch()
+    known_rows: dict[tuple[str, str], dict[str, Any] | None] = {}
+    if _is_postgres(session):
+        _read_ahead(session, org_id, [m for m in mutations if m.id not in seen], known_rows)
     scopes = _Savepoints(session, enabled=savepoints)
-    known_rows: dict[tuple[str, str], dict[str, Any]] = {}
     # The optimistic try on PostgreSQL holds the commands' inserts and updates and sends them
     # together (sync_server.deferred); should the store refuse any of them, the slice is applied
     # again with savepoints, one statement per write.
     held = DeferredWrites(session, org_id) if not savepoints and _is_postgres(session) else None
+    give_way_at = 0.0
     try:
         with held if held is not None else nullcontext():
             for mutation in mutations:
@@ -509,6 +520,13 @@ def apply_mutations(
                     deferred=held,
                 )
                 result = _apply_one(ctx, mutation, recorder, numbering, scopes)
+                if held is not None and time.perf_counter() >= give_way_at:
+                    # Give way to the server's other threads (another tenant's push, a pull):
+                    # with its writes held a command runs no statement, so a batch would keep
+                    # the GIL for whole switch intervals (5 ms), and a small push, which waits
+                    # for it after each of its ~15 round trips, would take many times longer.
+                    time.sleep(0)
+                    give_way_at = time.perf_counter() + GIVE_WAY_S
                 stored = _stored_result(result)
                 seen[mutation.id] = (user_id, stored)
                 batch.results.append(result)
@@ -539,14 +557,19 @@ def apply_mutations(
     return batch.results
 
 
-def settle_heap() -> None:
+def settle_heap(store: Store | None = None) -> None:
     """Take what start-up built (modules, mappers, compiled statements, schema: some 170,000
     objects) out of the cyclic garbage collector's sight, once the app is ready to serve.
+
+    On PostgreSQL the held writes' statements by id (:mod:`sync_server.deferred`, every entity
+    table's) are compiled first, so that the first push does not (~0.1 s).
 
     A pushed batch allocates enough rows, change-log rows and audit events to set off full
     collections, each walking every object start-up left; after ``gc.freeze()`` they walk only
     what requests made (bench/README.md, "Books (issue 12)"). Objects frozen here stay for the
     process's life, as start-up's objects do anyway."""
+    if store is not None and store.is_postgres:
+        prepare_held_writes(store.engine.dialect)
     gc.collect()
     gc.freeze()
 
@@ -600,6 +623,60 @@ def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> N
             .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
             .values(value=recorder.seq)
         )
+
+
+@lru_cache(maxsize=1024)
+def _named_entity(key: str) -> str | None:
+    """The entity an argument names a row of by id, judged by its name: ``product_id`` a
+    product, ``to_warehouse_id`` a warehouse, ``sales_order_id`` a sales order; else ``None``."""
+    if not key.endswith("_id"):
+        return None
+    words = key[:-3].split("_")
+    for n in range(len(words)):
+        name = "_".join(words[n:])
+        if name in ENTITIES:
+            return name
+    return None
+
+
+def _read_ahead(
+    session: Session,
+    org_id: str,
+    mutations: Sequence[Mutation],
+    rows: dict[tuple[str, str], dict[str, Any] | None],
+) -> None:
+    """Read in one statement per entity the rows the batch's commands name by id (their
+    arguments and their lines' arguments), into the batch's shared rows: a command then finds
+    them there instead of asking PostgreSQL, a round trip each (a batch of stock moves over 200
+    products asked 200 times). Under the organization's write lock, as every read of the batch:
+    what is put there is what the store holds (``None``: no such row), whether or not a command
+    asks for it, so a name judged wrongly costs a wasted read, never a wrong answer."""
+    wanted: dict[str, set[str]] = {}
+
+    def scan(args: dict[str, Any], depth: int) -> None:
+        for key, value in args.items():
+            if type(value) is str:
+                entity = _named_entity(key)
+                if entity is not None and is_uuid(value) and (entity, value) not in rows:
+                    wanted.setdefault(entity, set()).add(value)
+            elif type(value) is list and depth == 0:
+                for item in value:
+                    if type(item) is dict:
+                        scan(item, 1)
+
+    for mutation in mutations:
+        scan(mutation.args, 0)
+    if not wanted:
+        return
+    connection, dbapi = session_connection(session)
+    for entity, ids in wanted.items():
+        reader = rows_reader(table_of(ENTITIES[entity]), connection.dialect)
+        listed = sorted(ids)
+        for start in range(0, len(listed), 1000):
+            chunk = listed[start : start + 1000]
+            found = reader.fetch(dbapi, org_id, chunk)
+            for entity_id in chunk:
+                rows[(entity, entity_id)] = found.get(entity_id)
 
 
 def _is_postgres(session: Session) -> bool:

@@ -121,6 +121,10 @@ class CommandOutcome:
         return out
 
 
+# A row not yet looked up in the batch's shared rows (``CommandContext.rows``): ``None`` there means
+# the store has no such row.
+_UNREAD: Any = object()
+
 _COLUMNS: dict[type[SyncedEntity], tuple[InstrumentedAttribute[Any], ...]] = {}
 
 # Rows kept in step with another entity's rows (the employee directory with employees): entity
@@ -189,7 +193,8 @@ class CommandContext:
     # naming the same product do not read it again: every write to an entity row goes through
     # :meth:`insert`/:meth:`update` (which refresh it) under the organization's write lock, and
     # the owner clears it when a command is rolled back. ``None``: always read the store.
-    rows: dict[tuple[str, str], Row] | None = None
+    # A row the store does not hold is remembered as ``None``.
+    rows: dict[tuple[str, str], Row | None] | None = None
     # What one command looked up once and may ask again (the organization's fiscal periods).
     memo: dict[str, Any] = field(default_factory=dict)
     # Set by the server's optimistic write path on PostgreSQL: inserts and updates held and sent
@@ -207,13 +212,18 @@ class CommandContext:
         if self.rows is None:
             connection, dbapi = session_connection(self.session)
             return row_reader(table, include_deleted, connection.dialect).fetch(dbapi, self.org_id, entity_id)
-        row = self.rows.get((table.name, entity_id))
-        if row is None:
+        key = (table.name, entity_id)
+        row = self.rows.get(key, _UNREAD)
+        if row is _UNREAD:
             connection, dbapi = session_connection(self.session)
-            row = row_reader(table, True, connection.dialect).fetch(dbapi, self.org_id, entity_id)
-            if row is None:
-                return None
-            self.rows[(table.name, entity_id)] = row
+            row = self.rows[key] = row_reader(table, True, connection.dialect).fetch(
+                dbapi, self.org_id, entity_id
+            )
+        if row is None:
+            # No such row, not even a tombstone. Remembered too: a batch of stock moves in an
+            # organization without books asks for its absent ledger once, not once per move
+            # (on PostgreSQL a round trip each). A row inserted later replaces the answer.
+            return None
         if row["deleted"] and not include_deleted:
             return None
         return dict(row)  # a copy: a command may change what it was given

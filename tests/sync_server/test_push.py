@@ -363,6 +363,35 @@ def test_a_failed_command_leaves_nothing_for_the_rest_of_the_batch_to_read(
         assert verify_chain(session, world.a.id)[1] is None
 
 
+def test_a_row_missing_when_first_asked_for_is_found_once_a_command_of_the_batch_creates_it(
+    world: World,
+) -> None:
+    # The batch's first move names a product that does not exist yet, and the first receipts are
+    # recorded before the books exist: both answers ("no such row") must not outlive the
+    # commands that create the rows later in the same batch.
+    wh, p = warehouse(), product("F-1")
+    pid, whid = p["args"]["id"], wh["args"]["id"]
+    too_early = _receipt_with_cost(pid, whid)
+    unbooked = _receipt_with_cost(pid, whid)
+    books = mutation("finance.set_up_books", currency="EUR")
+    booked = _receipt_with_cost(pid, whid)
+    batch = [wh, too_early, p, unbooked, books, booked]
+    response = world.push("admin@acme.test", world.a, batch)
+    statuses = _statuses(response)
+    assert statuses == ["applied", "rejected", "applied", "applied", "applied", "applied"]
+    assert response.get_json()["results"][1]["message"].startswith("product_id:")
+    with world.services.store.session(world.a.id) as session:
+        posted = set(
+            session.execute(
+                select(JournalEntry.source_id).where(JournalEntry.source == "stock_move")
+            ).scalars()
+        )
+    assert posted == {booked["args"]["id"]}
+    again = world.push("admin@acme.test", world.a, batch)
+    assert _statuses(again) == ["duplicate"] * 6
+    assert [r["details"]["original_status"] for r in again.get_json()["results"]] == statuses
+
+
 def _invoice(customer: str, tax_rate: str) -> list[dict[str, Any]]:
     invoice = new_id()
     line = {
