@@ -155,6 +155,10 @@ def console(browser: Browser, live_server: BackgroundServer, world: World) -> It
     beyond the server's origin and that the Content-Security-Policy never had to refuse anything."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB", timezone_id="UTC")
     context.set_default_timeout(TIMEOUT_MS)
+    from playwright.sync_api import expect
+
+    # ``expect``'s own default is 5 s: a loaded CI machine missed it (issue 11's suite runs).
+    expect.set_options(timeout=TIMEOUT_MS)
     page = context.new_page()
     origin = urlsplit(live_server.url).netloc
     elsewhere: list[str] = []

@@ -24,6 +24,11 @@ def test_a_throwaway_module_is_found_everywhere_without_editing_the_core(tmp_pat
             sys.executable,
             "-m",
             "pytest",
+            # Only the plugins the scenario uses: autoloading every installed one would also
+            # assertion-rewrite whole packages (hypothesis, schemathesis) this run never uses.
+            "--disable-plugin-autoload",
+            "-p",
+            "pytestqt.plugin",
             "-p",
             "tests.modules.gadgets.plugin",
             "-p",

@@ -205,8 +205,10 @@ EVERY_INTERFACE = "0.0.0.0"  # noqa: S104 - the case refused; when allowed, serv
 def test_run_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
     env = shell_env(tmp_path)
     assert ops_server(env, "init").returncode == 0
-    code, stderr = _serve(env, "--host", EVERY_INTERFACE)
-    assert code == 2 and "refusing to serve plain HTTP on 0.0.0.0" in stderr, stderr
+    # The refusal comes before anything is served: run in this process, as the other commands.
+    refused = ops_server(env, "run", "--port", str(_free_port()), "--host", EVERY_INTERFACE)
+    stderr = refused.stderr
+    assert refused.returncode == 2 and "refusing to serve plain HTTP on 0.0.0.0" in stderr, stderr
     assert "--cert and --key" in stderr and "OPS_TRUSTED_PROXIES" in stderr
     code, stderr = _serve(env, "--host", EVERY_INTERFACE, "--insecure-http")
     assert code == 0 and "SERVING PLAIN HTTP ON 0.0.0.0" in stderr, stderr
