@@ -31,8 +31,11 @@ typecheck: $(STAMP)
 # pytest-xdist workers: auto (one per core) or 0 (serially, in this process).
 PYTEST_WORKERS ?= auto
 
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): the
+# suite starts dozens of Python processes (ops-server, pytest inside pytest) that would each
+# compile the project's modules again.
 pytest: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= QT_QPA_PLATFORM=offscreen $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## Every DESIGN §9 target at full size / on small data (under two minutes).
 bench: $(STAMP)
