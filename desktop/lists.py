@@ -224,13 +224,14 @@ class ListSource:
             )
         return self._few
 
-    def _indexed_matches(self, indexed: list[str]) -> int:
-        """How many rows the indexes find for ``indexed``, counted up to just past
-        :meth:`few_matches` (a few ms: it reads only the index), remembered for the last search."""
+    def _indexed_matches(self, indexed: list[str], cap: int | None = None) -> int:
+        """How many rows the indexes find for ``indexed``, counted up to ``cap`` (by default just
+        past :meth:`few_matches`; a few ms: it reads only the index), remembered for the last
+        search."""
         query = search_index.match_query(indexed)
-        if self._matches[0] != query:
+        cap = self.few_matches() + 1 if cap is None else cap
+        if self._matches[0] != f"{cap}:{query}":
             index = self._index()
-            cap = self.few_matches() + 1
             if self.search_related:
                 stmt: Any = select(func.count()).select_from(
                     select(text("1"))
@@ -245,7 +246,7 @@ class ListSource:
                 ).bindparams(q=query)
             with self.store.read_session() as session:
                 found = session.execute(stmt).scalar()
-            self._matches = (query, int(found or 0))
+            self._matches = (f"{cap}:{query}", int(found or 0))
         return self._matches[1]
 
     def _plan(self, search: str, sort: str | None, whole: bool) -> str:
@@ -374,16 +375,21 @@ class ListSource:
             or need > MAX_BLOCK_WALK_ROWS
         ):
             return None
-        plan = self._plan(search, sort, False)
-        if plan not in ("walk", "gather"):
-            return None
         found = self._walk_blocks(search)
         if found is None:
             return None
         runs, rows = found
-        if plan == "gather" and rows * WALK_ENTRY_COST > self._indexed_matches(self._split(search)[0]):
-            return None  # few matches among many rows that might hold them: read the matches
-        return runs
+        indexed = self._split(search)[0]
+        if not indexed:
+            return runs  # one- and two-character terms: the order is walked
+        # Walking the blocks tests ``rows`` entries at most: cheaper than reading the matches
+        # when there are at least ``rows × WALK_ENTRY_COST`` of them, which a count capped there
+        # tells (a common pair of words: a few hundred of its 14k matches counted, not all).
+        enough = math.ceil(rows * WALK_ENTRY_COST)
+        if enough <= self.few_matches():
+            return runs if not enough or self._indexed_matches(indexed, enough) >= enough else None
+        # Else as the list would: few matches are read and sorted; many walk (the blocks).
+        return runs if self._indexed_matches(indexed) > self.few_matches() else None
 
     def sort_key(self, key: str | None) -> str:
         sortable = {c.key for c in self.columns if c.sortable}
@@ -443,7 +449,7 @@ def _indexed_by(stmt: Select[Any], connection: Any, table: str, index: str) -> t
     if not found:
         raise ValueError(f"no FROM {table} in {compiled.string}")
     values = compiled.construct_params()
-    processors = compiled._bind_processors
+    processors: dict[str, Any] = dict(compiled._bind_processors)
     names = compiled.positiontup or ()
     return sql, tuple(
         processors[name](values[name]) if name in processors else values[name] for name in names

@@ -173,14 +173,14 @@ def _pairs(joined: str) -> set[str]:
     """The distinct two-character pieces of ``joined``. Each piece is read as one integer from
     the text's bytes (the pieces at even offsets, then at odd ones): 2.6 times less CPU than
     slicing out every piece, the bulk of summing a million rows."""
-    if joined.isascii():
-        data, width, fmt = joined.encode("ascii"), 1, "H"
-    else:
-        data, width, fmt = joined.encode("utf-32-le"), 4, "Q"
+    ascii_only = joined.isascii()
+    data, width = (joined.encode("ascii"), 1) if ascii_only else (joined.encode("utf-32-le"), 4)
     view = memoryview(data)
     pair = 2 * width
-    codes = set(view[: len(data) // pair * pair].cast(fmt))
-    codes.update(view[width : width + (len(data) - width) // pair * pair].cast(fmt))
+    even, odd = view[: len(data) // pair * pair], view[width : width + (len(data) - width) // pair * pair]
+    codes = (
+        set(even.cast("H")) | set(odd.cast("H")) if ascii_only else set(even.cast("Q")) | set(odd.cast("Q"))
+    )
     shift, mask = 8 * width, (1 << 8 * width) - 1
     return {chr(code & mask) + chr(code >> shift) for code in codes}
 
