@@ -187,7 +187,7 @@ def _pairs(joined: str) -> set[str]:
 
 def _summary(rows: list[Any]) -> str:
     """The grams of ``rows`` (each the order value then the searched columns) as stored."""
-    grams = grams_of([str(v) for row in rows for v in row[1:] if v is not None])
+    grams = grams_of([row[1] for row in rows])
     return GRAM_SEP + GRAM_SEP.join(sorted(grams)) + GRAM_SEP
 
 
@@ -203,14 +203,20 @@ def term_grams(term: str) -> set[str]:
 def _block_rows(
     connection: Connection, blocks: WalkBlocks, org_id: str, lo: str, hi: str | None
 ) -> list[Any]:
-    texts = ", ".join(blocks.columns)
+    # Each row as its order value and its searched columns joined by GRAM_SEP, read through the
+    # driver's cursor: a million rows are half the CPU of summing them into blocks.
+    texts = " || char(31) || ".join(f"ifnull({c}, '')" for c in blocks.columns)
     bound = "" if hi is None else f" AND {blocks.order} < ?"
     sql = (
         f"SELECT {blocks.order}, {texts} FROM {blocks.table} INDEXED BY {blocks.index} "
         f"WHERE org_id = ? AND deleted = 0 AND {blocks.order} >= ?{bound} ORDER BY {blocks.order}"
     )
     params = (org_id, lo) if hi is None else (org_id, lo, hi)
-    return list(connection.exec_driver_sql(sql, params))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(sql, params).fetchall())
+    finally:
+        cursor.close()
 
 
 def _write_blocks(
