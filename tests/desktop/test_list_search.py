@@ -329,7 +329,7 @@ def test_products_walk_only_the_blocks_that_can_hold_a_match_and_follow_changes(
     _same_rows_walking_blocks(session, monkeypatch)
 
     # Many rows into one block: summed again on the next opening, the grown block split.
-    many = [_product(session, f"Item 20 bulk {n:03d}") for n in range(40)]
+    many = [_product(session, f"Item 20 bulk {n:03d}", sku=f"BULK-{n}") for n in range(40)]
     with session.store.write_session() as db:
         WRITERS["product"].upsert(db.connection(), many)
     assert search_index.ensure_engine(session.store.engine) > 0
