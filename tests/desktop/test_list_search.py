@@ -265,9 +265,10 @@ def _same_rows_walking_blocks(session: UserSession, monkeypatch: pytest.MonkeyPa
     """Walking only the blocks that can hold a match answers, page by page, the rows a walk of
     every row answers (and, for ASCII text, a plain LIKE over every row), in the same order."""
     plain = _plain(product_source(UiContext(session)))
-    for plan, few in PLANS.items():
+    for (plan, few), runs in zip(PLANS.items(), (2, 32), strict=True):
         monkeypatch.setattr(lists, "FEW_MATCHES", few)
         monkeypatch.setattr(lists, "WALK_ENTRY_COST", 0)  # walk the blocks whenever the list may
+        monkeypatch.setattr(lists, "MAX_BLOCK_RUNS", runs)  # 2: the rest walked in one query
         source, unblocked = product_source(UiContext(session)), product_source(UiContext(session))
         unblocked.org_id = None  # no blocks: the walk of every row
         for search in BLOCK_SEARCHES:
