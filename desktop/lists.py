@@ -9,6 +9,7 @@ filtered query, never a load of every row.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -30,6 +31,15 @@ MAX_SEARCH_LENGTH = 100
 # beside reading a matched one (1: both read the row; less when the walk reads an index alone).
 FEW_MATCHES = 20_000
 MIN_FEW_MATCHES = 500
+# A walk over the blocks that can hold a match (``search_index.BLOCKS``) is one query per run of
+# consecutive such blocks; past this many runs the rest of the order is walked in one query.
+MAX_BLOCK_RUNS = 32
+# What testing one walked entry costs beside reading one matched row at random (the walk reads a
+# covering index alone): a walk of the blocks is chosen over reading few matches when it tests
+# at most that many times more entries than there are matches.
+WALK_ENTRY_COST = 1 / 30
+# Pages further than this into a search's matches are fetched by the list's usual plan.
+MAX_BLOCK_WALK_ROWS = 25 * PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,9 @@ class ListSource:
     # trigram index's matches as a filter (False: measured faster on the products list, whose
     # names share a few common words), with FEW_MATCHES as the limit to gather.
     walk_by_like: bool = True
+
+    # The organization of the list's rows, for its walk blocks (``search_index.BLOCKS``).
+    org_id: str | None = None
 
     def __post_init__(self) -> None:
         self._matches: tuple[str, int] = ("", 0)
@@ -217,13 +230,14 @@ class ListSource:
             )
         return self._few
 
-    def _indexed_matches(self, indexed: list[str]) -> int:
-        """How many rows the indexes find for ``indexed``, counted up to just past
-        :meth:`few_matches` (a few ms: it reads only the index), remembered for the last search."""
+    def _indexed_matches(self, indexed: list[str], cap: int | None = None) -> int:
+        """How many rows the indexes find for ``indexed``, counted up to ``cap`` (by default just
+        past :meth:`few_matches`; a few ms: it reads only the index), remembered for the last
+        search."""
         query = search_index.match_query(indexed)
-        if self._matches[0] != query:
+        cap = self.few_matches() + 1 if cap is None else cap
+        if self._matches[0] != f"{cap}:{query}":
             index = self._index()
-            cap = self.few_matches() + 1
             if self.search_related:
                 stmt: Any = select(func.count()).select_from(
                     select(text("1"))
@@ -238,7 +252,7 @@ class ListSource:
                 ).bindparams(q=query)
             with self.store.read_session() as session:
                 found = session.execute(stmt).scalar()
-            self._matches = (query, int(found or 0))
+            self._matches = (f"{cap}:{query}", int(found or 0))
         return self._matches[1]
 
     def _plan(self, search: str, sort: str | None, whole: bool) -> str:
@@ -281,6 +295,108 @@ class ListSource:
             )
         return stmt
 
+    def _walk_blocks(self, search: str) -> tuple[list[tuple[str, str | None]], int] | None:
+        """The runs of consecutive blocks of the list's order that can hold a match of ``search``
+        (each ``(lo, hi)``: names from ``lo`` up to, not including, ``hi``; ``None``: to the end)
+        and how many rows they hold; ``None`` when the list has no blocks to ask."""
+        blocks = search_index.BLOCKS.get(self.search_table or "")
+        if blocks is None or self.org_id is None or self.default_sort != blocks.order:
+            return None
+        needed: set[str] = set()
+        for term in search_terms(search):
+            # A term asked of the trigram index that is not ASCII is decided by the index's
+            # folding (any letter's case), not LIKE's: it rules no block out.
+            if len(term) < search_index.MIN_TERM or term.isascii():
+                needed |= search_index.term_grams(term)
+        tests = " AND ".join(f"instr(grams, :g{n}) > 0" for n in range(len(needed)))
+        params: dict[str, Any] = {
+            f"g{n}": f"{search_index.GRAM_SEP}{gram}{search_index.GRAM_SEP}"
+            for n, gram in enumerate(sorted(needed))
+        }
+        params["org"] = self.org_id
+        stmt = text(
+            f"SELECT lo, hi, rows, grams IS NULL OR ({tests or '1'}) FROM {blocks.name} "
+            "WHERE org_id = :org ORDER BY lo"
+        ).bindparams(**params)
+        with self.store.read_session() as session:
+            found = session.execute(stmt).all()
+        if not found:
+            return None  # not summed yet (a store filled before its blocks existed)
+        runs: list[tuple[str, str | None]] = []
+        rows, joined = 0, False
+        for lo, hi, count, hit in found:
+            if not hit:
+                joined = False
+                continue
+            rows += int(count)
+            if joined:
+                runs[-1] = (runs[-1][0], hi)
+            else:
+                runs.append((str(lo), hi))
+            joined = True
+        return runs, rows
+
+    def _fetch_walking_blocks(
+        self, session: Session, search: str, runs: list[tuple[str, str | None]], need: int
+    ) -> list[dict[str, Any]]:
+        """The first ``need`` matches in the default order, walking only ``runs`` (the rows of
+        every other block hold no match), each entry tested as a walk tests it."""
+        base = self._base
+        stmt = base
+        for clause in self.filters:
+            stmt = stmt.where(clause)
+        indexed, scanned = self._split(search)
+        if indexed:
+            stmt = stmt.where(*self._walked(indexed, base))
+        for term in scanned:
+            pattern = f"%{_escape_like(term)}%"
+            stmt = stmt.where(
+                or_(*(self._col(key, base).like(pattern, escape="\\") for key in self.search_keys))
+            )
+        order, tie = self._col(self.default_sort, base), self._col("id", base)
+        # Through the index of the order that holds every searched column: an entry is tested
+        # without reading its row (SQLite would as soon pick the order's narrower index).
+        blocks = search_index.BLOCKS[str(self.search_table)]
+        stmt = stmt.order_by(order.asc(), tie.asc())
+        connection = session.connection()
+        rows: list[dict[str, Any]] = []
+        for n, (lo, hi) in enumerate(runs):
+            if n == MAX_BLOCK_RUNS:
+                hi = None  # the rest of the order in one walk
+            bounded = stmt.where(order >= lo) if hi is None else stmt.where(order >= lo, order < hi)
+            sql, params = _indexed_by(bounded.limit(need - len(rows)), connection, blocks.table, blocks.index)
+            rows += [dict(r) for r in connection.exec_driver_sql(sql, params).mappings()]
+            if len(rows) >= need or hi is None:
+                break
+        return rows
+
+    def _blocks_answer(self, search: str, sort: str | None, descending: bool | None, need: int) -> Any:
+        """The runs to walk when walking the blocks is the cheapest way to the first ``need``
+        matches, else ``None``."""
+        desc = self.default_descending if descending is None else descending
+        if (
+            desc
+            or self.sort_key(sort) != self.default_sort
+            or not search_terms(search)
+            or need > MAX_BLOCK_WALK_ROWS
+        ):
+            return None
+        found = self._walk_blocks(search)
+        if found is None:
+            return None
+        runs, rows = found
+        indexed = self._split(search)[0]
+        if not indexed:
+            return runs  # one- and two-character terms: the order is walked
+        # Walking the blocks tests ``rows`` entries at most: cheaper than reading the matches
+        # when there are at least ``rows × WALK_ENTRY_COST`` of them, which a count capped there
+        # tells (a common pair of words: a few hundred of its 14k matches counted, not all).
+        enough = math.ceil(rows * WALK_ENTRY_COST)
+        if enough <= self.few_matches():
+            return runs if not enough or self._indexed_matches(indexed, enough) >= enough else None
+        # Else as the list would: few matches are read and sorted; many walk (the blocks).
+        return runs if self._indexed_matches(indexed) > self.few_matches() else None
+
     def sort_key(self, key: str | None) -> str:
         sortable = {c.key for c in self.columns if c.sortable}
         return key if key in sortable else self.default_sort
@@ -295,9 +411,13 @@ class ListSource:
         limit: int = PAGE_SIZE,
     ) -> list[dict[str, Any]]:
         """One page of rows as dicts, ordered by ``sort`` then id (a stable order for paging)."""
-        stmt = self.ordered(search, sort=sort, descending=descending)
+        runs = self._blocks_answer(search, sort, descending, offset + limit)
         with self.store.read_session() as session:
-            rows = [dict(r) for r in session.execute(stmt.offset(offset).limit(limit)).mappings()]
+            if runs is not None:
+                rows = self._fetch_walking_blocks(session, search, runs, offset + limit)[offset:]
+            else:
+                stmt = self.ordered(search, sort=sort, descending=descending)
+                rows = [dict(r) for r in session.execute(stmt.offset(offset).limit(limit)).mappings()]
             if self.decorate is not None and rows:
                 self.decorate(session, rows)
         return rows
@@ -323,6 +443,23 @@ class ListSource:
         stmt = select(func.count()).select_from(self.filtered(search, whole=True).subquery())
         with self.store.read_session() as session:
             return int(session.execute(stmt).scalar() or 0)
+
+
+def _indexed_by(stmt: Select[Any], connection: Any, table: str, index: str) -> tuple[str, tuple[Any, ...]]:
+    """``stmt``'s SQL with its table read through ``index`` (``INDEXED BY``, which SQLAlchemy's
+    SQLite dialect does not render), and its parameters in order."""
+    compiled = stmt.compile(bind=connection)
+    sql, found = re.subn(
+        rf"\bFROM {table}\b(?!_)", f"FROM {table} INDEXED BY {index}", compiled.string, count=1
+    )
+    if not found:
+        raise ValueError(f"no FROM {table} in {compiled.string}")
+    values = compiled.construct_params()
+    processors: dict[str, Any] = dict(compiled._bind_processors)
+    names = compiled.positiontup or ()
+    return sql, tuple(
+        processors[name](values[name]) if name in processors else values[name] for name in names
+    )
 
 
 def live(model: Any, org_id: str, *, scan: bool = False) -> ColumnElement[bool]:

@@ -16,8 +16,9 @@ itself in the index. A full download sets the triggers aside with the other defe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 
 # The only characters the trigram index folds to an ASCII letter (found by matching every code
 # point against every ASCII character; tests/desktop/test_list_search.py checks it): for an ASCII
@@ -88,6 +89,217 @@ LOCAL_INDEXES.update(index.folded_index for index in INDEXES.values())
 # Terms shorter than a trigram are searched with LIKE.
 MIN_TERM = 3
 
+# -- Walk blocks: which stretches of a list's order can hold a match -------------------------------
+#
+# A list walks its order (products: by name) when a search matches many rows or is one or two
+# characters long, testing each entry until a page is full; the cost is how far into the order
+# the page's matches lie, and a term matching nothing walks every entry (`oa` is 48,600 names
+# in at 1M products, `oak c` 215,000). So the order is cut into blocks of about BLOCK_ROWS rows
+# (whole names: rows of one name share a block), and each block keeps the set of one- and
+# two-character pieces ("grams") of its rows' searched columns, ASCII letters lower-cased as LIKE
+# compares them. A row holding a term holds all of its grams, so a block lacking one holds no
+# match and the walk skips it; blocks that can hold a match are walked in order as before, each
+# row tested as before. The summary may only ever hold more grams than the rows (never fewer):
+# a trigger empties it ("dirty": walked whatever the search) when a row enters the block or its
+# text changes; a row leaving it (deleted, renamed away) leaves it a superset. Dirty blocks are
+# summed again (and split when they grew) when the store is opened or the indexes rebuilt after
+# a full download, by :func:`refresh_blocks`.
+BLOCK_ROWS = 1024
+# Grams are taken from the text with ASCII letters lower-cased (LIKE's folding) and, besides, with
+# the two characters the trigram index folds to ASCII replaced (a walk asks the index about rows
+# holding them). A gram holding a space is never looked for (a search term has none) and the
+# separator below is one (str.isspace), so grams of two columns never join.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_FOLD = str.maketrans({ch: ascii_letter for ascii_letter, ch in FOLDED_TO_ASCII.items()})
+GRAM_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class WalkBlocks:
+    """Blocks of ``table``'s rows in ``order`` (a text column; the list's default order), summing
+    the grams of ``columns``."""
+
+    table: str
+    order: str
+    columns: tuple[str, ...]
+    # A desktop-local index (LOCAL_INDEXES) on org_id, the order column and ``columns``: a walk
+    # tests each entry without reading its row.
+    index: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}_search_block"
+
+    @property
+    def create(self) -> str:
+        # lo: the block's first value of the order column (the org's first block: ''); hi: the
+        # next block's (NULL: to the end). grams: GRAM_SEP-separated, or NULL (dirty).
+        return (
+            f"CREATE TABLE {self.name} (org_id TEXT NOT NULL, lo TEXT NOT NULL, hi TEXT, "
+            f"rows INTEGER NOT NULL, grams TEXT, PRIMARY KEY (org_id, lo)) WITHOUT ROWID"
+        )
+
+    @property
+    def triggers(self) -> dict[str, str]:
+        dirty = (
+            f"UPDATE {self.name} SET grams = NULL WHERE org_id = new.org_id AND grams IS NOT NULL "
+            f"AND lo = (SELECT lo FROM {self.name} WHERE org_id = new.org_id AND lo <= new.{self.order} "
+            f"ORDER BY lo DESC LIMIT 1);"
+        )
+        cols = ", ".join(dict.fromkeys((*self.columns, self.order, "deleted", "org_id")))
+        return {
+            f"{self.name}_ai": f"CREATE TRIGGER {self.name}_ai AFTER INSERT ON {self.table} BEGIN {dirty} END",
+            f"{self.name}_au": (
+                f"CREATE TRIGGER {self.name}_au AFTER UPDATE OF {cols} ON {self.table} BEGIN {dirty} END"
+            ),
+        }
+
+
+BLOCKS: dict[str, WalkBlocks] = {
+    "product": WalkBlocks("product", "name", ("sku", "name", "barcode"), "ix_product_search_walk")
+}
+
+
+def grams_of(texts: list[str]) -> set[str]:
+    """The one- and two-character grams of ``texts`` as a block sums them (none holding a space)."""
+    joined = GRAM_SEP.join(texts).translate(_ASCII_LOWER)
+    if not joined.isascii():
+        joined = joined + GRAM_SEP + joined.translate(_FOLD).translate(_ASCII_LOWER)
+    found = set(joined) | _pairs(joined)
+    return {g for g in found if not any(ch.isspace() for ch in g)}
+
+
+def _pairs(joined: str) -> set[str]:
+    """The distinct two-character pieces of ``joined``. Each piece is read as one integer from
+    the text's bytes (the pieces at even offsets, then at odd ones): 2.6 times less CPU than
+    slicing out every piece, the bulk of summing a million rows."""
+    ascii_only = joined.isascii()
+    data, width = (joined.encode("ascii"), 1) if ascii_only else (joined.encode("utf-32-le"), 4)
+    view = memoryview(data)
+    pair = 2 * width
+    even, odd = view[: len(data) // pair * pair], view[width : width + (len(data) - width) // pair * pair]
+    codes = (
+        set(even.cast("H")) | set(odd.cast("H")) if ascii_only else set(even.cast("Q")) | set(odd.cast("Q"))
+    )
+    shift, mask = 8 * width, (1 << 8 * width) - 1
+    return {chr(code & mask) + chr(code >> shift) for code in codes}
+
+
+def _summary(rows: list[Any]) -> str:
+    """The grams of ``rows`` (each the order value then the searched columns) as stored."""
+    grams = grams_of([row[1] for row in rows])
+    return GRAM_SEP + GRAM_SEP.join(sorted(grams)) + GRAM_SEP
+
+
+def term_grams(term: str) -> set[str]:
+    """The grams every row holding ``term`` (as LIKE finds it) holds: the term itself when it is
+    one character, else its two-character pieces."""
+    lowered = term.translate(_ASCII_LOWER)
+    if len(lowered) == 1:
+        return {lowered}
+    return set(map(str.__add__, lowered, lowered[1:]))
+
+
+def _block_rows(
+    connection: Connection, blocks: WalkBlocks, org_id: str, lo: str, hi: str | None
+) -> list[Any]:
+    # Each row as its order value and its searched columns joined by GRAM_SEP, read through the
+    # driver's cursor: a million rows are half the CPU of summing them into blocks.
+    texts = " || char(31) || ".join(f"ifnull({c}, '')" for c in blocks.columns)
+    bound = "" if hi is None else f" AND {blocks.order} < ?"
+    sql = (
+        f"SELECT {blocks.order}, {texts} FROM {blocks.table} INDEXED BY {blocks.index} "
+        f"WHERE org_id = ? AND deleted = 0 AND {blocks.order} >= ?{bound} ORDER BY {blocks.order}"
+    )
+    params = (org_id, lo) if hi is None else (org_id, lo, hi)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return list(cursor.execute(sql, params).fetchall())
+    finally:
+        cursor.close()
+
+
+def _write_blocks(
+    connection: Connection, blocks: WalkBlocks, org_id: str, lo: str, hi: str | None, rows: list[Any]
+) -> int:
+    """Cut ``rows`` (those of [lo, hi) in order) into blocks, sum them and store them in place of
+    the blocks of that stretch; returns how many were written."""
+    connection.execute(
+        text(
+            f"DELETE FROM {blocks.name} WHERE org_id = :org AND lo >= :lo"
+            + ("" if hi is None else " AND lo < :hi")
+        ),
+        {"org": org_id, "lo": lo, "hi": hi},
+    )
+    cuts: list[tuple[str, list[Any]]] = [(lo, [])]
+    for row in rows:
+        current = cuts[-1][1]
+        if len(current) >= BLOCK_ROWS and row[0] != current[-1][0]:
+            cuts.append((row[0], []))
+        cuts[-1][1].append(row)
+    values = []
+    for n, (start, members) in enumerate(cuts):
+        end = cuts[n + 1][0] if n + 1 < len(cuts) else hi
+        values.append(
+            {"org": org_id, "lo": start, "hi": end, "rows": len(members), "grams": _summary(members)}
+        )
+    connection.execute(
+        text(
+            f"INSERT INTO {blocks.name} (org_id, lo, hi, rows, grams) VALUES (:org, :lo, :hi, :rows, :grams)"
+        ),
+        values,
+    )
+    return len(values)
+
+
+def build_blocks(connection: Connection, blocks: WalkBlocks) -> int:
+    """Sum every organization's rows into blocks anew; returns how many blocks were written."""
+    orgs = [str(r[0]) for r in connection.exec_driver_sql(f"SELECT DISTINCT org_id FROM {blocks.table}")]
+    connection.exec_driver_sql(f"DELETE FROM {blocks.name}")
+    return sum(
+        _write_blocks(connection, blocks, org, "", None, _block_rows(connection, blocks, org, "", None))
+        for org in orgs
+    )
+
+
+def refresh_blocks(connection: Connection) -> int:
+    """Sum the dirty blocks again (splitting those that grew past twice BLOCK_ROWS); returns how
+    many were summed."""
+    refreshed = 0
+    for blocks in BLOCKS.values():
+        dirty = connection.execute(
+            text(f"SELECT org_id, lo, hi FROM {blocks.name} WHERE grams IS NULL")
+        ).all()
+        for org_id, lo, hi in dirty:
+            rows = _block_rows(connection, blocks, str(org_id), str(lo), hi)
+            if len(rows) <= 2 * BLOCK_ROWS:
+                connection.execute(
+                    text(
+                        f"UPDATE {blocks.name} SET rows = :rows, grams = :grams WHERE org_id = :org AND lo = :lo"
+                    ),
+                    {"rows": len(rows), "grams": _summary(rows), "org": org_id, "lo": lo},
+                )
+            else:
+                _write_blocks(connection, blocks, str(org_id), str(lo), hi, rows)
+            refreshed += 1
+    return refreshed
+
+
+def blocks_stale(connection: Connection) -> bool:
+    """Whether some block is dirty, or the table's rows are not in blocks yet (one small read)."""
+    for blocks in BLOCKS.values():
+        if connection.exec_driver_sql(f"SELECT 1 FROM {blocks.name} WHERE grams IS NULL LIMIT 1").first():
+            return True
+        org = connection.exec_driver_sql(f"SELECT org_id FROM {blocks.table} LIMIT 1").first()
+        if (
+            org is not None
+            and not connection.exec_driver_sql(
+                f"SELECT 1 FROM {blocks.name} WHERE org_id = ? LIMIT 1", (org[0],)
+            ).first()
+        ):
+            return True
+    return False
+
 
 def index_for(table: str) -> SearchIndex | None:
     return INDEXES.get(table)
@@ -105,7 +317,12 @@ _EXISTING = (
 
 
 def _wanted() -> set[str]:
-    return {name for index in INDEXES.values() for name in (index.name, *index.triggers)} | set(LOCAL_INDEXES)
+    blocks = {name for b in BLOCKS.values() for name in (b.name, *b.triggers)}
+    return (
+        {name for index in INDEXES.values() for name in (index.name, *index.triggers)}
+        | set(LOCAL_INDEXES)
+        | blocks
+    )
 
 
 def ensure(connection: Connection) -> int:
@@ -131,6 +348,20 @@ def ensure(connection: Connection) -> int:
         for name, sql in index.triggers.items():
             if name not in existing:
                 connection.exec_driver_sql(sql)
+    for blocks in BLOCKS.values():
+        if blocks.name not in existing:
+            connection.exec_driver_sql(blocks.create)
+        for name, sql in blocks.triggers.items():
+            if name not in existing:
+                connection.exec_driver_sql(sql)
+    if blocks_stale(connection):
+        # Blocks summed from rows that came without them (a new table, or rows written while
+        # their triggers were set aside), or dirty ones summed again.
+        refresh_blocks(connection)
+        if blocks_stale(connection):
+            for blocks in BLOCKS.values():
+                build_blocks(connection, blocks)
+        built += 1
     return built
 
 
@@ -138,14 +369,16 @@ def ensure_engine(engine: Engine) -> int:
     """:func:`ensure` in a write transaction of its own, taken only when something is missing."""
     with engine.connect() as connection:
         found = {str(row[0]) for row in connection.exec_driver_sql(_EXISTING)}
-    if _wanted() <= found:
+        stale = _wanted() <= found and blocks_stale(connection)
+    if _wanted() <= found and not stale:
         return 0
     with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:
         return ensure(connection)
 
 
 def trigger_names() -> set[str]:
-    return {name for index in INDEXES.values() for name in index.triggers}
+    blocks = {name for b in BLOCKS.values() for name in b.triggers}
+    return {name for index in INDEXES.values() for name in index.triggers} | blocks
 
 
 def rebuild_for_triggers(connection: Connection, restored: set[str]) -> int:
@@ -154,5 +387,9 @@ def rebuild_for_triggers(connection: Connection, restored: set[str]) -> int:
     for index in INDEXES.values():
         if restored & set(index.triggers):
             connection.exec_driver_sql(f"INSERT INTO {index.name}({index.name}) VALUES ('rebuild')")
+            rebuilt += 1
+    for blocks in BLOCKS.values():
+        if restored & set(blocks.triggers):
+            build_blocks(connection, blocks)
             rebuilt += 1
     return rebuilt

@@ -120,6 +120,7 @@ def product_source(ctx: UiContext, *, include_archived: bool = False) -> ListSou
         # `oak` 46-50 -> 30-35 ms (and, counting a walked row at 1/30 of a read one, `oak chair`
         # had been walked far in name order: 140 ms).
         walk_by_like=False,
+        org_id=org_id,
     )
 
 

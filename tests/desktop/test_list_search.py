@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
+from sqlalchemy import text
 
 from common.ids import new_id
 from desktop import deferred_indexes, lists, search_index
@@ -243,3 +244,115 @@ def test_only_the_kelvin_sign_and_the_long_s_fold_to_ascii_in_the_index() -> Non
             folded[chr(code).lower()] = chr(point)
     connection.close()
     assert folded == search_index.FOLDED_TO_ASCII
+
+
+# Searches a walk of the products' blocks answers: one and two characters, several words, no match,
+# LIKE's wildcards taken literally, the characters the index folds, other letters.
+BLOCK_SEARCHES = ("o", "e", "I", "it", "IT", "1", "12", "9 ", "zz", "q", "%", "_", "-0", "item", "item 1",
+                  "num 4", "er 12", "numb 9", "Item 05 num", "o 1 it", "aa", "zebra", "k", "s", "kettle",
+                  "é", "ée", "Ée", "éclair l", "zzz-no-match")  # fmt: skip
+
+
+def _blocks(session: UserSession) -> list[tuple[str, str | None, int, bool]]:
+    with session.store.engine.connect() as connection:
+        return [
+            (str(lo), hi, int(rows), grams is None)
+            for lo, hi, rows, grams in connection.exec_driver_sql(
+                "SELECT lo, hi, rows, grams FROM product_search_block ORDER BY lo"
+            )
+        ]
+
+
+def _same_rows_walking_blocks(session: UserSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walking only the blocks that can hold a match answers, page by page, the rows a walk of
+    every row answers (and, for ASCII text, a plain LIKE over every row), in the same order."""
+    plain = _plain(product_source(UiContext(session)))
+    for (plan, few), runs in zip(PLANS.items(), (2, 32), strict=True):
+        monkeypatch.setattr(lists, "FEW_MATCHES", few)
+        monkeypatch.setattr(lists, "WALK_ENTRY_COST", 0)  # walk the blocks whenever the list may
+        monkeypatch.setattr(lists, "MAX_BLOCK_RUNS", runs)  # 2: the rest walked in one query
+        source, unblocked = product_source(UiContext(session)), product_source(UiContext(session))
+        unblocked.org_id = None  # no blocks: the walk of every row
+        for search in BLOCK_SEARCHES:
+            assert source._blocks_answer(search, None, None, 7) is not None, search
+            found = _ids(source, search, page=7)
+            assert found == _ids(unblocked, search, page=7), (plan, search)
+            if search.isascii() and search not in FOLDED:
+                assert found == _ids(plain, search), (plan, search)
+
+
+def _product(session: UserSession, name: str, *, sku: str | None = None, **values: Any) -> dict[str, Any]:
+    return {**_base(session), "id": new_id(), "sku": sku or f"B-{new_id()}", "name": name,
+            "description": None, "barcode": None, "unit": "pcs", "sale_price": 1, "cost_price": None,
+            "currency": "EUR", "reorder_point": None, "archived": False, **values}  # fmt: skip
+
+
+def test_products_walk_only_the_blocks_that_can_hold_a_match_and_follow_changes(
+    qtbot: QtBot, session: UserSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "BLOCK_ROWS", 8)
+    bulk_products(session, 300)
+    _non_ascii_products(session)
+    assert search_index.ensure_engine(session.store.engine) > 0  # the rows are summed into blocks
+    blocks = _blocks(session)
+    assert len(blocks) > 20 and not any(dirty for *_, dirty in blocks)
+    assert sum(rows for _, _, rows, _ in blocks) == 300 + 8
+    source = product_source(UiContext(session))
+    assert source._walk_blocks("zz") == ([], 0)  # nothing to walk: no block holds "zz"
+    runs, rows = source._walk_blocks("Éc") or ([], 0)  # LIKE: "Éclair lamp" alone
+    assert len(runs) == 1 and rows < 20
+    assert source.fetch("zz") == []
+    _same_rows_walking_blocks(session, monkeypatch)
+
+    # Through sync: added (first, last and amid the names), renamed, deleted and un-deleted rows.
+    renamed, deleted = source.fetch("Item 05")[0], source.fetch("Item 07")[0]
+    added = [_product(session, name) for name in ("Aardvark oak", "Zebra qz", "Item 05 zz", "Item 42 zebra")]
+    with session.store.write_session() as db:
+        WRITERS["product"].upsert(db.connection(), added)
+        db.execute(
+            text("UPDATE product SET name = 'Zz renamed oak', version = 2 WHERE id = :id"),
+            {"id": renamed["id"]},
+        )
+        db.execute(text("UPDATE product SET deleted = 1 WHERE id = :id"), {"id": deleted["id"]})
+    assert any(dirty for *_, dirty in _blocks(session))
+    assert [r["name"] for r in source.fetch("zz")] == ["Item 05 zz", "Zz renamed oak"]
+    assert deleted["id"] not in {r["id"] for r in source.fetch("Item 07", limit=500)}
+    _same_rows_walking_blocks(session, monkeypatch)
+
+    # Through local commands: a new product and a rename.
+    created = new_id()
+    session.apply("inventory.create_product",
+                  {"id": created, "sku": "NEW-1", "name": "Item 33 qq", "sale_price": 5, "currency": "EUR"})  # fmt: skip
+    session.apply("inventory.update_product",
+                  {"id": added[0]["id"], "changes": {"name": "Item 12 qq"}, "base": {"name": "Aardvark oak"}})  # fmt: skip
+    assert [r["name"] for r in source.fetch("qq")] == ["Item 12 qq", "Item 33 qq"]
+    with session.store.write_session() as db:
+        db.execute(text("UPDATE product SET deleted = 0 WHERE id = :id"), {"id": deleted["id"]})
+        db.execute(text("DELETE FROM product WHERE id = :id"), {"id": added[1]["id"]})
+    _same_rows_walking_blocks(session, monkeypatch)
+
+    # Many rows into one block: summed again on the next opening, the grown block split.
+    many = [_product(session, f"Item 20 bulk {n:03d}", sku=f"BULK-{n}") for n in range(40)]
+    with session.store.write_session() as db:
+        WRITERS["product"].upsert(db.connection(), many)
+    assert search_index.ensure_engine(session.store.engine) > 0
+    blocks = _blocks(session)
+    assert not any(dirty for *_, dirty in blocks) and max(rows for _, _, rows, _ in blocks) <= 16
+    assert search_index.ensure_engine(session.store.engine) == 0  # nothing left to do
+    _same_rows_walking_blocks(session, monkeypatch)
+    assert [r["name"] for r in source.fetch("bulk 03")] == [
+        f"Item 20 bulk {n:03d}" for n in range(40) if "03" in f"{n:03d}"
+    ]
+
+
+def test_a_full_download_sums_the_blocks_again(qtbot: QtBot, session: UserSession) -> None:
+    bulk_products(session, 50)
+    search_index.ensure_engine(session.store.engine)
+    engine = session.store.engine
+    with engine.begin() as connection:
+        assert deferred_indexes.defer(connection) > 0
+    with session.store.write_session() as db:  # written while the triggers are aside
+        WRITERS["product"].upsert(db.connection(), [_product(session, "Zulu download")])
+    assert deferred_indexes.restore_pending(engine) > 0
+    assert not any(dirty for *_, dirty in _blocks(session))
+    assert [r["name"] for r in product_source(UiContext(session)).fetch("zu")] == ["Zulu download"]
