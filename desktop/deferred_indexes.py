@@ -58,6 +58,9 @@ def drop_search_indexes(connection: Connection) -> None:
         connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{index.name}"')
     for name in search_index.LOCAL_INDEXES:
         connection.exec_driver_sql(f'DROP INDEX IF EXISTS "{name}"')
+    # The walk blocks' summaries would no longer cover the rows the download writes.
+    for blocks in search_index.BLOCKS.values():
+        connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{blocks.name}"')
 
 
 def restore(connection: Connection) -> int:

@@ -376,6 +376,7 @@ class ListSource:
         desc = self.default_descending if descending is None else descending
         if (
             desc
+            or not self.store.search_ready  # the blocks are built after a full download
             or self.sort_key(sort) != self.default_sort
             or not search_terms(search)
             or need > MAX_BLOCK_WALK_ROWS
