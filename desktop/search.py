@@ -350,7 +350,8 @@ def search_records(user: UserSession, text: str, limit: int = LIMIT_PER_KIND) ->
             readable = readable_columns(kind.entity, user.permissions)
             shown = [kind.title_field, *(f for f in kind.subtitle_fields if f in readable)]
             columns = ("id", *dict.fromkeys([*shown, *fields]))
-            index = _trigram_index(kind, readable)
+            # Not while the indexes are built after a full download (desktop.search_build).
+            index = _trigram_index(kind, readable) if user.store.search_ready else None
             finder = _finder(kind.entity, columns, fields, index and index.name, limit, SCAN_ROWS)
             # Prefixes first (a barcode, a SKU, a number); words containing the text follow only
             # when prefixes did not fill the kind's share.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
-from desktop import deferred_indexes
+from desktop import deferred_indexes, search_index
 from desktop.local_store import LocalStore
 from desktop.rows import WRITERS, Batch
 
@@ -181,10 +181,17 @@ def restore_indexes(store: LocalStore) -> int:
 
 def build_search_indexes(store: LocalStore) -> None:
     """Start building the search indexes in the background when some are missing (after a full
-    download); the build ends by copying the write-ahead log into the database file, off the
-    interface's thread, rather than when the store is closed."""
-    if not store.search_indexes.ready:
+    download), or when rows changed since (pulled or written here) have left walk blocks to sum
+    again: else they would pile up over a long session and the lists walk them all. The build
+    ends by copying the write-ahead log into the database file, off the interface's thread,
+    rather than when the store is closed."""
+    if not store.search_indexes.ready or _blocks_stale(store):
         store.search_indexes.start()
+
+
+def _blocks_stale(store: LocalStore) -> bool:
+    with store.engine.connect() as connection:
+        return search_index.blocks_stale(connection)
 
 
 def apply_page(

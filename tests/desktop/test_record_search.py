@@ -130,3 +130,25 @@ def test_a_text_matching_nothing_finds_nothing(stocked: tuple[UserSession, str])
     session, _target = stocked
     for text in ("zzz-no-match", "zq", "oak zzz", "bookcase zz"):
         assert search_records(session, text) == [], text
+
+
+def test_while_the_indexes_are_built_after_a_download_the_palette_still_finds(
+    stocked: tuple[UserSession, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full download drops the search indexes and builds them in the background afterwards
+    (desktop.search_build): meanwhile the palette reads the rows, never the missing index."""
+    from desktop import deferred_indexes
+
+    session, target = stocked
+    monkeypatch.setattr(search, "SCAN_ROWS", 10_000)
+    session.store.search_indexes.mark_missing()  # as a full download's first page does
+    with session.store.engine.begin() as connection:
+        deferred_indexes.defer(connection)
+    with recorded(session) as statements:
+        assert found(session, "okcase") == [(target, 2)]
+        assert found(session, "walnut b") == [(target, 1)]
+    assert not [s for s in statements if "product_search" in s]
+    assert session.store.search_indexes.build() > 0
+    with recorded(session) as statements:
+        assert found(session, "okcase") == [(target, 2)]
+    assert [s for s in statements if "product_search MATCH" in s]

@@ -217,3 +217,31 @@ def test_a_full_download_leaves_the_log_to_be_copied_after_it(
         assert during == [usual]
     finally:
         fresh.close()
+
+
+def dirty_blocks(store: LocalStore) -> int:
+    with store.engine.connect() as connection:
+        found = connection.exec_driver_sql("SELECT count(*) FROM product_search_block WHERE grams IS NULL")
+        return int(found.scalar_one())
+
+
+def test_blocks_left_to_sum_by_a_sync_are_summed_after_it(
+    office: UserSession, live_server: LiveServer, data_root: Path
+) -> None:
+    """A product pulled (or made here) marks its walk block to be summed again: the end of the
+    next sync sums it in the background, so such blocks do not pile up over a long session."""
+    fresh = online(data_root / "second", live_server, "admin@acme.test")
+    try:
+        engine_for(fresh, policy=FAST).run()
+        assert fresh.store.search_indexes.wait(timeout=60) and fresh.store.search_ready
+        assert dirty_blocks(fresh.store) == 0
+        new_product(office, "ZEBRA-1")  # made on another workstation ...
+        engine_for(office, policy=FAST).run()
+        new_product(fresh, "YAK-1")  # ... and here
+        assert dirty_blocks(fresh.store) > 0
+        engine_for(fresh, policy=FAST).run()
+        assert fresh.store.search_indexes.wait(timeout=60)
+        assert dirty_blocks(fresh.store) == 0
+        assert skus(fresh, "ze") == ["ZEBRA-1"] and skus(fresh, "ya") == ["YAK-1"]
+    finally:
+        fresh.close()
