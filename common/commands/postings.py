@@ -52,8 +52,7 @@ POSTING_ROLES: Mapping[str, str] = MappingProxyType(
         "contributions_payable": "Employer contributions owed",
         "net_wages_payable": "Net pay owed to employees until the payroll run is paid",
         "retained_earnings": "The results of closed years",
-        "opening": "Temporary opening: the other side of imported open invoices and bills, "
-        "and of receivables and payables in the opening balances; zero once both are imported",
+        "opening": "Temporary opening: the other side of imported open invoices and bills",
         "revenue": "Sales revenue (invoice and credit note lines)",
         "cogs": "Cost of goods sold: stock leaving on a sale or issue",
         "stock_adjustments": "Stock found or lost by adjustments and counts",
