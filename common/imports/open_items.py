@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -76,34 +77,6 @@ def _existing(session: Session, org_id: str, side: str) -> dict[Any, Any]:
     return {(supplier, str(reference).lower()): True for supplier, reference in rows}
 
 
-def plan_open_invoices(
-    session: Session,
-    org_id: str,
-    kind: ImportKind,
-    table: RawTable,
-    mapping: Mapping[str, int | None],
-    names: Mapping[str, str],
-    options: ImportOptions,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportPlan:
-    """One ``finance.record_opening_invoice`` per row not in the books yet."""
-    return _plan(session, org_id, kind, table, mapping, names, options, progress, "invoices")
-
-
-def plan_open_bills(
-    session: Session,
-    org_id: str,
-    kind: ImportKind,
-    table: RawTable,
-    mapping: Mapping[str, int | None],
-    names: Mapping[str, str],
-    options: ImportOptions,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportPlan:
-    """One ``finance.record_opening_bill`` per row not in the books yet."""
-    return _plan(session, org_id, kind, table, mapping, names, options, progress, "bills")
-
-
 def _plan(
     session: Session,
     org_id: str,
@@ -112,9 +85,12 @@ def _plan(
     mapping: Mapping[str, int | None],
     names: Mapping[str, str],
     options: ImportOptions,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
     side: str,
 ) -> ImportPlan:
+    """One ``finance.record_opening_invoice`` (``side`` "invoices") or
+    ``finance.record_opening_bill`` ("bills") per row not in the books yet."""
     plan = ImportPlan(kind)
     problems = plan.problems
     partner_key = "customer" if side == "invoices" else "supplier"
@@ -327,3 +303,8 @@ def _rate(
             problem("exchange_rate", f"must be 1 or empty: {currency} is the ledger's currency")
         return None
     return rate
+
+
+# The import kinds' planners (common.imports.kinds names them).
+plan_open_invoices = partial(_plan, side="invoices")
+plan_open_bills = partial(_plan, side="bills")
