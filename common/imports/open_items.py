@@ -27,7 +27,7 @@ from common.commands.opening_items import OPENING_ROLE, opening_number_problem
 from common.commands.postings import mapping_id
 from common.imports.kinds import ImportKind
 from common.imports.plan import ImportOptions, ImportPlan, Planned, Problem, RawTable
-from common.imports.values import CellProblem, parse_money, parse_number
+from common.imports.values import CellProblem, parse_date, parse_money, parse_number
 from common.money import CURRENCIES, format_money
 from common.schema import AccountMapping, Customer, FiscalPeriod, Invoice, Ledger, Supplier, SupplierBill
 
@@ -250,9 +250,9 @@ def _date(
             problem(key, "is required")
         return None
     try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        problem(key, f"“{text}” is not a date (YYYY-MM-DD)")
+        return parse_date(text)
+    except CellProblem as exc:
+        problem(key, str(exc))
         return None
 
 

@@ -119,6 +119,15 @@ def parse_money(text: str, currency: str, decimal_mark: str | None = None) -> in
     return int(minor)
 
 
+def parse_date(text: str) -> date:
+    """An ISO date (a workbook's date-time cell read as text keeps its first ten characters);
+    any other spelling is refused, never guessed (``01/02/2030`` is two dates)."""
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise CellProblem(f"“{text}” is not a date (YYYY-MM-DD)") from None
+
+
 def cell_value(spec: ImportField, text: str, currency: str, decimal_mark: str | None = None) -> object:
     """The value of one non-empty cell for its field, or :class:`CellProblem`."""
     if spec.kind == "money":
@@ -131,10 +140,7 @@ def cell_value(spec: ImportField, text: str, currency: str, decimal_mark: str | 
                 raise
             raise CellProblem(str(exc)) from None
     if spec.kind == "date":
-        try:
-            return date.fromisoformat(text[:10])
-        except ValueError:
-            raise CellProblem(f"“{text}” is not a date (YYYY-MM-DD)") from None
+        return parse_date(text)
     if spec.kind == "choice":
         lowered = text.lower()
         if lowered not in spec.choices:
