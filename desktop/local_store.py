@@ -63,6 +63,11 @@ PLAIN_FORMAT = (f"PRAGMA page_size = {PAGE_BYTES}",)
 def _tune_connection(dbapi_conn: Any) -> None:
     page_bytes = int(dbapi_conn.execute("PRAGMA page_size").fetchone()[0])  # 4 or 8 KiB (formats below)
     dbapi_conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_BYTES // page_bytes}")
+    # A pulled row is written with INSERT OR REPLACE (desktop.rows), which deletes the row it
+    # replaces; SQLite fires that deletion's triggers only with recursive triggers on. Without
+    # them the search indexes (desktop.search_index) kept every replaced row's old text: an
+    # erased customer's e-mail stayed findable in the trigram index.
+    dbapi_conn.execute("PRAGMA recursive_triggers = ON")
 
 
 def store_format(db_path: Path, key: bytes | None) -> tuple[str, ...]:

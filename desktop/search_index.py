@@ -71,6 +71,12 @@ INDEXES: dict[str, SearchIndex] = {
     # invoices that reference them found by the reference indexes below.
     "invoice": SearchIndex("invoice", ("number",)),
     "journal_entry": SearchIndex("journal_entry", ("number", "memo", "source")),
+    # The palette and the customers' and suppliers' lists find a word inside a name, an e-mail,
+    # a phone number or a contact at any size (the palette's bounded scan would not reach past
+    # its first rows). An erased value leaves nothing behind (secure-delete, above).
+    "customer": SearchIndex("customer", ("name", "email", "phone")),
+    "supplier": SearchIndex("supplier", ("name", "email", "contact_name")),
+    "task": SearchIndex("task", ("title",)),
 }
 # Desktop-local b-tree indexes the lists need (not in the synced schema, which the server shares):
 # the invoices list walks its default order (issue date) and finds the invoices of the
@@ -325,10 +331,32 @@ def _wanted() -> set[str]:
     )
 
 
+# The trigram indexes' format, kept in ``sync_state``. 2: a pulled row replacing a stored one takes
+# the old row's text out of the index (recursive triggers, ``desktop.local_store``). Indexes of
+# format 1 may hold the text of rows replaced since (an erased e-mail, a renamed product): they are
+# rebuilt from their rows once.
+FORMAT_KEY = "search_index_format"
+FORMAT = "2"
+
+
+def _format_is_current(connection: Connection) -> bool:
+    """Whether the indexes were built or rebuilt at :data:`FORMAT` (true of a store without a
+    ``sync_state`` table: nothing to read it from, nothing built before)."""
+    has_state = connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
+    ).first()
+    if not has_state:
+        return True
+    value = connection.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (FORMAT_KEY,)).scalar()
+    return value == FORMAT
+
+
 def ensure(connection: Connection) -> int:
-    """Create the indexes (built from the rows already stored) and their triggers where missing;
-    returns how many indexes were built. One read when all exist."""
+    """Create the indexes (built from the rows already stored) and their triggers where missing,
+    and rebuild those of an older :data:`FORMAT`; returns how many indexes were built. One read
+    when all exist."""
     existing = {str(row[0]) for row in connection.exec_driver_sql(_EXISTING)}
+    outdated = not _format_is_current(connection)
     built = 0
     for name, sql in LOCAL_INDEXES.items():
         if name not in existing:
@@ -343,6 +371,9 @@ def ensure(connection: Connection) -> int:
             connection.exec_driver_sql(
                 f"INSERT INTO {index.name}({index.name}, rank) VALUES ('secure-delete', 1)"
             )
+            connection.exec_driver_sql(f"INSERT INTO {index.name}({index.name}) VALUES ('rebuild')")
+            built += 1
+        elif outdated:
             connection.exec_driver_sql(f"INSERT INTO {index.name}({index.name}) VALUES ('rebuild')")
             built += 1
         for name, sql in index.triggers.items():
@@ -362,6 +393,10 @@ def ensure(connection: Connection) -> int:
             for blocks in BLOCKS.values():
                 build_blocks(connection, blocks)
         built += 1
+    if outdated:
+        connection.exec_driver_sql(
+            "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (FORMAT_KEY, FORMAT)
+        )
     return built
 
 
@@ -369,7 +404,7 @@ def ensure_engine(engine: Engine) -> int:
     """:func:`ensure` in a write transaction of its own, taken only when something is missing."""
     with engine.connect() as connection:
         found = {str(row[0]) for row in connection.exec_driver_sql(_EXISTING)}
-        stale = _wanted() <= found and blocks_stale(connection)
+        stale = _wanted() <= found and (blocks_stale(connection) or not _format_is_current(connection))
     if _wanted() <= found and not stale:
         return 0
     with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as connection:

@@ -93,6 +93,7 @@ def customer_source(ctx: UiContext, *, include_archived: bool = False) -> ListSo
         default_sort="name",
         decorate=decorate,
         build_for_search=lambda: build(scan=True),
+        search_table="customer",
     )
 
 

@@ -54,7 +54,12 @@ def supplier_source(ctx: UiContext, *, include_archived: bool = False) -> ListSo
         return stmt if include_archived else stmt.where(t.archived.is_(False))
 
     return ListSource(
-        ctx.session.store, COLUMNS, build, search_keys=("name", "contact_name", "email"), default_sort="name"
+        ctx.session.store,
+        COLUMNS,
+        build,
+        search_keys=("name", "contact_name", "email"),
+        default_sort="name",
+        search_table="supplier",
     )
 
 

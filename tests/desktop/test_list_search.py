@@ -18,9 +18,11 @@ from desktop.lists import ListSource
 from desktop.rows import WRITERS
 from desktop.session import UserSession
 from desktop.ui.context import UiContext
+from desktop.ui.customers import customer_source
 from desktop.ui.finance_journal import entry_source
 from desktop.ui.products import product_source
 from desktop.ui.sales_invoices import invoice_source
+from desktop.ui.suppliers import supplier_source
 from tests.desktop.test_lists import bulk_products
 
 # Every plan: 0 counts every indexed search as matching many rows (a walk), a billion as few.
@@ -106,6 +108,38 @@ INVOICE_SEARCHES = ("I", "IN", "inv-0004", "INV-00042", "o", "oa", "oak", "OAK w
                     "café", "CAFÉ", "müller", "éclair", "ÉCLAIR", "draft-ÉA", "100%_", "zzz-no-match")  # fmt: skip
 JOURNAL_SEARCHES = ("J", "JE-001", "je-0012", "r", "re", "ren", "RENT", "rent 1", "manual", "invoice 2",
                     "straße", "STRASSE", "été", "ÉTÉ", "zzz-no-match")  # fmt: skip
+
+
+PARTNER_NAMES = (
+    "Oak Works",
+    "Nordic Supply",
+    "Café Müller",
+    "ÉCLAIR Foods",
+    "Harbor oak",
+    "Vega 100%_",
+    None,
+)
+PARTNER_SEARCHES = ("o", "oa", "oak", "OAK w", "works 1", "müller", "café", "example.org", "ANNA",
+                    "+49 30", "555-01", "100%_", "nordic anna", "kontakt 3", "zzz-no-match")  # fmt: skip
+
+
+def _partners(session: UserSession, count: int) -> None:
+    """Customers and suppliers with names, e-mails, phones and contacts (some missing), a few
+    archived or deleted."""
+    base = _base(session)
+    customers, suppliers = [], []
+    for n in range(count):
+        name = PARTNER_NAMES[n % len(PARTNER_NAMES)] or "Smith & Sons"
+        email = None if n % 5 == 0 else f"anna.{n}@example.org"
+        phone = None if n % 4 == 0 else f"+49 30 555-{n:04d}"
+        row = {**base, "id": new_id(), "name": f"{name} {n}", "email": email, "phone": phone, "address": None,
+               "tax_id": None, "currency": "EUR", "archived": n % 17 == 0, "deleted": n % 23 == 0}  # fmt: skip
+        customers.append({**row, "credit_limit": None, "erased": False})
+        suppliers.append({**row, "id": new_id(), "contact_name": None if n % 3 else f"Jörg Kontakt {n}",
+                          "sole_trader": False})  # fmt: skip
+    with session.store.write_session() as db:
+        WRITERS["customer"].upsert(db.connection(), customers)
+        WRITERS["supplier"].upsert(db.connection(), suppliers)
 
 
 def _non_ascii_products(session: UserSession) -> None:
@@ -196,6 +230,22 @@ def test_journal_entries_answer_the_same_rows_on_every_plan(
     assert source.fetch("STRASSE") == []  # a substring search, not a spelling one
     reversals = entry_source(UiContext(session), "EUR", source="reversal")
     assert {row["source"] for row in reversals.fetch("rent")} == {"reversal"}
+
+
+def test_customers_and_suppliers_answer_the_same_rows_on_every_plan(
+    qtbot: QtBot, session: UserSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word inside a name, an e-mail, a phone number or a contact is found through the
+    partners' trigram indexes: the same rows as LIKE over every searched column."""
+    _partners(session, 300)
+    for make in (lambda: customer_source(UiContext(session)), lambda: supplier_source(UiContext(session))):
+        _same_on_every_plan(monkeypatch, make, PARTNER_SEARCHES, (None, "email"))
+        source = make()
+        assert source.count("example.org") == _plain(source).count("example.org") > 100
+        assert {row["name"].split()[0] for row in source.fetch("müller")} == {"Café"}
+    suppliers = supplier_source(UiContext(session))
+    contacts = [row["contact_name"] for row in suppliers.fetch("KONTAKT")]
+    assert len(contacts) > 50 and all(contact.startswith("Jörg Kontakt") for contact in contacts)
 
 
 def test_the_lists_indexes_are_built_on_open_and_follow_a_full_download(

@@ -152,3 +152,103 @@ def test_while_the_indexes_are_built_after_a_download_the_palette_still_finds(
     with recorded(session) as statements:
         assert found(session, "okcase") == [(target, 2)]
     assert [s for s in statements if "product_search MATCH" in s]
+
+
+def test_customers_suppliers_and_tasks_are_found_by_a_word_past_the_scanned_rows(
+    session: UserSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word inside a customer's e-mail, a supplier's contact or a task's title is found however
+    many rows come before it (their trigram indexes), and an erased customer's old e-mail finds
+    nothing and leaves nothing in the index."""
+    monkeypatch.setattr(search, "SCAN_ROWS", 5)  # a scan would stop before the row at 30
+    org_id = session.org_id
+    base = {"org_id": org_id, "version": 1, "updated_at": "2026-11-01T08:00:00+00:00", "updated_by": None,
+            "deleted": False, "address": None, "tax_id": None, "currency": "EUR", "archived": False}  # fmt: skip
+    customers = [
+        {**base, "id": new_id(), "name": f"Customer {i}", "email": f"c{i}@shop.example", "phone": None,
+         "credit_limit": None, "erased": False}
+        for i in range(40)
+    ]  # fmt: skip
+    customers[30]["email"] = "ines.quartermain@harbour.example"
+    suppliers = [
+        {**base, "id": new_id(), "name": f"Supplier {i}", "email": None, "phone": None,
+         "contact_name": f"Contact {i}", "sole_trader": False}
+        for i in range(40)
+    ]  # fmt: skip
+    suppliers[30]["contact_name"] = "Oswin Featherstonehaugh"
+    common = {k: v for k, v in base.items() if k not in ("address", "tax_id", "currency", "archived")}
+    project = {**common, "id": new_id(), "code": "P-1", "name": "Yard works", "customer_id": None,
+               "manager_employee_id": None, "status": "active", "start_date": None, "end_date": None,
+               "budget": None, "currency": None, "budget_hours": None, "hourly_rate": None}  # fmt: skip
+    tasks = [
+        {**common, "id": new_id(), "project_id": project["id"], "title": f"Task {i}", "description": None,
+         "status": "todo", "assignee_employee_id": None, "due_date": None, "estimate_hours": None}
+        for i in range(40)
+    ]  # fmt: skip
+    tasks[30]["title"] = "Recalibrate the gantry crane"
+    with session.store.write_session() as db:
+        WRITERS["customer"].upsert(db.connection(), customers)
+        WRITERS["supplier"].upsert(db.connection(), suppliers)
+        WRITERS["project"].upsert(db.connection(), [project])
+        WRITERS["task"].upsert(db.connection(), tasks)
+    hits = {(h.entity, h.entity_id) for h in search_records(session, "quartermain")}
+    assert ("customer", customers[30]["id"]) in hits
+    hits = {(h.entity, h.entity_id) for h in search_records(session, "featherstone")}
+    assert ("supplier", suppliers[30]["id"]) in hits
+    with recorded(session) as statements:
+        search_records(session, "harbour")
+    assert [s for s in statements if "customer_search MATCH" in s]
+    assert [s for s in statements if "supplier_search MATCH" in s]
+    hits = {(h.entity, h.entity_id) for h in search_records(session, "gantry")}
+    assert ("task", tasks[30]["id"]) in hits
+    # Erased on request: the name and contact details are overwritten as a pull brings them.
+    erased = {**customers[30], "name": "Erased customer", "email": None, "version": 2, "erased": True}
+    with session.store.write_session() as db:
+        WRITERS["customer"].upsert(db.connection(), [erased])
+    assert ("customer", customers[30]["id"]) not in {
+        (h.entity, h.entity_id) for h in search_records(session, "quartermain")
+    }
+    with session.store.engine.connect() as connection:
+        left = connection.exec_driver_sql(
+            "SELECT rowid FROM customer_search WHERE customer_search MATCH '\"quartermain\"'"
+        )
+        assert left.all() == []
+    with session.store.engine.connect() as connection:  # the index agrees with its rows
+        connection.exec_driver_sql(
+            "INSERT INTO customer_search(customer_search, rank) VALUES ('integrity-check', 1)"
+        )
+
+
+def test_an_index_built_before_replaced_rows_left_it_is_rebuilt_once_on_open(session: UserSession) -> None:
+    """A store whose trigram indexes were kept without recursive triggers (format 1) holds the
+    text of rows replaced since; opening it rebuilds them from the rows, once."""
+    from desktop import search_index
+
+    row = {"org_id": session.org_id, "id": new_id(), "version": 1, "updated_at": "2026-11-01T08:00:00+00:00",
+           "updated_by": None, "deleted": False, "name": "Quillon Dervish", "email": "q.dervish@old.example",
+           "phone": None, "address": None, "tax_id": None, "currency": "EUR", "credit_limit": None,
+           "archived": False, "erased": False}  # fmt: skip
+    engine = session.store.engine
+    with session.store.write_session() as db:
+        WRITERS["customer"].upsert(db.connection(), [row])
+    raw = engine.raw_connection()
+    try:  # as the store did before: the replaced row's text stays in the index
+        raw.execute("PRAGMA recursive_triggers = OFF")
+        raw.execute("BEGIN")
+        raw.execute("UPDATE sync_state SET value = '1' WHERE key = ?", (search_index.FORMAT_KEY,))
+        raw.execute(
+            "INSERT OR REPLACE INTO customer (org_id, id, version, updated_at, deleted, name, currency, archived, "
+            "erased) VALUES (?, ?, 2, ?, 0, 'Erased customer', 'EUR', 0, 1)",
+            (row["org_id"], row["id"], row["updated_at"]),
+        )
+        raw.execute("COMMIT")
+    finally:
+        raw.execute("PRAGMA recursive_triggers = ON")
+        raw.close()
+    stale = "SELECT count(*) FROM customer_search WHERE customer_search MATCH '\"dervish\"'"
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(stale).scalar() == 1
+    assert search_index.ensure_engine(engine) >= len(search_index.INDEXES)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(stale).scalar() == 0
+    assert search_index.ensure_engine(engine) == 0  # once
