@@ -1,5 +1,5 @@
 """The no-op rows of ``bench_sync`` alone, A/B: the no-op round trip and 50 clients doing no-op
-incremental pulls, with the no-op pull layer (``sync_server.noop_pull``, "fast") and without it
+incremental pulls, with the no-op pull layer (``sync_server.noop_sync``, "fast") and without it
 (every pull through Flask, "flask"), each against the bare Flask endpoint of the same round.
 
 ``python -m bench.sync_noop [--rounds N] [--seconds S]`` (a few minutes; ``bench_sync`` takes far
@@ -31,7 +31,7 @@ from sync_server.serve import DEFAULT_THREADS
 
 # ``ops-server run`` without the no-op layer: every pull goes through Flask.
 _WITHOUT_LAYER = (
-    "import sys; import sync_server.noop_pull as n; n.install = lambda app: None; "
+    "import sys; import sync_server.noop_sync as n; n.install = lambda app: None; "
     "from sync_server.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -82,7 +82,7 @@ def in_process(rounds: int, requests: int) -> None:
     from flask import Flask
     from werkzeug.test import EnvironBuilder
 
-    from sync_server import noop_pull
+    from sync_server import noop_sync
     from sync_server.app import create_app
     from sync_server.config import ServerConfig
 
@@ -95,12 +95,12 @@ def in_process(rounds: int, requests: int) -> None:
         session.close()
         config = ServerConfig.from_env(server.env())  # the bench's request limit, never reached
         fast = create_app(config)
-        saved = noop_pull.install
-        noop_pull.install = lambda app: None  # type: ignore[assignment]
+        saved = noop_sync.install
+        noop_sync.install = lambda app: None  # type: ignore[assignment]
         try:
             full = create_app(config)
         finally:
-            noop_pull.install = saved  # type: ignore[assignment]
+            noop_sync.install = saved  # type: ignore[assignment]
         bare = Flask("bare")
         bare.get("/noop")(lambda: {"ok": True})
         path = f"/api/v1/orgs/{server.org_id}/sync/pull"

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common.version import package_version
-from sync_server import console, metrics, noop_pull
+from sync_server import console, metrics, noop_sync
 from sync_server.api import json_response
 from sync_server.blueprints import BLUEPRINTS
 from sync_server.config import ServerConfig
@@ -94,7 +94,7 @@ def create_app(config: ServerConfig, services: Services | None = None) -> Flask:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     app.register_blueprint(console.bp)  # the admin console's pages (no API endpoints)
-    noop_pull.install(app)  # the most frequent request, answered before Flask when it is a no-op
+    noop_sync.install(app)  # the most frequent requests, answered before Flask when they change nothing
     app.wsgi_app = _with_security_headers(app.wsgi_app)  # type: ignore[method-assign]
     if config.trusted_proxies > 0:
         n = config.trusted_proxies
