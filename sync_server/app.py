@@ -53,7 +53,8 @@ _SECURITY_ITEMS = tuple(_SECURITY_HEADERS.items())
 _SECURITY_NAMES = tuple((name.lower(), (name, value)) for name, value in _SECURITY_ITEMS)
 _HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # The Date header of this second (HTTP-date, as cheroot writes it): cheroot formats one for every
-# answer that has none (email.utils, ~5 % of a no-op pull's server time under load).
+# answer that has none (email.utils, ~5 % of a no-op pull's server time under load). Given to
+# cheroot only (``ops-server run``), which then adds none: another server may add its own anyway.
 _date: tuple[int, tuple[str, str]] = (0, ("Date", ""))
 
 
@@ -67,7 +68,7 @@ def _date_header() -> tuple[str, str]:
 
 def _with_security_headers(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
     """``wsgi_app`` answering every response with the security headers (and HSTS over https) and
-    the date.
+    the date (under cheroot).
 
     Added to the WSGI header list as the answer starts, not in an ``after_request`` hook through
     werkzeug's ``Headers`` (which checks every value again): this runs on every request. A header
@@ -77,13 +78,14 @@ def _with_security_headers(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         secure = environ.get("wsgi.url_scheme") == "https"
+        dated = environ.get("SERVER_SOFTWARE", "").startswith("Cheroot/")
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
             headers.extend([item for name, item in _SECURITY_NAMES if name not in present])
             if secure and "strict-transport-security" not in present:
                 headers.append(_HSTS)
-            if "date" not in present:
+            if dated and "date" not in present:
                 headers.append(_date_header())
             return start_response(status, headers, exc_info)
 
