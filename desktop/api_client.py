@@ -11,6 +11,8 @@ Transport: plain ``http://`` is refused except to this computer (loopback); a cu
 can be given (``ca_bundle`` or the ``OPS_CA_BUNDLE`` environment variable). No Qt here: the
 sync engine (``desktop/sync``) calls :meth:`ApiClient.push` and :meth:`ApiClient.pull` off the
 GUI thread. JSON is encoded and decoded with orjson: a pull page holds thousands of rows.
+Requests go straight through the ``requests`` session's connection pool, as its adapter set it
+up, unless a proxy or a ``response`` hook needs the whole ``requests`` path (:meth:`ApiClient._pool_for`).
 """
 
 from __future__ import annotations
