@@ -164,11 +164,9 @@ def install(app: Any) -> None:
         environ["wsgi.input"] = io.BytesIO(raw)  # for the full path, whatever happens next
         try:
             data = orjson.loads(raw)
-            if not isinstance(data, dict):
-                raise _HandOn
+            if not isinstance(data, dict) or data.get("mutations") != []:
+                raise _HandOn  # commands (validated once, by the full path), or not an object
             body = PushRequest.model_validate(data)
-            if body.mutations:
-                raise _HandOn
             check_schema_version(body.schema_version)
         except (ApiError, ValidationError, orjson.JSONDecodeError):
             raise _HandOn from None
