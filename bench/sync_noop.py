@@ -1,6 +1,7 @@
 """The no-op rows of ``bench_sync`` alone, A/B: the no-op round trip and 50 clients doing no-op
-incremental pulls, with the no-op pull layer (``sync_server.noop_pull``, "fast") and without it
-(every pull through Flask, "flask"), each against the bare Flask endpoint of the same round.
+incremental pulls, with the no-op layer (``sync_server.noop_sync``: no-op pulls and empty pushes
+answered before Flask, "fast") and without it (every request through Flask, "flask"), each
+against the bare Flask endpoint of the same round.
 
 ``python -m bench.sync_noop [--rounds N] [--seconds S]`` (a few minutes; ``bench_sync`` takes far
 longer because of its other rows). Beside the wall figures it reports the server's CPU per
@@ -11,6 +12,7 @@ load of other work on the machine changes far less than requests/s, and the load
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psutil
 
 from bench.bench_sync import _engine, noop_round_trip
@@ -31,7 +34,7 @@ from sync_server.serve import DEFAULT_THREADS
 
 # ``ops-server run`` without the no-op layer: every pull goes through Flask.
 _WITHOUT_LAYER = (
-    "import sys; import sync_server.noop_pull as n; n.install = lambda app: None; "
+    "import sys; import sync_server.noop_sync as n; n.install = lambda app: None; "
     "from sync_server.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
@@ -76,13 +79,13 @@ def timed_load(pid: int, port: int, path: str, token: str | None, seconds: float
 
 
 def in_process(rounds: int, requests: int) -> None:
-    """Server CPU per no-op pull through the real WSGI app in this process (no HTTP, no server):
-    with the layer, without it, and the bare Flask endpoint, interleaved rounds of
-    ``time.process_time`` over ``requests`` calls each."""
+    """Server CPU per no-op pull and per empty push through the real WSGI app in this process (no
+    HTTP, no server): with the layer, without it, and the bare Flask endpoint, interleaved rounds
+    of ``time.process_time`` over ``requests`` calls each."""
     from flask import Flask
     from werkzeug.test import EnvironBuilder
 
-    from sync_server import noop_pull
+    from sync_server import noop_sync
     from sync_server.app import create_app
     from sync_server.config import ServerConfig
 
@@ -95,23 +98,41 @@ def in_process(rounds: int, requests: int) -> None:
         session.close()
         config = ServerConfig.from_env(server.env())  # the bench's request limit, never reached
         fast = create_app(config)
-        saved = noop_pull.install
-        noop_pull.install = lambda app: None  # type: ignore[assignment]
+        saved = noop_sync.install
+        noop_sync.install = lambda app: None  # type: ignore[assignment]
         try:
             full = create_app(config)
         finally:
-            noop_pull.install = saved  # type: ignore[assignment]
+            noop_sync.install = saved  # type: ignore[assignment]
         bare = Flask("bare")
         bare.get("/noop")(lambda: {"ok": True})
         path = f"/api/v1/orgs/{server.org_id}/sync/pull"
-        environs = {
-            "fast": (fast, EnvironBuilder(path=path, query_string=query, headers=headers).get_environ()),
-            "flask": (full, EnvironBuilder(path=path, query_string=query, headers=headers).get_environ()),
-            "bare": (bare, EnvironBuilder(path="/noop").get_environ()),
+        push = f"/api/v1/orgs/{server.org_id}/sync/push"
+        body = orjson.dumps({"client_id": "bench", "schema_version": SCHEMA_VERSION, "mutations": []})
+
+        def posted(app: Any) -> tuple[Any, dict[str, Any], bytes]:
+            built = EnvironBuilder(path=push, method="POST", data=body, headers=headers)
+            built.content_type = "application/json"
+            return app, built.get_environ(), body
+
+        environs: dict[str, tuple[Any, dict[str, Any], bytes]] = {
+            "pull, fast": (
+                fast,
+                EnvironBuilder(path=path, query_string=query, headers=headers).get_environ(),
+                b"",
+            ),
+            "pull, flask": (
+                full,
+                EnvironBuilder(path=path, query_string=query, headers=headers).get_environ(),
+                b"",
+            ),
+            "empty push, fast": posted(fast),
+            "empty push, flask": posted(full),
+            "bare": (bare, EnvironBuilder(path="/noop").get_environ(), b""),
         }
 
         def per_request(name: str) -> float:
-            app, environ = environs[name]
+            app, environ, data = environs[name]
             statuses: list[str] = []
 
             def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
@@ -119,7 +140,7 @@ def in_process(rounds: int, requests: int) -> None:
 
             began = time.process_time()
             for _ in range(requests):
-                b"".join(app(dict(environ), start_response))
+                b"".join(app({**environ, "wsgi.input": io.BytesIO(data)}, start_response))
             used = time.process_time() - began
             assert set(statuses) == {"200 OK"}, set(statuses)
             return used / requests * 1e6

@@ -11,6 +11,8 @@ Transport: plain ``http://`` is refused except to this computer (loopback); a cu
 can be given (``ca_bundle`` or the ``OPS_CA_BUNDLE`` environment variable). No Qt here: the
 sync engine (``desktop/sync``) calls :meth:`ApiClient.push` and :meth:`ApiClient.pull` off the
 GUI thread. JSON is encoded and decoded with orjson: a pull page holds thousands of rows.
+Requests go straight through the ``requests`` session's connection pool, as its adapter set it
+up, unless a proxy or a ``response`` hook needs the whole ``requests`` path (:meth:`ApiClient._pool_for`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
 
 from desktop.profiles import normalize_server_url
@@ -35,6 +39,7 @@ API_PREFIX = "/api/v1"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+_TIMEOUT = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S)
 
 
 class ApiError(Exception):
@@ -140,6 +145,34 @@ def resolve_ca_bundle(ca_bundle: str | None = None) -> str | bool:
     return chosen
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A whole answer as the client reads it, from the connection pool (the status, the body, the
+    headers: case-insensitive, as ``requests`` gives them)."""
+
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str]
+
+
+Answer = requests.Response | _Answer
+
+
+def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
+    """The exception ``requests`` raises for this transport failure of urllib3 (its adapter's
+    mapping): certificate and TLS failures, time-outs (a refused connection is not one), the rest
+    a connection error."""
+    errors = urllib3.exceptions
+    reason = exc.reason if isinstance(exc, errors.MaxRetryError) and exc.reason is not None else exc
+    if isinstance(reason, errors.SSLError):
+        return requests.exceptions.SSLError(str(reason))
+    if isinstance(reason, errors.ReadTimeoutError) or (
+        isinstance(reason, errors.ConnectTimeoutError) and not isinstance(reason, errors.NewConnectionError)
+    ):
+        return requests.exceptions.Timeout(str(reason))
+    return requests.exceptions.ConnectionError(str(reason))
+
+
 def _read_environment_once(client: ApiClient) -> None:
     """Read the proxy and CA variables of the environment now, not on every request.
 
@@ -243,6 +276,10 @@ class ApiClient:
         self._refresh_token = refresh_token
         self._on_tokens = on_tokens
         self._lock = threading.Lock()
+        parts = urlsplit(self.server_url)
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._pool: tuple[Any, Any] | None = None
+        self._retries: Any = None
 
     def __repr__(self) -> str:  # never show tokens
         return f"ApiClient({self.server_url!r}, signed_in={self.signed_in})"
@@ -542,7 +579,58 @@ class ApiClient:
             return response.content
         return self._parse(response)
 
-    def _exchange(
+    def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Answer:
+        """One request and its whole answer. Straight through the session's connection pool
+        (:meth:`_pool_for`) when nothing of the session must see it, else :meth:`_exchange_session`;
+        a transport failure is raised as requests raises it."""
+        pool = self._pool_for(url)
+        if pool is None:
+            return self._exchange_session(method, url, headers, body)
+        try:
+            answer = pool.urlopen(
+                method,
+                url[len(self._origin) :],
+                body=body,
+                headers={**self.http.headers, **headers},
+                redirect=False,
+                assert_same_host=False,
+                preload_content=True,
+                decode_content=True,
+                retries=self._retries,
+                timeout=_TIMEOUT,
+            )
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _as_requests_error(exc) from None
+        return _Answer(answer.status, answer.data, answer.headers)
+
+    def _pool_for(self, url: str) -> Any:
+        """The urllib3 pool the session's transport adapter would send ``url`` through, set up as
+        the adapter sets it up (TLS verification against ``verify``, the client certificate), or
+        ``None`` when the whole ``requests`` path must run: a proxy, a ``response`` hook (they see
+        every answer), an adapter of another kind mounted.
+
+        Sending through it directly skips what ``requests`` adds around each request and answer
+        (preparing the request, the response object, its cookies, mapping exceptions), ~0.35 ms
+        of the client's CPU a request: half of each no-op sync request's work on the client. The
+        pool is the adapter's own: the same keep-alive connections, time-outs and retries."""
+        http = self.http
+        if http.proxies or http.hooks["response"] or not url.startswith(self._origin):
+            return None
+        adapter = http.get_adapter(url)
+        if type(adapter) is not HTTPAdapter:
+            return None
+        key = (adapter, self.verify, http.cert)
+        cached = self._pool
+        if cached is not None and cached[0] == key and cached[1].pool is not None:  # not closed
+            return cached[1]
+        request = requests.PreparedRequest()
+        request.prepare(method="GET", url=url)
+        pool = adapter.get_connection_with_tls_context(request, self.verify, None, http.cert)
+        adapter.cert_verify(pool, url, self.verify, http.cert)
+        self._pool, self._retries = (key, pool), adapter.max_retries
+        return pool
+
+    def _exchange_session(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None
     ) -> requests.Response:
         """One request through the session's transport adapter, which does the work of
@@ -565,7 +653,7 @@ class ApiClient:
         response.content  # noqa: B018 - read now, as the session does: the connection goes back to the pool
         return response
 
-    def _parse(self, response: requests.Response) -> Any:
+    def _parse(self, response: Answer) -> Any:
         status = response.status_code
         if status == 204:
             return None

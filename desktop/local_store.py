@@ -356,6 +356,11 @@ class LocalStore:
         with self._driver() as cursor:
             return int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
 
+    def blocks_stale(self) -> bool:
+        """Whether the search walk blocks need summing again (:func:`search_index.blocks_stale`)."""
+        with self._driver() as cursor:
+            return bool(cursor.execute(search_index.BLOCKS_STALE_SQL).fetchone()[0])
+
     def finish_cycle(self, key: str, value: str) -> int:
         """Record the end of a sync (``key`` = ``value``) and count the commands still pending,
         in one write transaction."""

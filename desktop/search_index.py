@@ -291,20 +291,26 @@ def refresh_blocks(connection: Connection) -> int:
     return refreshed
 
 
+def _stale_sql() -> str:
+    checks = []
+    for blocks in BLOCKS.values():
+        # A dirty block, or rows of an organization (the table's first row's) with no block yet.
+        checks.append(f"EXISTS (SELECT 1 FROM {blocks.name} WHERE grams IS NULL)")
+        checks.append(
+            f"EXISTS (SELECT 1 FROM (SELECT org_id FROM {blocks.table} LIMIT 1) AS first "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {blocks.name} WHERE org_id = first.org_id))"
+        )
+    return "SELECT " + " OR ".join(checks)
+
+
+# Whether the walk blocks need summing again, in one statement: asked at the end of every sync
+# (desktop.sync.local.build_search_indexes), on the driver (LocalStore.blocks_stale).
+BLOCKS_STALE_SQL = _stale_sql()
+
+
 def blocks_stale(connection: Connection) -> bool:
     """Whether some block is dirty, or the table's rows are not in blocks yet (one small read)."""
-    for blocks in BLOCKS.values():
-        if connection.exec_driver_sql(f"SELECT 1 FROM {blocks.name} WHERE grams IS NULL LIMIT 1").first():
-            return True
-        org = connection.exec_driver_sql(f"SELECT org_id FROM {blocks.table} LIMIT 1").first()
-        if (
-            org is not None
-            and not connection.exec_driver_sql(
-                f"SELECT 1 FROM {blocks.name} WHERE org_id = ? LIMIT 1", (org[0],)
-            ).first()
-        ):
-            return True
-    return False
+    return bool(connection.exec_driver_sql(BLOCKS_STALE_SQL).scalar())
 
 
 def index_for(table: str) -> SearchIndex | None:

@@ -208,7 +208,7 @@ def record_denied(
 def check_request_limit(svc: Services, spec: Endpoint, claims: AccessClaims) -> None:
     """429 with Retry-After when the caller is over the per-user request limit (in memory).
 
-    Taken once per request: when the no-op pull path (:mod:`sync_server.noop_pull`) took it
+    Taken once per request: when the no-op pull path (:mod:`sync_server.noop_sync`) took it
     already and handed the request on, its answer is used (not a second token)."""
     taken = request.environ.pop(LIMIT_TAKEN, None)
     if taken is not None and taken[0] == claims.user_id:

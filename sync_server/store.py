@@ -216,7 +216,7 @@ class Store:
         """A read transaction on a pooled DB-API connection, scoped as :meth:`read_connection`
         scopes (on PostgreSQL the same ``SET LOCAL`` role, organization and user, so row-level
         security applies): committed on success, rolled back on error. For the few compiled
-        statements of a no-op pull (:mod:`sync_server.noop_pull`), where SQLAlchemy's connection
+        statements of a no-op pull (:mod:`sync_server.noop_sync`), where SQLAlchemy's connection
         and transaction objects cost more than the statements."""
         pooled = self.engine.raw_connection()
         try:

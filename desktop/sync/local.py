@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
-from desktop import deferred_indexes, search_index
+from desktop import deferred_indexes
 from desktop.local_store import LocalStore
 from desktop.rows import WRITERS, Batch
 
@@ -185,13 +185,8 @@ def build_search_indexes(store: LocalStore) -> None:
     again: else they would pile up over a long session and the lists walk them all. The build
     ends by copying the write-ahead log into the database file, off the interface's thread,
     rather than when the store is closed."""
-    if not store.search_indexes.ready or _blocks_stale(store):
+    if not store.search_indexes.ready or store.blocks_stale():
         store.search_indexes.start()
-
-
-def _blocks_stale(store: LocalStore) -> bool:
-    with store.engine.connect() as connection:
-        return search_index.blocks_stale(connection)
 
 
 def apply_page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,8 +19,11 @@ from desktop.api_client import (
     SessionEndedError,
     check_server_url,
 )
+from sync_server.app import create_app
+from sync_server.serve import BackgroundServer
 from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import UNREACHABLE_SERVER
+from tests.sync_server.conftest import tls_files  # noqa: F401
 
 
 def test_login_returns_the_user_and_memberships_with_permissions(live_server: LiveServer) -> None:
@@ -156,3 +160,38 @@ def test_proxy_and_ca_variables_are_read_once_when_the_client_is_made(
     assert proxied.verify == str(bundle)
     assert proxied.http.trust_env is False
     assert "https" not in ApiClient("https://ops.internal.test").http.proxies  # NO_PROXY holds
+
+
+@pytest.mark.parametrize("through", ["pool", "session"])
+def test_over_https_the_server_is_verified_against_the_ca_bundle(
+    live_server: LiveServer,
+    tls_files: tuple[Path, Path],  # noqa: F811
+    through: str,
+) -> None:
+    """Both transports (the session's pool directly, and the whole requests path that runs
+    when a response hook is set) verify the certificate: never a silent downgrade."""
+    cert, key = tls_files
+    seen: list[int] = []
+
+    def client(**kwargs: Any) -> ApiClient:
+        api = ApiClient(https.url, **kwargs)
+        if through == "session":
+            api.http.hooks["response"].append(lambda response, *args, **kw: seen.append(response.status_code))
+        return api
+
+    with BackgroundServer(
+        create_app(live_server.services.config, live_server.services), cert=cert, key=key
+    ) as https:
+        trusted = client(ca_bundle=str(cert))
+        me = trusted.login("admin@acme.test", live_server.password)
+        assert me.user.email == "admin@acme.test"
+        assert trusted.me().user.email == "admin@acme.test"
+        with pytest.raises(InvalidCredentialsError):
+            trusted.login("admin@acme.test", "wrong password")
+        with pytest.raises(OfflineError) as untrusted:
+            client().login("admin@acme.test", live_server.password)
+        assert untrusted.value.code == "tls_error" and "certificate" in untrusted.value.message
+    with pytest.raises(OfflineError) as gone:
+        trusted.me()
+    assert gone.value.code == "offline"
+    assert seen == ([200, 200, 401] if through == "session" else [])

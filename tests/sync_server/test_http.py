@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -171,6 +173,11 @@ def test_security_headers(live_server: BackgroundServer) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     assert "Strict-Transport-Security" not in response.headers  # only over HTTPS
+    # One Date header, an HTTP-date of now (the app's, so cheroot adds none).
+    assert len(response.raw.headers.getlist("Date")) == 1
+    sent = parsedate_to_datetime(response.headers["Date"])
+    assert abs((sent - datetime.now(UTC)).total_seconds()) < 60
+    assert response.headers["Date"].endswith(" GMT")
 
 
 def test_the_server_speaks_tls_itself(app: Flask, tls_files: tuple[Path, Path]) -> None:

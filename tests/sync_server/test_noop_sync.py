@@ -1,4 +1,4 @@
-"""The no-op pull answered before Flask (sync_server.noop_pull): the same answer as the full path,
+"""The no-op pull answered before Flask (sync_server.noop_sync): the same answer as the full path,
 and every check still made on every request (a revoked session, a removed member, a sign-out,
 a changed role, the request limit), on both stores."""
 
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 
@@ -56,6 +57,14 @@ def _pull(client: FlaskClient, world: World, cursor: str, headers: dict[str, str
     )
 
 
+def _empty_push(client: FlaskClient, world: World, headers: dict[str, str], **body: Any) -> Any:
+    return client.post(
+        f"/api/v1/orgs/{world.a.id}/sync/push",
+        json={"client_id": "tests", "schema_version": SCHEMA_VERSION, "mutations": [], **body},
+        headers=headers,
+    )
+
+
 def test_a_noop_pull_gets_the_full_paths_answer_without_flask(world: World, app: Flask) -> None:
     cursor = _synced(world)
     headers = world.headers(EMAIL)
@@ -74,17 +83,65 @@ def test_a_noop_pull_gets_the_full_paths_answer_without_flask(world: World, app:
     assert sorted(fast.headers.items()) == sorted(full.headers.items())
 
 
+def _full_path_app(world: World) -> Flask:
+    """The app with the no-op layer left out: every request answered by the endpoints themselves."""
+    from sync_server import noop_sync
+
+    saved = noop_sync.install
+    noop_sync.install = lambda app: None  # type: ignore[assignment]
+    try:
+        return create_app(world.services.config, world.services)
+    finally:
+        noop_sync.install = saved  # type: ignore[assignment]
+
+
 def _full_path_answer(world: World, cursor: str, headers: dict[str, str]) -> Any:
     """The answer of the endpoint itself, with the no-op layer left out of the app."""
-    from sync_server import noop_pull
+    return _pull(_full_path_app(world).test_client(), world, cursor, headers, schema_version=1)
 
-    saved = noop_pull.install
-    noop_pull.install = lambda app: None  # type: ignore[assignment]
-    try:
-        app = create_app(world.services.config, world.services)
-    finally:
-        noop_pull.install = saved  # type: ignore[assignment]
-    return _pull(app.test_client(), world, cursor, headers, schema_version=1)
+
+def test_an_empty_push_gets_the_full_paths_answer_without_flask(world: World, app: Flask) -> None:
+    headers = world.headers(EMAIL)
+    with flask_requests(app) as seen:
+        fast = _empty_push(world.client, world, headers)
+    assert seen == []
+    assert fast.status_code == 200
+    assert fast.get_json() == {"results": []}
+    full = _empty_push(_full_path_app(world).test_client(), world, headers)
+    assert full.status_code == 200
+    assert fast.data == full.data
+    assert sorted(fast.headers.items()) == sorted(full.headers.items())
+
+
+def test_a_push_with_commands_or_bad_input_goes_to_the_full_path(world: World, app: Flask) -> None:
+    headers = world.headers(EMAIL)
+    full = _full_path_app(world).test_client()
+    url = f"/api/v1/orgs/{world.a.id}/sync/push"
+    empty = {"client_id": "tests", "schema_version": SCHEMA_VERSION, "mutations": []}
+    with flask_requests(app) as seen:
+        applied = world.push(EMAIL, world.a, [warehouse("W9")])
+        assert applied.status_code == 200 and applied.get_json()["results"][0]["status"] == "applied"
+        # Each answer is the full path's, the body this layer read put back for it.
+        for case in (
+            {"json": {**empty, "schema_version": SCHEMA_VERSION + 1}},  # 409 upgrade_required
+            {"json": {**empty, "client_id": ""}},  # 400 naming the field
+            {"json": {**empty, "unknown": 1}},
+            {"json": [empty]},  # not an object
+            {"data": b"{not json", "content_type": "application/json"},
+            {"data": orjson.dumps(empty), "content_type": "text/plain"},  # 415
+            {"data": b"", "content_type": "application/json"},
+        ):
+            fast = world.client.post(url, headers=headers, **case)  # type: ignore[arg-type]
+            expected = full.post(url, headers=headers, **case)  # type: ignore[arg-type]
+            assert fast.status_code == expected.status_code, (case, fast.get_json())
+            assert fast.data == expected.data, case
+    assert len(seen) == 8
+    upgrade = _empty_push(world.client, world, headers, schema_version=SCHEMA_VERSION + 1)
+    assert upgrade.status_code == 409 and upgrade.get_json()["error"]["code"] == "upgrade_required"
+    other = world.client.post(f"/api/v1/orgs/{world.b.id}/sync/push", json=empty, headers=headers)
+    assert other.status_code == 404
+    assert _empty_push(world.client, world, {"Authorization": "Bearer nope"}).status_code == 401
+    assert _empty_push(world.client, world, {}).status_code == 401
 
 
 def test_a_pull_with_changes_after_the_cursor_gets_them(world: World, app: Flask) -> None:
@@ -109,7 +166,9 @@ def test_a_signed_out_session_is_refused_at_once(world: World) -> None:
     refused = _pull(world.client, world, cursor, headers)
     assert refused.status_code == 401
     assert refused.get_json()["error"]["code"] == "invalid_token"
+    assert _empty_push(world.client, world, headers).get_json()["error"]["code"] == "invalid_token"
     assert _pull(world.client, world, cursor, world.headers(EMAIL)).status_code == 200  # other sessions go on
+    assert _empty_push(world.client, world, world.headers(EMAIL)).status_code == 200
 
 
 def test_a_password_change_ends_every_session_at_once(world: World) -> None:
@@ -123,6 +182,7 @@ def test_a_password_change_ends_every_session_at_once(world: World) -> None:
     )
     assert changed.status_code in (200, 204), changed.get_json()
     assert _pull(world.client, world, cursor, headers).status_code == 401
+    assert _empty_push(world.client, world, headers).status_code == 401
 
 
 def test_a_removed_member_is_refused_at_once_and_counted(world: World) -> None:
@@ -132,14 +192,18 @@ def test_a_removed_member_is_refused_at_once_and_counted(world: World) -> None:
     assert cursor is not None
     headers = world.headers(email)
     assert _pull(world.client, world, cursor, headers).status_code == 200
+    assert _empty_push(world.client, world, headers).status_code == 200
     removed = world.client.delete(
         f"/api/v1/orgs/{world.a.id}/members/{world.b.users['hr']}", headers=world.headers("admin@acme.test")
     )
     assert removed.status_code == 204
     refused = _pull(world.client, world, cursor, headers)
     assert refused.status_code == 404
-    [row] = _log(world, SYSTEM_ORG_ID)
-    assert (row.user_id, row.reason, row.count) == (world.b.users["hr"], "not_a_member", 1)
+    assert _empty_push(world.client, world, headers).status_code == 404
+    rows = _log(world, SYSTEM_ORG_ID)  # ordered by action
+    assert [(r.action, r.user_id, r.reason, r.count) for r in rows] == [
+        (action, world.b.users["hr"], "not_a_member", 1) for action in ("sync.pull_changes", "sync.push")
+    ]
 
 
 def test_an_organizations_sign_out_is_refused_at_once(world: World) -> None:
@@ -153,6 +217,8 @@ def test_an_organizations_sign_out_is_refused_at_once(world: World) -> None:
     assert ended.status_code == 200, ended.get_json()
     refused = _pull(world.client, world, cursor, headers)
     assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "signed_out"
+    pushed = _empty_push(world.client, world, headers)
+    assert pushed.status_code == 403 and pushed.get_json()["error"]["code"] == "signed_out"
 
 
 def test_a_changed_role_asks_for_a_fresh_copy(world: World) -> None:
@@ -185,7 +251,10 @@ def test_every_noop_pull_takes_one_request_from_the_limit(world: World, services
     client = limited.test_client()
     headers = world.headers(EMAIL)
     with flask_requests(limited) as seen:
-        answers = [_pull(client, world, cursor, headers) for _ in range(8)]
+        answers = [
+            _pull(client, world, cursor, headers) if n % 2 else _empty_push(client, world, headers)
+            for n in range(8)
+        ]
     assert [a.status_code for a in answers] == [200] * 5 + [429] * 3
     assert len(seen) == 3  # the refusals are the full path's, with its answer
     assert answers[5].headers["Retry-After"] == "1"
@@ -223,6 +292,8 @@ def test_a_fault_in_the_layer_is_answered_by_the_full_path(
     monkeypatch.setattr(world.services.store, "raw_reads", broken)
     with flask_requests(app) as seen:
         answer = _pull(world.client, world, cursor, world.headers(EMAIL))
-    assert len(seen) == 1
+        pushed = _empty_push(world.client, world, world.headers(EMAIL))
+    assert len(seen) == 2
     assert answer.status_code == 200
     assert answer.get_json()["cursor"] == cursor
+    assert pushed.status_code == 200 and pushed.get_json() == {"results": []}  # its body put back
