@@ -31,7 +31,9 @@ TARGET_P95_MS = 100
 class Tenant:
     """One organization's user with a keep-alive connection, a warehouse and some products."""
 
-    def __init__(self, server: BenchServer, org_id: str, email: str) -> None:
+    def __init__(self, server: BenchServer, org_id: str, email: str, code: str = "MAIN") -> None:
+        """``code``: the warehouse's code, and the prefix of its products' SKUs (unique in the
+        organization: a kept store's organization has the previous runs' tenants)."""
         self.org_id = org_id
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
         status, body = self._call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})
@@ -39,9 +41,9 @@ class Tenant:
         self.token = body["access_token"]
         self.warehouse = str(uuid.uuid4())
         self.products = [str(uuid.uuid4()) for _ in range(20)]
-        setup = [_mutation("inventory.create_warehouse", id=self.warehouse, code="MAIN", name="Main")]
+        setup = [_mutation("inventory.create_warehouse", id=self.warehouse, code=code, name="Main")]
         setup += [
-            _mutation("inventory.create_product", id=p, sku=f"T-{n}", name="Tenant product", sale_price=100,
+            _mutation("inventory.create_product", id=p, sku=f"{code}-{n}", name="Tenant product", sale_price=100,
                       currency="EUR")
             for n, p in enumerate(self.products)
         ]  # fmt: skip

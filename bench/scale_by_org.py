@@ -16,7 +16,10 @@ kept in the figures' details (bench/README.md shows them).
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -25,12 +28,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import psutil
 import psycopg
 
 from bench.bench_tenants import Tenant
 from bench.harness import Figure, info, interleaved, median, ratios, rounds_row, timed
-from bench.sync_setup import PASSWORD, BenchServer, _drop_pg, _pg_scratch, client
+from bench.sync_setup import PASSWORD, PG_ADMIN, BenchServer, _drop_pg, _pg_scratch, client
 from common.money import QUANTITY_SCALE
 from common.schema import SCHEMA_VERSION
 from desktop.sync import SyncEngine
@@ -85,14 +90,13 @@ WHERE name = 'change' AND org_id IN (SELECT id FROM organization WHERE {SCALE_OR
 SET session_replication_role = origin;
 """
 
-# The hot queries, as the server runs them (sync_server.pull, writes, auth.principal).
+# The hot queries, as the server runs them. The no-op pull's (sync_server.noop_pull) are recorded
+# from a real no-op pull on each store and explained under its scope (below); these are the others
+# (sync_server.pull's incremental page, sync_server.writes, the push's reads).
 HOT_QUERIES = {
-    "no-op pull: change log after the cursor": (
+    "pull with changes: change log after the cursor": (
         "SELECT seq, entity, entity_id FROM change_log WHERE org_id = %(org)s AND seq > %(after)s "
         "ORDER BY seq LIMIT 2001"
-    ),
-    "pull: the organization's counters": (
-        "SELECT name, value FROM org_sequence WHERE org_id = %(org)s AND name IN ('change', 'pruned')"
     ),
     "push: write lock": (
         "SELECT name, value FROM org_sequence WHERE org_id = %(org)s AND name IN ('audit', 'change') "
@@ -104,70 +108,188 @@ HOT_QUERIES = {
     "push: a product by id": (
         "SELECT * FROM product WHERE org_id = %(org)s AND id = %(product)s AND deleted = false"
     ),
-    "every request: the caller's membership": (
-        "SELECT * FROM membership WHERE org_id = %(org)s AND user_id = %(user)s"
-    ),
 }
+_SCOPE = (
+    "SELECT set_config('role', %(role)s, true), set_config('app.org_id', %(org)s, true), "
+    "set_config('app.user_id', %(user)s, true)"
+)
+
+
+KEEP_ENV = "OPS_BENCH_SCALE_KEEP"  # a directory: the generated stores are kept, and reused by the next run
 
 
 @contextmanager
 def scale_store(orgs: int, root: Path) -> Iterator[tuple[BenchServer, float]]:
     """A PostgreSQL store of ``orgs`` organizations of 10,000 rows each, served by ``ops-server``;
-    yields it (measured organization in the middle) and the seconds generation took."""
-    scratch = _pg_scratch()
-    if scratch is None:
-        raise RuntimeError("PostgreSQL is not reachable")
-    url, name = scratch
+    yields it (measured organization in the middle) and the seconds generation took.
+
+    With ``OPS_BENCH_SCALE_KEEP=DIR`` the store is kept after the run (database
+    ``ops_bench_scale_<orgs>``, its server directory and keys under ``DIR``) and the next run
+    reuses it instead of generating it again (~10 minutes for 1,000 organizations); the measured
+    organization then holds the previous runs' pushes as well (5,000 stock moves a run, on both
+    stores alike)."""
+    keep = os.environ.get(KEEP_ENV)
+    if keep:
+        home = Path(keep).resolve() / f"orgs-{orgs}"
+        name = f"ops_bench_scale_{orgs}"
+        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+        made = _kept(home, name)
+        if made is None:
+            _drop_pg(name)
+            shutil.rmtree(home, ignore_errors=True)
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    else:
+        scratch = _pg_scratch()
+        if scratch is None:
+            raise RuntimeError("PostgreSQL is not reachable")
+        url, name = scratch
+        home, made = root, None
     try:
-        config = ServerConfig(data_dir=root / "server", database_url=normalize_database_url(url))
+        config = ServerConfig(data_dir=home / "server", database_url=normalize_database_url(url))
         store = prepare_store(config)
-        services = Services.build(config, store)
-        with timed() as made:
-            org_ids = [admin_ops.create_org(store, f"Scale {n:04d}") for n in range(orgs)]
-            with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(_GENERATE)  # type: ignore[arg-type]
-                conn.execute("VACUUM ANALYZE")
-        measured = org_ids[orgs // 2]
-        email = f"scale-{orgs}@bench.test"
-        admin_ops.create_user(store, services.passwords, email, "Scale bench", PASSWORD)
-        admin_ops.grant(store, email, measured, "warehouse")
-        server = BenchServer(config, store, measured, email)
+        if made is None:
+            made = _generate(store, config, url, orgs)
+            if keep:
+                (home / "ready.json").write_text(json.dumps(made))
+        server = BenchServer(config, store, made["measured"], made["email"])
         with timed() as started:
             # A generous deadline: a server's first start on a freshly loaded 10M-row store (its
             # catalogue and statistics cold, other work on the machine) is measured, not assumed.
             server.start(start_deadline_s=900)
         server.started_s = started.seconds
         try:
-            yield server, made.seconds
+            yield server, made["seconds"]
         finally:
             server.stop()
             store.dispose()
     finally:
-        _drop_pg(name)
+        if not keep:
+            _drop_pg(name)
 
 
-def _explain(server: BenchServer, user_id: str) -> dict[str, str]:
+def _kept(home: Path, name: str) -> dict[str, Any] | None:
+    """The kept store's facts (measured organization, its user, generation seconds), or None."""
+    ready = home / "ready.json"
+    if not ready.exists():
+        return None
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            return None
+    facts: dict[str, Any] = json.loads(ready.read_text())
+    return facts
+
+
+def _generate(store: Any, config: ServerConfig, url: str, orgs: int) -> dict[str, Any]:
+    """Generate the store's organizations and rows; the measured organization and its user."""
+    services = Services.build(config, store)
+    with timed() as made:
+        org_ids = [admin_ops.create_org(store, f"Scale {n:04d}") for n in range(orgs)]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(_GENERATE)  # type: ignore[arg-type]
+            # A deployed store is vacuumed (autovacuum, or by its operator): the bulk load's
+            # pages are marked all-visible, so index-only scans need not visit the heap, and the
+            # planner has statistics. Without it the plans and the page reads are a fresh load's.
+            conn.execute("VACUUM ANALYZE")
+    measured = org_ids[orgs // 2]
+    email = f"scale-{orgs}@bench.test"
+    admin_ops.create_user(store, services.passwords, email, "Scale bench", PASSWORD)
+    admin_ops.grant(store, email, measured, "warehouse")
+    return {"measured": measured, "email": email, "seconds": made.seconds}
+
+
+def _url(server: BenchServer) -> str:
     assert server.config.database_url is not None
-    url = server.config.database_url.replace("postgresql+psycopg://", "postgresql://")
+    return server.config.database_url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _noop_statements(server: BenchServer, token: str, cursor: str) -> list[tuple[str, Any]]:
+    """The statements one no-op pull runs on ``server``'s store, with their parameters: the
+    request answered in this process by the server's own WSGI app (its no-op layer), its
+    DB-API statements recorded (``RawStatement.rows``, which ``Store.raw_reads`` runs them on)."""
+    from werkzeug.test import EnvironBuilder
+
+    from common.commands import rowaccess
+    from sync_server.app import create_app
+
+    app = create_app(ServerConfig.from_env(server.env()))
+    environ = EnvironBuilder(
+        path=f"/api/v1/orgs/{server.org_id}/sync/pull",
+        query_string=urlencode({"cursor": cursor, "schema_version": SCHEMA_VERSION}),
+        headers=[("Authorization", f"Bearer {token}")],
+    ).get_environ()
+    seen: list[tuple[str, Any]] = []
+    original = rowaccess.RawStatement.rows
+
+    def rows(self: rowaccess.RawStatement, dbapi_connection: Any, params: Any) -> list[Any]:
+        seen.append((self.sql, params))
+        return original(self, dbapi_connection, params)
+
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+
+    rowaccess.RawStatement.rows = rows  # type: ignore[method-assign]
+    try:
+        body = b"".join(app(environ, start_response))
+    finally:
+        rowaccess.RawStatement.rows = original  # type: ignore[method-assign]
+    # Answered by the no-op layer (its statements were recorded), with no changes.
+    assert statuses == ["200 OK"] and b'"changes":[]' in body and len(seen) >= 3, (statuses, body[:200], seen)
+    return [(sql, params) for sql, params in seen if "set_config" not in sql]
+
+
+def _explain(server: BenchServer, user_id: str, token: str, cursor: str) -> dict[str, str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of the no-op pull's statements, under the request's scope
+    (role, organization and user: row-level security applies, as in the request), each run
+    once before (its pages cached, as for a store that serves pulls), and of the other hot
+    queries."""
     params = {
         "org": server.org_id,
-        "after": 0,  # the organization's last change: a no-op pull (read below)
+        "after": 0,  # the organization's last change: an empty page (read below)
         "id": str(uuid.uuid4()),
         "id2": str(uuid.uuid4()),
         "product": str(uuid.uuid4()),
         "user": user_id,
+        "role": server.config.app_role,
     }
+    statements: list[tuple[str, str, Any]] = [
+        (f"no-op pull {n}: {_what(sql)}", sql, p)
+        for n, (sql, p) in enumerate(_noop_statements(server, token, cursor), start=1)
+    ]
+    statements += [(title, sql, params) for title, sql in HOT_QUERIES.items()]
     plans = {}
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(_url(server)) as conn:
         last = conn.execute(
             "SELECT value FROM org_sequence WHERE org_id = %(org)s AND name = 'change'", params
         ).fetchone()
         params["after"] = last[0] if last else 0
-        for title, sql in HOT_QUERIES.items():
-            rows = conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}", params).fetchall()  # type: ignore[arg-type]
+        for title, sql, values in statements:
+            for _ in range(2):
+                conn.execute(_SCOPE, params)  # type: ignore[arg-type]
+                rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}", values).fetchall()  # type: ignore[arg-type]
+                conn.rollback()
             plans[title] = "\n".join(r[0] for r in rows)
-        conn.rollback()
     return plans
+
+
+def _what(sql: str) -> str:
+    """A no-op pull statement's tables, for its plan's title."""
+    words = sql.replace("\n", " ").split()
+    return ", ".join(dict.fromkeys(w for a, w in itertools.pairwise(words) if a in ("FROM", "JOIN")))
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system seconds of these processes so far (those that ended count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 class _Measured:
@@ -175,27 +297,62 @@ class _Measured:
 
     def __init__(self, server: BenchServer, root: Path) -> None:
         self.server = server
-        self.tenant = Tenant(server, server.org_id, server.email)  # its setup push comes first
+        # its setup push comes first; a code of its own (a kept store has the previous runs')
+        self.tenant = Tenant(server, server.org_id, server.email, code=f"RUN-{uuid.uuid4().hex[:8]}")
         self.session = client(server, root)
         SyncEngine(self.session.store, self.session.api, self.session.org_id).run()
-        self.cursor = saved_cursor(self.session.store)
+        cursor = saved_cursor(self.session.store)
+        assert cursor is not None, "the initial sync saved no cursor"
+        self.cursor: str = cursor
+        self.pull()  # the connection open, the server's pages cached
 
-    def noop_pull_p50(self, samples: int = 200) -> float:
-        times = []
-        for _ in range(samples):
-            start = time.perf_counter()
-            page = self.session.api.pull(
-                self.server.org_id, self.cursor, limit=2000, schema_version=SCHEMA_VERSION
-            )
-            times.append(time.perf_counter() - start)
-            assert not page["changes"]
-        return median(times) * 1000
+    def pull(self) -> float:
+        """One no-op pull over HTTP: its seconds."""
+        start = time.perf_counter()
+        page = self.session.api.pull(
+            self.server.org_id, self.cursor, limit=2000, schema_version=SCHEMA_VERSION
+        )
+        seconds = time.perf_counter() - start
+        assert not page["changes"] and not page["has_more"], page
+        return seconds
+
+    def server_pids(self) -> list[int]:
+        """The ops-server process and the PostgreSQL backends connected to its database."""
+        assert self.server.process is not None
+        with psycopg.connect(_url(self.server), autocommit=True) as conn:
+            backends = [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        return [self.server.process.pid, *backends]
 
     def push_rate(self) -> float:
         batch = self.tenant.moves(1000)
         start = time.perf_counter()
         self.tenant.push(batch)
         return len(batch) / (time.perf_counter() - start)
+
+
+def noop_pull_rounds(small: _Measured, large: _Measured, rounds: int, samples: int) -> dict[str, list[float]]:
+    """No-op pulls on both stores, one on each in turn (small, large, large, small…), ``samples``
+    each a round: per round, each side's p50 (ms) and its server's CPU per pull (µs: the
+    ``ops-server`` process and its PostgreSQL backends, user + system, which other work on the
+    shared machine changes far less than the wall time)."""
+    found: dict[str, list[float]] = {k: [] for k in ("small_ms", "large_ms", "small_cpu_us", "large_cpu_us")}
+    for n in range(rounds):
+        pids = {"small": small.server_pids(), "large": large.server_pids()}
+        before = {name: _cpu_s(p) for name, p in pids.items()}
+        times: dict[str, list[float]] = {"small": [], "large": []}
+        for i in range(samples):
+            pair = [("small", small), ("large", large)]
+            for name, side in pair if (n + i) % 2 == 0 else pair[::-1]:
+                times[name].append(side.pull())
+        for name, p in pids.items():
+            found[f"{name}_cpu_us"].append((_cpu_s(p) - before[name]) / samples * 1e6)
+            found[f"{name}_ms"].append(median(times[name]) * 1000)
+    return found
 
 
 def run(quick: bool) -> list[Figure]:
@@ -214,26 +371,40 @@ def run(quick: bool) -> list[Figure]:
                 _Measured(small_server, root / "small-client"),
                 _Measured(large_server, root / "large-client"),
             )
-            plans = _explain(large_server, large.session.user.id)
-            pulls_small, pulls_large = interleaved(rounds, small.noop_pull_p50, large.noop_pull_p50)
+            plans = {
+                f"{orgs:,} organizations": _explain(
+                    side.server, side.session.user.id, side.session.api._access_token or "", side.cursor
+                )
+                for orgs, side in ((large_orgs, large), (10, small))
+            }
+            load_before = os.getloadavg()[0]
+            pulls = noop_pull_rounds(small, large, rounds, samples=300)
             push_small, push_large = interleaved(rounds, small.push_rate, large.push_rate)
+            load_after = os.getloadavg()[0]
             small.session.close()
             large.session.close()
     rows = large_orgs * (1 + PRODUCTS + MOVES)
     label = f"{large_orgs:,} organizations ({rows / 1e6:.0f}M rows) vs 10"
-    detail: dict[str, Any] = {"plans": plans}
     return [
         info(f"scale store generated: {large_orgs:,} organizations, {rows:,} rows + change log", made_s, "s"),
         info(f"ops-server start-up on the {large_orgs:,}-organization store", large_server.started_s, "s"),
         info("ops-server start-up on the 10-organization store", small_server.started_s, "s"),
         rounds_row(
             f"no-op pull p50, {label}",
-            ratios(pulls_large, pulls_small),
+            ratios(pulls["large_ms"], pulls["small_ms"]),
             unit="x",
             at_most=WITHIN,
-            large_ms=[round(x, 3) for x in pulls_large],
-            small_ms=[round(x, 3) for x in pulls_small],
-            **detail,
+            large_ms=[round(x, 3) for x in pulls["large_ms"]],
+            small_ms=[round(x, 3) for x in pulls["small_ms"]],
+            load_average=[round(load_before, 1), round(load_after, 1)],
+            plans=plans,
+        ),
+        rounds_row(
+            f"server CPU per no-op pull (ops-server + PostgreSQL backends), {label}",
+            ratios(pulls["large_cpu_us"], pulls["small_cpu_us"]),
+            unit="x",
+            large_us=[round(x) for x in pulls["large_cpu_us"]],
+            small_us=[round(x) for x in pulls["small_cpu_us"]],
         ),
         rounds_row(
             f"push rate, {label} (slower by)",
