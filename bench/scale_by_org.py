@@ -6,12 +6,18 @@ Not part of ``make bench`` (generating the large store takes minutes on two core
 organizations (10M rows, 10M change-log rows, 8M processed commands, 5,000 members), one with
 10. Rows are generated inside
 PostgreSQL (``INSERT … SELECT … generate_series``, foreign-key triggers off for the load: the
-rows are consistent by construction), organizations and users through ``sync_server.admin_ops``.
+rows are consistent by construction), organizations and users through ``sync_server.admin_ops``,
+then ``VACUUM ANALYZE`` (as a deployed store is vacuumed: visibility map set, statistics taken).
 Each store is served by its own ``ops-server run`` process, and one organization in the middle
-of each is measured in interleaved rounds: a no-op incremental pull's p50 (the most frequent
-request of all) and the push rate of a 1,000-command batch over HTTP. The figures are the large
-store's over the small one's, median round. The plans of the hot queries on the large store are
-kept in the figures' details (bench/README.md shows them).
+of each is measured in interleaved rounds: no-op incremental pulls (the most frequent request of
+all), one on each store in turn, their p50 and the servers' CPU per pull (``ops-server`` and its
+PostgreSQL backends, user + system: far less changed by other work on the machine than the wall
+time), and the push rate of a 1,000-command batch over HTTP. The figures are the large store's
+over the small one's, median round. The plans of the no-op pull's own statements (recorded from a
+real no-op pull) and of the other hot queries, ``EXPLAIN (ANALYZE, BUFFERS)`` under the request's
+scope (row-level security applies), on both stores, are kept in the figures' details
+(bench/README.md shows them). ``OPS_BENCH_SCALE_KEEP=DIR`` keeps the generated stores for the
+next run (see :func:`scale_store`).
 """
 
 from __future__ import annotations
@@ -281,9 +287,19 @@ def _what(sql: str) -> str:
 
 
 def _cpu_s(pids: list[int]) -> float:
-    """User + system seconds of these processes so far (those that ended count 0)."""
+    """Seconds these processes have run on a CPU so far, every thread (Linux: the scheduler's
+    nanosecond account, ``/proc/PID/task/*/schedstat``; elsewhere user + system time, in clock
+    ticks). A process that ended counts 0."""
     total = 0.0
     for pid in pids:
+        tasks = list(Path(f"/proc/{pid}/task").glob("*/schedstat"))
+        if tasks:
+            for task in tasks:
+                try:
+                    total += int(task.read_text().split()[0]) / 1e9
+                except (OSError, ValueError, IndexError):
+                    continue  # a thread that ended meanwhile
+            continue
         try:
             times = psutil.Process(pid).cpu_times()
         except psutil.Error:
@@ -337,27 +353,33 @@ class _Measured:
 
 def noop_pull_rounds(small: _Measured, large: _Measured, rounds: int, samples: int) -> dict[str, list[float]]:
     """No-op pulls on both stores, one on each in turn (small, large, large, small…), ``samples``
-    each a round: per round, each side's p50 (ms) and its server's CPU per pull (µs: the
-    ``ops-server`` process and its PostgreSQL backends, user + system, which other work on the
-    shared machine changes far less than the wall time)."""
-    found: dict[str, list[float]] = {k: [] for k in ("small_ms", "large_ms", "small_cpu_us", "large_cpu_us")}
+    each a round: per round, each side's p50 (``<side>_ms``) and its server's CPU per pull in µs
+    (``<side>_cpu_us``: the ``ops-server`` process and its PostgreSQL backends, which other work
+    on the shared machine changes far less than the wall time; ``<side>_pg_us``: the backends'
+    part)."""
+    names = ("small", "large")
+    found: dict[str, list[float]] = {
+        f"{name}_{what}": [] for name in names for what in ("ms", "cpu_us", "pg_us")
+    }
     for n in range(rounds):
         pids = {"small": small.server_pids(), "large": large.server_pids()}
-        before = {name: _cpu_s(p) for name, p in pids.items()}
+        before = {name: (_cpu_s(p[:1]), _cpu_s(p[1:])) for name, p in pids.items()}
         times: dict[str, list[float]] = {"small": [], "large": []}
         for i in range(samples):
             pair = [("small", small), ("large", large)]
             for name, side in pair if (n + i) % 2 == 0 else pair[::-1]:
                 times[name].append(side.pull())
         for name, p in pids.items():
-            found[f"{name}_cpu_us"].append((_cpu_s(p) - before[name]) / samples * 1e6)
+            server_s, pg_s = _cpu_s(p[:1]) - before[name][0], _cpu_s(p[1:]) - before[name][1]
+            found[f"{name}_cpu_us"].append((server_s + pg_s) / samples * 1e6)
+            found[f"{name}_pg_us"].append(pg_s / samples * 1e6)
             found[f"{name}_ms"].append(median(times[name]) * 1000)
     return found
 
 
 def run(quick: bool) -> list[Figure]:
     large_orgs = 100 if quick else 1000
-    rounds = 3 if quick else 5
+    rounds = 3 if quick else 7
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         root = Path(tmp)
         with (
@@ -378,7 +400,7 @@ def run(quick: bool) -> list[Figure]:
                 for orgs, side in ((large_orgs, large), (10, small))
             }
             load_before = os.getloadavg()[0]
-            pulls = noop_pull_rounds(small, large, rounds, samples=300)
+            pulls = noop_pull_rounds(small, large, rounds, samples=300 if quick else 1000)
             push_small, push_large = interleaved(rounds, small.push_rate, large.push_rate)
             load_after = os.getloadavg()[0]
             small.session.close()
@@ -405,6 +427,8 @@ def run(quick: bool) -> list[Figure]:
             unit="x",
             large_us=[round(x) for x in pulls["large_cpu_us"]],
             small_us=[round(x) for x in pulls["small_cpu_us"]],
+            large_postgresql_us=[round(x) for x in pulls["large_pg_us"]],
+            small_postgresql_us=[round(x) for x in pulls["small_pg_us"]],
         ),
         rounds_row(
             f"push rate, {label} (slower by)",
