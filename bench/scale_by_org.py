@@ -344,11 +344,16 @@ class _Measured:
             ]
         return [self.server.process.pid, *backends]
 
-    def push_rate(self) -> float:
+    def push_rate(self) -> tuple[float, float]:
+        """One 1,000-command push over HTTP: commands/s, and its server's CPU per command in µs
+        (``ops-server`` and its PostgreSQL backends)."""
         batch = self.tenant.moves(1000)
+        pids = self.server_pids()
+        cpu = _cpu_s(pids)
         start = time.perf_counter()
         self.tenant.push(batch)
-        return len(batch) / (time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        return len(batch) / seconds, (_cpu_s(pids) - cpu) / len(batch) * 1e6
 
 
 def noop_pull_rounds(small: _Measured, large: _Measured, rounds: int, samples: int) -> dict[str, list[float]]:
@@ -401,10 +406,14 @@ def run(quick: bool) -> list[Figure]:
             }
             load_before = os.getloadavg()[0]
             pulls = noop_pull_rounds(small, large, rounds, samples=300 if quick else 1000)
-            push_small, push_large = interleaved(rounds, small.push_rate, large.push_rate)
+            pushes_small, pushes_large = interleaved(rounds, small.push_rate, large.push_rate)
             load_after = os.getloadavg()[0]
             small.session.close()
             large.session.close()
+    (push_small, push_cpu_small), (push_large, push_cpu_large) = (
+        [list(x) for x in zip(*pushes_small, strict=True)],
+        [list(x) for x in zip(*pushes_large, strict=True)],
+    )
     rows = large_orgs * (1 + PRODUCTS + MOVES)
     label = f"{large_orgs:,} organizations ({rows / 1e6:.0f}M rows) vs 10"
     return [
@@ -437,6 +446,13 @@ def run(quick: bool) -> list[Figure]:
             at_most=WITHIN,
             large_commands_per_s=[round(x) for x in push_large],
             small_commands_per_s=[round(x) for x in push_small],
+        ),
+        rounds_row(
+            f"server CPU per pushed command (ops-server + PostgreSQL backends), {label}",
+            ratios(push_cpu_large, push_cpu_small),
+            unit="x",
+            large_us=[round(x) for x in push_cpu_large],
+            small_us=[round(x) for x in push_cpu_small],
         ),
     ]
 
