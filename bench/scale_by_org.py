@@ -96,7 +96,7 @@ WHERE name = 'change' AND org_id IN (SELECT id FROM organization WHERE {SCALE_OR
 SET session_replication_role = origin;
 """
 
-# The hot queries, as the server runs them. The no-op pull's (sync_server.noop_pull) are recorded
+# The hot queries, as the server runs them. The no-op pull's (sync_server.noop_sync) are recorded
 # from a real no-op pull on each store and explained under its scope (below); these are the others
 # (sync_server.pull's incremental page, sync_server.writes, the push's reads).
 HOT_QUERIES = {

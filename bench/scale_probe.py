@@ -4,7 +4,7 @@ with the same ``OPS_BENCH_SCALE_KEEP`` (it reads the kept stores; it generates n
 
 For the measured organization of each store (10 and 1,000 organizations), in interleaved rounds:
 
-- ``in-process``: the server's WSGI app (its no-op layer, ``sync_server.noop_pull``) called in
+- ``in-process``: the server's WSGI app (its no-op layer, ``sync_server.noop_sync``) called in
   this process; CPU per pull of this process (the server's Python) and of the PostgreSQL backend
   (the scheduler's nanosecond account), and the wall p50;
 - ``replay``: the no-op pull's statements as the server sends them (scope, statements, commit;
