@@ -257,6 +257,10 @@ def append_events(
         if keys is not None and event.subject is not None and event.personal:
             before = keys.seal_fields(event.subject, before, event.personal)
             after = keys.seal_fields(event.subject, after, event.personal)
+        # Each image serialized once, as the chain hashes it (sorted keys, compact): the same
+        # bytes are the column's JSON text and, embedded whole, part of the hashed event.
+        before_json = None if before is None else orjson.dumps(before, option=orjson.OPT_SORT_KEYS)
+        after_json = None if after is None else orjson.dumps(after, option=orjson.OPT_SORT_KEYS)
         row = {
             "org_id": org_id,
             "seq": seq,
@@ -266,16 +270,19 @@ def append_events(
             "action": event.action,
             "entity": event.entity,
             "entity_id": event.entity_id,
-            "before": before,
-            "after": after,
+            "before": None if before_json is None else orjson.Fragment(before_json),
+            "after": None if after_json is None else orjson.Fragment(after_json),
             "salt": salts[index * width : (index + 1) * width],
         }
         row["prev_hash"] = prev
-        row["hash"] = prev = chain_hash(prev, row, json_ready=_IMAGES)  # images converted above
+        row["hash"] = prev = chain_hash(prev, row, json_ready=_IMAGES)
+        # The column's text: JSON ``null`` for no image, as the JSON type itself stores it.
+        row["before"] = "null" if before_json is None else before_json.decode()
+        row["after"] = "null" if after_json is None else after_json.decode()
         rows.append(row)
     if keys is not None:
         keys.save_new()
-    insert_rows(session, table_of(AuditEvent), rows)
+    insert_rows(session, table_of(AuditEvent), rows, serialized=_IMAGES)
     mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
     session.execute(
         update(OrgSequence)
