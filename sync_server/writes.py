@@ -662,6 +662,21 @@ def _named_entity(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _line_entity(command: str, key: str) -> str | None:
+    """The entity whose ids a command's ``lines`` list gives its items, judged by the command's
+    name: ``sales.create_invoice`` → ``invoice_line``, ``sales.set_sales_order_lines`` →
+    ``sales_order_line``; else ``None``. A new line's id is checked unused before it is written
+    (a read each, which on PostgreSQL also sends the writes held so far)."""
+    if key != "lines":
+        return None
+    words = command.partition(".")[2].split("_")[1:]  # without the verb
+    if words and words[-1] == "lines":
+        words = words[:-1]
+    entity = "_".join((*words, "line"))
+    return entity if entity in ENTITIES else None
+
+
 def _read_ahead(
     session: Session,
     org_id: str,
@@ -669,26 +684,27 @@ def _read_ahead(
     rows: dict[tuple[str, str], dict[str, Any] | None],
 ) -> None:
     """Read in one statement per entity the rows the batch's commands name by id (their
-    arguments and their lines' arguments), into the batch's shared rows: a command then finds
+    arguments, their lines' arguments and the lines' own ids), into the batch's shared rows: a command then finds
     them there instead of asking PostgreSQL, a round trip each (a batch of stock moves over 200
     products asked 200 times). Under the organization's write lock, as every read of the batch:
     what is put there is what the store holds (``None``: no such row), whether or not a command
     asks for it, so a name judged wrongly costs a wasted read, never a wrong answer."""
     wanted: dict[str, set[str]] = {}
 
-    def scan(args: dict[str, Any], depth: int) -> None:
+    def scan(args: dict[str, Any], depth: int, lines: str | None) -> None:
         for key, value in args.items():
             if type(value) is str:
-                entity = _named_entity(key)
+                entity = lines if key == "id" else _named_entity(key)
                 if entity is not None and is_uuid(value) and (entity, value) not in rows:
                     wanted.setdefault(entity, set()).add(value)
             elif type(value) is list and depth == 0:
                 for item in value:
                     if type(item) is dict:
-                        scan(item, 1)
+                        scan(item, 1, _line_entity(name, key))
 
     for mutation in mutations:
-        scan(mutation.args, 0)
+        name = mutation.name
+        scan(mutation.args, 0, None)
     if not wanted:
         return
     connection, dbapi = session_connection(session)
