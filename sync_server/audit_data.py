@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from common.schema import ENTITIES, AuditEvent, Membership, Role
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import audit_key
+from sync_server.audit import AUDITED_WITH, audit_key, nested_images
 from sync_server.subject_keys import ERASED, SubjectKeys
 
 _ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -77,18 +77,39 @@ def audited_tables() -> dict[str, Table]:
 def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> dict[str, _Image]:
     images: dict[str, _Image] = {}
     after_seq = 0
+    # A child audited inside its parent's events (journal lines in their entry's) is replayed
+    # from both: the parent's events created it, events of its own (older ones) too.
+    parent = AUDITED_WITH[entity][0] if entity in AUDITED_WITH else None
+    entities = (entity,) if parent is None else (entity, parent)
+    held = [key for (of, _, key) in AUDITED_WITH.values() if of == entity]
     while True:
         rows = session.execute(
-            select(AuditEvent.seq, AuditEvent.entity_id, AuditEvent.at, AuditEvent.actor, AuditEvent.after)
-            .where(AuditEvent.org_id == org_id, AuditEvent.entity == entity, AuditEvent.seq > after_seq)
+            select(
+                AuditEvent.seq,
+                AuditEvent.entity,
+                AuditEvent.entity_id,
+                AuditEvent.at,
+                AuditEvent.actor,
+                AuditEvent.after,
+            )
+            .where(AuditEvent.org_id == org_id, AuditEvent.entity.in_(entities), AuditEvent.seq > after_seq)
             .order_by(AuditEvent.seq)
             .limit(_BATCH)
         ).all()
         if not rows:
             return images
-        for seq, entity_id, at, actor, sealed in rows:
+        for seq, event_entity, event_entity_id, at, actor, sealed in rows:
             after_seq = seq
             after = None if sealed is None else {k: keys.open(v) for k, v in sealed.items()}
+            if event_entity != entity:  # the parent's event: the children it created
+                for child_entity, child_id, child in nested_images(event_entity, after):
+                    if child_entity == entity:
+                        images[child_id] = _Image(child, at, actor)
+                continue
+            if after is not None:
+                for key in held:  # its children's images are not fields of the row
+                    after.pop(key, None)
+            entity_id = event_entity_id
             if entity_id is None:
                 continue
             image = images.get(entity_id)

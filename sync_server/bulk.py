@@ -50,8 +50,17 @@ def _sqlite_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> 
     return sql, tuple(table.c[name].type._cached_bind_processor(dialect) for name in columns)
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction."""
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    serialized: frozenset[str] = frozenset(),
+) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in the session's transaction.
+
+    ``serialized`` names JSON columns whose values are already JSON text (the audit images,
+    serialized once for both the column and the chain's hash): bound as they are."""
     if not rows:
         return
     connection, dbapi = session_connection(session)
@@ -60,7 +69,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         # its column type's bind processing (SQLAlchemy's executemany costs ~25 calls a row).
         columns = tuple(rows[0])
         sql, processors = _sqlite_insert(table, columns, connection.dialect)
-        arrays = [_column_values(rows, name, proc) for name, proc in zip(columns, processors, strict=True)]
+        arrays = [
+            _column_values(rows, name, None if name in serialized else proc)
+            for name, proc in zip(columns, processors, strict=True)
+        ]
         params = list(zip(*arrays, strict=True))
         cursor = dbapi.cursor()
         try:
@@ -70,7 +82,10 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     columns = tuple(rows[0])
     sql, processors = _unnest_insert(table, columns, connection.dialect)
-    arrays = [_column_values(rows, name, proc) for name, proc in zip(columns, processors, strict=True)]
+    arrays = [
+        _column_values(rows, name, None if name in serialized else proc)
+        for name, proc in zip(columns, processors, strict=True)
+    ]
     cursor = dbapi.cursor()
     try:
         cursor.execute(sql, arrays)

@@ -60,15 +60,17 @@ from common.schema import ENTITIES, ChangeLog, Membership, OrgSequence, Processe
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS, erasable_columns, subject_of
-from common.wire import Mutation, MutationResult, to_wire
+from common.wire import Mutation, MutationResult
 from sync_server.audit import (
     AUDIT_SEQUENCE,
+    AUDITED_WITH,
     AuditChainBroken,
     ChainHead,
     PendingEvent,
     append_events,
     audit_key,
     ensure_counter,
+    json_value,
     read_head,
 )
 from sync_server.bulk import insert_rows
@@ -99,8 +101,9 @@ _AS_IS = frozenset({str, int, bool, float, type(None)})
 
 
 def _wire(values: dict[str, Any]) -> dict[str, Any]:
-    """:func:`common.wire.row_to_wire`, asking the common types inline (every row written)."""
-    return {k: v if type(v) in _AS_IS else to_wire(v) for k, v in values.items()}
+    """The values as JSON values (:func:`sync_server.audit.json_value`), asking the common types
+    inline (every row written): an audit image, not walked again when it is appended."""
+    return {k: v if type(v) in _AS_IS else json_value(v) for k, v in values.items()}
 
 
 @cache
@@ -135,6 +138,8 @@ class ServerRecorder:
         # Data subjects erased by the commands applied: their audit keys are destroyed once the
         # batch's events (the erasure's own ``before`` included) are sealed and appended.
         self.erased_subjects: list[tuple[str, str]] = []
+        # Index of the first event of the command being applied (set by :meth:`mark`).
+        self._command_start = 0
 
     def forget_subject(self, subject_type: str, subject_id: str) -> None:
         self.erased_subjects.append((subject_type, subject_id))
@@ -159,8 +164,11 @@ class ServerRecorder:
             # A new row: every column but the stamps and the identity, converted in one pass
             # (a posting inserts four rows per document).
             image = {
-                k: v if type(v) in _AS_IS else to_wire(v) for k, v in after.items() if k not in _UNAUDITED
+                k: v if type(v) in _AS_IS else json_value(v) for k, v in after.items() if k not in _UNAUDITED
             }
+            nested = AUDITED_WITH.get(entity)
+            if nested is not None and not _may_name_subject(entity) and self._nest(entity_id, image, *nested):
+                return
             old = None
             changed: Any = image
         else:
@@ -183,10 +191,25 @@ class ServerRecorder:
                 at=self.now,
                 subject=subject if personal else None,
                 personal=personal,
+                json_ready=True,
             )
         )
 
+    def _nest(self, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str) -> bool:
+        """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the
+        parent's insert is this command's last event; ``False``: the row needs its own event."""
+        if len(self.events) <= self._command_start:
+            return False
+        last = self.events[-1]
+        if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
+            return False
+        assert last.after is not None
+        last.after.setdefault(key, []).append({"id": entity_id, **image})
+        return True
+
     def mark(self) -> tuple[int, int, int, int]:
+        """Where a command starts (taken before each one): :meth:`restore` goes back to it."""
+        self._command_start = len(self.events)
         return self.seq, len(self.changes), len(self.events), len(self.erased_subjects)
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:
@@ -639,6 +662,21 @@ def _named_entity(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _line_entity(command: str, key: str) -> str | None:
+    """The entity whose ids a command's ``lines`` list gives its items, judged by the command's
+    name: ``sales.create_invoice`` → ``invoice_line``, ``sales.set_sales_order_lines`` →
+    ``sales_order_line``; else ``None``. A new line's id is checked unused before it is written
+    (a read each, which on PostgreSQL also sends the writes held so far)."""
+    if key != "lines":
+        return None
+    words = command.partition(".")[2].split("_")[1:]  # without the verb
+    if words and words[-1] == "lines":
+        words = words[:-1]
+    entity = "_".join((*words, "line"))
+    return entity if entity in ENTITIES else None
+
+
 def _read_ahead(
     session: Session,
     org_id: str,
@@ -646,26 +684,27 @@ def _read_ahead(
     rows: dict[tuple[str, str], dict[str, Any] | None],
 ) -> None:
     """Read in one statement per entity the rows the batch's commands name by id (their
-    arguments and their lines' arguments), into the batch's shared rows: a command then finds
+    arguments, their lines' arguments and the lines' own ids), into the batch's shared rows: a command then finds
     them there instead of asking PostgreSQL, a round trip each (a batch of stock moves over 200
     products asked 200 times). Under the organization's write lock, as every read of the batch:
     what is put there is what the store holds (``None``: no such row), whether or not a command
     asks for it, so a name judged wrongly costs a wasted read, never a wrong answer."""
     wanted: dict[str, set[str]] = {}
 
-    def scan(args: dict[str, Any], depth: int) -> None:
+    def scan(args: dict[str, Any], depth: int, lines: str | None) -> None:
         for key, value in args.items():
             if type(value) is str:
-                entity = _named_entity(key)
+                entity = lines if key == "id" else _named_entity(key)
                 if entity is not None and is_uuid(value) and (entity, value) not in rows:
                     wanted.setdefault(entity, set()).add(value)
             elif type(value) is list and depth == 0:
                 for item in value:
                     if type(item) is dict:
-                        scan(item, 1)
+                        scan(item, 1, _line_entity(name, key))
 
     for mutation in mutations:
-        scan(mutation.args, 0)
+        name = mutation.name
+        scan(mutation.args, 0, None)
     if not wanted:
         return
     connection, dbapi = session_connection(session)

@@ -170,6 +170,14 @@ def entity_name(model: type[SyncedEntity]) -> str:
 
 _NAMES: dict[type[SyncedEntity], str] = {}
 
+# Entities of which a batch may know every row under one parent (:meth:`CommandContext.
+# remember_children`): entity → the column naming the parent.
+_CHILD_SETS: dict[str, str] = {}
+
+
+def _children_key(entity: str, parent_id: str) -> tuple[str, str]:
+    return (entity, f"*of:{parent_id}")
+
 
 @dataclass
 class CommandContext:
@@ -233,6 +241,39 @@ class CommandContext:
             self.rows[(entity, row["id"])] = dict(row)
             if entity == "fiscal_period":  # the periods a batch shares (common.commands.periods)
                 self.rows.pop(("fiscal_period", "*"), None)
+            parent = _CHILD_SETS.get(entity)
+            if parent is not None:  # what the batch knew of its parent's rows may be out of date
+                self.rows.pop(_children_key(entity, row[parent]), None)
+
+    def remember_children(
+        self, model: type[SyncedEntity], parent_column: str, parent_id: str, rows: list[Row]
+    ) -> None:
+        """Note that ``rows``, just inserted, are every row of ``model`` whose ``parent_column``
+        is ``parent_id``, a parent inserted by this command (so no other can exist): later
+        commands of the batch then get them from :meth:`known_children` without a query (on
+        PostgreSQL a round trip, which also sends the writes held so far). Any later write of
+        a ``model`` row of that parent drops what was noted."""
+        if self.rows is None:
+            return
+        entity = entity_name(model)
+        _CHILD_SETS[entity] = parent_column
+        self.rows[_children_key(entity, parent_id)] = {
+            "id": "*",
+            "deleted": False,
+            "ids": [row["id"] for row in rows],
+        }
+
+    def known_children(self, model: type[SyncedEntity], parent_id: str) -> list[Row] | None:
+        """The live rows of ``model`` under ``parent_id`` noted by :meth:`remember_children` (as
+        they are now, ordered as noted), or ``None`` when the batch does not know them all."""
+        if self.rows is None:
+            return None
+        entity = entity_name(model)
+        known = self.rows.get(_children_key(entity, parent_id))
+        if known is None:
+            return None
+        found = [self.rows.get((entity, child_id)) for child_id in known["ids"]]
+        return [dict(row) for row in found if row is not None and not row["deleted"]]
 
     def require(self, model: type[SyncedEntity], entity_id: str, field_name: str) -> Row:
         """The row, or an ``invalid`` error naming ``field_name`` when there is none."""

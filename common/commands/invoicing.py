@@ -176,8 +176,8 @@ def price_lines(
     return priced, {"subtotal": subtotal, "tax_total": tax_total, "total": subtotal + tax_total}
 
 
-def _insert_lines(ctx: CommandContext, invoice_id: str, priced: Priced) -> None:
-    ctx.insert_many(
+def _insert_lines(ctx: CommandContext, invoice_id: str, priced: Priced) -> list[dict[str, Any]]:
+    return ctx.insert_many(
         InvoiceLine,
         [
             {**line, "invoice_id": invoice_id, "line_no": line_no, "tax_amount": tax, "line_total": net + tax}
@@ -239,7 +239,8 @@ def create_invoice(ctx: CommandContext, args: CreateInvoiceArgs) -> None:
             "exchange_rate": rate,
         },
     )
-    _insert_lines(ctx, args.id, priced)
+    # A new invoice has no other lines: posting it later in the batch needs no query for them.
+    ctx.remember_children(InvoiceLine, "invoice_id", args.id, _insert_lines(ctx, args.id, priced))
     ctx.outcome.data["number"] = number
 
 
@@ -256,7 +257,11 @@ _INVOICE_LINES = (
 
 
 def invoice_lines(ctx: CommandContext, invoice_id: str) -> list[dict[str, Any]]:
-    """The invoice's live lines in order (a statement built once: every posting reads them)."""
+    """The invoice's live lines in order (a statement built once: every posting reads them;
+    none for an invoice created earlier in the same pushed batch, whose lines the batch knows)."""
+    known = ctx.known_children(InvoiceLine, invoice_id)
+    if known is not None:
+        return known
     connection, _ = session_connection(ctx.session)
     found = connection.execute(_INVOICE_LINES, {"org": ctx.org_id, "invoice": invoice_id}).mappings()
     return [dict(row) for row in found]

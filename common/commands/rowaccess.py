@@ -225,7 +225,9 @@ def writes_counted(session: Session) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _insert_rows_statement(table: Table, dialect: Dialect, count: int) -> RawStatement:
+def _insert_rows_statement(table: Table, dialect: Dialect, count: int) -> tuple[RawStatement, bool]:
+    """The multi-row insert of ``count`` rows, and whether it takes its parameters by position,
+    row by row in the table's column order (then they go to the driver as one list)."""
     make = pg_insert if dialect.name == "postgresql" else sqlite_insert
     stmt = (
         make(table)
@@ -233,7 +235,10 @@ def _insert_rows_statement(table: Table, dialect: Dialect, count: int) -> RawSta
         .on_conflict_do_nothing(index_elements=[table.c.org_id, table.c.id])
         .returning(*table.c)
     )
-    return RawStatement.of(stmt, dialect)
+    statement = RawStatement.of(stmt, dialect)
+    names = tuple(c.name for c in table.c)
+    row_major = statement.positional == tuple(key for n in range(count) for key in _row_keys(names, n))
+    return statement, row_major
 
 
 @lru_cache(maxsize=1024)
@@ -245,13 +250,6 @@ def _update_statement(table: Table, keys: tuple[str, ...], dialect: Dialect) -> 
 def _row_keys(names: tuple[str, ...], n: int) -> tuple[str, ...]:
     """The parameter names of row ``n`` of a multi-row insert (:func:`_insert_rows_statement`)."""
     return tuple(f"r{n}_{name}" for name in names)
-
-
-@lru_cache(maxsize=1024)
-def _row_major(statement: RawStatement, names: tuple[str, ...], count: int) -> bool:
-    """Whether ``statement`` (a :func:`_insert_rows_statement`) takes its parameters by position,
-    row by row in the table's column order."""
-    return statement.positional == tuple(key for n in range(count) for key in _row_keys(names, n))
 
 
 def _chunks(total: int, per_statement: int) -> list[int]:
@@ -317,9 +315,10 @@ class RowWriter:
         binders = tuple(self.binders.items())
         missing = self.missing
         for size in _chunks(len(rows), per_statement):
-            statement = _insert_rows_statement(self.table, self.dialect, size)
+            statement, row_major = _insert_rows_statement(self.table, self.dialect, size)
             # Row by row, column by column: the order of a qmark statement's parameters
-            # (checked once per statement, :func:`_row_major`), so they go straight into a list.
+            # (checked once per statement, :func:`_insert_rows_statement`), so they go straight
+            # into a list.
             values: list[Any] = []
             for row in rows[start : start + size]:
                 for name, binder in binders:
@@ -333,7 +332,7 @@ class RowWriter:
                             last[name] = (value, bound)
                             value = bound
                     values.append(value)
-            if _row_major(statement, self.names, size):
+            if row_major:
                 params: Any = values
             else:  # named parameters (PostgreSQL): each value under its key
                 width = len(self.names)

@@ -32,8 +32,9 @@ def describe_change(event: dict[str, Any]) -> str:
     if not isinstance(before, dict) or not isinstance(after, dict):
         return ""
     if not before and after:
+        # A list is the rows created with this one (a journal entry's lines): counted.
         shown = [
-            f"{field_label(k)}: {v}"
+            f"{field_label(k)}: {len(v) if isinstance(v, list) else v}"
             for k, v in after.items()
             if k not in HIDDEN_FIELDS and k != "id" and v not in (None, "")
         ]

@@ -18,7 +18,7 @@ from common.schema import ENTITIES, AppUser, AuditEvent
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
-from sync_server.audit import audit_key, verify_chain
+from sync_server.audit import AUDITED_WITH, audit_key, verify_chain
 from sync_server.auth.service import normalize_email
 from sync_server.subject_keys import SubjectKeys
 
@@ -35,16 +35,37 @@ def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     if not isinstance(entity, str) or entity not in ENTITIES:
         return event
     allowed = entity_access(entity, permissions).columns
+    # Children audited in this entity's events (a journal entry's lines): each masked as a row
+    # of its own entity.
+    children = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
     masked: set[str] = set()
     for side in ("before", "after"):
         values = event.get(side)
         if values:
-            hidden = {k for k in values if k not in allowed}
+            hidden = {k for k in values if k not in allowed and k not in children}
             masked |= hidden
             event[side] = {k: v for k, v in values.items() if k not in hidden}
+            for key, child in children.items():
+                if isinstance(event[side].get(key), list):
+                    event[side][key], hidden_in_child = _mask_children(child, event[side][key], permissions)
+                    masked |= {f"{key}.{name}" for name in hidden_in_child}
     if masked:
         event["masked"] = sorted(masked)
     return event
+
+
+def _mask_children(entity: str, images: list[Any], permissions: frozenset[str]) -> tuple[list[Any], set[str]]:
+    """Child images (each with its ``id``) with the fields of ``entity`` the caller may not read
+    dropped, and the names dropped."""
+    allowed = entity_access(entity, permissions).columns | {"id"}
+    hidden: set[str] = set()
+    shown = []
+    for image in images:
+        if isinstance(image, dict):
+            hidden |= {k for k in image if k not in allowed}
+            image = {k: v for k, v in image.items() if k in allowed}
+        shown.append(image)
+    return shown, hidden
 
 
 @endpoint(

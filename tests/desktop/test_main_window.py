@@ -289,3 +289,10 @@ def test_screenshot_of_the_main_window_with_demo_like_data(
     for path in shots.values():
         shutil.copy(path, SCREENSHOTS / path.name)
         assert path.stat().st_size > 20_000  # a rendered window, not an empty image
+
+
+def test_describe_change_counts_the_rows_created_with_a_record() -> None:
+    event = {
+        "after": {"number": "JE-000001", "lines": [{"id": "a", "debit": 100}, {"id": "b", "credit": 100}]}
+    }
+    assert describe_change(event) == "Created with Number: JE-000001; Lines: 2"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from common.ids import new_id
+from common.schema import AuditEvent, JournalEntry, JournalLine
 from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
-from tests.sync_server.conftest import World, mutation, warehouse
+from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
 from tests.sync_server.inviting import join
 from tests.sync_server.test_audit import _cli, _tamper
 
@@ -86,3 +89,59 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
     for org in ("Acme Trading", "Globex Manufacturing", "Acme", "Globex"):
         result = _cli(world.services.config, "audit", "verify", "--org", org, "--data")
         assert result.returncode == 0, (org, result.stdout[-3000:], result.stderr[-2000:])
+
+
+def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: World) -> None:
+    """A posting's lines are in its entry's audit event (not an event each); a line changed
+    behind the server is still named by ``--data``, and the audit API shows the lines with the
+    entry, masked like rows of their own."""
+    set_up_books(world, world.a)
+    customer, invoice = new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    pushed = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+            mutation("sales.post_invoice", id=invoice),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    with world.services.store.session(world.a.id) as session:
+        entry_id = session.execute(
+            select(JournalEntry.id).where(
+                JournalEntry.org_id == world.a.id, JournalEntry.source_id == invoice
+            )
+        ).scalar_one()
+        line_ids = sorted(
+            session.execute(select(JournalLine.id).where(JournalLine.journal_entry_id == entry_id)).scalars()
+        )
+        events = session.execute(
+            select(AuditEvent.entity, AuditEvent.after).where(
+                AuditEvent.org_id == world.a.id, AuditEvent.entity.in_(("journal_entry", "journal_line"))
+            )
+        ).all()
+    assert len(line_ids) == 2
+    assert [entity for entity, _ in events] == ["journal_entry"]  # one event for the entry and its lines
+    lines = events[0][1]["lines"]
+    assert sorted(item["id"] for item in lines) == line_ids
+    assert sorted((item["debit"], item["credit"]) for item in lines) == [(0, 10000), (10000, 0)]
+    assert _problems(world, world.a.id) == []
+
+    listed = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit",
+        query_string={"entity": "journal_entry", "entity_id": entry_id},
+        headers=world.headers("admin@acme.test"),
+    )
+    assert listed.status_code == 200, listed.get_json()
+    (event,) = listed.get_json()["events"]
+    assert sorted(item["id"] for item in event["after"]["lines"]) == line_ids
+    assert "masked" not in event
+
+    world.services.store.dispose()
+    _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[0]}'")
+    _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[1]}'")
+    problems = _problems(world, world.a.id)
+    assert len(problems) == 2, problems
+    assert all(p.startswith("journal_line ") and " debit: stored 10001" in p for p in problems), problems

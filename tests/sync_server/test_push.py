@@ -465,3 +465,51 @@ def test_a_period_closed_within_a_batch_refuses_what_follows_it(world: World) ->
     assert [r["status"] for r in results] == ["applied"] * 6 + ["rejected"] * 2 + ["applied"] * 3
     assert results[6]["code"] == "period_closed" and results[6]["details"]["period"] == "This year"
     assert results[10]["details"]["data"]["number"] == "INV-000002"
+
+
+def test_invoices_posted_in_the_batch_that_wrote_their_lines_post_their_current_lines(world: World) -> None:
+    """Posting reads an invoice's lines from what the batch wrote when the batch created the
+    invoice; lines replaced later in the batch are read again, and a line id used earlier in the
+    batch is refused for a new line."""
+    from common.schema import JournalLine
+
+    set_up_books(world, world.a)
+    customer, first, second, third = new_id(), new_id(), new_id(), new_id()
+    kept, dropped, added = new_id(), new_id(), new_id()
+
+    def line(line_id: str, quantity: str, price: int, text: str) -> dict[str, Any]:
+        return {"id": line_id, "description": text, "quantity": quantity, "unit_price": price}
+
+    response = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation(
+                "sales.create_invoice",
+                id=first,
+                customer_id=customer,
+                lines=[line(kept, "1", 1000, "Kept"), line(dropped, "2", 500, "Dropped")],
+            ),
+            mutation("sales.set_invoice_lines", id=first, lines=[line(kept, "3", 1000, "Kept"), line(added, "1", 700, "Added")]),
+            mutation("sales.post_invoice", id=first),
+            mutation("sales.create_invoice", id=second, customer_id=customer, lines=[line(new_id(), "1", 100, "Only")]),
+            mutation("sales.post_invoice", id=second),
+            mutation("sales.create_invoice", id=third, customer_id=customer, lines=[line(added, "1", 1, "Taken")]),
+        ],
+    )  # fmt: skip
+    assert _statuses(response) == ["applied"] * 6 + ["rejected"]
+    assert response.get_json()["results"][6]["message"] == "lines.0.id: is already used by another line"
+    with world.services.store.session(world.a.id) as session:
+        revenue = {
+            source: sorted(
+                (row.memo, row.credit)
+                for row in session.execute(
+                    select(JournalLine.memo, JournalLine.credit)
+                    .join(JournalEntry, JournalEntry.id == JournalLine.journal_entry_id)
+                    .where(JournalEntry.source_id == source, JournalLine.credit > 0)
+                )
+            )
+            for source in (first, second)
+        }
+    assert revenue == {first: [("Added", 700), ("Kept", 3000)], second: [("Only", 100)]}
