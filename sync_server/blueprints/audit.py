@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from common.access import entity_access
 from common.schema import ENTITIES, AppUser, AuditEvent
@@ -68,6 +68,31 @@ def _mask_children(entity: str, images: list[Any], permissions: frozenset[str]) 
     return shown, hidden
 
 
+def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[ColumnElement[bool]]:
+    """The events of ``query.entity`` (and ``query.entity_id``). A row audited inside its
+    parent's events (``AUDITED_WITH``: a journal line in its entry's) is found there too: asked
+    for a line, the answer holds its entry's events, whose images list the line, besides any event
+    of the line's own (lines posted before they were audited with their entry)."""
+    own: list[ColumnElement[bool]] = []
+    if query.entity is not None:
+        own.append(AuditEvent.entity == query.entity)
+    if query.entity_id is not None:
+        own.append(AuditEvent.entity_id == query.entity_id)
+    nested = AUDITED_WITH.get(query.entity) if query.entity is not None else None
+    if nested is None:
+        return own
+    parent, via, _key = nested
+    if query.entity_id is None:
+        return [or_(and_(*own), AuditEvent.entity == parent)]
+    table = ENTITIES[query.entity].__table__
+    parent_id = ctx.db.execute(
+        select(table.c[via]).where(table.c.org_id == org_id, table.c.id == query.entity_id)
+    ).scalar()
+    if parent_id is None:
+        return own
+    return [or_(and_(*own), and_(AuditEvent.entity == parent, AuditEvent.entity_id == parent_id))]
+
+
 @endpoint(
     bp,
     "GET",
@@ -86,10 +111,7 @@ def list_audit(ctx: ApiContext, org_id: str) -> dict[str, Any]:
         .outerjoin(AppUser, AppUser.id == AuditEvent.actor)
         .where(AuditEvent.org_id == org_id)
     )
-    if query.entity is not None:
-        stmt = stmt.where(AuditEvent.entity == query.entity)
-    if query.entity_id is not None:
-        stmt = stmt.where(AuditEvent.entity_id == query.entity_id)
+    stmt = stmt.where(*_entity_clauses(ctx, org_id, query))
     if query.action is not None:
         stmt = stmt.where(AuditEvent.action == query.action)
     if query.actor is not None:

@@ -139,6 +139,37 @@ def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: W
     assert sorted(item["id"] for item in event["after"]["lines"]) == line_ids
     assert "masked" not in event
 
+    # Asked for a line, the audit API answers with the entry's event that holds it (DESIGN §5's
+    # ``?entity=&entity_id=`` keeps finding a line's history).
+    for line_id in line_ids:
+        listed = world.client.get(
+            f"/api/v1/orgs/{world.a.id}/audit",
+            query_string={"entity": "journal_line", "entity_id": line_id},
+            headers=world.headers("admin@acme.test"),
+        )
+        assert listed.status_code == 200, listed.get_json()
+        (event,) = listed.get_json()["events"]
+        assert (event["entity"], event["entity_id"]) == ("journal_entry", entry_id)
+        assert line_id in [item["id"] for item in event["after"]["lines"]]
+    listed = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/audit",
+        query_string={"entity": "journal_line"},
+        headers=world.headers("admin@acme.test"),
+    )
+    assert [e["entity_id"] for e in listed.get_json()["events"]] == [entry_id]
+    unknown = world.client.get(  # a line of no entry here: nothing, as for any unknown row
+        f"/api/v1/orgs/{world.a.id}/audit",
+        query_string={"entity": "journal_line", "entity_id": new_id()},
+        headers=world.headers("admin@acme.test"),
+    )
+    assert unknown.status_code == 200 and unknown.get_json()["events"] == []
+    elsewhere = world.client.get(  # another organization's line is not looked up
+        f"/api/v1/orgs/{world.b.id}/audit",
+        query_string={"entity": "journal_line", "entity_id": line_ids[0]},
+        headers=world.headers("admin@globex.test"),
+    )
+    assert elsewhere.status_code == 200 and elsewhere.get_json()["events"] == []
+
     world.services.store.dispose()
     _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[0]}'")
     _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[1]}'")
