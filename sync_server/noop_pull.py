@@ -117,7 +117,7 @@ def install(app: Any) -> None:
         metrics = extensions.get(EXTENSION)
         if isinstance(metrics, ServerMetrics):
             metrics.count_pull("incremental", 0)
-        return encode_page(PullPage([], cursor, False), query.cursor)
+        return encode_page(PullPage([], cursor, False), query.cursor, query.format)
 
     def noop_pull(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:
