@@ -263,7 +263,7 @@ class SyncEngine:
                     continue
                 self.retrier.check()
                 fetching = fetcher.submit(self._fetch, page["cursor"]) if page["has_more"] else None
-                if page["changes"] or page["cursor"] != cursor or fresh:
+                if page.get("changes") or page.get("blocks") or page["cursor"] != cursor or fresh:
                     prepared = prepare_page(page, org_id)
                     if not apply_prepared(self.store, prepared, fresh_start=fresh):
                         return False  # a page fetched meanwhile is dropped with the helper thread
