@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from common.access import OwnerIds
 from common.schema import SCHEMA_VERSION
-from common.wire import PullResponse, PushRequest, PushResponse
+from common.wire import PullBlocksResponse, PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
@@ -116,6 +116,7 @@ def _reader(permissions: frozenset[str], owner: OwnerIds) -> Reader:
     auth="org",
     query=PullQuery,
     response=PullResponse,
+    response_alternatives=(PullBlocksResponse,),  # format=blocks
     errors=(400, 401, 404, 409),
 )
 def pull_changes(ctx: ApiContext, org_id: str) -> Response:

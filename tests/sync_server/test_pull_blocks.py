@@ -202,3 +202,14 @@ def test_changes_to_blocks_round_trips() -> None:
         ("warehouse", "upsert", ["id", "version"], 1),
     ]
     assert blocks_to_changes(blocks) == changes
+
+
+def test_the_openapi_document_describes_the_format(world: World) -> None:
+    spec = world.client.get("/api/v1/openapi.json").get_json()
+    pull = spec["paths"]["/api/v1/orgs/{org_id}/sync/pull"]["get"]
+    (param,) = [p for p in pull["parameters"] if p["name"] == "format"]
+    assert not param["required"] and param["schema"]["default"] == "changes"
+    assert param["schema"]["enum"] == ["changes", "blocks"]
+    answers = pull["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"]
+    assert [a["$ref"].rsplit("/", 1)[1] for a in answers] == ["PullResponse", "PullBlocksResponse"]
+    assert {"PullBlock", "PullBlocksResponse"} <= set(spec["components"]["schemas"])
