@@ -43,7 +43,6 @@ from desktop.formatting import count
 from desktop.local_store import LocalStore
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import (
-    PreparedPage,
     apply_prepared,
     build_search_indexes,
     forget_cursor,
@@ -248,10 +247,10 @@ class SyncEngine:
         if fresh:  # a full download: the log is copied after the sync (see run)
             self.store.defer_checkpoints(True)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ops-pull") as fetcher:
-            fetching: Future[PreparedPage] | None = None
+            fetching: Future[dict[str, Any]] | None = None
             while True:
                 try:
-                    page = fetching.result() if fetching is not None else self._fetch_prepared(cursor, org_id)
+                    page = fetching.result() if fetching is not None else self._fetch(cursor)
                 except ApiError as exc:
                     if not _needs_fresh_copy(exc) or resyncs >= MAX_RESYNCS:
                         raise
@@ -263,24 +262,17 @@ class SyncEngine:
                     cursor, fresh, fetching = None, True, None
                     continue
                 self.retrier.check()
-                fetching = (
-                    fetcher.submit(self._fetch_prepared, page.cursor, org_id) if page.has_more else None
-                )
-                if page.count or page.cursor != cursor or fresh:
-                    if not apply_prepared(self.store, page, fresh_start=fresh):
+                fetching = fetcher.submit(self._fetch, page["cursor"]) if page["has_more"] else None
+                if page.get("changes") or page.get("blocks") or page["cursor"] != cursor or fresh:
+                    prepared = prepare_page(page, org_id)
+                    if not apply_prepared(self.store, prepared, fresh_start=fresh):
                         return False  # a page fetched meanwhile is dropped with the helper thread
-                    report.pulled += page.count
+                    report.pulled += prepared.count
                     progress(report.pulled, None, f"Receiving changes… {count(report.pulled)}")
                 report.pages += 1
-                cursor, fresh = page.cursor, False
+                cursor, fresh = page["cursor"], False
                 if fetching is None:
                     return True
-
-    def _fetch_prepared(self, cursor: str | None, org_id: str) -> PreparedPage:
-        """The page after ``cursor``, turned into statement parameters: on the helper thread,
-        while the page before is written (the decoding and converting hold the interpreter
-        lock, but SQLite's steps on the writing thread do not)."""
-        return prepare_page(self._fetch(cursor), org_id)
 
     def _fetch(self, cursor: str | None) -> dict[str, Any]:
         if self.blocks:
