@@ -13,9 +13,9 @@ from common.money import quantity_text
 MAX_PUSH_MUTATIONS = 1000
 MAX_PULL_LIMIT = 5000
 DEFAULT_PULL_LIMIT = 2000
-# The pull answer's layouts (``GET …/sync/pull?format=``): ``changes`` is DESIGN §5's and the
-# default; ``blocks`` is the same changes with each run's column names said once (below).
-PULL_FORMATS = ("changes", "blocks")
+# The pull answer's layouts (``GET …/sync/pull?format=``, ``sync_server.pull.PullQuery``):
+# ``changes`` is DESIGN §5's and the default; ``blocks`` is the same changes with each run's
+# column names said once (:func:`changes_to_blocks`). A delete block's columns:
 DELETE_COLUMNS = ("id", "version")
 
 
