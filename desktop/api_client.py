@@ -417,6 +417,7 @@ class ApiClient:
                     or not isinstance(block.get("entity"), str)
                     or block.get("op") not in ("upsert", "delete")
                     or not isinstance(block.get("columns"), list)
+                    or "id" not in block["columns"]
                     or not isinstance(block.get("rows"), list)
                 ):
                     raise ServerError("the server's pull answer has a malformed block", code="bad_response")
