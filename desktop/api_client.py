@@ -109,6 +109,17 @@ class UpgradeRequiredError(ApiError):
     """This program is too old (or too new) for the server: upgrade it; pending changes are kept."""
 
 
+def names_field(exc: ApiError, name: str) -> bool:
+    """``exc`` is a 400 ``invalid`` answer naming the field ``name`` (e.g. a query parameter the server
+    does not know)."""
+    if exc.status != 400 or exc.code != "invalid":
+        return False
+    problems = exc.details.get("errors")
+    if isinstance(problems, list):
+        return any(isinstance(p, dict) and p.get("field") == name for p in problems)
+    return exc.details.get("field") == name
+
+
 def is_loopback_host(host: str) -> bool:
     host = host.strip("[]").lower()
     if host in LOOPBACK_NAMES:
@@ -410,19 +421,43 @@ class ApiClient:
             )
         return results
 
-    def pull(self, org_id: str, cursor: str | None, *, limit: int, schema_version: int) -> dict[str, Any]:
-        """One page of changes after ``cursor`` (``None``: start a full download)."""
+    def pull(
+        self,
+        org_id: str,
+        cursor: str | None,
+        *,
+        limit: int,
+        schema_version: int,
+        blocks: bool = False,
+    ) -> dict[str, Any]:
+        """One page of changes after ``cursor`` (``None``: start a full download). ``blocks``: ask
+        for the ``blocks`` format (``common.wire.PullBlocksResponse``: the same changes, each run's
+        column names once); a server that does not know it answers 400 naming ``format``
+        (:func:`names_field`)."""
         params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
         if cursor is not None:
             params["cursor"] = cursor
+        if blocks:
+            params["format"] = "blocks"
         data = self.request("GET", f"/orgs/{quote(org_id, safe='')}/sync/pull", params=params)
         if (
             not isinstance(data, dict)
-            or not isinstance(data.get("changes"), list)
+            or not isinstance(data.get("blocks" if blocks else "changes"), list)
             or not isinstance(data.get("cursor"), str)
             or not isinstance(data.get("has_more"), bool)
         ):
             raise ServerError("the server's pull answer is incomplete", code="bad_response")
+        if blocks:
+            for block in data["blocks"]:
+                if (
+                    not isinstance(block, dict)
+                    or not isinstance(block.get("entity"), str)
+                    or block.get("op") not in ("upsert", "delete")
+                    or not isinstance(block.get("columns"), list)
+                    or "id" not in block["columns"]
+                    or not isinstance(block.get("rows"), list)
+                ):
+                    raise ServerError("the server's pull answer has a malformed block", code="bad_response")
         return data
 
     # -- plumbing ------------------------------------------------------------------------------

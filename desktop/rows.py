@@ -144,7 +144,7 @@ class EntityWriter:
         count = len(rows)
         if not count:
             return []
-        columns = self._columns(rows, org_id)
+        columns: list[Any] = self._columns(rows, org_id)
         for index, convert in self.conversions:
             if columns[index].count(None) < count:
                 columns[index] = _convert_all(convert, columns[index])
@@ -152,6 +152,35 @@ class EntityWriter:
             columns[self.org_index] = [org_id] * count
             if min(map(len, rows)) < self.wire_width:
                 self._fill_hidden(rows, columns)
+        return self._grouped(columns, count)
+
+    def block_parameters(self, names: Sequence[str], rows: Sequence[Sequence[Any]], org_id: str) -> Batch:
+        """The rows of an upsert block of a ``blocks`` pull answer (each the values of ``names``,
+        in that order) as :meth:`parameters` gives pulled rows: the same statements and values.
+
+        The block says its columns once, so a row is a list the driver could almost bind as
+        it is: the rows are turned into columns in one C step (``zip``), with no per-row lookup
+        by name. Columns this program does not know (a newer server's) are left out; a column
+        the block lacks is one the caller may not read: empty, or its placeholder when required.
+        """
+        count = len(rows)
+        if not count:
+            return []
+        width = len(names)
+        if set(map(len, rows)) != {width}:
+            raise ValueError(f"a row of a {self.table.name} block does not have its {width} values")
+        values = list(zip(*rows, strict=True))
+        position = {name: at for at, name in enumerate(names)}
+        columns: list[Sequence[Any]] = [
+            values[at] if (at := position.get(name)) is not None else [None] * count for name in self.columns
+        ]
+        for index, convert in self.conversions:
+            if columns[index].count(None) < count:
+                columns[index] = _convert_all(convert, list(columns[index]))
+        columns[self.org_index] = [org_id] * count
+        for index, placeholder in self.placeholders:  # stored form already: after the conversions
+            if self.columns[index] not in position:
+                columns[index] = [placeholder] * count
         return self._grouped(columns, count)
 
     def _columns(self, rows: list[dict[str, Any]], org_id: str | None) -> list[list[Any]]:
@@ -175,7 +204,7 @@ class EntityWriter:
                 if column[i] is None:
                     column[i] = placeholder
 
-    def _grouped(self, columns: list[list[Any]], count: int) -> Batch:
+    def _grouped(self, columns: Sequence[Sequence[Any]], count: int) -> Batch:
         """One statement per null pattern: columns null on every row are left out, and rows
         differing in the columns null on some rows are written by different statements."""
         full: list[int] = []

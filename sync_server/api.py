@@ -66,6 +66,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     own_sessions: bool = False
     lock_org: bool = False
+    # Other answers the caller may ask for instead of ``response`` (an optional format).
+    response_alternatives: tuple[type[BaseModel], ...] = ()
     # A file answer (``application/pdf``, ``application/zip``) instead of JSON: its media type,
     # for the OpenAPI document.
     media_type: str | None = None
@@ -281,6 +283,7 @@ def endpoint(
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     response: type[BaseModel] | None = None,
+    response_alternatives: tuple[type[BaseModel], ...] = (),
     status: int = 200,
     permission: str | None = None,
     write: bool = False,
@@ -310,6 +313,7 @@ def endpoint(
             body=body,
             query=query,
             response=response,
+            response_alternatives=response_alternatives,
             status=status,
             permission=permission,
             write=write,

@@ -145,7 +145,7 @@ def install(app: Any) -> None:
         metrics = extensions.get(EXTENSION)
         if isinstance(metrics, ServerMetrics):
             metrics.count_pull("incremental", 0)
-        return encode_page(PullPage([], cursor, False), query.cursor)
+        return encode_page(PullPage([], cursor, False), query.cursor, query.format)
 
     def push_answer(environ: dict[str, Any], org_id: str) -> bytes:
         """The empty push's body, or :class:`_HandOn` (the body read is put back for Flask)."""

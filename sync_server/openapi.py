@@ -65,7 +65,10 @@ def _operation(spec: Endpoint, query_schemas: dict[str, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     ok: dict[str, Any] = {"description": _STATUS_TEXT.get(spec.status, "OK")}
     if spec.response is not None and spec.status != 204:
-        ok["content"] = {"application/json": {"schema": _ref(spec.response)}}
+        schema = _ref(spec.response)
+        if spec.response_alternatives:  # e.g. the pull's optional format: one of them, as asked
+            schema = {"oneOf": [schema, *(_ref(m) for m in spec.response_alternatives)]}
+        ok["content"] = {"application/json": {"schema": schema}}
     elif spec.media_type is not None:
         ok["content"] = {spec.media_type: {"schema": {"type": "string", "format": "binary"}}}
     responses[str(spec.status)] = ok
@@ -90,7 +93,7 @@ def build_spec(endpoints: list[Endpoint]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``endpoints``."""
     models: dict[str, type[BaseModel]] = {"ErrorResponse": ErrorResponse}
     for spec in endpoints:
-        for model in (spec.body, spec.query, spec.response):
+        for model in (spec.body, spec.query, spec.response, *spec.response_alternatives):
             if model is not None:
                 models[model.__name__] = model
     _, top = models_json_schema([(m, "validation") for m in models.values()], ref_template=_REF)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import Field
@@ -36,7 +36,7 @@ from common.access import EntityAccess, OwnerIds, access_fingerprint, readable_e
 from common.commands.rowaccess import raw_statement
 from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
 from common.schema.base import table_of
-from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, to_wire
+from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, changes_to_blocks, to_wire
 from sync_server.errors import ApiError
 from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCursor
 from sync_server.pull_rows import RowPlan, row_plan
@@ -67,6 +67,15 @@ class PullQuery(WireModel):
     cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
     limit: int = Field(default=DEFAULT_PULL_LIMIT, ge=1, le=MAX_PULL_LIMIT)
     schema_version: int | None = Field(default=None, ge=1, le=10_000)
+    format: Literal["changes", "blocks"] = Field(
+        default="changes",
+        description=(
+            "changes (default): the answer's changes as DESIGN §5 has them. blocks (optional, since "
+            "2026-12): {blocks:[{entity, op, columns, rows}], cursor, has_more, schema_version}, the "
+            "same changes in the same order, each run of one entity, op and set of columns with its "
+            "column names once and each change's values as an array (PullBlocksResponse)"
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,15 @@ class PullPage:
     changes: list[dict[str, Any]]
     cursor: PullCursor
     has_more: bool
+    # The ``blocks`` format's snapshot pages are read as blocks (``changes`` is then empty);
+    # other pages are put in that layout when encoded.
+    blocks: list[dict[str, Any]] | None = None
+
+    @property
+    def count(self) -> int:
+        if self.blocks is None:
+            return len(self.changes)
+        return sum(len(block["rows"]) for block in self.blocks)
 
 
 def resync_required(reason: str, message: str) -> ApiError:
@@ -136,13 +154,22 @@ def check_store_position(cursor: PullCursor, now: dict[str, int]) -> None:
 
 
 def snapshot_page(
-    connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
+    connection: Connection,
+    org_id: str,
+    reader: Reader,
+    cursor: PullCursor,
+    limit: int,
+    *,
+    blocks: bool = False,
 ) -> PullPage:
-    """The next ``limit`` live rows of the snapshot ``cursor`` is in."""
+    """The next ``limit`` live rows of the snapshot ``cursor`` is in (``blocks``: read as blocks
+    of the ``blocks`` pull format)."""
     names = list(ENTITIES)
     start = names.index(cursor.entity) if cursor.entity is not None and cursor.entity in ENTITIES else 0
     after_id = cursor.after_id
     changes: list[dict[str, Any]] = []
+    read: list[dict[str, Any]] | None = [] if blocks else None
+    count = 0
     for entity in names[start:]:
         access = reader.entities.get(entity)
         if access is None:
@@ -155,24 +182,42 @@ def snapshot_page(
             if not owners:
                 after_id = ""
                 continue
-        remaining = limit - len(changes)
+        remaining = limit - count
+        if plan.plain and read is not None:
+            block, last = plan.plain_block(connection, org_id, after_id, remaining)
+            found_count = len(block["rows"])
+            if found_count:
+                read.append(block)
+                count += found_count
+            if found_count == remaining:
+                assert last is not None
+                return PullPage(changes, cursor.at_snapshot(entity, last), True, read)
+            after_id = ""
+            continue
         if plan.plain:
             found = plan.plain_changes(connection, org_id, after_id, remaining)
             changes.extend(found)
+            count += len(found)
             if len(found) == remaining:
                 return PullPage(changes, cursor.at_snapshot(entity, found[-1]["id"]), True)
             after_id = ""
             continue
         rows = plan.keyset(connection, org_id, after_id, remaining, owners)
-        for row in rows:
-            visible = plan.visible(access, reader.owner, row)
-            if visible is not None:
-                changes.append(_upsert(entity, visible))
+        entity_changes = [
+            _upsert(entity, visible)
+            for visible in (plan.visible(access, reader.owner, row) for row in rows)
+            if visible is not None
+        ]
+        count += len(entity_changes)
+        if read is not None:
+            read.extend(changes_to_blocks(entity_changes))
+        else:
+            changes.extend(entity_changes)
         if len(rows) == remaining:
-            return PullPage(changes, cursor.at_snapshot(entity, rows[-1]["id"]), True)
+            return PullPage(changes, cursor.at_snapshot(entity, rows[-1]["id"]), True, read)
         after_id = ""
     # The snapshot is complete: continue with what changed since it was pinned.
-    return PullPage(changes, cursor.incremental(cursor.seq), True)
+    return PullPage(changes, cursor.incremental(cursor.seq), True, read)
 
 
 def incremental_page(
@@ -227,9 +272,16 @@ def incremental_page(
 
 
 def pull(
-    connection: Connection, org_id: str, reader: Reader, cursor: PullCursor | None, limit: int
+    connection: Connection,
+    org_id: str,
+    reader: Reader,
+    cursor: PullCursor | None,
+    limit: int,
+    *,
+    blocks: bool = False,
 ) -> PullPage:
-    """One page for ``reader`` from ``cursor`` (``None``: start a snapshot)."""
+    """One page for ``reader`` from ``cursor`` (``None``: start a snapshot); ``blocks``: the
+    answer will be encoded in the ``blocks`` format (snapshot pages are then read as blocks)."""
     if cursor is None:
         now = counters(connection, org_id)
         start = PullCursor(
@@ -240,14 +292,14 @@ def pull(
             entity=next(iter(ENTITIES)),
             epoch=now[EPOCH_SEQUENCE],
         )
-        return snapshot_page(connection, org_id, reader, start, limit)
+        return snapshot_page(connection, org_id, reader, start, limit, blocks=blocks)
     if cursor.schema_version != SCHEMA_VERSION:
         raise resync_required("schema_changed", "the server's data layout changed since your last download")
     if cursor.fingerprint != reader.fingerprint:
         raise resync_required("access_changed", "your access rights changed since your last download")
     if cursor.in_snapshot:
         check_store_position(cursor, counters(connection, org_id))
-        return snapshot_page(connection, org_id, reader, cursor, limit)
+        return snapshot_page(connection, org_id, reader, cursor, limit, blocks=blocks)
     return incremental_page(connection, org_id, reader, cursor, limit)
 
 
@@ -258,8 +310,21 @@ def _default(value: Any) -> Any:
     return converted
 
 
-def encode_page(page: PullPage, cursor_text: str) -> bytes:
-    """The page as the JSON body of the pull answer (orjson, no intermediate models)."""
+def encode_page(page: PullPage, cursor_text: str, wire_format: str = "changes") -> bytes:
+    """The page as the JSON body of the pull answer (orjson, no intermediate models), in the
+    ``changes`` format (DESIGN §5) or, asked for, the ``blocks`` format (``PullQuery.format``)."""
+    if wire_format == "blocks":
+        blocks = page.blocks if page.blocks is not None else changes_to_blocks(page.changes)
+        return orjson.dumps(
+            {
+                "blocks": blocks,
+                "cursor": cursor_text,
+                "has_more": page.has_more,
+                "schema_version": SCHEMA_VERSION,
+            },
+            default=_default,
+        )
+    assert page.blocks is None, "a page read as blocks is encoded as blocks"
     return orjson.dumps(
         {
             "changes": page.changes,

@@ -96,6 +96,17 @@ def _sqlite_json_keyset(table: Table, columns: Sequence[Any], dialect: Any) -> R
     return RawStatement.of(stmt, dialect)
 
 
+def _sqlite_array_keyset(table: Table, columns: Sequence[Any], dialect: Any) -> RawStatement:
+    """The keyset page as ``(id, row JSON array text)`` rows for the ``blocks`` pull format: the
+    values of :func:`_sqlite_json_keyset`'s objects, in column order, without their names."""
+    values = ", ".join(_sqlite_json_value(c) for c in columns)
+    stmt = text(
+        f'SELECT "id", json_array({values}) FROM "{table.name}" '
+        "WHERE org_id = :org_id AND deleted = 0 AND id > :after_id ORDER BY id LIMIT :limit"
+    )
+    return RawStatement.of(stmt, dialect)
+
+
 @dataclass(frozen=True)
 class RowPlan:
     """How one entity is read for one kind of reader on one dialect."""
@@ -108,6 +119,7 @@ class RowPlan:
     owner_only: bool
     keyset_statement: RawStatement
     json_keyset_statement: RawStatement | None = None  # SQLite, plain plans
+    array_keyset_statement: RawStatement | None = None  # SQLite, plain plans (``blocks`` format)
 
     @property
     def plain(self) -> bool:
@@ -155,6 +167,25 @@ class RowPlan:
             {"entity": entity, "id": row["id"], "op": "upsert", "version": row["version"], "data": row}
             for row in self.to_dicts(self.keyset_statement.all(connection, params))
         ]
+
+    def plain_block(
+        self, connection: Connection, org_id: str, after_id: str, limit: int
+    ) -> tuple[dict[str, Any], str | None]:
+        """A plain plan's next ``limit`` live rows after ``after_id`` as one upsert block of the
+        ``blocks`` pull format (``sync_server.pull_blocks``), and the last row's id (``None``:
+        no row)."""
+        assert self.plain
+        params = {"org_id": org_id, "after_id": after_id, "limit": limit}
+        rows: list[Any]
+        if self.array_keyset_statement is not None:
+            found = self.array_keyset_statement.all(connection, params)
+            rows = [Fragment(values) for _, values in found]
+            last = found[-1][0] if found else None
+        else:
+            dicts = self.to_dicts(self.keyset_statement.all(connection, params))
+            rows = [list(row.values()) for row in dicts]
+            last = dicts[-1]["id"] if dicts else None
+        return {"entity": self.entity, "op": "upsert", "columns": list(self.names), "rows": rows}, last
 
     def keyset(
         self, connection: Connection, org_id: str, after_id: str, limit: int, owners: list[str] | None
@@ -237,5 +268,10 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
         keyset_statement=RawStatement.of(keyset, connection_dialect),
         json_keyset_statement=(
             _sqlite_json_keyset(table, columns, connection_dialect) if plain and dialect == "sqlite" else None
+        ),
+        array_keyset_statement=(
+            _sqlite_array_keyset(table, columns, connection_dialect)
+            if plain and dialect == "sqlite"
+            else None
         ),
     )

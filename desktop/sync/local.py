@@ -125,7 +125,10 @@ class PreparedPage:
 
 
 def prepare_page(page: dict[str, Any], org_id: str) -> PreparedPage:
-    """Group a page's changes by entity and convert its rows to parameters (no database work)."""
+    """Group a page's changes by entity and convert its rows to parameters (no database work).
+    ``page`` is a pull answer in either format (``changes``, or ``blocks``)."""
+    if "blocks" in page:
+        return _prepare_blocks(page, org_id)
     upsert_rows: dict[str, list[dict[str, Any]]] = {}
     deletes: dict[str, list[str]] = {}
     changes = page["changes"]
@@ -139,6 +142,29 @@ def prepare_page(page: dict[str, Any], org_id: str) -> PreparedPage:
             upsert_rows.setdefault(entity, []).append(change["data"])
     upserts = {entity: WRITERS[entity].parameters(rows, org_id) for entity, rows in upsert_rows.items()}
     return PreparedPage(page["cursor"], upserts, deletes, len(changes), bool(page["has_more"]))
+
+
+def _prepare_blocks(page: dict[str, Any], org_id: str) -> PreparedPage:
+    """:func:`prepare_page` for a page in the ``blocks`` format: an upsert block's rows are turned
+    into parameters as they come, column by column (``EntityWriter.block_parameters``)."""
+    upserts: dict[str, Batch] = {}
+    deletes: dict[str, list[str]] = {}
+    count = 0
+    for block in page["blocks"]:
+        entity, columns, rows = block["entity"], block["columns"], block["rows"]
+        count += len(rows)
+        writer = WRITERS.get(entity)
+        if writer is None:
+            continue  # an entity this program does not know (a newer server): ignored
+        if block["op"] == "delete":
+            try:
+                at = columns.index("id")
+            except ValueError:
+                raise ValueError(f"a delete block of {entity} has no id column") from None
+            deletes.setdefault(entity, []).extend(row[at] for row in rows)
+        else:
+            upserts.setdefault(entity, []).extend(writer.block_parameters(columns, rows, org_id))
+    return PreparedPage(page["cursor"], upserts, deletes, count, bool(page["has_more"]))
 
 
 def apply_prepared(store: LocalStore, page: PreparedPage, *, fresh_start: bool) -> bool:

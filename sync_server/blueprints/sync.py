@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from common.access import OwnerIds
 from common.schema import SCHEMA_VERSION
-from common.wire import PullResponse, PushRequest, PushResponse
+from common.wire import PullBlocksResponse, PullResponse, PushRequest, PushResponse
 from sync_server.api import ApiContext, endpoint
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
@@ -116,6 +116,7 @@ def _reader(permissions: frozenset[str], owner: OwnerIds) -> Reader:
     auth="org",
     query=PullQuery,
     response=PullResponse,
+    response_alternatives=(PullBlocksResponse,),  # format=blocks
     errors=(400, 401, 404, 409),
 )
 def pull_changes(ctx: ApiContext, org_id: str) -> Response:
@@ -133,14 +134,17 @@ def pull_changes(ctx: ApiContext, org_id: str) -> Response:
     reads = ctx.reads
     reader = _reader(principal.permissions, principal.owner_ids(reads))
     page = pull(
-        reads if isinstance(reads, Connection) else reads.connection(), org_id, reader, cursor, query.limit
+        reads if isinstance(reads, Connection) else reads.connection(),
+        org_id,
+        reader,
+        cursor,
+        query.limit,
+        blocks=query.format == "blocks",
     )
     counters = server_metrics()
     if counters is not None:
-        counters.count_pull(
-            "snapshot" if cursor is None or cursor.in_snapshot else "incremental", len(page.changes)
-        )
+        counters.count_pull("snapshot" if cursor is None or cursor.in_snapshot else "incremental", page.count)
     # Nothing new: the cursor the client sent is the answer's cursor (no need to sign it again).
     text = query.cursor if query.cursor is not None and page.cursor == cursor else None
-    body = encode_page(page, text or encode_cursor(page.cursor, key))
+    body = encode_page(page, text or encode_cursor(page.cursor, key), query.format)
     return Response(body, status=200, mimetype="application/json")

@@ -13,6 +13,7 @@ from common.classification import Classification, classification_of
 from common.ids import new_id
 from common.schema import ENTITIES
 from common.schema.base import table_of
+from common.wire import blocks_to_changes
 from sync_server.demo import demo_id, seed_demo
 from tests.e2e.conftest import PASSWORD, Client, ClientFactory, OrgInfo, Server
 from tests.e2e.scenario import create_customer, create_product
@@ -27,13 +28,16 @@ HR_RECORDS = ("employee", "leave_request", "payslip", "payslip_line", "timesheet
 
 
 def capture_pulls(client: Client) -> list[dict[str, Any]]:
-    """Every pull answer the client receives, parsed from the raw bytes; none may hold a
+    """Every pull answer the client receives, parsed from the raw bytes (in the ``changes``
+    layout: a ``blocks`` answer, the desktop's, is read back into it); none may hold a
     sensitive column unless the client holds hr.sensitive.read."""
     bodies: list[dict[str, Any]] = []
 
     def hook(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if "/sync/pull" in response.url and response.status_code == 200:
             body = orjson.loads(response.content)
+            if "blocks" in body:
+                body["changes"] = blocks_to_changes(body.pop("blocks"))
             sensitive_sent = SENSITIVE_COLUMNS & _columns_sent([body])
             assert not sensitive_sent or client.session.can("hr.sensitive.read"), sensitive_sent
             bodies.append(body)
