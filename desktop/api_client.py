@@ -184,6 +184,21 @@ def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
     return requests.exceptions.ConnectionError(str(reason))
 
 
+def _well_formed_block(block: Any) -> bool:
+    """Whether a ``blocks`` pull answer's block has the shape the desktop writes from: an entity,
+    an op, distinct column names among them ``id``, and rows that are each a list of one value
+    per column (a text or a number in a row's place would be taken apart, not refused)."""
+    if not isinstance(block, dict) or not isinstance(block.get("entity"), str):
+        return False
+    columns, rows = block.get("columns"), block.get("rows")
+    if block.get("op") not in ("upsert", "delete") or type(columns) is not list or type(rows) is not list:
+        return False
+    if "id" not in columns or not all(type(c) is str for c in columns) or len(set(columns)) != len(columns):
+        return False
+    # Over the whole page in C (a page holds thousands of rows).
+    return not rows or (set(map(type, rows)) == {list} and set(map(len, rows)) == {len(columns)})
+
+
 def _read_environment_once(client: ApiClient) -> None:
     """Read the proxy and CA variables of the environment now, not on every request.
 
@@ -449,14 +464,7 @@ class ApiClient:
             raise ServerError("the server's pull answer is incomplete", code="bad_response")
         if blocks:
             for block in data["blocks"]:
-                if (
-                    not isinstance(block, dict)
-                    or not isinstance(block.get("entity"), str)
-                    or block.get("op") not in ("upsert", "delete")
-                    or not isinstance(block.get("columns"), list)
-                    or "id" not in block["columns"]
-                    or not isinstance(block.get("rows"), list)
-                ):
+                if not _well_formed_block(block):
                     raise ServerError("the server's pull answer has a malformed block", code="bad_response")
         return data
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from common.ids import new_id
 from desktop.api_client import (
     ApiClient,
     ApiError,
@@ -16,6 +17,7 @@ from desktop.api_client import (
     InvalidCredentialsError,
     OfflineError,
     RateLimitedError,
+    ServerError,
     SessionEndedError,
     check_server_url,
 )
@@ -195,3 +197,39 @@ def test_over_https_the_server_is_verified_against_the_ca_bundle(
         trusted.me()
     assert gone.value.code == "offline"
     assert seen == ([200, 200, 401] if through == "session" else [])
+
+
+# Blocks a broken or hostile server might send: each must be refused as a malformed answer
+# before anything is written (a text in a row's place would be taken apart character by
+# character: "abc" stored as id "a", version "b", name "c").
+HOSTILE_BLOCKS = {
+    "row is a text": {"entity": "customer", "op": "upsert", "columns": ["id", "version", "name"], "rows": ["abc"]},
+    "row is a number": {"entity": "customer", "op": "upsert", "columns": ["id", "version"], "rows": [5]},
+    "delete row is a text": {"entity": "customer", "op": "delete", "columns": ["id", "version"], "rows": ["xy"]},
+    "row too short": {"entity": "customer", "op": "delete", "columns": ["version", "id"], "rows": [[1]]},
+    "row too long": {"entity": "customer", "op": "upsert", "columns": ["id", "version"], "rows": [["a", 1, 2]]},
+    "column not a name": {"entity": "customer", "op": "upsert", "columns": ["id", ["x"]], "rows": [["a", 1]]},
+    "column twice": {"entity": "customer", "op": "upsert", "columns": ["id", "id"], "rows": [["a", "b"]]},
+    "no id column": {"entity": "customer", "op": "upsert", "columns": ["version"], "rows": [[1]]},
+    "unknown op": {"entity": "customer", "op": "merge", "columns": ["id"], "rows": [["a"]]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("block", HOSTILE_BLOCKS.values(), ids=list(HOSTILE_BLOCKS))
+def test_a_malformed_pull_block_is_refused_as_a_bad_answer(block: dict[str, Any]) -> None:
+    """A server over real HTTP answering a blocks pull with a malformed block."""
+    import orjson
+
+    def hostile(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"].endswith("/auth/refresh"):
+            body = {"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expires_in": 900}
+        else:
+            body = {"blocks": [block], "cursor": "c", "has_more": False, "schema_version": 1}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [orjson.dumps(body)]
+
+    with BackgroundServer(hostile) as server:
+        api = ApiClient(server.url, refresh_token="r")
+        with pytest.raises(ServerError) as refused:
+            api.pull(new_id(), "c", limit=10, schema_version=1, blocks=True)
+    assert refused.value.code == "bad_response" and "malformed block" in refused.value.message
