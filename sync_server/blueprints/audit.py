@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 
 from common.access import entity_access
 from common.schema import ENTITIES, AppUser, AuditEvent
+from common.schema.base import table_of
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
@@ -78,13 +79,14 @@ def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[Col
         own.append(AuditEvent.entity == query.entity)
     if query.entity_id is not None:
         own.append(AuditEvent.entity_id == query.entity_id)
-    nested = AUDITED_WITH.get(query.entity) if query.entity is not None else None
-    if nested is None:
+    entity = query.entity
+    nested = AUDITED_WITH.get(entity) if entity is not None else None
+    if entity is None or nested is None:
         return own
     parent, via, _key = nested
     if query.entity_id is None:
         return [or_(and_(*own), AuditEvent.entity == parent)]
-    table = ENTITIES[query.entity].__table__
+    table = table_of(ENTITIES[entity])
     parent_id = ctx.db.execute(
         select(table.c[via]).where(table.c.org_id == org_id, table.c.id == query.entity_id)
     ).scalar()
