@@ -34,6 +34,7 @@ from tests.sync_server.conftest import (  # noqa: F401 - fixtures re-used from t
     server_config,
     services,
     sqlite_template,
+    sqlite_world_template,
     world,
 )
 

@@ -2,7 +2,9 @@
 
 ``store_kind`` is parametrized over the embedded SQLCipher store and PostgreSQL. To stay fast,
 each store is prepared (migrated, app role, RLS) once per session and cloned per test: the
-SQLCipher file is copied, the PostgreSQL database is created from a template database.
+SQLCipher file is copied, the PostgreSQL database is created from a template database. A test
+of the ``world`` (two organizations, one user per built-in role) gets a copy of a store where
+that world was made once per session, through the same admin functions (``world_template``).
 Argon2 runs with the cheap test parameters, chosen explicitly with ``ServerConfig.for_tests()``.
 """
 
@@ -13,6 +15,7 @@ import ipaddress
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -75,35 +78,55 @@ def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _config(data_dir: Path, pg_url: str | None = None) -> ServerConfig:
+    if pg_url is None:
+        return ServerConfig(data_dir=data_dir, jwt_key=JWT_KEY).for_tests()
+    return ServerConfig(
+        data_dir=data_dir, database_url=normalize_database_url(pg_url), jwt_key=JWT_KEY, pool_size=4
+    ).for_tests()
+
+
 @pytest.fixture
 def server_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerConfig]:
-    """A configuration over a fresh, prepared store of ``store_kind``."""
+    """A configuration over a fresh, prepared store of ``store_kind``; a copy of the world's
+    store (``world_template``) when the test asks for the ``world``."""
     data_dir = tmp_path / "server"
+    if "world" in request.fixturenames:
+        template: WorldTemplate = request.getfixturevalue(f"{store_kind}_world_template")
+        shutil.copytree(template.data_dir, data_dir)  # its key files: the audit chain's signing key
+        request.node.stash[_WORLD_ORGS] = template.orgs()
+        if template.pg_name is None:
+            yield _config(data_dir)
+            return
+        with _pg_cloned(request.getfixturevalue("pg_admin_url"), template.pg_name) as url:
+            yield _config(data_dir, url)
+        return
     if store_kind == "sqlite":
         shutil.copytree(request.getfixturevalue("sqlite_template"), data_dir)
-        yield ServerConfig(data_dir=data_dir, jwt_key=JWT_KEY).for_tests()
+        yield _config(data_dir)
         return
     data_dir.mkdir()
-    yield ServerConfig(
-        data_dir=data_dir,
-        database_url=normalize_database_url(request.getfixturevalue("pg_clone")),
-        jwt_key=JWT_KEY,
-        pool_size=4,
-    ).for_tests()
+    yield _config(data_dir, request.getfixturevalue("pg_clone"))
+
+
+@contextmanager
+def _pg_cloned(pg_admin_url: str, template: str) -> Iterator[str]:
+    name = f"ops_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def pg_clone(pg_admin_url: str, pg_template: str) -> Iterator[str]:
     """A prepared PostgreSQL store (migrated, app role, RLS) of its own, cloned from the
     template; dropped afterwards. Yields its URL."""
-    name = f"ops_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    try:
-        yield f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _pg_cloned(pg_admin_url, pg_template) as url:
+        yield url
 
 
 @pytest.fixture
@@ -187,9 +210,63 @@ def make_org(services: Services, name: str, *, books: bool = False) -> OrgInfo:
     return org
 
 
+@dataclass
+class WorldTemplate:
+    """A store (its data directory and, on PostgreSQL, its template database) where the world's
+    two organizations were made, and who they are."""
+
+    data_dir: Path
+    pg_name: str | None
+    a: OrgInfo
+    b: OrgInfo
+
+    def orgs(self) -> tuple[OrgInfo, OrgInfo]:
+        """Copies a test may change."""
+        return replace(self.a, users=dict(self.a.users)), replace(self.b, users=dict(self.b.users))
+
+
+_WORLD_ORGS = pytest.StashKey[tuple[OrgInfo, OrgInfo]]()
+
+
+def _make_world(config: ServerConfig) -> tuple[OrgInfo, OrgInfo]:
+    services = Services.build(config)
+    try:
+        return make_org(services, "Acme"), make_org(services, "Globex")
+    finally:
+        services.store.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_world_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> WorldTemplate:
+    data_dir = tmp_path_factory.mktemp("server-world") / "server"
+    shutil.copytree(sqlite_template, data_dir)
+    return WorldTemplate(data_dir, None, *_make_world(_config(data_dir)))
+
+
+@pytest.fixture(scope="session")
+def postgres_world_template(
+    pg_admin_url: str, pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorldTemplate]:
+    data_dir = tmp_path_factory.mktemp("server-world-pg")
+    name = f"ops_tmpl_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    try:
+        orgs = _make_world(_config(data_dir, f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"))
+        yield WorldTemplate(data_dir, name, *orgs)
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def world(services: Services, client: FlaskClient) -> World:
-    return World(services, client, make_org(services, "Acme"), make_org(services, "Globex"))
+def world(services: Services, client: FlaskClient, request: pytest.FixtureRequest) -> World:
+    """Two organizations with one user per built-in role: made once a session and copied with
+    the store (``server_config``), or made here over a store that is not a copy of it."""
+    orgs = request.node.stash.get(_WORLD_ORGS, None)
+    if orgs is None:
+        orgs = make_org(services, "Acme"), make_org(services, "Globex")
+    return World(services, client, *orgs)
 
 
 def set_up_books(world: World, org: OrgInfo, currency: str = "EUR") -> None:
