@@ -14,6 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
+from common.heap import settle_heap
 from desktop import selfcheck
 from desktop.background import run_op
 from desktop.profiles import data_root
@@ -111,6 +112,9 @@ class DesktopApp(QObject):
         window.switch_requested.connect(self.switch_organization)
         self.window = window
         window.show()
+        # Start-up's objects (modules, mappers, the first screen) out of the collector's sight:
+        # a full collection walking them all stalled the interface for up to ~90 ms (common.heap).
+        QTimer.singleShot(0, settle_heap)
         if self.auto_sync_minutes > 0:
             # Sync right away (a first sign-in fetches the organization's data), then regularly.
             # After an offline sign-in the sync controller keeps trying the server and signs in

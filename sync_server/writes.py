@@ -37,7 +37,6 @@ a round trip per row; anything the store refuses of them reruns the slice with s
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Sequence
@@ -53,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from common.commands import CommandContext, CommandError, execute
 from common.commands.rowaccess import rows_reader, session_connection, writes_counted
+from common.heap import settle_heap as common_settle_heap
 from common.ids import is_uuid
 from common.numbering import final_number
 from common.permissions import ALL_PERMISSIONS
@@ -593,8 +593,7 @@ def settle_heap(store: Store | None = None) -> None:
     process's life, as start-up's objects do anyway."""
     if store is not None and store.is_postgres:
         prepare_held_writes(store.engine.dialect)
-    gc.collect()
-    gc.freeze()
+    common_settle_heap()
 
 
 SYSTEM_ACTOR = "system"
