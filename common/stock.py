@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, case, func, literal, select, type_coerce, union_all
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from common.money import scaled_to_quantity
@@ -32,7 +44,7 @@ MOVE_REASON_TITLES: dict[str, str] = {
 RECORDED_REASONS = ("receipt", "issue", "transfer", "count")
 
 
-def _signed_moves(org_id: str) -> Select[Any]:
+def _signed_moves(org_id: str | BindParameter[str]) -> Select[Any]:
     """Per move and warehouse, the signed scaled quantity (+ into, - out of)."""
     raw_qty = type_coerce(StockMove.__table__.c.quantity, BigInteger)  # scaled integer as stored
     incoming = select(
@@ -74,16 +86,29 @@ def stock_levels(
     session: Session, org_id: str, product_ids: list[str] | None = None
 ) -> dict[tuple[str, str], Decimal]:
     """``{(product_id, warehouse_id): quantity}`` for the given products (all when ``None``)."""
-    signed = _signed_moves(org_id).subquery()
+    params: dict[str, Any] = {"org_id": org_id}
+    if product_ids is not None:
+        params["product_ids"] = product_ids
+    return {
+        (product_id, warehouse_id): scaled_to_quantity(int(total or 0))
+        for product_id, warehouse_id, total in session.execute(
+            _levels_statement(product_ids is not None), params
+        )
+    }
+
+
+@cache
+def _levels_statement(of_products: bool) -> Select[Any]:
+    """:func:`stock_levels`' statement, built once (a products list asks it for every page it
+    shows): the organization and the products are bound parameters, ``org_id`` and
+    ``product_ids`` (expanding)."""
+    signed = _signed_moves(bindparam("org_id")).subquery()
     stmt = select(signed.c.product_id, signed.c.warehouse_id, func.sum(signed.c.qty)).group_by(
         signed.c.product_id, signed.c.warehouse_id
     )
-    if product_ids is not None:
-        stmt = stmt.where(signed.c.product_id.in_(product_ids))
-    return {
-        (product_id, warehouse_id): scaled_to_quantity(int(total or 0))
-        for product_id, warehouse_id, total in session.execute(stmt)
-    }
+    if of_products:
+        stmt = stmt.where(signed.c.product_id.in_(bindparam("product_ids", expanding=True)))
+    return stmt
 
 
 def on_hand_by_location(org_id: str) -> Select[Any]:
