@@ -10,7 +10,7 @@ from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
 from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
 from tests.sync_server.inviting import join
-from tests.sync_server.test_audit import _cli, _tamper
+from tests.sync_server.test_audit import _audit, _cli, _tamper
 
 
 def _problems(world: World, org_id: str) -> list[str]:
@@ -129,40 +129,20 @@ def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: W
     assert sorted((item["debit"], item["credit"]) for item in lines) == [(0, 10000), (10000, 0)]
     assert _problems(world, world.a.id) == []
 
-    listed = world.client.get(
-        f"/api/v1/orgs/{world.a.id}/audit",
-        query_string={"entity": "journal_entry", "entity_id": entry_id},
-        headers=world.headers("admin@acme.test"),
-    )
-    assert listed.status_code == 200, listed.get_json()
-    (event,) = listed.get_json()["events"]
+    (event,) = _audit(world, "admin@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
     assert sorted(item["id"] for item in event["after"]["lines"]) == line_ids
     assert "masked" not in event
 
     # Asked for a line, the audit API answers with the entry's event that holds it (DESIGN §5's
     # ``?entity=&entity_id=`` keeps finding a line's history).
     for line_id in line_ids:
-        listed = world.client.get(
-            f"/api/v1/orgs/{world.a.id}/audit",
-            query_string={"entity": "journal_line", "entity_id": line_id},
-            headers=world.headers("admin@acme.test"),
-        )
-        assert listed.status_code == 200, listed.get_json()
-        (event,) = listed.get_json()["events"]
+        (event,) = _audit(world, "admin@acme.test", entity="journal_line", entity_id=line_id)["events"]
         assert (event["entity"], event["entity_id"]) == ("journal_entry", entry_id)
         assert line_id in [item["id"] for item in event["after"]["lines"]]
-    listed = world.client.get(
-        f"/api/v1/orgs/{world.a.id}/audit",
-        query_string={"entity": "journal_line"},
-        headers=world.headers("admin@acme.test"),
-    )
-    assert [e["entity_id"] for e in listed.get_json()["events"]] == [entry_id]
-    unknown = world.client.get(  # a line of no entry here: nothing, as for any unknown row
-        f"/api/v1/orgs/{world.a.id}/audit",
-        query_string={"entity": "journal_line", "entity_id": new_id()},
-        headers=world.headers("admin@acme.test"),
-    )
-    assert unknown.status_code == 200 and unknown.get_json()["events"] == []
+    listed = _audit(world, "admin@acme.test", entity="journal_line")
+    assert [e["entity_id"] for e in listed["events"]] == [entry_id]
+    # a line of no entry here: nothing, as for any unknown row
+    assert _audit(world, "admin@acme.test", entity="journal_line", entity_id=new_id())["events"] == []
     elsewhere = world.client.get(  # another organization's line is not looked up
         f"/api/v1/orgs/{world.b.id}/audit",
         query_string={"entity": "journal_line", "entity_id": line_ids[0]},
