@@ -16,6 +16,11 @@ import gc
 
 
 def settle_heap() -> None:
-    """Collect what start-up left as garbage, then freeze every object that remains."""
+    """Collect what start-up left as garbage, then freeze every object that remains.
+
+    Called again (the desktop once the window of another organization is up), what the call
+    before froze is looked at again first: a frozen object is never collected, so the objects
+    of a window closed since, held in reference cycles, would otherwise stay for good."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
