@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 
 from common.schema import ENTITIES
 from desktop import search_index
+from desktop.store_state import has_state_table, put_state, read_state
 
 STATE_KEY = "deferred_indexes"
 _ENTITY_TABLES = frozenset(ENTITIES)
@@ -98,10 +99,7 @@ def restore(connection: Connection) -> int:
 def pending(engine: Engine) -> bool:
     """Whether indexes are set aside (a download under way, or stopped half-way)."""
     with engine.connect() as connection:
-        has_state = connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
-        ).first()
-        return has_state is not None and _recorded(connection) is not None
+        return has_state_table(connection) and _recorded(connection) is not None
 
 
 def restore_pending(engine: Engine) -> int:
@@ -124,7 +122,7 @@ def _is_unique(connection: Connection, index: str) -> bool:
 
 
 def _recorded(connection: Connection) -> dict[str, str] | None:
-    value = connection.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (STATE_KEY,)).scalar()
+    value = read_state(connection, STATE_KEY)
     if value is None:
         return None
     loaded = json.loads(value)
@@ -132,7 +130,4 @@ def _recorded(connection: Connection) -> dict[str, str] | None:
 
 
 def _record(connection: Connection, dropped: dict[str, str]) -> None:
-    connection.exec_driver_sql("DELETE FROM sync_state WHERE key = ?", (STATE_KEY,))
-    connection.exec_driver_sql(
-        "INSERT INTO sync_state (key, value) VALUES (?, ?)", (STATE_KEY, json.dumps(dropped))
-    )
+    put_state(connection, STATE_KEY, json.dumps(dropped))

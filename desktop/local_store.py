@@ -25,7 +25,7 @@ from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
 from common.ids import new_id
 from common.local import apply_and_queue, device_tag
 from common.schema import OutboxEntry, SyncState
-from desktop import deferred_indexes, search_index
+from desktop import deferred_indexes, search_index, store_state
 from desktop.keywrap import DamagedKeyFileError, WrappedKey, WrongPasswordError, unwrap_key, wrap_key
 from desktop.profiles import Profile, write_private_json
 from desktop.rows import WRITERS
@@ -164,8 +164,6 @@ def _copy_template_into(engine: Engine) -> None:
 
 
 _SQL_COUNT_PENDING = "SELECT count(*) FROM outbox WHERE status = 'pending'"
-_SQL_READ_STATE = "SELECT value FROM sync_state WHERE key = ?"
-_SQL_PUT_STATE = "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)"
 
 
 class LocalStoreError(Exception):
@@ -340,13 +338,13 @@ class LocalStore:
         if session is not None:
             return session.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
         with self._driver() as cursor:
-            found = cursor.execute(_SQL_READ_STATE, (key,)).fetchone()
+            found = cursor.execute(store_state.SQL_READ, (key,)).fetchone()
         return None if found is None or found[0] is None else str(found[0])
 
     def set_state(self, key: str, value: str | None, *, session: Session | None = None) -> None:
         if session is None:
             with self._driver() as cursor:
-                cursor.execute(_SQL_PUT_STATE, (key, value))
+                cursor.execute(store_state.SQL_PUT, (key, value))
             return
         session.execute(delete(SyncState).where(SyncState.key == key))
         session.execute(insert(SyncState).values(key=key, value=value))
@@ -367,7 +365,7 @@ class LocalStore:
         with self._driver() as cursor:
             cursor.execute("BEGIN IMMEDIATE")
             try:
-                cursor.execute(_SQL_PUT_STATE, (key, value))
+                cursor.execute(store_state.SQL_PUT, (key, value))
                 pending = int(cursor.execute(_SQL_COUNT_PENDING).fetchone()[0])
             except BaseException:
                 cursor.execute("ROLLBACK")

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from desktop.store_state import has_state_table, put_state, read_state
+
 # The only characters the trigram index folds to an ASCII letter (found by matching every code
 # point against every ASCII character; tests/desktop/test_list_search.py checks it): for an ASCII
 # term, LIKE decides as the index does on every row holding neither.
@@ -348,13 +350,7 @@ FORMAT = "2"
 def _format_is_current(connection: Connection) -> bool:
     """Whether the indexes were built or rebuilt at :data:`FORMAT` (true of a store without a
     ``sync_state`` table: nothing to read it from, nothing built before)."""
-    has_state = connection.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
-    ).first()
-    if not has_state:
-        return True
-    value = connection.exec_driver_sql("SELECT value FROM sync_state WHERE key = ?", (FORMAT_KEY,)).scalar()
-    return value == FORMAT
+    return not has_state_table(connection) or read_state(connection, FORMAT_KEY) == FORMAT
 
 
 def ensure(connection: Connection) -> int:
@@ -400,9 +396,7 @@ def ensure(connection: Connection) -> int:
                 build_blocks(connection, blocks)
         built += 1
     if outdated:
-        connection.exec_driver_sql(
-            "INSERT OR REPLACE INTO sync_state (key, value) VALUES (?, ?)", (FORMAT_KEY, FORMAT)
-        )
+        put_state(connection, FORMAT_KEY, FORMAT)
     return built
 
 
