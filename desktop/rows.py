@@ -166,9 +166,7 @@ class EntityWriter:
         count = len(rows)
         if not count:
             return []
-        width = len(names)
-        if set(map(len, rows)) != {width}:
-            raise ValueError(f"a row of a {self.table.name} block does not have its {width} values")
+        # Every row holds one value per name (ApiClient.pull refuses a block whose rows do not).
         values = list(zip(*rows, strict=True))
         position = {name: at for at, name in enumerate(names)}
         columns: list[Sequence[Any]] = [

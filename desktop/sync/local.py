@@ -157,10 +157,7 @@ def _prepare_blocks(page: dict[str, Any], org_id: str) -> PreparedPage:
         if writer is None:
             continue  # an entity this program does not know (a newer server): ignored
         if block["op"] == "delete":
-            try:
-                at = columns.index("id")
-            except ValueError:
-                raise ValueError(f"a delete block of {entity} has no id column") from None
+            at = columns.index("id")  # every block has one (ApiClient.pull refuses a block without)
             deletes.setdefault(entity, []).extend(row[at] for row in rows)
         else:
             upserts.setdefault(entity, []).extend(writer.block_parameters(columns, rows, org_id))
