@@ -690,7 +690,8 @@ def _read_ahead(
     asks for it, so a name judged wrongly costs a wasted read, never a wrong answer."""
     wanted: dict[str, set[str]] = {}
 
-    def scan(args: dict[str, Any], depth: int, lines: str | None) -> None:
+    def scan(command: str, args: dict[str, Any], lines: str | None = None, depth: int = 0) -> None:
+        """``lines``: the entity of the items being scanned (their ``id``), ``None`` at the top."""
         for key, value in args.items():
             if type(value) is str:
                 entity = lines if key == "id" else _named_entity(key)
@@ -699,11 +700,10 @@ def _read_ahead(
             elif type(value) is list and depth == 0:
                 for item in value:
                     if type(item) is dict:
-                        scan(item, 1, _line_entity(name, key))
+                        scan(command, item, _line_entity(command, key), 1)
 
     for mutation in mutations:
-        name = mutation.name
-        scan(mutation.args, 0, None)
+        scan(mutation.name, mutation.args)
     if not wanted:
         return
     connection, dbapi = session_connection(session)
