@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table
@@ -55,10 +56,27 @@ def personal_columns_of_row(table: Table, row: Mapping[str, Any]) -> list[str]:
     """The personal and sensitive columns of one row: :func:`personal_columns` plus the columns
     whose ``personal_when`` flag is set in ``row`` (a sole trader's name is a person's name) and
     the public columns marked :data:`IDENTIFYING`."""
-    found = personal_columns(table)
-    for column in table.columns:
-        flag = column.info.get("personal_when")
-        identifying = column.info.get("identifying") or (flag and row.get(flag))
-        if identifying and column.name not in found:
-            found.append(column.name)
+    always, conditional = _row_rule(table)
+    found = list(always)
+    for name, flag in conditional:
+        if flag is None or row.get(flag):
+            found.append(name)
     return found
+
+
+@cache
+def _row_rule(table: Table) -> tuple[tuple[str, ...], tuple[tuple[str, str | None], ...]]:
+    """What :func:`personal_columns_of_row` needs of ``table``, read from its columns once (every
+    write a push records asks it, and a table's classification never changes while running): the
+    personal columns, then in column order the others that may join them, each with the flag that
+    decides (``None``: always, an identifying column)."""
+    always = personal_columns(table)
+    conditional: list[tuple[str, str | None]] = []
+    for column in table.columns:
+        if column.name in always:
+            continue
+        if column.info.get("identifying"):
+            conditional.append((column.name, None))
+        elif column.info.get("personal_when"):
+            conditional.append((column.name, column.info["personal_when"]))
+    return tuple(always), tuple(conditional)
