@@ -368,7 +368,7 @@ class RowWriter:
             ]
             start += size
             known = kinds is not None and all(
-                type(value) in kind for values in given for value, kind in zip(values, kinds, strict=True)
+                all(map(_CONTAINS, kinds, map(type, values))) for values in given
             )
             if (
                 known
@@ -452,6 +452,9 @@ _AS_GIVEN: dict[type[Any], frozenset[type]] = {
     Boolean: frozenset({bool}),
     Date: frozenset({date}),
 }
+
+
+_CONTAINS = frozenset.__contains__
 
 
 def _as_given(table: Table, dialect: Dialect) -> tuple[tuple[frozenset[type], ...] | None, tuple[int, ...]]:
