@@ -170,6 +170,7 @@ def entity_name(model: type[SyncedEntity]) -> str:
 
 _NAMES: dict[type[SyncedEntity], str] = {}
 
+_SHA256 = hashlib.sha256()  # copied, never updated
 # A hex digit with its top two bits set to 10 (the RFC 4122 variant), by the digit.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
@@ -450,7 +451,9 @@ class CommandContext:
         """
         # The first 16 bytes of the SHA-256, version nibble 8 (custom, derived) and the RFC 4122
         # variant bits set, as str(uuid.UUID(bytes=...)) spells them, worked on the hex digits.
-        text = hashlib.sha256("|".join((self.command_id, *parts)).encode()).hexdigest()
+        digest = _SHA256.copy()  # not hashlib.sha256(): that looks the algorithm up each time
+        digest.update("|".join((self.command_id, *parts)).encode())
+        text = digest.hexdigest()
         return f"{text[:8]}-{text[8:12]}-8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
     def warn(self, code: str, message: str, **details: Any) -> None:

@@ -268,9 +268,7 @@ def _insert_rows_statement(
         .values([{c.name: bindparam(f"r{n}_{c.name}") for c in table.c} for n in range(count)])
         .on_conflict_do_nothing(index_elements=[table.c.org_id, table.c.id])
     )
-    if returning:
-        stmt = stmt.returning(*table.c)
-    statement = RawStatement.of(stmt, dialect)
+    statement = RawStatement.of(stmt.returning(*table.c) if returning else stmt, dialect)
     names = tuple(c.name for c in table.c)
     row_major = statement.positional == tuple(key for n in range(count) for key in _row_keys(names, n))
     return statement, row_major
@@ -328,6 +326,8 @@ class RowWriter:
     # Column → (the last value bound, its bound form): a command stamps the same time object on
     # every row it writes, and converting a timestamp is the dearest bind of a row.
     last: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # The Python types of a row's values, in column order → whether :meth:`_as_given` holds.
+    shapes: dict[tuple[type, ...], bool] = field(default_factory=dict)
 
     def _bound(self, name: str, value: Any) -> Any:
         binder = self.binders[name]
@@ -367,17 +367,7 @@ class RowWriter:
                 for row in rows[start : start + size]
             ]
             start += size
-            known = kinds is not None and all(
-                all(map(_CONTAINS, kinds, map(type, values))) for values in given
-            )
-            if (
-                known
-                and self.utc_at
-                and not all(
-                    values[i] is None or values[i].tzinfo is UTC for values in given for i in self.utc_at
-                )
-            ):
-                known = False
+            known = kinds is not None and self._as_given(given)
             statement, row_major = _insert_rows_statement(self.table, self.dialect, size, not known)
             params = self._parameters(statement, row_major, given)
             if not known:
@@ -398,6 +388,27 @@ class RowWriter:
         # In the order given, each row once (a statement answers in its own order).
         by_id = {row["id"]: row for row in answered}
         return [by_id[row["id"]] for row in rows if row["id"] in by_id]
+
+    def _as_given(self, given: list[list[Any]]) -> bool:
+        """Whether the store gives back every value of the rows ``given`` exactly as given: each
+        of a type :data:`_AS_GIVEN` lists for its column (judged once per row shape), each
+        timestamp in UTC."""
+        assert self.as_given is not None
+        shapes = self.shapes
+        for values in given:
+            shape = tuple(map(type, values))
+            plain = shapes.get(shape)
+            if plain is None:
+                plain = all(kind in kinds for kind, kinds in zip(shape, self.as_given, strict=True))
+                if len(shapes) < _SHAPES:
+                    shapes[shape] = plain
+            if not plain:
+                return False
+            for i in self.utc_at:
+                value = values[i]
+                if value is not None and value.tzinfo is not UTC:
+                    return False
+        return True
 
     def _parameters(self, statement: RawStatement, row_major: bool, given: list[list[Any]]) -> Any:
         """The DB-API parameters of a multi-row insert of the rows ``given`` (values in column
@@ -454,7 +465,8 @@ _AS_GIVEN: dict[type[Any], frozenset[type]] = {
 }
 
 
-_CONTAINS = frozenset.__contains__
+# Row shapes remembered per table (:meth:`RowWriter._as_given`); more are judged each time.
+_SHAPES = 256
 
 
 def _as_given(table: Table, dialect: Dialect) -> tuple[tuple[frozenset[type], ...] | None, tuple[int, ...]]:
@@ -494,7 +506,9 @@ def row_writer(table: Table, dialect: Dialect) -> RowWriter:
             required.add(column.name)
         else:
             missing[column.name] = default.arg if default is not None else None  # type: ignore[attr-defined]
-    binders = {c.name: c.type._cached_bind_processor(dialect) for c in table.c}
+    binders: dict[str, Callable[[Any], Any] | None] = {
+        c.name: c.type._cached_bind_processor(dialect) for c in table.c
+    }
     as_given, utc_at = _as_given(table, dialect)
     return RowWriter(
         table=table,
