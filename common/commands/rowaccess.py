@@ -369,7 +369,7 @@ class RowWriter:
             start += size
             known = kinds is not None and self._as_given(given)
             statement, row_major = _insert_rows_statement(self.table, self.dialect, size, not known)
-            params = self._parameters(statement, row_major, given)
+            params = self._parameters(statement, row_major, given, keep=known)
             if not known:
                 for found in statement.rows(dbapi_connection, params):
                     answered.append(self._row(found))
@@ -410,13 +410,15 @@ class RowWriter:
                     return False
         return True
 
-    def _parameters(self, statement: RawStatement, row_major: bool, given: list[list[Any]]) -> Any:
+    def _parameters(
+        self, statement: RawStatement, row_major: bool, given: list[list[Any]], *, keep: bool
+    ) -> Any:
         """The DB-API parameters of a multi-row insert of the rows ``given`` (values in column
-        order), each through its column type's bind processing."""
+        order), each through its column type's bind processing (in place unless ``keep``)."""
         last = self.last
         values: list[Any] = []
         for row_values in given:
-            bound = list(row_values)
+            bound = list(row_values) if keep else row_values
             for i, name, binder in self.bind_at:
                 value = bound[i]
                 found = last.get(name)
