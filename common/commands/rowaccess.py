@@ -357,12 +357,15 @@ class RowWriter:
         back would give, without the read (a journal entry and its lines are such rows)."""
         per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names)))
         names = self.names
-        width = len(names)
+        missing = self.missing
         kinds = self.as_given
         answered: list[Row] = []
         start = 0
         for size in _chunks(len(rows), per_statement):
-            given = [self._values(row, width) for row in rows[start : start + size]]
+            given = [
+                [row[name] if name in row else missing[name] for name in names]
+                for row in rows[start : start + size]
+            ]
             start += size
             known = kinds is not None and self._as_given(given)
             statement, row_major = _insert_rows_statement(self.table, self.dialect, size, not known)
@@ -385,16 +388,6 @@ class RowWriter:
         # In the order given, each row once (a statement answers in its own order).
         by_id = {row["id"]: row for row in answered}
         return [by_id[row["id"]] for row in rows if row["id"] in by_id]
-
-    def _values(self, row: Row, width: int) -> list[Any]:
-        """The row's values in column order, a column it does not name at its default."""
-        if len(row) == width:  # naming every column, read in C (a row naming another is not)
-            try:
-                return list(map(row.__getitem__, self.names))
-            except KeyError:
-                pass
-        missing = self.missing
-        return [row[name] if name in row else missing[name] for name in self.names]
 
     def _as_given(self, given: list[list[Any]]) -> bool:
         """Whether the store gives back every value of the rows ``given`` exactly as given: each
