@@ -141,10 +141,13 @@ def canonical_json(event: Mapping[str, Any], *, json_ready: frozenset[str] = fro
     return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
+_SHA256 = hashlib.sha256()  # copied, never updated: hashlib.sha256() looks the algorithm up each time
+
+
 def chain_hash(prev_hash: str, event: Mapping[str, Any], *, json_ready: frozenset[str] = frozenset()) -> str:
-    return hashlib.sha256(
-        prev_hash.encode("ascii") + canonical_json(event, json_ready=json_ready)
-    ).hexdigest()
+    digest = _SHA256.copy()
+    digest.update(prev_hash.encode("ascii") + canonical_json(event, json_ready=json_ready))
+    return digest.hexdigest()
 
 
 _IMAGES = frozenset({"before", "after"})

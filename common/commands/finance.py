@@ -239,7 +239,9 @@ def post_entry(
     for index, line in enumerate(lines):
         if (line["debit"] > 0) == (line["credit"] > 0):
             raise invalid(f"lines.{index}.debit", "exactly one of debit and credit must be above zero")
-        account = ctx.require(Account, line["account_id"], f"lines.{index}.account_id")
+        account = ctx.peek(Account, line["account_id"])
+        if account is None:
+            raise invalid(f"lines.{index}.account_id", f"no account with id {line['account_id']}")
         if account["archived"] and not allow_archived:
             raise invalid(f"lines.{index}.account_id", f"account {account['code']} is archived")
         totals[line["currency"]][0] += line["debit"]

@@ -170,6 +170,10 @@ def entity_name(model: type[SyncedEntity]) -> str:
 
 _NAMES: dict[type[SyncedEntity], str] = {}
 
+_SHA256 = hashlib.sha256()  # copied, never updated
+# A hex digit with its top two bits set to 10 (the RFC 4122 variant), by the digit.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
 # Entities of which a batch may know every row under one parent (:meth:`CommandContext.
 # remember_children`): entity → the column naming the parent.
 _CHILD_SETS: dict[str, str] = {}
@@ -235,6 +239,19 @@ class CommandContext:
         if row["deleted"] and not include_deleted:
             return None
         return dict(row)  # a copy: a command may change what it was given
+
+    def peek(self, model: type[SyncedEntity], entity_id: str) -> Row | None:
+        """The live row with ``entity_id``, or ``None``, as :meth:`get` gives it but not a copy
+        where the batch holds it: for reading only (the settings and accounts every posting
+        looks up, several times a document). Writes replace the batch's rows, never change them."""
+        if self.rows is None:
+            return self.get(model, entity_id)
+        row = self.rows.get((_NAMES.get(model) or entity_name(model), entity_id), _UNREAD)
+        if row is _UNREAD:
+            return self.get(model, entity_id)
+        if row is None or row["deleted"]:
+            return None
+        return row
 
     def _remember(self, entity: str, row: Row) -> None:
         if self.rows is not None:
@@ -432,11 +449,12 @@ class CommandContext:
         Client and server derive the same id from the command id, so the optimistic local row
         and the server's row are one and the same.
         """
-        digest = bytearray(hashlib.sha256("|".join((self.command_id, *parts)).encode()).digest()[:16])
-        digest[6] = (digest[6] & 0x0F) | 0x80  # version 8: custom, derived
-        digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-        text = digest.hex()  # str(uuid.UUID(bytes=...)), without its checks
-        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+        # The first 16 bytes of the SHA-256, version nibble 8 (custom, derived) and the RFC 4122
+        # variant bits set, as str(uuid.UUID(bytes=...)) spells them, worked on the hex digits.
+        digest = _SHA256.copy()  # not hashlib.sha256(): that looks the algorithm up each time
+        digest.update("|".join((self.command_id, *parts)).encode())
+        text = digest.hexdigest()
+        return f"{text[:8]}-{text[8:12]}-8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
 
     def warn(self, code: str, message: str, **details: Any) -> None:
         self.outcome.warnings.append({"code": code, "message": message, **details})

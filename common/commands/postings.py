@@ -77,8 +77,8 @@ def chart_account_id(org_id: str, code: str) -> str:
 
 
 def books_ledger(ctx: CommandContext) -> dict[str, Any] | None:
-    """The organization's ledger row, or ``None`` before the books are set up."""
-    return ctx.get(Ledger, ctx.org_id)
+    """The organization's ledger row, or ``None`` before the books are set up (for reading)."""
+    return ctx.peek(Ledger, ctx.org_id)
 
 
 def ledger_currency(ctx: CommandContext) -> str:
@@ -103,7 +103,7 @@ def account_for(ctx: CommandContext, role: str) -> str:
     Before the books are set up there is none (``""``): nothing is posted then."""
     if not books_on(ctx):
         return ""
-    row = ctx.get(AccountMapping, mapping_id(ctx.org_id, role))
+    row = ctx.peek(AccountMapping, mapping_id(ctx.org_id, role))
     if row is None or row["account_id"] is None:
         raise CommandError(
             MAPPING_MISSING,
@@ -115,7 +115,7 @@ def account_for(ctx: CommandContext, role: str) -> str:
 
 def tax_account(ctx: CommandContext, tax_rate_id: str, side: str) -> str:
     """The account tax at this rate posts to: the rate's own, else ``output_tax``/``input_tax``."""
-    rate = ctx.get(TaxRate, tax_rate_id) or {}
+    rate = ctx.peek(TaxRate, tax_rate_id) or {}
     own = rate.get(f"{side}_account_id")
     if not books_on(ctx):
         return ""

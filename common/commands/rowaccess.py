@@ -14,16 +14,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, Table, Update, any_, bindparam, false, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    Dialect,
+    Integer,
+    Select,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Update,
+    any_,
+    bindparam,
+    false,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
+
+from common.schema.types import UTCDateTime
 
 Row = dict[str, Any]
 
@@ -76,6 +96,17 @@ class RawStatement:
         try:
             cursor.execute(self.sql, params)
             return list(cursor.fetchall())
+        except Exception as exc:
+            raise as_sqlalchemy_error(exc, self.sql, self.compiled.dialect) from exc
+        finally:
+            cursor.close()
+
+    def count(self, dbapi_connection: Any, params: Any) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(self.sql, params)
+            return int(cursor.rowcount)
         except Exception as exc:
             raise as_sqlalchemy_error(exc, self.sql, self.compiled.dialect) from exc
         finally:
@@ -225,17 +256,19 @@ def writes_counted(session: Session) -> int:
 
 
 @lru_cache(maxsize=1024)
-def _insert_rows_statement(table: Table, dialect: Dialect, count: int) -> tuple[RawStatement, bool]:
-    """The multi-row insert of ``count`` rows, and whether it takes its parameters by position,
-    row by row in the table's column order (then they go to the driver as one list)."""
+def _insert_rows_statement(
+    table: Table, dialect: Dialect, count: int, returning: bool = True
+) -> tuple[RawStatement, bool]:
+    """The multi-row insert of ``count`` rows (reporting the rows written unless not
+    ``returning``), and whether it takes its parameters by position, row by row in the table's
+    column order (then they go to the driver as one list)."""
     make = pg_insert if dialect.name == "postgresql" else sqlite_insert
     stmt = (
         make(table)
         .values([{c.name: bindparam(f"r{n}_{c.name}") for c in table.c} for n in range(count)])
         .on_conflict_do_nothing(index_elements=[table.c.org_id, table.c.id])
-        .returning(*table.c)
     )
-    statement = RawStatement.of(stmt, dialect)
+    statement = RawStatement.of(stmt.returning(*table.c) if returning else stmt, dialect)
     names = tuple(c.name for c in table.c)
     row_major = statement.positional == tuple(key for n in range(count) for key in _row_keys(names, n))
     return statement, row_major
@@ -278,6 +311,13 @@ class RowWriter:
     missing: dict[str, Any]
     # ...except these (a callable or server-side default): an insert must name them.
     required: frozenset[str]
+    # (index, name, bind processor) of the columns whose type converts values when binding.
+    bind_at: tuple[tuple[int, str, Callable[[Any], Any]], ...]
+    # Per column, the Python types the store gives back exactly as bound (:func:`_as_given`);
+    # ``None``: not known for this dialect (every insert reads its rows back).
+    as_given: tuple[frozenset[type], ...] | None
+    # Indexes of the UTC timestamp columns: given back as given only if already in UTC.
+    utc_at: tuple[int, ...]
 
     def can_insert(self, keys: Any) -> bool:
         """Whether rows naming ``keys`` can be inserted here (else: through SQLAlchemy)."""
@@ -286,6 +326,8 @@ class RowWriter:
     # Column → (the last value bound, its bound form): a command stamps the same time object on
     # every row it writes, and converting a timestamp is the dearest bind of a row.
     last: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # The Python types of a row's values, in column order → whether :meth:`_as_given` holds.
+    shapes: dict[tuple[type, ...], bool] = field(default_factory=dict)
 
     def _bound(self, name: str, value: Any) -> Any:
         binder = self.binders[name]
@@ -307,48 +349,99 @@ class RowWriter:
     def insert(self, dbapi_connection: Any, rows: list[Row]) -> list[Row]:
         """Insert ``rows`` (each naming the same columns, :meth:`can_insert`); returns the rows
         inserted as stored, in the order given. A row whose ``(org_id, id)`` exists already is
-        skipped (``INSERT … ON CONFLICT DO NOTHING``): it is missing from the answer."""
+        skipped (``INSERT … ON CONFLICT DO NOTHING``): it is missing from the answer.
+
+        On SQLite, a statement whose every value is of a type the store gives back exactly as
+        given (:data:`_AS_GIVEN`: text, integers, booleans, dates, UTC timestamps, ``NULL``) is
+        run without ``RETURNING``: its rows are answered as given, which is what reading them
+        back would give, without the read (a journal entry and its lines are such rows)."""
         per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names)))
-        stored: dict[str, Row] = {}
-        start = 0
-        last = self.last
-        binders = tuple(self.binders.items())
+        names = self.names
         missing = self.missing
+        kinds = self.as_given
+        answered: list[Row] = []
+        start = 0
         for size in _chunks(len(rows), per_statement):
-            statement, row_major = _insert_rows_statement(self.table, self.dialect, size)
-            # Row by row, column by column: the order of a qmark statement's parameters
-            # (checked once per statement, :func:`_insert_rows_statement`), so they go straight
-            # into a list.
-            values: list[Any] = []
-            for row in rows[start : start + size]:
-                for name, binder in binders:
-                    value = row[name] if name in row else missing[name]
-                    if binder is not None:
-                        found = last.get(name)
-                        if found is not None and found[0] is value:
-                            value = found[1]
-                        else:
-                            bound = binder(value)
-                            last[name] = (value, bound)
-                            value = bound
-                    values.append(value)
-            if row_major:
-                params: Any = values
-            else:  # named parameters (PostgreSQL): each value under its key
-                width = len(self.names)
-                params = statement.parameters(
-                    {
-                        key: values[n * width + i]
-                        for n in range(size)
-                        for i, key in enumerate(_row_keys(self.names, n))
-                    },
-                    complete=False,
-                )
-            for found in statement.rows(dbapi_connection, params):
-                after = self._row(found)
-                stored[after["id"]] = after
+            given = [
+                [row[name] if name in row else missing[name] for name in names]
+                for row in rows[start : start + size]
+            ]
             start += size
-        return [stored[row["id"]] for row in rows if row["id"] in stored]
+            known = kinds is not None and self._as_given(given)
+            statement, row_major = _insert_rows_statement(self.table, self.dialect, size, not known)
+            params = self._parameters(statement, row_major, given, keep=known)
+            if not known:
+                for found in statement.rows(dbapi_connection, params):
+                    answered.append(self._row(found))
+                continue
+            written = statement.count(dbapi_connection, params)
+            images = [dict(zip(names, values, strict=True)) for values in given]
+            if written == len(images):
+                answered.extend(images)
+            elif written:  # some ids were taken: keep the rows that are stored as given
+                reader = row_reader(self.table, True, self.dialect)
+                answered.extend(
+                    image
+                    for image in images
+                    if reader.fetch(dbapi_connection, image["org_id"], image["id"]) == image
+                )
+        # In the order given, each row once (a statement answers in its own order).
+        by_id = {row["id"]: row for row in answered}
+        return [by_id[row["id"]] for row in rows if row["id"] in by_id]
+
+    def _as_given(self, given: list[list[Any]]) -> bool:
+        """Whether the store gives back every value of the rows ``given`` exactly as given: each
+        of a type :data:`_AS_GIVEN` lists for its column (judged once per row shape), each
+        timestamp in UTC."""
+        assert self.as_given is not None
+        shapes = self.shapes
+        for values in given:
+            shape = tuple(map(type, values))
+            plain = shapes.get(shape)
+            if plain is None:
+                plain = all(kind in kinds for kind, kinds in zip(shape, self.as_given, strict=True))
+                if len(shapes) < _SHAPES:
+                    shapes[shape] = plain
+            if not plain:
+                return False
+            for i in self.utc_at:
+                value = values[i]
+                if value is not None and value.tzinfo is not UTC:
+                    return False
+        return True
+
+    def _parameters(
+        self, statement: RawStatement, row_major: bool, given: list[list[Any]], *, keep: bool
+    ) -> Any:
+        """The DB-API parameters of a multi-row insert of the rows ``given`` (values in column
+        order), each through its column type's bind processing (in place unless ``keep``)."""
+        last = self.last
+        values: list[Any] = []
+        for row_values in given:
+            bound = list(row_values) if keep else row_values
+            for i, name, binder in self.bind_at:
+                value = bound[i]
+                found = last.get(name)
+                if found is not None and found[0] is value:
+                    bound[i] = found[1]
+                else:
+                    bound[i] = result = binder(value)
+                    last[name] = (value, result)
+            values.extend(bound)
+        if row_major:
+            # Row by row, column by column: the order of a qmark statement's parameters
+            # (checked once per statement, :func:`_insert_rows_statement`).
+            return values
+        # Named parameters (PostgreSQL): each value under its key.
+        width = len(self.names)
+        return statement.parameters(
+            {
+                key: values[n * width + i]
+                for n in range(len(given))
+                for i, key in enumerate(_row_keys(self.names, n))
+            },
+            complete=False,
+        )
 
     def update(self, dbapi_connection: Any, org_id: str, entity_id: str, changes: Row) -> Row | None:
         """Set ``changes`` on the row; returns it as stored, ``None`` if there is no such row."""
@@ -357,6 +450,52 @@ class RowWriter:
         params.update(_org_id=org_id, _id=entity_id)
         found = statement.rows(dbapi_connection, statement.parameters(params, complete=False))
         return self._row(found[0]) if found else None
+
+
+# Column types whose values SQLite gives back exactly as given, for the Python types listed
+# (and NULL): text in a TEXT-affinity column, integers in an INTEGER one, booleans stored as 0/1
+# and read back as booleans, dates as ISO text read back as dates. A subclass (``bool`` of
+# ``int``, ``datetime`` of ``date``, a ``str`` subclass) is not listed, so it is read back.
+_AS_GIVEN: dict[type[Any], frozenset[type]] = {
+    String: frozenset({str}),
+    Text: frozenset({str}),
+    Integer: frozenset({int}),
+    BigInteger: frozenset({int}),
+    SmallInteger: frozenset({int}),
+    Boolean: frozenset({bool}),
+    Date: frozenset({date}),
+}
+
+
+# Row shapes remembered per table (:meth:`RowWriter._as_given`); more are judged each time.
+_SHAPES = 256
+
+
+def _as_given(table: Table, dialect: Dialect) -> tuple[tuple[frozenset[type], ...] | None, tuple[int, ...]]:
+    """Per column of ``table``, the Python types ``dialect`` stores and gives back unchanged
+    (``NULL`` always), and the indexes of its UTC timestamp columns (a ``datetime`` in UTC is
+    given back equal: ISO text with ``+00:00``, read back in UTC). ``None`` but on SQLite."""
+    if dialect.name != "sqlite":
+        return None, ()
+    kinds: list[frozenset[type]] = []
+    utc_at: list[int] = []
+    for index, column in enumerate(table.c):
+        kind = column.type
+        found = _AS_GIVEN.get(type(kind))
+        if isinstance(kind, UTCDateTime):
+            found = frozenset({datetime})
+            utc_at.append(index)
+        elif (
+            found is not None
+            and found == _AS_GIVEN[String]
+            and (
+                kind._cached_bind_processor(dialect) is not None
+                or kind._cached_result_processor(dialect, None) is not None
+            )
+        ):
+            found = None  # text converted on its way (none of SQLite's are)
+        kinds.append((found or frozenset()) | {type(None)})
+    return tuple(kinds), tuple(utc_at)
 
 
 @cache
@@ -369,14 +508,25 @@ def row_writer(table: Table, dialect: Dialect) -> RowWriter:
             required.add(column.name)
         else:
             missing[column.name] = default.arg if default is not None else None  # type: ignore[attr-defined]
+    binders: dict[str, Callable[[Any], Any] | None] = {
+        c.name: c.type._cached_bind_processor(dialect) for c in table.c
+    }
+    as_given, utc_at = _as_given(table, dialect)
     return RowWriter(
         table=table,
         dialect=dialect,
         names=tuple(c.name for c in table.c),
-        binders={c.name: c.type._cached_bind_processor(dialect) for c in table.c},
+        binders=binders,
         readers=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
         missing=missing,
         required=frozenset(required),
+        bind_at=tuple(
+            (index, c.name, binder)
+            for index, c in enumerate(table.c)
+            if (binder := binders[c.name]) is not None
+        ),
+        as_given=as_given,
+        utc_at=utc_at,
     )
 
 

@@ -91,3 +91,43 @@ def test_update_returns_the_row_as_stored_and_unique_checks_exclude_the_row(work
             session.execute(select(*Product.__table__.c).where(Product.id == product["id"])).mappings().one()
         )
     assert dict(stored) == updated
+
+
+class _Text(str):
+    """Text of a ``str`` subclass: stored as text, read back as a plain ``str``."""
+
+
+@pytest.mark.parametrize("count", [1, 40])
+def test_rows_of_plain_values_are_answered_exactly_as_read_back(workspace: Workspace, count: int) -> None:
+    """Rows whose every value the store keeps as given (text, integers, booleans, UTC stamps,
+    NULL) are answered without reading them back: the answer is what a read gives, type for
+    type; a value of another type in the statement (a ``str`` subclass) still comes back read."""
+    products = [{**_product(2 * n), "cost_price": n, "archived": bool(n % 2)} for n in range(count)]
+    odd = {**_product(1), "name": _Text("Odd one")}
+    with workspace.store.write_session() as session:
+        inserted = _context(workspace, session).insert_many(Product, products)
+        [other] = _context(workspace, session).insert_many(Product, [odd])
+    with workspace.store.read_session() as session:
+        stored = {
+            r["id"]: dict(r)
+            for r in session.execute(
+                select(*Product.__table__.c).where(Product.id.in_([p["id"] for p in [*products, odd]]))
+            ).mappings()
+        }
+    assert [r["id"] for r in inserted] == [p["id"] for p in products]
+    for row in [*inserted, other]:
+        assert row == stored[row["id"]]
+        assert list(row) == list(stored[row["id"]])
+        assert {k: type(v) for k, v in row.items()} == {k: type(v) for k, v in stored[row["id"]].items()}
+    assert type(other["name"]) is str
+
+
+def test_plain_rows_with_a_taken_id_among_them_are_refused_naming_it(workspace: Workspace) -> None:
+    taken = _product(0)
+    workspace.apply("inventory.create_product", _args(taken))
+    batch = [_product(2), {**_product(4), "id": taken["id"]}, _product(6)]
+    with pytest.raises(CommandError) as refused, workspace.store.write_session() as session:
+        _context(workspace, session).insert_many(Product, batch)
+    assert refused.value.field == "id" and taken["id"] in refused.value.message
+    with workspace.store.read_session() as session:
+        assert session.execute(select(Product.id).where(Product.id == batch[0]["id"])).first() is None

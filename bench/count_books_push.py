@@ -1,0 +1,104 @@
+"""Instructions of one 1,000-command push of 500 invoices created and posted, on the push's own
+path (``sync_server.writes.apply_in_slices``: slices of 50 committed separately on the embedded
+store), in an organization with books or without: the load-independent form of
+``bench_books_push``'s ratio (bench/README.md, "Branch `post3`").
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=posted.out \\
+        python -m bench.count_books_push posted
+    valgrind ... --callgrind-out-file=unposted.out python -m bench.count_books_push unposted
+    callgrind_annotate posted.out | grep TOTALS
+
+Ids are made as a workstation makes them (``common.ids.new_id``, time-ordered). Two pushes of
+the same shape warm up first; only the third is counted (``callgrind_control -i on/off`` around
+it). Without valgrind the push's CPU seconds are printed instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+INVOICES = 500
+
+
+def _mutation(name: str, args: dict[str, Any]) -> Any:
+    from common.ids import new_id
+    from common.wire import Mutation
+
+    return Mutation(id=new_id(), name=name, args=args)
+
+
+def _invoices(customer: str, tax_rate: str) -> list[Any]:
+    from common.ids import new_id
+
+    batch = []
+    for _ in range(INVOICES):
+        invoice = new_id()
+        line = {"id": new_id(), "description": "Service", "quantity": "3", "unit_price": 12_345,
+                "tax_rate_id": tax_rate}  # fmt: skip
+        batch.append(
+            _mutation("sales.create_invoice", {"id": invoice, "customer_id": customer, "lines": [line]})
+        )
+        batch.append(_mutation("sales.post_invoice", {"id": invoice}))
+    return batch
+
+
+def _callgrind(switch: str) -> bool:
+    """Turn callgrind's counting on or off for this process; False when not under valgrind."""
+    try:
+        done = subprocess.run(
+            ["callgrind_control", "-i", switch, str(os.getpid())], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        return False
+    return done.returncode == 0 and b"Error" not in done.stdout + done.stderr
+
+
+def main(books: bool) -> None:
+    from common.ids import new_id
+    from common.permissions import ALL_PERMISSIONS
+    from sync_server import admin_ops
+    from sync_server.config import ServerConfig, normalize_database_url
+    from sync_server.store import prepare_store
+    from sync_server.writes import apply_in_slices, settle_heap
+
+    config = ServerConfig(
+        data_dir=Path(tempfile.mkdtemp(prefix="count-books-push-")), database_url=normalize_database_url(None)
+    )
+    store = prepare_store(config)
+    settle_heap()
+    user = str(uuid.uuid4())
+
+    def push(org_id: str, batch: list[Any]) -> None:
+        results = apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, batch)
+        assert {r.status for r in results} == {"applied"}, [r for r in results if r.status != "applied"][:1]
+
+    org_id = admin_ops.create_org(store, f"Count {uuid.uuid4().hex[:8]}", books=books)
+    customer, tax_rate = new_id(), new_id()
+    push(org_id,
+         [_mutation("sales.create_customer", {"id": customer, "name": "Customer"}),
+          _mutation("finance.create_tax_rate", {"id": tax_rate, "code": "VAT", "name": "VAT", "rate": "20"})])  # fmt: skip
+    for _ in range(2):
+        push(org_id, _invoices(customer, tax_rate))
+    batch = _invoices(customer, tax_rate)
+    counting = _callgrind("on")
+    start = time.process_time()
+    push(org_id, batch)
+    seconds = time.process_time() - start
+    if counting:
+        _callgrind("off")
+    else:
+        print(f"{'posted' if books else 'without books'}: {seconds:.3f} s of CPU")
+    store.dispose()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in ("posted", "unposted"):
+        sys.exit("usage: python -m bench.count_books_push posted|unposted")
+    main(sys.argv[1] == "posted")
