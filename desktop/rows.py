@@ -194,14 +194,17 @@ class EntityWriter:
         columns: list[Sequence[Any]] = [
             values[at] if (at := position.get(name)) is not None else [None] * count for name in self.columns
         ]
+        # Counted once: a conversion keeps a column's nulls where they are.
+        nulls = [column.count(None) for column in columns]
         for index, convert in self.conversions:
-            if columns[index].count(None) < count:
+            if nulls[index] < count:
                 columns[index] = _convert_all(convert, list(columns[index]))
         columns[self.org_index] = _STAMPED
         for index, placeholder in self.placeholders:  # stored form already: after the conversions
             if self.columns[index] not in position:
                 columns[index] = [placeholder] * count
-        return self._grouped(columns, count, org_id)
+                nulls[index] = 0
+        return self._grouped(columns, count, org_id, nulls)
 
     def _columns(self, rows: list[dict[str, Any]], org_id: str | None) -> list[list[Any]]:
         """The rows' values column by column (a key a row lacks is ``None``)."""
@@ -224,11 +227,17 @@ class EntityWriter:
                 if column[i] is None:
                     column[i] = placeholder
 
-    def _grouped(self, columns: Sequence[Sequence[Any]], count: int, org_id: str | None = None) -> Batch:
+    def _grouped(
+        self,
+        columns: Sequence[Sequence[Any]],
+        count: int,
+        org_id: str | None = None,
+        null_counts: Sequence[int] | None = None,
+    ) -> Batch:
         """One statement per null pattern: columns null on every row are left out, and rows
         differing in the columns null on some rows are written by different statements. With
         ``org_id`` (pulled rows), the org_id column is that value on every row, whatever
-        ``columns`` holds in its place."""
+        ``columns`` holds in its place. ``null_counts``: each column's nulls, when known."""
         if org_id is not None and "\x00" in org_id:  # cannot be a literal: bound on each row
             columns = list(columns)
             columns[self.org_index] = [org_id] * count
@@ -239,7 +248,7 @@ class EntityWriter:
             if org_id is not None and index == self.org_index:
                 full.append(index)
                 continue
-            nulls = column.count(None)
+            nulls = column.count(None) if null_counts is None else null_counts[index]
             if nulls == 0 or self._bound_always[index]:
                 full.append(index)
             elif nulls < count:
