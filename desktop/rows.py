@@ -52,8 +52,9 @@ Converter = Callable[[Any], Any] | None
 ROWS_PER_STATEMENT = 128
 # SQLITE_MAX_VARIABLE_NUMBER of the SQLite that SQLCipher 4.x builds on (3.32 and later).
 MAX_BOUND_VALUES = 32766
-# Statement parameters grouped by statement: what :meth:`EntityWriter.parameters` returns.
-Batch = list[tuple[str, list[tuple[Any, ...]]]]
+# Statements, the parameters each is run with, and how many rows one run writes: what
+# :meth:`EntityWriter.parameters` returns.
+Batch = list[tuple[str, list[tuple[Any, ...]], int]]
 
 
 @lru_cache(maxsize=4096)  # a page repeats the same few quantities; the cache call runs in C
@@ -297,10 +298,10 @@ class EntityWriter:
         batch: Batch = []
         if filled:
             values = chain.from_iterable(islice(rows, filled))
-            chunks: list[tuple[Any, ...]] = list(zip(*repeat(values, per * width)))
-            batch.append((self._statement(kept, per, org_id), chunks))
+            chunks: list[tuple[Any, ...]] = list(zip(*repeat(values, per * width), strict=True))
+            batch.append((self._statement(kept, per, org_id), chunks, per))
         if filled < count:
-            batch.append((self._statement(kept, 1, org_id), list(rows)))
+            batch.append((self._statement(kept, 1, org_id), list(rows), 1))
         return batch
 
     def upsert(
@@ -315,9 +316,9 @@ class EntityWriter:
         if batch:
             cursor = connection.connection.cursor()
             try:
-                for sql, params in batch:
+                for sql, params, rows in batch:
                     cursor.executemany(sql, params)
-                    written += len(params)
+                    written += len(params) * rows
             finally:
                 cursor.close()
         return written

@@ -153,3 +153,31 @@ def test_json_values_and_partly_readable_rows(store: LocalStore) -> None:
     # Hidden: empty, never a made-up value.
     assert entry.updated_at == datetime(1970, 1, 1, tzinfo=UTC) and entry.updated_by is None
     assert (employee.name, employee.status) == ("Me", "active") and employee.salary is None
+
+
+def test_a_page_of_many_rows_is_stored_as_sent_whatever_statement_writes_each(store: LocalStore) -> None:
+    # More rows than one statement writes (desktop.rows.ROWS_PER_STATEMENT), in three null
+    # patterns, each leaving some rows over; one row is sent twice, and its later version wins.
+    rows = [
+        move(version=n, note=f"note {n}" if n % 3 == 1 else None, unit_cost=n if n % 3 == 2 else None)
+        for n in range(700)
+    ]
+    twice = {**rows[10], "version": 999, "note": "sent again"}
+    rows.append(twice)
+    names = list(rows[0])
+    with store.write_session() as session:
+        batch = WRITERS["stock_move"].block_parameters(
+            names, [[row[name] for name in names] for row in rows], store.profile.org_id
+        )
+        assert WRITERS["stock_move"].write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == len(rows) - 1
+    for row in rows[:10] + rows[11:]:
+        stored = got[row["id"]]
+        assert stored.org_id == store.profile.org_id
+        assert (stored.version, stored.note, stored.unit_cost) == (
+            row["version"],
+            row["note"],
+            row["unit_cost"],
+        )
+        assert stored.quantity == Decimal(row["quantity"])
