@@ -76,6 +76,32 @@ def _flag(value: Any) -> int | None:
 
 # In the org_id column's place while the rows are columns: the statement writes it as a literal.
 _STAMPED: list[Any] = []
+# Statements an EntityWriter keeps made (texts with the literals of past pages are let go).
+_STATEMENTS_KEPT = 256
+_INT64 = range(-(2**63) + 1, 2**63)
+
+
+def _text_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _same_literal(column: Sequence[Any], count: int) -> str | None:
+    """The SQL literal of the value every one of the ``count`` values of ``column`` is, when it
+    is a text or an integer that SQLite stores from the literal exactly as it stores the bound
+    value (same type and value), else ``None``. A column that is the same on every row of a
+    page (``deleted``, a currency, a flag) is then written once in the statement, not bound on
+    each row: binding a value costs SQLite an allocation and a copy."""
+    first = column[0]
+    kind = type(first)
+    if (kind is not str and kind is not int) or column[-1] != first or column.count(first) != count:
+        return None
+    if kind is str:
+        return None if "\x00" in first else _text_literal(first)
+    # 1 == 1.0 == True: the values must all be integers, and in SQLite's range.
+    if first not in _INT64 or set(map(type, column)) != {int}:
+        return None
+    return str(first)
+
 
 # JSON booleans looked up in C; any other value takes :func:`_flag`.
 _FLAGS = {True: 1, False: 0, None: None}.__getitem__
@@ -134,25 +160,27 @@ class EntityWriter:
         # A column with an SQL default must be bound even when null (left out, it would take
         # the default); none has one today, but the rule must not depend on that.
         self._bound_always = [c.server_default is not None for c in table.columns]
-        self._statements: dict[tuple[tuple[int, ...], int, str | None], str] = {}
+        self._statements: dict[tuple[tuple[int, ...], int, tuple[tuple[int, str], ...]], str] = {}
         self._wire_getter = itemgetter(*(name for name in self.columns if name != "org_id"))
         self.upsert_sql = self._statement(tuple(range(len(self.columns))))
         self.delete_sql = f'DELETE FROM "{table.name}" WHERE org_id = ? AND id = ?'
 
-    def _statement(self, kept: tuple[int, ...], rows: int = 1, org_id: str | None = None) -> str:
+    def _statement(self, kept: tuple[int, ...], rows: int = 1, literals: dict[int, str] | None = None) -> str:
         """The statement writing the columns ``kept`` (positions, in table order) of ``rows``
-        rows; with ``org_id``, the org_id column (among ``kept``) is that literal, not bound."""
-        key = (kept, rows, org_id)
+        rows; a column in ``literals`` is that SQL literal on every row, not bound."""
+        key = (kept, rows, tuple(literals.items()) if literals else ())
         sql = self._statements.get(key)
         if sql is None:
             # OR REPLACE: a pulled row replaces the local one, and a unique value still held by
             # a row the server has since changed gives way; that row's own change follows in the
             # same sync.
             names = ", ".join(f'"{self.columns[i]}"' for i in kept)
-            org = "?" if org_id is None else "'" + org_id.replace("'", "''") + "'"
-            row = "(" + ", ".join(org if i == self.org_index else "?" for i in kept) + ")"
+            given = literals or {}
+            row = "(" + ", ".join(given.get(i, "?") for i in kept) + ")"
             values = ", ".join(repeat(row, rows))
             sql = f'INSERT OR REPLACE INTO "{self.table.name}" ({names}) VALUES {values}'
+            if len(self._statements) >= _STATEMENTS_KEPT:  # literals of pages come and go
+                self._statements.clear()
             self._statements[key] = sql
         return sql
 
@@ -279,10 +307,13 @@ class EntityWriter:
         org_id: str | None,
     ) -> Batch:
         """The rows at ``positions`` (all when ``None``) of ``columns``, their columns ``kept``
-        written (with ``org_id``, the org_id column as that literal), as multi-row statements
-        and their parameters (each the values of its rows, row after row), then the rows that
-        do not fill one, one a statement. In C over the whole batch (``zip``, ``chain``)."""
-        bound = [i for i in kept if org_id is None or i != self.org_index]
+        written, as multi-row statements and their parameters (each the values of its rows, row
+        after row), then the rows that do not fill one, one a statement. In C over the whole
+        batch (``zip``, ``chain``). With ``org_id``, the org_id column is that literal; in a
+        batch of at least :data:`ROWS_PER_STATEMENT` rows, so is a column holding one value on
+        every row (:func:`_same_literal`)."""
+        literals = {} if org_id is None else {self.org_index: _text_literal(org_id)}
+        bound = [i for i in kept if i not in literals]
         picked: list[Sequence[Any]]
         if positions is None:
             picked = [columns[i] for i in bound]
@@ -291,17 +322,27 @@ class EntityWriter:
         else:
             pick = itemgetter(*positions)
             picked = [pick(columns[i]) for i in bound]
+        if count >= ROWS_PER_STATEMENT:
+            same = {
+                i: literal
+                for i, column in zip(bound, picked, strict=True)
+                if (literal := _same_literal(column, count))
+            }
+            if same:
+                literals.update(same)
+                picked = [column for i, column in zip(bound, picked, strict=True) if i not in same]
         width = len(picked)
         per = max(1, min(ROWS_PER_STATEMENT, MAX_BOUND_VALUES // max(width, 1)))
         rows = zip(*picked, strict=True)
-        filled = count - count % per if per > 1 else 0
+        filled = count - count % per if per > 1 and width else 0
         batch: Batch = []
         if filled:
             values = chain.from_iterable(islice(rows, filled))
             chunks: list[tuple[Any, ...]] = list(zip(*repeat(values, per * width), strict=True))
-            batch.append((self._statement(kept, per, org_id), chunks, per))
+            batch.append((self._statement(kept, per, literals), chunks, per))
         if filled < count:
-            batch.append((self._statement(kept, 1, org_id), list(rows), 1))
+            rest: list[tuple[Any, ...]] = list(rows) if width else [()] * count
+            batch.append((self._statement(kept, 1, literals), rest, 1))
         return batch
 
     def upsert(

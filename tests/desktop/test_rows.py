@@ -181,3 +181,36 @@ def test_a_page_of_many_rows_is_stored_as_sent_whatever_statement_writes_each(st
             row["unit_cost"],
         )
         assert stored.quantity == Decimal(row["quantity"])
+
+
+def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalStore) -> None:
+    # A column holding one value on every row of a large page is written once in the statement
+    # (desktop.rows._same_literal): texts with quotes and other characters, integers, converted
+    # quantities and flags keep their values and types.
+    shared = {
+        "reference": "O'Brien's PO; -- naïve ✓ '') DROP",
+        "unit_cost": -9_007_199_254_740_993,
+        "quantity": "2.5",
+        "negative_stock": True,
+        "currency": "EUR",
+    }
+    rows = [move(version=n, **shared) for n in range(300)]
+    rows[299]["unit_cost"] = 7  # the last row differs: that column is bound as before
+    names = list(rows[0])
+    with store.write_session() as session:
+        batch = WRITERS["stock_move"].block_parameters(
+            names, [[row[name] for name in names] for row in rows], store.profile.org_id
+        )
+        assert WRITERS["stock_move"].write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == len(rows)
+    for row in rows:
+        stored = got[row["id"]]
+        assert stored.version == row["version"]
+        assert (stored.reference, stored.currency, stored.negative_stock) == (
+            shared["reference"],
+            "EUR",
+            True,
+        )
+        assert stored.unit_cost == row["unit_cost"] and type(stored.unit_cost) is int
+        assert stored.quantity == Decimal("2.5")
