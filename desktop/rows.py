@@ -160,6 +160,7 @@ class EntityWriter:
         # A column with an SQL default must be bound even when null (left out, it would take
         # the default); none has one today, but the rule must not depend on that.
         self._bound_always = [c.server_default is not None for c in table.columns]
+        self._nullable = [bool(c.nullable) for c in table.columns]
         self._statements: dict[tuple[tuple[int, ...], int, tuple[tuple[int, str], ...]], str] = {}
         self._wire_getter = itemgetter(*(name for name in self.columns if name != "org_id"))
         self.upsert_sql = self._statement(tuple(range(len(self.columns))))
@@ -223,8 +224,13 @@ class EntityWriter:
         columns: list[Sequence[Any]] = [
             values[at] if (at := position.get(name)) is not None else [None] * count for name in self.columns
         ]
-        # Counted once: a conversion keeps a column's nulls where they are.
-        nulls = [column.count(None) for column in columns]
+        # Counted once (a conversion keeps a column's nulls where they are), and only where a
+        # null may be stored: a null sent for a required column is bound, and refused by SQLite
+        # (NOT NULL) as when it was left out of the statement.
+        nulls = [column.count(None) if self._nullable[index] else 0 for index, column in enumerate(columns)]
+        for index, name in enumerate(self.columns):
+            if name not in position:
+                nulls[index] = count
         for index, convert in self.conversions:
             if nulls[index] < count:
                 columns[index] = _convert_all(convert, list(columns[index]))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlcipher3.dbapi2 import IntegrityError
 
 from common.db import new_key
 from common.ids import new_id
@@ -214,3 +215,16 @@ def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalSto
         )
         assert stored.unit_cost == row["unit_cost"] and type(stored.unit_cost) is int
         assert stored.quantity == Decimal("2.5")
+
+
+@pytest.mark.parametrize("count", [1, 300])
+def test_a_row_without_a_required_value_is_refused(store: LocalStore, count: int) -> None:
+    rows = [move(version=n) for n in range(count)]
+    rows[-1]["reason"] = None
+    names = list(rows[0])
+    batch = WRITERS["stock_move"].block_parameters(
+        names, [[row[name] for name in names] for row in rows], store.profile.org_id
+    )
+    with pytest.raises(IntegrityError, match="NOT NULL"), store.write_session() as session:
+        WRITERS["stock_move"].write(session.connection(), batch)
+    assert stored_moves(store) == {}
