@@ -78,6 +78,8 @@ def _flag(value: Any) -> int | None:
 _STAMPED: list[Any] = []
 # Statements an EntityWriter keeps made (texts with the literals of past pages are let go).
 _STATEMENTS_KEPT = 256
+# Sets of shared values an EntityWriter writes as literals (EntityWriter._known_shared).
+_SHARED_SETS = 4
 _INT64 = range(-(2**63) + 1, 2**63)
 
 
@@ -161,6 +163,7 @@ class EntityWriter:
         # the default); none has one today, but the rule must not depend on that.
         self._bound_always = [c.server_default is not None for c in table.columns]
         self._nullable = [bool(c.nullable) for c in table.columns]
+        self._shared_sets: set[tuple[tuple[int, str], ...]] = set()
         self._statements: dict[tuple[tuple[int, ...], int, tuple[tuple[int, str], ...]], str] = {}
         self._wire_getter = itemgetter(*(name for name in self.columns if name != "org_id"))
         self.upsert_sql = self._statement(tuple(range(len(self.columns))))
@@ -334,6 +337,8 @@ class EntityWriter:
                 for i, column in zip(bound, picked, strict=True)
                 if (literal := _same_literal(column, count))
             }
+            if same and not self._known_shared(same):
+                same = {}
             if same:
                 literals.update(same)
                 picked = [column for i, column in zip(bound, picked, strict=True) if i not in same]
@@ -350,6 +355,20 @@ class EntityWriter:
             rest: list[tuple[Any, ...]] = list(rows) if width else [()] * count
             batch.append((self._statement(kept, 1, literals), rest, 1))
         return batch
+
+    def _known_shared(self, same: dict[int, str]) -> bool:
+        """Whether the shared values ``same`` may be literals: those of a statement made before,
+        or new while the writer has made fewer than :data:`_SHARED_SETS` such sets. The driver
+        keeps every statement it prepared (``common.db.STATEMENT_CACHE``, ~0.2–0.3 MB of SQLite's
+        memory for a 128-row one): pages whose shared values differ (a page's own time) must
+        not fill it with statements used once."""
+        key = tuple(same.items())
+        if key in self._shared_sets:
+            return True
+        if len(self._shared_sets) >= _SHARED_SETS:
+            return False
+        self._shared_sets.add(key)
+        return True
 
     def upsert(
         self, connection: Connection, rows: Iterable[dict[str, Any]], org_id: str | None = None

@@ -15,9 +15,10 @@ from sqlcipher3.dbapi2 import IntegrityError
 from common.db import new_key
 from common.ids import new_id
 from common.schema import DataSubjectRequest, Employee, EmployeeDirectory, StockMove
+from common.schema.base import table_of
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
-from desktop.rows import WRITERS
+from desktop.rows import WRITERS, EntityWriter
 
 NOW = "2026-11-01T08:00:00+00:00"
 
@@ -198,11 +199,12 @@ def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalSto
     rows = [move(version=n, **shared) for n in range(300)]
     rows[299]["unit_cost"] = 7  # the last row differs: that column is bound as before
     names = list(rows[0])
+    writer = EntityWriter(table_of(StockMove))  # one that has not written other pages' values
     with store.write_session() as session:
-        batch = WRITERS["stock_move"].block_parameters(
+        batch = writer.block_parameters(
             names, [[row[name] for name in names] for row in rows], store.profile.org_id
         )
-        assert WRITERS["stock_move"].write(session.connection(), batch) == len(rows)
+        assert writer.write(session.connection(), batch) == len(rows)
     got = stored_moves(store)
     assert len(got) == len(rows)
     for row in rows:
@@ -215,6 +217,33 @@ def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalSto
         )
         assert stored.unit_cost == row["unit_cost"] and type(stored.unit_cost) is int
         assert stored.quantity == Decimal("2.5")
+
+
+def test_pages_each_with_values_of_their_own_shared_by_their_rows_are_stored_as_sent(
+    store: LocalStore,
+) -> None:
+    # A writer makes statements with a few sets of shared values only; later pages bind them.
+    writer = EntityWriter(table_of(StockMove))
+    pages = [
+        [
+            move(version=n, reference=f"page {page}", moved_at=f"2026-11-0{page + 1}T08:00:00+00:00")
+            for n in range(130)
+        ]
+        for page in range(7)
+    ]
+    names = list(pages[0][0])
+    for rows in pages:
+        with store.write_session() as session:
+            batch = writer.block_parameters(
+                names, [[row[name] for name in names] for row in rows], store.profile.org_id
+            )
+            assert writer.write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == 7 * 130
+    for rows in pages:
+        for row in rows:
+            stored = got[row["id"]]
+            assert (stored.reference, stored.moved_at.isoformat()) == (row["reference"], row["moved_at"])
 
 
 @pytest.mark.parametrize("count", [1, 300])
