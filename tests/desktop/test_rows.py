@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlcipher3.dbapi2 import IntegrityError
 
 from common.db import new_key
 from common.ids import new_id
 from common.schema import DataSubjectRequest, Employee, EmployeeDirectory, StockMove
+from common.schema.base import table_of
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
-from desktop.rows import WRITERS
+from desktop.rows import WRITERS, EntityWriter
 
 NOW = "2026-11-01T08:00:00+00:00"
 
@@ -153,3 +155,105 @@ def test_json_values_and_partly_readable_rows(store: LocalStore) -> None:
     # Hidden: empty, never a made-up value.
     assert entry.updated_at == datetime(1970, 1, 1, tzinfo=UTC) and entry.updated_by is None
     assert (employee.name, employee.status) == ("Me", "active") and employee.salary is None
+
+
+def test_a_page_of_many_rows_is_stored_as_sent_whatever_statement_writes_each(store: LocalStore) -> None:
+    # More rows than one statement writes (desktop.rows.ROWS_PER_STATEMENT), in three null
+    # patterns, each leaving some rows over; one row is sent twice, and its later version wins.
+    rows = [
+        move(version=n, note=f"note {n}" if n % 3 == 1 else None, unit_cost=n if n % 3 == 2 else None)
+        for n in range(700)
+    ]
+    twice = {**rows[10], "version": 999, "note": "sent again"}
+    rows.append(twice)
+    names = list(rows[0])
+    with store.write_session() as session:
+        batch = WRITERS["stock_move"].block_parameters(
+            names, [[row[name] for name in names] for row in rows], store.profile.org_id
+        )
+        assert WRITERS["stock_move"].write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == len(rows) - 1
+    for row in rows[:10] + rows[11:]:
+        stored = got[row["id"]]
+        assert stored.org_id == store.profile.org_id
+        assert (stored.version, stored.note, stored.unit_cost) == (
+            row["version"],
+            row["note"],
+            row["unit_cost"],
+        )
+        assert stored.quantity == Decimal(row["quantity"])
+
+
+def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalStore) -> None:
+    # A column holding one value on every row of a large page is written once in the statement
+    # (desktop.rows._same_literal): texts with quotes and other characters, integers, converted
+    # quantities and flags keep their values and types.
+    shared = {
+        "reference": "O'Brien's PO; -- naïve ✓ '') DROP",
+        "unit_cost": -9_007_199_254_740_993,
+        "quantity": "2.5",
+        "negative_stock": True,
+        "currency": "EUR",
+    }
+    rows = [move(version=n, **shared) for n in range(300)]
+    rows[299]["unit_cost"] = 7  # the last row differs: that column is bound as before
+    names = list(rows[0])
+    writer = EntityWriter(table_of(StockMove))  # one that has not written other pages' values
+    with store.write_session() as session:
+        batch = writer.block_parameters(
+            names, [[row[name] for name in names] for row in rows], store.profile.org_id
+        )
+        assert writer.write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == len(rows)
+    for row in rows:
+        stored = got[row["id"]]
+        assert stored.version == row["version"]
+        assert (stored.reference, stored.currency, stored.negative_stock) == (
+            shared["reference"],
+            "EUR",
+            True,
+        )
+        assert stored.unit_cost == row["unit_cost"] and type(stored.unit_cost) is int
+        assert stored.quantity == Decimal("2.5")
+
+
+def test_pages_each_with_values_of_their_own_shared_by_their_rows_are_stored_as_sent(
+    store: LocalStore,
+) -> None:
+    # A writer makes statements with a few sets of shared values only; later pages bind them.
+    writer = EntityWriter(table_of(StockMove))
+    pages = [
+        [
+            move(version=n, reference=f"page {page}", moved_at=f"2026-11-0{page + 1}T08:00:00+00:00")
+            for n in range(130)
+        ]
+        for page in range(7)
+    ]
+    names = list(pages[0][0])
+    for rows in pages:
+        with store.write_session() as session:
+            batch = writer.block_parameters(
+                names, [[row[name] for name in names] for row in rows], store.profile.org_id
+            )
+            assert writer.write(session.connection(), batch) == len(rows)
+    got = stored_moves(store)
+    assert len(got) == 7 * 130
+    for rows in pages:
+        for row in rows:
+            stored = got[row["id"]]
+            assert (stored.reference, stored.moved_at.isoformat()) == (row["reference"], row["moved_at"])
+
+
+@pytest.mark.parametrize("count", [1, 300])
+def test_a_row_without_a_required_value_is_refused(store: LocalStore, count: int) -> None:
+    rows = [move(version=n) for n in range(count)]
+    rows[-1]["reason"] = None
+    names = list(rows[0])
+    batch = WRITERS["stock_move"].block_parameters(
+        names, [[row[name] for name in names] for row in rows], store.profile.org_id
+    )
+    with pytest.raises(IntegrityError, match="NOT NULL"), store.write_session() as session:
+        WRITERS["stock_move"].write(session.connection(), batch)
+    assert stored_moves(store) == {}
