@@ -9,9 +9,8 @@ Each statement inserts up to :data:`ROWS_PER_STATEMENT` rows (``INSERT … VALUE
 the rows of a batch that do not fill one are written one by one): SQLite's cost of running a
 statement once (resetting it, opening the table and its indexes) is then paid once per that many
 rows instead of once a row, about a fifth of SQLCipher's CPU per pulled row. A multi-row insert
-writes its rows in order, each replacing as it comes, exactly as one statement a row would. A
-pulled row's ``org_id`` is the same on every row: it is written as a literal of the statement,
-not bound on each row.
+writes its rows in order, each replacing as it comes, exactly as one statement a row would.
+Every value is bound: no statement's text holds a value that came over the network.
 
 Binding is where the time goes: the driver binds ``int`` and ``str`` directly but sends ``None``
 and ``bool`` through its adapter lookup, about ten times slower (~1.3 µs each; a stock move has
@@ -74,37 +73,6 @@ def _flag(value: Any) -> int | None:
     return 1 if value else 0
 
 
-# In the org_id column's place while the rows are columns: the statement writes it as a literal.
-_STAMPED: list[Any] = []
-# Statements an EntityWriter keeps made (texts with the literals of past pages are let go).
-_STATEMENTS_KEPT = 256
-# Sets of shared values an EntityWriter writes as literals (EntityWriter._known_shared).
-_SHARED_SETS = 4
-_INT64 = range(-(2**63) + 1, 2**63)
-
-
-def _text_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _same_literal(column: Sequence[Any], count: int) -> str | None:
-    """The SQL literal of the value every one of the ``count`` values of ``column`` is, when it
-    is a text or an integer that SQLite stores from the literal exactly as it stores the bound
-    value (same type and value), else ``None``. A column that is the same on every row of a
-    page (``deleted``, a currency, a flag) is then written once in the statement, not bound on
-    each row: binding a value costs SQLite an allocation and a copy."""
-    first = column[0]
-    kind = type(first)
-    if (kind is not str and kind is not int) or column[-1] != first or column.count(first) != count:
-        return None
-    if kind is str:
-        return None if "\x00" in first else _text_literal(first)
-    # 1 == 1.0 == True: the values must all be integers, and in SQLite's range.
-    if first not in _INT64 or set(map(type, column)) != {int}:
-        return None
-    return str(first)
-
-
 # JSON booleans looked up in C; any other value takes :func:`_flag`.
 _FLAGS = {True: 1, False: 0, None: None}.__getitem__
 
@@ -163,28 +131,24 @@ class EntityWriter:
         # the default); none has one today, but the rule must not depend on that.
         self._bound_always = [c.server_default is not None for c in table.columns]
         self._nullable = [bool(c.nullable) for c in table.columns]
-        self._shared_sets: set[tuple[tuple[int, str], ...]] = set()
-        self._statements: dict[tuple[tuple[int, ...], int, tuple[tuple[int, str], ...]], str] = {}
+        self._statements: dict[tuple[tuple[int, ...], int], str] = {}
         self._wire_getter = itemgetter(*(name for name in self.columns if name != "org_id"))
         self.upsert_sql = self._statement(tuple(range(len(self.columns))))
         self.delete_sql = f'DELETE FROM "{table.name}" WHERE org_id = ? AND id = ?'
 
-    def _statement(self, kept: tuple[int, ...], rows: int = 1, literals: dict[int, str] | None = None) -> str:
+    def _statement(self, kept: tuple[int, ...], rows: int = 1) -> str:
         """The statement writing the columns ``kept`` (positions, in table order) of ``rows``
-        rows; a column in ``literals`` is that SQL literal on every row, not bound."""
-        key = (kept, rows, tuple(literals.items()) if literals else ())
+        rows."""
+        key = (kept, rows)
         sql = self._statements.get(key)
         if sql is None:
             # OR REPLACE: a pulled row replaces the local one, and a unique value still held by
             # a row the server has since changed gives way; that row's own change follows in the
             # same sync.
             names = ", ".join(f'"{self.columns[i]}"' for i in kept)
-            given = literals or {}
-            row = "(" + ", ".join(given.get(i, "?") for i in kept) + ")"
+            row = "(" + ", ".join("?" for _ in kept) + ")"
             values = ", ".join(repeat(row, rows))
             sql = f'INSERT OR REPLACE INTO "{self.table.name}" ({names}) VALUES {values}'
-            if len(self._statements) >= _STATEMENTS_KEPT:  # literals of pages come and go
-                self._statements.clear()
             self._statements[key] = sql
         return sql
 
@@ -204,10 +168,10 @@ class EntityWriter:
             if columns[index].count(None) < count:
                 columns[index] = _convert_all(convert, columns[index])
         if org_id is not None:
-            columns[self.org_index] = _STAMPED
+            columns[self.org_index] = [org_id] * count
             if min(map(len, rows)) < self.wire_width:
                 self._fill_hidden(rows, columns)
-        return self._grouped(columns, count, org_id)
+        return self._grouped(columns, count)
 
     def block_parameters(self, names: Sequence[str], rows: Sequence[Sequence[Any]], org_id: str) -> Batch:
         """The rows of an upsert block of a ``blocks`` pull answer (each the values of ``names``,
@@ -237,12 +201,13 @@ class EntityWriter:
         for index, convert in self.conversions:
             if nulls[index] < count:
                 columns[index] = _convert_all(convert, list(columns[index]))
-        columns[self.org_index] = _STAMPED
+        columns[self.org_index] = [org_id] * count
+        nulls[self.org_index] = 0
         for index, placeholder in self.placeholders:  # stored form already: after the conversions
             if self.columns[index] not in position:
                 columns[index] = [placeholder] * count
                 nulls[index] = 0
-        return self._grouped(columns, count, org_id, nulls)
+        return self._grouped(columns, count, nulls)
 
     def _columns(self, rows: list[dict[str, Any]], org_id: str | None) -> list[list[Any]]:
         """The rows' values column by column (a key a row lacks is ``None``)."""
@@ -266,33 +231,21 @@ class EntityWriter:
                     column[i] = placeholder
 
     def _grouped(
-        self,
-        columns: Sequence[Sequence[Any]],
-        count: int,
-        org_id: str | None = None,
-        null_counts: Sequence[int] | None = None,
+        self, columns: Sequence[Sequence[Any]], count: int, null_counts: Sequence[int] | None = None
     ) -> Batch:
         """One statement per null pattern: columns null on every row are left out, and rows
-        differing in the columns null on some rows are written by different statements. With
-        ``org_id`` (pulled rows), the org_id column is that value on every row, whatever
-        ``columns`` holds in its place. ``null_counts``: each column's nulls, when known."""
-        if org_id is not None and "\x00" in org_id:  # cannot be a literal: bound on each row
-            columns = list(columns)
-            columns[self.org_index] = [org_id] * count
-            org_id = None
+        differing in the columns null on some rows are written by different statements.
+        ``null_counts``: each column's nulls, when known."""
         full: list[int] = []
         mixed: list[int] = []
         for index, column in enumerate(columns):
-            if org_id is not None and index == self.org_index:
-                full.append(index)
-                continue
             nulls = column.count(None) if null_counts is None else null_counts[index]
             if nulls == 0 or self._bound_always[index]:
                 full.append(index)
             elif nulls < count:
                 mixed.append(index)
         if not mixed:
-            return self._statements_for(tuple(full), columns, None, count, org_id)
+            return self._statements_for(tuple(full), columns, None, count)
         groups: dict[tuple[bool, ...], list[int]] = {}
         keys = zip(*(map(is_not, columns[i], repeat(None)) for i in mixed), strict=True)
         for position, key in enumerate(keys):
@@ -304,44 +257,24 @@ class EntityWriter:
         batch: Batch = []
         for key, positions in groups.items():
             kept = tuple(sorted(full + [i for i, here in zip(mixed, key, strict=True) if here]))
-            batch.extend(self._statements_for(kept, columns, positions, len(positions), org_id))
+            batch.extend(self._statements_for(kept, columns, positions, len(positions)))
         return batch
 
     def _statements_for(
-        self,
-        kept: tuple[int, ...],
-        columns: Sequence[Sequence[Any]],
-        positions: list[int] | None,
-        count: int,
-        org_id: str | None,
+        self, kept: tuple[int, ...], columns: Sequence[Sequence[Any]], positions: list[int] | None, count: int
     ) -> Batch:
         """The rows at ``positions`` (all when ``None``) of ``columns``, their columns ``kept``
         written, as multi-row statements and their parameters (each the values of its rows, row
         after row), then the rows that do not fill one, one a statement. In C over the whole
-        batch (``zip``, ``chain``). With ``org_id``, the org_id column is that literal; in a
-        batch of at least :data:`ROWS_PER_STATEMENT` rows, so is a column holding one value on
-        every row (:func:`_same_literal`)."""
-        literals = {} if org_id is None else {self.org_index: _text_literal(org_id)}
-        bound = [i for i in kept if i not in literals]
+        batch (``zip``, ``chain``)."""
         picked: list[Sequence[Any]]
         if positions is None:
-            picked = [columns[i] for i in bound]
+            picked = [columns[i] for i in kept]
         elif len(positions) == 1:
-            picked = [(columns[i][positions[0]],) for i in bound]
+            picked = [(columns[i][positions[0]],) for i in kept]
         else:
             pick = itemgetter(*positions)
-            picked = [pick(columns[i]) for i in bound]
-        if count >= ROWS_PER_STATEMENT:
-            same = {
-                i: literal
-                for i, column in zip(bound, picked, strict=True)
-                if (literal := _same_literal(column, count))
-            }
-            if same and not self._known_shared(same):
-                same = {}
-            if same:
-                literals.update(same)
-                picked = [column for i, column in zip(bound, picked, strict=True) if i not in same]
+            picked = [pick(columns[i]) for i in kept]
         width = len(picked)
         per = max(1, min(ROWS_PER_STATEMENT, MAX_BOUND_VALUES // max(width, 1)))
         rows = zip(*picked, strict=True)
@@ -350,25 +283,11 @@ class EntityWriter:
         if filled:
             values = chain.from_iterable(islice(rows, filled))
             chunks: list[tuple[Any, ...]] = list(zip(*repeat(values, per * width), strict=True))
-            batch.append((self._statement(kept, per, literals), chunks, per))
+            batch.append((self._statement(kept, per), chunks, per))
         if filled < count:
             rest: list[tuple[Any, ...]] = list(rows) if width else [()] * count
-            batch.append((self._statement(kept, 1, literals), rest, 1))
+            batch.append((self._statement(kept, 1), rest, 1))
         return batch
-
-    def _known_shared(self, same: dict[int, str]) -> bool:
-        """Whether the shared values ``same`` may be literals: those of a statement made before,
-        or new while the writer has made fewer than :data:`_SHARED_SETS` such sets. The driver
-        keeps every statement it prepared (``common.db.STATEMENT_CACHE``, ~0.2–0.3 MB of SQLite's
-        memory for a 128-row one): pages whose shared values differ (a page's own time) must
-        not fill it with statements used once."""
-        key = tuple(same.items())
-        if key in self._shared_sets:
-            return True
-        if len(self._shared_sets) >= _SHARED_SETS:
-            return False
-        self._shared_sets.add(key)
-        return True
 
     def upsert(
         self, connection: Connection, rows: Iterable[dict[str, Any]], org_id: str | None = None

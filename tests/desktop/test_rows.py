@@ -186,9 +186,9 @@ def test_a_page_of_many_rows_is_stored_as_sent_whatever_statement_writes_each(st
 
 
 def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalStore) -> None:
-    # A column holding one value on every row of a large page is written once in the statement
-    # (desktop.rows._same_literal): texts with quotes and other characters, integers, converted
-    # quantities and flags keep their values and types.
+    # A column holding one value on every row of a large page (multi-row statements): texts
+    # with quotes and other characters, integers, converted quantities and flags keep their
+    # values and types.
     shared = {
         "reference": "O'Brien's PO; -- naïve ✓ '') DROP",
         "unit_cost": -9_007_199_254_740_993,
@@ -222,7 +222,7 @@ def test_values_shared_by_every_row_of_a_page_are_stored_as_sent(store: LocalSto
 def test_pages_each_with_values_of_their_own_shared_by_their_rows_are_stored_as_sent(
     store: LocalStore,
 ) -> None:
-    # A writer makes statements with a few sets of shared values only; later pages bind them.
+    # Pages whose rows share values of their own, one after another, through one writer.
     writer = EntityWriter(table_of(StockMove))
     pages = [
         [
