@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
 
+from desktop import http_wire
 from desktop.profiles import normalize_server_url
 from desktop.version import user_agent
 
@@ -175,9 +177,9 @@ def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
     a connection error."""
     errors = urllib3.exceptions
     reason = exc.reason if isinstance(exc, errors.MaxRetryError) and exc.reason is not None else exc
-    if isinstance(reason, errors.SSLError):
+    if isinstance(reason, errors.SSLError | ssl.SSLError):  # ssl's own: from http_wire
         return requests.exceptions.SSLError(str(reason))
-    if isinstance(reason, errors.ReadTimeoutError) or (
+    if isinstance(reason, errors.ReadTimeoutError | TimeoutError) or (
         isinstance(reason, errors.ConnectTimeoutError) and not isinstance(reason, errors.NewConnectionError)
     ):
         return requests.exceptions.Timeout(str(reason))
@@ -625,10 +627,25 @@ class ApiClient:
     def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Answer:
         """One request and its whole answer. Straight through the session's connection pool
         (:meth:`_pool_for`) when nothing of the session must see it, else :meth:`_exchange_session`;
-        a transport failure is raised as requests raises it."""
+        on the pool, written and read by :func:`desktop.http_wire.exchange` unless the adapter
+        retries (then ``urlopen``, which does). A transport failure is raised as requests raises it."""
         pool = self._pool_for(url)
         if pool is None:
             return self._exchange_session(method, url, headers, body)
+        if self._retries is not None and self._retries.total == 0:  # the adapter's default: no retries
+            try:
+                status, data, answer_headers = http_wire.exchange(
+                    pool,
+                    method,
+                    url[len(self._origin) :],
+                    {**self.http.headers, **headers},
+                    body,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=READ_TIMEOUT_S,
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _as_requests_error(exc) from None
+            return _Answer(status, data, answer_headers)
         try:
             answer = pool.urlopen(
                 method,
