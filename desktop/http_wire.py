@@ -21,6 +21,7 @@ raised as urllib3 or the socket raises them, for the caller to map as ``requests
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import urllib3
@@ -148,7 +149,31 @@ def request_bytes(conn: Any, method: str, target: str, headers: dict[str, str], 
     return head + body if body else head
 
 
-def _parse_head(head: bytes) -> tuple[int, bool, urllib3.HTTPHeaderDict]:
+class Headers(Mapping[str, str]):
+    """An answer's headers by name, case-insensitive; a name given more than once has its values
+    joined with ", " (as urllib3's ``HTTPHeaderDict`` reads them)."""
+
+    __slots__ = ("_by_name",)
+
+    def __init__(self, fields: list[list[str]]) -> None:
+        by_name: dict[str, tuple[str, str]] = {}
+        for name, value in fields:
+            key = name.lower()
+            given = by_name.get(key)
+            by_name[key] = (name, value) if given is None else (given[0], f"{given[1]}, {value}")
+        self._by_name = by_name
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_name[name.lower()][1]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._by_name.values())
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+def _parse_head(head: bytes) -> tuple[int, bool, Headers]:
     """The status, whether the connection may be kept (HTTP/1.1), and the headers."""
     text = head.decode("iso-8859-1")
     status_line, _, rest = text.partition("\r\n")
@@ -172,13 +197,11 @@ def _parse_head(head: bytes) -> tuple[int, bool, urllib3.HTTPHeaderDict]:
         if not colon or not name or name != name.strip():
             raise ProtocolError(f"a malformed header in the answer: {line[:40]!r}")
         fields.append([name, value.strip()])
-    headers = urllib3.HTTPHeaderDict()
-    for name, value in fields:
-        headers.add(name, value)
+    headers = Headers(fields)
     return int(code), version == "HTTP/1.1", headers
 
 
-def _decoded(status: int, headers: urllib3.HTTPHeaderDict, body: bytes) -> bytes:
+def _decoded(status: int, headers: Headers, body: bytes) -> bytes:
     encoding = headers.get("Content-Encoding", "").strip().lower()
     if not body or encoding in ("", "identity"):
         return body
@@ -201,7 +224,7 @@ def exchange(
     *,
     connect_timeout: float,
     read_timeout: float,
-) -> tuple[int, bytes, urllib3.HTTPHeaderDict]:
+) -> tuple[int, bytes, Headers]:
     """Send one request on a connection of ``pool`` and read its whole answer: the status, the
     body (decoded) and the headers."""
     conn = pool._get_conn()

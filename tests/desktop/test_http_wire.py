@@ -197,7 +197,7 @@ def test_a_broken_answer_is_offline_and_the_connection_not_reused(answer: bytes 
 
 def test_an_error_answer_is_the_servers_error() -> None:
     error = b'{"error":{"code":"rate_limited","message":"slow down","details":{}}}'
-    answer = b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: %d\r\n\r\n%s" % (
+    answer = b"HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\nContent-Length: %d\r\n\r\n%s" % (
         len(error),
         error,
     )
@@ -205,3 +205,13 @@ def test_an_error_answer_is_the_servers_error() -> None:
         _client(server.url).request("GET", "/first")
     assert limited.value.retry_after == 7
     assert limited.value.code == "rate_limited"
+
+
+def test_headers_are_read_by_any_case_and_a_repeated_one_joined() -> None:
+    from desktop.http_wire import _parse_head
+
+    status, keep, headers = _parse_head(b"HTTP/1.1 302 Found\r\nlocation: /a\r\nX-A: 1\r\nx-a: 2\r\nVary: b")
+    assert (status, keep) == (302, True)
+    assert headers["Location"] == headers.get("LOCATION") == "/a"
+    assert headers["X-A"] == "1, 2"
+    assert list(headers) == ["location", "X-A", "Vary"] and "vary" in headers
