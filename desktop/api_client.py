@@ -23,6 +23,7 @@ import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -199,6 +200,23 @@ def _well_formed_block(block: Any) -> bool:
         return False
     # Over the whole page in C (a page holds thousands of rows).
     return not rows or (set(map(type, rows)) == {list} and set(map(len, rows)) == {len(columns)})
+
+
+@lru_cache(maxsize=16)
+def _segment(value: str) -> str:
+    """``value`` quoted as one path segment (an organization id: the same few every sync)."""
+    return quote(value, safe="")
+
+
+@lru_cache(maxsize=16)
+def _pull_path(org_id: str, cursor: str | None, limit: int, schema_version: int, blocks: bool) -> str:
+    """A pull's path and query (a synced workstation's every no-op pull asks the same one)."""
+    params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
+    if cursor is not None:
+        params["cursor"] = cursor
+    if blocks:
+        params["format"] = "blocks"
+    return f"/orgs/{_segment(org_id)}/sync/pull?{urlencode(params)}"
 
 
 def _read_environment_once(client: ApiClient) -> None:
@@ -421,7 +439,7 @@ class ApiClient:
         """Send commands (at most 1000) in order; one result per command, in the same order."""
         data = self.request(
             "POST",
-            f"/orgs/{quote(org_id, safe='')}/sync/push",
+            f"/orgs/{_segment(org_id)}/sync/push",
             json={"client_id": client_id, "schema_version": schema_version, "mutations": mutations},
         )
         results = data.get("results") if isinstance(data, dict) else None
@@ -451,12 +469,7 @@ class ApiClient:
         for the ``blocks`` format (``common.wire.PullBlocksResponse``: the same changes, each run's
         column names once); a server that does not know it answers 400 naming ``format``
         (:func:`names_field`)."""
-        params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
-        if cursor is not None:
-            params["cursor"] = cursor
-        if blocks:
-            params["format"] = "blocks"
-        data = self.request("GET", f"/orgs/{quote(org_id, safe='')}/sync/pull", params=params)
+        data = self.request("GET", _pull_path(org_id, cursor, limit, schema_version, blocks))
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("blocks" if blocks else "changes"), list)
