@@ -641,11 +641,13 @@ class ApiClient:
         """One request and its whole answer. Straight through the session's connection pool
         (:meth:`_pool_for`) when nothing of the session must see it, else :meth:`_exchange_session`;
         on the pool, written and read by :func:`desktop.http_wire.exchange` unless the adapter
-        retries (then ``urlopen``, which does). A transport failure is raised as requests raises it."""
+        retries or the request is a HEAD (then ``urlopen``, which retries and knows a HEAD answer
+        has no body). A transport failure is raised as requests raises it."""
         pool = self._pool_for(url)
         if pool is None:
             return self._exchange_session(method, url, headers, body)
-        if self._retries is not None and self._retries.total == 0:  # the adapter's default: no retries
+        # The adapter's default, no retries; HEAD's answer is read by urlopen (http_wire cannot).
+        if self._retries is not None and self._retries.total == 0 and method.upper() != "HEAD":
             try:
                 status, data, answer_headers = http_wire.exchange(
                     pool,

@@ -10,9 +10,11 @@ exchange itself (one ``sendall``, one ``recv``) costs ~35 µs. A no-op sync is t
 :func:`exchange` takes a connection from the same pool (``_get_conn``: a dropped keep-alive
 connection is reset there as for ``urlopen``), connects it when it is not (urllib3's own
 ``connect``: TCP, and TLS with its certificate and host name checks), sends the request — the
-same bytes, header for header, as urllib3 writes them — in one ``sendall``, and reads the answer:
-its status line and headers, then the body as RFC 9112 frames it (``Content-Length``, chunked, or
-to the end of the connection; none for 1xx/204/304). An encoded body (``Content-Encoding``, from
+same bytes, header for header, as urllib3 writes them — in one ``sendall``, and reads the answer
+with httptools (MagicStack's binding of llhttp, the parser of Node.js and uvicorn): the status
+line and headers, then the body as RFC 9112 frames it (``Content-Length``, chunked, or to the end
+of the connection; none for 1xx/204/304). Not for HEAD (the caller sends it through ``urlopen``:
+llhttp cannot be told a HEAD answer has no body). An encoded body (``Content-Encoding``, from
 a proxy: the session asks for ``gzip, deflate``) is decoded by urllib3's decoders. The connection
 goes back to the pool when the answer leaves it reusable, else it is closed first. Failures are
 raised as urllib3 or the socket raises them, for the caller to map as ``requests`` maps them.
@@ -24,103 +26,109 @@ import io
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import httptools
 import urllib3
 from urllib3.exceptions import ProtocolError
 
 _MAX_HEAD = 64 * 1024
-_MAX_LINE = 64 * 1024
 _RECV = 64 * 1024
 _NO_BODY = frozenset({204, 304})
 
 
-class _Reader:
-    """Reads an answer off a socket: lines and exact lengths, through one buffer."""
+class _Answer:
+    """What httptools' parser has read of an answer so far (its callbacks). An interim 1xx
+    answer's headers are dropped when it ends, and the parser reads on to the real answer."""
 
-    __slots__ = ("buffer", "sock")
+    __slots__ = ("beyond", "body", "complete", "fields", "head_done", "keep", "parser", "status", "switched")
 
-    def __init__(self, sock: Any) -> None:
-        self.sock = sock
-        self.buffer = bytearray()
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        # llhttp refuses an obsolete folded header line unless its headers are lenient; RFC 9112
+        # §5.2 has a user agent read one as a space, as http.client does. Lenient headers also let
+        # control characters through in a value, as http.client does; a bare CR is still refused.
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self.fields: list[list[str]] = []
+        self.body: list[bytes] = []
+        self.status = 0
+        self.head_done = self.keep = self.complete = self.beyond = self.switched = False
 
-    def _more(self) -> None:
-        data = self.sock.recv(_RECV)
+    def on_message_begin(self) -> None:
+        if self.complete:  # another answer starts after this one's end
+            self.beyond = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self.head_done:  # a chunked body's trailer fields are not the answer's headers
+            self.fields.append([name.decode("latin-1"), value.decode("latin-1").strip()])
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        self.status = parser.get_status_code()
+        self.keep = parser.should_keep_alive()  # read here: at the message's end llhttp has reset it
+        self.head_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        status = self.status
+        if self.complete:
+            self.beyond = True
+        elif status == 101:
+            self.switched = True  # llhttp stops after it
+        elif status < 200:  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+            self.fields, self.body, self.head_done = [], [], False
+        else:
+            self.complete = True
+
+    def delimited_by_close(self) -> bool:
+        """Whether the answer's body runs to the end of the connection (RFC 9112 §6.3: no
+        Content-Length and not chunked), so that the connection's end completes it."""
+        if not self.head_done or self.status < 200 or self.status in _NO_BODY:
+            return False
+        headers = Headers(self.fields)
+        codings = headers.get("Transfer-Encoding")
+        if codings is not None:
+            return codings.replace(" ", "").lower().split(",")[-1] != "chunked"
+        return "Content-Length" not in headers
+
+
+def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
+    """Read one whole answer off ``sock`` with httptools (interim 1xx answers skipped): its
+    status, whether the connection can carry the next request (keep-alive, and nothing came after
+    the answer), its headers and its body as sent (not decoded). A malformed answer, one cut
+    short, one switching protocols or a head over 64 KiB raise urllib3's ``ProtocolError``. Not
+    for the answer to a HEAD request (llhttp cannot be told its body is absent)."""
+    answer = _Answer()
+    feed = answer.parser.feed_data
+    received = 0
+    while not answer.complete:
+        data = sock.recv(_RECV)
         if not data:
+            if answer.delimited_by_close():
+                answer.keep = False
+                break
             raise ProtocolError(
-                "Connection aborted.", ConnectionResetError("the server closed the connection")
+                "Connection broken: the answer ended early" if received else "Connection aborted.",
+                ConnectionResetError("the server closed the connection"),
             )
-        self.buffer += data
-
-    def head(self) -> bytes:
-        """Everything up to the blank line that ends the status line and headers (taken off)."""
-        start = 0
-        while True:
-            end = self.buffer.find(b"\r\n\r\n", start)
-            if end >= 0:
-                head = bytes(self.buffer[:end])
-                del self.buffer[: end + 4]
-                return head
-            if len(self.buffer) > _MAX_HEAD:
-                raise ProtocolError("the answer's headers are too long")
-            start = max(0, len(self.buffer) - 3)
-            self._more()
-
-    def line(self) -> bytes:
-        while True:
-            end = self.buffer.find(b"\r\n")
-            if end >= 0:
-                line = bytes(self.buffer[:end])
-                del self.buffer[: end + 2]
-                return line
-            if len(self.buffer) > _MAX_LINE:
-                raise ProtocolError("a chunk line of the answer is too long")
-            self._more()
-
-    def exactly(self, size: int) -> bytes:
-        have = len(self.buffer)
-        if have >= size:
-            data = bytes(self.buffer[:size])
-            del self.buffer[:size]
-            return data
-        out = bytearray(size)
-        out[:have] = self.buffer
-        self.buffer.clear()
-        view = memoryview(out)
-        while have < size:
-            got = self.sock.recv_into(view[have:])
-            if not got:
-                raise ProtocolError(
-                    "Connection broken: the answer ended early",
-                    ConnectionResetError(f"{have} of {size} bytes"),
-                )
-            have += got
-        return bytes(out)
-
-    def to_end(self) -> bytes:
-        while True:
-            data = self.sock.recv(_RECV)
-            if not data:
-                out = bytes(self.buffer)
-                self.buffer.clear()
-                return out
-            self.buffer += data
-
-    def chunked(self) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size_text = self.line().split(b";", 1)[0].strip()
-            try:
-                size = int(size_text, 16)
-            except ValueError:
-                raise ProtocolError(f"a bad chunk size in the answer: {size_text[:20]!r}") from None
-            if size < 0:
-                raise ProtocolError("a bad chunk size in the answer")
-            if size == 0:
-                while self.line():  # trailer fields, up to the blank line
-                    pass
-                return b"".join(parts)
-            parts.append(self.exactly(size))
-            if self.line():
-                raise ProtocolError("a chunk of the answer does not end where its size says")
+        received += len(data)
+        try:
+            feed(data)
+        except httptools.HttpParserUpgrade:  # a 101 with an Upgrade header
+            raise ProtocolError("the server switched protocols") from None
+        except httptools.HttpParserError as exc:
+            if answer.switched:  # a 101 without one: llhttp stops all the same
+                raise ProtocolError("the server switched protocols") from None
+                raise ProtocolError("the server switched protocols") from None
+            if not answer.complete:
+                raise ProtocolError(f"a malformed answer from the server: {exc}") from None
+            answer.beyond = True  # what came after the answer is not one (or came after a close)
+        if answer.switched:
+            raise ProtocolError("the server switched protocols")
+        if not answer.head_done and received > _MAX_HEAD:
+            raise ProtocolError("the answer's headers are too long")
+    body = answer.body[0] if len(answer.body) == 1 else b"".join(answer.body)
+    return answer.status, answer.keep and not answer.beyond, Headers(answer.fields), body
 
 
 def request_bytes(conn: Any, method: str, target: str, headers: dict[str, str], body: bytes | None) -> bytes:
@@ -173,34 +181,6 @@ class Headers(Mapping[str, str]):
         return len(self._by_name)
 
 
-def _parse_head(head: bytes) -> tuple[int, bool, Headers]:
-    """The status, whether the connection may be kept (HTTP/1.1), and the headers."""
-    text = head.decode("iso-8859-1")
-    status_line, _, rest = text.partition("\r\n")
-    version, _, status_rest = status_line.partition(" ")
-    code = status_rest[:3]
-    if (
-        not version.startswith("HTTP/1.")
-        or len(code) != 3
-        or not code.isdigit()
-        or status_rest[3:4] not in ("", " ")
-    ):
-        raise ProtocolError(f"not an HTTP/1.x answer: {status_line[:40]!r}")
-    fields: list[list[str]] = []
-    for line in rest.split("\r\n") if rest else ():
-        if line[:1] in (" ", "\t"):  # an obsolete folded line: part of the previous value
-            if not fields:
-                raise ProtocolError("the answer's headers start with a folded line")
-            fields[-1][1] = f"{fields[-1][1]} {line.strip()}"
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name or name != name.strip():
-            raise ProtocolError(f"a malformed header in the answer: {line[:40]!r}")
-        fields.append([name, value.strip()])
-    headers = Headers(fields)
-    return int(code), version == "HTTP/1.1", headers
-
-
 def _decoded(status: int, headers: Headers, body: bytes) -> bytes:
     encoding = headers.get("Content-Encoding", "").strip().lower()
     if not body or encoding in ("", "identity"):
@@ -227,6 +207,8 @@ def exchange(
 ) -> tuple[int, bytes, Headers]:
     """Send one request on a connection of ``pool`` and read its whole answer: the status, the
     body (decoded) and the headers."""
+    if method.upper() == "HEAD":  # llhttp would wait for the body its headers announce
+        raise ValueError("http_wire cannot read the answer to a HEAD request: send it through urlopen")
     conn = pool._get_conn()
     reusable = False
     try:
@@ -237,35 +219,7 @@ def exchange(
         sock.settimeout(connect_timeout)
         sock.sendall(request_bytes(conn, method, target, headers, body))
         sock.settimeout(read_timeout)
-        reader = _Reader(sock)
-        while True:
-            status, keep, answer_headers = _parse_head(reader.head())
-            if status >= 200 or status == 101:
-                break  # an interim answer (100 Continue, 103) is followed by the real one
-        if status == 101:
-            raise ProtocolError("the server switched protocols")
-        connection = answer_headers.get("Connection", "").lower()
-        if "close" in connection:
-            keep = False
-        transfer = answer_headers.get("Transfer-Encoding")
-        length = answer_headers.get("Content-Length")
-        if status in _NO_BODY or method == "HEAD":
-            data = b""
-        elif transfer is not None:
-            if transfer.replace(" ", "").lower().split(",")[-1] != "chunked":
-                keep = False
-                data = reader.to_end()
-            else:
-                data = reader.chunked()
-        elif length is not None:
-            if not length.strip().isdigit():
-                raise ProtocolError(f"a bad Content-Length in the answer: {length[:20]!r}")
-            data = reader.exactly(int(length))
-        else:
-            keep = False
-            data = reader.to_end()
-        # More than the answer would leave the connection in no known state: not reused.
-        reusable = keep and not reader.buffer
+        status, reusable, answer_headers, data = read_answer(sock)
         return status, _decoded(status, answer_headers, data), answer_headers
     finally:
         if not reusable:

@@ -207,11 +207,76 @@ def test_an_error_answer_is_the_servers_error() -> None:
     assert limited.value.code == "rate_limited"
 
 
-def test_headers_are_read_by_any_case_and_a_repeated_one_joined() -> None:
-    from desktop.http_wire import _parse_head
+def _read(answer: bytes) -> tuple[int, bool, Any, bytes]:
+    """``read_answer`` of ``answer`` sent whole on a socket whose other end stays open."""
+    from desktop.http_wire import read_answer
 
-    status, keep, headers = _parse_head(b"HTTP/1.1 302 Found\r\nlocation: /a\r\nX-A: 1\r\nx-a: 2\r\nVary: b")
-    assert (status, keep) == (302, True)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(answer)
+        ours.settimeout(5)
+        return read_answer(ours)
+
+
+def test_headers_are_read_by_any_case_and_a_repeated_one_joined() -> None:
+    status, keep, headers, body = _read(
+        b"HTTP/1.1 302 Found\r\nlocation: /a\r\nX-A: 1\r\nx-a: 2\r\nVary: b\r\nContent-Length: 0\r\n\r\n"
+    )
+    assert (status, keep, body) == (302, True, b"")
     assert headers["Location"] == headers.get("LOCATION") == "/a"
     assert headers["X-A"] == "1, 2"
-    assert list(headers) == ["location", "X-A", "Vary"] and "vary" in headers
+    assert list(headers) == ["location", "X-A", "Vary", "Content-Length"] and "vary" in headers
+
+
+def test_a_chunked_answers_trailer_fields_are_not_its_headers() -> None:
+    status, keep, headers, body = _read(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\n"
+    )
+    assert (status, keep, body) == (200, True, b"ab")
+    assert "X-T" not in headers
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _OK + b"HTTP/1.1 200 OK\r\n",  # the start of another answer
+        _OK + b"junk",
+        b'HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{"a":[1]}junk',
+    ],
+    ids=["another", "junk", "after-close"],
+)
+def test_bytes_after_the_answer_leave_the_connection_unused(answer: bytes) -> None:
+    status, keep, _, body = _read(answer)
+    assert status == 200 and body.startswith(b'{"')
+    assert keep is False
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+        b"HTTP/1.1 101 Switching Protocols\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n" + b"X-Long: a\r\n" * 7_000,  # and no end in sight
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n0\r\n\r\n",
+    ],
+    ids=["upgrade", "101", "head-too-long", "length-and-chunked"],
+)
+def test_an_answer_the_client_cannot_use_is_offline(answer: bytes) -> None:
+    with scripted([answer, _OK]) as server:
+        api = _client(server.url)
+        with pytest.raises(OfflineError) as failed:
+            api.request("GET", "/first")
+        assert failed.value.code == "offline"  # refused at once, not waited on to the time-out
+        assert api.request("GET", "/second") == {"ok": True}
+    assert server.connections == 2
+
+
+def test_a_head_answer_has_no_body_and_the_connection_is_kept() -> None:
+    """The headers of a HEAD answer announce a body that never comes: the client does not wait for it."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+    with scripted([head, _OK]) as server:
+        api = _client(server.url)
+        answer = api._exchange("HEAD", f"{server.url}/api/v1/first", {}, None)
+        assert (answer.status_code, answer.content) == (200, b"")
+        assert api.request("GET", "/second") == {"ok": True}
+    assert server.connections == 1
