@@ -42,7 +42,7 @@ class _Answer:
     __slots__ = ("beyond", "body", "complete", "fields", "head_done", "keep", "parser", "status", "switched")
 
     def __init__(self) -> None:
-        self.parser = httptools.HttpResponseParser(self)
+        self.parser: Any = httptools.HttpResponseParser(self)
         # llhttp refuses an obsolete folded header line unless its headers are lenient; RFC 9112
         # §5.2 has a user agent read one as a space, as http.client does. Lenient headers also let
         # control characters through in a value, as http.client does; a bare CR is still refused.
@@ -92,13 +92,7 @@ class _Answer:
         return "Content-Length" not in headers
 
 
-def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
-    """Read one whole answer off ``sock`` with httptools (interim 1xx answers skipped): its
-    status, whether the connection can carry the next request (keep-alive, and nothing came after
-    the answer), its headers and its body as sent (not decoded). A malformed answer, one cut
-    short, one switching protocols or a head over 64 KiB raise urllib3's ``ProtocolError``. Not
-    for the answer to a HEAD request (llhttp cannot be told its body is absent)."""
-    answer = _Answer()
+def _read(answer: _Answer, sock: Any) -> None:
     feed = answer.parser.feed_data
     received = 0
     while not answer.complete:
@@ -106,7 +100,7 @@ def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
         if not data:
             if answer.delimited_by_close():
                 answer.keep = False
-                break
+                return
             raise ProtocolError(
                 "Connection broken: the answer ended early" if received else "Connection aborted.",
                 ConnectionResetError("the server closed the connection"),
@@ -119,7 +113,6 @@ def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
         except httptools.HttpParserError as exc:
             if answer.switched:  # a 101 without one: llhttp stops all the same
                 raise ProtocolError("the server switched protocols") from None
-                raise ProtocolError("the server switched protocols") from None
             if not answer.complete:
                 raise ProtocolError(f"a malformed answer from the server: {exc}") from None
             answer.beyond = True  # what came after the answer is not one (or came after a close)
@@ -127,6 +120,19 @@ def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
             raise ProtocolError("the server switched protocols")
         if not answer.head_done and received > _MAX_HEAD:
             raise ProtocolError("the answer's headers are too long")
+
+
+def read_answer(sock: Any) -> tuple[int, bool, Headers, bytes]:
+    """Read one whole answer off ``sock`` with httptools (interim 1xx answers skipped): its
+    status, whether the connection can carry the next request (keep-alive, and nothing came after
+    the answer), its headers and its body as sent (not decoded). A malformed answer, one cut
+    short, one switching protocols or a head over 64 KiB raise urllib3's ``ProtocolError``. Not
+    for the answer to a HEAD request (llhttp cannot be told its body is absent)."""
+    answer = _Answer()
+    try:
+        _read(answer, sock)
+    finally:
+        answer.parser = None  # the parser holds the answer's callbacks: no cycle left for the gc
     body = answer.body[0] if len(answer.body) == 1 else b"".join(answer.body)
     return answer.status, answer.keep and not answer.beyond, Headers(answer.fields), body
 
