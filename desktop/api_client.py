@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -32,6 +34,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
 
+from desktop import http_wire
 from desktop.profiles import normalize_server_url
 from desktop.version import user_agent
 
@@ -175,9 +178,9 @@ def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
     a connection error."""
     errors = urllib3.exceptions
     reason = exc.reason if isinstance(exc, errors.MaxRetryError) and exc.reason is not None else exc
-    if isinstance(reason, errors.SSLError):
+    if isinstance(reason, errors.SSLError | ssl.SSLError):  # ssl's own: from http_wire
         return requests.exceptions.SSLError(str(reason))
-    if isinstance(reason, errors.ReadTimeoutError) or (
+    if isinstance(reason, errors.ReadTimeoutError | TimeoutError) or (
         isinstance(reason, errors.ConnectTimeoutError) and not isinstance(reason, errors.NewConnectionError)
     ):
         return requests.exceptions.Timeout(str(reason))
@@ -197,6 +200,23 @@ def _well_formed_block(block: Any) -> bool:
         return False
     # Over the whole page in C (a page holds thousands of rows).
     return not rows or (set(map(type, rows)) == {list} and set(map(len, rows)) == {len(columns)})
+
+
+@lru_cache(maxsize=16)
+def _segment(value: str) -> str:
+    """``value`` quoted as one path segment (an organization id: the same few every sync)."""
+    return quote(value, safe="")
+
+
+@lru_cache(maxsize=16)
+def _pull_path(org_id: str, cursor: str | None, limit: int, schema_version: int, blocks: bool) -> str:
+    """A pull's path and query (a synced workstation's every no-op pull asks the same one)."""
+    params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
+    if cursor is not None:
+        params["cursor"] = cursor
+    if blocks:
+        params["format"] = "blocks"
+    return f"/orgs/{_segment(org_id)}/sync/pull?{urlencode(params)}"
 
 
 def _read_environment_once(client: ApiClient) -> None:
@@ -419,7 +439,7 @@ class ApiClient:
         """Send commands (at most 1000) in order; one result per command, in the same order."""
         data = self.request(
             "POST",
-            f"/orgs/{quote(org_id, safe='')}/sync/push",
+            f"/orgs/{_segment(org_id)}/sync/push",
             json={"client_id": client_id, "schema_version": schema_version, "mutations": mutations},
         )
         results = data.get("results") if isinstance(data, dict) else None
@@ -449,12 +469,7 @@ class ApiClient:
         for the ``blocks`` format (``common.wire.PullBlocksResponse``: the same changes, each run's
         column names once); a server that does not know it answers 400 naming ``format``
         (:func:`names_field`)."""
-        params: dict[str, Any] = {"limit": limit, "schema_version": schema_version}
-        if cursor is not None:
-            params["cursor"] = cursor
-        if blocks:
-            params["format"] = "blocks"
-        data = self.request("GET", f"/orgs/{quote(org_id, safe='')}/sync/pull", params=params)
+        data = self.request("GET", _pull_path(org_id, cursor, limit, schema_version, blocks))
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("blocks" if blocks else "changes"), list)
@@ -625,10 +640,27 @@ class ApiClient:
     def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> Answer:
         """One request and its whole answer. Straight through the session's connection pool
         (:meth:`_pool_for`) when nothing of the session must see it, else :meth:`_exchange_session`;
-        a transport failure is raised as requests raises it."""
+        on the pool, written and read by :func:`desktop.http_wire.exchange` unless the adapter
+        retries or the request is a HEAD (then ``urlopen``, which retries and knows a HEAD answer
+        has no body). A transport failure is raised as requests raises it."""
         pool = self._pool_for(url)
         if pool is None:
             return self._exchange_session(method, url, headers, body)
+        # The adapter's default, no retries; HEAD's answer is read by urlopen (http_wire cannot).
+        if self._retries is not None and self._retries.total == 0 and method.upper() != "HEAD":
+            try:
+                status, data, answer_headers = http_wire.exchange(
+                    pool,
+                    method,
+                    url[len(self._origin) :],
+                    {**self.http.headers, **headers},
+                    body,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    read_timeout=READ_TIMEOUT_S,
+                )
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _as_requests_error(exc) from None
+            return _Answer(status, data, answer_headers)
         try:
             answer = pool.urlopen(
                 method,

@@ -7,10 +7,12 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlcipher3
 from sqlalchemy import select
 
 from common.commands import CommandError
@@ -364,3 +366,40 @@ def test_a_store_copied_from_the_suites_template_is_the_migrated_schema(tmp_path
         migrated.dispose()
     with pytest.raises(LocalStoreError):  # encrypted under its own key, not the template's none
         LocalStore.open_with_key(tmp_path / "root", profile, new_key())
+
+
+def test_sync_state_reads_and_writes_work_from_two_threads_at_once_and_follow_the_checkpoint_setting(
+    tmp_path: Path, profile: Profile
+) -> None:
+    """The sync-state statements run on a connection the store keeps (``_driver``): another
+    thread meanwhile gets its own, and the kept one takes the log-copy setting a full download
+    sets and clears, as every connection from the pool does."""
+    store = LocalStore.create(tmp_path, profile, "pw")
+    try:
+        store.set_state("cursor", "c1")
+        seen: list[str | None] = []
+        with store._driver() as cursor:  # this thread holds the kept connection
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("INSERT OR REPLACE INTO sync_state (key, value) VALUES ('cursor', 'c2')")
+            other = threading.Thread(target=lambda: seen.append(store.get_state("cursor")))
+            other.start()
+            other.join(timeout=10)
+            cursor.execute("COMMIT")
+        assert seen == ["c1"]  # read at once, on another connection, before the commit
+        assert store.get_state("cursor") == "c2"
+
+        def autocheckpoint() -> int:
+            with store._driver() as cursor:
+                return int(cursor.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+        usual = autocheckpoint()
+        store.defer_checkpoints(True)
+        assert autocheckpoint() == 0
+        assert store.finish_cycle("last_sync_at", "2026-12-05T00:00:00+00:00") == 0
+        store.defer_checkpoints(False)
+        assert usual > 0 and autocheckpoint() == usual
+        with pytest.raises(sqlcipher3.OperationalError), store._driver() as cursor:
+            cursor.execute("SELECT no_such_column FROM sync_state")
+        assert store.get_state("last_sync_at") == "2026-12-05T00:00:00+00:00"  # a new kept connection
+    finally:
+        store.close()
