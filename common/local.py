@@ -31,7 +31,15 @@ from common.wire import row_to_wire
 # Every outbox entry is inserted through one statement compiled once (``plain_insert``).
 _OUTBOX = table_of(OutboxEntry)
 _OUTBOX_COLUMNS = (
-    "id", "name", "args", "created_at", "status", "undo", "attempts", "acknowledged", "derived_ids"
+    "id",
+    "name",
+    "args",
+    "created_at",
+    "status",
+    "undo",
+    "attempts",
+    "acknowledged",
+    "derived_ids",
 )
 DRAFT_COUNTER = "draft_counter"
 

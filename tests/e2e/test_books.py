@@ -134,7 +134,9 @@ def test_a_period_closed_meanwhile_refuses_the_offline_invoice(
 
 
 @pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
-def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(clients: ClientFactory, server: Server) -> None:
+def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(
+    clients: ClientFactory, server: Server
+) -> None:
     """The journal entry and lines an invoice posted offline derives locally are the server's:
     after the sync this desk holds the server's rows and no others. Also for a posting queued by
     the previous version (scheme 1 of derived ids, no scheme in its outbox entry): it is pushed
@@ -164,7 +166,9 @@ def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(clients: Clie
     assert [e["derived_ids"] for e in office.outbox()] == [2, 2, 2, None, 2]
 
     def journal(rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
-        return {source: tuple(sorted(r["id"] for r in rows if r["source_id"] == source)) for source in (old, new)}
+        return {
+            source: tuple(sorted(r["id"] for r in rows if r["source_id"] == source)) for source in (old, new)
+        }
 
     entries_offline = journal(office.rows("journal_entry"))
     lines_offline = sorted(r["id"] for r in office.rows("journal_line"))

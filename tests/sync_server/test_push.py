@@ -561,3 +561,12 @@ def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(worl
         for entry_id, line_id in rows[scheme]:
             assert (entry_id[:13] == prefix, line_id[:13] == prefix) == (prefix_kept, prefix_kept)
             assert entry_id[14] == line_id[14] == "8"  # derived: version 8 either way
+
+
+def test_the_openapi_document_declares_the_optional_derived_ids_header(world: World) -> None:
+    spec = world.client.get("/api/v1/openapi.json").get_json()
+    push = spec["paths"]["/api/v1/orgs/{org_id}/sync/push"]["post"]
+    (param,) = [p for p in push["parameters"] if p["in"] == "header"]
+    assert (param["name"], param["required"], param["schema"]["enum"]) == ("Ops-Derived-Ids", False, ["2"])
+    pull = spec["paths"]["/api/v1/orgs/{org_id}/sync/pull"]["get"]
+    assert all(p["in"] != "header" for p in pull["parameters"])
