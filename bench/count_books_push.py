@@ -8,6 +8,10 @@ store), in an organization with books or without: the load-independent form of
     valgrind ... --callgrind-out-file=unposted.out python -m bench.count_books_push unposted
     callgrind_annotate posted.out | grep TOTALS
 
+A second argument, ``1`` or ``2`` (default 2), is the scheme of derived ids the push is applied
+with (``Ops-Derived-Ids``: 1 = without the header, as older desktops push; bench/README.md,
+"Branch `ids8`").
+
 Ids are made as a workstation makes them (``common.ids.new_id``, time-ordered). Two pushes of
 the same shape warm up first; only the third is counted (``callgrind_control -i on/off`` around
 it). Without valgrind the push's CPU seconds are printed instead.
@@ -60,7 +64,7 @@ def _callgrind(switch: str) -> bool:
     return done.returncode == 0 and b"Error" not in done.stdout + done.stderr
 
 
-def main(books: bool) -> None:
+def main(books: bool, derived_ids: int = 2) -> None:
     from common.ids import new_id
     from common.permissions import ALL_PERMISSIONS
     from sync_server import admin_ops
@@ -76,7 +80,7 @@ def main(books: bool) -> None:
     user = str(uuid.uuid4())
 
     def push(org_id: str, batch: list[Any]) -> None:
-        results = apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, batch)
+        results = apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, batch, derived_ids=derived_ids)
         assert {r.status for r in results} == {"applied"}, [r for r in results if r.status != "applied"][:1]
 
     org_id = admin_ops.create_org(store, f"Count {uuid.uuid4().hex[:8]}", books=books)
@@ -94,11 +98,15 @@ def main(books: bool) -> None:
     if counting:
         _callgrind("off")
     else:
-        print(f"{'posted' if books else 'without books'}: {seconds:.3f} s of CPU")
+        print(f"{'posted' if books else 'without books'} (derived ids {derived_ids}): {seconds:.3f} s of CPU")
     store.dispose()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ("posted", "unposted"):
-        sys.exit("usage: python -m bench.count_books_push posted|unposted")
-    main(sys.argv[1] == "posted")
+    if (
+        len(sys.argv) not in (2, 3)
+        or sys.argv[1] not in ("posted", "unposted")
+        or sys.argv[2:] not in ([], ["1"], ["2"])
+    ):
+        sys.exit("usage: python -m bench.count_books_push posted|unposted [1|2]")
+    main(sys.argv[1] == "posted", int(sys.argv[2]) if len(sys.argv) == 3 else 2)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from common.commands import CommandContext, CommandOutcome, execute
+from common.commands import DERIVED_IDS, CommandContext, CommandOutcome, execute
 from common.commands.rowaccess import plain_insert, session_connection
 from common.ids import new_id
 from common.numbering import provisional_number
@@ -30,7 +30,17 @@ from common.wire import row_to_wire
 
 # Every outbox entry is inserted through one statement compiled once (``plain_insert``).
 _OUTBOX = table_of(OutboxEntry)
-_OUTBOX_COLUMNS = ("id", "name", "args", "created_at", "status", "undo", "attempts", "acknowledged")
+_OUTBOX_COLUMNS = (
+    "id",
+    "name",
+    "args",
+    "created_at",
+    "status",
+    "undo",
+    "attempts",
+    "acknowledged",
+    "derived_ids",
+)
 DRAFT_COUNTER = "draft_counter"
 
 
@@ -85,8 +95,10 @@ def client_context(
     actor_id: str,
     permissions: frozenset[str],
     command_id: str | None = None,
+    derived_ids: int = DERIVED_IDS,
 ) -> tuple[CommandContext, UndoRecorder]:
-    """The context a command runs in on a client, and the recorder of its before-images."""
+    """The context a command runs in on a client, and the recorder of its before-images.
+    ``derived_ids``: the scheme of the ids the command derives (the server must be told it)."""
     recorder = UndoRecorder()
     ctx = CommandContext(
         session=session,
@@ -97,6 +109,7 @@ def client_context(
         recorder=recorder,
         numbering=DraftNumbering(session, device_id),
         device_id=device_id,
+        derived_ids=derived_ids,
     )
     return ctx, recorder
 
@@ -112,11 +125,14 @@ def apply_and_queue(
     permissions: frozenset[str],
     command_id: str | None = None,
     now: datetime | None = None,
+    derived_ids: int = DERIVED_IDS,
 ) -> tuple[str, CommandOutcome]:
     """Apply ``name`` in the caller's write transaction and queue it for the server.
 
     Raises :class:`common.commands.CommandError` when it is refused; the caller's transaction
-    must then roll back (nothing of the command is kept, no outbox entry is written).
+    must then roll back (nothing of the command is kept, no outbox entry is written). The entry
+    records ``derived_ids``, the scheme of the ids the command derived, so that the push tells
+    the server to derive the same (an entry queued by older code has none: scheme 1).
     """
     ctx, recorder = client_context(
         session,
@@ -125,6 +141,7 @@ def apply_and_queue(
         actor_id=actor_id,
         permissions=permissions,
         command_id=command_id,
+        derived_ids=derived_ids,
     )
     if now is not None:
         ctx.now = now
@@ -142,6 +159,7 @@ def apply_and_queue(
             "undo": recorder.undo,
             "attempts": 0,
             "acknowledged": False,
+            "derived_ids": derived_ids,
         },
     )
     return ctx.command_id, outcome

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from common.money import quantity_text
 
 MAX_PUSH_MUTATIONS = 1000
+# A push's optional request header: how its commands derive the ids of rows they create
+# (``common.commands.framework``, ``DERIVED_IDS``); absent, scheme 1.
+DERIVED_IDS_HEADER = "Ops-Derived-Ids"
 MAX_PULL_LIMIT = 5000
 DEFAULT_PULL_LIMIT = 2000
 # The pull answer's layouts (``GET …/sync/pull?format=``, ``sync_server.pull.PullQuery``):

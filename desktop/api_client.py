@@ -34,6 +34,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
 
+from common.ids import LEGACY_DERIVED_IDS
+from common.wire import DERIVED_IDS_HEADER
 from desktop import http_wire
 from desktop.profiles import normalize_server_url
 from desktop.version import user_agent
@@ -434,13 +436,22 @@ class ApiClient:
 
     # -- sync ----------------------------------------------------------------------------------
     def push(
-        self, org_id: str, mutations: list[dict[str, Any]], *, client_id: str, schema_version: int
+        self,
+        org_id: str,
+        mutations: list[dict[str, Any]],
+        *,
+        client_id: str,
+        schema_version: int,
+        derived_ids: int = LEGACY_DERIVED_IDS,
     ) -> list[dict[str, Any]]:
-        """Send commands (at most 1000) in order; one result per command, in the same order."""
+        """Send commands (at most 1000) in order; one result per command, in the same order.
+        ``derived_ids``: the scheme they were applied with (one for all), told the server in the
+        ``Ops-Derived-Ids`` header unless it is 1."""
         data = self.request(
             "POST",
             f"/orgs/{_segment(org_id)}/sync/push",
             json={"client_id": client_id, "schema_version": schema_version, "mutations": mutations},
+            headers=None if derived_ids == LEGACY_DERIVED_IDS else {DERIVED_IDS_HEADER: str(derived_ids)},
         )
         results = data.get("results") if isinstance(data, dict) else None
         if (
@@ -485,13 +496,20 @@ class ApiClient:
 
     # -- plumbing ------------------------------------------------------------------------------
     def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        """An authenticated request; on 401 the access token is refreshed once and it is retried."""
+        """An authenticated request (``headers``: more request headers); on 401 the access
+        token is refreshed once and it is retried."""
         if self._access_token is None:
             self.refresh()
         try:
-            return self._send(method, path, json=json, params=params, auth=True)
+            return self._send(method, path, json=json, params=params, auth=True, headers=headers)
         except (InvalidCredentialsError, SessionEndedError) as exc:
             if exc.status != 401:
                 raise
@@ -499,7 +517,7 @@ class ApiClient:
         with self._lock:
             if self._access_token == used:  # nobody refreshed meanwhile
                 self._refresh_locked()
-        return self._send(method, path, json=json, params=params, auth=True)
+        return self._send(method, path, json=json, params=params, auth=True, headers=headers)
 
     def download(self, path: str) -> bytes:
         """An authenticated GET of a file (``path`` under the API prefix, like :meth:`request`):
@@ -610,19 +628,20 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         auth: bool,
         raw: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        headers = {"Accept": "*/*" if raw else "application/json"}
+        sent = {"Accept": "*/*" if raw else "application/json", **(headers or {})}
         if auth and self._access_token:
-            headers["Authorization"] = f"Bearer {self._access_token}"
+            sent["Authorization"] = f"Bearer {self._access_token}"
         body = None
         if json is not None:
             body = orjson.dumps(json)
-            headers["Content-Type"] = "application/json"
+            sent["Content-Type"] = "application/json"
         url = self.url(path)
         if params:
             url = f"{url}?{urlencode(params)}"
         try:
-            response = self._exchange(method, url, headers, body)
+            response = self._exchange(method, url, sent, body)
         except requests.exceptions.SSLError:
             raise OfflineError(
                 f"the secure connection to {self.server_url} failed: its certificate is not trusted "

@@ -50,6 +50,15 @@ _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
 @dataclass(frozen=True)
+class HeaderParam:
+    """An optional request header of an endpoint: its name, meaning and the values it takes."""
+
+    name: str
+    description: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Endpoint:
     method: str
     rule: str  # Flask rule, e.g. /api/v1/orgs/<org_id>/audit
@@ -71,6 +80,8 @@ class Endpoint:
     # A file answer (``application/pdf``, ``application/zip``) instead of JSON: its media type,
     # for the OpenAPI document.
     media_type: str | None = None
+    # Optional request headers the handler reads (it checks them itself), for the OpenAPI document.
+    headers: tuple[HeaderParam, ...] = ()
 
     @property
     def path(self) -> str:
@@ -291,6 +302,7 @@ def endpoint(
     own_sessions: bool = False,
     lock_org: bool = False,
     media_type: str | None = None,
+    headers: tuple[HeaderParam, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated handler ``fn(ctx, **path_params)`` as an endpoint of ``bp``.
 
@@ -321,6 +333,7 @@ def endpoint(
             own_sessions=own_sessions,
             lock_org=lock_org,
             media_type=media_type,
+            headers=headers,
         )
         ENDPOINTS.append(spec)
 

@@ -58,6 +58,16 @@ def _operation(spec: Endpoint, query_schemas: dict[str, Any]) -> dict[str, Any]:
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    for header in spec.headers:
+        params.append(
+            {
+                "name": header.name,
+                "in": "header",
+                "required": False,
+                "description": header.description,
+                "schema": {"type": "string", "enum": list(header.values)},
+            }
+        )
     if params:
         op["parameters"] = params
     if spec.body is not None:

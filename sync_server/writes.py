@@ -50,7 +50,7 @@ from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from common.commands import CommandContext, CommandError, execute
+from common.commands import DERIVED_IDS, CommandContext, CommandError, execute
 from common.commands.rowaccess import rows_reader, session_connection, writes_counted
 from common.heap import settle_heap as common_settle_heap
 from common.ids import is_uuid
@@ -483,8 +483,12 @@ def apply_mutations(
     mutations: Sequence[Mutation],
     *,
     savepoints: bool = True,
+    derived_ids: int = DERIVED_IDS,
 ) -> list[MutationResult]:
     """Apply ``mutations`` in order in the caller's transaction; one result per mutation.
+
+    ``derived_ids``: how the commands derive the ids of rows they create
+    (``CommandContext.derived_ids``): as the client that applied them did (a push says so).
 
     ``session`` must be a write session scoped to ``org_id``. Raises only for store failures
     (then the caller's transaction must roll back: nothing of the batch is kept). With
@@ -541,6 +545,7 @@ def apply_mutations(
                     members=members,
                     rows=known_rows,
                     deferred=held,
+                    derived_ids=derived_ids,
                 )
                 result = _apply_one(ctx, mutation, recorder, numbering, scopes)
                 if held is not None and time.perf_counter() >= give_way_at:
@@ -805,13 +810,14 @@ def apply_in_slices(
     mutations: Sequence[Mutation],
     *,
     slice_size: int | None = None,
+    derived_ids: int = DERIVED_IDS,
 ) -> list[MutationResult]:
     """Apply a pushed batch a slice at a time, each slice committed in its own write transaction
     scoped to ``org_id``; one result per mutation, in order.
 
     ``slice_size`` defaults to :data:`EMBEDDED_SLICE` on the embedded store and the whole batch
     on PostgreSQL. A store failure raises after the slices before it were committed (a retry of
-    the batch answers them ``duplicate``).
+    the batch answers them ``duplicate``). ``derived_ids`` as for :func:`apply_mutations`.
     """
     size = slice_size or (len(mutations) if store.is_postgres else EMBEDDED_SLICE)
     results: list[MutationResult] = []
@@ -820,11 +826,20 @@ def apply_in_slices(
         try:
             with store.session(org_id, user_id=user_id, write=True) as session:
                 found = apply_mutations(
-                    session, org_id, user_id, device_id, permissions, part, savepoints=False
+                    session,
+                    org_id,
+                    user_id,
+                    device_id,
+                    permissions,
+                    part,
+                    savepoints=False,
+                    derived_ids=derived_ids,
                 )
         except NeedsSavepoints:
             # Rolled back: a command failed after writing. Again, each command in a savepoint.
             with store.session(org_id, user_id=user_id, write=True) as session:
-                found = apply_mutations(session, org_id, user_id, device_id, permissions, part)
+                found = apply_mutations(
+                    session, org_id, user_id, device_id, permissions, part, derived_ids=derived_ids
+                )
         results.extend(found)
     return results

@@ -33,12 +33,16 @@ from common.commands.framework import (
     MemberDirectory,
     execute,
 )
+from common.ids import DERIVED_ID_SCHEMES, DERIVED_IDS, LEGACY_DERIVED_IDS
 from common.modules import import_all
 
 COMMAND_MODULES = tuple(import_all("commands"))
 
 __all__ = [
     "COMMAND_MODULES",
+    "DERIVED_IDS",
+    "DERIVED_ID_SCHEMES",
+    "LEGACY_DERIVED_IDS",
     "REGISTRY",
     "ChangeRecorder",
     "CommandContext",

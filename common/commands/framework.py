@@ -29,6 +29,7 @@ from common.commands.rowaccess import (
     session_connection,
     unique_probe,
 )
+from common.ids import DERIVED_IDS
 from common.schema.base import SyncedEntity, table_of
 from common.schema.types import utcnow
 from common.wire import row_to_wire
@@ -173,6 +174,8 @@ _NAMES: dict[type[SyncedEntity], str] = {}
 _SHA256 = hashlib.sha256()  # copied, never updated
 # A hex digit with its top two bits set to 10 (the RFC 4122 variant), by the digit.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+_HEX = frozenset("0123456789abcdef")
+
 
 # Entities of which a batch may know every row under one parent (:meth:`CommandContext.
 # remember_children`): entity → the column naming the parent.
@@ -212,6 +215,9 @@ class CommandContext:
     # Set by the server's optimistic write path on PostgreSQL: inserts and updates held and sent
     # together (one statement per table instead of one round trip per row). Needs ``rows``.
     deferred: DeferredWrites | None = None
+    # How :meth:`derived_id` derives ids (``DERIVED_IDS`` or ``LEGACY_DERIVED_IDS``): the scheme
+    # the command was first applied with, wherever it runs again.
+    derived_ids: int = DERIVED_IDS
 
     # -- reads ---------------------------------------------------------------------------------
     def select(self, model: type[SyncedEntity], *where: ColumnElement[bool]) -> Select[Any]:
@@ -451,10 +457,18 @@ class CommandContext:
         """
         # The first 16 bytes of the SHA-256, version nibble 8 (custom, derived) and the RFC 4122
         # variant bits set, as str(uuid.UUID(bytes=...)) spells them, worked on the hex digits.
+        # Scheme 2 puts the command id's first 12 hex digits in place of the first 12.
+        command_id = self.command_id
         digest = _SHA256.copy()  # not hashlib.sha256(): that looks the algorithm up each time
-        digest.update("|".join((self.command_id, *parts)).encode())
+        digest.update("|".join((command_id, *parts)).encode())
         text = digest.hexdigest()
-        return f"{text[:8]}-{text[8:12]}-8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+        rest = f"8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+        if self.derived_ids == DERIVED_IDS:
+            head = command_id[:8] + command_id[9:13]
+            if command_id[8:9] == "-" and len(head) == 12 and _HEX.issuperset(head):
+                return f"{command_id[:8]}-{command_id[9:13]}-{rest}"
+            # Not a canonical UUID (a test's or a tool's own id): the digest's digits, as scheme 1.
+        return f"{text[:8]}-{text[8:12]}-{rest}"
 
     def warn(self, code: str, message: str, **details: Any) -> None:
         self.outcome.warnings.append({"code": code, "message": message, **details})

@@ -155,6 +155,9 @@ class OutboxEntry(Base):
     undo: Mapped[list[Any] | None] = personal(JSON)
     attempts: Mapped[int] = business(Integer, default=0)
     acknowledged: Mapped[bool] = business(Boolean, default=False)
+    # How the command derived the ids of rows it created (``CommandContext.derived_ids``), sent
+    # with the push; NULL for entries queued before revision 0013: scheme 1.
+    derived_ids: Mapped[int | None] = public(Integer)
 
 
 class SyncState(Base):

@@ -197,16 +197,18 @@ class SyncEngine:
         if not total:
             return
         sent = 0
-        # Bounded: what was pending at the start plus a few batches the user adds meanwhile.
-        for _ in range(total // self.push_batch + 4):
-            batch = pending_batch(self.store, self.push_batch)
+        # Bounded: what was pending at the start plus a few batches the user adds meanwhile
+        # (and one where the entries queued before an upgrade, of the older scheme of derived
+        # ids, end: a batch holds commands of one scheme).
+        for _ in range(total // self.push_batch + 5):
+            scheme, batch = pending_batch(self.store, self.push_batch)
             if not batch:
                 break
             progress(sent, max(total, sent + len(batch)), f"Sending changes… {count(sent)} of {count(total)}")
             device = self.store.device_id
             results = self.retrier.call(
-                lambda batch=batch, device=device: self.api.push(  # type: ignore[misc]
-                    self.org_id, batch, client_id=device, schema_version=SCHEMA_VERSION
+                lambda batch=batch, device=device, scheme=scheme: self.api.push(  # type: ignore[misc]
+                    self.org_id, batch, client_id=device, schema_version=SCHEMA_VERSION, derived_ids=scheme
                 )
             )
             outcome = record_results(self.store, results)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from common.ids import DERIVED_IDS, LEGACY_DERIVED_IDS
 from common.schema import ENTITIES, OutboxEntry, SyncState
 from common.schema.base import table_of
 from desktop import deferred_indexes
@@ -32,16 +33,26 @@ def _put_state(connection: Connection, key: str, value: str | None) -> None:
     connection.execute(insert(_STATE).values(key=key, value=value))
 
 
-def pending_batch(store: LocalStore, limit: int) -> list[dict[str, Any]]:
-    """The oldest ``limit`` pending commands as mutations ``{id, name, args}``, in order."""
+def pending_batch(store: LocalStore, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """The oldest pending commands (at most ``limit``) applied with one scheme of derived ids,
+    as mutations ``{id, name, args}`` in order, and that scheme (``derived_ids``; an entry
+    queued before the outbox recorded it derived scheme 1). The push tells the server the
+    scheme, one for the batch: the queue goes in runs of the same scheme, in its order."""
     stmt = (
-        select(_OUTBOX.c.id, _OUTBOX.c.name, _OUTBOX.c.args)
+        select(_OUTBOX.c.id, _OUTBOX.c.name, _OUTBOX.c.args, _OUTBOX.c.derived_ids)
         .where(_OUTBOX.c.status == "pending")
         .order_by(_OUTBOX.c.seq)
         .limit(limit)
     )
     with store.read_session() as session:
-        return [{"id": row.id, "name": row.name, "args": row.args} for row in session.execute(stmt)]
+        rows = session.execute(stmt).all()
+    scheme = (rows[0].derived_ids or LEGACY_DERIVED_IDS) if rows else DERIVED_IDS
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        if (row.derived_ids or LEGACY_DERIVED_IDS) != scheme:
+            break
+        batch.append({"id": row.id, "name": row.name, "args": row.args})
+    return scheme, batch
 
 
 @dataclass

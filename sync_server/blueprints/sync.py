@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from sqlalchemy import Connection
 
 from common.access import OwnerIds
+from common.commands import DERIVED_IDS, LEGACY_DERIVED_IDS
 from common.schema import SCHEMA_VERSION
-from common.wire import PullBlocksResponse, PullResponse, PushRequest, PushResponse
-from sync_server.api import ApiContext, endpoint
+from common.wire import DERIVED_IDS_HEADER, PullBlocksResponse, PullResponse, PushRequest, PushResponse
+from sync_server.api import ApiContext, HeaderParam, endpoint
 from sync_server.config import ServerConfig
 from sync_server.errors import ApiError
 from sync_server.mail import Mailer
@@ -54,6 +55,31 @@ def check_schema_version(client_version: int) -> None:
     )
 
 
+# How the pushed commands derive the ids of rows they create (common.commands.framework): the
+# desktop applied them already and kept those rows, so the server must derive the same ids.
+_DERIVED_IDS_PARAM = HeaderParam(
+    DERIVED_IDS_HEADER,
+    "How the pushed commands derive the ids of rows they create without an id in their args: "
+    "2 = the command id's first 48 bits, then a SHA-256 of the command id and the row's parts. "
+    "Absent: scheme 1 (the whole id from that SHA-256), as clients that do not send it derive.",
+    (str(DERIVED_IDS),),
+)
+
+
+def derived_ids_scheme(value: str | None) -> int:
+    """The scheme the ``Ops-Derived-Ids`` header names; 400 for a value this server does not know."""
+    if value is None:
+        return LEGACY_DERIVED_IDS
+    if value.strip() == str(DERIVED_IDS):
+        return DERIVED_IDS
+    raise ApiError(
+        400,
+        "invalid",
+        f"header {DERIVED_IDS_HEADER}: must be {DERIVED_IDS} or absent",
+        {"header": DERIVED_IDS_HEADER},
+    )
+
+
 @endpoint(
     bp,
     "POST",
@@ -66,12 +92,16 @@ def check_schema_version(client_version: int) -> None:
     # The caller is checked in a read transaction; the commands are applied in write transactions
     # of their own, a slice at a time (sync_server.writes.apply_in_slices).
     own_sessions=True,
+    headers=(_DERIVED_IDS_PARAM,),
 )
 def push(ctx: ApiContext, org_id: str) -> PushResponse:
     body: PushRequest = ctx.body
     check_schema_version(body.schema_version)
     if not body.mutations:
-        return PushResponse(results=[])  # nothing to apply: no need for the organization's write lock
+        # Nothing to apply: no need for the organization's write lock; the header changes
+        # nothing (as on the no-op path, sync_server.noop_sync, which does not read it).
+        return PushResponse(results=[])
+    derived_ids = derived_ids_scheme(request.headers.get(DERIVED_IDS_HEADER))
     principal = ctx.user
     results = apply_in_slices(
         ctx.services.store,
@@ -80,6 +110,7 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
         principal.device_id,
         principal.permissions,
         body.mutations,
+        derived_ids=derived_ids,
     )
     counters = server_metrics()
     if counters is not None:

@@ -131,3 +131,60 @@ def test_a_period_closed_meanwhile_refuses_the_offline_invoice(
         shop.apply("sales.create_invoice", id=new_id(), customer_id=customer, issue_date="2031-03-30",
                    lines=[{"id": new_id(), "description": "Visit", "quantity": "1", "unit_price": 1}])  # fmt: skip
     assert refused.value.code == "period_closed"
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(
+    clients: ClientFactory, server: Server
+) -> None:
+    """The journal entry and lines an invoice posted offline derives locally are the server's:
+    after the sync this desk holds the server's rows and no others. Also for a posting queued by
+    the previous version (scheme 1 of derived ids, no scheme in its outbox entry): it is pushed
+    in a batch of its own without the ``Ops-Derived-Ids`` header, so the server derives as it did."""
+    from sqlalchemy import update
+
+    from common.ids import LEGACY_DERIVED_IDS
+    from common.local import apply_and_queue
+    from common.schema import OutboxEntry
+
+    office = clients("admin@acme.test")
+    office.apply("finance.set_up_books", currency="EUR")
+    office.sync()
+    customer, old, new = new_id(), new_id(), new_id()
+    office.apply("sales.create_customer", id=customer, name="Ada Oy")
+    for invoice in (old, new):
+        office.apply("sales.create_invoice", id=invoice, customer_id=customer, issue_date=START,
+                     lines=[{"id": new_id(), "description": "Visit", "quantity": "2", "unit_price": 12_500}])  # fmt: skip
+    with office.store.write_session() as db:  # as the previous version queued it
+        old_post, _ = apply_and_queue(
+            db, "sales.post_invoice", {"id": old}, org_id=office.session.org_id,
+            device_id=office.store.device_id, actor_id=office.session.user.id,
+            permissions=office.session.permissions, derived_ids=LEGACY_DERIVED_IDS,
+        )  # fmt: skip
+        db.execute(update(OutboxEntry).where(OutboxEntry.id == old_post).values(derived_ids=None))
+    new_post = office.apply("sales.post_invoice", id=new)
+    assert [e["derived_ids"] for e in office.outbox()] == [2, 2, 2, None, 2]
+
+    def journal(rows: list[dict[str, Any]]) -> dict[str, tuple[str, ...]]:
+        return {
+            source: tuple(sorted(r["id"] for r in rows if r["source_id"] == source)) for source in (old, new)
+        }
+
+    entries_offline = journal(office.rows("journal_entry"))
+    lines_offline = sorted(r["id"] for r in office.rows("journal_line"))
+    assert len(entries_offline[old]) == len(entries_offline[new]) == 1 and len(lines_offline) >= 4
+    assert entries_offline[new][0][:13] == new_post[:13]  # scheme 2: the command's time prefix
+    assert entries_offline[old][0][:13] != old_post[:13]  # scheme 1: all of it from the digest
+
+    report = office.sync()
+    assert (report.pushed, report.applied, report.rejected, report.conflicts) == (5, 5, 0, 0)
+    assert office.outbox() == []
+    with server.services.store.session(server.a.id) as db:
+        server_entries = db.execute(select(JournalEntry.id, JournalEntry.source_id)).all()
+        server_lines = sorted(db.execute(select(JournalLine.id)).scalars())
+    assert journal([{"id": i, "source_id": s} for i, s in server_entries]) == entries_offline
+    assert server_lines == lines_offline
+    # Pulled back: the same rows, and no others (no phantom of an id the server did not derive).
+    assert journal(office.rows("journal_entry")) == entries_offline
+    assert len(office.rows("journal_entry")) == 2
+    assert sorted(r["id"] for r in office.rows("journal_line")) == lines_offline

@@ -513,3 +513,60 @@ def test_invoices_posted_in_the_batch_that_wrote_their_lines_post_their_current_
             for source in (first, second)
         }
     assert revenue == {first: [("Added", 700), ("Kept", 3000)], second: [("Only", 100)]}
+
+
+def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(world: World) -> None:
+    """Without ``Ops-Derived-Ids`` (older desktops, other clients) a command derives its rows' ids
+    as it always did (scheme 1); with ``2`` they start with the command id's time prefix, as the
+    desktop that applied it derived them; any other value is refused and nothing is applied."""
+    from common.schema import JournalLine
+
+    set_up_books(world, world.a)
+    email = world.a.email("admin")
+    customer = mutation("sales.create_customer", id=new_id(), name="Ada")
+    assert _statuses(world.push(email, world.a, [customer])) == ["applied"]
+    posts: dict[str, dict[str, Any]] = {}
+    for header in (None, "2", "3"):
+        invoice = new_id()
+        create = mutation(
+            "sales.create_invoice",
+            id=invoice,
+            customer_id=customer["args"]["id"],
+            lines=[{"id": new_id(), "description": "Visit", "quantity": "1", "unit_price": 1000}],
+        )
+        posts[str(header)] = post = mutation("sales.post_invoice", id=invoice)
+        headers = world.headers(email) | ({"Ops-Derived-Ids": header} if header else {})
+        body = {"client_id": "tests", "schema_version": 1, "mutations": [create, post]}
+        response = world.client.post(f"/api/v1/orgs/{world.a.id}/sync/push", json=body, headers=headers)
+        if header == "3":
+            assert response.status_code == 400
+            error = response.get_json()["error"]
+            assert error["code"] == "invalid" and "Ops-Derived-Ids" in error["message"]
+            assert error["details"] == {"header": "Ops-Derived-Ids"}
+        else:
+            assert _statuses(response) == ["applied", "applied"]
+    with world.services.store.session(world.a.id) as session:
+        rows = {
+            scheme: session.execute(
+                select(JournalEntry.id, JournalLine.id)
+                .join(JournalLine, JournalLine.journal_entry_id == JournalEntry.id)
+                .where(JournalEntry.source_id == post["args"]["id"])
+            ).all()
+            for scheme, post in posts.items()
+        }
+    assert rows["3"] == []  # refused whole: nothing was applied
+    for scheme, prefix_kept in (("None", False), ("2", True)):
+        prefix = posts[scheme]["id"][:13]  # the command id's first 48 bits (its timestamp)
+        assert len(rows[scheme]) >= 2
+        for entry_id, line_id in rows[scheme]:
+            assert (entry_id[:13] == prefix, line_id[:13] == prefix) == (prefix_kept, prefix_kept)
+            assert entry_id[14] == line_id[14] == "8"  # derived: version 8 either way
+
+
+def test_the_openapi_document_declares_the_optional_derived_ids_header(world: World) -> None:
+    spec = world.client.get("/api/v1/openapi.json").get_json()
+    push = spec["paths"]["/api/v1/orgs/{org_id}/sync/push"]["post"]
+    (param,) = [p for p in push["parameters"] if p["in"] == "header"]
+    assert (param["name"], param["required"], param["schema"]["enum"]) == ("Ops-Derived-Ids", False, ["2"])
+    pull = spec["paths"]["/api/v1/orgs/{org_id}/sync/pull"]["get"]
+    assert all(p["in"] != "header" for p in pull["parameters"])
