@@ -15,7 +15,8 @@ postings cost a push, which is what issue 12 asks about (bench/README.md gives t
 Posted invoices against plain commands is beside it as context.
 
 Ids are made as the desktop makes them (``common.ids.new_id``: time-ordered UUIDv7, the commands'
-and the documents'). On PostgreSQL the tables are analyzed once the organizations are set up, as
+and the documents'), and the rows a command derives take the scheme a current desktop's push names
+(``Ops-Derived-Ids: 2``, the default of ``apply_in_slices``: the command id's time prefix). On PostgreSQL the tables are analyzed once the organizations are set up, as
 autovacuum does on a running store: a fresh database's foreign-key checks are otherwise planned
 against empty tables and stay sequential scans in each pooled connection (the posted push measured
 2.3× slower so, bench/README.md "Books, stop 26").
