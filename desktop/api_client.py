@@ -33,8 +33,9 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from requests.hooks import dispatch_hook
+from urllib3.util.ssl_match_hostname import CertificateError
 
-from common.ids import LEGACY_DERIVED_IDS
+from common.ids import DERIVED_IDS, LEGACY_DERIVED_IDS
 from common.wire import DERIVED_IDS_HEADER
 from desktop import http_wire
 from desktop.profiles import normalize_server_url
@@ -172,6 +173,7 @@ class _Answer:
 
 
 Answer = requests.Response | _Answer
+_SCHEME_2 = str(DERIVED_IDS)
 
 
 def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
@@ -180,7 +182,7 @@ def _as_requests_error(exc: Exception) -> requests.exceptions.RequestException:
     a connection error."""
     errors = urllib3.exceptions
     reason = exc.reason if isinstance(exc, errors.MaxRetryError) and exc.reason is not None else exc
-    if isinstance(reason, errors.SSLError | ssl.SSLError):  # ssl's own: from http_wire
+    if isinstance(reason, errors.SSLError | ssl.SSLError | CertificateError):  # ssl's own: from http_wire
         return requests.exceptions.SSLError(str(reason))
     if isinstance(reason, errors.ReadTimeoutError | TimeoutError) or (
         isinstance(reason, errors.ConnectTimeoutError) and not isinstance(reason, errors.NewConnectionError)
@@ -324,6 +326,9 @@ class ApiClient:
         self._refresh_token = refresh_token
         self._on_tokens = on_tokens
         self._lock = threading.Lock()
+        # Set once an answer says the server derives ids of scheme 2 (``Ops-Derived-Ids: 2`` on
+        # a push's answer): the store then applies new commands so (LocalStore.server_derives_ids).
+        self.server_derives_ids = False
         parts = urlsplit(self.server_url)
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self._pool: tuple[Any, Any] | None = None
@@ -652,6 +657,8 @@ class ApiClient:
             raise OfflineError(f"{self.server_url} did not answer in time", code="timeout") from None
         except requests.exceptions.RequestException:
             raise OfflineError(f"cannot reach {self.server_url}; working offline", code="offline") from None
+        if not self.server_derives_ids and response.headers.get(DERIVED_IDS_HEADER) == _SCHEME_2:
+            self.server_derives_ids = True
         if raw and 200 <= response.status_code < 300:
             return response.content
         return self._parse(response)
@@ -677,7 +684,7 @@ class ApiClient:
                     connect_timeout=CONNECT_TIMEOUT_S,
                     read_timeout=READ_TIMEOUT_S,
                 )
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
+            except (urllib3.exceptions.HTTPError, OSError, CertificateError) as exc:
                 raise _as_requests_error(exc) from None
             return _Answer(status, data, answer_headers)
         try:

@@ -141,6 +141,9 @@ def request_bytes(conn: Any, method: str, target: str, headers: dict[str, str], 
     """The request as urllib3's ``HTTPConnection.request`` writes it (``http.client``'s request
     line and ``Host``; ``Accept-Encoding: identity`` when none is given; ``Content-Length`` before
     the other headers, ``0`` for a POST without a body; then the headers in order)."""
+    for text in (method, target, *headers, *headers.values()):
+        if not text.isascii() or "\r" in text or "\n" in text:  # as http.client refuses them
+            raise ValueError(f"a request's method, target and headers are ASCII on one line: {text[:40]!r}")
     lines = [f"{method} {target} HTTP/1.1"]
     names = {name.lower() for name in headers}
     if "host" not in names:
@@ -223,7 +226,17 @@ def exchange(
             conn.connect()
         sock = conn.sock
         sock.settimeout(connect_timeout)
-        sock.sendall(request_bytes(conn, method, target, headers, body))
+        try:
+            sock.sendall(request_bytes(conn, method, target, headers, body))
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            # The server answered before reading the whole request (a 413 for a body too large)
+            # and closed: its answer is what the caller must see, as urllib3 reads it too.
+            sock.settimeout(read_timeout)
+            try:
+                status, _, answer_headers, data = read_answer(sock)
+            except (OSError, ProtocolError):
+                raise exc from None
+            return status, _decoded(status, answer_headers, data), answer_headers
         sock.settimeout(read_timeout)
         status, reusable, answer_headers, data = read_answer(sock)
         return status, _decoded(status, answer_headers, data), answer_headers

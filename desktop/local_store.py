@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from common import migrate
 from common.commands import CommandOutcome
 from common.db import WrongKeyError, check_key, create_sqlite_engine, new_key
-from common.ids import new_id
+from common.ids import DERIVED_IDS, LEGACY_DERIVED_IDS, new_id
 from common.local import apply_and_queue, device_tag
 from common.schema import OutboxEntry, SyncState
 from desktop import deferred_indexes, search_index, store_state
@@ -38,6 +38,9 @@ __all__ = ["DamagedKeyFileError", "LocalStore", "LocalStoreError", "WrongPasswor
 # Decrypted pages stay in this cache: a 300k-row store (~150 MB) then answers repeated lookups
 # and scans without decrypting pages again. Only pages actually read take memory.
 LOCAL_CACHE_KIB = 262144
+
+# sync_state key: "2" once the server has said it derives ids of scheme 2 (LocalStore.derived_ids).
+DERIVED_IDS_STATE = "server_derived_ids"
 
 # Let the write-ahead log grow to 64 MiB before it is copied into the database file. SQLite's
 # default (1,000 pages) copies it after almost every page of a download, so each page would be
@@ -188,6 +191,7 @@ class LocalStore:
         # The pooled connection :meth:`_driver` keeps, and whether a thread is using it.
         self._kept: Any = None
         self._kept_lock = threading.Lock()
+        self._derived_ids: int | None = None  # read from sync_state when first needed
 
     # -- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -464,7 +468,24 @@ class LocalStore:
             permissions=permissions,
             command_id=command_id,
             now=now,
+            derived_ids=self.derived_ids(),
         )
+
+    def derived_ids(self) -> int:
+        """The scheme of derived ids new commands are applied with: scheme 2 once the server
+        has said it derives them so (:meth:`server_derives_ids`), else scheme 1, which every
+        server derives (one of an older version ignores the push's ``Ops-Derived-Ids``)."""
+        if self._derived_ids is None:
+            known = self.get_state(DERIVED_IDS_STATE)
+            self._derived_ids = DERIVED_IDS if known == str(DERIVED_IDS) else LEGACY_DERIVED_IDS
+        return self._derived_ids
+
+    def server_derives_ids(self) -> None:
+        """Record that the server answered a push with ``Ops-Derived-Ids: 2``: commands applied
+        from now on derive ids of scheme 2 (those queued before keep theirs)."""
+        if self.derived_ids() != DERIVED_IDS:
+            self.set_state(DERIVED_IDS_STATE, str(DERIVED_IDS))
+            self._derived_ids = DERIVED_IDS
 
     def outbox(self, *statuses: str) -> list[dict[str, Any]]:
         """Outbox entries in order, optionally only those with the given statuses."""

@@ -109,6 +109,10 @@ class _JsonErrorRequest(cheroot_server.HTTPRequest):  # type: ignore[misc]
             super().write(chunk)
             return
         self._head = None
+        if len(chunk) > _JOINED_MAX:  # a large body (a pull page, a file): not copied to join it
+            self.conn.wfile.write(head)
+            super().write(chunk)
+            return
         self.conn.wfile.write(head + chunk)
 
     def respond(self) -> None:
@@ -119,6 +123,10 @@ class _JsonErrorRequest(cheroot_server.HTTPRequest):  # type: ignore[misc]
             if head is not None:  # a body shorter than declared: the head as it would have gone
                 self._head = None
                 self.conn.wfile.write(head)
+
+
+# Bodies up to this size go out in one send with their head (copied once to join them).
+_JOINED_MAX = 64 * 1024
 
 
 class _HeldHead:

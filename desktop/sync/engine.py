@@ -211,6 +211,8 @@ class SyncEngine:
                     self.org_id, batch, client_id=device, schema_version=SCHEMA_VERSION, derived_ids=scheme
                 )
             )
+            if self.api.server_derives_ids:
+                self.store.server_derives_ids()
             outcome = record_results(self.store, results)
             sent += len(batch)
             report.pushed += len(batch)

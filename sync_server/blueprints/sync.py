@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, after_this_request, request
 from sqlalchemy import Connection
 
 from common.access import OwnerIds
@@ -61,23 +61,29 @@ _DERIVED_IDS_PARAM = HeaderParam(
     DERIVED_IDS_HEADER,
     "How the pushed commands derive the ids of rows they create without an id in their args: "
     "2 = the command id's first 48 bits, then a SHA-256 of the command id and the row's parts. "
-    "Absent: scheme 1 (the whole id from that SHA-256), as clients that do not send it derive.",
-    (str(DERIVED_IDS),),
+    "1 or absent: scheme 1 (the whole id from that SHA-256), as clients that do not send it derive. "
+    "The answer to a push of commands carries Ops-Derived-Ids: 2: this server derives scheme 2 when asked.",
+    (str(LEGACY_DERIVED_IDS), str(DERIVED_IDS)),
 )
 
 
 def derived_ids_scheme(value: str | None) -> int:
     """The scheme the ``Ops-Derived-Ids`` header names; 400 for a value this server does not know."""
-    if value is None:
+    if value is None or value.strip() == str(LEGACY_DERIVED_IDS):
         return LEGACY_DERIVED_IDS
     if value.strip() == str(DERIVED_IDS):
         return DERIVED_IDS
     raise ApiError(
         400,
         "invalid",
-        f"header {DERIVED_IDS_HEADER}: must be {DERIVED_IDS} or absent",
+        f"header {DERIVED_IDS_HEADER}: must be {LEGACY_DERIVED_IDS}, {DERIVED_IDS} or absent",
         {"header": DERIVED_IDS_HEADER},
     )
+
+
+def _say_derived_ids(response: Response) -> Response:
+    response.headers[DERIVED_IDS_HEADER] = str(DERIVED_IDS)
+    return response
 
 
 @endpoint(
@@ -102,6 +108,9 @@ def push(ctx: ApiContext, org_id: str) -> PushResponse:
         # nothing (as on the no-op path, sync_server.noop_sync, which does not read it).
         return PushResponse(results=[])
     derived_ids = derived_ids_scheme(request.headers.get(DERIVED_IDS_HEADER))
+    # The answer says this server derives scheme 2 when asked: a desktop applies its commands so
+    # only once it has seen this (a server of an older version would ignore the header).
+    after_this_request(_say_derived_ids)
     principal = ctx.user
     results = apply_in_slices(
         ctx.services.store,

@@ -280,3 +280,49 @@ def test_a_head_answer_has_no_body_and_the_connection_is_kept() -> None:
         assert (answer.status_code, answer.content) == (200, b"")
         assert api.request("GET", "/second") == {"ok": True}
     assert server.connections == 1
+
+
+def test_a_server_that_answers_before_reading_a_large_request_is_heard_not_offline() -> None:
+    # A body over the server's limit: it answers 413 at once and closes without reading the rest
+    # (the unread bytes make the close a reset, and the send fails). The client reads the answer
+    # all the same, as urllib3 does: the user is told the push is too large, not "offline".
+    from desktop.api_client import ApiError
+
+    error = b'{"error":{"code":"too_large","message":"the request is too large","details":{}}}'
+    answer = b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"
+    answer += b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(error), error)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ApiError) as refused:
+            _client(f"http://127.0.0.1:{listener.getsockname()[1]}").request(
+                "POST", "/big", json={"blob": "x" * (20 * 1024 * 1024)}
+            )
+    finally:
+        listener.close()
+        thread.join(timeout=5)
+    assert not isinstance(refused.value, OfflineError)
+    assert (refused.value.status, refused.value.code) == (413, "too_large")
+
+
+@pytest.mark.parametrize(
+    "header", [{"X-Note": "one\r\nInjected: yes"}, {"X-Note\n": "x"}, {"X-Note": "naïve"}]
+)
+def test_a_header_that_would_break_the_request_is_refused_before_sending(header: dict[str, str]) -> None:
+    from desktop.http_wire import request_bytes
+
+    class Conn:
+        host, port, default_port = "127.0.0.1", 80, 80
+
+    with pytest.raises(ValueError, match="ASCII on one line"):
+        request_bytes(Conn(), "GET", "/x", header, None)

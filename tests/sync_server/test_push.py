@@ -518,7 +518,9 @@ def test_invoices_posted_in_the_batch_that_wrote_their_lines_post_their_current_
 def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(world: World) -> None:
     """Without ``Ops-Derived-Ids`` (older desktops, other clients) a command derives its rows' ids
     as it always did (scheme 1); with ``2`` they start with the command id's time prefix, as the
-    desktop that applied it derived them; any other value is refused and nothing is applied."""
+    desktop that applied it derived them; ``1`` is scheme 1 said outright; any other value is
+    refused and nothing is applied. The answer to a push of commands says the server derives
+    scheme 2 (``Ops-Derived-Ids: 2``): a desktop applies its commands so only once it saw that."""
     from common.schema import JournalLine
 
     set_up_books(world, world.a)
@@ -526,7 +528,7 @@ def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(worl
     customer = mutation("sales.create_customer", id=new_id(), name="Ada")
     assert _statuses(world.push(email, world.a, [customer])) == ["applied"]
     posts: dict[str, dict[str, Any]] = {}
-    for header in (None, "2", "3"):
+    for header in (None, "1", "2", "3"):
         invoice = new_id()
         create = mutation(
             "sales.create_invoice",
@@ -545,6 +547,7 @@ def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(worl
             assert error["details"] == {"header": "Ops-Derived-Ids"}
         else:
             assert _statuses(response) == ["applied", "applied"]
+            assert response.headers["Ops-Derived-Ids"] == "2"
     with world.services.store.session(world.a.id) as session:
         rows = {
             scheme: session.execute(
@@ -555,7 +558,7 @@ def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(worl
             for scheme, post in posts.items()
         }
     assert rows["3"] == []  # refused whole: nothing was applied
-    for scheme, prefix_kept in (("None", False), ("2", True)):
+    for scheme, prefix_kept in (("None", False), ("1", False), ("2", True)):
         prefix = posts[scheme]["id"][:13]  # the command id's first 48 bits (its timestamp)
         assert len(rows[scheme]) >= 2
         for entry_id, line_id in rows[scheme]:
@@ -567,6 +570,10 @@ def test_the_openapi_document_declares_the_optional_derived_ids_header(world: Wo
     spec = world.client.get("/api/v1/openapi.json").get_json()
     push = spec["paths"]["/api/v1/orgs/{org_id}/sync/push"]["post"]
     (param,) = [p for p in push["parameters"] if p["in"] == "header"]
-    assert (param["name"], param["required"], param["schema"]["enum"]) == ("Ops-Derived-Ids", False, ["2"])
+    assert (param["name"], param["required"], param["schema"]["enum"]) == (
+        "Ops-Derived-Ids",
+        False,
+        ["1", "2"],
+    )
     pull = spec["paths"]["/api/v1/orgs/{org_id}/sync/pull"]["get"]
     assert all(p["in"] != "header" for p in pull["parameters"])
