@@ -28,29 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-INVOICES = 500
-
-
-def _mutation(name: str, args: dict[str, Any]) -> Any:
-    from common.ids import new_id
-    from common.wire import Mutation
-
-    return Mutation(id=new_id(), name=name, args=args)
-
-
-def _invoices(customer: str, tax_rate: str) -> list[Any]:
-    from common.ids import new_id
-
-    batch = []
-    for _ in range(INVOICES):
-        invoice = new_id()
-        line = {"id": new_id(), "description": "Service", "quantity": "3", "unit_price": 12_345,
-                "tax_rate_id": tax_rate}  # fmt: skip
-        batch.append(
-            _mutation("sales.create_invoice", {"id": invoice, "customer_id": customer, "lines": [line]})
-        )
-        batch.append(_mutation("sales.post_invoice", {"id": invoice}))
-    return batch
+from bench.bench_books_push import _invoices, _mutation
 
 
 def _callgrind(switch: str) -> bool:

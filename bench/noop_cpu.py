@@ -19,22 +19,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
-
 from bench.bench_sync import _engine
+from bench.sync_noop import _cpu
 from bench.sync_setup import bench_server, client, seed_inventory
 from common.schema import SCHEMA_VERSION
 from desktop.session import LAST_SYNC_KEY
 from desktop.sync.local import saved_cursor
-
-
-def _server_cpu(pid: int) -> float:
-    proc = psutil.Process(pid)
-    total = 0.0
-    for p in [proc, *proc.children(recursive=True)]:
-        times = p.cpu_times()
-        total += times.user + times.system
-    return total
 
 
 def main() -> None:
@@ -73,11 +63,11 @@ def main() -> None:
                 f()  # warm up
         found: dict[str, list[int]] = {"client": [], "server": [], **{name: [] for name in parts}}
         for _ in range(opts.rounds):
-            server_before, began = _server_cpu(pid), time.process_time()
+            server_before, began = _cpu(pid), time.process_time()
             for _ in range(opts.cycles):
                 cycle()
             found["client"].append(round((time.process_time() - began) / opts.cycles * 1e6))
-            found["server"].append(round((_server_cpu(pid) - server_before) / opts.cycles * 1e6))
+            found["server"].append(round((_cpu(pid) - server_before) / opts.cycles * 1e6))
             for name, f in parts.items():
                 began = time.process_time()
                 for _ in range(opts.cycles):
