@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -35,6 +35,7 @@ FORMATS = {
 }
 CHECK_EVERY = 500  # rows between progress reports and cancel checks
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_XLSX_FAST = {"money": 1, "quantity": 2, "number": 2}  # kinds _fill_sheet writes without write_cell
 
 
 def _rows(table: ExportTable, progress: Progress | None, cancelled: Cancelled | None) -> Iterator[Any]:
@@ -78,6 +79,52 @@ def _csv_cell(column: ExportColumn, row: Mapping[str, Any], currency: str | None
     return safe_text(str(value))
 
 
+def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapping[str, Any]], str]:
+    """``_csv_cell`` for one column, decided once per export by the column's kind: the same text
+    for every row, without asking the kind again per cell. Other kinds take ``_csv_cell``."""
+    key = column.key
+    if column.kind in ("text", "status"):
+
+        def text(row: Mapping[str, Any]) -> str:
+            value = row.get(key)
+            if value is None:
+                return ""
+            if type(value) is not str:
+                value = str(value)
+            return safe_text(value) if value.startswith(_FORMULA_START) else value
+
+        return text
+    if column.kind == "money":
+        currency_key = column.currency_key
+        places: dict[str, int] = {}
+
+        def money(row: Mapping[str, Any]) -> str:
+            value = row.get(key)
+            if value is None:
+                return ""
+            code = row.get(currency_key) or currency
+            if code is not None and type(value) is int:
+                text_code = code if type(code) is str else str(code)
+                exponent = places.get(text_code)
+                if exponent is None:
+                    exponent = places[text_code] = currency_exponent(text_code)
+                number = Decimal(value).scaleb(-exponent)
+                return f"{number:.{exponent}f}" if code else format(number, "f")
+            return _csv_cell(column, row, currency)
+
+        return money
+    if column.kind in ("quantity", "number"):
+
+        def quantity(row: Mapping[str, Any]) -> str:
+            value = row.get(key)
+            if type(value) is Decimal:
+                return format(value, "f")
+            return _csv_cell(column, row, currency)
+
+        return quantity
+    return lambda row: _csv_cell(column, row, currency)
+
+
 def write_csv(
     table: ExportTable, out: IO[str], progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> None:
@@ -85,9 +132,8 @@ def write_csv(
     writer = csv.writer(out, lineterminator="\r\n")
     columns = list(table.columns)
     writer.writerow([c.key if table.header_keys else c.title for c in columns])
-    currency = table.currency
-    for row in _rows(table, progress, cancelled):
-        writer.writerow([_csv_cell(column, row, currency) for column in columns])
+    converters = [_csv_converter(column, table.currency) for column in columns]
+    writer.writerows([convert(row) for convert in converters] for row in _rows(table, progress, cancelled))
 
 
 def csv_text(table: ExportTable) -> str:
@@ -148,6 +194,34 @@ def _fill_sheet(
     # others go through cell_value. Asked once per column, not once per cell.
     plain = [(index, column.key) for index, column in enumerate(columns) if column.kind == "text"]
     typed = [(index, column) for index, column in enumerate(columns) if column.kind != "text"]
+
+    def write_cell(line: int, index: int, column: ExportColumn, row: Mapping[str, Any]) -> None:
+        value = cell_value(column, row, currency)
+        if value is None:
+            return
+        if isinstance(value, Decimal):
+            if column.kind in ("money", "amount"):
+                fmt = number_format(column.kind, cell_currency(column, row, currency))
+                write_number(line, index, value, fmt)
+            else:
+                write_number(line, index, value)
+        elif isinstance(value, datetime):
+            write_datetime(line, index, value.replace(tzinfo=None), moment)
+        elif isinstance(value, date):
+            write_datetime(line, index, datetime(value.year, value.month, value.day), day)
+        elif isinstance(value, bool):
+            sheet.write_boolean(line, index, value)
+        else:
+            write_string(line, index, str(value))
+
+    # Money in integer minor units and Decimal quantities (a list's usual cells) are written
+    # here with the number and format write_cell would choose; every other cell through it.
+    # Same cells, same order, same formats created in the same order as through write_cell.
+    kinds = [
+        (index, column, column.key, column.currency_key, _XLSX_FAST.get(column.kind, 0))
+        for index, column in typed
+    ]
+    money_formats: dict[str, tuple[int, Any]] = {}
     line = 0
     for row in _rows(table, progress, cancelled):
         line += 1
@@ -155,24 +229,22 @@ def _fill_sheet(
             text = row.get(key)
             if text is not None:
                 write_string(line, index, text if type(text) is str else str(text))
-        for index, column in typed:
-            value = cell_value(column, row, currency)
-            if value is None:
+        for index, column, key, currency_key, fast in kinds:
+            value = row.get(key)
+            if fast == 1:  # money
+                code = row.get(currency_key) or currency
+                if code and type(value) is int:
+                    text_code = code if type(code) is str else str(code)
+                    found = money_formats.get(text_code)
+                    if found is None:
+                        exponent = currency_exponent(text_code)
+                        found = money_formats[text_code] = (exponent, number_format("money", text_code))
+                    write_number(line, index, Decimal(value).scaleb(-found[0]), found[1])
+                    continue
+            elif fast == 2 and type(value) is Decimal:  # quantity, number
+                write_number(line, index, value)
                 continue
-            if isinstance(value, Decimal):
-                if column.kind in ("money", "amount"):
-                    fmt = number_format(column.kind, cell_currency(column, row, currency))
-                    write_number(line, index, value, fmt)
-                else:
-                    write_number(line, index, value)
-            elif isinstance(value, datetime):
-                write_datetime(line, index, value.replace(tzinfo=None), moment)
-            elif isinstance(value, date):
-                write_datetime(line, index, datetime(value.year, value.month, value.day), day)
-            elif isinstance(value, bool):
-                sheet.write_boolean(line, index, value)
-            else:
-                write_string(line, index, str(value))
+            write_cell(line, index, column, row)
     if table.totals:
         line += 1
         for label, value in _total_lines(table):
