@@ -95,12 +95,16 @@ def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
 
 
 def _moves(product_ids: list[str], warehouse_id: str, count: int) -> list[dict[str, Any]]:
+    """Stock moves as a desktop's outbox holds them: the commands' and the moves' ids UUIDv7
+    (``common.ids.new_id``), time-ordered as DESIGN §3 has every id."""
+    from common.ids import new_id
+
     return [
         {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "name": "inventory.record_stock_move",
             "args": {
-                "id": str(uuid.uuid4()),
+                "id": new_id(),
                 "product_id": product_ids[n % len(product_ids)],
                 "to_warehouse_id": warehouse_id,
                 "quantity": "2",
