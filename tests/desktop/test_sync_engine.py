@@ -176,6 +176,11 @@ def test_commands_made_during_a_sync_are_sent_before_anything_is_written_over_th
 def test_the_cycle_collector_is_restored_after_a_download() -> None:
     import gc
 
+    from desktop.qt import QThreadPool
+
+    # A download that an earlier test in this process left running in the background (an
+    # interface's sync, on Qt's pool) pauses the collector until it ends: let it end first.
+    assert QThreadPool.globalInstance().waitForDone(60_000)
     assert gc.isenabled()
     with collector_paused():
         assert not gc.isenabled()
