@@ -96,7 +96,6 @@ def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapp
         return text
     if column.kind == "money":
         currency_key = column.currency_key
-        places: dict[str, int] = {}
 
         def money(row: Mapping[str, Any]) -> str:
             value = row.get(key)
@@ -104,10 +103,7 @@ def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapp
                 return ""
             code = row.get(currency_key) or currency
             if code is not None and type(value) is int:
-                text_code = code if type(code) is str else str(code)
-                exponent = places.get(text_code)
-                if exponent is None:
-                    exponent = places[text_code] = currency_exponent(text_code)
+                exponent = currency_exponent(code if type(code) is str else str(code))
                 number = Decimal(value).scaleb(-exponent)
                 return f"{number:.{exponent}f}" if code else format(number, "f")
             return _csv_cell(column, row, currency)
@@ -221,7 +217,6 @@ def _fill_sheet(
         (index, column, column.key, column.currency_key, _XLSX_FAST.get(column.kind, 0))
         for index, column in typed
     ]
-    money_formats: dict[str, tuple[int, Any]] = {}
     line = 0
     for row in _rows(table, progress, cancelled):
         line += 1
@@ -235,11 +230,8 @@ def _fill_sheet(
                 code = row.get(currency_key) or currency
                 if code and type(value) is int:
                     text_code = code if type(code) is str else str(code)
-                    found = money_formats.get(text_code)
-                    if found is None:
-                        exponent = currency_exponent(text_code)
-                        found = money_formats[text_code] = (exponent, number_format("money", text_code))
-                    write_number(line, index, Decimal(value).scaleb(-found[0]), found[1])
+                    amount = Decimal(value).scaleb(-currency_exponent(text_code))
+                    write_number(line, index, amount, number_format("money", text_code))
                     continue
             elif fast == 2 and type(value) is Decimal:  # quantity, number
                 write_number(line, index, value)
