@@ -4,9 +4,11 @@
 Measured where an accountant runs them: on the desktop's encrypted store (the same queries the
 server runs), and on PostgreSQL when the service is reachable. The lines are written in bulk
 (the way an initial sync writes them) across 60 accounts of every type and two years of dates,
-all in the ledger currency (the books keep one). Profit and loss covers 2026 beside 2025 (every
-line is in one of the two periods); the balance sheet is as of 2026-06-30. Each figure is the
-fastest of three runs after a first one that warms the cache.
+all in the ledger currency (the books keep one), and 2025 closed by a year-end entry as books
+are after their first year (profit and loss leaves its lines out: finding them once walked the
+whole index). Profit and loss covers 2026 beside 2025 (every line is in one of the two periods);
+the balance sheet is as of 2026-06-30. Each figure is the fastest of three runs after a first one
+that warms the cache.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def _uuid(rng: random.Random) -> str:
 def _books(
     org_id: str, line_count: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The ledger row, accounts, entries and balanced lines in wire form."""
+    """The ledger row, accounts, entries and balanced lines in wire form, 2025 closed."""
     rng = random.Random(11)
     common = {"org_id": org_id, "version": 1, "updated_at": STAMP, "updated_by": None, "deleted": False}
     accounts = [
@@ -59,6 +61,7 @@ def _books(
     ]  # fmt: skip
     entries, lines = [], []
     start = date(2025, 1, 1)
+    first_year: dict[str, int] = {}  # debit minus credit of 2025 per account
     for n in range(line_count // LINES_PER_ENTRY):
         entry_id = _uuid(rng)
         day = (start + timedelta(days=rng.randrange(730))).isoformat()
@@ -76,6 +79,25 @@ def _books(
                  "account_id": accounts[rng.randrange(ACCOUNTS)]["id"], "debit": debit, "credit": credit,
                  "currency": currency, "memo": None, "entry_date": day}
             )  # fmt: skip
+            if day < "2026-01-01":
+                account_id = str(lines[-1]["account_id"])
+                first_year[account_id] = first_year.get(account_id, 0) + debit - credit
+    # Closing 2025 (as finance.close_year does): each income and expense account's balance
+    # moved to retained earnings (the first equity account).
+    closing_id, closed = _uuid(rng), {str(a["id"]) for a in accounts if a["type"] in ("income", "expense")}
+    entries.append(
+        {**common, "id": closing_id, "number": "JE-CLOSE-2025", "entry_date": "2025-12-31",
+         "fiscal_period_id": None, "memo": None, "source": "year_end", "source_id": None,
+         "reverses_entry_id": None}
+    )  # fmt: skip
+    moves = [(a, -first_year[a]) for a in sorted(closed) if first_year.get(a)]
+    moves.append((next(str(a["id"]) for a in accounts if a["type"] == "equity"), -sum(m for _, m in moves)))
+    for line_no, (account_id, move) in enumerate(moves):
+        lines.append(
+            {**common, "id": _uuid(rng), "journal_entry_id": closing_id, "line_no": line_no + 1,
+             "account_id": account_id, "debit": max(move, 0), "credit": max(-move, 0),
+             "currency": CURRENCY, "memo": None, "entry_date": "2025-12-31"}
+        )  # fmt: skip
     ledger = [{**common, "id": org_id, "currency": CURRENCY}]
     return ledger, accounts, entries, lines
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from common.commands.postings import chart_account_id, mapping_id
 from common.ids import new_id
@@ -344,6 +344,41 @@ def test_year_end_close_moves_the_result_to_retained_earnings(books: Business) -
         {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"},
         "end_date",
     )
+
+
+def test_profit_and_loss_reads_its_lines_by_index_after_a_year_end_close(books: Business) -> None:
+    """The query plans, not the time (bench_reports times them over a million lines): each
+    period's sums read only the result accounts' lines in that period, each account a range of
+    the covering index; the closing entry's lines are found by entry. A plan that walked the
+    whole index for the closing lines took 5 s over a million lines."""
+    for _, name, args in Month().steps(books.org_id):
+        books.apply(name, args)
+    books.apply("finance.close_year", {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"})
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        statements.append((statement, parameters))
+
+    with books.session() as session:
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", seen)
+        try:
+            params = {"from": "2032-01-01", "to": "2032-12-31"}
+            run_report(session, books.org_id, "profit_and_loss", params, EVERYTHING)
+        finally:
+            event.remove(connection, "before_cursor_execute", seen)
+        plans = [
+            str(row[3])
+            for statement, parameters in statements
+            if "FROM journal_line" in statement
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        ]
+    by_account = (
+        "SEARCH journal_line USING COVERING INDEX ix_journal_line_balance"
+        " (org_id=? AND account_id=? AND currency=? AND entry_date>? AND entry_date<?)"
+    )
+    by_entry = "SEARCH journal_line USING INDEX ix_journal_line_entry (org_id=? AND journal_entry_id=?)"
+    assert plans == [by_account, by_account, by_entry]
 
 
 def test_a_missing_mapping_is_refused_naming_the_setting(books: Business) -> None:
