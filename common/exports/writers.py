@@ -1,4 +1,4 @@
-"""CSV, XLSX (openpyxl) and PDF (reportlab) from an :class:`ExportTable`.
+"""CSV, XLSX (:mod:`common.exports.xlsx`) and PDF (reportlab) from an :class:`ExportTable`.
 
 Every writer streams the rows once, reports ``progress(done, total)`` and stops with
 :class:`ExportCancelled` as soon as ``cancelled()`` says so. Numbers stay exact: CSV carries
@@ -8,7 +8,6 @@ formatted for people. Text that a spreadsheet would run as a formula is written 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +25,16 @@ from common.exports.table import (
     cell_value,
     human_text,
 )
+from common.exports.xlsx import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    SheetWriter,
+    bool_cell,
+    column_letter,
+    excel_serial,
+    number_cell,
+    text_cell,
+)
 from common.money import currency_exponent
 
 FORMATS = {
@@ -35,7 +44,9 @@ FORMATS = {
 }
 CHECK_EVERY = 500  # rows between progress reports and cancel checks
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_XLSX_FAST = {"money": 1, "quantity": 2, "number": 2}  # kinds _fill_sheet writes without write_cell
+_DAY = "yyyy-mm-dd"
+_MOMENT = "yyyy-mm-dd hh:mm"
+_HUGE = 10**300  # money in minor units beyond this goes the slow way (a cell holds a float)
 
 
 def _rows(table: ExportTable, progress: Progress | None, cancelled: Cancelled | None) -> Iterator[Any]:
@@ -96,6 +107,7 @@ def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapp
         return text
     if column.kind == "money":
         currency_key = column.currency_key
+        exponents: dict[str, int] = {}  # by currency code, asked once per code and export
 
         def money(row: Mapping[str, Any]) -> str:
             value = row.get(key)
@@ -103,7 +115,10 @@ def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapp
                 return ""
             code = row.get(currency_key) or currency
             if code is not None and type(value) is int:
-                exponent = currency_exponent(code if type(code) is str else str(code))
+                text_code = code if type(code) is str else str(code)
+                exponent = exponents.get(text_code)
+                if exponent is None:
+                    exponent = exponents[text_code] = currency_exponent(text_code)
                 number = Decimal(value).scaleb(-exponent)
                 return f"{number:.{exponent}f}" if code else format(number, "f")
             return _csv_cell(column, row, currency)
@@ -124,12 +139,26 @@ def _csv_converter(column: ExportColumn, currency: str | None) -> Callable[[Mapp
 def write_csv(
     table: ExportTable, out: IO[str], progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> None:
-    """CSV (RFC 4180, CRLF): a header line, then one line per row; amounts as plain decimals."""
-    writer = csv.writer(out, lineterminator="\r\n")
+    """CSV (RFC 4180, CRLF): a header line, then one line per row; amounts as plain decimals.
+
+    Lines are made in blocks of ``CHECK_EVERY`` rows and handed to ``out`` a block at a time
+    (one write, not one per line, to the encoding wrapper ``export`` puts around a file)."""
+    block = io.StringIO()
+    writer = csv.writer(block, lineterminator="\r\n")
     columns = list(table.columns)
     writer.writerow([c.key if table.header_keys else c.title for c in columns])
     converters = [_csv_converter(column, table.currency) for column in columns]
-    writer.writerows([convert(row) for convert in converters] for row in _rows(table, progress, cancelled))
+    lines = []
+    for row in _rows(table, progress, cancelled):
+        lines.append([convert(row) for convert in converters])
+        if len(lines) == CHECK_EVERY:
+            writer.writerows(lines)
+            lines.clear()
+            out.write(block.getvalue())
+            block.seek(0)
+            block.truncate()
+    writer.writerows(lines)
+    out.write(block.getvalue())
 
 
 def csv_text(table: ExportTable) -> str:
@@ -149,108 +178,135 @@ def _number_format(kind: str, code: str | None) -> str:
 def write_xlsx(
     table: ExportTable, out: IO[bytes], progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> None:
-    """One worksheet, streamed row by row (XlsxWriter's constant-memory mode, so 100k rows stay
-    in little memory): a bold frozen header, numeric cells for numbers with their currency in
-    the number format, dates as dates, every text as text (never a formula)."""
-    import xlsxwriter
+    """One worksheet, streamed row by row (:mod:`common.exports.xlsx`, so 100k rows stay in
+    little memory): a bold frozen header, numeric cells for numbers with their currency in the
+    number format, dates as dates, every text as text (never a formula). Nothing is written to
+    ``out`` when the export is cancelled."""
+    columns = list(table.columns)[:MAX_COLUMNS]
+    widths = [14 if column.numeric else 24 for column in columns]
+    with SheetWriter(_sheet_title(table.title), widths, frozen_rows=1) as sheet:
+        _fill_sheet(sheet, table, columns, progress, cancelled)
+        sheet.save(out)
 
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": False})
-    try:
-        _fill_sheet(book, table, progress, cancelled)
-    except ExportCancelled:
-        with contextlib.suppress(Exception):  # removes XlsxWriter's temporary files
-            book.close()
-        raise
-    book.close()
+
+def _xlsx_cell(
+    sheet: SheetWriter, column: ExportColumn, row: Mapping[str, Any], currency: str | None, ref: str
+) -> str:
+    """The cell of any kind and value, as XML (``""`` when empty)."""
+    value = cell_value(column, row, currency)
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if column.kind in ("money", "amount"):
+            code = cell_currency(column, row, currency)
+            return number_cell(ref, value, sheet.style_attr(_number_format(column.kind, code)))
+        return number_cell(ref, value)
+    if isinstance(value, datetime):
+        return number_cell(ref, excel_serial(value.replace(tzinfo=None)), sheet.style_attr(_MOMENT))
+    if isinstance(value, date):
+        return number_cell(
+            ref, excel_serial(datetime(value.year, value.month, value.day)), sheet.style_attr(_DAY)
+        )
+    if isinstance(value, bool):
+        return bool_cell(ref, value)
+    return text_cell(ref, str(value))
+
+
+def _xlsx_converter(
+    sheet: SheetWriter, column: ExportColumn, letter: str, currency: str | None
+) -> Callable[[Mapping[str, Any], str], str]:
+    """``_xlsx_cell`` for one column, decided once per export by the column's kind: a function
+    of the row and its number (as text) giving the cell's XML. Text, money in integer minor units
+    and Decimal quantities (a list's usual cells) are written directly, anything else through
+    ``_xlsx_cell``; the cells are the same either way."""
+    key = column.key
+
+    def other(row: Mapping[str, Any], line: str) -> str:
+        return _xlsx_cell(sheet, column, row, currency, letter + line)
+
+    if column.kind == "text":
+
+        def text(row: Mapping[str, Any], line: str) -> str:
+            value = row.get(key)
+            if value is None:
+                return ""
+            return text_cell(letter + line, value if type(value) is str else str(value))
+
+        return text
+    if column.kind == "money":
+        currency_key = column.currency_key
+        money_styles: dict[str, tuple[int, str]] = {}
+
+        def money(row: Mapping[str, Any], line: str) -> str:
+            value = row.get(key)
+            code = row.get(currency_key) or currency
+            if code and type(value) is int and -_HUGE < value < _HUGE:
+                text_code = code if type(code) is str else str(code)
+                found = money_styles.get(text_code)
+                if found is None:
+                    found = money_styles[text_code] = (
+                        currency_exponent(text_code),
+                        sheet.style_attr(_number_format("money", text_code)),
+                    )
+                amount = Decimal(value).scaleb(-found[0])
+                return f'<c r="{letter}{line}"{found[1]}><v>{amount:.16G}</v></c>'
+            return other(row, line)
+
+        return money
+    if column.kind in ("quantity", "number"):
+
+        def quantity(row: Mapping[str, Any], line: str) -> str:
+            value = row.get(key)
+            if type(value) is Decimal and value.is_finite() and value.adjusted() < 300:
+                return f'<c r="{letter}{line}"><v>{value:.16G}</v></c>'
+            return other(row, line)
+
+        return quantity
+    return other
 
 
 def _fill_sheet(
-    book: Any, table: ExportTable, progress: Progress | None, cancelled: Cancelled | None
+    sheet: SheetWriter,
+    table: ExportTable,
+    columns: list[ExportColumn],
+    progress: Progress | None,
+    cancelled: Cancelled | None,
 ) -> None:
-    sheet = book.add_worksheet(_sheet_title(table.title))
-    columns = list(table.columns)
-    bold = book.add_format({"bold": True})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-    formats: dict[tuple[str, str | None], Any] = {}
-
-    def number_format(kind: str, code: str | None) -> Any:
-        found = formats.get((kind, code))
-        if found is None:
-            found = formats[(kind, code)] = book.add_format({"num_format": _number_format(kind, code)})
-        return found
-
-    for index, column in enumerate(columns):
-        sheet.write_string(0, index, column.title, bold)
-        sheet.set_column(index, index, 14 if column.numeric else 24)
-    sheet.freeze_panes(1, 0)
+    bold = sheet.style_attr(bold=True)
+    letters = [column_letter(index) for index in range(len(columns))]
+    sheet.add_row(0, "".join(text_cell(f"{letters[i]}1", c.title, bold) for i, c in enumerate(columns)))
     currency = table.currency
-    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
-    # Text columns are written as they come (cell_value's answer for them is str(value)); the
-    # others go through cell_value. Asked once per column, not once per cell.
-    plain = [(index, column.key) for index, column in enumerate(columns) if column.kind == "text"]
-    typed = [(index, column) for index, column in enumerate(columns) if column.kind != "text"]
-
-    def write_cell(line: int, index: int, column: ExportColumn, row: Mapping[str, Any]) -> None:
-        value = cell_value(column, row, currency)
-        if value is None:
-            return
-        if isinstance(value, Decimal):
-            if column.kind in ("money", "amount"):
-                fmt = number_format(column.kind, cell_currency(column, row, currency))
-                write_number(line, index, value, fmt)
-            else:
-                write_number(line, index, value)
-        elif isinstance(value, datetime):
-            write_datetime(line, index, value.replace(tzinfo=None), moment)
-        elif isinstance(value, date):
-            write_datetime(line, index, datetime(value.year, value.month, value.day), day)
-        elif isinstance(value, bool):
-            sheet.write_boolean(line, index, value)
-        else:
-            write_string(line, index, str(value))
-
-    # Money in integer minor units and Decimal quantities (a list's usual cells) are written
-    # here with the number and format write_cell would choose; every other cell through it.
-    # Same cells, same order, same formats created in the same order as through write_cell.
-    kinds = [
-        (index, column, column.key, column.currency_key, _XLSX_FAST.get(column.kind, 0))
-        for index, column in typed
-    ]
+    converters = [_xlsx_converter(sheet, column, letters[i], currency) for i, column in enumerate(columns)]
+    add_row = sheet.add_row
     line = 0
     for row in _rows(table, progress, cancelled):
         line += 1
-        for index, key in plain:
-            text = row.get(key)
-            if text is not None:
-                write_string(line, index, text if type(text) is str else str(text))
-        for index, column, key, currency_key, fast in kinds:
-            value = row.get(key)
-            if fast == 1:  # money
-                code = row.get(currency_key) or currency
-                if code and type(value) is int:
-                    text_code = code if type(code) is str else str(code)
-                    amount = Decimal(value).scaleb(-currency_exponent(text_code))
-                    write_number(line, index, amount, number_format("money", text_code))
-                    continue
-            elif fast == 2 and type(value) is Decimal:  # quantity, number
-                write_number(line, index, value)
-                continue
-            write_cell(line, index, column, row)
+        if line < MAX_ROWS:
+            number = str(line + 1)
+            add_row(line, "".join([convert(row, number) for convert in converters]))
     if table.totals:
         line += 1
         for label, value in _total_lines(table):
             line += 1
-            write_string(line, 0, label, bold)
+            number = str(line + 1)
+            cells = text_cell(f"A{number}", label, bold)
             if isinstance(value, Decimal):
-                write_number(line, 1, value, number_format("amount", currency))
+                cells += number_cell(
+                    f"B{number}", value, sheet.style_attr(_number_format("amount", currency))
+                )
             else:
-                write_string(line, 1, str(value))
+                cells += text_cell(f"B{number}", str(value))
+            add_row(line, cells, 0, 1)
 
 
 def _sheet_title(title: str) -> str:
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip() or "Export"
-    return cleaned[:31]
+    """A name Excel takes for a sheet: none of ``[]:*?/\\`` or control characters, no apostrophe
+    at either end, at most 31 UTF-16 units."""
+    cleaned = "".join("_" if ch in "[]:*?/\\" or ch < " " else ch for ch in title)
+    cleaned = cleaned.strip().strip("'").strip()[:31]
+    while len(cleaned.encode("utf-16-le", "surrogatepass")) > 62:
+        cleaned = cleaned[:-1]
+    return cleaned.rstrip().rstrip("'").rstrip() or "Export"
 
 
 def _total_lines(table: ExportTable) -> list[tuple[str, Any]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -21,6 +22,7 @@ from common.exports import (
     readable_table,
     report_table,
 )
+from common.exports.xlsx import MAX_ROWS, SheetWriter, text_cell
 from common.permissions import BUILTIN_ROLES as ROLE_PERMISSIONS
 
 EMPLOYEES = [
@@ -149,3 +151,80 @@ def test_a_report_as_table_keeps_the_wire_header_in_csv_and_amounts_exact() -> N
     (page,) = read_back("pdf", report_table(made))
     assert "Receivables aging" in page[0] and "as of 2031-01-31" in page[0]
     assert "1,200" in page[0] and "Total (JPY)" in page[0]
+
+
+def test_xlsx_keeps_awkward_text_dates_formats_and_layout() -> None:
+    """The sheet as a spreadsheet program reads it (openpyxl): every text as written (control
+    characters through Excel's escapes, markup-like text as text, at most 32,767 characters),
+    dates of either side of Excel's 1900 leap day, one number format per currency, the bold
+    frozen header, the column widths and a sheet name Excel accepts."""
+    columns = [
+        ExportColumn("text", "Text"),
+        ExportColumn("price", "Price", kind="money"),
+        ExportColumn("currency", "Currency", companion=True),
+        ExportColumn("qty", "Qty", kind="quantity"),
+        ExportColumn("day", "Day", kind="date"),
+        ExportColumn("at", "At", kind="datetime"),
+        ExportColumn("ok", "Ok", kind="bool"),
+    ]
+    texts = ["a&b<c>\"d'", " both ", "tab\tand\nline", "ctl\x01\x1f", "_x0041_", "<r>x</r>", "x" * 40_000]
+    rows = [
+        {"text": text, "price": 123456, "currency": code, "qty": Decimal("1.250"),
+         "day": day, "at": datetime(2026, 1, 2, 3, 4, 5), "ok": n % 2 == 0}
+        for n, (text, code, day) in enumerate(zip(texts, ["EUR", "JPY", "KWD", "EUR", None, "EUR", "EUR"],
+                                                  [date(1900, 2, 28), date(1900, 3, 1), "2026-12-31", None,
+                                                   "not a date", date(2026, 1, 1), date(1999, 12, 31)], strict=True))
+    ]  # fmt: skip
+    table = ExportTable("'Stock: [all]'", columns, rows, currency="USD", totals={"total": Decimal("-3.5")})
+    book = openpyxl.load_workbook(io.BytesIO(export_bytes(table, "xlsx")))
+    sheet = book.active
+    assert sheet is not None
+    assert sheet.title == "Stock_ _all_"
+    assert sheet.freeze_panes == "A2"
+    assert [c.value for c in sheet[1]] == [c.title for c in columns] and all(c.font.b for c in sheet[1])
+    assert not sheet["A2"].font.b
+    assert (
+        sheet.column_dimensions["A"].width == 24.7109375 and sheet.column_dimensions["B"].width == 14.7109375
+    )
+    # Control characters go in Excel's escapes (and a literal escape is protected), which Excel
+    # reads back as written; openpyxl shows the escapes.
+    shown = [*texts[:3], "ctl_x0001__x001F_", "_x005F_x0041_", "<r>x</r>"]
+    assert [sheet.cell(n + 2, 1).value for n in range(6)] == shown
+    assert sheet["A8"].value == "x" * 32_767
+    assert [(sheet[f"B{n}"].value, sheet[f"B{n}"].number_format) for n in (2, 3, 4, 6)] == [
+        (1234.56, '#,##0.00 "EUR";-#,##0.00 "EUR"'),
+        (123456, '#,##0 "JPY";-#,##0 "JPY"'),
+        (123.456, '#,##0.000 "KWD";-#,##0.000 "KWD"'),
+        (1234.56, '#,##0.00 "USD";-#,##0.00 "USD"'),  # no currency of its own: the table's
+    ]
+    assert sheet["D2"].value == 1.25 and sheet["D2"].data_type == "n"
+    assert [sheet[f"E{n}"].value for n in (2, 3, 4, 5, 6)] == [
+        datetime(1900, 2, 28),
+        datetime(1900, 3, 1),
+        datetime(2026, 12, 31),
+        None,
+        "not a date",
+    ]
+    assert sheet["E2"].number_format == "yyyy-mm-dd" and sheet["F2"].number_format == "yyyy-mm-dd hh:mm"
+    assert sheet["F2"].value == datetime(2026, 1, 2, 3, 4, 5)
+    assert [sheet[f"G{n}"].value for n in (2, 3)] == [True, False]
+    assert [sheet["A10"].value, sheet["B10"].value, sheet["A10"].font.b] == ["total", -3.5, True]
+    assert sheet.max_row == 10 and sheet.max_column == 7
+
+
+def test_a_cancelled_xlsx_export_writes_nothing() -> None:
+    table = ExportTable("P", [ExportColumn("sku", "SKU")], ({"sku": f"S{n}"} for n in range(5_000)))
+    out = io.BytesIO()
+    with pytest.raises(ExportCancelled):
+        export(table, "xlsx", out, cancelled=lambda: True)
+    assert out.getvalue() == b""
+
+
+def test_xlsx_rows_past_excels_last_are_dropped() -> None:
+    with SheetWriter("S", [10]) as sheet:
+        assert sheet.add_row(MAX_ROWS - 1, text_cell(f"A{MAX_ROWS}", "last"))
+        assert not sheet.add_row(MAX_ROWS, text_cell(f"A{MAX_ROWS + 1}", "beyond"))
+        out = io.BytesIO()
+        sheet.save(out)
+    read = openpyxl.load_workbook(out, read_only=True).active
+    assert read is not None and read.max_row == MAX_ROWS

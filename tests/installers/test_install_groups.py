@@ -57,7 +57,7 @@ def closure(extras: set[str]) -> set[str]:
 
 def test_each_program_pulls_only_its_own_side() -> None:
     core, server, desktop, dev = closure(set()), closure({"server"}), closure({"desktop"}), closure({"dev"})
-    assert {"sqlalchemy", "alembic", "sqlcipher3", "pydantic", "openpyxl", "reportlab", "xlsxwriter"} <= core
+    assert {"sqlalchemy", "alembic", "sqlcipher3", "pydantic", "openpyxl", "reportlab"} <= core
     assert not (core & (QT | SERVER_ONLY))
     assert SERVER_ONLY - {"werkzeug"} <= server and not (server & QT)
     assert "cryptography" in server
