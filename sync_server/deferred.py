@@ -272,6 +272,9 @@ class DeferredWrites:
         # table → id → (the row as it will be after the update, the columns set)
         self._updates: dict[str, dict[str, tuple[Row, set[str]]]] = {}
         self._writers: dict[str, RowWriter] = {}
+        self._templates: dict[str, Row] = {}  # table → a row of each column's default (insert)
+        # (table, column) → (the last value normalized, its normalized value)
+        self._normalized: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._flushing = False
         self.statements = 0  # statements sent by flush (for measuring)
 
@@ -295,14 +298,34 @@ class DeferredWrites:
         held = self._inserts.setdefault(name, {})
         normalizers = _normalizers(writer.table, self._dialect)
         missing = writer.missing
+        names = writer.names
+        required = writer.required
+        # Every column in the table's order, each with its value when a row does not name it
+        # (the required ones: placeholders, every row names them).
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = {n: missing.get(n) for n in names}
+        last = self._normalized
         answered: list[Row] = []
         for values in rows:
             entity_id = values["id"]
             if entity_id in held or entity_id in self._updates.get(name, ()):
                 continue  # taken by a row written in this transaction: not inserted
-            row = {n: values[n] if n in values else missing[n] for n in writer.names}
+            row = template.copy()
+            row.update(values)
+            if len(row) != len(names) or not required <= values.keys():
+                # A column the table has not, or a required one not named: as before, row by row.
+                row = {n: values[n] if n in values else missing[n] for n in names}
             for column, normalize in normalizers.items():
-                row[column] = normalize(row[column])
+                # The same object as the last one normalized (the command's time on every row):
+                # the same value held, converted once.
+                value = row[column]
+                found = last.get((name, column))
+                if found is not None and found[0] is value:
+                    row[column] = found[1]
+                else:
+                    row[column] = normalized = normalize(value)
+                    last[(name, column)] = (value, normalized)
             held[entity_id] = row
             answered.append(dict(row))
         return answered
