@@ -3,7 +3,9 @@
 On PostgreSQL an ``executemany`` of 1,000 rows is 1,000 executions of a prepared statement
 (pipelined, but parsed, planned and run one by one on both sides). Here the rows travel as one
 array per column and PostgreSQL unpacks them: ``INSERT … SELECT * FROM unnest($1::text[], …)``,
-one statement; the arrays travel in binary (no quoting and escaping of each text value).
+one statement; the arrays travel in binary (no quoting and escaping of each text value). A
+column whose every row holds the same object (the organization, the batch's time, the user) is
+bound once, not as an array of copies: encoding each element is the driver's dearest work here.
 (``COPY FROM`` would be faster still, but PostgreSQL refuses it on tables with
 row-level security, and every request runs under it.) Values go through each column type's own
 bind processing first, exactly as an ``INSERT`` would send them; JSON travels as text and is cast.
@@ -169,6 +171,15 @@ def _unnest_update(
     return sql, tuple(processors)
 
 
+@cache
+def _unnest_update_counted(
+    table: Table, keys: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]]:
+    """:func:`_unnest_update` without ``RETURNING``."""
+    sql, processors = _unnest_update(table, keys, ("id",), dialect)
+    return sql[: sql.rindex(" RETURNING ")], processors
+
+
 def update_rows_postgres(
     dbapi: Any,
     dialect: Dialect,
@@ -201,8 +212,7 @@ def update_rows_counted_postgres(
     rows: Sequence[dict[str, Any]],
 ) -> int:
     """:func:`update_rows_postgres` returning nothing: how many rows were updated."""
-    sql, processors = _unnest_update(table, keys, ("id",), dialect)
-    sql = sql[: sql.rindex(" RETURNING ")]
+    sql, processors = _unnest_update_counted(table, keys, dialect)
     arrays: list[Any] = [
         _column_values(rows, name, proc) for name, proc in zip(("id", *keys), processors, strict=True)
     ]

@@ -84,6 +84,31 @@ def test_a_row_stored_as_held_is_sent_without_returning_and_its_taken_id_refused
     assert codes == ["A"]
 
 
+def test_an_update_of_a_row_not_stored_is_refused(store: Store) -> None:
+    """A held update sent without ``RETURNING``: the row count says the row is not there."""
+    org_id = admin_ops.create_org(store, f"Held {new_id()[-6:]}")
+    table = table_of(Warehouse)
+    writer = row_writer(table, store.engine.dialect)
+    stored, absent = new_id(), new_id()
+    with store.session(org_id, write=True) as session, DeferredWrites(session, org_id) as held:
+        held.insert(writer, [_warehouse(org_id, stored, "A")])
+        held.flush()
+    before = {**writer.missing, **_warehouse(org_id, absent, "X")}
+    with (
+        pytest.raises(DeferredRefused, match="row to update is missing"),
+        store.session(org_id, write=True) as session,
+        DeferredWrites(session, org_id) as held,
+    ):
+        row = {**writer.missing, **_warehouse(org_id, stored, "A")}
+        held.update(writer, stored, {"name": "Renamed"}, row)
+        held.update(writer, absent, {"name": "Renamed"}, before)
+        assert _plain(table, store.engine.dialect).rows([row, before])
+        held.flush()
+    with store.session(org_id) as session:
+        names = session.execute(select(table.c.name)).scalars().all()
+    assert names == ["Warehouse A"]  # the refused flush was rolled back
+
+
 @pytest.fixture
 def scratch(store: Store) -> Iterator[Table]:
     """A table beside the schema with a ``Numeric(12, 2)`` and a ``varchar(3)`` column."""
@@ -207,9 +232,18 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
         tries.append(savepoints)
         return apply(*args, savepoints=savepoints, **kwargs)
 
+    counted: list[str] = []
+    update_counted = deferred.update_rows_counted_postgres
+
+    def spy_update(*args: Any) -> int:
+        counted.append(args[2].name)
+        return update_counted(*args)
+
     monkeypatch.setattr(writes, "apply_mutations", spy)
+    monkeypatch.setattr(deferred, "update_rows_counted_postgres", spy_update)
     optimistic = writes.apply_in_slices(store, held_org, user, None, ALL_PERMISSIONS, batch)
     assert tries == [False]  # held and sent together: no fallback
+    assert "invoice" in counted  # posted after its insert was sent: an update without RETURNING
     monkeypatch.undo()
     with store.session(savepoint_org, user_id=user, write=True) as session:
         one_by_one = writes.apply_mutations(session, savepoint_org, user, None, ALL_PERMISSIONS, batch)
