@@ -3,7 +3,9 @@
 On PostgreSQL an ``executemany`` of 1,000 rows is 1,000 executions of a prepared statement
 (pipelined, but parsed, planned and run one by one on both sides). Here the rows travel as one
 array per column and PostgreSQL unpacks them: ``INSERT … SELECT * FROM unnest($1::text[], …)``,
-one statement; the arrays travel in binary (no quoting and escaping of each text value).
+one statement; the arrays travel in binary (no quoting and escaping of each text value). A
+column whose every row holds the same object (the organization, the batch's time, the user) is
+bound once, not as an array of copies: encoding each element is the driver's dearest work here.
 (``COPY FROM`` would be faster still, but PostgreSQL refuses it on tables with
 row-level security, and every request runs under it.) Values go through each column type's own
 bind processing first, exactly as an ``INSERT`` would send them; JSON travels as text and is cast.
@@ -13,7 +15,9 @@ On SQLite (in process, no round trips) it is a plain ``executemany`` on the DB-A
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, Table
@@ -23,24 +27,53 @@ from common.commands.rowaccess import session_connection
 
 
 @cache
-def _unnest_insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, tuple[Any, ...]]:
-    """The statement and each column's bind processor (None: the value goes as it is)."""
-    arrays, selected, processors = [], [], []
+def _bind_processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[Any, ...]:
+    """Each column's bind processor (None: the value goes as it is)."""
+    return tuple(table.c[name].type._cached_bind_processor(dialect) for name in columns)
+
+
+@lru_cache(maxsize=1024)
+def _unnest_insert(table: Table, columns: tuple[str, ...], dialect: Dialect, once: frozenset[str]) -> str:
+    """The statement: the columns in ``once`` each bound once (every row's value the same),
+    then the others as one array each."""
+    arrays, selected, unnested = [], [], []
     for name in columns:
         column = table.c[name]
-        if isinstance(column.type, JSON):
-            arrays.append("%b::text[]")
-            selected.append(f'"{name}"::json')
+        json = isinstance(column.type, JSON)
+        cast = "text" if json else column.type.compile(dialect=dialect)
+        if name in once:
+            selected.append(f"%b::{cast}::json" if json else f"%b::{cast}")
         else:
-            arrays.append(f"%b::{column.type.compile(dialect=dialect)}[]")
-            selected.append(f'"{name}"')
-        processors.append(column.type._cached_bind_processor(dialect))
+            arrays.append(f"%b::{cast}[]")
+            selected.append(f'"{name}"::json' if json else f'"{name}"')
+            unnested.append(f'"{name}"')
     names = ", ".join(f'"{n}"' for n in columns)
-    sql = (
+    return (
         f'INSERT INTO "{table.name}" ({names}) SELECT {", ".join(selected)} '
-        f"FROM unnest({', '.join(arrays)}) AS t({names})"
+        f"FROM unnest({', '.join(arrays)}) AS t({', '.join(unnested)})"
     )
-    return sql, tuple(processors)
+
+
+def _unnest_parameters(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, values: list[list[Any]]
+) -> tuple[str, list[Any]]:
+    """The statement inserting the rows whose (bound) values are ``values`` (one list per
+    column) and its parameters: a column whose every row holds the same object is bound once
+    (the organization, the batch's time, the user: no array of a thousand copies to encode and
+    unpack), the others as arrays; one column at least is an array (it gives the row count)."""
+    once = [n for n, column in enumerate(values) if len(column) > 1 and _all_same(column)]
+    if len(once) == len(columns):
+        once.pop(0)
+    sql = _unnest_insert(table, columns, dialect, frozenset(columns[n] for n in once))
+    single = set(once)
+    params = [values[n][0] for n in once]
+    params.extend(column for n, column in enumerate(values) if n not in single)
+    return sql, params
+
+
+def _all_same(values: list[Any]) -> bool:
+    first = values[0]
+    return all(map(is_, values, repeat(first)))
 
 
 @cache
@@ -81,14 +114,15 @@ def insert_rows(
             cursor.close()
         return
     columns = tuple(rows[0])
-    sql, processors = _unnest_insert(table, columns, connection.dialect)
+    processors = _bind_processors(table, columns, connection.dialect)
     arrays = [
         _column_values(rows, name, None if name in serialized else proc)
         for name, proc in zip(columns, processors, strict=True)
     ]
+    sql, params = _unnest_parameters(table, columns, connection.dialect, arrays)
     cursor = dbapi.cursor()
     try:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, params)
     finally:
         cursor.close()
 
@@ -137,6 +171,15 @@ def _unnest_update(
     return sql, tuple(processors)
 
 
+@cache
+def _unnest_update_counted(
+    table: Table, keys: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[Any, ...]]:
+    """:func:`_unnest_update` without ``RETURNING``."""
+    sql, processors = _unnest_update(table, keys, ("id",), dialect)
+    return sql[: sql.rindex(" RETURNING ")], processors
+
+
 def update_rows_postgres(
     dbapi: Any,
     dialect: Dialect,
@@ -160,6 +203,27 @@ def update_rows_postgres(
         cursor.close()
 
 
+def update_rows_counted_postgres(
+    dbapi: Any,
+    dialect: Dialect,
+    table: Table,
+    org_id: str,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+) -> int:
+    """:func:`update_rows_postgres` returning nothing: how many rows were updated."""
+    sql, processors = _unnest_update_counted(table, keys, dialect)
+    arrays: list[Any] = [
+        _column_values(rows, name, proc) for name, proc in zip(("id", *keys), processors, strict=True)
+    ]
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, [*arrays, org_id])
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
 def insert_new_rows_postgres(
     dbapi: Any, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]
 ) -> list[Any]:
@@ -167,14 +231,46 @@ def insert_new_rows_postgres(
     whose ``(org_id, id)`` exists; the rows inserted, every column in ``table.c`` order as the
     DB-API returns them (PostgreSQL only). One short statement whatever the number of rows: a
     multi-row ``VALUES`` list is parsed again by the driver for every execution."""
-    columns = tuple(c.name for c in table.c)
-    sql, processors = _unnest_insert(table, columns, dialect)
-    returned = ", ".join(f'"{n}"' for n in columns)
-    sql += f' ON CONFLICT ("org_id", "id") DO NOTHING RETURNING {returned}'
-    arrays = [_column_values(rows, name, proc) for name, proc in zip(columns, processors, strict=True)]
-    cursor = dbapi.cursor()
+    cursor = _insert_new_rows(dbapi, dialect, table, rows, returning=True)
     try:
-        cursor.execute(sql, arrays)
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def insert_new_rows_counted_postgres(
+    dbapi: Any, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]
+) -> int:
+    """:func:`insert_new_rows_postgres` returning nothing: how many rows were inserted (those
+    skipped had their ``(org_id, id)`` taken)."""
+    cursor = _insert_new_rows(dbapi, dialect, table, rows, returning=False)
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=1024)
+def _new_rows_insert(sql: str, returning: tuple[str, ...]) -> str:
+    sql += ' ON CONFLICT ("org_id", "id") DO NOTHING'
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{n}"' for n in returning)
+    return sql
+
+
+def _insert_new_rows(
+    dbapi: Any, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]], *, returning: bool
+) -> Any:
+    """The cursor that ran the insert (the caller closes it)."""
+    columns = tuple(c.name for c in table.c)
+    processors = _bind_processors(table, columns, dialect)
+    arrays = [_column_values(rows, name, proc) for name, proc in zip(columns, processors, strict=True)]
+    sql, params = _unnest_parameters(table, columns, dialect, arrays)
+    sql = _new_rows_insert(sql, columns if returning else ())
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor

@@ -22,23 +22,52 @@ constraint fails, or a row comes back other than it was answered (a type that do
 value as given), :class:`sync_server.writes.NeedsSavepoints` is raised and the slice is applied
 again from its start with savepoints, one statement per write, as it always was. The answers and
 everything recorded are therefore those of the one-by-one path.
+
+Rows whose every value is of a type PostgreSQL stores and gives back exactly as bound
+(:func:`_plain`: text within its column's length, integers, booleans, dates, and the quantities
+and UTC timestamps as held) are sent without ``RETURNING``: reading them back would give what was
+answered, so only the row count is checked (an insert's rows skipped had their id taken, an
+update's rows missing were not there). A journal entry's lines are such rows; a row with any
+other value (a JSON image, a ``Numeric``, whose scale is the column's) is read back and compared.
+That rests on the entity tables having no trigger that changes a row on its way in (their only
+triggers are the foreign keys'; the audit log's guards are on a table never held here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, event
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    Dialect,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    event,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from common.commands.rowaccess import RowWriter, row_reader, session_connection
 from common.schema.base import Base
-from sync_server.bulk import insert_new_rows_postgres, update_rows_postgres
+from common.schema.types import Quantity, UTCDateTime
+from sync_server.bulk import (
+    insert_new_rows_counted_postgres,
+    insert_new_rows_postgres,
+    update_rows_counted_postgres,
+    update_rows_postgres,
+)
 
 Row = dict[str, Any]
 _CONNECTION = "_ops_connection"  # common.commands.rowaccess.session_connection's cache
@@ -69,6 +98,91 @@ def _normalizers(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], An
 
             found[column.name] = normalize
     return found
+
+
+# Column types whose values PostgreSQL stores and gives back exactly as bound, for the Python
+# types listed (and NULL): a ``str`` in a text column (within its length: a longer one is cut by
+# the array's cast to ``varchar(n)``, trailing spaces even by an assignment; a NUL is refused),
+# an ``int`` in an integer column (out of range: refused), a ``bool``, a ``date``. The exact type:
+# a subclass (``bool`` of ``int``, ``datetime`` of ``date``, a ``str`` enum) is read back.
+# Not listed, so read back and compared: ``Numeric`` (given back with the column's scale: 1.5 in
+# a ``Numeric(12, 2)`` is 1.50), floats, JSON, and any type not named here.
+_AS_GIVEN: dict[type[Any], frozenset[type]] = {
+    String: frozenset({str}),
+    Text: frozenset({str}),
+    Integer: frozenset({int}),
+    BigInteger: frozenset({int}),
+    SmallInteger: frozenset({int}),
+    Boolean: frozenset({bool}),
+    Date: frozenset({date}),
+}
+# Types that convert, for the Python type of a value as held (:func:`_normalizers`: bound, then
+# read): binding it again stores the same integer (a quantity, scaled) or instant (a UTC
+# timestamp, ``timestamptz``), and reading that gives the value held again.
+_HELD_AS_READ: dict[type[Any], frozenset[type]] = {
+    Quantity: frozenset({Decimal}),
+    UTCDateTime: frozenset({datetime}),
+}
+# Row shapes remembered per table (:meth:`_Plain.rows`); more are judged each time.
+_SHAPES = 256
+
+
+@dataclass(frozen=True)
+class _Plain:
+    """Which of a table's rows PostgreSQL stores exactly as held (:func:`_plain`)."""
+
+    names: tuple[str, ...]
+    # Per column (``table.c`` order), the Python types stored as given; always ``NoneType``.
+    kinds: tuple[frozenset[type], ...]
+    # (the column's value getter, its length) of the text columns with a length.
+    bounded: tuple[tuple[Callable[[Any], Any], int], ...]
+    shapes: dict[tuple[type, ...], bool] = field(default_factory=dict)
+
+    def rows(self, rows: list[Row]) -> bool:
+        """Whether every value of ``rows`` (held rows, naming every column) is stored exactly
+        as held: of a type listed for its column, text within the column's length."""
+        shapes = self.shapes
+        values = itemgetter(*self.names)
+        for row in rows:
+            shape = tuple(map(type, values(row)))
+            plain = shapes.get(shape)
+            if plain is None:
+                plain = all(kind in kinds for kind, kinds in zip(shape, self.kinds, strict=True))
+                if len(shapes) < _SHAPES:
+                    shapes[shape] = plain
+            if not plain:
+                return False
+        for value, length in self.bounded:
+            # Text or None (the shapes above): the longest text within the length.
+            if max(map(len, filter(None, map(value, rows))), default=0) > length:
+                return False
+        return True
+
+
+def _checks_bool(kind: Any, dialect: Dialect) -> bool:
+    """A ``Boolean`` on a store with booleans: its bind processing refuses what is not a bool
+    and keeps a ``bool`` as it is (SQLAlchemy's ``Boolean.bind_processor``)."""
+    return type(kind) is Boolean and bool(dialect.supports_native_boolean)
+
+
+@cache
+def _plain(table: Table, dialect: Dialect) -> _Plain:
+    kinds: list[frozenset[type]] = []
+    bounded: list[tuple[Callable[[Any], Any], int]] = []
+    for column in table.c:
+        kind = column.type
+        found = _HELD_AS_READ.get(type(kind))
+        if found is None:
+            found = _AS_GIVEN.get(type(kind))
+            if found is not None and (
+                (kind._cached_bind_processor(dialect) is not None and not _checks_bool(kind, dialect))
+                or kind._cached_result_processor(dialect, None) is not None
+            ):
+                found = None  # converted on its way (none of psycopg's are)
+            elif found is not None and str in found and getattr(kind, "length", None) is not None:
+                bounded.append((itemgetter(column.name), kind.length))  # type: ignore[attr-defined]
+        kinds.append((found or frozenset()) | {type(None)})
+    return _Plain(names=tuple(c.name for c in table.c), kinds=tuple(kinds), bounded=tuple(bounded))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -160,6 +274,9 @@ class DeferredWrites:
         # table → id → (the row as it will be after the update, the columns set)
         self._updates: dict[str, dict[str, tuple[Row, set[str]]]] = {}
         self._writers: dict[str, RowWriter] = {}
+        self._templates: dict[str, Row] = {}  # table → a row of each column's default (insert)
+        # (table, column) → (the last value normalized, its normalized value)
+        self._normalized: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._flushing = False
         self.statements = 0  # statements sent by flush (for measuring)
 
@@ -183,14 +300,34 @@ class DeferredWrites:
         held = self._inserts.setdefault(name, {})
         normalizers = _normalizers(writer.table, self._dialect)
         missing = writer.missing
+        names = writer.names
+        required = writer.required
+        # Every column in the table's order, each with its value when a row does not name it
+        # (the required ones: placeholders, every row names them).
+        template = self._templates.get(name)
+        if template is None:
+            template = self._templates[name] = {n: missing.get(n) for n in names}
+        last = self._normalized
         answered: list[Row] = []
         for values in rows:
             entity_id = values["id"]
             if entity_id in held or entity_id in self._updates.get(name, ()):
                 continue  # taken by a row written in this transaction: not inserted
-            row = {n: values[n] if n in values else missing[n] for n in writer.names}
+            row = template.copy()
+            row.update(values)
+            if len(row) != len(names) or not required <= values.keys():
+                # A column the table has not, or a required one not named: as before, row by row.
+                row = {n: values[n] if n in values else missing[n] for n in names}
             for column, normalize in normalizers.items():
-                row[column] = normalize(row[column])
+                # The same object as the last one normalized (the command's time on every row):
+                # the same value held, converted once.
+                value = row[column]
+                found = last.get((name, column))
+                if found is not None and found[0] is value:
+                    row[column] = found[1]
+                else:
+                    row[column] = normalized = normalize(value)
+                    last[(name, column)] = (value, normalized)
             held[entity_id] = row
             answered.append(dict(row))
         return answered
@@ -237,6 +374,13 @@ class DeferredWrites:
             self._flushing = False
 
     def _send_inserts(self, writer: RowWriter, rows: list[Row]) -> None:
+        if _plain(writer.table, self._dialect).rows(rows):
+            # Stored as held (read back, they would be as answered): only the count to check.
+            inserted = insert_new_rows_counted_postgres(self._dbapi, self._dialect, writer.table, rows)
+            self.statements += 1
+            if inserted != len(rows):
+                raise DeferredRefused("an id was taken")
+            return
         found = insert_new_rows_postgres(self._dbapi, self._dialect, writer.table, rows)
         self.statements += 1
         if len(found) != len(rows):
@@ -250,7 +394,17 @@ class DeferredWrites:
         groups: dict[tuple[str, ...], list[Row]] = {}
         for after, columns in held.values():
             groups.setdefault(tuple(sorted(columns)), []).append(after)
+        plain = _plain(writer.table, self._dialect)
         for keys, rows in groups.items():
+            if plain.rows(rows):
+                # Every value of the rows as they will be is stored as held: only the count.
+                updated = update_rows_counted_postgres(
+                    self._dbapi, self._dialect, writer.table, self.org_id, keys, rows
+                )
+                self.statements += 1
+                if updated != len(rows):
+                    raise DeferredRefused("a row to update is missing")
+                continue
             found = update_rows_postgres(self._dbapi, self._dialect, writer.table, self.org_id, keys, rows)
             self.statements += 1
             if len(found) != len(rows):
