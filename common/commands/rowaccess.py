@@ -319,11 +319,6 @@ class RowWriter:
     as_given: tuple[frozenset[type], ...] | None
     # Indexes of the UTC timestamp columns: given back as given only if already in UTC.
     utc_at: tuple[int, ...]
-    # A row's values in column order (``operator.itemgetter`` of every name), and how many
-    # rows one statement inserts.
-    every: Callable[[Row], tuple[Any, ...]]
-    every_name: frozenset[str]
-    per_statement: int
 
     def can_insert(self, keys: Any) -> bool:
         """Whether rows naming ``keys`` can be inserted here (else: through SQLAlchemy)."""
@@ -335,6 +330,16 @@ class RowWriter:
     last: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # The Python types of a row's values, in column order → whether :meth:`_as_given` holds.
     shapes: dict[tuple[type, ...], bool] = field(default_factory=dict)
+    # Worked out from ``names``: a row's values in column order (one ``operator.itemgetter``
+    # call), the names as a set, and how many rows one statement inserts.
+    every: Callable[[Row], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    every_name: frozenset[str] = field(init=False, repr=False, compare=False)
+    per_statement: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "every", _getter(self.names))
+        object.__setattr__(self, "every_name", frozenset(self.names))
+        object.__setattr__(self, "per_statement", max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names))))
 
     def _bound(self, name: str, value: Any) -> Any:
         binder = self.binders[name]
@@ -551,9 +556,6 @@ def row_writer(table: Table, dialect: Dialect) -> RowWriter:
         ),
         as_given=as_given,
         utc_at=utc_at,
-        every=_getter(tuple(c.name for c in table.c)),
-        every_name=frozenset(c.name for c in table.c),
-        per_statement=max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(table.c))),
     )
 
 
