@@ -42,7 +42,7 @@ import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -98,12 +98,18 @@ _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})
 _UNAUDITED = _STAMPS | _IDENTITY
 _AS_IS = frozenset({str, int, bool, float, type(None)})
+# Dates and times: JSON as their ISO text, which is what json_value answers for them (through
+# to_wire), asked inline (a journal entry and each of its lines carry a date).
+_ISO = frozenset({date, datetime})
 
 
 def _wire(values: dict[str, Any]) -> dict[str, Any]:
     """The values as JSON values (:func:`sync_server.audit.json_value`), asking the common types
     inline (every row written): an audit image, not walked again when it is appended."""
-    return {k: v if type(v) in _AS_IS else json_value(v) for k, v in values.items()}
+    return {
+        k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+        for k, v in values.items()
+    }
 
 
 @cache
@@ -164,7 +170,9 @@ class ServerRecorder:
             # A new row: every column but the stamps and the identity, converted in one pass
             # (a posting inserts four rows per document).
             image = {
-                k: v if type(v) in _AS_IS else json_value(v) for k, v in after.items() if k not in _UNAUDITED
+                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                for k, v in after.items()
+                if k not in _UNAUDITED
             }
             nested = AUDITED_WITH.get(entity)
             if nested is not None and not _may_name_subject(entity) and self._nest(entity_id, image, *nested):
@@ -204,7 +212,9 @@ class ServerRecorder:
         if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
             return False
         assert last.after is not None
-        last.after.setdefault(key, []).append({"id": entity_id, **image})
+        # The row's own image, with its id (keys are sorted when the event is serialized).
+        image["id"] = entity_id
+        last.after.setdefault(key, []).append(image)
         return True
 
     def mark(self) -> tuple[int, int, int, int]:

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -175,6 +176,17 @@ _SHA256 = hashlib.sha256()  # copied, never updated
 # A hex digit with its top two bits set to 10 (the RFC 4122 variant), by the digit.
 _VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 _HEX = frozenset("0123456789abcdef")
+
+
+@lru_cache(maxsize=256)
+def _id_head(command_id: str) -> str:
+    """Scheme 2's first two groups of a derived id, from the command id (``"0193a1b2-c3d4-"``),
+    asked once per command, not per derived id; ``""`` when the command id is not a canonical
+    UUID (a test's or a tool's own id): its derived ids are the digest's digits, as scheme 1."""
+    head = command_id[:8] + command_id[9:13]
+    if command_id[8:9] == "-" and len(head) == 12 and _HEX.issuperset(head):
+        return f"{command_id[:8]}-{command_id[9:13]}-"
+    return ""
 
 
 # Entities of which a batch may know every row under one parent (:meth:`CommandContext.
@@ -386,10 +398,13 @@ class CommandContext:
             written = {r["id"] for r in inserted}
             taken = next(r["id"] for r in stamped if r["id"] not in written)
             raise invalid("id", f"a {name.replace('_', ' ')} with id {taken} already exists")
+        remember, record = self._remember, self.recorder.record_write
+        followers = _FOLLOWERS.get(name, ())
         for after in inserted:
-            self._remember(name, after)
-            self.recorder.record_write(name, after["id"], None, after)
-            self._follow(name, after)
+            remember(name, after)
+            record(name, after["id"], None, after)
+            for follower in followers:
+                follower(self, after)
         return inserted
 
     def _insert_rows(self, model: type[SyncedEntity], rows: list[Row]) -> list[Row]:
@@ -463,11 +478,9 @@ class CommandContext:
         digest.update("|".join((command_id, *parts)).encode())
         text = digest.hexdigest()
         rest = f"8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
-        if self.derived_ids == DERIVED_IDS:
-            head = command_id[:8] + command_id[9:13]
-            if command_id[8:9] == "-" and len(head) == 12 and _HEX.issuperset(head):
-                return f"{command_id[:8]}-{command_id[9:13]}-{rest}"
-            # Not a canonical UUID (a test's or a tool's own id): the digest's digits, as scheme 1.
+        head = _id_head(command_id) if self.derived_ids == DERIVED_IDS else ""
+        if head:
+            return head + rest
         return f"{text[:8]}-{text[8:12]}-{rest}"
 
     def warn(self, code: str, message: str, **details: Any) -> None:

@@ -103,6 +103,11 @@ def account_for(ctx: CommandContext, role: str) -> str:
     Before the books are set up there is none (``""``): nothing is posted then."""
     if not books_on(ctx):
         return ""
+    return _mapped_account(ctx, role)
+
+
+def _mapped_account(ctx: CommandContext, role: str) -> str:
+    """:func:`account_for` once the books are known to be set up."""
     row = ctx.peek(AccountMapping, mapping_id(ctx.org_id, role))
     if row is None or row["account_id"] is None:
         raise CommandError(
@@ -119,7 +124,7 @@ def tax_account(ctx: CommandContext, tax_rate_id: str, side: str) -> str:
     own = rate.get(f"{side}_account_id")
     if not books_on(ctx):
         return ""
-    return str(own) if own else account_for(ctx, f"{side}_tax")
+    return str(own) if own else _mapped_account(ctx, f"{side}_tax")
 
 
 def document_rate(ctx: CommandContext, currency: str, rate: Decimal | None, field: str) -> Decimal:
@@ -215,9 +220,10 @@ class Posting:
 def new_posting(ctx: CommandContext, currency: str | None = None, rate: Decimal | None = None) -> Posting:
     """A posting in the organization's ledger, marked converted for a foreign document (one that
     posts nothing before the books are set up)."""
-    if not books_on(ctx):
+    books = books_ledger(ctx)
+    if books is None:
         return Posting(ctx, currency or "", enabled=False)
-    ledger = ledger_currency(ctx)
+    ledger = str(books["currency"])  # ledger_currency's answer, the ledger read once
     converted = currency is not None and (currency != ledger or (rate is not None and rate != 1))
     return Posting(ctx, ledger, converted)
 

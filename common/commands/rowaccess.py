@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -321,13 +322,24 @@ class RowWriter:
 
     def can_insert(self, keys: Any) -> bool:
         """Whether rows naming ``keys`` can be inserted here (else: through SQLAlchemy)."""
-        return self.required <= set(keys) and set(keys) <= set(self.names)
+        named = keys.keys() if isinstance(keys, dict) else set(keys)
+        return self.required <= named and named <= self.every_name
 
     # Column → (the last value bound, its bound form): a command stamps the same time object on
     # every row it writes, and converting a timestamp is the dearest bind of a row.
     last: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # The Python types of a row's values, in column order → whether :meth:`_as_given` holds.
     shapes: dict[tuple[type, ...], bool] = field(default_factory=dict)
+    # Worked out from ``names``: a row's values in column order (one ``operator.itemgetter``
+    # call), the names as a set, and how many rows one statement inserts.
+    every: Callable[[Row], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    every_name: frozenset[str] = field(init=False, repr=False, compare=False)
+    per_statement: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "every", _getter(self.names))
+        object.__setattr__(self, "every_name", frozenset(self.names))
+        object.__setattr__(self, "per_statement", max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names))))
 
     def _bound(self, name: str, value: Any) -> Any:
         binder = self.binders[name]
@@ -355,41 +367,60 @@ class RowWriter:
         given (:data:`_AS_GIVEN`: text, integers, booleans, dates, UTC timestamps, ``NULL``) is
         run without ``RETURNING``: its rows are answered as given, which is what reading them
         back would give, without the read (a journal entry and its lines are such rows)."""
-        per_statement = max(1, min(_MAX_ROWS, _MAX_PARAMETERS // len(self.names)))
         names = self.names
-        missing = self.missing
         kinds = self.as_given
         answered: list[Row] = []
+        in_order = True  # every row answered as given, in the order given
         start = 0
-        for size in _chunks(len(rows), per_statement):
-            given = [
-                [row[name] if name in row else missing[name] for name in names]
-                for row in rows[start : start + size]
-            ]
+        for size in _chunks(len(rows), self.per_statement):
+            given = self._values(rows[start : start + size])
             start += size
             known = kinds is not None and self._as_given(given)
             statement, row_major = _insert_rows_statement(self.table, self.dialect, size, not known)
-            params = self._parameters(statement, row_major, given, keep=known)
+            params = self._parameters(statement, row_major, given)
             if not known:
+                in_order = False
                 for found in statement.rows(dbapi_connection, params):
                     answered.append(self._row(found))
                 continue
             written = statement.count(dbapi_connection, params)
-            images = [dict(zip(names, values, strict=True)) for values in given]
+            # Each values tuple holds one value per name (``_values``): zip needs no check.
+            images = [dict(zip(names, values, strict=False)) for values in given]
             if written == len(images):
                 answered.extend(images)
-            elif written:  # some ids were taken: keep the rows that are stored as given
-                reader = row_reader(self.table, True, self.dialect)
-                answered.extend(
-                    image
-                    for image in images
-                    if reader.fetch(dbapi_connection, image["org_id"], image["id"]) == image
-                )
+            else:
+                in_order = False
+                if written:  # some ids were taken: keep the rows that are stored as given
+                    reader = row_reader(self.table, True, self.dialect)
+                    answered.extend(
+                        image
+                        for image in images
+                        if reader.fetch(dbapi_connection, image["org_id"], image["id"]) == image
+                    )
+        if in_order:
+            return answered
         # In the order given, each row once (a statement answers in its own order).
         by_id = {row["id"]: row for row in answered}
         return [by_id[row["id"]] for row in rows if row["id"] in by_id]
 
-    def _as_given(self, given: list[list[Any]]) -> bool:
+    def _values(self, rows: list[Row]) -> list[tuple[Any, ...]]:
+        """Each row's values in column order, a column the row does not name at its default. A
+        row naming exactly the table's columns (every row a command writes through
+        :class:`~common.commands.framework.CommandContext` but a few) is read in one C call."""
+        names, missing, every = self.names, self.missing, self.every
+        width = len(names)
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            if len(row) == width:
+                try:
+                    out.append(every(row))
+                    continue
+                except KeyError:  # a key that is not a column: the row is read name by name
+                    pass
+            out.append(tuple([row[name] if name in row else missing[name] for name in names]))
+        return out
+
+    def _as_given(self, given: list[tuple[Any, ...]]) -> bool:
         """Whether the store gives back every value of the rows ``given`` exactly as given: each
         of a type :data:`_AS_GIVEN` lists for its column (judged once per row shape), each
         timestamp in UTC."""
@@ -410,15 +441,13 @@ class RowWriter:
                     return False
         return True
 
-    def _parameters(
-        self, statement: RawStatement, row_major: bool, given: list[list[Any]], *, keep: bool
-    ) -> Any:
+    def _parameters(self, statement: RawStatement, row_major: bool, given: list[tuple[Any, ...]]) -> Any:
         """The DB-API parameters of a multi-row insert of the rows ``given`` (values in column
-        order), each through its column type's bind processing (in place unless ``keep``)."""
+        order), each through its column type's bind processing."""
         last = self.last
         values: list[Any] = []
         for row_values in given:
-            bound = list(row_values) if keep else row_values
+            bound = list(row_values)
             for i, name, binder in self.bind_at:
                 value = bound[i]
                 found = last.get(name)
@@ -528,6 +557,14 @@ def row_writer(table: Table, dialect: Dialect) -> RowWriter:
         as_given=as_given,
         utc_at=utc_at,
     )
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values of ``names`` as a tuple (``itemgetter`` answers a bare value for one)."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 @dataclass(frozen=True)
