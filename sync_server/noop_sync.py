@@ -15,11 +15,17 @@ layer answers them with the same checks, on the same functions:
    (``decode_cursor``); the push: its body, read as the full path reads it (``Content-Type:
    application/json``, a declared length within the limit, a JSON object, ``PushRequest``) with
    no commands in it, and its schema version;
-5. in one read transaction (``Store.raw_reads``: a pooled DB-API connection, on PostgreSQL under
-   the request's ``SET LOCAL`` role, organization and user): the caller's account, session and
-   membership (``principal.resolve``, the same statement as every request); for the pull, their
-   owner ids and so their access fingerprint, then the organization's change sequence, pruning
-   floor and store epoch (``pull.counters``, ``pull.check_store_position``).
+5. in one statement (``Store.raw_reads(one_statement=True)``: on SQLite a connection kept
+   aside for such reads, the statement its own read transaction; on PostgreSQL a pooled
+   connection in a transaction under the request's ``SET LOCAL`` role, organization and user):
+   the caller's account, session and membership (``principal.caller_statement``: the columns,
+   joins and filters of the statement every request reads, checked by the same code,
+   ``principal.resolve_rows``); for the pull, their employee records and so their access
+   fingerprint, and the organization's change sequence, pruning floor and store epoch
+   (``pull.COUNTER_COLUMNS``, ``pull.check_store_position``). One statement, one snapshot: the
+   driver releases the interpreter lock around every step, column read, reset and commit (a
+   no-op pull released it 34 times in three statements and a transaction, now 16), and under
+   50 clients every release lets another thread in before this one goes on.
 
 It answers only when every check passes (and, for the pull, the organization's last change is
 the cursor's) with the bytes the full path sends — ``{"changes": [], "cursor": C, "has_more":
@@ -33,7 +39,8 @@ put back), which answers (and audits and counts refusals) exactly as before; so 
 this layer failed on (the store raised): Flask renders a fault as every other. Nothing is cached
 here that the full path would look up: every request reads the caller's account, session and
 membership from the store, so a revoked session or a removed member is refused at once, in
-every worker process.
+every worker process. What is remembered is pure: a pull's query string (with the organization)
+→ its decoded cursor and the no-op answer's body (as ``decode_cursor`` and the token memo are).
 """
 
 from __future__ import annotations
@@ -50,12 +57,20 @@ from common.ids import is_uuid
 from common.schema import SCHEMA_VERSION
 from common.wire import PushRequest, PushResponse
 from sync_server.api import LIMIT_TAKEN, Endpoint, query_values
-from sync_server.auth.principal import NeedsSession, resolve
+from sync_server.auth.principal import NeedsSession, caller_statement, read_caller, resolve_rows
 from sync_server.auth.tokens import AccessClaims, InvalidToken
 from sync_server.errors import ApiError
 from sync_server.metrics import EXTENSION, RULE_KEY, ServerMetrics
-from sync_server.pull import PullPage, PullQuery, check_store_position, counters, encode_page
-from sync_server.pull_cursor import InvalidCursor, decode_cursor
+from sync_server.pull import (
+    COUNTER_COLUMNS,
+    COUNTER_PARAMETERS,
+    PullPage,
+    PullQuery,
+    check_store_position,
+    counters_of,
+    encode_page,
+)
+from sync_server.pull_cursor import InvalidCursor, PullCursor, decode_cursor
 from sync_server.services import Services
 from sync_server.writes import CHANGE_SEQUENCE
 
@@ -64,7 +79,13 @@ PUSH_RULE = "/api/v1/orgs/<org_id>/sync/push"
 _SYNC_PATH = re.compile(r"/api/v1/orgs/([^/]+)/sync/(pull|push)")
 # An empty push is ~80 bytes; a longer body holds commands (or is not a no-op), and goes on.
 _MAX_EMPTY_PUSH = 1024
+_MEMO_SIZE = 10_000
 _HEADERS = ("Content-Type", "application/json")
+# What a no-op pull reads, in one statement (one snapshot): the caller's account, session and
+# membership and their employee records (principal.resolve, Principal.owner_ids), and the
+# organization's change sequence, pruning floor and store epoch (pull.counters).
+_PULL_READS = caller_statement(*COUNTER_COLUMNS)
+_PUSH_READS = caller_statement()  # the caller's checks alone
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -116,36 +137,57 @@ def install(app: Any) -> None:
             raise _HandOn
         return claims
 
-    def pull_answer(environ: dict[str, Any], org_id: str) -> bytes:
-        """The no-op pull's body, or :class:`_HandOn`."""
-        claims = caller(environ, org_id)
+    cursor_key = _cursor_key(svc.config)
+    # A no-op pull's query string (with its organization) → its cursor and the answer's body: a
+    # pure function of them, which an up-to-date copy asks again at every sync. Only what passed
+    # is kept; bounded as the token memo is.
+    pull_queries: dict[tuple[str, str], tuple[PullCursor, bytes]] = {}
+
+    def pull_query(environ: dict[str, Any], org_id: str) -> tuple[PullCursor, bytes]:
+        """The pull's cursor (its query validated, its cursor decoded: step 4) and the body of
+        the no-op answer to it, or :class:`_HandOn`."""
+        key = (environ.get("QUERY_STRING", ""), org_id)
+        found = pull_queries.get(key)
+        if found is not None:
+            return found
         try:
-            query = PullQuery.model_validate(query_values(environ.get("QUERY_STRING", "").encode("latin-1")))
+            query = PullQuery.model_validate(query_values(key[0].encode("latin-1")))
             if query.cursor is None:
                 raise _HandOn
             if query.schema_version is not None:
                 check_schema_version(query.schema_version)
-            cursor = decode_cursor(query.cursor, _cursor_key(svc.config), org_id)
+            cursor = decode_cursor(query.cursor, cursor_key, org_id)
         except (ApiError, ValidationError, InvalidCursor, UnicodeError):
             raise _HandOn from None
         if cursor.in_snapshot or cursor.schema_version != SCHEMA_VERSION:
             raise _HandOn
+        found = (cursor, encode_page(PullPage([], cursor, False), query.cursor, query.format))
+        if len(pull_queries) >= _MEMO_SIZE:
+            pull_queries.clear()
+        pull_queries[key] = found
+        return found
+
+    def pull_answer(environ: dict[str, Any], org_id: str) -> bytes:
+        """The no-op pull's body, or :class:`_HandOn`."""
+        claims = caller(environ, org_id)
+        cursor, body = pull_query(environ, org_id)
+        params = {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id, **COUNTER_PARAMETERS}
         try:
-            with svc.store.raw_reads(org_id, claims.user_id) as reads:
-                principal = resolve(reads, claims, org_id)
-                reader = _reader(principal.permissions, principal.owner_ids(reads))
-                if cursor.fingerprint != reader.fingerprint:
-                    raise _HandOn
-                now = counters(reads, org_id)
-                check_store_position(cursor, now)
-                if now[CHANGE_SEQUENCE] != cursor.seq:
-                    raise _HandOn
+            with svc.store.raw_reads(org_id, claims.user_id, one_statement=True) as reads:
+                rows = read_caller(reads, _PULL_READS, params)
+            principal, owner, counted = resolve_rows(rows, claims, org_id)
+            if cursor.fingerprint != _reader(principal.permissions, owner).fingerprint:
+                raise _HandOn
+            now = counters_of(counted)
+            check_store_position(cursor, now)
+            if now[CHANGE_SEQUENCE] != cursor.seq:
+                raise _HandOn
         except (ApiError, NeedsSession):
             raise _HandOn from None
         metrics = extensions.get(EXTENSION)
         if isinstance(metrics, ServerMetrics):
             metrics.count_pull("incremental", 0)
-        return encode_page(PullPage([], cursor, False), query.cursor, query.format)
+        return body
 
     def push_answer(environ: dict[str, Any], org_id: str) -> bytes:
         """The empty push's body, or :class:`_HandOn` (the body read is put back for Flask)."""
@@ -171,8 +213,11 @@ def install(app: Any) -> None:
         except (ApiError, ValidationError, orjson.JSONDecodeError):
             raise _HandOn from None
         try:
-            with svc.store.raw_reads(org_id, claims.user_id) as reads:
-                resolve(reads, claims, org_id)
+            with svc.store.raw_reads(org_id, claims.user_id, one_statement=True) as reads:
+                rows = read_caller(
+                    reads, _PUSH_READS, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id}
+                )
+            resolve_rows(rows, claims, org_id)
         except (ApiError, NeedsSession):
             raise _HandOn from None
         return empty_push

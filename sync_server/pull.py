@@ -133,12 +133,30 @@ def _delete(entity: str, entity_id: str, version: int) -> dict[str, Any]:
     return {"entity": entity, "id": entity_id, "op": "delete", "version": version}
 
 
+# The same three figures as scalar subqueries, for a statement that reads them with others in
+# one snapshot (sync_server.noop_sync): parameters ``org_id`` and ``counter_<i>``, the names.
+_COUNTED = (CHANGE_SEQUENCE, PRUNED_SEQUENCE, EPOCH_SEQUENCE)
+COUNTER_COLUMNS = tuple(
+    select(_SEQUENCES.c.value)
+    .where(_SEQUENCES.c.org_id == bindparam("org_id"), _SEQUENCES.c.name == bindparam(f"counter_{i}"))
+    .scalar_subquery()
+    .label(f"counter_{i}")
+    for i in range(len(_COUNTED))
+)
+COUNTER_PARAMETERS = {f"counter_{i}": name for i, name in enumerate(_COUNTED)}
+
+
+def counters_of(values: tuple[Any, ...]) -> dict[str, int]:
+    """:func:`counters`'s answer from the values of ``COUNTER_COLUMNS`` (absent rows as 0)."""
+    return {name: int(value or 0) for name, value in zip(_COUNTED, values, strict=True)}
+
+
 def counters(connection: Connection | RawReads, org_id: str) -> dict[str, int]:
     """The organization's last change sequence, pruning floor and store epoch (committed values,
     read outside its write lock), in one statement: name → value, absent rows as 0."""
     raw = raw_statement(_COUNTERS, connection.dialect)
     found = dict(raw.rows(connection.connection, raw.parameters({"org_id": org_id})))
-    return {name: int(found.get(name) or 0) for name in (CHANGE_SEQUENCE, PRUNED_SEQUENCE, EPOCH_SEQUENCE)}
+    return {name: int(found.get(name) or 0) for name in _COUNTED}
 
 
 def check_store_position(cursor: PullCursor, now: dict[str, int]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -93,6 +94,52 @@ class WriterTurns:
             self.release()
 
 
+class StatementConnections:
+    """SQLite connections of the engine kept aside for reads of one statement
+    (``Store.raw_reads(one_statement=True)``: a no-op sync, many a second).
+
+    Taking one from SQLAlchemy's pool and giving it back costs more than the indexed statement
+    itself (its checkout and checkin: the proxy object and its finalizer, the pool's queue and
+    events, the rollback on return; ~64k instructions a time here). A statement that is its own
+    read transaction leaves nothing on its connection to reset, so these are kept apart: made by
+    the engine (its pool's ``raw_connection``, then ``detach``: configured as every other),
+    taken and given back on a deque (atomic ``pop`` and ``append``), at most ``keep`` of them
+    idle, closed by :meth:`close` (and any still out when they come back). A connection whose
+    statement failed is closed, never given back."""
+
+    def __init__(self, engine: Engine, keep: int) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._idle: deque[tuple[Any, int]] = deque()
+        self._generation = 0
+
+    def take(self) -> tuple[Any, int]:
+        """A DB-API connection and the generation to give it back with."""
+        try:
+            return self._idle.pop()
+        except IndexError:
+            pooled = self._engine.raw_connection()
+            dbapi = pooled.dbapi_connection
+            pooled.detach()
+            return dbapi, self._generation
+
+    def give_back(self, connection: Any, generation: int) -> None:
+        if generation == self._generation and len(self._idle) < self._keep:
+            self._idle.append((connection, generation))
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; those in use are closed as they come back."""
+        self._generation += 1
+        while True:
+            try:
+                connection, _ = self._idle.pop()
+            except IndexError:
+                return
+            connection.close()
+
+
 @dataclass(frozen=True)
 class RawReads:
     """A pooled DB-API connection in a read transaction (:meth:`Store.raw_reads`), shaped as
@@ -115,6 +162,7 @@ class Store:
         )
         self._audit_key: bytes | None = None
         self.writer_turns: WriterTurns | None = WriterTurns() if self.dialect == "sqlite" else None
+        self._statement_connections = StatementConnections(engine, config.pool_size)
         # Every session can sign the audit chain head (sync_server.audit); the key is read lazily.
         info = {AUDIT_KEY_INFO: self.audit_key}
         self._read = sessionmaker(engine, expire_on_commit=False, info=info)
@@ -165,6 +213,7 @@ class Store:
         return migrate.upgrade(self.engine)
 
     def dispose(self) -> None:
+        self._statement_connections.close()
         self.engine.dispose()
 
     # -- sessions --------------------------------------------------------------------------------
@@ -212,12 +261,28 @@ class Store:
             yield connection
 
     @contextmanager
-    def raw_reads(self, org_id: str, user_id: str) -> Iterator[RawReads]:
+    def raw_reads(self, org_id: str, user_id: str, *, one_statement: bool = False) -> Iterator[RawReads]:
         """A read transaction on a pooled DB-API connection, scoped as :meth:`read_connection`
         scopes (on PostgreSQL the same ``SET LOCAL`` role, organization and user, so row-level
         security applies): committed on success, rolled back on error. For the few compiled
         statements of a no-op pull (:mod:`sync_server.noop_sync`), where SQLAlchemy's connection
-        and transaction objects cost more than the statements."""
+        and transaction objects cost more than the statements.
+
+        ``one_statement``: the caller runs a single statement, which on SQLite is its own read
+        transaction (one snapshot, ended when its cursor is closed): no ``BEGIN`` and ``COMMIT``
+        around it, which cost more than the indexed reads of a no-op sync, each a release and
+        retake of the interpreter lock under load. On PostgreSQL the ``SET LOCAL`` scope needs
+        the transaction, so it is there either way. On SQLite the connection is one of
+        :class:`StatementConnections`, not the pool's."""
+        if one_statement and not self.is_postgres:
+            connection, generation = self._statement_connections.take()
+            try:
+                yield RawReads(connection, self.engine.dialect)
+            except BaseException:
+                connection.close()
+                raise
+            self._statement_connections.give_back(connection, generation)
+            return
         pooled = self.engine.raw_connection()
         try:
             dbapi: Any = pooled.dbapi_connection

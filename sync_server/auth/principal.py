@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, exists, false, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, false, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -63,29 +63,27 @@ _EMPLOYEES = table_of(Employee)
 # Per-request lookups run on every authenticated request: statements built once, bound
 # parameters only, each filtering on the organization and user explicitly (on PostgreSQL
 # row-level security applies to them as well). They run through :func:`_lookup`.
-_CALLER = (
-    select(
-        _USER.c.disabled,
-        _USER.c.sessions_valid_after,
-        exists()
-        .where(_TOKENS.c.family_id == bindparam("sid"), _TOKENS.c.revoked_at.is_not(None))
-        .label("revoked"),
-        _MEMBERSHIP.c.roles,
-        _MEMBERSHIP.c.sessions_valid_after.label("org_sessions_valid_after"),
-    )
-    .select_from(
-        _USER.outerjoin(
-            _MEMBERSHIP,
-            and_(_MEMBERSHIP.c.user_id == _USER.c.id, _MEMBERSHIP.c.org_id == bindparam("org_id")),
-        )
-    )
-    .where(_USER.c.id == bindparam("uid"))
+_CALLER_COLUMNS = (
+    _USER.c.disabled,
+    _USER.c.sessions_valid_after,
+    exists()
+    .where(_TOKENS.c.family_id == bindparam("sid"), _TOKENS.c.revoked_at.is_not(None))
+    .label("revoked"),
+    _MEMBERSHIP.c.roles,
+    _MEMBERSHIP.c.sessions_valid_after.label("org_sessions_valid_after"),
 )
-_OWN_EMPLOYEES = select(_EMPLOYEES.c.id).where(
+_CALLER_FROM = _USER.outerjoin(
+    _MEMBERSHIP,
+    and_(_MEMBERSHIP.c.user_id == _USER.c.id, _MEMBERSHIP.c.org_id == bindparam("org_id")),
+)
+_CALLER_WHERE = _USER.c.id == bindparam("uid")
+_CALLER = select(*_CALLER_COLUMNS).select_from(_CALLER_FROM).where(_CALLER_WHERE)
+_OWN_EMPLOYEE_FILTER = (
     _EMPLOYEES.c.org_id == bindparam("org_id"),
     _EMPLOYEES.c.user_id == bindparam("uid"),
     _EMPLOYEES.c.deleted == false(),
 )
+_OWN_EMPLOYEES = select(_EMPLOYEES.c.id).where(*_OWN_EMPLOYEE_FILTER)
 _MEMBERSHIPS = (
     select(_MEMBERSHIP.c.org_id, _MEMBERSHIP.c.roles, _ORGS.c.name)
     .join(_ORGS, _ORGS.c.id == _MEMBERSHIP.c.org_id)
@@ -141,7 +139,13 @@ class _Caller:
 def _caller(db: Session | Connection | RawReads, claims: AccessClaims, org_id: str | None) -> _Caller:
     """The caller's account state and roles in ``org_id``; 401 unless the session is valid."""
     rows = _lookup(db, _CALLER, {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id or ""})
-    row = _Caller(*rows[0]) if rows else None
+    return _checked(rows[0] if rows else None, claims)
+
+
+def _checked(found: tuple[Any, ...] | None, claims: AccessClaims) -> _Caller:
+    """The caller row ``found`` (``_CALLER``'s columns; ``None``: no such user); 401 unless the
+    session is valid."""
+    row = _Caller(*found) if found is not None else None
     if row is None or row.disabled or row.revoked:
         raise unauthenticated("this session has ended; sign in again", code="invalid_token")
     if claims.issued_at < row.sessions_valid_after.timestamp():
@@ -168,9 +172,21 @@ def resolve(
     with custom roles raises :class:`NeedsSession`).
     """
     caller = _caller(db, claims, org_id)
-    principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
     if org_id is None:
-        return principal
+        return Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
+    return _member(caller, claims, org_id, db, orm)
+
+
+def _member(
+    caller: _Caller,
+    claims: AccessClaims,
+    org_id: str,
+    db: Session | Connection | RawReads | None,
+    orm: Callable[[], Session] | None,
+) -> Principal:
+    """:func:`resolve`'s answer for a checked caller row and an organization (``db`` is ``None``
+    when there is no session to read custom roles through: :class:`NeedsSession`)."""
+    principal = Principal(user_id=claims.user_id, session_id=claims.session_id, device_id=claims.device_id)
     roles = caller.roles
     if roles is None:
         raise ApiError(404, "not_found", "no such organization")
@@ -198,6 +214,42 @@ def resolve(
             custom = custom_roles(orm(), role_list)
     principal.permissions = permissions_for_roles(role_list, custom)
     return principal
+
+
+def caller_statement(*columns: ColumnElement[Any]) -> Select[Any]:
+    """One statement reading what :func:`resolve` and :meth:`Principal.owner_ids` read for an
+    organization, and ``columns`` (scalar subqueries: the caller's organization's figures), in one
+    snapshot: ``_CALLER``'s columns and ``columns`` on each row, then the id of one of the
+    caller's employee records (as ``_OWN_EMPLOYEES`` finds them: one row each, a single row with
+    ``None`` when there are none). No row: no such user. Parameters: ``uid``, ``sid``, ``org_id``
+    and those of ``columns``. For :func:`resolve_rows` (:mod:`sync_server.noop_sync`)."""
+    return (
+        select(*_CALLER_COLUMNS, *columns, _EMPLOYEES.c.id)
+        .select_from(_CALLER_FROM.outerjoin(_EMPLOYEES, and_(*_OWN_EMPLOYEE_FILTER)))
+        .where(_CALLER_WHERE)
+    )
+
+
+def read_caller(reads: RawReads, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a :func:`caller_statement` (every parameter named in ``params``), converted."""
+    return _lookup(reads, stmt, params)
+
+
+def resolve_rows(
+    rows: list[tuple[Any, ...]], claims: AccessClaims, org_id: str
+) -> tuple[Principal, OwnerIds, tuple[Any, ...]]:
+    """:func:`resolve` for ``org_id`` from the rows of :func:`caller_statement` (the same checks,
+    the same answers), without a session: a caller with custom roles raises
+    :class:`NeedsSession`. Also the caller's owner ids (:meth:`Principal.owner_ids`, filled in)
+    and the values of the statement's own ``columns``."""
+    caller = _checked(rows[0][:_CALLER_WIDTH] if rows else None, claims)
+    principal = _member(caller, claims, org_id, None, None)
+    employee_ids = frozenset(row[-1] for row in rows if row[-1] is not None)
+    owner = principal._owner = OwnerIds(user_id=claims.user_id, employee_ids=employee_ids)
+    return principal, owner, rows[0][_CALLER_WIDTH:-1]
+
+
+_CALLER_WIDTH = len(_CALLER_COLUMNS)
 
 
 def memberships(session: Session, user_id: str, rescope: Any) -> list[dict[str, Any]]:

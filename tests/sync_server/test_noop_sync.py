@@ -13,13 +13,17 @@ import orjson
 from flask import Flask, request, request_started
 from flask.testing import FlaskClient
 
+from common.ids import new_id
 from common.schema import SCHEMA_VERSION
 from sync_server import admin_ops
 from sync_server.app import create_app
+from sync_server.auth.principal import NeedsSession, caller_statement, read_caller, resolve, resolve_rows
 from sync_server.config import RequestLimits
+from sync_server.errors import ApiError
+from sync_server.pull import COUNTER_COLUMNS, COUNTER_PARAMETERS
 from sync_server.services import Services
 from sync_server.store import SYSTEM_ORG_ID
-from tests.sync_server.conftest import World, warehouse
+from tests.sync_server.conftest import World, mutation, warehouse
 from tests.sync_server.pulling import pull_all
 from tests.sync_server.test_security_log import _log
 
@@ -297,3 +301,64 @@ def test_a_fault_in_the_layer_is_answered_by_the_full_path(
     assert answer.status_code == 200
     assert answer.get_json()["cursor"] == cursor
     assert pushed.status_code == 200 and pushed.get_json() == {"results": []}  # its body put back
+
+
+def _full_path(store: Any, claims: Any, org_id: str) -> Any:
+    with store.session(org_id, user_id=claims.user_id) as session:
+        principal = resolve(session, claims, org_id)
+        return principal, principal.owner_ids(session)
+
+
+def _one_statement(store: Any, claims: Any, org_id: str) -> Any:
+    params = {"uid": claims.user_id, "sid": claims.session_id, "org_id": org_id, **COUNTER_PARAMETERS}
+    with store.raw_reads(org_id, claims.user_id, one_statement=True) as reads:
+        rows = read_caller(reads, _NOOP_PULL_READS, params)
+    principal, owner, _ = resolve_rows(rows, claims, org_id)
+    return principal, owner
+
+
+_NOOP_PULL_READS = caller_statement(*COUNTER_COLUMNS)
+
+
+def _decision(call: Any, *args: Any) -> Any:
+    """What ``call`` decides: the caller's roles, permissions and owner ids, or the refusal."""
+    try:
+        principal, owner = call(*args)
+    except ApiError as exc:
+        return ("refused", exc.status, exc.code)
+    except NeedsSession:
+        return ("needs a session",)
+    return (principal.roles, principal.permissions, owner)
+
+
+def test_the_one_statement_reads_decide_as_resolve_does(world: World) -> None:
+    """The no-op layer's one statement (principal.caller_statement) and its checks
+    (resolve_rows) against resolve and owner_ids, for every role in both organizations, an
+    employee record linked and unlinked, a member added, a session signed out."""
+    store = world.services.store
+    employee_id = new_id()
+    sales = world.a.users["sales"]
+    linked = world.push(
+        "hr@acme.test", world.a, [mutation("hr.create_employee", id=employee_id, name="Sam", user_id=sales)]
+    )
+    assert linked.get_json()["results"][0]["status"] == "applied"
+    world.push("hr@acme.test", world.a, [mutation("hr.create_employee", id=new_id(), name="Nobody")])
+    admin_ops.grant(store, "hr@globex.test", world.a.id, "warehouse")
+    pair = world.login("admin@globex.test")
+    signed_out = world.services.tokens.verify_access(pair["access_token"])
+    logout = world.client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    assert logout.status_code == 204
+    cases = [
+        (world.services.tokens.verify_access(world.token(org.email(role))), target.id)
+        for org in (world.a, world.b)
+        for role in org.users
+        for target in (world.a, world.b)
+    ] + [(signed_out, world.b.id), (signed_out, world.a.id)]
+    seen = set()
+    for claims, org_id in cases:
+        decided = _decision(_full_path, store, claims, org_id)
+        assert _decision(_one_statement, store, claims, org_id) == decided, (claims.user_id, org_id)
+        seen.add(decided[0] if decided[0] == "refused" else "answered")
+        if claims.user_id == sales and org_id == world.a.id:
+            assert decided[2].employee_ids == frozenset({employee_id})
+    assert seen == {"refused", "answered"}
