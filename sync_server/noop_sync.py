@@ -80,6 +80,10 @@ _SYNC_PATH = re.compile(r"/api/v1/orgs/([^/]+)/sync/(pull|push)")
 # An empty push is ~80 bytes; a longer body holds commands (or is not a no-op), and goes on.
 _MAX_EMPTY_PUSH = 1024
 _MEMO_SIZE = 10_000
+# Only a query string as long as a desktop's is remembered (its cursor is ~200 characters): the
+# same query spelled longer (padded numbers, escaped names) is answered, but parsed each time, so
+# a member cannot fill the memo with long spellings of one cursor (10,000 × 512 ≈ 5 MB at most).
+_MEMO_QUERY_CHARS = 512
 _HEADERS = ("Content-Type", "application/json")
 # What a no-op pull reads, in one statement (one snapshot): the caller's account, session and
 # membership and their employee records (principal.resolve, Principal.owner_ids), and the
@@ -162,9 +166,10 @@ def install(app: Any) -> None:
         if cursor.in_snapshot or cursor.schema_version != SCHEMA_VERSION:
             raise _HandOn
         found = (cursor, encode_page(PullPage([], cursor, False), query.cursor, query.format))
-        if len(pull_queries) >= _MEMO_SIZE:
-            pull_queries.clear()
-        pull_queries[key] = found
+        if len(key[0]) <= _MEMO_QUERY_CHARS:
+            if len(pull_queries) >= _MEMO_SIZE:
+                pull_queries.clear()
+            pull_queries[key] = found
         return found
 
     def pull_answer(environ: dict[str, Any], org_id: str) -> bytes:

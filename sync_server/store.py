@@ -103,7 +103,7 @@ class StatementConnections:
     events, the rollback on return; ~64k instructions a time here). A statement that is its own
     read transaction leaves nothing on its connection to reset, so these are kept apart: made by
     the engine (its pool's ``raw_connection``, then ``detach``: configured as every other),
-    taken and given back on a deque (atomic ``pop`` and ``append``), at most ``keep`` of them
+    taken from a deque (an atomic ``pop``) and given back under a lock shared with :meth:`close`, at most ``keep`` of them
     idle, closed by :meth:`close` (and any still out when they come back). A connection whose
     statement failed is closed, never given back."""
 
@@ -112,6 +112,9 @@ class StatementConnections:
         self._keep = keep
         self._idle: deque[tuple[Any, int]] = deque()
         self._generation = 0
+        # Giving back and closing under one lock: a connection given back while the store is
+        # disposed is either closed by close() or, its generation old, by give_back itself.
+        self._lock = threading.Lock()
 
     def take(self) -> tuple[Any, int]:
         """A DB-API connection and the generation to give it back with."""
@@ -124,19 +127,19 @@ class StatementConnections:
             return dbapi, self._generation
 
     def give_back(self, connection: Any, generation: int) -> None:
-        if generation == self._generation and len(self._idle) < self._keep:
-            self._idle.append((connection, generation))
-        else:
-            connection.close()
+        with self._lock:
+            if generation == self._generation and len(self._idle) < self._keep:
+                self._idle.append((connection, generation))
+                return
+        connection.close()
 
     def close(self) -> None:
         """Close the idle connections; those in use are closed as they come back."""
-        self._generation += 1
-        while True:
-            try:
-                connection, _ = self._idle.pop()
-            except IndexError:
-                return
+        with self._lock:
+            self._generation += 1
+            idle = list(self._idle)
+            self._idle.clear()
+        for connection, _ in idle:
             connection.close()
 
 

@@ -257,7 +257,7 @@ def _xlsx_converter(
 
         def quantity(row: Mapping[str, Any], line: str) -> str:
             value = row.get(key)
-            if type(value) is Decimal and value.is_finite() and value.adjusted() < 300:
+            if type(value) is Decimal and value.is_finite() and -300 < value.adjusted() < 300:
                 return f'<c r="{letter}{line}"><v>{value:.16G}</v></c>'
             return other(row, line)
 

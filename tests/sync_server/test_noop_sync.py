@@ -87,6 +87,23 @@ def test_a_noop_pull_gets_the_full_paths_answer_without_flask(world: World, app:
     assert sorted(fast.headers.items()) == sorted(full.headers.items())
 
 
+def test_a_long_spelling_of_the_same_pull_is_answered_alike_each_time(world: World, app: Flask) -> None:
+    """A query padded past what a desktop sends (not remembered: parsed every time) still gets
+    the no-op answer, and a change made after it is pulled: nothing stale is answered."""
+    cursor = _synced(world)
+    headers = world.headers(EMAIL)
+    padded = "0" * 600 + "500"
+    with flask_requests(app) as seen:
+        first = _pull(world.client, world, cursor, headers, limit=padded)
+        again = _pull(world.client, world, cursor, headers, limit=padded)
+    assert seen == []
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data == _full_path_answer(world, cursor, headers).data
+    assert world.push(EMAIL, world.a, [warehouse("W7")]).status_code == 200
+    changed = _pull(world.client, world, cursor, headers, limit=padded)
+    assert [c["entity"] for c in changed.get_json()["changes"]] == ["warehouse"]
+
+
 def _full_path_app(world: World) -> Flask:
     """The app with the no-op layer left out: every request answered by the endpoints themselves."""
     from sync_server import noop_sync
