@@ -34,6 +34,11 @@ class ExportCancelled(Exception):
     """The user cancelled the export; nothing usable was written."""
 
 
+class ExportTooLarge(ValueError):
+    """The table has more rows than the format holds (an XLSX sheet: 1,048,576 with its header);
+    nothing was written: a row is never dropped silently."""
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     """One exported column: ``key`` in each row, its ``title`` for people, its ``kind``.

@@ -20,6 +20,7 @@ from common.exports.table import (
     ExportCancelled,
     ExportColumn,
     ExportTable,
+    ExportTooLarge,
     Progress,
     cell_currency,
     cell_value,
@@ -281,10 +282,13 @@ def _fill_sheet(
     line = 0
     for row in _rows(table, progress, cancelled):
         line += 1
-        if line < MAX_ROWS:
-            number = str(line + 1)
-            add_row(line, "".join([convert(row, number) for convert in converters]))
+        if line >= MAX_ROWS:
+            raise _too_large()
+        number = str(line + 1)
+        add_row(line, "".join([convert(row, number) for convert in converters]))
     if table.totals:
+        if line + 1 + len(table.totals) >= MAX_ROWS:
+            raise _too_large()
         line += 1
         for label, value in _total_lines(table):
             line += 1
@@ -297,6 +301,13 @@ def _fill_sheet(
             else:
                 cells += text_cell(f"B{number}", str(value))
             add_row(line, cells, 0, 1)
+
+
+def _too_large() -> ExportTooLarge:
+    return ExportTooLarge(
+        f"an XLSX sheet holds at most {MAX_ROWS - 1:,} rows under its header and this export has more:"
+        " export it as CSV, or narrow the filter or the period"
+    )
 
 
 def _sheet_title(title: str) -> str:

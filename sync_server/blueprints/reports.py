@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from flask import Blueprint, Response
 from pydantic import ConfigDict, Field, StringConstraints
 
-from common.exports import FORMATS, export_bytes, report_table
+from common.exports import FORMATS, ExportTooLarge, export_bytes, report_table
 from common.reports import ReportError, report_permission, run_report
 from common.wire import WireModel
 from sync_server.api import ApiContext, endpoint
@@ -75,8 +75,12 @@ def get_report(ctx: ApiContext, org_id: str, name: str) -> Any:
         details = {"field": exc.field} if exc.field else None
         raise ApiError(_STATUS.get(exc.code, 400), exc.code, exc.message, details) from None
     if kind in FORMATS:
+        try:
+            data = export_bytes(report_table(made), kind)
+        except ExportTooLarge as exc:
+            raise bad_request(f"format: {exc}", field="format") from None
         return Response(
-            export_bytes(report_table(made), kind),
+            data,
             mimetype=FORMATS[kind],
             headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
         )

@@ -17,6 +17,7 @@ from common.exports import (
     ExportCancelled,
     ExportColumn,
     ExportTable,
+    ExportTooLarge,
     export,
     export_bytes,
     readable_table,
@@ -228,3 +229,34 @@ def test_xlsx_rows_past_excels_last_are_dropped() -> None:
         sheet.save(out)
     read = openpyxl.load_workbook(out, read_only=True).active
     assert read is not None and read.max_row == MAX_ROWS
+
+
+def test_an_xlsx_export_with_more_rows_than_a_sheet_holds_is_refused_whole(monkeypatch: Any) -> None:
+    """Nothing is dropped silently: past a sheet's last row the export fails, naming the limit
+    and what to do, and writes nothing (the limit made small here: a million rows take seconds)."""
+    from common.exports import writers
+
+    monkeypatch.setattr(writers, "MAX_ROWS", 5)  # the header and four rows
+    columns = [ExportColumn("n", "N", kind="quantity")]
+    fits = ExportTable("Fits", columns, [{"n": Decimal(n)} for n in range(4)])
+    sheet = openpyxl.load_workbook(io.BytesIO(export_bytes(fits, "xlsx"))).active
+    assert sheet is not None and [c.value for c in sheet["A"]] == ["N", 0, 1, 2, 3]
+    for table in (
+        ExportTable("Rows", columns, [{"n": Decimal(n)} for n in range(5)]),
+        # One row, a blank line and two totals fill the five lines; two rows and the totals do not.
+        ExportTable("Totals", columns, [{"n": Decimal(n)} for n in range(2)], totals={"a": 1, "b": 2}),
+    ):
+        out = io.BytesIO()
+        with pytest.raises(ExportTooLarge, match=r"at most 4 rows under its header.*CSV"):
+            writers.export(table, "xlsx", out)
+        assert out.getvalue() == b""
+    fits_totals = ExportTable("T", columns, [{"n": Decimal(0)}], totals={"a": 1, "b": 2})
+    assert export_bytes(fits_totals, "xlsx")
+    assert (
+        len(
+            export_bytes(
+                ExportTable("Rows", columns, [{"n": Decimal(n)} for n in range(5)]), "csv"
+            ).splitlines()
+        )
+        == 6
+    )

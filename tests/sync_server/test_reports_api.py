@@ -182,6 +182,26 @@ def test_reports_as_xlsx_and_pdf_read_back(world: World) -> None:
     assert header == ("SKU", "Name", "Warehouse", "Quantity", "Unit cost", "Value")
 
 
+def test_a_report_longer_than_a_sheet_is_refused_as_xlsx_and_served_as_csv(
+    world: World, monkeypatch: Any
+) -> None:
+    """A general ledger past an XLSX sheet's last row is refused naming the format, never cut
+    short (the limit made small here: a million journal lines take minutes to push)."""
+    from common.exports import writers
+
+    org, month = world.a, Month()
+    push_month(world, org, month)
+    accountant = org.email("accountant")
+    monkeypatch.setattr(writers, "MAX_ROWS", 3)
+    refused = get(world, accountant, org, "trial_balance", as_of=END, format="xlsx")
+    assert refused.status_code == 400
+    error = refused.get_json()["error"]
+    assert error["code"] == "invalid" and error["details"]["field"] == "format"
+    assert "at most 2 rows" in error["message"] and "CSV" in error["message"]
+    csv_answer = get(world, accountant, org, "trial_balance", as_of=END, format="csv")
+    assert csv_answer.status_code == 200 and b"Owner's capital" in csv_answer.get_data()
+
+
 def test_the_report_endpoint_is_in_the_openapi_document(world: World) -> None:
     spec = world.client.get("/api/v1/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/orgs/{org_id}/reports/{name}"]["get"]
