@@ -37,29 +37,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Connection,
-    Date,
     Dialect,
-    Integer,
-    SmallInteger,
-    String,
     Table,
-    Text,
     event,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from common.commands.rowaccess import RowWriter, row_reader, session_connection
+from common.commands.rowaccess import AS_GIVEN, RowWriter, row_reader, session_connection
 from common.schema.base import Base
 from common.schema.types import Quantity, UTCDateTime
 from sync_server.bulk import (
@@ -107,15 +101,8 @@ def _normalizers(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], An
 # a subclass (``bool`` of ``int``, ``datetime`` of ``date``, a ``str`` enum) is read back.
 # Not listed, so read back and compared: ``Numeric`` (given back with the column's scale: 1.5 in
 # a ``Numeric(12, 2)`` is 1.50), floats, JSON, and any type not named here.
-_AS_GIVEN: dict[type[Any], frozenset[type]] = {
-    String: frozenset({str}),
-    Text: frozenset({str}),
-    Integer: frozenset({int}),
-    BigInteger: frozenset({int}),
-    SmallInteger: frozenset({int}),
-    Boolean: frozenset({bool}),
-    Date: frozenset({date}),
-}
+# The same types as on SQLite (common.commands.rowaccess.AS_GIVEN), for the reasons above.
+_AS_GIVEN = AS_GIVEN
 # Types that convert, for the Python type of a value as held (:func:`_normalizers`: bound, then
 # read): binding it again stores the same integer (a quantity, scaled) or instant (a UTC
 # timestamp, ``timestamptz``), and reading that gives the value held again.

@@ -364,7 +364,7 @@ class RowWriter:
         skipped (``INSERT … ON CONFLICT DO NOTHING``): it is missing from the answer.
 
         On SQLite, a statement whose every value is of a type the store gives back exactly as
-        given (:data:`_AS_GIVEN`: text, integers, booleans, dates, UTC timestamps, ``NULL``) is
+        given (:data:`AS_GIVEN`: text, integers, booleans, dates, UTC timestamps, ``NULL``) is
         run without ``RETURNING``: its rows are answered as given, which is what reading them
         back would give, without the read (a journal entry and its lines are such rows)."""
         names = self.names
@@ -422,7 +422,7 @@ class RowWriter:
 
     def _as_given(self, given: list[tuple[Any, ...]]) -> bool:
         """Whether the store gives back every value of the rows ``given`` exactly as given: each
-        of a type :data:`_AS_GIVEN` lists for its column (judged once per row shape), each
+        of a type :data:`AS_GIVEN` lists for its column (judged once per row shape), each
         timestamp in UTC."""
         assert self.as_given is not None
         shapes = self.shapes
@@ -485,7 +485,7 @@ class RowWriter:
 # (and NULL): text in a TEXT-affinity column, integers in an INTEGER one, booleans stored as 0/1
 # and read back as booleans, dates as ISO text read back as dates. A subclass (``bool`` of
 # ``int``, ``datetime`` of ``date``, a ``str`` subclass) is not listed, so it is read back.
-_AS_GIVEN: dict[type[Any], frozenset[type]] = {
+AS_GIVEN: dict[type[Any], frozenset[type]] = {
     String: frozenset({str}),
     Text: frozenset({str}),
     Integer: frozenset({int}),
@@ -510,13 +510,13 @@ def _as_given(table: Table, dialect: Dialect) -> tuple[tuple[frozenset[type], ..
     utc_at: list[int] = []
     for index, column in enumerate(table.c):
         kind = column.type
-        found = _AS_GIVEN.get(type(kind))
+        found = AS_GIVEN.get(type(kind))
         if isinstance(kind, UTCDateTime):
             found = frozenset({datetime})
             utc_at.append(index)
         elif (
             found is not None
-            and found == _AS_GIVEN[String]
+            and found == AS_GIVEN[String]
             and (
                 kind._cached_bind_processor(dialect) is not None
                 or kind._cached_result_processor(dialect, None) is not None
