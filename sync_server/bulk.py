@@ -151,7 +151,8 @@ def _unnest_update(
     table: Table, keys: tuple[str, ...], returning: tuple[str, ...], dialect: Dialect
 ) -> tuple[str, tuple[Any, ...]]:
     """``UPDATE`` of many rows of one organization, each row's new values (``keys``) in one
-    array per column, matched on ``id``; returns ``returning`` of every row updated."""
+    array per column, matched on ``id``; returns ``returning`` of every row updated (nothing
+    when it is empty)."""
     columns = ("id", *keys)
     arrays, processors = [], []
     for name in columns:
@@ -163,21 +164,13 @@ def _unnest_update(
         f'"{k}" = v."{k}"::json' if isinstance(table.c[k].type, JSON) else f'"{k}" = v."{k}"' for k in keys
     )
     names = ", ".join(f'"{n}"' for n in columns)
-    returned = ", ".join(f'"{table.name}"."{n}"' for n in returning)
     sql = (
         f'UPDATE "{table.name}" SET {sets} FROM unnest({", ".join(arrays)}) AS v({names}) '
-        f'WHERE "{table.name}"."org_id" = %s AND "{table.name}"."id" = v."id" RETURNING {returned}'
+        f'WHERE "{table.name}"."org_id" = %s AND "{table.name}"."id" = v."id"'
     )
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{table.name}"."{n}"' for n in returning)
     return sql, tuple(processors)
-
-
-@cache
-def _unnest_update_counted(
-    table: Table, keys: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[Any, ...]]:
-    """:func:`_unnest_update` without ``RETURNING``."""
-    sql, processors = _unnest_update(table, keys, ("id",), dialect)
-    return sql[: sql.rindex(" RETURNING ")], processors
 
 
 def update_rows_postgres(
@@ -190,14 +183,8 @@ def update_rows_postgres(
 ) -> list[tuple[Any, ...]]:
     """Set ``keys`` of ``rows`` (each naming ``id`` and every key) in one statement; the rows
     updated, every column in ``table.c`` order as the DB-API returns them (PostgreSQL only)."""
-    returning = tuple(c.name for c in table.c)
-    sql, processors = _unnest_update(table, keys, returning, dialect)
-    arrays: list[Any] = [
-        _column_values(rows, name, proc) for name, proc in zip(("id", *keys), processors, strict=True)
-    ]
-    cursor = dbapi.cursor()
+    cursor = _update_rows(dbapi, dialect, table, org_id, keys, rows, tuple(c.name for c in table.c))
     try:
-        cursor.execute(sql, [*arrays, org_id])
         return list(cursor.fetchall())
     finally:
         cursor.close()
@@ -212,16 +199,34 @@ def update_rows_counted_postgres(
     rows: Sequence[dict[str, Any]],
 ) -> int:
     """:func:`update_rows_postgres` returning nothing: how many rows were updated."""
-    sql, processors = _unnest_update_counted(table, keys, dialect)
+    cursor = _update_rows(dbapi, dialect, table, org_id, keys, rows, ())
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _update_rows(
+    dbapi: Any,
+    dialect: Dialect,
+    table: Table,
+    org_id: str,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+    returning: tuple[str, ...],
+) -> Any:
+    """The cursor that ran the update (the caller closes it)."""
+    sql, processors = _unnest_update(table, keys, returning, dialect)
     arrays: list[Any] = [
         _column_values(rows, name, proc) for name, proc in zip(("id", *keys), processors, strict=True)
     ]
     cursor = dbapi.cursor()
     try:
         cursor.execute(sql, [*arrays, org_id])
-        return int(cursor.rowcount)
-    finally:
+    except BaseException:
         cursor.close()
+        raise
+    return cursor
 
 
 def insert_new_rows_postgres(
