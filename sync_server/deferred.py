@@ -53,7 +53,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from common.commands.rowaccess import AS_GIVEN, RowWriter, row_reader, session_connection
+from common.commands.rowaccess import AS_GIVEN, RowWriter, of_kinds, row_reader, session_connection
 from common.schema.base import Base
 from common.schema.types import Quantity, UTCDateTime
 from sync_server.bulk import (
@@ -110,8 +110,6 @@ _HELD_AS_READ: dict[type[Any], frozenset[type]] = {
     Quantity: frozenset({Decimal}),
     UTCDateTime: frozenset({datetime}),
 }
-# Row shapes remembered per table (:meth:`_Plain.rows`); more are judged each time.
-_SHAPES = 256
 
 
 @dataclass(frozen=True)
@@ -128,16 +126,10 @@ class _Plain:
     def rows(self, rows: list[Row]) -> bool:
         """Whether every value of ``rows`` (held rows, naming every column) is stored exactly
         as held: of a type listed for its column, text within the column's length."""
-        shapes = self.shapes
+        shapes, kinds = self.shapes, self.kinds
         values = itemgetter(*self.names)
         for row in rows:
-            shape = tuple(map(type, values(row)))
-            plain = shapes.get(shape)
-            if plain is None:
-                plain = all(kind in kinds for kind, kinds in zip(shape, self.kinds, strict=True))
-                if len(shapes) < _SHAPES:
-                    shapes[shape] = plain
-            if not plain:
+            if not of_kinds(shapes, kinds, values(row)):
                 return False
         for value, length in self.bounded:
             # Text or None (the shapes above): the longest text within the length.

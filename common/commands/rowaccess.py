@@ -12,7 +12,7 @@ Used by :class:`common.commands.framework.CommandContext` on both sides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
@@ -425,15 +425,9 @@ class RowWriter:
         of a type :data:`AS_GIVEN` lists for its column (judged once per row shape), each
         timestamp in UTC."""
         assert self.as_given is not None
-        shapes = self.shapes
+        shapes, kinds = self.shapes, self.as_given
         for values in given:
-            shape = tuple(map(type, values))
-            plain = shapes.get(shape)
-            if plain is None:
-                plain = all(kind in kinds for kind, kinds in zip(shape, self.as_given, strict=True))
-                if len(shapes) < _SHAPES:
-                    shapes[shape] = plain
-            if not plain:
+            if not of_kinds(shapes, kinds, values):
                 return False
             for i in self.utc_at:
                 value = values[i]
@@ -496,8 +490,22 @@ AS_GIVEN: dict[type[Any], frozenset[type]] = {
 }
 
 
-# Row shapes remembered per table (:meth:`RowWriter._as_given`); more are judged each time.
+# Row shapes remembered per table (:func:`of_kinds`); more are judged each time.
 _SHAPES = 256
+
+
+def of_kinds(
+    shapes: dict[tuple[type, ...], bool], kinds: tuple[frozenset[type], ...], values: Sequence[Any]
+) -> bool:
+    """Whether each of ``values`` is of a Python type ``kinds`` lists for its column, judged
+    once per row shape (the values' types) and remembered in ``shapes`` (up to ``_SHAPES``)."""
+    shape = tuple(map(type, values))
+    plain = shapes.get(shape)
+    if plain is None:
+        plain = all(kind in allowed for kind, allowed in zip(shape, kinds, strict=True))
+        if len(shapes) < _SHAPES:
+            shapes[shape] = plain
+    return plain
 
 
 def _as_given(table: Table, dialect: Dialect) -> tuple[tuple[frozenset[type], ...] | None, tuple[int, ...]]:
