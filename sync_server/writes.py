@@ -183,6 +183,18 @@ class ServerRecorder:
             changed = [k for k, v in after.items() if k not in _STAMPS and before.get(k) != v]
             old = _wire({k: before.get(k) for k in changed})
             image = _wire({k: after[k] for k in changed})
+        self._event(entity, entity_id, old, image, changed, after)
+
+    def _event(
+        self,
+        entity: str,
+        entity_id: str,
+        old: dict[str, Any] | None,
+        image: dict[str, Any],
+        changed: Any,
+        after: dict[str, Any],
+    ) -> None:
+        """The audit event of a row written (``old`` ``None``: inserted), its images converted."""
         # Rows of an entity that can never name a data subject (journal entries and lines…) skip
         # the subject look-up: the same answer (None), without walking the row.
         subject = subject_of(entity, after) if _may_name_subject(entity) else None
@@ -202,6 +214,46 @@ class ServerRecorder:
                 json_ready=True,
             )
         )
+
+    def record_inserts(self, entity: str, rows: list[dict[str, Any]]) -> None:
+        """:meth:`record_write` of new rows of one entity (a journal entry's lines), at once: the
+        same change-log rows, and the same images, nested in their parent's event where
+        :data:`AUDITED_WITH` says so and that event is this command's last."""
+        org_id, now = self.org_id, self.now
+        self.changes.extend(
+            [
+                {"org_id": org_id, "seq": row["version"], "entity": entity, "entity_id": row["id"], "at": now}
+                for row in rows
+            ]
+        )
+        nested = AUDITED_WITH.get(entity)
+        if nested is None or _may_name_subject(entity):
+            for row in rows:
+                image = {
+                    k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                    for k, v in row.items()
+                    if k not in _UNAUDITED
+                }
+                self._event(entity, row["id"], None, image, image, row)
+            return
+        parent, column, key = nested
+        last = self.events[-1] if len(self.events) > self._command_start else None
+        if last is not None and (last.entity != parent or last.before is not None):
+            last = None
+        for row in rows:
+            # The row's own image, with its id (keys are sorted when the event is serialized).
+            image = {
+                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                for k, v in row.items()
+                if k not in _UNAUDITED
+            }
+            if last is not None and last.entity_id == image.get(column):
+                assert last.after is not None
+                image["id"] = row["id"]
+                last.after.setdefault(key, []).append(image)
+            else:
+                self._event(entity, row["id"], None, image, image, row)
+                last = None  # the parent's event is no longer the command's last
 
     def _nest(self, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str) -> bool:
         """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the

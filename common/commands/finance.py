@@ -9,7 +9,6 @@ The opening balances are one entry of source ``opening_balance``, posted once (u
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any, Literal, get_args
 
@@ -235,17 +234,40 @@ def post_entry(
     """
     if len(lines) < 2:
         raise invalid("lines", "an entry needs at least two lines")
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    # Checked and made into the lines' rows in one pass (posting an invoice comes here).
+    totals: dict[str, list[int]] = {}
+    peek = ctx.peek
+    rows: list[dict[str, Any]] = []
     for index, line in enumerate(lines):
-        if (line["debit"] > 0) == (line["credit"] > 0):
+        debit, credit = line["debit"], line["credit"]
+        if (debit > 0) == (credit > 0):
             raise invalid(f"lines.{index}.debit", "exactly one of debit and credit must be above zero")
-        account = ctx.peek(Account, line["account_id"])
+        account_id = line["account_id"]
+        account = peek(Account, account_id)
         if account is None:
-            raise invalid(f"lines.{index}.account_id", f"no account with id {line['account_id']}")
+            raise invalid(f"lines.{index}.account_id", f"no account with id {account_id}")
         if account["archived"] and not allow_archived:
             raise invalid(f"lines.{index}.account_id", f"account {account['code']} is archived")
-        totals[line["currency"]][0] += line["debit"]
-        totals[line["currency"]][1] += line["credit"]
+        currency = line["currency"]
+        total = totals.get(currency)
+        if total is None:
+            totals[currency] = [debit, credit]
+        else:
+            total[0] += debit
+            total[1] += credit
+        rows.append(
+            {
+                "id": "",
+                "journal_entry_id": entry_id,
+                "line_no": index + 1,
+                "account_id": account_id,
+                "debit": debit,
+                "credit": credit,
+                "currency": currency,
+                "memo": line["memo"],
+                "entry_date": entry_date,
+            }
+        )
     for currency, (debit, credit) in sorted(totals.items()):
         if debit != credit:
             raise invalid(
@@ -253,7 +275,11 @@ def post_entry(
                 f"debits ({format_money(debit, currency)}) and credits ({format_money(credit, currency)}) "
                 "must be equal",
             )
-    entry = ctx.insert(
+    for row, line_id in zip(
+        rows, ctx.derived_id_each(("journal_line", entry_id), [str(row["line_no"]) for row in rows]), strict=True
+    ):
+        row["id"] = line_id
+    entry = ctx.insert_with_children(
         JournalEntry,
         {
             "id": entry_id,
@@ -265,23 +291,8 @@ def post_entry(
             "source_id": source_id,
             "reverses_entry_id": reverses_entry_id,
         },
-    )
-    ctx.insert_many(
         JournalLine,
-        [
-            {
-                "id": ctx.derived_id("journal_line", entry_id, str(line_no)),
-                "journal_entry_id": entry_id,
-                "line_no": line_no,
-                "account_id": line["account_id"],
-                "debit": line["debit"],
-                "credit": line["credit"],
-                "currency": line["currency"],
-                "memo": line["memo"],
-                "entry_date": entry_date,
-            }
-            for line_no, line in enumerate(lines, start=1)
-        ],
+        rows,
     )
     if report_number:
         ctx.outcome.data["number"] = entry["number"]

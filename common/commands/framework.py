@@ -83,6 +83,27 @@ class ChangeRecorder(Protocol):
         ...
 
 
+class BulkChangeRecorder(ChangeRecorder, Protocol):
+    """A recorder that also takes several new rows of one entity at once (the server's: a
+    journal entry's lines). One without it gets each row through ``record_write``."""
+
+    def record_inserts(self, entity: str, rows: list[Row]) -> None:
+        """The same as ``record_write(entity, row["id"], None, row)`` for each row, in order."""
+        ...
+
+
+def record_inserts(recorder: ChangeRecorder, entity: str, rows: list[Row]) -> None:
+    """Record new ``rows`` of ``entity``: in one call where the recorder takes several rows at
+    once (:class:`BulkChangeRecorder`), else row by row through its ``record_write``."""
+    bulk = getattr(recorder, "record_inserts", None)
+    if bulk is not None:
+        bulk(entity, rows)
+        return
+    record = recorder.record_write
+    for row in rows:
+        record(entity, row["id"], None, row)
+
+
 class MemberDirectory(Protocol):
     """Who belongs to the organization: known to the server, not to a workstation."""
 
@@ -187,6 +208,14 @@ def _id_head(command_id: str) -> str:
     if command_id[8:9] == "-" and len(head) == 12 and _HEX.issuperset(head):
         return f"{command_id[:8]}-{command_id[9:13]}-"
     return ""
+
+
+def _derived(text: str, head: str) -> str:
+    """A derived id from its digest's hex digits (:meth:`CommandContext.derived_id`)."""
+    rest = f"8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+    if head:
+        return head + rest
+    return f"{text[:8]}-{text[8:12]}-{rest}"
 
 
 # Entities of which a batch may know every row under one parent (:meth:`CommandContext.
@@ -407,6 +436,56 @@ class CommandContext:
                 follower(self, after)
         return inserted
 
+    def insert_with_children(
+        self,
+        model: type[SyncedEntity],
+        values: Mapping[str, Any],
+        child_model: type[SyncedEntity],
+        children: list[Row],
+    ) -> Row:
+        """Insert a new row and new rows under it (a journal entry and its lines): what
+        :meth:`insert` of the parent then :meth:`insert_many` of the children write, version,
+        record and remember, in one pass. The dicts of ``children`` (made for this call, each
+        naming the same columns) are stamped in place; the children written are remembered as
+        the store answered them, not copied, since none of them is handed back; they are
+        recorded at once (:func:`record_inserts`). Returns the parent row."""
+        after = self.insert(model, values)
+        if not children:
+            return after
+        name = entity_name(child_model)
+        version = self.recorder.version_for_write
+        # The keys in the order insert_many stamps them ("version" keeps its place when set).
+        stamps = {
+            "org_id": self.org_id,
+            "version": 0,
+            "updated_at": self.now,
+            "updated_by": self.actor_id,
+            "deleted": False,
+        }
+        for row in children:
+            row |= stamps
+            row["version"] = version(name, row["id"], None)
+        inserted = self._insert_rows(child_model, children)
+        if len(inserted) != len(children):  # an id exists: ON CONFLICT skipped its row
+            written = {r["id"] for r in inserted}
+            taken = next(r["id"] for r in children if r["id"] not in written)
+            raise invalid("id", f"a {name.replace('_', ' ')} with id {taken} already exists")
+        rows = self.rows
+        if rows is not None:
+            if name == "fiscal_period" or name in _CHILD_SETS:
+                for row in inserted:
+                    self._remember(name, row)
+            else:
+                for row in inserted:
+                    rows[(name, row["id"])] = row  # a fresh dict from the store, kept as is
+        record_inserts(self.recorder, name, inserted)
+        followers = _FOLLOWERS.get(name)
+        if followers:
+            for row in inserted:
+                for follower in followers:
+                    follower(self, row)
+        return after
+
     def _insert_rows(self, model: type[SyncedEntity], rows: list[Row]) -> list[Row]:
         """``INSERT … ON CONFLICT DO NOTHING`` of rows naming the same columns: the rows written,
         as stored, in the order given (a row whose id is taken is missing)."""
@@ -476,12 +555,21 @@ class CommandContext:
         command_id = self.command_id
         digest = _SHA256.copy()  # not hashlib.sha256(): that looks the algorithm up each time
         digest.update("|".join((command_id, *parts)).encode())
-        text = digest.hexdigest()
-        rest = f"8{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:32]}"
+        return _derived(digest.hexdigest(), _id_head(command_id) if self.derived_ids == DERIVED_IDS else "")
+
+    def derived_id_each(self, parts: tuple[str, ...], lasts: Iterable[str]) -> list[str]:
+        """``[self.derived_id(*parts, last) for last in lasts]``, the digest of the parts they
+        share taken once (SHA-256 reads its input in order: the same digests, the same ids)."""
+        command_id = self.command_id
+        shared = _SHA256.copy()
+        shared.update("|".join((command_id, *parts, "")).encode())
         head = _id_head(command_id) if self.derived_ids == DERIVED_IDS else ""
-        if head:
-            return head + rest
-        return f"{text[:8]}-{text[8:12]}-{rest}"
+        found = []
+        for last in lasts:
+            digest = shared.copy()
+            digest.update(last.encode())
+            found.append(_derived(digest.hexdigest(), head))
+        return found
 
     def warn(self, code: str, message: str, **details: Any) -> None:
         self.outcome.warnings.append({"code": code, "message": message, **details})
