@@ -39,12 +39,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -113,48 +112,6 @@ def _wire(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# How a new row of a given shape (its keys and its values' types, in order) becomes its audit
-# image (:func:`_new_image`): the keys kept, a getter of their values, and the keys whose values
-# need converting with their converter. Judged once per shape (a table's rows have a few).
-_ImagePlan = tuple[tuple[str, ...], Callable[[dict[str, Any]], Any], tuple[tuple[str, Callable[[Any], Any]], ...]]
-_IMAGE_PLANS: dict[tuple[tuple[str, ...], tuple[type, ...]], _ImagePlan] = {}
-_IMAGE_SHAPES = 1024
-
-
-def _image_plan(keys: tuple[str, ...], types: tuple[type, ...]) -> _ImagePlan:
-    kept = tuple(k for k in keys if k not in _UNAUDITED)
-    converts = tuple(
-        (k, t.isoformat if t in _ISO else json_value)
-        for k, t in zip(keys, types, strict=True)
-        if k not in _UNAUDITED and t not in _AS_IS
-    )
-    return kept, itemgetter(*kept), converts
-
-
-def _new_image(row: dict[str, Any]) -> dict[str, Any]:
-    """The audit image of a new row: every column but the stamps and the identity, as JSON
-    values (dates and times as their ISO text, others through :func:`json_value`): what
-    ``{k: v if type(v) in _AS_IS else … for k, v in row.items() if k not in _UNAUDITED}``
-    gives, built by C calls from a plan made once per row shape (a posting writes four rows)."""
-    shape = (tuple(row), tuple(map(type, row.values())))
-    plan = _IMAGE_PLANS.get(shape)
-    if plan is None:
-        plan = _image_plan(*shape)
-        if len(plan[0]) < 2:  # itemgetter of one key answers the value, not a tuple
-            return {
-                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
-                for k, v in row.items()
-                if k not in _UNAUDITED
-            }
-        if len(_IMAGE_PLANS) < _IMAGE_SHAPES:
-            _IMAGE_PLANS[shape] = plan
-    kept, values, converts = plan
-    image = dict(zip(kept, values(row), strict=False))  # one value per key kept: no check needed
-    for key, convert in converts:
-        image[key] = convert(image[key])
-    return image
-
-
 @cache
 def _may_name_subject(entity: str) -> bool:
     """Whether a row of ``entity`` can be about a data subject (:func:`common.subjects.subject_of`
@@ -210,7 +167,13 @@ class ServerRecorder:
             }
         )
         if before is None:
-            image = _new_image(after)
+            # A new row: every column but the stamps and the identity, converted in one pass
+            # (a posting inserts four rows per document).
+            image = {
+                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                for k, v in after.items()
+                if k not in _UNAUDITED
+            }
             nested = AUDITED_WITH.get(entity)
             if nested is not None and not _may_name_subject(entity) and self._nest(entity_id, image, *nested):
                 return
@@ -266,7 +229,11 @@ class ServerRecorder:
         nested = AUDITED_WITH.get(entity)
         if nested is None or _may_name_subject(entity):
             for row in rows:
-                image = _new_image(row)
+                image = {
+                    k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                    for k, v in row.items()
+                    if k not in _UNAUDITED
+                }
                 self._event(entity, row["id"], None, image, image, row)
             return
         parent, column, key = nested
@@ -275,7 +242,11 @@ class ServerRecorder:
             last = None
         for row in rows:
             # The row's own image, with its id (keys are sorted when the event is serialized).
-            image = _new_image(row)
+            image = {
+                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+                for k, v in row.items()
+                if k not in _UNAUDITED
+            }
             if last is not None and last.entity_id == image.get(column):
                 assert last.after is not None
                 image["id"] = row["id"]
