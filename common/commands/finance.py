@@ -276,7 +276,9 @@ def post_entry(
                 "must be equal",
             )
     for row, line_id in zip(
-        rows, ctx.derived_id_each(("journal_line", entry_id), [str(row["line_no"]) for row in rows]), strict=True
+        rows,
+        ctx.derived_id_each(("journal_line", entry_id), [str(row["line_no"]) for row in rows]),
+        strict=True,
     ):
         row["id"] = line_id
     entry = ctx.insert_with_children(

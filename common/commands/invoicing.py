@@ -41,7 +41,6 @@ from common.commands.postings import (
     exchange_difference,
     new_posting,
     settled_in_ledger,
-    tax_account,
     to_ledger,
 )
 from common.commands.rowaccess import session_connection
@@ -278,8 +277,8 @@ def _post_invoice_entry(ctx: CommandContext, invoice: dict[str, Any], lines: lis
     posting = new_posting(ctx, currency, rate)
     ledger = posting.ledger
     label = f"Invoice {invoice['number']}"
-    posting.debit(account_for(ctx, "receivables"), to_ledger(invoice["total"], currency, rate, ledger), label)
-    revenue = account_for(ctx, "revenue")
+    posting.debit(posting.account("receivables"), to_ledger(invoice["total"], currency, rate, ledger), label)
+    revenue = posting.account("revenue")
     taxes: dict[str, int] = defaultdict(int)
     for line in lines:
         net = line["line_total"] - line["tax_amount"]
@@ -287,7 +286,9 @@ def _post_invoice_entry(ctx: CommandContext, invoice: dict[str, Any], lines: lis
         if line["tax_amount"]:
             taxes[line["tax_rate_id"]] += line["tax_amount"]
     for tax_rate_id, tax in sorted(taxes.items()):
-        posting.credit(tax_account(ctx, tax_rate_id, "output"), to_ledger(tax, currency, rate, ledger), "Tax")
+        posting.credit(
+            posting.tax_account(tax_rate_id, "output"), to_ledger(tax, currency, rate, ledger), "Tax"
+        )
     posting.post(source="invoice", source_id=invoice["id"], entry_date=invoice["issue_date"], memo=label)
 
 

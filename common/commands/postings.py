@@ -98,10 +98,11 @@ def books_on(ctx: CommandContext) -> bool:
     return books_ledger(ctx) is not None
 
 
-def account_for(ctx: CommandContext, role: str) -> str:
+def account_for(ctx: CommandContext, role: str, *, books: bool | None = None) -> str:
     """The account the posting role ``role`` points at; refuses naming the setting when unset.
-    Before the books are set up there is none (``""``): nothing is posted then."""
-    if not books_on(ctx):
+    Before the books are set up there is none (``""``): nothing is posted then. ``books``:
+    whether they are, when the caller knows (:attr:`Posting.enabled`)."""
+    if not (books_on(ctx) if books is None else books):
         return ""
     return _mapped_account(ctx, role)
 
@@ -118,11 +119,12 @@ def _mapped_account(ctx: CommandContext, role: str) -> str:
     return str(row["account_id"])
 
 
-def tax_account(ctx: CommandContext, tax_rate_id: str, side: str) -> str:
-    """The account tax at this rate posts to: the rate's own, else ``output_tax``/``input_tax``."""
+def tax_account(ctx: CommandContext, tax_rate_id: str, side: str, *, books: bool | None = None) -> str:
+    """The account tax at this rate posts to: the rate's own, else ``output_tax``/``input_tax``
+    (``books`` as for :func:`account_for`)."""
     rate = ctx.peek(TaxRate, tax_rate_id) or {}
     own = rate.get(f"{side}_account_id")
-    if not books_on(ctx):
+    if not (books_on(ctx) if books is None else books):
         return ""
     return str(own) if own else _mapped_account(ctx, f"{side}_tax")
 
@@ -176,6 +178,14 @@ class Posting:
         if amount:
             self.lines.append((account_id, -amount, memo))
 
+    def account(self, role: str) -> str:
+        """:func:`account_for` ``role``, the books known set up (or not) by this posting."""
+        return account_for(self.ctx, role, books=self.enabled or None)
+
+    def tax_account(self, tax_rate_id: str, side: str) -> str:
+        """:func:`tax_account`, the books known set up (or not) by this posting."""
+        return tax_account(self.ctx, tax_rate_id, side, books=self.enabled or None)
+
     def balance(self) -> int:
         return sum(amount for _, amount, _ in self.lines)
 
@@ -194,7 +204,7 @@ class Posting:
                     "invalid",
                     f"the posting of {source} {source_id} does not balance by {difference} minor units",
                 )
-            self.credit(account_for(self.ctx, "rounding"), difference, "Rounding")
+            self.credit(self.account("rounding"), difference, "Rounding")
         lines = [
             {
                 "account_id": account_id,
