@@ -83,18 +83,11 @@ class ChangeRecorder(Protocol):
         ...
 
 
-class BulkChangeRecorder(ChangeRecorder, Protocol):
-    """A recorder that also takes several new rows of one entity at once (the server's: a
-    journal entry's lines). One without it gets each row through ``record_write``."""
-
-    def record_inserts(self, entity: str, rows: list[Row]) -> None:
-        """The same as ``record_write(entity, row["id"], None, row)`` for each row, in order."""
-        ...
-
-
 def record_inserts(recorder: ChangeRecorder, entity: str, rows: list[Row]) -> None:
     """Record new ``rows`` of ``entity``: in one call where the recorder takes several rows at
-    once (:class:`BulkChangeRecorder`), else row by row through its ``record_write``."""
+    once (a ``record_inserts(entity, rows)`` method doing what ``record_write(entity, row["id"],
+    None, row)`` does for each row, in order: the server's), else row by row through its
+    ``record_write`` (the workstation's)."""
     bulk = getattr(recorder, "record_inserts", None)
     if bulk is not None:
         bulk(entity, rows)
