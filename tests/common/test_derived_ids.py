@@ -50,3 +50,19 @@ def test_the_default_scheme_is_2_and_an_id_that_is_no_uuid_still_derives_a_uuid(
     assert CommandContext.__dataclass_fields__["derived_ids"].default == DERIVED_IDS
     derived = derive("not-a-uuid", DERIVED_IDS, "journal_entry")
     assert is_uuid(derived) and derived == derive("not-a-uuid", LEGACY_DERIVED_IDS, "journal_entry")
+
+
+def test_ids_derived_in_a_series_are_the_ids_derived_one_by_one() -> None:
+    """``derived_id_each`` (a journal entry's line ids, the shared digest prefix taken once)
+    answers exactly what ``derived_id`` answers per line, in both schemes."""
+    for command in (COMMAND, new_id(), "not-a-uuid"):
+        for scheme in (LEGACY_DERIVED_IDS, DERIVED_IDS):
+            ctx = CommandContext.__new__(CommandContext)
+            ctx.command_id, ctx.derived_ids = command, scheme
+            lasts = [str(n) for n in range(1, 12)]
+            assert ctx.derived_id_each(("journal_line", "e"), lasts) == [
+                ctx.derived_id("journal_line", "e", last) for last in lasts
+            ]
+    ctx = CommandContext.__new__(CommandContext)
+    ctx.command_id, ctx.derived_ids = COMMAND, LEGACY_DERIVED_IDS
+    assert ctx.derived_id_each(("journal_line",), ["1"]) == ["646207d5-69ca-8c55-ae9d-dec763d316d1"]

@@ -131,3 +131,63 @@ def test_plain_rows_with_a_taken_id_among_them_are_refused_naming_it(workspace: 
     assert refused.value.field == "id" and taken["id"] in refused.value.message
     with workspace.store.read_session() as session:
         assert session.execute(select(Product.id).where(Product.id == batch[0]["id"])).first() is None
+
+
+class _BulkRecorder(UndoRecorder):
+    """A recorder with the bulk method: must record what the per-row one does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bulk_calls: list[tuple[str, int]] = []
+
+    def record_inserts(self, entity: str, rows: list[dict[str, Any]]) -> None:
+        self.bulk_calls.append((entity, len(rows)))
+        for row in rows:
+            self.record_write(entity, row["id"], None, row)
+
+
+def test_a_parent_with_its_children_is_written_recorded_and_remembered_as_by_insert_then_insert_many(
+    workspace: Workspace,
+) -> None:
+    """``insert_with_children`` (a journal entry with its lines) writes, versions, records and
+    remembers what ``insert`` then ``insert_many`` do, with a recorder that records row by row
+    (the workstation's) or several rows at once."""
+    from common.schema import Account, JournalEntry, JournalLine
+
+    for recorder in (UndoRecorder(), _BulkRecorder()):
+        with workspace.store.write_session() as session:
+            ctx = _context(workspace, session)
+            ctx.recorder, ctx.rows = recorder, {}
+            accounts = [new_id(), new_id()]
+            for n, account in enumerate(accounts):
+                ctx.insert(Account, {"id": account, "code": f"T{new_id()[-8:]}{n}", "name": "A", "type": "asset"})
+            entry_id = new_id()
+            lines = [
+                {"id": new_id(), "journal_entry_id": entry_id, "line_no": n + 1, "account_id": account,
+                 "debit": 100 if n == 0 else 0, "credit": 100 if n else 0, "currency": "EUR", "memo": None,
+                 "entry_date": ctx.now.date()}
+                for n, account in enumerate(accounts)
+            ]  # fmt: skip
+            entry = ctx.insert_with_children(
+                JournalEntry,
+                {"id": entry_id, "number": f"JE-{new_id()[-12:]}", "entry_date": ctx.now.date(), "fiscal_period_id": None,
+                 "memo": "m", "source": "manual", "source_id": None, "reverses_entry_id": None},
+                JournalLine,
+                [dict(line) for line in lines],
+            )  # fmt: skip
+            assert entry["id"] == entry_id and entry["org_id"] == workspace.org_id
+            assert [u["id"] for u in recorder.undo][-3:] == [entry_id, *(line["id"] for line in lines)]
+            for line in lines:
+                remembered = ctx.rows[("journal_line", line["id"])]
+                assert remembered is not None and {k: remembered[k] for k in line} == line
+                assert ctx.get(JournalLine, line["id"]) == remembered
+            # A child id taken refuses the command (which the caller rolls back).
+            again = {**{k: entry[k] for k in ("entry_date", "memo", "source")}, "id": new_id()}
+            again |= {"number": f"JE-{new_id()[-12:]}", "fiscal_period_id": None, "source_id": None}
+            with pytest.raises(CommandError, match=f"a journal line with id {lines[0]['id']} already exists"):
+                ctx.insert_with_children(
+                    JournalEntry, {**again, "reverses_entry_id": None}, JournalLine, [dict(lines[0])]
+                )
+            session.rollback()
+        if isinstance(recorder, _BulkRecorder):
+            assert recorder.bulk_calls[0] == ("journal_line", 2)
