@@ -160,7 +160,9 @@ def test_a_parent_with_its_children_is_written_recorded_and_remembered_as_by_ins
             ctx.recorder, ctx.rows = recorder, {}
             accounts = [new_id(), new_id()]
             for n, account in enumerate(accounts):
-                ctx.insert(Account, {"id": account, "code": f"T{new_id()[-8:]}{n}", "name": "A", "type": "asset"})
+                ctx.insert(
+                    Account, {"id": account, "code": f"T{new_id()[-8:]}{n}", "name": "A", "type": "asset"}
+                )
             entry_id = new_id()
             lines = [
                 {"id": new_id(), "journal_entry_id": entry_id, "line_no": n + 1, "account_id": account,
