@@ -41,7 +41,9 @@ def _entry(org_id: str, number: str, source: str) -> dict[str, Any]:
                    source=source, source_id=None, reverses_entry_id=None)  # fmt: skip
 
 
-def _line(org_id: str, entry_id: str, account_id: str, line_no: int, debit: int, credit: int) -> dict[str, Any]:
+def _line(
+    org_id: str, entry_id: str, account_id: str, line_no: int, debit: int, credit: int
+) -> dict[str, Any]:
     return _synced(org_id, journal_entry_id=entry_id, line_no=line_no, account_id=account_id, debit=debit,
                    credit=credit, currency="EUR", memo=None, entry_date=date(2031, 12, 31))  # fmt: skip
 
@@ -96,14 +98,20 @@ def _shape(engine: Engine) -> tuple[set[str], list[str], bool]:
 
 def _refuses_a_line_of_no_organization(engine: Engine, entry_id: str, account_id: str) -> None:
     with pytest.raises(IntegrityError), engine.begin() as connection:
-        connection.execute(table_of(JournalLine).insert(), _line(str(uuid.uuid4()), entry_id, account_id, 9, 1, 0))
+        connection.execute(
+            table_of(JournalLine).insert(), _line(str(uuid.uuid4()), entry_id, account_id, 9, 1, 0)
+        )
 
 
 def _round_trip(engine: Engine) -> None:
     _to(engine, BEFORE)
     org_id = _seed(engine)
     before = _rows(engine)
-    assert _shape(engine) == ({"organization", "journal_entry", "account"}, ["org_id", "source", "entry_date"], False)
+    assert _shape(engine) == (
+        {"organization", "journal_entry", "account"},
+        ["org_id", "source", "entry_date"],
+        False,
+    )
     _to(engine, "head")
     assert _rows(engine) == before
     assert _shape(engine) == ({"journal_entry", "account"}, ["org_id", "entry_date"], True)
@@ -112,7 +120,11 @@ def _round_trip(engine: Engine) -> None:
     assert {row["org_id"] for row in _rows(engine)["journal_line"]} == {org_id}
     _to(engine, BEFORE, down=True)
     assert _rows(engine) == before
-    assert _shape(engine) == ({"organization", "journal_entry", "account"}, ["org_id", "source", "entry_date"], False)
+    assert _shape(engine) == (
+        {"organization", "journal_entry", "account"},
+        ["org_id", "source", "entry_date"],
+        False,
+    )
 
 
 def test_an_encrypted_store_keeps_its_entries_both_ways(tmp_path: Path) -> None:
