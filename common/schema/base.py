@@ -118,7 +118,7 @@ class TenantRow:
     organization itself (a journal line's entry): that reference already proves the
     organization exists (its target row has the same ``org_id``), so a foreign key of its own
     would be a second check of the same fact on every row written (on PostgreSQL a trigger and a
-    query a row: ~3 ms of the 1,500 journal lines of a push of 500 posted invoices).
+    query a row: ~5 ms of the ~40 ms the INSERT of a push's 1,500 journal lines took).
     """
 
     __org_via__: ClassVar[str | None] = None

@@ -58,8 +58,8 @@ class JournalEntry(SyncedEntity, Base):
         UniqueConstraint("org_id", "number"),
         Index("ix_journal_entry_date", "org_id", "entry_date"),
         # Finds the few year-end closing entries that profit and loss leaves out: partial, so
-        # that no other entry's insert touches it (a query names the source as a literal, as
-        # here, for the planner to prove it applies).
+        # that no other entry's insert touches it. A query names the source as a literal
+        # (common.reports.ledger), so that PostgreSQL's generic plans can prove it applies.
         Index(
             "ix_journal_entry_source",
             "org_id",
