@@ -373,6 +373,16 @@ def test_profit_and_loss_reads_its_lines_by_index_after_a_year_end_close(books: 
             if "FROM journal_line" in statement
             for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
         ]
+        closing = [
+            str(row[3])
+            for statement, parameters in statements
+            if "FROM journal_entry" in statement
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        ]
+    # The closing entries by the partial index of the year-end entries alone.
+    assert closing == [
+        "SEARCH journal_entry USING INDEX ix_journal_entry_source (org_id=? AND entry_date>? AND entry_date<?)"
+    ]
     by_account = (
         "SEARCH journal_line USING COVERING INDEX ix_journal_line_balance"
         " (org_id=? AND account_id=? AND currency=? AND entry_date>? AND entry_date<?)"

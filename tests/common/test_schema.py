@@ -80,6 +80,33 @@ def test_tenant_tables_key_uniques_and_references_include_the_organization() -> 
                 assert [e.column.name for e in constraint.elements] == ["org_id", "id"]
 
 
+def test_every_tenant_row_references_its_organization_directly_or_through_its_parent() -> None:
+    """A tenant table without its own foreign key to ``organization`` (``__org_via__``) still
+    cannot hold a row of an organization that does not exist: the column it names is NOT NULL
+    and part of a composite reference to a table that does (so the parent has the same org)."""
+    tenant = {m.local_table.name: m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantRow)}
+
+    def checks_organization(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        model, table = tenant[name], tenant[name].__table__
+        if any(fk.column.table.name == "organization" for fk in table.c.org_id.foreign_keys):
+            return True
+        via = model.__org_via__
+        if via is None or name in seen or table.c[via].nullable:
+            return False
+        return any(
+            constraint.column_keys == ["org_id", via]
+            and checks_organization(constraint.referred_table.name, seen | {name})
+            for constraint in table.constraints
+            if isinstance(constraint, ForeignKeyConstraint)
+        )
+
+    for name in tenant:
+        assert checks_organization(name), name
+    # Where the check goes through the parent: a journal line's entry (posting writes 3 lines an
+    # entry; revision 0014).
+    assert {name for name, model in tenant.items() if model.__org_via__} == {"journal_line"}
+
+
 def test_every_entity_declares_who_reads_it_with_known_permissions() -> None:
     # Who writes is each command's permission (common.commands.REGISTRY), not the entity's.
     assert {"warehouse", "product", "stock_move", "supplier", "purchase_order", "purchase_order_line",
