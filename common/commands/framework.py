@@ -471,12 +471,16 @@ class CommandContext:
             else:
                 for row in inserted:
                     rows[(name, row["id"])] = row  # a fresh dict from the store, kept as is
-        record_inserts(self.recorder, name, inserted)
         followers = _FOLLOWERS.get(name)
         if followers:
+            # Each row recorded, then followed, as insert_many does: a follower writes rows of
+            # its own, whose records come after the row's.
             for row in inserted:
+                self.recorder.record_write(name, row["id"], None, row)
                 for follower in followers:
                     follower(self, row)
+        else:
+            record_inserts(self.recorder, name, inserted)
         return after
 
     def _insert_rows(self, model: type[SyncedEntity], rows: list[Row]) -> list[Row]:

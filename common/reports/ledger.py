@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
@@ -187,7 +187,7 @@ def _closing_lines(
     session: Session, org_id: str, currency: str, start: date, end: date
 ) -> list[tuple[str, date, int]]:
     """``(account, date, debit minus credit)`` of each line of the year-end closing entries
-    dated in ``[start, end]`` (found by the partial index ``ix_journal_entry_source``).
+    dated in ``[start, end]`` (found by ``ix_journal_entry_source``).
 
     The lines are read one by one through ``ix_journal_line_entry`` and summed by the caller: a
     closing entry has a line per result account, a few hundred at most. Not summed in SQL: with
@@ -198,9 +198,7 @@ def _closing_lines(
     entries = JournalEntry.__table__
     closing = select(entries.c.id).where(
         entries.c.org_id == org_id,
-        # A literal, not a parameter: the partial index's condition must be provable from the
-        # statement as planned (a generic plan on PostgreSQL knows no parameter's value).
-        entries.c.source == literal_column(f"'{YEAR_END}'"),
+        entries.c.source == YEAR_END,
         entries.c.entry_date >= start,
         entries.c.entry_date <= end,
         entries.c.deleted.is_(False),

@@ -8,16 +8,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped
 
 from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
 from common.schema.books import BOOKS_SETTINGS
 from common.schema.types import Quantity
-
-# The year-end closing entries (common.commands.year_end.YEAR_END), the rows of the partial
-# index ``ix_journal_entry_source``.
-YEAR_END_ONLY = "source = 'year_end'"
 
 
 class Account(SyncedEntity, Base):
@@ -57,16 +53,9 @@ class JournalEntry(SyncedEntity, Base):
         ref("journal_entry", "reverses_entry_id"),
         UniqueConstraint("org_id", "number"),
         Index("ix_journal_entry_date", "org_id", "entry_date"),
-        # Finds the few year-end closing entries that profit and loss leaves out: partial, so
-        # that no other entry's insert touches it. A query names the source as a literal
-        # (common.reports.ledger), so that PostgreSQL's generic plans can prove it applies.
-        Index(
-            "ix_journal_entry_source",
-            "org_id",
-            "entry_date",
-            postgresql_where=text(YEAR_END_ONLY),
-            sqlite_where=text(YEAR_END_ONLY),
-        ),
+        # Finds entries by source: the few year-end closing entries that profit and loss leaves
+        # out, reversals, the opening balances, a document's entry.
+        Index("ix_journal_entry_source", "org_id", "source", "entry_date"),
     )
 
     number: Mapped[str] = business(String(40))

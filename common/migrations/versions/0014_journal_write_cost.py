@@ -1,14 +1,8 @@
-"""journal write cost: a partial index for the year-end entries, journal lines' organization
-checked through their entry
+"""journal write cost: journal lines' organization checked through their entry
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06 01:30:00
-
-``ix_journal_entry_source`` exists only so that profit and loss finds the few year-end closing
-entries (``source = 'year_end'``): it becomes partial, ``(org_id, entry_date) WHERE source =
-'year_end'``, and no other entry's insert touches it (on the embedded store its leaves were
-written at random: within a date the entries are in id order).
 
 ``journal_line`` loses its own foreign key to ``organization``: each line's NOT NULL composite
 reference ``(org_id, journal_entry_id) → journal_entry(org_id, id)`` proves the organization
@@ -18,8 +12,10 @@ drop one: the table's definition is edited in place, as SQLite documents for a c
 the stored rows as they are (lang_altertable.html, "Making Other Kinds Of Table Schema Changes":
 removing a FOREIGN KEY constraint is one), in the migration's transaction with the schema
 version bumped, so that a desktop's million lines are not copied (a copy of the table took
-2.7 s of CPU per 200,000 lines). A definition that does not hold the constraint's text exactly
-once (a store made by another route) is copied instead (Alembic's batch mode).
+2.7 s of CPU per 200,000 lines). The table is copied instead (Alembic's batch mode) when the
+definition does not hold the constraint's text exactly once as a whole clause (a store made by
+another route), when the edited definition does not parse, or when the connection does not let
+the schema be written (SQLite's defensive mode).
 
 Neither changes a row or what syncs: ``SCHEMA_VERSION`` unchanged.
 """
@@ -36,20 +32,10 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-YEAR_END_ONLY = "source = 'year_end'"  # common.schema.finance.YEAR_END_ONLY at this revision
 ORG_FK = "fk_journal_line_org_id_organization"
 
 
 def upgrade() -> None:
-    # Plain DROP/CREATE INDEX (no batch copy: journal_line references journal_entry).
-    op.drop_index("ix_journal_entry_source", table_name="journal_entry")
-    op.create_index(
-        "ix_journal_entry_source",
-        "journal_entry",
-        ["org_id", "entry_date"],
-        postgresql_where=sa.text(YEAR_END_ONLY),
-        sqlite_where=sa.text(YEAR_END_ONLY),
-    )
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         if _edit_sqlite_definition(bind, ORG_FK_SQL, ""):
@@ -69,8 +55,6 @@ def downgrade() -> None:
                 batch_op.create_foreign_key(ORG_FK, "organization", ["org_id"], ["id"])
     else:
         op.create_foreign_key(ORG_FK, "journal_line", "organization", ["org_id"], ["id"])
-    op.drop_index("ix_journal_entry_source", table_name="journal_entry")
-    op.create_index("ix_journal_entry_source", "journal_entry", ["org_id", "source", "entry_date"])
 
 
 # The constraints' text in journal_line's definition as revisions 0001 and 0003 wrote it.
@@ -83,21 +67,48 @@ ENTRY_FK_SQL = (
 
 def _edit_sqlite_definition(bind: sa.engine.Connection, old: str, new: str) -> bool:
     """Replace ``old`` by ``new`` in journal_line's stored definition, where ``old`` occurs
-    exactly once and the change only adds or removes a foreign key (the rows stay valid as they
-    are stored); False, having changed nothing, otherwise."""
+    exactly once as a whole clause (followed by the next clause or the table's end) and the
+    change only adds or removes a foreign key (the rows stay valid as they are stored); False,
+    having changed nothing, otherwise."""
     definition = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'journal_line'"
     ).scalar_one()
     if definition.count(old) != 1:
         return False
+    end = definition.index(old) + len(old)
+    if definition[end : end + 1] not in (",", "\n"):
+        return False  # the clause goes on (ON DELETE …, DEFERRABLE …): not the text we know
+    edited = definition.replace(old, new)
+    if not _parses(edited):
+        return False
     version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
-        bind.exec_driver_sql(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'journal_line'",
-            (definition.replace(old, new),),
-        )
+        if bind.exec_driver_sql("PRAGMA writable_schema").scalar_one() != 1:
+            return False  # not allowed here (defensive mode): the caller copies the table
+        try:
+            bind.exec_driver_sql(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'journal_line'",
+                (edited,),
+            )
+        except sa.exc.OperationalError:
+            return False  # the failed statement alone is undone; nothing was changed
         bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
     finally:
         bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    return True
+
+
+def _parses(definition: str) -> bool:
+    """Whether SQLite accepts ``definition`` as a table's (tried in a database of its own, as
+    SQLite's documentation advises before writing a definition)."""
+    import sqlite3
+
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute(definition)
+    except sqlite3.Error:
+        return False
+    finally:
+        probe.close()
     return True
