@@ -68,9 +68,12 @@ def test_lines_recorded_at_once_as_one_by_one(case: str) -> None:
     assert at_once.changes == one_by_one.changes
     assert [asdict(e) for e in at_once.events] == [asdict(e) for e in one_by_one.events]
     nested = [len((e.after or {}).get("lines", [])) for e in at_once.events]
-    assert nested == {
-        "after_its_entry": [3],
-        "another_entry_between": [1, 0, 0],
-        "no_entry_event": [0, 0],
-        "entry_of_the_previous_command": [0, 0, 0],
-    }[case]
+    assert (
+        nested
+        == {
+            "after_its_entry": [3],
+            "another_entry_between": [1, 0, 0],
+            "no_entry_event": [0, 0],
+            "entry_of_the_previous_command": [0, 0, 0],
+        }[case]
+    )
