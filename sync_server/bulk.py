@@ -7,8 +7,9 @@ one statement; the arrays travel in binary (no quoting and escaping of each text
 column whose every row holds the same object (the organization, the batch's time, the user) is
 bound once, not as an array of copies: encoding each element is the driver's dearest work here
 (psycopg dumps a list in Python, element by element). For the same reason a column of texts
-(ids, document numbers, JSON images) or of integers travels as one text its values joined by a separator
-none of them holds, split in SQL (``string_to_array``): joined and split in C, the same array.
+(ids, document numbers, JSON images), of integers or of dates travels as one text, its values
+joined by a separator none of them holds and split in SQL (``string_to_array``): joined and
+split in C, the same array.
 (``COPY FROM`` would be faster still, but PostgreSQL refuses it on tables with
 row-level security, and every request runs under it.) Values go through each column type's own
 bind processing first, exactly as an ``INSERT`` would send them; JSON travels as text and is cast.
@@ -18,6 +19,7 @@ On SQLite (in process, no round trips) it is a plain ``executemany`` on the DB-A
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import cache, lru_cache
 from itertools import repeat
 from operator import is_
@@ -69,7 +71,7 @@ def _unnest_parameters(
     """The statement inserting the rows whose (bound) values are ``values`` (one list per
     column) and its parameters: a column whose every row holds the same object is bound once
     (the organization, the batch's time, the user: no array of a thousand copies to encode and
-    unpack), a column of texts or of integers as one text (:func:`_joined`), the others as
+    unpack), a column of texts, integers or dates as one text (:func:`_joined`), the others as
     arrays; one column at least is not bound once (it gives the row count)."""
     once = [n for n, column in enumerate(values) if len(column) > 1 and _all_same(column)]
     if len(once) == len(columns):
@@ -77,11 +79,11 @@ def _unnest_parameters(
     single = set(once)
     params = [values[n][0] for n in once]
     joined: list[str] = []
-    integers = _integer_columns(table, columns, dialect)
+    typed = _typed_columns(table, columns, dialect)
     for n, column in enumerate(values):
         if n in single:
             continue
-        text = _joined(column, integers[n])
+        text = _joined(column, typed[n])
         if text is None:
             params.append(column)
         else:
@@ -97,35 +99,41 @@ _SEPARATOR = "\x1f"
 
 
 @cache
-def _integer_columns(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[bool, ...]:
-    """Per column, whether the store's type is an integer one (its cast parses a decimal text
-    into the same integer as a bound one, and refuses the same)."""
-    return tuple(
-        table.c[name].type.compile(dialect=dialect) in ("SMALLINT", "INTEGER", "BIGINT") for name in columns
-    )
+def _typed_columns(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[type | None, ...]:
+    """Per column, the Python type other than ``str`` whose values may go as one text: ``int``
+    for an integer column (its cast parses a decimal text into the same integer as a bound one,
+    and refuses the same), ``date`` for a date column (an ISO date, ``YYYY-MM-DD``, is read
+    as that date whatever the ``DateStyle``); None for any other column."""
+    found: list[type | None] = []
+    for name in columns:
+        cast = table.c[name].type.compile(dialect=dialect)
+        found.append(int if cast in ("SMALLINT", "INTEGER", "BIGINT") else date if cast == "DATE" else None)
+    return tuple(found)
 
 
-def _joined(column: list[Any], integer: bool) -> str | None:
+def _joined(column: list[Any], typed: type | None) -> str | None:
     """``column``'s (bound) values as one text, split in SQL (``string_to_array``), when that
     gives the same array as binding the list: every value a ``str`` (exactly: psycopg dumps a
     subclass otherwise, an enum by its name) none of which holds the separator (the text's
-    separators are then exactly one fewer than the values), or every value an ``int`` (exactly:
-    not a ``bool``) for an integer column. A list is dumped by psycopg element by element in
-    Python; a text is joined and split in C. None: the column goes as an array (a NULL among
-    the values, another type, a single value)."""
+    separators are then exactly one fewer than the values), or every value of the column's
+    ``typed`` type (:func:`_typed_columns`; exactly: not a ``bool`` for ``int``, not a
+    ``datetime`` for ``date``), written as PostgreSQL reads it back (decimal, ISO). A list is
+    dumped by psycopg element by element in Python; a text is joined and split in C. None: the
+    column goes as an array (a NULL among the values, another type, a single value)."""
     if len(column) < 2:
         return None
     kinds = set(map(type, column))
     if kinds == _STR:
         text = _SEPARATOR.join(column)
         return text if text.count(_SEPARATOR) == len(column) - 1 else None
-    if kinds == _INT and integer:
-        return _SEPARATOR.join(map(str, column))
+    if typed is not None and kinds == {typed}:
+        return _SEPARATOR.join(map(_WRITTEN[typed], column))
     return None
 
 
 _STR: set[type] = {str}
-_INT: set[type] = {int}
+# How a value of each type of :func:`_typed_columns` is written in the text.
+_WRITTEN: dict[type, Callable[[Any], str]] = {int: int.__repr__, date: date.isoformat}
 
 
 def _all_same(values: list[Any]) -> bool:
