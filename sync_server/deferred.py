@@ -94,6 +94,17 @@ def _normalizers(table: Table, dialect: Dialect) -> dict[str, Callable[[Any], An
     return found
 
 
+@cache
+def _normalizing(
+    table: Table, dialect: Dialect
+) -> tuple[tuple[str, Callable[[Any], Any], tuple[str, str]], ...]:
+    """:func:`_normalizers` as (column, normalizer, the key of its last value normalized)."""
+    return tuple(
+        (column, normalize, (table.name, column))
+        for column, normalize in _normalizers(table, dialect).items()
+    )
+
+
 # Column types whose values PostgreSQL stores and gives back exactly as bound, for the Python
 # types listed (and NULL): a ``str`` in a text column (within its length: a longer one is cut by
 # the array's cast to ``varchar(n)``, trailing spaces even by an assignment; a NUL is refused),
@@ -277,7 +288,7 @@ class DeferredWrites:
         name = writer.table.name
         self._writers[name] = writer
         held = self._inserts.setdefault(name, {})
-        normalizers = _normalizers(writer.table, self._dialect)
+        steps = _normalizing(writer.table, self._dialect)
         missing = writer.missing
         names = writer.names
         required = writer.required
@@ -287,26 +298,28 @@ class DeferredWrites:
         if template is None:
             template = self._templates[name] = {n: missing.get(n) for n in names}
         last = self._normalized
+        updated = self._updates.get(name, ())
+        width = len(names)
         answered: list[Row] = []
         for values in rows:
             entity_id = values["id"]
-            if entity_id in held or entity_id in self._updates.get(name, ()):
+            if entity_id in held or entity_id in updated:
                 continue  # taken by a row written in this transaction: not inserted
             row = template.copy()
             row.update(values)
-            if len(row) != len(names) or not required <= values.keys():
+            if len(row) != width or not required <= values.keys():
                 # A column the table has not, or a required one not named: as before, row by row.
                 row = {n: values[n] if n in values else missing[n] for n in names}
-            for column, normalize in normalizers.items():
+            for column, normalize, key in steps:
                 # The same object as the last one normalized (the command's time on every row):
                 # the same value held, converted once.
                 value = row[column]
-                found = last.get((name, column))
+                found = last.get(key)
                 if found is not None and found[0] is value:
                     row[column] = found[1]
                 else:
                     row[column] = normalized = normalize(value)
-                    last[(name, column)] = (value, normalized)
+                    last[key] = (value, normalized)
             held[entity_id] = row
             answered.append(dict(row))
         return answered
