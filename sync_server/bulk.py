@@ -5,7 +5,11 @@ On PostgreSQL an ``executemany`` of 1,000 rows is 1,000 executions of a prepared
 array per column and PostgreSQL unpacks them: ``INSERT … SELECT * FROM unnest($1::text[], …)``,
 one statement; the arrays travel in binary (no quoting and escaping of each text value). A
 column whose every row holds the same object (the organization, the batch's time, the user) is
-bound once, not as an array of copies: encoding each element is the driver's dearest work here.
+bound once, not as an array of copies: encoding each element is the driver's dearest work here
+(psycopg dumps a list in Python, element by element). For the same reason a column of texts
+(ids, document numbers, JSON images), of integers or of dates travels as one text, its values
+joined by a separator none of them holds and split in SQL (``string_to_array``): joined and
+split in C, the same array.
 (``COPY FROM`` would be faster still, but PostgreSQL refuses it on tables with
 row-level security, and every request runs under it.) Values go through each column type's own
 bind processing first, exactly as an ``INSERT`` would send them; JSON travels as text and is cast.
@@ -15,6 +19,7 @@ On SQLite (in process, no round trips) it is a plain ``executemany`` on the DB-A
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import cache, lru_cache
 from itertools import repeat
 from operator import is_
@@ -33,9 +38,12 @@ def _bind_processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -
 
 
 @lru_cache(maxsize=1024)
-def _unnest_insert(table: Table, columns: tuple[str, ...], dialect: Dialect, once: frozenset[str]) -> str:
+def _unnest_insert(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, once: frozenset[str], joined: frozenset[str]
+) -> str:
     """The statement: the columns in ``once`` each bound once (every row's value the same),
-    then the others as one array each."""
+    those in ``joined`` as one text split in SQL (:func:`_joined`), the others as one array
+    each."""
     arrays, selected, unnested = [], [], []
     for name in columns:
         column = table.c[name]
@@ -43,10 +51,13 @@ def _unnest_insert(table: Table, columns: tuple[str, ...], dialect: Dialect, onc
         cast = "text" if json else column.type.compile(dialect=dialect)
         if name in once:
             selected.append(f"%b::{cast}::json" if json else f"%b::{cast}")
+            continue
+        if name in joined:
+            arrays.append(f"string_to_array(%b::text, chr({ord(_SEPARATOR)}))::{cast}[]")
         else:
             arrays.append(f"%b::{cast}[]")
-            selected.append(f'"{name}"::json' if json else f'"{name}"')
-            unnested.append(f'"{name}"')
+        selected.append(f'"{name}"::json' if json else f'"{name}"')
+        unnested.append(f'"{name}"')
     names = ", ".join(f'"{n}"' for n in columns)
     return (
         f'INSERT INTO "{table.name}" ({names}) SELECT {", ".join(selected)} '
@@ -60,15 +71,69 @@ def _unnest_parameters(
     """The statement inserting the rows whose (bound) values are ``values`` (one list per
     column) and its parameters: a column whose every row holds the same object is bound once
     (the organization, the batch's time, the user: no array of a thousand copies to encode and
-    unpack), the others as arrays; one column at least is an array (it gives the row count)."""
+    unpack), a column of texts, integers or dates as one text (:func:`_joined`), the others as
+    arrays; one column at least is not bound once (it gives the row count)."""
     once = [n for n, column in enumerate(values) if len(column) > 1 and _all_same(column)]
     if len(once) == len(columns):
         once.pop(0)
-    sql = _unnest_insert(table, columns, dialect, frozenset(columns[n] for n in once))
     single = set(once)
     params = [values[n][0] for n in once]
-    params.extend(column for n, column in enumerate(values) if n not in single)
+    joined: list[str] = []
+    typed = _typed_columns(table, columns, dialect)
+    for n, column in enumerate(values):
+        if n in single:
+            continue
+        text = _joined(column, typed[n])
+        if text is None:
+            params.append(column)
+        else:
+            params.append(text)
+            joined.append(columns[n])
+    sql = _unnest_insert(table, columns, dialect, frozenset(columns[n] for n in once), frozenset(joined))
     return sql, params
+
+
+# The separator of a column's values sent as one text: a control character no id, number,
+# date or JSON text holds; a value that holds it sends its column as an array (:func:`_joined`).
+_SEPARATOR = "\x1f"
+
+
+@cache
+def _typed_columns(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[type | None, ...]:
+    """Per column, the Python type other than ``str`` whose values may go as one text: ``int``
+    for an integer column (its cast parses a decimal text into the same integer as a bound one,
+    and refuses the same), ``date`` for a date column (an ISO date, ``YYYY-MM-DD``, is read
+    as that date whatever the ``DateStyle``); None for any other column."""
+    found: list[type | None] = []
+    for name in columns:
+        cast = table.c[name].type.compile(dialect=dialect)
+        found.append(int if cast in ("SMALLINT", "INTEGER", "BIGINT") else date if cast == "DATE" else None)
+    return tuple(found)
+
+
+def _joined(column: list[Any], typed: type | None) -> str | None:
+    """``column``'s (bound) values as one text, split in SQL (``string_to_array``), when that
+    gives the same array as binding the list: every value a ``str`` (exactly: psycopg dumps a
+    subclass otherwise, an enum by its name) none of which holds the separator (the text's
+    separators are then exactly one fewer than the values), or every value of the column's
+    ``typed`` type (:func:`_typed_columns`; exactly: not a ``bool`` for ``int``, not a
+    ``datetime`` for ``date``), written as PostgreSQL reads it back (decimal, ISO). A list is
+    dumped by psycopg element by element in Python; a text is joined and split in C. None: the
+    column goes as an array (a NULL among the values, another type, a single value)."""
+    if len(column) < 2:
+        return None
+    kinds = set(map(type, column))
+    if kinds == _STR:
+        text = _SEPARATOR.join(column)
+        return text if text.count(_SEPARATOR) == len(column) - 1 else None
+    if typed is not None and kinds == {typed}:
+        return _SEPARATOR.join(map(_WRITTEN[typed], column))
+    return None
+
+
+_STR: set[type] = {str}
+# How a value of each type of :func:`_typed_columns` is written in the text.
+_WRITTEN: dict[type, Callable[[Any], str]] = {int: int.__repr__, date: date.isoformat}
 
 
 def _all_same(values: list[Any]) -> bool:

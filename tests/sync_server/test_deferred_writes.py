@@ -253,3 +253,42 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
     held_rows, savepoint_rows = _stored(store, held_org), _stored(store, savepoint_org)
     assert len(held_rows["journal_entry"]) >= 2 and len(held_rows["journal_line"]) >= 6
     assert held_rows == savepoint_rows
+
+
+def test_rows_are_plain_only_when_every_value_of_every_row_is() -> None:
+    # Judged column by column over the whole batch: one row out of many with a value of
+    # another type, or a text longer than its column, makes the batch read back.
+    from enum import StrEnum
+
+    from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
+
+    class Code(StrEnum):
+        A = "A"
+
+    plain = _plain(table_of(Warehouse), psycopg_dialect())
+    org_id, now = new_id(), utcnow()
+
+    def row(n: int, **changes: Any) -> dict[str, Any]:
+        return {
+            "code": f"W{n}",
+            "name": f"Warehouse {n}",
+            "address": None if n % 2 else "Somewhere",
+            "archived": False,
+            "version": n,
+            "updated_at": now,
+            "updated_by": None,
+            "deleted": False,
+            "org_id": org_id,
+            "id": new_id(),
+            **changes,
+        }
+
+    rows = [row(n) for n in range(300)]
+    assert plain.rows(rows)
+    assert plain.rows([])
+    assert plain.rows([*rows, row(300, code="C" * 32)])  # at the column's length
+    assert not plain.rows([*rows, row(300, code="C" * 33)])  # longer: cut by the store
+    assert not plain.rows([*rows, row(300, code=Code.A)])  # a str subclass
+    assert not plain.rows([*rows, row(300, version=True)])  # a bool in an integer column
+    assert not plain.rows([*rows, row(300, archived=1)])  # an int in a boolean column
+    assert not plain.rows([row(0, address="x" * 501), *rows])
