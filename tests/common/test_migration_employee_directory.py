@@ -15,23 +15,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, select
 
 from common import migrate
 from common.db import create_sqlite_engine, new_key
 from common.schema import Department, Employee, EmployeeDirectory, Organization
 from common.schema.base import table_of
+from tests.common.migrations import to_revision
 
 BEFORE = "0005"
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
-    with engine.begin() as connection:
-        config = migrate.alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _employee(org_id: str, name: str, status: str = "active", **extra: Any) -> dict[str, Any]:
@@ -127,11 +120,11 @@ def _assert_backfilled(found: dict[str, dict[str, Any]], people: dict[str, dict[
 def test_upgrading_an_encrypted_store_fills_the_directory_and_downgrading_drops_it(tmp_path: Path) -> None:
     engine = create_sqlite_engine(tmp_path / "store.db", new_key())
     try:
-        _to(engine, BEFORE)
+        to_revision(engine, BEFORE)
         people = _seed(engine)
         assert migrate.upgrade(engine) is True
         _assert_backfilled(_directory(engine), people)
-        _to(engine, BEFORE, down=True)
+        to_revision(engine, BEFORE, down=True)
         assert "employee_directory" not in inspect(engine).get_table_names()
         migrate.upgrade(engine)  # and up again
         _assert_backfilled(_directory(engine), people)
@@ -173,7 +166,7 @@ def test_upgrading_postgresql_fills_the_directory_under_forced_row_level_securit
     owner_url, admin_url, app_role = owned_pg_database
     owner, admin = create_engine(owner_url), create_engine(admin_url)
     try:
-        _to(owner, BEFORE)
+        to_revision(owner, BEFORE)
         with owner.begin() as connection:  # the grants ops-server init gives the application role
             connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON employee TO {app_role}")
         people = _seed(admin)  # FORCEd policies refuse rows of no organization, even to the owner

@@ -11,24 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, create_engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from common import migrate
 from common.db import create_sqlite_engine, new_key
 from common.schema import Account, JournalEntry, JournalLine, Organization
 from common.schema.base import table_of
+from tests.common.migrations import to_revision
 
 BEFORE = "0013"
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def _to(engine: Engine, revision: str, *, down: bool = False) -> None:
-    with engine.begin() as connection:
-        config = migrate.alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
 
 
 def _synced(org_id: str, **values: Any) -> dict[str, Any]:
@@ -122,14 +114,14 @@ def _respell(engine: Engine, spelling: str) -> None:
 
 def _round_trip(engine: Engine, *, spelling: str | None = None) -> None:
     respelt = spelling is not None
-    _to(engine, BEFORE)
+    to_revision(engine, BEFORE)
     if spelling is not None:
         _respell(engine, spelling)
     org_id = _seed(engine)
     before = _rows(engine)
     definition = _definition(engine) if engine.dialect.name == "sqlite" else ""
     assert _shape(engine) == {"organization", "journal_entry", "account"}
-    _to(engine, "head")
+    to_revision(engine, "head")
     assert _rows(engine) == before
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
@@ -143,7 +135,7 @@ def _round_trip(engine: Engine, *, spelling: str | None = None) -> None:
     line = before["journal_line"][0]
     _refuses_a_line_of_no_organization(engine, line["journal_entry_id"], line["account_id"])
     assert {row["org_id"] for row in _rows(engine)["journal_line"]} == {org_id}
-    _to(engine, BEFORE, down=True)
+    to_revision(engine, BEFORE, down=True)
     assert _rows(engine) == before
     assert _shape(engine) == {"organization", "journal_entry", "account"}
 
