@@ -103,6 +103,16 @@ _AS_IS = frozenset({str, int, bool, float, type(None)})
 _ISO = frozenset({date, datetime})
 
 
+def _new_image(row: dict[str, Any]) -> dict[str, Any]:
+    """A new row's audit image: every column but the stamps and the identity, converted in one
+    pass (a posting inserts four rows per document)."""
+    return {
+        k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+        for k, v in row.items()
+        if k not in _UNAUDITED
+    }
+
+
 def _wire(values: dict[str, Any]) -> dict[str, Any]:
     """The values as JSON values (:func:`sync_server.audit.json_value`), asking the common types
     inline (every row written): an audit image, not walked again when it is appended."""
@@ -167,13 +177,7 @@ class ServerRecorder:
             }
         )
         if before is None:
-            # A new row: every column but the stamps and the identity, converted in one pass
-            # (a posting inserts four rows per document).
-            image = {
-                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
-                for k, v in after.items()
-                if k not in _UNAUDITED
-            }
+            image = _new_image(after)
             nested = AUDITED_WITH.get(entity)
             if nested is not None and not _may_name_subject(entity) and self._nest(entity_id, image, *nested):
                 return
@@ -227,33 +231,10 @@ class ServerRecorder:
             ]
         )
         nested = AUDITED_WITH.get(entity)
-        if nested is None or _may_name_subject(entity):
-            for row in rows:
-                image = {
-                    k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
-                    for k, v in row.items()
-                    if k not in _UNAUDITED
-                }
-                self._event(entity, row["id"], None, image, image, row)
-            return
-        parent, column, key = nested
-        last = self.events[-1] if len(self.events) > self._command_start else None
-        if last is not None and (last.entity != parent or last.before is not None):
-            last = None
         for row in rows:
-            # The row's own image, with its id (keys are sorted when the event is serialized).
-            image = {
-                k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
-                for k, v in row.items()
-                if k not in _UNAUDITED
-            }
-            if last is not None and last.entity_id == image.get(column):
-                assert last.after is not None
-                image["id"] = row["id"]
-                last.after.setdefault(key, []).append(image)
-            else:
+            image = _new_image(row)
+            if nested is None or _may_name_subject(entity) or not self._nest(row["id"], image, *nested):
                 self._event(entity, row["id"], None, image, image, row)
-                last = None  # the parent's event is no longer the command's last
 
     def _nest(self, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str) -> bool:
         """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the

@@ -293,9 +293,11 @@ class CommandContext:
             return None
         return row
 
-    def _remember(self, entity: str, row: Row) -> None:
+    def _remember(self, entity: str, row: Row, *, copy: bool = True) -> None:
+        """Keep ``row`` as the batch's row (a copy, unless the caller hands over a fresh dict
+        nothing else holds)."""
         if self.rows is not None:
-            self.rows[(entity, row["id"])] = dict(row)
+            self.rows[(entity, row["id"])] = dict(row) if copy else row
             if entity == "fiscal_period":  # the periods a batch shares (common.commands.periods)
                 self.rows.pop(("fiscal_period", "*"), None)
             parent = _CHILD_SETS.get(entity)
@@ -463,14 +465,8 @@ class CommandContext:
             written = {r["id"] for r in inserted}
             taken = next(r["id"] for r in children if r["id"] not in written)
             raise invalid("id", f"a {name.replace('_', ' ')} with id {taken} already exists")
-        rows = self.rows
-        if rows is not None:
-            if name == "fiscal_period" or name in _CHILD_SETS:
-                for row in inserted:
-                    self._remember(name, row)
-            else:
-                for row in inserted:
-                    rows[(name, row["id"])] = row  # a fresh dict from the store, kept as is
+        for row in inserted:
+            self._remember(name, row, copy=False)  # a fresh dict from the store, kept as is
         followers = _FOLLOWERS.get(name)
         if followers:
             # Each row recorded, then followed, as insert_many does: a follower writes rows of
