@@ -8,11 +8,16 @@ stop 25: one landed inside a filter keystroke, 116–137 ms against ~25 ms witho
 what was made since. Objects frozen here stay for the process's life, as start-up's objects do
 anyway. The server does it once ready to serve (``sync_server.writes.settle_heap``), the desktop
 once the main window is up (``desktop.app``).
+
+Work that makes many objects which live until it ends (a download's pages, a pushed batch's rows,
+change-log rows and audit events) pauses the collector meanwhile (:func:`collector_paused`).
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def settle_heap() -> None:
@@ -24,3 +29,27 @@ def settle_heap() -> None:
     gc.unfreeze()
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a burst of work runs; as it was found afterwards.
+
+    A burst that keeps what it makes until it ends (a downloaded page's rows; a pushed batch's
+    rows, change-log rows and audit events) sets off collection after collection, each walking
+    objects that are all still alive, and a full one holds the interpreter lock for as long as it
+    walks: on the desktop that froze the interface (bench/bench_sync_ui.py); on the server it was
+    8-17 ms of a 1,000-command push of posted invoices (bench/README.md, stop 29). Reference
+    counting still frees everything the moment it is dropped; only cycles wait for the next
+    collection.
+
+    Process-wide, as the collector is: where bursts overlap (server threads) the one that found it
+    running starts it again when it ends, so it is never left paused, at worst resumed early.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 
 from common.commands import DERIVED_IDS, CommandContext, CommandError, execute
 from common.commands.rowaccess import rows_reader, session_connection, writes_counted
+from common.heap import collector_paused
 from common.heap import settle_heap as common_settle_heap
 from common.ids import is_uuid
 from common.numbering import final_number
@@ -864,25 +865,50 @@ def apply_in_slices(
     """
     size = slice_size or (len(mutations) if store.is_postgres else EMBEDDED_SLICE)
     results: list[MutationResult] = []
-    for start in range(0, len(mutations), max(1, size)):
-        part = mutations[start : start + size]
-        try:
-            with store.session(org_id, user_id=user_id, write=True) as session:
-                found = apply_mutations(
-                    session,
+    # The batch's rows, change-log rows and audit events live until its slice is written: the
+    # cycle collector would walk them again and again (common.heap.collector_paused).
+    with collector_paused():
+        for start in range(0, len(mutations), max(1, size)):
+            results.extend(
+                _apply_slice(
+                    store,
                     org_id,
                     user_id,
                     device_id,
                     permissions,
-                    part,
-                    savepoints=False,
-                    derived_ids=derived_ids,
+                    mutations[start : start + size],
+                    derived_ids,
                 )
-        except NeedsSavepoints:
-            # Rolled back: a command failed after writing. Again, each command in a savepoint.
-            with store.session(org_id, user_id=user_id, write=True) as session:
-                found = apply_mutations(
-                    session, org_id, user_id, device_id, permissions, part, derived_ids=derived_ids
-                )
-        results.extend(found)
+            )
     return results
+
+
+def _apply_slice(
+    store: Store,
+    org_id: str,
+    user_id: str,
+    device_id: str | None,
+    permissions: frozenset[str],
+    part: Sequence[Mutation],
+    derived_ids: int,
+) -> list[MutationResult]:
+    """One slice of :func:`apply_in_slices`, in its own write transaction."""
+    try:
+        with store.session(org_id, user_id=user_id, write=True) as session:
+            found = apply_mutations(
+                session,
+                org_id,
+                user_id,
+                device_id,
+                permissions,
+                part,
+                savepoints=False,
+                derived_ids=derived_ids,
+            )
+    except NeedsSavepoints:
+        # Rolled back: a command failed after writing. Again, each command in a savepoint.
+        with store.session(org_id, user_id=user_id, write=True) as session:
+            found = apply_mutations(
+                session, org_id, user_id, device_id, permissions, part, derived_ids=derived_ids
+            )
+    return found

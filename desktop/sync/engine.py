@@ -19,15 +19,15 @@ Calls that fail because the server is unreachable or failing are retried with ba
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.heap import collector_paused
 from common.schema import SCHEMA_VERSION
 from common.schema.types import utcnow
 from common.wire import MAX_PULL_LIMIT, MAX_PUSH_MUTATIONS
@@ -293,24 +293,6 @@ class SyncEngine:
         return self.retrier.call(
             lambda: self.api.pull(self.org_id, cursor, limit=self.page_limit, schema_version=SCHEMA_VERSION)
         )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while pages flow in.
-
-    A page is tens of thousands of short-lived objects; they trigger cyclic collections, and a
-    full one holds the interpreter lock for a few hundred milliseconds — long enough to freeze
-    the interface (measured: bench/bench_sync_ui.py). Reference counting still frees every page
-    as soon as it is written; collection resumes as before when the download ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _needs_fresh_copy(exc: ApiError) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from common.db import new_key
+from common.heap import collector_paused
 from common.ids import new_id
 from common.schema import SCHEMA_VERSION
 from desktop.api_client import ApiClient, OfflineError, SessionEndedError, UpgradeRequiredError
@@ -17,7 +18,6 @@ from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.session import REFRESH_TOKEN_KEY, UserSession, save_session_facts
 from desktop.sync import RetryPolicy, SyncEngine, engine_for, sync_function_for
-from desktop.sync.engine import collector_paused
 from sync_server.blueprints import sync as sync_blueprint
 from tests.desktop.conftest import LiveServer
 from tests.desktop.seed import UNREACHABLE_SERVER

@@ -267,3 +267,36 @@ def test_an_id_taken_in_the_store_or_earlier_in_the_batch_is_refused_and_the_res
         events = session.execute(select(AuditEvent.entity_id).where(AuditEvent.entity == "warehouse")).all()
     assert codes == ["A", "B", "C"]
     assert len(events) == 3
+
+
+def test_a_push_pauses_the_cycle_collector_and_starts_it_again(
+    world: World, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pushed batch keeps its rows, change-log rows and audit events until written: the cycle
+    collector is paused meanwhile (it would walk them over and over) and running again after,
+    also when a command of the batch is refused and the slice is applied again."""
+    import gc
+
+    collector_during: list[bool] = []
+    real_lock = writes.lock_organization
+
+    def lock_and_look(session: Any, org_id: str) -> writes.WriteLock:
+        collector_during.append(gc.isenabled())
+        return real_lock(session, org_id)
+
+    monkeypatch.setattr(writes, "lock_organization", lock_and_look)
+    email = world.a.email("warehouse")
+    assert gc.isenabled()
+    ok = _push(
+        app, world, email, world.a.id, [warehouse(f"G{n:03d}") for n in range(writes.EMBEDDED_SLICE + 1)]
+    )
+    assert ok.status_code == 200, ok.get_json()
+    assert collector_during and not any(collector_during)
+    assert gc.isenabled()
+
+    collector_during.clear()
+    refused = _push(app, world, email, world.a.id, [warehouse("G900"), warehouse("G900")])
+    assert refused.status_code == 200, refused.get_json()
+    assert [r["status"] for r in refused.get_json()["results"]] == ["applied", "rejected"]
+    assert collector_during and not any(collector_during)
+    assert gc.isenabled()
