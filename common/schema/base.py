@@ -122,6 +122,12 @@ class TenantRow:
     """
 
     __org_via__: ClassVar[str | None] = None
+    # Columns of composite references :func:`ref` that PostgreSQL checks once a statement, with
+    # triggers over the statement's rows, instead of a foreign key (a trigger and a query a row):
+    # the same refusals, SQLSTATE 23503 named after the constraint, parents locked FOR KEY SHARE
+    # (revision 0015). The metadata still declares them: SQLite keeps the foreign keys, and what
+    # reads the references from the metadata (the order of writes, retention) still sees them.
+    __pg_set_refs__: ClassVar[tuple[str, ...]] = ()
 
     @declared_attr
     def org_id(cls) -> Mapped[str]:

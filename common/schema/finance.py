@@ -72,6 +72,8 @@ class JournalLine(SyncedEntity, Base):
     __entity__ = EntityInfo(module="finance", read="finance.read", append_only=True)
     # Its entry (NOT NULL, same organization) references the organization (TenantRow).
     __org_via__ = "journal_entry_id"
+    # Checked once a statement on PostgreSQL (a push writes 1,500 lines in one INSERT; revision 0015).
+    __pg_set_refs__ = ("journal_entry_id", "account_id")
     __table_args__ = (
         ref("journal_entry", "journal_entry_id"),
         ref("account", "account_id"),

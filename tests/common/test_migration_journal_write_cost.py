@@ -19,7 +19,7 @@ from common.schema import Account, JournalEntry, JournalLine, Organization
 from common.schema.base import table_of
 from tests.common.migrations import to_revision
 
-BEFORE = "0013"
+BEFORE, AFTER = "0013", "0014"  # 0015 checks the remaining references otherwise on PostgreSQL
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
@@ -121,7 +121,7 @@ def _round_trip(engine: Engine, *, spelling: str | None = None) -> None:
     before = _rows(engine)
     definition = _definition(engine) if engine.dialect.name == "sqlite" else ""
     assert _shape(engine) == {"organization", "journal_entry", "account"}
-    to_revision(engine, "head")
+    to_revision(engine, AFTER)
     assert _rows(engine) == before
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
