@@ -30,7 +30,9 @@ answered, so only the row count is checked (an insert's rows skipped had their i
 update's rows missing were not there). A journal entry's lines are such rows; a row with any
 other value (a JSON image, a ``Numeric``, whose scale is the column's) is read back and compared.
 That rests on the entity tables having no trigger that changes a row on its way in (their only
-triggers are the foreign keys'; the audit log's guards are on a table never held here).
+triggers are the foreign keys' and journal_line's statement checks of its references, AFTER
+triggers that refuse and never change a row; the audit log's guards are on a table never held
+here).
 """
 
 from __future__ import annotations
