@@ -120,6 +120,22 @@ def test_a_line_of_a_missing_or_foreign_parent_is_refused(
 
 
 @pytest.mark.postgres
+def test_a_temporary_table_of_the_caller_does_not_stand_in_for_a_parent(
+    books: tuple[Engine, dict[str, Any], dict[str, Any]],
+) -> None:
+    engine, mine, _theirs = books
+    missing = str(uuid.uuid4())
+    with pytest.raises(IntegrityError) as failed, engine.begin() as connection:
+        _as_app(connection, mine["org_id"])
+        connection.execute(text("CREATE TEMP TABLE account (org_id text, id text)"))
+        connection.execute(
+            text("INSERT INTO account VALUES (:org, :id)"), {"org": mine["org_id"], "id": missing}
+        )
+        connection.execute(table_of(JournalLine).insert(), _new_line(mine, account_id=missing))
+    _refused(failed, ACCOUNT_FK)
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize(("model", "column", "constraint"),
                          [(JournalEntry, "journal_entry_id", ENTRY_FK), (Account, "account_id", ACCOUNT_FK)])  # fmt: skip
 def test_a_referenced_entry_or_account_cannot_be_deleted_or_rekeyed(

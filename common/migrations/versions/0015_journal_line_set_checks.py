@@ -20,10 +20,12 @@ same guarantees as the constraints' ``NO ACTION`` (``common.schema.base.TenantRo
   the statement gives back is no longer missing); TRUNCATE of either is refused while
   journal_line holds a row (a foreign key refuses it).
 
-The functions run as the caller (SECURITY INVOKER), with a fixed ``search_path``: under the
-application role row-level security shows them exactly the caller's organization, and every row
-they must see is of it (a line's organization is its parents'; the row policy refuses a line of
-another one). The TRUNCATE guard reads journal_line with ``row_security = off``: a role that
+The functions run as the caller (SECURITY INVOKER: they give no one a right), with a fixed
+``search_path`` (the catalog, the tables' schema, temporary tables last, so that a caller's
+temporary ``account`` never stands in for the table): under the application role row-level
+security shows them exactly the caller's organization, and every row they must see is of it (a
+line's organization is its parents'; the row policy refuses a line of another one); the
+organization is part of every key they look up. The TRUNCATE guard reads journal_line with ``row_security = off``: a role that
 does not bypass row-level security gets an error, never a table that merely looks empty.
 
 SQLite keeps the foreign keys (one B-tree probe a row, no query planned). Neither changes a row
@@ -46,7 +48,7 @@ ACCOUNT_FK = "fk_journal_line_org_id_account_id_account"
 REFERENCES = (("journal_entry", "journal_entry_id", ENTRY_FK), ("account", "account_id", ACCOUNT_FK))
 
 
-def _lines_check() -> str:
+def _lines_check(path: str) -> str:
     """The statement-level check of the lines a statement wrote (``new_lines``)."""
     probes = "\n".join(
         f"""
@@ -62,7 +64,7 @@ def _lines_check() -> str:
     )
     return f"""
 CREATE FUNCTION ops_journal_line_check_refs() RETURNS trigger LANGUAGE plpgsql
-SECURITY INVOKER SET search_path FROM CURRENT AS $$
+SECURITY INVOKER SET search_path = {path} AS $$
 DECLARE
     missing text;
 BEGIN{probes}
@@ -77,12 +79,12 @@ END $$
 """
 
 
-def _parent_check(parent: str, column: str, name: str) -> str:
+def _parent_check(parent: str, column: str, name: str, path: str) -> str:
     """The check that no line references a key of ``parent`` that a statement deleted (or a
     row whose key it changed: ``old_rows``), unless a row of ``parent`` holds that key again."""
     return f"""
 CREATE FUNCTION ops_{parent}_check_lines() RETURNS trigger LANGUAGE plpgsql
-SECURITY INVOKER SET search_path FROM CURRENT AS $$
+SECURITY INVOKER SET search_path = {path} AS $$
 BEGIN
     IF TG_LEVEL = 'ROW' THEN
         PERFORM FROM journal_line AS l
@@ -109,7 +111,7 @@ END $$
 
 TRUNCATE_GUARD = """
 CREATE FUNCTION ops_refuse_truncate_of_line_parents() RETURNS trigger LANGUAGE plpgsql
-SECURITY INVOKER SET search_path FROM CURRENT SET row_security = off AS $$
+SECURITY INVOKER SET search_path = {path} SET row_security = off AS $$
 BEGIN
     IF EXISTS (SELECT FROM journal_line) THEN
         RAISE feature_not_supported USING
@@ -120,12 +122,21 @@ END $$
 """
 
 
+def _search_path() -> str:
+    """The functions' fixed search_path: the catalog, the schema the tables are in, and the
+    session's temporary tables last (a temporary table of a caller never stands in for one)."""
+    bind = op.get_bind()
+    schema = bind.exec_driver_sql("SELECT current_schema()").scalar_one()
+    return f"pg_catalog, {bind.dialect.identifier_preparer.quote_identifier(schema)}, pg_temp"
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite keeps its foreign keys
+    path = _search_path()
     for _parent, _column, name in REFERENCES:
         op.drop_constraint(name, "journal_line", type_="foreignkey")
-    op.execute(_lines_check())
+    op.execute(_lines_check(path))
     # A trigger with transition tables has one event; UPDATE checks every row it wrote.
     for event in ("INSERT", "UPDATE"):
         op.execute(
@@ -133,9 +144,9 @@ def upgrade() -> None:
             "REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT "
             "EXECUTE FUNCTION ops_journal_line_check_refs()"
         )
-    op.execute(TRUNCATE_GUARD)
+    op.execute(TRUNCATE_GUARD.format(path=path))
     for parent, column, name in REFERENCES:
-        op.execute(_parent_check(parent, column, name))
+        op.execute(_parent_check(parent, column, name, path))
         op.execute(
             f"CREATE TRIGGER {parent}_lines_delete AFTER DELETE ON {parent} "
             f"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ops_{parent}_check_lines()"
