@@ -66,7 +66,8 @@ AUDIT_KEY_INFO = "audit_key"
 # entry, with its lines, says all that one event per line did, for a fraction of the cost (an
 # event per line was about a third of what posting an invoice adds to a push, bench/README.md).
 # Lines written without their entry in the same command (none today) still get events of their
-# own. The change log is not affected: every line is still a change of its own in a pull.
+# own. Such lines have no change-log rows either: they travel with their entry's change
+# (``sync_server.writes.LOGGED_WITH``).
 AUDITED_WITH: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {"journal_line": ("journal_entry", "journal_entry_id", "lines")}
 )

@@ -7,7 +7,11 @@
   whole: applying one twice is harmless).
 * **Cursor → incremental** from the change log (``seq > cursor``). Each row changed in the page is
   sent once, at its first occurrence, with its current data (so referenced rows still come before
-  the rows that reference them); tombstones are sent as ``delete``.
+  the rows that reference them); tombstones are sent as ``delete``. Rows inserted with their
+  parent that have no change-log row (a journal entry's lines, ``sync_server.writes.LOGGED_WITH``)
+  are sent right after that change of their parent: those whose version lies between it and the
+  next change-log row. Once the log is read to its end the cursor moves to the organization's
+  last change, which such rows may hold.
 * Only what the caller may read (``common.access``): entities, columns, and the caller's own rows
   under owner rules. A row the caller cannot read is not sent.
 * A cursor whose access fingerprint differs from the caller's now (a role, permission or owner
@@ -42,7 +46,7 @@ from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCurso
 from sync_server.pull_rows import RowPlan, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 from sync_server.store import RawReads
-from sync_server.writes import CHANGE_SEQUENCE
+from sync_server.writes import CHANGE_SEQUENCE, LOGGED_WITH
 
 _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
@@ -238,10 +242,21 @@ def snapshot_page(
     return PullPage(changes, cursor.incremental(cursor.seq), True, read)
 
 
+def _travelling(reader: Reader) -> dict[str, list[tuple[str, str]]]:
+    """Parent entity → ``(child entity, column)`` of the children the reader may read whose
+    inserts travel with their parent's change (``sync_server.writes.LOGGED_WITH``)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for child, (parent, column) in LOGGED_WITH.items():
+        if child in reader.entities:
+            found.setdefault(parent, []).append((child, column))
+    return found
+
+
 def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
-    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them."""
+    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them (and
+    the rows that travel with them)."""
     # One statement reads the last committed sequence, the pruning floor and the store epoch:
     # when nothing was committed after the cursor (the common case) that is the whole answer.
     now = counters(connection, org_id)
@@ -253,13 +268,34 @@ def incremental_page(
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
     has_more = len(log) > limit
+    # The change after the page (None: none yet): rows travelling with the page's last change
+    # have versions below it.
+    following = int(log[limit][0]) if has_more else None
     log = log[:limit]
+    # Where the next page starts. With the log read to its end, that is the organization's last
+    # change: every change up to it had committed before it was read, and the rows written last
+    # may be rows without change-log rows of their own (journal lines, ``LOGGED_WITH``), so
+    # the last change-log row can be below it; a cursor left there would never be a no-op.
+    end = int(log[-1][0]) if log else cursor.seq
+    if not has_more and now[CHANGE_SEQUENCE] > end:
+        end = now[CHANGE_SEQUENCE]
     if not log:
-        return PullPage([], cursor, False)
+        return PullPage([], cursor if end == cursor.seq else cursor.incremental(end), False)
+    travelling = _travelling(reader) if LOGGED_WITH else {}
+    # What the page sends, in log order: a row at its first change in the page (entity, id,
+    # seq), and after each change of a parent, the children that travel with that change
+    # (parent entity, parent id, seq, next change-log row's seq or None).
     first: dict[tuple[str, str], int] = {}
-    for seq, entity, entity_id in log:
-        if entity in reader.entities:
-            first.setdefault((entity, entity_id), seq)
+    slots: list[tuple[str, str, int, int | None, bool]] = []
+    parents: dict[str, dict[str, None]] = {}
+    for index, (seq, entity, entity_id) in enumerate(log):
+        if entity in reader.entities and (entity, entity_id) not in first:
+            first[(entity, entity_id)] = seq
+            slots.append((entity, entity_id, seq, None, False))
+        if entity in travelling:
+            parents.setdefault(entity, {})[entity_id] = None
+            upto = int(log[index + 1][0]) if index + 1 < len(log) else following
+            slots.append((entity, entity_id, seq, upto, True))
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in first:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -268,8 +304,30 @@ def incremental_page(
     for entity, ids in by_entity.items():
         plans[entity] = row_plan(entity, reader.entities[entity], connection.dialect)
         current[entity] = plans[entity].by_ids(connection, org_id, ids)
+    # Children by their parent: (child entity, version, row, deleted), in version order.
+    children: dict[tuple[str, str], list[tuple[str, int, dict[str, Any], bool]]] = {}
+    for parent, named in parents.items():
+        for child, column in travelling[parent]:
+            plan = plans.get(child) or row_plan(child, reader.entities[child], connection.dialect)
+            plans[child] = plan
+            for parent_id, version, row, deleted in plan.by_parents(
+                connection, org_id, column, list(named), cursor.seq
+            ):
+                children.setdefault((parent, parent_id), []).append((child, version, row, deleted))
     changes: list[dict[str, Any]] = []
-    for (entity, entity_id), seq in first.items():
+    for entity, entity_id, seq, upto, travel in slots:
+        if travel:
+            # The children written after this change of their parent and before the next
+            # change-log row: they have no change-log row, this change stands for them (a child
+            # written later has one of its own, and is sent at it).
+            for child, version, row, deleted in children.get((entity, entity_id), ()):
+                if version <= seq or (upto is not None and version >= upto) or (child, row["id"]) in first:
+                    continue
+                visible = plans[child].visible(reader.entities[child], reader.owner, row)
+                if visible is None:
+                    continue
+                changes.append(_delete(child, row["id"], version) if deleted else _upsert(child, visible))
+            continue
         access = reader.entities[entity]
         found = current[entity].get(entity_id)
         if found is None:
@@ -286,7 +344,7 @@ def incremental_page(
             changes.append(_delete(entity, entity_id, int(row["version"])))
         else:
             changes.append(_upsert(entity, visible))
-    return PullPage(changes, cursor.incremental(int(log[-1][0])), has_more)
+    return PullPage(changes, cursor.incremental(end), has_more)
 
 
 def pull(

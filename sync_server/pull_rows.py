@@ -29,10 +29,12 @@ from common.money import QUANTITY_PLACES, QUANTITY_SCALE, scaled_quantity_text
 from common.schema import ENTITIES
 from common.schema.base import table_of
 from common.schema.types import Quantity, UTCDateTime
+from common.wire import MAX_PULL_LIMIT
 
 Converter = Callable[[Any], Any]
 _SCALE = QUANTITY_SCALE
 _IN_CHUNK = 500
+_PARENT_CHUNK = MAX_PULL_LIMIT
 
 
 def quantity_text(scaled: int | None) -> str | None:
@@ -225,6 +227,39 @@ class RowPlan:
             rows = self.to_dicts([row[:-1] for row in result])
             for row, raw in zip(rows, result, strict=True):
                 found[row["id"]] = (row, bool(raw[-1]))
+        return found
+
+    def by_parents(
+        self, connection: Connection, org_id: str, column: str, parent_ids: list[str], after: int
+    ) -> list[tuple[str, int, dict[str, Any], bool]]:
+        """Current rows whose ``column`` names one of ``parent_ids`` and whose version is above
+        ``after``, tombstones included: ``(parent id, version, row, deleted)``, in version order
+        (a journal entry's lines, through ``ix_journal_line_entry``)."""
+        table = self.table
+        stmt = (
+            select(
+                *self._raw_columns(),
+                table.c[column].label("__parent"),
+                table.c.version.label("__version"),
+                table.c.deleted.label("__deleted"),
+            )
+            .where(
+                table.c.org_id == org_id,
+                table.c[column].in_(bindparam("parents", expanding=True)),
+                table.c.version > after,
+            )
+            .order_by(table.c.version)
+        )
+        found: list[tuple[str, int, dict[str, Any], bool]] = []
+        # One statement for a page of any size (MAX_PULL_LIMIT change-log rows name as many parents).
+        for start in range(0, len(parent_ids), _PARENT_CHUNK):
+            result = connection.execute(stmt, {"parents": parent_ids[start : start + _PARENT_CHUNK]}).all()
+            rows = self.to_dicts([row[:-3] for row in result])
+            found.extend(
+                (raw[-3], int(raw[-2]), row, bool(raw[-1])) for row, raw in zip(rows, result, strict=True)
+            )
+        if len(parent_ids) > _PARENT_CHUNK:
+            found.sort(key=lambda item: item[1])
         return found
 
 

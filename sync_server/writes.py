@@ -9,7 +9,8 @@
 2. per command: a mutation id the same user already pushed answers ``duplicate`` with its
    original result (another user's id answers ``rejected``/``id_taken`` and tells nothing);
    otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
-   (version = next change sequence, one change-log row and one audit event per row written) and
+   (version = next change sequence, one change-log row and one audit event per row written, but
+   for a journal entry's lines: see :data:`LOGGED_WITH` and :data:`sync_server.audit.AUDITED_WITH`) and
    :class:`ServerNumbering` (final gapless numbers, counted in memory and written once per
    batch); a refused command rolls back to the
    savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
@@ -41,11 +42,12 @@ import ctypes
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -104,6 +106,18 @@ TIMER_SLACK_NS = 1000
 _PR_SET_TIMERSLACK = 29
 
 CHANGE_SEQUENCE = "change"
+
+# Rows whose insert has no change-log row of its own: they travel with their parent's change.
+# child entity → (parent entity, the child's column naming the parent). A journal entry's lines
+# are inserted with it, by the same command, at the change sequences right after the entry's
+# (``CommandContext.insert_with_children``), and a pull that sends a change of the entry sends
+# the lines whose version lies between that change and the next change-log row
+# (``sync_server.pull``): what clients receive is what a change-log row per line gave them,
+# without 1,500 change-log rows for a push of 500 posted invoices. Any later write of a line (an
+# erasure, a repair) is a change of its own, as are lines written any other way.
+LOGGED_WITH: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {"journal_line": ("journal_entry", "journal_entry_id")}
+)
 # Stamped by every write; not "changed fields" worth auditing.
 _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})
@@ -165,8 +179,10 @@ class ServerRecorder:
         # Data subjects erased by the commands applied: their audit keys are destroyed once the
         # batch's events (the erasure's own ``before`` included) are sealed and appended.
         self.erased_subjects: list[tuple[str, str]] = []
-        # Index of the first event of the command being applied (set by :meth:`mark`).
+        # Index of the first event and change-log row of the command being applied (set by
+        # :meth:`mark`).
         self._command_start = 0
+        self._command_changes = 0
 
     def forget_subject(self, subject_type: str, subject_id: str) -> None:
         self.erased_subjects.append((subject_type, subject_id))
@@ -232,20 +248,46 @@ class ServerRecorder:
 
     def record_inserts(self, entity: str, rows: list[dict[str, Any]]) -> None:
         """:meth:`record_write` of new rows of one entity (a journal entry's lines), at once: the
-        same change-log rows, and the same images, nested in their parent's event where
-        :data:`AUDITED_WITH` says so and that event is this command's last."""
-        org_id, now = self.org_id, self.now
-        self.changes.extend(
-            [
-                {"org_id": org_id, "seq": row["version"], "entity": entity, "entity_id": row["id"], "at": now}
-                for row in rows
-            ]
-        )
+        same images, nested in their parent's event where :data:`AUDITED_WITH` says so and that
+        event is this command's last; the same change-log rows, but none for rows that travel
+        with their parent's change (:meth:`_travel_with_parent`)."""
+        if not self._travel_with_parent(entity, rows):
+            org_id, now = self.org_id, self.now
+            self.changes.extend(
+                [
+                    {
+                        "org_id": org_id,
+                        "seq": row["version"],
+                        "entity": entity,
+                        "entity_id": row["id"],
+                        "at": now,
+                    }
+                    for row in rows
+                ]
+            )
         nested = AUDITED_WITH.get(entity)
         for row in rows:
             image = _new_image(row)
             if nested is None or _may_name_subject(entity) or not self._nest(row["id"], image, *nested):
                 self._event(entity, row["id"], None, image, image, row)
+
+    def _travel_with_parent(self, entity: str, rows: list[dict[str, Any]]) -> bool:
+        """Whether new ``rows`` of ``entity`` need no change-log rows (:data:`LOGGED_WITH`): the
+        change recorded last, by this command, is their parent's, and the rows took the change
+        sequences right after it, so no change-log row lies between the parent's and theirs (a
+        pull finds them by that). Otherwise they are changes of their own."""
+        link = LOGGED_WITH.get(entity)
+        if link is None or not rows or len(self.changes) <= self._command_changes:
+            return False
+        parent, column = link
+        last = self.changes[-1]
+        if last["entity"] != parent:
+            return False
+        parent_id, seq = last["entity_id"], last["seq"]
+        for offset, row in enumerate(rows, start=1):
+            if row[column] != parent_id or row["version"] != seq + offset:
+                return False
+        return True
 
     def _nest(self, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str) -> bool:
         """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the
@@ -264,6 +306,7 @@ class ServerRecorder:
     def mark(self) -> tuple[int, int, int, int]:
         """Where a command starts (taken before each one): :meth:`restore` goes back to it."""
         self._command_start = len(self.events)
+        self._command_changes = len(self.changes)
         return self.seq, len(self.changes), len(self.events), len(self.erased_subjects)
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.ids import new_id
-from common.schema import AuditEvent, ChangeLog, ProductCost, StockMove, Warehouse
+from common.schema import AuditEvent, ChangeLog, JournalLine, ProductCost, StockMove, Warehouse
 from common.wire import Mutation
 from sync_server import writes
 from sync_server.audit import verify_chain
@@ -232,12 +232,17 @@ def test_rows_inserted_and_changed_in_one_batch_are_stored_as_each_command_left_
         moves = (
             session.execute(select(StockMove.quantity).where(StockMove.product_id == item_id)).scalars().all()
         )
-        log = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
+        logged = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
+        # The receipts' journal lines travel with their entry's change-log row (LOGGED_WITH):
+        # their versions are sequence numbers with no change-log row of their own.
+        lines = session.execute(select(JournalLine.version)).scalars().all()
         _, problem = verify_chain(session, org.id)
     assert stored.name == "Renamed in the same push"
     assert cost.quantity == Decimal("7.5")
     assert cost.value == 250 + 500 + 750  # 2.5 units at 1.00, 2.00 and 3.00
     assert sorted(moves) == [Decimal("2.5")] * 3
+    assert not set(logged) & set(lines)
+    log = sorted([*logged, *lines])
     new = log[len(before) :]
     assert new == list(range(len(before) + 1, len(log) + 1))  # gapless, none consumed twice
     assert {stored.version, cost.version} <= set(new)

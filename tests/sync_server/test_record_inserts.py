@@ -1,7 +1,8 @@
 """The server's recorder writes down several new rows of one entity at once
-(``ServerRecorder.record_inserts``, a journal entry's lines) exactly as it writes them down one
-by one (``record_write``): the same change-log rows and the same audit events, the lines nested
-in their entry's event only where that event is the command's last."""
+(``ServerRecorder.record_inserts``, a journal entry's lines) as it writes them down one by one
+(``record_write``): the same audit events, the lines nested in their entry's event only where
+that event is the command's last; the same change-log rows, but none for lines that took the
+change sequences right after their entry's, in the same command (they travel with it)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,13 @@ def _scenario(case: str, bulk: bool) -> ServerRecorder:
 )
 def test_lines_recorded_at_once_as_one_by_one(case: str) -> None:
     one_by_one, at_once = _scenario(case, bulk=False), _scenario(case, bulk=True)
-    assert at_once.changes == one_by_one.changes
+    # Lines inserted right after their entry by the same command travel with the entry's
+    # change-log row (LOGGED_WITH); any other lines keep a change-log row each.
+    travelling = case == "after_its_entry"
+    assert at_once.changes == [
+        c for c in one_by_one.changes if not (travelling and c["entity"] == "journal_line")
+    ]
+    assert at_once.seq == one_by_one.seq
     assert [asdict(e) for e in at_once.events] == [asdict(e) for e in one_by_one.events]
     nested = [len((e.after or {}).get("lines", [])) for e in at_once.events]
     assert (
