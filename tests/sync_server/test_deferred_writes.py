@@ -294,6 +294,10 @@ def test_rows_are_plain_only_when_every_value_of_every_row_is() -> None:
     assert not plain.rows([*rows, row(300, version=True)])  # a bool in an integer column
     assert not plain.rows([*rows, row(300, archived=1)])  # an int in a boolean column
     assert not plain.rows([row(0, address="x" * 501), *rows])
+    # What the insert then sends: the values by column, in the table's order.
+    shuffled = [dict(reversed(r.items())) for r in rows]
+    assert plain.columns(shuffled) == [tuple(r[c.name] for r in rows) for c in table_of(Warehouse).c]
+    assert plain.columns([*rows, row(300, version=True)]) is None
 
 
 def test_the_rows_read_ahead_are_held_by_the_batch_alone(store: Store) -> None:
