@@ -137,21 +137,27 @@ class _Plain:
 
     def rows(self, rows: list[Row]) -> bool:
         """Whether every value of ``rows`` (held rows, naming every column) is stored exactly
-        as held: of a type listed for its column, text within the column's length. Judged
-        column by column, each column's values gathered in C (a call per row was most of the
-        cost: a batch sends a thousand journal lines at once)."""
+        as held: of a type listed for its column, text within the column's length."""
+        return self.columns(rows) is not None
+
+    def columns(self, rows: list[Row]) -> list[tuple[Any, ...]] | None:
+        """The values of ``rows`` column by column (``table.c`` order) where :meth:`rows`
+        holds, else ``None``. Judged column by column, each column's values gathered in C (a
+        call per row was most of the cost: a batch sends a thousand journal lines at once);
+        the insert then sends the columns gathered here (``columns`` of
+        :func:`sync_server.bulk.insert_new_rows_counted_postgres`), not gathered again."""
         if not rows:
-            return True
+            return []
         # Every held table has two columns at least (org_id, id): the getter gives tuples.
         columns = list(zip(*map(itemgetter(*self.names), rows), strict=True))
         for values, allowed in zip(columns, self.kinds, strict=True):
             if not set(map(type, values)) <= allowed:
-                return False
+                return None
         for position, length in self.bounded:
             # Text or None (the types above): the longest text within the length.
             if max(map(len, filter(None, columns[position])), default=0) > length:
-                return False
-        return True
+                return None
+        return columns
 
 
 def _checks_bool(kind: Any, dialect: Dialect) -> bool:
@@ -371,9 +377,12 @@ class DeferredWrites:
             self._flushing = False
 
     def _send_inserts(self, writer: RowWriter, rows: list[Row]) -> None:
-        if _plain(writer.table, self._dialect).rows(rows):
+        columns = _plain(writer.table, self._dialect).columns(rows)
+        if columns is not None:
             # Stored as held (read back, they would be as answered): only the count to check.
-            inserted = insert_new_rows_counted_postgres(self._dbapi, self._dialect, writer.table, rows)
+            inserted = insert_new_rows_counted_postgres(
+                self._dbapi, self._dialect, writer.table, rows, columns=columns
+            )
             self.statements += 1
             if inserted != len(rows):
                 raise DeferredRefused("an id was taken")
