@@ -42,3 +42,53 @@ def test_garbage_of_start_up_is_collected_not_frozen() -> None:
     del node
     settle_heap()
     assert ref() is None
+
+
+def test_overlapping_pauses_leave_the_collector_running_whichever_ends_first() -> None:
+    """Server threads pause the collector for their pushes at once: the collector stays paused
+    while any of them runs and runs again once the last one ends, in either order (review: a
+    pause that started during another's and ended after it used to leave it off for good)."""
+    import gc
+    from contextlib import ExitStack
+
+    from common.heap import collector_paused
+
+    assert gc.isenabled()
+    for first_to_end in (0, 1):
+        pauses = [ExitStack(), ExitStack()]
+        for pause in pauses:
+            pause.enter_context(collector_paused())
+            assert not gc.isenabled()
+        pauses[first_to_end].close()
+        assert not gc.isenabled()  # the other push still runs
+        pauses[1 - first_to_end].close()
+        assert gc.isenabled()
+
+
+def test_a_collector_paused_by_overlapping_bursts_still_frees_cycles(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Bursts that keep overlapping never all end: one that ends while another runs collects the
+    young generations once enough was allocated, so garbage cycles are freed meanwhile."""
+    import gc
+    import weakref
+    from contextlib import ExitStack
+
+    import common.heap
+    from common.heap import collector_paused
+
+    monkeypatch.setattr(common.heap, "COLLECT_WHILE_PAUSED_AFTER", 1)
+
+    class Node:
+        pass
+
+    with collector_paused():
+        ending = ExitStack()
+        ending.enter_context(collector_paused())
+        cycle = Node()
+        cycle.me = cycle  # type: ignore[attr-defined]
+        gone = weakref.ref(cycle)
+        del cycle
+        assert gone() is not None  # only the collector frees a cycle
+        ending.close()
+        assert gone() is None
+        assert not gc.isenabled()
+    assert gc.isenabled()
