@@ -268,9 +268,12 @@ def incremental_page(
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
     has_more = len(log) > limit
-    # The change after the page (None: none yet): rows travelling with the page's last change
-    # have versions below it.
-    following = int(log[limit][0]) if has_more else None
+    # The change after the page: rows travelling with the page's last change have versions
+    # below it. With the log read to its end, that is the first change after the counter read
+    # before it: a row written since (a later command's, with its own change-log row) is sent at
+    # its own change, by the next page, never early (under READ COMMITTED each statement here
+    # sees what committed before it).
+    following = int(log[limit][0]) if has_more else now[CHANGE_SEQUENCE] + 1
     log = log[:limit]
     # Where the next page starts. With the log read to its end, that is the organization's last
     # change: every change up to it had committed before it was read, and the rows written last
@@ -284,14 +287,14 @@ def incremental_page(
     travelling = _travelling(reader) if LOGGED_WITH else {}
     # What the page sends, in log order: a row at its first change in the page (entity, id,
     # seq), and after each change of a parent, the children that travel with that change
-    # (parent entity, parent id, seq, next change-log row's seq or None).
+    # (parent entity, parent id, seq, the seq of the change after it).
     first: dict[tuple[str, str], int] = {}
-    slots: list[tuple[str, str, int, int | None, bool]] = []
+    slots: list[tuple[str, str, int, int, bool]] = []
     parents: dict[str, dict[str, None]] = {}
     for index, (seq, entity, entity_id) in enumerate(log):
         if entity in reader.entities and (entity, entity_id) not in first:
             first[(entity, entity_id)] = seq
-            slots.append((entity, entity_id, seq, None, False))
+            slots.append((entity, entity_id, seq, 0, False))
         if entity in travelling:
             parents.setdefault(entity, {})[entity_id] = None
             upto = int(log[index + 1][0]) if index + 1 < len(log) else following
@@ -321,7 +324,7 @@ def incremental_page(
             # change-log row: they have no change-log row, this change stands for them (a child
             # written later has one of its own, and is sent at it).
             for child, version, row, deleted in children.get((entity, entity_id), ()):
-                if version <= seq or (upto is not None and version >= upto) or (child, row["id"]) in first:
+                if version <= seq or version >= upto or (child, row["id"]) in first:
                     continue
                 visible = plans[child].visible(reader.entities[child], reader.owner, row)
                 if visible is None:
