@@ -114,7 +114,8 @@ CHANGE_SEQUENCE = "change"
 # the lines whose version lies between that change and the next change-log row
 # (``sync_server.pull``): what clients receive is what a change-log row per line gave them,
 # without 1,500 change-log rows for a push of 500 posted invoices. Any later write of a line (an
-# erasure, a repair) is a change of its own, as are lines written any other way.
+# erasure, a repair) is a change of its own, as are lines written any other way. Revision 0016's
+# downgrade gives such lines their change-log rows back, for server code from before this.
 LOGGED_WITH: Mapping[str, tuple[str, str]] = MappingProxyType(
     {"journal_line": ("journal_entry", "journal_entry_id")}
 )

@@ -1,0 +1,263 @@
+"""Revision 0016: a journal entry's lines pushed with it have no change-log rows of their own
+(``sync_server.writes.LOGGED_WITH``). Going back to 0015 gives each one the row server code from
+before needs to send it: exactly one, at the line's version, found by a pull that reads the
+change log only, right after its entry's; nothing else changes, and nothing at or below the
+pruned floor. Going up again changes nothing. On both stores, on PostgreSQL as the database's
+owner that is not a superuser (row-level security applies to it), as production migrates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, create_engine, insert, select
+
+from common import migrate
+from common.db import create_sqlite_engine, new_key
+from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS
+from common.schema import AppUser, ChangeLog, JournalEntry, JournalLine, Membership, OrgSequence, metadata
+from common.schema.types import utcnow
+from common.wire import Mutation
+from sync_server import admin_ops
+from sync_server.config import ServerConfig
+from sync_server.retention import PRUNED_SEQUENCE, prune_organization
+from sync_server.store import Store, prepare_store
+from sync_server.writes import CHANGE_SEQUENCE, apply_in_slices
+from tests.common.migrations import to_revision
+from tests.common.test_migration_journal_write_cost import _seed
+
+BEFORE = "0015"
+
+
+@dataclass
+class Server:
+    store: Store
+    everything: Engine  # reads every organization's rows (the store's own engine on SQLite)
+    org_id: str
+    user_id: str
+
+
+def _server(config: ServerConfig, everything: Engine | None = None) -> Server:
+    store = prepare_store(config)
+    org_id = admin_ops.create_org(store, "Acme")
+    user_id = new_id()
+    with store.admin_session() as session:
+        session.execute(
+            insert(AppUser).values(id=user_id, email="admin@acme.test", name="Admin", password_hash="-")
+        )
+    with store.session(org_id, write=True) as session:
+        session.execute(insert(Membership).values(org_id=org_id, id=new_id(), user_id=user_id, roles=[]))
+    return Server(store, everything or store.engine, org_id, user_id)
+
+
+@pytest.fixture
+def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+    server = _server(ServerConfig(data_dir=tmp_path / "data").for_tests())
+    yield server
+    server.store.dispose()
+
+
+@pytest.fixture
+def pg_server(pg_admin_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A database owned by a role that is neither a superuser nor bypasses row-level security."""
+    tag = uuid.uuid4().hex[:10]
+    owner, app_role, name = (f"ops_{kind}_{tag}" for kind in ("owner", "app", "test"))
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE")  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}" OWNER {owner}')  # type: ignore[arg-type]
+    parts = urlsplit(pg_admin_url)
+
+    def url_of(role: str) -> str:
+        netloc = f"{role}@{parts.hostname}:{parts.port}"
+        return urlunsplit(parts._replace(scheme="postgresql+psycopg", netloc=netloc, path=f"/{name}"))
+
+    superuser = create_engine(url_of(parts.username or "postgres"))
+    config = ServerConfig(data_dir=tmp_path / "data", database_url=url_of(owner), app_role=app_role,
+                          pool_size=2).for_tests()  # fmt: skip
+    try:
+        server = _server(config, superuser)
+        yield server
+        server.store.dispose()
+    finally:
+        superuser.dispose()
+        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            for role in (app_role, owner):
+                conn.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest) -> Server:
+    return request.getfixturevalue(f"{request.param}_server")
+
+
+def _push_posted_invoices(server: Server, count: int) -> None:
+    """As a push applies them: a customer, a tax rate, then invoices created and posted."""
+    customer, vat = new_id(), new_id()
+    batch = [
+        Mutation(id=new_id(), name="sales.create_customer", args={"id": customer, "name": "Customer"}),
+        Mutation(id=new_id(), name="finance.create_tax_rate",
+                 args={"id": vat, "code": f"VAT{vat[-4:]}", "name": "VAT", "rate": "20"}),
+    ]  # fmt: skip
+    for n in range(count):
+        invoice = new_id()
+        line = {"id": new_id(), "description": f"Service {n}", "quantity": "2", "unit_price": 1000 + n,
+                "tax_rate_id": vat}  # fmt: skip
+        batch.append(Mutation(id=new_id(), name="sales.create_invoice",
+                              args={"id": invoice, "customer_id": customer, "lines": [line]}))  # fmt: skip
+        batch.append(Mutation(id=new_id(), name="sales.post_invoice", args={"id": invoice}))
+    results = apply_in_slices(server.store, server.org_id, server.user_id, new_id(), ALL_PERMISSIONS, batch)
+    assert [r.status for r in results] == ["applied"] * len(batch), results
+
+
+def _tables(server: Server) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, in a fixed order."""
+    with server.everything.connect() as connection:
+        return {
+            table.name: sorted((tuple(row) for row in connection.execute(select(*table.columns))), key=repr)
+            for table in metadata.sorted_tables
+        }
+
+
+def _forced(server: Server) -> set[str]:
+    """The tables whose row-level security applies to their owner too (PostgreSQL)."""
+    if not server.store.is_postgres:
+        return set()
+    with server.everything.connect() as connection:
+        return set(
+            connection.exec_driver_sql(
+                "SELECT relname FROM pg_class WHERE relforcerowsecurity AND relname IN "
+                "('journal_line', 'change_log', 'org_sequence')"
+            ).scalars()
+        )
+
+
+def _counter(server: Server, name: str) -> int:
+    with server.everything.connect() as connection:
+        return int(
+            connection.execute(
+                select(OrgSequence.value).where(OrgSequence.org_id == server.org_id, OrgSequence.name == name)
+            ).scalar()
+            or 0
+        )
+
+
+def _lines(server: Server) -> list[tuple[str, str, int, Any]]:
+    """(id, entry id, version, updated_at) of the organization's journal lines."""
+    with server.everything.connect() as connection:
+        return [
+            (row.id, row.journal_entry_id, int(row.version), row.updated_at)
+            for row in connection.execute(
+                select(
+                    JournalLine.id, JournalLine.journal_entry_id, JournalLine.version, JournalLine.updated_at
+                )
+                .where(JournalLine.org_id == server.org_id)
+                .order_by(JournalLine.version)
+            )
+        ]
+
+
+def _row_of(server: Server, line: tuple[str, str, int, Any]) -> tuple[Any, ...]:
+    line_id, _entry, version, updated_at = line
+    return (server.org_id, version, "journal_line", line_id, updated_at)
+
+
+def _log_after(server: Server, after: int) -> list[tuple[int, str, str]]:
+    """What a pull from before revision 0016 sent from a cursor at ``after``: the rows the
+    change log names after it, in its order (each at its first change)."""
+    with server.everything.connect() as connection:
+        return [
+            (int(seq), entity, entity_id)
+            for seq, entity, entity_id in connection.execute(
+                select(ChangeLog.seq, ChangeLog.entity, ChangeLog.entity_id)
+                .where(ChangeLog.org_id == server.org_id, ChangeLog.seq > after)
+                .order_by(ChangeLog.seq)
+            )
+        ]
+
+
+def test_going_back_gives_each_pushed_line_its_change_log_row(server: Server) -> None:
+    assert (CHANGE_SEQUENCE, PRUNED_SEQUENCE) == ("change", "pruned")  # the revision's names
+    cursor = _counter(server, CHANGE_SEQUENCE)  # a device synced before the push
+    _push_posted_invoices(server, 4)
+    lines = _lines(server)
+    assert len(lines) == 12  # receivable, revenue, VAT: an entry of three lines an invoice
+    before, forced = _tables(server), _forced(server)
+    assert len(forced) == (3 if server.store.is_postgres else 0)
+    assert not [row for row in before["change_log"] if row[2] == "journal_line"]
+    assert not {line[2] for line in lines} & {row[1] for row in before["change_log"]}
+
+    to_revision(server.store.engine, BEFORE, down=True)
+    after = _tables(server)
+    assert _forced(server) == forced
+    assert {name: rows for name, rows in after.items() if name != "change_log"} == {
+        name: rows for name, rows in before.items() if name != "change_log"
+    }
+    assert after["change_log"] == sorted(
+        before["change_log"] + [_row_of(server, line) for line in lines], key=repr
+    )
+    # A pull that reads the change log only finds every line, each right after its entry.
+    log = _log_after(server, cursor)
+    with server.everything.connect() as connection:
+        entries = dict(
+            connection.execute(
+                select(JournalEntry.id, JournalEntry.version).where(JournalEntry.org_id == server.org_id)
+            ).all()
+        )
+    assert len(entries) == 4
+    for entry_id, version in entries.items():
+        at = log.index((int(version), "journal_entry", entry_id))
+        own = [(v, "journal_line", i) for i, e, v, _ in lines if e == entry_id]
+        assert log[at + 1 : at + 1 + len(own)] == own
+
+    to_revision(server.store.engine, "head")
+    assert _tables(server) == after
+    with server.store.engine.connect() as connection:
+        assert migrate.current_revision(connection) == migrate.head_revision()
+
+
+def test_nothing_goes_back_at_or_below_the_pruned_floor(server: Server) -> None:
+    _push_posted_invoices(server, 2)
+    with server.store.session(server.org_id, write=True) as session:
+        report = prune_organization(session, server.org_id, now=utcnow() + timedelta(days=91))
+    assert report.change_log_rows > 0
+    _push_posted_invoices(server, 2)
+    floor = _counter(server, PRUNED_SEQUENCE)
+    assert floor == report.floor
+    lines = _lines(server)
+    kept = [line for line in lines if line[2] > floor]
+    # The floor is the last change-log row pruned: the first push's last entry's. Its lines came
+    # after it, are above the floor and go back, with the second push's; the first entry's do not.
+    assert (len(lines), len(kept)) == (12, 9)
+    before = _tables(server)
+
+    to_revision(server.store.engine, BEFORE, down=True)
+    after = _tables(server)
+    assert after["change_log"] == sorted(
+        before["change_log"] + [_row_of(server, line) for line in kept], key=repr
+    )
+    assert min(row[1] for row in after["change_log"]) > floor
+    assert {name: rows for name, rows in after.items() if name != "change_log"} == {
+        name: rows for name, rows in before.items() if name != "change_log"
+    }
+
+
+def test_a_copy_without_change_counters_gets_no_rows(tmp_path: Path) -> None:
+    """A desktop's copy holds lines (versions the server's, or 0 for its own) but no counters."""
+    engine = create_sqlite_engine(tmp_path / "copy.db", new_key())
+    try:
+        migrate.upgrade(engine)
+        _seed(engine)
+        to_revision(engine, BEFORE, down=True)
+        with engine.connect() as connection:
+            assert connection.execute(select(ChangeLog.seq)).all() == []
+    finally:
+        engine.dispose()
