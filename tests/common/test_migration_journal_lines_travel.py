@@ -7,15 +7,12 @@ owner that is not a superuser (row-level security applies to it), as production 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, insert, select
 
@@ -33,6 +30,7 @@ from sync_server.store import Store, prepare_store
 from sync_server.writes import CHANGE_SEQUENCE, apply_in_slices
 from tests.common.migrations import to_revision
 from tests.common.test_migration_journal_write_cost import _seed
+from tests.pg_owner import owned_database
 
 BEFORE = "0015"
 
@@ -68,30 +66,16 @@ def sqlite_server(tmp_path: Path) -> Iterator[Server]:
 @pytest.fixture
 def pg_server(pg_admin_url: str, tmp_path: Path) -> Iterator[Server]:
     """A database owned by a role that is neither a superuser nor bypasses row-level security."""
-    tag = uuid.uuid4().hex[:10]
-    owner, app_role, name = (f"ops_{kind}_{tag}" for kind in ("owner", "app", "test"))
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE")  # type: ignore[arg-type]
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {owner}')  # type: ignore[arg-type]
-    parts = urlsplit(pg_admin_url)
-
-    def url_of(role: str) -> str:
-        netloc = f"{role}@{parts.hostname}:{parts.port}"
-        return urlunsplit(parts._replace(scheme="postgresql+psycopg", netloc=netloc, path=f"/{name}"))
-
-    superuser = create_engine(url_of(parts.username or "postgres"))
-    config = ServerConfig(data_dir=tmp_path / "data", database_url=url_of(owner), app_role=app_role,
-                          pool_size=2).for_tests()  # fmt: skip
-    try:
-        server = _server(config, superuser)
-        yield server
-        server.store.dispose()
-    finally:
-        superuser.dispose()
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-            for role in (app_role, owner):
-                conn.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[arg-type]
+    with owned_database(pg_admin_url) as db:
+        superuser = create_engine(db.superuser_url)
+        config = ServerConfig(data_dir=tmp_path / "data", database_url=db.url_of(db.owner),
+                              app_role=db.app_role, pool_size=2).for_tests()  # fmt: skip
+        try:
+            server = _server(config, superuser)
+            yield server
+            server.store.dispose()
+        finally:
+            superuser.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])

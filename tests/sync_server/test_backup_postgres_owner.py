@@ -6,11 +6,10 @@ as the owner, lifts FORCE for its one statement that sets the new epochs, inside
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -23,6 +22,7 @@ from sync_server.config import ServerConfig
 from sync_server.pull_cursor import EPOCH_SEQUENCE
 from sync_server.services import Services
 from sync_server.store import prepare_store
+from tests.pg_owner import owned_database
 from tests.sync_server.conftest import JWT_KEY
 
 pytestmark = pytest.mark.postgres
@@ -30,34 +30,17 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture
 def owner_config(pg_admin_url: str, tmp_path: Path) -> Iterator[tuple[ServerConfig, str]]:
-    tag = uuid.uuid4().hex[:10]
-    owner, app_role, reader, name = (f"ops_{kind}_{tag}" for kind in ("owner", "app", "backup", "test"))
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {owner} LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE")  # type: ignore[arg-type]
-        conn.execute(f"CREATE ROLE {reader} LOGIN NOSUPERUSER BYPASSRLS")  # type: ignore[arg-type]
-        conn.execute(f"GRANT pg_read_all_data TO {reader}")  # type: ignore[arg-type]
-        conn.execute(f'CREATE DATABASE "{name}" OWNER {owner}')  # type: ignore[arg-type]
-    parts = urlsplit(pg_admin_url)
-
-    def url_of(role: str) -> str:
-        netloc = f"{role}@{parts.hostname}:{parts.port}"
-        return urlunsplit(parts._replace(scheme="postgresql+psycopg", netloc=netloc, path=f"/{name}"))
-
-    config = ServerConfig(
-        data_dir=tmp_path / "data",
-        database_url=url_of(owner),
-        backup_database_url=url_of(reader),
-        jwt_key=JWT_KEY,
-        app_role=app_role,
-        pool_size=2,
-    ).for_tests()
-    try:
-        yield config, pg_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
-            for role in (app_role, reader, owner):
-                conn.execute(f"DROP ROLE IF EXISTS {role}")  # type: ignore[arg-type]
+    with owned_database(pg_admin_url, backup_reader=True) as db:
+        assert db.reader is not None
+        config = ServerConfig(
+            data_dir=tmp_path / "data",
+            database_url=db.url_of(db.owner),
+            backup_database_url=db.url_of(db.reader),
+            jwt_key=JWT_KEY,
+            app_role=db.app_role,
+            pool_size=2,
+        ).for_tests()
+        yield config, pg_admin_url.rsplit("/", 1)[0] + f"/{db.name}"
 
 
 def test_a_non_superuser_owner_backs_up_and_restores(
