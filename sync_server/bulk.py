@@ -18,11 +18,11 @@ On SQLite (in process, no round trips) it is a plain ``executemany`` on the DB-A
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import cache, lru_cache
 from itertools import repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Dialect, Table
@@ -200,23 +200,14 @@ def insert_rows(
 
 
 def _column_values(rows: Sequence[dict[str, Any]], name: str, proc: Callable[[Any], Any] | None) -> list[Any]:
-    if proc is None:
-        return [row[name] for row in rows]
-    # None too: a JSON column stores it as JSON null. A value the same object as the previous
-    # row's (the batch's time on every row) is converted once.
-    values: list[Any] = []
-    last: Any = _NOTHING
-    converted: Any = None
-    for row in rows:
-        value = row[name]
-        if value is not last or value is None:
-            last, converted = value, proc(value)
-        values.append(converted)
-    return values
+    """Column ``name``'s values of ``rows``, each through ``proc`` (:func:`_converted`)."""
+    return _converted(map(itemgetter(name), rows), proc)
 
 
-def _converted(values: Sequence[Any], proc: Callable[[Any], Any] | None) -> list[Any]:
-    """:func:`_column_values` of a column's values already gathered."""
+def _converted(values: Iterable[Any], proc: Callable[[Any], Any] | None) -> list[Any]:
+    """A column's values, each through its column type's bind processing ``proc`` (None: as
+    they are). None too: a JSON column stores it as JSON null. A value the same object as the
+    previous row's (the batch's time on every row) is converted once."""
     if proc is None:
         return list(values)
     converted: list[Any] = []

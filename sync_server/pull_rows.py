@@ -34,7 +34,6 @@ from common.wire import MAX_PULL_LIMIT
 Converter = Callable[[Any], Any]
 _SCALE = QUANTITY_SCALE
 _IN_CHUNK = 500
-_PARENT_CHUNK = MAX_PULL_LIMIT
 
 
 def quantity_text(scaled: int | None) -> str | None:
@@ -250,17 +249,11 @@ class RowPlan:
             )
             .order_by(table.c.version)
         )
-        found: list[tuple[str, int, dict[str, Any], bool]] = []
-        # One statement for a page of any size (MAX_PULL_LIMIT change-log rows name as many parents).
-        for start in range(0, len(parent_ids), _PARENT_CHUNK):
-            result = connection.execute(stmt, {"parents": parent_ids[start : start + _PARENT_CHUNK]}).all()
-            rows = self.to_dicts([row[:-3] for row in result])
-            found.extend(
-                (raw[-3], int(raw[-2]), row, bool(raw[-1])) for row, raw in zip(rows, result, strict=True)
-            )
-        if len(parent_ids) > _PARENT_CHUNK:
-            found.sort(key=lambda item: item[1])
-        return found
+        # One statement: a page's change-log rows, at most MAX_PULL_LIMIT, name as many parents.
+        assert len(parent_ids) <= MAX_PULL_LIMIT
+        result = connection.execute(stmt, {"parents": parent_ids}).all()
+        rows = self.to_dicts([row[:-3] for row in result])
+        return [(raw[-3], int(raw[-2]), row, bool(raw[-1])) for row, raw in zip(rows, result, strict=True)]
 
 
 @lru_cache(maxsize=1024)

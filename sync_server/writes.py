@@ -124,25 +124,12 @@ _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})
 _UNAUDITED = _STAMPS | _IDENTITY
 _AS_IS = frozenset({str, int, bool, float, type(None)})
-# Dates and times: JSON as their ISO text, which is what json_value answers for them (through
-# to_wire), asked inline (a journal entry and each of its lines carry a date).
-_ISO = frozenset({date, datetime})
 
 
 def _new_image(row: dict[str, Any]) -> dict[str, Any]:
     """A new row's audit image: every column but the stamps and the identity, converted in one
-    pass (a posting inserts four rows per document, each with the same date)."""
-    return {
-        k: v
-        if (t := type(v)) in _AS_IS
-        else (_DATE_TEXT.get(v) or _date_text(v))
-        if t is date
-        else v.isoformat()
-        if t is datetime
-        else json_value(v)
-        for k, v in row.items()
-        if k not in _UNAUDITED
-    }
+    pass (:func:`_wire`; a posting inserts four rows per document, each with the same date)."""
+    return _wire(row, _UNAUDITED)
 
 
 # A date's ISO text by the date (a date, not a datetime, whose text also shows its offset):
@@ -160,12 +147,22 @@ def _date_text(day: date) -> str:
     return text
 
 
-def _wire(values: dict[str, Any]) -> dict[str, Any]:
-    """The values as JSON values (:func:`sync_server.audit.json_value`), asking the common types
-    inline (every row written): an audit image, not walked again when it is appended."""
+def _wire(values: dict[str, Any], leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The values as JSON values (:func:`sync_server.audit.json_value`), but those named in
+    ``leave_out``, asking the common types inline (every row written): an audit image, not
+    walked again when it is appended. Dates and times are their ISO text, what json_value
+    answers for them (a date's is kept, :data:`_DATE_TEXT`: a journal entry and each of its
+    lines carry the document's date)."""
     return {
-        k: v if (t := type(v)) in _AS_IS else v.isoformat() if t in _ISO else json_value(v)
+        k: v
+        if (t := type(v)) in _AS_IS
+        else (_DATE_TEXT.get(v) or _date_text(v))
+        if t is date
+        else v.isoformat()
+        if t is datetime
+        else json_value(v)
         for k, v in values.items()
+        if k not in leave_out
     }
 
 
