@@ -180,11 +180,11 @@ class Posting:
 
     def account(self, role: str) -> str:
         """:func:`account_for` ``role``, the books known set up (or not) by this posting."""
-        return account_for(self.ctx, role, books=self.enabled or None)
+        return account_for(self.ctx, role, books=self.enabled)
 
     def tax_account(self, tax_rate_id: str, side: str) -> str:
         """:func:`tax_account`, the books known set up (or not) by this posting."""
-        return tax_account(self.ctx, tax_rate_id, side, books=self.enabled or None)
+        return tax_account(self.ctx, tax_rate_id, side, books=self.enabled)
 
     def balance(self) -> int:
         return sum(amount for _, amount, _ in self.lines)
