@@ -85,7 +85,9 @@ NESTED_IMPLIED: Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]] = Mappin
 )
 
 
-def full_child(child: str, parent_id: Any, parent_image: Mapping[str, Any], nested: dict[str, Any]) -> dict[str, Any]:
+def full_child(
+    child: str, parent_id: Any, parent_image: Mapping[str, Any], nested: dict[str, Any]
+) -> dict[str, Any]:
     """The full image of a child nested in its parent's event (``nested``, with its ``id``): what
     :data:`NESTED_IMPLIED` left out filled in from the parent's event (keys sorted, as a stored
     image's), or ``nested`` itself when it is whole (an event from before slim images)."""

@@ -226,7 +226,11 @@ class ServerRecorder:
         if before is None:
             image = _new_image(after)
             nested = AUDITED_WITH.get(entity)
-            if nested is not None and not _may_name_subject(entity) and self._nest(entity, entity_id, image, *nested):
+            if (
+                nested is not None
+                and not _may_name_subject(entity)
+                and self._nest(entity, entity_id, image, *nested)
+            ):
                 return
             old = None
             changed: Any = image
@@ -288,7 +292,11 @@ class ServerRecorder:
         nested = AUDITED_WITH.get(entity)
         for row in rows:
             image = _new_image(row)
-            if nested is None or _may_name_subject(entity) or not self._nest(entity, row["id"], image, *nested):
+            if (
+                nested is None
+                or _may_name_subject(entity)
+                or not self._nest(entity, row["id"], image, *nested)
+            ):
                 self._event(entity, row["id"], None, image, image, row)
 
     def _travel_with_parent(self, entity: str, rows: list[dict[str, Any]]) -> bool:
