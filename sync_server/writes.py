@@ -167,6 +167,11 @@ def _wire(values: dict[str, Any], leave_out: frozenset[str] = frozenset()) -> di
     }
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """``a == b`` and of the same type (``0 == False``, ``1 == 1.0``)."""
+    return type(a) is type(b) and a == b
+
+
 @cache
 def _may_name_subject(entity: str) -> bool:
     """Whether a row of ``entity`` can be about a data subject (:func:`common.subjects.subject_of`
@@ -336,12 +341,12 @@ class ServerRecorder:
         implied = NESTED_IMPLIED.get(entity)
         if implied is not None:
             from_parent, defaults = implied
+            # Only the very value is implied: of the same type too (``0 == False``).
             for name in from_parent:
-                if name in image and name in parent_image and image[name] == parent_image[name]:
+                if name in image and name in parent_image and _identical(image[name], parent_image[name]):
                     del image[name]
             for name, value in defaults.items():
-                # The same type too (``0 == False``): only that very value is implied.
-                if name in image and type(image[name]) is type(value) and image[name] == value:
+                if name in image and _identical(image[name], value):
                     del image[name]
         # The row's own image, with its id (keys are sorted when the event is serialized).
         image["id"] = entity_id
