@@ -101,8 +101,8 @@ def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> di
         for seq, event_entity, event_entity_id, at, actor, sealed in rows:
             after_seq = seq
             after = None if sealed is None else {k: keys.open(v) for k, v in sealed.items()}
-            if event_entity != entity:  # the parent's event: the children it created
-                for child_entity, child_id, child in nested_images(event_entity, after):
+            if event_entity != entity:  # the parent's event: the children it created (full images)
+                for child_entity, child_id, child in nested_images(event_entity, event_entity_id, after):
                     if child_entity == entity:
                         images[child_id] = _Image(child, at, actor)
                 continue

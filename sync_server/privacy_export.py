@@ -36,7 +36,7 @@ from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS
 from common.wire import to_wire
-from sync_server.audit import audit_key
+from sync_server.audit import audit_key, full_event_images
 from sync_server.subject_keys import SubjectKeys
 
 DATA_EXPORT_NOTE = (
@@ -115,7 +115,8 @@ def audit_events_about(
         events.extend(dict(row) for row in session.execute(stmt).mappings())
     keys = SubjectKeys(session, org_id, audit_key(session))
     keys.prefetch(events)
-    unique = {event["seq"]: keys.reveal_event(event) for event in events}
+    # Children nested in their parent's event whole, as the audit API shows them.
+    unique = {event["seq"]: full_event_images(keys.reveal_event(event)) for event in events}
     return [{k: to_wire(v) for k, v in unique[seq].items()} for seq in sorted(unique)]
 
 

@@ -69,6 +69,7 @@ from common.wire import Mutation, MutationResult
 from sync_server.audit import (
     AUDIT_SEQUENCE,
     AUDITED_WITH,
+    NESTED_IMPLIED,
     AuditChainBroken,
     ChainHead,
     PendingEvent,
@@ -166,6 +167,11 @@ def _wire(values: dict[str, Any], leave_out: frozenset[str] = frozenset()) -> di
     }
 
 
+def _identical(a: Any, b: Any) -> bool:
+    """``a == b`` and of the same type (``0 == False``, ``1 == 1.0``)."""
+    return type(a) is type(b) and a == b
+
+
 @cache
 def _may_name_subject(entity: str) -> bool:
     """Whether a row of ``entity`` can be about a data subject (:func:`common.subjects.subject_of`
@@ -225,7 +231,11 @@ class ServerRecorder:
         if before is None:
             image = _new_image(after)
             nested = AUDITED_WITH.get(entity)
-            if nested is not None and not _may_name_subject(entity) and self._nest(entity_id, image, *nested):
+            if (
+                nested is not None
+                and not _may_name_subject(entity)
+                and self._nest(entity, entity_id, image, *nested)
+            ):
                 return
             old = None
             changed: Any = image
@@ -287,7 +297,11 @@ class ServerRecorder:
         nested = AUDITED_WITH.get(entity)
         for row in rows:
             image = _new_image(row)
-            if nested is None or _may_name_subject(entity) or not self._nest(row["id"], image, *nested):
+            if (
+                nested is None
+                or _may_name_subject(entity)
+                or not self._nest(entity, row["id"], image, *nested)
+            ):
                 self._event(entity, row["id"], None, image, image, row)
 
     def _travel_with_parent(self, entity: str, rows: list[dict[str, Any]]) -> bool:
@@ -308,18 +322,35 @@ class ServerRecorder:
                 return False
         return True
 
-    def _nest(self, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str) -> bool:
+    def _nest(
+        self, entity: str, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str
+    ) -> bool:
         """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the
-        parent's insert is this command's last event; ``False``: the row needs its own event."""
+        parent's insert is this command's last event; ``False``: the row needs its own event.
+        The image leaves out what the parent's event says (:data:`NESTED_IMPLIED`): the column
+        naming the parent (the event's ``entity_id``), the columns equal to the parent image's,
+        the defaults it holds; readers fill them in (``sync_server.audit.full_child``)."""
         if len(self.events) <= self._command_start:
             return False
         last = self.events[-1]
         if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
             return False
-        assert last.after is not None
+        parent_image = last.after
+        assert parent_image is not None
+        del image[column]
+        implied = NESTED_IMPLIED.get(entity)
+        if implied is not None:
+            from_parent, defaults = implied
+            # Only the very value is implied: of the same type too (``0 == False``).
+            for name in from_parent:
+                if name in image and name in parent_image and _identical(image[name], parent_image[name]):
+                    del image[name]
+            for name, value in defaults.items():
+                if name in image and _identical(image[name], value):
+                    del image[name]
         # The row's own image, with its id (keys are sorted when the event is serialized).
         image["id"] = entity_id
-        last.after.setdefault(key, []).append(image)
+        parent_image.setdefault(key, []).append(image)
         return True
 
     def mark(self) -> tuple[int, int, int, int]:

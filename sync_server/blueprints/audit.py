@@ -19,7 +19,7 @@ from common.schema.base import table_of
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
-from sync_server.audit import AUDITED_WITH, audit_key, verify_chain
+from sync_server.audit import AUDITED_WITH, audit_key, full_event_images, verify_chain
 from sync_server.auth.service import normalize_email
 from sync_server.subject_keys import SubjectKeys
 
@@ -130,7 +130,9 @@ def list_audit(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     keys.prefetch(page)
     for event in page:
         event["at"] = to_wire(event["at"])
-        events.append(_mask(keys.reveal_event(event), ctx.user.permissions))
+        # Children nested in their parent's event are shown whole, slim as stored or not
+        # (``sync_server.audit.NESTED_IMPLIED``), then masked like rows of their own.
+        events.append(_mask(full_event_images(keys.reveal_event(event)), ctx.user.permissions))
     return {"events": events, "next_before_seq": events[-1]["seq"] if more else None}
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
 
 from common.ids import new_id
 from common.schema import AuditEvent, JournalEntry, JournalLine
+from common.schema.base import table_of
+from common.wire import to_wire
+from sync_server.audit import PendingEvent, append_events, nested_images, verify_chain
 from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
+from sync_server.writes import ServerRecorder
 from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
 from tests.sync_server.inviting import join
 from tests.sync_server.test_audit import _audit, _cli, _tamper
@@ -156,3 +164,178 @@ def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: W
     problems = _problems(world, world.a.id)
     assert len(problems) == 2, problems
     assert all(p.startswith("journal_line ") and " debit: stored 10001" in p for p in problems), problems
+
+
+_UNAUDITED = ("org_id", "id", "version", "updated_at", "updated_by")
+
+
+def _full_image(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's image as the audit trail states it whole (keys sorted, as a stored image's)."""
+    return {k: to_wire(v) for k, v in sorted(row.items()) if k not in _UNAUDITED}
+
+
+def test_slim_and_whole_nested_lines_read_the_same(world: World) -> None:
+    """An entry's event stores its lines slim (no ``journal_entry_id``, no ``entry_date`` equal to
+    the entry's, no ``"deleted":false``); an event written before that holds them whole. Both give
+    the lines' full images, the same bytes, to nested_images, the audit API and ``verify --data``,
+    which still checks the fields the slim form leaves out."""
+    set_up_books(world, world.a)
+    customer, invoice = new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    pushed = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+            mutation("sales.post_invoice", id=invoice),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    org_id = world.a.id
+    entries, lines = table_of(JournalEntry), table_of(JournalLine)
+    old_id = new_id()
+    with world.services.store.session(org_id, write=True) as session:
+        entry = dict(session.execute(select(entries).where(entries.c.source_id == invoice)).mappings().one())
+        slim_id = entry["id"]
+        slim_lines = [
+            dict(row)
+            for row in session.execute(
+                select(lines).where(lines.c.journal_entry_id == slim_id).order_by(lines.c.line_no)
+            ).mappings()
+        ]
+        event = session.execute(
+            select(AuditEvent.action, AuditEvent.actor, AuditEvent.at, AuditEvent.after).where(
+                AuditEvent.org_id == org_id, AuditEvent.entity_id == slim_id
+            )
+        ).one()
+        stored = event.after["lines"]
+        assert [sorted(item) for item in stored] == [
+            ["account_id", "credit", "currency", "debit", "id", "line_no", "memo"]
+        ] * len(slim_lines)
+        # The same entry posted by a server from before slim images: its rows, and an event with
+        # the lines whole, as that server wrote it (appended to the chain, which stays intact).
+        old_lines = [{**row, "id": new_id(), "journal_entry_id": old_id} for row in slim_lines]
+        session.execute(insert(entries).values(**{**entry, "id": old_id, "number": "JE-OLD"}))
+        session.execute(insert(lines), old_lines)
+        old_after = {k: v for k, v in event.after.items() if k != "lines"} | {
+            "number": "JE-OLD",
+            "lines": [_full_image(row) | {"id": row["id"]} for row in old_lines],
+        }
+        append_events(
+            session,
+            org_id,
+            [
+                PendingEvent(
+                    action=event.action,
+                    actor=event.actor,
+                    entity="journal_entry",
+                    entity_id=old_id,
+                    after=old_after,
+                    at=event.at,
+                )
+            ],
+        )
+    with world.services.store.session(org_id) as session:
+        assert verify_chain(session, org_id)[1] is None
+        afters: dict[str, Any] = dict(
+            session.execute(
+                select(AuditEvent.entity_id, AuditEvent.after).where(
+                    AuditEvent.org_id == org_id, AuditEvent.entity == "journal_entry"
+                )
+            ).all()
+        )
+    assert "journal_entry_id" in afters[old_id]["lines"][0]  # stored whole
+
+    expected = {
+        slim_id: {row["id"]: _full_image(row) for row in slim_lines},
+        old_id: {row["id"]: _full_image(row) for row in old_lines},
+    }
+    for entry_id, rows in expected.items():
+        found = {
+            child_id: image
+            for _, child_id, image in nested_images("journal_entry", entry_id, afters[entry_id])
+        }
+        assert found == rows
+        assert [list(image) for image in found.values()] == [list(image) for image in rows.values()]
+
+    # The audit API shows the lines whole, the same keys in the same order, either way; asked for
+    # a line, it answers with its entry's event.
+    shown: dict[str, list[dict[str, Any]]] = {}
+    for entry_id, rows in expected.items():
+        (listed,) = _audit(world, "admin@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
+        assert "masked" not in listed
+        shown[entry_id] = listed["after"]["lines"]
+        assert shown[entry_id] == [image | {"id": child_id} for child_id, image in rows.items()]
+        for child_id in rows:
+            (by_line,) = _audit(world, "admin@acme.test", entity="journal_line", entity_id=child_id)["events"]
+            assert by_line["entity_id"] == entry_id and by_line["after"]["lines"] == shown[entry_id]
+    renamed = {old["id"]: slim["id"] for old, slim in zip(old_lines, slim_lines, strict=True)}
+    renamed[old_id] = slim_id
+    as_slim = json.dumps(shown[old_id])
+    for old, new in renamed.items():
+        as_slim = as_slim.replace(old, new)
+    assert as_slim == json.dumps(shown[slim_id])  # byte for byte, ids aside
+
+    # verify --data: both agree with the store, and the fields the slim form leaves out are
+    # still checked against the rows.
+    assert _problems(world, org_id) == []
+    assert _cli(world.services.config, "audit", "verify", "--org", "Acme", "--data").returncode == 0
+    world.services.store.dispose()
+    for entry_id in expected:
+        first, second = list(expected[entry_id])
+        _tamper(
+            world.services.config, f"UPDATE journal_line SET entry_date = '2020-01-01' WHERE id = '{first}'"
+        )
+        _tamper(world.services.config, f"UPDATE journal_line SET deleted = TRUE WHERE id = '{second}'")
+    problems = sorted(_problems(world, org_id))
+    day = to_wire(entry["entry_date"])
+    assert problems == sorted(
+        [
+            f"journal_line {next(iter(rows))} entry_date: stored '2020-01-01', the audit trail says '{day}'"
+            for rows in expected.values()
+        ]
+        + [
+            f"journal_line {list(rows)[1]} deleted: stored True, the audit trail says False"
+            for rows in expected.values()
+        ]
+    ), problems
+
+
+def test_nested_lines_keep_what_differs_from_their_entry() -> None:
+    """Only what the entry's event says is left out of a nested line: a line dated otherwise or
+    deleted keeps those fields, and reads back whole (no store: the recorder's images)."""
+    recorder = ServerRecorder("org", 0, datetime(2026, 11, 30, tzinfo=UTC))
+    recorder.mark()
+    entry_id, day = new_id(), date(2026, 11, 30)
+    entry = {"id": entry_id, "version": 1, "entry_date": day, "number": "JE-1", "deleted": False}
+    recorder.record_write("journal_entry", entry_id, None, entry)
+    rows = [
+        {"id": new_id(), "version": 2, "journal_entry_id": entry_id, "line_no": 1, "entry_date": day,
+         "deleted": False, "debit": 0, "credit": 5, "currency": "EUR", "memo": None},
+        {"id": new_id(), "version": 3, "journal_entry_id": entry_id, "line_no": 2,
+         "entry_date": date(2026, 12, 1), "deleted": True, "debit": 5, "credit": 0, "currency": "EUR",
+         "memo": "x"},
+        {"id": new_id(), "version": 4, "journal_entry_id": entry_id, "line_no": 3, "entry_date": day,
+         "deleted": 0, "debit": 0, "credit": 0, "currency": "EUR", "memo": None},
+    ]  # fmt: skip
+    recorder.record_inserts("journal_line", [dict(row) for row in rows])
+    (event,) = recorder.events
+    assert event.after is not None
+    assert [
+        sorted(set(line) - {"id", "line_no", "debit", "credit", "currency", "memo"})
+        for line in event.after["lines"]
+    ] == [
+        [],
+        ["deleted", "entry_date"],
+        ["deleted"],  # 0 is not False
+    ]
+    found = list(nested_images("journal_entry", entry_id, event.after))
+    assert found == [
+        (
+            "journal_line",
+            row["id"],
+            {k: to_wire(v) for k, v in sorted(row.items()) if k not in ("id", "version")},
+        )
+        for row in rows
+    ]

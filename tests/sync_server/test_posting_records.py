@@ -3,8 +3,11 @@ the change-log rows and the audit events (their JSON text, byte for byte) are th
 produced before the posting path was made cheaper (``posting_records.json``, recorded then), on
 both stores. The ids are fixed (derived ids follow from the command ids); what differs between
 runs is left out or named by what it is: the organization, the times, the accounts and periods
-each organization makes itself (by code and name). One recorded difference since: the journal
-lines have no change-log rows of their own, they travel with their entry's (``LOGGED_WITH``)."""
+each organization makes itself (by code and name). Recorded differences since: the journal
+lines have no change-log rows of their own, they travel with their entry's (``LOGGED_WITH``); the
+lines nested in their entry's audit event leave out ``journal_entry_id``, ``entry_date`` and
+``"deleted":false``, which the entry's event says (``sync_server.audit.NESTED_IMPLIED``: readers
+fill them back in)."""
 
 from __future__ import annotations
 
