@@ -385,15 +385,13 @@ class RowWriter:
                     answered.append(self._row(found))
                 continue
             written = statement.count(dbapi_connection, params)
-            if exact:
-                # Rows naming exactly the columns: their copies are the rows as stored (keys in
-                # the rows' order; nothing reads a row by position), a copy a fraction of the
-                # cost of a dict built key by key.
-                images = [dict(row) for row in chunk]
-            else:
-                # Each values tuple holds one value per name (``_values``): zip needs no check,
-                # and a keyword argument makes zip() a slow call.
-                images = [dict(zip(names, values)) for values in given]  # noqa: B905
+            # Rows naming exactly the columns: their copies are the rows as stored (keys in the
+            # rows' order; nothing reads a row by position), a copy a fraction of the cost of a
+            # dict built key by key. Else from the values: each tuple holds one value per name
+            # (``_values``), so zip needs no check (and a keyword argument makes it a slow call).
+            images = (
+                [dict(row) for row in chunk] if exact else [dict(zip(names, values)) for values in given]  # noqa: B905
+            )
             if written == len(images):
                 answered.extend(images)
             else:
