@@ -232,23 +232,57 @@ def post_entry(
     reversal may touch accounts archived since (``allow_archived``). ``report_number``: the
     entry's number is the command's answer (not for a document's posting, whose own number is).
     """
+    return post_entry_lines(
+        ctx,
+        entry_id=entry_id,
+        entry_date=entry_date,
+        memo=memo,
+        lines=[
+            (line["account_id"], line["debit"], line["credit"], line["currency"], line["memo"])
+            for line in lines
+        ],
+        source=source,
+        source_id=source_id,
+        reverses_entry_id=reverses_entry_id,
+        allow_archived=allow_archived,
+        report_number=report_number,
+    )
+
+
+# A journal line as :func:`post_entry_lines` takes it: account id, debit, credit, currency, memo.
+EntryLine = tuple[str, int, int, str, str | None]
+
+
+def post_entry_lines(
+    ctx: CommandContext,
+    *,
+    entry_id: str,
+    entry_date: date,
+    memo: str | None,
+    lines: list[EntryLine],
+    source: str = "manual",
+    source_id: str | None = None,
+    reverses_entry_id: str | None = None,
+    allow_archived: bool = False,
+    report_number: bool = True,
+) -> dict[str, Any]:
+    """:func:`post_entry` of lines given as tuples (:data:`EntryLine`): what a posting builds
+    (:meth:`common.commands.postings.Posting.post`, an invoice's every time), without a dict
+    per line made only to be read once."""
     if len(lines) < 2:
         raise invalid("lines", "an entry needs at least two lines")
     # Checked and made into the lines' rows in one pass (posting an invoice comes here).
     totals: dict[str, list[int]] = {}
     peek = ctx.peek
     rows: list[dict[str, Any]] = []
-    for index, line in enumerate(lines):
-        debit, credit = line["debit"], line["credit"]
+    for index, (account_id, debit, credit, currency, line_memo) in enumerate(lines):
         if (debit > 0) == (credit > 0):
             raise invalid(f"lines.{index}.debit", "exactly one of debit and credit must be above zero")
-        account_id = line["account_id"]
         account = peek(Account, account_id)
         if account is None:
             raise invalid(f"lines.{index}.account_id", f"no account with id {account_id}")
         if account["archived"] and not allow_archived:
             raise invalid(f"lines.{index}.account_id", f"account {account['code']} is archived")
-        currency = line["currency"]
         total = totals.get(currency)
         if total is None:
             totals[currency] = [debit, credit]
@@ -264,7 +298,7 @@ def post_entry(
                 "debit": debit,
                 "credit": credit,
                 "currency": currency,
-                "memo": line["memo"],
+                "memo": line_memo,
                 "entry_date": entry_date,
             }
         )

@@ -55,13 +55,25 @@ def period_covering(ctx: CommandContext, day: date) -> dict[str, Any] | None:
     return None
 
 
+# Where a command keeps its last answer of :func:`require_open_period`: (the periods it was
+# judged on, the day, the open period's id). A document and its posting ask for the same day.
+_LAST_OPEN = "open_period"
+
+
 def require_open_period(ctx: CommandContext, day: date, field: str) -> str | None:
     """The id of the open period covering ``day`` (``None`` when no period covers it).
 
-    Refuses with ``period_closed`` naming the period when it is closed.
+    Refuses with ``period_closed`` naming the period when it is closed. The day found open last
+    in this command is answered again without a look (a document checks its date, then its
+    posting checks the entry's, the same), as long as the command has not written a period
+    since (which drops the periods it read: ``ctx.memo["fiscal_periods"]``).
     """
+    last = ctx.memo.get(_LAST_OPEN)
+    if last is not None and last[1] == day and last[0] is ctx.memo.get("fiscal_periods"):
+        return last[2]  # type: ignore[no-any-return]
     period = period_covering(ctx, day)
     if period is None:
+        ctx.memo[_LAST_OPEN] = (ctx.memo["fiscal_periods"], day, None)
         return None
     if period["status"] != "open":
         raise CommandError(
@@ -70,4 +82,6 @@ def require_open_period(ctx: CommandContext, day: date, field: str) -> str | Non
             field=field,
             details={"fiscal_period_id": period["id"], "period": period["name"], "date": day.isoformat()},
         )
-    return str(period["id"])
+    found = str(period["id"])
+    ctx.memo[_LAST_OPEN] = (ctx.memo["fiscal_periods"], day, found)
+    return found

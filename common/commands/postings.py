@@ -28,7 +28,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from common.commands.finance import post_entry
+from common.commands.finance import EntryLine, post_entry_lines
 from common.commands.framework import CommandContext, CommandError, invalid
 from common.money import convert
 from common.schema import AccountMapping, Ledger, TaxRate
@@ -205,17 +205,12 @@ class Posting:
                     f"the posting of {source} {source_id} does not balance by {difference} minor units",
                 )
             self.credit(self.account("rounding"), difference, "Rounding")
-        lines = [
-            {
-                "account_id": account_id,
-                "debit": amount if amount > 0 else 0,
-                "credit": -amount if amount < 0 else 0,
-                "currency": self.ledger,
-                "memo": line_memo,
-            }
+        ledger = self.ledger
+        lines: list[EntryLine] = [
+            (account_id, amount if amount > 0 else 0, -amount if amount < 0 else 0, ledger, line_memo)
             for account_id, amount, line_memo in self.lines
         ]
-        return post_entry(
+        return post_entry_lines(
             self.ctx,
             entry_id=self.ctx.derived_id("journal_entry", source, source_id, key),
             entry_date=entry_date,

@@ -9,7 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from common.commands import CommandError
+from common.commands.finance import FiscalPeriodStateArgs, close_fiscal_period
+from common.commands.periods import PERIOD_CLOSED, require_open_period
 from common.ids import new_id
+from common.local import client_context
 from common.reports import trial_balance
 from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
 from tests.common.business import Business, role
@@ -225,6 +229,30 @@ def test_closing_a_period_needs_its_permission_and_follows_the_life_cycle(busine
     assert business.row(FiscalPeriod, period_id)["status"] == "open"
     assert business.refused("finance.reopen_fiscal_period", {"id": period_id}).code == "invalid_state"
     business.invalid("finance.close_fiscal_period", {"id": new_id()}, "id")
+
+
+def test_a_day_found_open_is_judged_again_once_the_command_writes_a_period(business: Business) -> None:
+    """A command that checks a date twice (a document, then its posting) is answered the second
+    time from the first; closing the period in between (the periods are read again) refuses."""
+    period_id = _period(business, "2035-01-01", "2035-12-31")
+    day = date(2035, 3, 1)
+    with business.store.write_session() as session:
+        ctx, _ = client_context(
+            session,
+            org_id=business.org_id,
+            device_id=new_id(),
+            actor_id=business.actor_id,
+            permissions=ACCOUNTANT,
+        )
+        assert require_open_period(ctx, day, "issue_date") == period_id
+        assert require_open_period(ctx, day, "entry_date") == period_id
+        assert require_open_period(ctx, date(2036, 1, 1), "entry_date") is None
+        assert require_open_period(ctx, day, "entry_date") == period_id
+        close_fiscal_period(ctx, FiscalPeriodStateArgs(id=period_id))
+        with pytest.raises(CommandError) as refused:
+            require_open_period(ctx, day, "entry_date")
+        assert refused.value.code == PERIOD_CLOSED and refused.value.field == "entry_date"
+        session.rollback()
 
 
 # -- journal entries -------------------------------------------------------------------------

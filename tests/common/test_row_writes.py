@@ -122,6 +122,24 @@ def test_rows_of_plain_values_are_answered_exactly_as_read_back(workspace: Works
     assert type(other["name"]) is str
 
 
+def test_rows_naming_every_column_are_answered_in_column_order_as_copies(workspace: Workspace) -> None:
+    """A row naming every column, in an order of its own (as a posting's rows are), is answered
+    as a read gives it: the same values and types, the columns in the table's order; the answer
+    is not the dict given (changing one leaves the other as it was)."""
+    given = {"archived": False, "reorder_point": None, "currency": "EUR", "cost_price": 7, "sale_price": 100,
+             "unit": "pcs", "barcode": None, "description": "All of it", "name": "Every column",
+             "sku": f"RW-{new_id()[-12:]}-all", "id": new_id()}  # fmt: skip
+    with workspace.store.write_session() as session:
+        answered = _context(workspace, session).insert(Product, given)
+    with workspace.store.read_session() as session:
+        [stored] = session.execute(select(*Product.__table__.c).where(Product.id == given["id"])).mappings()
+    assert answered == dict(stored)
+    assert list(answered) == list(stored)
+    assert {k: type(v) for k, v in answered.items()} == {k: type(v) for k, v in stored.items()}
+    answered["name"] = "Changed"
+    assert given["name"] == "Every column"
+
+
 def test_plain_rows_with_a_taken_id_among_them_are_refused_naming_it(workspace: Workspace) -> None:
     taken = _product(0)
     workspace.apply("inventory.create_product", _args(taken))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from sync_server.writes import ServerRecorder
+from sync_server.writes import ServerRecorder, _new_image, _wire
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 ORG = "0193a1b2-c3d4-7000-8000-000000000001"
@@ -84,3 +85,18 @@ def test_lines_recorded_at_once_as_one_by_one(case: str) -> None:
             "entry_of_the_previous_command": [0, 0, 0],
         }[case]
     )
+
+
+def test_a_new_rows_image_is_its_columns_but_stamps_and_identity_as_json_values() -> None:
+    """The audit image of a new row (``_new_image``): every column but the stamps and the
+    identity, each value as :func:`_wire` converts it (dates, times, decimals, JSON)."""
+    row = {
+        **_entry(E1, 1),
+        "amount": Decimal("1.50"),
+        "extra": {"at": NOW, "n": [Decimal("2")]},
+        "flag": True,
+    }
+    image = _new_image(row)
+    assert image == _wire(row, frozenset({"org_id", "id", "version", "updated_at", "updated_by"}))
+    assert image["entry_date"] == "2026-12-01" and "updated_at" not in image and "id" not in image
+    assert list(image) == [k for k in row if k not in {"org_id", "id", "version", "updated_at", "updated_by"}]
