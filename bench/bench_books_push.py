@@ -33,7 +33,7 @@ from typing import Any
 from bench.harness import Figure, info, interleaved, median, rounds_row
 from common.ids import new_id
 
-ROUNDS = 6
+ROUNDS = 16
 BATCH = 1000
 
 

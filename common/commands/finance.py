@@ -232,6 +232,8 @@ def post_entry(
     reversal may touch accounts archived since (``allow_archived``). ``report_number``: the
     entry's number is the command's answer (not for a document's posting, whose own number is).
     """
+    if len(lines) < 2:  # before the lines are read: a short list is refused, whatever it holds
+        raise invalid("lines", "an entry needs at least two lines")
     return post_entry_lines(
         ctx,
         entry_id=entry_id,

@@ -339,3 +339,50 @@ def test_nested_lines_keep_what_differs_from_their_entry() -> None:
         )
         for row in rows
     ]
+
+
+def test_slim_nested_lines_are_masked_as_whole_lines(world: World) -> None:
+    """A caller who may read the audit but not the ledger sees a posted entry's lines as ids only,
+    the fields a slim line leaves out listed as masked like the others; an admin sees them whole."""
+    set_up_books(world, world.a)
+    customer, invoice = new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    pushed = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+            mutation("sales.post_invoice", id=invoice),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3
+    headers = world.headers("admin@acme.test")
+    role = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/roles/bare_auditor",
+        json={"permissions": ["admin.audit"]},
+        headers=headers,
+    )
+    assert role.status_code == 200, role.get_json()
+    granted = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/members/{world.a.users['employee']}/roles",
+        json={"roles": ["employee", "bare_auditor"]},
+        headers=headers,
+    )
+    assert granted.status_code == 200, granted.get_json()
+
+    def posted(email: str) -> dict[str, Any]:
+        events = _audit(world, email, entity="journal_entry")["events"]
+        [event] = [e for e in events if e["action"] == "sales.post_invoice"]
+        return event
+
+    masked, whole = posted("employee@acme.test"), posted("admin@acme.test")
+    lines = whole["after"]["lines"]
+    assert len(lines) == 2  # receivables and revenue (no tax on the line)
+    assert [set(line) for line in masked["after"]["lines"]] == [{"id"}] * len(lines)
+    assert {"lines.entry_date", "lines.journal_entry_id", "lines.deleted", "lines.debit"} <= set(
+        masked["masked"]
+    )
+    assert [(line["journal_entry_id"], line["entry_date"], line["deleted"]) for line in lines] == [
+        (whole["entity_id"], whole["after"]["entry_date"], False)
+    ] * len(lines)
