@@ -45,6 +45,25 @@ def _hire(world: World, salary: int) -> str:
     return employee_id
 
 
+def _post_an_invoice(world: World) -> str:
+    """Set up organization A's books and push an invoice of one untaxed line, created and
+    posted (its entry has two lines); the invoice's id."""
+    set_up_books(world, world.a)
+    customer, invoice = new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    pushed = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+            mutation("sales.post_invoice", id=invoice),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    return invoice
+
+
 def test_attack_a_salary_multiplied_in_the_table_is_reported(world: World) -> None:
     employee_id = _hire(world, 420000)
     assert world.push("warehouse@acme.test", world.a, [warehouse("W1")]).status_code == 200
@@ -103,19 +122,7 @@ def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: W
     """A posting's lines are in its entry's audit event (not an event each); a line changed
     behind the server is still named by ``--data``, and the audit API shows the lines with the
     entry, masked like rows of their own."""
-    set_up_books(world, world.a)
-    customer, invoice = new_id(), new_id()
-    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
-    pushed = world.push(
-        "sales@acme.test",
-        world.a,
-        [
-            mutation("sales.create_customer", id=customer, name="Ada"),
-            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
-            mutation("sales.post_invoice", id=invoice),
-        ],
-    )
-    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    invoice = _post_an_invoice(world)
     with world.services.store.session(world.a.id) as session:
         entry_id = session.execute(
             select(JournalEntry.id).where(
@@ -179,19 +186,7 @@ def test_slim_and_whole_nested_lines_read_the_same(world: World) -> None:
     the entry's, no ``"deleted":false``); an event written before that holds them whole. Both give
     the lines' full images, the same bytes, to nested_images, the audit API and ``verify --data``,
     which still checks the fields the slim form leaves out."""
-    set_up_books(world, world.a)
-    customer, invoice = new_id(), new_id()
-    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
-    pushed = world.push(
-        "sales@acme.test",
-        world.a,
-        [
-            mutation("sales.create_customer", id=customer, name="Ada"),
-            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
-            mutation("sales.post_invoice", id=invoice),
-        ],
-    )
-    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    invoice = _post_an_invoice(world)
     org_id = world.a.id
     entries, lines = table_of(JournalEntry), table_of(JournalLine)
     old_id = new_id()
@@ -344,19 +339,7 @@ def test_nested_lines_keep_what_differs_from_their_entry() -> None:
 def test_slim_nested_lines_are_masked_as_whole_lines(world: World) -> None:
     """A caller who may read the audit but not the ledger sees a posted entry's lines as ids only,
     the fields a slim line leaves out listed as masked like the others; an admin sees them whole."""
-    set_up_books(world, world.a)
-    customer, invoice = new_id(), new_id()
-    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
-    pushed = world.push(
-        "sales@acme.test",
-        world.a,
-        [
-            mutation("sales.create_customer", id=customer, name="Ada"),
-            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
-            mutation("sales.post_invoice", id=invoice),
-        ],
-    )
-    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3
+    _post_an_invoice(world)
     headers = world.headers("admin@acme.test")
     role = world.client.put(
         f"/api/v1/orgs/{world.a.id}/roles/bare_auditor",
