@@ -139,13 +139,7 @@ def _new_image(row: dict[str, Any]) -> dict[str, Any]:
     for key, value in image.items():
         if (t := type(value)) not in _AS_IS:
             # Replacing the value of a key being visited: the dict keeps its size and order.
-            image[key] = (
-                (_DATE_TEXT.get(value) or _date_text(value))
-                if t is date
-                else value.isoformat()
-                if t is datetime
-                else json_value(value)
-            )
+            image[key] = _json_of(value, t)
     return image
 
 
@@ -164,23 +158,21 @@ def _date_text(day: date) -> str:
     return text
 
 
-def _wire(values: dict[str, Any], leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The values as JSON values (:func:`sync_server.audit.json_value`), but those named in
-    ``leave_out``, asking the common types inline (every row written): an audit image, not
-    walked again when it is appended. Dates and times are their ISO text, what json_value
-    answers for them (a date's is kept, :data:`_DATE_TEXT`: a journal entry and each of its
-    lines carry the document's date)."""
-    return {
-        k: v
-        if (t := type(v)) in _AS_IS
-        else (_DATE_TEXT.get(v) or _date_text(v))
-        if t is date
-        else v.isoformat()
-        if t is datetime
-        else json_value(v)
-        for k, v in values.items()
-        if k not in leave_out
-    }
+def _json_of(value: Any, kind: type) -> Any:
+    """A value of a type not JSON's (``kind``, its type) as its JSON value
+    (:func:`sync_server.audit.json_value`'s answer): dates and times their ISO text (a date's is
+    kept, :data:`_DATE_TEXT`: a journal entry and each of its lines carry the document's date)."""
+    if kind is date:
+        return _DATE_TEXT.get(value) or _date_text(value)
+    if kind is datetime:
+        return value.isoformat()
+    return json_value(value)
+
+
+def _wire(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as JSON values, asking the common types inline (every row written): an audit
+    image, not walked again when it is appended."""
+    return {k: v if (t := type(v)) in _AS_IS else _json_of(v, t) for k, v in values.items()}
 
 
 def _identical(a: Any, b: Any) -> bool:
