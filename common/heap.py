@@ -41,6 +41,14 @@ _collector_was_enabled = True  # as the first of them found it
 COLLECT_WHILE_PAUSED_AFTER = 500_000
 
 
+def bursts_paused() -> int:
+    """How many bursts hold the cycle collector paused now (:func:`collector_paused`): a test
+    waits for none before judging the collector (an earlier test's download on Qt's pool, or a
+    live server's push, may still be running in the same process)."""
+    with _pause_lock:
+        return _paused_by
+
+
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Pause Python's cycle collector while a burst of work runs; as it was found afterwards.
