@@ -85,6 +85,41 @@ NESTED_IMPLIED: Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]] = Mappin
 )
 
 
+# A document's posting is audited inside the document's own event. The journal entry a command
+# posts for a document it wrote in the same command (the entry's ``source_id`` is the document's
+# id: an invoice posted, a payment recorded, a bill, a credit note, a payroll run or its payment,
+# a valued stock move) is not an event of its own: its image, with its ``id`` and its lines
+# (:data:`AUDITED_WITH`, slim), is listed under :data:`POSTINGS` in that event's ``after``, and
+# leaves out what the event says (``source_id``, the event's ``entity_id``; ``deleted`` when
+# false). Posting is part of what the command did to the document, and it is read so: the
+# document's history shows its entry. One event per posted document instead of two: an event
+# and its row were what a posting cost most on both stores after the lines (bench/README.md,
+# "Stop 31"). Entries posted any other way (a manual entry, a reversal, opening balances, a
+# year-end close, an entry whose document was written by an earlier command) keep events of
+# their own, as do all entries audited before this. Readers see full images
+# (:func:`with_full_children`, :func:`nested_images`).
+POSTINGS = "postings"
+POSTING_ENTITY = "journal_entry"
+POSTING_HOLDERS = frozenset(
+    {"invoice", "payment", "credit_note", "supplier_bill", "supplier_payment", "payroll_run", "stock_move"}
+)
+# What a nested posting leaves out: its column naming the document, and these defaults.
+POSTING_IMPLIED_COLUMN = "source_id"
+POSTING_DEFAULTS: Mapping[str, Any] = MappingProxyType({"deleted": False})
+
+
+def full_posting(holder_id: Any, nested: dict[str, Any]) -> dict[str, Any]:
+    """The full image of a journal entry nested in its document's event (with its ``id`` and its
+    lines, each full): what :data:`POSTING_DEFAULTS` and the document's id left out, put back."""
+    full = dict(nested)
+    if isinstance(holder_id, str):
+        full.setdefault(POSTING_IMPLIED_COLUMN, holder_id)
+    for name, value in POSTING_DEFAULTS.items():
+        full.setdefault(name, value)
+    full = dict(sorted(full.items()))
+    return with_full_children(POSTING_ENTITY, full.get("id"), full)
+
+
 def full_child(
     child: str, parent_id: Any, parent_image: Mapping[str, Any], nested: dict[str, Any]
 ) -> dict[str, Any]:
@@ -110,6 +145,9 @@ def with_full_children(entity: Any, entity_id: Any, image: Any) -> Any:
     (:func:`full_child`): a new mapping when any was slim, else ``image`` itself."""
     if not isinstance(image, dict):
         return image
+    if entity in POSTING_HOLDERS and isinstance(image.get(POSTINGS), list):
+        postings = [full_posting(entity_id, p) if isinstance(p, dict) else p for p in image[POSTINGS]]
+        image = {**image, POSTINGS: postings}
     for child, (parent, _, key) in AUDITED_WITH.items():
         if parent != entity or not isinstance(image.get(key), list):
             continue
@@ -138,12 +176,33 @@ def nested_images(
     ``entity_id`` holds (slim or whole: :func:`full_child`)."""
     if not image:
         return
+    if entity in POSTING_HOLDERS:
+        for nested in image.get(POSTINGS) or ():
+            if isinstance(nested, dict) and isinstance(nested.get("id"), str):
+                full = full_posting(entity_id, nested)
+                yield POSTING_ENTITY, nested["id"], {k: v for k, v in full.items() if k not in _POSTING_NOT_FIELDS}
+                yield from nested_images(POSTING_ENTITY, nested["id"], full)
     for child, (parent, _, key) in AUDITED_WITH.items():
         if parent == entity:
             for nested in image.get(key) or ():
                 if isinstance(nested, dict) and isinstance(nested.get("id"), str):
                     full = full_child(child, entity_id, image, nested)
                     yield child, nested["id"], {k: v for k, v in full.items() if k != "id"}
+
+
+# Keys of a nested posting's image that are not columns of the entry: its id and its lines.
+_POSTING_NOT_FIELDS = frozenset({"id"} | {key for (parent, _, key) in AUDITED_WITH.values() if parent == POSTING_ENTITY})
+
+
+def holders_of(entity: str) -> frozenset[str]:
+    """Entities whose events may hold images of ``entity``'s rows besides its own events: a
+    journal entry's document (:data:`POSTING_HOLDERS`), a line's entry and the entry's document."""
+    if entity == POSTING_ENTITY:
+        return POSTING_HOLDERS
+    nested = AUDITED_WITH.get(entity)
+    if nested is None:
+        return frozenset()
+    return frozenset({nested[0]}) | holders_of(nested[0])
 
 
 class AuditChainBroken(RuntimeError):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from common.schema import ENTITIES, AuditEvent, Membership, Role
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import AUDITED_WITH, audit_key, nested_images
+from sync_server.audit import AUDITED_WITH, POSTING_HOLDERS, POSTINGS, audit_key, holders_of, nested_images
 from sync_server.subject_keys import ERASED, SubjectKeys
 
 _ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -77,11 +77,13 @@ def audited_tables() -> dict[str, Table]:
 def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> dict[str, _Image]:
     images: dict[str, _Image] = {}
     after_seq = 0
-    # A child audited inside its parent's events (journal lines in their entry's) is replayed
-    # from both: the parent's events created it, events of its own (older ones) too.
-    parent = AUDITED_WITH[entity][0] if entity in AUDITED_WITH else None
-    entities = (entity,) if parent is None else (entity, parent)
+    # A row audited inside other rows' events (journal lines in their entry's, a document's
+    # journal entry and its lines in the document's) is replayed from those too: they created
+    # it, events of its own (older ones) too.
+    entities = (entity, *sorted(holders_of(entity)))
     held = [key for (of, _, key) in AUDITED_WITH.values() if of == entity]
+    if entity in POSTING_HOLDERS:
+        held.append(POSTINGS)
     while True:
         rows = session.execute(
             select(
@@ -101,7 +103,7 @@ def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> di
         for seq, event_entity, event_entity_id, at, actor, sealed in rows:
             after_seq = seq
             after = None if sealed is None else {k: keys.open(v) for k, v in sealed.items()}
-            if event_entity != entity:  # the parent's event: the children it created (full images)
+            if event_entity != entity:  # a holder's event: the rows it created (full images)
                 for child_entity, child_id, child in nested_images(event_entity, event_entity_id, after):
                     if child_entity == entity:
                         images[child_id] = _Image(child, at, actor)

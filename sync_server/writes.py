@@ -70,6 +70,11 @@ from sync_server.audit import (
     AUDIT_SEQUENCE,
     AUDITED_WITH,
     NESTED_IMPLIED,
+    POSTING_DEFAULTS,
+    POSTING_ENTITY,
+    POSTING_HOLDERS,
+    POSTING_IMPLIED_COLUMN,
+    POSTINGS,
     AuditChainBroken,
     ChainHead,
     PendingEvent,
@@ -216,6 +221,9 @@ class ServerRecorder:
         # :meth:`mark`).
         self._command_start = 0
         self._command_changes = 0
+        # The journal entry this command nested in its document's event last: (entry id, its
+        # image there), where its lines go (:meth:`_nest_posting`).
+        self._posting: tuple[str, dict[str, Any]] | None = None
 
     def forget_subject(self, subject_type: str, subject_id: str) -> None:
         self.erased_subjects.append((subject_type, subject_id))
@@ -238,6 +246,8 @@ class ServerRecorder:
         )
         if before is None:
             image = _new_image(after)
+            if entity == POSTING_ENTITY and self._nest_posting(entity_id, image):
+                return
             nested = AUDITED_WITH.get(entity)
             if (
                 nested is not None
@@ -332,6 +342,30 @@ class ServerRecorder:
                 return False
         return True
 
+    def _nest_posting(self, entry_id: str, image: dict[str, Any]) -> bool:
+        """Put a new journal entry's image into the event of the document it posts
+        (``sync_server.audit.POSTINGS``), when this command wrote that document; ``False``: the
+        entry needs its own event. The image leaves out the document's id and the defaults
+        (``POSTING_DEFAULTS``); readers put them back (``sync_server.audit.full_posting``)."""
+        source_id = image.get(POSTING_IMPLIED_COLUMN)
+        if not isinstance(source_id, str):
+            return False
+        events = self.events
+        for index in range(len(events) - 1, self._command_start - 1, -1):
+            event = events[index]
+            if event.entity_id == source_id and event.entity in POSTING_HOLDERS and event.after is not None:
+                break
+        else:
+            return False
+        del image[POSTING_IMPLIED_COLUMN]
+        for name, value in POSTING_DEFAULTS.items():
+            if name in image and _identical(image[name], value):
+                del image[name]
+        image["id"] = entry_id
+        event.after.setdefault(POSTINGS, []).append(image)
+        self._posting = (entry_id, image)
+        return True
+
     def _nest(
         self, entity: str, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str
     ) -> bool:
@@ -340,13 +374,17 @@ class ServerRecorder:
         The image leaves out what the parent's event says (:data:`NESTED_IMPLIED`): the column
         naming the parent (the event's ``entity_id``), the columns equal to the parent image's,
         the defaults it holds; readers fill them in (``sync_server.audit.full_child``)."""
-        if len(self.events) <= self._command_start:
-            return False
-        last = self.events[-1]
-        if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
-            return False
-        parent_image = last.after
-        assert parent_image is not None
+        posting = self._posting
+        if parent == POSTING_ENTITY and posting is not None and posting[0] == image.get(column):
+            parent_image = posting[1]  # the entry nested in its document's event by this command
+        else:
+            if len(self.events) <= self._command_start:
+                return False
+            last = self.events[-1]
+            if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
+                return False
+            parent_image = last.after
+            assert parent_image is not None
         del image[column]
         implied = NESTED_IMPLIED.get(entity)
         if implied is not None:
@@ -367,6 +405,7 @@ class ServerRecorder:
         """Where a command starts (taken before each one): :meth:`restore` goes back to it."""
         self._command_start = len(self.events)
         self._command_changes = len(self.changes)
+        self._posting = None
         return self.seq, len(self.changes), len(self.events), len(self.erased_subjects)
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:
@@ -374,6 +413,7 @@ class ServerRecorder:
         del self.changes[mark[1] :]
         del self.events[mark[2] :]
         del self.erased_subjects[mark[3] :]
+        self._posting = None
 
     def append_audit(self, session: Session, head: ChainHead | None) -> None:
         """Append the audit events, then destroy the keys of the subjects erased (after: the
