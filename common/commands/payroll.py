@@ -568,5 +568,6 @@ def pay_payroll_run(ctx: CommandContext, args: PayPayrollRunArgs) -> None:
     posting.debit(account_for(ctx, "net_wages_payable"), owed, label)
     posting.credit(account_for(ctx, "bank"), paid, label)
     exchange_difference(ctx, posting, paid - owed, rate == run_rate, "Exchange difference")
-    posting.post(source="payroll_payment", source_id=run["id"], entry_date=paid_on, memo=label)
+    # The run's update first: its audit event holds the payment's posting (sync_server.audit).
     ctx.update(PayrollRun, run["id"], {"status": "paid", "paid_on": paid_on})
+    posting.post(source="payroll_payment", source_id=run["id"], entry_date=paid_on, memo=label)
