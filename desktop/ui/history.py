@@ -25,26 +25,46 @@ from desktop.words import command_title, field_label
 HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by", "deleted"})
 
 
+# Where the server's audit trail lists the journal entries a command posted for the document
+# it wrote (an invoice posted, a payment recorded): inside the document's event, each entry's
+# image with its number and lines (``sync_server.audit.POSTINGS``).
+POSTINGS = "postings"
+
+
 def describe_change(event: dict[str, Any]) -> str:
-    """``name: Old → New; price: 100 → 120`` from an event's before and after images."""
+    """``name: Old → New; price: 100 → 120`` from an event's before and after images, and the
+    journal entries posted with the change (``Posted: JE-000001``)."""
     before = event.get("before") or {}
     after = event.get("after") or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return ""
+    posted = _posted(after.get(POSTINGS))
     if not before and after:
         # A list is the rows created with this one (a journal entry's lines): counted.
         shown = [
             f"{field_label(k)}: {len(v) if isinstance(v, list) else v}"
             for k, v in after.items()
-            if k not in HIDDEN_FIELDS and k != "id" and v not in (None, "")
+            if k not in HIDDEN_FIELDS and k not in ("id", POSTINGS) and v not in (None, "")
         ]
-        return "Created with " + "; ".join(shown[:8])
+        return "Created with " + "; ".join(shown[:8] + posted)
     parts = []
     for key in sorted(set(before) | set(after)):
-        if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
+        if key in HIDDEN_FIELDS or key == POSTINGS or before.get(key) == after.get(key):
             continue
         parts.append(f"{field_label(key)}: {before.get(key)} → {after.get(key)}")
-    return "; ".join(parts)
+    return "; ".join(parts + posted)
+
+
+def _posted(postings: Any) -> list[str]:
+    """``["Posted: JE-000001"]`` for the entries an event posted, by number; counted when a number
+    is not shown (the reader may not read the books: the server masks it)."""
+    if not isinstance(postings, list) or not postings:
+        return []
+    numbers = [p.get("number") for p in postings if isinstance(p, dict)]
+    if len(numbers) == len(postings) and all(isinstance(n, str) and n for n in numbers):
+        return ["Posted: " + ", ".join(str(n) for n in numbers)]
+    count = len(postings)
+    return [f"Posted: {count} journal {'entry' if count == 1 else 'entries'}"]
 
 
 class HistoryDialog(QDialog):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
 
 from common.access import entity_access
 from common.schema import ENTITIES, AppUser, AuditEvent
@@ -19,7 +19,17 @@ from common.schema.base import table_of
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
-from sync_server.audit import AUDITED_WITH, audit_key, full_event_images, verify_chain
+from sync_server.audit import (
+    AUDITED_WITH,
+    POSTING_ENTITY,
+    POSTING_HOLDERS,
+    POSTING_IMPLIED_COLUMN,
+    POSTINGS,
+    audit_key,
+    full_event_images,
+    holders_of,
+    verify_chain,
+)
 from sync_server.auth.service import normalize_email
 from sync_server.subject_keys import SubjectKeys
 
@@ -31,68 +41,135 @@ _COLUMNS = [getattr(AuditEvent, c.key) for c in AuditEvent.__table__.columns if 
 
 
 def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
-    """Drop before/after fields of entity rows the caller may not read (listed in ``masked``)."""
+    """Drop before/after fields of entity rows the caller may not read (listed in ``masked``).
+
+    Rows audited inside the event (a journal entry's lines, a document's postings and their
+    lines) are masked as rows of their own entity, their fields listed under the key holding
+    them (``lines.debit``, ``postings.memo``, ``postings.lines.debit``): a reader of invoices who
+    may not read the books sees the invoice's fields, and of its journal entry only the ids."""
     entity = event.get("entity")
     if not isinstance(entity, str) or entity not in ENTITIES:
         return event
-    allowed = entity_access(entity, permissions).columns
-    # Children audited in this entity's events (a journal entry's lines): each masked as a row
-    # of its own entity.
-    children = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
     masked: set[str] = set()
     for side in ("before", "after"):
         values = event.get(side)
         if values:
-            hidden = {k for k in values if k not in allowed and k not in children}
+            event[side], hidden = _masked_image(entity, values, permissions, frozenset())
             masked |= hidden
-            event[side] = {k: v for k, v in values.items() if k not in hidden}
-            for key, child in children.items():
-                if isinstance(event[side].get(key), list):
-                    event[side][key], hidden_in_child = _mask_children(child, event[side][key], permissions)
-                    masked |= {f"{key}.{name}" for name in hidden_in_child}
     if masked:
         event["masked"] = sorted(masked)
     return event
 
 
-def _mask_children(entity: str, images: list[Any], permissions: frozenset[str]) -> tuple[list[Any], set[str]]:
-    """Child images (each with its ``id``) with the fields of ``entity`` the caller may not read
-    dropped, and the names dropped."""
-    allowed = entity_access(entity, permissions).columns | {"id"}
+def _held_rows(entity: str) -> dict[str, str]:
+    """Keys of an ``entity`` image that hold images of other rows → those rows' entity: a journal
+    entry's lines (``AUDITED_WITH``), a document's postings (``POSTINGS``)."""
+    held = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
+    if entity in POSTING_HOLDERS:
+        held[POSTINGS] = POSTING_ENTITY
+    return held
+
+
+def _masked_image(
+    entity: str, image: dict[str, Any], permissions: frozenset[str], keep: frozenset[str]
+) -> tuple[dict[str, Any], set[str]]:
+    """``image`` (of an ``entity`` row) without the fields the caller may not read, and the names
+    dropped; the rows it holds (:func:`_held_rows`) masked likewise, their names prefixed with the
+    key holding them. ``keep``: names shown whatever the permissions (a held row's ``id``)."""
+    allowed = entity_access(entity, permissions).columns | keep
+    held = _held_rows(entity)
+    shown: dict[str, Any] = {}
+    hidden: set[str] = set()
+    for key, value in image.items():
+        if key in held:
+            if isinstance(value, list):
+                value, hidden_in_held = _masked_rows(held[key], value, permissions)
+                hidden |= {f"{key}.{name}" for name in hidden_in_held}
+            shown[key] = value
+        elif key in allowed:
+            shown[key] = value
+        else:
+            hidden.add(key)
+    return shown, hidden
+
+
+_ROW_ID = frozenset({"id"})
+
+
+def _masked_rows(entity: str, images: list[Any], permissions: frozenset[str]) -> tuple[list[Any], set[str]]:
+    """Held row images (each with its ``id``, kept) masked as ``entity`` rows, and the names dropped."""
     hidden: set[str] = set()
     shown = []
     for image in images:
         if isinstance(image, dict):
-            hidden |= {k for k in image if k not in allowed}
-            image = {k: v for k, v in image.items() if k in allowed}
+            image, hidden_in_row = _masked_image(entity, image, permissions, _ROW_ID)
+            hidden |= hidden_in_row
         shown.append(image)
     return shown, hidden
 
 
+def _after_holds(text: str) -> ColumnElement[bool]:
+    """Events whose ``after`` holds ``text`` in its JSON text: the text SQLite stores, and that
+    PostgreSQL's ``json`` (not ``jsonb``) keeps as written, the writer's compact, sorted form
+    (``sync_server.audit.append_events``)."""
+    return cast(AuditEvent.after, Text).contains(text, autoescape=True)
+
+
 def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[ColumnElement[bool]]:
-    """The events of ``query.entity`` (and ``query.entity_id``). A row audited inside its
-    parent's events (``AUDITED_WITH``: a journal line in its entry's) is found there too: asked
-    for a line, the answer holds its entry's events, whose images list the line, besides any event
-    of the line's own (lines posted before they were audited with their entry)."""
+    """The events of ``query.entity`` (and ``query.entity_id``). A row audited inside other rows'
+    events (``holders_of``) is found there too: asked for a journal line, the answer holds its
+    entry's events, whose images list the line, besides any event of the line's own (lines posted
+    before they were audited with their entry); asked for a document's journal entry, or one of
+    its lines, the document's event that posted it (``POSTINGS``), besides the entry's own events
+    (entries posted otherwise, or before postings were audited with their document)."""
     own: list[ColumnElement[bool]] = []
     if query.entity is not None:
         own.append(AuditEvent.entity == query.entity)
     if query.entity_id is not None:
         own.append(AuditEvent.entity_id == query.entity_id)
     entity = query.entity
-    nested = AUDITED_WITH.get(entity) if entity is not None else None
-    if entity is None or nested is None:
+    if entity is None or not holders_of(entity):
         return own
-    parent, via, _key = nested
+    held: list[ColumnElement[bool]] = []
     if query.entity_id is None:
-        return [or_(and_(*own), AuditEvent.entity == parent)]
-    table = table_of(ENTITIES[entity])
-    parent_id = ctx.db.execute(
-        select(table.c[via]).where(table.c.org_id == org_id, table.c.id == query.entity_id)
-    ).scalar()
-    if parent_id is None:
+        parent = AUDITED_WITH.get(entity)
+        if parent is not None:
+            held.append(AuditEvent.entity == parent[0])
+        held.append(and_(AuditEvent.entity.in_(sorted(POSTING_HOLDERS)), _after_holds(f'"{POSTINGS}":')))
+        return [or_(and_(*own), *held)]
+    # Up from the row to the entry it is or belongs to (a line's entry), each parent's events
+    # holding it; then the entry's document, whose event holds the entry when it posted it.
+    current, current_id = entity, query.entity_id
+    while current in AUDITED_WITH:
+        parent_entity, via, _key = AUDITED_WITH[current]
+        table = table_of(ENTITIES[current])
+        parent_id = ctx.db.execute(
+            select(table.c[via]).where(table.c.org_id == org_id, table.c.id == current_id)
+        ).scalar()
+        if parent_id is None:
+            break
+        held.append(and_(AuditEvent.entity == parent_entity, AuditEvent.entity_id == parent_id))
+        current, current_id = parent_entity, parent_id
+    if current == POSTING_ENTITY:
+        entries = table_of(ENTITIES[POSTING_ENTITY])
+        source_id = ctx.db.execute(
+            select(entries.c[POSTING_IMPLIED_COLUMN]).where(
+                entries.c.org_id == org_id, entries.c.id == current_id
+            )
+        ).scalar()
+        if source_id is not None:
+            # The document's events that hold this entry: not its others, nor the event of a
+            # second entry posted for it by another command (a payroll run's payment).
+            held.append(
+                and_(
+                    AuditEvent.entity.in_(sorted(POSTING_HOLDERS)),
+                    AuditEvent.entity_id == source_id,
+                    _after_holds(str(current_id)),
+                )
+            )
+    if not held:
         return own
-    return [or_(and_(*own), and_(AuditEvent.entity == parent, AuditEvent.entity_id == parent_id))]
+    return [or_(and_(*own), *held)]
 
 
 @endpoint(
@@ -130,8 +207,9 @@ def list_audit(ctx: ApiContext, org_id: str) -> dict[str, Any]:
     keys.prefetch(page)
     for event in page:
         event["at"] = to_wire(event["at"])
-        # Children nested in their parent's event are shown whole, slim as stored or not
-        # (``sync_server.audit.NESTED_IMPLIED``), then masked like rows of their own.
+        # Rows nested in another row's event (an entry's lines, a document's postings) are
+        # shown whole, slim as stored or not (``sync_server.audit.NESTED_IMPLIED``,
+        # ``full_posting``), then masked like rows of their own.
         events.append(_mask(full_event_images(keys.reveal_event(event)), ctx.user.permissions))
     return {"events": events, "next_before_seq": events[-1]["seq"] if more else None}
 

@@ -11,7 +11,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
-from common.schema import OutboxEntry, Product
+from common.ids import new_id
+from common.schema import Invoice, JournalEntry, OutboxEntry, Product
 from desktop import background
 from desktop.api_client import ApiClient
 from desktop.qt import QApplication, QMessageBox, Qt
@@ -22,7 +23,9 @@ from desktop.ui.attention import AttentionPage
 from desktop.ui.history import HistoryDialog, describe_change
 from desktop.ui.main_window import MainWindow
 from desktop.ui.theme import apply_theme
+from sync_server import admin_ops
 from tests.desktop.conftest import LiveServer
+from tests.desktop.test_sync_ui import command, server_push
 
 SCREENSHOTS = Path("/tmp/ops-screenshots")
 
@@ -201,8 +204,6 @@ def test_history_comes_from_the_servers_audit_trail(
         org_id = session.org_id
         api = ApiClient(live_server.url)
         api.login("admin@acme.test", live_server.password)
-        from common.ids import new_id
-
         pid = new_id()
         push = {
             "client_id": "test",
@@ -296,3 +297,53 @@ def test_describe_change_counts_the_rows_created_with_a_record() -> None:
         "after": {"number": "JE-000001", "lines": [{"id": "a", "debit": 100}, {"id": "b", "credit": 100}]}
     }
     assert describe_change(event) == "Created with Number: JE-000001; Lines: 2"
+
+
+def test_history_names_the_journal_entry_a_document_posted(live_server: LiveServer) -> None:
+    """Over HTTP: an invoice posted and a payment recorded carry their journal entries inside
+    their own events; the history reads each entry's number, not a list of images."""
+    org_id = admin_ops.create_org(live_server.services.store, "Books Ltd")  # with its chart of accounts
+    live_server.orgs["Books Ltd"] = org_id
+    live_server.add_user("boss@books.test", ("Books Ltd", "admin"))
+    customer, invoice, payment = new_id(), new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    server_push(
+        live_server,
+        "boss@books.test",
+        org_id,
+        command("sales.create_customer", id=customer, name="Ada"),
+        command("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+        command("sales.post_invoice", id=invoice),
+        command("sales.record_payment", id=payment, invoice_id=invoice, amount=10000),
+    )
+    with live_server.services.store.session(org_id) as db:
+        final_number = db.execute(select(Invoice.number).where(Invoice.id == invoice)).scalar_one()
+        entry_numbers = dict(
+            db.execute(
+                select(JournalEntry.source_id, JournalEntry.number).where(JournalEntry.org_id == org_id)
+            ).all()
+        )
+    api = ApiClient(live_server.url)
+    api.login("boss@books.test", live_server.password)
+    events = {e["action"]: e for e in api.audit(org_id, entity="invoice", entity_id=invoice)}
+    draft_number = events["sales.create_invoice"]["after"]["number"]
+    assert describe_change(events["sales.post_invoice"]) == (
+        f"Number: {draft_number} → {final_number}; Status: draft → posted; Posted: {entry_numbers[invoice]}"
+    )
+    [recorded] = api.audit(org_id, entity="payment", entity_id=payment)
+    created = describe_change(recorded)
+    assert created.startswith("Created with Amount: 10000; ") and "{" not in created
+    assert created.endswith(f"; Posted: {entry_numbers[payment]}")
+
+
+def test_describe_change_counts_the_entries_it_may_not_read() -> None:
+    """A reader who may not read the books gets each posting's id and its lines' ids only (the
+    audit API masks the rest): the entries are counted."""
+    masked = {"id": "e1", "lines": [{"id": "l1"}, {"id": "l2"}]}
+    event: dict[str, Any] = {
+        "before": {"status": "draft"},
+        "after": {"status": "posted", "postings": [masked]},
+    }
+    assert describe_change(event) == "Status: draft → posted; Posted: 1 journal entry"
+    event["after"]["postings"] = [masked, {**masked, "id": "e2"}]
+    assert describe_change(event) == "Status: draft → posted; Posted: 2 journal entries"

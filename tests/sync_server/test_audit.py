@@ -12,14 +12,18 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from common.ids import new_id
-from common.schema import AuditEvent, OrgSequence, SubjectKey
+from common.schema import AuditEvent, JournalEntry, JournalLine, OrgSequence, SubjectKey
+from common.schema.base import table_of
 from common.schema.types import utcnow
+from common.wire import to_wire
 from sync_server.audit import ChainProblem, chain_hash, head_mac, verify_chain
 from sync_server.config import ServerConfig
 from sync_server.store import prepare_store
 from sync_server.subject_keys import SubjectKeys, is_sealed
-from tests.sync_server.conftest import World, mutation, warehouse
+from tests.common.textbook_month import Month
+from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
 from tests.sync_server.ops_server import ops_server, shell_env
+from tests.sync_server.test_reports_api import push_month
 
 
 def _cli(config: ServerConfig, *args: str) -> subprocess.CompletedProcess[str]:
@@ -409,3 +413,163 @@ def test_a_key_made_and_destroyed_in_one_transaction_is_stored_destroyed(world: 
         ).all()
         assert len(rows) == 1 and rows[0].wrapped_key is None and rows[0].erased_at is not None
         assert SubjectKeys(session, world.a.id, world.services.store.audit_key()).open(sealed) == "[erased]"
+
+
+# Columns no audit image holds (sync_server.writes._UNAUDITED_KEYS but the id, which a nested
+# row's image keeps).
+_STAMPS = ("org_id", "version", "updated_at", "updated_by")
+
+
+def _row_image(row: Any) -> dict[str, Any]:
+    """A row as the audit API shows it in full: its columns but the stamps, as wire values."""
+    return {k: to_wire(v) for k, v in sorted(dict(row).items()) if k not in _STAMPS}
+
+
+def _posted_invoice(world: World) -> tuple[str, dict[str, Any]]:
+    """Organization A's books set up and an invoice pushed, created and posted in one push; the
+    invoice's id and its journal entry as the store holds it, its lines (by number) under
+    ``lines``, both as full audit images."""
+    set_up_books(world, world.a)
+    customer, invoice = new_id(), new_id()
+    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
+    pushed = world.push(
+        "sales@acme.test",
+        world.a,
+        [
+            mutation("sales.create_customer", id=customer, name="Ada"),
+            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
+            mutation("sales.post_invoice", id=invoice),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    entries, lines = table_of(JournalEntry), table_of(JournalLine)
+    with world.services.store.session(world.a.id) as session:
+        entry = _row_image(
+            session.execute(select(entries).where(entries.c.source_id == invoice)).mappings().one()
+        )
+        entry["lines"] = [
+            _row_image(row)
+            for row in session.execute(
+                select(lines).where(lines.c.journal_entry_id == entry["id"]).order_by(lines.c.line_no)
+            ).mappings()
+        ]
+    assert len(entry["lines"]) == 2
+    return invoice, entry
+
+
+def _give_role(world: World, user: str, role: str, permissions: list[str]) -> str:
+    """A custom role with ``permissions`` granted to organization A's ``user`` (a builtin role's
+    user, who keeps it); the user's e-mail."""
+    headers = world.headers("admin@acme.test")
+    put = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/roles/{role}", json={"permissions": permissions}, headers=headers
+    )
+    assert put.status_code == 200, put.get_json()
+    grant = world.client.put(
+        f"/api/v1/orgs/{world.a.id}/members/{world.a.users[user]}/roles",
+        json={"roles": [user, role]},
+        headers=headers,
+    )
+    assert grant.status_code == 200, grant.get_json()
+    return world.a.email(user)
+
+
+def test_a_documents_journal_entry_is_found_in_the_documents_event(world: World) -> None:
+    """An invoice's entry, posted with it, has no event of its own: asked for the entry, one of
+    its lines, or journal entries at all, the audit API answers with the invoice's event that
+    posted it, the entry whole in it (its document, its lines, as the store holds them)."""
+    invoice, entry = _posted_invoice(world)
+    [posted] = _audit(world, "auditor@acme.test", entity="journal_entry", entity_id=entry["id"])["events"]
+    assert (posted["entity"], posted["entity_id"], posted["action"]) == (
+        "invoice",
+        invoice,
+        "sales.post_invoice",
+    )
+    assert posted["after"]["postings"] == [entry] and "masked" not in posted
+    assert entry["source_id"] == invoice and entry["deleted"] is False
+    assert all(line["journal_entry_id"] == entry["id"] for line in entry["lines"])
+    for line in entry["lines"]:
+        assert _audit(world, "auditor@acme.test", entity="journal_line", entity_id=line["id"])["events"] == [
+            posted
+        ]
+    # The invoice's other events (its creation) hold no entry: not listed for entries or lines.
+    invoice_events = _audit(world, "auditor@acme.test", entity="invoice", entity_id=invoice)["events"]
+    assert [e["action"] for e in invoice_events] == ["sales.post_invoice", "sales.create_invoice"]
+    for entity in ("journal_entry", "journal_line"):
+        listed = _audit(world, "auditor@acme.test", entity=entity)["events"]
+        assert [(e["entity"], e["entity_id"]) for e in listed] == [("invoice", invoice)], entity
+    # Another organization's admin, asking in their own organization for this entry or its
+    # lines, gets nothing of it, and may not ask in this one.
+    for entity, entity_id in [("journal_entry", entry["id"]), ("journal_line", entry["lines"][0]["id"])]:
+        elsewhere = world.client.get(
+            f"/api/v1/orgs/{world.b.id}/audit",
+            query_string={"entity": entity, "entity_id": entity_id},
+            headers=world.headers("admin@globex.test"),
+        )
+        assert elsewhere.status_code == 200 and elsewhere.get_json()["events"] == []
+        across = world.client.get(
+            f"/api/v1/orgs/{world.a.id}/audit",
+            query_string={"entity": entity, "entity_id": entity_id},
+            headers=world.headers("admin@globex.test"),
+        )
+        assert across.status_code in (403, 404) and entry["id"] not in across.get_data(as_text=True)
+
+
+def test_a_documents_posting_is_masked_as_journal_rows(world: World) -> None:
+    """A reader of the audit trail and of sales but not of the books sees the posted invoice's
+    fields and, of its entry and lines, their ids only, the rest named in ``masked``; a reader of
+    both sees everything."""
+    invoice, entry = _posted_invoice(world)
+    sales_reader = _give_role(world, "employee", "sales_auditor", ["admin.audit", "sales.read"])
+    both = _give_role(
+        world, "project_manager", "books_auditor", ["admin.audit", "sales.read", "finance.read"]
+    )
+    [full] = [
+        e
+        for e in _audit(world, both, entity="invoice", entity_id=invoice)["events"]
+        if e["action"] == "sales.post_invoice"
+    ]
+    assert full["after"]["postings"] == [entry] and "masked" not in full
+    [shown] = [
+        e
+        for e in _audit(world, sales_reader, entity="invoice", entity_id=invoice)["events"]
+        if e["action"] == "sales.post_invoice"
+    ]
+    assert shown["seq"] == full["seq"] and shown["before"] == full["before"]
+    document = {k: v for k, v in full["after"].items() if k != "postings"}
+    assert {k: v for k, v in shown["after"].items() if k != "postings"} == document
+    assert document["status"] == "posted" and document["number"]
+    assert shown["after"]["postings"] == [
+        {"id": entry["id"], "lines": [{"id": line["id"]} for line in entry["lines"]]}
+    ]
+    hidden = {f"postings.{k}" for k in entry if k not in ("id", "lines")}
+    hidden |= {f"postings.lines.{k}" for line in entry["lines"] for k in line if k != "id"}
+    assert set(shown["masked"]) == hidden and "postings.number" in hidden and "postings.lines.debit" in hidden
+    # Asked for the entry itself, the sales reader gets the same masked event.
+    assert _audit(world, sales_reader, entity="journal_entry", entity_id=entry["id"])["events"] == [shown]
+
+
+def test_every_entry_of_a_month_is_found_in_the_event_that_posted_it(world: World) -> None:
+    """The textbook month, pushed step by step: asked for any of its journal entries, the audit
+    API answers with the one event that holds it, the entry's own (the manual one) or its
+    document's (its postings list it), not the document's other events (a payroll run's is run,
+    approved, posted and paid); no two entries with the same event."""
+    push_month(world, world.a, Month())
+    with world.services.store.session(world.a.id) as session:
+        entries = session.execute(select(JournalEntry.id, JournalEntry.source, JournalEntry.source_id)).all()
+    sources = {source for _, source, _ in entries}
+    assert {"manual", "invoice", "payment", "payroll_run", "payroll_payment"} <= sources, sources
+    answered: dict[str, int] = {}
+    for entry_id, source, source_id in entries:
+        events = _audit(world, "auditor@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
+        assert len(events) == 1, (source, events)
+        [event] = events
+        if event["entity"] == "journal_entry":
+            # A manual entry; a run's payment is posted before the run is marked paid, so the
+            # entry comes first in its command and keeps an event of its own.
+            assert event["entity_id"] == entry_id and source in ("manual", "payroll_payment"), (source, event)
+        else:
+            [posting] = [p for p in event["after"]["postings"] if p["id"] == entry_id]
+            assert event["entity_id"] == source_id == posting["source_id"], (source, event)
+        answered[entry_id] = event["seq"]
+    assert len(set(answered.values())) == len(entries)  # each entry's own answer
