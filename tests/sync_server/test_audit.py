@@ -564,10 +564,8 @@ def test_every_entry_of_a_month_is_found_in_the_event_that_posted_it(world: Worl
         events = _audit(world, "auditor@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
         assert len(events) == 1, (source, events)
         [event] = events
-        if event["entity"] == "journal_entry":
-            # A manual entry; a run's payment is posted before the run is marked paid, so the
-            # entry comes first in its command and keeps an event of its own.
-            assert event["entity_id"] == entry_id and source in ("manual", "payroll_payment"), (source, event)
+        if event["entity"] == "journal_entry":  # a manual entry keeps an event of its own
+            assert event["entity_id"] == entry_id and source == "manual", (source, event)
         else:
             [posting] = [p for p in event["after"]["postings"] if p["id"] == entry_id]
             assert event["entity_id"] == source_id == posting["source_id"], (source, event)
