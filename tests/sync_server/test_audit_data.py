@@ -14,7 +14,16 @@ from common.ids import new_id
 from common.schema import Account, AuditEvent, Invoice, JournalEntry, JournalLine
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import PendingEvent, append_events, full_event_images, nested_images, verify_chain
+from sync_server import admin_ops
+from sync_server.audit import (
+    POSTING_HOLDERS,
+    POSTINGS,
+    PendingEvent,
+    append_events,
+    full_event_images,
+    nested_images,
+    verify_chain,
+)
 from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
 from sync_server.writes import ServerRecorder
@@ -118,6 +127,18 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
     for org in ("Acme Trading", "Globex Manufacturing", "Acme", "Globex"):
         result = _cli(world.services.config, "audit", "verify", "--org", org, "--data")
         assert result.returncode == 0, (org, result.stdout[-3000:], result.stderr[-2000:])
+    # Among them, postings nested in the events of every kind of document that posts: the
+    # replay read each kind (and the manual entries' events of their own).
+    demo_orgs = [
+        admin_ops.find_org(world.services.store, name)[0] for name in ("Acme Trading", "Globex Manufacturing")
+    ]
+    for org_id in demo_orgs:
+        with world.services.store.session(org_id) as session:
+            events = session.execute(
+                select(AuditEvent.entity, AuditEvent.after).where(AuditEvent.org_id == org_id)
+            ).all()
+        assert {entity for entity, after in events if (after or {}).get(POSTINGS)} == POSTING_HOLDERS
+        assert any(entity == "journal_entry" for entity, _ in events)
 
 
 def _entry_of(world: World, source_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
