@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 
 from common.ids import new_id
-from common.schema import AuditEvent, JournalEntry, JournalLine
+from common.schema import Account, AuditEvent, Invoice, JournalEntry, JournalLine
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import PendingEvent, append_events, nested_images, verify_chain
+from sync_server import admin_ops
+from sync_server.audit import (
+    POSTING_HOLDERS,
+    POSTINGS,
+    PendingEvent,
+    append_events,
+    full_event_images,
+    nested_images,
+    verify_chain,
+)
 from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
 from sync_server.writes import ServerRecorder
@@ -116,61 +127,288 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
     for org in ("Acme Trading", "Globex Manufacturing", "Acme", "Globex"):
         result = _cli(world.services.config, "audit", "verify", "--org", org, "--data")
         assert result.returncode == 0, (org, result.stdout[-3000:], result.stderr[-2000:])
+    # Among them, postings nested in the events of every kind of document that posts: the
+    # replay read each kind (and the manual entries' events of their own).
+    demo_orgs = [
+        admin_ops.find_org(world.services.store, name)[0] for name in ("Acme Trading", "Globex Manufacturing")
+    ]
+    for org_id in demo_orgs:
+        with world.services.store.session(org_id) as session:
+            events = session.execute(
+                select(AuditEvent.entity, AuditEvent.after).where(AuditEvent.org_id == org_id)
+            ).all()
+        assert {entity for entity, after in events if (after or {}).get(POSTINGS)} == POSTING_HOLDERS
+        assert any(entity == "journal_entry" for entity, _ in events)
 
 
-def test_journal_lines_are_audited_in_their_entry_and_checked_like_rows(world: World) -> None:
-    """A posting's lines are in its entry's audit event (not an event each); a line changed
-    behind the server is still named by ``--data``, and the audit API shows the lines with the
-    entry, masked like rows of their own."""
-    invoice = _post_an_invoice(world)
+def _entry_of(world: World, source_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The journal entry posted for ``source_id`` in organization A, and its lines by number."""
+    entries, lines = table_of(JournalEntry), table_of(JournalLine)
     with world.services.store.session(world.a.id) as session:
-        entry_id = session.execute(
-            select(JournalEntry.id).where(
-                JournalEntry.org_id == world.a.id, JournalEntry.source_id == invoice
+        entry = dict(
+            session.execute(
+                select(entries).where(entries.c.org_id == world.a.id, entries.c.source_id == source_id)
             )
-        ).scalar_one()
-        line_ids = sorted(
-            session.execute(select(JournalLine.id).where(JournalLine.journal_entry_id == entry_id)).scalars()
+            .mappings()
+            .one()
         )
-        events = session.execute(
-            select(AuditEvent.entity, AuditEvent.after).where(
-                AuditEvent.org_id == world.a.id, AuditEvent.entity.in_(("journal_entry", "journal_line"))
-            )
-        ).all()
-    assert len(line_ids) == 2
-    assert [entity for entity, _ in events] == ["journal_entry"]  # one event for the entry and its lines
-    lines = events[0][1]["lines"]
-    assert sorted(item["id"] for item in lines) == line_ids
-    assert sorted((item["debit"], item["credit"]) for item in lines) == [(0, 10000), (10000, 0)]
+        rows = [
+            dict(row)
+            for row in session.execute(
+                select(lines).where(lines.c.journal_entry_id == entry["id"]).order_by(lines.c.line_no)
+            ).mappings()
+        ]
+    return entry, rows
+
+
+def _events(world: World, *entities: str) -> list[Any]:
+    """Organization A's audit events of these entities, in order."""
+    with world.services.store.session(world.a.id) as session:
+        return list(
+            session.execute(
+                select(
+                    AuditEvent.seq,
+                    AuditEvent.at,
+                    AuditEvent.actor,
+                    AuditEvent.action,
+                    AuditEvent.entity,
+                    AuditEvent.entity_id,
+                    AuditEvent.before,
+                    AuditEvent.after,
+                )
+                .where(AuditEvent.org_id == world.a.id, AuditEvent.entity.in_(entities))
+                .order_by(AuditEvent.seq)
+            ).all()
+        )
+
+
+def test_a_posted_invoice_is_one_event_holding_its_entry_and_lines_checked_like_rows(world: World) -> None:
+    """Posting an invoice is one audit event, the invoice's: its entry (with its id) and the
+    entry's lines are in it, neither has an event of its own; ``--data`` replays both from it and
+    names an entry or a line changed behind the server, fields the nested image leaves out too."""
+    invoice = _post_an_invoice(world)
+    entry, lines = _entry_of(world, invoice)
+    assert len(lines) == 2
+    assert _events(world, "journal_entry", "journal_line") == []
+    posts = [e for e in _events(world, "invoice") if e.action == "sales.post_invoice"]
+    assert [(e.entity_id, e.before["status"], e.after["status"]) for e in posts] == [
+        (invoice, "draft", "posted")
+    ]
+    (posting,) = posts[0].after["postings"]
+    assert (
+        posting["id"] == entry["id"]
+        and posting["memo"] == entry["memo"] == f"Invoice {posts[0].after['number']}"
+    )
+    assert "source_id" not in posting and "deleted" not in posting  # the event says them
+    assert [item["id"] for item in posting["lines"]] == [row["id"] for row in lines]
+    assert [(item["debit"], item["credit"]) for item in posting["lines"]] == [(10000, 0), (0, 10000)]
     assert _problems(world, world.a.id) == []
 
-    (event,) = _audit(world, "admin@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
-    assert sorted(item["id"] for item in event["after"]["lines"]) == line_ids
-    assert "masked" not in event
-
-    # Asked for a line, the audit API answers with the entry's event that holds it (DESIGN §5's
-    # ``?entity=&entity_id=`` keeps finding a line's history).
-    for line_id in line_ids:
-        (event,) = _audit(world, "admin@acme.test", entity="journal_line", entity_id=line_id)["events"]
-        assert (event["entity"], event["entity_id"]) == ("journal_entry", entry_id)
-        assert line_id in [item["id"] for item in event["after"]["lines"]]
-    listed = _audit(world, "admin@acme.test", entity="journal_line")
-    assert [e["entity_id"] for e in listed["events"]] == [entry_id]
-    # a line of no entry here: nothing, as for any unknown row
-    assert _audit(world, "admin@acme.test", entity="journal_line", entity_id=new_id())["events"] == []
-    elsewhere = world.client.get(  # another organization's line is not looked up
-        f"/api/v1/orgs/{world.b.id}/audit",
-        query_string={"entity": "journal_line", "entity_id": line_ids[0]},
-        headers=world.headers("admin@globex.test"),
-    )
-    assert elsewhere.status_code == 200 and elsewhere.get_json()["events"] == []
-
     world.services.store.dispose()
-    _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[0]}'")
-    _tamper(world.services.config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{line_ids[1]}'")
-    problems = _problems(world, world.a.id)
-    assert len(problems) == 2, problems
-    assert all(p.startswith("journal_line ") and " debit: stored 10001" in p for p in problems), problems
+    config = world.services.config
+    for row in lines:
+        _tamper(config, f"UPDATE journal_line SET debit = 10001 WHERE id = '{row['id']}'")
+    _tamper(config, f"UPDATE journal_entry SET memo = 'Nothing to see' WHERE id = '{entry['id']}'")
+    elsewhere = new_id()
+    _tamper(config, f"UPDATE journal_entry SET source_id = '{elsewhere}' WHERE id = '{entry['id']}'")
+    _tamper(config, f"UPDATE journal_entry SET deleted = TRUE WHERE id = '{entry['id']}'")
+    assert sorted(_problems(world, world.a.id)) == sorted(
+        [
+            f"journal_entry {entry['id']} memo: stored 'Nothing to see', the audit trail says '{entry['memo']}'",
+            f"journal_entry {entry['id']} source_id: stored '{elsewhere}', the audit trail says '{invoice}'",
+            f"journal_entry {entry['id']} deleted: stored True, the audit trail says False",
+            f"journal_line {lines[0]['id']} debit: stored 10001, the audit trail says 10000",
+            f"journal_line {lines[1]['id']} debit: stored 10001, the audit trail says 0",
+        ]
+    )
+
+
+def _account(world: World, code: str) -> str:
+    with world.services.store.session(world.a.id) as session:
+        return str(
+            session.execute(
+                select(Account.id).where(Account.org_id == world.a.id, Account.code == code)
+            ).scalar_one()
+        )
+
+
+def test_a_documents_posting_nests_in_its_event_a_manual_or_reversing_entry_keeps_its_own(
+    world: World,
+) -> None:
+    """A customer's payment and a supplier's bill carry their postings in their own events (the
+    payment's insert, the bill's insert), as a posted invoice does; a manual entry and its
+    reversal, posted for no document, are events of their own. Every entry in the store is in
+    exactly one event, and ``--data`` agrees with all of them."""
+    invoice = _post_an_invoice(world)
+    payment, supplier, bill, manual, reversal = (new_id() for _ in range(5))
+    bank, rent = _account(world, "1000"), _account(world, "6500")
+    pushed = world.push(
+        "admin@acme.test",
+        world.a,
+        [
+            mutation("sales.record_payment", id=payment, invoice_id=invoice, amount=4000),
+            mutation("inventory.create_supplier", id=supplier, name="Landlord", currency="EUR"),
+            mutation(
+                "finance.record_supplier_bill",
+                id=bill,
+                supplier_id=supplier,
+                lines=[
+                    {
+                        "id": new_id(),
+                        "account_id": rent,
+                        "description": "Rent",
+                        "quantity": "1",
+                        "unit_price": 2500,
+                    }
+                ],
+            ),
+            mutation(
+                "finance.post_journal_entry",
+                id=manual,
+                entry_date=datetime.now(UTC).date().isoformat(),
+                currency="EUR",
+                memo="Cash count",
+                lines=[{"account_id": rent, "debit": 700}, {"account_id": bank, "credit": 700}],
+            ),
+            mutation("finance.reverse_journal_entry", id=reversal, entry_id=manual),
+        ],
+    )
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 5, pushed.get_json()
+
+    # The entries of a manual posting and of its reversal: an event each, with their lines.
+    own = _events(world, "journal_entry", "journal_line")
+    assert [(e.entity, e.entity_id, e.action) for e in own] == [
+        ("journal_entry", manual, "finance.post_journal_entry"),
+        ("journal_entry", reversal, "finance.reverse_journal_entry"),
+    ]
+    assert [(e.after["source"], e.after["source_id"]) for e in own] == [
+        ("manual", None),
+        ("reversal", manual),
+    ]
+    assert [[(line["debit"], line["credit"]) for line in e.after["lines"]] for e in own] == [
+        [(700, 0), (0, 700)],
+        [(0, 700), (700, 0)],
+    ]
+    # A document's posting: in the event of the command's insert (or update) of the document.
+    for entity, document, action, amount in (
+        ("invoice", invoice, "sales.post_invoice", 10000),
+        ("payment", payment, "sales.record_payment", 4000),
+        ("supplier_bill", bill, "finance.record_supplier_bill", 2500),
+    ):
+        entry, lines = _entry_of(world, document)
+        holders = [e for e in _events(world, entity) if e.entity_id == document and e.after.get("postings")]
+        assert [e.action for e in holders] == [action], entity
+        (posting,) = holders[0].after["postings"]
+        assert posting["id"] == entry["id"] and posting["source"] == entry["source"], entity
+        assert [item["id"] for item in posting["lines"]] == [row["id"] for row in lines], entity
+        assert sum(item["debit"] for item in posting["lines"]) == amount, entity
+    # The invoice's update by the payment (amount paid) holds no posting: the payment's entry is
+    # the payment's.
+    paid = [e for e in _events(world, "invoice") if e.action == "sales.record_payment"]
+    assert [(e.after.get("amount_paid"), "postings" in e.after) for e in paid] == [(4000, False)]
+
+    # Each entry of the store is in exactly one event: its own, or its document's.
+    with world.services.store.session(world.a.id) as session:
+        stored = sorted(
+            session.execute(select(JournalEntry.id).where(JournalEntry.org_id == world.a.id)).scalars()
+        )
+        everything = session.execute(
+            select(AuditEvent.entity, AuditEvent.entity_id, AuditEvent.after).where(
+                AuditEvent.org_id == world.a.id
+            )
+        ).all()
+    audited = [e.entity_id for e in everything if e.entity == "journal_entry"] + [
+        posting["id"] for e in everything for posting in (e.after or {}).get("postings", [])
+    ]
+    assert len(stored) == 5 and sorted(audited) == stored
+    assert _problems(world, world.a.id) == []
+    assert _cli(world.services.config, "audit", "verify", "--org", "Acme", "--data").returncode == 0
+
+
+def test_a_command_refused_after_its_posting_leaves_no_nested_posting_behind() -> None:
+    """The recorder (no store) as a command refused after it posted leaves it: its document's
+    event goes, and with it the posting nested there; the next command's entry for the same
+    document, which that command did not write, is an event of its own with its lines, none of
+    them put into the image of the refused one."""
+    recorder = ServerRecorder("org", 0, datetime(2026, 11, 30, tzinfo=UTC))
+    invoice, day = new_id(), date(2026, 11, 30)
+
+    def post(entry_id: str, version: int) -> None:
+        entry = {"id": entry_id, "version": version, "entry_date": day, "number": f"JE-{version}",
+                 "source": "invoice", "source_id": invoice, "memo": None, "deleted": False}  # fmt: skip
+        recorder.record_write("journal_entry", entry_id, None, entry)
+        recorder.record_inserts(
+            "journal_line",
+            [{"id": new_id(), "version": version + n, "journal_entry_id": entry_id, "line_no": n,
+              "entry_date": day, "deleted": False, "debit": 5 * (n % 2), "credit": 5 * (1 - n % 2),
+              "currency": "EUR", "memo": None} for n in (1, 2)],
+        )  # fmt: skip
+
+    mark = recorder.mark()
+    recorder.record_write(
+        "invoice", invoice, {"status": "draft", "version": 1}, {"status": "posted", "version": 2}
+    )
+    refused = new_id()
+    post(refused, 3)
+    (event,) = recorder.events
+    assert event.after is not None
+    assert [posting["id"] for posting in event.after["postings"]] == [refused]  # nested, as it went
+    assert len(event.after["postings"][0]["lines"]) == 2
+    recorder.restore(mark)  # the command is refused
+    assert recorder.events == []
+
+    recorder.mark()
+    entry_id = new_id()
+    post(entry_id, 10)
+    (event,) = recorder.events
+    assert (event.entity, event.entity_id) == ("journal_entry", entry_id) and event.after is not None
+    assert event.after["source_id"] == invoice and "postings" not in event.after
+    assert [line["line_no"] for line in event.after["lines"]] == [1, 2]
+
+
+def test_a_customers_export_shows_their_invoices_posting_whole(world: World) -> None:
+    """A customer's copy of their data holds their invoice's audit events; the post event's
+    posting is shown whole there, as the audit API shows it (what the nested image leaves out,
+    the entry's ``source_id`` and ``deleted``, its lines' entry and date, put back)."""
+    invoice = _post_an_invoice(world)
+    entry, lines = _entry_of(world, invoice)
+    with world.services.store.session(world.a.id) as session:
+        customer = session.execute(select(Invoice.customer_id).where(Invoice.id == invoice)).scalar_one()
+    request_id = new_id()
+    opened = world.push(
+        "admin@acme.test",
+        world.a,
+        [
+            mutation(
+                "privacy.open_data_subject_request",
+                id=request_id,
+                subject_type="customer",
+                subject_id=customer,
+                kind="export",
+            )
+        ],
+    )
+    assert opened.get_json()["results"][0]["status"] == "applied", opened.get_json()
+    answer = world.client.get(
+        f"/api/v1/orgs/{world.a.id}/privacy/requests/{request_id}/export",
+        headers=world.headers("admin@acme.test"),
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:2000]
+    data = json.loads(zipfile.ZipFile(io.BytesIO(answer.data)).read("data.json"))
+    [org] = data["organizations"]
+    posts = [
+        e for e in org["audit_events"] if e["entity"] == "invoice" and e["action"] == "sales.post_invoice"
+    ]
+    assert [e["entity_id"] for e in posts] == [invoice]
+    (posting,) = posts[0]["after"]["postings"]
+    assert posting == _full_image(entry) | {
+        "id": entry["id"],
+        "lines": [_full_image(row) | {"id": row["id"]} for row in lines],
+    }
+    assert (posting["source_id"], posting["deleted"]) == (invoice, False)
+    assert {(line["journal_entry_id"], line["entry_date"]) for line in posting["lines"]} == {
+        (entry["id"], to_wire(entry["entry_date"]))
+    }
 
 
 _UNAUDITED = ("org_id", "id", "version", "updated_at", "updated_by")
@@ -181,120 +419,126 @@ def _full_image(row: dict[str, Any]) -> dict[str, Any]:
     return {k: to_wire(v) for k, v in sorted(row.items()) if k not in _UNAUDITED}
 
 
-def test_slim_and_whole_nested_lines_read_the_same(world: World) -> None:
-    """An entry's event stores its lines slim (no ``journal_entry_id``, no ``entry_date`` equal to
-    the entry's, no ``"deleted":false``); an event written before that holds them whole. Both give
-    the lines' full images, the same bytes, to nested_images, the audit API and ``verify --data``,
-    which still checks the fields the slim form leaves out."""
+def test_a_posting_in_its_documents_event_reads_as_an_entry_event_of_old(world: World) -> None:
+    """A posted invoice's entry is stored in the invoice's post event, slim (no ``source_id``, no
+    ``"deleted":false``, its lines slim); entries audited before this have events of their own,
+    with lines whole (the oldest) or slim. All give the same full images of the entry and its
+    lines to nested_images and to what the audit API and a privacy export show
+    (full_event_images), and ``verify --data`` checks the fields each form leaves out."""
     invoice = _post_an_invoice(world)
     org_id = world.a.id
+    entry, slim_lines = _entry_of(world, invoice)
+    (post,) = [e for e in _events(world, "invoice") if e.action == "sales.post_invoice"]
+    (nested,) = post.after["postings"]
+    assert sorted(nested) == ["entry_date", "fiscal_period_id", "id", "lines", "memo", "number",
+                              "reverses_entry_id", "source"]  # fmt: skip
+    assert [sorted(item) for item in nested["lines"]] == [
+        ["account_id", "credit", "currency", "debit", "id", "line_no", "memo"]
+    ] * len(slim_lines)
+    # The same entry posted by servers from before: its rows, and an event of its own as each
+    # wrote it (appended to the chain, which stays intact).
     entries, lines = table_of(JournalEntry), table_of(JournalLine)
-    old_id = new_id()
+    entry_image = {k: v for k, v in nested.items() if k not in ("id", "lines")} | {
+        "source_id": invoice,
+        "deleted": False,
+    }
+    olds: dict[str, list[dict[str, Any]]] = {}
     with world.services.store.session(org_id, write=True) as session:
-        entry = dict(session.execute(select(entries).where(entries.c.source_id == invoice)).mappings().one())
-        slim_id = entry["id"]
-        slim_lines = [
-            dict(row)
-            for row in session.execute(
-                select(lines).where(lines.c.journal_entry_id == slim_id).order_by(lines.c.line_no)
-            ).mappings()
-        ]
-        event = session.execute(
-            select(AuditEvent.action, AuditEvent.actor, AuditEvent.at, AuditEvent.after).where(
-                AuditEvent.org_id == org_id, AuditEvent.entity_id == slim_id
+        for number, whole in (("JE-OLD1", True), ("JE-OLD2", False)):
+            old_id = new_id()
+            olds[old_id] = [{**row, "id": new_id(), "journal_entry_id": old_id} for row in slim_lines]
+            session.execute(insert(entries).values(**{**entry, "id": old_id, "number": number}))
+            session.execute(insert(lines), olds[old_id])
+            held = [
+                _full_image(row) | {"id": row["id"]} if whole else {**item, "id": row["id"]}
+                for row, item in zip(olds[old_id], nested["lines"], strict=True)
+            ]
+            append_events(
+                session,
+                org_id,
+                [
+                    PendingEvent(
+                        action=post.action,
+                        actor=post.actor,
+                        entity="journal_entry",
+                        entity_id=old_id,
+                        after=dict(sorted({**entry_image, "number": number, "lines": held}.items())),
+                        at=post.at,
+                    )
+                ],
             )
-        ).one()
-        stored = event.after["lines"]
-        assert [sorted(item) for item in stored] == [
-            ["account_id", "credit", "currency", "debit", "id", "line_no", "memo"]
-        ] * len(slim_lines)
-        # The same entry posted by a server from before slim images: its rows, and an event with
-        # the lines whole, as that server wrote it (appended to the chain, which stays intact).
-        old_lines = [{**row, "id": new_id(), "journal_entry_id": old_id} for row in slim_lines]
-        session.execute(insert(entries).values(**{**entry, "id": old_id, "number": "JE-OLD"}))
-        session.execute(insert(lines), old_lines)
-        old_after = {k: v for k, v in event.after.items() if k != "lines"} | {
-            "number": "JE-OLD",
-            "lines": [_full_image(row) | {"id": row["id"]} for row in old_lines],
-        }
-        append_events(
-            session,
-            org_id,
-            [
-                PendingEvent(
-                    action=event.action,
-                    actor=event.actor,
-                    entity="journal_entry",
-                    entity_id=old_id,
-                    after=old_after,
-                    at=event.at,
-                )
-            ],
-        )
     with world.services.store.session(org_id) as session:
         assert verify_chain(session, org_id)[1] is None
-        afters: dict[str, Any] = dict(
-            session.execute(
-                select(AuditEvent.entity_id, AuditEvent.after).where(
-                    AuditEvent.org_id == org_id, AuditEvent.entity == "journal_entry"
-                )
-            ).all()
-        )
-    assert "journal_entry_id" in afters[old_id]["lines"][0]  # stored whole
+    afters = {e.entity_id: e.after for e in _events(world, "journal_entry")}
+    assert list(afters) == list(olds)
+    first = next(iter(olds))
+    assert "journal_entry_id" in afters[first]["lines"][0]  # stored whole
+    assert "journal_entry_id" not in afters[list(olds)[1]]["lines"][0]  # stored slim
 
-    expected = {
-        slim_id: {row["id"]: _full_image(row) for row in slim_lines},
-        old_id: {row["id"]: _full_image(row) for row in old_lines},
+    expected = {entry["id"]: slim_lines} | olds
+    entry_rows = {entry["id"]: entry} | {
+        old_id: {**entry, "number": afters[old_id]["number"]} for old_id in olds
     }
     for entry_id, rows in expected.items():
-        found = {
-            child_id: image
-            for _, child_id, image in nested_images("journal_entry", entry_id, afters[entry_id])
-        }
-        assert found == rows
-        assert [list(image) for image in found.values()] == [list(image) for image in rows.values()]
+        if entry_id == entry["id"]:
+            found = list(nested_images("invoice", invoice, post.after))
+            assert found[0] == ("journal_entry", entry_id, _full_image(entry_rows[entry_id]))
+            found = found[1:]
+        else:
+            assert {k: v for k, v in afters[entry_id].items() if k != "lines"} == _full_image(
+                entry_rows[entry_id]
+            )
+            found = list(nested_images("journal_entry", entry_id, afters[entry_id]))
+        assert found == [("journal_line", row["id"], _full_image(row)) for row in rows]
+        assert [list(image) for *_, image in found] == [list(_full_image(row)) for row in rows]
 
-    # The audit API shows the lines whole, the same keys in the same order, either way; asked for
-    # a line, it answers with its entry's event.
-    shown: dict[str, list[dict[str, Any]]] = {}
+    # What the audit API and a privacy export show: the entry and its lines whole, the lines the
+    # same bytes either way (ids aside).
+    shown_post = full_event_images({"entity": "invoice", "entity_id": invoice, "after": post.after})["after"]
+    (shown_entry,) = shown_post["postings"]
+    assert shown_entry == _full_image(entry) | {"id": entry["id"], "lines": shown_entry["lines"]}
+    assert list(shown_entry) == sorted(shown_entry)
+    shown = {entry["id"]: shown_entry["lines"]} | {
+        old_id: full_event_images({"entity": "journal_entry", "entity_id": old_id, "after": afters[old_id]})[
+            "after"
+        ]["lines"]
+        for old_id in olds
+    }
     for entry_id, rows in expected.items():
-        (listed,) = _audit(world, "admin@acme.test", entity="journal_entry", entity_id=entry_id)["events"]
-        assert "masked" not in listed
-        shown[entry_id] = listed["after"]["lines"]
-        assert shown[entry_id] == [image | {"id": child_id} for child_id, image in rows.items()]
-        for child_id in rows:
-            (by_line,) = _audit(world, "admin@acme.test", entity="journal_line", entity_id=child_id)["events"]
-            assert by_line["entity_id"] == entry_id and by_line["after"]["lines"] == shown[entry_id]
-    renamed = {old["id"]: slim["id"] for old, slim in zip(old_lines, slim_lines, strict=True)}
-    renamed[old_id] = slim_id
-    as_slim = json.dumps(shown[old_id])
-    for old, new in renamed.items():
-        as_slim = as_slim.replace(old, new)
-    assert as_slim == json.dumps(shown[slim_id])  # byte for byte, ids aside
+        assert shown[entry_id] == [_full_image(row) | {"id": row["id"]} for row in rows]
+        renamed = {old["id"]: new["id"] for old, new in zip(rows, slim_lines, strict=True)}
+        renamed[entry_id] = entry["id"]
+        as_slim = json.dumps(shown[entry_id])
+        for old, new in renamed.items():
+            as_slim = as_slim.replace(old, new)
+        assert as_slim == json.dumps(shown[entry["id"]])  # byte for byte, ids aside
 
-    # verify --data: both agree with the store, and the fields the slim form leaves out are
-    # still checked against the rows.
+    # verify --data: all agree with the store, and the fields each form leaves out are still
+    # checked against the rows.
     assert _problems(world, org_id) == []
     assert _cli(world.services.config, "audit", "verify", "--org", "Acme", "--data").returncode == 0
     world.services.store.dispose()
-    for entry_id in expected:
-        first, second = list(expected[entry_id])
-        _tamper(
-            world.services.config, f"UPDATE journal_line SET entry_date = '2020-01-01' WHERE id = '{first}'"
-        )
-        _tamper(world.services.config, f"UPDATE journal_line SET deleted = TRUE WHERE id = '{second}'")
-    problems = sorted(_problems(world, org_id))
+    config = world.services.config
+    elsewhere = new_id()
+    for entry_id, rows in expected.items():
+        _tamper(config, f"UPDATE journal_line SET entry_date = '2020-01-01' WHERE id = '{rows[0]['id']}'")
+        _tamper(config, f"UPDATE journal_line SET deleted = TRUE WHERE id = '{rows[1]['id']}'")
+        _tamper(config, f"UPDATE journal_entry SET source_id = '{elsewhere}' WHERE id = '{entry_id}'")
     day = to_wire(entry["entry_date"])
-    assert problems == sorted(
+    assert sorted(_problems(world, org_id)) == sorted(
         [
-            f"journal_line {next(iter(rows))} entry_date: stored '2020-01-01', the audit trail says '{day}'"
+            f"journal_line {rows[0]['id']} entry_date: stored '2020-01-01', the audit trail says '{day}'"
             for rows in expected.values()
         ]
         + [
-            f"journal_line {list(rows)[1]} deleted: stored True, the audit trail says False"
+            f"journal_line {rows[1]['id']} deleted: stored True, the audit trail says False"
             for rows in expected.values()
         ]
-    ), problems
+        + [
+            f"journal_entry {entry_id} source_id: stored '{elsewhere}', the audit trail says '{invoice}'"
+            for entry_id in expected
+        ]
+    )
 
 
 def test_nested_lines_keep_what_differs_from_their_entry() -> None:
@@ -336,10 +580,14 @@ def test_nested_lines_keep_what_differs_from_their_entry() -> None:
     ]
 
 
-def test_slim_nested_lines_are_masked_as_whole_lines(world: World) -> None:
-    """A caller who may read the audit but not the ledger sees a posted entry's lines as ids only,
-    the fields a slim line leaves out listed as masked like the others; an admin sees them whole."""
-    _post_an_invoice(world)
+def test_a_nested_posting_is_masked_as_a_whole_entry_and_lines(world: World) -> None:
+    """A caller who may read the audit but not the ledger sees a posted invoice's entry and its
+    lines as ids only, the fields the nested images leave out (the entry's ``source_id`` and
+    ``deleted``, a line's entry, date and ``deleted``) listed as masked like the others; an admin
+    sees them whole. Asked for journal entries, the audit API answers with the invoice's event
+    that holds it (the API's side: ``sync_server.blueprints.audit``)."""
+    invoice = _post_an_invoice(world)
+    entry, lines = _entry_of(world, invoice)
     headers = world.headers("admin@acme.test")
     role = world.client.put(
         f"/api/v1/orgs/{world.a.id}/roles/bare_auditor",
@@ -357,15 +605,26 @@ def test_slim_nested_lines_are_masked_as_whole_lines(world: World) -> None:
     def posted(email: str) -> dict[str, Any]:
         events = _audit(world, email, entity="journal_entry")["events"]
         [event] = [e for e in events if e["action"] == "sales.post_invoice"]
+        assert (event["entity"], event["entity_id"]) == ("invoice", invoice)
         return event
 
     masked, whole = posted("employee@acme.test"), posted("admin@acme.test")
-    lines = whole["after"]["lines"]
-    assert len(lines) == 2  # receivables and revenue (no tax on the line)
-    assert [set(line) for line in masked["after"]["lines"]] == [{"id"}] * len(lines)
-    assert {"lines.entry_date", "lines.journal_entry_id", "lines.deleted", "lines.debit"} <= set(
-        masked["masked"]
-    )
-    assert [(line["journal_entry_id"], line["entry_date"], line["deleted"]) for line in lines] == [
-        (whole["entity_id"], whole["after"]["entry_date"], False)
-    ] * len(lines)
+    assert "masked" not in whole
+    (posting,) = whole["after"]["postings"]
+    assert posting == _full_image(entry) | {
+        "id": entry["id"],
+        "lines": [_full_image(row) | {"id": row["id"]} for row in lines],
+    }
+    assert len(posting["lines"]) == 2  # receivables and revenue (no tax on the line)
+    (hidden,) = masked["after"]["postings"]
+    assert set(hidden) == {"id", "lines"} and hidden["id"] == entry["id"]
+    assert hidden["lines"] == [{"id": row["id"]} for row in lines]
+    assert {
+        "postings.memo",
+        "postings.source_id",
+        "postings.deleted",
+        "postings.lines.entry_date",
+        "postings.lines.journal_entry_id",
+        "postings.lines.deleted",
+        "postings.lines.debit",
+    } <= set(masked["masked"])

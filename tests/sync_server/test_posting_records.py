@@ -7,7 +7,12 @@ each organization makes itself (by code and name). Recorded differences since: t
 lines have no change-log rows of their own, they travel with their entry's (``LOGGED_WITH``); the
 lines nested in their entry's audit event leave out ``journal_entry_id``, ``entry_date`` and
 ``"deleted":false``, which the entry's event says (``sync_server.audit.NESTED_IMPLIED``: readers
-fill them back in)."""
+fill them back in); an invoice's entry has no event of its own: its image (with its ``id`` and
+lines, without ``source_id``, which is the event's ``entity_id``, nor ``"deleted":false``) is
+listed under ``postings`` in the ``after`` of the invoice's post event (``sync_server.audit.POSTINGS``), the events
+after it numbered one less each; rows and change log unchanged. The file is the ``found`` of the
+test written with ``json.dumps(found, indent=1, sort_keys=True, ensure_ascii=False)`` and a
+final newline."""
 
 from __future__ import annotations
 
