@@ -36,7 +36,7 @@ from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS
 from common.wire import to_wire
-from sync_server.audit import audit_key, full_event_images
+from sync_server.audit import POSTINGS, audit_key, full_event_images
 from sync_server.subject_keys import SubjectKeys
 
 DATA_EXPORT_NOTE = (
@@ -115,9 +115,20 @@ def audit_events_about(
         events.extend(dict(row) for row in session.execute(stmt).mappings())
     keys = SubjectKeys(session, org_id, audit_key(session))
     keys.prefetch(events)
-    # Children nested in their parent's event whole, as the audit API shows them.
-    unique = {event["seq"]: full_event_images(keys.reveal_event(event)) for event in events}
+    # Children nested in their parent's event whole, as the audit API shows them; a document's
+    # posting left out (the organization's bookkeeping, not the person's data: its entry had an
+    # event of its own, not in the export, before it was audited in the document's event).
+    unique = {event["seq"]: _without_postings(full_event_images(keys.reveal_event(event))) for event in events}
     return [{k: to_wire(v) for k, v in unique[seq].items()} for seq in sorted(unique)]
+
+
+def _without_postings(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without the journal entries its document's image holds (``POSTINGS``)."""
+    for side in ("before", "after"):
+        image = event.get(side)
+        if isinstance(image, dict) and POSTINGS in image:
+            event[side] = {k: v for k, v in image.items() if k != POSTINGS}
+    return event
 
 
 def user_records(session: Session, org_id: str, user_id: str) -> dict[str, list[dict[str, Any]]]:
