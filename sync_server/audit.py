@@ -180,7 +180,11 @@ def nested_images(
         for nested in image.get(POSTINGS) or ():
             if isinstance(nested, dict) and isinstance(nested.get("id"), str):
                 full = full_posting(entity_id, nested)
-                yield POSTING_ENTITY, nested["id"], {k: v for k, v in full.items() if k not in _POSTING_NOT_FIELDS}
+                yield (
+                    POSTING_ENTITY,
+                    nested["id"],
+                    {k: v for k, v in full.items() if k not in _POSTING_NOT_FIELDS},
+                )
                 yield from nested_images(POSTING_ENTITY, nested["id"], full)
     for child, (parent, _, key) in AUDITED_WITH.items():
         if parent == entity:
@@ -191,7 +195,9 @@ def nested_images(
 
 
 # Keys of a nested posting's image that are not columns of the entry: its id and its lines.
-_POSTING_NOT_FIELDS = frozenset({"id"} | {key for (parent, _, key) in AUDITED_WITH.values() if parent == POSTING_ENTITY})
+_POSTING_NOT_FIELDS = frozenset(
+    {"id"} | {key for (parent, _, key) in AUDITED_WITH.values() if parent == POSTING_ENTITY}
+)
 
 
 def holders_of(entity: str) -> frozenset[str]:

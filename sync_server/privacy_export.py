@@ -118,7 +118,9 @@ def audit_events_about(
     # Children nested in their parent's event whole, as the audit API shows them; a document's
     # posting left out (the organization's bookkeeping, not the person's data: its entry had an
     # event of its own, not in the export, before it was audited in the document's event).
-    unique = {event["seq"]: _without_postings(full_event_images(keys.reveal_event(event))) for event in events}
+    unique = {
+        event["seq"]: _without_postings(full_event_images(keys.reveal_event(event))) for event in events
+    }
     return [{k: to_wire(v) for k, v in unique[seq].items()} for seq in sorted(unique)]
 
 
