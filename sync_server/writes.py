@@ -383,8 +383,9 @@ class ServerRecorder:
             last = self.events[-1]
             if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
                 return False
+            if last.after is None:
+                return False
             parent_image = last.after
-            assert parent_image is not None
         del image[column]
         implied = NESTED_IMPLIED.get(entity)
         if implied is not None:
