@@ -115,6 +115,19 @@ def _after_holds(text: str) -> ColumnElement[bool]:
     return cast(AuditEvent.after, Text).contains(text, autoescape=True)
 
 
+def _held_entity(ctx: ApiContext, org_id: str, entity_id: str) -> str | None:
+    """The entity of the organization's row ``entity_id`` among those whose images other rows'
+    events may hold (``holders_of``: a journal entry, a journal line), or ``None``."""
+    for name in sorted(ENTITIES):
+        if not holders_of(name):
+            continue
+        table = table_of(ENTITIES[name])
+        found = ctx.db.execute(select(table.c.id).where(table.c.org_id == org_id, table.c.id == entity_id))
+        if found.first() is not None:
+            return name
+    return None
+
+
 def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[ColumnElement[bool]]:
     """The events of ``query.entity`` (and ``query.entity_id``). A row audited inside other rows'
     events (``holders_of``) is found there too: asked for a journal line, the answer holds its
@@ -128,6 +141,9 @@ def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[Col
     if query.entity_id is not None:
         own.append(AuditEvent.entity_id == query.entity_id)
     entity = query.entity
+    if entity is None and query.entity_id is not None:
+        # Asked for an id alone: a journal entry or line is found where it is held too.
+        entity = _held_entity(ctx, org_id, query.entity_id)
     if entity is None or not holders_of(entity):
         return own
     held: list[ColumnElement[bool]] = []

@@ -492,6 +492,9 @@ def test_a_documents_journal_entry_is_found_in_the_documents_event(world: World)
         assert _audit(world, "auditor@acme.test", entity="journal_line", entity_id=line["id"])["events"] == [
             posted
         ]
+    # Asked for the id alone (the console's "Entity id" without an entity), the same event.
+    for held_id in (entry["id"], entry["lines"][0]["id"]):
+        assert _audit(world, "auditor@acme.test", entity_id=held_id)["events"] == [posted]
     # The invoice's other events (its creation) hold no entry: not listed for entries or lines.
     invoice_events = _audit(world, "auditor@acme.test", entity="invoice", entity_id=invoice)["events"]
     assert [e["action"] for e in invoice_events] == ["sales.post_invoice", "sales.create_invoice"]
@@ -507,6 +510,12 @@ def test_a_documents_journal_entry_is_found_in_the_documents_event(world: World)
             headers=world.headers("admin@globex.test"),
         )
         assert elsewhere.status_code == 200 and elsewhere.get_json()["events"] == []
+        alone = world.client.get(
+            f"/api/v1/orgs/{world.b.id}/audit",
+            query_string={"entity_id": entity_id},
+            headers=world.headers("admin@globex.test"),
+        )
+        assert alone.status_code == 200 and alone.get_json()["events"] == []
         across = world.client.get(
             f"/api/v1/orgs/{world.a.id}/audit",
             query_string={"entity": entity, "entity_id": entity_id},

@@ -624,3 +624,53 @@ def test_a_nested_posting_is_masked_as_a_whole_entry_and_lines(world: World) -> 
         "postings.lines.deleted",
         "postings.lines.debit",
     } <= set(masked["masked"])
+
+
+def _entry_rows(invoice: str, entry_id: str, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A journal entry posted for ``invoice`` and its two lines, as a command writes them."""
+    day = date(2026, 11, 30)
+    entry = {"id": entry_id, "version": version, "entry_date": day, "number": f"JE-{version}",
+             "source": "invoice", "source_id": invoice, "memo": None, "deleted": False}  # fmt: skip
+    lines = [{"id": new_id(), "version": version + n, "journal_entry_id": entry_id, "line_no": n,
+              "entry_date": day, "deleted": False, "debit": 5 * (n % 2), "credit": 5 * (1 - n % 2),
+              "currency": "EUR", "memo": None} for n in (1, 2)]  # fmt: skip
+    return entry, lines
+
+
+def test_an_entry_nests_only_in_its_own_commands_document_event() -> None:
+    """The recorder (no store): a command that posts for a document an earlier command of the
+    batch wrote (and it did not) gives the entry an event of its own, the earlier command's event
+    untouched; a command that posts two entries for the document it wrote holds both, each with
+    its own lines."""
+    recorder = ServerRecorder("org", 0, datetime(2026, 11, 30, tzinfo=UTC))
+    invoice = new_id()
+    recorder.mark()
+    recorder.record_write(
+        "invoice", invoice, {"status": "draft", "version": 1}, {"status": "posted", "version": 2}
+    )
+    recorder.mark()  # the next command, accepted: the invoice's event is the earlier command's
+    entry, lines = _entry_rows(invoice, new_id(), 3)
+    recorder.record_write("journal_entry", entry["id"], None, entry)
+    recorder.record_inserts("journal_line", lines)
+    first, second = recorder.events
+    assert first.entity == "invoice" and first.after is not None and "postings" not in first.after
+    assert (second.entity, second.entity_id) == ("journal_entry", entry["id"]) and second.after is not None
+    assert [line["id"] for line in second.after["lines"]] == [line["id"] for line in lines]
+
+    recorder.mark()
+    other = new_id()
+    recorder.record_write(
+        "invoice", other, {"status": "draft", "version": 9}, {"status": "posted", "version": 10}
+    )
+    both = [_entry_rows(other, new_id(), 11), _entry_rows(other, new_id(), 20)]
+    for entry, lines in both:
+        recorder.record_write("journal_entry", entry["id"], None, entry)
+        recorder.record_inserts("journal_line", lines)
+    held = recorder.events[-1]
+    assert (held.entity, held.entity_id) == ("invoice", other) and held.after is not None
+    assert len(recorder.events) == 3
+    assert [(p["id"], [line["id"] for line in p["lines"]]) for p in held.after["postings"]] == [
+        (entry["id"], [line["id"] for line in lines]) for entry, lines in both
+    ]
+    shown = full_event_images({"entity": "invoice", "entity_id": other, "after": held.after})["after"]
+    assert [p["source_id"] for p in shown["postings"]] == [other, other]
