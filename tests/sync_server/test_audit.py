@@ -425,10 +425,9 @@ def _row_image(row: Any) -> dict[str, Any]:
     return {k: to_wire(v) for k, v in sorted(dict(row).items()) if k not in _STAMPS}
 
 
-def _posted_invoice(world: World) -> tuple[str, dict[str, Any]]:
-    """Organization A's books set up and an invoice pushed, created and posted in one push; the
-    invoice's id and its journal entry as the store holds it, its lines (by number) under
-    ``lines``, both as full audit images."""
+def _post_an_invoice(world: World) -> str:
+    """Set up organization A's books and push an invoice of one untaxed line, created and
+    posted (its entry has two lines); the invoice's id."""
     set_up_books(world, world.a)
     customer, invoice = new_id(), new_id()
     line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
@@ -442,6 +441,14 @@ def _posted_invoice(world: World) -> tuple[str, dict[str, Any]]:
         ],
     )
     assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
+    return invoice
+
+
+def _posted_invoice(world: World) -> tuple[str, dict[str, Any]]:
+    """Organization A's books set up and an invoice pushed, created and posted in one push; the
+    invoice's id and its journal entry as the store holds it, its lines (by number) under
+    ``lines``, both as full audit images."""
+    invoice = _post_an_invoice(world)
     entries, lines = table_of(JournalEntry), table_of(JournalLine)
     with world.services.store.session(world.a.id) as session:
         entry = _row_image(

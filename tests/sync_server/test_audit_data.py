@@ -27,9 +27,9 @@ from sync_server.audit import (
 from sync_server.audit_data import verify_data
 from sync_server.demo import seed_demo
 from sync_server.writes import ServerRecorder
-from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
+from tests.sync_server.conftest import World, mutation, warehouse
 from tests.sync_server.inviting import join
-from tests.sync_server.test_audit import _audit, _cli, _tamper
+from tests.sync_server.test_audit import _audit, _cli, _post_an_invoice, _tamper
 
 
 def _problems(world: World, org_id: str) -> list[str]:
@@ -54,25 +54,6 @@ def _hire(world: World, salary: int) -> str:
     )
     assert [r["status"] for r in pushed.get_json()["results"]] == ["applied", "applied"], pushed.get_json()
     return employee_id
-
-
-def _post_an_invoice(world: World) -> str:
-    """Set up organization A's books and push an invoice of one untaxed line, created and
-    posted (its entry has two lines); the invoice's id."""
-    set_up_books(world, world.a)
-    customer, invoice = new_id(), new_id()
-    line = {"id": new_id(), "description": "Service", "quantity": "2", "unit_price": 5000}
-    pushed = world.push(
-        "sales@acme.test",
-        world.a,
-        [
-            mutation("sales.create_customer", id=customer, name="Ada"),
-            mutation("sales.create_invoice", id=invoice, customer_id=customer, lines=[line]),
-            mutation("sales.post_invoice", id=invoice),
-        ],
-    )
-    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"] * 3, pushed.get_json()
-    return invoice
 
 
 def test_attack_a_salary_multiplied_in_the_table_is_reported(world: World) -> None:
