@@ -8,7 +8,7 @@ from typing import Any
 from common.commands import CommandError, CommandOutcome
 from desktop.background import BusyIndicator, Progress, run_op
 from desktop.modules import PageSpec
-from desktop.qt import QObject, QWidget, Signal
+from desktop.qt import QObject, Signal
 from desktop.session import UserSession
 
 
@@ -55,14 +55,14 @@ class UiContext:
         self.data_changed = self.news.data_changed
         self.page = page
         self._window: UiContext | None = None
-        self._open_history: Callable[[QWidget, str, str, str], Any] | None = None
+        self._open_history: Callable[..., Any] | None = None
 
     @property
-    def open_history(self) -> Callable[[QWidget, str, str, str], Any] | None:
+    def open_history(self) -> Callable[..., Any] | None:
         return self._window.open_history if self._window is not None else self._open_history
 
     @open_history.setter
-    def open_history(self, value: Callable[[QWidget, str, str, str], Any] | None) -> None:
+    def open_history(self, value: Callable[..., Any] | None) -> None:
         self._open_history = value
 
     def for_page(self, page: PageSpec) -> UiContext:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import BigInteger
+
+from common.schema import ENTITIES
+from common.schema.base import table_of
 from desktop.api_client import ApiError, ForbiddenError, OfflineError
-from desktop.formatting import timestamp
+from desktop.formatting import money, timestamp
 from desktop.qt import (
     QAbstractItemView,
     QDialog,
@@ -19,6 +24,7 @@ from desktop.qt import (
 )
 from desktop.ui import theme
 from desktop.ui.context import UiContext
+from desktop.ui.finance_common import ledger_currency
 from desktop.ui.widgets import EmptyState, label
 from desktop.words import command_title, field_label
 
@@ -31,18 +37,40 @@ HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by", "del
 POSTINGS = "postings"
 
 
-def describe_change(event: dict[str, Any]) -> str:
-    """``name: Old → New; price: 100 → 120`` from an event's before and after images, and the
-    journal entries posted with the change (``Posted: JE-000001``)."""
+@cache
+def _amounts(entity: str) -> frozenset[str]:
+    """The fields of ``entity`` that hold amounts, stored in minor units: its whole-number
+    (BigInteger) columns but the version (every such column of the schema is money)."""
+    model = ENTITIES.get(entity)
+    if model is None:
+        return frozenset()
+    return frozenset(
+        c.name for c in table_of(model).c if isinstance(c.type, BigInteger) and c.name != "version"
+    )
+
+
+def describe_change(event: dict[str, Any], currency: str | None = None) -> str:
+    """``name: Old → New; price: 1.00 EUR → 1.20 EUR`` from an event's before and after images,
+    and the journal entries posted with the change (``Posted: JE-000001``). Amounts are shown in
+    the reader's locale, never in the minor units the trail stores, in the currency the event
+    names, else ``currency`` (the record's)."""
     before = event.get("before") or {}
     after = event.get("after") or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return ""
+    amounts = _amounts(str(event.get("entity") or ""))
+    currency = after.get("currency") or before.get("currency") or currency
+
+    def shown_value(key: str, value: Any) -> Any:
+        if key in amounts and isinstance(value, int) and not isinstance(value, bool):
+            return money(value, currency if isinstance(currency, str) else None)
+        return value
+
     posted = _posted(after.get(POSTINGS))
     if not before and after:
         # A list is the rows created with this one (a journal entry's lines): counted.
         shown = [
-            f"{field_label(k)}: {len(v) if isinstance(v, list) else v}"
+            f"{field_label(k)}: {len(v) if isinstance(v, list) else shown_value(k, v)}"
             for k, v in after.items()
             if k not in HIDDEN_FIELDS and k not in ("id", POSTINGS) and v not in (None, "")
         ]
@@ -51,7 +79,9 @@ def describe_change(event: dict[str, Any]) -> str:
     for key in sorted(set(before) | set(after)):
         if key in HIDDEN_FIELDS or key == POSTINGS or before.get(key) == after.get(key):
             continue
-        parts.append(f"{field_label(key)}: {before.get(key)} → {after.get(key)}")
+        parts.append(
+            f"{field_label(key)}: {shown_value(key, before.get(key))} → {shown_value(key, after.get(key))}"
+        )
     return "; ".join(parts + posted)
 
 
@@ -94,7 +124,8 @@ class HistoryDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
-    def show_events(self, events: list[dict[str, Any]], me: str) -> None:
+    def show_events(self, events: list[dict[str, Any]], me: str, currency: str | None = None) -> None:
+        """The events, newest first; amounts in the currency an event names, else ``currency``."""
         if not events:
             self.message.show_message("No history yet", "The server has no recorded change of this record.")
             return
@@ -108,7 +139,7 @@ class HistoryDialog(QDialog):
             )
             action = str(event.get("action", ""))
             what = command_title(action) if "." in action else action.replace("_", " ").capitalize()
-            values = (timestamp(event.get("at")), who, what, describe_change(event))
+            values = (timestamp(event.get("at")), who, what, describe_change(event, currency))
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
@@ -130,15 +161,27 @@ class HistoryDialog(QDialog):
 
 
 def open_history(
-    owner: QWidget, ctx: UiContext, sync: Any, entity: str, entity_id: str, title: str
+    owner: QWidget,
+    ctx: UiContext,
+    sync: Any,
+    entity: str,
+    entity_id: str,
+    title: str,
+    currency: str | None = None,
 ) -> HistoryDialog:
-    """Show the dialog at once and fill it from the server in the background."""
+    """Show the dialog at once and fill it from the server in the background. Amounts show in
+    the currency an event names, else ``currency`` (the record's), else the books' currency."""
     dialog = HistoryDialog(owner, title)
     session = ctx.session
 
-    def loaded(events: list[dict[str, Any]]) -> None:
+    def fetch() -> tuple[list[dict[str, Any]], str]:
+        events = session.api.audit(session.org_id, entity=entity, entity_id=entity_id)
+        return events, currency or ledger_currency(session)  # a read of the local store, off the UI thread
+
+    def loaded(found: tuple[list[dict[str, Any]], str]) -> None:
         sync.online = True
-        dialog.show_events(events, session.user.id)
+        events, shown_currency = found
+        dialog.show_events(events, session.user.id, shown_currency)
 
     def failed(exc: BaseException) -> None:
         if isinstance(exc, OfflineError):
@@ -147,7 +190,7 @@ def open_history(
 
     ctx.run(
         dialog,
-        lambda: session.api.audit(session.org_id, entity=entity, entity_id=entity_id),
+        fetch,
         on_success=loaded,
         on_failure=failed,
         busy_text="Loading history…",

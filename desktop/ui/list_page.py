@@ -292,7 +292,10 @@ class ListPage(QWidget):
 
     def show_history(self, row: dict[str, Any], title: str) -> None:
         if self.history_entity and self.ctx.open_history is not None:
-            self.ctx.open_history(self, self.history_entity, row["id"], title)
+            currency = row.get("currency")
+            self.ctx.open_history(
+                self, self.history_entity, row["id"], title, currency if isinstance(currency, str) else None
+            )
 
 
 class StatusListPage(ListPage):

@@ -67,8 +67,8 @@ class MainWindow(QMainWindow):
         self.busy = BusyWidget()
         self.ctx = UiContext(session, busy=self.busy, parent=self)
         self.sync = SyncController(self.ctx, parent=self)
-        self.ctx.open_history = lambda owner, entity, entity_id, title: open_history(
-            owner, self.ctx, self.sync, entity, entity_id, title
+        self.ctx.open_history = lambda owner, entity, entity_id, title, currency=None: open_history(
+            owner, self.ctx, self.sync, entity, entity_id, title, currency
         )
         self.pages: dict[str, QWidget] = {}
         self.factories = page_factories()

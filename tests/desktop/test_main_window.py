@@ -15,6 +15,7 @@ from common.ids import new_id
 from common.schema import Invoice, JournalEntry, OutboxEntry, Product
 from desktop import background
 from desktop.api_client import ApiClient
+from desktop.formatting import money
 from desktop.qt import QApplication, QMessageBox, Qt
 from desktop.session import LAST_SYNC_KEY, UserSession
 from desktop.signin import Credentials, SignIn
@@ -235,6 +236,17 @@ def test_history_comes_from_the_servers_audit_trail(
         qtbot.waitUntil(lambda: dialog.stack.currentWidget() is dialog.table, timeout=10_000)
         changes = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
         assert "Name: History → History 2" in changes
+        # The price as the reader reads money (never the minor units the trail stores).
+        [created] = [c for c in changes if c.startswith("Created with")]
+        assert f"Sale price: {money(100, 'EUR')};" in created and money(100, "EUR") == "1.00 EUR"
+        # Opened from a list's row (its currency passed along), the same history.
+        page = window.open_page("products")
+        page.show_history({"id": pid, "currency": "EUR"}, "HIST-1")
+        [from_row] = page.findChildren(HistoryDialog)
+        qtbot.waitUntil(lambda: from_row.stack.currentWidget() is from_row.table, timeout=10_000)
+        assert sorted(from_row.table.item(r, 3).text() for r in range(from_row.table.rowCount())) == sorted(
+            changes
+        )
         assert dialog.table.item(0, 1).text() == "You"
         what = {dialog.table.item(r, 2).text() for r in range(dialog.table.rowCount())}
         assert what == {"New product", "Change product"}  # titles, not inventory.create_product
@@ -332,7 +344,7 @@ def test_history_names_the_journal_entry_a_document_posted(live_server: LiveServ
     )
     [recorded] = api.audit(org_id, entity="payment", entity_id=payment)
     created = describe_change(recorded)
-    assert created.startswith("Created with Amount: 10000; ") and "{" not in created
+    assert created.startswith("Created with Amount: 100.00 EUR; ") and "{" not in created
     assert created.endswith(f"; Posted: {entry_numbers[payment]}")
 
 
@@ -347,3 +359,15 @@ def test_describe_change_counts_the_entries_it_may_not_read() -> None:
     assert describe_change(event) == "Status: draft → posted; Posted: 1 journal entry"
     event["after"]["postings"] = [masked, {**masked, "id": "e2"}]
     assert describe_change(event) == "Status: draft → posted; Posted: 2 journal entries"
+
+
+def test_describe_change_shows_amounts_in_the_readers_locale(use_locale: Any) -> None:
+    """Amounts are stored in minor units; the history shows them as money, in the currency the
+    event names, else the record's, with the reader's separators (German here)."""
+    use_locale("de_DE")
+    created = {"entity": "invoice", "after": {"number": "INV-1", "currency": "EUR", "total": 123456}}
+    update = {"entity": "invoice", "before": {"amount_paid": 0}, "after": {"amount_paid": 5000}}
+    assert describe_change(created) == "Created with Number: INV-1; Currency: EUR; Total: 1.234,56 EUR"
+    assert describe_change(update, "USD") == "Amount paid: 0,00 USD → 50,00 USD"
+    # A whole number that is not money (a line number) stays as it is.
+    assert describe_change({"entity": "invoice_line", "after": {"line_no": 3}}) == "Created with Line no: 3"
