@@ -53,9 +53,10 @@ class JournalEntry(SyncedEntity, Base):
         ref("journal_entry", "reverses_entry_id"),
         UniqueConstraint("org_id", "number"),
         Index("ix_journal_entry_date", "org_id", "entry_date"),
-        # Finds entries by source: the few year-end closing entries that profit and loss leaves
-        # out, reversals, the opening balances, a document's entry.
-        Index("ix_journal_entry_source", "org_id", "source", "entry_date"),
+        # Finds entries by source: a document's entry (source and source_id, revision 0017), and
+        # by the prefix the few year-end closing entries that profit and loss leaves out, the
+        # opening balances.
+        Index("ix_journal_entry_source", "org_id", "source", "source_id"),
     )
 
     number: Mapped[str] = business(String(40))

@@ -405,15 +405,16 @@ def _entry_lines(db: Session, org_id: str, entry_id: str) -> list[dict[str, Any]
 
 
 def _entry(db: Session, org_id: str, where: Any) -> dict[str, Any] | None:
+    """The first entry (by number) ``where`` finds: a number's, or a document's (one or two).
+    Ordered here, not in SQL: asked to order by number, SQLite (no statistics on the desktop)
+    walked the number index to the entry rather than look the document up in
+    ``ix_journal_entry_source``, 190 ms for a late invoice among 250,000 entries."""
     e = JournalEntry.__table__.c
-    stmt = (
-        select(e.id, e.number, e.entry_date, e.memo, e.source, e.source_id, e.reverses_entry_id)
-        .where(e.org_id == org_id, e.deleted.is_(False), where)
-        .order_by(e.number)
-        .limit(1)
+    stmt = select(e.id, e.number, e.entry_date, e.memo, e.source, e.source_id, e.reverses_entry_id).where(
+        e.org_id == org_id, e.deleted.is_(False), where
     )
-    row = db.execute(stmt).mappings().first()
-    return dict(row) if row is not None else None
+    rows = [dict(row) for row in db.execute(stmt).mappings()]
+    return min(rows, key=lambda row: str(row["number"])) if rows else None
 
 
 def source_document(

@@ -379,11 +379,9 @@ def test_profit_and_loss_reads_its_lines_by_index_after_a_year_end_close(books: 
             if "FROM journal_entry" in statement
             for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
         ]
-    # The closing entries by the source index, not a walk of the organization's entries.
-    assert closing == [
-        "SEARCH journal_entry USING INDEX ix_journal_entry_source"
-        " (org_id=? AND source=? AND entry_date>? AND entry_date<?)"
-    ]
+    # The closing entries by the source index's prefix (a handful of year-end entries), not a
+    # walk of the organization's entries.
+    assert closing == ["SEARCH journal_entry USING INDEX ix_journal_entry_source (org_id=? AND source=?)"]
     by_account = (
         "SEARCH journal_line USING COVERING INDEX ix_journal_line_balance"
         " (org_id=? AND account_id=? AND currency=? AND entry_date>? AND entry_date<?)"

@@ -237,12 +237,13 @@ def test_sqlite_keeps_its_foreign_keys(tmp_path: Path) -> None:
             schema = connection.exec_driver_sql(
                 "SELECT type, name, sql FROM sqlite_master ORDER BY name"
             ).all()
-        to_revision(engine, "head")
+        to_revision(engine, "0016")  # 0017 changes an index of journal_entry, for another reason
         with engine.connect() as connection:
             assert (
                 connection.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
                 == schema
             )
+        to_revision(engine, "head")
         referred = {fk["referred_table"] for fk in inspect(engine).get_foreign_keys("journal_line")}
         assert referred == {"journal_entry", "account"}
         line = _rows_of_seeded(engine)
