@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from common.commands.postings import chart_account_id, mapping_id
 from common.ids import new_id
 from common.reports import run_report, stock_valuation
 from common.schema import Invoice, JournalEntry, JournalLine, ProductCost, StockMove
 from tests.common.business import EVERYTHING, Business
+from tests.common.plans import plans_of, statements_on
 from tests.common.sides import SIDES, open_side
 from tests.common.textbook_month import END, START, Month, check_statements
 
@@ -354,31 +355,13 @@ def test_profit_and_loss_reads_its_lines_by_index_after_a_year_end_close(books: 
     for _, name, args in Month().steps(books.org_id):
         books.apply(name, args)
     books.apply("finance.close_year", {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"})
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        statements.append((statement, parameters))
-
     with books.session() as session:
         connection = session.connection()
-        event.listen(connection, "before_cursor_execute", seen)
-        try:
+        with statements_on(connection) as statements:
             params = {"from": "2032-01-01", "to": "2032-12-31"}
             run_report(session, books.org_id, "profit_and_loss", params, EVERYTHING)
-        finally:
-            event.remove(connection, "before_cursor_execute", seen)
-        plans = [
-            str(row[3])
-            for statement, parameters in statements
-            if "FROM journal_line" in statement
-            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        ]
-        closing = [
-            str(row[3])
-            for statement, parameters in statements
-            if "FROM journal_entry" in statement
-            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        ]
+        plans = plans_of(connection, statements, "journal_line")
+        closing = plans_of(connection, statements, "journal_entry")
     # The closing entries by the source index's prefix (a handful of year-end entries), not a
     # walk of the organization's entries.
     assert closing == ["SEARCH journal_entry USING INDEX ix_journal_entry_source (org_id=? AND source=?)"]

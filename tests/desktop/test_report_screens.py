@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from pytestqt.qtbot import QtBot
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from common.commands.postings import chart_account_id
 from common.ids import new_id
@@ -45,6 +45,7 @@ from desktop.ui.reports_data import preset_of, preset_range, source_document
 from desktop.ui.reports_drill import SourceDocumentDialog, TaxLinesDialog
 from desktop.ui.reports_view import ReportPage
 from desktop.ui.window_tools import print_current
+from tests.common.plans import plans_while
 from tests.common.textbook_month import Month
 from tests.desktop.seed import offline_session
 
@@ -414,26 +415,14 @@ def test_a_documents_posting_is_found_by_the_document_not_by_walking_the_journal
     ``source_id``: looked up in ``ix_journal_entry_source`` (revision 0017), not by walking the
     organization's entries in number order (190 ms for a late invoice among 250,000 entries)."""
     session, books = month
-    statements: list[tuple[str, Any]] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        statements.append((statement, parameters))
-
     with session.store.read_session() as db:
-        connection = db.connection()
-        event.listen(connection, "before_cursor_execute", seen)
-        try:
-            doc = source_document(
+        doc, plans = plans_while(
+            db.connection(),
+            lambda: source_document(
                 db, session.org_id, ALL_PERMISSIONS, source="invoice", source_id=books.ids["invoice"]
-            )
-        finally:
-            event.remove(connection, "before_cursor_execute", seen)
-        plans = [
-            str(row[3])
-            for statement, parameters in statements
-            if "FROM journal_entry" in statement
-            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-        ]
+            ),
+            "journal_entry",
+        )
     assert doc.entry_lines
     assert (
         "SEARCH journal_entry USING INDEX ix_journal_entry_source (org_id=? AND source=? AND source_id=?)"
