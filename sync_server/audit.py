@@ -194,10 +194,18 @@ def nested_images(
                     yield child, nested["id"], {k: v for k, v in full.items() if k != "id"}
 
 
+def held_rows(entity: str) -> dict[str, str]:
+    """Keys of an ``entity`` event's image that hold images of other rows → those rows' entity:
+    a journal entry's lines (:data:`AUDITED_WITH`), a document's postings (:data:`POSTINGS`).
+    They are not fields of the row."""
+    held = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
+    if entity in POSTING_HOLDERS:
+        held[POSTINGS] = POSTING_ENTITY
+    return held
+
+
 # Keys of a nested posting's image that are not columns of the entry: its id and its lines.
-_POSTING_NOT_FIELDS = frozenset(
-    {"id"} | {key for (parent, _, key) in AUDITED_WITH.values() if parent == POSTING_ENTITY}
-)
+_POSTING_NOT_FIELDS = frozenset({"id", *held_rows(POSTING_ENTITY)})
 
 
 def holders_of(entity: str) -> frozenset[str]:
@@ -209,6 +217,13 @@ def holders_of(entity: str) -> frozenset[str]:
     if nested is None:
         return frozenset()
     return frozenset({nested[0]}) | holders_of(nested[0])
+
+
+# Entities whose rows other rows' events may hold (a journal entry, a journal line): an id asked
+# for alone is looked up among them (the audit API).
+HELD_ENTITIES: tuple[str, ...] = tuple(
+    sorted({POSTING_ENTITY, *(child for child in AUDITED_WITH if holders_of(child))})
+)
 
 
 class AuditChainBroken(RuntimeError):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from common.schema import ENTITIES, AuditEvent, Membership, Role
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import AUDITED_WITH, POSTING_HOLDERS, POSTINGS, audit_key, holders_of, nested_images
+from sync_server.audit import audit_key, held_rows, holders_of, nested_images
 from sync_server.subject_keys import ERASED, SubjectKeys
 
 _ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -81,9 +81,7 @@ def _replay(session: Session, org_id: str, entity: str, keys: SubjectKeys) -> di
     # journal entry and its lines in the document's) is replayed from those too: they created
     # it, events of its own (older ones) too.
     entities = (entity, *sorted(holders_of(entity)))
-    held = [key for (of, _, key) in AUDITED_WITH.values() if of == entity]
-    if entity in POSTING_HOLDERS:
-        held.append(POSTINGS)
+    held = list(held_rows(entity))
     while True:
         rows = session.execute(
             select(

@@ -185,6 +185,14 @@ def _identical(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def _leave_out_defaults(image: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Take out of a nested image the fields holding their default, the very value (of the same
+    type: ``0 == False``): what readers put back."""
+    for name, value in defaults.items():
+        if name in image and _identical(image[name], value):
+            del image[name]
+
+
 @cache
 def _may_name_subject(entity: str) -> bool:
     """Whether a row of ``entity`` can be about a data subject (:func:`common.subjects.subject_of`
@@ -358,9 +366,7 @@ class ServerRecorder:
         else:
             return False
         del image[POSTING_IMPLIED_COLUMN]
-        for name, value in POSTING_DEFAULTS.items():
-            if name in image and _identical(image[name], value):
-                del image[name]
+        _leave_out_defaults(image, POSTING_DEFAULTS)
         image["id"] = entry_id
         event.after.setdefault(POSTINGS, []).append(image)
         self._posting = (entry_id, image)
@@ -394,9 +400,7 @@ class ServerRecorder:
             for name in from_parent:
                 if name in image and name in parent_image and _identical(image[name], parent_image[name]):
                     del image[name]
-            for name, value in defaults.items():
-                if name in image and _identical(image[name], value):
-                    del image[name]
+            _leave_out_defaults(image, defaults)
         # The row's own image, with its id (keys are sorted when the event is serialized).
         image["id"] = entity_id
         parent_image.setdefault(key, []).append(image)

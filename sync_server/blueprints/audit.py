@@ -21,12 +21,14 @@ from sync_server.api import ApiContext, endpoint
 from sync_server.api_models import AuditQuery, AuditResponse, AuditVerifyResponse
 from sync_server.audit import (
     AUDITED_WITH,
+    HELD_ENTITIES,
     POSTING_ENTITY,
     POSTING_HOLDERS,
     POSTING_IMPLIED_COLUMN,
     POSTINGS,
     audit_key,
     full_event_images,
+    held_rows,
     holders_of,
     verify_chain,
 )
@@ -61,23 +63,14 @@ def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     return event
 
 
-def _held_rows(entity: str) -> dict[str, str]:
-    """Keys of an ``entity`` image that hold images of other rows → those rows' entity: a journal
-    entry's lines (``AUDITED_WITH``), a document's postings (``POSTINGS``)."""
-    held = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
-    if entity in POSTING_HOLDERS:
-        held[POSTINGS] = POSTING_ENTITY
-    return held
-
-
 def _masked_image(
     entity: str, image: dict[str, Any], permissions: frozenset[str], keep: frozenset[str]
 ) -> tuple[dict[str, Any], set[str]]:
     """``image`` (of an ``entity`` row) without the fields the caller may not read, and the names
-    dropped; the rows it holds (:func:`_held_rows`) masked likewise, their names prefixed with the
+    dropped; the rows it holds (``held_rows``) masked likewise, their names prefixed with the
     key holding them. ``keep``: names shown whatever the permissions (a held row's ``id``)."""
     allowed = entity_access(entity, permissions).columns | keep
-    held = _held_rows(entity)
+    held = held_rows(entity)
     shown: dict[str, Any] = {}
     hidden: set[str] = set()
     for key, value in image.items():
@@ -117,10 +110,8 @@ def _after_holds(text: str) -> ColumnElement[bool]:
 
 def _held_entity(ctx: ApiContext, org_id: str, entity_id: str) -> str | None:
     """The entity of the organization's row ``entity_id`` among those whose images other rows'
-    events may hold (``holders_of``: a journal entry, a journal line), or ``None``."""
-    for name in sorted(ENTITIES):
-        if not holders_of(name):
-            continue
+    events may hold (``HELD_ENTITIES``: a journal entry, a journal line), or ``None``."""
+    for name in HELD_ENTITIES:
         table = table_of(ENTITIES[name])
         found = ctx.db.execute(select(table.c.id).where(table.c.org_id == org_id, table.c.id == entity_id))
         if found.first() is not None:
