@@ -4,7 +4,7 @@ plain commands), on the server's write path, both stores.
 A round pushes three batches of 1,000 commands through :func:`sync_server.writes.apply_in_slices`,
 as a push runs them (on the embedded store slices of 50 commands, each committed; on PostgreSQL the
 batch in one transaction, its writes held and sent together): plain commands (``sales.create_customer``: one row
-each) and twice 500 invoices of one taxed line, each created and then posted (the invoice and its
+each) and twice 500 invoices of one taxed line (varied prices and quantities), each created and then posted (the invoice and its
 line, numbers from the gapless series) — once in an organization whose books are set up, where
 posting also writes the journal entry and its three lines, and once in one whose books are not
 (``admin_ops.create_org(..., books=False)``: the same commands, nothing posted). The batches
@@ -25,6 +25,7 @@ against empty tables and stay sequential scans in each pooled connection (the po
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import time
 from pathlib import Path
@@ -49,12 +50,18 @@ def _plain() -> list[Any]:
     ]
 
 
+# Prices and quantities of a real day's invoices, not one amount repeated: the ledger's balance
+# index orders an account's lines of a day by what follows the date, and 1,500 equal amounts hid
+# what varied ones cost (bench/README.md, "Stop 32"). Seeded: every run pushes the same invoices.
+_AMOUNTS = random.Random(32)
+
+
 def _invoices(customer: str, tax_rate: str) -> list[Any]:
     batch = []
     for _ in range(BATCH // 2):
         invoice = new_id()
-        line = {"id": new_id(), "description": "Service", "quantity": "3", "unit_price": 12_345,
-                "tax_rate_id": tax_rate}  # fmt: skip
+        line = {"id": new_id(), "description": "Service", "quantity": str(_AMOUNTS.randint(1, 20)),
+                "unit_price": _AMOUNTS.randint(100, 99_999), "tax_rate_id": tax_rate}  # fmt: skip
         batch.append(
             _mutation("sales.create_invoice", {"id": invoice, "customer_id": customer, "lines": [line]})
         )

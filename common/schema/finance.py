@@ -80,13 +80,17 @@ class JournalLine(SyncedEntity, Base):
         ref("account", "account_id"),
         Index("ix_journal_line_entry", "org_id", "journal_entry_id"),
         # Covers the trial balance: sums per account and currency up to a date, read from the
-        # index alone (DESIGN §9: one second over a million lines).
+        # index alone (DESIGN §9: one second over a million lines). ``version`` (the change
+        # sequence: a line written later has a higher one) comes before the amounts, so that
+        # an account's lines of one day are kept in the order they were written and a new one
+        # goes after them, not among them by amount (revision 0018).
         Index(
             "ix_journal_line_balance",
             "org_id",
             "account_id",
             "currency",
             "entry_date",
+            "version",
             "deleted",
             "debit",
             "credit",
