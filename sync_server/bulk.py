@@ -250,37 +250,24 @@ def _unnest_update(
     return sql, tuple(processors)
 
 
-def update_rows_postgres(
+def send_update_rows_postgres(
     dbapi: Any,
     dialect: Dialect,
     table: Table,
     org_id: str,
     keys: tuple[str, ...],
     rows: Sequence[dict[str, Any]],
-) -> list[tuple[Any, ...]]:
-    """Set ``keys`` of ``rows`` (each naming ``id`` and every key) in one statement; the rows
-    updated, every column in ``table.c`` order as the DB-API returns them (PostgreSQL only)."""
-    cursor = _update_rows(dbapi, dialect, table, org_id, keys, rows, tuple(c.name for c in table.c))
-    try:
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def update_rows_counted_postgres(
-    dbapi: Any,
-    dialect: Dialect,
-    table: Table,
-    org_id: str,
-    keys: tuple[str, ...],
-    rows: Sequence[dict[str, Any]],
-) -> int:
-    """:func:`update_rows_postgres` returning nothing: how many rows were updated."""
-    cursor = _update_rows(dbapi, dialect, table, org_id, keys, rows, ())
-    try:
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
+    *,
+    returning: bool,
+) -> Any:
+    """Set ``keys`` of ``rows`` (each naming ``id`` and every key) in one statement (PostgreSQL
+    only). The cursor is given back as executed: its ``rowcount`` is the number of rows updated
+    and, ``returning``, its rows are those updated, every column in ``table.c`` order as the
+    DB-API returns them; in pipeline mode they come at the pipeline's sync. The caller reads
+    them and closes it."""
+    return _update_rows(
+        dbapi, dialect, table, org_id, keys, rows, tuple(c.name for c in table.c) if returning else ()
+    )
 
 
 def _update_rows(
@@ -306,36 +293,23 @@ def _update_rows(
     return cursor
 
 
-def insert_new_rows_postgres(
-    dbapi: Any, dialect: Dialect, table: Table, rows: Sequence[dict[str, Any]]
-) -> list[Any]:
-    """Insert ``rows`` (each naming every column of ``table``) in one statement, skipping those
-    whose ``(org_id, id)`` exists; the rows inserted, every column in ``table.c`` order as the
-    DB-API returns them (PostgreSQL only). One short statement whatever the number of rows: a
-    multi-row ``VALUES`` list is parsed again by the driver for every execution."""
-    cursor = _insert_new_rows(dbapi, dialect, table, rows, returning=True)
-    try:
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def insert_new_rows_counted_postgres(
+def send_insert_new_rows_postgres(
     dbapi: Any,
     dialect: Dialect,
     table: Table,
     rows: Sequence[dict[str, Any]],
     *,
+    returning: bool,
     columns: Sequence[Sequence[Any]] | None = None,
-) -> int:
-    """:func:`insert_new_rows_postgres` returning nothing: how many rows were inserted (those
-    skipped had their ``(org_id, id)`` taken). ``columns``: the rows' values column by column
-    (``table.c`` order) where the caller has them already."""
-    cursor = _insert_new_rows(dbapi, dialect, table, rows, returning=False, given=columns)
-    try:
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
+) -> Any:
+    """Insert ``rows`` (each naming every column of ``table``) in one statement, skipping those
+    whose ``(org_id, id)`` exists (PostgreSQL only). One short statement whatever the number of
+    rows: a multi-row ``VALUES`` list is parsed again by the driver for every execution.
+    ``columns``: the rows' values column by column (``table.c`` order) where the caller has them
+    already. The cursor is given back as executed, as :func:`send_update_rows_postgres` gives
+    it: its ``rowcount`` is the number of rows inserted, its rows (``returning``) those
+    inserted."""
+    return _insert_new_rows(dbapi, dialect, table, rows, returning=returning, given=columns)
 
 
 @lru_cache(maxsize=1024)

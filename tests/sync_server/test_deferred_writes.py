@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from psycopg import pq
 from sqlalchemy import Column, MetaData, Numeric, PrimaryKeyConstraint, String, Table, select, text
 
 from common.commands.rowaccess import RowWriter, row_writer
@@ -59,10 +60,13 @@ def test_a_row_stored_as_held_is_sent_without_returning_and_its_taken_id_refused
     table = table_of(Warehouse)
     writer = row_writer(table, store.engine.dialect)
 
-    def read_back(*args: Any) -> Any:
-        raise AssertionError("a row stored as held was read back")
+    send = deferred.send_insert_new_rows_postgres
 
-    monkeypatch.setattr(deferred, "insert_new_rows_postgres", read_back)
+    def without_returning(*args: Any, returning: bool, **kwargs: Any) -> Any:
+        assert not returning, "a row stored as held was read back"
+        return send(*args, returning=returning, **kwargs)
+
+    monkeypatch.setattr(deferred, "send_insert_new_rows_postgres", without_returning)
     with store.session(org_id, write=True) as session, DeferredWrites(session, org_id) as held:
         answered = held.insert(writer, [_warehouse(org_id, taken, "A")])
         # Text, integers, booleans, a UTC timestamp: kept as held, so not read back.
@@ -216,12 +220,16 @@ def _stored(store: Store, org_id: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+@pytest.mark.parametrize("send_ahead_every", [writes.SEND_AHEAD_EVERY, 1, 3])
 def test_posted_invoices_held_are_stored_as_with_savepoints(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, send_ahead_every: int
 ) -> None:
     """The same batch (invoices created and posted: journal entries and lines, quantities and
-    discounts) in two organizations with books: held and sent together in one, a statement per
-    write in savepoints in the other; the answers and the rows stored are the same."""
+    discounts) in two organizations with books: held and sent together in one (sent ahead in
+    pipeline mode every ``send_ahead_every`` commands: after each command, after every third,
+    or not at all in a batch this short), a statement per write in savepoints in the other;
+    the answers and the rows stored are the same."""
+    monkeypatch.setattr(writes, "SEND_AHEAD_EVERY", send_ahead_every)
     held_org = admin_ops.create_org(store, f"Held {new_id()[-6:]}", books=True)
     savepoint_org = admin_ops.create_org(store, f"Savepoints {new_id()[-6:]}", books=True)
     batch = _posting_batch(new_id(), new_id())
@@ -235,17 +243,30 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
         return apply(*args, savepoints=savepoints, **kwargs)
 
     counted: list[str] = []
-    update_counted = deferred.update_rows_counted_postgres
+    send_update = deferred.send_update_rows_postgres
 
-    def spy_update(*args: Any) -> int:
-        counted.append(args[2].name)
-        return update_counted(*args)
+    def spy_update(*args: Any, returning: bool) -> Any:
+        if not returning:
+            counted.append(args[2].name)
+        return send_update(*args, returning=returning)
+
+    pipelined: list[bool] = []
+    send_ahead = deferred.DeferredWrites.send_ahead
+
+    def spy_send_ahead(held: DeferredWrites) -> None:
+        send_ahead(held)
+        pipelined.append(held._pipeline is not None)
 
     monkeypatch.setattr(writes, "apply_mutations", spy)
-    monkeypatch.setattr(deferred, "update_rows_counted_postgres", spy_update)
+    monkeypatch.setattr(deferred, "send_update_rows_postgres", spy_update)
+    monkeypatch.setattr(deferred.DeferredWrites, "send_ahead", spy_send_ahead)
     optimistic = writes.apply_in_slices(store, held_org, user, None, ALL_PERMISSIONS, batch)
     assert tries == [False]  # held and sent together: no fallback
     assert "invoice" in counted  # posted after its insert was sent: an update without RETURNING
+    # Sent ahead after every send_ahead_every-th command (in pipeline mode whenever something
+    # was held), never in a batch shorter than that.
+    assert len(pipelined) == len(batch) // send_ahead_every
+    assert any(pipelined) == (send_ahead_every < len(batch))
     monkeypatch.undo()
     with store.session(savepoint_org, user_id=user, write=True) as session:
         one_by_one = writes.apply_mutations(session, savepoint_org, user, None, ALL_PERMISSIONS, batch)
@@ -311,3 +332,93 @@ def test_the_rows_read_ahead_are_held_by_the_batch_alone(store: Store) -> None:
         writes._read_ahead(session, org_id, _posting_batch(new_id(), new_id()), rows)
     assert rows and all(row is None for row in rows.values())  # read: none is stored yet
     assert [r for r in gc.get_referrers(rows) if not isinstance(r, types.FrameType)] == []
+
+
+def test_writes_sent_ahead_are_checked_when_settled_and_a_taken_id_refused(store: Store) -> None:
+    """What ``send_ahead`` sends in pipeline mode is answered later: a taken id is refused at the
+    next flush (and nothing of the transaction is kept), and the connection leaves pipeline mode
+    whichever way the block ends."""
+    org_id = admin_ops.create_org(store, f"Ahead {new_id()[-6:]}")
+    table = table_of(Warehouse)
+    writer = row_writer(table, store.engine.dialect)
+    taken = new_id()
+    with store.session(org_id, write=True) as session, DeferredWrites(session, org_id) as held:
+        held.insert(writer, [_warehouse(org_id, taken, "A")])
+        held.send_ahead()
+        assert held._pipeline is not None  # sent, not yet answered
+        held.insert(writer, [_warehouse(org_id, new_id(), "B")])
+        held.flush()  # the answers of what was sent ahead checked first, then the rest sent
+        assert held._pipeline is None and held.statements == 2
+        dbapi = held._dbapi
+    assert dbapi.pgconn.pipeline_status == pq.PipelineStatus.OFF
+
+    for end in ("flush", "block"):
+        with (
+            pytest.raises(DeferredRefused, match="id was taken"),
+            store.session(org_id, write=True) as session,
+            DeferredWrites(session, org_id) as held,
+        ):
+            held.insert(writer, [_warehouse(org_id, new_id(), "C"), _warehouse(org_id, taken, "D")])
+            held.send_ahead()  # refused by the store, but not answered yet: nothing raised here
+            held.insert(writer, [_warehouse(org_id, new_id(), "E")])
+            if end == "flush":
+                held.flush()
+        assert held._pipeline is None
+        assert held._dbapi.pgconn.pipeline_status == pq.PipelineStatus.OFF
+    with store.session(org_id) as session:
+        codes = sorted(session.execute(select(table.c.code)).scalars().all())
+    assert codes == ["A", "B"]  # the refused transactions were rolled back whole
+
+
+def test_a_taken_id_in_writes_sent_ahead_reruns_the_slice_with_savepoints(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line id taken by another transaction after the batch read it as free: the optimistic
+    try sends the line ahead in pipeline mode, the store skips it, and the answers say so when
+    next checked; the batch is applied again with savepoints and only that command is refused."""
+    monkeypatch.setattr(writes, "SEND_AHEAD_EVERY", 2)
+    org_id = admin_ops.create_org(store, f"Ahead {new_id()[-6:]}", books=True)
+    user = new_id()
+    customer, tax_rate = new_id(), new_id()
+    setup = _posting_batch(customer, tax_rate)
+    applied = writes.apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, setup)
+    assert {r.status for r in applied} == {"applied"}
+
+    def invoice() -> Mutation:
+        line = {"id": new_id(), "description": "Service", "quantity": "1", "unit_price": 1_000}
+        return Mutation(
+            id=new_id(),
+            name="sales.create_invoice",
+            args={"id": new_id(), "customer_id": customer, "lines": [line]},
+        )
+
+    batch = [invoice() for _ in range(4)]
+    contested = batch[1].args["lines"][0]["id"]
+    lines = table_of(InvoiceLine)
+    columns = ", ".join(f'"{c.name}"' for c in lines.c if c.name != "id")
+    apply_one = writes._apply_one
+    tries: list[bool] = []
+
+    def another_transaction_takes_the_id(ctx: Any, mutation: Mutation, *args: Any) -> Any:
+        if mutation.id == batch[1].id and not tries:
+            tries.append(ctx.deferred is None)
+            # Committed by another connection once the batch has read the id as free.
+            with store.session(org_id, write=True) as other:
+                other.execute(
+                    text(
+                        f'INSERT INTO invoice_line ("id", {columns}) '
+                        f"SELECT :id, {columns} FROM invoice_line LIMIT 1"
+                    ),
+                    {"id": contested},
+                )
+        elif mutation.id == batch[1].id:
+            tries.append(ctx.deferred is None)
+        return apply_one(ctx, mutation, *args)
+
+    monkeypatch.setattr(writes, "_apply_one", another_transaction_takes_the_id)
+    results = writes.apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, batch)
+    assert tries == [False, True]  # held and sent ahead, refused when checked; then savepoints
+    assert [r.status for r in results] == ["applied", "rejected", "applied", "applied"]
+    with store.session(org_id) as session:
+        ids = set(session.execute(select(table_of(Invoice).c.id)).scalars())
+    assert {m.args["id"] for m in batch} & ids == {batch[n].args["id"] for n in (0, 2, 3)}
