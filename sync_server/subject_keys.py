@@ -78,19 +78,26 @@ class SubjectKeys:
         wanted = {s for s in subjects if s not in self._cache and s not in self._missing}
         if not wanted:
             return
-        ids = sorted({subject_id for _, subject_id in wanted})
+        by_type: dict[str, set[str]] = {}
+        for subject_type, subject_id in wanted:
+            by_type.setdefault(subject_type, set()).add(subject_id)
         # Core statements on the transaction's connection: through the ORM each costs more than
-        # the key work itself.
+        # the key work itself. Per type, so that every column of the key is bound: by
+        # organization and id alone, each look-up walked every key of the organization.
         connection, _ = session_connection(self.session)
-        for start in range(0, len(ids), 500):
-            rows = connection.execute(
-                select(_KEYS.c.subject_type, _KEYS.c.subject_id, _KEYS.c.wrapped_key).where(
-                    _KEYS.c.org_id == self.org_id, _KEYS.c.subject_id.in_(ids[start : start + 500])
-                )
-            ).all()
-            for subject_type, subject_id, wrapped in rows:
-                ref = (subject_type, subject_id)
-                self._cache[ref] = None if wrapped is None else self._unwrap(ref, bytes(wrapped))
+        for subject_type, found in sorted(by_type.items()):
+            ids = sorted(found)
+            for start in range(0, len(ids), 500):
+                rows = connection.execute(
+                    select(_KEYS.c.subject_id, _KEYS.c.wrapped_key).where(
+                        _KEYS.c.org_id == self.org_id,
+                        _KEYS.c.subject_type == subject_type,
+                        _KEYS.c.subject_id.in_(ids[start : start + 500]),
+                    )
+                ).all()
+                for subject_id, wrapped in rows:
+                    ref = (subject_type, subject_id)
+                    self._cache[ref] = None if wrapped is None else self._unwrap(ref, bytes(wrapped))
         self._missing |= {s for s in wanted if s not in self._cache}
 
     def _aad(self, subject: tuple[str, str]) -> bytes:

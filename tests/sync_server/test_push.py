@@ -271,6 +271,12 @@ def test_another_users_mutation_id_is_not_a_duplicate_and_reveals_nothing(world:
     assert _statuses(world.push("sales@acme.test", world.a, [customer])) == ["duplicate"]
     log = _change_log(world, world.a.id)
     assert [entity for _, entity, _ in log] == ["customer"]
+    # In another organization the same command id is another command: applied there, and
+    # nothing tells that an organization the pusher cannot see has one of that id.
+    elsewhere = world.push("warehouse@globex.test", world.b, [replay]).get_json()["results"][0]
+    assert elsewhere["status"] == "applied"
+    assert [entity for _, entity, _ in _change_log(world, world.b.id)] == ["warehouse"]
+    assert [entity for _, entity, _ in _change_log(world, world.a.id)] == ["customer"]
 
 
 @pytest.fixture
