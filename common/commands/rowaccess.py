@@ -32,9 +32,9 @@ from sqlalchemy import (
     Table,
     Text,
     Update,
-    any_,
     bindparam,
     false,
+    func,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -179,10 +179,19 @@ class RowsReader:
 
 @cache
 def rows_reader(table: Table, dialect: Dialect) -> RowsReader:
-    """Every row (tombstones included) of the organization among ``:_ids``, PostgreSQL only."""
-    stmt = select(*table.c).where(
-        table.c.org_id == bindparam("_org_id"),
-        table.c.id == any_(bindparam("_ids", type_=ARRAY(table.c.id.type))),
+    """Every row (tombstones included) of the organization among ``:_ids``, PostgreSQL only.
+
+    The ids are a relation joined to the table (``unnest``), not a list each row is tested
+    against (``id = ANY(…)``): planned from statistics older than the table (a connection's
+    generic plan, made while it was small), ``ANY`` became a scan testing every row against
+    every id, 190 ms a read of 500 invoice lines among 20,000; a join is at worst a hash join,
+    one pass over each."""
+    ids = bindparam("_ids", type_=ARRAY(table.c.id.type))
+    wanted = func.unnest(ids).table_valued("id").render_derived(name="wanted")
+    stmt = (
+        select(*table.c)
+        .select_from(table.join(wanted, table.c.id == wanted.c.id))
+        .where(table.c.org_id == bindparam("_org_id"))
     )
     return RowsReader(
         statement=RawStatement.of(stmt, dialect),
