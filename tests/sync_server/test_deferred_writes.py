@@ -115,16 +115,14 @@ def test_an_update_of_a_row_not_stored_is_refused(store: Store) -> None:
     assert names == ["Warehouse A"]  # the refused flush was rolled back
 
 
-@pytest.fixture
-def scratch(store: Store) -> Iterator[Table]:
-    """A table beside the schema with a ``Numeric(12, 2)`` and a ``varchar(3)`` column."""
+def _scratch_table(store: Store, *columns: Column[Any]) -> Iterator[Table]:
+    """A table beside the schema keyed as the entity tables are, with ``columns`` besides."""
     table = Table(
         f"held_scratch_{new_id()[-8:].replace('-', '')}",
         MetaData(),
         Column("org_id", String(36), nullable=False),
         Column("id", String(36), nullable=False),
-        Column("amount", Numeric(12, 2)),
-        Column("code", String(3)),
+        *columns,
         PrimaryKeyConstraint("org_id", "id"),
     )
     with store.engine.begin() as connection:
@@ -133,6 +131,12 @@ def scratch(store: Store) -> Iterator[Table]:
     yield table
     with store.engine.begin() as connection:
         table.drop(connection)
+
+
+@pytest.fixture
+def scratch(store: Store) -> Iterator[Table]:
+    """A scratch table with a ``Numeric(12, 2)`` and a ``varchar(3)`` column."""
+    yield from _scratch_table(store, Column("amount", Numeric(12, 2)), Column("code", String(3)))
 
 
 @pytest.mark.parametrize(
@@ -426,20 +430,9 @@ def test_a_taken_id_in_writes_sent_ahead_reruns_the_slice_with_savepoints(
 
 @pytest.fixture
 def plain_scratch(store: Store) -> Iterator[Table]:
-    """A table beside the schema keyed as the entity tables are, a text column besides."""
-    table = Table(
-        f"ahead_scratch_{new_id()[-8:].replace('-', '')}",
-        MetaData(),
-        Column("org_id", String(36), nullable=False),
-        Column("id", String(36), nullable=False),
-        Column("code", String(3)),
-        PrimaryKeyConstraint("org_id", "id"),
-    )
-    with store.engine.begin() as connection:
-        table.create(connection)
-    yield table
-    with store.engine.begin() as connection:
-        table.drop(connection)
+    """A scratch table with a ``varchar(3)`` column (no ``Numeric``: ``row_writer`` and
+    ``rows_reader`` read such a table as they read the schema's)."""
+    yield from _scratch_table(store, Column("code", String(3)))
 
 
 def test_rows_read_ahead_are_joined_to_their_ids_whatever_the_statistics(
