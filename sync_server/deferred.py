@@ -397,10 +397,14 @@ class DeferredWrites:
             if not (self._inserts or self._updates):
                 return
             work = self._take()
-            pipeline = self._dbapi.pipeline()
-            pipeline.__enter__()
-            self._pipeline = pipeline
-            self._checked(lambda: self._unchecked.extend(self._send(*work)))
+
+            def send() -> None:
+                pipeline = self._dbapi.pipeline()
+                pipeline.__enter__()
+                self._pipeline = pipeline
+                self._send(*work, checks=self._unchecked)  # each check kept as its statement goes
+
+            self._checked(send)
         finally:
             self._flushing = False
 
@@ -418,9 +422,20 @@ class DeferredWrites:
         self._pipeline, self._unchecked = None, []
 
         def settle() -> None:
-            pipeline.__exit__(None, None, None)  # sync: every answer is in (or the first error)
+            # Every check runs (each closes its cursor), the first failure raised: the sync's
+            # own (the first error of the pipeline), else the first check's.
+            failures: list[Exception] = []
+            try:
+                pipeline.__exit__(None, None, None)  # sync: every answer is in
+            except Exception as exc:
+                failures.append(exc)
             for check in checks:
-                check()
+                try:
+                    check()
+                except Exception as exc:
+                    failures.append(exc)
+            if failures:
+                raise failures[0]
 
         if raising:
             self._checked(settle)
@@ -444,24 +459,21 @@ class DeferredWrites:
         return taken
 
     def _send(
-        self, inserts: dict[str, dict[str, Row]], updates: dict[str, dict[str, tuple[Row, set[str]]]]
-    ) -> list[Callable[[], None]]:
-        """Run the statements of ``inserts`` and ``updates``; the checks of their answers (run
-        at once, or once a pipeline is synced), each closing its cursor."""
-        checks: list[Callable[[], None]] = []
+        self,
+        inserts: dict[str, dict[str, Row]],
+        updates: dict[str, dict[str, tuple[Row, set[str]]]],
+        *,
+        checks: list[Callable[[], None]] | None = None,
+    ) -> None:
+        """Run the statements of ``inserts`` and ``updates``, each statement's check of its
+        answers (which closes its cursor) run at once, or kept in ``checks`` to run once the
+        pipeline is synced."""
+        keep: Callable[[Callable[[], None]], None] = checks.append if checks is not None else _run
         order = _table_order()
-        pipelined = self._pipeline is not None
         for name in sorted(inserts, key=lambda n: order.get(n, len(order))):
-            checks.append(self._send_inserts(self._writers[name], list(inserts[name].values())))
-            if not pipelined:
-                checks.pop()()
+            keep(self._send_inserts(self._writers[name], list(inserts[name].values())))
         for name, held in updates.items():
-            for check in self._send_updates(self._writers[name], held):
-                if pipelined:
-                    checks.append(check)
-                else:
-                    check()
-        return checks
+            self._send_updates(self._writers[name], held, keep)
 
     def _send_inserts(self, writer: RowWriter, rows: list[Row]) -> Callable[[], None]:
         columns = _plain(writer.table, self._dialect).columns(rows)
@@ -474,13 +486,15 @@ class DeferredWrites:
         return _answers(writer, cursor, rows, counted, "an id was taken")
 
     def _send_updates(
-        self, writer: RowWriter, held: dict[str, tuple[Row, set[str]]]
-    ) -> list[Callable[[], None]]:
+        self,
+        writer: RowWriter,
+        held: dict[str, tuple[Row, set[str]]],
+        keep: Callable[[Callable[[], None]], None],
+    ) -> None:
         groups: dict[tuple[str, ...], list[Row]] = {}
         for after, columns in held.values():
             groups.setdefault(tuple(sorted(columns)), []).append(after)
         plain = _plain(writer.table, self._dialect)
-        checks = []
         for keys, rows in groups.items():
             # Every value of the rows as they will be is stored as held: only the count.
             counted = plain.rows(rows)
@@ -488,8 +502,11 @@ class DeferredWrites:
                 self._dbapi, self._dialect, writer.table, self.org_id, keys, rows, returning=not counted
             )
             self.statements += 1
-            checks.append(_answers(writer, cursor, rows, counted, "a row to update is missing"))
-        return checks
+            keep(_answers(writer, cursor, rows, counted, "a row to update is missing"))
+
+
+def _run(check: Callable[[], None]) -> None:
+    check()
 
 
 def _answers(

@@ -158,8 +158,8 @@ def row_reader(table: Table, include_deleted: bool, dialect: Dialect) -> RowRead
 
 @dataclass(frozen=True)
 class RowsReader:
-    """Rows by id, many at once, in the form :class:`RowReader` gives them (PostgreSQL:
-    ``id = ANY(…)``, one round trip for a batch's worth of ids)."""
+    """Rows by id, many at once, in the form :class:`RowReader` gives them (PostgreSQL: the
+    ids joined as a relation, one round trip for a batch's worth of ids)."""
 
     statement: RawStatement
     names: tuple[str, ...]

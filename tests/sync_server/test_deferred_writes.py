@@ -419,8 +419,22 @@ def test_a_taken_id_in_writes_sent_ahead_reruns_the_slice_with_savepoints(
             tries.append(ctx.deferred is None)
         return apply_one(ctx, mutation, *args)
 
+    refused_ahead: list[str] = []
+    send_ahead = deferred.DeferredWrites.send_ahead
+
+    def spy_send_ahead(held: DeferredWrites) -> None:
+        try:
+            send_ahead(held)
+        except DeferredRefused as exc:
+            refused_ahead.append(str(exc))
+            raise
+
     monkeypatch.setattr(writes, "_apply_one", another_transaction_takes_the_id)
+    monkeypatch.setattr(deferred.DeferredWrites, "send_ahead", spy_send_ahead)
     results = writes.apply_in_slices(store, org_id, user, None, ALL_PERMISSIONS, batch)
+    # The line sent ahead after the second command is found skipped when the next send comes
+    # (after the fourth), before the batch's final flush.
+    assert refused_ahead == ["an id was taken"]
     assert tries == [False, True]  # held and sent ahead, refused when checked; then savepoints
     assert [r.status for r in results] == ["applied", "rejected", "applied", "applied"]
     with store.session(org_id) as session:
