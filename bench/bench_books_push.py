@@ -3,7 +3,7 @@ plain commands), on the server's write path, both stores.
 
 A round pushes three batches of 1,000 commands through :func:`sync_server.writes.apply_in_slices`,
 as a push runs them (on the embedded store slices of 50 commands, each committed; on PostgreSQL the
-batch in one transaction, its writes held and sent together): plain commands (``sales.create_customer``: one row
+batch in one transaction, its writes held and sent ahead every 100 commands): plain commands (``sales.create_customer``: one row
 each) and twice 500 invoices of one taxed line (varied prices and quantities), each created and then posted (the invoice and its
 line, numbers from the gapless series) — once in an organization whose books are set up, where
 posting also writes the journal entry and its three lines, and once in one whose books are not

@@ -373,15 +373,7 @@ class DeferredWrites:
         """Send what is held: inserts in foreign-key order, then updates. Raises
         :class:`DeferredRefused` (the transaction must be rolled back) when the store refuses
         any of it or stores a row otherwise than it was answered."""
-        if self._flushing:
-            return
-        self._flushing = True
-        try:
-            self._settle(raising=True)
-            if self._inserts or self._updates:
-                self._checked(lambda: self._send(*self._take()))
-        finally:
-            self._flushing = False
+        self._send_held(pipelined=False)
 
     def send_ahead(self) -> None:
         """Send what is held in pipeline mode and return without waiting for the answers: the
@@ -389,6 +381,12 @@ class DeferredWrites:
         their writes held in turn). The answers are checked when the next statement is about to
         run, at the next :meth:`flush` or :meth:`send_ahead`, or at the block's end; a refusal is
         raised there, as :meth:`flush` raises it."""
+        self._send_held(pipelined=True)
+
+    def _send_held(self, *, pipelined: bool) -> None:
+        """:meth:`flush` (each statement's answers checked as it runs) or :meth:`send_ahead`
+        (``pipelined``): one send at a time on the connection, what was sent ahead checked
+        first."""
         if self._flushing:
             return
         self._flushing = True
@@ -399,6 +397,9 @@ class DeferredWrites:
             work = self._take()
 
             def send() -> None:
+                if not pipelined:
+                    self._send(*work)
+                    return
                 pipeline = self._dbapi.pipeline()
                 pipeline.__enter__()
                 self._pipeline = pipeline
