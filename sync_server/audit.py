@@ -39,7 +39,7 @@ from types import MappingProxyType
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -461,12 +461,19 @@ def append_events(
         keys.save_new()
     insert_rows(session, table_of(AuditEvent), rows, serialized=_IMAGES)
     mac = head_mac(audit_key(session), org_id, seq, prev) if head.signed else None
-    session.execute(
-        update(OrgSequence)
-        .where(OrgSequence.org_id == org_id, OrgSequence.name == AUDIT_SEQUENCE)
-        .values(value=seq, extra=prev, mac=mac)
-    )
+    session.execute(_WRITE_HEAD, {"org": org_id, "value": seq, "extra": prev, "mac": mac})
     return seq
+
+
+# The new chain head, written by every slice of a push: a statement on the table, not the ORM
+# entity, whose statements pay the session's tenant criteria and the ORM's bulk-update checks
+# (~0.5 ms a statement here, against ~30 µs); it names the organization itself.
+_SEQUENCES = table_of(OrgSequence)
+_WRITE_HEAD = (
+    update(_SEQUENCES)
+    .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name == AUDIT_SEQUENCE)
+    .values(value=bindparam("value"), extra=bindparam("extra"), mac=bindparam("mac"))
+)
 
 
 @dataclass(frozen=True)

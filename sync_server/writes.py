@@ -449,6 +449,21 @@ _WRITE_NUMBER = (
 )
 _FIRST_NUMBER = insert(_SEQUENCES)
 
+# The statements every slice of a push runs, on the tables, each naming the organization itself:
+# through the ORM entities a statement paid the session's tenant criteria (and an update the ORM's
+# bulk-update checks), ~0.5 ms each against ~30 µs; four a slice were ~6 % of a 1,000-command
+# push on the embedded store (20 slices).
+_LOCK_COUNTERS = (
+    select(_SEQUENCES.c.name, _SEQUENCES.c.value, _SEQUENCES.c.extra, _SEQUENCES.c.mac)
+    .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
+    .order_by(_SEQUENCES.c.name)
+)
+_LOCK_COUNTERS_PG = _LOCK_COUNTERS.with_for_update()
+_PROCESSED_TABLE = table_of(ProcessedMutation)
+_PROCESSED = select(_PROCESSED_TABLE.c.id, _PROCESSED_TABLE.c.user_id, _PROCESSED_TABLE.c.result).where(
+    _PROCESSED_TABLE.c.org_id == bindparam("org"), _PROCESSED_TABLE.c.id.in_(bindparam("ids", expanding=True))
+)
+
 
 class ServerNumbering:
     """Final, gapless per-organization document numbers (``INV-000042``).
@@ -539,14 +554,8 @@ def lock_organization(session: Session, org_id: str) -> WriteLock:
     The counters are made with the organization (:func:`create_counters`). A missing audit
     counter raises :class:`AuditChainBroken`: starting the chain afresh would hide the old one.
     """
-    stmt = (
-        select(OrgSequence.name, OrgSequence.value, OrgSequence.extra, OrgSequence.mac)
-        .where(OrgSequence.org_id == org_id, OrgSequence.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
-        .order_by(OrgSequence.name)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    rows = {row.name: row for row in session.execute(stmt)}
+    stmt = _LOCK_COUNTERS_PG if session.get_bind().dialect.name == "postgresql" else _LOCK_COUNTERS
+    rows = {row.name: row for row in session.execute(stmt, {"org": org_id})}
     audit = rows.get(AUDIT_SEQUENCE)
     if audit is None:
         raise AuditChainBroken(
@@ -712,11 +721,7 @@ def apply_mutations(
     seen: dict[str, tuple[str, dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(
-            select(ProcessedMutation.id, ProcessedMutation.user_id, ProcessedMutation.result).where(
-                ProcessedMutation.id.in_(chunk)
-            )
-        )
+        rows = session.execute(_PROCESSED, {"org": org_id, "ids": chunk})
         seen.update({row.id: (row.user_id, dict(row.result)) for row in rows})
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.actor, recorder.device = user_id, device_id
@@ -871,11 +876,7 @@ def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> N
     """The change-log rows of what was written, and the organization's new change sequence."""
     if recorder.changes:
         insert_rows(session, table_of(ChangeLog), recorder.changes)
-        session.execute(
-            update(OrgSequence)
-            .where(OrgSequence.org_id == org_id, OrgSequence.name == CHANGE_SEQUENCE)
-            .values(value=recorder.seq)
-        )
+        session.execute(_WRITE_NUMBER, {"org": org_id, "kind": CHANGE_SEQUENCE, "value": recorder.seq})
 
 
 @lru_cache(maxsize=1024)
