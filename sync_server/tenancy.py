@@ -8,8 +8,12 @@ token refresh) may touch only the global tables and the caller's own memberships
 
 Not every statement passes this hook: the hot paths run statements compiled once on the DB-API
 cursor (:class:`common.commands.rowaccess.RawStatement` for a command's row lookups and a pull's
-pages, ``rowaccess.insert_statement``/``update_statement``, ``sync_server.bulk``), each naming
-``org_id`` as a bound parameter it is given by its caller. On PostgreSQL, row-level security
+pages, ``rowaccess.insert_statement``/``update_statement``, ``sync_server.bulk``), or built once
+on a table and run on the session's connection (the counters, the processed-command look-up and
+the audit chain's head that every slice of a push reads and writes, ``sync_server.writes`` and
+``sync_server.audit``; document numbers; a pull's and the retention job's counters), each naming
+``org_id`` as a bound parameter it is given by its caller. A push's slice checks first that its
+session belongs to the organization it writes (``sync_server.writes.lock_organization``). On PostgreSQL, row-level security
 enforces the rule a second time for every statement, these included (see
 :mod:`sync_server.pg_security`), so one that slipped past both still sees nothing.
 """

@@ -90,6 +90,7 @@ from sync_server.bulk import insert_rows
 from sync_server.deferred import DeferredRefused, DeferredWrites, prepare_held_writes
 from sync_server.incidents import log_incident
 from sync_server.subject_keys import SubjectKeys
+from sync_server.tenancy import TenantScopeError
 
 if TYPE_CHECKING:
     from sync_server.store import Store
@@ -449,10 +450,10 @@ _WRITE_NUMBER = (
 )
 _FIRST_NUMBER = insert(_SEQUENCES)
 
-# The statements every slice of a push runs, on the tables, each naming the organization itself:
+# The statements every slice of a push runs, on the tables and the session's connection, each
+# naming the organization itself (:func:`lock_organization` checks the session's scope first):
 # through the ORM entities a statement paid the session's tenant criteria (and an update the ORM's
-# bulk-update checks), ~0.5 ms each against ~30 µs; four a slice were ~6 % of a 1,000-command
-# push on the embedded store (20 slices).
+# bulk-update checks), ~0.5 ms each against ~30 µs, four a slice (bench/README.md, "Stop 33").
 _LOCK_COUNTERS = (
     select(_SEQUENCES.c.name, _SEQUENCES.c.value, _SEQUENCES.c.extra, _SEQUENCES.c.mac)
     .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
@@ -554,8 +555,14 @@ def lock_organization(session: Session, org_id: str) -> WriteLock:
     The counters are made with the organization (:func:`create_counters`). A missing audit
     counter raises :class:`AuditChainBroken`: starting the chain afresh would hide the old one.
     """
-    stmt = _LOCK_COUNTERS_PG if session.get_bind().dialect.name == "postgresql" else _LOCK_COUNTERS
-    rows = {row.name: row for row in session.execute(stmt, {"org": org_id})}
+    # The statements of a push's slices name the organization themselves, on the session's
+    # connection, past the tenant hook (sync_server.tenancy): what it would refuse, a session of
+    # another organization or of none, is refused here, before any of them runs.
+    if not session.info.get("unscoped") and session.info.get("org_id") != org_id:
+        raise TenantScopeError(f"organization {org_id} written through a session of another scope")
+    connection, _ = session_connection(session)
+    stmt = _LOCK_COUNTERS_PG if connection.dialect.name == "postgresql" else _LOCK_COUNTERS
+    rows = {row.name: row for row in connection.execute(stmt, {"org": org_id})}
     audit = rows.get(AUDIT_SEQUENCE)
     if audit is None:
         raise AuditChainBroken(
@@ -721,7 +728,7 @@ def apply_mutations(
     seen: dict[str, tuple[str, dict[str, Any]]] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        rows = session.execute(_PROCESSED, {"org": org_id, "ids": chunk})
+        rows = session_connection(session)[0].execute(_PROCESSED, {"org": org_id, "ids": chunk})
         seen.update({row.id: (row.user_id, dict(row.result)) for row in rows})
     recorder = ServerRecorder(org_id, lock.change_seq, now)
     recorder.actor, recorder.device = user_id, device_id
@@ -876,7 +883,9 @@ def _store_changes(session: Session, org_id: str, recorder: ServerRecorder) -> N
     """The change-log rows of what was written, and the organization's new change sequence."""
     if recorder.changes:
         insert_rows(session, table_of(ChangeLog), recorder.changes)
-        session.execute(_WRITE_NUMBER, {"org": org_id, "kind": CHANGE_SEQUENCE, "value": recorder.seq})
+        session_connection(session)[0].execute(
+            _WRITE_NUMBER, {"org": org_id, "kind": CHANGE_SEQUENCE, "value": recorder.seq}
+        )
 
 
 @lru_cache(maxsize=1024)

@@ -17,6 +17,7 @@ from common.commands.postings import chart_account_id
 from common.ids import new_id
 from common.schema import AuditEvent, ChangeLog, Invoice, JournalEntry, Product, PurchaseOrder
 from common.wire import MAX_PUSH_MUTATIONS
+from sync_server import admin_ops
 from sync_server.audit import verify_chain
 from sync_server.serve import BackgroundServer
 from tests.sync_server.conftest import World, mutation, product, set_up_books, warehouse
@@ -277,6 +278,28 @@ def test_another_users_mutation_id_is_not_a_duplicate_and_reveals_nothing(world:
     assert elsewhere["status"] == "applied"
     assert [entity for _, entity, _ in _change_log(world, world.b.id)] == ["warehouse"]
     assert [entity for _, entity, _ in _change_log(world, world.a.id)] == ["customer"]
+
+
+def test_a_member_of_two_organizations_replaying_a_command_id_in_the_other_gets_it_applied(
+    world: World,
+) -> None:
+    """The same person, the same command id, two organizations: two commands. The second push is
+    applied in its own organization, not answered as the first one's duplicate, and its answer
+    carries nothing of the first organization's command (the look-up of processed commands
+    names the organization itself)."""
+    admin_ops.grant(world.services.store, "sales@acme.test", world.b.id, "sales")
+    first = mutation("sales.create_customer", id=new_id(), name="Acme's Private Customer Ltd")
+    assert _statuses(world.push("sales@acme.test", world.a, [first])) == ["applied"]
+    again = mutation("sales.create_customer", id=new_id(), name="Globex customer")
+    again["id"] = first["id"]
+    response = world.push("sales@acme.test", world.b, [again])
+    [result] = response.get_json()["results"]
+    assert result["status"] == "applied"
+    assert "Private Customer" not in response.get_data(as_text=True)
+    assert [entity for _, entity, _ in _change_log(world, world.b.id)] == ["customer"]
+    # Each organization answers its own command as the duplicate from now on.
+    assert _statuses(world.push("sales@acme.test", world.a, [first])) == ["duplicate"]
+    assert _statuses(world.push("sales@acme.test", world.b, [again])) == ["duplicate"]
 
 
 @pytest.fixture

@@ -7,10 +7,13 @@ import pytest
 from sqlalchemy import delete, insert, select, text, update
 
 from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS
 from common.schema import Invoice, InvoiceLine, Membership, Organization, Warehouse
 from common.schema.types import utcnow
+from common.wire import Mutation
 from sync_server.config import ServerConfig
 from sync_server.tenancy import TENANT_TABLES, TenantScopeError
+from sync_server.writes import apply_mutations
 from tests.sync_server.conftest import World, mutation, warehouse
 
 
@@ -58,6 +61,20 @@ def test_writes_naming_another_organization_are_refused(world: World) -> None:
         session.execute(insert(Warehouse), [_row(world.a.id), _row(world.b.id)])
     with pytest.raises(TenantScopeError), store.session(world.a.id, write=True) as session:
         session.execute(update(Warehouse).values(org_id=world.b.id))
+
+
+def test_commands_for_one_organization_through_another_ones_session_are_refused(world: World) -> None:
+    """A push's slice runs its counters' and processed commands' statements past the session
+    hook, each naming the organization it is given; a session of another organization (a bug,
+    never a request) is refused before any of them runs, and nothing is written anywhere."""
+    store = world.services.store
+    user = world.b.users["warehouse"]
+    batch = [Mutation(**warehouse("B-WH"))]
+    with pytest.raises(TenantScopeError), store.session(world.a.id, user_id=user, write=True) as session:
+        apply_mutations(session, world.b.id, user, None, ALL_PERMISSIONS, batch)
+    for org_id in (world.a.id, world.b.id):
+        with store.session(org_id) as session:
+            assert session.execute(select(Warehouse.id)).all() == []
 
 
 def test_a_session_without_an_organization_cannot_read_tenant_rows(world: World) -> None:
