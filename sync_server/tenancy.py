@@ -13,9 +13,9 @@ on a table and run on the session's connection (the counters, the processed-comm
 the audit chain's head that every slice of a push reads and writes, ``sync_server.writes`` and
 ``sync_server.audit``; document numbers; a pull's and the retention job's counters), each naming
 ``org_id`` as a bound parameter it is given by its caller. A push's slice checks first that its
-session belongs to the organization it writes (``sync_server.writes.lock_organization``). On PostgreSQL, row-level security
-enforces the rule a second time for every statement, these included (see
-:mod:`sync_server.pg_security`), so one that slipped past both still sees nothing.
+session belongs to the organization it writes (``sync_server.writes.lock_organization``). On
+PostgreSQL, row-level security enforces the rule a second time for every statement, these
+included (see :mod:`sync_server.pg_security`), so one that slipped past both still sees nothing.
 """
 
 from __future__ import annotations
