@@ -3,9 +3,10 @@ plain commands), on the server's write path, both stores.
 
 A round pushes three batches of 1,000 commands through :func:`sync_server.writes.apply_in_slices`,
 as a push runs them (on the embedded store slices of 50 commands, each committed; on PostgreSQL the
-batch in one transaction, its writes held and sent ahead every 100 commands): plain commands (``sales.create_customer``: one row
-each) and twice 500 invoices of one taxed line (varied prices and quantities), each created and then posted (the invoice and its
-line, numbers from the gapless series) — once in an organization whose books are set up, where
+batch in one transaction, its writes held and sent ahead every 100 commands): plain commands
+(``sales.create_customer``: one row each) and twice 500 invoices of one taxed line (varied prices
+and quantities), each created and then posted (the invoice and its line, numbers from the gapless
+series) — once in an organization whose books are set up, where
 posting also writes the journal entry and its three lines, and once in one whose books are not
 (``admin_ops.create_org(..., books=False)``: the same commands, nothing posted). The batches
 alternate within and across rounds (``bench.harness.interleaved``).
@@ -16,10 +17,11 @@ Posted invoices against plain commands is beside it as context.
 
 Ids are made as the desktop makes them (``common.ids.new_id``: time-ordered UUIDv7, the commands'
 and the documents'), and the rows a command derives take the scheme a current desktop's push names
-(``Ops-Derived-Ids: 2``, the default of ``apply_in_slices``: the command id's time prefix). On PostgreSQL the tables are analyzed once the organizations are set up, as
-autovacuum does on a running store: a fresh database's foreign-key checks are otherwise planned
-against empty tables and stay sequential scans in each pooled connection (the posted push measured
-2.3× slower so, bench/README.md "Books, stop 26").
+(``Ops-Derived-Ids: 2``, the default of ``apply_in_slices``: the command id's time prefix). On
+PostgreSQL the tables are analyzed once the organizations are set up, as autovacuum does on a
+running store: a fresh database's foreign-key checks are otherwise planned against empty tables
+and stay sequential scans in each pooled connection (the posted push measured 2.3× slower so,
+bench/README.md "Books, stop 26").
 """
 
 from __future__ import annotations

@@ -401,14 +401,17 @@ def sign_unsigned_head(session: Session, org_id: str) -> None:
     )
 
 
+# The organizations' counters (the audit chain's head, the change sequence, document numbers).
+SEQUENCES = table_of(OrgSequence)
+
 # The new chain head, written by every slice of a push: a statement on the table, run on the
 # session's connection, not through the ORM entity, whose statements pay the session's tenant
 # criteria and the ORM's bulk-update checks (~0.5 ms a statement, against ~30 µs). It names the
 # organization itself; the head it replaces was read under the session's scope (the push's
 # ``sync_server.writes.lock_organization`` checks it, :func:`lock_chain_head` runs through it).
 _WRITE_HEAD = (
-    update(table_of(OrgSequence))
-    .where(table_of(OrgSequence).c.org_id == bindparam("org"), table_of(OrgSequence).c.name == AUDIT_SEQUENCE)
+    update(SEQUENCES)
+    .where(SEQUENCES.c.org_id == bindparam("org"), SEQUENCES.c.name == AUDIT_SEQUENCE)
     .values(value=bindparam("value"), extra=bindparam("extra"), mac=bindparam("mac"))
 )
 

@@ -77,6 +77,7 @@ from sync_server.audit import (
     POSTING_HOLDERS,
     POSTING_IMPLIED_COLUMN,
     POSTINGS,
+    SEQUENCES,
     AuditChainBroken,
     ChainHead,
     PendingEvent,
@@ -439,25 +440,24 @@ class ServerRecorder:
                 keys.destroy(subject)
 
 
-_SEQUENCES = table_of(OrgSequence)
-_READ_NUMBER = select(_SEQUENCES.c.value).where(
-    _SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name == bindparam("kind")
+_READ_NUMBER = select(SEQUENCES.c.value).where(
+    SEQUENCES.c.org_id == bindparam("org"), SEQUENCES.c.name == bindparam("kind")
 )
 _WRITE_NUMBER = (
-    update(_SEQUENCES)
-    .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name == bindparam("kind"))
+    update(SEQUENCES)
+    .where(SEQUENCES.c.org_id == bindparam("org"), SEQUENCES.c.name == bindparam("kind"))
     .values(value=bindparam("value"))
 )
-_FIRST_NUMBER = insert(_SEQUENCES)
+_FIRST_NUMBER = insert(SEQUENCES)
 
 # The statements every slice of a push runs, on the tables and the session's connection, each
 # naming the organization itself (:func:`lock_organization` checks the session's scope first):
 # through the ORM entities a statement paid the session's tenant criteria (and an update the ORM's
 # bulk-update checks), ~0.5 ms each against ~30 µs, four a slice (bench/README.md, "Stop 33").
 _LOCK_COUNTERS = (
-    select(_SEQUENCES.c.name, _SEQUENCES.c.value, _SEQUENCES.c.extra, _SEQUENCES.c.mac)
-    .where(_SEQUENCES.c.org_id == bindparam("org"), _SEQUENCES.c.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
-    .order_by(_SEQUENCES.c.name)
+    select(SEQUENCES.c.name, SEQUENCES.c.value, SEQUENCES.c.extra, SEQUENCES.c.mac)
+    .where(SEQUENCES.c.org_id == bindparam("org"), SEQUENCES.c.name.in_((AUDIT_SEQUENCE, CHANGE_SEQUENCE)))
+    .order_by(SEQUENCES.c.name)
 )
 _LOCK_COUNTERS_PG = _LOCK_COUNTERS.with_for_update()
 _PROCESSED_TABLE = table_of(ProcessedMutation)
@@ -560,9 +560,8 @@ def lock_organization(session: Session, org_id: str) -> WriteLock:
     # another organization or of none, is refused here, before any of them runs.
     if not session.info.get("unscoped") and session.info.get("org_id") != org_id:
         raise TenantScopeError(f"organization {org_id} written through a session of another scope")
-    connection, _ = session_connection(session)
-    stmt = _LOCK_COUNTERS_PG if connection.dialect.name == "postgresql" else _LOCK_COUNTERS
-    rows = {row.name: row for row in connection.execute(stmt, {"org": org_id})}
+    stmt = _LOCK_COUNTERS_PG if _is_postgres(session) else _LOCK_COUNTERS
+    rows = {row.name: row for row in session_connection(session)[0].execute(stmt, {"org": org_id})}
     audit = rows.get(AUDIT_SEQUENCE)
     if audit is None:
         raise AuditChainBroken(
