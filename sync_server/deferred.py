@@ -63,13 +63,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from common.commands.rowaccess import AS_GIVEN, RowWriter, row_reader, session_connection
+from common.commands.rowaccess import AS_GIVEN, CONNECTION_KEY, RowWriter, row_reader, session_connection
 from common.schema.base import Base
 from common.schema.types import Quantity, UTCDateTime
 from sync_server.bulk import send_insert_new_rows_postgres, send_update_rows_postgres
 
 Row = dict[str, Any]
-_CONNECTION = "_ops_connection"  # common.commands.rowaccess.session_connection's cache
 
 
 class DeferredRefused(Exception):
@@ -292,7 +291,10 @@ class DeferredWrites:
 
     # -- installation ----------------------------------------------------------------------------
     def __enter__(self) -> DeferredWrites:
-        self.session.info[_CONNECTION] = (self._connection, _HeldConnection(self._dbapi, self, self._dialect))
+        self.session.info[CONNECTION_KEY] = (
+            self._connection,
+            _HeldConnection(self._dbapi, self, self._dialect),
+        )
         event.listen(self._connection, "before_cursor_execute", self._before_execute)
         return self
 
@@ -304,7 +306,7 @@ class DeferredWrites:
             self._settle(raising=exc[0] is None)
         finally:
             event.remove(self._connection, "before_cursor_execute", self._before_execute)
-            self.session.info[_CONNECTION] = (self._connection, self._dbapi)
+            self.session.info[CONNECTION_KEY] = (self._connection, self._dbapi)
 
     def _before_execute(self, conn: Connection, *args: Any) -> None:
         self.flush()

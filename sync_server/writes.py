@@ -35,7 +35,9 @@ slice there is the whole batch, and its first, optimistic try holds the commands
 updates and sends them together (:mod:`sync_server.deferred`): a statement per table instead of
 a round trip per row, sent ahead in pipeline mode every :data:`SEND_AHEAD_EVERY` commands so
 that the database stores them while the next commands run; anything the store refuses of them
-reruns the slice with savepoints.
+reruns the slice with savepoints. On the embedded store the optimistic try holds only the new
+journal entries and lines, written at the slice's end a statement per table
+(:mod:`sync_server.held_ledger`), with the same fallback.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ from sync_server.audit import (
 )
 from sync_server.bulk import insert_rows
 from sync_server.deferred import DeferredRefused, DeferredWrites, prepare_held_writes
+from sync_server.held_ledger import HeldLedgerRows
 from sync_server.incidents import log_incident
 from sync_server.subject_keys import SubjectKeys
 from sync_server.tenancy import TenantScopeError
@@ -739,9 +742,14 @@ def apply_mutations(
         _read_ahead(session, org_id, [m for m in mutations if m.id not in seen], known_rows)
     scopes = _Savepoints(session, enabled=savepoints)
     # The optimistic try on PostgreSQL holds the commands' inserts and updates and sends them
-    # together (sync_server.deferred); should the store refuse any of them, the slice is applied
+    # together (sync_server.deferred); on the embedded store it holds the new journal entries and
+    # lines (sync_server.held_ledger). Should the store refuse any of them, the slice is applied
     # again with savepoints, one statement per write.
-    held = DeferredWrites(session, org_id) if not savepoints and _is_postgres(session) else None
+    held: DeferredWrites | HeldLedgerRows | None = None
+    if not savepoints:
+        held = DeferredWrites(session, org_id) if _is_postgres(session) else HeldLedgerRows(session)
+    # What is sent ahead in pipeline mode, and gives way to other threads (PostgreSQL's).
+    pipelined = held if isinstance(held, DeferredWrites) else None
     give_way_at = 0.0
     try:
         with held if held is not None else nullcontext():
@@ -769,9 +777,9 @@ def apply_mutations(
                     derived_ids=derived_ids,
                 )
                 result = _apply_one(ctx, mutation, recorder, numbering, scopes)
-                if held is not None and position % SEND_AHEAD_EVERY == 0:
-                    held.send_ahead()
-                if held is not None and time.perf_counter() >= give_way_at:
+                if pipelined is not None and position % SEND_AHEAD_EVERY == 0:
+                    pipelined.send_ahead()
+                if pipelined is not None and time.perf_counter() >= give_way_at:
                     # Give way to the server's other threads (another tenant's push, a pull):
                     # with its writes held a command runs no statement, so a batch would keep
                     # the GIL for whole switch intervals (5 ms), and a small push, which waits

@@ -231,12 +231,17 @@ def update_statement(table: Table, keys: tuple[str, ...]) -> Update:
     )
 
 
+# Where :func:`session_connection` keeps its answer in ``session.info``: the server's held writes
+# put there a DB-API connection of their own (``sync_server.deferred``, ``sync_server.held_ledger``).
+CONNECTION_KEY = "_ops_connection"
+
+
 def session_connection(session: Session) -> tuple[Connection, Any]:
     """The session's connection and its DBAPI connection, looked up once per transaction."""
-    found = session.info.get("_ops_connection")
+    found = session.info.get(CONNECTION_KEY)
     if found is None or found[0].closed:
         connection = session.connection()
-        found = session.info["_ops_connection"] = (connection, connection.connection.dbapi_connection)
+        found = session.info[CONNECTION_KEY] = (connection, connection.connection.dbapi_connection)
     return found  # type: ignore[no-any-return]
 
 
@@ -379,7 +384,6 @@ class RowWriter:
         given (:data:`AS_GIVEN`: text, integers, booleans, dates, UTC timestamps, ``NULL``) is
         run without ``RETURNING``: its rows are answered as given, which is what reading them
         back would give, without the read (a journal entry and its lines are such rows)."""
-        names = self.names
         kinds = self.as_given
         answered: list[Row] = []
         in_order = True  # every row answered as given, in the order given
@@ -397,19 +401,7 @@ class RowWriter:
                     answered.append(self._row(found))
                 continue
             written = statement.count(dbapi_connection, params)
-            if exact:
-                # Rows naming exactly the columns, each answered as a copy of the columns in
-                # order filled with it: a copied dict's values replaced costs a fraction of a
-                # dict built key by key (four such rows a posted invoice).
-                images = []
-                for row in chunk:
-                    image = self.ordered.copy()
-                    image.update(row)
-                    images.append(image)
-            else:
-                # Each values tuple holds one value per name (``_values``): zip needs no check
-                # (and a keyword argument makes it a slow call).
-                images = [dict(zip(names, values)) for values in given]  # noqa: B905
+            images = self._images(chunk, given, exact)
             if written == len(images):
                 answered.extend(images)
             else:
@@ -426,6 +418,48 @@ class RowWriter:
         # In the order given, each row once (a statement answers in its own order).
         by_id = {row["id"]: row for row in answered}
         return [by_id[row["id"]] for row in rows if row["id"] in by_id]
+
+    def as_stored(self, rows: list[Row]) -> tuple[list[Row], list[tuple[Any, ...]]] | None:
+        """``rows`` as :meth:`insert` would answer them, were they all written, and their values
+        in column order (for :meth:`insert_values`), when the store gives back every value
+        exactly as given (:meth:`_as_given`); ``None`` when only reading them back would tell
+        (or on PostgreSQL)."""
+        if self.as_given is None:
+            return None
+        given, exact = self._values(rows)
+        if not self._as_given(given):
+            return None
+        return self._images(rows, given, exact), given
+
+    def insert_values(self, dbapi_connection: Any, given: list[tuple[Any, ...]]) -> int:
+        """Insert rows given as their values in column order, each stored as given
+        (:meth:`as_stored`), skipping any whose ``(org_id, id)`` exists; the number written."""
+        written = 0
+        start = 0
+        for size in _chunks(len(given), self.per_statement):
+            chunk = given[start : start + size]
+            start += size
+            statement, row_major = _insert_rows_statement(self.table, self.dialect, size, False)
+            written += statement.count(dbapi_connection, self._parameters(statement, row_major, chunk))
+        return written
+
+    def _images(self, rows: list[Row], given: list[tuple[Any, ...]], exact: bool) -> list[Row]:
+        """The rows as stored, from the rows and their values in column order (``_values``),
+        for rows stored as given."""
+        if exact:
+            # Rows naming exactly the columns, each answered as a copy of the columns in order
+            # filled with it: a copied dict's values replaced costs a fraction of a dict built
+            # key by key (four such rows a posted invoice).
+            images = []
+            for row in rows:
+                image = self.ordered.copy()
+                image.update(row)
+                images.append(image)
+            return images
+        # Each values tuple holds one value per name (``_values``): zip needs no check (and a
+        # keyword argument makes it a slow call).
+        names = self.names
+        return [dict(zip(names, values)) for values in given]  # noqa: B905
 
     def _values(self, rows: list[Row]) -> tuple[list[tuple[Any, ...]], bool]:
         """Each row's values in column order, a column the row does not name at its default,

@@ -213,7 +213,8 @@ def _stored(store: Store, org_id: str) -> dict[str, list[dict[str, Any]]]:
         for model in (Invoice, InvoiceLine, JournalEntry, JournalLine):
             table = table_of(model)
             rows = []
-            for row in session.execute(select(table).order_by(table.c.id)).mappings():
+            stmt = select(table).where(table.c.org_id == org_id).order_by(table.c.id)
+            for row in session.execute(stmt).mappings():
                 values = {k: v for k, v in row.items() if k not in {"org_id", "updated_at", "version"}}
                 if "account_id" in values:
                     values["account_id"] = accounts[values["account_id"]]

@@ -1,0 +1,177 @@
+"""New ledger rows held to the end of a slice: the optimistic write path on the embedded store.
+
+Posting a document writes a journal entry and its lines: an ``INSERT`` of one row and one of
+three for an invoice, each a statement of its own on SQLite, where every other write of the
+command is one too. A 1,000-command push of 500 posted invoices ran 1,000 such statements, about
+20 ms of its ~125 ms of posting (bench/README.md, "Stop 34"). During the optimistic first try of
+a slice (``sync_server.writes.apply_in_slices``, no savepoints) the new journal entries and lines
+are held here instead, answered at once with the row as it will be stored, and written at the
+slice's end in multi-row statements, entries before lines (:data:`HELD`, foreign-key order).
+
+Only these tables: they are append-only (an entry is reversed, never edited), their rows are
+many and written together, and no other table references them, so holding them cannot make
+another row's foreign key fail. Every other write goes to the store at once, as before.
+
+Nothing a command reads may miss a held row: before any statement that names a table with rows
+held (a ``SELECT`` of the journal, an update of an entry's ``set_once`` field) the held rows are
+written first, whether it runs through SQLAlchemy or on the DB-API connection (the session's
+DB-API connection is replaced, once a row is held, by one whose cursors write first). A read by
+id rarely gets that far: ``CommandContext.get`` answers a row the batch wrote from the batch's
+rows.
+
+The store has the last word: when a held row's id is taken, or the store refuses a row, the
+rows held are dropped with the transaction and :class:`sync_server.deferred.DeferredRefused`
+sends the slice back to being applied with savepoints, one statement per write, as PostgreSQL's
+held writes do (:mod:`sync_server.deferred`). The answers, the records and the refusals are
+therefore those of the one-by-one path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session
+
+from common.commands.rowaccess import CONNECTION_KEY, RowWriter, session_connection
+from sync_server.deferred import DeferredRefused
+
+Row = dict[str, Any]
+
+# The tables whose new rows are held, in the order they are written (parents first).
+HELD = ("journal_entry", "journal_line")
+
+
+class _Cursor:
+    """A DB-API cursor that writes the held rows before a statement naming their tables."""
+
+    def __init__(self, cursor: Any, held: HeldLedgerRows) -> None:
+        self._cursor = cursor
+        self._held = held
+
+    def execute(self, query: Any, *args: Any) -> Any:
+        self._held.before(query)
+        return self._cursor.execute(query, *args)
+
+    def executemany(self, query: Any, *args: Any) -> Any:
+        self._held.before(query)
+        return self._cursor.executemany(query, *args)
+
+    # What the commands' statements ask of a cursor (``common.commands.rowaccess.RawStatement``),
+    # named here rather than found by __getattr__ each time.
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()  # type: ignore[no-any-return]
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+
+class _Connection:
+    """The DB-API connection, its cursors writing the held rows first (:class:`_Cursor`)."""
+
+    def __init__(self, dbapi: Any, held: HeldLedgerRows) -> None:
+        self._dbapi = dbapi
+        self._held = held
+
+    def cursor(self, *args: Any) -> Any:
+        return _Cursor(self._dbapi.cursor(*args), self._held)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dbapi, name)
+
+
+class HeldLedgerRows:
+    """New journal entries and lines of one write transaction on the embedded store, held and
+    written together (:class:`common.commands.framework.DeferredWrites`). Use as a context
+    manager around the commands; :meth:`flush` before the transaction's own writes. Nothing
+    changes on the connection until a row is held: a slice that posts nothing runs as before."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._connection, self._dbapi = session_connection(session)
+        # table → (its writer, the values of the rows held in column order, in the order given)
+        self._held: dict[str, tuple[RowWriter, list[tuple[Any, ...]]]] = {}
+        self._installed = False
+
+    def __enter__(self) -> HeldLedgerRows:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Rows still held when an exception leaves are dropped with the transaction.
+        self._held = {}
+        if self._installed:
+            event.remove(self._connection, "before_cursor_execute", self._before_execute)
+            self.session.info[CONNECTION_KEY] = (self._connection, self._dbapi)
+            self._installed = False
+
+    def _install(self) -> None:
+        """From the first row held on, every statement asks first: SQLAlchemy's (an execution
+        event) and those on the DB-API connection (its cursors, :class:`_Cursor`)."""
+        event.listen(self._connection, "before_cursor_execute", self._before_execute)
+        self.session.info[CONNECTION_KEY] = (self._connection, _Connection(self._dbapi, self))
+        self._installed = True
+
+    def _before_execute(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+        self.before(statement)
+
+    def before(self, statement: str) -> None:
+        """Write what is held if ``statement`` names a table with rows held."""
+        for name in self._held:
+            if name in statement:
+                self.flush()
+                return
+
+    # -- held rows -------------------------------------------------------------------------------
+    def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]:
+        name = writer.table.name
+        if name in HELD:
+            stored = writer.as_stored(rows)
+            if stored is not None:
+                if not self._installed:
+                    self._install()
+                answered, given = stored
+                held = self._held.get(name)
+                if held is None:
+                    self._held[name] = (writer, given)
+                else:
+                    held[1].extend(given)
+                return answered
+            self.flush()  # read back as stored: written now, after what is held
+        return writer.insert(self._dbapi, rows)
+
+    def update(self, writer: RowWriter, entity_id: str, changes: Row, before: Row) -> Row:
+        if writer.table.name in self._held:
+            self.flush()
+        updated = writer.update(self._dbapi, before["org_id"], entity_id, changes)
+        assert updated is not None  # read in this transaction (CommandContext.update)
+        return updated
+
+    def flush(self) -> None:
+        """Write what is held, a multi-row ``INSERT`` per table, parents first. Raises
+        :class:`~sync_server.deferred.DeferredRefused` (the transaction must be rolled back)
+        when the store refuses a row or finds its id taken."""
+        held, self._held = self._held, {}
+        for name in HELD:
+            found = held.get(name)
+            if found is None:
+                continue
+            writer, given = found
+            try:
+                written = writer.insert_values(self._dbapi, given)
+            except Exception as exc:
+                raise DeferredRefused(type(exc).__name__) from exc
+            if written != len(given):
+                raise DeferredRefused("an id was taken")

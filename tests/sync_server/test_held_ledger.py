@@ -1,0 +1,240 @@
+"""New journal entries and lines held to the end of a slice on the embedded store
+(``sync_server.held_ledger``): written in a statement per table, the same rows and answers as one
+statement per write; a command reading the journal later in the slice sees what is held; an id
+the store already has sends the slice back to being applied with savepoints.
+
+On the embedded store only: on PostgreSQL every write is held (``test_deferred_writes``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from common.commands.postings import chart_account_id
+from common.commands.rowaccess import RowWriter, row_reader, row_writer, session_connection
+from common.ids import new_id
+from common.permissions import ALL_PERMISSIONS
+from common.schema import JournalEntry, JournalLine, Warehouse
+from common.schema.base import table_of
+from common.schema.types import utcnow
+from common.wire import Mutation
+from sync_server import admin_ops, writes
+from sync_server.held_ledger import HeldLedgerRows
+from sync_server.store import Store
+from tests.sync_server.conftest import Services, World, mutation, set_up_books, warehouse
+from tests.sync_server.test_deferred_writes import _posting_batch, _stored
+
+
+@pytest.fixture
+def store_kind() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def store(services: Services) -> Store:
+    assert not services.store.is_postgres
+    return services.store
+
+
+def _spy_tries(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each try of a slice was optimistic (``False``) or with savepoints (``True``)."""
+    tries: list[bool] = []
+    apply = writes.apply_mutations
+
+    def spy(*args: Any, savepoints: bool = True, **kwargs: Any) -> Any:
+        tries.append(savepoints)
+        return apply(*args, savepoints=savepoints, **kwargs)
+
+    monkeypatch.setattr(writes, "apply_mutations", spy)
+    return tries
+
+
+def test_posted_invoices_held_are_stored_as_with_savepoints(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same batch (invoices created and posted, quantities and discounts) in two
+    organizations with books: a push's optimistic try in one, its journal rows written a
+    statement per table at the slice's end; a statement per write in savepoints in the other.
+    The answers and the rows stored are the same."""
+    held_org = admin_ops.create_org(store, f"Held {new_id()[-6:]}", books=True)
+    savepoint_org = admin_ops.create_org(store, f"Savepoints {new_id()[-6:]}", books=True)
+    batch = _posting_batch(new_id(), new_id())
+    user = new_id()
+    tries = _spy_tries(monkeypatch)
+    written: list[tuple[str, int]] = []
+    insert_values = RowWriter.insert_values
+
+    def spy_insert(writer: RowWriter, dbapi: Any, given: list[tuple[Any, ...]]) -> int:
+        written.append((writer.table.name, len(given)))
+        return insert_values(writer, dbapi, given)
+
+    monkeypatch.setattr(RowWriter, "insert_values", spy_insert)
+    optimistic = writes.apply_in_slices(store, held_org, user, None, ALL_PERMISSIONS, batch)
+    assert tries == [False]  # held and written together: no fallback
+    monkeypatch.undo()
+    with store.session(savepoint_org, user_id=user, write=True) as session:
+        one_by_one = writes.apply_mutations(session, savepoint_org, user, None, ALL_PERMISSIONS, batch)
+
+    assert [r.status for r in optimistic] == ["applied"] * len(batch)
+    assert optimistic == one_by_one
+    held_rows, savepoint_rows = _stored(store, held_org), _stored(store, savepoint_org)
+    # Two entries of three lines (the third invoice, 0.001 at 0.07, posts nothing), each table
+    # written once, at the slice's end.
+    assert len(held_rows["journal_entry"]) == 2 and len(held_rows["journal_line"]) == 6
+    assert written == [("journal_entry", 2), ("journal_line", 6)]
+    assert held_rows == savepoint_rows
+
+
+def _manual_entry(org_id: str, entry_id: str, amount: int) -> dict[str, Any]:
+    cash, revenue = chart_account_id(org_id, "1000"), chart_account_id(org_id, "4000")
+    return mutation(
+        "finance.post_journal_entry",
+        id=entry_id,
+        entry_date=date.today().isoformat(),
+        currency="EUR",
+        lines=[{"account_id": cash, "debit": amount}, {"account_id": revenue, "credit": amount}],
+    )
+
+
+def test_a_reversal_pushed_with_its_entry_reverses_the_lines_held_before_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry and its reversal in one push: the reversal reads the entry's lines from the
+    store, which has them although they were held (written before its query ran)."""
+    org = world.a
+    set_up_books(world, org)
+    entry, reversal = new_id(), new_id()
+    tries = _spy_tries(monkeypatch)
+    batch = [
+        _manual_entry(org.id, entry, 12_345),
+        mutation("finance.reverse_journal_entry", id=reversal, entry_id=entry),
+        warehouse("AFTER"),
+    ]
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * 3, results
+    assert tries == [False]
+    with world.services.store.session(org.id) as session:
+        lines = session.execute(
+            select(
+                JournalLine.journal_entry_id, JournalLine.account_id, JournalLine.debit, JournalLine.credit
+            )
+            .where(JournalLine.journal_entry_id.in_([entry, reversal]))
+            .order_by(JournalLine.journal_entry_id == reversal, JournalLine.line_no)
+        ).all()
+    cash, revenue = chart_account_id(org.id, "1000"), chart_account_id(org.id, "4000")
+    assert [tuple(line) for line in lines] == [
+        (entry, cash, 12_345, 0),
+        (entry, revenue, 0, 12_345),
+        (reversal, cash, 0, 12_345),
+        (reversal, revenue, 12_345, 0),
+    ]
+
+
+def test_an_entry_id_the_store_has_reruns_the_slice_with_savepoints(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry whose id is taken, held among other commands: the store finds the id taken when
+    the held rows are written, the slice is applied again with savepoints, and only that
+    command is refused, as it would have been one statement at a time."""
+    org = world.a
+    set_up_books(world, org)
+    taken = new_id()
+    first = world.push(org.email("accountant"), org, [_manual_entry(org.id, taken, 100)]).get_json()
+    assert first["results"][0]["status"] == "applied"
+    tries = _spy_tries(monkeypatch)
+    batch = [
+        warehouse("A"),
+        _manual_entry(org.id, taken, 999),
+        _manual_entry(org.id, new_id(), 5),
+        warehouse("B"),
+    ]
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None),
+        ("rejected", "invalid"),
+        ("applied", None),
+        ("applied", None),
+    ]
+    assert "already exists" in results[1]["message"]
+    assert tries == [False, True]
+    with world.services.store.session(org.id) as session:
+        codes = sorted(session.execute(select(Warehouse.code)).scalars())
+        amounts = (
+            session.execute(
+                select(JournalLine.debit).where(JournalLine.journal_entry_id == taken, JournalLine.debit > 0)
+            )
+            .scalars()
+            .all()
+        )
+        entries = (
+            session.execute(select(JournalEntry.id).where(JournalEntry.source == "manual")).scalars().all()
+        )
+    assert codes == ["A", "B"]
+    assert amounts == [100]  # the first entry's, untouched
+    assert len(entries) == 2
+
+
+def test_a_statement_naming_a_held_table_writes_what_is_held_first(store: Store) -> None:
+    """Whichever way a statement runs (SQLAlchemy, or the DB-API connection the commands'
+    reads by id use), rows held are in the store before it; a statement on another table leaves
+    them held."""
+    org_id = admin_ops.create_org(store, f"Reads {new_id()[-6:]}", books=True)
+    dialect = store.engine.dialect
+    entries = row_writer(table_of(JournalEntry), dialect)
+
+    def entry(entry_id: str) -> dict[str, Any]:
+        today = date.today()
+        return {"org_id": org_id, "id": entry_id, "version": 1, "updated_at": utcnow(), "updated_by": None,
+                "deleted": False, "number": f"JE-{entry_id[-6:]}", "entry_date": today,
+                "fiscal_period_id": None, "memo": None, "source": "manual", "source_id": None,
+                "reverses_entry_id": None}  # fmt: skip
+
+    first, second = new_id(), new_id()
+    with store.session(org_id, write=True) as session, HeldLedgerRows(session) as held:
+        row = entry(first)
+        assert held.insert(entries, [row]) == [row]
+        # Another table's statement: still held.
+        session.execute(select(Warehouse.id).where(Warehouse.org_id == org_id)).all()
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+        # Read by id on the DB-API connection, as CommandContext.get does for a row it lacks.
+        _, dbapi = session_connection(session)
+        found = row_reader(table_of(JournalEntry), False, dialect).fetch(dbapi, org_id, first)
+        assert found is not None and found["number"] == f"JE-{first[-6:]}"
+        held.insert(entries, [entry(second)])
+        # Through SQLAlchemy.
+        numbers = (
+            session.execute(
+                select(JournalEntry.number).where(JournalEntry.org_id == org_id, JournalEntry.id == second)
+            )
+            .scalars()
+            .all()
+        )
+        assert numbers == [f"JE-{second[-6:]}"]
+        held.flush()
+    with store.session(org_id) as session:
+        stored = (
+            session.execute(select(JournalEntry.id).where(JournalEntry.id.in_([first, second])))
+            .scalars()
+            .all()
+        )
+    assert sorted(stored) == sorted([first, second])
+
+
+def test_a_slice_that_posts_nothing_leaves_the_connection_as_it_was(store: Store) -> None:
+    """Nothing held, nothing installed: the session's DB-API connection stays the store's."""
+    org_id = admin_ops.create_org(store, f"Plain {new_id()[-6:]}")
+    user = new_id()
+    create = Mutation(
+        id=new_id(), name="inventory.create_warehouse", args={"id": new_id(), "code": "W", "name": "W"}
+    )
+    with store.session(org_id, user_id=user, write=True) as session:
+        _, before = session_connection(session)
+        results = writes.apply_mutations(
+            session, org_id, user, None, ALL_PERMISSIONS, [create], savepoints=False
+        )
+        assert [r.status for r in results] == ["applied"]
+        assert session_connection(session)[1] is before
