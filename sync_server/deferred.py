@@ -218,28 +218,36 @@ def prepare_held_writes(dialect: Dialect) -> None:
     _reads_by_id(dialect)
 
 
-class _HeldCursor:
-    """A DB-API cursor that sends what is held before it runs a statement, but for a read by
-    id: the commands read a row by id only when it is not among the batch's rows
-    (``CommandContext.rows``), which every held write is, so no held write is that row."""
+class AskingCursor:
+    """A DB-API cursor that calls ``before(statement)`` before it runs a statement: held writes
+    go to the store first when the statement may read them (:class:`DeferredWrites`,
+    ``sync_server.held_ledger``)."""
 
-    def __init__(self, cursor: Any, held: DeferredWrites, exempt: frozenset[str]) -> None:
+    def __init__(self, cursor: Any, before: Callable[[str], None]) -> None:
         self._cursor = cursor
-        self._held = held
-        self._exempt = exempt
+        self._before = before
 
     def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
-        if query not in self._exempt:
-            self._held.flush()
-        else:
-            self._held.settle()  # out of pipeline mode first: its answers checked
+        self._before(query)
         return self._cursor.execute(query, *args, **kwargs)
 
     def executemany(self, query: Any, *args: Any, **kwargs: Any) -> Any:
-        self._held.flush()
+        self._before(query)
         return self._cursor.executemany(query, *args, **kwargs)
 
-    def __enter__(self) -> _HeldCursor:
+    # What the commands' statements ask of a cursor (``common.commands.rowaccess.RawStatement``),
+    # named here rather than found by __getattr__ each time.
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()  # type: ignore[no-any-return]
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._cursor.close()
+
+    def __enter__(self) -> AskingCursor:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -249,16 +257,15 @@ class _HeldCursor:
         return getattr(self._cursor, name)
 
 
-class _HeldConnection:
-    """The DB-API connection, its cursors sending what is held first (:class:`_HeldCursor`)."""
+class AskingConnection:
+    """A DB-API connection whose cursors call ``before(statement)`` first (:class:`AskingCursor`)."""
 
-    def __init__(self, dbapi: Any, held: DeferredWrites, dialect: Dialect) -> None:
+    def __init__(self, dbapi: Any, before: Callable[[str], None]) -> None:
         self._dbapi = dbapi
-        self._held = held
-        self._exempt = _reads_by_id(dialect)
+        self._before = before
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
-        return _HeldCursor(self._dbapi.cursor(*args, **kwargs), self._held, self._exempt)
+        return AskingCursor(self._dbapi.cursor(*args, **kwargs), self._before)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._dbapi, name)
@@ -274,6 +281,7 @@ class DeferredWrites:
         self.org_id = org_id
         self._connection, self._dbapi = session_connection(session)
         self._dialect = self._connection.dialect
+        self._exempt = _reads_by_id(self._dialect)
         # table → id → the full row to insert (its last values)
         self._inserts: dict[str, dict[str, Row]] = {}
         # table → id → (the row as it will be after the update, the columns set)
@@ -293,7 +301,7 @@ class DeferredWrites:
     def __enter__(self) -> DeferredWrites:
         self.session.info[CONNECTION_KEY] = (
             self._connection,
-            _HeldConnection(self._dbapi, self, self._dialect),
+            AskingConnection(self._dbapi, self._before_statement),
         )
         event.listen(self._connection, "before_cursor_execute", self._before_execute)
         return self
@@ -310,6 +318,15 @@ class DeferredWrites:
 
     def _before_execute(self, conn: Connection, *args: Any) -> None:
         self.flush()
+
+    def _before_statement(self, query: str) -> None:
+        """Before a statement on the DB-API connection: send what is held, but for a read by id
+        (the commands read a row by id only when it is not among the batch's rows,
+        ``CommandContext.rows``, which every held write is, so no held write is that row)."""
+        if query not in self._exempt:
+            self.flush()
+        else:
+            self.settle()  # out of pipeline mode first: its answers checked
 
     # -- held writes -----------------------------------------------------------------------------
     def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]:

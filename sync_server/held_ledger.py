@@ -34,63 +34,12 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from common.commands.rowaccess import CONNECTION_KEY, RowWriter, session_connection
-from sync_server.deferred import DeferredRefused
+from sync_server.deferred import AskingConnection, DeferredRefused
 
 Row = dict[str, Any]
 
 # The tables whose new rows are held, in the order they are written (parents first).
 HELD = ("journal_entry", "journal_line")
-
-
-class _Cursor:
-    """A DB-API cursor that writes the held rows before a statement naming their tables."""
-
-    def __init__(self, cursor: Any, held: HeldLedgerRows) -> None:
-        self._cursor = cursor
-        self._held = held
-
-    def execute(self, query: Any, *args: Any) -> Any:
-        self._held.before(query)
-        return self._cursor.execute(query, *args)
-
-    def executemany(self, query: Any, *args: Any) -> Any:
-        self._held.before(query)
-        return self._cursor.executemany(query, *args)
-
-    # What the commands' statements ask of a cursor (``common.commands.rowaccess.RawStatement``),
-    # named here rather than found by __getattr__ each time.
-    def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()  # type: ignore[no-any-return]
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount  # type: ignore[no-any-return]
-
-    def close(self) -> None:
-        self._cursor.close()
-
-    def __enter__(self) -> _Cursor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._cursor.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
-
-
-class _Connection:
-    """The DB-API connection, its cursors writing the held rows first (:class:`_Cursor`)."""
-
-    def __init__(self, dbapi: Any, held: HeldLedgerRows) -> None:
-        self._dbapi = dbapi
-        self._held = held
-
-    def cursor(self, *args: Any) -> Any:
-        return _Cursor(self._dbapi.cursor(*args), self._held)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._dbapi, name)
 
 
 class HeldLedgerRows:
@@ -119,9 +68,9 @@ class HeldLedgerRows:
 
     def _install(self) -> None:
         """From the first row held on, every statement asks first: SQLAlchemy's (an execution
-        event) and those on the DB-API connection (its cursors, :class:`_Cursor`)."""
+        event) and those on the DB-API connection (``sync_server.deferred.AskingConnection``)."""
         event.listen(self._connection, "before_cursor_execute", self._before_execute)
-        self.session.info[CONNECTION_KEY] = (self._connection, _Connection(self._dbapi, self))
+        self.session.info[CONNECTION_KEY] = (self._connection, AskingConnection(self._dbapi, self.before))
         self._installed = True
 
     def _before_execute(self, conn: Connection, cursor: Any, statement: str, *args: Any) -> None:

@@ -225,6 +225,21 @@ def _stored(store: Store, org_id: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def same_as_with_savepoints(
+    store: Store, held_org: str, savepoint_org: str, user: str, batch: list[Mutation], optimistic: list[Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Apply ``batch`` in ``savepoint_org`` a statement per write, in savepoints; the answers and
+    the rows stored must be those the optimistic try gave in ``held_org`` (``optimistic``).
+    Returns the rows stored (:func:`_stored`)."""
+    with store.session(savepoint_org, user_id=user, write=True) as session:
+        one_by_one = writes.apply_mutations(session, savepoint_org, user, None, ALL_PERMISSIONS, batch)
+    assert [r.status for r in optimistic] == ["applied"] * len(batch)
+    assert optimistic == one_by_one
+    held_rows = _stored(store, held_org)
+    assert held_rows == _stored(store, savepoint_org)
+    return held_rows
+
+
 @pytest.mark.parametrize("send_ahead_every", [writes.SEND_AHEAD_EVERY, 1, 3])
 def test_posted_invoices_held_are_stored_as_with_savepoints(
     store: Store, monkeypatch: pytest.MonkeyPatch, send_ahead_every: int
@@ -273,14 +288,8 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
     assert len(pipelined) == len(batch) // send_ahead_every
     assert any(pipelined) == (send_ahead_every < len(batch))
     monkeypatch.undo()
-    with store.session(savepoint_org, user_id=user, write=True) as session:
-        one_by_one = writes.apply_mutations(session, savepoint_org, user, None, ALL_PERMISSIONS, batch)
-
-    assert [r.status for r in optimistic] == ["applied"] * len(batch)
-    assert optimistic == one_by_one
-    held_rows, savepoint_rows = _stored(store, held_org), _stored(store, savepoint_org)
+    held_rows = same_as_with_savepoints(store, held_org, savepoint_org, user, batch, optimistic)
     assert len(held_rows["journal_entry"]) >= 2 and len(held_rows["journal_line"]) >= 6
-    assert held_rows == savepoint_rows
 
 
 def test_rows_are_plain_only_when_every_value_of_every_row_is() -> None:
