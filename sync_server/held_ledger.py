@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from common.commands.rowaccess import CONNECTION_KEY, RowWriter, session_connection
@@ -48,8 +49,9 @@ class HeldLedgerRows:
     manager around the commands; :meth:`flush` before the transaction's own writes. Nothing
     changes on the connection until a row is held: a slice that posts nothing runs as before."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, org_id: str) -> None:
         self.session = session
+        self.org_id = org_id
         self._connection, self._dbapi = session_connection(session)
         # table → (its writer, the values of the rows held in column order, in the order given)
         self._held: dict[str, tuple[RowWriter, list[tuple[Any, ...]]]] = {}
@@ -59,12 +61,16 @@ class HeldLedgerRows:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        # Rows still held when an exception leaves are dropped with the transaction.
-        self._held = {}
-        if self._installed:
-            event.remove(self._connection, "before_cursor_execute", self._before_execute)
-            self.session.info[CONNECTION_KEY] = (self._connection, self._dbapi)
-            self._installed = False
+        try:
+            if exc[0] is None:
+                self.flush()  # nothing held is left behind by a block that ends normally
+        finally:
+            # Rows still held when an exception leaves are dropped with the transaction.
+            self._held = {}
+            if self._installed:
+                event.remove(self._connection, "before_cursor_execute", self._before_execute)
+                self.session.info[CONNECTION_KEY] = (self._connection, self._dbapi)
+                self._installed = False
 
     def _install(self) -> None:
         """From the first row held on, every statement asks first: SQLAlchemy's (an execution
@@ -104,7 +110,7 @@ class HeldLedgerRows:
     def update(self, writer: RowWriter, entity_id: str, changes: Row, before: Row) -> Row:
         if writer.table.name in self._held:
             self.flush()
-        updated = writer.update(self._dbapi, before["org_id"], entity_id, changes)
+        updated = writer.update(self._dbapi, self.org_id, entity_id, changes)
         assert updated is not None  # read in this transaction (CommandContext.update)
         return updated
 
@@ -120,7 +126,7 @@ class HeldLedgerRows:
             writer, given = found
             try:
                 written = writer.insert_values(self._dbapi, given)
-            except Exception as exc:
+            except DBAPIError as exc:  # what the store refused; a fault of ours is raised as is
                 raise DeferredRefused(type(exc).__name__) from exc
             if written != len(given):
                 raise DeferredRefused("an id was taken")

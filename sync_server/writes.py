@@ -747,7 +747,7 @@ def apply_mutations(
     # again with savepoints, one statement per write.
     held: DeferredWrites | HeldLedgerRows | None = None
     if not savepoints:
-        held = DeferredWrites(session, org_id) if _is_postgres(session) else HeldLedgerRows(session)
+        held = DeferredWrites(session, org_id) if _is_postgres(session) else HeldLedgerRows(session, org_id)
     # What is sent ahead in pipeline mode, and gives way to other threads (PostgreSQL's).
     pipelined = held if isinstance(held, DeferredWrites) else None
     give_way_at = 0.0

@@ -112,9 +112,11 @@ class DocumentNumbering(Protocol):
 
 
 class DeferredWrites(Protocol):
-    """Where a write transaction holds its entity inserts and updates to send them together
-    (the server on PostgreSQL: ``sync_server.deferred``); each answers the rows as they will be
-    stored, and what the store later refuses sends the caller back to writing one by one."""
+    """Where a write transaction holds its entity writes to send them together (the server's
+    optimistic write path: every insert and update on PostgreSQL, ``sync_server.deferred``; new
+    journal entries and lines on the embedded store, ``sync_server.held_ledger``); each answers
+    the rows as they will be stored, and what the store later refuses sends the caller back to
+    writing one by one."""
 
     def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]: ...
 
@@ -246,8 +248,9 @@ class CommandContext:
     rows: dict[tuple[str, str], Row | None] | None = None
     # What one command looked up once and may ask again (the organization's fiscal periods).
     memo: dict[str, Any] = field(default_factory=dict)
-    # Set by the server's optimistic write path on PostgreSQL: inserts and updates held and sent
-    # together (one statement per table instead of one round trip per row). Needs ``rows``.
+    # Set by the server's optimistic write path: writes held and sent together, a statement per
+    # table (PostgreSQL: every insert and update; the embedded store: new journal entries and
+    # lines). Needs ``rows``.
     deferred: DeferredWrites | None = None
     # How :meth:`derived_id` derives ids (``DERIVED_IDS`` or ``LEGACY_DERIVED_IDS``): the scheme
     # the command was first applied with, wherever it runs again.

@@ -8,22 +8,26 @@ On the embedded store only: on PostgreSQL every write is held (``test_deferred_w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
+from common.commands.fields import Args, Id
+from common.commands.finance import post_entry
+from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.commands.postings import chart_account_id
 from common.commands.rowaccess import RowWriter, row_reader, row_writer, session_connection
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
 from common.schema import JournalEntry, JournalLine, Warehouse
-from common.schema.base import table_of
+from common.schema.base import Base, table_of
 from common.schema.types import utcnow
 from common.wire import Mutation
 from sync_server import admin_ops, writes
-from sync_server.held_ledger import HeldLedgerRows
+from sync_server.held_ledger import HELD, HeldLedgerRows
 from sync_server.store import Store
 from tests.sync_server.conftest import Services, World, mutation, set_up_books, warehouse
 from tests.sync_server.test_deferred_writes import _posting_batch, same_as_with_savepoints
@@ -188,7 +192,7 @@ def test_a_statement_naming_a_held_table_writes_what_is_held_first(store: Store)
                 "reverses_entry_id": None}  # fmt: skip
 
     first, second = new_id(), new_id()
-    with store.session(org_id, write=True) as session, HeldLedgerRows(session) as held:
+    with store.session(org_id, write=True) as session, HeldLedgerRows(session, org_id) as held:
         row = entry(first)
         assert held.insert(entries, [row]) == [row]
         # Another table's statement: still held.
@@ -218,17 +222,134 @@ def test_a_statement_naming_a_held_table_writes_what_is_held_first(store: Store)
     assert sorted(stored) == sorted([first, second])
 
 
-def test_a_slice_that_posts_nothing_leaves_the_connection_as_it_was(store: Store) -> None:
-    """Nothing held, nothing installed: the session's DB-API connection stays the store's."""
-    org_id = admin_ops.create_org(store, f"Plain {new_id()[-6:]}")
+@pytest.mark.parametrize("posts", [False, True])
+def test_a_slice_leaves_the_connection_as_it_was(store: Store, posts: bool) -> None:
+    """After the optimistic try, whether it held rows (posted invoices) or not (a warehouse),
+    the session's DB-API connection is the store's again and a statement naming the journal
+    runs as any other."""
+    org_id = admin_ops.create_org(store, f"Plain {new_id()[-6:]}", books=True)
     user = new_id()
-    create = Mutation(
-        id=new_id(), name="inventory.create_warehouse", args={"id": new_id(), "code": "W", "name": "W"}
-    )
+    if posts:
+        batch = _posting_batch(new_id(), new_id())
+    else:
+        batch = [
+            Mutation(
+                id=new_id(),
+                name="inventory.create_warehouse",
+                args={"id": new_id(), "code": "W", "name": "W"},
+            )
+        ]
     with store.session(org_id, user_id=user, write=True) as session:
-        _, before = session_connection(session)
+        connection, before = session_connection(session)
         results = writes.apply_mutations(
-            session, org_id, user, None, ALL_PERMISSIONS, [create], savepoints=False
+            session, org_id, user, None, ALL_PERMISSIONS, batch, savepoints=False
         )
-        assert [r.status for r in results] == ["applied"]
+        assert {r.status for r in results} == {"applied"}
         assert session_connection(session)[1] is before
+        assert not event.contains(connection, "before_cursor_execute", HeldLedgerRows._before_execute)
+        entries = session.execute(select(JournalEntry.id).where(JournalEntry.org_id == org_id)).all()
+    assert len(entries) == (2 if posts else 0)
+
+
+def test_an_entry_id_given_twice_in_one_push_is_refused_the_second_time(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both held, the store finds the second taken when they are written: the slice is applied
+    again with savepoints and the second is refused, as one statement at a time refuses it."""
+    org = world.a
+    set_up_books(world, org)
+    twice = new_id()
+    tries = _spy_tries(monkeypatch)
+    batch = [_manual_entry(org.id, twice, 70), warehouse("A"), _manual_entry(org.id, twice, 80)]
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None),
+        ("applied", None),
+        ("rejected", "invalid"),
+    ]
+    assert tries == [False, True]
+    with world.services.store.session(org.id) as session:
+        debits = (
+            session.execute(
+                select(JournalLine.debit).where(JournalLine.journal_entry_id == twice, JournalLine.debit > 0)
+            )
+            .scalars()
+            .all()
+        )
+    assert debits == [70]
+
+
+@pytest.fixture
+def posts_then_refuses() -> Iterator[str]:
+    """A command that posts an entry, then refuses (a CommandError after its rows were held)."""
+
+    class PostThenRefuseArgs(Args):
+        id: Id
+        account_id: Id
+        other_id: Id
+
+    @command("finance.test_post_then_refuse", args=PostThenRefuseArgs, permission="finance.post")
+    def post_then_refuse(ctx: CommandContext, args: PostThenRefuseArgs) -> None:
+        lines = [
+            {"account_id": args.account_id, "debit": 10, "credit": 0, "currency": "EUR", "memo": None},
+            {"account_id": args.other_id, "debit": 0, "credit": 10, "currency": "EUR", "memo": None},
+        ]
+        post_entry(ctx, entry_id=args.id, entry_date=ctx.now.date(), memo=None, lines=lines)
+        raise invalid("id", "refused after posting")
+
+    yield "finance.test_post_then_refuse"
+    REGISTRY.pop("finance.test_post_then_refuse", None)
+
+
+def test_a_command_refused_after_its_posting_was_held_leaves_no_entry(
+    world: World, monkeypatch: pytest.MonkeyPatch, posts_then_refuses: str
+) -> None:
+    org = world.a
+    set_up_books(world, org)
+    refused, kept = new_id(), new_id()
+    cash, revenue = chart_account_id(org.id, "1000"), chart_account_id(org.id, "4000")
+    tries = _spy_tries(monkeypatch)
+    batch = [
+        _manual_entry(org.id, kept, 40),
+        mutation(posts_then_refuses, id=refused, account_id=cash, other_id=revenue),
+        warehouse("A"),
+    ]
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("applied", None),
+        ("rejected", "invalid"),
+        ("applied", None),
+    ]
+    assert tries == [False, True]
+    with world.services.store.session(org.id) as session:
+        entries = (
+            session.execute(select(JournalEntry.id).where(JournalEntry.org_id == org.id)).scalars().all()
+        )
+        line_entries = set(
+            session.execute(
+                select(JournalLine.journal_entry_id).where(JournalLine.org_id == org.id)
+            ).scalars()
+        )
+    assert entries == [kept]
+    assert line_entries == {kept}
+
+
+def test_only_the_journal_references_the_rows_held_and_no_view_or_trigger_reads_them(store: Store) -> None:
+    """What holding the rows rests on: no other table's foreign key names a held table (its row
+    would be written before the row it names), the held tables are written parents first, and
+    the embedded store has no view or trigger that reads them without a statement naming them."""
+    references = {
+        (table.name, key.column.table.name)
+        for table in Base.metadata.sorted_tables
+        for key in table.foreign_keys
+        if key.column.table.name in HELD
+    }
+    assert references == {("journal_line", "journal_entry"), ("journal_entry", "journal_entry")}
+    assert list(HELD) == [t.name for t in Base.metadata.sorted_tables if t.name in HELD]
+    with store.engine.connect() as connection:
+        readers = connection.execute(
+            text(
+                "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql LIKE '%journal%'"
+            )
+        ).all()
+    assert readers == []
