@@ -353,3 +353,31 @@ def test_only_the_journal_references_the_rows_held_and_no_view_or_trigger_reads_
             )
         ).all()
     assert readers == []
+
+
+def test_an_entry_id_another_organization_has_is_posted_in_the_pushers_own(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As an attacker in another organization would try: an entry pushed with the id of another
+    organization's entry is held, written and answered in the pusher's organization alone; the
+    other organization's entry and lines are untouched."""
+    set_up_books(world, world.a)
+    set_up_books(world, world.b)
+    shared = new_id()
+    theirs = world.push(world.a.email("admin"), world.a, [_manual_entry(world.a.id, shared, 111)])
+    assert theirs.get_json()["results"][0]["status"] == "applied"
+    tries = _spy_tries(monkeypatch)
+    mine = world.push(world.b.email("admin"), world.b, [_manual_entry(world.b.id, shared, 222)])
+    assert mine.get_json()["results"][0]["status"] == "applied"
+    assert tries == [False]
+    store = world.services.store
+    for org, amount in ((world.a, 111), (world.b, 222)):
+        with store.session(org.id) as session:
+            debits = session.execute(
+                select(JournalLine.org_id, JournalLine.debit).where(
+                    JournalLine.org_id == org.id,
+                    JournalLine.journal_entry_id == shared,
+                    JournalLine.debit > 0,
+                )
+            ).all()
+        assert [tuple(row) for row in debits] == [(org.id, amount)]
