@@ -149,12 +149,16 @@ def receivables_aging(db: Session, user: UserSession, today: date, currency: str
 
 def cash_position(db: Session, user: UserSession, today: date, currency: str) -> Tile:
     # Cash and bank are the asset accounts numbered 10xx (the chart every organization starts with).
+    # What they hold today, in the currency shown: not a payment dated next week, nor lines of
+    # entries from before the books in another currency (the trial balance leaves those out too).
     rows = db.execute(
         select(Account.name, func.sum(JournalLine.debit - JournalLine.credit))
         .join(Account, (Account.org_id == JournalLine.org_id) & (Account.id == JournalLine.account_id))
         .where(
             JournalLine.org_id == user.org_id,
             JournalLine.deleted.is_(False),
+            JournalLine.currency == currency,
+            JournalLine.entry_date <= today,
             Account.type == "asset",
             Account.code.like("10%"),
         )

@@ -59,3 +59,42 @@ def test_an_admin_gets_every_figure_from_the_local_store(seeded: tuple[UserSessi
     assert set(tiles) >= {"sales_per_month", "stock_value", "low_stock", "overdue_tasks"}
     assert len(tiles["sales_per_month"].series) == 6
     assert tiles["low_stock"].headline.endswith("products")
+
+
+def test_cash_position_is_what_the_bank_holds_today_in_the_ledger_currency(data_root: Path) -> None:
+    """Today's entry counts; one dated next week does not yet, and lines of an entry from before
+    the books in another currency are not added to euros."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from common.commands.postings import chart_account_id
+    from common.ids import new_id
+    from common.schema import JournalEntry, JournalLine
+    from common.schema.types import utcnow
+    from desktop.dashboard import cash_position
+    from desktop.formatting import money
+
+    session = offline_session(data_root, roles=("accountant",))
+    try:
+        org, today = session.org_id, date.today()
+        bank, capital = chart_account_id(org, "1000"), chart_account_id(org, "3000")
+        for day, amount in ((today, 12_000), (today + timedelta(days=7), 5_000)):
+            session.apply("finance.post_journal_entry", {
+                "id": new_id(), "entry_date": day.isoformat(), "currency": "EUR", "memo": "Capital paid in",
+                "lines": [{"account_id": bank, "debit": amount}, {"account_id": capital, "credit": amount}]})  # fmt: skip
+        entry, stamps = new_id(), {"org_id": org, "version": 1, "updated_at": utcnow(),
+                                   "updated_by": "migrated", "deleted": False}  # fmt: skip
+        with session.store.write_session() as db:  # as a store from before the books holds one
+            db.execute(insert(JournalEntry), [{**stamps, "id": entry, "number": "OLD-1", "entry_date": today,
+                                               "source": "manual", "memo": "Before the books"}])  # fmt: skip
+            db.execute(insert(JournalLine), [
+                {**stamps, "id": new_id(), "journal_entry_id": entry, "line_no": n, "account_id": account,
+                 "debit": debit, "credit": credit, "currency": "USD", "memo": None, "entry_date": today}
+                for n, (account, debit, credit) in enumerate(((bank, 90_000, 0), (capital, 0, 90_000)), 1)])  # fmt: skip
+        with session.store.read_session() as db:
+            tile = cash_position(db, session, today, "EUR")
+        assert tile.headline == money(12_000, "EUR")
+        assert len(tile.lines) == 1 and tile.lines[0].endswith(money(12_000, "EUR"))
+    finally:
+        session.close()
