@@ -12,12 +12,22 @@ Every stock move that changes the quantity on hand changes the product's value i
 
 The average is (value + value received) / (quantity + quantity received); issues take value in
 proportion, and the last units on hand take exactly what value is left, so nothing lingers.
+
+Stock may leave an empty shelf (negative stock): the units beyond those on hand leave at the
+average. Stock entering a shortage then costs those units at what it brings them for: what they
+cost beyond (or short of) what they left at goes to cost of goods sold in the receipt's entry, so
+the product's value is its quantity × average again and the inventory account is the valuation.
+Filled, the units that had left are valued at the move's unit cost and any beyond them enter at
+it; still short, the units still missing are carried at the average (the move's unit cost when
+the product had none). A reversal still moves back exactly its move's value, the charge to cost
+of goods sold staying: a shortage it reopens is carried at the cost last known, and the receipt
+that fills it charges cost of goods sold with the difference to that.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from common.commands.framework import CommandContext
 from common.commands.periods import require_open_period
@@ -34,6 +44,15 @@ COUNTER_ROLE = {
     "adjustment": "stock_adjustments",
     "count": "stock_adjustments",
 }
+
+
+class MoveValue(NamedTuple):
+    """What a move is worth in the ledger (``value``: ``None`` for a transfer), and what it moves
+    from inventory to cost of goods sold as it fills a shortage (``to_cogs``: negative when the
+    units that had left cost less than they left at)."""
+
+    value: int | None
+    to_cogs: int = 0
 
 
 def _round(value: Decimal) -> int:
@@ -83,18 +102,33 @@ def _outgoing_value(quantity: Decimal, cost: dict[str, Any]) -> int:
     return _round(Decimal(cost["value"]) * quantity / on_hand)
 
 
+def _filling(cost: dict[str, Any], quantity: Decimal, value: int) -> tuple[int, Decimal]:
+    """The product's value and average once ``quantity`` units worth ``value`` enter while its
+    quantity on hand is below zero."""
+    unit = (Decimal(value) / quantity).quantize(_COST_PLACES, rounding=ROUND_HALF_UP)
+    left: Decimal = cost["quantity"] + quantity
+    if left >= 0:
+        # Filled: the units that had left cost what this move brings them for; those beyond them
+        # enter at its cost.
+        return _round(Decimal(value) * left / quantity), unit
+    # Still short: the units still missing are carried at the average they left at, or at this
+    # move's cost when the product had none.
+    average: Decimal = cost["average_cost"] if cost["average_cost"] > 0 else unit
+    return _round(left * average), average
+
+
 def value_move(
     ctx: CommandContext, values: dict[str, Any], reverses: dict[str, Any] | None = None
-) -> int | None:
-    """The ledger value of a move about to be recorded (``None`` for a transfer), with the
-    product's quantity, value and average brought up to date. Refuses a move dated in a closed
-    period (``period_closed``)."""
+) -> MoveValue:
+    """The ledger value of a move about to be recorded, with the product's quantity, value and
+    average brought up to date (and what filling a shortage moves to cost of goods sold).
+    Refuses a move dated in a closed period (``period_closed``)."""
     incoming = values.get("to_warehouse_id") is not None
     outgoing = values.get("from_warehouse_id") is not None
     if incoming == outgoing:
-        return None  # a transfer: the stock stays the organization's, at the same cost
+        return MoveValue(None)  # a transfer: the stock stays the organization's, at the same cost
     if not books_on(ctx):
-        return None  # nothing is valued before the books are set up
+        return MoveValue(None)  # nothing is valued before the books are set up
     require_open_period(ctx, values["moved_at"].date(), "moved_at")
     cost = product_cost(ctx, values["product_id"])
     quantity: Decimal = values["quantity"]
@@ -108,6 +142,10 @@ def value_move(
     new_quantity = cost["quantity"] + sign * quantity
     new_value = cost["value"] + sign * value
     average = cost["average_cost"]
+    to_cogs = 0
+    if incoming and cost["quantity"] < 0:
+        new_value, average = _filling(cost, quantity, value)
+        to_cogs = cost["value"] + value - new_value
     if incoming and new_quantity > 0:
         average = (Decimal(new_value) / new_quantity).quantize(_COST_PLACES, rounding=ROUND_HALF_UP)
     elif incoming and quantity > 0 and average == 0:
@@ -117,13 +155,14 @@ def value_move(
         values["product_id"],
         {"quantity": new_quantity, "value": new_value, "average_cost": average},
     )
-    return value
+    return MoveValue(value, to_cogs)
 
 
-def post_move(ctx: CommandContext, move: dict[str, Any], product_name: str) -> None:
-    """Post a valued move: inventory against the account of its reason."""
-    value = move.get("value")
-    if not value:
+def post_move(ctx: CommandContext, move: dict[str, Any], product_name: str, to_cogs: int = 0) -> None:
+    """Post a valued move: inventory against the account of its reason, and in the same entry
+    what it moves from inventory to cost of goods sold as it fills a shortage (``to_cogs``)."""
+    value = int(move.get("value") or 0)
+    if not value and not to_cogs:
         return
     posting = new_posting(ctx)
     inventory = account_for(ctx, "inventory")
@@ -137,6 +176,11 @@ def post_move(ctx: CommandContext, move: dict[str, Any], product_name: str) -> N
     else:
         posting.debit(counter, value)
         posting.credit(inventory, value)
+    if to_cogs:
+        # Negative: the units that had left cost less than they left at (a credit to COGS).
+        memo_cogs = "Cost of units that had left before they were in stock"
+        posting.debit(account_for(ctx, COUNTER_ROLE["issue"]), to_cogs, memo_cogs)
+        posting.credit(inventory, to_cogs, memo_cogs)
     posting.post(
         source="stock_move",
         source_id=move["id"],

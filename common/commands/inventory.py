@@ -182,11 +182,11 @@ def record_move(
     if source is not None:
         on_hand = stock_on_hand(ctx.session, ctx.org_id, values["product_id"], source)
         negative = on_hand - values["quantity"] < 0
-    value = value_move(ctx, values, reverses)
+    value, to_cogs = value_move(ctx, values, reverses)
     stored = {k: v for k, v in values.items() if k != "exchange_rate"}
     row = ctx.insert(StockMove, {**stored, "value": value, "negative_stock": negative})
     product = ctx.get(Product, values["product_id"]) or {}
-    post_move(ctx, row, product.get("name", "units"))
+    post_move(ctx, row, product.get("name", "units"), to_cogs)
     if negative:
         ctx.warn(
             "negative_stock",
