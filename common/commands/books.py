@@ -124,9 +124,13 @@ def role_account(ctx: CommandContext, role: str) -> str:
     return account_for(ctx, role)
 
 
-@command("finance.update_account_mapping", args=UpdateArgs, permission="finance.post")
+@command("finance.update_account_mapping", args=UpdateArgs, permission="finance.write")
 def update_account_mapping(ctx: CommandContext, args: UpdateArgs) -> None:
-    """Point a posting role at another account (compare-and-set on ``account_id``)."""
+    """Point a posting role at another account (compare-and-set on ``account_id``).
+
+    A setting of the books, edited with ``finance.write`` (issue 12) like the organization's
+    profile; posting (``finance.post``) alone does not change where postings go.
+    """
     if isinstance(args.changes.get("account_id"), str):
         usable_account(ctx, args.changes["account_id"], "changes.account_id")
     apply_field_changes(ctx, AccountMapping, args.id, AccountMappingChanges, args.changes, args.base)

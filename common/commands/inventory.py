@@ -6,8 +6,9 @@ Every stock move that changes the quantity on hand is valued at moving average c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -42,6 +43,7 @@ from common.commands.framework import (
     command,
     invalid,
 )
+from common.commands.periods import require_open_period
 from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
 from common.commands.rules import Transitions, require_transition
 from common.money import line_amount
@@ -271,14 +273,124 @@ class ReverseStockMoveArgs(Args):
     note: Note | None = None
 
 
+def _receipt_order_line(
+    ctx: CommandContext, move: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The purchase order and its lines a receipt move was received on, if it was one.
+
+    A move carries no order line id: a purchase order's receipt is known by its derived id (the
+    receipt command made it, where a move typed by hand carries the id its computer gave), its
+    reference (the order's number), the order's warehouse and currency; its lines are those of
+    the move's product at the move's unit cost (usually one).
+    """
+    if move["reason"] != "receipt" or move["from_warehouse_id"] is not None or not move["reference"]:
+        return None
+    if move["id"][14:15] != "8":  # not derived (CommandContext.derived_id): typed by hand
+        return None
+    order = (
+        ctx.session.execute(ctx.select(PurchaseOrder, PurchaseOrder.number == move["reference"]))
+        .mappings()
+        .first()
+    )
+    if (
+        order is None
+        or order["warehouse_id"] != move["to_warehouse_id"]
+        or order["currency"] != move["currency"]
+    ):
+        return None
+    lines = [
+        dict(row)
+        for row in ctx.session.execute(
+            ctx.select(
+                PurchaseOrderLine,
+                PurchaseOrderLine.purchase_order_id == order["id"],
+                PurchaseOrderLine.product_id == move["product_id"],
+                PurchaseOrderLine.unit_cost == move["unit_cost"],
+            )
+        ).mappings()
+    ]
+    if not lines:
+        return None
+    return dict(order), sorted(lines, key=lambda line: line["line_no"])
+
+
+def _returned_value(line: dict[str, Any], move: dict[str, Any]) -> int:
+    """What reversing ``move`` takes off the line's received value: the move's own value (what
+    its reversal posts back), or for an unvalued one (received before the books) its share."""
+    if move["value"] is not None:
+        return int(move["value"])
+    received: Decimal = line["received_quantity"]
+    if move["quantity"] >= received:
+        return int(line["received_value"])
+    share = Decimal(line["received_value"]) * move["quantity"] / received
+    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _unreceive(ctx: CommandContext, move: dict[str, Any]) -> Callable[[], None] | None:
+    """Check a purchase order receipt about to be reversed can come off its order line, and
+    return what takes it off (after the reversal is recorded); ``None`` for any other move.
+
+    Only what is received and not billed yet comes off: a supplier bill already cleared goods
+    received not invoiced for the rest, and there is no supplier credit note to put it back, so
+    a reversal beyond it would leave that account with a debit balance. It is refused instead.
+    """
+    found = _receipt_order_line(ctx, move)
+    if found is None:
+        return None
+    order, lines = found
+    quantity: Decimal = move["quantity"]
+    for line in lines:
+        value = _returned_value(line, move)
+        if (
+            line["received_quantity"] - line["billed_quantity"] >= quantity
+            and line["received_value"] - line["billed_value"] >= value
+        ):
+            break
+    else:
+        line = lines[0]
+        unbilled = line["received_quantity"] - line["billed_quantity"]
+        raise CommandError(
+            "invalid_state",
+            f"move_id: this receipt of {quantity} on purchase order {order['number']} is billed: only "
+            f"{unbilled} received on the order line is not billed yet, and a billed receipt is not "
+            "reversed",
+            field="move_id",
+            details={
+                "purchase_order_id": order["id"],
+                "billed_quantity": str(line["billed_quantity"]),
+                "unbilled_quantity": str(unbilled),
+            },
+        )
+
+    def take_off() -> None:
+        received = line["received_quantity"] - quantity
+        ctx.update(
+            PurchaseOrderLine,
+            line["id"],
+            {"received_quantity": received, "received_value": line["received_value"] - value},
+        )
+        if order["status"] == "received" and received < line["quantity"]:
+            # No longer received in full: waiting for these goods again (receivable, cancellable
+            # once nothing is received). Not a transition a user asks for: the reversal's effect.
+            ctx.update(PurchaseOrder, order["id"], {"status": "ordered", "received_at": None})
+
+    return take_off
+
+
 @command("inventory.reverse_stock_move", args=ReverseStockMoveArgs, permission="inventory.write")
 def reverse_stock_move(ctx: CommandContext, args: ReverseStockMoveArgs) -> None:
-    """Correct a stock move by recording its exact opposite (moves are never edited)."""
+    """Correct a stock move by recording its exact opposite (moves are never edited).
+
+    Reversing a purchase order's receipt takes its quantity and value off the order line (and
+    the order back to ``ordered``), so no bill can match goods that went back; a receipt already
+    billed is not reversed (:func:`_unreceive`).
+    """
     original = ctx.require(StockMove, args.move_id, "move_id")
     if original["reverses_move_id"] is not None:
         raise invalid("move_id", "is itself a reversal; record a new move instead")
     if ctx.exists(StockMove, StockMove.reverses_move_id == args.move_id):
         raise invalid("move_id", "has already been reversed")
+    take_off = _unreceive(ctx, original)
     record_move(
         ctx,
         {
@@ -297,6 +409,8 @@ def reverse_stock_move(ctx: CommandContext, args: ReverseStockMoveArgs) -> None:
         },
         reverses=original,
     )
+    if take_off is not None:
+        take_off()
 
 
 # -- suppliers -------------------------------------------------------------------------------
@@ -530,6 +644,9 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
                 raise invalid(f"lines.{index}.line_id", "appears twice")
             wanted[receipt.line_id] = receipt.quantity
     received_at = args.received_at or ctx.now
+    if books_on(ctx) and any(quantity > 0 for quantity in wanted.values()):
+        # Checked here so the refusal names the user's field (each move asks again, as moved_at).
+        require_open_period(ctx, received_at.date(), "received_at")
     rate = document_rate(ctx, order["currency"], args.exchange_rate, "exchange_rate")
     ledger = ledger_currency(ctx) if books_on(ctx) else order["currency"]
     for line_id, quantity in sorted(wanted.items(), key=lambda item: lines[item[0]]["line_no"]):
