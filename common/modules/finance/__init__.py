@@ -23,7 +23,7 @@ SPEC = ModuleSpec(
         "finance.read": "See accounts, journal entries, periods and tax rates",
         "finance.post": "Post journal entries",
         "finance.close_period": "Close and reopen fiscal periods",
-        "finance.write": "Edit the organization profile (letterhead, tax id, bank account)",
+        "finance.write": "Edit the organization profile (letterhead, tax id, bank account) and the account mappings",
     },
     schema=(
         "common.schema.finance",
