@@ -4,13 +4,15 @@
 provisional ``DRAFT-…`` number on a workstation) and posts the opposite of the invoice's lines
 it credits: revenue and output tax / receivables, at the invoice's exchange rate. What it credits
 beyond what is still due on the invoice (an invoice already paid) becomes the customer's credit.
-A line's net and tax are credited in proportion to the quantity credited, so crediting a whole
-line gives back exactly what it charged.
+A line's net and tax are credited in proportion to the quantity credited: each part takes its
+share of what is still uncredited on the line, and the part that credits its last units takes all
+that is left, so the parts of a line (one note or many) add up to exactly what it charged.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -50,31 +52,55 @@ class IssueCreditNoteArgs(Args):
     lines: list[CreditLineArgs] | None = Field(default=None, min_length=1, max_length=MAX_INVOICE_LINES)
 
 
-def _credited_so_far(ctx: CommandContext, invoice_id: str) -> dict[str, Decimal]:
-    """Quantity already credited per invoice line."""
+@dataclass
+class _Credited:
+    """What the credit notes so far took of one invoice line."""
+
+    quantity: Decimal = Decimal(0)
+    net: int = 0
+    tax: int = 0
+
+
+def _credited_so_far(ctx: CommandContext, invoice_id: str) -> dict[str, _Credited]:
+    """Quantity, net and tax already credited per invoice line."""
     notes = [
         row["id"]
         for row in ctx.session.execute(ctx.select(CreditNote, CreditNote.invoice_id == invoice_id)).mappings()
     ]
-    credited: dict[str, Decimal] = defaultdict(Decimal)
+    credited: dict[str, _Credited] = defaultdict(_Credited)
     if notes:
         stmt = ctx.select(CreditNoteLine, CreditNoteLine.credit_note_id.in_(notes))
         for row in ctx.session.execute(stmt).mappings():
-            credited[row["invoice_line_id"]] += row["quantity"]
+            so_far = credited[row["invoice_line_id"]]
+            so_far.quantity += row["quantity"]
+            so_far.net += row["line_total"] - row["tax_amount"]
+            so_far.tax += row["tax_amount"]
     return credited
 
 
 def _share(amount: int, quantity: Decimal, of: Decimal) -> int:
-    if quantity == of:
+    """``quantity``'s share of ``amount`` spread over ``of`` units: all of it for the last units
+    (as :func:`common.commands.bills._clear_grni` takes what is left of an order line)."""
+    if quantity >= of:
         return amount
     return int((Decimal(amount) * quantity / of).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _credit_amounts(line: dict[str, Any], quantity: Decimal, so_far: _Credited) -> tuple[int, int]:
+    """The net and tax crediting ``quantity`` of ``line`` gives back: its share of what the notes
+    so far left uncredited. Each part stays within what is left, and the last units take all of
+    it, so however the line is credited in parts they add up to what it charged."""
+    left = line["quantity"] - so_far.quantity
+    net_left = line["line_total"] - line["tax_amount"] - so_far.net
+    tax_left = line["tax_amount"] - so_far.tax
+    return _share(net_left, quantity, left), _share(tax_left, quantity, left)
+
+
 def _wanted(
-    args: IssueCreditNoteArgs, lines: dict[str, dict[str, Any]], credited: dict[str, Decimal]
+    args: IssueCreditNoteArgs, lines: dict[str, dict[str, Any]], credited: dict[str, _Credited]
 ) -> list[tuple[dict[str, Any], Decimal]]:
     if args.lines is None:
-        picked = [(line, line["quantity"] - credited[line["id"]]) for line in lines.values()]
+        picked = [(line, line["quantity"] - credited[line["id"]].quantity) for line in lines.values()]
         return [(line, quantity) for line, quantity in picked if quantity > 0]
     out, seen = [], set()
     for index, wanted in enumerate(args.lines):
@@ -84,7 +110,7 @@ def _wanted(
         if wanted.invoice_line_id in seen:
             raise invalid(f"lines.{index}.invoice_line_id", "appears twice")
         seen.add(wanted.invoice_line_id)
-        left = line["quantity"] - credited[line["id"]]
+        left = line["quantity"] - credited[line["id"]].quantity
         quantity = wanted.quantity if wanted.quantity is not None else left
         if quantity > left or left <= 0:
             raise invalid(f"lines.{index}.quantity", f"only {left} of the line is left to credit")
@@ -105,7 +131,8 @@ def issue_credit_note(ctx: CommandContext, args: IssueCreditNoteArgs) -> None:
             details={"status": invoice["status"]},
         )
     lines = {line["id"]: line for line in invoice_lines(ctx, args.invoice_id)}
-    picked = _wanted(args, lines, _credited_so_far(ctx, args.invoice_id))
+    credited = _credited_so_far(ctx, args.invoice_id)
+    picked = _wanted(args, lines, credited)
     if not picked:
         raise invalid("invoice_id", f"invoice {invoice['number']} has been credited in full")
     issue_date = args.issue_date or ctx.now.date()
@@ -115,8 +142,7 @@ def issue_credit_note(ctx: CommandContext, args: IssueCreditNoteArgs) -> None:
     number = ctx.numbering.next_number(CREDIT_NOTE_NUMBERS)
     credit_lines = []
     for line_no, (line, quantity) in enumerate(picked, start=1):
-        net = _share(line["line_total"] - line["tax_amount"], quantity, line["quantity"])
-        tax = _share(line["tax_amount"], quantity, line["quantity"])
+        net, tax = _credit_amounts(line, quantity, credited[line["id"]])
         credit_lines.append(
             {
                 "id": ctx.derived_id("credit_note_line", line["id"]),
@@ -152,7 +178,7 @@ def issue_credit_note(ctx: CommandContext, args: IssueCreditNoteArgs) -> None:
     )
     for line in credit_lines:
         ctx.insert(CreditNoteLine, line)
-    _post_credit_note(ctx, invoice, note, credit_lines)
+    _post_credit_note(ctx, invoice, note, credit_lines, list(lines.values()), credited)
     updated = {**invoice, "amount_credited": invoice["amount_credited"] + note["total"]}
     changes: dict[str, Any] = {"amount_credited": updated["amount_credited"]}
     status = settled_status(updated)
@@ -164,25 +190,40 @@ def issue_credit_note(ctx: CommandContext, args: IssueCreditNoteArgs) -> None:
 
 
 def _post_credit_note(
-    ctx: CommandContext, invoice: dict[str, Any], note: dict[str, Any], lines: list[dict[str, Any]]
+    ctx: CommandContext,
+    invoice: dict[str, Any],
+    note: dict[str, Any],
+    lines: list[dict[str, Any]],
+    invoiced: list[dict[str, Any]],
+    credited: dict[str, _Credited],
 ) -> None:
-    """Revenue and output tax / receivables (what was still due) and customer credit (the rest)."""
+    """Revenue and output tax / receivables (what was still due) and customer credit (the rest).
+
+    In the ledger currency each amount is the difference of the converted amounts credited after
+    and before this note (``invoiced``: the invoice's lines; ``credited``: what the notes before
+    took of them), as payments settle receivables: the notes of a line add up to the revenue its
+    invoice posted, and those of a tax rate to its output tax, whatever the rounding of each.
+    """
     currency, rate = invoice["currency"], invoice_rate(invoice)
     posting = new_posting(ctx, currency, rate)
     ledger = posting.ledger
+
+    def credited_in_ledger(before: int, amount: int) -> int:
+        return to_ledger(before + amount, currency, rate, ledger) - to_ledger(before, currency, rate, ledger)
+
     label = f"Credit note {note['number']} for invoice {invoice['number']}"
     revenue = account_for(ctx, "revenue")
     taxes: dict[str, int] = defaultdict(int)
     for line in lines:
+        before = credited[line["invoice_line_id"]].net
         posting.debit(
-            revenue,
-            to_ledger(line["line_total"] - line["tax_amount"], currency, rate, ledger),
-            line["description"],
+            revenue, credited_in_ledger(before, line["line_total"] - line["tax_amount"]), line["description"]
         )
         if line["tax_amount"]:
             taxes[line["tax_rate_id"]] += line["tax_amount"]
     for tax_rate_id, tax in sorted(taxes.items()):
-        posting.debit(tax_account(ctx, tax_rate_id, "output"), to_ledger(tax, currency, rate, ledger), "Tax")
+        before = sum(credited[line["id"]].tax for line in invoiced if line["tax_rate_id"] == tax_rate_id)
+        posting.debit(tax_account(ctx, tax_rate_id, "output"), credited_in_ledger(before, tax), "Tax")
     due = open_amount(invoice)
     applied = min(note["total"], due)
     before = invoice["total"] - due

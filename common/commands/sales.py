@@ -361,13 +361,26 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
 
 @command("sales.cancel_sales_order", args=SalesOrderStateArgs, permission="sales.write")
 def cancel_sales_order(ctx: CommandContext, args: SalesOrderStateArgs) -> None:
-    """Cancel a draft or confirmed order that has not been invoiced."""
+    """Cancel a draft or confirmed order that has not been invoiced, or whose invoice has been
+    credited in full (invoices are never voided: a credit note corrects a posted one)."""
     order = ctx.require(SalesOrder, args.id, "id")
     require_transition(SALES_ORDER_TRANSITIONS, order, "cancelled", _order_label(order))
-    if ctx.exists(Invoice, Invoice.sales_order_id == args.id, Invoice.status != "void"):
-        raise CommandError(
-            "invalid_state",
-            f"{_order_label(order)} has been invoiced; void the invoice first",
-            details={"status": order["status"]},
-        )
+    for invoice in ctx.session.execute(ctx.select(Invoice, Invoice.sales_order_id == args.id)).mappings():
+        if invoice["status"] == "draft":
+            raise CommandError(
+                "invalid_state",
+                f"{_order_label(order)} has been invoiced (draft {invoice['number']}); "
+                "delete the draft invoice first",
+                details={"status": order["status"], "invoice_status": invoice["status"]},
+            )
+        # Credited in full: its credit notes gave back all of its total. It is then ``credited``,
+        # or ``paid`` when it had been paid (the credit became the customer's). A posted invoice
+        # still stands, even one of 0.00 that no note has credited yet.
+        if invoice["amount_credited"] < invoice["total"] or invoice["status"] == "posted":
+            raise CommandError(
+                "invalid_state",
+                f"{_order_label(order)} has been invoiced ({invoice['number']}); "
+                "credit the invoice in full first",
+                details={"status": order["status"], "invoice_status": invoice["status"]},
+            )
     ctx.update(SalesOrder, args.id, {"status": "cancelled"})

@@ -1,5 +1,12 @@
 """Tax summary: output tax (invoices less credit notes) and input tax (supplier bills) per rate
-and month, with the taxable amounts, in the ledger currency at each document's rate."""
+and month, with the taxable amounts, in the ledger currency at each document's rate.
+
+Open items brought from the old system (:mod:`common.commands.opening_items`) are not sales or
+purchases of the period and are left out, as the profit and loss leaves them out: an opening
+invoice is known by its number, the old system's (this system's own series are refused for it,
+so the two never meet); an opening bill's line by its account, the temporary opening account
+(posting role ``opening``) where an ordinary bill line names an expense or stock account.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,14 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from common.commands.opening_items import OPENING_ROLE, opening_number_problem
 from common.money import convert
 from common.reports.base import ReportParams, amount_text, ledger_currency, report
 from common.schema import (
+    AccountMapping,
     CreditNote,
     CreditNoteLine,
     Invoice,
@@ -30,8 +39,10 @@ def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str
     currency = ledger_currency(session, org_id)
     sums: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: dict.fromkeys(KEYS, 0))
 
-    def add(rows: Any, side: str, sign: int) -> None:
-        for day, doc_currency, rate, tax_rate_id, line_total, tax in rows:
+    def add(rows: Any, side: str, sign: int, invoices: bool) -> None:
+        for day, doc_currency, rate, tax_rate_id, line_total, tax, number in rows:
+            if invoices and opening_number_problem(number) is None:
+                continue  # an opening invoice: numbered by the old system
             at = Decimal(rate) if rate is not None else Decimal(1)
             bucket = sums[(day.isoformat()[:7], tax_rate_id)]
             bucket[f"{side}_base"] += sign * convert(line_total - tax, doc_currency, at, currency)
@@ -49,6 +60,13 @@ def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str
             1,
         ),
     )
+    opening = session.execute(
+        select(AccountMapping.account_id).where(
+            AccountMapping.org_id == org_id,
+            AccountMapping.role == OPENING_ROLE,
+            AccountMapping.deleted.is_(False),
+        )
+    ).scalar()
     for doc, line, link, day, side, sign in sources:
         where = [
             doc.org_id == org_id,
@@ -59,12 +77,22 @@ def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str
         ]
         if doc is Invoice:
             where.append(Invoice.status != "draft")
+        if doc is SupplierBill and opening is not None:  # not an opening bill's line
+            where.append(or_(SupplierBillLine.account_id.is_(None), SupplierBillLine.account_id != opening))
         stmt = (
-            select(day, doc.currency, doc.exchange_rate, line.tax_rate_id, line.line_total, line.tax_amount)
+            select(
+                day,
+                doc.currency,
+                doc.exchange_rate,
+                line.tax_rate_id,
+                line.line_total,
+                line.tax_amount,
+                doc.number,
+            )
             .join(doc, (doc.org_id == line.org_id) & (doc.id == link))
             .where(*where)
         )
-        add(session.execute(stmt), side, sign)
+        add(session.execute(stmt), side, sign, doc is Invoice)
     rates = {
         row.id: row
         for row in session.execute(
