@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Kind of document → prefix of its final number.
 DOCUMENT_PREFIXES = {
     "invoice": "INV-",
@@ -14,6 +16,19 @@ DOCUMENT_PREFIXES = {
     "journal_entry": "JE-",
 }
 DRAFT_PREFIX = "DRAFT-"
+
+
+# This system's own numbers of invoices and credit notes: the gapless series (``INV-000123``).
+_OWN_NUMBER = re.compile(
+    "(" + "|".join(re.escape(DOCUMENT_PREFIXES[kind]) for kind in ("invoice", "credit_note")) + r")[0-9]{6,}",
+    re.IGNORECASE,
+)
+
+
+def is_own_number(number: str) -> bool:
+    """Whether ``number`` is of this system's own series of invoices and credit notes, a draft's
+    included: an open item brought from the old system never is (it keeps the old number)."""
+    return number.upper().startswith(DRAFT_PREFIX) or _OWN_NUMBER.fullmatch(number) is not None
 
 
 def final_number(kind: str, value: int) -> str:

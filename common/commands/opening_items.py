@@ -25,7 +25,6 @@ like any other.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 
@@ -44,16 +43,12 @@ from common.commands.framework import CommandContext, command, invalid
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, document_rate, ledger_currency, new_posting, to_ledger
 from common.commands.sales import active_customer
-from common.numbering import DOCUMENT_PREFIXES, DRAFT_PREFIX
+from common.numbering import is_own_number
 from common.schema import Invoice, InvoiceLine, Supplier, SupplierBill, SupplierBillLine
 
 OPENING_ROLE = "opening"
 BILL_NUMBERS = "supplier_bill"
 # This system's own invoice numbers: an old number of this form could meet the series.
-_OWN_NUMBER = re.compile(
-    "(" + "|".join(re.escape(DOCUMENT_PREFIXES[kind]) for kind in ("invoice", "credit_note")) + r")[0-9]{6,}",
-    re.IGNORECASE,
-)
 
 
 class RecordOpeningInvoiceArgs(Args):
@@ -85,7 +80,7 @@ class RecordOpeningBillArgs(Args):
 
 def opening_number_problem(number: str) -> str | None:
     """Why ``number`` cannot be an opening invoice's number, or ``None``."""
-    if number.upper().startswith(DRAFT_PREFIX) or _OWN_NUMBER.fullmatch(number):
+    if is_own_number(number):
         return f"“{number}” is a number of this system's own series; give the old system's number"
     return None
 

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from common.commands.opening_items import OPENING_ROLE, opening_number_problem
 from common.money import convert
+from common.numbering import is_own_number
 from common.reports.base import ReportParams, amount_text, ledger_currency, report
 from common.schema import (
     AccountMapping,
@@ -34,6 +34,11 @@ from common.schema import (
 KEYS = ("output_base", "output_tax", "input_base", "input_tax")
 
 
+# The posting role of the temporary opening account: common.commands.opening_items.OPENING_ROLE
+# (reports never import commands).
+OPENING_ROLE = "opening"
+
+
 def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
     start, end = params.require_range()
     currency = ledger_currency(session, org_id)
@@ -41,7 +46,7 @@ def tax_summary(session: Session, org_id: str, params: ReportParams) -> dict[str
 
     def add(rows: Any, side: str, sign: int, invoices: bool) -> None:
         for day, doc_currency, rate, tax_rate_id, line_total, tax, number in rows:
-            if invoices and opening_number_problem(number) is None:
+            if invoices and not is_own_number(number):
                 continue  # an opening invoice: numbered by the old system
             at = Decimal(rate) if rate is not None else Decimal(1)
             bucket = sums[(day.isoformat()[:7], tax_rate_id)]

@@ -76,3 +76,10 @@ def test_opening_invoices_and_bills_are_left_out_of_the_tax_summary(books: Busin
     }
     # The same income as the profit and loss: the 100.00 of the desks.
     assert _report(books, "profit_and_loss", **JANUARY)["totals"]["income"] == "100.00"
+
+
+def test_the_report_names_the_opening_role_the_commands_post_to() -> None:
+    from common.commands.opening_items import OPENING_ROLE
+    from common.reports import tax
+
+    assert tax.OPENING_ROLE == OPENING_ROLE
