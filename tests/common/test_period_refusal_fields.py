@@ -1,4 +1,5 @@
-"""A receipt dated in a closed period is refused naming the field the user sent (``received_at``)."""
+"""A receipt or a shipment dated in a closed period is refused naming the field the user sent
+(``received_at``, ``fulfilled_at``), not the stock moves' own ``moved_at``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from common.ids import new_id
-from common.schema import PurchaseOrder, PurchaseOrderLine, StockMove
+from common.schema import PurchaseOrder, PurchaseOrderLine, SalesOrder, StockMove
 from tests.common.business import Business
 from tests.common.sides import SIDES, open_side
 
@@ -74,3 +75,22 @@ def test_a_partial_receipt_in_a_closed_period_names_received_at(books: Business)
         {"id": order, "received_at": MARCH, "lines": [{"line_id": line, "quantity": "4"}]},
     )
     assert (error.code, error.field) == ("period_closed", "received_at")
+
+
+def test_a_shipment_in_a_closed_period_names_fulfilled_at(books: Business) -> None:
+    order = new_id()
+    books.apply("sales.create_sales_order", {"id": order, "customer_id": books.customer(), "warehouse_id": books.warehouse(),
+                                             "lines": [{"id": new_id(), "product_id": books.product(), "quantity": "2"}]})  # fmt: skip
+    books.apply("sales.confirm_sales_order", {"id": order})
+    period = _closed_march(books)
+    error = books.refused("sales.fulfil_sales_order", {"id": order, "fulfilled_at": MARCH})
+    assert (error.code, error.field) == ("period_closed", "fulfilled_at"), (
+        error.code,
+        error.field,
+        error.message,
+    )
+    assert error.details["period"] == "March 2031" and error.details["field"] == "fulfilled_at"
+    assert books.rows(StockMove) == [] and books.row(SalesOrder, order)["status"] == "confirmed"
+    books.apply("finance.reopen_fiscal_period", {"id": period})
+    books.apply("sales.fulfil_sales_order", {"id": order, "fulfilled_at": MARCH})
+    assert books.row(SalesOrder, order)["status"] == "fulfilled" and len(books.rows(StockMove)) == 1
