@@ -28,7 +28,7 @@ from common.commands.fields import (
     changes_of,
 )
 from common.commands.framework import CommandContext, apply_field_changes, command, invalid
-from common.commands.periods import require_open_period
+from common.commands.periods import YEAR_END, forget_closed_years, reopen_year, require_open_period
 from common.commands.rules import Transitions, require_parent, require_transition
 from common.money import format_money
 from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, Ledger, TaxRate
@@ -413,6 +413,11 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         }
         for line in ctx.session.execute(stmt).mappings()
     ]
+    closing = original["source"] == YEAR_END
+    if closing:
+        # Reversing a year-end closing entry reopens its year: the reversal may be dated in it
+        # (a closed fiscal period still refuses it).
+        reopen_year(ctx, args.entry_id)
     post_entry(
         ctx,
         entry_id=args.id,
@@ -424,3 +429,5 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         reverses_entry_id=args.entry_id,
         allow_archived=True,  # undoing a posting to an account archived since is still allowed
     )
+    if closing:
+        forget_closed_years(ctx)  # the year is open from the next command (of a batch) on

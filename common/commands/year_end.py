@@ -4,8 +4,13 @@
 expense account's balance for the year to zero against retained earnings. Profit and loss
 leaves these entries out (it reports what the year earned, not its closing); the balance sheet
 includes them, so the year's result shows in retained earnings instead of the unclosed result.
-Closing a year twice is refused; the year's periods are closed with
-``finance.close_fiscal_period`` as usual (the last one after this entry).
+
+A year with a closing entry is closed: nothing more is dated in it, as in a closed period
+(:func:`common.commands.periods.require_open_period`), and closing it again, or a year
+overlapping it, is refused. Reversing the closing entry (``finance.reverse_journal_entry``)
+reopens the year: profit and loss leaves the reversal out too, and the year may be closed again.
+The year's periods are closed with ``finance.close_fiscal_period`` as usual (the last one after
+this entry).
 """
 
 from __future__ import annotations
@@ -17,12 +22,11 @@ from sqlalchemy import func, select
 
 from common.commands.fields import Args, Id
 from common.commands.framework import CommandContext, command, invalid
-from common.commands.periods import require_open_period
+from common.commands.periods import YEAR_END, closed_years, forget_closed_years, require_open_period
 from common.commands.postings import account_for, ledger_currency, new_posting
 from common.money import format_money
-from common.schema import Account, JournalEntry, JournalLine
+from common.schema import Account, JournalLine
 
-YEAR_END = "year_end"
 RESULT_TYPES = ("income", "expense")
 
 
@@ -45,18 +49,12 @@ class CloseYearArgs(Args):
 @command("finance.close_year", args=CloseYearArgs, permission="finance.close_period")
 def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     """Move the year's income and expense balances to retained earnings, on its last day."""
-    # Every year-end entry (one a closed year) found by ``ix_journal_entry_source``'s prefix, its
-    # date tested here: with the dates in the query SQLite (no statistics on the desktop) walked
-    # the year's entries by ``ix_journal_entry_date`` instead.
-    closings = ctx.session.execute(
-        select(JournalEntry.entry_date).where(
-            JournalEntry.org_id == ctx.org_id,
-            JournalEntry.deleted.is_(False),
-            JournalEntry.source == YEAR_END,
-        )
-    ).scalars()
-    if any(args.start_date <= day <= args.end_date for day in closings):
-        raise invalid("end_date", "this year has already been closed")
+    # The closed years (year-end entries not reversed), read as the dated documents read them.
+    for year in closed_years(ctx):
+        if year.start <= args.end_date and args.start_date <= year.end:
+            if (year.start, year.end) == (args.start_date, args.end_date):
+                raise invalid("end_date", "this year has already been closed")
+            raise invalid("end_date", f"the year overlaps the financial year {year.name}, already closed")
     ledger_currency(ctx)  # a year is closed only in books that are set up
     require_open_period(ctx, args.end_date, "end_date")
     posting = new_posting(ctx)
@@ -92,6 +90,8 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
         source=YEAR_END,
         source_id=args.id,
         entry_date=args.end_date,
+        # The year's dates, read back by common.commands.periods.closing_start: keep the form.
         memo=f"Year-end close {args.start_date.isoformat()} to {args.end_date.isoformat()}",
     )
+    forget_closed_years(ctx)  # the year is closed from the next command (of a batch) on
     ctx.outcome.data["result"] = format_money(-result, posting.ledger)

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
 from common.schema import Account, JournalEntry, JournalLine
 
-YEAR_END = "year_end"  # common.commands.year_end.YEAR_END (reports never import commands)
+YEAR_END = "year_end"  # common.commands.periods.YEAR_END (reports never import commands)
+REVERSAL = "reversal"  # the source of finance.reverse_journal_entry's entries
 BALANCE_TYPES = ("asset", "liability", "equity")
 RESULT_TYPES = ("income", "expense")
 
@@ -186,8 +187,9 @@ def _period_sums(
 def _closing_lines(
     session: Session, org_id: str, currency: str, start: date, end: date
 ) -> list[tuple[str, date, int]]:
-    """``(account, date, debit minus credit)`` of each line of the year-end closing entries
-    dated in ``[start, end]`` (found by ``ix_journal_entry_source``).
+    """``(account, date, debit minus credit)`` of each line dated in ``[start, end]`` of the
+    year-end closing entries and of their reversals (a reversal reopens the year; both close
+    the result, neither is part of it), found by ``ix_journal_entry_source``.
 
     The lines are read one by one through ``ix_journal_line_entry`` and summed by the caller: a
     closing entry has a line per result account, a few hundred at most. Not summed in SQL: with
@@ -196,13 +198,25 @@ def _closing_lines(
     entry, 5 s over the bench's million lines once the books had one closing entry.
     """
     entries = JournalEntry.__table__
-    # Every year-end entry (one a closed year), its date tested here: asked for the dates too,
-    # SQLite (no statistics on the desktop) walked the period's entries by ``ix_journal_entry_date``
-    # rather than find the handful by ``ix_journal_entry_source``'s prefix.
-    closing = select(entries.c.id, entries.c.entry_date).where(
-        entries.c.org_id == org_id, entries.c.source == YEAR_END, entries.c.deleted.is_(False)
-    )
-    closing_ids = [entry_id for entry_id, day in session.execute(closing) if start <= day <= end]
+    # Every year-end entry (one a closed year) and every reversal (the few of a closing entry
+    # among them), by the source index's prefix, their dates tested here: asked for the dates
+    # too, SQLite (no statistics on the desktop) walked the period's entries by
+    # ``ix_journal_entry_date`` rather than find the handful by ``ix_journal_entry_source``.
+    # One statement, not the closings then their reversals: a round trip less on PostgreSQL, for
+    # reading the organization's reversals (manual corrections, a small share of its entries).
+    found = session.execute(
+        select(entries.c.id, entries.c.entry_date, entries.c.source, entries.c.source_id).where(
+            entries.c.org_id == org_id,
+            entries.c.source.in_((YEAR_END, REVERSAL)),
+            entries.c.deleted.is_(False),
+        )
+    ).all()
+    closings = {entry_id for entry_id, _, source, _ in found if source == YEAR_END}
+    closing_ids = [
+        entry_id
+        for entry_id, day, source, source_id in found
+        if start <= day <= end and (source == YEAR_END or source_id in closings)
+    ]
     if not closing_ids:
         return []
     lines = JournalLine.__table__
@@ -223,8 +237,8 @@ def _result_sums(
     periods: tuple[tuple[date, date], ...],
 ) -> list[dict[str, int]]:
     """Per account of ``account_ids`` (the income and expense accounts), debit minus credit of
-    each period ``(start, end)``, leaving out year-end closing entries (they close the result,
-    they are not part of it).
+    each period ``(start, end)``, leaving out year-end closing entries and their reversals (they
+    close the result, or reopen it, they are not part of it).
 
     Only the result accounts' lines are read (the rest of the ledger is no part of a P&L), one
     query a period; the accounts are bound parameters (SQLite takes 32,766 at least, PostgreSQL
@@ -244,13 +258,28 @@ def _result_sums(
     return sums
 
 
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period just before ``[start, end]`` that profit and loss shows beside it.
+
+    A range of whole calendar months (a month, a quarter, a half, a year, any run of months)
+    is compared with as many whole months just before it: March with February, 2032 with 2031,
+    a leap February with January. Any other range with as many days just before it.
+    """
+    previous_end = start - timedelta(days=1)
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        first = start.year * 12 + start.month - 1 - months  # months since year 0, 0-based
+        return date(first // 12, first % 12 + 1, 1), previous_end
+    return previous_end - (end - start), previous_end
+
+
 def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
-    """Income and expenses of ``[from, to]`` per account, beside the period of the same length
-    just before it; totals ``{income, expenses, result}`` of the period asked for."""
+    """Income and expenses of ``[from, to]`` per account, beside the previous period (the
+    previous months for whole months, else as many days before: :func:`previous_period`);
+    totals ``{income, expenses, result}`` of the period asked for."""
     start, end = params.require_range()
     currency = ledger_currency(session, org_id)
-    previous_end = start - timedelta(days=1)
-    previous_start = previous_end - (end - start)
+    previous_start, previous_end = previous_period(start, end)
     accounts = _accounts(session, org_id)
     result_ids = sorted(account_id for account_id, row in accounts.items() if row.type in RESULT_TYPES)
     current, previous = _result_sums(

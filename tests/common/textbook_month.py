@@ -125,7 +125,7 @@ def check_statements(
     assert trial_balance["totals"] == {"debit": TOTAL, "credit": TOTAL}
     assert profit_and_loss["totals"] == PROFIT_AND_LOSS
     amounts = {row["code"]: (row["amount"], row["previous"]) for row in profit_and_loss["rows"]}
-    # February, the period of the same length before, had nothing.
+    # February, the month before, had nothing.
     assert amounts == {"4000": ("3000.00", "0.00"), "5000": ("1800.00", "0.00"), "6000": ("2000.00", "0.00")}
     assert balance_sheet["totals"] == BALANCE_SHEET
     assert balance_sheet["rows"][-1] == {

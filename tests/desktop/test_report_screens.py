@@ -168,8 +168,8 @@ def test_profit_and_loss_shows_the_previous_period_and_drills_into_either(
     assert isinstance(page, ProfitAndLossPage)
     assert page.made is not None
     assert (page.made["params"]["previous_from"], page.made["params"]["previous_to"]) == (
-        "2031-01-29", "2031-02-28"
-    )  # 31 days before 1 March  # fmt: skip
+        "2031-02-01", "2031-02-28"
+    )  # the month before March  # fmt: skip
     header = [page.model.headerData(c, Qt.Orientation.Horizontal) for c in range(page.model.columnCount())]
     assert header == ["Account", "Name", "This period", "Previous period"]
     # Income 3,000.00 (none before); expenses COGS 1,800.00 and wages 2,000.00 (500.00 in February).
@@ -185,13 +185,13 @@ def test_profit_and_loss_shows_the_previous_period_and_drills_into_either(
         "-800.00",
         "-500.00",
     )
-    assert page.summary_label.text() == "Loss 800.00 EUR; previous period 1/29/2031 – 2/28/2031."
+    assert page.summary_label.text() == "Loss 800.00 EUR; previous period 2/1/2031 – 2/28/2031."
     # A double-click on the previous period's figure shows February's wages line.
     ledger = page.drill_row(page.row_index(code="6000"), "previous")
     assert isinstance(ledger, LedgerDialog)
     idle(qtbot)
     made = ledger.ledger.made
-    assert made is not None and (made["params"]["from"], made["params"]["to"]) == ("2031-01-29", "2031-02-28")
+    assert made is not None and (made["params"]["from"], made["params"]["to"]) == ("2031-02-01", "2031-02-28")
     assert [(row["memo"], row["debit"]) for row in made["rows"]] == [("Advance on wages", "500.00")]
     # …and that line's source is the manual entry itself, with its two lines.
     entry = ledger.ledger.drill_row(1, "memo")
