@@ -27,8 +27,8 @@ from common.commands.fields import (
     UpdateArgs,
     changes_of,
 )
-from common.commands.framework import CommandContext, apply_field_changes, command, invalid
-from common.commands.periods import YEAR_END, forget_closed_years, reopen_year, require_open_period
+from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
+from common.commands.periods import require_open_period
 from common.commands.rules import Transitions, require_parent, require_transition
 from common.money import format_money
 from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, Ledger, TaxRate
@@ -203,6 +203,10 @@ class PostJournalEntryArgs(Args):
     currency: Currency
     memo: Memo | None = None
     lines: list[JournalLineArgs] = Field(min_length=2, max_length=MAX_JOURNAL_LINES)
+
+
+# The source of a year's closing entry (``finance.close_year``, common.commands.year_end).
+YEAR_END = "year_end"
 
 
 class ReverseJournalEntryArgs(Args):
@@ -400,6 +404,26 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         JournalEntry, JournalEntry.source == "reversal", JournalEntry.reverses_entry_id == args.entry_id
     ):
         raise invalid("entry_id", f"entry {original['number']} has already been reversed")
+    entry_date = args.entry_date or ctx.now.date()
+    if original["source"] == YEAR_END:
+        # Undoing a year's close is closing's business, and it stays in that year: dated on the
+        # closing's own day, the year's result is back on its income and expense accounts, and
+        # closing the year again closes it whole. Dated later it would land in the next year,
+        # whose close would then move the earlier year's result.
+        if "finance.close_period" not in ctx.permissions:
+            raise CommandError(
+                "forbidden",
+                f"entry_id: entry {original['number']} closes a year; reversing it needs the permission "
+                "finance.close_period",
+                field="entry_id",
+                details={"permission": "finance.close_period"},
+            )
+        if args.entry_date is not None and args.entry_date != original["entry_date"]:
+            raise invalid(
+                "entry_date",
+                f"a year-end closing is reversed on its own date, {original['entry_date'].isoformat()}",
+            )
+        entry_date = original["entry_date"]
     stmt = ctx.select(JournalLine, JournalLine.journal_entry_id == args.entry_id).order_by(
         JournalLine.line_no
     )
@@ -413,15 +437,10 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         }
         for line in ctx.session.execute(stmt).mappings()
     ]
-    closing = original["source"] == YEAR_END
-    if closing:
-        # Reversing a year-end closing entry reopens its year: the reversal may be dated in it
-        # (a closed fiscal period still refuses it).
-        reopen_year(ctx, args.entry_id)
     post_entry(
         ctx,
         entry_id=args.id,
-        entry_date=args.entry_date or ctx.now.date(),
+        entry_date=entry_date,
         memo=args.memo or f"Reversal of {original['number']}",
         lines=lines,
         source="reversal",
@@ -429,5 +448,3 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         reverses_entry_id=args.entry_id,
         allow_archived=True,  # undoing a posting to an account archived since is still allowed
     )
-    if closing:
-        forget_closed_years(ctx)  # the year is open from the next command (of a batch) on

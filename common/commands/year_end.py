@@ -4,28 +4,32 @@
 expense account's balance for the year to zero against retained earnings. Profit and loss
 leaves these entries out (it reports what the year earned, not its closing); the balance sheet
 includes them, so the year's result shows in retained earnings instead of the unclosed result.
-
-A year with a closing entry is closed: nothing more is dated in it, as in a closed period
-(:func:`common.commands.periods.require_open_period`), and closing it again, or a year
-overlapping it, is refused. Reversing the closing entry (``finance.reverse_journal_entry``)
-reopens the year: profit and loss leaves the reversal out too, and the year may be closed again.
-The year's periods are closed with ``finance.close_fiscal_period`` as usual (the last one after
+The year's periods are locked with ``finance.close_fiscal_period`` as usual (the last one after
 this entry).
+
+A year is closed again, from the same first day, when something was posted in it after its
+close: a late entry dated in it, or the reversal of its closing (``finance.reverse_journal_entry``,
+which dates it on the closing's own day and needs ``finance.close_period``). The year's income
+and expense accounts then hold exactly what is not yet closed (the closing entries are among their
+lines), and the new closing entry moves that to retained earnings. With nothing posted since,
+closing again is refused.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import ValidationInfo, field_validator
 from sqlalchemy import func, select
 
 from common.commands.fields import Args, Id
+from common.commands.finance import YEAR_END
 from common.commands.framework import CommandContext, command, invalid
-from common.commands.periods import YEAR_END, closed_years, forget_closed_years, require_open_period
+from common.commands.periods import require_open_period
 from common.commands.postings import account_for, ledger_currency, new_posting
 from common.money import format_money
-from common.schema import Account, JournalLine
+from common.schema import Account, JournalEntry, JournalLine
 
 RESULT_TYPES = ("income", "expense")
 
@@ -46,15 +50,43 @@ class CloseYearArgs(Args):
         return value
 
 
+_MEMO = "Year-end close"
+_RANGE = re.compile(rf"{_MEMO} (\d{{4}}-\d{{2}}-\d{{2}}) to \d{{4}}-\d{{2}}-\d{{2}}")
+
+
+def _closed_from(memo: str | None) -> date | None:
+    """The first day of the year a closing entry closed, from the memo this command writes on it
+    (entries are never edited); ``None`` for one written otherwise."""
+    found = _RANGE.fullmatch(memo or "")
+    return date.fromisoformat(found.group(1)) if found else None
+
+
 @command("finance.close_year", args=CloseYearArgs, permission="finance.close_period")
 def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     """Move the year's income and expense balances to retained earnings, on its last day."""
-    # The closed years (year-end entries not reversed), read as the dated documents read them.
-    for year in closed_years(ctx):
-        if year.start <= args.end_date and args.start_date <= year.end:
-            if (year.start, year.end) == (args.start_date, args.end_date):
-                raise invalid("end_date", "this year has already been closed")
-            raise invalid("end_date", f"the year overlaps the financial year {year.name}, already closed")
+    # Every year-end entry found by ``ix_journal_entry_source``'s prefix, its date tested here:
+    # with the dates in the query SQLite (no statistics on the desktop) walked the year's entries
+    # by ``ix_journal_entry_date`` instead.
+    closings = ctx.session.execute(
+        select(JournalEntry.entry_date, JournalEntry.memo).where(
+            JournalEntry.org_id == ctx.org_id,
+            JournalEntry.deleted.is_(False),
+            JournalEntry.source == YEAR_END,
+        )
+    ).all()
+    closed_before = False
+    for day, memo in closings:
+        if not args.start_date <= day <= args.end_date:
+            continue
+        if day != args.end_date:
+            raise invalid("end_date", f"the year overlaps a year closed on {day.isoformat()}")
+        started = _closed_from(memo)
+        if started is not None and started != args.start_date:
+            raise invalid(
+                "start_date",
+                f"this year was closed from {started.isoformat()}: close it again from that date",
+            )
+        closed_before = True
     ledger_currency(ctx)  # a year is closed only in books that are set up
     require_open_period(ctx, args.end_date, "end_date")
     posting = new_posting(ctx)
@@ -83,6 +115,8 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
         posting.credit(account_id, balance, f"Close {accounts[account_id]['code']}")
         result += balance
     if not posting.lines:
+        if closed_before:
+            raise invalid("end_date", "this year has already been closed, and nothing was posted in it since")
         raise invalid("start_date", "no income or expense was posted in this year")
     # A debit balance of the result accounts is a loss: it reduces retained earnings.
     posting.debit(account_for(ctx, "retained_earnings"), result, "Result of the year")
@@ -90,8 +124,6 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
         source=YEAR_END,
         source_id=args.id,
         entry_date=args.end_date,
-        # The year's dates, read back by common.commands.periods.closing_start: keep the form.
-        memo=f"Year-end close {args.start_date.isoformat()} to {args.end_date.isoformat()}",
+        memo=f"{_MEMO} {args.start_date.isoformat()} to {args.end_date.isoformat()}",  # _closed_from reads it
     )
-    forget_closed_years(ctx)  # the year is closed from the next command (of a batch) on
     ctx.outcome.data["result"] = format_money(-result, posting.ledger)

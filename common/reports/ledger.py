@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
 from common.schema import Account, JournalEntry, JournalLine
 
-YEAR_END = "year_end"  # common.commands.periods.YEAR_END (reports never import commands)
+YEAR_END = "year_end"  # common.commands.year_end.YEAR_END (reports never import commands)
 REVERSAL = "reversal"  # the source of finance.reverse_journal_entry's entries
 BALANCE_TYPES = ("asset", "liability", "equity")
 RESULT_TYPES = ("income", "expense")
@@ -279,7 +279,12 @@ def profit_and_loss(session: Session, org_id: str, params: ReportParams) -> dict
     totals ``{income, expenses, result}`` of the period asked for."""
     start, end = params.require_range()
     currency = ledger_currency(session, org_id)
-    previous_start, previous_end = previous_period(start, end)
+    try:
+        previous_start, previous_end = previous_period(start, end)
+    except (ValueError, OverflowError):  # before the first day a date can name
+        raise ReportError(
+            "invalid", "from: there is no period before this one to compare with", "from"
+        ) from None
     accounts = _accounts(session, org_id)
     result_ids = sorted(account_id for account_id, row in accounts.items() if row.type in RESULT_TYPES)
     current, previous = _result_sums(

@@ -1,5 +1,6 @@
-"""A closed year is closed: nothing more is dated in it, until its closing entry is reversed,
-which reopens it (and it can then be closed again). On a client's copy and on the server.
+"""A year closed and closed again: what is posted in it after its close (a late entry, or the
+reversal of its closing) stays unclosed until the year is closed again, which moves exactly that to
+retained earnings. On a client's copy and on the server.
 
 The textbook month (tests/common/textbook_month.py) is March 2031: income 3,000.00 (4000
 Revenue); expenses 1,800.00 (5000 COGS) + 2,000.00 (6000 Wages) = 3,800.00; a loss of 800.00.
@@ -61,20 +62,23 @@ def closing_entries(biz: Business) -> list[dict[str, Any]]:
     return biz.rows(JournalEntry, JournalEntry.source == "year_end")
 
 
-def test_reopening_a_year_by_reversing_its_closing_then_closing_it_again(books: Business) -> None:
+def test_reversing_the_closing_reopens_the_year_and_closing_again_closes_it_whole(books: Business) -> None:
     for _, name, args in Month().steps(books.org_id):
         books.apply(name, args)
     closed = books.apply("finance.close_year", {"id": new_id(), **YEAR})
     assert closed.data["result"] == "-800.00 EUR"
     (closing,) = closing_entries(books)
+    # Nothing was posted in 2031 since: closing it again is refused.
+    error = books.invalid("finance.close_year", {"id": new_id(), **YEAR}, "end_date")
+    assert "already been closed" in error.message
 
-    # Reversing the closing entry, on the year's last day (inside the closed year), reopens it.
-    books.apply(
-        "finance.reverse_journal_entry",
-        {"id": new_id(), "entry_id": closing["id"], "entry_date": "2031-12-31"},
-    )
-    # The P&L leaves out the closing entry and its reversal alike: 3,000 / 3,800 / −800 (the bug
-    # read 6,000 / 7,600 / −1,600: the reversal's lines counted once more).
+    # Reversed without a date, the reversal takes the closing's own day (not today, which would
+    # put 2031's result into whatever year today is in).
+    reversal = new_id()
+    books.apply("finance.reverse_journal_entry", {"id": reversal, "entry_id": closing["id"]})
+    assert str(books.row(JournalEntry, reversal)["entry_date"]) == "2031-12-31"
+    # The P&L leaves out the closing entry and its reversal alike: 3,000 / 3,800 / −800 (counted,
+    # the reversal's lines would read 6,000 / 7,600 / −1,600).
     year = report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})
     assert year["totals"] == {"income": "3000.00", "expenses": "3800.00", "result": "-800.00"}
     amounts = {row["code"]: row["amount"] for row in year["rows"]}
@@ -102,40 +106,107 @@ def test_reopening_a_year_by_reversing_its_closing_then_closing_it_again(books: 
         "Retained earnings": "-1000.00",
         "Result not yet closed": "0.00",
     }
-    # The year stands closed again: a third close is refused, and so is another late entry.
-    books.invalid("finance.close_year", {"id": new_id(), **YEAR}, "end_date")
-    error = books.refused("finance.post_journal_entry", entry(books.org_id, "2031-12-20", 1_00))
-    assert (error.code, error.field, error.details["period"]) == ("period_closed", "entry_date", "2031")
+    # 2032 holds nothing of 2031: its P&L is empty and closing it finds nothing to close.
+    assert (
+        report(books, "profit_and_loss", **{"from": "2032-01-01", "to": "2032-12-31"})["totals"]["result"]
+        == "0.00"
+    )
+    books.invalid(
+        "finance.close_year",
+        {"id": new_id(), "start_date": "2032-01-01", "end_date": "2032-12-31"},
+        "start_date",
+    )
 
 
-def test_an_entry_dated_in_a_closed_year_is_refused_naming_the_year(books: Business) -> None:
-    month = Month()
-    for _, name, args in month.steps(books.org_id):
+def test_a_late_entry_in_a_closed_year_is_closed_by_closing_the_year_again(books: Business) -> None:
+    for _, name, args in Month().steps(books.org_id):
         books.apply(name, args)
-    books.apply("finance.close_year", {"id": new_id(), **YEAR})  # no fiscal period exists at all
-    # A manual entry on 15 December 2031, after 2031 was closed: refused like a closed period's.
-    error = books.refused("finance.post_journal_entry", entry(books.org_id, "2031-12-15", 10_000))
-    assert (error.code, error.field) == ("period_closed", "entry_date")
-    assert "2031-12-15" in error.message and "2031" in error.message and "closed" in error.message
-    assert error.details["period"] == "2031" and error.details["date"] == "2031-12-15"
-    # Any dated document, not only a manual entry: an invoice issued on 1 January 2031 too.
-    invoice = {"id": new_id(), "customer_id": month.ids["customer"], "issue_date": "2031-01-01",
-               "lines": [{"id": new_id(), "description": "x", "quantity": "1", "unit_price": 100}]}  # fmt: skip
-    error = books.refused("sales.create_invoice", invoice)
-    assert (error.code, error.field, error.details["period"]) == ("period_closed", "issue_date", "2031")
-    # The days either side of the year are open.
-    books.apply("finance.post_journal_entry", entry(books.org_id, "2030-12-31", 1_00))
-    books.apply("finance.post_journal_entry", entry(books.org_id, "2032-01-01", 1_00))
-    # Nothing reached 2031 after its close: it shows no result left unclosed, now or ever.
-    assert equity(books, "2031-12-31")["Result not yet closed"] == "-1.00"  # the 2030 entry's wages
-    assert report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})["totals"] == {
-        "income": "3000.00", "expenses": "3800.00", "result": "-800.00",
+    books.apply("finance.close_year", {"id": new_id(), **YEAR})
+    # 2031 closed (retained earnings −800.00); then 150.00 of wages dated 15 December 2031.
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-12-15", 15_000))
+    # It is 2031's: its P&L shows it (3,000 / 3,950 / −950) and it waits, unclosed, on the sheet.
+    year = report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})
+    assert year["totals"] == {"income": "3000.00", "expenses": "3950.00", "result": "-950.00"}
+    assert equity(books, "2031-12-31") == {
+        "Owner's capital": "10000.00",
+        "Retained earnings": "-800.00",
+        "Result not yet closed": "-150.00",
+    }
+    # Closing 2031 again moves just those 150.00: Dr 3200 / Cr 6000 150.00, on 31 December.
+    again = books.apply("finance.close_year", {"id": new_id(), **YEAR})
+    assert again.data["result"] == "-150.00 EUR"
+    assert equity(books, "2031-12-31") == {
+        "Owner's capital": "10000.00",
+        "Retained earnings": "-950.00",
+        "Result not yet closed": "0.00",
+    }
+    assert (
+        report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})["totals"]
+        == year["totals"]
+    )
+
+
+def test_a_closing_is_reversed_on_its_own_day_and_only_by_who_may_close(books: Business) -> None:
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-06-01", 50_000, "1000", "4000"))
+    books.apply("finance.close_year", {"id": new_id(), **YEAR})
+    (closing,) = closing_entries(books)
+    # Dated in the next year, the reversal would put 2031's 500.00 of revenue into 2032.
+    error = books.invalid(
+        "finance.reverse_journal_entry",
+        {"id": new_id(), "entry_id": closing["id"], "entry_date": "2032-01-05"},
+        "entry_date",
+    )
+    assert "2031-12-31" in error.message
+    # Reversing a closing undoes a close: it needs the permission that closes a year.
+    error = books.refused(
+        "finance.reverse_journal_entry",
+        {"id": new_id(), "entry_id": closing["id"]},
+        permissions=frozenset({"finance.read", "finance.post"}),
+    )
+    assert (error.code, error.field, error.details["permission"]) == (
+        "forbidden",
+        "entry_id",
+        "finance.close_period",
+    )
+    # A manual entry is still reversed with finance.post alone, on any open day.
+    manual = new_id()
+    books.apply("finance.post_journal_entry", {**entry(books.org_id, "2032-02-01", 1_00), "id": manual})
+    books.apply(
+        "finance.reverse_journal_entry",
+        {"id": new_id(), "entry_id": manual, "entry_date": "2032-02-03"},
+        permissions=frozenset({"finance.read", "finance.post"}),
+    )
+    assert len(closing_entries(books)) == 1 and equity(books, "2031-12-31") == {
+        "Retained earnings": "500.00", "Result not yet closed": "0.00",
     }  # fmt: skip
 
 
-def test_a_closed_year_within_one_pushed_batch(tmp_path: Path, server_store_template: Path) -> None:
-    """On the server the commands of a batch share what they read: a close, or the reversal
-    that reopens the year, counts for the very next command of the same batch."""
+def test_closing_again_keeps_the_years_first_day_and_no_year_overlaps_a_closed_one(books: Business) -> None:
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-06-01", 50_000, "1000", "4000"))
+    books.apply("finance.close_year", {"id": new_id(), **YEAR})
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-12-15", 1_00, "1000", "4000"))
+    # Half the year from July would count the closing's lines (the whole year's) against half
+    # of its revenue: refused, naming the day the year was closed from.
+    error = books.invalid(
+        "finance.close_year",
+        {"id": new_id(), "start_date": "2031-07-01", "end_date": "2031-12-31"},
+        "start_date",
+    )
+    assert "2031-01-01" in error.message
+    # A year that holds the closed year's last day but ends later overlaps it.
+    error = books.invalid(
+        "finance.close_year",
+        {"id": new_id(), "start_date": "2031-07-01", "end_date": "2032-06-30"},
+        "end_date",
+    )
+    assert "2031-12-31" in error.message
+    books.apply("finance.close_year", {"id": new_id(), **YEAR})
+    assert equity(books, "2031-12-31") == {"Retained earnings": "501.00", "Result not yet closed": "0.00"}
+
+
+def test_closing_again_within_one_pushed_batch(tmp_path: Path, server_store_template: Path) -> None:
+    """On the server the commands of a batch share what they read: a close, a late entry and the
+    second close in one push, the held journal rows read by the close that follows them."""
     store = ServerCopy(tmp_path / "store", server_store_template)
     try:
         books = Business(store, new_id()).set_up_books()
@@ -153,23 +224,21 @@ def test_a_closed_year_within_one_pushed_batch(tmp_path: Path, server_store_temp
                 )
             return [(result.status, result.code) for result in results]
 
-        # Revenue 500.00 in June; the year closed, then at once a late entry (refused).
+        # Revenue 500.00 in June and 1.00 on 1 December; closed; 100.00 more on 15 December;
+        # closed again; and a third close finds nothing left.
         assert push(
             ("finance.post_journal_entry", entry(org, "2031-12-01", 1_00, "1000", "4000")),
             ("finance.close_year", {"id": new_id(), **YEAR}),
             ("finance.post_journal_entry", entry(org, "2031-12-15", 100_00, "1000", "4000")),
-        ) == [("applied", None), ("applied", None), ("rejected", "period_closed")]
-        (closing,) = closing_entries(books)
-        # Reopened by the reversal, the late entry is taken; the year closed again; then refused.
-        assert push(
-            (
-                "finance.reverse_journal_entry",
-                {"id": new_id(), "entry_id": closing["id"], "entry_date": "2031-12-31"},
-            ),
-            ("finance.post_journal_entry", entry(org, "2031-12-15", 100_00, "1000", "4000")),
             ("finance.close_year", {"id": new_id(), **YEAR}),
-            ("finance.post_journal_entry", entry(org, "2031-12-16", 1_00, "1000", "4000")),
-        ) == [("applied", None), ("applied", None), ("applied", None), ("rejected", "period_closed")]
+            ("finance.close_year", {"id": new_id(), **YEAR}),
+        ) == [
+            ("applied", None),
+            ("applied", None),
+            ("applied", None),
+            ("applied", None),
+            ("rejected", "invalid"),
+        ]
         # Revenue 500.00 + 1.00 + 100.00 = 601.00, all of it closed to retained earnings.
         assert equity(books, "2031-12-31") == {"Retained earnings": "601.00", "Result not yet closed": "0.00"}
         assert report(books, "profit_and_loss", **{"from": "2031-01-01", "to": "2031-12-31"})["totals"] == {

@@ -123,6 +123,9 @@ def test_report_parameters_permissions_and_organizations(world: World) -> None:
         assert error["message"].startswith(f"{field}:"), error
     missing = get(world, accountant, org, "profit_and_loss", to="2031-01-31").get_json()["error"]
     assert missing["details"]["field"] == "from"
+    # A period starting on the first day a date can name has none before it to compare with.
+    earliest = get(world, accountant, org, "profit_and_loss", **{"from": "0001-01-01", "to": "0001-12-31"})
+    assert earliest.status_code == 400 and earliest.get_json()["error"]["message"].startswith("from:")
     assert get(world, accountant, org, "general_ledger").get_json()["error"]["details"]["field"] == "account"
     assert get(world, accountant, org, "cash_flow").status_code == 404
     # Another organization's reports: as if it did not exist.
