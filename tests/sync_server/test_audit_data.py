@@ -120,6 +120,29 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
             ).all()
         assert {entity for entity, after in events if (after or {}).get(POSTINGS)} == POSTING_HOLDERS
         assert any(entity == "journal_entry" for entity, _ in events)
+    # And the demo's books are true: each organization's trial balance balances and is not empty,
+    # assets equal liabilities plus equity, and the inventory account holds what the stock
+    # valuation says the stock is worth.
+    from decimal import Decimal
+
+    from common.permissions import ALL_PERMISSIONS
+    from common.reports import run_report
+
+    for org_id in demo_orgs:
+        with world.services.store.session(org_id) as session:
+            made = {
+                name: run_report(session, org_id, name, params, ALL_PERMISSIONS)
+                for name, params in (
+                    ("trial_balance", {}),
+                    ("balance_sheet", {"as_of": "2099-12-31"}),
+                    ("stock_valuation", {}),
+                )
+            }
+        trial, sheet = made["trial_balance"]["totals"], made["balance_sheet"]["totals"]
+        assert trial["debit"] == trial["credit"] and Decimal(trial["debit"]) > 0, trial
+        assert Decimal(sheet["assets"]) == Decimal(sheet["liabilities"]) + Decimal(sheet["equity"]), sheet
+        inventory = {row["code"]: row["balance"] for row in made["trial_balance"]["rows"]}.get("1300", "0.00")
+        assert Decimal(inventory) == Decimal(made["stock_valuation"]["totals"]["value"]) > 0
 
 
 def _entry_of(world: World, source_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
