@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from common.commands import CommandError, CommandOutcome
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
+from common.reports import run_report
 from common.schema.base import SyncedEntity, table_of
 from tests.common.sides import CommandSide
 
@@ -144,3 +145,9 @@ class Business:
         return self._create(
             "projects.create_project", {"code": f"PR-{new_id()[-12:]}", "name": "Website", **extra}
         )
+
+
+def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
+    """The report ``name`` of ``biz``'s organization, as its API answers it (every permission)."""
+    with biz.session() as session:
+        return run_report(session, biz.org_id, name, params, EVERYTHING)

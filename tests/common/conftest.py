@@ -79,3 +79,14 @@ def workspace(
 def business(workspace: Workspace) -> Business:
     """Business command tests: the module's store, applied as a chosen person and role, with seeds."""
     return Business(workspace.store, workspace.actor_id)
+
+
+@pytest.fixture(params=SIDES)
+def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
+    """A new organization's encrypted store with the default chart, as the server makes it: a
+    client's copy, then the server's store."""
+    store = open_side(request.param, tmp_path / "store", server_store_template)
+    try:
+        yield Business(store, new_id()).set_up_books()
+    finally:
+        store.close()

@@ -6,7 +6,6 @@ the server runs too (``common.reports``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,26 +17,10 @@ from common.commands.postings import chart_account_id, mapping_id
 from common.ids import new_id
 from common.reports import run_report, stock_valuation
 from common.schema import Invoice, JournalEntry, JournalLine, ProductCost, StockMove
-from tests.common.business import EVERYTHING, Business
+from tests.common.business import EVERYTHING, Business, report
 from tests.common.plans import plans_of, statements_on
 from tests.common.sides import SIDES, open_side
 from tests.common.textbook_month import END, START, Month, check_statements
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    """A new organization's encrypted store with the default chart, as the server makes it: a
-    client's copy, then the server's store."""
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
-
-
-def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
-    with biz.session() as session:
-        return run_report(session, biz.org_id, name, params, EVERYTHING)
 
 
 def balances(biz: Business, as_of: str = "2099-12-31") -> dict[str, str]:

@@ -9,35 +9,16 @@ Figures are worked out by hand in the comments (EUR, minor units in the cost row
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from common.commands.postings import chart_account_id
 from common.ids import new_id
-from common.reports import run_report
 from common.schema import JournalEntry, JournalLine, ProductCost, StockMove
-from tests.common.business import EVERYTHING, Business
-from tests.common.sides import SIDES, open_side
+from tests.common.business import Business, report
 
 CODES = ("1300", "2100", "5000", "5100")  # inventory, GRNI, cost of goods sold, stock adjustments
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
-
-
-def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
-    with biz.session() as session:
-        return run_report(session, biz.org_id, name, params, EVERYTHING)
 
 
 def balances(biz: Business) -> dict[str, str]:

@@ -9,37 +9,16 @@ Figures are worked out by hand (EUR, cents).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from common.ids import new_id
-from common.reports import run_report
 from common.schema import CreditNote, Invoice
-from tests.common.business import EVERYTHING, Business
-from tests.common.sides import SIDES, open_side
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    """A new organization's store with its books set up: a client's copy, then the server's."""
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
-
-
-def _report(biz: Business, name: str, **params: str) -> dict[str, Any]:
-    with biz.session() as session:
-        return run_report(session, biz.org_id, name, params, EVERYTHING)
+from tests.common.business import Business, report
 
 
 def _balances(biz: Business, codes: tuple[str, ...] = ("1200", "2200", "2300", "4000")) -> dict[str, str]:
     """Receivables, output tax, customer credit and revenue (0.00 where nothing was posted)."""
-    rows = _report(biz, "trial_balance", as_of="2099-12-31")["rows"]
+    rows = report(biz, "trial_balance", as_of="2099-12-31")["rows"]
     found = {row["code"]: row["balance"] for row in rows}
     return {code: found.get(code, "0.00") for code in codes}
 
@@ -102,7 +81,7 @@ def test_a_line_credited_in_three_parts_credits_exactly_the_line(books: Business
     assert (whole["subtotal"], whole["tax_total"], whole["total"]) == (1_251, 313, 1_564)
     assert _state(books.row(Invoice, whole_id)) == _state(books.row(Invoice, invoice_id))
     # The tax summary nets all four notes off both invoices: nothing due for May.
-    totals = _report(books, "tax_summary", **{"from": "2031-05-01", "to": "2031-05-31"})["totals"]
+    totals = report(books, "tax_summary", **{"from": "2031-05-01", "to": "2031-05-31"})["totals"]
     assert (totals["output_base"], totals["output_tax"]) == ("0.00", "0.00")
 
 

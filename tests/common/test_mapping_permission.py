@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from common.commands.postings import chart_account_id, mapping_id
-from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
 from common.schema import AccountMapping
 from tests.common.business import Business, role
-from tests.common.sides import SIDES, open_side
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
 
 
 def _bank_to_cash(biz: Business) -> dict[str, Any]:

@@ -3,27 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-
-import pytest
 
 from common.ids import new_id
 from common.schema import PurchaseOrder, PurchaseOrderLine, SalesOrder, StockMove
 from tests.common.business import Business
-from tests.common.sides import SIDES, open_side
 
 MARCH = "2031-03-15T12:00:00+00:00"
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
 
 
 def _closed_march(biz: Business) -> str:

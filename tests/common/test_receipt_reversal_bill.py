@@ -9,27 +9,13 @@ quantity (or value) is more than the line's received and not billed yet. Figures
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from common.ids import new_id
 from common.reports import run_report
 from common.schema import PurchaseOrder, PurchaseOrderLine, StockMove
 from tests.common.business import EVERYTHING, Business
-from tests.common.sides import SIDES, open_side
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
 
 
 def balances(biz: Business) -> dict[str, str]:

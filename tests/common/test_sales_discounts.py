@@ -3,9 +3,7 @@ sides (a client's copy and the server's store). Figures are worked out by hand i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,19 +20,8 @@ from common.schema import (
     SalesOrderLine,
 )
 from tests.common.business import Business, role
-from tests.common.sides import SIDES, open_side
 
 RECEIVABLES, REVENUE, OUTPUT_TAX = "1200", "4000", "2200"
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    """A new organization's store with the default chart: a client's copy, then the server's."""
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
 
 
 def posted(biz: Business, source_id: str) -> dict[str, list[tuple[int, int]]]:

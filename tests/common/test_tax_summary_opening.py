@@ -13,34 +13,11 @@ Tax summary: output base 100.00, output tax 20.00, input base 50.00, input tax 1
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
 from common.commands.postings import chart_account_id
 from common.ids import new_id
-from common.reports import run_report
-from tests.common.business import EVERYTHING, Business
-from tests.common.sides import SIDES, open_side
+from tests.common.business import Business, report
 
 JANUARY = {"from": "2031-01-01", "to": "2031-01-31"}
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    """A new organization's store with its books set up: a client's copy, then the server's."""
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
-
-
-def _report(biz: Business, name: str, **params: str) -> dict[str, Any]:
-    with biz.session() as session:
-        return run_report(session, biz.org_id, name, params, EVERYTHING)
 
 
 def test_opening_invoices_and_bills_are_left_out_of_the_tax_summary(books: Business) -> None:
@@ -51,8 +28,8 @@ def test_opening_invoices_and_bills_are_left_out_of_the_tax_summary(books: Busin
     books.apply("finance.record_opening_bill", {"id": new_id(), "supplier_id": supplier, "supplier_reference": "S-9",
                                                 "bill_date": "2031-01-15", "amount": 45_000})  # fmt: skip
     # The open items alone: nothing in the tax summary, as nothing is in the profit and loss.
-    assert _report(books, "tax_summary", **JANUARY)["rows"] == []
-    assert _report(books, "profit_and_loss", **JANUARY)["totals"]["income"] == "0.00"
+    assert report(books, "tax_summary", **JANUARY)["rows"] == []
+    assert report(books, "profit_and_loss", **JANUARY)["totals"]["income"] == "0.00"
 
     invoice = new_id()
     books.apply("sales.create_invoice", {"id": invoice, "customer_id": customer, "issue_date": "2031-01-20",
@@ -64,7 +41,7 @@ def test_opening_invoices_and_bills_are_left_out_of_the_tax_summary(books: Busin
                                                  "lines": [{"id": new_id(), "account_id": rent, "description": "Rent",
                                                             "quantity": "1", "unit_price": 5_000,
                                                             "tax_rate_id": vat}]})  # fmt: skip
-    summary = _report(books, "tax_summary", **JANUARY)
+    summary = report(books, "tax_summary", **JANUARY)
     # One row, the 20 % rate: the sale and the purchase of the month, not the open items.
     assert [(row["code"] is not None, row["rate"]) for row in summary["rows"]] == [(True, "20")]
     assert summary["totals"] == {
@@ -75,7 +52,7 @@ def test_opening_invoices_and_bills_are_left_out_of_the_tax_summary(books: Busin
         "payable": "10.00",
     }
     # The same income as the profit and loss: the 100.00 of the desks.
-    assert _report(books, "profit_and_loss", **JANUARY)["totals"]["income"] == "100.00"
+    assert report(books, "profit_and_loss", **JANUARY)["totals"]["income"] == "100.00"
 
 
 def test_the_report_names_the_opening_role_the_commands_post_to() -> None:

@@ -11,37 +11,19 @@ Dr 3200 Retained earnings 800.00 (the loss).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from common.commands.postings import chart_account_id
 from common.ids import new_id
-from common.reports import run_report
 from common.schema import JournalEntry
 from common.wire import Mutation
 from sync_server.writes import apply_mutations
-from tests.common.business import EVERYTHING, Business
-from tests.common.sides import SIDES, ServerCopy, open_side
+from tests.common.business import EVERYTHING, Business, report
+from tests.common.sides import ServerCopy
 from tests.common.textbook_month import Month
 
 YEAR = {"start_date": "2031-01-01", "end_date": "2031-12-31"}
-
-
-@pytest.fixture(params=SIDES)
-def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template: Path) -> Iterator[Business]:
-    store = open_side(request.param, tmp_path / "store", server_store_template)
-    try:
-        yield Business(store, new_id()).set_up_books()
-    finally:
-        store.close()
-
-
-def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
-    with biz.session() as session:
-        return run_report(session, biz.org_id, name, params, EVERYTHING)
 
 
 def equity(biz: Business, as_of: str) -> dict[str, str]:
