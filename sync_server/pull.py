@@ -28,7 +28,7 @@ row-level security applies too. Rows become plain dicts, never ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -252,6 +252,24 @@ def _travelling(reader: Reader) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def _within(log: Sequence[Any], limit: int, last: int, travelling: Mapping[str, Any]) -> int:
+    """How many of the change-log rows ``log`` (``limit`` + 1 read) one page takes: at most
+    ``limit``, and fewer where the rows travelling with them (an entry's lines, up to 1,000 an
+    entry) would take the page past ``limit`` rows; always the first. The rows travelling with a
+    change took the change sequences right after it, and only they have none of their own, so
+    the gap to the next change-log row (or past the last change, ``last``) bounds them."""
+    if not travelling:
+        return min(len(log), limit)
+    rows = 0
+    for index in range(min(len(log), limit)):
+        seq, entity = int(log[index][0]), log[index][1]
+        following = int(log[index + 1][0]) if index + 1 < len(log) else last + 1
+        rows += 1 + (following - seq - 1 if entity in travelling else 0)
+        if rows > limit and index:
+            return index
+    return min(len(log), limit)
+
+
 def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
@@ -267,14 +285,16 @@ def incremental_page(
     # Read again after the change log: a prune that committed before that read is seen here.
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
-    has_more = len(log) > limit
+    travelling = _travelling(reader) if LOGGED_WITH else {}
+    keep = _within(log, limit, now[CHANGE_SEQUENCE], travelling)
+    has_more = len(log) > keep
     # The change after the page: rows travelling with the page's last change have versions
     # below it. With the log read to its end, that is the first change after the counter read
     # before it: a row written since (a later command's, with its own change-log row) is sent at
     # its own change, by the next page, never early (under READ COMMITTED each statement here
     # sees what committed before it).
-    following = int(log[limit][0]) if has_more else now[CHANGE_SEQUENCE] + 1
-    log = log[:limit]
+    following = int(log[keep][0]) if has_more else now[CHANGE_SEQUENCE] + 1
+    log = log[:keep]
     # Where the next page starts. With the log read to its end, that is the organization's last
     # change: every change up to it had committed before it was read, and the rows written last
     # may be rows without change-log rows of their own (journal lines, ``LOGGED_WITH``), so
@@ -284,7 +304,6 @@ def incremental_page(
         end = now[CHANGE_SEQUENCE]
     if not log:
         return PullPage([], cursor if end == cursor.seq else cursor.incremental(end), False)
-    travelling = _travelling(reader) if LOGGED_WITH else {}
     # What the page sends, in log order: a row at its first change in the page (entity, id,
     # seq), and after each change of a parent, the children that travel with that change
     # (parent entity, parent id, seq, the seq of the change after it).

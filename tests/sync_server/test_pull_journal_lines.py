@@ -179,6 +179,10 @@ def test_pages_of_every_size_send_each_line_once_after_its_entry(world: World) -
             entry = keys.index(("journal_entry", line["data"]["journal_entry_id"]))
             assert entry < keys.index(("journal_line", line["id"])), limit
         assert pulled.cursor == whole.cursor, limit
+        # A page holds at most ``limit`` rows, lines counted: only a change whose own lines
+        # take it past that (an entry and its 3 lines, 4 rows) is a page of its own.
+        sizes = [len(orjson.loads(body)["changes"]) for body in pulled.bodies]
+        assert max(sizes) <= max(limit, 4), (limit, sizes)
 
 
 def test_a_no_op_pull_after_a_posting_push_stays_a_no_op(world: World, app: Any) -> None:
@@ -306,3 +310,31 @@ def test_the_blocks_format_sends_the_same_lines(world: World) -> None:
     assert (blocks["cursor"], blocks["has_more"]) == (changes["cursor"], False)
     line_rows = sum(len(b["rows"]) for b in blocks["blocks"] if b["entity"] == "journal_line")
     assert line_rows == 12
+
+
+def test_a_page_counts_the_lines_that_travel_with_it(world: World) -> None:
+    """An entry's lines travel with its change, up to 1,000 of them: a page is bounded by the
+    rows it sends, lines counted, not by its change-log rows alone (a page of 1,000 changes
+    could otherwise carry a million lines)."""
+    org = world.a
+    set_up_books(world, org)
+    cursor = _synced(world)
+    cash, revenue = chart_account_id(org.id, "1000"), chart_account_id(org.id, "4000")
+    big = new_id()
+    batch = [mutation("sales.create_customer", id=new_id(), name=f"Customer {n}") for n in range(5)]
+    batch.append(mutation("finance.post_journal_entry", id=big, entry_date=date.today().isoformat(),
+                          currency="EUR", lines=[*({"account_id": cash, "debit": 100 + n} for n in range(15)),
+                                                 *({"account_id": revenue, "credit": 100 + n} for n in range(15))]))  # fmt: skip
+    batch += [mutation("sales.create_customer", id=new_id(), name=f"Later {n}") for n in range(12)]
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * len(batch), results
+
+    pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=10)
+    sizes = [len(orjson.loads(body)["changes"]) for body in pulled.bodies]
+    # 5 customers; the entry and its 30 lines alone (31 rows, more than a page but one change);
+    # then the 12 later customers, 10 and 2 (the accountant reads customers: sales.read).
+    assert sizes == [5, 31, 10, 2], sizes
+    lines = [c for c in pulled.changes if c["entity"] == "journal_line"]
+    assert len(lines) == len({c["id"] for c in lines}) == 30
+    assert all(line["data"]["journal_entry_id"] == big for line in lines)
+    assert pulled.cursor == pull_all(world, ACCOUNTANT, org, cursor, limit=5000).cursor
