@@ -40,6 +40,12 @@ def demo_id(*parts: object) -> str:
     return str(uuid.uuid5(_NAMESPACE, "|".join(str(p) for p in parts)))
 
 
+def standard_rate(org: DemoOrg) -> str:
+    """The id of the demo organization's standard VAT rate, made by finance's demo before the
+    documents of the other modules that charge it."""
+    return demo_id(org.key, "tax", "STD")
+
+
 def user_email(role: str, org: DemoOrg) -> str:
     """The demo user of ``role`` in ``org``: ``<role>@<org key>.test``."""
     return f"{role}@{org.key}.test"

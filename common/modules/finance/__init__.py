@@ -48,5 +48,8 @@ SPEC = ModuleSpec(
         "ap_aging": Report(_READ, "common.reports.aging:ap_aging", takes_permissions=True),
         "tax_summary": Report(_READ, "common.reports.tax:tax_summary"),
     },
-    demo=(DemoData(50, "common.modules.finance.demo:finance_data"),),
+    demo=(
+        DemoData(5, "common.modules.finance.demo:tax_data"),
+        DemoData(50, "common.modules.finance.demo:finance_data"),
+    ),
 )

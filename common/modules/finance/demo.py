@@ -7,7 +7,7 @@ import random
 from datetime import date
 
 from common.commands.postings import chart_account_id
-from common.modules.demo import DemoOrg, Step, demo_id
+from common.modules.demo import DemoOrg, Step, demo_id, standard_rate
 
 # The demo organizations' letterheads (documents print them; SEPA files pay from the IBAN).
 PROFILES: dict[str, dict[str, str]] = {
@@ -38,9 +38,27 @@ PROFILES: dict[str, dict[str, str]] = {
 }
 
 
+# The standard VAT rate of the demo organizations' countries (Acme in Germany, Globex in the UK).
+STANDARD_RATES = {"DE": "19", "GB": "20"}
+
+
+def tax_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
+    """The standard VAT rate, made before the documents that charge it (the purchase orders'
+    bills, the sales orders and their invoices): the demo's tax summary is not empty."""
+    country = PROFILES.get(org.key, {}).get("country", "")
+    rate = STANDARD_RATES.get(country, "20")
+    return [
+        Step(
+            "accountant",
+            "finance.create_tax_rate",
+            {"id": standard_rate(org), "code": "STD", "name": f"Standard rate {rate} %", "rate": rate},
+        )
+    ]
+
+
 def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> list[Step]:
-    """A tax rate, this year's period and the owner's capital and the rent, on the default chart
-    every organization gets; the other postings come from the documents themselves."""
+    """This year's period and the owner's capital and the rent, on the default chart every
+    organization gets; the other postings come from the documents themselves."""
     k = org.key
     year = date.today().year
     profile = PROFILES.get(k, {"legal_name": org.name})
@@ -49,11 +67,6 @@ def finance_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> lis
             "accountant",
             "finance.set_organization_profile",
             {"changes": profile, "base": dict.fromkeys(profile)},
-        ),
-        Step(
-            "accountant",
-            "finance.create_tax_rate",
-            {"id": demo_id(k, "tax", "STD"), "code": "STD", "name": "Standard rate", "rate": "20"},
         ),
         Step(
             "accountant",

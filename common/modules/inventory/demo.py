@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 from common.commands.postings import chart_account_id
-from common.modules.demo import DemoOrg, Step, demo_id
+from common.modules.demo import DemoOrg, Step, demo_id, standard_rate
 
 PRODUCT_NAMES = [
     "Steel bolt M8",
@@ -171,6 +171,7 @@ def inventory_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -> l
                                 "purchase_order_line_id": line["id"],
                                 "quantity": line["quantity"],
                                 "unit_price": line["unit_cost"] + 10,
+                                "tax_rate_id": standard_rate(org),
                             }
                             for n, line in enumerate(lines)
                         ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from common.modules.demo import DemoOrg, Step, demo_id
+from common.modules.demo import DemoOrg, Step, demo_id, standard_rate
 
 CUSTOMER_NAMES = [
     "Northwind Builders",
@@ -54,6 +54,7 @@ def sales_orders_data(org: DemoOrg, rng: random.Random, users: dict[str, str]) -
                 "id": demo_id(k, "so_line", index, n),
                 "product_id": demo_id(k, "product", (index * 3 + n) % 30),
                 "quantity": str(rng.randrange(1, 6)),
+                "tax_rate_id": standard_rate(org),
             }
             for n in range(2)
         ]
