@@ -11,20 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from common.commands.books import ADDED_WHEN_NEEDED
 from common.commands.postings import POSTING_ROLES
 from common.finance_forms import build_tax_rate, missing_mappings
 from common.ids import new_id
-from common.schema import AccountMapping, TaxRate
+from common.schema import AccountMapping, Customer, Ledger, TaxRate
 from desktop.formatting import quantity, quantity_input
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
+    QHBoxLayout,
     QHeaderView,
+    QLineEdit,
     QMessageBox,
     Qt,
     QTableWidget,
@@ -71,6 +73,25 @@ class AccountMappingPage(QWidget):
         self.missing = Notice()
         self.missing.setObjectName("notice")
         layout.addWidget(self.missing)
+        # An organization from before the books: its documents post nothing until they are set up.
+        self.set_up = QWidget()
+        row = QHBoxLayout(self.set_up)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(label("Ledger currency"))
+        self.currency = QLineEdit()
+        self.currency.setMaxLength(3)
+        self.currency.setFixedWidth(80)
+        self.currency.setToolTip("The currency the books are kept in (ISO code, e.g. EUR); it never changes")
+        row.addWidget(self.currency)
+        self.set_up_button = button("Set up the books", primary=True)
+        self.set_up_button.clicked.connect(self.set_up_books)
+        row.addWidget(self.set_up_button)
+        row.addStretch(1)
+        self.set_up.hide()
+        layout.addWidget(self.set_up)
+        self.filler = QWidget()  # takes the table's room while there is no table to show
+        self.filler.hide()
+        layout.addWidget(self.filler, 1)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Posting role", "What posts there", "Account"])
         self.table.verticalHeader().setVisible(False)
@@ -105,6 +126,13 @@ class AccountMappingPage(QWidget):
                 select(t.id, t.role, t.account_id).where(live(AccountMapping, self.ctx.session.org_id))
             ).mappings()
             self.mappings = {row["role"]: dict(row) for row in rows}
+            org = self.ctx.session.org_id
+            books = db.get(Ledger, (org, org)) is not None
+            # Offered: the currency most of the organization's customers are invoiced in.
+            usual = db.execute(
+                select(Customer.currency).where(live(Customer, org)).group_by(Customer.currency)
+                .order_by(func.count().desc(), Customer.currency).limit(1)
+            ).scalar()  # fmt: skip
         choices = account_choices(self.ctx.session)
         roles = list(POSTING_ROLES)
         self._filling = True
@@ -135,12 +163,55 @@ class AccountMappingPage(QWidget):
         missing = missing_mappings(
             self.mappings.values(), [r for r in roles if r in self.mappings or r not in ADDED_WHEN_NEEDED]
         )
+        if not books:
+            # Nothing is refused then: documents are recorded and post nothing (postings.py).
+            can = self.ctx.can("finance.post")
+            self.missing.show_text(
+                "The books of this organization are not set up: invoices, bills, payments and stock "
+                "moves are recorded but post nothing to the ledger. "
+                + (
+                    "Setting them up makes the default chart of accounts and these mappings; "
+                    "what is posted from then on reaches the ledger."
+                    if can
+                    else "Someone with the permission finance.post can set them up here."
+                )
+            )
+            if not self.currency.text():
+                self.currency.setText(usual or "EUR")
+            self.set_up.setVisible(True)
+            self.table.hide()
+            self.filler.show()
+            self.set_up_button.setEnabled(can)
+            self.currency.setEnabled(can)
+            return
+        self.set_up.hide()
+        self.filler.hide()
+        self.table.show()
         self.missing.show_text(
             "No account is set for: "
             + ", ".join(role_title(r) for r in missing)
             + ". Events that post there are refused until one is chosen."
             if missing
             else None
+        )
+
+    def set_up_books(self) -> None:
+        """``finance.set_up_books`` in the currency typed (the command checks it is a currency)."""
+        currency = self.currency.text().strip().upper()
+        self.set_up_button.setEnabled(False)
+        self.status.setText("Setting up the books…")
+
+        def refused(error: Any) -> None:
+            self.status.setText("")
+            self.set_up_button.setEnabled(True)
+            QMessageBox.warning(self, "Books not set up", error.message)
+
+        self.ctx.apply(
+            self,
+            "finance.set_up_books",
+            {"currency": currency},
+            on_done=lambda _o: self.status.setText(f"The books are set up, kept in {currency}."),
+            on_refused=refused,
         )
 
     def combo(self, role: str) -> QComboBox:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from common.commands import CommandError
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
-from common.schema import Account, JournalEntry, JournalLine, SupplierBill
+from common.schema import Account, JournalEntry, JournalLine, Ledger, SupplierBill
 from desktop import background
 from desktop.attention import attention_items
 from desktop.qt import QApplication, QComboBox, Qt
@@ -764,3 +764,47 @@ def test_a_posted_entry_opens_read_only_and_a_closed_period_reopens(qtbot: QtBot
     set_date(again, "entry_date", "2026-10-31")
     save_with_keyboard(qtbot, again)
     assert window.session.store.outbox()[-1]["name"] == "finance.reverse_journal_entry"
+
+
+def test_an_organization_from_before_the_books_sets_them_up_from_the_mapping_page(
+    qtbot: QtBot, data_root: Path
+) -> None:
+    """Its documents post nothing, silently, until the books are set up: the page says so and
+    sets them up in the currency its customers are mostly invoiced in."""
+    from common.permissions import ALL_PERMISSIONS
+    from desktop.session import local_session
+    from tests.desktop.seed import UNREACHABLE_SERVER
+
+    session = local_session(data_root, UNREACHABLE_SERVER, "acc@old.test", "correct horse battery staple",
+                            roles=("accountant",), org_name="Old Trading Ltd")  # fmt: skip
+    try:
+        for name, currency in (("Leeds Ltd", "GBP"), ("York plc", "GBP"), ("Lille SA", "EUR")):
+            session.store.apply(
+                "sales.create_customer",
+                {"id": new_id(), "name": name, "currency": currency},
+                actor_id=session.user.id,
+                permissions=ALL_PERMISSIONS,
+            )  # by the sales staff
+        window = MainWindow(session)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        page = open_finance(qtbot, window, "account_mapping")
+        assert isinstance(page, AccountMappingPage)
+        assert page.missing.isVisibleTo(page) and "not set up" in page.missing.text()
+        assert "post nothing to the ledger" in page.missing.text()
+        assert page.set_up.isVisibleTo(page) and not page.table.isVisibleTo(page)
+        assert page.currency.text() == "GBP" and page.set_up_button.isEnabled()
+        qtbot.mouseClick(page.set_up_button, Qt.MouseButton.LeftButton)
+        idle(qtbot)
+        qtbot.waitUntil(lambda: page.table.isVisibleTo(page))
+        with session.store.read_session() as db:
+            ledger = db.get(Ledger, (session.org_id, session.org_id))
+        assert ledger is not None and ledger.currency == "GBP"
+        assert session.store.outbox()[-1]["name"] == "finance.set_up_books"
+        assert not page.set_up.isVisibleTo(page) and not page.missing.isVisibleTo(page)
+        assert page.combo("payables").currentText() == "2000 — Accounts payable"
+        assert page.status.text() == "The books are set up, kept in GBP."
+        window.leaving_confirmed = True
+    finally:
+        session.close()
