@@ -349,11 +349,17 @@ def _unreceive(ctx: CommandContext, move: dict[str, Any]) -> Callable[[], None] 
     else:
         line = lines[0]
         unbilled = line["received_quantity"] - line["billed_quantity"]
+        what = (
+            f"only {unbilled} received on the order line is not billed yet"
+            if unbilled < quantity
+            # The quantity is unbilled but not the value: the bill cleared more than this receipt
+            # leaves (receipts at different exchange rates, billed at their average).
+            else "the order line's bills cleared more of its received value than reversing this receipt leaves"
+        )
         raise CommandError(
             "invalid_state",
-            f"move_id: this receipt of {quantity} on purchase order {order['number']} is billed: only "
-            f"{unbilled} received on the order line is not billed yet, and a billed receipt is not "
-            "reversed",
+            f"move_id: this receipt of {quantity} on purchase order {order['number']} is billed: {what}, "
+            "and a billed receipt is not reversed",
             field="move_id",
             details={
                 "purchase_order_id": order["id"],

@@ -167,3 +167,38 @@ def test_a_partly_billed_single_receipt_is_not_reversed(books: Business) -> None
     error = books.refused("inventory.reverse_stock_move", {"id": new_id(), "move_id": receipt})
     assert error.code == "invalid_state"
     assert grni(books) == ("300.00", "-210.00", "-90.00")
+
+
+def test_a_receipt_whose_value_is_billed_though_a_unit_is_not_is_refused_saying_so(books: Business) -> None:
+    """Two receipts of one desk at different rates, one desk billed at their average: the desk
+    left unbilled is not worth the dearer receipt, which is refused naming the value."""
+    supplier, order, line = new_id(), new_id(), new_id()
+    books.apply("inventory.create_supplier", {"id": supplier, "name": "Desks Inc", "currency": "USD"})
+    books.apply("inventory.create_purchase_order", {
+        "id": order, "supplier_id": supplier, "warehouse_id": books.warehouse(),
+        "lines": [{"id": line, "product_id": books.product(), "quantity": "2", "unit_cost": 1_000}],
+    })  # fmt: skip
+    books.apply("inventory.order_purchase_order", {"id": order})
+    moves = []
+    for rate in ("1.00", "1.20"):  # 10.00 USD at 1.00 = 10.00 EUR, then at 1.20 = 12.00 EUR
+        before = {move["id"] for move in books.rows(StockMove)}
+        books.apply("inventory.receive_purchase_order", {"id": order, "exchange_rate": rate,
+                                                         "lines": [{"line_id": line, "quantity": "1"}]})  # fmt: skip
+        moves += [move["id"] for move in books.rows(StockMove) if move["id"] not in before]
+    books.apply("finance.record_supplier_bill", {
+        "id": new_id(), "supplier_id": supplier, "purchase_order_id": order, "exchange_rate": "1.10",
+        "lines": [{"id": new_id(), "purchase_order_line_id": line, "quantity": "1", "unit_price": 1_000}],
+    })  # fmt: skip
+    received_quantity, received_value, billed_quantity, billed_value = (
+        books.row(PurchaseOrderLine, line)[key]
+        for key in ("received_quantity", "received_value", "billed_quantity", "billed_value")
+    )
+    assert (received_quantity, received_value, billed_quantity) == (Decimal(2), 2_200, Decimal(1))
+    # One desk is not billed, but 22.00 − billed 11.00 = 11.00 of value is, less than 12.00.
+    assert billed_value == 1_100
+    error = books.refused("inventory.reverse_stock_move", {"id": new_id(), "move_id": moves[1]})
+    assert error.code == "invalid_state"
+    assert "cleared more of its received value than reversing this receipt leaves" in error.message
+    # The cheaper receipt (10.00 ≤ 11.00) comes off.
+    books.apply("inventory.reverse_stock_move", {"id": new_id(), "move_id": moves[0]})
+    assert books.row(PurchaseOrderLine, line)["received_value"] == 1_200
