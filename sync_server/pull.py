@@ -51,9 +51,17 @@ from sync_server.writes import CHANGE_SEQUENCE, LOGGED_WITH
 _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
 # Built once: a no-op incremental pull is the most frequent request of all.
+# Up to the change counter read just before (``upto``): on PostgreSQL each statement of a READ
+# COMMITTED transaction sees what committed before it, so a push committing between the two reads
+# would otherwise put a change above the counter in the page, its travelling lines (versions above
+# the counter too) left out, and the cursor moved past them for good.
 _LOG_AFTER = (
     select(_CHANGES.c.seq, _CHANGES.c.entity, _CHANGES.c.entity_id)
-    .where(_CHANGES.c.org_id == bindparam("org_id"), _CHANGES.c.seq > bindparam("after"))
+    .where(
+        _CHANGES.c.org_id == bindparam("org_id"),
+        _CHANGES.c.seq > bindparam("after"),
+        _CHANGES.c.seq <= bindparam("upto"),
+    )
     .order_by(_CHANGES.c.seq)
     .limit(bindparam("limit"))
 )
@@ -281,7 +289,10 @@ def incremental_page(
     check_store_position(cursor, now)
     if now[CHANGE_SEQUENCE] == cursor.seq:
         return PullPage([], cursor, False)
-    log = connection.execute(_LOG_AFTER, {"org_id": org_id, "after": cursor.seq, "limit": limit + 1}).all()
+    log = connection.execute(
+        _LOG_AFTER,
+        {"org_id": org_id, "after": cursor.seq, "upto": now[CHANGE_SEQUENCE], "limit": limit + 1},
+    ).all()
     # Read again after the change log: a prune that committed before that read is seen here.
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")

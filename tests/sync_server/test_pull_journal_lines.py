@@ -338,3 +338,35 @@ def test_a_page_counts_the_lines_that_travel_with_it(world: World) -> None:
     assert len(lines) == len({c["id"] for c in lines}) == 30
     assert all(line["data"]["journal_entry_id"] == big for line in lines)
     assert pulled.cursor == pull_all(world, ACCOUNTANT, org, cursor, limit=5000).cursor
+
+
+def test_an_entry_committed_between_the_counter_and_the_log_is_sent_whole_later(
+    world: World, monkeypatch: Any
+) -> None:
+    """On PostgreSQL each statement of a pull sees what committed before it: a push committing
+    after the change counter was read and before the change log is. Its entry is left for the
+    next page, lines and all, never sent without them."""
+    import sync_server.pull as pull
+
+    org = world.a
+    set_up_books(world, org)
+    cursor = _synced(world)
+    customer = new_id()
+    world.push(org.email("admin"), org, [mutation("sales.create_customer", id=customer, name="Customer")])
+    counter = _last_change(world, org)  # what the pull reads first...
+    cash, revenue = chart_account_id(org.id, "1000"), chart_account_id(org.id, "4000")
+    entry = new_id()
+    pushed = world.push(org.email("admin"), org, [
+        mutation("finance.post_journal_entry", id=entry, entry_date=date.today().isoformat(), currency="EUR",
+                 lines=[{"account_id": cash, "debit": 100}, {"account_id": revenue, "credit": 100}])])  # fmt: skip
+    assert pushed.get_json()["results"][0]["status"] == "applied"
+    real = pull.counters  # ...then this push commits, then the pull reads the log
+    monkeypatch.setattr(
+        pull, "counters", lambda conn, org_id: {**real(conn, org_id), CHANGE_SEQUENCE: counter}
+    )
+    first = pull_page(world, ACCOUNTANT, org, cursor, limit=1000).get_json()
+    assert [(c["entity"], c["id"]) for c in first["changes"]] == [("customer", customer)]
+    monkeypatch.setattr(pull, "counters", real)
+    rest = pull_all(world, ACCOUNTANT, org, first["cursor"], limit=1000)
+    assert [c["entity"] for c in rest.changes] == ["journal_entry", "journal_line", "journal_line"]
+    assert {c["data"]["journal_entry_id"] for c in rest.changes[1:]} == {entry}
