@@ -18,7 +18,7 @@ closing again is refused.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from pydantic import ValidationInfo, field_validator
 from sqlalchemy import func, select
@@ -61,30 +61,60 @@ def _closed_from(memo: str | None) -> date | None:
     return date.fromisoformat(found.group(1)) if found else None
 
 
+def _year_before(day: date) -> date:
+    """The first day of the year ending on ``day`` (for a closing without this command's memo)."""
+    try:
+        return day.replace(year=day.year - 1) + timedelta(days=1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28) + timedelta(days=1)
+
+
+def _reversed(ctx: CommandContext, entry_ids: list[str]) -> set[str]:
+    """Which of ``entry_ids`` have been reversed (by ``ix_journal_entry_source``'s prefix)."""
+    if not entry_ids:
+        return set()
+    found = ctx.session.execute(
+        select(JournalEntry.reverses_entry_id).where(
+            JournalEntry.org_id == ctx.org_id,
+            JournalEntry.deleted.is_(False),
+            JournalEntry.source == "reversal",
+            JournalEntry.reverses_entry_id.in_(entry_ids),
+        )
+    ).scalars()
+    return {entry_id for entry_id in found if entry_id is not None}
+
+
 @command("finance.close_year", args=CloseYearArgs, permission="finance.close_period")
 def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     """Move the year's income and expense balances to retained earnings, on its last day."""
     # Every year-end entry found by ``ix_journal_entry_source``'s prefix, its date tested here:
     # with the dates in the query SQLite (no statistics on the desktop) walked the year's entries
-    # by ``ix_journal_entry_date`` instead.
+    # by ``ix_journal_entry_date`` instead. A reversed one is undone (closing and reversal net to
+    # nothing on its day): it neither blocks a year nor makes this a second close.
     closings = ctx.session.execute(
-        select(JournalEntry.entry_date, JournalEntry.memo).where(
+        select(JournalEntry.id, JournalEntry.entry_date, JournalEntry.memo).where(
             JournalEntry.org_id == ctx.org_id,
             JournalEntry.deleted.is_(False),
             JournalEntry.source == YEAR_END,
         )
     ).all()
+    undone = _reversed(ctx, [entry_id for entry_id, _, _ in closings])
     closed_before = False
-    for day, memo in closings:
-        if not args.start_date <= day <= args.end_date:
+    for entry_id, day, memo in closings:
+        if entry_id in undone:
             continue
-        if day != args.end_date:
-            raise invalid("end_date", f"the year overlaps a year closed on {day.isoformat()}")
-        started = _closed_from(memo)
-        if started is not None and started != args.start_date:
+        started = _closed_from(memo) or _year_before(day)
+        if not (started <= args.end_date and args.start_date <= day):
+            continue  # another year
+        if day == args.end_date and started != args.start_date:
             raise invalid(
                 "start_date",
                 f"this year was closed from {started.isoformat()}: close it again from that date",
+            )
+        if (started, day) != (args.start_date, args.end_date):
+            raise invalid(
+                "end_date",
+                f"the year overlaps the year {started.isoformat()} to {day.isoformat()}, already closed",
             )
         closed_before = True
     ledger_currency(ctx)  # a year is closed only in books that are set up

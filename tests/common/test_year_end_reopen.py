@@ -228,3 +228,35 @@ def test_closing_again_within_one_pushed_batch(tmp_path: Path, server_store_temp
         }  # fmt: skip
     finally:
         store.close()
+
+
+def test_a_calendar_year_overlapping_a_closed_fiscal_year_is_refused(books: Business) -> None:
+    """Revenue of 100.00 on 1 August 2031 is in the fiscal year July 2031 – June 2032; once that is
+    closed, closing the calendar year 2031 would move the same 100.00 again (an income account
+    left with a debit balance, retained earnings 200.00)."""
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-08-01", 10_000, "1000", "4000"))
+    fiscal = {"start_date": "2031-07-01", "end_date": "2032-06-30"}
+    assert books.apply("finance.close_year", {"id": new_id(), **fiscal}).data["result"] == "100.00 EUR"
+    for overlapping in (YEAR, {"start_date": "2030-08-01", "end_date": "2031-07-31"}):
+        error = books.invalid("finance.close_year", {"id": new_id(), **overlapping}, "end_date")
+        assert "2031-07-01 to 2032-06-30" in error.message
+    assert equity(books, "2032-06-30") == {"Retained earnings": "100.00", "Result not yet closed": "0.00"}
+
+
+def test_a_mistyped_close_once_reversed_no_longer_stands_in_the_way(books: Business) -> None:
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2031-06-01", 50_000, "1000", "4000"))
+    # Closed to the 30th of December by mistake, then reversed: the year is open again, whole.
+    books.apply("finance.close_year", {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-30"})
+    (wrong,) = closing_entries(books)
+    books.apply("finance.reverse_journal_entry", {"id": new_id(), "entry_id": wrong["id"]})
+    assert books.apply("finance.close_year", {"id": new_id(), **YEAR}).data["result"] == "500.00 EUR"
+    # A close from the wrong first day, reversed, gives way to one from the right day just as well.
+    books.apply("finance.post_journal_entry", entry(books.org_id, "2032-03-01", 20_000, "1000", "4000"))
+    wrong_start = {"start_date": "2032-02-01", "end_date": "2032-12-31"}
+    books.apply("finance.close_year", {"id": new_id(), **wrong_start})
+    (wrong,) = [e for e in closing_entries(books) if str(e["entry_date"]) == "2032-12-31"]
+    books.apply("finance.reverse_journal_entry", {"id": new_id(), "entry_id": wrong["id"]})
+    calendar = {"start_date": "2032-01-01", "end_date": "2032-12-31"}
+    assert books.apply("finance.close_year", {"id": new_id(), **calendar}).data["result"] == "200.00 EUR"
+    # 500.00 + 200.00, each closed once.
+    assert equity(books, "2032-12-31") == {"Retained earnings": "700.00", "Result not yet closed": "0.00"}
