@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.commands import CommandError
+from common.commands.finance import YEAR_END
 from common.finance_forms import JournalLineInput, build_journal_entry, line_refusal
 from common.ids import new_id
 from common.schema import Account, JournalEntry, JournalLine
@@ -181,8 +182,16 @@ class JournalPage(ListPage):
 
     def selection_changed(self, row: dict[str, Any] | None) -> None:
         self.view_button.setEnabled(row is not None)
+        closing = row is not None and row.get("source") == YEAR_END
+        # Reversing a year's closing reopens the year: closing's permission, not posting's.
+        allowed = not closing or self.ctx.can("finance.close_period")
         self.reverse_button.setEnabled(
-            row is not None and not row.get("reverses_entry_id") and not row.get("reversed_by")
+            row is not None and not row.get("reverses_entry_id") and not row.get("reversed_by") and allowed
+        )
+        self.reverse_button.setToolTip(
+            "Post the exact opposite of the selected entry"
+            if allowed
+            else "Reversing a year-end closing reopens the year: it needs the permission finance.close_period"
         )
 
     def _with_row(self, action: Any) -> None:
@@ -226,17 +235,30 @@ class JournalPage(ListPage):
                 busy_text="Posting…",
             )
 
+        closing = row.get("source") == YEAR_END
+        intro = f"Posts the exact opposite of {row['number']} ({money(row['amount'], self.currency)}). "
+        initial = {"memo": f"Reversal of {row['number']}"}
+        if closing:
+            # Dated on the closing's own day (the command refuses any other): the year's result
+            # is back on its accounts until the year is closed again.
+            intro += (
+                "It closed a year: reversed on its own date, the year is open again until it is closed again."
+            )
+            initial["entry_date"] = str(row["entry_date"])
+        else:
+            intro += "The entry itself stays as it was."
         dialog = FormDialog(
             self,
             f"Reverse entry {row['number']}",
             HEADER_FIELDS,
             build=build,
             save=save,
-            intro=f"Posts the exact opposite of {row['number']} ({money(row['amount'], self.currency)}). "
-            "The entry itself stays as it was.",
-            initial={"memo": f"Reversal of {row['number']}"},
+            intro=intro,
+            initial=initial,
             save_text="Post reversal",
         )
+        if closing:
+            dialog.inputs["entry_date"].setEnabled(False)
         dialog.accepted.connect(lambda: self.after_post(reversal_id))
         dialog.open()
         return dialog

@@ -808,3 +808,39 @@ def test_an_organization_from_before_the_books_sets_them_up_from_the_mapping_pag
         window.leaving_confirmed = True
     finally:
         session.close()
+
+
+def test_a_year_end_closing_is_reversed_on_its_own_date_by_who_may_close(
+    qtbot: QtBot, window: MainWindow, monkeypatch: Any
+) -> None:
+    session = window.session
+    session.apply("finance.post_journal_entry", {
+        "id": new_id(), "entry_date": "2031-06-01", "currency": "EUR", "memo": "Sales",
+        "lines": [{"account_id": account_id(window, "1000"), "debit": 10_000},
+                  {"account_id": account_id(window, "4000"), "credit": 10_000}]})  # fmt: skip
+    session.apply(
+        "finance.close_year", {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"}
+    )
+    page = open_finance(qtbot, window, "journal")
+    closing = next(r for r in page.model.rows if r["source"] == "year_end")
+    assert page.select_id(closing["id"]) and page.reverse_button.isEnabled()
+    dialog = page.reverse(page.current_row())
+    # The date is the closing's and cannot be changed: any other would move the year's result.
+    date_input = dialog.inputs["entry_date"]
+    assert not date_input.isEnabled() and date_input.date().toString("yyyy-MM-dd") == "2031-12-31"
+    save_with_keyboard(qtbot, dialog)
+    idle(qtbot)
+    reversal = session.store.outbox()[-1]
+    assert (
+        reversal["name"] == "finance.reverse_journal_entry" and reversal["args"]["entry_date"] == "2031-12-31"
+    )
+    # Someone who may post but not close years sees the button disabled, and why.
+    session.apply(
+        "finance.close_year", {"id": new_id(), "start_date": "2031-01-01", "end_date": "2031-12-31"}
+    )
+    page.model.reload()
+    idle(qtbot)
+    again = next(r for r in page.model.rows if r["source"] == "year_end" and not r.get("reversed_by"))
+    monkeypatch.setattr(page.ctx, "can", lambda permission: permission != "finance.close_period")
+    assert page.select_id(again["id"]) and not page.reverse_button.isEnabled()
+    assert "finance.close_period" in page.reverse_button.toolTip()
