@@ -39,7 +39,7 @@ from desktop.ui.context import UiContext
 from desktop.ui.finance_common import account_choices, fill_accounts, parse_percent
 from desktop.ui.forms import FormDialog, FormField, apply_from_form
 from desktop.ui.list_page import ListPage
-from desktop.ui.widgets import Notice, PageHeader, button, label
+from desktop.ui.widgets import Notice, PageHeader, ask_once, button, label
 
 
 def role_title(role: str) -> str:
@@ -195,9 +195,22 @@ class AccountMappingPage(QWidget):
             else None
         )
 
-    def set_up_books(self) -> None:
-        """``finance.set_up_books`` in the currency typed (the command checks it is a currency)."""
+    def set_up_books(self) -> QMessageBox:
+        """Ask first (the ledger currency is for good), then ``finance.set_up_books`` in the currency
+        typed (the command checks it is a currency)."""
         currency = self.currency.text().strip().upper()
+        self.question = ask_once(
+            self,
+            "Set up the books",
+            f"Keep the books in {currency}? The ledger currency cannot be changed afterwards. What is "
+            "posted from now on reaches the ledger; what was recorded before is not posted.",
+            "Set up the books",
+            lambda: self._set_up(currency),
+            stay_text="Not now",
+        )
+        return self.question
+
+    def _set_up(self, currency: str) -> None:
         self.set_up_button.setEnabled(False)
         self.status.setText("Setting up the books…")
 

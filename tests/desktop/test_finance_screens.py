@@ -796,6 +796,13 @@ def test_an_organization_from_before_the_books_sets_them_up_from_the_mapping_pag
         assert page.set_up.isVisibleTo(page) and not page.table.isVisibleTo(page)
         assert page.currency.text() == "GBP" and page.set_up_button.isEnabled()
         qtbot.mouseClick(page.set_up_button, Qt.MouseButton.LeftButton)
+        # Asked first: the ledger currency is for good. "Not now" leaves everything as it was.
+        assert "Keep the books in GBP?" in page.question.text()
+        next(b for b in page.question.buttons() if b.text() == "Not now").click()
+        idle(qtbot)
+        assert page.set_up.isVisibleTo(page) and session.store.pending_count() == 3  # the customers
+        qtbot.mouseClick(page.set_up_button, Qt.MouseButton.LeftButton)
+        next(b for b in page.question.buttons() if b.text() == "Set up the books").click()
         idle(qtbot)
         qtbot.waitUntil(lambda: page.table.isVisibleTo(page))
         with session.store.read_session() as db:
@@ -844,3 +851,24 @@ def test_a_year_end_closing_is_reversed_on_its_own_date_by_who_may_close(
     monkeypatch.setattr(page.ctx, "can", lambda permission: permission != "finance.close_period")
     assert page.select_id(again["id"]) and not page.reverse_button.isEnabled()
     assert "finance.close_period" in page.reverse_button.toolTip()
+
+
+def test_who_may_not_post_is_told_who_can_set_the_books_up(qtbot: QtBot, data_root: Path) -> None:
+    from desktop.session import local_session
+    from tests.desktop.seed import UNREACHABLE_SERVER
+
+    session = local_session(data_root, UNREACHABLE_SERVER, "audit@old.test", "correct horse battery staple",
+                            roles=("auditor",), org_name="Old Trading Ltd")  # fmt: skip
+    try:
+        window = MainWindow(session)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        page = open_finance(qtbot, window, "account_mapping")
+        assert isinstance(page, AccountMappingPage)
+        assert "Someone with the permission finance.post can set them up here." in page.missing.text()
+        assert page.set_up.isVisibleTo(page) and not page.set_up_button.isEnabled()
+        assert page.currency.text() == "EUR"  # no customers to go by
+        window.leaving_confirmed = True
+    finally:
+        session.close()
