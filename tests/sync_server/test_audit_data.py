@@ -136,6 +136,10 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
                     ("trial_balance", {}),
                     ("balance_sheet", {"as_of": "2099-12-31"}),
                     ("stock_valuation", {}),
+                    (
+                        "tax_summary",
+                        {"from": f"{date.today().year}-01-01", "to": f"{date.today().year}-12-31"},
+                    ),
                 )
             }
         trial, sheet = made["trial_balance"]["totals"], made["balance_sheet"]["totals"]
@@ -143,6 +147,9 @@ def test_every_module_of_the_demo_matches_its_trail(world: World) -> None:
         assert Decimal(sheet["assets"]) == Decimal(sheet["liabilities"]) + Decimal(sheet["equity"]), sheet
         inventory = {row["code"]: row["balance"] for row in made["trial_balance"]["rows"]}.get("1300", "0.00")
         assert Decimal(inventory) == Decimal(made["stock_valuation"]["totals"]["value"]) > 0
+        # Its invoices and a bill charge VAT: the tax summary is not all zeros.
+        taxes = made["tax_summary"]["totals"]
+        assert Decimal(taxes["output_tax"]) > 0 and Decimal(taxes["input_tax"]) > 0, taxes
 
 
 def _entry_of(world: World, source_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
