@@ -766,6 +766,17 @@ def test_a_posted_entry_opens_read_only_and_a_closed_period_reopens(qtbot: QtBot
     assert window.session.store.outbox()[-1]["name"] == "finance.reverse_journal_entry"
 
 
+def mapping_page(qtbot: QtBot, session: Any) -> tuple[MainWindow, AccountMappingPage]:
+    """The main window over ``session``, shown, on Finance → Account mapping."""
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    page = open_finance(qtbot, window, "account_mapping")
+    assert isinstance(page, AccountMappingPage)
+    return window, page
+
+
 def test_an_organization_from_before_the_books_sets_them_up_from_the_mapping_page(
     qtbot: QtBot, data_root: Path
 ) -> None:
@@ -785,12 +796,7 @@ def test_an_organization_from_before_the_books_sets_them_up_from_the_mapping_pag
                 actor_id=session.user.id,
                 permissions=ALL_PERMISSIONS,
             )  # by the sales staff
-        window = MainWindow(session)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        page = open_finance(qtbot, window, "account_mapping")
-        assert isinstance(page, AccountMappingPage)
+        window, page = mapping_page(qtbot, session)
         assert page.missing.isVisibleTo(page) and "not set up" in page.missing.text()
         assert "post nothing to the ledger" in page.missing.text()
         assert page.set_up.isVisibleTo(page) and not page.table.isVisibleTo(page)
@@ -860,12 +866,7 @@ def test_who_may_not_post_is_told_who_can_set_the_books_up(qtbot: QtBot, data_ro
     session = local_session(data_root, UNREACHABLE_SERVER, "audit@old.test", "correct horse battery staple",
                             roles=("auditor",), org_name="Old Trading Ltd")  # fmt: skip
     try:
-        window = MainWindow(session)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        page = open_finance(qtbot, window, "account_mapping")
-        assert isinstance(page, AccountMappingPage)
+        window, page = mapping_page(qtbot, session)
         assert "Someone with the permission finance.post can set them up here." in page.missing.text()
         assert page.set_up.isVisibleTo(page) and not page.set_up_button.isEnabled()
         assert page.currency.text() == "EUR"  # no customers to go by
