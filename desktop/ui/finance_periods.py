@@ -38,6 +38,10 @@ FIELDS = (
     FormField("end_date", "To", kind="date", required=True),
 )
 CLOSE_PERMISSION = "finance.close_period"
+YEAR_FIELDS = (
+    FormField("start_date", "From", kind="date", required=True),
+    FormField("end_date", "To", kind="date", required=True),
+)
 
 
 def period_source(ctx: UiContext) -> ListSource:
@@ -92,11 +96,14 @@ class FiscalPeriodsPage(ListPage):
         self.close_button = button("Close period…", tooltip="Lock the period's dates", danger=True)
         self.reopen_button = button("Reopen", tooltip="Allow postings on the period's dates again")
         self.new_button = button("New period", primary=True, tooltip="Ctrl+N")
+        self.year_button = button("Close year…", tooltip="Move a year's result to retained earnings")
+        self.year_button.clicked.connect(self.close_year)
         self.close_button.clicked.connect(lambda: self._with_row(self.close_period))
         self.reopen_button.clicked.connect(lambda: self._with_row(self.reopen_period))
         self.new_button.clicked.connect(self.new_item)
-        for widget in (self.reopen_button, self.close_button, self.new_button):
+        for widget in (self.year_button, self.reopen_button, self.close_button, self.new_button):
             header.add_action(widget)
+        self.year_button.setVisible(self.can_close)
         self.close_button.setVisible(self.can_close)
         self.reopen_button.setVisible(self.can_close)
         self.new_button.setVisible(self.ctx.writable)
@@ -130,6 +137,50 @@ class FiscalPeriodsPage(ListPage):
             save_text="Create period",
         )
         dialog.accepted.connect(lambda: setattr(self, "_kept_id", period_id))
+        dialog.open()
+        return dialog
+
+    def close_year(self) -> FormDialog | None:
+        """Year-end close (``finance.close_year``), last calendar year offered; its result is told."""
+        if not self.can_close:
+            return None
+        last = date.today().year - 1
+
+        def build(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+            start, end = str(raw.get("start_date") or ""), str(raw.get("end_date") or "")
+            problems = {
+                key: "is required" for key, value in (("start_date", start), ("end_date", end)) if not value
+            }
+            if not problems and end < start:  # ISO dates order as text
+                problems["end_date"] = "must not be before the start"
+            return {"id": new_id(), "start_date": start, "end_date": end}, problems
+
+        def closed(dialog: FormDialog) -> None:
+            outcome = dialog.saved_outcome
+            result = outcome.data.get("result") if outcome is not None else None
+            if result:  # non-blocking, as every question here (tests find it as year_result)
+                self.year_result = QMessageBox(
+                    QMessageBox.Icon.Information,
+                    "Year closed",
+                    f"The year's result, {result}, is now in retained earnings.",
+                    parent=self,
+                )
+                self.year_result.open()
+
+        dialog = FormDialog(
+            self,
+            "Close a year",
+            YEAR_FIELDS,
+            build=build,
+            save=apply_from_form(self.ctx, "finance.close_year"),
+            intro="Posts one entry on the year's last day that moves every income and expense balance of "
+            "the year to retained earnings. Anything posted in the year later stays unclosed until the "
+            "year is closed again, from the same first day, which then moves just that. To stop late "
+            "postings, close the year's periods.",
+            initial={"start_date": f"{last}-01-01", "end_date": f"{last}-12-31"},
+            save_text="Close year",
+        )
+        dialog.accepted.connect(lambda: closed(dialog))
         dialog.open()
         return dialog
 

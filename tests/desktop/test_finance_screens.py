@@ -4,6 +4,7 @@ the chart of accounts, the journal grid, supplier bills and payments, periods, s
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -873,3 +874,39 @@ def test_who_may_not_post_is_told_who_can_set_the_books_up(qtbot: QtBot, data_ro
         window.leaving_confirmed = True
     finally:
         session.close()
+
+
+def test_a_year_is_closed_from_the_fiscal_periods_page_and_its_result_told(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """Revenue 250.00 and rent 100.00 in 2031: closing 2031 moves the 150.00 profit to retained
+    earnings; closing it again, with nothing posted since, is refused under its date."""
+    session = window.session
+    for debit, credit, amount in (("1000", "4000", 25_000), ("6500", "1000", 10_000)):
+        session.apply("finance.post_journal_entry", {
+            "id": new_id(), "entry_date": "2031-05-01", "currency": "EUR", "memo": "Year",
+            "lines": [{"account_id": account_id(window, debit), "debit": amount},
+                      {"account_id": account_id(window, credit), "credit": amount}]})  # fmt: skip
+    page = open_finance(qtbot, window, "fiscal_periods")
+    assert page.year_button.isVisibleTo(page)
+    dialog = page.close_year()
+    assert dialog is not None
+    last = date.today().year - 1  # last calendar year is offered
+    assert dialog.inputs["start_date"].date().toString("yyyy-MM-dd") == f"{last}-01-01"
+    set_date(dialog, "start_date", "2031-01-01")
+    set_date(dialog, "end_date", "2031-12-31")
+    save_with_keyboard(qtbot, dialog)
+    idle(qtbot)
+    qtbot.waitUntil(lambda: hasattr(page, "year_result"))
+    assert page.year_result.text() == "The year's result, 150.00 EUR, is now in retained earnings."
+    assert session.store.outbox()[-1]["name"] == "finance.close_year"
+    page.year_result.close()
+    again = page.close_year()
+    assert again is not None
+    set_date(again, "start_date", "2031-01-01")
+    set_date(again, "end_date", "2031-12-31")
+    again.try_save()
+    idle(qtbot)
+    qtbot.waitUntil(lambda: "already been closed" in again.error_labels["end_date"].text())
+    again.discard_confirmed = True
+    again.reject()
