@@ -127,13 +127,27 @@ def convert(amount: int, currency: str, rate: Decimal, to_currency: str) -> int:
     return round_money(Decimal(amount).scaleb(-currency_exponent(currency)) * rate, to_currency)
 
 
+def half_up(value: Decimal) -> int:
+    """``value`` in whole minor units, rounded half-up."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def share(amount: int, part: Decimal | int, whole: Decimal | int) -> int:
+    """``part``'s share of ``amount`` spread over ``whole`` (a quantity or a count of days), in
+    whole minor units rounded half-up; all of it once ``part`` reaches ``whole``, so the shares
+    that take the last units leave nothing behind."""
+    if part >= whole:
+        return amount
+    return half_up(Decimal(amount) * part / whole)
+
+
 def line_amount(quantity: Decimal, unit_price: int, discount_percent: Decimal = Decimal(0)) -> int:
     """``quantity * unit_price`` (minor units) less ``discount_percent`` %, rounded half-up to
     whole minor units once, after the discount (3 × 19.99 less 15 % is 50.97, not 3 × 16.99)."""
     amount = quantity * unit_price
     if discount_percent:
         amount = amount * (100 - discount_percent) / 100
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return half_up(amount)
 
 
 def format_money(minor_units: int, currency: str) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -47,7 +47,7 @@ from common.commands.postings import (
     to_ledger,
 )
 from common.commands.sales import check_document_total, price_line, tax_rate_of
-from common.money import format_money
+from common.money import format_money, share
 from common.schema import (
     Product,
     PurchaseOrder,
@@ -230,12 +230,7 @@ def _clear_grni(ctx: CommandContext, order_line: dict[str, Any], quantity: Decim
     share of what is received and not billed yet (all of it for the last units)."""
     unbilled_quantity = order_line["received_quantity"] - order_line["billed_quantity"]
     unbilled_value = order_line["received_value"] - order_line["billed_value"]
-    if quantity >= unbilled_quantity:
-        cleared = unbilled_value
-    else:
-        cleared = int(
-            (Decimal(unbilled_value) * quantity / unbilled_quantity).quantize(Decimal(1), ROUND_HALF_UP)
-        )
+    cleared = share(unbilled_value, quantity, unbilled_quantity)
     ctx.update(
         PurchaseOrderLine,
         order_line["id"],

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from common.commands.framework import CommandContext
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, books_on, ledger_currency, new_posting, to_ledger
-from common.money import line_amount
+from common.money import half_up, line_amount
 from common.schema import Product, ProductCost
 
 # Minor units per unit are kept to six places (the exactness of a stored quantity).
@@ -55,10 +55,6 @@ class MoveValue(NamedTuple):
     to_cogs: int = 0
 
 
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def product_cost(ctx: CommandContext, product_id: str) -> dict[str, Any]:
     """The product's cost row, created empty the first time stock of it moves."""
     row = ctx.get(ProductCost, product_id)
@@ -79,7 +75,7 @@ def _incoming_value(ctx: CommandContext, values: dict[str, Any], cost: dict[str,
         rate = values.get("exchange_rate") or Decimal(1)
         return to_ledger(line_amount(quantity, values["unit_cost"]), currency, rate, ledger)
     if cost["average_cost"] > 0:
-        return _round(quantity * cost["average_cost"])
+        return half_up(quantity * cost["average_cost"])
     product = ctx.get(Product, values["product_id"]) or {}
     if product.get("cost_price") is not None and product.get("currency") == ledger:
         return line_amount(quantity, product["cost_price"])
@@ -95,11 +91,11 @@ def _incoming_value(ctx: CommandContext, values: dict[str, Any], cost: dict[str,
 def _outgoing_value(quantity: Decimal, cost: dict[str, Any]) -> int:
     on_hand: Decimal = cost["quantity"]
     if on_hand <= 0:
-        return _round(quantity * cost["average_cost"])
+        return half_up(quantity * cost["average_cost"])
     if quantity >= on_hand:
         # The last units take what value is left; any beyond them leave at the average.
-        return int(cost["value"]) + _round((quantity - on_hand) * cost["average_cost"])
-    return _round(Decimal(cost["value"]) * quantity / on_hand)
+        return int(cost["value"]) + half_up((quantity - on_hand) * cost["average_cost"])
+    return half_up(Decimal(cost["value"]) * quantity / on_hand)
 
 
 def _filling(cost: dict[str, Any], quantity: Decimal, value: int) -> tuple[int, Decimal]:
@@ -110,11 +106,11 @@ def _filling(cost: dict[str, Any], quantity: Decimal, value: int) -> tuple[int, 
     if left >= 0:
         # Filled: the units that had left cost what this move brings them for; those beyond them
         # enter at its cost.
-        return _round(Decimal(value) * left / quantity), unit
+        return half_up(Decimal(value) * left / quantity), unit
     # Still short: the units still missing are carried at the average they left at, or at this
     # move's cost when the product had none.
     average: Decimal = cost["average_cost"] if cost["average_cost"] > 0 else unit
-    return _round(left * average), average
+    return half_up(left * average), average
 
 
 def value_move(

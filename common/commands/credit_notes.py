@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -32,6 +32,7 @@ from common.commands.invoicing import (
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, new_posting, settled_in_ledger, tax_account, to_ledger
 from common.commands.rules import require_transition
+from common.money import share
 from common.schema import CreditNote, CreditNoteLine, Invoice
 
 CREDIT_NOTE_NUMBERS = "credit_note"
@@ -78,14 +79,6 @@ def _credited_so_far(ctx: CommandContext, invoice_id: str) -> dict[str, _Credite
     return credited
 
 
-def _share(amount: int, quantity: Decimal, of: Decimal) -> int:
-    """``quantity``'s share of ``amount`` spread over ``of`` units: all of it for the last units
-    (as :func:`common.commands.bills._clear_grni` takes what is left of an order line)."""
-    if quantity >= of:
-        return amount
-    return int((Decimal(amount) * quantity / of).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def _credit_amounts(line: dict[str, Any], quantity: Decimal, so_far: _Credited) -> tuple[int, int]:
     """The net and tax crediting ``quantity`` of ``line`` gives back: its share of what the notes
     so far left uncredited. Each part stays within what is left, and the last units take all of
@@ -93,7 +86,7 @@ def _credit_amounts(line: dict[str, Any], quantity: Decimal, so_far: _Credited) 
     left = line["quantity"] - so_far.quantity
     net_left = line["line_total"] - line["tax_amount"] - so_far.net
     tax_left = line["tax_amount"] - so_far.tax
-    return _share(net_left, quantity, left), _share(tax_left, quantity, left)
+    return share(net_left, quantity, left), share(tax_left, quantity, left)
 
 
 def _wanted(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -46,7 +46,7 @@ from common.commands.framework import (
 from common.commands.periods import require_open_period
 from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
 from common.commands.rules import Transitions, require_transition
-from common.money import line_amount
+from common.money import line_amount, share
 from common.schema import Product, PurchaseOrder, PurchaseOrderLine, StockMove, Supplier, Warehouse
 from common.stock import MOVE_REASONS, stock_on_hand
 
@@ -319,11 +319,7 @@ def _returned_value(line: dict[str, Any], move: dict[str, Any]) -> int:
     its reversal posts back), or for an unvalued one (received before the books) its share."""
     if move["value"] is not None:
         return int(move["value"])
-    received: Decimal = line["received_quantity"]
-    if move["quantity"] >= received:
-        return int(line["received_value"])
-    share = Decimal(line["received_value"]) * move["quantity"] / received
-    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return share(line["received_value"], move["quantity"], line["received_quantity"])
 
 
 def _unreceive(ctx: CommandContext, move: dict[str, Any]) -> Callable[[], None] | None:

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationInfo, field_validator
@@ -42,7 +42,7 @@ from common.commands.framework import CommandContext, CommandError, command, inv
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, document_rate, exchange_difference, new_posting, to_ledger
 from common.commands.rules import Transitions, percent_of, require_transition
-from common.money import format_money
+from common.money import format_money, share
 from common.schema import Employee, LeaveRequest, PayComponent, PayrollRun, Payslip, PayslipLine
 
 RUN_TRANSITIONS: Transitions = {
@@ -74,10 +74,7 @@ def working_days(start: date, end: date) -> int:
 
 def prorate(amount: int, paid_days: int, period_days: int) -> int:
     """``amount × paid_days ÷ period_days`` in whole minor units, rounded half-up."""
-    if paid_days >= period_days:
-        return amount
-    exact = Decimal(amount) * paid_days / period_days
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return share(amount, paid_days, period_days)
 
 
 class RunPayrollArgs(Args):
