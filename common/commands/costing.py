@@ -114,18 +114,22 @@ def _filling(cost: dict[str, Any], quantity: Decimal, value: int) -> tuple[int, 
 
 
 def value_move(
-    ctx: CommandContext, values: dict[str, Any], reverses: dict[str, Any] | None = None
+    ctx: CommandContext,
+    values: dict[str, Any],
+    reverses: dict[str, Any] | None = None,
+    date_field: str = "moved_at",
 ) -> MoveValue:
     """The ledger value of a move about to be recorded, with the product's quantity, value and
     average brought up to date (and what filling a shortage moves to cost of goods sold).
-    Refuses a move dated in a closed period (``period_closed``)."""
+    Refuses a move dated in a closed period (``period_closed``, naming ``date_field``: the field
+    the user gave the date in)."""
     incoming = values.get("to_warehouse_id") is not None
     outgoing = values.get("from_warehouse_id") is not None
     if incoming == outgoing:
         return MoveValue(None)  # a transfer: the stock stays the organization's, at the same cost
     if not books_on(ctx):
         return MoveValue(None)  # nothing is valued before the books are set up
-    require_open_period(ctx, values["moved_at"].date(), "moved_at")
+    require_open_period(ctx, values["moved_at"].date(), date_field)
     cost = product_cost(ctx, values["product_id"])
     quantity: Decimal = values["quantity"]
     if reverses is not None and reverses.get("value") is not None:

@@ -43,7 +43,6 @@ from common.commands.framework import (
     command,
     invalid,
 )
-from common.commands.periods import require_open_period
 from common.commands.postings import books_on, document_rate, ledger_currency, to_ledger
 from common.commands.rules import Transitions, require_transition
 from common.money import line_amount, share
@@ -174,17 +173,22 @@ class RecordStockMoveArgs(Args):
 
 
 def record_move(
-    ctx: CommandContext, values: dict[str, Any], *, reverses: dict[str, Any] | None = None
+    ctx: CommandContext,
+    values: dict[str, Any],
+    *,
+    reverses: dict[str, Any] | None = None,
+    date_field: str = "moved_at",
 ) -> dict[str, Any]:
     """Insert one stock move, valued and posted, flagging (never refusing) a move that takes
     stock below zero. ``values`` may carry the move's ledger ``value`` (a purchase order's
-    receipt) or an ``exchange_rate`` for its unit cost."""
+    receipt) or an ``exchange_rate`` for its unit cost. ``date_field``: the field the user gave
+    the move's date in, which a refusal for a closed period names."""
     source = values.get("from_warehouse_id")
     negative = False
     if source is not None:
         on_hand = stock_on_hand(ctx.session, ctx.org_id, values["product_id"], source)
         negative = on_hand - values["quantity"] < 0
-    value, to_cogs = value_move(ctx, values, reverses)
+    value, to_cogs = value_move(ctx, values, reverses, date_field)
     stored = {k: v for k, v in values.items() if k != "exchange_rate"}
     row = ctx.insert(StockMove, {**stored, "value": value, "negative_stock": negative})
     product = ctx.get(Product, values["product_id"]) or {}
@@ -646,9 +650,6 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
                 raise invalid(f"lines.{index}.line_id", "appears twice")
             wanted[receipt.line_id] = receipt.quantity
     received_at = args.received_at or ctx.now
-    if books_on(ctx) and any(quantity > 0 for quantity in wanted.values()):
-        # Checked here so the refusal names the user's field (each move asks again, as moved_at).
-        require_open_period(ctx, received_at.date(), "received_at")
     rate = document_rate(ctx, order["currency"], args.exchange_rate, "exchange_rate")
     ledger = ledger_currency(ctx) if books_on(ctx) else order["currency"]
     for line_id, quantity in sorted(wanted.items(), key=lambda item: lines[item[0]]["line_no"]):
@@ -673,6 +674,7 @@ def receive_purchase_order(ctx: CommandContext, args: ReceivePurchaseOrderArgs) 
                 "moved_at": received_at,
                 "value": value,
             },
+            date_field="received_at",
         )
         line["received_quantity"] = line["received_quantity"] + quantity
         line["received_value"] = line["received_value"] + value

@@ -32,8 +32,6 @@ from common.commands.fields import (
 )
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
 from common.commands.inventory import record_move
-from common.commands.periods import require_open_period
-from common.commands.postings import books_on
 from common.commands.rules import Transitions, percent_of, require_status, require_transition
 from common.money import MAX_MINOR_UNITS, format_money, line_amount
 from common.schema import (
@@ -340,11 +338,7 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
     if order["warehouse_id"] is None:
         raise invalid("warehouse_id", f"{_order_label(order)} has no warehouse to ship from; set one first")
     moved_at = args.fulfilled_at or ctx.now
-    lines = _order_lines(ctx, args.id)
-    if lines and books_on(ctx):
-        # Checked here so the refusal names the user's field (each move asks again, as moved_at).
-        require_open_period(ctx, moved_at.date(), "fulfilled_at")
-    for line in lines:
+    for line in _order_lines(ctx, args.id):
         # Valued at the product's moving average cost (common.commands.costing), never a typed price.
         record_move(
             ctx,
@@ -361,6 +355,7 @@ def fulfil_sales_order(ctx: CommandContext, args: FulfilSalesOrderArgs) -> None:
                 "reference": order["number"],
                 "moved_at": moved_at,
             },
+            date_field="fulfilled_at",
         )
     ctx.update(SalesOrder, args.id, {"status": "fulfilled"})
 
