@@ -205,8 +205,10 @@ class PostJournalEntryArgs(Args):
     lines: list[JournalLineArgs] = Field(min_length=2, max_length=MAX_JOURNAL_LINES)
 
 
-# The source of a year's closing entry (``finance.close_year``, common.commands.year_end).
+# The source of a year's closing entry (``finance.close_year``, common.commands.year_end), and of
+# a reversing entry (``finance.reverse_journal_entry``).
 YEAR_END = "year_end"
+REVERSAL = "reversal"
 
 
 class ReverseJournalEntryArgs(Args):
@@ -373,7 +375,7 @@ def post_opening_balances(ctx: CommandContext, args: PostJournalEntryArgs) -> No
         ctx.select(JournalEntry, JournalEntry.source == OPENING_BALANCE)
     ).mappings():
         if not ctx.exists(
-            JournalEntry, JournalEntry.source == "reversal", JournalEntry.reverses_entry_id == entry["id"]
+            JournalEntry, JournalEntry.source == REVERSAL, JournalEntry.reverses_entry_id == entry["id"]
         ):
             raise invalid(
                 "id",
@@ -401,7 +403,7 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         )
     # A reversal is an entry of source "reversal" (found through the source index, not a scan).
     if ctx.exists(
-        JournalEntry, JournalEntry.source == "reversal", JournalEntry.reverses_entry_id == args.entry_id
+        JournalEntry, JournalEntry.source == REVERSAL, JournalEntry.reverses_entry_id == args.entry_id
     ):
         raise invalid("entry_id", f"entry {original['number']} has already been reversed")
     entry_date = args.entry_date or ctx.now.date()
@@ -443,7 +445,7 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
         entry_date=entry_date,
         memo=args.memo or f"Reversal of {original['number']}",
         lines=lines,
-        source="reversal",
+        source=REVERSAL,
         source_id=args.entry_id,
         reverses_entry_id=args.entry_id,
         allow_archived=True,  # undoing a posting to an account archived since is still allowed

@@ -48,7 +48,6 @@ from common.schema import Invoice, InvoiceLine, Supplier, SupplierBill, Supplier
 
 OPENING_ROLE = "opening"
 BILL_NUMBERS = "supplier_bill"
-# This system's own invoice numbers: an old number of this form could meet the series.
 
 
 class RecordOpeningInvoiceArgs(Args):

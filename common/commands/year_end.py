@@ -24,7 +24,7 @@ from pydantic import ValidationInfo, field_validator
 from sqlalchemy import func, select
 
 from common.commands.fields import Args, Id
-from common.commands.finance import YEAR_END
+from common.commands.finance import REVERSAL, YEAR_END
 from common.commands.framework import CommandContext, command, invalid
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, ledger_currency, new_posting
@@ -77,7 +77,7 @@ def _reversed(ctx: CommandContext, entry_ids: list[str]) -> set[str]:
         select(JournalEntry.reverses_entry_id).where(
             JournalEntry.org_id == ctx.org_id,
             JournalEntry.deleted.is_(False),
-            JournalEntry.source == "reversal",
+            JournalEntry.source == REVERSAL,
             JournalEntry.reverses_entry_id.in_(entry_ids),
         )
     ).scalars()

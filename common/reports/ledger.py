@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
 from common.schema import Account, JournalEntry, JournalLine
 
-YEAR_END = "year_end"  # common.commands.year_end.YEAR_END (reports never import commands)
-REVERSAL = "reversal"  # the source of finance.reverse_journal_entry's entries
+YEAR_END = "year_end"  # common.commands.finance.YEAR_END (reports never import commands)
+REVERSAL = "reversal"  # common.commands.finance.REVERSAL
 BALANCE_TYPES = ("asset", "liability", "equity")
 RESULT_TYPES = ("income", "expense")
 

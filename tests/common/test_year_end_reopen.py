@@ -260,3 +260,10 @@ def test_a_mistyped_close_once_reversed_no_longer_stands_in_the_way(books: Busin
     assert books.apply("finance.close_year", {"id": new_id(), **calendar}).data["result"] == "200.00 EUR"
     # 500.00 + 200.00, each closed once.
     assert equity(books, "2032-12-31") == {"Retained earnings": "700.00", "Result not yet closed": "0.00"}
+
+
+def test_the_reports_name_the_sources_the_commands_post_with() -> None:
+    from common.commands import finance
+    from common.reports import ledger
+
+    assert (ledger.YEAR_END, ledger.REVERSAL) == (finance.YEAR_END, finance.REVERSAL)
