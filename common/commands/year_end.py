@@ -157,3 +157,6 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
         memo=f"{_MEMO} {args.start_date.isoformat()} to {args.end_date.isoformat()}",  # _closed_from reads it
     )
     ctx.outcome.data["result"] = format_money(-result, posting.ledger)
+    # The same in minor units, for a screen that shows it in its user's locale.
+    ctx.outcome.data["result_minor"] = -result
+    ctx.outcome.data["currency"] = posting.ledger

@@ -18,6 +18,7 @@ from common.commands.finance import FISCAL_PERIOD_TRANSITIONS
 from common.finance_forms import build_fiscal_period, unposted_in_period
 from common.ids import new_id
 from common.schema import FiscalPeriod
+from desktop.formatting import money
 from desktop.lists import Column, ListSource, live
 from desktop.modules import page
 from desktop.qt import QMessageBox
@@ -157,7 +158,8 @@ class FiscalPeriodsPage(ListPage):
 
         def closed(dialog: FormDialog) -> None:
             outcome = dialog.saved_outcome
-            result = outcome.data.get("result") if outcome is not None else None
+            data = outcome.data if outcome is not None else {}
+            result = money(data["result_minor"], data["currency"]) if "result_minor" in data else None
             if result:  # non-blocking, as every question here (tests find it as year_result)
                 self.year_result = QMessageBox(
                     QMessageBox.Icon.Information,

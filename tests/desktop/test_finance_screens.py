@@ -877,10 +877,11 @@ def test_who_may_not_post_is_told_who_can_set_the_books_up(qtbot: QtBot, data_ro
 
 
 def test_a_year_is_closed_from_the_fiscal_periods_page_and_its_result_told(
-    qtbot: QtBot, window: MainWindow
+    qtbot: QtBot, window: MainWindow, use_locale: Any
 ) -> None:
     """Revenue 250.00 and rent 100.00 in 2031: closing 2031 moves the 150.00 profit to retained
     earnings; closing it again, with nothing posted since, is refused under its date."""
+    use_locale("de_DE")  # the result as a German clerk reads amounts
     session = window.session
     for debit, credit, amount in (("1000", "4000", 25_000), ("6500", "1000", 10_000)):
         session.apply("finance.post_journal_entry", {
@@ -898,7 +899,7 @@ def test_a_year_is_closed_from_the_fiscal_periods_page_and_its_result_told(
     save_with_keyboard(qtbot, dialog)
     idle(qtbot)
     qtbot.waitUntil(lambda: hasattr(page, "year_result"))
-    assert page.year_result.text() == "The year's result, 150.00 EUR, is now in retained earnings."
+    assert page.year_result.text() == "The year's result, 150,00 EUR, is now in retained earnings."
     assert session.store.outbox()[-1]["name"] == "finance.close_year"
     page.year_result.close()
     again = page.close_year()
