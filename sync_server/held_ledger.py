@@ -40,8 +40,11 @@ from sync_server.deferred import AskingConnection, DeferredRefused
 
 Row = dict[str, Any]
 
-# The tables whose new rows are held, in the order they are written (parents first).
-HELD = ("journal_entry", "journal_line")
+# The tables whose new rows are held, in the order they are written (parents first), and the
+# names in a statement that may read them: the entries' lines are the ``journal_line`` view and,
+# through the entries' triggers, ``journal_balance`` (revision 0019).
+HELD = ("journal_entry",)
+READ_AS = ("journal_entry", "journal_line", "journal_balance")
 
 
 class HeldLedgerRows:
@@ -84,11 +87,12 @@ class HeldLedgerRows:
         self.before(statement)
 
     def before(self, statement: str) -> None:
-        """Write what is held if ``statement`` names a table with rows held."""
-        for name in self._held:
-            if name in statement:
-                self.flush()
-                return
+        """Write what is held if ``statement`` names a table with rows held (or what reads them)."""
+        if self._held:
+            for name in READ_AS:
+                if name in statement:
+                    self.flush()
+                    return
 
     # -- held rows -------------------------------------------------------------------------------
     def insert(self, writer: RowWriter, rows: list[Row]) -> list[Row]:

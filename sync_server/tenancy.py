@@ -30,6 +30,7 @@ from common.schema import (
     AuditEvent,
     Base,
     ChangeLog,
+    JournalLine,
     Membership,
     OrgSequence,
     ProcessedMutation,
@@ -38,8 +39,9 @@ from common.schema import (
 )
 from common.schema.base import table_of
 
-# Server tables keyed by organization that are not ``TenantRow`` subclasses.
-_BOOKKEEPING = (AuditEvent, ChangeLog, OrgSequence, ProcessedMutation, SecurityLogEntry)
+# Server tables keyed by organization that are not ``TenantRow`` subclasses, and the views over
+# tenant tables (journal lines, read from their entries: revision 0019).
+_BOOKKEEPING = (AuditEvent, ChangeLog, OrgSequence, ProcessedMutation, SecurityLogEntry, JournalLine)
 # Tables a session without an organization may use (global, or filtered by the caller's user).
 _GLOBAL_OK = {"app_user", "refresh_token", "rate_limit_bucket", "organization", "membership"}
 
@@ -49,8 +51,10 @@ class TenantScopeError(RuntimeError):
 
 
 def tenant_tables() -> frozenset[str]:
-    """Names of every table whose rows belong to one organization (they have ``org_id``)."""
-    return frozenset(t.name for t in Base.metadata.sorted_tables if "org_id" in t.c)
+    """Names of every table (and view) whose rows belong to one organization (they have
+    ``org_id``)."""
+    tables = frozenset(t.name for t in Base.metadata.sorted_tables if "org_id" in t.c)
+    return tables | {table_of(JournalLine).name}
 
 
 TENANT_TABLES = tenant_tables()

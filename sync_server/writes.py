@@ -127,17 +127,10 @@ _PR_SET_TIMERSLACK = 29
 CHANGE_SEQUENCE = "change"
 
 # Rows whose insert has no change-log row of its own: they travel with their parent's change.
-# child entity → (parent entity, the child's column naming the parent). A journal entry's lines
-# are inserted with it, by the same command, at the change sequences right after the entry's
-# (``CommandContext.insert_with_children``), and a pull that sends a change of the entry sends
-# the lines whose version lies between that change and the next change-log row
-# (``sync_server.pull``): what clients receive is what a change-log row per line gave them,
-# without 1,500 change-log rows for a push of 500 posted invoices. Any later write of a line (an
-# erasure, a repair) is a change of its own, as are lines written any other way. Revision 0016's
-# downgrade gives such lines their change-log rows back, for server code from before this.
-LOGGED_WITH: Mapping[str, tuple[str, str]] = MappingProxyType(
-    {"journal_line": ("journal_entry", "journal_entry_id")}
-)
+# child entity → (parent entity, the child's column naming the parent). Journal lines did
+# (revision 0016) until they moved into their entry's row (revision 0019): none does now; a pull
+# still serves a child named here (``sync_server.pull``).
+LOGGED_WITH: Mapping[str, tuple[str, str]] = MappingProxyType({})
 # Stamped by every write; not "changed fields" worth auditing.
 _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})

@@ -31,7 +31,8 @@ from common.commands.framework import CommandContext, CommandError, apply_field_
 from common.commands.periods import require_open_period
 from common.commands.rules import Transitions, require_parent, require_transition
 from common.money import format_money
-from common.schema import Account, FiscalPeriod, JournalEntry, JournalLine, Ledger, TaxRate
+from common.journal_lines import decode_lines, encode_lines
+from common.schema import Account, FiscalPeriod, JournalEntry, Ledger, TaxRate
 
 AccountType = Literal["asset", "liability", "equity", "income", "expense"]
 ACCOUNT_TYPES: tuple[str, ...] = get_args(AccountType)
@@ -282,7 +283,7 @@ def post_entry_lines(
     # Checked and made into the lines' rows in one pass (posting an invoice comes here).
     totals: dict[str, list[int]] = {}
     peek = ctx.peek
-    rows: list[dict[str, Any]] = []
+    stored: list[list[Any]] = []
     for index, (account_id, debit, credit, currency, line_memo) in enumerate(lines):
         if (debit > 0) == (credit > 0):
             raise invalid(f"lines.{index}.debit", "exactly one of debit and credit must be above zero")
@@ -297,19 +298,7 @@ def post_entry_lines(
         else:
             total[0] += debit
             total[1] += credit
-        rows.append(
-            {
-                "id": "",
-                "journal_entry_id": entry_id,
-                "line_no": index + 1,
-                "account_id": account_id,
-                "debit": debit,
-                "credit": credit,
-                "currency": currency,
-                "memo": line_memo,
-                "entry_date": entry_date,
-            }
-        )
+        stored.append(["", account_id, debit, credit, currency, line_memo])
     for currency, (debit, credit) in sorted(totals.items()):
         if debit != credit:
             raise invalid(
@@ -317,13 +306,10 @@ def post_entry_lines(
                 f"debits ({format_money(debit, currency)}) and credits ({format_money(credit, currency)}) "
                 "must be equal",
             )
-    for row, line_id in zip(
-        rows,
-        ctx.derived_id_each(("journal_line", entry_id), [str(row["line_no"]) for row in rows]),
-        strict=True,
-    ):
-        row["id"] = line_id
-    entry = ctx.insert_with_children(
+    line_ids = ctx.derived_id_each(("journal_line", entry_id), [str(n) for n in range(1, len(stored) + 1)])
+    for line, line_id in zip(stored, line_ids, strict=True):
+        line[0] = line_id
+    entry = ctx.insert(
         JournalEntry,
         {
             "id": entry_id,
@@ -334,9 +320,8 @@ def post_entry_lines(
             "source": source,
             "source_id": source_id,
             "reverses_entry_id": reverses_entry_id,
+            "lines_json": encode_lines(stored),
         },
-        JournalLine,
-        rows,
     )
     if report_number:
         ctx.outcome.data["number"] = entry["number"]
@@ -426,9 +411,6 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
                 f"a year-end closing is reversed on its own date, {original['entry_date'].isoformat()}",
             )
         entry_date = original["entry_date"]
-    stmt = ctx.select(JournalLine, JournalLine.journal_entry_id == args.entry_id).order_by(
-        JournalLine.line_no
-    )
     lines = [
         {
             "account_id": line["account_id"],
@@ -437,7 +419,7 @@ def reverse_journal_entry(ctx: CommandContext, args: ReverseJournalEntryArgs) ->
             "currency": line["currency"],
             "memo": line["memo"],
         }
-        for line in ctx.session.execute(stmt).mappings()
+        for line in decode_lines(original["lines_json"])
     ]
     post_entry(
         ctx,

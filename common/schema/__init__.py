@@ -37,7 +37,7 @@ from common.schema.bills import SupplierBill, SupplierBillLine, SupplierPayment
 from common.schema.books import AccountMapping, Ledger
 from common.schema.costing import ProductCost
 from common.schema.credit_notes import CreditNote, CreditNoteLine
-from common.schema.finance import Account, FiscalPeriod, JournalEntry, JournalLine, TaxRate
+from common.schema.finance import Account, FiscalPeriod, JournalBalance, JournalEntry, JournalLine, TaxRate
 from common.schema.hr import (
     Department,
     Employee,
@@ -145,6 +145,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "JournalEntry",
+    "JournalBalance",
     "JournalLine",
     "LeaveRequest",
     "LeaveType",

@@ -5,15 +5,27 @@ The chart and the periods are read by every module that posts (see :mod:`common.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
-from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, ref
+from common.schema.base import ID_LENGTH, Base, EntityInfo, SyncedEntity, business, public, ref
 from common.schema.books import BOOKS_SETTINGS
-from common.schema.types import Quantity
+from common.schema.types import Quantity, UTCDateTime
 
 
 class Account(SyncedEntity, Base):
@@ -66,46 +78,62 @@ class JournalEntry(SyncedEntity, Base):
     source: Mapped[str] = business(String(20), default="manual")
     source_id: Mapped[str | None] = business(String(ID_LENGTH))
     reverses_entry_id: Mapped[str | None] = business(String(ID_LENGTH))
+    # The entry's lines, a JSON array of ``[id, account_id, debit, credit, currency, memo]`` in
+    # line order (``line_no`` is the place, from 1): written with the entry, never edited, read
+    # through the ``journal_line`` view; triggers keep ``journal_balance`` (revision 0019).
+    lines_json: Mapped[str] = business(Text, default="[]", nullable=False)
 
 
-class JournalLine(SyncedEntity, Base):
+class JournalBalance(Base):
+    """What an organization's journal holds per account, currency and day: the sums of its live
+    entries' lines and how many lines those are. Kept only by triggers on ``journal_entry``
+    (revision 0019), on every store, from the lines each entry carries (``lines_json``); never
+    synced: each store sums its own entries. The statements (trial balance, profit and loss,
+    balance sheet) read these rows, accounts × days, instead of a million lines. The reference
+    to the account keeps a line from naming another organization's account."""
+
+    __tablename__ = "journal_balance"
+    __table_args__ = (ref("account", "account_id"), {"sqlite_with_rowid": False})
+
+    org_id: Mapped[str] = public(String(ID_LENGTH), ForeignKey("organization.id"), primary_key=True)
+    account_id: Mapped[str] = business(String(ID_LENGTH), primary_key=True)
+    currency: Mapped[str] = business(String(3), primary_key=True)
+    entry_date: Mapped[date] = business(Date, primary_key=True)
+    debit: Mapped[int] = business(BigInteger, nullable=False)
+    credit: Mapped[int] = business(BigInteger, nullable=False)
+    lines: Mapped[int] = business(Integer, nullable=False)
+
+
+class _Views(DeclarativeBase):
+    """Views: mapped for reading, never created by ``create_all`` nor compared with the
+    migrations (revision 0019 creates them)."""
+
+    metadata = MetaData()
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+class JournalLine(_Views):
+    """A journal entry's line: a read-only view over the lines each entry carries in
+    ``journal_entry.lines_json`` (revision 0019), with the columns the table had. Lines are
+    written with their entry, never on their own; they sync inside their entry's row."""
+
     __tablename__ = "journal_line"
     __entity__ = EntityInfo(module="finance", read="finance.read", append_only=True)
-    # Its entry (NOT NULL, same organization) references the organization (TenantRow).
-    __org_via__ = "journal_entry_id"
-    # Checked once a statement on PostgreSQL (a push writes 1,500 lines in one INSERT; revision 0015).
-    __pg_set_refs__ = ("journal_entry_id", "account_id")
-    __table_args__ = (
-        ref("journal_entry", "journal_entry_id"),
-        ref("account", "account_id"),
-        Index("ix_journal_line_entry", "org_id", "journal_entry_id"),
-        # Covers the trial balance: sums per account and currency up to a date, read from the
-        # index alone (DESIGN §9: one second over a million lines). ``version`` (the change
-        # sequence: a line written later has a higher one) comes before the amounts, so that
-        # an account's lines of one day are kept in the order they were written and a new one
-        # goes after them, not among them by amount (revision 0018).
-        Index(
-            "ix_journal_line_balance",
-            "org_id",
-            "account_id",
-            "currency",
-            "entry_date",
-            "version",
-            "deleted",
-            "debit",
-            "credit",
-        ),
-    )
 
+    org_id: Mapped[str] = public(String(ID_LENGTH), primary_key=True)
+    id: Mapped[str] = public(String(ID_LENGTH), primary_key=True)
     journal_entry_id: Mapped[str] = business(String(ID_LENGTH))
     line_no: Mapped[int] = business(Integer)
     account_id: Mapped[str] = business(String(ID_LENGTH))
-    debit: Mapped[int] = business(BigInteger, default=0)
-    credit: Mapped[int] = business(BigInteger, default=0)
+    debit: Mapped[int] = business(BigInteger)
+    credit: Mapped[int] = business(BigInteger)
     currency: Mapped[str] = business(String(3))
     memo: Mapped[str | None] = business(String(500))
-    # The entry's date, copied onto its lines (entries are never edited, so it never differs).
     entry_date: Mapped[date] = business(Date)
+    version: Mapped[int] = public(BigInteger)
+    updated_at: Mapped[datetime] = business()
+    updated_by: Mapped[str | None] = business(String(ID_LENGTH))
+    deleted: Mapped[bool] = public(Boolean)
 
 
 class TaxRate(SyncedEntity, Base):
