@@ -24,7 +24,7 @@ from common.schema import (
     EmployeeDirectory,
     Invoice,
     InvoiceLine,
-    JournalLine,
+    JournalBalance,
     LeaveRequest,
     Product,
     Task,
@@ -152,13 +152,12 @@ def cash_position(db: Session, user: UserSession, today: date, currency: str) ->
     # What they hold today, in the currency shown: not a payment dated next week, nor lines of
     # entries from before the books in another currency (the trial balance leaves those out too).
     rows = db.execute(
-        select(Account.name, func.sum(JournalLine.debit - JournalLine.credit))
-        .join(Account, (Account.org_id == JournalLine.org_id) & (Account.id == JournalLine.account_id))
+        select(Account.name, func.sum(JournalBalance.debit - JournalBalance.credit))
+        .join(Account, (Account.org_id == JournalBalance.org_id) & (Account.id == JournalBalance.account_id))
         .where(
-            JournalLine.org_id == user.org_id,
-            JournalLine.deleted.is_(False),
-            JournalLine.currency == currency,
-            JournalLine.entry_date <= today,
+            JournalBalance.org_id == user.org_id,
+            JournalBalance.currency == currency,
+            JournalBalance.entry_date <= today,
             Account.type == "asset",
             Account.code.like("10%"),
         )
@@ -256,7 +255,7 @@ TILES: tuple[TileSpec, ...] = (
         "top_products", ("invoice_line.line_total", "invoice_line.product_id", "product.name"), top_products
     ),
     TileSpec("receivables_aging", ("report:ar_aging",), receivables_aging),
-    TileSpec("cash_position", ("journal_line.debit", "journal_line.credit", "account.name"), cash_position),
+    TileSpec("cash_position", ("journal_entry.lines_json", "account.name"), cash_position),
     TileSpec("stock_value", ("report:stock_valuation", "stock_move.quantity"), stock_value),
     TileSpec("low_stock", ("product.reorder_point", "stock_move.quantity"), low_stock_tile),
     TileSpec(

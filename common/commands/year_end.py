@@ -29,7 +29,7 @@ from common.commands.framework import CommandContext, command, invalid
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, ledger_currency, new_posting
 from common.money import format_money
-from common.schema import Account, JournalEntry, JournalLine
+from common.schema import Account, JournalBalance, JournalEntry
 
 RESULT_TYPES = ("income", "expense")
 
@@ -126,12 +126,12 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     }
     if not accounts:
         raise invalid("start_date", "there are no income or expense accounts")
-    lines = JournalLine.__table__
+    # The year's sums per account, from the balances the entries keep (revision 0019).
+    lines = JournalBalance.__table__
     sums = ctx.session.execute(
         select(lines.c.account_id, func.sum(lines.c.debit) - func.sum(lines.c.credit))
         .where(
             lines.c.org_id == ctx.org_id,
-            lines.c.deleted.is_(False),
             lines.c.currency == posting.ledger,
             lines.c.entry_date >= args.start_date,
             lines.c.entry_date <= args.end_date,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from common.reports.base import ReportError, ReportParams, amount_text, ledger_currency, report
-from common.schema import Account, JournalEntry, JournalLine
+from common.schema import Account, JournalBalance, JournalEntry, JournalLine
 
 YEAR_END = "year_end"  # common.commands.finance.YEAR_END (reports never import commands)
 REVERSAL = "reversal"  # common.commands.finance.REVERSAL
@@ -71,8 +71,8 @@ def trial_balance(session: Session, org_id: str, as_of: date | None = None) -> T
     a nested loop that sums every line once per account — measured on PostgreSQL, 1M lines over
     60 accounts took 10 s instead of 0.2 s.
     """
-    lines = JournalLine.__table__
-    where = [lines.c.org_id == org_id, lines.c.deleted.is_(False)]
+    lines = JournalBalance.__table__
+    where = [lines.c.org_id == org_id]
     if as_of is not None:
         where.append(lines.c.entry_date <= as_of)
     sums = session.execute(
@@ -121,8 +121,8 @@ def _accounts(session: Session, org_id: str) -> dict[str, Any]:
 
 def _balances(session: Session, org_id: str, currency: str, as_of: date | None) -> dict[str, int]:
     """Debit minus credit per account of every line up to ``as_of`` in the ledger currency."""
-    lines = JournalLine.__table__
-    where = [lines.c.org_id == org_id, lines.c.deleted.is_(False), lines.c.currency == currency]
+    lines = JournalBalance.__table__
+    where = [lines.c.org_id == org_id, lines.c.currency == currency]
     if as_of is not None:
         where.append(lines.c.entry_date <= as_of)
     stmt = (
@@ -168,7 +168,7 @@ def _period_sums(
     read, in account order (the groups stream out, no sort), and no line is tested against the
     currency or the dates; only ``deleted`` is.
     """
-    lines = JournalLine.__table__
+    lines = JournalBalance.__table__
     stmt = (
         select(lines.c.account_id, func.sum(lines.c.debit - lines.c.credit))
         .where(
@@ -177,7 +177,6 @@ def _period_sums(
             lines.c.currency == currency,
             lines.c.entry_date >= start,
             lines.c.entry_date <= end,
-            lines.c.deleted.is_(False),
         )
         .group_by(lines.c.account_id)
     )
@@ -376,38 +375,53 @@ def general_ledger(session: Session, org_id: str, params: ReportParams) -> dict[
     account = _accounts(session, org_id).get(params.account)
     if account is None:
         raise ReportError("not_found", "account: there is no account with this id", "account")
-    lines, entries = JournalLine.__table__, JournalEntry.__table__
-    where = [
-        lines.c.org_id == org_id,
-        lines.c.deleted.is_(False),
-        lines.c.currency == currency,
-        lines.c.account_id == params.account,
+    balances = JournalBalance.__table__
+    days = [
+        balances.c.org_id == org_id,
+        balances.c.currency == currency,
+        balances.c.account_id == params.account,
     ]
     opening = 0
     if params.start is not None:
-        stmt = select(func.sum(lines.c.debit), func.sum(lines.c.credit)).where(
-            *where, lines.c.entry_date < params.start
+        stmt = select(func.sum(balances.c.debit), func.sum(balances.c.credit)).where(
+            *days, balances.c.entry_date < params.start
         )
         debit, credit = session.execute(stmt).one()
         opening = int(debit or 0) - int(credit or 0)
-        where.append(lines.c.entry_date >= params.start)
+        days.append(balances.c.entry_date >= params.start)
     if params.end is not None:
-        where.append(lines.c.entry_date <= params.end)
-    stmt = (
-        select(
-            lines.c.entry_date, entries.c.number, entries.c.source, entries.c.source_id,
-            func.coalesce(lines.c.memo, entries.c.memo), lines.c.debit, lines.c.credit,
+        days.append(balances.c.entry_date <= params.end)
+    # How many lines the range holds, and on which days, from the balances: a range of too many
+    # is refused before a line is read, and the lines are read from those days' entries only.
+    counted = session.execute(
+        select(func.sum(balances.c.lines), func.min(balances.c.entry_date), func.max(balances.c.entry_date)).where(
+            *days
         )
-        .join(entries, (entries.c.org_id == lines.c.org_id) & (entries.c.id == lines.c.journal_entry_id))
-        .where(*where)
-        .order_by(lines.c.entry_date, entries.c.number, lines.c.line_no)
-        .limit(MAX_LEDGER_LINES + 1)
-    )  # fmt: skip
-    found: list[Any] = list(session.execute(stmt).all())
-    if len(found) > MAX_LEDGER_LINES:
+    ).one()
+    if int(counted[0] or 0) > MAX_LEDGER_LINES:
         raise ReportError(
             "invalid", f"to: more than {MAX_LEDGER_LINES:,} lines in this range; ask for a shorter one", "to"
         )
+    lines, entries = JournalLine.__table__, JournalEntry.__table__
+    found: list[Any] = []
+    if counted[0]:
+        stmt = (
+            select(
+                lines.c.entry_date, entries.c.number, entries.c.source, entries.c.source_id,
+                func.coalesce(lines.c.memo, entries.c.memo), lines.c.debit, lines.c.credit,
+            )
+            .join(entries, (entries.c.org_id == lines.c.org_id) & (entries.c.id == lines.c.journal_entry_id))
+            .where(
+                lines.c.org_id == org_id,
+                lines.c.deleted.is_(False),
+                lines.c.entry_date >= counted[1],
+                lines.c.entry_date <= counted[2],
+                lines.c.currency == currency,
+                lines.c.account_id == params.account,
+            )
+            .order_by(lines.c.entry_date, entries.c.number, lines.c.line_no)
+        )  # fmt: skip
+        found = list(session.execute(stmt).all())
     balance, debit_total, credit_total = opening, 0, 0
     rows = []
     for line in found:
