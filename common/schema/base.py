@@ -111,28 +111,11 @@ def ref(target: str, column: str, *, ondelete: str | None = None) -> ForeignKeyC
 
 
 class TenantRow:
-    """Columns of every row that belongs to one organization: primary key ``(org_id, id)``.
-
-    ``org_id`` references ``organization``, except in a table that names in ``__org_via__`` a
-    NOT NULL column of a composite reference :func:`ref` to a table that references the
-    organization itself (a journal line's entry): that reference already proves the
-    organization exists (its target row has the same ``org_id``), so a foreign key of its own
-    would be a second check of the same fact on every row written (on PostgreSQL a trigger and a
-    query a row: ~5 ms of the ~40 ms the INSERT of a push's 1,500 journal lines took).
-    """
-
-    __org_via__: ClassVar[str | None] = None
-    # Columns of composite references :func:`ref` that PostgreSQL checks once a statement, with
-    # triggers over the statement's rows, instead of a foreign key (a trigger and a query a row):
-    # the same refusals, SQLSTATE 23503 named after the constraint, parents locked FOR KEY SHARE
-    # (revision 0015). The metadata still declares them: SQLite keeps the foreign keys, and what
-    # reads the references from the metadata (the order of writes, retention) still sees them.
-    __pg_set_refs__: ClassVar[tuple[str, ...]] = ()
+    """Columns of every row that belongs to one organization: primary key ``(org_id, id)``,
+    ``org_id`` referencing ``organization``."""
 
     @declared_attr
     def org_id(cls) -> Mapped[str]:
-        if cls.__org_via__:
-            return public(String(ID_LENGTH), primary_key=True)  # type: ignore[no-any-return]
         return public(String(ID_LENGTH), ForeignKey("organization.id"), primary_key=True)  # type: ignore[no-any-return]
 
     @declared_attr

@@ -69,6 +69,7 @@ SYNCED_FINGERPRINTS = {
     5: "dfb1ed2bc05546c2",
     6: "03b1b311ae0776fa",  # the organization profile (documents)
     7: "fd26c932aaf1ab8b",  # discounts on sales order, invoice and credit note lines
+    8: "708be18de953c27e",  # journal lines inside their entry (lines_json), no journal_line entity
 }  # 4 (payroll) and 5 (privacy) landed together
 
 

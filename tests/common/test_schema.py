@@ -80,38 +80,18 @@ def test_tenant_tables_key_uniques_and_references_include_the_organization() -> 
                 assert [e.column.name for e in constraint.elements] == ["org_id", "id"]
 
 
-def test_every_tenant_row_references_its_organization_directly_or_through_its_parent() -> None:
-    """A tenant table without its own foreign key to ``organization`` (``__org_via__``) still
-    cannot hold a row of an organization that does not exist: the column it names is NOT NULL
-    and part of a composite reference to a table that does (so the parent has the same org)."""
+def test_every_tenant_row_references_its_organization() -> None:
+    """No tenant table can hold a row of an organization that does not exist."""
     tenant = {m.local_table.name: m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantRow)}
-
-    def checks_organization(name: str, seen: frozenset[str] = frozenset()) -> bool:
-        model, table = tenant[name], tenant[name].__table__
-        if any(fk.column.table.name == "organization" for fk in table.c.org_id.foreign_keys):
-            return True
-        via = model.__org_via__
-        if via is None or name in seen or table.c[via].nullable:
-            return False
-        return any(
-            constraint.column_keys == ["org_id", via]
-            and checks_organization(constraint.referred_table.name, seen | {name})
-            for constraint in table.constraints
-            if isinstance(constraint, ForeignKeyConstraint)
-        )
-
-    for name in tenant:
-        assert checks_organization(name), name
-    # Where the check goes through the parent: a journal line's entry (posting writes 3 lines an
-    # entry; revision 0014).
-    assert {name for name, model in tenant.items() if model.__org_via__} == {"journal_line"}
+    for name, model in tenant.items():
+        assert any(fk.column.table.name == "organization" for fk in model.__table__.c.org_id.foreign_keys), name
 
 
 def test_every_entity_declares_who_reads_it_with_known_permissions() -> None:
     # Who writes is each command's permission (common.commands.REGISTRY), not the entity's.
     assert {"warehouse", "product", "stock_move", "supplier", "purchase_order", "purchase_order_line",
             "customer", "sales_order", "sales_order_line", "invoice", "invoice_line", "payment",
-            "account", "fiscal_period", "journal_entry", "journal_line", "tax_rate",
+            "account", "fiscal_period", "journal_entry", "tax_rate",
             "department", "employee", "leave_request", "payroll_run", "payslip", "payslip_line",
             "project", "task", "timesheet_entry",
             "communication_preference", "data_subject_request", "notification"} <= set(ENTITIES)  # fmt: skip
@@ -123,26 +103,6 @@ def test_every_entity_declares_who_reads_it_with_known_permissions() -> None:
             assert info.owner in model.__table__.c, name
 
 
-def _set_refs() -> set[tuple[str, str]]:
-    """``(table, column)`` of the references PostgreSQL checks once a statement, not with a
-    foreign key (``TenantRow.__pg_set_refs__``)."""
-    return {
-        (m.local_table.name, column)
-        for m in Base.registry.mappers
-        if issubclass(m.class_, TenantRow)
-        for column in m.class_.__pg_set_refs__
-    }
-
-
-def _checked_by_statement(item: object) -> bool:
-    """A difference that is a foreign key PostgreSQL checks with its statement triggers."""
-    if not (isinstance(item, tuple) and item[0] == "add_fk"):
-        return False
-    constraint = item[1]
-    keys = constraint.column_keys
-    return len(keys) == 2 and keys[0] == "org_id" and (constraint.table.name, keys[1]) in _set_refs()
-
-
 def _assert_at_head_and_matches_metadata(engine) -> None:  # type: ignore[no-untyped-def]
     with engine.connect() as connection:
         assert migrate.current_revision(connection) == migrate.head_revision()
@@ -151,21 +111,7 @@ def _assert_at_head_and_matches_metadata(engine) -> None:  # type: ignore[no-unt
         diff = compare_metadata(
             MigrationContext.configure(connection, opts={"compare_type": False}), metadata
         )
-    if engine.dialect.name == "postgresql":
-        # Declared, and checked by the statement triggers of revision 0015 instead: each one.
-        assert len([item for item in diff if _checked_by_statement(item)]) == len(_set_refs())
-        diff = [item for item in diff if not _checked_by_statement(item)]
     assert diff == [], f"migrations and models disagree: {diff}"
-
-
-def test_only_journal_lines_have_references_checked_once_a_statement() -> None:
-    """Each is a declared composite reference (SQLite's foreign key; PostgreSQL's triggers)."""
-    assert _set_refs() == {("journal_line", "journal_entry_id"), ("journal_line", "account_id")}
-    for table, column in _set_refs():
-        assert any(
-            constraint.column_keys == ["org_id", column]
-            for constraint in metadata.tables[table].foreign_key_constraints
-        ), (table, column)
 
 
 def test_migrations_bring_an_empty_sqlcipher_database_to_head(tmp_path: Path) -> None:

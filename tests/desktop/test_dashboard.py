@@ -70,7 +70,8 @@ def test_cash_position_is_what_the_bank_holds_today_in_the_ledger_currency(data_
 
     from common.commands.postings import chart_account_id
     from common.ids import new_id
-    from common.schema import JournalEntry, JournalLine
+    from common.journal_lines import encode_lines
+    from common.schema import JournalEntry
     from common.schema.types import utcnow
     from desktop.dashboard import cash_position
     from desktop.formatting import money
@@ -86,12 +87,10 @@ def test_cash_position_is_what_the_bank_holds_today_in_the_ledger_currency(data_
         entry, stamps = new_id(), {"org_id": org, "version": 1, "updated_at": utcnow(),
                                    "updated_by": "migrated", "deleted": False}  # fmt: skip
         with session.store.write_session() as db:  # as a store from before the books holds one
+            lines = [[new_id(), bank, 90_000, 0, "USD", None], [new_id(), capital, 0, 90_000, "USD", None]]
             db.execute(insert(JournalEntry), [{**stamps, "id": entry, "number": "OLD-1", "entry_date": today,
-                                               "source": "manual", "memo": "Before the books"}])  # fmt: skip
-            db.execute(insert(JournalLine), [
-                {**stamps, "id": new_id(), "journal_entry_id": entry, "line_no": n, "account_id": account,
-                 "debit": debit, "credit": credit, "currency": "USD", "memo": None, "entry_date": today}
-                for n, (account, debit, credit) in enumerate(((bank, 90_000, 0), (capital, 0, 90_000)), 1)])  # fmt: skip
+                                               "source": "manual", "memo": "Before the books",
+                                               "lines_json": encode_lines(lines)}])  # fmt: skip
         with session.store.read_session() as db:
             tile = cash_position(db, session, today, "EUR")
         assert tile.headline == money(12_000, "EUR")
