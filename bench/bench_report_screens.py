@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.harness import Figure, at_most, info, timed
 from common.ids import new_id
+from common.journal_lines import encode_lines
 from common.permissions import permissions_for_roles
 from common.reports import run_report
 from desktop.api_client import ApiClient
@@ -45,7 +46,7 @@ def _uuid(rng: random.Random) -> str:
 
 def _batches(
     org_id: str, line_count: int, rng: random.Random, accounts: list[str]
-) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+) -> Iterator[tuple[list[dict[str, Any]], list[list[Any]]]]:
     common = {"org_id": org_id, "version": 1, "updated_at": STAMP, "updated_by": None, "deleted": False}
     start, number = date(2025, 1, 1), 0
     for _ in range(0, line_count // 4, BATCH_ENTRIES):
@@ -54,19 +55,17 @@ def _batches(
             number += 1
             entry_id = _uuid(rng)
             day = (start + timedelta(days=rng.randrange(730))).isoformat()
+            amount = rng.randint(100, 1_000_000)
+            entry_lines = [
+                [_uuid(rng), accounts[rng.randrange(ACCOUNTS)], debit, credit, "EUR", None]
+                for debit, credit in ((amount, 0), (0, amount), (amount // 2, 0), (0, amount // 2))
+            ]
+            lines.extend(entry_lines)
             entries.append(
                 {**common, "id": entry_id, "number": f"JE-{number:07d}", "entry_date": day, "fiscal_period_id": None,
-                 "memo": None, "source": "manual", "source_id": None, "reverses_entry_id": None}
+                 "memo": None, "source": "manual", "source_id": None, "reverses_entry_id": None,
+                 "lines_json": encode_lines(entry_lines)}
             )  # fmt: skip
-            amount = rng.randint(100, 1_000_000)
-            for line_no, (debit, credit) in enumerate(
-                ((amount, 0), (0, amount), (amount // 2, 0), (0, amount // 2))
-            ):
-                lines.append(
-                    {**common, "id": _uuid(rng), "journal_entry_id": entry_id, "line_no": line_no + 1,
-                     "account_id": accounts[rng.randrange(ACCOUNTS)], "debit": debit, "credit": credit,
-                     "currency": "EUR", "memo": None, "entry_date": day}
-                )  # fmt: skip
         yield entries, lines
 
 
@@ -86,7 +85,6 @@ def make_session(root: Path, line_count: int) -> UserSession:
     for entries, lines in _batches(org_id, line_count, rng, [a["id"] for a in accounts]):
         with store.write_session() as db:
             WRITERS["journal_entry"].upsert(db.connection(), entries)
-            WRITERS["journal_line"].upsert(db.connection(), lines)
     membership = Membership(org_id, "Bench", ("accountant",), permissions_for_roles(["accountant"]))
     return UserSession(
         root=root,

@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.bench_desktop import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS
 from bench.harness import Figure, at_most, info, median
+from common.journal_lines import encode_lines
 from common.ids import new_id
 from common.permissions import permissions_for_roles
 from desktop.api_client import ApiClient, Membership, User
@@ -96,28 +97,24 @@ def fill_journal(store: LocalStore, org_id: str, lines: int) -> None:
     accounts = [new_id() for _ in range(4)]
     memos = ["Rent", "Wages", "Sale", "Purchase", "Bank fees", "Reversal"]
     for start in range(0, lines // 4, BATCH):
-        entries, entry_lines = [], []
+        entries = []
         for n in range(start, min(lines // 4, start + BATCH)):
             entry_id, day, amount = (
                 new_id(),
                 start_day + timedelta(days=rng.randint(0, 1500)),
                 rng.randint(100, 90_000),
             )
+            entry_lines = [
+                [new_id(), accounts[line_no], debit, credit, "EUR", None]
+                for line_no, (debit, credit) in enumerate(((amount, 0), (0, amount), (amount, 0), (0, amount)))
+            ]
             entries.append(
                 {**base, "id": entry_id, "number": f"JE-{n:07d}", "entry_date": day, "fiscal_period_id": None,
-                 "memo": f"{rng.choice(memos)} {n}", "source": "manual", "source_id": None, "reverses_entry_id": None}
+                 "memo": f"{rng.choice(memos)} {n}", "source": "manual", "source_id": None, "reverses_entry_id": None,
+                 "lines_json": encode_lines(entry_lines)}
             )  # fmt: skip
-            for line_no, (debit, credit) in enumerate(
-                ((amount, 0), (0, amount), (amount, 0), (0, amount)), 1
-            ):
-                entry_lines.append(
-                    {**base, "id": new_id(), "journal_entry_id": entry_id, "line_no": line_no,
-                     "account_id": accounts[line_no - 1], "debit": debit, "credit": credit, "currency": "EUR",
-                     "memo": None, "entry_date": day}
-                )  # fmt: skip
         with store.write_session() as db:
             WRITERS["journal_entry"].upsert(db.connection(), entries)
-            WRITERS["journal_line"].upsert(db.connection(), entry_lines)
 
 
 def _measure(
