@@ -10,7 +10,8 @@
    original result (another user's id answers ``rejected``/``id_taken`` and tells nothing);
    otherwise a SAVEPOINT, then :func:`common.commands.execute` with a :class:`ServerRecorder`
    (version = next change sequence, one change-log row and one audit event per row written, but
-   for a journal entry's lines: see :data:`LOGGED_WITH` and :data:`sync_server.audit.AUDITED_WITH`) and
+   for a document's journal entry, audited inside the document's event:
+   :data:`sync_server.audit.POSTINGS`) and
    :class:`ServerNumbering` (final gapless numbers, counted in memory and written once per
    batch); a refused command rolls back to the
    savepoint and is recorded ``rejected``, consuming no sequence and no document number. The
@@ -72,8 +73,6 @@ from common.subjects import SUBJECT_ENTITIES, SUBJECT_LINKS, erasable_columns, s
 from common.wire import Mutation, MutationResult
 from sync_server.audit import (
     AUDIT_SEQUENCE,
-    AUDITED_WITH,
-    NESTED_IMPLIED,
     POSTING_DEFAULTS,
     POSTING_ENTITY,
     POSTING_HOLDERS,
@@ -231,13 +230,8 @@ class ServerRecorder:
         # Data subjects erased by the commands applied: their audit keys are destroyed once the
         # batch's events (the erasure's own ``before`` included) are sealed and appended.
         self.erased_subjects: list[tuple[str, str]] = []
-        # Index of the first event and change-log row of the command being applied (set by
-        # :meth:`mark`).
+        # Index of the first event of the command being applied (set by :meth:`mark`).
         self._command_start = 0
-        self._command_changes = 0
-        # The journal entry this command nested in its document's event last: (entry id, its
-        # image there), where its lines go (:meth:`_nest_posting`).
-        self._posting: tuple[str, dict[str, Any]] | None = None
 
     def forget_subject(self, subject_type: str, subject_id: str) -> None:
         self.erased_subjects.append((subject_type, subject_id))
@@ -262,13 +256,6 @@ class ServerRecorder:
             image = _new_image(after)
             if entity == POSTING_ENTITY and self._nest_posting(entity_id, image):
                 return
-            nested = AUDITED_WITH.get(entity)
-            if (
-                nested is not None
-                and not _may_name_subject(entity)
-                and self._nest(entity, entity_id, image, *nested)
-            ):
-                return
             old = None
             changed: Any = image
         else:
@@ -287,7 +274,7 @@ class ServerRecorder:
         after: dict[str, Any],
     ) -> None:
         """The audit event of a row written (``old`` ``None``: inserted), its images converted."""
-        # Rows of an entity that can never name a data subject (journal entries and lines…) skip
+        # Rows of an entity that can never name a data subject (journal entries…) skip
         # the subject look-up: the same answer (None), without walking the row.
         subject = subject_of(entity, after) if _may_name_subject(entity) else None
         personal = frozenset(erasable_columns(entity, after)) & frozenset(changed) if subject else frozenset()
@@ -307,60 +294,13 @@ class ServerRecorder:
             )
         )
 
-    def record_inserts(self, entity: str, rows: list[dict[str, Any]]) -> None:
-        """:meth:`record_write` of new rows of one entity (a journal entry's lines), at once: the
-        same images, nested in their parent's event where :data:`AUDITED_WITH` says so and that
-        event is this command's last; the same change-log rows, but none for rows that travel
-        with their parent's change (:meth:`_travel_with_parent`)."""
-        if not self._travel_with_parent(entity, rows):
-            org_id, now = self.org_id, self.now
-            self.changes.extend(
-                [
-                    {
-                        "org_id": org_id,
-                        "seq": row["version"],
-                        "entity": entity,
-                        "entity_id": row["id"],
-                        "at": now,
-                    }
-                    for row in rows
-                ]
-            )
-        nested = AUDITED_WITH.get(entity)
-        if nested is None or _may_name_subject(entity):
-            for row in rows:
-                image = _new_image(row)
-                self._event(entity, row["id"], None, image, image, row)
-            return
-        parent, column, key = nested
-        for row in rows:
-            image = _new_image(row)
-            if not self._nest(entity, row["id"], image, parent, column, key):
-                self._event(entity, row["id"], None, image, image, row)
-
-    def _travel_with_parent(self, entity: str, rows: list[dict[str, Any]]) -> bool:
-        """Whether new ``rows`` of ``entity`` need no change-log rows (:data:`LOGGED_WITH`): the
-        change recorded last, by this command, is their parent's, and the rows took the change
-        sequences right after it, so no change-log row lies between the parent's and theirs (a
-        pull finds them by that). Otherwise they are changes of their own."""
-        link = LOGGED_WITH.get(entity)
-        if link is None or not rows or len(self.changes) <= self._command_changes:
-            return False
-        parent, column = link
-        last = self.changes[-1]
-        if last["entity"] != parent:
-            return False
-        parent_id, seq = last["entity_id"], last["seq"]
-        for offset, row in enumerate(rows, start=1):
-            if row[column] != parent_id or row["version"] != seq + offset:
-                return False
-        return True
-
     def _nest_posting(self, entry_id: str, image: dict[str, Any]) -> bool:
         """Put a new journal entry's image into the event of the document it posts
         (``sync_server.audit.POSTINGS``), when this command wrote that document; ``False``: the
-        entry needs its own event. The image leaves out the document's id and the defaults
-        (``POSTING_DEFAULTS``); readers put them back (``sync_server.audit.full_posting``)."""
+        entry needs its own event. The image is the entry's columns, its lines among them as
+        stored (``lines_json``, revision 0019), with its ``id``; it leaves out the document's id
+        and the defaults (``POSTING_DEFAULTS``); readers put them back
+        (``sync_server.audit.full_posting``)."""
         source_id = image.get(POSTING_IMPLIED_COLUMN)
         if not isinstance(source_id, str):
             return False
@@ -375,48 +315,11 @@ class ServerRecorder:
         _leave_out_defaults(image, POSTING_DEFAULTS)
         image["id"] = entry_id
         event.after.setdefault(POSTINGS, []).append(image)
-        self._posting = (entry_id, image)
-        return True
-
-    def _nest(
-        self, entity: str, entity_id: str, image: dict[str, Any], parent: str, column: str, key: str
-    ) -> bool:
-        """Put a new child row's image into its parent's event (:data:`AUDITED_WITH`) when the
-        parent's insert is this command's last event; ``False``: the row needs its own event.
-        The image leaves out what the parent's event says (:data:`NESTED_IMPLIED`): the column
-        naming the parent (the event's ``entity_id``), the columns equal to the parent image's,
-        the defaults it holds; readers fill them in (``sync_server.audit.full_child``)."""
-        posting = self._posting
-        if parent == POSTING_ENTITY and posting is not None and posting[0] == image.get(column):
-            parent_image = posting[1]  # the entry nested in its document's event by this command
-        else:
-            if len(self.events) <= self._command_start:
-                return False
-            last = self.events[-1]
-            if last.entity != parent or last.entity_id != image.get(column) or last.before is not None:
-                return False
-            if last.after is None:
-                return False
-            parent_image = last.after
-        del image[column]
-        implied = NESTED_IMPLIED.get(entity)
-        if implied is not None:
-            from_parent, defaults = implied
-            # Only the very value is implied: of the same type too (``0 == False``).
-            for name in from_parent:
-                if name in image and name in parent_image and _identical(image[name], parent_image[name]):
-                    del image[name]
-            _leave_out_defaults(image, defaults)
-        # The row's own image, with its id (keys are sorted when the event is serialized).
-        image["id"] = entity_id
-        parent_image.setdefault(key, []).append(image)
         return True
 
     def mark(self) -> tuple[int, int, int, int]:
         """Where a command starts (taken before each one): :meth:`restore` goes back to it."""
         self._command_start = len(self.events)
-        self._command_changes = len(self.changes)
-        self._posting = None
         return self.seq, len(self.changes), len(self.events), len(self.erased_subjects)
 
     def restore(self, mark: tuple[int, int, int, int]) -> None:
@@ -424,7 +327,6 @@ class ServerRecorder:
         del self.changes[mark[1] :]
         del self.events[mark[2] :]
         del self.erased_subjects[mark[3] :]
-        self._posting = None
 
     def append_audit(self, session: Session, head: ChainHead | None) -> None:
         """Append the audit events, then destroy the keys of the subjects erased (after: the

@@ -83,20 +83,6 @@ class ChangeRecorder(Protocol):
         ...
 
 
-def record_inserts(recorder: ChangeRecorder, entity: str, rows: list[Row]) -> None:
-    """Record new ``rows`` of ``entity``: in one call where the recorder takes several rows at
-    once (a ``record_inserts(entity, rows)`` method doing what ``record_write(entity, row["id"],
-    None, row)`` does for each row, in order: the server's), else row by row through its
-    ``record_write`` (the workstation's)."""
-    bulk = getattr(recorder, "record_inserts", None)
-    if bulk is not None:
-        bulk(entity, rows)
-        return
-    record = recorder.record_write
-    for row in rows:
-        record(entity, row["id"], None, row)
-
-
 class MemberDirectory(Protocol):
     """Who belongs to the organization: known to the server, not to a workstation."""
 
@@ -433,54 +419,6 @@ class CommandContext:
             for follower in followers:
                 follower(self, after)
         return inserted
-
-    def insert_with_children(
-        self,
-        model: type[SyncedEntity],
-        values: Mapping[str, Any],
-        child_model: type[SyncedEntity],
-        children: list[Row],
-    ) -> Row:
-        """Insert a new row and new rows under it (a journal entry and its lines): what
-        :meth:`insert` of the parent then :meth:`insert_many` of the children write, version,
-        record and remember, in one pass. The dicts of ``children`` (made for this call, each
-        naming the same columns) are stamped in place; the children written are remembered as
-        the store answered them, not copied, since none of them is handed back; they are
-        recorded at once (:func:`record_inserts`). Returns the parent row."""
-        after = self.insert(model, values)
-        if not children:
-            return after
-        name = entity_name(child_model)
-        version = self.recorder.version_for_write
-        # The keys in the order insert_many stamps them ("version" keeps its place when set).
-        stamps = {
-            "org_id": self.org_id,
-            "version": 0,
-            "updated_at": self.now,
-            "updated_by": self.actor_id,
-            "deleted": False,
-        }
-        for row in children:
-            row |= stamps
-            row["version"] = version(name, row["id"], None)
-        inserted = self._insert_rows(child_model, children)
-        if len(inserted) != len(children):  # an id exists: ON CONFLICT skipped its row
-            written = {r["id"] for r in inserted}
-            taken = next(r["id"] for r in children if r["id"] not in written)
-            raise invalid("id", f"a {name.replace('_', ' ')} with id {taken} already exists")
-        for row in inserted:
-            self._remember(name, row, copy=False)  # a fresh dict from the store, kept as is
-        followers = _FOLLOWERS.get(name)
-        if followers:
-            # Each row recorded, then followed, as insert_many does: a follower writes rows of
-            # its own, whose records come after the row's.
-            for row in inserted:
-                self.recorder.record_write(name, row["id"], None, row)
-                for follower in followers:
-                    follower(self, row)
-        else:
-            record_inserts(self.recorder, name, inserted)
-        return after
 
     def _insert_rows(self, model: type[SyncedEntity], rows: list[Row]) -> list[Row]:
         """``INSERT … ON CONFLICT DO NOTHING`` of rows naming the same columns: the rows written,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from common.ids import new_id
+from common.journal_lines import decode_lines, encode_lines
 from common.schema import Account, AuditEvent, Invoice, JournalEntry, JournalLine
 from common.schema.base import table_of
 from common.wire import to_wire
@@ -339,42 +340,39 @@ def test_a_documents_posting_nests_in_its_event_a_manual_or_reversing_entry_keep
 def test_a_command_refused_after_its_posting_leaves_no_nested_posting_behind() -> None:
     """The recorder (no store) as a command refused after it posted leaves it: its document's
     event goes, and with it the posting nested there; the next command's entry for the same
-    document, which that command did not write, is an event of its own with its lines, none of
-    them put into the image of the refused one."""
+    document, which that command did not write, is an event of its own holding its lines (the
+    entry's ``lines_json``), nothing of it put into the image of the refused one."""
     recorder = ServerRecorder("org", 0, datetime(2026, 11, 30, tzinfo=UTC))
     invoice, day = new_id(), date(2026, 11, 30)
 
-    def post(entry_id: str, version: int) -> None:
+    def post(entry_id: str, version: int) -> str:
+        lines = encode_lines([[new_id(), "acc", 5 * (n % 2), 5 * (1 - n % 2), "EUR", None] for n in (1, 2)])
         entry = {"id": entry_id, "version": version, "entry_date": day, "number": f"JE-{version}",
-                 "source": "invoice", "source_id": invoice, "memo": None, "deleted": False}  # fmt: skip
+                 "source": "invoice", "source_id": invoice, "memo": None, "deleted": False,
+                 "lines_json": lines}  # fmt: skip
         recorder.record_write("journal_entry", entry_id, None, entry)
-        recorder.record_inserts(
-            "journal_line",
-            [{"id": new_id(), "version": version + n, "journal_entry_id": entry_id, "line_no": n,
-              "entry_date": day, "deleted": False, "debit": 5 * (n % 2), "credit": 5 * (1 - n % 2),
-              "currency": "EUR", "memo": None} for n in (1, 2)],
-        )  # fmt: skip
+        return lines
 
     mark = recorder.mark()
     recorder.record_write(
         "invoice", invoice, {"status": "draft", "version": 1}, {"status": "posted", "version": 2}
     )
     refused = new_id()
-    post(refused, 3)
+    refused_lines = post(refused, 3)
     (event,) = recorder.events
     assert event.after is not None
     assert [posting["id"] for posting in event.after["postings"]] == [refused]  # nested, as it went
-    assert len(event.after["postings"][0]["lines"]) == 2
+    assert event.after["postings"][0]["lines_json"] == refused_lines
     recorder.restore(mark)  # the command is refused
     assert recorder.events == []
 
     recorder.mark()
     entry_id = new_id()
-    post(entry_id, 10)
+    lines = post(entry_id, 10)
     (event,) = recorder.events
     assert (event.entity, event.entity_id) == ("journal_entry", entry_id) and event.after is not None
     assert event.after["source_id"] == invoice and "postings" not in event.after
-    assert [line["line_no"] for line in event.after["lines"]] == [1, 2]
+    assert event.after["lines_json"] == lines and [line["line_no"] for line in decode_lines(lines)] == [1, 2]
 
 
 def test_a_customers_export_leaves_their_invoices_posting_out(world: World) -> None:
@@ -549,40 +547,26 @@ def test_a_posting_in_its_documents_event_reads_as_an_entry_event_of_old(world: 
 
 
 def test_nested_lines_keep_what_differs_from_their_entry() -> None:
-    """Only what the entry's event says is left out of a nested line: a line dated otherwise or
-    deleted keeps those fields, and reads back whole (no store: the recorder's images)."""
-    recorder = ServerRecorder("org", 0, datetime(2026, 11, 30, tzinfo=UTC))
-    recorder.mark()
+    """Events from before revision 0019 hold an entry's lines as nested images, slim: only what
+    the entry's event says is left out of a line (its entry, always; its date and
+    ``"deleted":false`` when the same as the entry's), so a line dated otherwise or deleted kept
+    those fields. Each reads back whole (no store: an event's image as those servers wrote it)."""
     entry_id, day = new_id(), date(2026, 11, 30)
-    entry = {"id": entry_id, "version": 1, "entry_date": day, "number": "JE-1", "deleted": False}
-    recorder.record_write("journal_entry", entry_id, None, entry)
     rows = [
-        {"id": new_id(), "version": 2, "journal_entry_id": entry_id, "line_no": 1, "entry_date": day,
+        {"id": new_id(), "journal_entry_id": entry_id, "line_no": 1, "entry_date": day,
          "deleted": False, "debit": 0, "credit": 5, "currency": "EUR", "memo": None},
-        {"id": new_id(), "version": 3, "journal_entry_id": entry_id, "line_no": 2,
+        {"id": new_id(), "journal_entry_id": entry_id, "line_no": 2,
          "entry_date": date(2026, 12, 1), "deleted": True, "debit": 5, "credit": 0, "currency": "EUR",
          "memo": "x"},
-        {"id": new_id(), "version": 4, "journal_entry_id": entry_id, "line_no": 3, "entry_date": day,
+        {"id": new_id(), "journal_entry_id": entry_id, "line_no": 3, "entry_date": day,
          "deleted": 0, "debit": 0, "credit": 0, "currency": "EUR", "memo": None},
     ]  # fmt: skip
-    recorder.record_inserts("journal_line", [dict(row) for row in rows])
-    (event,) = recorder.events
-    assert event.after is not None
-    assert [
-        sorted(set(line) - {"id", "line_no", "debit", "credit", "currency", "memo"})
-        for line in event.after["lines"]
-    ] == [
-        [],
-        ["deleted", "entry_date"],
-        ["deleted"],  # 0 is not False
-    ]
-    found = list(nested_images("journal_entry", entry_id, event.after))
+    slim = [{k: to_wire(v) for k, v in row.items() if k != "journal_entry_id"} for row in rows]
+    del slim[0]["entry_date"], slim[0]["deleted"], slim[2]["entry_date"]  # 0 is not False: kept
+    after = {"entry_date": to_wire(day), "number": "JE-1", "deleted": False, "lines": slim}
+    found = list(nested_images("journal_entry", entry_id, after))
     assert found == [
-        (
-            "journal_line",
-            row["id"],
-            {k: to_wire(v) for k, v in sorted(row.items()) if k not in ("id", "version")},
-        )
+        ("journal_line", row["id"], {k: to_wire(v) for k, v in sorted(row.items()) if k != "id"})
         for row in rows
     ]
 
@@ -637,15 +621,12 @@ def test_a_nested_posting_is_masked_as_a_whole_entry_and_lines(world: World) -> 
     } <= set(masked["masked"])
 
 
-def _entry_rows(invoice: str, entry_id: str, version: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A journal entry posted for ``invoice`` and its two lines, as a command writes them."""
-    day = date(2026, 11, 30)
-    entry = {"id": entry_id, "version": version, "entry_date": day, "number": f"JE-{version}",
-             "source": "invoice", "source_id": invoice, "memo": None, "deleted": False}  # fmt: skip
-    lines = [{"id": new_id(), "version": version + n, "journal_entry_id": entry_id, "line_no": n,
-              "entry_date": day, "deleted": False, "debit": 5 * (n % 2), "credit": 5 * (1 - n % 2),
-              "currency": "EUR", "memo": None} for n in (1, 2)]  # fmt: skip
-    return entry, lines
+def _entry_row(invoice: str, entry_id: str, version: int) -> dict[str, Any]:
+    """A journal entry posted for ``invoice``, with its two lines, as a command writes it."""
+    lines = [[new_id(), "acc", 5 * (n % 2), 5 * (1 - n % 2), "EUR", None] for n in (1, 2)]
+    return {"id": entry_id, "version": version, "entry_date": date(2026, 11, 30), "number": f"JE-{version}",
+            "source": "invoice", "source_id": invoice, "memo": None, "deleted": False,
+            "lines_json": encode_lines(lines)}  # fmt: skip
 
 
 def test_an_entry_nests_only_in_its_own_commands_document_event() -> None:
@@ -660,28 +641,26 @@ def test_an_entry_nests_only_in_its_own_commands_document_event() -> None:
         "invoice", invoice, {"status": "draft", "version": 1}, {"status": "posted", "version": 2}
     )
     recorder.mark()  # the next command, accepted: the invoice's event is the earlier command's
-    entry, lines = _entry_rows(invoice, new_id(), 3)
+    entry = _entry_row(invoice, new_id(), 3)
     recorder.record_write("journal_entry", entry["id"], None, entry)
-    recorder.record_inserts("journal_line", lines)
     first, second = recorder.events
     assert first.entity == "invoice" and first.after is not None and "postings" not in first.after
     assert (second.entity, second.entity_id) == ("journal_entry", entry["id"]) and second.after is not None
-    assert [line["id"] for line in second.after["lines"]] == [line["id"] for line in lines]
+    assert second.after["lines_json"] == entry["lines_json"]
 
     recorder.mark()
     other = new_id()
     recorder.record_write(
         "invoice", other, {"status": "draft", "version": 9}, {"status": "posted", "version": 10}
     )
-    both = [_entry_rows(other, new_id(), 11), _entry_rows(other, new_id(), 20)]
-    for entry, lines in both:
+    both = [_entry_row(other, new_id(), 11), _entry_row(other, new_id(), 20)]
+    for entry in both:
         recorder.record_write("journal_entry", entry["id"], None, entry)
-        recorder.record_inserts("journal_line", lines)
     held = recorder.events[-1]
     assert (held.entity, held.entity_id) == ("invoice", other) and held.after is not None
     assert len(recorder.events) == 3
-    assert [(p["id"], [line["id"] for line in p["lines"]]) for p in held.after["postings"]] == [
-        (entry["id"], [line["id"] for line in lines]) for entry, lines in both
+    assert [(p["id"], p["lines_json"]) for p in held.after["postings"]] == [
+        (entry["id"], entry["lines_json"]) for entry in both
     ]
     shown = full_event_images({"entity": "invoice", "entity_id": other, "after": held.after})["after"]
     assert [p["source_id"] for p in shown["postings"]] == [other, other]
