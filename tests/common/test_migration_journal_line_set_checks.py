@@ -16,17 +16,17 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, NotSupportedError
 
-from common import migrate
 from common.db import create_sqlite_engine, new_key
 from common.schema import Account, JournalEntry, JournalLine
 from common.schema.base import table_of
 from sync_server import pg_security
-from tests.common.migrations import to_revision
+from tests.common.migrations import table_at, to_revision
 from tests.common.test_migration_journal_write_cost import _entry, _line, _rows, _seed, _synced
 
 ENTRY_FK = "fk_journal_line_org_id_journal_entry_id_journal_entry"
 ACCOUNT_FK = "fk_journal_line_org_id_account_id_account"
 APP_ROLE = "ops_app"
+LAST = "0018"  # the last revision with a journal_line table (0019 moves the lines into their entry)
 TRIGGERS = {
     ("journal_line", "journal_line_refs_insert"),
     ("journal_line", "journal_line_refs_update"),
@@ -44,9 +44,10 @@ def pg_engine(pg_database: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def books(pg_engine: Engine) -> tuple[Engine, dict[str, Any], dict[str, Any]]:
-    """A store at head with the application role, and two organizations' seeded books: for
-    each, one of its lines (its ids name an entry and an account of that organization)."""
-    migrate.upgrade(pg_engine)
+    """A store at the last revision with a journal_line table, with the application role, and two
+    organizations' seeded books: for each, one of its lines (its ids name an entry and an
+    account of that organization)."""
+    to_revision(pg_engine, LAST)
     pg_security.prepare(pg_engine, APP_ROLE)
     mine, theirs = _seed(pg_engine), _seed(pg_engine)
     lines = _rows(pg_engine)["journal_line"]
@@ -162,7 +163,7 @@ def test_a_referenced_entry_or_account_cannot_be_deleted_or_rekeyed(
             spare = _synced(
                 mine["org_id"], code="9999", name="spare", type="asset", parent_id=None, archived=False
             )
-        connection.execute(table.insert(), spare)
+        connection.execute(table_at(connection, table).insert(), spare)
         assert (
             connection.execute(table.delete().where(table.c.id.in_([mine[column], spare["id"]]))).rowcount
             == 2
@@ -183,7 +184,7 @@ def test_a_line_being_written_locks_its_account_and_entry(
         account = _synced(org, code="7000", name="new", type="expense", parent_id=None, archived=False)
         entry = _entry(org, "JE-7", "manual")
         connection.execute(table_of(Account).insert(), account)
-        connection.execute(table_of(JournalEntry).insert(), entry)
+        connection.execute(table_at(connection, table_of(JournalEntry)).insert(), entry)
     with engine.connect() as writer, engine.connect() as other:
         writer.begin()
         _as_app(writer, org)
@@ -243,7 +244,7 @@ def test_sqlite_keeps_its_foreign_keys(tmp_path: Path) -> None:
                 connection.exec_driver_sql("SELECT type, name, sql FROM sqlite_master ORDER BY name").all()
                 == schema
             )
-        to_revision(engine, "head")
+        to_revision(engine, LAST)
         referred = {fk["referred_table"] for fk in inspect(engine).get_foreign_keys("journal_line")}
         assert referred == {"journal_entry", "account"}
         line = _rows_of_seeded(engine)

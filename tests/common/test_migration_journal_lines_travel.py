@@ -3,7 +3,11 @@
 before needs to send it: exactly one, at the line's version, found by a pull that reads the
 change log only, right after its entry's; nothing else changes, and nothing at or below the
 pruned floor. Going up again changes nothing. On both stores, on PostgreSQL as the database's
-owner that is not a superuser (row-level security applies to it), as production migrates."""
+owner that is not a superuser (row-level security applies to it), as production migrates.
+
+Revision 0019 moved the lines into their entry, and the server code that wrote them as rows is
+gone: the store is taken back to 0018 (its own downgrade gives the lines their table back), and
+the books are written there as a push of posted invoices wrote them from 0016 to 0018."""
 
 from __future__ import annotations
 
@@ -14,25 +18,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, create_engine, insert, select, update
 
 from common import migrate
 from common.db import create_sqlite_engine, new_key
 from common.ids import new_id
-from common.permissions import ALL_PERMISSIONS
-from common.schema import AppUser, ChangeLog, JournalEntry, JournalLine, Membership, OrgSequence, metadata
+from common.schema import (
+    Account,
+    AppUser,
+    ChangeLog,
+    JournalEntry,
+    JournalLine,
+    Membership,
+    OrgSequence,
+    metadata,
+)
+from common.schema.base import table_of
 from common.schema.types import utcnow
-from common.wire import Mutation
-from sync_server import admin_ops
+from sync_server import admin_ops, retention
 from sync_server.config import ServerConfig
 from sync_server.retention import PRUNED_SEQUENCE, prune_organization
 from sync_server.store import Store, prepare_store
-from sync_server.writes import CHANGE_SEQUENCE, apply_in_slices
-from tests.common.migrations import to_revision
+from sync_server.writes import CHANGE_SEQUENCE
+from tests.common.migrations import table_at, tables_at, to_revision
 from tests.common.test_migration_journal_write_cost import _seed
 from tests.pg_owner import owned_database
 
 BEFORE = "0015"
+LAST = "0018"  # the last revision with a journal_line table
 
 
 @dataclass
@@ -53,6 +66,7 @@ def _server(config: ServerConfig, everything: Engine | None = None) -> Server:
         )
     with store.session(org_id, write=True) as session:
         session.execute(insert(Membership).values(org_id=org_id, id=new_id(), user_id=user_id, roles=[]))
+    to_revision(store.engine, LAST, down=True)
     return Server(store, everything or store.engine, org_id, user_id)
 
 
@@ -84,30 +98,51 @@ def server(request: pytest.FixtureRequest) -> Server:
 
 
 def _push_posted_invoices(server: Server, count: int) -> None:
-    """As a push applies them: a customer, a tax rate, then invoices created and posted."""
-    customer, vat = new_id(), new_id()
-    batch = [
-        Mutation(id=new_id(), name="sales.create_customer", args={"id": customer, "name": "Customer"}),
-        Mutation(id=new_id(), name="finance.create_tax_rate",
-                 args={"id": vat, "code": f"VAT{vat[-4:]}", "name": "VAT", "rate": "20"}),
-    ]  # fmt: skip
-    for n in range(count):
-        invoice = new_id()
-        line = {"id": new_id(), "description": f"Service {n}", "quantity": "2", "unit_price": 1000 + n,
-                "tax_rate_id": vat}  # fmt: skip
-        batch.append(Mutation(id=new_id(), name="sales.create_invoice",
-                              args={"id": invoice, "customer_id": customer, "lines": [line]}))  # fmt: skip
-        batch.append(Mutation(id=new_id(), name="sales.post_invoice", args={"id": invoice}))
-    results = apply_in_slices(server.store, server.org_id, server.user_id, new_id(), ALL_PERMISSIONS, batch)
-    assert [r.status for r in results] == ["applied"] * len(batch), results
+    """What a push of ``count`` posted invoices wrote to the books from revision 0016 to 0018: per
+    invoice an entry at the next change seq, with its change-log row, then its three lines
+    (receivable, revenue, VAT) at the next three seqs, which no change-log row holds
+    (``LOGGED_WITH``); the change counter after the last."""
+    with server.everything.begin() as connection:
+        counter = _counter(server, CHANGE_SEQUENCE)
+        assert counter > 0  # the organization's own creation was logged
+        accounts = list(
+            connection.execute(
+                select(Account.id).where(Account.org_id == server.org_id).order_by(Account.code).limit(3)
+            ).scalars()
+        )
+        entries, lines, log = [], [], []
+        for n in range(count):
+            at = utcnow()
+            counter += 1
+            entry = {"org_id": server.org_id, "id": new_id(), "version": counter, "updated_at": at,
+                     "updated_by": server.user_id, "deleted": False, "number": f"JE-{new_id()}",
+                     "entry_date": at.date(), "fiscal_period_id": None, "memo": None, "source": "sales",
+                     "source_id": new_id(), "reverses_entry_id": None}  # fmt: skip
+            entries.append(entry)
+            log.append({"org_id": server.org_id, "seq": counter, "entity": "journal_entry",
+                        "entity_id": entry["id"], "at": at})  # fmt: skip
+            amounts = ((2400 + n, 0), (0, 2000 + n), (0, 400))
+            for line_no, (account, (debit, credit)) in enumerate(zip(accounts, amounts, strict=True), start=1):
+                counter += 1
+                lines.append({**entry, "id": new_id(), "version": counter, "journal_entry_id": entry["id"],
+                              "line_no": line_no, "account_id": account, "debit": debit, "credit": credit,
+                              "currency": "EUR", "memo": None})  # fmt: skip
+        connection.execute(table_at(connection, table_of(JournalEntry)).insert(), entries)
+        connection.execute(table_at(connection, table_of(JournalLine)).insert(), lines)
+        connection.execute(insert(ChangeLog), log)
+        connection.execute(
+            update(OrgSequence)
+            .where(OrgSequence.org_id == server.org_id, OrgSequence.name == CHANGE_SEQUENCE)
+            .values(value=counter)
+        )
 
 
 def _tables(server: Server) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows, in a fixed order."""
+    """Every table's rows, in a fixed order (the tables and columns of the store's revision)."""
     with server.everything.connect() as connection:
         return {
             table.name: sorted((tuple(row) for row in connection.execute(select(*table.columns))), key=repr)
-            for table in metadata.sorted_tables
+            for table in tables_at(connection, [*metadata.sorted_tables, table_of(JournalLine)])
         }
 
 
@@ -202,13 +237,17 @@ def test_going_back_gives_each_pushed_line_its_change_log_row(server: Server) ->
         own = [(v, "journal_line", i) for i, e, v, _ in lines if e == entry_id]
         assert log[at + 1 : at + 1 + len(own)] == own
 
-    to_revision(server.store.engine, "head")
+    to_revision(server.store.engine, LAST)
     assert _tables(server) == after
     with server.store.engine.connect() as connection:
-        assert migrate.current_revision(connection) == migrate.head_revision()
+        assert migrate.current_revision(connection) == LAST
 
 
-def test_nothing_goes_back_at_or_below_the_pruned_floor(server: Server) -> None:
+def test_nothing_goes_back_at_or_below_the_pruned_floor(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Today's retention at 0018: its floor, change log and counter are as they were; the
+    # tombstones it would drop are found by today's references (journal_balance, which 0018
+    # has not), and the store holds none.
+    monkeypatch.setattr(retention, "_drop_tombstones", lambda *_args: 0)
     _push_posted_invoices(server, 2)
     with server.store.session(server.org_id, write=True) as session:
         report = prune_organization(session, server.org_id, now=utcnow() + timedelta(days=91))
@@ -238,7 +277,7 @@ def test_a_copy_without_change_counters_gets_no_rows(tmp_path: Path) -> None:
     """A desktop's copy holds lines (versions the server's, or 0 for its own) but no counters."""
     engine = create_sqlite_engine(tmp_path / "copy.db", new_key())
     try:
-        migrate.upgrade(engine)
+        to_revision(engine, LAST)
         _seed(engine)
         to_revision(engine, BEFORE, down=True)
         with engine.connect() as connection:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from common.db import create_sqlite_engine, new_key
 from common.schema import Account, JournalEntry, JournalLine, Organization
 from common.schema.base import table_of
-from tests.common.migrations import to_revision
+from tests.common.migrations import table_at, to_revision
 
 BEFORE, AFTER = "0013", "0014"  # 0015 checks the remaining references otherwise on PostgreSQL
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -50,21 +50,26 @@ def _seed(engine: Engine) -> str:
                     for code in ("1200", "4000")]  # fmt: skip
         connection.execute(table_of(Account).insert(), accounts)
         entries = [_entry(org_id, "JE-1", "sales"), _entry(org_id, "JE-2", "year_end")]
-        connection.execute(table_of(JournalEntry).insert(), entries)
+        connection.execute(table_at(connection, table_of(JournalEntry)).insert(), entries)
         lines = [
             _line(org_id, entry["id"], account["id"], n, debit, credit)
             for entry in entries
             for n, (account, debit, credit) in enumerate(((accounts[0], 500, 0), (accounts[1], 0, 500)))
         ]
-        connection.execute(table_of(JournalLine).insert(), lines)
+        connection.execute(table_at(connection, table_of(JournalLine)).insert(), lines)
     return org_id
 
 
 def _rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
+    """The entries and lines, with the columns the store has at its revision (the lines: the
+    table's before revision 0019, the view's from it)."""
     with engine.connect() as connection:
         return {
             model.__tablename__: sorted(
-                (dict(row) for row in connection.execute(select(*table_of(model).columns)).mappings()),
+                (
+                    dict(row)
+                    for row in connection.execute(select(*table_at(connection, table_of(model)).columns)).mappings()
+                ),
                 key=lambda row: row["id"],
             )
             for model in (JournalEntry, JournalLine)
