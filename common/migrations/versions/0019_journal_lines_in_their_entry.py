@@ -176,9 +176,53 @@ def _has_table(bind: sa.engine.Connection, name: str) -> bool:
     return sa.inspect(bind).has_table(name)
 
 
+def _lift_forced_row_security(bind: sa.engine.Connection, tables: tuple[str, ...]) -> list[str]:
+    """Those of ``tables`` whose row-level security is FORCEd, lifted (PostgreSQL).
+
+    The migration runs as the tables' owner, which need not be a superuser (production's is not)
+    and has no ``app.org_id``: a FORCEd policy hides every row from it, so the statements that
+    move every organization's lines would move none (and the table dropped after them would take
+    the lines with it). As revision 0016 does, FORCE is lifted for them and put back by
+    :func:`_force_row_security`, inside the migration's transaction, whose ACCESS EXCLUSIVE locks
+    keep every other session out until it commits."""
+    forced = list(
+        bind.execute(
+            sa.text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relforcerowsecurity "
+                "AND c.relname IN :tables ORDER BY c.relname"
+            ).bindparams(sa.bindparam("tables", expanding=True)),
+            {"tables": list(tables)},
+        ).scalars()
+    )
+    for table in forced:
+        op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+    return forced
+
+
+def _force_row_security(tables: list[str]) -> None:
+    for table in tables:
+        op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+
+
+def _refuse_before_15(bind: sa.engine.Connection) -> None:
+    """A view without ``security_invoker`` (PostgreSQL 15) runs as its owner, who may bypass the
+    entries' row-level security: every organization's lines would show through it."""
+    version = int(bind.exec_driver_sql("SHOW server_version_num").scalar_one())
+    if version < 150000:
+        raise RuntimeError(
+            f"revision 0019 needs PostgreSQL 15 or later (journal_line is a view with security_invoker); "
+            f"this server is {version // 10000}"
+        )
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
+    forced: list[str] = []
+    if postgres:
+        _refuse_before_15(bind)
+        forced = _lift_forced_row_security(bind, ("journal_entry", "journal_line", "change_log"))
     op.add_column("journal_entry", sa.Column("lines_json", sa.Text(), nullable=False, server_default="[]"))
     if postgres:
         op.execute(
@@ -210,7 +254,9 @@ def upgrade() -> None:
             """
         )
         op.execute("UPDATE journal_entry SET lines_json = '[]' WHERE lines_json IS NULL")
-    op.drop_table("journal_line")
+    op.drop_table("journal_line")  # and revision 0015's triggers on it
+    if postgres:
+        op.execute("DROP FUNCTION ops_journal_line_check_refs()")
     if _has_table(bind, "change_log"):
         op.execute("DELETE FROM change_log WHERE entity = 'journal_line'")
     _balance_table()
@@ -266,6 +312,7 @@ def upgrade() -> None:
         _copy_grants(bind, "account", "journal_balance")
         op.execute(PG_VIEW)
         _copy_grants(bind, "journal_entry", "journal_line", select_only=True)
+        _force_row_security([table for table in forced if table != "journal_line"])
     else:
         op.execute(f"INSERT INTO journal_balance ({KEY}, debit, credit, lines) "
                    f"SELECT e.org_id, l.value ->> 1, l.value ->> 4, e.entry_date, sum(l.value ->> 2), "
@@ -294,6 +341,7 @@ def _copy_grants(bind: sa.engine.Connection, source: str, target: str, select_on
 def downgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
+    forced = _lift_forced_row_security(bind, ("journal_entry",)) if postgres else []
     op.execute("DROP VIEW journal_line")
     if postgres:
         op.execute("DROP TRIGGER journal_entry_truncate ON journal_entry")
@@ -398,3 +446,4 @@ def downgrade() -> None:
             f"CREATE POLICY tenant_isolation ON journal_line USING (org_id = {ORG}) WITH CHECK (org_id = {ORG})"
         )
         _copy_grants(bind, "journal_entry", "journal_line")
+        _force_row_security(forced)
