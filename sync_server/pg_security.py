@@ -35,7 +35,8 @@ def _create_role(connection: Connection, role: str) -> None:
 
 
 def ensure_row_level_security(connection: Connection) -> list[str]:
-    """Give every tenant table that lacks it ENABLE + FORCE RLS and the tenant policy.
+    """Give every tenant table that lacks it ENABLE + FORCE RLS and the tenant policy, and every
+    tenant view that lacks it ``security_invoker``.
 
     Migration 0002 does this for the tables that existed then; this catches tables added by later
     revisions. Returns the tables it changed.
@@ -63,6 +64,19 @@ def ensure_row_level_security(connection: Connection) -> list[str]:
                 )
             )
         changed.append(name)
+    # A tenant view has no policy of its own: it must read its tables as its reader
+    # (security_invoker, PostgreSQL 15), never as its owner, who may bypass their policies.
+    views = connection.execute(
+        text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'v' "
+            "AND NOT coalesce('security_invoker=true' = ANY (c.reloptions), false)"
+        )
+    ).scalars()
+    for name in views:
+        if name in TENANT_TABLES:
+            connection.execute(text(f'ALTER VIEW "{name}" SET (security_invoker = true)'))
+            changed.append(name)
     return changed
 
 

@@ -11,6 +11,7 @@ from common.permissions import ALL_PERMISSIONS
 from common.schema import Invoice, InvoiceLine, Membership, Organization, Warehouse
 from common.schema.types import utcnow
 from common.wire import Mutation
+from sync_server import pg_security
 from sync_server.config import ServerConfig
 from sync_server.tenancy import TENANT_TABLES, TenantScopeError
 from sync_server.writes import apply_mutations
@@ -103,20 +104,48 @@ pg_only = pytest.mark.parametrize("store_kind", ["postgres"])
 
 @pg_only
 def test_every_tenant_table_forces_row_level_security(world: World) -> None:
+    """Every tenant table ENABLEs and FORCEs row-level security; every tenant view (journal_line,
+    revision 0019) is ``security_invoker``, so that its tables' row-level security applies to its
+    reader, never its owner's rights (a view has no policies of its own)."""
     with _pg(world.services.config) as conn:
         rows = conn.execute(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
         ).fetchall()
+        views = dict(
+            conn.execute(
+                "SELECT c.relname, coalesce('security_invoker=true' = ANY (c.reloptions), false) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'v'"
+            ).fetchall()
+        )
         app_role = conn.execute(
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
             (world.services.config.app_role,),
         ).fetchone()
     state = {name: (enabled, forced) for name, enabled, forced in rows}
-    assert set(state) >= TENANT_TABLES
-    assert {t for t in TENANT_TABLES if state[t] != (True, True)} == set()
+    assert set(state) | set(views) >= TENANT_TABLES
+    assert not set(state) & set(views)
+    assert {t for t in TENANT_TABLES if t in state and state[t] != (True, True)} == set()
+    assert {t for t in TENANT_TABLES if t in views} == {"journal_line"}
+    assert {t for t in TENANT_TABLES if t in views and not views[t]} == set()
     assert state["organization"][0] is True
     assert app_role == (False, False)
+
+
+@pg_only
+def test_a_tenant_view_that_reads_as_its_owner_is_put_back_to_its_reader(world: World) -> None:
+    """``ops-server init`` (pg_security.ensure_row_level_security) puts ``security_invoker`` back
+    on a tenant view that lost it; the app role then sees only its organization's lines."""
+    config = world.services.config
+    with _pg(config) as conn:
+        conn.execute("ALTER VIEW journal_line SET (security_invoker = false)")
+    with world.services.store.engine.begin() as connection:
+        assert pg_security.ensure_row_level_security(connection) == ["journal_line"]
+        assert pg_security.ensure_row_level_security(connection) == []
+    with _pg(config) as conn:
+        assert conn.execute(
+            "SELECT reloptions FROM pg_class WHERE relname = 'journal_line' AND relkind = 'v'"
+        ).fetchone() == (["security_invoker=true"],)
 
 
 @pg_only
