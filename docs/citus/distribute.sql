@@ -13,7 +13,8 @@ DO $$ BEGIN
   EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = %L', current_database(), 'local');
 END $$;
 SET citus.propagate_set_commands = 'local';
--- The append-only trigger on audit_event runs on the shards.
+-- The append-only trigger on audit_event and journal_entry's balance triggers (revision 0019)
+-- run on the shards.
 SET citus.enable_unsafe_triggers = on;
 
 -- Reference tables: small, read on every request, copied to every node.
@@ -52,7 +53,10 @@ SELECT create_distributed_table('sales_order', 'org_id', colocate_with => 'audit
 SELECT create_distributed_table('stock_move', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('employee_directory', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('invoice', 'org_id', colocate_with => 'audit_event');
-SELECT create_distributed_table('journal_line', 'org_id', colocate_with => 'audit_event');
+-- journal_line is a view over journal_entry (revision 0019): it has no rows to place. journal_balance
+-- is kept by triggers on journal_entry from the same organization's lines: colocated, each
+-- trigger's writes stay on the node of the entries it fires for.
+SELECT create_distributed_table('journal_balance', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('leave_type', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('pay_component', 'org_id', colocate_with => 'audit_event');
 SELECT create_distributed_table('leave_request', 'org_id', colocate_with => 'audit_event');
