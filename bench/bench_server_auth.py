@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.harness import Figure, at_least, info, median, percentile
 from bench.sync_setup import free_port, wait_up
+from common.schema import SCHEMA_VERSION
 
 PASSWORD = "bench password 1"
 
@@ -69,7 +70,7 @@ def _server_figures(quick: bool, data_dir: Path) -> list[Figure]:
             info("server: sign-in latency p50 (Argon2id, production parameters)", median(logins) * 1000, "ms")
         )
         push_path = f"/api/v1/orgs/{org_id}/sync/push"
-        empty_push = {"client_id": "bench", "schema_version": 1, "mutations": []}
+        empty_push = {"client_id": "bench", "schema_version": SCHEMA_VERSION, "mutations": []}
         for name, method, path, payload in (
             ("GET /api/v1/me", "GET", "/api/v1/me", None),
             ("empty push", "POST", push_path, empty_push),

@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.harness import Figure, at_most, info, median, percentile
 from bench.sync_setup import PASSWORD, BenchServer, bench_server, pg_available
+from common.schema import SCHEMA_VERSION
 from sync_server import admin_ops
 from sync_server.services import Services
 
@@ -79,7 +80,7 @@ class Tenant:
         ]
 
     def push(self, mutations: list[dict[str, Any]]) -> None:
-        body = {"client_id": "bench", "schema_version": 1, "mutations": mutations}
+        body = {"client_id": "bench", "schema_version": SCHEMA_VERSION, "mutations": mutations}
         status, answer = self._call("POST", f"/api/v1/orgs/{self.org_id}/sync/push", body)
         assert status == 200, answer
         assert all(r["status"] == "applied" for r in answer["results"]), answer

@@ -195,7 +195,7 @@ def snapshot_page(
     """The next ``limit`` live rows of the snapshot ``cursor`` is in (``blocks``: read as blocks
     of the ``blocks`` pull format)."""
     names = list(ENTITIES)
-    start = names.index(cursor.entity) if cursor.entity is not None and cursor.entity in ENTITIES else 0
+    start = names.index(cursor.entity) if cursor.entity is not None else 0  # pull() checked it is one
     after_id = cursor.after_id
     changes: list[dict[str, Any]] = []
     read: list[dict[str, Any]] | None = [] if blocks else None
@@ -402,7 +402,9 @@ def pull(
             epoch=now[EPOCH_SEQUENCE],
         )
         return snapshot_page(connection, org_id, reader, start, limit, blocks=blocks)
-    if cursor.schema_version != SCHEMA_VERSION:
+    if cursor.schema_version != SCHEMA_VERSION or (cursor.in_snapshot and cursor.entity not in ENTITIES):
+        # A cursor of a snapshot stopped at an entity this server no longer syncs (journal
+        # lines, until revision 0019) was issued for another layout, whatever version it says.
         raise resync_required("schema_changed", "the server's data layout changed since your last download")
     if cursor.fingerprint != reader.fingerprint:
         raise resync_required("access_changed", "your access rights changed since your last download")

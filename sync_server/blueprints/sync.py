@@ -27,8 +27,10 @@ from sync_server.writes import apply_in_slices
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/orgs")
 
-# Client schema versions this server can serve (a newer client needs a newer server).
-MIN_CLIENT_SCHEMA_VERSION = 1
+# Client schema versions this server can serve (a newer client needs a newer server). 8 since a
+# journal entry's lines moved into its row (revision 0019): a program of version 7 would download
+# afresh, find no ``journal_line`` rows and show an empty ledger.
+MIN_CLIENT_SCHEMA_VERSION = 8
 
 
 def check_schema_version(client_version: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from common.ids import new_id
+from common.schema import SCHEMA_VERSION
 from tests.console.conftest import Console
 from tests.sync_server.conftest import mutation
 from tests.sync_server.test_audit import _tamper
@@ -51,7 +52,7 @@ def test_filters_and_paging_are_the_servers(console: Console) -> None:
         f"/api/v1/orgs/{world.a.id}/sync/push",
         {
             "client_id": "tests",
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "mutations": [
                 mutation("inventory.create_warehouse", id=new_id(), code=f"W{n}", name=f"Store {n}")
                 for n in range(60)

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 
 from common.ids import new_id
-from common.schema import Invoice, JournalEntry, OutboxEntry, Product
+from common.schema import SCHEMA_VERSION, Invoice, JournalEntry, OutboxEntry, Product
 from desktop import background
 from desktop.api_client import ApiClient
 from desktop.formatting import money
@@ -208,7 +208,7 @@ def test_history_comes_from_the_servers_audit_trail(
         pid = new_id()
         push = {
             "client_id": "test",
-            "schema_version": 1,
+            "schema_version": SCHEMA_VERSION,
             "mutations": [
                 {
                     "id": new_id(),

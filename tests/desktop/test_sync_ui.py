@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from common.ids import new_id
-from common.schema import Product
+from common.schema import SCHEMA_VERSION, Product
 from desktop import background
 from desktop.api_client import ApiClient
 from desktop.qt import QMessageBox, Qt
@@ -62,7 +62,7 @@ def press_f5(qtbot: QtBot, window: MainWindow) -> None:
 def server_push(live_server: LiveServer, email: str, org_id: str, *mutations: dict) -> None:
     api = ApiClient(live_server.url)
     api.login(email, live_server.password)
-    results = api.push(org_id, list(mutations), client_id="other-desk", schema_version=1)
+    results = api.push(org_id, list(mutations), client_id="other-desk", schema_version=SCHEMA_VERSION)
     assert [r["status"] for r in results] == ["applied"] * len(mutations), results
 
 

@@ -20,6 +20,7 @@ import requests
 
 from common.db import new_key
 from common.ids import new_id
+from common.schema import SCHEMA_VERSION
 from desktop.api_client import ApiClient
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
@@ -72,7 +73,7 @@ class PrivacyServer:
     def push(self, user: str, org: OrgInfo, command: str, **args: Any) -> dict[str, Any]:
         body = {
             "client_id": "privacy-tests",
-            "schema_version": 4,
+            "schema_version": SCHEMA_VERSION,
             "mutations": [{"id": new_id(), "name": command, "args": args}],
         }
         answer = self.call("POST", user, f"/orgs/{org.id}/sync/push", json=body)

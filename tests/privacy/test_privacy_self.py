@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from common.ids import new_id
-from common.schema import AppUser, AuditEvent, Notification
+from common.schema import SCHEMA_VERSION, AppUser, AuditEvent, Notification
 from sync_server.notifications import notify
 from tests.privacy.conftest import PrivacyServer
 
@@ -99,7 +99,7 @@ def test_the_team_records_verification_on_open_requests_only_and_sees_who_asks(
     server.push(admin, server.a, "privacy.complete_data_subject_request", id=request_id)
     body = {
         "client_id": "privacy-tests",
-        "schema_version": 4,
+        "schema_version": SCHEMA_VERSION,
         "mutations": [
             {"id": new_id(), "name": "privacy.record_request_verification", "args": {"id": request_id, "verification": "Late"}}
         ],

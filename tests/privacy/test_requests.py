@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from common.ids import new_id
+from common.schema import SCHEMA_VERSION
 from tests.privacy.conftest import PrivacyServer
 
 
@@ -72,7 +73,7 @@ def test_another_organization_cannot_see_or_open_requests_here(privacy_server: P
     )
     body = {
         "client_id": "attacker",
-        "schema_version": 4,
+        "schema_version": SCHEMA_VERSION,
         "mutations": [
             {
                 "id": new_id(),

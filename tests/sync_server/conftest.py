@@ -31,6 +31,7 @@ from flask.testing import FlaskClient
 
 from common.ids import new_id
 from common.permissions import BUILTIN_ROLES
+from common.schema import SCHEMA_VERSION
 from sync_server import admin_ops
 from sync_server.app import create_app
 from sync_server.config import RateLimits, ServerConfig, normalize_database_url
@@ -192,7 +193,7 @@ class World:
         return {"Authorization": f"Bearer {self.token(email)}"}
 
     def push(self, email: str, org: OrgInfo, mutations: list[dict[str, Any]], **extra: Any) -> Any:
-        body = {"client_id": "tests", "schema_version": 1, "mutations": mutations, **extra}
+        body = {"client_id": "tests", "schema_version": SCHEMA_VERSION, "mutations": mutations, **extra}
         return self.client.post(f"/api/v1/orgs/{org.id}/sync/push", json=body, headers=self.headers(email))
 
 

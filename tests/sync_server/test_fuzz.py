@@ -16,6 +16,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from common.schema import SCHEMA_VERSION
 from tests.sync_server.conftest import World
 
 _SETTINGS = settings(
@@ -89,7 +90,7 @@ def _push_case(world: World, name: str, args: Any) -> None:
 
     body = {
         "client_id": "fuzz",
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "mutations": [{"id": new_id(), "name": name, "args": args}],
     }
     response = world.client.post(

@@ -13,6 +13,7 @@ import pytest
 import requests
 from flask import Flask
 
+from common.schema import SCHEMA_VERSION
 from sync_server.app import create_app
 from sync_server.serve import BackgroundServer
 from sync_server.services import Services
@@ -35,7 +36,7 @@ def test_sign_in_and_push_over_http(world: World, live_server: BackgroundServer)
         )
         assert login.status_code == 200
         http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
-        body = {"client_id": "http", "schema_version": 1, "mutations": [warehouse(), product()]}
+        body = {"client_id": "http", "schema_version": SCHEMA_VERSION, "mutations": [warehouse(), product()]}
         pushed = http.post(f"{live_server.url}/api/v1/orgs/{world.a.id}/sync/push", json=body, timeout=30)
         assert [r["status"] for r in pushed.json()["results"]] == ["applied", "applied"]
         assert (

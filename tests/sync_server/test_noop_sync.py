@@ -73,7 +73,7 @@ def test_a_noop_pull_gets_the_full_paths_answer_without_flask(world: World, app:
     cursor = _synced(world)
     headers = world.headers(EMAIL)
     with flask_requests(app) as seen:
-        fast = _pull(world.client, world, cursor, headers, schema_version=1)
+        fast = _pull(world.client, world, cursor, headers, schema_version=SCHEMA_VERSION)
     assert seen == []
     assert fast.status_code == 200
     assert fast.get_json() == {
@@ -118,7 +118,7 @@ def _full_path_app(world: World) -> Flask:
 
 def _full_path_answer(world: World, cursor: str, headers: dict[str, str]) -> Any:
     """The answer of the endpoint itself, with the no-op layer left out of the app."""
-    return _pull(_full_path_app(world).test_client(), world, cursor, headers, schema_version=1)
+    return _pull(_full_path_app(world).test_client(), world, cursor, headers, schema_version=SCHEMA_VERSION)
 
 
 def test_an_empty_push_gets_the_full_paths_answer_without_flask(world: World, app: Flask) -> None:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import requests
 
+from common.schema import SCHEMA_VERSION
 from sync_server import admin_ops
 from sync_server.blueprints import members
 from sync_server.serve import BackgroundServer
@@ -56,7 +57,7 @@ def test_attack_one_organizations_sign_out_leaves_the_other_working(world: World
         assert _pull(world, world.b.id, fresh).status_code == 200
         pushed = world.client.post(
             f"/api/v1/orgs/{world.a.id}/sync/push",
-            json={"client_id": "t", "schema_version": 1, "mutations": []},
+            json={"client_id": "t", "schema_version": SCHEMA_VERSION, "mutations": []},
             headers=_bearer(fresh),
         )
         assert pushed.status_code == 403

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 from sqlalchemy import select
 
-from common.schema import ChangeLog
+from common.schema import SCHEMA_VERSION, ChangeLog
 from sync_server.serve import BackgroundServer
 from tests.sync_server.conftest import World, mutation, product
 from tests.sync_server.pulling import cursor_of
@@ -66,7 +66,7 @@ def test_a_puller_never_misses_a_change_pushed_concurrently(
                         )
                     )
                     mine[i] = (pid, new)
-            body = {"client_id": f"pusher-{n}", "schema_version": 1, "mutations": batch}
+            body = {"client_id": f"pusher-{n}", "schema_version": SCHEMA_VERSION, "mutations": batch}
             answer = http.post(f"{base}/push", json=body, headers=headers, timeout=60)
             if answer.status_code != 200:
                 push_errors.append(f"{answer.status_code} {answer.text[:200]}")

@@ -15,7 +15,7 @@ from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command
 from common.commands.postings import chart_account_id
 from common.ids import new_id
-from common.schema import AuditEvent, ChangeLog, Invoice, JournalEntry, Product, PurchaseOrder
+from common.schema import SCHEMA_VERSION, AuditEvent, ChangeLog, Invoice, JournalEntry, Product, PurchaseOrder
 from common.wire import MAX_PUSH_MUTATIONS
 from sync_server import admin_ops
 from sync_server.audit import verify_chain
@@ -222,7 +222,7 @@ def test_concurrent_pushes_over_http_keep_the_change_log_ordered(
             for batch in range(4):
                 body = {
                     "client_id": f"w{worker}",
-                    "schema_version": 1,
+                    "schema_version": SCHEMA_VERSION,
                     "mutations": [warehouse(f"W{worker}-{batch}-{n}") for n in range(10)],
                 }
                 response = http.post(url, json=body, headers=headers, timeout=60)
@@ -567,7 +567,7 @@ def test_the_derived_ids_header_says_how_the_commands_derive_their_rows_ids(worl
         )
         posts[str(header)] = post = mutation("sales.post_invoice", id=invoice)
         headers = world.headers(email) | ({"Ops-Derived-Ids": header} if header else {})
-        body = {"client_id": "tests", "schema_version": 1, "mutations": [create, post]}
+        body = {"client_id": "tests", "schema_version": SCHEMA_VERSION, "mutations": [create, post]}
         response = world.client.post(f"/api/v1/orgs/{world.a.id}/sync/push", json=body, headers=headers)
         if header == "3":
             assert response.status_code == 400

@@ -24,7 +24,15 @@ from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.heap import bursts_paused
 from common.ids import new_id
-from common.schema import AuditEvent, ChangeLog, JournalLine, ProductCost, StockMove, Warehouse
+from common.schema import (
+    SCHEMA_VERSION,
+    AuditEvent,
+    ChangeLog,
+    JournalLine,
+    ProductCost,
+    StockMove,
+    Warehouse,
+)
 from common.wire import Mutation
 from sync_server import writes
 from sync_server.audit import verify_chain
@@ -43,7 +51,7 @@ def _poll(condition: Any, what: str) -> None:
 
 
 def _push(app: Flask, world: World, email: str, org_id: str, mutations: list[dict[str, Any]]) -> Any:
-    body = {"client_id": "fairness", "schema_version": 1, "mutations": mutations}
+    body = {"client_id": "fairness", "schema_version": SCHEMA_VERSION, "mutations": mutations}
     with app.test_client() as client:  # one client per thread
         return client.post(f"/api/v1/orgs/{org_id}/sync/push", json=body, headers=world.headers(email))
 

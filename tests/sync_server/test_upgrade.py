@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select
 
 from common import migrate
-from common.schema import Employee, EmployeeDirectory
+from common.schema import SCHEMA_VERSION, Employee, EmployeeDirectory
 from common.schema.types import utcnow
 from sync_server import cli, pg_security
 from sync_server.app import create_app
@@ -77,7 +77,7 @@ def _login(client: FlaskClient, email: str) -> dict[str, str]:
 def _push(
     client: FlaskClient, headers: dict[str, str], org_id: str, mutations: list[dict[str, object]]
 ) -> None:
-    body = {"client_id": "old-desk", "schema_version": 1, "mutations": mutations}
+    body = {"client_id": "old-desk", "schema_version": SCHEMA_VERSION, "mutations": mutations}
     response = client.post(f"/api/v1/orgs/{org_id}/sync/push", json=body, headers=headers)
     assert [r["status"] for r in response.get_json()["results"]] == ["applied"] * len(mutations)
 

@@ -41,7 +41,9 @@ async function push(org, name, args) {
   const mutation = { id: crypto.randomUUID(), name, args };
   const answer = await api("POST", orgPath(org.org_id, "/sync/push"), {
     client_id: "console",
-    schema_version: 4,
+    // The sync schema version this console speaks: at least the server's MIN_CLIENT_SCHEMA_VERSION
+    // (sync_server/blueprints/sync.py), or the push is refused with upgrade_required.
+    schema_version: 8,
     mutations: [mutation],
   });
   const [result] = answer.results;
