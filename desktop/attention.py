@@ -29,6 +29,7 @@ from common.schema import ENTITIES, OutboxEntry
 from common.schema.base import table_of
 from common.wire import row_to_wire
 from desktop.formatting import timestamp
+from desktop.local_store import undo_images
 from desktop.rows import WRITERS
 from desktop.session import UserSession, clear_unsynced_if_empty
 from desktop.words import (
@@ -235,7 +236,7 @@ def keep_server(session: UserSession, entry_id: str) -> None:
     with store.write_session() as db:
         entry = _load_entry(db, entry_id)
         still_local = []
-        for image in entry.get("undo") or []:
+        for image in undo_images(entry):
             current = _current_version(db, store.profile.org_id, image["entity"], image["id"])
             if current is None:
                 continue  # already gone

@@ -170,6 +170,18 @@ def _copy_template_into(engine: Engine) -> None:
 _SQL_COUNT_PENDING = "SELECT count(*) FROM outbox WHERE status = 'pending'"
 
 
+# Undo images of rows that are no longer rows of their own, and the entity whose row holds them
+# now: a command queued before revision 0019 recorded an image per journal line it created; the
+# lines are in their entry's row since (``journal_entry.lines_json``), and the entry's own image
+# (always there: the command created the entry with its lines) deletes them with it.
+FOLDED_INTO = {"journal_line": "journal_entry"}
+
+
+def undo_images(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """An outbox entry's undo images of rows that are rows of their own (:data:`FOLDED_INTO`)."""
+    return [image for image in entry.get("undo") or [] if image["entity"] not in FOLDED_INTO]
+
+
 class LocalStoreError(Exception):
     """The local data cannot be opened; the message says why and what to do."""
 
@@ -499,7 +511,7 @@ class LocalStore:
         """Put back the before-images of an outbox entry's rows (newest command first is the
         caller's job), deleting rows the command created."""
         connection = session.connection()
-        for image in reversed(entry.get("undo") or []):
+        for image in reversed(undo_images(entry)):
             writer = WRITERS[image["entity"]]
             if image["before"] is None:
                 writer.delete(connection, self.profile.org_id, [image["id"]])
