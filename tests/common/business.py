@@ -151,3 +151,29 @@ def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
     """The report ``name`` of ``biz``'s organization, as its API answers it (every permission)."""
     with biz.session() as session:
         return run_report(session, biz.org_id, name, params, EVERYTHING)
+
+
+def balances_disagreeing(store: Any) -> list[tuple[Any, ...]]:
+    """The ``journal_balance`` rows that differ from the live lines summed per organization,
+    account, currency and day (the triggers' invariant, revision 0019): each as
+    ``(key, kept, summed)``; empty when they agree."""
+    from sqlalchemy import text
+
+    with store.read_session() as session:
+        kept = {
+            tuple(row[:4]): tuple(row[4:])
+            for row in session.execute(
+                text("SELECT org_id, account_id, currency, entry_date, debit, credit, lines FROM journal_balance")
+            )
+        }
+        summed = {
+            tuple(row[:4]): tuple(row[4:])
+            for row in session.execute(
+                text(
+                    "SELECT org_id, account_id, currency, entry_date, sum(debit), sum(credit), count(*) "
+                    "FROM journal_line WHERE NOT deleted GROUP BY org_id, account_id, currency, entry_date"
+                )
+            )
+        }
+    return [(key, kept.get(key), summed.get(key)) for key in sorted(kept.keys() | summed.keys(), key=str)
+            if kept.get(key) != summed.get(key)]  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 from common.commands import CommandError, CommandOutcome
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
-from tests.common.business import Business
+from tests.common.business import Business, balances_disagreeing
 from tests.common.sides import SIDES, CommandSide, open_side, server_template
 
 
@@ -71,6 +71,8 @@ def workspace(
         # As the server does for every new organization: the default chart and posting settings.
         workspace.apply("finance.set_up_books", {"currency": "EUR"})
         yield workspace
+        # Whatever the module's tests posted, the balances the statements read are the lines'.
+        assert balances_disagreeing(store) == []
     finally:
         store.close()
 
@@ -88,5 +90,7 @@ def books(request: pytest.FixtureRequest, tmp_path: Path, server_store_template:
     store = open_side(request.param, tmp_path / "store", server_store_template)
     try:
         yield Business(store, new_id()).set_up_books()
+        # Whatever the test posted, the balances the statements read are the lines'.
+        assert balances_disagreeing(store) == []
     finally:
         store.close()
