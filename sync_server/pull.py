@@ -5,13 +5,13 @@
   pinned to the change sequence at its start; when it is done the cursor continues incrementally
   from that sequence, so a row written while the snapshot ran arrives afterwards (rows are sent
   whole: applying one twice is harmless).
-* **Cursor → incremental** from the change log (``seq > cursor``). Each row changed in the page is
-  sent once, at its first occurrence, with its current data (so referenced rows still come before
-  the rows that reference them); tombstones are sent as ``delete``. Rows inserted with their
-  parent that have no change-log row (a journal entry's lines, ``sync_server.writes.LOGGED_WITH``)
-  are sent right after that change of their parent: those whose version lies between it and the
-  next change-log row. Once the log is read to its end the cursor moves to the organization's
-  last change, which such rows may hold.
+* **Cursor → incremental** from the change log (``seq > cursor``, up to the change counter read
+  first). Each row changed in the page is sent once, at its first occurrence, with its current
+  data (so referenced rows still come before the rows that reference them); tombstones are sent
+  as ``delete``. Once the log is read to its end the cursor moves to that counter.
+* A journal entry's lines are part of its row (``journal_entry.lines_json``, revision 0019): an
+  entry is sent whole, in one change, by a snapshot page or an incremental one. Pages are bounded
+  by rows (``limit``), an entry counting as one.
 * Only what the caller may read (``common.access``): entities, columns, and the caller's own rows
   under owner rules. A row the caller cannot read is not sent.
 * A cursor whose access fingerprint differs from the caller's now (a role, permission or owner
@@ -28,7 +28,7 @@ row-level security applies too. Rows become plain dicts, never ORM objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,15 +46,16 @@ from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCurso
 from sync_server.pull_rows import RowPlan, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 from sync_server.store import RawReads
-from sync_server.writes import CHANGE_SEQUENCE, LOGGED_WITH
+from sync_server.writes import CHANGE_SEQUENCE
 
 _CHANGES = table_of(ChangeLog)
 _SEQUENCES = table_of(OrgSequence)
 # Built once: a no-op incremental pull is the most frequent request of all.
 # Up to the change counter read just before (``upto``): on PostgreSQL each statement of a READ
 # COMMITTED transaction sees what committed before it, so a push committing between the two reads
-# would otherwise put a change above the counter in the page, its travelling lines (versions above
-# the counter too) left out, and the cursor moved past them for good.
+# could put a change above the counter in the page, and a page read to the log's end moves its
+# cursor to the counter: a change above it would be sent early and its batch's other changes,
+# between the counter and it, skipped for good. It is sent by the next page instead.
 _LOG_AFTER = (
     select(_CHANGES.c.seq, _CHANGES.c.entity, _CHANGES.c.entity_id)
     .where(
@@ -250,39 +251,11 @@ def snapshot_page(
     return PullPage(changes, cursor.incremental(cursor.seq), True, read)
 
 
-def _travelling(reader: Reader) -> dict[str, list[tuple[str, str]]]:
-    """Parent entity → ``(child entity, column)`` of the children the reader may read whose
-    inserts travel with their parent's change (``sync_server.writes.LOGGED_WITH``)."""
-    found: dict[str, list[tuple[str, str]]] = {}
-    for child, (parent, column) in LOGGED_WITH.items():
-        if child in reader.entities:
-            found.setdefault(parent, []).append((child, column))
-    return found
-
-
-def _within(log: Sequence[Any], limit: int, last: int, travelling: Mapping[str, Any]) -> int:
-    """How many of the change-log rows ``log`` (``limit`` + 1 read) one page takes: at most
-    ``limit``, and fewer where the rows travelling with them (an entry's lines, up to 1,000 an
-    entry) would take the page past ``limit`` rows; always the first. The rows travelling with a
-    change took the change sequences right after it, and only they have none of their own, so
-    the gap to the next change-log row (or past the last change, ``last``) bounds them."""
-    if not travelling:
-        return min(len(log), limit)
-    rows = 0
-    for index in range(min(len(log), limit)):
-        seq, entity = int(log[index][0]), log[index][1]
-        following = int(log[index + 1][0]) if index + 1 < len(log) else last + 1
-        rows += 1 + (following - seq - 1 if entity in travelling else 0)
-        if rows > limit and index:
-            return index
-    return min(len(log), limit)
-
-
 def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
-    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them (and
-    the rows that travel with them)."""
+    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them. A
+    journal entry is one row with all its lines (``lines_json``): a page never splits one."""
     # One statement reads the last committed sequence, the pruning floor and the store epoch:
     # when nothing was committed after the cursor (the common case) that is the whole answer.
     now = counters(connection, org_id)
@@ -296,39 +269,22 @@ def incremental_page(
     # Read again after the change log: a prune that committed before that read is seen here.
     if cursor.seq < pruned_floor(connection, org_id):
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
-    travelling = _travelling(reader) if LOGGED_WITH else {}
-    keep = _within(log, limit, now[CHANGE_SEQUENCE], travelling)
-    has_more = len(log) > keep
-    # The change after the page: rows travelling with the page's last change have versions
-    # below it. With the log read to its end, that is the first change after the counter read
-    # before it: a row written since (a later command's, with its own change-log row) is sent at
-    # its own change, by the next page, never early (under READ COMMITTED each statement here
-    # sees what committed before it).
-    following = int(log[keep][0]) if has_more else now[CHANGE_SEQUENCE] + 1
-    log = log[:keep]
-    # Where the next page starts. With the log read to its end, that is the organization's last
-    # change: every change up to it had committed before it was read, and the rows written last
-    # may be rows without change-log rows of their own (journal lines, ``LOGGED_WITH``), so
-    # the last change-log row can be below it; a cursor left there would never be a no-op.
+    has_more = len(log) > limit
+    log = log[:limit]
+    # Where the next page starts. With the log read to its end, that is the counter read before
+    # it: every change up to it had committed before it was read (a change whose row was pruned
+    # since, or one the caller may not read, leaves no trace in the page but is passed).
     end = int(log[-1][0]) if log else cursor.seq
     if not has_more and now[CHANGE_SEQUENCE] > end:
         end = now[CHANGE_SEQUENCE]
     if not log:
         return PullPage([], cursor if end == cursor.seq else cursor.incremental(end), False)
-    # What the page sends, in log order: a row at its first change in the page (entity, id,
-    # seq), and after each change of a parent, the children that travel with that change
-    # (parent entity, parent id, seq, the seq of the change after it).
+    # What the page sends, in log order: a row at its first change in the page, with its data as
+    # it is now (so referenced rows still come before the rows that reference them).
     first: dict[tuple[str, str], int] = {}
-    slots: list[tuple[str, str, int, int, bool]] = []
-    parents: dict[str, dict[str, None]] = {}
-    for index, (seq, entity, entity_id) in enumerate(log):
+    for seq, entity, entity_id in log:
         if entity in reader.entities and (entity, entity_id) not in first:
             first[(entity, entity_id)] = seq
-            slots.append((entity, entity_id, seq, 0, False))
-        if entity in travelling:
-            parents.setdefault(entity, {})[entity_id] = None
-            upto = int(log[index + 1][0]) if index + 1 < len(log) else following
-            slots.append((entity, entity_id, seq, upto, True))
     by_entity: dict[str, list[str]] = {}
     for entity, entity_id in first:
         by_entity.setdefault(entity, []).append(entity_id)
@@ -337,30 +293,8 @@ def incremental_page(
     for entity, ids in by_entity.items():
         plans[entity] = row_plan(entity, reader.entities[entity], connection.dialect)
         current[entity] = plans[entity].by_ids(connection, org_id, ids)
-    # Children by their parent: (child entity, version, row, deleted), in version order.
-    children: dict[tuple[str, str], list[tuple[str, int, dict[str, Any], bool]]] = {}
-    for parent, named in parents.items():
-        for child, column in travelling[parent]:
-            plan = plans.get(child) or row_plan(child, reader.entities[child], connection.dialect)
-            plans[child] = plan
-            for parent_id, version, row, deleted in plan.by_parents(
-                connection, org_id, column, list(named), cursor.seq
-            ):
-                children.setdefault((parent, parent_id), []).append((child, version, row, deleted))
     changes: list[dict[str, Any]] = []
-    for entity, entity_id, seq, upto, travel in slots:
-        if travel:
-            # The children written after this change of their parent and before the next
-            # change-log row: they have no change-log row, this change stands for them (a child
-            # written later has one of its own, and is sent at it).
-            for child, version, row, deleted in children.get((entity, entity_id), ()):
-                if version <= seq or version >= upto or (child, row["id"]) in first:
-                    continue
-                visible = plans[child].visible(reader.entities[child], reader.owner, row)
-                if visible is None:
-                    continue
-                changes.append(_delete(child, row["id"], version) if deleted else _upsert(child, visible))
-            continue
+    for (entity, entity_id), seq in first.items():
         access = reader.entities[entity]
         found = current[entity].get(entity_id)
         if found is None:

@@ -29,7 +29,6 @@ from common.money import QUANTITY_PLACES, QUANTITY_SCALE, scaled_quantity_text
 from common.schema import ENTITIES
 from common.schema.base import table_of
 from common.schema.types import Quantity, UTCDateTime
-from common.wire import MAX_PULL_LIMIT
 
 Converter = Callable[[Any], Any]
 _SCALE = QUANTITY_SCALE
@@ -227,33 +226,6 @@ class RowPlan:
             for row, raw in zip(rows, result, strict=True):
                 found[row["id"]] = (row, bool(raw[-1]))
         return found
-
-    def by_parents(
-        self, connection: Connection, org_id: str, column: str, parent_ids: list[str], after: int
-    ) -> list[tuple[str, int, dict[str, Any], bool]]:
-        """Current rows whose ``column`` names one of ``parent_ids`` and whose version is above
-        ``after``, tombstones included: ``(parent id, version, row, deleted)``, in version order
-        (a journal entry's lines, through ``ix_journal_line_entry``)."""
-        table = self.table
-        stmt = (
-            select(
-                *self._raw_columns(),
-                table.c[column].label("__parent"),
-                table.c.version.label("__version"),
-                table.c.deleted.label("__deleted"),
-            )
-            .where(
-                table.c.org_id == org_id,
-                table.c[column].in_(bindparam("parents", expanding=True)),
-                table.c.version > after,
-            )
-            .order_by(table.c.version)
-        )
-        # One statement: a page's change-log rows, at most MAX_PULL_LIMIT, name as many parents.
-        assert len(parent_ids) <= MAX_PULL_LIMIT
-        result = connection.execute(stmt, {"parents": parent_ids}).all()
-        rows = self.to_dicts([row[:-3] for row in result])
-        return [(raw[-3], int(raw[-2]), row, bool(raw[-1])) for row, raw in zip(rows, result, strict=True)]
 
 
 @lru_cache(maxsize=1024)

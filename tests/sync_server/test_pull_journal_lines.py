@@ -1,47 +1,47 @@
-"""A posted journal entry's lines have no change-log rows of their own: they travel with their
-entry's change (``sync_server.writes.LOGGED_WITH``). What a pull sends is what one change-log
-row per line sent: every line, right after its entry, as an ordinary ``journal_line`` upsert;
-a later write of a line is a change of its own; a no-op pull after a posting stays a no-op.
-On both stores."""
+"""A posted journal entry's lines are part of its row (``journal_entry.lines_json``, revision
+0019): they reach another device inside their entry's change, in a snapshot and in incremental
+pages alike, and the desktop's ``journal_line`` view and ``journal_balance`` show them as the
+server's do. A page never splits an entry; pages stay bounded by ``limit`` rows. On both stores."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
-from common.access import OwnerIds, readable_entities
-from common.commands import CommandContext
+from common.access import OwnerIds
 from common.commands.postings import chart_account_id
+from common.db import new_key
 from common.ids import new_id
-from common.permissions import ALL_PERMISSIONS, BUILTIN_ROLES
-from common.schema import SCHEMA_VERSION, ChangeLog, JournalLine, OrgSequence
-from common.schema.types import utcnow
+from common.journal_lines import decode_lines
+from common.permissions import BUILTIN_ROLES
+from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
 from common.wire import changes_to_blocks
-from sync_server.pull import Reader, encode_page, incremental_page
-from sync_server.writes import (
-    CHANGE_SEQUENCE,
-    SYSTEM_ACTOR,
-    ServerMembers,
-    ServerNumbering,
-    ServerRecorder,
-    _store_changes,
-    lock_organization,
-)
+from desktop.local_store import LocalStore
+from desktop.profiles import Profile
+from desktop.sync.local import apply_page
+from sync_server.pull import Reader, incremental_page
+from sync_server.writes import CHANGE_SEQUENCE, LOGGED_WITH
 from tests.sync_server.conftest import OrgInfo, World, mutation, set_up_books
 from tests.sync_server.pulling import cursor_of, pull_all, pull_page
 from tests.sync_server.test_noop_sync import flask_requests
 from tests.sync_server.test_pull import expected_view
 
 ACCOUNTANT = "accountant@acme.test"
+LINES = """
+    SELECT id, journal_entry_id, line_no, account_id, debit, credit, currency, memo, entry_date
+    FROM journal_line WHERE org_id = :org AND NOT deleted ORDER BY journal_entry_id, line_no"""
+BALANCES = """
+    SELECT account_id, currency, entry_date, debit, credit, lines
+    FROM journal_balance WHERE org_id = :org ORDER BY account_id, currency, entry_date"""
 
 
 def _posting_push(world: World, org: OrgInfo) -> None:
-    """Three invoices posted, then a journal entry posted by hand: the batch's last writes are
-    journal lines, so its last change sequence has no change-log row."""
+    """Three invoices posted (an entry of three lines each), then a journal entry of three lines
+    posted by hand."""
     customer, vat = new_id(), new_id()
     batch = [
         mutation("sales.create_customer", id=customer, name="Customer"),
@@ -92,97 +92,125 @@ def _last_change(world: World, org: OrgInfo) -> int:
         )
 
 
-def _as_with_a_log_row_per_line(world: World, org: OrgInfo, role: str, after: int) -> list[tuple[str, str]]:
-    """The rows an incremental pull from ``after`` sent when every line had a change-log row of
-    its own (at its version), in the order it sent them: each row at its first change."""
-    log = _log(world, org)
-    logged = {(seq, entity, entity_id) for seq, entity, entity_id in log}
-    with world.services.store.session(org.id) as db:
-        lines = db.execute(
-            select(JournalLine.id, JournalLine.version).where(JournalLine.org_id == org.id)
-        ).all()
-    for line_id, version in lines:
-        if (version, "journal_line", line_id) not in logged:
-            log.append((int(version), "journal_line", line_id))
-    readable = readable_entities(frozenset(BUILTIN_ROLES[role]))
-    order: dict[tuple[str, str], None] = {}
-    for seq, entity, entity_id in sorted(log):
-        if seq > after and entity in readable:
-            order.setdefault((entity, entity_id), None)
-    return list(order)
-
-
 def _synced(world: World, email: str = ACCOUNTANT) -> str:
     cursor = pull_all(world, email, world.a).cursor
     assert cursor is not None
     return cursor
 
 
-def test_lines_have_no_change_log_rows_and_reach_another_device_as_before(world: World) -> None:
+def _server_ledger(world: World, org: OrgInfo) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The server's journal lines (its view) and balances, as plain values."""
+    with world.services.store.session(org.id) as db:
+        lines = db.execute(text(LINES), {"org": org.id}).all()
+        balances = db.execute(text(BALANCES), {"org": org.id}).all()
+    return _plain(lines), _plain(balances)
+
+
+def _plain(rows: Any) -> list[tuple[Any, ...]]:
+    return [tuple(v if v is None or isinstance(v, str) else int(v) if not isinstance(v, date) else v.isoformat()
+                  for v in row) for row in rows]  # fmt: skip
+
+
+def _desktop(tmp_path: Path, org: OrgInfo) -> LocalStore:
+    profile = Profile("https://ops.example.test", ACCOUNTANT, org.id)
+    profile.directory(tmp_path).mkdir(parents=True, mode=0o700)
+    return LocalStore.open_with_key(tmp_path, profile, new_key())
+
+
+def _desktop_pulls(world: World, store: LocalStore, cursor: str | None, *, limit: int = 1000) -> str:
+    """Every page from ``cursor`` written into the desktop's store as its sync writes them."""
+    fresh = cursor is None
+    for _ in range(1000):
+        body = pull_page(world, ACCOUNTANT, world.a, cursor, limit=limit).get_json()
+        assert apply_page(store, body["changes"], body["cursor"], fresh_start=fresh)
+        cursor, fresh = body["cursor"], False
+        if not body["has_more"]:
+            assert cursor is not None
+            return cursor
+    raise AssertionError("pull never finished")
+
+
+def _desktop_ledger(store: LocalStore) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with store.read_session() as db:
+        params = {"org": store.profile.org_id}
+        return _plain(db.execute(text(LINES), params).all()), _plain(db.execute(text(BALANCES), params).all())
+
+
+def test_lines_are_no_entity_of_their_own_and_have_no_change_log_rows() -> None:
+    """Nothing travels with another row's change any more (the pull no longer serves it)."""
+    assert "journal_line" not in ENTITIES
+    assert not LOGGED_WITH
+
+
+def test_an_entry_reaches_another_device_with_all_its_lines(world: World, tmp_path: Path) -> None:
     org = world.a
     set_up_books(world, org)
-    cursor = _synced(world)
-    after = cursor_of(cursor, org).seq
-    _posting_push(world, org)
+    desktop = _desktop(tmp_path, org)
+    try:
+        cursor = _desktop_pulls(world, desktop, None)
+        after = cursor_of(cursor, org).seq
+        _posting_push(world, org)
 
-    log = _log(world, org)
-    assert not [row for row in log if row[1] == "journal_line"]
-    entries = [entity_id for _, entity, entity_id in log if entity == "journal_entry"]
-    assert len(entries) == 4
-    # The push's last writes are lines: the organization's last change has no change-log row.
-    assert _last_change(world, org) > log[-1][0]
+        log = _log(world, org)
+        assert not [row for row in log if row[1] == "journal_line"]
+        entries = [entity_id for seq, entity, entity_id in log if entity == "journal_entry" and seq > after]
+        assert len(entries) == 4
+        pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=5000)
+        assert pulled.pages == 1
+        # Each row changed once, at its change, in log order; the entries whole.
+        readable = Reader.of(BUILTIN_ROLES["accountant"], OwnerIds()).entities
+        order = list(dict.fromkeys((e, i) for seq, e, i in log if seq > after and e in readable))
+        assert [(c["entity"], c["id"]) for c in pulled.changes] == order
+        view = expected_view(world, org.id, "accountant")
+        for change in pulled.changes:
+            assert change["op"] == "upsert" and change["data"] == view[(change["entity"], change["id"])]
+        server_lines, server_balances = _server_ledger(world, org)
+        assert len(server_lines) == 4 * 3
+        sent = {c["id"]: c["data"] for c in pulled.changes if c["entity"] == "journal_entry"}
+        assert list(sent) == entries
+        for entry_id, data in sent.items():
+            lines = decode_lines(data["lines_json"])
+            stored = [line for line in server_lines if line[1] == entry_id]
+            assert [(ln["id"], entry_id, ln["line_no"], ln["account_id"], ln["debit"], ln["credit"], ln["currency"],
+                     ln["memo"], data["entry_date"]) for ln in lines] == stored  # fmt: skip
+        assert cursor_of(pulled.cursor or "", org).seq == _last_change(world, org)
 
-    pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=5000)
-    assert pulled.pages == 1
-    keys = [(c["entity"], c["id"]) for c in pulled.changes]
-    assert keys == _as_with_a_log_row_per_line(world, org, "accountant", after)
-    view = expected_view(world, org.id, "accountant")
-    for change in pulled.changes:
-        assert change["op"] == "upsert"
-        assert change["data"] == view[(change["entity"], change["id"])]
-        assert change["version"] == change["data"]["version"]
-    # Every line of every entry, right after its entry, in line order.
-    stored_lines = [k for k in view if k[0] == "journal_line"]
-    assert len(stored_lines) == 3 * 3 + 3
-    assert {k for k in keys if k[0] == "journal_line"} == set(stored_lines)
-    for entry in entries:
-        at = keys.index(("journal_entry", entry))
-        mine = sorted((view[k]["line_no"], k) for k in stored_lines if view[k]["journal_entry_id"] == entry)
-        assert keys[at + 1 : at + 1 + len(mine)] == [k for _, k in mine]
-    # The cursor moved to the organization's last change, past the last change-log row.
-    assert cursor_of(pulled.cursor or "", org).seq == _last_change(world, org)
-    # A snapshot reads the tables: the same journal rows.
-    snapshot = pull_all(world, ACCOUNTANT, org)
-    journal = {
-        (c["entity"], c["id"]): c["data"] for c in snapshot.changes if c["entity"].startswith("journal_")
-    }
-    assert journal == {k: v for k, v in view.items() if k[0].startswith("journal_")}
+        # The desktop, pulling the same pages, shows the same lines and balances.
+        _desktop_pulls(world, desktop, cursor)
+        assert _desktop_ledger(desktop) == (server_lines, server_balances)
+        assert sum(row[-1] for row in server_balances) == len(server_lines)
+        # A snapshot reads the same entries: a desktop downloading afresh has the same ledger.
+        snapshot = pull_all(world, ACCOUNTANT, org)
+        assert {c["id"]: c["data"] for c in snapshot.changes if c["entity"] == "journal_entry"} == {
+            k[1]: v for k, v in view.items() if k[0] == "journal_entry"
+        }
+        _desktop_pulls(world, desktop, None, limit=7)
+        assert _desktop_ledger(desktop) == (server_lines, server_balances)
+    finally:
+        desktop.close()
 
 
-def test_pages_of_every_size_send_each_line_once_after_its_entry(world: World) -> None:
+def test_pages_of_every_size_send_each_entry_once_and_whole(world: World) -> None:
     org = world.a
     set_up_books(world, org)
     cursor = _synced(world)
     _posting_push(world, org)
     whole = pull_all(world, ACCOUNTANT, org, cursor, limit=5000)
-    expected = {(c["entity"], c["id"]): c for c in whole.changes}
-    pages_log = len([row for row in _log(world, org) if row[0] > cursor_of(cursor, org).seq])
-    for limit in range(1, pages_log + 1):
+    expected = whole.of("journal_entry")
+    assert len(expected) == 4
+    in_log = len([row for row in _log(world, org) if row[0] > cursor_of(cursor, org).seq])
+    for limit in range(1, in_log + 2):
         pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=limit)
-        lines = [c for c in pulled.changes if c["entity"] == "journal_line"]
-        assert len(lines) == len({c["id"] for c in lines}) == 12, limit  # each line once
-        assert pulled.of("journal_line") | pulled.of("journal_entry") == {
-            k[1]: v for k, v in expected.items() if k[0] in ("journal_line", "journal_entry")
+        entries = [c for c in pulled.changes if c["entity"] == "journal_entry"]
+        assert len(entries) == len(expected), limit  # each entry once, in one change
+        assert pulled.of("journal_entry") == expected, limit  # with all its lines
+        # Every row arrives as it is now (a row changed in two pages is sent by each).
+        assert {(c["entity"], c["id"]): c for c in pulled.changes} == {
+            (c["entity"], c["id"]): c for c in whole.changes
         }, limit
-        keys = [(c["entity"], c["id"]) for c in pulled.changes]
-        for line in lines:
-            entry = keys.index(("journal_entry", line["data"]["journal_entry_id"]))
-            assert entry < keys.index(("journal_line", line["id"])), limit
         assert pulled.cursor == whole.cursor, limit
-        # A page holds at most ``limit`` rows, lines counted: only a change whose own lines
-        # take it past that (an entry and its 3 lines, 4 rows) is a page of its own.
         sizes = [len(orjson.loads(body)["changes"]) for body in pulled.bodies]
-        assert max(sizes) <= max(limit, 4), (limit, sizes)
+        assert max(sizes) <= limit, (limit, sizes)
 
 
 def test_a_no_op_pull_after_a_posting_push_stays_a_no_op(world: World, app: Any) -> None:
@@ -219,58 +247,6 @@ def test_a_no_op_pull_after_a_posting_push_stays_a_no_op(world: World, app: Any)
     assert not [s for s in statements if "change_log" in s]
 
 
-def _write_line(world: World, org: OrgInfo, line_id: str, changes: dict[str, Any]) -> None:
-    """A later server-side write of a posted line (a repair an operator makes), through the
-    command layer as any server write: version, change-log row, audit event."""
-    info = JournalLine.__entity__
-    with world.services.store.session(org.id, write=True) as session:
-        lock = lock_organization(session, org.id)
-        recorder = ServerRecorder(org.id, lock.change_seq, utcnow())
-        recorder.action, recorder.actor = "test.repair_journal_line", SYSTEM_ACTOR
-        ctx = CommandContext(
-            session=session,
-            org_id=org.id,
-            actor_id=SYSTEM_ACTOR,
-            permissions=ALL_PERMISSIONS,
-            command_id=new_id(),
-            recorder=recorder,
-            numbering=ServerNumbering(session, org.id),
-            now=recorder.now,
-            members=ServerMembers(session, org.id),
-        )
-        JournalLine.__entity__ = replace(info, append_only=False)  # type: ignore[misc]
-        try:
-            ctx.update(JournalLine, line_id, changes)
-        finally:
-            JournalLine.__entity__ = info  # type: ignore[misc]
-        _store_changes(session, org.id, recorder)
-        recorder.append_audit(session, lock.audit_head)
-
-
-def test_a_later_write_of_a_line_reaches_clients(world: World) -> None:
-    org = world.a
-    set_up_books(world, org)
-    _posting_push(world, org)
-    cursor = _synced(world)
-    lines = sorted(pull_all(world, ACCOUNTANT, org).of("journal_line"))
-    changed, removed = lines[0], lines[1]
-    _write_line(world, org, changed, {"memo": "repaired"})
-    _write_line(world, org, removed, {"deleted": True})
-    log = _log(world, org)
-    assert [(entity, entity_id) for _, entity, entity_id in log[-2:]] == [
-        ("journal_line", changed),
-        ("journal_line", removed),
-    ]
-    pulled = pull_all(world, ACCOUNTANT, org, cursor)
-    assert [(c["entity"], c["id"], c["op"]) for c in pulled.changes] == [
-        ("journal_line", changed, "upsert"),
-        ("journal_line", removed, "delete"),
-    ]
-    assert pulled.changes[0]["data"]["memo"] == "repaired"
-    assert [c["version"] for c in pulled.changes] == [seq for seq, _, _ in log[-2:]]
-    assert cursor_of(pulled.cursor or "", org).seq == _last_change(world, org)
-
-
 def test_readers_without_journal_lines_get_none(world: World) -> None:
     org = world.a
     set_up_books(world, org)
@@ -282,24 +258,7 @@ def test_readers_without_journal_lines_get_none(world: World) -> None:
     assert cursor_of(pulled.cursor or "", org).seq == _last_change(world, org)
 
 
-def test_a_reader_of_lines_but_not_entries_still_gets_the_lines(world: World) -> None:
-    """The lines travel with their entry's change even to a reader who may not read entries."""
-    org = world.a
-    set_up_books(world, org)
-    cursor = _synced(world)
-    _posting_push(world, org)
-    full = readable_entities(frozenset(BUILTIN_ROLES["accountant"]))
-    reader = Reader(OwnerIds(user_id=org.users["accountant"]), {"journal_line": full["journal_line"]}, "x")
-    with world.services.store.session(org.id, user_id=org.users["accountant"]) as db:
-        page = incremental_page(db.connection(), org.id, reader, cursor_of(cursor, org), 5000)
-    sent = orjson.loads(encode_page(page, "cursor"))["changes"]
-    assert {c["entity"] for c in sent} == {"journal_line"}
-    assert len(sent) == 12
-    view = expected_view(world, org.id, "accountant")
-    assert all(c["data"] == view[("journal_line", c["id"])] for c in sent)
-
-
-def test_the_blocks_format_sends_the_same_lines(world: World) -> None:
+def test_the_blocks_format_sends_the_same_entries(world: World) -> None:
     org = world.a
     set_up_books(world, org)
     cursor = _synced(world)
@@ -308,14 +267,15 @@ def test_the_blocks_format_sends_the_same_lines(world: World) -> None:
     blocks = pull_page(world, ACCOUNTANT, org, cursor, limit=5000, format="blocks").get_json()
     assert blocks["blocks"] == orjson.loads(orjson.dumps(changes_to_blocks(changes["changes"])))
     assert (blocks["cursor"], blocks["has_more"]) == (changes["cursor"], False)
-    line_rows = sum(len(b["rows"]) for b in blocks["blocks"] if b["entity"] == "journal_line")
-    assert line_rows == 12
+    entries = [b for b in blocks["blocks"] if b["entity"] == "journal_entry"]
+    assert sum(len(b["rows"]) for b in entries) == 4
+    at = entries[0]["columns"].index("lines_json")
+    assert all(len(decode_lines(row[at])) == 3 for b in entries for row in b["rows"])
+    assert not [b for b in blocks["blocks"] if b["entity"] == "journal_line"]
 
 
-def test_a_page_counts_the_lines_that_travel_with_it(world: World) -> None:
-    """An entry's lines travel with its change, up to 1,000 of them: a page is bounded by the
-    rows it sends, lines counted, not by its change-log rows alone (a page of 1,000 changes
-    could otherwise carry a million lines)."""
+def test_a_page_never_splits_an_entry_of_many_lines(world: World) -> None:
+    """An entry of 30 lines is one row, one change: it counts once against a page's ``limit``."""
     org = world.a
     set_up_books(world, org)
     cursor = _synced(world)
@@ -331,12 +291,14 @@ def test_a_page_counts_the_lines_that_travel_with_it(world: World) -> None:
 
     pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=10)
     sizes = [len(orjson.loads(body)["changes"]) for body in pulled.bodies]
-    # 5 customers; the entry and its 30 lines alone (31 rows, more than a page but one change);
-    # then the 12 later customers, 10 and 2 (the accountant reads customers: sales.read).
-    assert sizes == [5, 31, 10, 2], sizes
-    lines = [c for c in pulled.changes if c["entity"] == "journal_line"]
-    assert len(lines) == len({c["id"] for c in lines}) == 30
-    assert all(line["data"]["journal_entry_id"] == big for line in lines)
+    # 18 changes (the accountant reads customers: sales.read): 10 and 8.
+    assert sizes == [10, 8], sizes
+    (entry,) = [c for c in pulled.changes if c["entity"] == "journal_entry"]
+    assert entry["id"] == big
+    lines = decode_lines(entry["data"]["lines_json"])
+    assert len(lines) == len({line["id"] for line in lines}) == 30
+    assert [line["line_no"] for line in lines] == list(range(1, 31))
+    assert not [c for c in pulled.changes if c["entity"] == "journal_line"]
     assert pulled.cursor == pull_all(world, ACCOUNTANT, org, cursor, limit=5000).cursor
 
 
@@ -345,7 +307,7 @@ def test_an_entry_committed_between_the_counter_and_the_log_is_sent_whole_later(
 ) -> None:
     """On PostgreSQL each statement of a pull sees what committed before it: a push committing
     after the change counter was read and before the change log is. Its entry is left for the
-    next page, lines and all, never sent without them."""
+    next page (the log is read up to the counter), and sent then with its lines."""
     import sync_server.pull as pull
 
     org = world.a
@@ -368,5 +330,6 @@ def test_an_entry_committed_between_the_counter_and_the_log_is_sent_whole_later(
     assert [(c["entity"], c["id"]) for c in first["changes"]] == [("customer", customer)]
     monkeypatch.setattr(pull, "counters", real)
     rest = pull_all(world, ACCOUNTANT, org, first["cursor"], limit=1000)
-    assert [c["entity"] for c in rest.changes] == ["journal_entry", "journal_line", "journal_line"]
-    assert {c["data"]["journal_entry_id"] for c in rest.changes[1:]} == {entry}
+    assert [(c["entity"], c["id"]) for c in rest.changes] == [("journal_entry", entry)]
+    assert [line["debit"] for line in decode_lines(rest.changes[0]["data"]["lines_json"])] == [100, 0]
+    assert cursor_of(first["cursor"], org).seq == counter
