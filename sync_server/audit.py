@@ -60,15 +60,15 @@ SALT_BYTES = 16
 AUDIT_KEY_INFO = "audit_key"
 
 
-# Rows whose insert is audited inside the event of their parent's insert by the same command:
-# child entity → (parent entity, the child's column naming the parent, the parent image's key
-# holding the children's images, each with its ``id``). A journal entry and its lines are written
-# together, once, and never changed (append-only, corrected by a reversing entry): one event per
-# entry, with its lines, says all that one event per line did, for a fraction of the cost (an
-# event per line was about a third of what posting an invoice adds to a push, bench/README.md).
-# Lines written without their entry in the same command (none today) still get events of their
-# own. Such lines have no change-log rows either: they travel with their entry's change
-# (``sync_server.writes.LOGGED_WITH``).
+# Rows whose insert was audited inside the event of their parent's insert by the same command,
+# as events written before revision 0019 hold them: child entity → (parent entity, the child's
+# column naming the parent, the parent image's key holding the children's images, each with its
+# ``id``). A journal entry's lines were rows of their own, nested in the entry's event (one event
+# per entry said all that one event per line had said); older events still are a line's own
+# (``journal_line``). For readers only: since revision 0019 the lines are a column of their entry
+# (``lines_json``, :mod:`common.journal_lines`), in the entry's image like any other, and no row
+# is nested any more. ``journal_line`` is a read-only view now, not in ``common.schema.ENTITIES``:
+# whoever reads these images names it (the console's masking, ``verify --data``).
 AUDITED_WITH: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {"journal_line": ("journal_entry", "journal_entry_id", "lines")}
 )
@@ -80,7 +80,7 @@ AUDITED_WITH: Mapping[str, tuple[str, str, str]] = MappingProxyType(
 # ~1,030 bytes, each line repeating its entry's id and date and ``"deleted":false``; what the
 # chain hashes and the store holds is the slim form, what every reader sees is the full one.
 # Events written before this hold their children whole (the column naming the parent is there)
-# and are read as they are.
+# and are read as they are. Events written since revision 0019 nest no child (above).
 NESTED_IMPLIED: Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]] = MappingProxyType(
     {"journal_line": (("entry_date",), MappingProxyType({"deleted": False}))}
 )
@@ -89,8 +89,9 @@ NESTED_IMPLIED: Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]] = Mappin
 # A document's posting is audited inside the document's own event. The journal entry a command
 # posts for a document it wrote in the same command (the entry's ``source_id`` is the document's
 # id: an invoice posted, a payment recorded, a bill, a credit note, a payroll run or its payment,
-# a valued stock move) is not an event of its own: its image, with its ``id`` and its lines
-# (:data:`AUDITED_WITH`, slim), is listed under :data:`POSTINGS` in that event's ``after``, and
+# a valued stock move) is not an event of its own: its image, with its ``id`` and its lines (the
+# entry's ``lines_json`` since revision 0019; before, :data:`AUDITED_WITH` line images, slim), is
+# listed under :data:`POSTINGS` in that event's ``after``, and
 # leaves out what the event says (``source_id``, the event's ``entity_id``; ``deleted`` when
 # false). Posting is part of what the command did to the document, and it is read so: the
 # document's history shows its entry. One event per posted document instead of two: an event
@@ -111,7 +112,8 @@ POSTING_DEFAULTS: Mapping[str, Any] = MappingProxyType({"deleted": False})
 
 def full_posting(holder_id: Any, nested: dict[str, Any]) -> dict[str, Any]:
     """The full image of a journal entry nested in its document's event (with its ``id`` and its
-    lines, each full): what :data:`POSTING_DEFAULTS` and the document's id left out, put back."""
+    lines: ``lines_json`` as stored, or, in an event from before revision 0019, ``lines``, each
+    line's image full): what :data:`POSTING_DEFAULTS` and the document's id left out, put back."""
     full = dict(nested)
     if isinstance(holder_id, str):
         full.setdefault(POSTING_IMPLIED_COLUMN, holder_id)
@@ -173,8 +175,11 @@ def full_event_images(event: dict[str, Any]) -> dict[str, Any]:
 def nested_images(
     entity: str, entity_id: Any, image: Mapping[str, Any] | None
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """``(child entity, child id, full child image)`` of the children an event of ``entity`` about
-    ``entity_id`` holds (slim or whole: :func:`full_child`)."""
+    """``(child entity, child id, full child image)`` of the rows an event of ``entity`` about
+    ``entity_id`` holds besides its own: a document's postings (each entry's image with its
+    ``lines_json``, as a column, when written since revision 0019), and the journal lines of an
+    event from before revision 0019, nested in their entry's image (slim or whole:
+    :func:`full_child`)."""
     if not image:
         return
     if entity in POSTING_HOLDERS:
@@ -197,15 +202,17 @@ def nested_images(
 
 def held_rows(entity: str) -> dict[str, str]:
     """Keys of an ``entity`` event's image that hold images of other rows → those rows' entity:
-    a journal entry's lines (:data:`AUDITED_WITH`), a document's postings (:data:`POSTINGS`).
-    They are not fields of the row."""
+    a journal entry's lines in events from before revision 0019 (:data:`AUDITED_WITH`; its
+    ``lines_json`` since is a field), a document's postings (:data:`POSTINGS`). They are not
+    fields of the row."""
     held = {key: child for child, (parent, _, key) in AUDITED_WITH.items() if parent == entity}
     if entity in POSTING_HOLDERS:
         held[POSTINGS] = POSTING_ENTITY
     return held
 
 
-# Keys of a nested posting's image that are not columns of the entry: its id and its lines.
+# Keys of a nested posting's image that are not columns of the entry: its id and its nested
+# lines (events from before revision 0019).
 _POSTING_NOT_FIELDS = frozenset({"id", *held_rows(POSTING_ENTITY)})
 
 
@@ -220,8 +227,9 @@ def holders_of(entity: str) -> frozenset[str]:
     return frozenset({nested[0]}) | holders_of(nested[0])
 
 
-# Entities whose rows other rows' events may hold (a journal entry, a journal line): an id asked
-# for alone is looked up among them (the audit API).
+# Entities whose rows other rows' events may hold (a journal entry; a journal line, in events from
+# before revision 0019, and in its entry's ``lines_json`` since): an id asked for alone is looked
+# up among them (the audit API).
 HELD_ENTITIES: tuple[str, ...] = tuple(
     sorted({POSTING_ENTITY, *(child for child in AUDITED_WITH if holders_of(child))})
 )

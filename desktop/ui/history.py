@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import BigInteger
 
-from common.schema import ENTITIES
+from common.journal_lines import decode_lines
+from common.schema import ENTITIES, JournalLine
 from common.schema.base import table_of
 from desktop.api_client import ApiError, ForbiddenError, OfflineError
 from desktop.formatting import money, timestamp
@@ -35,13 +36,20 @@ HIDDEN_FIELDS = frozenset({"org_id", "version", "updated_at", "updated_by", "del
 # it wrote (an invoice posted, a payment recorded): inside the document's event, each entry's
 # image with its number and lines (``sync_server.audit.POSTINGS``).
 POSTINGS = "postings"
+# A journal entry's lines in its image since revision 0019: the entry's column, the stored text
+# of a JSON array (``common.journal_lines``), counted as the nested ``lines`` images of older
+# events are.
+LINES_JSON = "lines_json"
+# Entities whose rows old events still name: a journal line (a view since revision 0019, not in
+# ``ENTITIES``).
+_FORMER_ENTITIES = {"journal_line": JournalLine}
 
 
 @cache
 def _amounts(entity: str) -> frozenset[str]:
     """The fields of ``entity`` that hold amounts, stored in minor units: its whole-number
     (BigInteger) columns but the version (every such column of the schema is money)."""
-    model = ENTITIES.get(entity)
+    model = ENTITIES.get(entity) or _FORMER_ENTITIES.get(entity)
     if model is None:
         return frozenset()
     return frozenset(
@@ -68,12 +76,16 @@ def describe_change(event: dict[str, Any], currency: str | None = None) -> str:
 
     posted = _posted(after.get(POSTINGS))
     if not before and after:
-        # A list is the rows created with this one (a journal entry's lines): counted.
-        shown = [
-            f"{field_label(k)}: {len(v) if isinstance(v, list) else shown_value(k, v)}"
-            for k, v in after.items()
-            if k not in HIDDEN_FIELDS and k not in ("id", POSTINGS) and v not in (None, "")
-        ]
+        # A list is the rows created with this one (a journal entry's lines, in an event from
+        # before revision 0019), as are an entry's lines since: counted.
+        shown = []
+        for k, v in after.items():
+            if k in HIDDEN_FIELDS or k in ("id", POSTINGS) or v in (None, ""):
+                continue
+            if k == LINES_JSON and isinstance(v, str):
+                shown.append(f"Lines: {_line_count(v)}")
+            else:
+                shown.append(f"{field_label(k)}: {len(v) if isinstance(v, list) else shown_value(k, v)}")
         return "Created with " + "; ".join(shown[:8] + posted)
     parts = []
     for key in sorted(set(before) | set(after)):
@@ -83,6 +95,14 @@ def describe_change(event: dict[str, Any], currency: str | None = None) -> str:
             f"{field_label(key)}: {shown_value(key, before.get(key))} → {shown_value(key, after.get(key))}"
         )
     return "; ".join(parts + posted)
+
+
+def _line_count(stored: str) -> str:
+    """How many lines an entry's ``lines_json`` holds, or ``?`` for text that is no lines."""
+    try:
+        return str(len(decode_lines(stored)))
+    except ValueError:
+        return "?"
 
 
 def _posted(postings: Any) -> list[str]:

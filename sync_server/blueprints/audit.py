@@ -8,13 +8,18 @@ action, actor by id or e-mail); ``GET /api/v1/orgs/<org_id>/audit/verify`` runs 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from flask import Blueprint
 from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
 
-from common.access import entity_access
-from common.schema import ENTITIES, AppUser, AuditEvent
+from common.access import SENSITIVE_PERMISSION, entity_access
+from common.classification import Classification, classification_of
+from common.journal_lines import decode_lines
+from common.schema import ENTITIES, AppUser, AuditEvent, JournalEntry, JournalLine
 from common.schema.base import table_of
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
@@ -41,6 +46,30 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/orgs")
 _HIDDEN = frozenset({"org_id", "prev_hash", "hash", "salt"})
 _COLUMNS = [getattr(AuditEvent, c.key) for c in AuditEvent.__table__.columns if c.key not in _HIDDEN]
 
+# What old events name that is no entity any more: a journal line, since revision 0019 a
+# read-only view over its entry's ``lines_json`` (``common.schema.JournalLine``, outside
+# ``ENTITIES``). Its events of its own (lines posted before they were audited with their entry)
+# and its images nested in an entry's event are masked by the rule of ``common.access``, which
+# knows only ``ENTITIES``: a reader of the books (its ``EntityInfo.readers``) reads its columns,
+# no one else any.
+_FORMER_ENTITIES: Mapping[str, type[Any]] = MappingProxyType({"journal_line": JournalLine})
+_READER_CLASSES = frozenset({Classification.PUBLIC, Classification.BUSINESS, Classification.PERSONAL})
+
+
+@lru_cache(maxsize=1024)
+def _readable_columns(entity: str, permissions: frozenset[str]) -> frozenset[str]:
+    """The columns of ``entity`` (an entity, or one of :data:`_FORMER_ENTITIES`) a caller with
+    ``permissions`` may read in an event; none of an entity unknown."""
+    if entity in ENTITIES:
+        return entity_access(entity, permissions).columns
+    model = _FORMER_ENTITIES.get(entity)
+    if model is None or not any(p in permissions for p in model.__entity__.readers):
+        return frozenset()
+    classes = _READER_CLASSES | (
+        {Classification.SENSITIVE} if SENSITIVE_PERMISSION in permissions else frozenset()
+    )
+    return frozenset(c.name for c in table_of(model).columns if classification_of(c) in classes)
+
 
 def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     """Drop before/after fields of entity rows the caller may not read (listed in ``masked``).
@@ -50,7 +79,7 @@ def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     them (``lines.debit``, ``postings.memo``, ``postings.lines.debit``): a reader of invoices who
     may not read the books sees the invoice's fields, and of its journal entry only the ids."""
     entity = event.get("entity")
-    if not isinstance(entity, str) or entity not in ENTITIES:
+    if not isinstance(entity, str) or (entity not in ENTITIES and entity not in _FORMER_ENTITIES):
         return event
     masked: set[str] = set()
     for side in ("before", "after"):
@@ -69,7 +98,7 @@ def _masked_image(
     """``image`` (of an ``entity`` row) without the fields the caller may not read, and the names
     dropped; the rows it holds (``held_rows``) masked likewise, their names prefixed with the
     key holding them. ``keep``: names shown whatever the permissions (a held row's ``id``)."""
-    allowed = entity_access(entity, permissions).columns | keep
+    allowed = _readable_columns(entity, frozenset(permissions)) | keep
     held = held_rows(entity)
     shown: dict[str, Any] = {}
     hidden: set[str] = set()
@@ -108,24 +137,65 @@ def _after_holds(text: str) -> ColumnElement[bool]:
     return cast(AuditEvent.after, Text).contains(text, autoescape=True)
 
 
+# A journal line's id is derived from its command and entry (``CommandContext.derived_id``, every
+# version of ``finance.post_entry_lines``): a UUID of version 8, the 15th character.
+_DERIVED_VERSION = (14, "8")
+# Held entities that are no table: a journal line, found in its entry (:func:`_entry_of_line`).
+_LINE_OF = frozenset(_FORMER_ENTITIES) & frozenset(AUDITED_WITH)
+
+
+def _entry_of_line(ctx: ApiContext, org_id: str, line_id: str) -> str | None:
+    """The id of the organization's journal entry whose lines (``lines_json``) hold the line
+    ``line_id``, or ``None``. No index leads from a line to its entry since revision 0019: the
+    entries' stored text is searched for the id (a scan of the organization's entries, without
+    reading their JSON), and the few found are read to be sure it is a line's id."""
+    entries = table_of(JournalEntry)
+    found = ctx.db.execute(
+        select(entries.c.id, entries.c.lines_json).where(
+            entries.c.org_id == org_id, entries.c.lines_json.contains(f'"{line_id}"', autoescape=True)
+        )
+    )
+    for entry_id, stored in found:
+        try:
+            lines = decode_lines(stored)
+        except ValueError:
+            continue
+        if any(line["id"] == line_id for line in lines):
+            return str(entry_id)
+    return None
+
+
 def _held_entity(ctx: ApiContext, org_id: str, entity_id: str) -> str | None:
     """The entity of the organization's row ``entity_id`` among those whose images other rows'
-    events may hold (``HELD_ENTITIES``: a journal entry, a journal line), or ``None``."""
+    events may hold (``HELD_ENTITIES``: a journal entry, a journal line), or ``None``. A line is
+    looked for only when the id is of the form line ids have (:data:`_DERIVED_VERSION`): the
+    search reads every entry's text (:func:`_entry_of_line`), and the console asks by the id
+    alone for any row."""
     for name in HELD_ENTITIES:
-        table = table_of(ENTITIES[name])
-        found = ctx.db.execute(select(table.c.id).where(table.c.org_id == org_id, table.c.id == entity_id))
-        if found.first() is not None:
-            return name
+        if name in ENTITIES:
+            table = table_of(ENTITIES[name])
+            found = ctx.db.execute(
+                select(table.c.id).where(table.c.org_id == org_id, table.c.id == entity_id)
+            )
+            if found.first() is not None:
+                return name
+        elif name in _LINE_OF:
+            index, version = _DERIVED_VERSION
+            if entity_id[index : index + 1] == version and _entry_of_line(ctx, org_id, entity_id):
+                return name
     return None
 
 
 def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[ColumnElement[bool]]:
     """The events of ``query.entity`` (and ``query.entity_id``). A row audited inside other rows'
     events (``holders_of``) is found there too: asked for a journal line, the answer holds its
-    entry's events, whose images list the line, besides any event of the line's own (lines posted
+    entry's events, whose images hold the line (its ``lines_json``, or, in events from before
+    revision 0019, the line's image nested), besides any event of the line's own (lines posted
     before they were audited with their entry); asked for a document's journal entry, or one of
     its lines, the document's event that posted it (``POSTINGS``), besides the entry's own events
-    (entries posted otherwise, or before postings were audited with their document)."""
+    (entries posted otherwise, or before postings were audited with their document). A line no
+    entry holds now (one deleted before revision 0019, which moved only live lines) is found in
+    the events that name its id."""
     own: list[ColumnElement[bool]] = []
     if query.entity is not None:
         own.append(AuditEvent.entity == query.entity)
@@ -144,17 +214,15 @@ def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[Col
             held.append(AuditEvent.entity == parent[0])
         held.append(and_(AuditEvent.entity.in_(sorted(POSTING_HOLDERS)), _after_holds(f'"{POSTINGS}":')))
         return [or_(and_(*own), *held)]
-    # Up from the row to the entry it is or belongs to (a line's entry), each parent's events
-    # holding it; then the entry's document, whose event holds the entry when it posted it.
+    # Up from the row to the entry it is or belongs to (a line's entry), whose events hold it;
+    # then the entry's document, whose event holds the entry when it posted it.
     current, current_id = entity, query.entity_id
-    while current in AUDITED_WITH:
-        parent_entity, via, _key = AUDITED_WITH[current]
-        table = table_of(ENTITIES[current])
-        parent_id = ctx.db.execute(
-            select(table.c[via]).where(table.c.org_id == org_id, table.c.id == current_id)
-        ).scalar()
+    if current in AUDITED_WITH:
+        parent_entity = AUDITED_WITH[current][0]
+        parent_id = _entry_of_line(ctx, org_id, current_id)
         if parent_id is None:
-            break
+            held.append(and_(AuditEvent.entity.in_(sorted(holders_of(current))), _after_holds(current_id)))
+            return [or_(and_(*own), *held)]
         held.append(and_(AuditEvent.entity == parent_entity, AuditEvent.entity_id == parent_id))
         current, current_id = parent_entity, parent_id
     if current == POSTING_ENTITY:
