@@ -12,7 +12,8 @@ posted invoices kept ~0.67 of the throughput of the same invoices without books,
 
 - ``journal_entry.lines_json``: the entry's lines, a JSON array of
   ``[id, account_id, debit, credit, currency, memo]`` in line order. Existing lines are moved
-  there (live ones, by ``line_no``; ids kept).
+  there (by ``line_no``; ids kept): a live entry's live ones, and a tombstone's all (they were
+  tombstoned with it, and its ``deleted`` covers them; downgrade gives them back as its own).
 - ``journal_balance``: per organization, account, currency and day, the sums of the live
   entries' lines and their count, kept only by triggers on ``journal_entry`` (INSERT adds a live
   entry's lines, DELETE subtracts them, an UPDATE of the lines, the date or ``deleted`` both;
@@ -166,8 +167,12 @@ def _balance_table() -> None:
             ["account.org_id", "account.id"],
             name=op.f("fk_journal_balance_org_id_account_id_account"),
         ),
-        sa.ForeignKeyConstraint(["org_id"], ["organization.id"], name=op.f("fk_journal_balance_org_id_organization")),
-        sa.PrimaryKeyConstraint("org_id", "account_id", "currency", "entry_date", name=op.f("pk_journal_balance")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organization.id"], name=op.f("fk_journal_balance_org_id_organization")
+        ),
+        sa.PrimaryKeyConstraint(
+            "org_id", "account_id", "currency", "entry_date", name=op.f("pk_journal_balance")
+        ),
         sqlite_with_rowid=False,
     )
 
@@ -228,10 +233,11 @@ def upgrade() -> None:
         op.execute(
             """
             UPDATE journal_entry AS e SET lines_json = l.lines
-            FROM (SELECT org_id, journal_entry_id,
-                         json_agg(json_build_array(id, account_id, debit, credit, currency, memo)
-                                  ORDER BY line_no)::text AS lines
-                  FROM journal_line WHERE NOT deleted GROUP BY org_id, journal_entry_id) AS l
+            FROM (SELECT l.org_id, l.journal_entry_id,
+                         json_agg(json_build_array(l.id, l.account_id, l.debit, l.credit, l.currency, l.memo)
+                                  ORDER BY l.line_no)::text AS lines
+                  FROM journal_line AS l JOIN journal_entry AS p ON p.org_id = l.org_id AND p.id = l.journal_entry_id
+                  WHERE NOT l.deleted OR p.deleted GROUP BY l.org_id, l.journal_entry_id) AS l
             WHERE e.org_id = l.org_id AND e.id = l.journal_entry_id
             """
         )
@@ -248,7 +254,8 @@ def upgrade() -> None:
                 SELECT json_group_array(json_array(l.id, l.account_id, l.debit, l.credit, l.currency, l.memo)
                                         ORDER BY l.line_no)
                 FROM journal_line AS l
-                WHERE l.org_id = journal_entry.org_id AND l.journal_entry_id = journal_entry.id AND NOT l.deleted)
+                WHERE l.org_id = journal_entry.org_id AND l.journal_entry_id = journal_entry.id
+                  AND (NOT l.deleted OR journal_entry.deleted))
             WHERE EXISTS (SELECT 1 FROM journal_line AS l
                           WHERE l.org_id = journal_entry.org_id AND l.journal_entry_id = journal_entry.id)
             """
@@ -268,7 +275,9 @@ def upgrade() -> None:
             f"SELECT * FROM ({_pg_sums('journal_entry')}) AS s ORDER BY 1, 2, 3, 4"
         )
         op.execute(_pg_function("ops_journal_balance_add", _pg_sums("new_rows"), path, subtracts=False))
-        op.execute(_pg_function("ops_journal_balance_subtract", _pg_sums("old_rows", "-"), path, subtracts=True))
+        op.execute(
+            _pg_function("ops_journal_balance_subtract", _pg_sums("old_rows", "-"), path, subtracts=True)
+        )
         op.execute(
             _pg_function(
                 "ops_journal_balance_replace",
@@ -314,10 +323,12 @@ def upgrade() -> None:
         _copy_grants(bind, "journal_entry", "journal_line", select_only=True)
         _force_row_security([table for table in forced if table != "journal_line"])
     else:
-        op.execute(f"INSERT INTO journal_balance ({KEY}, debit, credit, lines) "
-                   f"SELECT e.org_id, l.value ->> 1, l.value ->> 4, e.entry_date, sum(l.value ->> 2), "
-                   f"sum(l.value ->> 3), count(*) FROM journal_entry AS e, json_each(e.lines_json) AS l "
-                   f"WHERE NOT e.deleted GROUP BY 1, 2, 3, 4")
+        op.execute(
+            f"INSERT INTO journal_balance ({KEY}, debit, credit, lines) "
+            f"SELECT e.org_id, l.value ->> 1, l.value ->> 4, e.entry_date, sum(l.value ->> 2), "
+            f"sum(l.value ->> 3), count(*) FROM journal_entry AS e, json_each(e.lines_json) AS l "
+            f"WHERE NOT e.deleted GROUP BY 1, 2, 3, 4"
+        )
         for name, body in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
         op.execute(SQLITE_VIEW)
@@ -334,7 +345,9 @@ def _copy_grants(bind: sa.engine.Connection, source: str, target: str, select_on
     ).all()
     quote = bind.dialect.identifier_preparer.quote_identifier
     for grantee, privilege in grants:
-        if privilege in ("SELECT", "INSERT", "UPDATE", "DELETE") and (privilege == "SELECT" or not select_only):
+        if privilege in ("SELECT", "INSERT", "UPDATE", "DELETE") and (
+            privilege == "SELECT" or not select_only
+        ):
             op.execute(f"GRANT {privilege} ON {target} TO {quote(grantee)}")
 
 
@@ -371,13 +384,15 @@ def downgrade() -> None:
         sa.Column("org_id", sa.String(length=36), nullable=False),
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.ForeignKeyConstraint(
-            ["org_id", "account_id"], ["account.org_id", "account.id"],
+            ["org_id", "account_id"],
+            ["account.org_id", "account.id"],
             name=op.f("fk_journal_line_org_id_account_id_account"),
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["org_id", "journal_entry_id"], ["journal_entry.org_id", "journal_entry.id"],
+            ["org_id", "journal_entry_id"],
+            ["journal_entry.org_id", "journal_entry.id"],
             name=op.f("fk_journal_line_org_id_journal_entry_id_journal_entry"),
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("org_id", "id", name=op.f("pk_journal_line")),
     )
     op.create_index("ix_journal_line_entry", "journal_line", ["org_id", "journal_entry_id"])
