@@ -122,7 +122,9 @@ def _push_posted_invoices(server: Server, count: int) -> None:
             log.append({"org_id": server.org_id, "seq": counter, "entity": "journal_entry",
                         "entity_id": entry["id"], "at": at})  # fmt: skip
             amounts = ((2400 + n, 0), (0, 2000 + n), (0, 400))
-            for line_no, (account, (debit, credit)) in enumerate(zip(accounts, amounts, strict=True), start=1):
+            for line_no, (account, (debit, credit)) in enumerate(
+                zip(accounts, amounts, strict=True), start=1
+            ):
                 counter += 1
                 lines.append({**entry, "id": new_id(), "version": counter, "journal_entry_id": entry["id"],
                               "line_no": line_no, "account_id": account, "debit": debit, "credit": credit,
@@ -243,7 +245,9 @@ def test_going_back_gives_each_pushed_line_its_change_log_row(server: Server) ->
         assert migrate.current_revision(connection) == LAST
 
 
-def test_nothing_goes_back_at_or_below_the_pruned_floor(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nothing_goes_back_at_or_below_the_pruned_floor(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Today's retention at 0018: its floor, change log and counter are as they were; the
     # tombstones it would drop are found by today's references (journal_balance, which 0018
     # has not), and the store holds none.

@@ -68,7 +68,9 @@ def _rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
             model.__tablename__: sorted(
                 (
                     dict(row)
-                    for row in connection.execute(select(*table_at(connection, table_of(model)).columns)).mappings()
+                    for row in connection.execute(
+                        select(*table_at(connection, table_of(model)).columns)
+                    ).mappings()
                 ),
                 key=lambda row: row["id"],
             )

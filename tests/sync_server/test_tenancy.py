@@ -112,7 +112,7 @@ def test_every_tenant_table_forces_row_level_security(world: World) -> None:
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
         ).fetchall()
-        views = dict(
+        views: dict[str, bool] = dict(
             conn.execute(
                 "SELECT c.relname, coalesce('security_invoker=true' = ANY (c.reloptions), false) FROM pg_class c "
                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'v'"
