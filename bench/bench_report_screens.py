@@ -82,7 +82,7 @@ def make_session(root: Path, line_count: int) -> UserSession:
     with store.write_session() as db:
         WRITERS["ledger"].upsert(db.connection(), [{**common, "id": org_id, "currency": "EUR"}])
         WRITERS["account"].upsert(db.connection(), accounts)
-    for entries, lines in _batches(org_id, line_count, rng, [a["id"] for a in accounts]):
+    for entries, _ in _batches(org_id, line_count, rng, [a["id"] for a in accounts]):
         with store.write_session() as db:
             WRITERS["journal_entry"].upsert(db.connection(), entries)
     membership = Membership(org_id, "Bench", ("accountant",), permissions_for_roles(["accountant"]))

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from bench.harness import Figure, at_most, best_of, info, timed
 from common import migrate
 from common.ids import new_id
-from common.reports import ReportParams, balance_sheet, profit_and_loss, trial_balance
 from common.journal_lines import encode_lines
+from common.reports import ReportParams, balance_sheet, profit_and_loss, trial_balance
 from common.schema import Account, JournalEntry, Ledger, Organization
 from common.schema.base import table_of
 from desktop.local_store import LocalStore
@@ -51,8 +51,8 @@ def _uuid(rng: random.Random) -> str:
 
 def _books(
     org_id: str, line_count: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The ledger row, accounts, entries and balanced lines in wire form, 2025 closed."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ledger row, accounts and entries carrying balanced lines, in wire form, 2025 closed."""
     rng = random.Random(11)
     common = {"org_id": org_id, "version": 1, "updated_at": STAMP, "updated_by": None, "deleted": False}
     accounts = [
@@ -108,7 +108,7 @@ def _books(
         )
     for entry in entries:
         entry["lines_json"] = encode_lines(by_entry.get(str(entry["id"]), []))
-    return ledger, accounts, entries, lines
+    return ledger, accounts, entries
 
 
 def _timings(session: Session, org_id: str) -> dict[str, float]:
@@ -126,7 +126,7 @@ def _timings(session: Session, org_id: str) -> dict[str, float]:
 
 def _desktop(line_count: int) -> tuple[dict[str, float], int]:
     org_id = new_id()
-    ledger, accounts, entries, lines = _books(org_id, line_count)
+    ledger, accounts, entries = _books(org_id, line_count)
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         store = LocalStore.create(
             Path(tmp), Profile("https://bench.example", "acct@example.test", org_id), "pw"
@@ -163,7 +163,7 @@ def _postgres(line_count: int) -> dict[str, float] | None:
         engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
         migrate.upgrade(engine)
         org_id = new_id()
-        ledger, accounts, entries, lines = _books(org_id, line_count)
+        ledger, accounts, entries = _books(org_id, line_count)
         with engine.begin() as conn:
             conn.execute(
                 table_of(Organization).insert(), [{"id": org_id, "name": "Bench", "base_currency": "EUR"}]

@@ -22,8 +22,8 @@ from typing import Any
 
 from bench.bench_desktop import FIRST_PAINT_TARGET_MS, KEYSTROKE_TARGET_MS
 from bench.harness import Figure, at_most, info, median
-from common.journal_lines import encode_lines
 from common.ids import new_id
+from common.journal_lines import encode_lines
 from common.permissions import permissions_for_roles
 from desktop.api_client import ApiClient, Membership, User
 from desktop.local_store import LocalStore
@@ -106,7 +106,9 @@ def fill_journal(store: LocalStore, org_id: str, lines: int) -> None:
             )
             entry_lines = [
                 [new_id(), accounts[line_no], debit, credit, "EUR", None]
-                for line_no, (debit, credit) in enumerate(((amount, 0), (0, amount), (amount, 0), (0, amount)))
+                for line_no, (debit, credit) in enumerate(
+                    ((amount, 0), (0, amount), (amount, 0), (0, amount))
+                )
             ]
             entries.append(
                 {**base, "id": entry_id, "number": f"JE-{n:07d}", "entry_date": day, "fiscal_period_id": None,

@@ -30,8 +30,8 @@ from common.commands.fields import (
 from common.commands.framework import CommandContext, CommandError, apply_field_changes, command, invalid
 from common.commands.periods import require_open_period
 from common.commands.rules import Transitions, require_parent, require_transition
-from common.money import format_money
 from common.journal_lines import decode_lines, encode_lines
+from common.money import format_money
 from common.schema import Account, FiscalPeriod, JournalEntry, Ledger, TaxRate
 
 AccountType = Literal["asset", "liability", "equity", "income", "expense"]

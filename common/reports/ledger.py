@@ -394,9 +394,9 @@ def general_ledger(session: Session, org_id: str, params: ReportParams) -> dict[
     # How many lines the range holds, and on which days, from the balances: a range of too many
     # is refused before a line is read, and the lines are read from those days' entries only.
     counted = session.execute(
-        select(func.sum(balances.c.lines), func.min(balances.c.entry_date), func.max(balances.c.entry_date)).where(
-            *days
-        )
+        select(
+            func.sum(balances.c.lines), func.min(balances.c.entry_date), func.max(balances.c.entry_date)
+        ).where(*days)
     ).one()
     if int(counted[0] or 0) > MAX_LEDGER_LINES:
         raise ReportError(

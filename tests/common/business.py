@@ -163,7 +163,9 @@ def balances_disagreeing(store: Any) -> list[tuple[Any, ...]]:
         kept = {
             tuple(row[:4]): tuple(row[4:])
             for row in session.execute(
-                text("SELECT org_id, account_id, currency, entry_date, debit, credit, lines FROM journal_balance")
+                text(
+                    "SELECT org_id, account_id, currency, entry_date, debit, credit, lines FROM journal_balance"
+                )
             )
         }
         summed = {
