@@ -1,11 +1,12 @@
 """Ledger reports: trial balance, profit and loss, balance sheet, general ledger.
 
-Each statement sums the journal lines in SQL, reading only ``ix_journal_line_balance`` (which
-carries account, currency, date and amounts): one aggregate query per organization, or for
-profit and loss one a period over the ranges of the income and expense accounts. It then reads
-the accounts and joins them here, so it scales with the number of accounts, not with the
-number of lines (DESIGN §9: each within a second over a million journal lines). Both sides run
-them: the desktop on its local store, the server on the canonical one.
+Each statement sums ``journal_balance``, the sums per account, currency and day that the
+entries' triggers keep (revision 0019): one aggregate query per organization, or for profit and
+loss one a period over the key ranges of the income and expense accounts. It then reads the
+accounts and joins them here, so it scales with accounts × days, not with the number of lines
+(DESIGN §9: each within a second over a million journal lines). Only the general ledger and
+the few year-end closing entries read lines, from the ``journal_line`` view over the entries.
+Both sides run them: the desktop on its local store, the server on the canonical one.
 """
 
 from __future__ import annotations
@@ -64,9 +65,8 @@ class TrialBalance:
 def trial_balance(session: Session, org_id: str, as_of: date | None = None) -> TrialBalance:
     """Debit and credit totals per account and currency of every posted line up to ``as_of``.
 
-    Two queries: lines summed per account and currency (one pass over the lines, or an
-    index-only scan of ``ix_journal_line_balance``, which carries the entry date), then the
-    organization's accounts, joined here. Not one query with a join: a planner that believes
+    Two queries: the organization's balances summed per account and currency (its key begins
+    with the organization), then the organization's accounts, joined here. Not one query with a join: a planner that believes
     there is one account (statistics not yet gathered for a new organization's accounts) picks
     a nested loop that sums every line once per account — measured on PostgreSQL, 1M lines over
     60 accounts took 10 s instead of 0.2 s.
@@ -163,10 +163,9 @@ def _period_sums(
 ) -> dict[str, int]:
     """Debit minus credit per account of ``account_ids`` of the lines dated in ``[start, end]``.
 
-    Every condition bounds the covering index ``ix_journal_line_balance`` (org, account,
-    currency, date, ...): each account is one range of it, so only its lines in the period are
-    read, in account order (the groups stream out, no sort), and no line is tested against the
-    currency or the dates; only ``deleted`` is.
+    Every condition bounds the key of ``journal_balance`` (org, account, currency, date): each
+    account is one range of it, a row a day, read in account order (the groups stream out, no
+    sort).
     """
     lines = JournalBalance.__table__
     stmt = (
@@ -190,11 +189,9 @@ def _closing_lines(
     year-end closing entries and of their reversals (a reversal reopens the year; both close
     the result, neither is part of it), found by ``ix_journal_entry_source``.
 
-    The lines are read one by one through ``ix_journal_line_entry`` and summed by the caller: a
-    closing entry has a line per result account, a few hundred at most. Not summed in SQL: with
-    a ``GROUP BY account_id`` SQLite (no statistics on the desktop) walked the whole of
-    ``ix_journal_line_balance`` for its account order and read every line's row to test its
-    entry, 5 s over the bench's million lines once the books had one closing entry.
+    The lines are read from those entries alone (the ``journal_line`` view, each entry by its
+    key) and summed by the caller: a closing entry has a line per result account, a few hundred
+    at most.
     """
     entries = JournalEntry.__table__
     # Every year-end entry (one a closed year) and every reversal (the few of a closing entry
@@ -368,7 +365,11 @@ MAX_LEDGER_LINES = 50_000
 
 
 def general_ledger(session: Session, org_id: str, params: ReportParams) -> dict[str, Any]:
-    """One account's lines in ``[from, to]`` with a running balance from its opening balance."""
+    """One account's lines in ``[from, to]`` with a running balance from its opening balance.
+
+    The opening balance, how many lines the range holds and on which days come from
+    ``journal_balance``; the lines are then read from the entries of those days only (by
+    ``ix_journal_entry_date``), each entry's lines from its own row."""
     if params.account is None:
         raise ReportError("invalid", "account: is required for the general ledger", "account")
     currency = ledger_currency(session, org_id)
