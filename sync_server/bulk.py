@@ -129,7 +129,7 @@ def _joined(column: list[Any], typed: type | None) -> str | None:
         return None if _SEPARATOR in "".join(column) else _SEPARATOR.join(column)
     if typed is date and kinds == _DATE:
         # Each distinct date written once (date.isoformat formats through printf, ~0.4 µs): a
-        # batch's journal lines carry few dates, each on many rows.
+        # batch's journal entries and documents carry few dates, each on many rows.
         written = {day: day.isoformat() for day in set(column)}
         return _SEPARATOR.join(map(written.__getitem__, column))
     if typed is not None and kinds == {typed}:
