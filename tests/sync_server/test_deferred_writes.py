@@ -20,8 +20,9 @@ from sqlalchemy import Column, MetaData, Numeric, PrimaryKeyConstraint, String, 
 
 from common.commands.rowaccess import RowWriter, row_writer
 from common.ids import new_id
+from common.journal_lines import decode_lines
 from common.permissions import ALL_PERMISSIONS
-from common.schema import Invoice, InvoiceLine, JournalEntry, JournalLine, Warehouse
+from common.schema import Invoice, InvoiceLine, JournalBalance, JournalEntry, JournalLine, Warehouse
 from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import Mutation
@@ -205,22 +206,31 @@ def _posting_batch(customer: str, tax_rate: str) -> list[Mutation]:
 
 def _stored(store: Store, org_id: str) -> dict[str, list[dict[str, Any]]]:
     """The batch's rows, but their organization, time, change sequence and the ids of rows each
-    organization made itself (accounts, periods: compared by their codes)."""
+    organization made itself (accounts, periods: compared by their codes, also in an entry's
+    ``lines_json``); the journal's lines as its view shows them, and its balances."""
     found: dict[str, list[dict[str, Any]]] = {}
     with store.session(org_id) as session:
         accounts = {row.id: row.code for row in session.execute(text("SELECT id, code FROM account"))}
         periods = {row.id: row.name for row in session.execute(text("SELECT id, name FROM fiscal_period"))}
-        for model in (Invoice, InvoiceLine, JournalEntry, JournalLine):
+        for model in (Invoice, InvoiceLine, JournalEntry, JournalLine, JournalBalance):
             table = table_of(model)
             rows = []
-            stmt = select(table).where(table.c.org_id == org_id).order_by(table.c.id)
+            key = table.c.id if "id" in table.c else table.c.account_id
+            stmt = select(table).where(table.c.org_id == org_id).order_by(key, *table.primary_key.columns)
             for row in session.execute(stmt).mappings():
                 values = {k: v for k, v in row.items() if k not in {"org_id", "updated_at", "version"}}
                 if "account_id" in values:
                     values["account_id"] = accounts[values["account_id"]]
                 if values.get("fiscal_period_id") is not None:
                     values["fiscal_period_id"] = periods[values["fiscal_period_id"]]
+                if "lines_json" in values:
+                    lines = decode_lines(values["lines_json"])
+                    values["lines_json"] = [
+                        {**line, "account_id": accounts[line["account_id"]]} for line in lines
+                    ]
                 rows.append(values)
+            if model is JournalBalance:
+                rows.sort(key=lambda r: (r["account_id"], r["currency"], r["entry_date"]))
             found[table.name] = rows
     return found
 
@@ -290,6 +300,10 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
     monkeypatch.undo()
     held_rows = same_as_with_savepoints(store, held_org, savepoint_org, user, batch, optimistic)
     assert len(held_rows["journal_entry"]) >= 2 and len(held_rows["journal_line"]) >= 6
+    assert sum(len(entry["lines_json"]) for entry in held_rows["journal_entry"]) == len(
+        held_rows["journal_line"]
+    )
+    assert sum(row["lines"] for row in held_rows["journal_balance"]) == len(held_rows["journal_line"])
 
 
 def test_rows_are_plain_only_when_every_value_of_every_row_is() -> None:

@@ -1,13 +1,15 @@
-"""New journal entries and lines held to the end of a slice on the embedded store
-(``sync_server.held_ledger``): written in a statement per table, the same rows and answers as one
-statement per write; a command reading the journal later in the slice sees what is held; an id
-the store already has sends the slice back to being applied with savepoints.
+"""New journal entries (their lines in their row) held to the end of a slice on the embedded store
+(``sync_server.held_ledger``): written in one statement, the same rows, balances and answers as
+one statement per write; a command reading the journal later in the slice (its entries, the
+``journal_line`` view, ``journal_balance``) sees what is held; an id the store already has sends
+the slice back to being applied with savepoints.
 
 On the embedded store only: on PostgreSQL every write is held (``test_deferred_writes``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -21,13 +23,14 @@ from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.commands.postings import chart_account_id
 from common.commands.rowaccess import RowWriter, row_reader, row_writer, session_connection
 from common.ids import new_id
+from common.journal_lines import encode_lines
 from common.permissions import ALL_PERMISSIONS
-from common.schema import JournalEntry, JournalLine, Warehouse
+from common.schema import JournalBalance, JournalEntry, JournalLine, Warehouse
 from common.schema.base import Base, table_of
 from common.schema.types import utcnow
 from common.wire import Mutation
 from sync_server import admin_ops, writes
-from sync_server.held_ledger import HELD, HeldLedgerRows
+from sync_server.held_ledger import HELD, READ_AS, HeldLedgerRows
 from sync_server.store import Store
 from tests.sync_server.conftest import Services, World, mutation, set_up_books, warehouse
 from tests.sync_server.test_deferred_writes import _posting_batch, same_as_with_savepoints
@@ -81,10 +84,13 @@ def test_posted_invoices_held_are_stored_as_with_savepoints(
     assert tries == [False]  # held and written together: no fallback
     monkeypatch.undo()
     held_rows = same_as_with_savepoints(store, held_org, savepoint_org, user, batch, optimistic)
-    # Two entries of three lines (the third invoice, 0.001 at 0.07, posts nothing), each table
-    # written once, at the slice's end.
+    # Two entries of three lines each (the third invoice, 0.001 at 0.07, posts nothing), in
+    # their entries' rows, written in one statement at the slice's end; the balances the
+    # triggers keep are those of the one-by-one path (same_as_with_savepoints).
     assert len(held_rows["journal_entry"]) == 2 and len(held_rows["journal_line"]) == 6
-    assert written == [("journal_entry", 2), ("journal_line", 6)]
+    assert [len(entry["lines_json"]) for entry in held_rows["journal_entry"]] == [3, 3]
+    assert sum(row["lines"] for row in held_rows["journal_balance"]) == 6
+    assert written == [("journal_entry", 2)]
 
 
 def _manual_entry(org_id: str, entry_id: str, amount: int) -> dict[str, Any]:
@@ -176,6 +182,18 @@ def test_an_entry_id_the_store_has_reruns_the_slice_with_savepoints(
     assert len(entries) == 2
 
 
+def _entry_row(org_id: str, entry_id: str, amount: int) -> dict[str, Any]:
+    """A journal entry's row as ``post_entry`` writes it: cash debited, revenue credited."""
+    cash, revenue = chart_account_id(org_id, "1000"), chart_account_id(org_id, "4000")
+    lines = encode_lines(
+        [[new_id(), cash, amount, 0, "EUR", None], [new_id(), revenue, 0, amount, "EUR", "x"]]
+    )
+    return {"org_id": org_id, "id": entry_id, "version": 1, "updated_at": utcnow(), "updated_by": None,
+            "deleted": False, "number": f"JE-{entry_id[-6:]}", "entry_date": date.today(),
+            "fiscal_period_id": None, "memo": None, "source": "manual", "source_id": None,
+            "reverses_entry_id": None, "lines_json": lines}  # fmt: skip
+
+
 def test_a_statement_naming_a_held_table_writes_what_is_held_first(store: Store) -> None:
     """Whichever way a statement runs (SQLAlchemy, or the DB-API connection the commands'
     reads by id use), rows held are in the store before it; a statement on another table leaves
@@ -185,11 +203,7 @@ def test_a_statement_naming_a_held_table_writes_what_is_held_first(store: Store)
     entries = row_writer(table_of(JournalEntry), dialect)
 
     def entry(entry_id: str) -> dict[str, Any]:
-        today = date.today()
-        return {"org_id": org_id, "id": entry_id, "version": 1, "updated_at": utcnow(), "updated_by": None,
-                "deleted": False, "number": f"JE-{entry_id[-6:]}", "entry_date": today,
-                "fiscal_period_id": None, "memo": None, "source": "manual", "source_id": None,
-                "reverses_entry_id": None}  # fmt: skip
+        return _entry_row(org_id, entry_id, 10)
 
     first, second = new_id(), new_id()
     with store.session(org_id, write=True) as session, HeldLedgerRows(session, org_id) as held:
@@ -334,25 +348,79 @@ def test_a_command_refused_after_its_posting_was_held_leaves_no_entry(
     assert line_entries == {kept}
 
 
-def test_only_the_journal_references_the_rows_held_and_no_view_or_trigger_reads_them(store: Store) -> None:
+def test_only_the_journal_references_the_rows_held_and_what_reads_them_is_named_first(store: Store) -> None:
     """What holding the rows rests on: no other table's foreign key names a held table (its row
     would be written before the row it names), the held tables are written parents first, and
-    the embedded store has no view or trigger that reads them without a statement naming them."""
+    whatever reads the held rows without naming a held table is named in ``READ_AS`` (a
+    statement naming it writes what is held first): the ``journal_line`` view, and the
+    ``journal_balance`` table, the only one the entries' triggers write, which no row references
+    and no trigger of its own reads on."""
     references = {
         (table.name, key.column.table.name)
         for table in Base.metadata.sorted_tables
         for key in table.foreign_keys
-        if key.column.table.name in HELD
+        if key.column.table.name in (*HELD, "journal_balance")
     }
-    assert references == {("journal_line", "journal_entry"), ("journal_entry", "journal_entry")}
+    assert references == {("journal_entry", "journal_entry")}
     assert list(HELD) == [t.name for t in Base.metadata.sorted_tables if t.name in HELD]
     with store.engine.connect() as connection:
-        readers = connection.execute(
-            text(
-                "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql LIKE '%journal%'"
+        schema = connection.execute(
+            text("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')")
+        ).all()
+    reading = [row for row in schema if any(name in row.sql for name in HELD)]
+    views = {row.name for row in reading if row.type == "view"}
+    triggers = [row for row in reading if row.type == "trigger"]
+    assert views == {"journal_line"}
+    assert triggers and {row.tbl_name for row in triggers} == {"journal_entry"}
+    written = {
+        target
+        for row in triggers
+        for target in re.findall(
+            r"(?:INSERT\s+INTO|(?<!DO )UPDATE|DELETE\s+FROM)\s+\"?(\w+)", row.sql.partition(" BEGIN")[2]
+        )
+    }
+    assert written == {"journal_balance"}
+    assert not [row for row in schema if row.type == "trigger" and row.tbl_name in views | written]
+    assert set(HELD) | views | written <= set(READ_AS)
+
+
+def test_a_read_of_the_balances_or_the_line_view_sees_the_entries_held(store: Store) -> None:
+    """Inside a slice, a statement reading ``journal_balance`` or the ``journal_line`` view,
+    through SQLAlchemy or on the DB-API connection, sees the entries held before it."""
+    org_id = admin_ops.create_org(store, f"Balances {new_id()[-6:]}", books=True)
+    entries = row_writer(table_of(JournalEntry), store.engine.dialect)
+    cash = chart_account_id(org_id, "1000")
+    first, second = new_id(), new_id()
+    with store.session(org_id, write=True) as session, HeldLedgerRows(session, org_id) as held:
+        held.insert(entries, [_entry_row(org_id, first, 70)])
+        debits = (
+            session.execute(
+                select(JournalBalance.debit).where(
+                    JournalBalance.org_id == org_id, JournalBalance.account_id == cash
+                )
+            )
+            .scalars()
+            .all()
+        )
+        assert debits == [70]
+        held.insert(entries, [_entry_row(org_id, second, 30)])
+        lines = session.execute(
+            select(JournalLine.journal_entry_id, JournalLine.line_no).where(
+                JournalLine.org_id == org_id, JournalLine.journal_entry_id == second
             )
         ).all()
-    assert readers == []
+        assert [tuple(line) for line in lines] == [(second, 1), (second, 2)]
+        held.insert(entries, [_entry_row(org_id, new_id(), 5)])
+        _, dbapi = session_connection(session)
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(
+                "SELECT sum(debit), sum(lines) FROM journal_balance WHERE org_id = ? AND account_id = ?",
+                (org_id, cash),
+            )
+            assert tuple(cursor.fetchone()) == (105, 3)
+        finally:
+            cursor.close()
 
 
 def test_an_entry_id_another_organization_has_is_posted_in_the_pushers_own(

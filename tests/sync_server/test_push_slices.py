@@ -24,10 +24,12 @@ from common.commands.fields import Args, Id
 from common.commands.framework import REGISTRY, CommandContext, command, invalid
 from common.heap import bursts_paused
 from common.ids import new_id
+from common.journal_lines import decode_lines
 from common.schema import (
     SCHEMA_VERSION,
     AuditEvent,
     ChangeLog,
+    JournalEntry,
     JournalLine,
     ProductCost,
     StockMove,
@@ -242,18 +244,19 @@ def test_rows_inserted_and_changed_in_one_batch_are_stored_as_each_command_left_
             session.execute(select(StockMove.quantity).where(StockMove.product_id == item_id)).scalars().all()
         )
         logged = session.execute(select(ChangeLog.seq).order_by(ChangeLog.seq)).scalars().all()
-        # The receipts' journal lines travel with their entry's change-log row (LOGGED_WITH):
-        # their versions are sequence numbers with no change-log row of their own.
+        # The receipts' journal entries carry their lines (lines_json, revision 0019): a line's
+        # version is its entry's, a sequence number with a change-log row.
+        entries = session.execute(select(JournalEntry.version, JournalEntry.lines_json)).all()
         lines = session.execute(select(JournalLine.version)).scalars().all()
         _, problem = verify_chain(session, org.id)
     assert stored.name == "Renamed in the same push"
     assert cost.quantity == Decimal("7.5")
     assert cost.value == 250 + 500 + 750  # 2.5 units at 1.00, 2.00 and 3.00
     assert sorted(moves) == [Decimal("2.5")] * 3
-    assert not set(logged) & set(lines)
-    log = sorted([*logged, *lines])
-    new = log[len(before) :]
-    assert new == list(range(len(before) + 1, len(log) + 1))  # gapless, none consumed twice
+    assert len(entries) == 3 and len(lines) == sum(len(decode_lines(e.lines_json)) for e in entries) >= 6
+    assert set(lines) == {e.version for e in entries} <= set(logged)
+    new = logged[len(before) :]
+    assert new == list(range(len(before) + 1, len(logged) + 1))  # gapless, none consumed twice
     assert {stored.version, cost.version} <= set(new)
     assert problem is None
 
