@@ -449,6 +449,13 @@ def _full_image(row: dict[str, Any]) -> dict[str, Any]:
     return {k: to_wire(v) for k, v in sorted(row.items()) if k not in _UNAUDITED}
 
 
+def _line_id() -> str:
+    """A new id of the form a line's has: derived from its command (``CommandContext.derived_id``),
+    a UUID of version 8."""
+    fresh = new_id()
+    return f"{fresh[:14]}8{fresh[15:]}"
+
+
 _SLIM_LINE = ("account_id", "credit", "currency", "debit", "line_no", "memo")
 
 
@@ -464,7 +471,7 @@ def _converted_entry(
     id and its lines as view rows."""
     entries = table_of(JournalEntry)
     entry_id = new_id()
-    rows = [{**row, "id": new_id(), "journal_entry_id": entry_id} for row in lines]
+    rows = [{**row, "id": _line_id(), "journal_entry_id": entry_id} for row in lines]
     stored = [
         [row["id"], row["account_id"], row["debit"], row["credit"], row["currency"], row["memo"]]
         for row in rows
