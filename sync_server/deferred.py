@@ -34,12 +34,14 @@ Rows whose every value is of a type PostgreSQL stores and gives back exactly as 
 (:func:`_plain`: text within its column's length, integers, booleans, dates, and the quantities
 and UTC timestamps as held) are sent without ``RETURNING``: reading them back would give what was
 answered, so only the row count is checked (an insert's rows skipped had their id taken, an
-update's rows missing were not there). A journal entry's lines are such rows; a row with any
-other value (a JSON image, a ``Numeric``, whose scale is the column's) is read back and compared.
-That rests on the entity tables having no trigger that changes a row on its way in (their only
-triggers are the foreign keys' and journal_line's statement checks of its references, AFTER
-triggers that refuse and never change a row; the audit log's guards are on a table never held
-here).
+update's rows missing were not there). A journal entry is such a row (its lines are JSON text,
+``lines_json``, stored as given); a row with any other value (a JSON image, a ``Numeric``, whose
+scale is the column's) is read back and compared. That rests on the entity tables having no
+trigger that changes a row on its way in: their only triggers are the foreign keys' (AFTER
+triggers that refuse and never change a row) and ``journal_entry``'s statement triggers that keep
+``journal_balance`` (revision 0019: AFTER triggers that write that table alone, which nothing
+held references; a statement reading it or the ``journal_line`` view runs after everything held
+was sent, as any statement does). The audit log's guards are on a table never held here.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ class _Plain:
     def columns(self, rows: list[Row]) -> list[tuple[Any, ...]] | None:
         """The values of ``rows`` column by column (``table.c`` order) where :meth:`rows`
         holds, else ``None``. Judged column by column, each column's values gathered in C (a
-        call per row was most of the cost: a batch sends a thousand journal lines at once);
+        call per row was most of the cost: a batch sends a thousand rows at once);
         the insert then sends the columns gathered here (``columns`` of
         :func:`sync_server.bulk.send_insert_new_rows_postgres`), not gathered again."""
         if not rows:

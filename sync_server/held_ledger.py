@@ -1,24 +1,24 @@
-"""New ledger rows held to the end of a slice: the optimistic write path on the embedded store.
+"""New journal entries held to the end of a slice: the optimistic write path on the embedded store.
 
-Posting a document writes a journal entry and its lines: an ``INSERT`` of one row and one of
-three for an invoice, each a statement of its own on SQLite, where every other write of the
-command is one too. A 1,000-command push of 500 posted invoices ran 1,000 such statements; held
-and written as below, the push is ~11 ms shorter, of the ~120 ms posting adds to it
-(bench/README.md, "Stop 34"). During the optimistic first try of
-a slice (``sync_server.writes.apply_in_slices``, no savepoints) the new journal entries and lines
-are held here instead, answered at once with the row as it will be stored, and written at the
-slice's end in multi-row statements, entries before lines (:data:`HELD`, foreign-key order).
+Posting a document writes a journal entry, its lines inside its row (``lines_json``, revision
+0019): an ``INSERT`` a statement of its own on SQLite, where every other write of the command is
+one too. During the optimistic first try of a slice (``sync_server.writes.apply_in_slices``, no
+savepoints) the new journal entries are held here instead, answered at once with the row as it
+will be stored, and written at the slice's end in one multi-row statement (:data:`HELD`); the
+entries' triggers then add their lines to ``journal_balance``. (Before revision 0019 the lines
+were rows of their own, held the same way: bench/README.md, "Stop 34".)
 
-Only these tables: they are append-only (an entry is reversed, never edited), their rows are
-many and written together, and no other table references them, so holding them cannot make
-another row's foreign key fail. Every other write goes to the store at once, as before.
+Only this table: entries are append-only (an entry is reversed, never edited), many and written
+together, and no other table references them (``journal_balance`` references the account, not
+the entry), so holding them cannot make another row's foreign key fail. Every other write goes
+to the store at once, as before.
 
 Nothing a command reads may miss a held row: before any statement that names a table with rows
-held (a ``SELECT`` of the journal, an update of an entry's ``set_once`` field) the held rows are
-written first, whether it runs through SQLAlchemy or on the DB-API connection (the session's
-DB-API connection is replaced, once a row is held, by one whose cursors write first). A read by
-id rarely gets that far: ``CommandContext.get`` answers a row the batch wrote from the batch's
-rows.
+held, or what reads them (:data:`READ_AS`: the ``journal_line`` view over the entries, and
+``journal_balance``, which the entries' triggers keep) the held rows are written first, whether
+it runs through SQLAlchemy or on the DB-API connection (the session's DB-API connection is
+replaced, once a row is held, by one whose cursors write first). A read by id rarely gets that
+far: ``CommandContext.get`` answers a row the batch wrote from the batch's rows.
 
 The store has the last word: when a held row's id is taken, or the store refuses a row, the
 rows held are dropped with the transaction and :class:`sync_server.deferred.DeferredRefused`
@@ -48,7 +48,7 @@ READ_AS = ("journal_entry", "journal_line", "journal_balance")
 
 
 class HeldLedgerRows:
-    """New journal entries and lines of one write transaction on the embedded store, held and
+    """New journal entries of one write transaction on the embedded store, held and
     written together (:class:`common.commands.framework.DeferredWrites`). Use as a context
     manager around the commands; :meth:`flush` before the transaction's own writes. Nothing
     changes on the connection until a row is held: a slice that posts nothing runs as before."""
@@ -120,7 +120,7 @@ class HeldLedgerRows:
         return updated
 
     def flush(self) -> None:
-        """Write what is held, a multi-row ``INSERT`` per table, parents first. Raises
+        """Write what is held, a multi-row ``INSERT`` per table (:data:`HELD`). Raises
         :class:`~sync_server.deferred.DeferredRefused` (the transaction must be rolled back)
         when the store refuses a row or finds its id taken."""
         held, self._held = self._held, {}
