@@ -10,9 +10,14 @@ lines nested in their entry's audit event leave out ``journal_entry_id``, ``entr
 fill them back in); an invoice's entry has no event of its own: its image (with its ``id`` and
 lines, without ``source_id``, which is the event's ``entity_id``, nor ``"deleted":false``) is
 listed under ``postings`` in the ``after`` of the invoice's post event (``sync_server.audit.POSTINGS``), the events
-after it numbered one less each; rows and change log unchanged. The file is the ``found`` of the
-test written with ``json.dumps(found, indent=1, sort_keys=True, ensure_ascii=False)`` and a
-final newline."""
+after it numbered one less each; rows and change log unchanged. Since revision 0019 an entry's
+lines are stored in its row (``journal_entry.lines_json``, the same lines in the same order, the
+same ids and amounts), read here through the ``journal_line`` view, which gives each line its
+entry's version; they take no change sequence (each change-log row is numbered 3 less for every
+invoice posted before it: same entities and ids, in the same order); the posting nested
+in the invoice's post event holds the entry's ``lines_json`` instead of the nested line images
+(the same lines). The file is the ``found`` of the test written with
+``json.dumps(found, indent=1, sort_keys=True, ensure_ascii=False)`` and a final newline."""
 
 from __future__ import annotations
 
