@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from common.commands import CommandError
 from common.ids import new_id
+from common.journal_lines import decode_lines
 from common.permissions import ALL_PERMISSIONS
 from common.reports import run_report
 from common.schema import JournalEntry, JournalLine
@@ -137,7 +138,7 @@ def test_a_period_closed_meanwhile_refuses_the_offline_invoice(
 def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(
     clients: ClientFactory, server: Server
 ) -> None:
-    """The journal entry and lines an invoice posted offline derives locally are the server's:
+    """The journal entry and lines (in the entry's row) an invoice posted offline derives locally are the server's:
     after the sync this desk holds the server's rows and no others. Also for a posting queued by
     the previous version (scheme 1 of derived ids, no scheme in its outbox entry): it is pushed
     in a batch of its own without the ``Ops-Derived-Ids`` header, so the server derives as it did."""
@@ -173,8 +174,16 @@ def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(
             source: tuple(sorted(r["id"] for r in rows if r["source_id"] == source)) for source in (old, new)
         }
 
+    def local_lines() -> list[str]:
+        """The line ids this desk holds: its entries' lines, as its ``journal_line`` view shows them."""
+        with office.store.read_session() as db:
+            return sorted(db.execute(select(JournalLine.id)).scalars())
+
     entries_offline = journal(office.rows("journal_entry"))
-    lines_offline = sorted(r["id"] for r in office.rows("journal_line"))
+    lines_offline = local_lines()
+    assert lines_offline == sorted(
+        line["id"] for entry in office.rows("journal_entry") for line in decode_lines(entry["lines_json"])
+    )
     assert len(entries_offline[old]) == len(entries_offline[new]) == 1 and len(lines_offline) >= 4
     assert entries_offline[new][0][:13] == new_post[:13]  # scheme 2: the command's time prefix
     assert entries_offline[old][0][:13] != old_post[:13]  # scheme 1: all of it from the digest
@@ -190,4 +199,4 @@ def test_journal_rows_posted_offline_keep_their_ids_through_a_sync(
     # Pulled back: the same rows, and no others (no phantom of an id the server did not derive).
     assert journal(office.rows("journal_entry")) == entries_offline
     assert len(office.rows("journal_entry")) == 2
-    assert sorted(r["id"] for r in office.rows("journal_line")) == lines_offline
+    assert local_lines() == lines_offline
