@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text, update
 
 from common.commands.postings import chart_account_id
@@ -17,6 +18,7 @@ from common.schema import Account, JournalEntry, OutboxEntry
 from common.schema.base import table_of
 from common.wire import row_to_wire
 from desktop.attention import keep_server
+from desktop.rows import WRITERS
 from desktop.session import UserSession
 from desktop.sync.local import apply_page
 
@@ -180,3 +182,55 @@ def test_undo_entry_skips_line_images_of_before_the_change(session: UserSession)
     with session.store.read_session() as db:
         assert set(db.execute(select(JournalEntry.id)).scalars()) == {kept}
     assert sum(row[-1] for row in _assert_balanced(session)) == 2
+
+
+def _delete_trigger(session: UserSession) -> list[Any]:
+    with session.store.read_session() as db:
+        return db.execute(
+            text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'journal_balance_delete'")
+        ).all()
+
+
+def test_a_fresh_download_puts_the_balances_delete_trigger_back(session: UserSession) -> None:
+    """The download clears the balances with the entries, in one statement, and the trigger that
+    subtracts a deleted entry's lines is there again afterwards: deleting an entry still counts."""
+    trigger = _delete_trigger(session)
+    assert len(trigger) == 1
+    _post(session, [100])
+    _confirmed(session)
+    page = [{"entity": "account", "id": a["id"], "op": "upsert", "data": a} for a in _wire(session, Account)]
+    page += [
+        {"entity": "journal_entry", "id": e["id"], "op": "upsert", "data": e}
+        for e in _wire(session, JournalEntry)
+    ]
+    assert apply_page(session.store, page, "c1", fresh_start=True)
+    assert _delete_trigger(session) == trigger
+    assert sum(row[-1] for row in _assert_balanced(session)) == 2
+    with session.store.write_session() as db:
+        db.execute(table_of(JournalEntry).delete())
+    assert _assert_balanced(session) == []
+
+
+def test_a_fresh_download_that_fails_leaves_entries_balances_and_trigger_as_they_were(
+    session: UserSession, monkeypatch: Any
+) -> None:
+    _post(session, [100, 20])
+    _confirmed(session)
+    before = _assert_balanced(session)
+    trigger = _delete_trigger(session)
+    page = [
+        {"entity": "journal_entry", "id": e["id"], "op": "upsert", "data": e}
+        for e in _wire(session, JournalEntry)
+    ]
+
+    def broken(*args: Any) -> int:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(WRITERS["journal_entry"], "write", broken)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        apply_page(session.store, page, "c1", fresh_start=True)
+    monkeypatch.undo()
+    assert _delete_trigger(session) == trigger
+    assert _assert_balanced(session) == before
+    with session.store.read_session() as db:
+        assert len(db.execute(select(JournalEntry.id)).all()) == 1
