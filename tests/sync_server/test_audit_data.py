@@ -174,7 +174,7 @@ def _entry_of(world: World, source_id: str) -> tuple[dict[str, Any], list[dict[s
     return entry, rows
 
 
-def _tamper_lines(world: World, entry_id: str, edit: Callable[[list[list[Any]]], None]) -> None:
+def _tamper_lines(world: World, entry_id: str, edit: Callable[[list[list[Any]]], object]) -> None:
     """Change organization A's entry's stored lines behind the server: ``edit`` changes them
     (``[id, account_id, debit, credit, currency, memo]`` each) in place, written back as text
     (the store's triggers keep ``journal_balance`` in step, as for any write of the entry)."""
