@@ -13,8 +13,8 @@ images are compared with the current rows of every audited table:
 - each journal entry's lines (``lines_json``, revision 0019), line by line (:func:`_line_problems`),
   with what the chain recorded of them: the entry image's ``lines_json`` for an entry posted since
   revision 0019; for an entry that revision converted (its events hold no ``lines_json``) the
-  images of its lines in older events (nested in the entry's, or events of their own), its live
-  lines in ``line_no`` order, as the migration moved them;
+  images of its lines in older events (nested in the entry's, or events of their own) in
+  ``line_no`` order, those the migration moved: a live entry's live lines, a tombstone's all;
 - ``journal_balance``, which the statements read and no event records: each row against the sums
   of the live entries' stored lines per account, currency and day (:func:`_balance_problems`).
 
@@ -34,8 +34,8 @@ invitations, processed mutations, counters); a change made together with a match
 (they read ``[erased]``); rows written by migrations (revision 0006 filled ``employee_directory``
 without events: a store upgraded across it reports those rows as having no history). Of a line
 converted by revision 0019, its date and ``deleted`` are its entry's now (checked as the entry's),
-and its ``line_no`` is its place among its entry's live lines; a line deleted before that
-revision is not in the store and not expected there.
+and its ``line_no`` is its place among the lines moved; a live entry's line deleted before
+that revision is not in the store and not expected there.
 """
 
 from __future__ import annotations
@@ -200,17 +200,13 @@ assert AUDITED_WITH[LINE][0] == ENTRY  # old events nest lines in their entry's
 
 
 def _recorded_lines(images: dict[str, _Image]) -> dict[str, list[dict[str, Any]]]:
-    """The live lines the chain recorded of each journal entry converted by revision 0019 (its
-    events hold no ``lines_json``): the replayed images of its lines, ``deleted`` ones left out
-    (the migration moved live lines only), in ``line_no`` order, by entry id."""
+    """The lines the chain recorded of each journal entry converted by revision 0019 (its events
+    hold no ``lines_json``): the replayed images of its lines, in ``line_no`` order, by entry id,
+    tombstoned ones too (:func:`_converted_lines` picks those the migration moved)."""
     by_entry: dict[str, list[dict[str, Any]]] = {}
     for line_id, image in images.items():
         values = image.values
-        if (
-            values is None
-            or values.get("deleted") is True
-            or not isinstance(values.get("journal_entry_id"), str)
-        ):
+        if values is None or not isinstance(values.get("journal_entry_id"), str):
             continue
         line_no = values.get("line_no")
         by_entry.setdefault(values["journal_entry_id"], []).append(
@@ -219,6 +215,15 @@ def _recorded_lines(images: dict[str, _Image]) -> dict[str, list[dict[str, Any]]
     for lines in by_entry.values():
         lines.sort(key=lambda line: (line["line_no"], line["id"]))
     return by_entry
+
+
+def _converted_lines(entry: dict[str, Any], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines revision 0019 moved into an entry, of its lines' recorded images (``lines``, in
+    order): a live entry's live lines, a tombstone's every line (tombstoned with it). ``entry``:
+    the entry's recorded image."""
+    if entry.get("deleted") is True:
+        return lines
+    return [line for line in lines if line.get("deleted") is not True]
 
 
 def _name(value: Any) -> Any:
@@ -308,7 +313,8 @@ def _entry_lines(
         return stored, []
     recorded_text = image.values.get(LINES)
     if recorded_text is None:
-        return stored, list(_line_problems(entry_id, stored, converted().get(entry_id, [])))
+        recorded = _converted_lines(image.values, converted().get(entry_id, []))
+        return stored, list(_line_problems(entry_id, stored, recorded))
     try:
         recorded = decode_lines(recorded_text)
     except (ValueError, TypeError) as exc:

@@ -194,8 +194,8 @@ def _entity_clauses(ctx: ApiContext, org_id: str, query: AuditQuery) -> list[Col
     before they were audited with their entry); asked for a document's journal entry, or one of
     its lines, the document's event that posted it (``POSTINGS``), besides the entry's own events
     (entries posted otherwise, or before postings were audited with their document). A line no
-    entry holds now (one deleted before revision 0019, which moved only live lines) is found in
-    the events that name its id."""
+    entry holds now (a live entry's line deleted before revision 0019, which did not move it) is
+    found in the events that name its id."""
     own: list[ColumnElement[bool]] = []
     if query.entity is not None:
         own.append(AuditEvent.entity == query.entity)

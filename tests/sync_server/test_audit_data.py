@@ -460,23 +460,37 @@ _SLIM_LINE = ("account_id", "credit", "currency", "debit", "line_no", "memo")
 
 
 def _converted_entry(
-    world: World, entry: dict[str, Any], lines: list[dict[str, Any]], form: str, number: str
+    world: World,
+    entry: dict[str, Any],
+    lines: list[dict[str, Any]],
+    form: str,
+    number: str,
+    *,
+    tombstone: bool = False,
+    deleted: tuple[int, ...] = (),
 ) -> tuple[str, list[dict[str, Any]]]:
     """A journal entry like ``entry`` (a stored row) with lines like ``lines`` (rows of the
     ``journal_line`` view), new ids, as revision 0019 leaves one that servers from before it
     posted: its row holds its lines (``lines_json``, in order), and its events, appended to
     organization A's chain as those servers wrote them, hold no ``lines_json``, but the lines'
     images: nested in the entry's event, ``whole`` (the oldest) or ``slim`` (no entry, date nor
-    ``"deleted":false``), or ``own``: an event of each line's own after the entry's. The entry's
-    id and its lines as view rows."""
+    ``"deleted":false``), or ``own``: an event of each line's own after the entry's. A
+    ``tombstone`` (the entry and every line deleted) keeps all its lines, a live entry those
+    not ``deleted`` (their places, from 0), as the migration moves them. The entry's id and its
+    lines (all) as view rows, each with its own ``deleted``."""
     entries = table_of(JournalEntry)
     entry_id = new_id()
-    rows = [{**row, "id": _line_id(), "journal_entry_id": entry_id} for row in lines]
+    rows = [
+        {**row, "id": _line_id(), "journal_entry_id": entry_id, "deleted": tombstone or n in deleted}
+        for n, row in enumerate(lines)
+    ]
     stored = [
         [row["id"], row["account_id"], row["debit"], row["credit"], row["currency"], row["memo"]]
         for row in rows
+        if tombstone or not row["deleted"]
     ]
-    image = {k: v for k, v in _full_image(entry).items() if k != "lines_json"} | {"number": number}
+    image = {k: v for k, v in _full_image(entry).items() if k != "lines_json"}
+    image |= {"number": number, "deleted": tombstone}
     events: list[PendingEvent] = []
     if form == "own":
         events = [
@@ -486,7 +500,11 @@ def _converted_entry(
         ]  # fmt: skip
     else:
         image["lines"] = [
-            (_full_image(row) if form == "whole" else {k: to_wire(row[k]) for k in _SLIM_LINE})
+            (
+                _full_image(row)
+                if form == "whole"
+                else {k: to_wire(row[k]) for k in _SLIM_LINE} | ({"deleted": True} if row["deleted"] else {})
+            )
             | {"id": row["id"]}
             for row in rows
         ]
@@ -505,7 +523,13 @@ def _converted_entry(
     with world.services.store.session(world.a.id, write=True) as session:
         session.execute(
             insert(entries).values(
-                **{**entry, "id": entry_id, "number": number, "lines_json": encode_lines(stored)}
+                **{
+                    **entry,
+                    "id": entry_id,
+                    "number": number,
+                    "deleted": tombstone,
+                    "lines_json": encode_lines(stored),
+                }
             )
         )
         append_events(session, world.a.id, events)

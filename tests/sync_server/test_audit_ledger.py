@@ -193,6 +193,32 @@ def test_a_line_added_or_removed_behind_the_server_is_named(world: World) -> Non
     } <= set(_problems(world, world.a.id))
 
 
+@pytest.mark.parametrize("form", FORMS)
+def test_a_converted_entry_is_expected_to_hold_the_lines_the_migration_moved(world: World, form: str) -> None:
+    """Revision 0019 moved a live entry's live lines and a tombstone's every line (tombstoned with
+    it): the lines of a converted entry are expected as it moved them. A line deleted from a live
+    entry before it is not expected; one taken out of a tombstone is named."""
+    invoice = _post_an_invoice(world)
+    posted, lines = _entry_of(world, invoice)
+    three = [*lines, {**lines[0], "line_no": 3, "debit": 1}]
+    live_id, live = _converted_entry(world, posted, three, form, "JE-OLD1", deleted=(1,))
+    gone_id, gone = _converted_entry(world, posted, three, form, "JE-OLD2", tombstone=True)
+    assert [row["id"] for row in _view_lines(world, live_id)] == [live[0]["id"], live[2]["id"]]
+    assert len(_view_lines(world, gone_id)) == 3
+    assert _problems(world, world.a.id) == []
+
+    _tamper_lines(world, gone_id, lambda stored: stored.pop(1))
+    _tamper_lines(world, live_id, lambda stored: stored.pop(1))
+    assert sorted(_problems(world, world.a.id)) == sorted(
+        [
+            f"journal_line {gone[1]['id']}: the audit trail has this line of journal entry {gone_id}, "
+            "the store does not",
+            f"journal_line {live[2]['id']}: the audit trail has this line of journal entry {live_id}, "
+            "the store does not",
+        ]
+    )
+
+
 def test_a_balance_changed_added_or_removed_behind_the_server_is_named(world: World) -> None:
     """``journal_balance``, which the statements read and no event records, is checked against
     the live entries' lines: a sum changed, a row deleted and a row made up are each named by
