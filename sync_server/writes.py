@@ -37,7 +37,7 @@ updates and sends them together (:mod:`sync_server.deferred`): a statement per t
 a round trip per row, sent ahead in pipeline mode every :data:`SEND_AHEAD_EVERY` commands so
 that the database stores them while the next commands run; anything the store refuses of them
 reruns the slice with savepoints. On the embedded store the optimistic try holds only the new
-journal entries and lines, written at the slice's end a statement per table
+journal entries (their lines inside them), written at the slice's end in one statement
 (:mod:`sync_server.held_ledger`), with the same fallback.
 """
 
@@ -155,7 +155,7 @@ def _new_image(row: dict[str, Any]) -> dict[str, Any]:
 
 # A date's ISO text by the date (a date, not a datetime, whose text also shows its offset):
 # ``date.isoformat`` formats through printf, ~0.4 µs, and a pushed batch's rows share few dates
-# (a journal entry and each of its lines carry the document's).
+# (a document and the journal entry that posts it carry the same).
 _DATE_TEXT: dict[date, str] = {}
 _DATES_KEPT = 4096
 
@@ -171,7 +171,7 @@ def _date_text(day: date) -> str:
 def _json_of(value: Any, kind: type) -> Any:
     """A value of a type not JSON's (``kind``, its type) as its JSON value
     (:func:`sync_server.audit.json_value`'s answer): dates and times their ISO text (a date's is
-    kept, :data:`_DATE_TEXT`: a journal entry and each of its lines carry the document's date)."""
+    kept, :data:`_DATE_TEXT`: a document and the journal entry that posts it carry the same)."""
     if kind is date:
         return _DATE_TEXT.get(value) or _date_text(value)
     if kind is datetime:
@@ -637,8 +637,8 @@ def apply_mutations(
         _read_ahead(session, org_id, [m for m in mutations if m.id not in seen], known_rows)
     scopes = _Savepoints(session, enabled=savepoints)
     # The optimistic try on PostgreSQL holds the commands' inserts and updates and sends them
-    # together (sync_server.deferred); on the embedded store it holds the new journal entries and
-    # lines (sync_server.held_ledger). Should the store refuse any of them, the slice is applied
+    # together (sync_server.deferred); on the embedded store it holds the new journal entries
+    # (sync_server.held_ledger). Should the store refuse any of them, the slice is applied
     # again with savepoints, one statement per write.
     held: DeferredWrites | HeldLedgerRows | None = None
     if not savepoints:

@@ -282,11 +282,10 @@ class CommandContext:
             return None
         return row
 
-    def _remember(self, entity: str, row: Row, *, copy: bool = True) -> None:
-        """Keep ``row`` as the batch's row (a copy, unless the caller hands over a fresh dict
-        nothing else holds)."""
+    def _remember(self, entity: str, row: Row) -> None:
+        """Keep a copy of ``row`` as the batch's row."""
         if self.rows is not None:
-            self.rows[(entity, row["id"])] = dict(row) if copy else row
+            self.rows[(entity, row["id"])] = dict(row)
             if entity == "fiscal_period":  # the periods a batch shares (common.commands.periods)
                 self.rows.pop(("fiscal_period", "*"), None)
             parent = _CHILD_SETS.get(entity)
