@@ -52,7 +52,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, lru_cache
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -125,11 +124,6 @@ _PR_SET_TIMERSLACK = 29
 
 CHANGE_SEQUENCE = "change"
 
-# Rows whose insert has no change-log row of its own: they travel with their parent's change.
-# child entity → (parent entity, the child's column naming the parent). Journal lines did
-# (revision 0016) until they moved into their entry's row (revision 0019): none does now; a pull
-# still serves a child named here (``sync_server.pull``).
-LOGGED_WITH: Mapping[str, tuple[str, str]] = MappingProxyType({})
 # Stamped by every write; not "changed fields" worth auditing.
 _STAMPS = frozenset({"version", "updated_at", "updated_by"})
 _IDENTITY = frozenset({"org_id", "id"})

@@ -24,7 +24,7 @@ from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.sync.local import apply_page
 from sync_server.pull import Reader, incremental_page
-from sync_server.writes import CHANGE_SEQUENCE, LOGGED_WITH
+from sync_server.writes import CHANGE_SEQUENCE
 from tests.sync_server.conftest import OrgInfo, World, mutation, set_up_books
 from tests.sync_server.pulling import cursor_of, pull_all, pull_page
 from tests.sync_server.test_noop_sync import flask_requests
@@ -136,10 +136,9 @@ def _desktop_ledger(store: LocalStore) -> tuple[list[tuple[Any, ...]], list[tupl
         return _plain(db.execute(text(LINES), params).all()), _plain(db.execute(text(BALANCES), params).all())
 
 
-def test_lines_are_no_entity_of_their_own_and_have_no_change_log_rows() -> None:
-    """Nothing travels with another row's change any more (the pull no longer serves it)."""
+def test_lines_are_no_entity_of_their_own() -> None:
+    """Lines sync inside their entry's row: no entity, no change-log rows of their own."""
     assert "journal_line" not in ENTITIES
-    assert not LOGGED_WITH
 
 
 def test_an_entry_reaches_another_device_with_all_its_lines(world: World, tmp_path: Path) -> None:
