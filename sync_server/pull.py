@@ -11,7 +11,10 @@
   as ``delete``. Once the log is read to its end the cursor moves to that counter.
 * A journal entry's lines are part of its row (``journal_entry.lines_json``, revision 0019): an
   entry is sent whole, in one change, by a snapshot page or an incremental one. Pages are bounded
-  by rows (``limit``), an entry counting as one.
+  by rows (``limit``), an entry counting as one and each of its lines as another: a page ends
+  before the change that would take it past ``limit``, and the cursor points right after the
+  last change sent. A page's first change is always sent, so an entry of more lines than
+  ``limit`` (up to 1,000) is a page of its own.
 * Only what the caller may read (``common.access``): entities, columns, and the caller's own rows
   under owner rules. A row the caller cannot read is not sent.
 * A cursor whose access fingerprint differs from the caller's now (a role, permission or owner
@@ -43,7 +46,7 @@ from common.schema.base import table_of
 from common.wire import DEFAULT_PULL_LIMIT, MAX_PULL_LIMIT, WireModel, changes_to_blocks, to_wire
 from sync_server.errors import ApiError
 from sync_server.pull_cursor import EPOCH_SEQUENCE, MAX_CURSOR_LENGTH, PullCursor
-from sync_server.pull_rows import RowPlan, row_plan
+from sync_server.pull_rows import LINES_COLUMN, Counts, RowPlan, line_count, row_plan
 from sync_server.retention import PRUNED_SEQUENCE, pruned_floor
 from sync_server.store import RawReads
 from sync_server.writes import CHANGE_SEQUENCE
@@ -184,6 +187,20 @@ def check_store_position(cursor: PullCursor, now: dict[str, int]) -> None:
         raise resync_required("cursor_expired", "this copy is older than the server's change history")
 
 
+def _fitting(counts: Counts, room: int, page_empty: bool) -> tuple[int, int]:
+    """How many of the rows read of an entity with lines (``counts``: each row's id and number of
+    lines, in order) a page with ``room`` rows left takes, and how much of ``room`` they use. A
+    row counts 1 + its lines; the page ends before the first row that would take it past
+    ``room`` (it is then full: all of ``room`` is used), except that the first row of a page
+    (``page_empty``) is taken anyway, alone."""
+    used = 0
+    for index, (_, lines) in enumerate(counts):
+        used += 1 + lines
+        if used > room:
+            return index or int(page_empty), room
+    return len(counts), used
+
+
 def snapshot_page(
     connection: Connection,
     org_id: str,
@@ -193,8 +210,8 @@ def snapshot_page(
     *,
     blocks: bool = False,
 ) -> PullPage:
-    """The next ``limit`` live rows of the snapshot ``cursor`` is in (``blocks``: read as blocks
-    of the ``blocks`` pull format)."""
+    """The next ``limit`` live rows of the snapshot ``cursor`` is in, a journal entry's lines
+    counted too (the module doc), ``blocks``: read as blocks of the ``blocks`` pull format."""
     names = list(ENTITIES)
     start = names.index(cursor.entity) if cursor.entity is not None else 0  # pull() checked it is one
     after_id = cursor.after_id
@@ -214,38 +231,50 @@ def snapshot_page(
                 after_id = ""
                 continue
         remaining = limit - count
+        # An entity with lines (journal entries): what the rows read take of the page, each
+        # counting 1 + its lines, and where it ends (:func:`_fitting`).
+        counts: Counts | None = [] if plan.lines else None
+        last: str | None
         if plan.plain and read is not None:
-            block, last = plan.plain_block(connection, org_id, after_id, remaining)
-            found_count = len(block["rows"])
-            if found_count:
+            block, last = plan.plain_block(connection, org_id, after_id, remaining, counts)
+            used = len(block["rows"])
+            if counts:
+                taken, used = _fitting(counts, remaining, not count)
+                del block["rows"][taken:]
+                last = counts[taken - 1][0] if taken else None
+            if block["rows"]:
                 read.append(block)
-                count += found_count
-            if found_count == remaining:
-                assert last is not None
-                return PullPage(changes, cursor.at_snapshot(entity, last), True, read)
-            after_id = ""
-            continue
-        if plan.plain:
-            found = plan.plain_changes(connection, org_id, after_id, remaining)
+            count += used
+        elif plan.plain:
+            found = plan.plain_changes(connection, org_id, after_id, remaining, counts)
+            used = len(found)
+            if counts:
+                taken, used = _fitting(counts, remaining, not count)
+                del found[taken:]
             changes.extend(found)
-            count += len(found)
-            if len(found) == remaining:
-                return PullPage(changes, cursor.at_snapshot(entity, found[-1]["id"]), True)
-            after_id = ""
-            continue
-        rows = plan.keyset(connection, org_id, after_id, remaining, owners)
-        entity_changes = [
-            _upsert(entity, visible)
-            for visible in (plan.visible(access, reader.owner, row) for row in rows)
-            if visible is not None
-        ]
-        count += len(entity_changes)
-        if read is not None:
-            read.extend(changes_to_blocks(entity_changes))
+            last = found[-1]["id"] if found else None
+            count += used
         else:
-            changes.extend(entity_changes)
-        if len(rows) == remaining:
-            return PullPage(changes, cursor.at_snapshot(entity, rows[-1]["id"]), True, read)
+            rows = plan.keyset(connection, org_id, after_id, remaining, owners, counts)
+            used = len(rows)
+            if counts:
+                taken, used = _fitting(counts, remaining, not count)
+                del rows[taken:]
+            entity_changes = [
+                _upsert(entity, visible)
+                for visible in (plan.visible(access, reader.owner, row) for row in rows)
+                if visible is not None
+            ]
+            # Rows not visible to the caller are not sent and do not count (an entry's lines
+            # are counted as read).
+            count += used if counts else len(entity_changes)
+            if read is not None:
+                read.extend(changes_to_blocks(entity_changes))
+            else:
+                changes.extend(entity_changes)
+            last = rows[-1]["id"] if rows else None
+        if used == remaining:  # the page is full: it goes on after the last row sent
+            return PullPage(changes, cursor.at_snapshot(entity, last or after_id), True, read)
         after_id = ""
     # The snapshot is complete: continue with what changed since it was pinned.
     return PullPage(changes, cursor.incremental(cursor.seq), True, read)
@@ -254,8 +283,9 @@ def snapshot_page(
 def incremental_page(
     connection: Connection, org_id: str, reader: Reader, cursor: PullCursor, limit: int
 ) -> PullPage:
-    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them. A
-    journal entry is one row with all its lines (``lines_json``): a page never splits one."""
+    """The rows changed after ``cursor.seq``, at most ``limit`` change-log entries of them, and
+    at most ``limit`` rows, a journal entry's lines counted (the module doc). A journal entry is
+    one row with all its lines (``lines_json``): a page never splits one."""
     # One statement reads the last committed sequence, the pruning floor and the store epoch:
     # when nothing was committed after the cursor (the common case) that is the whole answer.
     now = counters(connection, org_id)
@@ -311,6 +341,19 @@ def incremental_page(
             changes.append(_delete(entity, entity_id, int(row["version"])))
         else:
             changes.append(_upsert(entity, visible))
+    if any(plan.lines for plan in plans.values()):
+        # Entries' lines count too: the page ends before the change that would take it past
+        # ``limit`` rows (the first is sent anyway), and the next starts at that change's row's
+        # first change in the log, so no change of a row not sent is passed. The rows already
+        # sent that changed again after it are sent again, as they are then.
+        carried = 0
+        for index, change in enumerate(changes):
+            carried += 1
+            if change["op"] == "upsert" and plans[change["entity"]].lines:
+                carried += line_count(change["data"].get(LINES_COLUMN))
+            if carried > limit and index:
+                following = first[(change["entity"], change["id"])]
+                return PullPage(changes[:index], cursor.incremental(following - 1), True)
     return PullPage(changes, cursor.incremental(end), has_more)
 
 

@@ -9,6 +9,11 @@ step further: the database writes each row's ``data`` object itself (``json_obje
 conversions in SQL), so a row costs the server one string instead of a dozen Python values, a
 dict and their encoding. Rows read per owner or masked per row (self-service records, a
 notification's recipient) take the general SQLAlchemy path.
+
+A journal entry's lines are part of its row (``lines_json``, revision 0019) and count toward a
+pull page's ``limit`` (``sync_server.pull``): a plan that reads them (:attr:`RowPlan.lines`) can
+tell how many lines each row read holds. SQLite's snapshot statements then count them in SQL
+(``json_array_length``), the other reads from the row's text; other entities' reads do nothing more.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
-from orjson import Fragment
+from orjson import Fragment, loads
 from sqlalchemy import JSON, Boolean, Connection, String, Table, bindparam, false, select, text, type_coerce
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -33,6 +38,15 @@ from common.schema.types import Quantity, UTCDateTime
 Converter = Callable[[Any], Any]
 _SCALE = QUANTITY_SCALE
 _IN_CHUNK = 500
+# The entity whose rows carry lines, and the column that holds them.
+LINES_ENTITY, LINES_COLUMN = "journal_entry", "lines_json"
+# What a read of a plan with lines records, when asked: each row's id and number of lines.
+Counts = list[tuple[str, int]]
+
+
+def line_count(stored: str | None) -> int:
+    """How many lines an entry's ``lines_json`` text holds (a JSON array, one array a line)."""
+    return len(loads(stored)) if stored else 0
 
 
 def quantity_text(scaled: int | None) -> str | None:
@@ -86,22 +100,28 @@ def _sqlite_json_value(column: Any) -> str:
     return name
 
 
-def _sqlite_json_keyset(table: Table, columns: Sequence[Any], dialect: Any) -> RawStatement:
-    """The keyset page as ``(id, version, data JSON text)`` rows, ``data`` built by SQLite."""
+def _line_count_column(lines: bool) -> str:
+    return f', json_array_length("{LINES_COLUMN}")' if lines else ""
+
+
+def _sqlite_json_keyset(table: Table, columns: Sequence[Any], dialect: Any, lines: bool) -> RawStatement:
+    """The keyset page as ``(id, version, data JSON text)`` rows, ``data`` built by SQLite
+    (``lines``: and each row's number of lines)."""
     pairs = ", ".join(f"'{c.name}', {_sqlite_json_value(c)}" for c in columns)
     stmt = text(
-        f'SELECT "id", "version", json_object({pairs}) FROM "{table.name}" '
+        f'SELECT "id", "version", json_object({pairs}){_line_count_column(lines)} FROM "{table.name}" '
         "WHERE org_id = :org_id AND deleted = 0 AND id > :after_id ORDER BY id LIMIT :limit"
     )
     return RawStatement.of(stmt, dialect)
 
 
-def _sqlite_array_keyset(table: Table, columns: Sequence[Any], dialect: Any) -> RawStatement:
+def _sqlite_array_keyset(table: Table, columns: Sequence[Any], dialect: Any, lines: bool) -> RawStatement:
     """The keyset page as ``(id, row JSON array text)`` rows for the ``blocks`` pull format: the
-    values of :func:`_sqlite_json_keyset`'s objects, in column order, without their names."""
+    values of :func:`_sqlite_json_keyset`'s objects, in column order, without their names
+    (``lines``: and each row's number of lines)."""
     values = ", ".join(_sqlite_json_value(c) for c in columns)
     stmt = text(
-        f'SELECT "id", json_array({values}) FROM "{table.name}" '
+        f'SELECT "id", json_array({values}){_line_count_column(lines)} FROM "{table.name}" '
         "WHERE org_id = :org_id AND deleted = 0 AND id > :after_id ORDER BY id LIMIT :limit"
     )
     return RawStatement.of(stmt, dialect)
@@ -120,6 +140,8 @@ class RowPlan:
     keyset_statement: RawStatement
     json_keyset_statement: RawStatement | None = None  # SQLite, plain plans
     array_keyset_statement: RawStatement | None = None  # SQLite, plain plans (``blocks`` format)
+    # Its rows carry lines (journal entries, ``lines_json`` read): those count toward a page.
+    lines: bool = False
 
     @property
     def plain(self) -> bool:
@@ -152,49 +174,75 @@ class RowPlan:
         return [type_coerce(self.table.c[name], String).label(name) for name in self.names]
 
     def plain_changes(
-        self, connection: Connection, org_id: str, after_id: str, limit: int
+        self, connection: Connection, org_id: str, after_id: str, limit: int, counts: Counts | None = None
     ) -> list[dict[str, Any]]:
-        """A plain plan's next ``limit`` live rows after ``after_id`` as snapshot changes."""
+        """A plain plan's next ``limit`` live rows after ``after_id`` as snapshot changes
+        (``counts``, for a plan with lines: gets each row's id and number of lines)."""
         assert self.plain
         entity = self.entity
         params = {"org_id": org_id, "after_id": after_id, "limit": limit}
         if self.json_keyset_statement is not None:
+            found = self.json_keyset_statement.all(connection, params)
+            if self.lines:
+                if counts is not None:
+                    counts.extend((row[0], row[3]) for row in found)
+                found = [row[:3] for row in found]
             return [
                 {"entity": entity, "id": row_id, "op": "upsert", "version": version, "data": Fragment(data)}
-                for row_id, version, data in self.json_keyset_statement.all(connection, params)
+                for row_id, version, data in found
             ]
+        rows = self.to_dicts(self.keyset_statement.all(connection, params))
+        self._count(rows, counts)
         return [
             {"entity": entity, "id": row["id"], "op": "upsert", "version": row["version"], "data": row}
-            for row in self.to_dicts(self.keyset_statement.all(connection, params))
+            for row in rows
         ]
 
+    def _count(self, rows: list[dict[str, Any]], counts: Counts | None) -> None:
+        if self.lines and counts is not None:
+            counts.extend((row["id"], line_count(row.get(LINES_COLUMN))) for row in rows)
+
     def plain_block(
-        self, connection: Connection, org_id: str, after_id: str, limit: int
+        self, connection: Connection, org_id: str, after_id: str, limit: int, counts: Counts | None = None
     ) -> tuple[dict[str, Any], str | None]:
         """A plain plan's next ``limit`` live rows after ``after_id`` as one upsert block of the
         ``blocks`` pull format (``sync_server.pull_blocks``), and the last row's id (``None``:
-        no row)."""
+        no row); ``counts``, for a plan with lines: gets each row's id and number of lines."""
         assert self.plain
         params = {"org_id": org_id, "after_id": after_id, "limit": limit}
         rows: list[Any]
         if self.array_keyset_statement is not None:
             found = self.array_keyset_statement.all(connection, params)
+            if self.lines:
+                if counts is not None:
+                    counts.extend((row[0], row[2]) for row in found)
+                found = [row[:2] for row in found]
             rows = [Fragment(values) for _, values in found]
             last = found[-1][0] if found else None
         else:
             dicts = self.to_dicts(self.keyset_statement.all(connection, params))
+            self._count(dicts, counts)
             rows = [list(row.values()) for row in dicts]
             last = dicts[-1]["id"] if dicts else None
         return {"entity": self.entity, "op": "upsert", "columns": list(self.names), "rows": rows}, last
 
     def keyset(
-        self, connection: Connection, org_id: str, after_id: str, limit: int, owners: list[str] | None
+        self,
+        connection: Connection,
+        org_id: str,
+        after_id: str,
+        limit: int,
+        owners: list[str] | None,
+        counts: Counts | None = None,
     ) -> list[dict[str, Any]]:
         """Live rows with ``id > after_id`` in id order, at most ``limit`` (``owners``: only
-        rows whose owner column holds one of them)."""
+        rows whose owner column holds one of them; ``counts``, for a plan with lines: gets each
+        row's id and number of lines)."""
         if owners is None:
             params = {"org_id": org_id, "after_id": after_id, "limit": limit}
-            return self.to_dicts(self.keyset_statement.all(connection, params))
+            rows = self.to_dicts(self.keyset_statement.all(connection, params))
+            self._count(rows, counts)
+            return rows
         table = self.table
         info = ENTITIES[self.entity].__entity__
         assert info.owner is not None
@@ -209,7 +257,9 @@ class RowPlan:
             .order_by(table.c.id)
             .limit(limit)
         )
-        return self.to_dicts(connection.execute(stmt).all())
+        rows = self.to_dicts(connection.execute(stmt).all())
+        self._count(rows, counts)
+        return rows
 
     def by_ids(
         self, connection: Connection, org_id: str, ids: list[str]
@@ -258,6 +308,7 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
         .limit(bindparam("limit"))
     )
     plain = not per_row and not owner_only
+    lines = entity == LINES_ENTITY and LINES_COLUMN in names
     return RowPlan(
         entity=entity,
         table=table,
@@ -267,11 +318,14 @@ def row_plan(entity: str, access: EntityAccess, connection_dialect: Any) -> RowP
         owner_only=owner_only,
         keyset_statement=RawStatement.of(keyset, connection_dialect),
         json_keyset_statement=(
-            _sqlite_json_keyset(table, columns, connection_dialect) if plain and dialect == "sqlite" else None
-        ),
-        array_keyset_statement=(
-            _sqlite_array_keyset(table, columns, connection_dialect)
+            _sqlite_json_keyset(table, columns, connection_dialect, lines)
             if plain and dialect == "sqlite"
             else None
         ),
+        array_keyset_statement=(
+            _sqlite_array_keyset(table, columns, connection_dialect, lines)
+            if plain and dialect == "sqlite"
+            else None
+        ),
+        lines=lines,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import event, select, text
 
 from common.access import OwnerIds
@@ -19,7 +20,7 @@ from common.ids import new_id
 from common.journal_lines import decode_lines
 from common.permissions import BUILTIN_ROLES
 from common.schema import ENTITIES, SCHEMA_VERSION, ChangeLog, OrgSequence
-from common.wire import changes_to_blocks
+from common.wire import blocks_to_changes, changes_to_blocks
 from desktop.local_store import LocalStore
 from desktop.profiles import Profile
 from desktop.sync.local import apply_page
@@ -274,7 +275,8 @@ def test_the_blocks_format_sends_the_same_entries(world: World) -> None:
 
 
 def test_a_page_never_splits_an_entry_of_many_lines(world: World) -> None:
-    """An entry of 30 lines is one row, one change: it counts once against a page's ``limit``."""
+    """An entry of 30 lines is one row, one change; it counts 31 rows toward a page's ``limit``:
+    with ``limit`` 10 it is a page of its own, and the pull goes on after it."""
     org = world.a
     set_up_books(world, org)
     cursor = _synced(world)
@@ -290,8 +292,10 @@ def test_a_page_never_splits_an_entry_of_many_lines(world: World) -> None:
 
     pulled = pull_all(world, ACCOUNTANT, org, cursor, limit=10)
     sizes = [len(orjson.loads(body)["changes"]) for body in pulled.bodies]
-    # 18 changes (the accountant reads customers: sales.read): 10 and 8.
-    assert sizes == [10, 8], sizes
+    # 18 changes (the accountant reads customers: sales.read), the entry counting 31 rows: the
+    # five customers before it, the entry alone, then 10 and 2 customers.
+    assert sizes == [5, 1, 10, 2], sizes
+    assert orjson.loads(pulled.bodies[1])["changes"][0]["id"] == big
     (entry,) = [c for c in pulled.changes if c["entity"] == "journal_entry"]
     assert entry["id"] == big
     lines = decode_lines(entry["data"]["lines_json"])
@@ -332,3 +336,82 @@ def test_an_entry_committed_between_the_counter_and_the_log_is_sent_whole_later(
     assert [(c["entity"], c["id"]) for c in rest.changes] == [("journal_entry", entry)]
     assert [line["debit"] for line in decode_lines(rest.changes[0]["data"]["lines_json"])] == [100, 0]
     assert cursor_of(first["cursor"], org).seq == counter
+
+
+def _entries_of_many_lines(world: World, org: OrgInfo) -> dict[str, int]:
+    """Customers and hand-posted entries of 2 to 12 lines, interleaved: entry id → its lines."""
+    cash, revenue = chart_account_id(org.id, "1000"), chart_account_id(org.id, "4000")
+    sizes: dict[str, int] = {}
+    batch = []
+    for n, lines in enumerate((2, 3, 12, 4, 2, 5, 3, 2)):
+        batch.append(mutation("sales.create_customer", id=new_id(), name=f"Customer {n}"))
+        entry = new_id()
+        sizes[entry] = lines
+        debits, credits = lines - lines // 2, lines // 2
+        batch.append(mutation("finance.post_journal_entry", id=entry, entry_date=date.today().isoformat(),
+                              currency="EUR", lines=[*({"account_id": cash, "debit": 100 * credits} for _ in range(debits)),
+                                                     *({"account_id": revenue, "credit": 100 * debits, "memo": "[],[x"}
+                                                       for _ in range(credits))]))  # fmt: skip
+    results = world.push(org.email("admin"), org, batch).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * len(batch), results
+    return sizes
+
+
+def _pages(
+    world: World, cursor: str | None, limit: int, wire_format: str
+) -> tuple[list[list[tuple[str, str, Any]]], str]:
+    """Every page from ``cursor``, each as its ``(entity, id, lines_json or None)``, in either format."""
+    pages = []
+    for _ in range(1000):
+        body = pull_page(world, ACCOUNTANT, world.a, cursor, limit=limit, format=wire_format).get_json()
+        changes = blocks_to_changes(body["blocks"]) if wire_format == "blocks" else body["changes"]
+        page = [(c["entity"], c["id"], (c.get("data") or {}).get("lines_json")) for c in changes]
+        pages.append(page)
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            assert cursor is not None
+            return pages, cursor
+    raise AssertionError("pull never finished")
+
+
+def _rows(page: list[tuple[str, str, Any]]) -> int:
+    """What a page carries in rows: a change each, and an entry's lines."""
+    return sum(
+        1 + (len(decode_lines(lines)) if entity == "journal_entry" else 0) for entity, _, lines in page
+    )
+
+
+@pytest.mark.parametrize("wire_format", ["changes", "blocks"])
+@pytest.mark.parametrize("incremental", [True, False], ids=["incremental", "snapshot"])
+def test_an_entrys_lines_count_toward_a_pages_limit(
+    world: World, wire_format: str, incremental: bool
+) -> None:
+    """A page ends before the entry whose lines would take it past ``limit`` rows; one entry of
+    more lines than that is a page of its own, and the pull goes on after it. Each entry arrives
+    once and whole; the pages end where one page of everything does."""
+    org = world.a
+    set_up_books(world, org)
+    cursor = _synced(world) if incremental else None
+    sizes = _entries_of_many_lines(world, org)
+    whole, whole_cursor = _pages(world, cursor, 5000, wire_format)
+    everything = [change for page in whole for change in page]  # a snapshot's last page is empty
+    expected = {(entity, row_id): lines for entity, row_id, lines in everything}
+    for limit in (1, 4, 6, 7, 13):
+        pages, end = _pages(world, cursor, limit, wire_format)
+        for page in pages:
+            assert _rows(page) <= limit or len(page) == 1, (limit, [_rows(p) for p in pages])
+        sent = [change for page in pages for change in page]
+        entries = [(row_id, lines) for entity, row_id, lines in sent if entity == "journal_entry"]
+        assert sorted(row_id for row_id, _ in entries) == sorted(
+            row_id for (e, row_id) in expected if e == "journal_entry"
+        )
+        assert {row_id: len(decode_lines(lines)) for row_id, lines in entries if row_id in sizes} == sizes
+        assert {(entity, row_id): lines for entity, row_id, lines in sent} == expected, limit
+        if not incremental:
+            assert sent == everything, limit  # a snapshot sends each row once, in the same order
+        assert end == whole_cursor, limit
+        if limit < 13:
+            (alone,) = [
+                p for p in pages if any(row_id in sizes and sizes[row_id] == 12 for _, row_id, _ in p)
+            ]
+            assert len(alone) == 1 and pages[-1] is not alone, limit
