@@ -84,7 +84,9 @@ def test_every_tenant_row_references_its_organization() -> None:
     """No tenant table can hold a row of an organization that does not exist."""
     tenant = {m.local_table.name: m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantRow)}
     for name, model in tenant.items():
-        assert any(fk.column.table.name == "organization" for fk in model.__table__.c.org_id.foreign_keys), name
+        assert any(fk.column.table.name == "organization" for fk in model.__table__.c.org_id.foreign_keys), (
+            name
+        )
 
 
 def test_every_entity_declares_who_reads_it_with_known_permissions() -> None:

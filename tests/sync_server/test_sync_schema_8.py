@@ -55,7 +55,9 @@ def test_a_snapshot_cursor_stopped_at_journal_lines_is_told_to_resync(world: Wor
     at_lines = forge(
         replace(cursor_of(cursor, world.a), entity="journal_line", after_id="0" * 36, schema_version=version)
     )
-    assert _resync(pull_page(world, email, world.a, at_lines, schema_version=SCHEMA_VERSION)) == "schema_changed"
+    assert (
+        _resync(pull_page(world, email, world.a, at_lines, schema_version=SCHEMA_VERSION)) == "schema_changed"
+    )
     assert _resync(pull_page(world, email, world.a, at_lines)) == "schema_changed"
     assert _resync(pull_page(world, email, world.a, at_lines, format="blocks")) == "schema_changed"
 
