@@ -7,7 +7,7 @@ batch in one transaction, its writes held and sent ahead every 100 commands): pl
 (``sales.create_customer``: one row each) and twice 500 invoices of one taxed line (varied prices
 and quantities), each created and then posted (the invoice and its line, numbers from the gapless
 series) — once in an organization whose books are set up, where
-posting also writes the journal entry and its three lines, and once in one whose books are not
+posting also writes the journal entry holding its three lines (revision 0019), and once in one whose books are not
 (``admin_ops.create_org(..., books=False)``: the same commands, nothing posted). The batches
 alternate within and across rounds (``bench.harness.interleaved``). A third organization, made
 after the two and not measured, keeps both in the middle of the shared tables, as on a server of
