@@ -27,21 +27,28 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.dml import Insert, Update, ValuesBase
 
 from common.schema import (
-    AuditEvent,
     Base,
-    ChangeLog,
     JournalLine,
     Membership,
-    OrgSequence,
-    ProcessedMutation,
-    SecurityLogEntry,
     TenantRow,
 )
 from common.schema.base import table_of
 
-# Server tables keyed by organization that are not ``TenantRow`` subclasses, and the views over
-# tenant tables (journal lines, read from their entries: revision 0019).
-_BOOKKEEPING = (AuditEvent, ChangeLog, OrgSequence, ProcessedMutation, SecurityLogEntry, JournalLine)
+
+def _scoped_models() -> tuple[type[Any], ...]:
+    """Every mapped class keyed by organization that is not a ``TenantRow`` (whose criteria
+    cover its subclasses): the server's bookkeeping (audit events, change log, counters…), the
+    journal's balances and the views over tenant tables (journal lines: revision 0019). Found
+    from the mappers, so that a new such table cannot be left out."""
+    found = []
+    for registry in (Base.registry, JournalLine.registry):
+        for mapper in registry.mappers:
+            model = mapper.class_
+            if not issubclass(model, TenantRow) and "org_id" in table_of(model).c:
+                found.append(model)
+    return tuple(found)
+
+
 # Tables a session without an organization may use (global, or filtered by the caller's user).
 _GLOBAL_OK = {"app_user", "refresh_token", "rate_limit_bucket", "organization", "membership"}
 
@@ -58,6 +65,7 @@ def tenant_tables() -> frozenset[str]:
 
 
 TENANT_TABLES = tenant_tables()
+_BOOKKEEPING = _scoped_models()
 
 
 def _tables_of(state: ORMExecuteState) -> set[str]:

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 
 from common.ids import new_id
 from common.permissions import ALL_PERMISSIONS
-from common.schema import Invoice, InvoiceLine, Membership, Organization, Warehouse
+from common.schema import (
+    Account,
+    Base,
+    Invoice,
+    InvoiceLine,
+    JournalBalance,
+    JournalLine,
+    Membership,
+    Organization,
+    TenantRow,
+    Warehouse,
+)
+from common.schema.base import table_of
 from common.schema.types import utcnow
 from common.wire import Mutation
 from sync_server import pg_security
 from sync_server.config import ServerConfig
-from sync_server.tenancy import TENANT_TABLES, TenantScopeError
+from sync_server.tenancy import _BOOKKEEPING, TENANT_TABLES, TenantScopeError
 from sync_server.writes import apply_mutations
-from tests.sync_server.conftest import World, mutation, warehouse
+from tests.sync_server.conftest import World, mutation, set_up_books, warehouse
 
 
 def _seed(world: World) -> tuple[str, str]:
@@ -234,3 +246,41 @@ def test_another_organizations_draft_invoice_cannot_be_edited_nor_its_lines_take
         line = session.execute(select(InvoiceLine).where(InvoiceLine.id == line_id)).scalar_one()
     assert (invoice.customer_id, invoice.total) == (customer["args"]["id"], 20_000)
     assert (line.description, line.invoice_id, line.deleted) == ("Consulting", invoice_id, False)
+
+
+def test_every_mapped_class_keyed_by_organization_is_scoped() -> None:
+    """The hook's criteria reach every mapped table or view with ``org_id``: ``TenantRow``
+    subclasses, and the rest by name (journal_balance was once left out: an organization's
+    session read and bulk-deleted the others' balances on the embedded store)."""
+    mapped = [m.class_ for registry in (Base.registry, JournalLine.registry) for m in registry.mappers]
+    keyed = {model for model in mapped if "org_id" in table_of(model).c}
+    assert {JournalBalance, JournalLine} <= keyed
+    assert all(issubclass(model, TenantRow) or model in _BOOKKEEPING for model in keyed)
+    assert {table_of(model).name for model in keyed} <= TENANT_TABLES
+
+
+def _post_entry(world: World, org, amount: int) -> None:  # type: ignore[no-untyped-def]
+    set_up_books(world, org)
+    with world.services.store.session(org.id) as session:
+        ids = dict(
+            session.execute(select(Account.code, Account.id).where(Account.code.in_(["1000", "6500"]))).all()
+        )
+    lines = [{"account_id": ids["6500"], "debit": amount}, {"account_id": ids["1000"], "credit": amount}]
+    pushed = world.push(org.email("admin"), org, [
+        mutation("finance.post_journal_entry", id=new_id(), entry_date="2031-03-01", currency="EUR", memo="Rent",
+                 lines=lines)])  # fmt: skip
+    assert [r["status"] for r in pushed.get_json()["results"]] == ["applied"], pushed.get_json()
+
+
+def test_an_organizations_session_reads_and_deletes_only_its_own_balances_and_lines(world: World) -> None:
+    _post_entry(world, world.a, 100)
+    _post_entry(world, world.b, 777)
+    with world.services.store.session(world.a.id) as session:
+        assert set(session.execute(select(JournalLine.org_id)).scalars()) == {world.a.id}
+        assert set(session.execute(select(JournalBalance.org_id)).scalars()) == {world.a.id}
+        assert session.execute(select(func.sum(JournalBalance.debit))).scalar() == 100
+    with world.services.store.session(world.a.id, write=True) as session:
+        session.execute(delete(JournalBalance))
+    with world.services.store.session(world.b.id) as session:
+        left = session.execute(select(func.count()).select_from(JournalBalance)).scalar()
+    assert left == 2  # B's two balance rows (rent and bank), untouched by A's session
