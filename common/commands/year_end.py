@@ -21,7 +21,7 @@ import re
 from datetime import date, timedelta
 
 from pydantic import ValidationInfo, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from common.commands.fields import Args, Id
 from common.commands.finance import REVERSAL, YEAR_END
@@ -29,7 +29,8 @@ from common.commands.framework import CommandContext, command, invalid
 from common.commands.periods import require_open_period
 from common.commands.postings import account_for, ledger_currency, new_posting
 from common.money import format_money
-from common.schema import Account, JournalBalance, JournalEntry
+from common.reports.ledger import period_sums
+from common.schema import Account, JournalEntry
 
 RESULT_TYPES = ("income", "expense")
 
@@ -126,22 +127,12 @@ def close_year(ctx: CommandContext, args: CloseYearArgs) -> None:
     }
     if not accounts:
         raise invalid("start_date", "there are no income or expense accounts")
-    # The year's sums per account, from the balances the entries keep (revision 0019).
-    lines = JournalBalance.__table__
-    sums = ctx.session.execute(
-        select(lines.c.account_id, func.sum(lines.c.debit) - func.sum(lines.c.credit))
-        .where(
-            lines.c.org_id == ctx.org_id,
-            lines.c.currency == posting.ledger,
-            lines.c.entry_date >= args.start_date,
-            lines.c.entry_date <= args.end_date,
-            lines.c.account_id.in_(list(accounts)),
-        )
-        .group_by(lines.c.account_id)
-    ).all()
+    # The year's sums per account, as profit and loss sums them (the balances the entries keep).
+    sums = period_sums(
+        ctx.session, ctx.org_id, posting.ledger, list(accounts), args.start_date, args.end_date
+    )
     result = 0
-    for account_id, balance in sorted(sums, key=lambda row: accounts[row[0]]["code"]):
-        balance = int(balance or 0)
+    for account_id, balance in sorted(sums.items(), key=lambda item: accounts[item[0]]["code"]):
         posting.credit(account_id, balance, f"Close {accounts[account_id]['code']}")
         result += balance
     if not posting.lines:

@@ -158,7 +158,7 @@ def trial_balance_report(session: Session, org_id: str, params: ReportParams) ->
     )
 
 
-def _period_sums(
+def period_sums(
     session: Session, org_id: str, currency: str, account_ids: list[str], start: date, end: date
 ) -> dict[str, int]:
     """Debit minus credit per account of ``account_ids`` of the lines dated in ``[start, end]``.
@@ -245,12 +245,12 @@ def _result_sums(
     """
     if not account_ids:
         return [{} for _ in periods]
-    sums = [_period_sums(session, org_id, currency, account_ids, start, end) for start, end in periods]
+    sums = [period_sums(session, org_id, currency, account_ids, start, end) for start, end in periods]
     first, last = min(start for start, _ in periods), max(end for _, end in periods)
     for account_id, day, amount in _closing_lines(session, org_id, currency, first, last):
-        for period_sums, (start, end) in zip(sums, periods, strict=True):
-            if start <= day <= end and account_id in period_sums:
-                period_sums[account_id] -= amount
+        for found, (start, end) in zip(sums, periods, strict=True):
+            if start <= day <= end and account_id in found:
+                found[account_id] -= amount
     return sums
 
 
