@@ -153,29 +153,38 @@ def report(biz: Business, name: str, **params: str) -> dict[str, Any]:
         return run_report(session, biz.org_id, name, params, EVERYTHING)
 
 
-def balances_disagreeing(store: Any) -> list[tuple[Any, ...]]:
-    """The ``journal_balance`` rows that differ from the live lines summed per organization,
-    account, currency and day (the triggers' invariant, revision 0019): each as
-    ``(key, kept, summed)``; empty when they agree."""
-    from sqlalchemy import text
+Sums = dict[tuple[Any, ...], tuple[int, int, int]]
 
+
+def ledger_sums(db: Any, org_id: str | None = None) -> tuple[Sums, Sums]:
+    """What ``journal_balance`` holds and what it must hold (the triggers' invariant, revision
+    0019): its rows, and the live lines of the ``journal_line`` view summed, each keyed by
+    ``(org_id, account_id, currency, entry_date)`` → ``(debit, credit, lines)``; one
+    organization's, or every one's. ``db``: a session or a connection, on any store."""
+    from sqlalchemy import false, func
+
+    from common.schema import JournalBalance, JournalLine
+
+    kept, lines = table_of(JournalBalance), table_of(JournalLine)
+    keys = (lines.c.org_id, lines.c.account_id, lines.c.currency, lines.c.entry_date)
+    balances = select(kept.c.org_id, kept.c.account_id, kept.c.currency, kept.c.entry_date,
+                      kept.c.debit, kept.c.credit, kept.c.lines)  # fmt: skip
+    summed = select(*keys, func.sum(lines.c.debit), func.sum(lines.c.credit), func.count()).where(
+        lines.c.deleted == false()
+    )
+    if org_id is not None:
+        balances, summed = balances.where(kept.c.org_id == org_id), summed.where(lines.c.org_id == org_id)
+
+    def keyed(rows: Any) -> Sums:
+        return {tuple(row[:4]): (int(row[4]), int(row[5]), int(row[6])) for row in rows}
+
+    return keyed(db.execute(balances)), keyed(db.execute(summed.group_by(*keys)))
+
+
+def balances_disagreeing(store: Any) -> list[tuple[Any, ...]]:
+    """The ``journal_balance`` rows that differ from the live lines summed (:func:`ledger_sums`),
+    each as ``(key, kept, summed)``; empty when they agree."""
     with store.read_session() as session:
-        kept = {
-            tuple(row[:4]): tuple(row[4:])
-            for row in session.execute(
-                text(
-                    "SELECT org_id, account_id, currency, entry_date, debit, credit, lines FROM journal_balance"
-                )
-            )
-        }
-        summed = {
-            tuple(row[:4]): tuple(row[4:])
-            for row in session.execute(
-                text(
-                    "SELECT org_id, account_id, currency, entry_date, sum(debit), sum(credit), count(*) "
-                    "FROM journal_line WHERE NOT deleted GROUP BY org_id, account_id, currency, entry_date"
-                )
-            )
-        }
+        kept, summed = ledger_sums(session)
     return [(key, kept.get(key), summed.get(key)) for key in sorted(kept.keys() | summed.keys(), key=str)
             if kept.get(key) != summed.get(key)]  # fmt: skip

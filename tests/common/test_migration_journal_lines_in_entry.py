@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Connection, Engine, bindparam, create_engine, false, func, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, NotSupportedError
 
 from common.db import create_sqlite_engine, new_key
@@ -36,6 +36,7 @@ from common.journal_lines import encode_lines
 from common.schema import Account, ChangeLog, JournalBalance, JournalEntry, JournalLine, Organization
 from common.schema.base import table_of
 from sync_server import pg_security
+from tests.common.business import ledger_sums
 from tests.common.migrations import table_at, to_revision
 from tests.pg_owner import owned_database
 
@@ -232,25 +233,13 @@ Key = tuple[str, str, str, date]
 
 def _balances(store: Store) -> dict[Key, tuple[int, int, int]]:
     with store.everything.connect() as connection:
-        b = table_of(JournalBalance)
-        return {
-            (r.org_id, r.account_id, r.currency, r.entry_date): (int(r.debit), int(r.credit), int(r.lines))
-            for r in connection.execute(select(*b.columns))
-        }
+        return ledger_sums(connection)[0]
 
 
 def _grouped(store: Store) -> dict[Key, tuple[int, int, int]]:
     """The view's live lines, summed per organization, account, currency and day."""
     with store.everything.connect() as connection:
-        v = table_of(JournalLine)
-        keys = (v.c.org_id, v.c.account_id, v.c.currency, v.c.entry_date)
-        query = select(*keys, func.sum(v.c.debit), func.sum(v.c.credit), func.count()).where(
-            v.c.deleted == false()
-        )
-        return {
-            (org, account, currency, day): (int(debit), int(credit), int(n))
-            for org, account, currency, day, debit, credit, n in connection.execute(query.group_by(*keys))
-        }
+        return ledger_sums(connection)[1]
 
 
 def _balanced(store: Store) -> dict[Key, tuple[int, int, int]]:

@@ -16,7 +16,8 @@ from common.ids import new_id
 from common.journal_lines import decode_lines
 from common.permissions import ALL_PERMISSIONS
 from common.reports import run_report
-from common.schema import JournalBalance, JournalEntry, JournalLine
+from common.schema import JournalEntry, JournalLine
+from tests.common.business import ledger_sums
 from tests.common.textbook_month import END, START, Month, check_statements
 from tests.e2e.conftest import Client, ClientFactory, Server
 from tests.e2e.proxy import DroppingProxy
@@ -56,26 +57,6 @@ def ledger_on_server(server: Server) -> tuple[int, int]:
     return int(entries or 0), int(debits or 0)
 
 
-def balances_and_summed_lines(db: Any, org_id: str) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """``journal_balance`` and the live lines summed per account, currency and day: what the
-    store's triggers keep and what they must equal."""
-    kept = db.execute(
-        select(JournalBalance.account_id, JournalBalance.currency, JournalBalance.entry_date,
-               JournalBalance.debit, JournalBalance.credit, JournalBalance.lines)
-        .where(JournalBalance.org_id == org_id)
-    ).all()  # fmt: skip
-    summed = db.execute(
-        select(JournalLine.account_id, JournalLine.currency, JournalLine.entry_date,
-               func.sum(JournalLine.debit), func.sum(JournalLine.credit), func.count())
-        .where(JournalLine.org_id == org_id, JournalLine.deleted.is_(False))
-        .group_by(JournalLine.account_id, JournalLine.currency, JournalLine.entry_date)
-    ).all()  # fmt: skip
-    return (
-        {tuple(r[:3]): tuple(map(int, r[3:])) for r in kept},
-        {tuple(r[:3]): tuple(map(int, r[3:])) for r in summed},
-    )
-
-
 @pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
 def test_the_textbook_month_offline_then_synced(clients: ClientFactory, server: Server) -> None:
     office, people = clients("admin@acme.test"), clients("hr@acme.test")
@@ -101,11 +82,11 @@ def test_the_textbook_month_offline_then_synced(clients: ClientFactory, server: 
     # The balances the statements read are the lines', on the server (PostgreSQL: its statement
     # triggers, under the application role) and on each desktop (row triggers, pulled entries).
     with server.services.store.session(server.a.id) as db:
-        kept, summed = balances_and_summed_lines(db, server.a.id)
+        kept, summed = ledger_sums(db, server.a.id)
     assert kept == summed and len(kept) >= 10
     for client in (office, people):
         with client.store.read_session() as db:
-            on_desktop, lines_on_desktop = balances_and_summed_lines(db, server.a.id)
+            on_desktop, lines_on_desktop = ledger_sums(db, server.a.id)
         assert on_desktop == lines_on_desktop
         if client is office:  # who reads the books holds them all; HR only the payroll it posted
             assert on_desktop == kept
