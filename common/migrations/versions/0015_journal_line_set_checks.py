@@ -130,10 +130,10 @@ def _search_path() -> str:
     return f"pg_catalog, {bind.dialect.identifier_preparer.quote_identifier(schema)}, pg_temp"
 
 
-def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return  # SQLite keeps its foreign keys
-    path = _search_path()
+def set_checks(path: str) -> None:
+    """The constraints replaced by the statement checks, their functions (``search_path``
+    ``path``) and triggers: this revision's upgrade, and revision 0019's downgrade, which gives
+    back the table it had."""
     for _parent, _column, name in REFERENCES:
         op.drop_constraint(name, "journal_line", type_="foreignkey")
     op.execute(_lines_check(path))
@@ -162,6 +162,12 @@ def upgrade() -> None:
             f"CREATE TRIGGER {parent}_lines_truncate BEFORE TRUNCATE ON {parent} "
             "FOR EACH STATEMENT EXECUTE FUNCTION ops_refuse_truncate_of_line_parents()"
         )
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite keeps its foreign keys
+    set_checks(_search_path())
 
 
 def downgrade() -> None:

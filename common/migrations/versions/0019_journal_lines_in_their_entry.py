@@ -429,32 +429,7 @@ def downgrade() -> None:
         from importlib import import_module
 
         checks = import_module("common.migrations.versions.0015_journal_line_set_checks")
-        path = _search_path(bind)
-        for _parent, _column, name in checks.REFERENCES:
-            op.drop_constraint(name, "journal_line", type_="foreignkey")
-        op.execute(checks._lines_check(path))
-        for event in ("INSERT", "UPDATE"):
-            op.execute(
-                f"CREATE TRIGGER journal_line_refs_{event.lower()} AFTER {event} ON journal_line "
-                "REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT "
-                "EXECUTE FUNCTION ops_journal_line_check_refs()"
-            )
-        op.execute(checks.TRUNCATE_GUARD.format(path=path))
-        for parent, column, name in checks.REFERENCES:
-            op.execute(checks._parent_check(parent, column, name, path))
-            op.execute(
-                f"CREATE TRIGGER {parent}_lines_delete AFTER DELETE ON {parent} "
-                f"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ops_{parent}_check_lines()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {parent}_lines_rekey AFTER UPDATE OF org_id, id ON {parent} FOR EACH ROW "
-                "WHEN (OLD.org_id IS DISTINCT FROM NEW.org_id OR OLD.id IS DISTINCT FROM NEW.id) "
-                f"EXECUTE FUNCTION ops_{parent}_check_lines()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {parent}_lines_truncate BEFORE TRUNCATE ON {parent} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION ops_refuse_truncate_of_line_parents()"
-            )
+        checks.set_checks(_search_path(bind))
         op.execute("ALTER TABLE journal_line ENABLE ROW LEVEL SECURITY")
         op.execute("ALTER TABLE journal_line FORCE ROW LEVEL SECURITY")
         op.execute(
