@@ -277,6 +277,12 @@ def json_value(value: Any) -> Any:
     return to_wire(value)
 
 
+def identical(a: Any, b: Any) -> bool:
+    """The same JSON value of the same type: ``a == b``, but ``0`` is not ``False`` nor ``1``
+    ``1.0`` (an image's default left out, a stored amount against the recorded one)."""
+    return type(a) is type(b) and a == b
+
+
 def canonical_json(event: Mapping[str, Any], *, json_ready: frozenset[str] = frozenset()) -> bytes:
     """The bytes that are hashed: the event's fields and its salt, sorted keys, compact.
 

@@ -52,7 +52,15 @@ from common.journal_lines import FIELDS, decode_lines
 from common.schema import ENTITIES, AuditEvent, JournalBalance, Membership, Role
 from common.schema.base import table_of
 from common.wire import to_wire
-from sync_server.audit import AUDITED_WITH, POSTING_ENTITY, audit_key, held_rows, holders_of, nested_images
+from sync_server.audit import (
+    AUDITED_WITH,
+    POSTING_ENTITY,
+    audit_key,
+    held_rows,
+    holders_of,
+    identical,
+    nested_images,
+)
 from sync_server.subject_keys import ERASED, SubjectKeys
 
 _ADMIN_FIELDS: dict[str, tuple[str, ...]] = {
@@ -232,12 +240,6 @@ def _name(value: Any) -> Any:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _identical(stored: Any, recorded: Any) -> bool:
-    """The same JSON value, of the same type: ``10000.0`` or ``true`` stored for ``10000`` or ``1``
-    recorded are not (an amount is a whole number of minor units)."""
-    return type(stored) is type(recorded) and stored == recorded
-
-
 def _line_problems(
     entry_id: str, stored: list[dict[str, Any]], recorded: list[dict[str, Any]]
 ) -> Iterator[DataProblem]:
@@ -267,7 +269,7 @@ def _line_problems(
         image = expected[line["id"]]
         for name in _LINE_FIELDS:
             value = image.get(name)
-            if value != ERASED and not _identical(line[name], value):
+            if value != ERASED and not identical(line[name], value):  # 10000.0 is not 10000
                 yield DataProblem(
                     LINE, str(line["id"]), name, f"stored {line[name]!r}, the audit trail says {value!r}"
                 )

@@ -84,6 +84,7 @@ from sync_server.audit import (
     append_events,
     audit_key,
     ensure_counter,
+    identical,
     json_value,
     read_head,
 )
@@ -179,16 +180,11 @@ def _wire(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v if (t := type(v)) in _AS_IS else _json_of(v, t) for k, v in values.items()}
 
 
-def _identical(a: Any, b: Any) -> bool:
-    """``a == b`` and of the same type (``0 == False``, ``1 == 1.0``)."""
-    return type(a) is type(b) and a == b
-
-
 def _leave_out_defaults(image: dict[str, Any], defaults: Mapping[str, Any]) -> None:
     """Take out of a nested image the fields holding their default, the very value (of the same
     type: ``0 == False``): what readers put back."""
     for name, value in defaults.items():
-        if name in image and _identical(image[name], value):
+        if name in image and identical(image[name], value):
             del image[name]
 
 
