@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from common.classification import Classification, classification_of
-from common.schema import ENTITIES
+from common.schema import ENTITIES, FORMER_ENTITIES
 from common.schema.base import EntityInfo, table_of
 
 SENSITIVE_PERMISSION = "hr.sensitive.read"
@@ -93,9 +93,18 @@ class OwnerIds:
         return False
 
 
+def _model(entity: str) -> Any:
+    """The model of ``entity``: a synced one, or one that old events still name
+    (``FORMER_ENTITIES``: read by the same rule); ``KeyError`` for an unknown one."""
+    model = ENTITIES.get(entity) or FORMER_ENTITIES.get(entity)
+    if model is None:
+        raise KeyError(entity)
+    return model
+
+
 def _columns_with(entity: str, classes: Iterable[Classification]) -> frozenset[str]:
     wanted = set(classes)
-    return frozenset(c.name for c in table_of(ENTITIES[entity]).columns if classification_of(c) in wanted)
+    return frozenset(c.name for c in table_of(_model(entity)).columns if classification_of(c) in wanted)
 
 
 def _classes_read(permissions: frozenset[str]) -> tuple[Classification, ...]:
@@ -111,7 +120,7 @@ def _owner_rule_applies(info: EntityInfo, permissions: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=4096)
 def _access(entity: str, permissions: frozenset[str]) -> EntityAccess:
-    info = ENTITIES[entity].__entity__
+    info = _model(entity).__entity__
     if any(p in permissions for p in info.readers):
         columns = _columns_with(entity, _classes_read(permissions))
     elif info.directory:
@@ -132,7 +141,8 @@ def _access(entity: str, permissions: frozenset[str]) -> EntityAccess:
 
 
 def entity_access(entity: str, permissions: Iterable[str]) -> EntityAccess:
-    """What a caller with ``permissions`` may read of ``entity``; ``KeyError`` for an unknown one."""
+    """What a caller with ``permissions`` may read of ``entity`` (or of one of
+    ``FORMER_ENTITIES``, in old events); ``KeyError`` for an unknown one."""
     return _access(entity, frozenset(permissions))
 
 

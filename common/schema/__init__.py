@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from common.modules import import_all
 from common.schema import (
@@ -116,6 +117,12 @@ def _entities() -> dict[str, type[SyncedEntity]]:
 ENTITIES: MappingProxyType[str, type[SyncedEntity]] = MappingProxyType(_entities())
 
 
+# Entities that were synced tables and are read-only views now (revision 0019: a journal entry's
+# lines are in its row): not in ``ENTITIES``, so neither synced nor written, but audit events and
+# outbox undo images from before name them, and their readers need their columns and read rule.
+FORMER_ENTITIES: MappingProxyType[str, type[Any]] = MappingProxyType({"journal_line": JournalLine})
+
+
 def entity_info(name: str) -> EntityInfo:
     """The sync/read rules of the entity called ``name``; ``KeyError`` if there is none."""
     return ENTITIES[name].__entity__
@@ -123,6 +130,7 @@ def entity_info(name: str) -> EntityInfo:
 
 __all__ = [
     "ENTITIES",
+    "FORMER_ENTITIES",
     "SCHEMA_VERSION",
     "Account",
     "AccountMapping",

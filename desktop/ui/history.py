@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import BigInteger
 
 from common.journal_lines import decode_lines
-from common.schema import ENTITIES, JournalLine
+from common.schema import ENTITIES, FORMER_ENTITIES
 from common.schema.base import table_of
 from desktop.api_client import ApiError, ForbiddenError, OfflineError
 from desktop.formatting import money, timestamp
@@ -40,16 +40,13 @@ POSTINGS = "postings"
 # of a JSON array (``common.journal_lines``), counted as the nested ``lines`` images of older
 # events are.
 LINES_JSON = "lines_json"
-# Entities whose rows old events still name: a journal line (a view since revision 0019, not in
-# ``ENTITIES``).
-_FORMER_ENTITIES = {"journal_line": JournalLine}
 
 
 @cache
 def _amounts(entity: str) -> frozenset[str]:
     """The fields of ``entity`` that hold amounts, stored in minor units: its whole-number
     (BigInteger) columns but the version (every such column of the schema is money)."""
-    model = ENTITIES.get(entity) or _FORMER_ENTITIES.get(entity)
+    model = ENTITIES.get(entity) or FORMER_ENTITIES.get(entity)
     if model is None:
         return frozenset()
     return frozenset(

@@ -8,18 +8,14 @@ action, actor by id or e-mail); ``GET /api/v1/orgs/<org_id>/audit/verify`` runs 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import lru_cache
-from types import MappingProxyType
 from typing import Any
 
 from flask import Blueprint
 from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
 
-from common.access import SENSITIVE_PERMISSION, entity_access
-from common.classification import Classification, classification_of
+from common.access import entity_access
 from common.journal_lines import decode_lines
-from common.schema import ENTITIES, AppUser, AuditEvent, JournalEntry, JournalLine
+from common.schema import ENTITIES, FORMER_ENTITIES, AppUser, AuditEvent, JournalEntry
 from common.schema.base import table_of
 from common.wire import to_wire
 from sync_server.api import ApiContext, endpoint
@@ -46,30 +42,6 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/orgs")
 _HIDDEN = frozenset({"org_id", "prev_hash", "hash", "salt"})
 _COLUMNS = [getattr(AuditEvent, c.key) for c in AuditEvent.__table__.columns if c.key not in _HIDDEN]
 
-# What old events name that is no entity any more: a journal line, since revision 0019 a
-# read-only view over its entry's ``lines_json`` (``common.schema.JournalLine``, outside
-# ``ENTITIES``). Its events of its own (lines posted before they were audited with their entry)
-# and its images nested in an entry's event are masked by the rule of ``common.access``, which
-# knows only ``ENTITIES``: a reader of the books (its ``EntityInfo.readers``) reads its columns,
-# no one else any.
-_FORMER_ENTITIES: Mapping[str, type[Any]] = MappingProxyType({"journal_line": JournalLine})
-_READER_CLASSES = frozenset({Classification.PUBLIC, Classification.BUSINESS, Classification.PERSONAL})
-
-
-@lru_cache(maxsize=1024)
-def _readable_columns(entity: str, permissions: frozenset[str]) -> frozenset[str]:
-    """The columns of ``entity`` (an entity, or one of :data:`_FORMER_ENTITIES`) a caller with
-    ``permissions`` may read in an event; none of an entity unknown."""
-    if entity in ENTITIES:
-        return entity_access(entity, permissions).columns
-    model = _FORMER_ENTITIES.get(entity)
-    if model is None or not any(p in permissions for p in model.__entity__.readers):
-        return frozenset()
-    classes = _READER_CLASSES | (
-        {Classification.SENSITIVE} if SENSITIVE_PERMISSION in permissions else frozenset()
-    )
-    return frozenset(c.name for c in table_of(model).columns if classification_of(c) in classes)
-
 
 def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     """Drop before/after fields of entity rows the caller may not read (listed in ``masked``).
@@ -79,7 +51,7 @@ def _mask(event: dict[str, Any], permissions: frozenset[str]) -> dict[str, Any]:
     them (``lines.debit``, ``postings.memo``, ``postings.lines.debit``): a reader of invoices who
     may not read the books sees the invoice's fields, and of its journal entry only the ids."""
     entity = event.get("entity")
-    if not isinstance(entity, str) or (entity not in ENTITIES and entity not in _FORMER_ENTITIES):
+    if not isinstance(entity, str) or (entity not in ENTITIES and entity not in FORMER_ENTITIES):
         return event
     masked: set[str] = set()
     for side in ("before", "after"):
@@ -98,7 +70,7 @@ def _masked_image(
     """``image`` (of an ``entity`` row) without the fields the caller may not read, and the names
     dropped; the rows it holds (``held_rows``) masked likewise, their names prefixed with the
     key holding them. ``keep``: names shown whatever the permissions (a held row's ``id``)."""
-    allowed = _readable_columns(entity, frozenset(permissions)) | keep
+    allowed = entity_access(entity, permissions).columns | keep
     held = held_rows(entity)
     shown: dict[str, Any] = {}
     hidden: set[str] = set()
@@ -141,7 +113,7 @@ def _after_holds(text: str) -> ColumnElement[bool]:
 # version of ``finance.post_entry_lines``): a UUID of version 8, the 15th character.
 _DERIVED_VERSION = (14, "8")
 # Held entities that are no table: a journal line, found in its entry (:func:`_entry_of_line`).
-_LINE_OF = frozenset(_FORMER_ENTITIES) & frozenset(AUDITED_WITH)
+_LINE_OF = frozenset(FORMER_ENTITIES) & frozenset(AUDITED_WITH)
 
 
 def _entry_of_line(ctx: ApiContext, org_id: str, line_id: str) -> str | None:
